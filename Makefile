@@ -1,0 +1,71 @@
+# vlake — PGXS build.
+#
+# Sources, SQL fragments and tests are found by convention so that layers can
+# be added without editing this file:
+#   src/*.c, src/<layer>/*.c       -> compiled into vlake.so
+#   src/<layer>/<layer>.sql        -> concatenated, in LAYERS order, into the
+#                                     extension install script
+#   sql/*.sql + expected/*.out     -> pg_regress suites
+#   test/isolation/specs/*.spec    -> isolation suites
+#   test/t/*.pl                    -> TAP suites
+#
+# Targets: make, make install, make test (everything CI runs),
+#          make quickstart (the end-to-end demo), make bench-kernels, ...
+
+EXTENSION  = vlake
+EXTVERSION = 0.1.0
+
+# Layer order matters for the SQL script: a layer may only reference objects
+# created by layers before it (a layer calls down, never up).
+LAYERS = vector objstore formats manifest tableam index fulltext planner fdw workers
+
+MODULE_big = vlake
+SRCS = $(wildcard src/*.c) $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+OBJS = $(SRCS:.c=.o)
+
+SQL_FRAGMENTS = src/vlake.sql $(foreach l,$(LAYERS),$(wildcard src/$(l)/$(l).sql))
+DATA_built    = $(EXTENSION)--$(EXTVERSION).sql
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
+              -Wno-missing-field-initializers -Wno-sign-compare
+ifeq ($(WERROR),1)
+PG_CPPFLAGS += -Werror
+endif
+SHLIB_LINK = -lcurl -lcrypto -lzstd -lsnappy -lz -llz4 -lm
+
+EXTRA_CLEAN = $(DATA_built) build/bin
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+srcdir ?= .
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
+	cat $^ > $@
+
+# ---------------------------------------------------------------- tools ----
+# Small stand-alone programs (data-set loaders, oracles, benchmarks, unit
+# tests).  They link only the backend-independent parts of the layers.
+TOOL_CFLAGS = -O2 -g -Wall -Wextra -Isrc -I$(shell $(PG_CONFIG) --includedir-server)
+
+build/bin/fmnist: bench/tools/fmnist.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
+
+build/bin:
+	mkdir -p $@
+
+tools: build/bin/fmnist
+.PHONY: tools
+
+# ------------------------------------------------------------ workflows ----
+test:
+	scripts/test.sh
+
+quickstart:
+	scripts/quickstart.sh
+
+quickstart-stop:
+	scripts/quickstart.sh stop
+
+.PHONY: test quickstart quickstart-stop

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# make test: install what the tests need, build, and run every suite —
+# unit tests, pg_regress, isolation, TAP — against throwaway clusters.
+# Exits non-zero when any test fails.  Optional: SUITES="unit regress isolation tap"
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$VLAKE_SRC"
+
+SUITES=${SUITES:-"unit regress isolation tap"}
+scripts/install-deps.sh test
+make -s -j2 WERROR=1 all tools
+
+work=$(vlake_work_dir test)
+bin=$(vlake_private_install "$work/install")
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
+pgxs=$(cd "$(dirname "$($PG_CONFIG --pgxs)")/../.." && pwd)
+export PATH="$bin:$PATH"
+export VLAKE_SRC VLAKE_TEST_WORK="$work"
+
+passed=0; failed=0; failures=()
+record() { # record NAME STATUS
+  if [ "$2" = ok ]; then passed=$((passed+1)); else failed=$((failed+1)); failures+=("$1"); fi
+}
+
+data="$work/pgdata"; sock="$work/sock"; port=$(vlake_port 54400)
+cleanup() {
+  vlake_cluster_stop "$bin" "$data"
+  [ -n "${s3_pid:-}" ] && kill "$s3_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# S3-compatible test server over loopback, shared by the suites that need it.
+if [ -x test/tools/s3server/start.sh ] && [ -d test/tools/node_modules ]; then
+  eval "$(test/tools/s3server/start.sh "$work/s3")"   # sets VLAKE_TEST_S3_* and s3_pid
+  export VLAKE_TEST_S3_ENDPOINT VLAKE_TEST_S3_ADMIN VLAKE_TEST_S3_ACCESS_KEY VLAKE_TEST_S3_SECRET_KEY VLAKE_TEST_S3_BUCKET
+fi
+
+# ---- unit tests: stand-alone binaries, exit status is the verdict ----
+if [[ " $SUITES " == *" unit "* ]]; then
+  for t in build/bin/unit_*; do
+    [ -x "$t" ] || continue
+    if "$t" > "$work/$(basename "$t").log" 2>&1; then
+      echo "unit $(basename "$t") ... ok"; record "$t" ok
+    else
+      echo "unit $(basename "$t") ... FAILED"; cat "$work/$(basename "$t").log"; record "$t" fail
+    fi
+  done
+fi
+
+# ---- regress and isolation run on one shared cluster ----
+regress=$(cd sql 2>/dev/null && ls *.sql 2>/dev/null | sed "s/\.sql$//" | sort || true)
+iso=$(cd test/isolation/specs 2>/dev/null && ls *.spec 2>/dev/null | sed "s/\.spec$//" | sort || true)
+if [[ " $SUITES " == *" regress "* || " $SUITES " == *" isolation "* ]]; then
+  vlake_cluster_start "$bin" "$data" "$port" "$sock" \
+    "vlake.allowed_file_roots = '$work/lake'" "max_worker_processes = 16"
+  mkdir -p "$work/lake"; [ "$(id -u)" -eq 0 ] && chown postgres: "$work/lake"
+fi
+
+run_pg_regress() { # run_pg_regress KIND DRIVER INPUTDIR TESTS...
+  local kind=$1 driver=$2 inputdir=$3; shift 3
+  local out="$work/$kind"; rm -rf "$out"; mkdir -p "$out"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$out"
+  set +e
+  vlake_as_pg env VLAKE_TEST_LAKE="$work/lake" "$driver" --host="$sock" --port="$port" \
+      --user=postgres --inputdir="$inputdir" --outputdir="$out" \
+      --dbname=vlake_${kind} "$@" 2>&1 | tee "$out/driver.log"
+  set -e
+  while read -r line; do
+    name=$(sed -E 's/^(not ok|ok|test|permutation)? *[0-9]* *-? *([A-Za-z0-9_]+).*/\2/' <<<"$line")
+    case "$line" in
+      *"... ok"*|*"... ignored"*) record "$kind/$name" ok ;;
+      *FAILED*|*"... failed"*) record "$kind/$name" fail ;;
+    esac
+  done < <(grep -E '\.\.\. (ok|FAILED|failed|ignored)' "$out/driver.log" || true)
+  [ -f "$out/regression.diffs" ] && [ -s "$out/regression.diffs" ] && cat "$out/regression.diffs" | head -200 || true
+}
+
+if [[ " $SUITES " == *" regress "* ]] && [ -n "$regress" ]; then
+  run_pg_regress regress "$pgxs/src/test/regress/pg_regress" "$VLAKE_SRC" $regress
+fi
+if [[ " $SUITES " == *" isolation "* ]] && [ -n "$iso" ]; then
+  run_pg_regress isolation "$pgxs/src/test/isolation/pg_isolation_regress" "$VLAKE_SRC/test/isolation" $iso
+fi
+vlake_cluster_stop "$bin" "$data"
+
+# ---- TAP: each script makes its own clusters with PostgreSQL::Test::Cluster ----
+if [[ " $SUITES " == *" tap "* ]] && ls test/t/*.pl >/dev/null 2>&1; then
+  tapdir="$work/tap"; mkdir -p "$tapdir"; [ "$(id -u)" -eq 0 ] && chown postgres: "$tapdir"
+  set +e
+  vlake_as_pg env TESTDIR="$tapdir" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
+      VLAKE_SRC="$VLAKE_SRC" PERL5LIB="$pgxs/src/test/perl:$VLAKE_SRC/test/perl" \
+      prove ${PROVE_FLAGS:-} test/t/*.pl > "$tapdir/prove.log" 2>&1
+  set -e
+  grep -E '^(test/t/|ok|not ok|#)' "$tapdir/prove.log" | grep -vE '^ok [0-9]+ ' | tail -200 || true
+  while read -r f; do
+    if grep -qE "^${f//./\\.} \.+ ok" "$tapdir/prove.log"; then record "tap/$f" ok
+    else record "tap/$f" fail; fi
+  done < <(ls test/t/*.pl)
+fi
+
+echo
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
