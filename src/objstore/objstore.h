@@ -1,0 +1,91 @@
+/*
+ * objstore.h — the object-store contract: one interface over lake URIs.
+ *
+ * Every lake file vlake reads or writes goes through here.  A store is
+ * opened on a root URI ("file:///var/lib/lake/ds1/" or "s3://bucket/prefix/");
+ * keys are relative to that root ("seg/000001/vec.parquet").
+ *
+ * Conventions:
+ *  - All memory is palloc'd in CurrentMemoryContext.
+ *  - Failures ERROR (never return garbage) with errmsg naming the full URI
+ *    of the object and the cause; credentials never appear in messages.
+ *  - Reads go through the local tiered cache (memory, then disk) and are
+ *    counted in the per-backend / per-prefix counters.
+ *  - Writes are atomic: a reader sees the whole object or no object.
+ */
+#ifndef VLAKE_OBJSTORE_H
+#define VLAKE_OBJSTORE_H
+
+#include "postgres.h"
+#include "nodes/pg_list.h"
+
+typedef struct ObjStore ObjStore;
+typedef struct ObjWriter ObjWriter;
+
+typedef struct ObjStat
+{
+	uint64		size;
+	char		etag[128];		/* opaque validator; "" if the backend has none */
+	int64		mtime;			/* seconds since epoch, 0 if unknown */
+} ObjStat;
+
+typedef struct ObjRange
+{
+	uint64		offset;
+	uint64		length;
+	char	   *dest;			/* caller-provided buffer of length bytes */
+} ObjRange;
+
+typedef struct ObjListEntry
+{
+	char	   *key;			/* relative to the store root */
+	uint64		size;
+	char		etag[128];
+} ObjListEntry;
+
+/* Open a store on a root URI.  Checks file:// roots against
+ * vlake.allowed_file_roots and resolves s3:// credentials. */
+extern ObjStore *objstore_open(const char *root_uri);
+extern void objstore_close(ObjStore *store);
+extern const char *objstore_root_uri(ObjStore *store);
+
+/* Full URI of a key, for messages and catalogs. */
+extern char *objstore_uri(ObjStore *store, const char *key);
+
+/* Whole object; *len receives its size.  ERROR if missing. */
+extern char *objstore_get(ObjStore *store, const char *key, uint64 *len);
+
+/* One range into dest; ERROR if the object is shorter than off+len. */
+extern void objstore_get_range(ObjStore *store, const char *key,
+							   uint64 offset, uint64 length, char *dest);
+
+/* Several ranges of one object in one call (coalesced / pipelined). */
+extern void objstore_get_ranges(ObjStore *store, const char *key,
+								ObjRange *ranges, int nranges);
+
+/* false if the object does not exist. */
+extern bool objstore_head(ObjStore *store, const char *key, ObjStat *stat);
+
+/* Whole-object put (atomic replace). */
+extern void objstore_put(ObjStore *store, const char *key,
+						 const char *data, uint64 len);
+
+/* Atomic create: true if this call created the object, false if it existed. */
+extern bool objstore_put_if_absent(ObjStore *store, const char *key,
+								   const char *data, uint64 len);
+
+/* Streamed upload for large objects (multipart on S3); the object becomes
+ * visible only at finish, and abort leaves nothing visible. */
+extern ObjWriter *objstore_writer_begin(ObjStore *store, const char *key);
+extern void objstore_writer_write(ObjWriter *w, const char *data, uint64 len);
+extern void objstore_writer_finish(ObjWriter *w);
+extern void objstore_writer_abort(ObjWriter *w);
+
+/* All keys under a prefix (relative), across pages; List of ObjListEntry*. */
+extern List *objstore_list(ObjStore *store, const char *prefix);
+
+/* Delete; deleting a missing object is not an error. */
+extern void objstore_delete(ObjStore *store, const char *key);
+extern void objstore_delete_many(ObjStore *store, List *keys);	/* List of char* */
+
+#endif							/* VLAKE_OBJSTORE_H */

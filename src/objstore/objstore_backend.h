@@ -1,0 +1,40 @@
+/*
+ * objstore_backend.h — what a storage backend (file://, s3://) implements.
+ *
+ * objstore.c owns URI parsing, the tiered cache, counters and the public
+ * API; a backend only moves bytes.  Backends ERROR on failure with the URI
+ * and the cause; objstore.c never retries (the S3 backend retries itself,
+ * only idempotent requests).
+ */
+#ifndef VLAKE_OBJSTORE_BACKEND_H
+#define VLAKE_OBJSTORE_BACKEND_H
+
+#include "objstore/objstore.h"
+
+typedef struct ObjBackend ObjBackend;
+
+typedef struct ObjBackendOps
+{
+	/* root_uri is the full root; returns backend-private state. */
+	void	   *(*open) (const char *root_uri);
+	void		(*close) (void *state);
+	bool		(*head) (void *state, const char *key, ObjStat *stat);
+	void		(*get_ranges) (void *state, const char *key, ObjRange *ranges, int n);
+	char	   *(*get) (void *state, const char *key, uint64 *len);
+	void		(*put) (void *state, const char *key, const char *data, uint64 len);
+	bool		(*put_if_absent) (void *state, const char *key, const char *data, uint64 len);
+	/* If-Match style conditional replace: false if the current etag differs. */
+	bool		(*put_if_match) (void *state, const char *key, const char *data, uint64 len,
+								 const char *etag);
+	void	   *(*writer_begin) (void *state, const char *key);
+	void		(*writer_write) (void *wstate, const char *data, uint64 len);
+	void		(*writer_finish) (void *wstate);
+	void		(*writer_abort) (void *wstate);
+	List	   *(*list) (void *state, const char *prefix);
+	void		(*delete_keys) (void *state, List *keys);
+} ObjBackendOps;
+
+extern const ObjBackendOps objstore_file_ops;	/* objstore/file_backend.c */
+extern const ObjBackendOps objstore_s3_ops;		/* objstore/s3_backend.c */
+
+#endif							/* VLAKE_OBJSTORE_BACKEND_H */
