@@ -3,7 +3,8 @@
 # Sources, SQL fragments and tests are found by convention so that layers can
 # be added without editing this file:
 #   src/*.c, src/<layer>/*.c       -> compiled into vlake.so
-#   src/<layer>/<layer>.sql        -> concatenated, in LAYERS order, into the
+#   src/<layer>/*.sql              -> concatenated, in LAYERS order (files
+#                                     sorted by name within a layer), into the
 #                                     extension install script
 #   sql/*.sql + expected/*.out     -> pg_regress suites
 #   test/isolation/specs/*.spec    -> isolation suites
@@ -23,7 +24,7 @@ MODULE_big = vlake
 SRCS = $(wildcard src/*.c) $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 OBJS = $(SRCS:.c=.o)
 
-SQL_FRAGMENTS = src/vlake.sql $(foreach l,$(LAYERS),$(wildcard src/$(l)/$(l).sql))
+SQL_FRAGMENTS = src/vlake.sql $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.sql)))
 DATA_built    = $(EXTENSION)--$(EXTVERSION).sql
 
 PG_CONFIG ?= pg_config

@@ -1,0 +1,35 @@
+/*
+ * distance.h — distance kernels, chosen once at load time by CPU features.
+ *
+ * Backend-independent (no postgres.h): unit tests and benchmarks link the
+ * kernels directly.  distance_init() picks AVX-512, AVX2+FMA or the scalar
+ * loop (NEON on arm64); the pointers below are then fixed for the process.
+ * Accumulation is in float32 with several independent accumulators; see
+ * docs/vector.md for the error bounds the unit tests enforce.
+ */
+#ifndef VLAKE_DISTANCE_H
+#define VLAKE_DISTANCE_H
+
+#include <stdint.h>
+
+typedef float (*vl_f32_kernel) (const float *a, const float *b, int n);
+typedef float (*vl_f16_kernel) (const uint16_t *a, const uint16_t *b, int n);
+
+/* float32: squared L2, inner product, L1 */
+extern vl_f32_kernel vl_l2sq_f32;
+extern vl_f32_kernel vl_dot_f32;
+extern vl_f32_kernel vl_l1_f32;
+/* binary16 inputs, float32 arithmetic */
+extern vl_f16_kernel vl_l2sq_f16;
+extern vl_f16_kernel vl_dot_f16;
+extern vl_f16_kernel vl_l1_f16;
+
+/* Select kernels for this CPU; idempotent.  Returns the name chosen
+ * ("avx512", "avx2", "neon", "scalar").  VLAKE_KERNELS=scalar|avx2|avx512
+ * in the environment forces a level (for tests and benchmarks). */
+extern const char *distance_init(void);
+
+/* Name of the kernel level in use. */
+extern const char *distance_level(void);
+
+#endif							/* VLAKE_DISTANCE_H */

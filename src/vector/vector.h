@@ -1,0 +1,47 @@
+/*
+ * vector.h — the vector and halfvec types (on-disk layout and accessors).
+ *
+ * The layout matches pgvector's so binary send/recv and dumps interoperate:
+ * a varlena header, int16 dimension count, int16 reserved (zero), then the
+ * elements (float4 for vector, IEEE binary16 for halfvec).
+ */
+#ifndef VLAKE_VECTOR_H
+#define VLAKE_VECTOR_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+#define VECTOR_MAX_DIM 16000
+
+typedef struct Vector
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	int16		dim;
+	int16		unused;			/* reserved, always zero */
+	float		x[FLEXIBLE_ARRAY_MEMBER];
+} Vector;
+
+typedef uint16 half;			/* IEEE 754 binary16, stored bits */
+
+typedef struct HalfVector
+{
+	int32		vl_len_;
+	int16		dim;
+	int16		unused;
+	half		x[FLEXIBLE_ARRAY_MEMBER];
+} HalfVector;
+
+#define VECTOR_SIZE(dim)		(offsetof(Vector, x) + sizeof(float) * (dim))
+#define HALFVEC_SIZE(dim)		(offsetof(HalfVector, x) + sizeof(half) * (dim))
+
+#define DatumGetVector(d)		((Vector *) PG_DETOAST_DATUM(d))
+#define PG_GETARG_VECTOR_P(n)	DatumGetVector(PG_GETARG_DATUM(n))
+#define PG_RETURN_VECTOR_P(v)	PG_RETURN_POINTER(v)
+#define DatumGetHalfVector(d)	((HalfVector *) PG_DETOAST_DATUM(d))
+#define PG_GETARG_HALFVEC_P(n)	DatumGetHalfVector(PG_GETARG_DATUM(n))
+#define PG_RETURN_HALFVEC_P(v)	PG_RETURN_POINTER(v)
+
+extern Vector *vector_new(int dim);
+extern HalfVector *halfvec_new(int dim);
+
+#endif							/* VLAKE_VECTOR_H */
