@@ -72,6 +72,7 @@ COMMENT ON FUNCTION vlake.io_stats() IS
     'this session''s lake I/O counters per store root; latency_histogram[i] counts requests under 2^(i-1) microseconds (the last is open-ended)';
 
 CREATE VIEW vlake.io_stats AS SELECT * FROM vlake.io_stats();
+GRANT SELECT ON vlake.io_stats TO PUBLIC;
 
 CREATE FUNCTION vlake.io_stats_reset() RETURNS void
     AS 'MODULE_PATHNAME', 'vlake_io_stats_reset' LANGUAGE C STRICT VOLATILE;

@@ -19,15 +19,29 @@
 
 #include "objstore/objstore_internal.h"
 
+static void
+uri_error_context(void *arg)
+{
+	errcontext("opening the store of lake URI \"%s\"", (const char *) arg);
+}
+
 /* Open the store of a full object URI; *key receives the rest. */
 static ObjStore *
 open_for_uri(text *uri_text, char **key)
 {
 	char	   *uri = text_to_cstring(uri_text);
 	char	   *root;
+	ObjStore   *store;
+	ErrorContextCallback errcb;
 
 	objstore_split_uri(uri, &root, key);
-	return objstore_open(root);
+	errcb.callback = uri_error_context;
+	errcb.arg = uri;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	store = objstore_open(root);
+	error_context_stack = errcb.previous;
+	return store;
 }
 
 static char *
