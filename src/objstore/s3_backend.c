@@ -226,7 +226,7 @@ s3_get_ranges(void *state, const char *key, ObjRange *ranges, int n)
 	(void) get_ranges_common(state, key, ranges, n, NULL);
 }
 
-static pg_attribute_unused() bool
+static bool
 s3_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 					   const char *etag)
 {
@@ -758,7 +758,5 @@ const ObjBackendOps objstore_s3_ops = {
 	.writer_abort = s3_writer_abort,
 	.list = s3_list,
 	.delete_keys = s3_delete_keys,
-#ifdef VLAKE_OBJSTORE_HAS_IF_MATCH_READS
 	.get_ranges_if_match = s3_get_ranges_if_match,
-#endif
 };
