@@ -529,6 +529,23 @@ async function handleAdmin(req, res, sub) {
       account.createKeyPair(ak, sk);
       return sendJson(res, 200, { access_key: ak, secret_key: sk, session_token: token });
     }
+    if (sub === '/object' && req.method === 'GET') {
+      /* an object's bytes straight from the store: a test oracle that
+       * does not go through any S3 client */
+      const key = new URL(req.url, 'http://x').searchParams.get('key') || '';
+      const obj = await s3.store.getObject(opts.bucket, key);
+      if (!obj) return sendJson(res, 404, { error: 'no such key' });
+      const chunks = [];
+      for await (const c of obj.content) chunks.push(c);
+      const bytes = Buffer.concat(chunks);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
+      return res.end(bytes);
+    }
+    if (sub === '/keys' && req.method === 'GET') {
+      const prefix = new URL(req.url, 'http://x').searchParams.get('prefix') || '';
+      const r = await s3.store.listObjects(opts.bucket, { prefix, maxKeys: Infinity });
+      return sendJson(res, 200, { keys: r.objects.map((o) => o.key).sort() });
+    }
     if (sub === '/uploads' && req.method === 'GET') {
       /* in-progress multipart uploads of the test bucket (for leak checks) */
       const dir = s3.store.getResourcePath(opts.bucket, undefined, 'uploads');
