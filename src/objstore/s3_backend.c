@@ -131,6 +131,23 @@ s3_head(void *state, const char *key, ObjStat *stat)
 	run1(st->target, &req, &resp);
 	if (!resp.failed && resp.status == 404)
 		return false;
+	if (!resp.failed && resp.status >= 400 && resp.status < 500)
+	{
+		/*
+		 * An answer to HEAD has no body, so no S3 error code: ask again
+		 * with a one-byte GET to report why (InvalidAccessKeyId,
+		 * SignatureDoesNotMatch, ...).
+		 */
+		S3Request	diag;
+		S3Response	dresp;
+
+		init_request(&diag, "GET", full_key(st, key));
+		s3_request_add_header(&diag, "range", "bytes=0-0");
+		diag.retry = S3_RETRY_UNSENT_ONLY;
+		run1(st->target, &diag, &dresp);
+		if (!dresp.failed && dresp.status == resp.status && dresp.body_len > 0)
+			s3_report_error(st->target, "stat", uri, &dresp);
+	}
 	ensure_status(st->target, "stat", uri, &resp, 200, 200);
 	if (resp.content_length < 0)
 		ereport(ERROR,

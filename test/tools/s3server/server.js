@@ -314,10 +314,10 @@ function addressOf(req, rawPath) {
   let decoded;
   try { decoded = decodeURIComponent(rawPath); } catch (e) { return null; }
   const vh = /^(.+)\.s3\.localhost$/.exec(host);
-  if (vh) return { bucket: vh[1], key: decoded.replace(/^\//, '') };
+  if (vh) return { bucket: vh[1], key: decoded.replace(/^\//, ''), vhost: true };
   const m = /^\/([^/]+)\/?(.*)$/s.exec(decoded);
-  if (!m) return { bucket: null, key: '' };
-  return { bucket: m[1], key: m[2] };
+  if (!m) return { bucket: null, key: '', vhost: false };
+  return { bucket: m[1], key: m[2], vhost: false };
 }
 
 const etagOf = (s) => (s || '').replace(/^W\//, '').replace(/"/g, '').trim();
@@ -341,14 +341,26 @@ function deleteKeysOf(body) {
   return keys;
 }
 
-/* Forward to s3rver; resolves with { status, headers, body }. */
-function forward(req, body) {
+/*
+ * Forward to s3rver; resolves with { status, headers, body }.  Path-style
+ * requests go as they came, so s3rver checks the signature a second time.
+ * s3rver canonicalises virtual-hosted requests as /bucket/key, which is not
+ * what SigV4 signs (the path as sent), so those (already verified above)
+ * are forwarded path-style and unsigned, which s3rver accepts.
+ */
+function forward(req, body, addr) {
   return new Promise((resolve, reject) => {
     const headers = { ...req.headers, 'content-length': String(body.length) };
+    let reqPath = req.url;
     delete headers['transfer-encoding'];
     delete headers['expect'];
+    if (addr.vhost) {
+      reqPath = '/' + encodeURIComponent(addr.bucket) + req.url;
+      headers.host = `127.0.0.1:${backendPort}`;
+      delete headers.authorization;
+    }
     const up = http.request({
-      host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers,
+      host: '127.0.0.1', port: backendPort, method: req.method, path: reqPath, headers,
     }, (ures) => {
       const chunks = [];
       ures.on('data', (c) => chunks.push(c));
@@ -476,7 +488,7 @@ async function handleS3(req, res) {
       res.writeHead(204, { 'Content-Length': '0' });
       return res.end();
     }
-    const up = await forward(req, body);
+    const up = await forward(req, body, addr);
     if (fault && fault.when === 'after') {
       if (fault.action === 'status')
         return sendError(res, fault.status, fault.code, `injected fault ${fault.id}`, rawPath);
@@ -564,6 +576,11 @@ let backendPort;
 let front;
 
 async function main() {
+  try {
+    crypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+  } catch (e) {
+    throw new Error('s3rver needs DES for ListObjectsV2 continuation tokens: run node with --openssl-legacy-provider');
+  }
   const dataDir = path.join(opts.dir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   s3 = new S3rver({

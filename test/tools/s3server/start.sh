@@ -22,7 +22,9 @@ args=(--dir "$dir" --bucket "${VLAKE_TEST_S3_BUCKET_NAME:-vlake-test}"
 
 # setsid: not in our process group, so a terminal ^C goes to the owner, whose
 # exit we notice; stdout/stderr to a file so $(start.sh) does not wait on us.
-setsid node "$here/server.js" "${args[@]}" </dev/null >"$dir/server.log" 2>&1 &
+# --openssl-legacy-provider: s3rver makes ListObjectsV2 continuation tokens
+# with DES, which OpenSSL 3 keeps in its legacy provider.
+setsid node --openssl-legacy-provider "$here/server.js" "${args[@]}" </dev/null >"$dir/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
   if [ -s "$dir/ready.env" ]; then cat "$dir/ready.env"; exit 0; fi
