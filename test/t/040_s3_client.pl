@@ -74,13 +74,13 @@ SELECT vlake.lake_write_agg('${base}stream/big', decode(repeat(lpad(to_hex(i), 2
 my $big = s3_oracle_get("${p}stream/big");
 is(length($big), 12 * $chunk, 'multipart upload has the full size');
 is($big, join('', map { chr($_) x $chunk } 1 .. 12), 'multipart upload has the exact bytes in order');
-is_deeply(s3_admin('GET', '/uploads')->{uploads}, [], 'no multipart upload left open');
+is_deeply(s3_admin('GET', "/uploads?prefix=$p")->{uploads}, [], 'no multipart upload left open');
 ($rc, $out, $err) = $node->psql('postgres', qq{SET vlake.s3_part_size = '5MB';
 SELECT vlake.lake_write_agg('${base}stream/failed', CASE WHEN i < 8 THEN decode(repeat('ab', $chunk), 'hex') ELSE (1/0)::text::bytea END ORDER BY i)
   FROM generate_series(1, 9) i});
 like($err, qr/division by zero/, 'a streamed write can fail midway');
 is(s3_oracle_get("${p}stream/failed"), undef, 'the failed streamed write left no object');
-is_deeply(s3_admin('GET', '/uploads')->{uploads}, [], 'and its multipart upload was aborted');
+is_deeply(s3_admin('GET', "/uploads?prefix=$p")->{uploads}, [], 'and its multipart upload was aborted');
 
 # ---- listing across pages (> 1000 keys) and batch delete
 sql("SELECT vlake.lake_write('${base}many/' || lpad(i::text, 5, '0'), int4send(i)) FROM generate_series(1, 1234) i");

@@ -488,6 +488,12 @@ async function handleS3(req, res) {
       res.writeHead(204, { 'Content-Length': '0' });
       return res.end();
     }
+    if (key && q.has('uploadId') && (method === 'PUT' || method === 'POST')) {
+      /* s3rver answers 500 for an upload that is gone; S3 says 404 */
+      const id = q.get('uploadId');
+      const dir = path.join(s3.store.getResourcePath(bucket, undefined, 'uploads'), /^[0-9a-f]{8,64}$/.test(id) ? id : 'none');
+      if (!fs.existsSync(dir)) return sendError(res, 404, 'NoSuchUpload', 'The specified upload does not exist.', rawPath);
+    }
     const up = await forward(req, body, addr);
     if (fault && fault.when === 'after') {
       if (fault.action === 'status')
@@ -560,8 +566,11 @@ async function handleAdmin(req, res, sub) {
     }
     if (sub === '/uploads' && req.method === 'GET') {
       /* in-progress multipart uploads of the test bucket (for leak checks) */
+      const prefix = new URL(req.url, 'http://x').searchParams.get('prefix') || '';
       const dir = s3.store.getResourcePath(opts.bucket, undefined, 'uploads');
-      const ids = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+      const ids = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).filter((id) => {
+        try { return fs.readFileSync(path.join(dir, id, 'key'), 'utf8').startsWith(prefix); } catch (e) { return false; }
+      });
       return sendJson(res, 200, { uploads: ids });
     }
     return sendJson(res, 404, { error: `no admin route ${req.method} ${sub}` });

@@ -5,13 +5,16 @@
 # Stop it with: kill "$s3_pid"  (it also exits by itself when the process that
 # started it goes away, or after VLAKE_TEST_S3_MAX_LIFETIME seconds, 6 h by default).
 # Env: VLAKE_TEST_S3_OWNER_PID (pid to follow; default: our parent),
-#      VLAKE_TEST_S3_PORT (fixed port instead of a free one).
+#      VLAKE_TEST_S3_PORT (fixed port instead of a free one),
+#      VLAKE_TEST_S3_KEEP_DATA=1 (keep the objects of the previous run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: start.sh DIR}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 rm -f "$dir/ready.env"
+# a fresh bucket each time, unless asked to keep what is there (quick start)
+[ "${VLAKE_TEST_S3_KEEP_DATA:-0}" = 1 ] || rm -rf "$dir/data"
 [ -d "$here/../node_modules/@20minutes/s3rver" ] || {
   echo "start.sh: run 'npm ci' in test/tools first" >&2; exit 1; }
 
