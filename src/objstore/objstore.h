@@ -63,6 +63,15 @@ extern void objstore_get_range(ObjStore *store, const char *key,
 extern void objstore_get_ranges(ObjStore *store, const char *key,
 								ObjRange *ranges, int nranges);
 
+/* Like objstore_get_ranges, but with the object's size and etag already
+ * known (from objstore_head, objstore_list or a manifest), which saves the
+ * validating head request.  If the object no longer has that etag the call
+ * ERRORs (ERRCODE_T_R_SERIALIZATION_FAILURE) instead of mixing versions.
+ * With known->etag empty it behaves like objstore_get_ranges. */
+extern void objstore_get_ranges_known(ObjStore *store, const char *key,
+									  const ObjStat *known,
+									  ObjRange *ranges, int nranges);
+
 /* false if the object does not exist. */
 extern bool objstore_head(ObjStore *store, const char *key, ObjStat *stat);
 

@@ -284,6 +284,34 @@ vlake_lake_delete(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* lake_delete_many(root, keys[]): one delete_many call under one root */
+PG_FUNCTION_INFO_V1(vlake_lake_delete_many);
+Datum
+vlake_lake_delete_many(PG_FUNCTION_ARGS)
+{
+	char	   *root = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *keys = NIL;
+	ObjStore   *store;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("keys must not contain NULL")));
+		keys = lappend(keys, TextDatumGetCString(elems[i]));
+	}
+	store = objstore_open(root);
+	objstore_delete_many(store, keys);
+	objstore_close(store);
+	PG_RETURN_INT32(n);
+}
+
 /*
  * lake_write_agg(uri, chunk): a streamed write of the aggregated chunks, in
  * aggregation order.  The object appears when the aggregate finishes;
