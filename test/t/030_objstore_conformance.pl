@@ -24,7 +24,8 @@ $node->safe_psql('postgres', 'CREATE EXTENSION vlake');
 
 # The roots under test.  Adding a store is one line here.
 my @roots = ("file://$lake/conformance/");
-push @roots, "s3://$ENV{VLAKE_TEST_S3_BUCKET}/conformance-$$/" if $ENV{VLAKE_TEST_S3_ENDPOINT};
+push @roots, VlakeS3::s3_setup_node($node) . "conformance-$$/"
+  if $ENV{VLAKE_TEST_S3_ENDPOINT} && eval { require VlakeS3; 1 };
 
 sub sq { return $node->safe_psql('postgres', $_[0]); }
 sub lit { my $s = shift; $s =~ s/'/''/g; return "'$s'"; }
