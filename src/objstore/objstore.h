@@ -63,11 +63,13 @@ extern void objstore_get_range(ObjStore *store, const char *key,
 extern void objstore_get_ranges(ObjStore *store, const char *key,
 								ObjRange *ranges, int nranges);
 
-/* Like objstore_get_ranges, but with the object's size and etag already
- * known (from objstore_head, objstore_list or a manifest), which saves the
- * validating head request.  If the object no longer has that etag the call
- * ERRORs (ERRCODE_T_R_SERIALIZATION_FAILURE) instead of mixing versions.
- * With known->etag empty it behaves like objstore_get_ranges. */
+/* Read ranges of the version of an object named by its size and etag
+ * (from objstore_head, objstore_list or a manifest), without the validating
+ * head request.  Bytes of that version still in the local cache are served
+ * from it; if some must come from the store and the store no longer holds
+ * that version, the call ERRORs (ERRCODE_T_R_SERIALIZATION_FAILURE).  It
+ * never returns bytes of two versions.  With known->etag empty it behaves
+ * like objstore_get_ranges. */
 extern void objstore_get_ranges_known(ObjStore *store, const char *key,
 									  const ObjStat *known,
 									  ObjRange *ranges, int nranges);
