@@ -250,5 +250,42 @@ END \$\$;
 	cmp_ok($total, '>', 0, 'the sweep kept the most recent entries');
 }
 
+# ---- concurrent readers, fills and evictions never deliver wrong bytes ----
+{
+	my $uri = lit($roots[0] . 'evict/shared');
+	my $gen = "SELECT string_agg(decode(md5(i::text), 'hex'), '' ORDER BY i) FROM generate_series(1, 131072) i";
+	sq("SELECT vlake.lake_write($uri, ($gen))");
+	my @r;
+	foreach my $k (1 .. 4)
+	{
+		my $bg = $node->background_psql('postgres');
+		$bg->query_until(qr/go/, "\\echo go\n" . qq{
+SET vlake.cache_file_uris = on; SET vlake.cache_block_size = '4kB';
+SET vlake.cache_size = '1MB'; SET vlake.cache_memory_size = 0;
+CREATE TEMP TABLE res (reads int, bad int);
+DO \$\$
+DECLARE blob bytea; bad int := 0; o int; l int;
+BEGIN
+  blob := ($gen);
+  PERFORM setseed(0.$k);
+  FOR j IN 1..300 LOOP
+    o := floor(random() * (2097152 - 20000)); l := 1 + floor(random() * 20000);
+    IF vlake.lake_read($uri, o, l) <> substring(blob from o + 1 for l) THEN bad := bad + 1; END IF;
+  END LOOP;
+  INSERT INTO res VALUES (300, bad);
+END \$\$;
+});
+		push @r, $bg;
+	}
+	my $pfx = lit($roots[0] . 'evict/');
+	my @res = map {
+		$_->query_safe("SELECT 'res:' || reads || ':' || bad || ':' || "
+			  . "(SELECT disk_hits > 0 AND disk_misses > 0 FROM vlake.io_stats WHERE prefix = $pfx) FROM res")
+	} @r;
+	$_->quit for @r;
+	is(join(',', map { /res:(\d+:\d+:\w+)/ ? $1 : "none($_)" } @res), '300:0:true,300:0:true,300:0:true,300:0:true',
+		'4 backends x 300 random reads through a 1 MB cache under constant eviction: no wrong byte');
+}
+
 $node->stop;
 done_testing();
