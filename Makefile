@@ -78,3 +78,8 @@ quickstart-stop:
 	scripts/quickstart.sh stop
 
 .PHONY: test quickstart quickstart-stop
+
+# ---------------------------------------------- objstore (objstore-core) ----
+bench-objstore:
+	bench/objstore/run.sh
+.PHONY: bench-objstore
