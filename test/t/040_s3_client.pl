@@ -94,6 +94,17 @@ is(scalar @{ s3_oracle_keys("${p}many/") }, 1224, 'single deletes');
 sql("SELECT vlake.lake_delete('${base}many/00001')");
 pass('deleting a missing object is not an error');
 
+# ---- connections are kept alive and reused across requests and statements
+s3_admin('DELETE', '/stats');
+sql(qq{DO \$\$ BEGIN FOR i IN 1..40 LOOP
+  PERFORM vlake.lake_read('${base}data/obj.bin', i * 100, 100);
+END LOOP; END \$\$;
+SELECT vlake.lake_read('${base}data/obj.bin', 0, 10);
+SELECT vlake.lake_read_ranges('${base}data/obj.bin', '{0,10,20,30}', '{5,5,5,5}');});
+my $st = s3_admin('GET', '/stats');
+cmp_ok($st->{requests}, '>=', 41, "many requests ($st->{requests})");
+cmp_ok($st->{connections}, '<=', 4, "over few connections ($st->{connections}): connection reuse");
+
 # ---- virtual-hosted addressing (bucket.s3.localhost)
 my ($port) = s3_env('endpoint') =~ /:(\d+)$/;
 my $vroot = s3_unique_prefix('vhost');

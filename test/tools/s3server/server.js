@@ -254,7 +254,7 @@ async function acquireAll(names, exclusive) {
 let faultRules = [];
 let nextRuleId = 1;
 let addedLatencyMs = 0;
-const stats = { requests: 0, byMethod: {}, faultsFired: 0, rejected: 0 };
+const stats = { requests: 0, byMethod: {}, faultsFired: 0, rejected: 0, connections: 0 };
 
 function takeFault(method, key) {
   for (const rule of faultRules) {
@@ -536,7 +536,7 @@ async function handleAdmin(req, res, sub) {
     }
     if (sub === '/stats' && req.method === 'GET') return sendJson(res, 200, stats);
     if (sub === '/stats' && req.method === 'DELETE') {
-      stats.requests = 0; stats.byMethod = {}; stats.faultsFired = 0; stats.rejected = 0;
+      stats.requests = 0; stats.byMethod = {}; stats.faultsFired = 0; stats.rejected = 0; stats.connections = 0;
       return sendJson(res, 200, { ok: true });
     }
     if (sub === '/session' && req.method === 'POST') {
@@ -613,6 +613,7 @@ async function main() {
       try { if (!res.headersSent) sendError(res, 500, 'InternalError', `test server: ${e.message}`); else hardReset(res); } catch (_) { /* gone */ }
     });
   });
+  front.on('connection', () => { stats.connections++; });
   front.keepAliveTimeout = 30000;
   await new Promise((resolve, reject) => front.listen(opts.port || 0, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
   const port = front.address().port;
