@@ -65,6 +65,12 @@ build/bin/unit_s3_sigv4: test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c src/o
 	  test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c \
 	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport -lcrypto
 tools: build/bin/unit_s3_sigv4
+
+build/bin/unit_s3_xml: test/unit/unit_s3_xml.c src/objstore/s3_xml.c src/objstore/s3_xml.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -DFRONTEND -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+	  test/unit/unit_s3_xml.c src/objstore/s3_xml.c \
+	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport
+tools: build/bin/unit_s3_xml
 # ---- objstore-s3: SigV4 unit test (end) ----
 
 # ------------------------------------------------------------ workflows ----
