@@ -208,6 +208,13 @@ s3_admin('POST', '/faults', { method => 'GET', key => '^$', action => 'drop', co
 is(sql("SELECT count(*) FROM vlake.lake_list('${base}many/')"), '1100', 'listing pages survive SlowDown and a dropped page');
 clear();
 is(scalar @{ s3_oracle_keys("${p}many/") }, 1100, 'oracle agrees');
+my $f0 = fired();
+s3_admin('POST', '/faults', { method => 'POST', key => '^$', action => 'status', status => 500, count => 1 });
+s3_admin('POST', '/faults', { method => 'POST', key => '^$', action => 'reset', when => 'after', count => 1 });
+is(sql("SELECT vlake.lake_delete_many('${base}many/', array_agg(lpad(i::text, 5, '0'))) FROM generate_series(1, 1100) i"),
+	'1100', 'DeleteObjects batches survive a 500 and a lost answer');
+is(fired() - $f0, 2, '  (both faults hit)');
+is(scalar @{ s3_oracle_keys("${p}many/") }, 0, 'oracle: all deleted');
 
 # ---- an endpoint nobody listens on
 sql(qq{CREATE SERVER dead FOREIGN DATA WRAPPER vlake_s3 OPTIONS (endpoint 'http://127.0.0.1:9', url_style 'path', uri_prefix '${root}dead/');

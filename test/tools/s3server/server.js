@@ -249,7 +249,8 @@ async function acquireAll(names, exclusive) {
  * 'delay' waits ms then serves normally; 'drop' sends the headers and half
  * the body then resets the connection; 'truncate' sends half the body then
  * closes cleanly; 'short' sends half the body with a matching (lying)
- * Content-Length.
+ * Content-Length; 'answer' replies with the rule's status, headers and
+ * body verbatim (malformed XML, lying headers) without touching the store.
  */
 let faultRules = [];
 let nextRuleId = 1;
@@ -271,7 +272,7 @@ function takeFault(method, key) {
 }
 
 function addRule(r) {
-  const actions = ['status', 'delay', 'reset', 'drop', 'truncate', 'short'];
+  const actions = ['status', 'delay', 'reset', 'drop', 'truncate', 'short', 'answer'];
   if (!actions.includes(r.action)) throw new Error(`action must be one of ${actions.join(', ')}`);
   const rule = {
     id: nextRuleId++,
@@ -285,6 +286,8 @@ function addRule(r) {
     code: r.code || (Number(r.status) === 500 ? 'InternalError' : 'SlowDown'),
     ms: Number(r.ms || 0),
     when: r.when === 'after' ? 'after' : 'before',
+    answerBody: r.body === undefined ? '' : String(r.body),
+    answerHeaders: r.headers || {},
     fired: 0,
   };
   faultRules.push(rule);
@@ -435,6 +438,12 @@ async function handleS3(req, res) {
     if (fault.action === 'status')
       return sendError(res, fault.status, fault.code, `injected fault ${fault.id}`, rawPath);
     if (fault.action === 'reset') return hardReset(res);
+    if (fault.action === 'answer') {
+      /* a hostile or broken server: exactly this status, headers and body */
+      const b = Buffer.from(fault.answerBody, 'utf8');
+      res.writeHead(fault.status, { 'Content-Length': String(b.length), ...fault.answerHeaders });
+      return res.end(req.method === 'HEAD' ? undefined : b);
+    }
   }
 
   const bad = verifySignature(req, rawPath, rawQuery, body);
