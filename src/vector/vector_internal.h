@@ -36,6 +36,9 @@ extern int	vl_format_float(float v, char *buf);
 /* overflow / underflow of an element-wise result */
 extern void vl_check_result(float r, float a, float b, bool is_mul);
 
+/* float -> binary16, ERROR 22003 when out of range */
+extern half vl_to_half_checked(float f);
+
 /* 1 - dot / sqrt(na * nb), clamped; NaN when a norm is zero */
 extern double vl_cosine_from_parts(double dot, double na, double nb);
 
