@@ -55,23 +55,23 @@ SELECT count(*) AS pairs,
 FROM rv a, rv b;
 
 -- small exact cases
-SELECT l2_distance('[0,0]', '[3,4]'), '[0,0]'::vector <-> '[3,4]';
-SELECT inner_product('[1,2,3]', '[4,5,6]'), '[1,2,3]'::vector <#> '[4,5,6]';
-SELECT cosine_distance('[1,0]', '[0,1]'), '[1,1]'::vector <=> '[2,2]', '[1,0]'::vector <=> '[-1,0]';
-SELECT cosine_distance('[0,0]', '[1,1]');  -- undefined angle: NaN
-SELECT l1_distance('[1,2,3]', '[4,0,3]'), '[1,2,3]'::vector <+> '[4,0,3]';
-SELECT vector_norm('[3,4]'), l2_normalize('[3,4]'), l2_normalize('[0,0]');
-SELECT round(vector_spherical_distance('[1,0]', '[0,1]')::numeric, 6) AS quarter_turn;
+SELECT l2_distance('[0,0]'::vector, '[3,4]'), '[0,0]'::vector <-> '[3,4]';
+SELECT inner_product('[1,2,3]'::vector, '[4,5,6]'), '[1,2,3]'::vector <#> '[4,5,6]';
+SELECT cosine_distance('[1,0]'::vector, '[0,1]'), '[1,1]'::vector <=> '[2,2]', '[1,0]'::vector <=> '[-1,0]';
+SELECT cosine_distance('[0,0]'::vector, '[1,1]');  -- undefined angle: NaN
+SELECT l1_distance('[1,2,3]'::vector, '[4,0,3]'), '[1,2,3]'::vector <+> '[4,0,3]';
+SELECT vector_norm('[3,4]'::vector), l2_normalize('[3,4]'::vector), l2_normalize('[0,0]'::vector);
+SELECT round(vector_spherical_distance('[1,0]'::vector, '[0,1]')::numeric, 6) AS quarter_turn;
 
 -- arithmetic
 SELECT '[1,2,3]'::vector + '[4,5,6]', '[1,2,3]'::vector - '[4,5,6]', '[1,2,3]'::vector * '[4,5,6]';
-SELECT '[1,2]'::vector || '[3]', subvector('[1,2,3,4,5]', 2, 3), subvector('[1,2,3]', 0, 2);
+SELECT '[1,2]'::vector || '[3]', subvector('[1,2,3,4,5]'::vector, 2, 3), subvector('[1,2,3]'::vector, 0, 2);
 
 -- ordering, equality, btree and hash opclasses
 SELECT id, v FROM vt WHERE v IS NOT NULL ORDER BY v;
 SELECT '[1,2]'::vector < '[1,2,0]', '[1,2]'::vector = '[1,2]', '[-0]'::vector = '[0]', '[1]'::vector <> '[2]';
-SELECT vector_cmp('[1,3]', '[1,2]'), vector_cmp('[1,2]', '[1,2]'), vector_cmp('[0,9]', '[1]');
-SELECT vector_hash('[-0,1]') = vector_hash('[0,1]') AS hash_ignores_sign_of_zero;
+SELECT vector_cmp('[1,3]'::vector, '[1,2]'), vector_cmp('[1,2]'::vector, '[1,2]'), vector_cmp('[0,9]'::vector, '[1]');
+SELECT vector_hash('[-0,1]'::vector) = vector_hash('[0,1]'::vector) AS hash_ignores_sign_of_zero;
 CREATE INDEX vt_btree ON vt (v);
 CREATE INDEX vt_hash ON vt USING hash (v);
 SET enable_seqscan = off;
