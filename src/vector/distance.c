@@ -149,6 +149,67 @@ l1_f16_scalar(const uint16_t *a, const uint16_t *b, int n)
 	return s0 + s1;
 }
 
+/*
+ * Cosine parts in one pass: out[0] = a.b, out[1] = a.a, out[2] = b.b.
+ * Two accumulators per quantity.
+ */
+static void
+cos_f32_scalar(const float *a, const float *b, int n, float out[3])
+{
+	float		d0 = 0, d1 = 0, a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+	int			i = 0;
+
+	for (; i + 2 <= n; i += 2)
+	{
+		d0 += a[i] * b[i];
+		d1 += a[i + 1] * b[i + 1];
+		a0 += a[i] * a[i];
+		a1 += a[i + 1] * a[i + 1];
+		b0 += b[i] * b[i];
+		b1 += b[i + 1] * b[i + 1];
+	}
+	if (i < n)
+	{
+		d0 += a[i] * b[i];
+		a0 += a[i] * a[i];
+		b0 += b[i] * b[i];
+	}
+	out[0] = d0 + d1;
+	out[1] = a0 + a1;
+	out[2] = b0 + b1;
+}
+
+static void
+cos_f16_scalar(const uint16_t *a, const uint16_t *b, int n, float out[3])
+{
+	float		d0 = 0, d1 = 0, a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+	int			i = 0;
+
+	for (; i + 2 <= n; i += 2)
+	{
+		float		x0 = vl_half_to_float(a[i]), x1 = vl_half_to_float(a[i + 1]);
+		float		y0 = vl_half_to_float(b[i]), y1 = vl_half_to_float(b[i + 1]);
+
+		d0 += x0 * y0;
+		d1 += x1 * y1;
+		a0 += x0 * x0;
+		a1 += x1 * x1;
+		b0 += y0 * y0;
+		b1 += y1 * y1;
+	}
+	if (i < n)
+	{
+		float		x = vl_half_to_float(a[i]), y = vl_half_to_float(b[i]);
+
+		d0 += x * y;
+		a0 += x * x;
+		b0 += y * y;
+	}
+	out[0] = d0 + d1;
+	out[1] = a0 + a1;
+	out[2] = b0 + b1;
+}
+
 /* -------------------------------------------------------------- x86 --- */
 #ifdef VL_X86
 
@@ -347,6 +408,57 @@ l1_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 	return hsum256(_mm256_add_ps(s0, s1));
 }
 
+/* cosine parts: one 8-lane accumulator per quantity, scalar tail */
+VL_AVX2 static void
+cos_f32_avx2(const float *a, const float *b, int n, float out[3])
+{
+	__m256		d = _mm256_setzero_ps();
+	__m256		aa = _mm256_setzero_ps();
+	__m256		bb = _mm256_setzero_ps();
+	int			i = 0;
+
+	for (; i + 8 <= n; i += 8)
+	{
+		__m256		x = _mm256_loadu_ps(a + i);
+		__m256		y = _mm256_loadu_ps(b + i);
+
+		d = _mm256_fmadd_ps(x, y, d);
+		aa = _mm256_fmadd_ps(x, x, aa);
+		bb = _mm256_fmadd_ps(y, y, bb);
+	}
+	out[0] = hsum256(d);
+	out[1] = hsum256(aa);
+	out[2] = hsum256(bb);
+	for (; i < n; i++)
+	{
+		out[0] += a[i] * b[i];
+		out[1] += a[i] * a[i];
+		out[2] += b[i] * b[i];
+	}
+}
+
+VL_AVX2 static void
+cos_f16_avx2(const uint16_t *a, const uint16_t *b, int n, float out[3])
+{
+	__m256		d = _mm256_setzero_ps();
+	__m256		aa = _mm256_setzero_ps();
+	__m256		bb = _mm256_setzero_ps();
+
+	for (int i = 0; i < n; i += 8)
+	{
+		int			c = n - i < 8 ? n - i : 8;
+		__m256		x = c == 8 ? load8_f16(a + i) : load_tail_f16(a + i, c);
+		__m256		y = c == 8 ? load8_f16(b + i) : load_tail_f16(b + i, c);
+
+		d = _mm256_fmadd_ps(x, y, d);
+		aa = _mm256_fmadd_ps(x, x, aa);
+		bb = _mm256_fmadd_ps(y, y, bb);
+	}
+	out[0] = hsum256(d);
+	out[1] = hsum256(aa);
+	out[2] = hsum256(bb);
+}
+
 /*
  * AVX-512F: two 16-lane accumulators over 32 elements per step; the tail
  * (up to 31 elements) goes through masked loads, so there is no scalar loop.
@@ -510,6 +622,51 @@ l1_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
+/* cosine parts: one 16-lane accumulator per quantity, masked tail */
+VL_AVX512 static void
+cos_f32_avx512(const float *a, const float *b, int n, float out[3])
+{
+	__m512		d = _mm512_setzero_ps();
+	__m512		aa = _mm512_setzero_ps();
+	__m512		bb = _mm512_setzero_ps();
+
+	for (int i = 0; i < n; i += 16)
+	{
+		__mmask16	m = tail_mask(n - i < 16 ? n - i : 16);
+		__m512		x = _mm512_maskz_loadu_ps(m, a + i);
+		__m512		y = _mm512_maskz_loadu_ps(m, b + i);
+
+		d = _mm512_fmadd_ps(x, y, d);
+		aa = _mm512_fmadd_ps(x, x, aa);
+		bb = _mm512_fmadd_ps(y, y, bb);
+	}
+	out[0] = _mm512_reduce_add_ps(d);
+	out[1] = _mm512_reduce_add_ps(aa);
+	out[2] = _mm512_reduce_add_ps(bb);
+}
+
+VL_AVX512 static void
+cos_f16_avx512(const uint16_t *a, const uint16_t *b, int n, float out[3])
+{
+	__m512		d = _mm512_setzero_ps();
+	__m512		aa = _mm512_setzero_ps();
+	__m512		bb = _mm512_setzero_ps();
+
+	for (int i = 0; i < n; i += 16)
+	{
+		int			c = n - i < 16 ? n - i : 16;
+		__m512		x = c == 16 ? load16_f16(a + i) : load16_tail_f16(a + i, c);
+		__m512		y = c == 16 ? load16_f16(b + i) : load16_tail_f16(b + i, c);
+
+		d = _mm512_fmadd_ps(x, y, d);
+		aa = _mm512_fmadd_ps(x, x, aa);
+		bb = _mm512_fmadd_ps(y, y, bb);
+	}
+	out[0] = _mm512_reduce_add_ps(d);
+	out[1] = _mm512_reduce_add_ps(aa);
+	out[2] = _mm512_reduce_add_ps(bb);
+}
+
 static bool
 cpu_has_avx2(void)
 {
@@ -657,22 +814,74 @@ l1_f16_neon(const uint16_t *a, const uint16_t *b, int n)
 	return r;
 }
 
+static void
+cos_f32_neon(const float *a, const float *b, int n, float out[3])
+{
+	float32x4_t d = vdupq_n_f32(0), aa = vdupq_n_f32(0), bb = vdupq_n_f32(0);
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+	{
+		float32x4_t x = vld1q_f32(a + i), y = vld1q_f32(b + i);
+
+		d = vfmaq_f32(d, x, y);
+		aa = vfmaq_f32(aa, x, x);
+		bb = vfmaq_f32(bb, y, y);
+	}
+	out[0] = vaddvq_f32(d);
+	out[1] = vaddvq_f32(aa);
+	out[2] = vaddvq_f32(bb);
+	for (; i < n; i++)
+	{
+		out[0] += a[i] * b[i];
+		out[1] += a[i] * a[i];
+		out[2] += b[i] * b[i];
+	}
+}
+
+static void
+cos_f16_neon(const uint16_t *a, const uint16_t *b, int n, float out[3])
+{
+	float32x4_t d = vdupq_n_f32(0), aa = vdupq_n_f32(0), bb = vdupq_n_f32(0);
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+	{
+		float32x4_t x = load4_f16(a + i), y = load4_f16(b + i);
+
+		d = vfmaq_f32(d, x, y);
+		aa = vfmaq_f32(aa, x, x);
+		bb = vfmaq_f32(bb, y, y);
+	}
+	out[0] = vaddvq_f32(d);
+	out[1] = vaddvq_f32(aa);
+	out[2] = vaddvq_f32(bb);
+	for (; i < n; i++)
+	{
+		float		x = vl_half_to_float(a[i]), y = vl_half_to_float(b[i]);
+
+		out[0] += x * y;
+		out[1] += x * x;
+		out[2] += y * y;
+	}
+}
+
 #endif							/* VL_NEON */
 
 /* ---------------------------------------------------------- dispatch --- */
 
 static const VlKernelSet kernel_sets[] = {
 	{"scalar", l2sq_f32_scalar, dot_f32_scalar, l1_f32_scalar,
-	l2sq_f16_scalar, dot_f16_scalar, l1_f16_scalar},
+	l2sq_f16_scalar, dot_f16_scalar, l1_f16_scalar, cos_f32_scalar, cos_f16_scalar},
 #ifdef VL_X86
 	{"avx2", l2sq_f32_avx2, dot_f32_avx2, l1_f32_avx2,
-	l2sq_f16_avx2, dot_f16_avx2, l1_f16_avx2},
+	l2sq_f16_avx2, dot_f16_avx2, l1_f16_avx2, cos_f32_avx2, cos_f16_avx2},
 	{"avx512", l2sq_f32_avx512, dot_f32_avx512, l1_f32_avx512,
-	l2sq_f16_avx512, dot_f16_avx512, l1_f16_avx512},
+	l2sq_f16_avx512, dot_f16_avx512, l1_f16_avx512, cos_f32_avx512, cos_f16_avx512},
 #endif
 #ifdef VL_NEON
 	{"neon", l2sq_f32_neon, dot_f32_neon, l1_f32_neon,
-	l2sq_f16_neon, dot_f16_neon, l1_f16_neon},
+	l2sq_f16_neon, dot_f16_neon, l1_f16_neon, cos_f32_neon, cos_f16_neon},
 #endif
 };
 
@@ -709,6 +918,8 @@ vl_f32_kernel vl_l1_f32 = l1_f32_scalar;
 vl_f16_kernel vl_l2sq_f16 = l2sq_f16_scalar;
 vl_f16_kernel vl_dot_f16 = dot_f16_scalar;
 vl_f16_kernel vl_l1_f16 = l1_f16_scalar;
+vl_f32_cos_kernel vl_cos_f32 = cos_f32_scalar;
+vl_f16_cos_kernel vl_cos_f16 = cos_f16_scalar;
 
 static const char *current_level = NULL;
 
@@ -721,6 +932,8 @@ use_set(const VlKernelSet *k)
 	vl_l2sq_f16 = k->l2sq_f16;
 	vl_dot_f16 = k->dot_f16;
 	vl_l1_f16 = k->l1_f16;
+	vl_cos_f32 = k->cos_f32;
+	vl_cos_f16 = k->cos_f16;
 	current_level = k->name;
 }
 

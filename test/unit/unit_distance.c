@@ -2,7 +2,8 @@
  * unit_distance — distance kernels against a double-precision reference.
  *
  * For every kernel level this CPU runs (scalar, avx2, avx512, neon) and
- * every kernel (squared L2, inner product, L1; float32 and binary16
+ * every kernel (squared L2, inner product, L1, one-pass cosine parts;
+ * float32 and binary16
  * inputs), on dimensions 1..40, 127, 128, 129, 768, 1536 and 16000:
  *
  *  1. random reals in [-1, 1]: |kernel - reference| <= gamma(m) * S, where
@@ -110,9 +111,28 @@ guarded_free(Guarded g)
 }
 
 /* independent accumulators per kernel level (float32, binary16) */
+static int	accumulators_for(const char *level, bool f16, bool cos);
+
 static int
 accumulators(const char *level, bool f16)
 {
+	return accumulators_for(level, f16, false);
+}
+
+/* the one-pass cosine kernels keep one register per quantity */
+static int
+accumulators_for(const char *level, bool f16, bool cos)
+{
+	if (cos)
+	{
+		if (strcmp(level, "avx512") == 0)
+			return 16;
+		if (strcmp(level, "avx2") == 0)
+			return 8;
+		if (strcmp(level, "neon") == 0)
+			return 4;
+		return 2;
+	}
 	if (strcmp(level, "avx512") == 0)
 		return 32;
 	if (strcmp(level, "avx2") == 0)
@@ -248,6 +268,30 @@ test_level_dim(const VlKernelSet *ks, int n, DataKind kind)
 		check_value(ks->name, kernel_names[k], true, n, what, f16k[k] (xa, xb, n), want, tol);
 	}
 
+	/* one-pass cosine parts: a.b, a.a, b.b */
+	for (int f16 = 0; f16 <= 1; f16++)
+	{
+		float		parts[3];
+		const double *x = f16 ? dha : da;
+		const double *y = f16 ? dhb : db;
+		const double *args[3][2] = {{x, y}, {x, x}, {y, y}};
+		static const char *const part_names[3] = {"cos.ab", "cos.aa", "cos.bb"};
+		double		g = gamma_bound(n, accumulators_for(ks->name, f16, true));
+
+		if (f16)
+			ks->cos_f16(xa, xb, n, parts);
+		else
+			ks->cos_f32(fa, fb, n, parts);
+		for (int q = 0; q < 3; q++)
+		{
+			double		sabs;
+			double		want = ref_dot(args[q][0], args[q][1], n, &sabs);
+
+			check_value(ks->name, part_names[q], f16, n, what, parts[q], want,
+						kind == DATA_INTEGER ? 0.0 : g * sabs);
+		}
+	}
+
 	free(da);
 	free(db);
 	free(dha);
@@ -288,6 +332,19 @@ test_one_hot(const VlKernelSet *ks, int n, int p)
 	check_value(ks->name, "l2sq", true, n, what, ks->l2sq_f16(xa, xb, n), 0.25, 0);
 	check_value(ks->name, "dot", true, n, what, ks->dot_f16(xa, xb, n), 3.0, 0);
 	check_value(ks->name, "l1", true, n, what, ks->l1_f16(xa, xb, n), 0.5, 0);
+	{
+		float		pf[3],
+					ph[3];
+
+		ks->cos_f32(fa, fb, n, pf);
+		ks->cos_f16(xa, xb, n, ph);
+		check_value(ks->name, "cos.ab", false, n, what, pf[0], 3.0, 0);
+		check_value(ks->name, "cos.aa", false, n, what, pf[1], 2.25, 0);
+		check_value(ks->name, "cos.bb", false, n, what, pf[2], 4.0, 0);
+		check_value(ks->name, "cos.ab", true, n, what, ph[0], 3.0, 0);
+		check_value(ks->name, "cos.aa", true, n, what, ph[1], 2.25, 0);
+		check_value(ks->name, "cos.bb", true, n, what, ph[2], 4.0, 0);
+	}
 
 	guarded_free(ga);
 	guarded_free(gb);
