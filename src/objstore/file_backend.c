@@ -777,6 +777,10 @@ cmp_entries(const ListCell *a, const ListCell *b)
  * no escape), symlinked files are listed only if they resolve inside an
  * allowed root.
  */
+/* walk() in reclaim mode: age of temporaries to remove (-1: list mode) */
+static int64 reclaim_age = -1;
+static int64 reclaimed = 0;
+
 static void
 walk(FileStore *fs, const char *dir, const char *dirkey, const char *prefix, List **out)
 {
@@ -799,9 +803,23 @@ walk(FileStore *fs, const char *dir, const char *dirkey, const char *prefix, Lis
 		struct stat sb;
 
 		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-			strncmp(de->d_name, ".vlake-tmp.", 11) == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (strncmp(de->d_name, ".vlake-tmp.", 11) == 0)
+		{
+			if (reclaim_age >= 0 && strncmp(dirkey, prefix, Min(strlen(dirkey), plen)) == 0)
+			{
+				char	   *tpath = psprintf("%s/%s", dir, de->d_name);
+				struct stat tsb;
+
+				if (lstat(tpath, &tsb) == 0 && S_ISREG(tsb.st_mode) &&
+					time(NULL) - tsb.st_mtime >= reclaim_age &&
+					unlink(tpath) == 0)
+					reclaimed++;
+				pfree(tpath);
+			}
+			continue;
+		}
 		key = psprintf("%s%s", dirkey, de->d_name);
 		path = psprintf("%s/%s", dir, de->d_name);
 		if (lstat(path, &sb) != 0)
@@ -869,6 +887,43 @@ file_list(void *state, const char *prefix)
 	return out;
 }
 
+/*
+ * Remove temporary files of interrupted writes (".vlake-tmp.*", left by a
+ * kill -9 or a power loss) under prefix, older than min_age_secs.  A
+ * streamed write still in progress keeps touching its file, so an age well
+ * above the longest expected pause between writes is safe.
+ */
+static int64
+file_reclaim_temporaries(void *state, const char *prefix, int64 min_age_secs)
+{
+	FileStore  *fs = state;
+	List	   *ignored = NIL;
+	const char *slash = strrchr(prefix, '/');
+	char	   *dirkey = slash ? pnstrdup(prefix, slash - prefix + 1) : pstrdup("");
+	char	   *dir = psprintf("%s%s", fs->root, dirkey);
+	char	   *uri = psprintf("%s%s", fs->root_uri, dirkey);
+	size_t		n = strlen(dir);
+	int64		result;
+
+	if (n > 1 && dir[n - 1] == '/')
+		dir[n - 1] = '\0';
+	file_check_confined(dir, uri);
+	reclaim_age = Max(min_age_secs, 0);
+	reclaimed = 0;
+	PG_TRY();
+	{
+		walk(fs, dir, dirkey, prefix, &ignored);
+	}
+	PG_FINALLY();
+	{
+		reclaim_age = -1;
+	}
+	PG_END_TRY();
+	result = reclaimed;
+	list_free_deep(ignored);
+	return result;
+}
+
 /* ---- delete ---- */
 
 static void
@@ -932,4 +987,5 @@ const ObjBackendOps objstore_file_ops = {
 	.list = file_list,
 	.delete_keys = file_delete_keys,
 	.get_ranges_if_match = file_get_ranges_if_match,
+	.reclaim_temporaries = file_reclaim_temporaries,
 };
