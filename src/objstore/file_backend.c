@@ -382,12 +382,15 @@ write_temp(const char *path, const char *data, uint64 len, const char *uri)
 	return tmp;
 }
 
-/* stat + etag of path; false if it does not exist (or is not a file). */
+/*
+ * stat + etag of path; false if it does not exist (or is not a regular
+ * file).  O_NONBLOCK: a FIFO planted in the lake must not hang the backend.
+ */
 static bool
 stat_path(const char *path, const char *uri, ObjStat *st)
 {
 	struct stat sb;
-	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	int			fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 
 	if (fd < 0)
 	{
@@ -463,7 +466,7 @@ open_for_read(FileStore *fs, const char *key, const char *path, const char *uri)
 	int			fd;
 
 	file_check_confined(path, uri);
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
 	{
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -473,6 +476,15 @@ open_for_read(FileStore *fs, const char *key, const char *path, const char *uri)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open lake object \"%s\": %m", uri)));
+	}
+	{
+		struct stat sb;
+
+		if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("lake object \"%s\" does not exist", uri),
+					 errdetail("The path exists but is not a regular file.")));
 	}
 	return fd;
 }
@@ -850,7 +862,7 @@ walk(FileStore *fs, const char *dir, const char *dirkey, const char *prefix, Lis
 						if (path_within(r, lfirst(lc)))
 							ok = true;
 			}
-			if (ok && stat_path(path, key, &st))
+			if (ok && stat_path(path, psprintf("%s%s", fs->root_uri, key), &st))
 			{
 				ObjListEntry *e = palloc0(sizeof(ObjListEntry));
 
