@@ -78,6 +78,7 @@ quickstart-s3-stop:
 	scripts/quickstart-s3.sh stop
 .PHONY: quickstart-s3 quickstart-s3-stop
 # ---- objstore-s3: S3 unit tests, S3 quick start (end) ----
+
 # ---- vector layer (owner: vector): kernel unit test and benchmark ----
 VECTOR_KERNEL_DEPS = src/vector/distance.c src/vector/distance.h src/vector/half.h
 build/bin/unit_distance: test/unit/unit_distance.c $(VECTOR_KERNEL_DEPS) | build/bin

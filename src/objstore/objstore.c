@@ -411,6 +411,21 @@ objstore_list(ObjStore *store, const char *prefix)
 	return result;
 }
 
+int64
+objstore_reclaim_temporaries(ObjStore *store, const char *prefix, int64 min_age_secs)
+{
+	instr_time	start;
+	int64		n;
+
+	objstore_check_key(store->root_uri, prefix, true);
+	if (store->ops->reclaim_temporaries == NULL)
+		return 0;
+	INSTR_TIME_SET_CURRENT(start);
+	n = store->ops->reclaim_temporaries(store->state, prefix, min_age_secs);
+	objstats_request(store->stats, OBJ_REQ_DELETE, start, 0);
+	return n;
+}
+
 void
 objstore_delete(ObjStore *store, const char *key)
 {

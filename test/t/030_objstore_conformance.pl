@@ -191,6 +191,15 @@ END \$\$;
 		"$root: after kill -9 the object does not exist");
 	is(sq("SELECT count(*) FROM vlake.lake_list(" . $u->('killed/') . ")"), 0,
 		"$root: after kill -9 nothing is listed");
+	if ($root =~ m{^file://(.*)$})
+	{
+		my $dir = "$1killed";
+		is(sq("SELECT vlake.lake_reclaim_temporaries(" . $u->('killed/') . ", '1 hour')"), 0,
+			"$root: a recent leftover is not reclaimed");
+		is(sq("SELECT vlake.lake_reclaim_temporaries(" . $u->('killed/') . ", '0')"), 1,
+			"$root: the leftover of the killed write is reclaimed");
+		is(scalar(() = glob("$dir/.vlake-tmp.*")), 0, "$root: no temporary file remains");
+	}
 
 	# ---- cache: exact hit/miss counting, validation after replace, restart ----
 	my $cset = "SET vlake.cache_file_uris = on; SET vlake.cache_block_size = '4kB'; "
