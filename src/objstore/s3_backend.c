@@ -256,14 +256,24 @@ s3_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 /* ---------------------------------------------------------------- put -- */
 
 static void
-add_body(S3Request *req, const char *data, uint64 len)
+add_body_md5(S3Request *req, const char *data, uint64 len, unsigned char *raw_md5_out)
 {
+	unsigned char raw[16];
 	char	   *md5 = palloc(25);
 
 	req->body = data;
 	req->body_len = (size_t) len;
-	s3_md5_base64(data, (size_t) len, md5);
+	s3_md5_raw(data, (size_t) len, raw);
+	s3_base64_of_md5(raw, md5);
 	s3_request_add_header(req, "content-md5", md5);
+	if (raw_md5_out)
+		memcpy(raw_md5_out, raw, 16);
+}
+
+static void
+add_body(S3Request *req, const char *data, uint64 len)
+{
+	add_body_md5(req, data, len, NULL);
 }
 
 static void
@@ -391,11 +401,10 @@ writer_send_part(S3Writer *w)
 	init_request(&req, "PUT", w->full_key);
 	s3_request_add_query(&req, "partNumber", psprintf("%d", partno));
 	s3_request_add_query(&req, "uploadId", w->upload_id);
-	add_body(&req, w->buf, w->buf_len);
 	{
 		unsigned char raw[16];
 
-		s3_md5_raw(w->buf, w->buf_len, raw);
+		add_body_md5(&req, w->buf, w->buf_len, raw);
 		appendBinaryStringInfo(&w->part_md5s, (char *) raw, 16);
 	}
 	run1(w->target, &req, &resp);
