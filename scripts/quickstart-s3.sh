@@ -48,6 +48,7 @@ BEGIN;
 SET LOCAL log_statement = 'none';
 SET LOCAL log_min_error_statement = 'panic';
 SET LOCAL log_min_duration_statement = -1;
+SET LOCAL pg_stat_statements.track_utility = off;
 CREATE USER MAPPING FOR CURRENT_USER SERVER lake
   OPTIONS (access_key '$VLAKE_TEST_S3_ACCESS_KEY', secret_key '$VLAKE_TEST_S3_SECRET_KEY');
 COMMIT;

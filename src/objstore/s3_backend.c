@@ -575,6 +575,9 @@ s3_writer_finish(void *wstate)
 	w->closed = true;
 	pfree(w->buf);
 	w->buf = NULL;
+	explicit_bzero(w->target->secret_key, strlen(w->target->secret_key));
+	if (w->target->session_token)
+		explicit_bzero(w->target->session_token, strlen(w->target->session_token));
 }
 
 /*
@@ -626,6 +629,8 @@ s3_writer_abort(void *wstate)
 		pfree(w->buf);
 	w->buf = NULL;
 	explicit_bzero(w->target->secret_key, strlen(w->target->secret_key));
+	if (w->target->session_token)
+		explicit_bzero(w->target->session_token, strlen(w->target->session_token));
 }
 
 /* --------------------------------------------------------------- list -- */

@@ -915,6 +915,10 @@ s3_report_error(const S3Target *t, const char *verb, const char *uri,
 			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
 			hint = "Check the access_key, secret_key and session_token of the user mapping, and the region of the server.";
 			break;
+		case 301:
+		case 307:
+			hint = "The bucket answers from another region or endpoint: set the region and endpoint options of the server.";
+			break;
 		case 404:
 			sqlstate = ERRCODE_UNDEFINED_FILE;
 			break;
