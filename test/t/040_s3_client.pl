@@ -105,6 +105,13 @@ my $st = s3_admin('GET', '/stats');
 cmp_ok($st->{requests}, '>=', 41, "many requests ($st->{requests})");
 cmp_ok($st->{connections}, '<=', 4, "over few connections ($st->{connections}): connection reuse");
 
+# ---- the test server's added latency (for benchmarks) is real latency
+is(s3_admin('PUT', '/latency', { ms => 2000 })->{ms}, 2000, 'latency can be added');
+($rc, $out, $err) = $node->psql('postgres', "SET vlake.s3_request_timeout = '300ms'; SET vlake.s3_max_retries = 0; SELECT vlake.lake_read('${base}data/obj.bin', 0, 10)");
+like($err, qr/could not (read|stat) "s3:\/\/.*obj\.bin": .*(timed out|Timeout)/i, 'a request slower than vlake.s3_request_timeout fails with a timeout');
+s3_admin('PUT', '/latency', { ms => 0 });
+is(sql("SELECT length(vlake.lake_read('${base}data/obj.bin', 0, 10))"), '10', 'and works again without the latency');
+
 # ---- virtual-hosted addressing (bucket.s3.localhost)
 my ($port) = s3_env('endpoint') =~ /:(\d+)$/;
 my $vroot = s3_unique_prefix('vhost');
