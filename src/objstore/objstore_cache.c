@@ -49,8 +49,12 @@
 #include "common/file_perm.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "port/pg_crc32c.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -113,20 +117,10 @@ fetch_ranges(ObjStore *store, const char *key, const ObjStat *st,
 	return ok;
 }
 
-static void
-changed_error(ObjStore *store, const char *key)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-			 errmsg("lake object \"%s%s\" was replaced while being read", store->root_uri, key),
-			 errhint("Retry the statement.")));
-}
-
-static void
+static bool
 direct_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int n)
 {
-	if (!fetch_ranges(store, key, st, ranges, n))
-		changed_error(store, key);
+	return fetch_ranges(store, key, st, ranges, n);
 }
 
 /* ------------------------------------------------------ memory tier ---- */
@@ -257,7 +251,62 @@ disk_enabled(ObjStore *store, const ObjStat *st)
 	return true;
 }
 
-static uint64 bytes_since_sweep = 0;
+static uint64 bytes_since_sweep = 0;	/* fallback when not preloaded */
+
+/*
+ * With vlake preloaded, all backends share an estimate of the disk tier's
+ * size: each fill adds to it, each sweep sets it to what it counted.  A
+ * backend sweeps when the estimate passes vlake.cache_size (or nobody has
+ * counted yet), so the cache overshoots its bound only by the fills that
+ * race with one sweep.  Without preloading, each backend sweeps after
+ * adding 1/16 of the bound (overshoot up to 1/16 per active backend).
+ */
+typedef struct CacheShared
+{
+	pg_atomic_uint64 estimate;	/* bytes, as of the last sweep plus fills */
+	pg_atomic_uint32 counted;	/* 0 until a sweep has counted the cache */
+} CacheShared;
+
+static CacheShared *cache_shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+cache_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(CacheShared)));
+}
+
+static void
+cache_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	cache_shared = ShmemInitStruct("vlake objstore cache", sizeof(CacheShared), &found);
+	if (!found)
+	{
+		pg_atomic_init_u64(&cache_shared->estimate, 0);
+		pg_atomic_init_u32(&cache_shared->counted, 0);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init (through vlake_objstore_init). */
+void
+objcache_init_shmem(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = cache_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = cache_shmem_startup;
+}
 static bool cache_write_warned = false;
 
 /* Entry identity: the key string and the path of its file. */
@@ -522,6 +571,12 @@ objcache_sweep(void)
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
+	if (cache_shared)
+	{
+		/* Still under the sweep lock: no other sweep can interleave. */
+		pg_atomic_write_u64(&cache_shared->estimate, total);
+		pg_atomic_write_u32(&cache_shared->counted, 1);
+	}
 	CloseTransientFile(lockfd);
 	bytes_since_sweep = 0;
 	return true;
@@ -532,6 +587,14 @@ note_fill(uint64 bytes)
 {
 	uint64		limit = (uint64) objstore_cache_size_mb * 1024 * 1024;
 
+	if (cache_shared)
+	{
+		uint64		est = pg_atomic_add_fetch_u64(&cache_shared->estimate, bytes);
+
+		if (est > limit || pg_atomic_read_u32(&cache_shared->counted) == 0)
+			(void) objcache_sweep();
+		return;
+	}
 	bytes_since_sweep += bytes;
 	if (bytes_since_sweep > limit / 16)
 		(void) objcache_sweep();
@@ -666,7 +729,7 @@ disk_read_batch(ObjStore *store, const char *key, const char *uri, const ObjStat
 								slots[slot].data, slots[slot].len))
 				{
 					objstats_disk_fill(store->stats, slots[slot].len);
-					note_fill(slots[slot].len);
+					note_fill(sizeof(CacheEntryHeader) + strlen(ekeys[slot]) + slots[slot].len);
 				}
 				off += slots[slot].len;
 				slot++;
@@ -677,7 +740,8 @@ disk_read_batch(ObjStore *store, const char *key, const char *uri, const ObjStat
 	return true;
 }
 
-static void
+/* false if the object no longer has st's etag (nothing wrong was cached). */
+static bool
 disk_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int nranges)
 {
 	uint64		bs = (uint64) objstore_cache_block_kb * 1024;
@@ -687,6 +751,7 @@ disk_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges,
 	int			maxblocks = 16;
 	MemoryContext cxt;
 	MemoryContext old;
+	bool		ok = true;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache read",
 								ALLOCSET_DEFAULT_SIZES);
@@ -719,33 +784,32 @@ disk_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges,
 		nblocks = u;
 	}
 
-	for (int i = 0; i < nblocks; i += CACHE_BATCH_BLOCKS)
+	for (int i = 0; ok && i < nblocks; i += CACHE_BATCH_BLOCKS)
 	{
 		MemoryContext batch = AllocSetContextCreate(cxt, "vlake cache batch",
 													ALLOCSET_DEFAULT_SIZES);
 
 		MemoryContextSwitchTo(batch);
 		CHECK_FOR_INTERRUPTS();
-		if (!disk_read_batch(store, key, uri, st, blocks + i,
-							 Min(CACHE_BATCH_BLOCKS, nblocks - i), ranges, nranges))
-			changed_error(store, key);
+		ok = disk_read_batch(store, key, uri, st, blocks + i,
+							 Min(CACHE_BATCH_BLOCKS, nblocks - i), ranges, nranges);
 		MemoryContextSwitchTo(cxt);
 		MemoryContextDelete(batch);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
+	return ok;
 }
 
 /* ------------------------------------------------------- entry points ---- */
 
 /* Read ranges through the disk tier or straight from the store. */
-static void
+static bool
 lower_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int n)
 {
 	if (disk_enabled(store, st))
-		disk_read(store, key, st, ranges, n);
-	else
-		direct_read(store, key, st, ranges, n);
+		return disk_read(store, key, st, ranges, n);
+	return direct_read(store, key, st, ranges, n);
 }
 
 /* Load a whole small object into the memory tier; returns the entry. */
@@ -757,13 +821,22 @@ mem_fill(ObjStore *store, const char *key, const char *uri, const ObjStat *st)
 	r.offset = 0;
 	r.length = st->size;
 	r.dest = palloc(Max(st->size, 1));
-	lower_read(store, key, st, &r, 1);
+	if (!lower_read(store, key, st, &r, 1))
+	{
+		pfree(r.dest);
+		return NULL;
+	}
 	mem_insert(uri, st, r.dest);
 	pfree(r.dest);
 	return hash_search(mem_table, uri, HASH_FIND, NULL);
 }
 
-void
+/*
+ * Read ranges of the version (size, etag) in st through the tiers.  Returns
+ * false if bytes had to come from the store and it no longer holds that
+ * version; the caller then re-validates (or reports it).
+ */
+bool
 objcache_read(ObjStore *store, const char *key, const ObjStat *st,
 			  ObjRange *ranges, int nranges)
 {
@@ -777,24 +850,30 @@ objcache_read(ObjStore *store, const char *key, const ObjStat *st,
 
 		objstats_mem(store->stats, e != NULL, want);
 		if (e == NULL)
-			e = mem_fill(store, key, uri, st);
-		if (e != NULL)
 		{
-			for (int i = 0; i < nranges; i++)
-				memcpy(ranges[i].dest, e->data + ranges[i].offset, ranges[i].length);
-			pfree(uri);
-			return;
+			e = mem_fill(store, key, uri, st);
+			if (e == NULL)
+			{
+				pfree(uri);
+				return false;
+			}
 		}
+		for (int i = 0; i < nranges; i++)
+			memcpy(ranges[i].dest, e->data + ranges[i].offset, ranges[i].length);
+		pfree(uri);
+		return true;
 	}
 	pfree(uri);
-	lower_read(store, key, st, ranges, nranges);
+	return lower_read(store, key, st, ranges, nranges);
 }
 
+/* The whole object of version st, or NULL as objcache_read returns false. */
 char *
 objcache_read_whole(ObjStore *store, const char *key, ObjStat *st)
 {
 	char	   *uri = full_uri(store, key);
 	ObjRange	r;
+	bool		ok = true;
 
 	r.offset = 0;
 	r.length = st->size;
@@ -806,10 +885,15 @@ objcache_read_whole(ObjStore *store, const char *key, ObjStat *st)
 		st->size > (uint64) objstore_cache_size_mb * 1024 * 1024 / 4)
 	{
 		objstats_requested(store->stats, st->size);
-		direct_read(store, key, st, &r, 1);
+		ok = direct_read(store, key, st, &r, 1);
 	}
 	else if (st->size > 0)
-		objcache_read(store, key, st, &r, 1);
+		ok = objcache_read(store, key, st, &r, 1);
 	pfree(uri);
+	if (!ok)
+	{
+		pfree(r.dest);
+		return NULL;
+	}
 	return r.dest;
 }

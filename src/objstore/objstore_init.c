@@ -86,4 +86,6 @@ vlake_objstore_init(void)
 							"Largest lake object kept whole in the per-backend memory cache.",
 							NULL, &objstore_mem_object_max_kb, 1024, 0, INT_MAX / 2,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+
+	objcache_init_shmem();
 }

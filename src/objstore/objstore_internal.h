@@ -80,11 +80,12 @@ extern void objstats_disk(ObjIoStats *s, uint64 hits, uint64 misses, uint64 byte
 extern void objstats_disk_fill(ObjIoStats *s, uint64 bytes);
 
 /* ---- tiered cache (objstore_cache.c) ---- */
-extern void objcache_read(ObjStore *store, const char *key, const ObjStat *st,
+extern bool objcache_read(ObjStore *store, const char *key, const ObjStat *st,
 						  ObjRange *ranges, int nranges);
 extern char *objcache_read_whole(ObjStore *store, const char *key, ObjStat *st);
 extern void objcache_forget(ObjStore *store, const char *key);
 extern char *objcache_dir(void);
 extern bool objcache_sweep(void);
+extern void objcache_init_shmem(void);
 
 #endif							/* VLAKE_OBJSTORE_INTERNAL_H */
