@@ -464,6 +464,8 @@ start_attempt(const S3Target *tg, Transfer *t, int slotno, int index)
 		SETOPT(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		SETOPT(h, CURLOPT_LOW_SPEED_TIME, (long) s3_stall_timeout_s);
 	}
+	if (tg->ca_file)
+		SETOPT(h, CURLOPT_CAINFO, tg->ca_file);
 	SETOPT(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	SETOPT(h, CURLOPT_HEADERFUNCTION, header_cb);
 	SETOPT(h, CURLOPT_HEADERDATA, t);

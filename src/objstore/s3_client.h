@@ -24,6 +24,7 @@ typedef struct S3Target
 	char	   *access_key;
 	char	   *secret_key;		/* never printed, never logged */
 	char	   *session_token;	/* NULL when none */
+	char	   *ca_file;		/* PEM bundle to trust instead of the system's; NULL */
 } S3Target;
 
 /* Retry discipline of a request. */

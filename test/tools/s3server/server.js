@@ -22,13 +22,15 @@
  *  - temporary credentials with a session token (admin endpoint).
  *
  * Usage: node server.js --dir DIR --bucket NAME [--owner-pid PID]
- *                       [--max-lifetime SECONDS]
+ *                       [--max-lifetime SECONDS] [--port N]
+ *                       [--tls-cert PEM --tls-key PEM]   (https)
  * When ready it writes DIR/ready.env with shell assignments.
  */
 
 const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const path = require('path');
 
 const S3rver = require('@20minutes/s3rver');
@@ -47,6 +49,8 @@ function parseArgs(argv) {
       case '--owner-pid': opts.ownerPid = Number(value); break;
       case '--max-lifetime': opts.maxLifetime = Number(value); break;
       case '--port': opts.port = Number(value); break;
+      case '--tls-cert': opts.tlsCert = value; break;
+      case '--tls-key': opts.tlsKey = value; break;
       default: throw new Error(`unknown option ${name}`);
     }
   }
@@ -613,7 +617,9 @@ async function main() {
   backendPort = addr.port;
 
   const adminPrefix = `/__admin/${adminToken}`;
-  front = http.createServer((req, res) => {
+  const tls = opts.tlsCert && opts.tlsKey
+    ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) } : null;
+  const onRequest = (req, res) => {
     const p = req.url.split('?')[0];
     const handler = p.startsWith(adminPrefix)
       ? handleAdmin(req, res, p.slice(adminPrefix.length) || '/health')
@@ -621,12 +627,13 @@ async function main() {
     handler.catch((e) => {
       try { if (!res.headersSent) sendError(res, 500, 'InternalError', `test server: ${e.message}`); else hardReset(res); } catch (_) { /* gone */ }
     });
-  });
+  };
+  front = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
   front.on('connection', () => { stats.connections++; });
   front.keepAliveTimeout = 30000;
   await new Promise((resolve, reject) => front.listen(opts.port || 0, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
   const port = front.address().port;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const env = [
     `VLAKE_TEST_S3_ENDPOINT=${endpoint}`,
     `VLAKE_TEST_S3_ADMIN=${endpoint}${adminPrefix}`,
