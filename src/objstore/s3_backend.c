@@ -42,9 +42,11 @@ typedef struct S3Writer
 	S3Target   *target;			/* own copy: writers outlive stores */
 	char	   *full_key;
 	char	   *uri;
-	char	   *buf;			/* the part being filled */
+	char	   *buf;			/* parts being filled (up to `parallel`) */
 	size_t		buf_len;
+	size_t		buf_cap;
 	size_t		part_size;
+	int			parallel;		/* parts uploaded at once */
 	char	   *upload_id;		/* NULL until the first part is sent */
 	List	   *part_etags;		/* char *, in part order */
 	StringInfoData part_md5s;	/* raw MD5 of each part, concatenated */
@@ -358,7 +360,9 @@ s3_writer_begin(void *state, const char *key)
 	w->full_key = full_key(st, key);
 	w->uri = key_uri(st, key);
 	w->part_size = (size_t) s3_part_size_kb * 1024;
-	w->buf = MemoryContextAllocHuge(CurrentMemoryContext, w->part_size);
+	w->parallel = Max(s3_upload_parallel, 1);
+	w->buf_cap = w->part_size;
+	w->buf = MemoryContextAllocHuge(CurrentMemoryContext, w->buf_cap);
 	initStringInfo(&w->part_md5s);
 	w->whole_md5 = s3_md5_begin();
 	return w;
@@ -389,32 +393,55 @@ writer_create_upload(S3Writer *w)
 	w->upload_id = id;
 }
 
+/*
+ * Upload the buffered parts, in parallel: every full part, and with
+ * final also the last, shorter one.  The buffer holds up to
+ * vlake.s3_upload_parallel parts, so that many UploadParts are in flight
+ * at once (S3 throughput grows with connections, not with one stream).
+ */
 static void
-writer_send_part(S3Writer *w)
+writer_flush_parts(S3Writer *w, bool final)
 {
-	S3Request	req;
-	S3Response	resp;
-	int			partno = list_length(w->part_etags) + 1;
+	int			nparts = (int) (w->buf_len / w->part_size);
+	int			first = list_length(w->part_etags) + 1;
+	S3Request  *reqs;
+	S3Response *resps;
 
+	if (final && w->buf_len % w->part_size != 0)
+		nparts++;
+	if (nparts == 0)
+		return;
 	if (w->upload_id == NULL)
 		writer_create_upload(w);
-	init_request(&req, "PUT", w->full_key);
-	s3_request_add_query(&req, "partNumber", psprintf("%d", partno));
-	s3_request_add_query(&req, "uploadId", w->upload_id);
+	reqs = palloc0(sizeof(S3Request) * nparts);
+	resps = palloc0(sizeof(S3Response) * nparts);
+	for (int i = 0; i < nparts; i++)
 	{
+		size_t		off = (size_t) i * w->part_size;
+		size_t		len = Min(w->part_size, w->buf_len - off);
 		unsigned char raw[16];
 
-		add_body_md5(&req, w->buf, w->buf_len, raw);
+		init_request(&reqs[i], "PUT", w->full_key);
+		s3_request_add_query(&reqs[i], "partNumber", psprintf("%d", first + i));
+		s3_request_add_query(&reqs[i], "uploadId", w->upload_id);
+		add_body_md5(&reqs[i], w->buf + off, len, raw);
 		appendBinaryStringInfo(&w->part_md5s, (char *) raw, 16);
 	}
-	run1(w->target, &req, &resp);
-	ensure_status(w->target, "upload a part of", w->uri, &resp, 200, 200);
-	if (resp.etag[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("could not upload part %d of \"%s\": no ETag in the answer", partno, w->uri)));
-	w->part_etags = lappend(w->part_etags, pstrdup(resp.etag));
+	s3_execute(w->target, reqs, resps, nparts);
+	for (int i = 0; i < nparts; i++)
+	{
+		ensure_status(w->target, "upload a part of", w->uri, &resps[i], 200, 200);
+		if (resps[i].etag[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("could not upload part %d of \"%s\": no ETag in the answer",
+							first + i, w->uri)));
+		w->part_etags = lappend(w->part_etags, pstrdup(resps[i].etag));
+	}
+	/* only ever called with whole parts or at the end: nothing remains */
 	w->buf_len = 0;
+	pfree(reqs);
+	pfree(resps);
 }
 
 static void
@@ -426,16 +453,26 @@ s3_writer_write(void *wstate, const char *data, uint64 len)
 		elog(ERROR, "write to a closed S3 writer of \"%s\"", w->uri);
 	while (len > 0)
 	{
-		size_t		n = Min((uint64) (w->part_size - w->buf_len), len);
+		size_t		n;
 
+		if (w->buf_len == w->buf_cap)
+		{
+			if (w->buf_cap < w->part_size * w->parallel)
+			{
+				/* grow up to parallel parts, one part at a time */
+				w->buf_cap += w->part_size;
+				w->buf = repalloc_huge(w->buf, w->buf_cap);
+			}
+			else
+				writer_flush_parts(w, false);
+		}
+		n = Min((uint64) (w->buf_cap - w->buf_len), len);
 		memcpy(w->buf + w->buf_len, data, n);
 		s3_md5_update(w->whole_md5, data, n);
 		w->buf_len += n;
 		w->total += n;
 		data += n;
 		len -= n;
-		if (w->buf_len == w->part_size)
-			writer_send_part(w);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -555,7 +592,7 @@ s3_writer_finish(void *wstate)
 		elog(ERROR, "S3 writer of \"%s\" finished twice", w->uri);
 	s3_md5_end(w->whole_md5, w->whole_md5_hex);
 	w->whole_md5 = NULL;
-	if (w->upload_id == NULL)
+	if (w->upload_id == NULL && w->buf_len <= w->part_size)
 	{
 		/* small object: one atomic PUT, no multipart */
 		S3Request	req;
@@ -568,8 +605,7 @@ s3_writer_finish(void *wstate)
 	}
 	else
 	{
-		if (w->buf_len > 0)
-			writer_send_part(w);
+		writer_flush_parts(w, true);
 		writer_complete(w);
 	}
 	w->closed = true;

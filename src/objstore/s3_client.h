@@ -105,5 +105,6 @@ extern int	s3_request_timeout_ms;
 extern int	s3_stall_timeout_s;
 extern int	s3_max_parallel;
 extern int	s3_part_size_kb;
+extern int	s3_upload_parallel;
 
 #endif							/* VLAKE_S3_CLIENT_H */

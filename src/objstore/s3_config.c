@@ -87,6 +87,10 @@ s3_define_gucs(void)
 							"Part size of S3 multipart uploads (objects up to this size use one PUT).",
 							NULL, &s3_part_size_kb, 16 * 1024, 5 * 1024, 1024 * 1024,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.s3_upload_parallel",
+							"Parts of one multipart upload sent at once (each buffered: memory is this times vlake.s3_part_size).",
+							NULL, &s3_upload_parallel, 4, 1, 16,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
 /* ------------------------------------------------------- validator ---- */

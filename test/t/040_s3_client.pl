@@ -75,11 +75,15 @@ my $big = s3_oracle_get("${p}stream/big");
 is(length($big), 12 * $chunk, 'multipart upload has the full size');
 is($big, join('', map { chr($_) x $chunk } 1 .. 12), 'multipart upload has the exact bytes in order');
 is_deeply(s3_admin('GET', "/uploads?prefix=$p")->{uploads}, [], 'no multipart upload left open');
-($rc, $out, $err) = $node->psql('postgres', qq{SET vlake.s3_part_size = '5MB';
-SELECT vlake.lake_write_agg('${base}stream/failed', CASE WHEN i < 8 THEN decode(repeat('ab', $chunk), 'hex') ELSE (1/0)::text::bytea END ORDER BY i)
+my $before = s3_admin('GET', '/stats')->{byMethod};
+($rc, $out, $err) = $node->psql('postgres', qq{SET vlake.s3_part_size = '5MB'; SET vlake.s3_upload_parallel = 1;
+SELECT vlake.lake_write_agg('${base}stream/failed', CASE WHEN i < 8 THEN decode(repeat('ab', $chunk), 'hex') ELSE (1/(i-8))::text::bytea END)
   FROM generate_series(1, 9) i});
 like($err, qr/division by zero/, 'a streamed write can fail midway');
 is(s3_oracle_get("${p}stream/failed"), undef, 'the failed streamed write left no object');
+my $after = s3_admin('GET', '/stats')->{byMethod};
+ok(($after->{POST} // 0) > ($before->{POST} // 0) && ($after->{DELETE} // 0) > ($before->{DELETE} // 0),
+	'the failed write had started a multipart upload, and aborted it');
 is_deeply(s3_admin('GET', "/uploads?prefix=$p")->{uploads}, [], 'and its multipart upload was aborted');
 
 # ---- listing across pages (> 1000 keys) and batch delete
