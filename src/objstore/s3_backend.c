@@ -700,7 +700,6 @@ s3_list(void *state, const char *prefix)
 	size_t		plen = strlen(st->prefix);
 	List	   *result = NIL;
 	char	   *token = NULL;
-	int			pages = 0;
 
 	for (;;)
 	{
@@ -761,7 +760,6 @@ s3_list(void *state, const char *prefix)
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
 					 errmsg("could not list \"%s\": truncated page without a new continuation token", uri)));
 		token = next;
-		pages++;
 	}
 	return result;
 }

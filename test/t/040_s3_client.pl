@@ -98,6 +98,25 @@ is(scalar @{ s3_oracle_keys("${p}many/") }, 1224, 'single deletes');
 sql("SELECT vlake.lake_delete('${base}many/00001')");
 pass('deleting a missing object is not an error');
 
+# ---- overwrite is atomic: concurrent readers see one whole version
+{
+	my $va = 'A' x 300_000;
+	my $vb = 'B' x 300_000;
+	sql("SELECT vlake.lake_write('${base}flip', convert_to(repeat('A', 300000), 'UTF8'))");
+	my $writer = $node->background_psql('postgres');
+	$writer->query_until(qr/go/, "\\echo go\n" . qq{DO \$\$ BEGIN FOR j IN 1..30 LOOP
+  PERFORM vlake.lake_write('${base}flip', convert_to(repeat(CASE WHEN j % 2 = 0 THEN 'A' ELSE 'B' END, 300000), 'UTF8'));
+END LOOP; END \$\$;
+});
+	my $seen = sql(qq{SELECT string_agg(DISTINCT v, ',') FROM (
+  SELECT md5(vlake.lake_read('${base}flip')) AS v FROM generate_series(1, 30)) t});
+	$writer->query_safe('SELECT 1');
+	$writer->quit;
+	my %ok = map { $_ => 1 } (sql("SELECT md5(repeat('A', 300000)::bytea)"), sql("SELECT md5(repeat('B', 300000)::bytea)"));
+	my @bad = grep { !$ok{$_} } split /,/, $seen;
+	is(scalar @bad, 0, 'readers racing 30 overwrites only ever see a whole version');
+}
+
 # ---- connections are kept alive and reused across requests and statements
 s3_admin('DELETE', '/stats');
 sql(qq{DO \$\$ BEGIN FOR i IN 1..40 LOOP
