@@ -36,8 +36,8 @@ vl_half_to_float(uint16_t h)
 	memcpy(&scale, &scale_bits, sizeof(scale));
 	f *= scale;
 	memcpy(&bits, &f, sizeof(bits));
-	if (f >= 65536.0f)
-		bits |= 0x7f800000;		/* Inf / NaN (payload kept) */
+	/* Inf / NaN (payload kept); branch-free so loops of it vectorise */
+	bits |= (uint32_t) -(int32_t) (f >= 65536.0f) & 0x7f800000;
 	bits |= (uint32_t) (h & 0x8000) << 16;
 	memcpy(&f, &bits, sizeof(f));
 	return f;

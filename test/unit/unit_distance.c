@@ -131,7 +131,7 @@ accumulators_for(const char *level, bool f16, bool cos)
 			return 8;
 		if (strcmp(level, "neon") == 0)
 			return 4;
-		return 2;
+		return 4;				/* scalar */
 	}
 	if (strcmp(level, "avx512") == 0)
 		return 32;
@@ -139,7 +139,12 @@ accumulators_for(const char *level, bool f16, bool cos)
 		return 16;
 	if (strcmp(level, "neon") == 0)
 		return f16 ? 4 : 8;
-	return f16 ? 2 : 4;			/* scalar */
+	/*
+	 * scalar: 4 accumulators; the binary16 kernels run the float32 loop on
+	 * blocks of 64 and add the block sums in order, at most
+	 * 16 + 2 + ceil(n/64) <= ceil(n/4) + 24 additions per term
+	 */
+	return 4;
 }
 
 static double
