@@ -425,27 +425,43 @@ l1_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 	return hsum256(_mm256_add_ps(s0, s1));
 }
 
-/* cosine parts: one 8-lane accumulator per quantity, scalar tail */
+/*
+ * cosine parts: two 8-lane accumulators per quantity (six chains hide the
+ * FMA latency), one more 8-wide step, scalar tail (binary32) or a
+ * zero-padded last block (binary16)
+ */
 VL_AVX2 static void
 cos_f32_avx2(const float *a, const float *b, int n, float out[3])
 {
-	__m256		d = _mm256_setzero_ps();
-	__m256		aa = _mm256_setzero_ps();
-	__m256		bb = _mm256_setzero_ps();
+	__m256		d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+	__m256		aa0 = _mm256_setzero_ps(), aa1 = _mm256_setzero_ps();
+	__m256		bb0 = _mm256_setzero_ps(), bb1 = _mm256_setzero_ps();
 	int			i = 0;
 
-	for (; i + 8 <= n; i += 8)
+	for (; i + 16 <= n; i += 16)
 	{
-		__m256		x = _mm256_loadu_ps(a + i);
-		__m256		y = _mm256_loadu_ps(b + i);
+		__m256		x0 = _mm256_loadu_ps(a + i), x1 = _mm256_loadu_ps(a + i + 8);
+		__m256		y0 = _mm256_loadu_ps(b + i), y1 = _mm256_loadu_ps(b + i + 8);
 
-		d = _mm256_fmadd_ps(x, y, d);
-		aa = _mm256_fmadd_ps(x, x, aa);
-		bb = _mm256_fmadd_ps(y, y, bb);
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		aa0 = _mm256_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm256_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm256_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm256_fmadd_ps(y1, y1, bb1);
 	}
-	out[0] = hsum256(d);
-	out[1] = hsum256(aa);
-	out[2] = hsum256(bb);
+	if (i + 8 <= n)
+	{
+		__m256		x = _mm256_loadu_ps(a + i), y = _mm256_loadu_ps(b + i);
+
+		d0 = _mm256_fmadd_ps(x, y, d0);
+		aa0 = _mm256_fmadd_ps(x, x, aa0);
+		bb0 = _mm256_fmadd_ps(y, y, bb0);
+		i += 8;
+	}
+	out[0] = hsum256(_mm256_add_ps(d0, d1));
+	out[1] = hsum256(_mm256_add_ps(aa0, aa1));
+	out[2] = hsum256(_mm256_add_ps(bb0, bb1));
 	for (; i < n; i++)
 	{
 		out[0] += a[i] * b[i];
@@ -457,23 +473,35 @@ cos_f32_avx2(const float *a, const float *b, int n, float out[3])
 VL_AVX2 static void
 cos_f16_avx2(const uint16_t *a, const uint16_t *b, int n, float out[3])
 {
-	__m256		d = _mm256_setzero_ps();
-	__m256		aa = _mm256_setzero_ps();
-	__m256		bb = _mm256_setzero_ps();
+	__m256		d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+	__m256		aa0 = _mm256_setzero_ps(), aa1 = _mm256_setzero_ps();
+	__m256		bb0 = _mm256_setzero_ps(), bb1 = _mm256_setzero_ps();
+	int			i = 0;
 
-	for (int i = 0; i < n; i += 8)
+	for (; i + 16 <= n; i += 16)
+	{
+		__m256		x0 = load8_f16(a + i), x1 = load8_f16(a + i + 8);
+		__m256		y0 = load8_f16(b + i), y1 = load8_f16(b + i + 8);
+
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		aa0 = _mm256_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm256_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm256_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm256_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 8)
 	{
 		int			c = n - i < 8 ? n - i : 8;
-		__m256		x = c == 8 ? load8_f16(a + i) : load_tail_f16(a + i, c);
-		__m256		y = c == 8 ? load8_f16(b + i) : load_tail_f16(b + i, c);
+		__m256		x = load_tail_f16(a + i, c), y = load_tail_f16(b + i, c);
 
-		d = _mm256_fmadd_ps(x, y, d);
-		aa = _mm256_fmadd_ps(x, x, aa);
-		bb = _mm256_fmadd_ps(y, y, bb);
+		d0 = _mm256_fmadd_ps(x, y, d0);
+		aa0 = _mm256_fmadd_ps(x, x, aa0);
+		bb0 = _mm256_fmadd_ps(y, y, bb0);
 	}
-	out[0] = hsum256(d);
-	out[1] = hsum256(aa);
-	out[2] = hsum256(bb);
+	out[0] = hsum256(_mm256_add_ps(d0, d1));
+	out[1] = hsum256(_mm256_add_ps(aa0, aa1));
+	out[2] = hsum256(_mm256_add_ps(bb0, bb1));
 }
 
 /*
@@ -639,49 +667,74 @@ l1_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-/* cosine parts: one 16-lane accumulator per quantity, masked tail */
+/* cosine parts: two 16-lane accumulators per quantity, masked tail */
 VL_AVX512 static void
 cos_f32_avx512(const float *a, const float *b, int n, float out[3])
 {
-	__m512		d = _mm512_setzero_ps();
-	__m512		aa = _mm512_setzero_ps();
-	__m512		bb = _mm512_setzero_ps();
+	__m512		d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+	__m512		aa0 = _mm512_setzero_ps(), aa1 = _mm512_setzero_ps();
+	__m512		bb0 = _mm512_setzero_ps(), bb1 = _mm512_setzero_ps();
+	int			i = 0;
 
-	for (int i = 0; i < n; i += 16)
+	for (; i + 32 <= n; i += 32)
+	{
+		__m512		x0 = _mm512_loadu_ps(a + i), x1 = _mm512_loadu_ps(a + i + 16);
+		__m512		y0 = _mm512_loadu_ps(b + i), y1 = _mm512_loadu_ps(b + i + 16);
+
+		d0 = _mm512_fmadd_ps(x0, y0, d0);
+		d1 = _mm512_fmadd_ps(x1, y1, d1);
+		aa0 = _mm512_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm512_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm512_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm512_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 16)
 	{
 		__mmask16	m = tail_mask(n - i < 16 ? n - i : 16);
 		__m512		x = _mm512_maskz_loadu_ps(m, a + i);
 		__m512		y = _mm512_maskz_loadu_ps(m, b + i);
 
-		d = _mm512_fmadd_ps(x, y, d);
-		aa = _mm512_fmadd_ps(x, x, aa);
-		bb = _mm512_fmadd_ps(y, y, bb);
+		d0 = _mm512_fmadd_ps(x, y, d0);
+		aa0 = _mm512_fmadd_ps(x, x, aa0);
+		bb0 = _mm512_fmadd_ps(y, y, bb0);
 	}
-	out[0] = _mm512_reduce_add_ps(d);
-	out[1] = _mm512_reduce_add_ps(aa);
-	out[2] = _mm512_reduce_add_ps(bb);
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
+	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(aa0, aa1));
+	out[2] = _mm512_reduce_add_ps(_mm512_add_ps(bb0, bb1));
 }
 
 VL_AVX512 static void
 cos_f16_avx512(const uint16_t *a, const uint16_t *b, int n, float out[3])
 {
-	__m512		d = _mm512_setzero_ps();
-	__m512		aa = _mm512_setzero_ps();
-	__m512		bb = _mm512_setzero_ps();
+	__m512		d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+	__m512		aa0 = _mm512_setzero_ps(), aa1 = _mm512_setzero_ps();
+	__m512		bb0 = _mm512_setzero_ps(), bb1 = _mm512_setzero_ps();
+	int			i = 0;
 
-	for (int i = 0; i < n; i += 16)
+	for (; i + 32 <= n; i += 32)
+	{
+		__m512		x0 = load16_f16(a + i), x1 = load16_f16(a + i + 16);
+		__m512		y0 = load16_f16(b + i), y1 = load16_f16(b + i + 16);
+
+		d0 = _mm512_fmadd_ps(x0, y0, d0);
+		d1 = _mm512_fmadd_ps(x1, y1, d1);
+		aa0 = _mm512_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm512_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm512_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm512_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 16)
 	{
 		int			c = n - i < 16 ? n - i : 16;
-		__m512		x = c == 16 ? load16_f16(a + i) : load16_tail_f16(a + i, c);
-		__m512		y = c == 16 ? load16_f16(b + i) : load16_tail_f16(b + i, c);
+		__m512		x = load16_tail_f16(a + i, c), y = load16_tail_f16(b + i, c);
 
-		d = _mm512_fmadd_ps(x, y, d);
-		aa = _mm512_fmadd_ps(x, x, aa);
-		bb = _mm512_fmadd_ps(y, y, bb);
+		d0 = _mm512_fmadd_ps(x, y, d0);
+		aa0 = _mm512_fmadd_ps(x, x, aa0);
+		bb0 = _mm512_fmadd_ps(y, y, bb0);
 	}
-	out[0] = _mm512_reduce_add_ps(d);
-	out[1] = _mm512_reduce_add_ps(aa);
-	out[2] = _mm512_reduce_add_ps(bb);
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
+	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(aa0, aa1));
+	out[2] = _mm512_reduce_add_ps(_mm512_add_ps(bb0, bb1));
 }
 
 static bool

@@ -119,19 +119,15 @@ accumulators(const char *level, bool f16)
 	return accumulators_for(level, f16, false);
 }
 
-/* the one-pass cosine kernels keep one register per quantity */
+/* the one-pass cosine kernels: x86 keeps two registers per quantity, NEON one */
 static int
 accumulators_for(const char *level, bool f16, bool cos)
 {
 	if (cos)
 	{
-		if (strcmp(level, "avx512") == 0)
-			return 16;
-		if (strcmp(level, "avx2") == 0)
-			return 8;
 		if (strcmp(level, "neon") == 0)
 			return 4;
-		return 4;				/* scalar */
+		return accumulators_for(level, f16, false);
 	}
 	if (strcmp(level, "avx512") == 0)
 		return 32;
