@@ -477,9 +477,74 @@ cmp_sweep(const void *a, const void *b)
 }
 
 /*
+ * Scan one bucket directory: returns the bytes of its entries, removes
+ * temporary files older than ten minutes (left by a crash), and, if items
+ * is not NULL, collects the entries (palloc'd in the current context).
+ */
+static uint64
+scan_bucket(const char *sub, time_t now, SweepItem **items, int *nitems)
+{
+	DIR		   *d = AllocateDir(sub);
+	struct dirent *fe;
+	uint64		total = 0;
+	int			maxitems = 0;
+
+	if (nitems)
+		*nitems = 0;
+	while (d && (fe = ReadDir(d, sub)) != NULL)
+	{
+		char	   *p;
+		struct stat sb;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strncmp(fe->d_name, ".tmp.", 5) != 0 && !is_hex_name(fe->d_name, 30))
+			continue;			/* not ours (or "." / ".."): never touch it */
+		p = psprintf("%s/%s", sub, fe->d_name);
+		if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
+		{
+			pfree(p);
+			continue;
+		}
+		if (fe->d_name[0] == '.')
+		{
+			if (now - sb.st_mtime > 600)
+				(void) unlink(p);
+			pfree(p);
+			continue;
+		}
+		total += sb.st_size;
+		if (items == NULL)
+		{
+			if (nitems)
+				(*nitems)++;
+			pfree(p);
+			continue;
+		}
+		if (*nitems >= maxitems)
+		{
+			maxitems = Max(64, *nitems * 2);
+			*items = *items ? repalloc_huge(*items, sizeof(SweepItem) * maxitems)
+				: palloc(sizeof(SweepItem) * maxitems);
+		}
+		(*items)[*nitems].path = p;
+		(*items)[*nitems].size = sb.st_size;
+		(*items)[*nitems].mtime = sb.st_mtime;
+		(*nitems)++;
+	}
+	if (d)
+		FreeDir(d);
+	return total;
+}
+
+/*
  * Bring the disk tier under 90% of vlake.cache_size; returns false if
- * another backend is sweeping.  Also removes temporary files left by a
- * crash (older than ten minutes).
+ * another backend is sweeping.
+ *
+ * Up to vlake.cache_sweep_exact_max entries (65536) the sweep is an exact LRU over all of
+ * them.  Beyond, entries being spread uniformly over the 256 buckets by
+ * their hash, each bucket gives up its share of the excess, oldest first:
+ * an LRU approximation whose memory is one bucket's listing, so a cache of
+ * millions of entries sweeps in bounded memory.
  */
 bool
 objcache_sweep(void)
@@ -487,14 +552,10 @@ objcache_sweep(void)
 	char	   *dir = objcache_dir();
 	char	   *lockpath = psprintf("%s/.evict.lock", dir);
 	uint64		limit = (uint64) objstore_cache_size_mb * 1024 * 1024;
-	MemoryContext cxt;
-	MemoryContext old;
-	SweepItem  *items;
-	int			nitems = 0;
-	int			maxitems = 1024;
+	uint64		target = limit / 10 * 9;
+	uint64		bucket_bytes[256];
 	uint64		total = 0;
-	DIR		   *top;
-	struct dirent *de;
+	int			nentries = 0;
 	int			lockfd;
 	time_t		now = time(NULL);
 
@@ -508,69 +569,91 @@ objcache_sweep(void)
 		return false;
 	}
 
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache sweep",
-								ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	items = palloc(sizeof(SweepItem) * maxitems);
-	top = AllocateDir(dir);
-	while (top && (de = ReadDir(top, dir)) != NULL)
+	/* Pass 1: how much is there, per bucket. */
+	for (int b = 0; b < 256; b++)
 	{
-		char	   *sub;
-		DIR		   *d;
-		struct dirent *fe;
+		char	   *sub = psprintf("%s/%02x", dir, b);
 
-		/* Only the 256 entry directories "00".."ff" (never ".."!). */
-		if (!is_hex_name(de->d_name, 2))
-			continue;
-		sub = psprintf("%s/%s", dir, de->d_name);
-		d = AllocateDir(sub);
-		while (d && (fe = ReadDir(d, sub)) != NULL)
-		{
-			char	   *p;
-			struct stat sb;
+		int			n = 0;
 
-			CHECK_FOR_INTERRUPTS();
-			if (fe->d_name[0] == '.' && (fe->d_name[1] == '\0' || fe->d_name[1] == '.'))
-				continue;
-			p = psprintf("%s/%s", sub, fe->d_name);
-			if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
-				continue;
-			if (strncmp(fe->d_name, ".tmp.", 5) == 0)
-			{
-				if (now - sb.st_mtime > 600)
-					(void) unlink(p);
-				continue;
-			}
-			if (!is_hex_name(fe->d_name, 30))
-				continue;		/* not ours: never touch it */
-			if (nitems == maxitems)
-			{
-				maxitems *= 2;
-				items = repalloc_huge(items, sizeof(SweepItem) * maxitems);
-			}
-			items[nitems].path = p;
-			items[nitems].size = sb.st_size;
-			items[nitems].mtime = sb.st_mtime;
-			nitems++;
-			total += sb.st_size;
-		}
-		if (d)
-			FreeDir(d);
+		bucket_bytes[b] = scan_bucket(sub, now, NULL, &n);
+		total += bucket_bytes[b];
+		nentries += n;
+		pfree(sub);
 	}
-	if (top)
-		FreeDir(top);
 
-	if (total > limit * 9 / 10)
+	/* Pass 2, small caches: exact LRU over all entries. */
+	if (total > target && nentries <= objstore_sweep_exact_max)
 	{
-		qsort(items, nitems, sizeof(SweepItem), cmp_sweep);
-		for (int i = 0; i < nitems && total > limit * 9 / 10; i++)
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache sweep",
+												  ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		SweepItem  *all = NULL;
+		int			nall = 0;
+
+		for (int b = 0; b < 256; b++)
 		{
-			if (unlink(items[i].path) == 0)
-				total -= items[i].size;
+			SweepItem  *items = NULL;
+			int			nitems = 0;
+
+			if (bucket_bytes[b] == 0)
+				continue;
+			(void) scan_bucket(psprintf("%s/%02x", dir, b), now, &items, &nitems);
+			if (nitems == 0)
+				continue;
+			all = all ? repalloc_huge(all, sizeof(SweepItem) * (nall + nitems))
+				: palloc(sizeof(SweepItem) * nitems);
+			memcpy(all + nall, items, sizeof(SweepItem) * nitems);
+			nall += nitems;
+		}
+		/* Entries may have come and gone since pass 1: recount. */
+		total = 0;
+		for (int i = 0; i < nall; i++)
+			total += all[i].size;
+		if (nall > 0)
+			qsort(all, nall, sizeof(SweepItem), cmp_sweep);
+		for (int i = 0; i < nall && total > target; i++)
+			if (unlink(all[i].path) == 0)
+				total -= all[i].size;
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+	}
+	/* Pass 2, large caches: each bucket sheds its share, oldest first. */
+	else if (total > target)
+	{
+		uint64		excess = total - target;
+
+		for (int b = 0; b < 256; b++)
+		{
+			MemoryContext cxt;
+			MemoryContext old;
+			SweepItem  *items = NULL;
+			int			nitems = 0;
+			uint64		quota;
+			uint64		freed = 0;
+			char	   *sub;
+
+			if (bucket_bytes[b] == 0)
+				continue;
+			/* ceil(excess * share), without overflowing 64 bits */
+			quota = (uint64) ((double) excess * bucket_bytes[b] / total) + 1;
+			cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache sweep",
+										ALLOCSET_DEFAULT_SIZES);
+			old = MemoryContextSwitchTo(cxt);
+			sub = psprintf("%s/%02x", dir, b);
+			(void) scan_bucket(sub, now, &items, &nitems);
+			if (nitems > 0)
+				qsort(items, nitems, sizeof(SweepItem), cmp_sweep);
+			for (int i = 0; i < nitems && freed < quota; i++)
+			{
+				if (unlink(items[i].path) == 0)
+					freed += items[i].size;
+			}
+			total -= Min(freed, total);
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
 		}
 	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
 	if (cache_shared)
 	{
 		/* Still under the sweep lock: no other sweep can interleave. */

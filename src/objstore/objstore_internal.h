@@ -26,6 +26,7 @@ extern int	objstore_cache_block_kb;	/* vlake.cache_block_size */
 extern bool objstore_cache_file_uris;	/* vlake.cache_file_uris */
 extern int	objstore_mem_cache_kb;	/* vlake.cache_memory_size; 0 disables */
 extern int	objstore_mem_object_max_kb; /* vlake.cache_memory_object_max */
+extern int	objstore_sweep_exact_max;	/* vlake.cache_sweep_exact_max */
 
 typedef enum ObjScheme
 {

@@ -258,6 +258,18 @@ END \$\$;
 	cmp_ok($total, '<=', 1 << 20,
 		"with vlake preloaded, sweeps driven by the shared estimate keep the cache within 1 MB ($total bytes)");
 	cmp_ok($total, '>', 0, 'the sweeps kept the most recent entries');
+	# the per-bucket sweep (used on caches of more than 65,536 entries)
+	sq("SET vlake.cache_file_uris = on; SET vlake.cache_block_size = '64kB'; SET vlake.cache_memory_size = 0; "
+		  . "SELECT vlake.cache_sweep(); SET vlake.cache_size = '8MB'; "
+		  . "SELECT md5(vlake.lake_read(" . lit($root . 'evict/big') . ", 0, 4194304));");
+	my $before = $cache_bytes->();
+	$out = sq("SET vlake.cache_sweep_exact_max = 0; SET vlake.cache_size = '2MB'; SELECT vlake.cache_sweep(); "
+		  . "SET vlake.cache_file_uris = on; SET vlake.cache_block_size = '64kB'; SET vlake.cache_memory_size = 0; "
+		  . "SELECT md5(vlake.lake_read(" . lit($root . 'evict/big') . ", 0, 4194304));");
+	my $after = $cache_bytes->();
+	cmp_ok($before, '>', 4 << 20, "the 4 MiB object is cached in an 8 MB cache ($before bytes)");
+	cmp_ok($after, '<=', 2 << 20, "a per-bucket sweep brings it within 2 MB ($after bytes)");
+	like($out, qr/\Q${\ md5_hex($big)}\E/, 'reads after a per-bucket sweep return the right bytes');
 	sq("SET vlake.cache_size = 0; SELECT vlake.cache_sweep()");
 	is($cache_bytes->(), 0, 'with vlake.cache_size = 0 an explicit sweep empties the cache');
 }
