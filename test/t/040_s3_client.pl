@@ -174,6 +174,16 @@ COMMIT;});
 ($rc, $out, $err) = $node->psql('postgres', "SET ROLE tok; SELECT vlake.lake_read('${base}cond/m1')");
 like($err, qr/HTTP 403 InvalidAccessKeyId/, 'unknown access key: clear error');
 
+# ---- a PUBLIC mapping serves roles without their own
+sql(qq{CREATE ROLE pub LOGIN; GRANT USAGE ON FOREIGN SERVER s3test TO pub;
+GRANT EXECUTE ON FUNCTION vlake.lake_read(text, bigint, bigint) TO pub;
+BEGIN; SET LOCAL log_statement = 'none';
+CREATE USER MAPPING FOR PUBLIC SERVER s3test OPTIONS (access_key '@{[s3_env('access_key')]}', secret_key '@{[s3_env('secret_key')]}');
+COMMIT;});
+is($node->safe_psql('postgres', "SET ROLE pub; SELECT convert_from(vlake.lake_read('${base}cond/m1'), 'UTF8')"),
+	'third', 'a role without its own mapping uses the PUBLIC one');
+sql("DROP USER MAPPING FOR PUBLIC SERVER s3test");
+
 # ---- configuration errors
 ($rc, $out, $err) = $node->psql('postgres', "SELECT vlake.lake_read('s3://no-such-server-bucket/x')");
 like($err, qr/no vlake_s3 server covers "s3:\/\/no-such-server-bucket\/"/, 'no server for the bucket');

@@ -111,6 +111,9 @@ s3_admin('DELETE', '/faults');
 like($err, qr/permission denied for table pg_user_mapping/, 'pg_user_mapping is closed to non-superusers');
 $out = $node->safe_psql('postgres', "SET ROLE mallory; SELECT coalesce(array_to_string(umoptions, ','), 'NULL') FROM pg_user_mappings ORDER BY usename");
 unlike($out, qr/\Q$secret\E|\Q$sess->{secret_key}\E/, 'pg_user_mappings shows other roles\' options to nobody else');
+$out = $node->safe_psql('postgres', "SET ROLE alice; SELECT usename || ':' || coalesce(array_to_string(umoptions, ','), 'NULL') FROM pg_user_mappings ORDER BY usename");
+like($out, qr/^alice:.*access_key=\Q$sess->{access_key}\E/m, 'a role sees its own mapping');
+unlike($out, qr/\Q$secret\E/, '  but not another role\'s secret');
 $out = $node->safe_psql('postgres', "SET ROLE mallory; SELECT coalesce(array_to_string(srvoptions, ','), '') FROM pg_foreign_server");
 unlike($out, qr/secret/, 'server options hold no secret');
 
