@@ -23,6 +23,7 @@
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/datetime.h"
 #include "utils/memutils.h"
 
 #include "objstore/objstore_backend.h"
@@ -844,6 +845,108 @@ s3_delete_keys(void *state, List *keys)
 	}
 }
 
+/* --------------------------------------------- orphaned uploads (GC) -- */
+
+/* "2026-11-21T12:34:56.789Z" -> seconds since the epoch; -1 if malformed. */
+static int64
+parse_iso8601(const char *s)
+{
+	int			y,
+				mo,
+				d,
+				h,
+				mi,
+				sec;
+	int			consumed = 0;
+
+	if (s == NULL ||
+		sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6 ||
+		y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+		h > 23 || mi > 59 || sec > 60)
+		return -1;
+	/* days since the epoch by the civil calendar, no time zone involved */
+	return ((int64) (date2j(y, mo, d) - date2j(1970, 1, 1)) * 86400) + h * 3600 + mi * 60 + sec;
+}
+
+/*
+ * Multipart uploads under prefix initiated at least min_age_secs ago are
+ * aborted: they are what a crash (kill -9) in the middle of a streamed
+ * write leaves behind, never visible as objects.  The age bound keeps
+ * uploads that running writers still use.
+ */
+static int64
+s3_reclaim_temporaries(void *state, const char *prefix, int64 min_age_secs)
+{
+	S3State    *st = state;
+	char	   *fprefix = full_key(st, prefix);
+	char	   *uri = key_uri(st, prefix);
+	char	   *key_marker = NULL;
+	char	   *id_marker = NULL;
+	int64		now = (int64) time(NULL);
+	int64		reclaimed = 0;
+
+	for (;;)
+	{
+		S3Request	req;
+		S3Response	resp;
+		S3XmlSpan	doc;
+		S3XmlSpan	res;
+		S3XmlSpan	up;
+		size_t		pos = 0;
+		char	   *truncated;
+
+		CHECK_FOR_INTERRUPTS();
+		init_request(&req, "GET", NULL);
+		s3_request_add_query(&req, "uploads", "");
+		s3_request_add_query(&req, "prefix", fprefix);
+		if (key_marker)
+			s3_request_add_query(&req, "key-marker", key_marker);
+		if (id_marker)
+			s3_request_add_query(&req, "upload-id-marker", id_marker);
+		run1(st->target, &req, &resp);
+		ensure_status(st->target, "list the multipart uploads under", uri, &resp, 200, 200);
+		doc.p = resp.body ? resp.body : "";
+		doc.len = resp.body_len;
+		if (!s3xml_find(doc, "ListMultipartUploadsResult", &res, uri))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("could not list the multipart uploads under \"%s\": unexpected answer", uri)));
+		while (s3xml_next(res, &pos, "Upload", &up, uri))
+		{
+			char	   *key = s3xml_child_text(up, "Key", uri);
+			char	   *id = s3xml_child_text(up, "UploadId", uri);
+			int64		initiated = parse_iso8601(s3xml_child_text(up, "Initiated", uri));
+			S3Request	del;
+			S3Response	dresp;
+
+			if (key == NULL || id == NULL || id[0] == '\0' ||
+				strncmp(key, fprefix, strlen(fprefix)) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("the multipart upload listing of \"%s\" has an entry without key or id, or outside the prefix", uri)));
+			if (initiated < 0 || now - initiated < min_age_secs)
+				continue;		/* too young (or undated): maybe in use */
+			init_request(&del, "DELETE", key);
+			s3_request_add_query(&del, "uploadId", id);
+			run1(st->target, &del, &dresp);
+			if (!dresp.failed && dresp.status == 404)
+				continue;		/* gone meanwhile */
+			ensure_status(st->target, "abort a multipart upload under", uri, &dresp, 200, 299);
+			reclaimed++;
+		}
+		truncated = s3xml_child_text(res, "IsTruncated", uri);
+		if (truncated == NULL || strcmp(truncated, "true") != 0)
+			break;
+		key_marker = s3xml_child_text(res, "NextKeyMarker", uri);
+		id_marker = s3xml_child_text(res, "NextUploadIdMarker", uri);
+		if (key_marker == NULL || key_marker[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("could not list the multipart uploads under \"%s\": truncated page without a marker", uri)));
+	}
+	return reclaimed;
+}
+
 const ObjBackendOps objstore_s3_ops = {
 	.open = s3_open,
 	.close = s3_close,
@@ -860,4 +963,5 @@ const ObjBackendOps objstore_s3_ops = {
 	.list = s3_list,
 	.delete_keys = s3_delete_keys,
 	.get_ranges_if_match = s3_get_ranges_if_match,
+	.reclaim_temporaries = s3_reclaim_temporaries,
 };

@@ -17,7 +17,7 @@
  *    mismatch, 404 when missing), atomic with respect to every other request
  *    on the same key (per-key reader/writer locks);
  *  - atomic overwrite: readers never see a half-written object;
- *  - AbortMultipartUpload (DELETE ?uploadId=...);
+ *  - AbortMultipartUpload (DELETE ?uploadId=...) and ListMultipartUploads;
  *  - fault injection driven through an admin endpoint (see docs/s3.md);
  *  - temporary credentials with a session token (admin endpoint).
  *
@@ -491,6 +491,25 @@ async function handleS3(req, res) {
         if (etagOf(im) !== cur)
           return sendError(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', rawPath);
       }
+    }
+    if (method === 'GET' && !key && q.has('uploads')) {
+      /* ListMultipartUploads, which s3rver lacks (one page, all uploads) */
+      const dir = s3.store.getResourcePath(bucket, undefined, 'uploads');
+      const prefix = q.get('prefix') || '';
+      const ups = [];
+      for (const id of (fs.existsSync(dir) ? fs.readdirSync(dir) : [])) {
+        let k;
+        try { k = fs.readFileSync(path.join(dir, id, 'key'), 'utf8'); } catch (e) { continue; }
+        if (!k.startsWith(prefix)) continue;
+        ups.push({ k, id, t: fs.statSync(path.join(dir, id)).mtime });
+      }
+      ups.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.id < b.id ? -1 : 1));
+      const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        `<Bucket>${xmlEscape(bucket)}</Bucket><Prefix>${xmlEscape(prefix)}</Prefix><IsTruncated>false</IsTruncated>` +
+        ups.map((u) => `<Upload><Key>${xmlEscape(u.k)}</Key><UploadId>${u.id}</UploadId><Initiated>${u.t.toISOString()}</Initiated></Upload>`).join('') +
+        '</ListMultipartUploadsResult>';
+      res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) });
+      return res.end(xml);
     }
     if (method === 'DELETE' && key && q.has('uploadId')) {
       const id = q.get('uploadId');
