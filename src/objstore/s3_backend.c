@@ -206,27 +206,49 @@ get_ranges_common(S3State *st, const char *key, ObjRange *ranges, int n,
 	char	   *if_match = etag ? psprintf("\"%s\"", etag) : NULL;
 	bool		ok = true;
 
-	reqs = palloc0(sizeof(S3Request) * Max(n, 1));
-	resps = palloc0(sizeof(S3Response) * Max(n, 1));
+	/*
+	 * With a known version (If-Match), a long range is split into pieces
+	 * of vlake.s3_read_part_size fetched in parallel: one S3 connection
+	 * carries far less than a machine can take.  Without one, a range stays
+	 * one request, so its bytes cannot come from two versions.
+	 */
+	uint64		piece = (etag && s3_read_part_size_kb > 0) ?
+		(uint64) s3_read_part_size_kb * 1024 : 0;
+	int			total = 0;
+
 	for (int i = 0; i < n; i++)
 	{
-		if (ranges[i].length == 0)
-			continue;
 		if (ranges[i].offset + ranges[i].length < ranges[i].offset)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid range of \"%s\"", uri)));
-		init_request(&reqs[m], "GET", fk);
-		s3_request_add_header(&reqs[m], "range",
-							  psprintf("bytes=" UINT64_FORMAT "-" UINT64_FORMAT,
-									   ranges[i].offset,
-									   ranges[i].offset + ranges[i].length - 1));
-		if (if_match)
-			s3_request_add_header(&reqs[m], "if-match", if_match);
-		reqs[m].dest = ranges[i].dest;
-		reqs[m].dest_len = ranges[i].length;
-		reqs[m].range_offset = ranges[i].offset;
-		m++;
+		if (ranges[i].length == 0)
+			continue;
+		total += piece ? (int) ((ranges[i].length + piece - 1) / piece) : 1;
+	}
+	reqs = palloc0(sizeof(S3Request) * Max(total, 1));
+	resps = palloc0(sizeof(S3Response) * Max(total, 1));
+	for (int i = 0; i < n; i++)
+	{
+		for (uint64 done = 0; done < ranges[i].length;)
+		{
+			uint64		off = ranges[i].offset + done;
+			uint64		len = ranges[i].length - done;
+
+			if (piece && len > piece)
+				len = piece;
+			init_request(&reqs[m], "GET", fk);
+			s3_request_add_header(&reqs[m], "range",
+								  psprintf("bytes=" UINT64_FORMAT "-" UINT64_FORMAT,
+										   off, off + len - 1));
+			if (if_match)
+				s3_request_add_header(&reqs[m], "if-match", if_match);
+			reqs[m].dest = ranges[i].dest + done;
+			reqs[m].dest_len = len;
+			reqs[m].range_offset = off;
+			m++;
+			done += len;
+		}
 	}
 	s3_execute(st->target, reqs, resps, m);
 	for (int i = 0; i < m; i++)

@@ -43,6 +43,7 @@ int			s3_stall_timeout_s = 30;
 int			s3_max_parallel = 8;
 int			s3_part_size_kb = 16 * 1024;
 int			s3_upload_parallel = 4;
+int			s3_read_part_size_kb = 8 * 1024;
 
 #define S3_POOL_MAX 64
 #define S3_ERROR_BODY_MAX (64 * 1024)

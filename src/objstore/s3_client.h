@@ -106,5 +106,6 @@ extern int	s3_stall_timeout_s;
 extern int	s3_max_parallel;
 extern int	s3_part_size_kb;
 extern int	s3_upload_parallel;
+extern int	s3_read_part_size_kb;
 
 #endif							/* VLAKE_S3_CLIENT_H */

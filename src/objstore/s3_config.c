@@ -91,6 +91,10 @@ s3_define_gucs(void)
 							"Parts of one multipart upload sent at once (each buffered: memory is this times vlake.s3_part_size).",
 							NULL, &s3_upload_parallel, 4, 1, 16,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.s3_read_part_size",
+							"Reads of a known version longer than this are split into parallel range requests (0: never).",
+							NULL, &s3_read_part_size_kb, 8 * 1024, 0, 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 }
 
 /* ------------------------------------------------------- validator ---- */

@@ -98,6 +98,20 @@ is(scalar @{ s3_oracle_keys("${p}many/") }, 1224, 'single deletes');
 sql("SELECT vlake.lake_delete('${base}many/00001')");
 pass('deleting a missing object is not an error');
 
+# ---- long reads of a known version are split into parallel pieces
+{
+	my $st = sql("SELECT size || ',' || etag FROM vlake.lake_stat('${base}data/obj.bin')");
+	my ($size, $etag) = split /,/, $st;
+	my $g0 = s3_admin('GET', '/stats')->{byMethod}{GET} // 0;
+	s3_admin('POST', '/faults', { method => 'GET', key => quotemeta("${p}data/obj.bin"), action => 'drop', count => 1, skip => 2 });
+	is(sql(qq{SET vlake.s3_read_part_size = '16kB';
+SELECT encode((vlake.lake_read_ranges('${base}data/obj.bin', '{100}', '{99000}', $size, '$etag'))[1], 'hex')}),
+		unpack('H*', substr($payload, 100, 99000)), 'a 99,000-byte read of a known version, in 16 kB pieces, one of them dropped once');
+	my $g1 = s3_admin('GET', '/stats')->{byMethod}{GET};
+	cmp_ok($g1 - $g0, '>=', 7, 'was sent as parallel range requests (' . ($g1 - $g0) . ' GETs)');
+	s3_admin('DELETE', '/faults');
+}
+
 # ---- overwrite is atomic: concurrent readers see one whole version
 {
 	my $va = 'A' x 300_000;
