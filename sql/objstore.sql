@@ -156,8 +156,10 @@ SELECT key FROM vlake.lake_list(pg_temp.u('list/b'));
 SELECT vlake.lake_write_agg(pg_temp.u('stream/ok'), substring(data from i * 100000 + 1 for 100000) ORDER BY i)
 FROM blob, generate_series(0, 10) i;
 SELECT vlake.lake_read(pg_temp.u('stream/ok')) = data AS streamed_ok FROM blob;
--- an ERROR half way leaves neither the object nor a temporary file
-SELECT pg_temp.try(format($q$SELECT vlake.lake_write_agg(%L, CASE WHEN i = 5 THEN (1 / 0)::text::bytea ELSE 'x' END ORDER BY i)
+-- an ERROR half way (after 4 rows were written; no ORDER BY, which would
+-- evaluate every argument before the first write) leaves neither the
+-- object nor a temporary file
+SELECT pg_temp.try(format($q$SELECT vlake.lake_write_agg(%L, CASE WHEN i = 5 THEN (1 / (i - 5))::text::bytea ELSE 'x' END)
                            FROM generate_series(1, 10) i$q$, pg_temp.u('stream/failed')));
 SELECT count(*) AS failed_visible FROM vlake.lake_stat(pg_temp.u('stream/failed'));
 SELECT count(*) AS temp_files_left

@@ -503,6 +503,7 @@ struct ObjWriter
 	uint64		written;
 	instr_time	start;
 	bool		failed;			/* an ERROR escaped a backend call */
+	SubTransactionId subxid;	/* (sub)transaction that owns the writer */
 };
 
 static dlist_head open_writers = DLIST_STATIC_INIT(open_writers);
@@ -513,6 +514,27 @@ writer_release(ObjWriter *w)
 {
 	dlist_delete(&w->node);
 	MemoryContextDelete(w->cxt);
+}
+
+/* Abort a writer at (sub)transaction end; errors are only reported. */
+static void
+writer_discard(ObjWriter *w)
+{
+	PG_TRY();
+	{
+		MemoryContext old = MemoryContextSwitchTo(w->cxt);
+
+		w->ops->writer_abort(w->wstate);
+		MemoryContextSwitchTo(old);
+	}
+	PG_CATCH();
+	{
+		/* Nothing sensible to do at transaction end but report it. */
+		EmitErrorReport();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	writer_release(w);
 }
 
 static void
@@ -532,21 +554,34 @@ objstore_xact_callback(XactEvent event, void *arg)
 		if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
 			elog(WARNING, "streamed write of lake object \"%s\" was neither finished nor aborted; discarding it",
 				 w->uri);
-		PG_TRY();
-		{
-			MemoryContext old = MemoryContextSwitchTo(w->cxt);
+		writer_discard(w);
+	}
+}
 
-			w->ops->writer_abort(w->wstate);
-			MemoryContextSwitchTo(old);
-		}
-		PG_CATCH();
-		{
-			/* Nothing sensible to do at transaction end but report it. */
-			EmitErrorReport();
-			FlushErrorState();
-		}
-		PG_END_TRY();
-		writer_release(w);
+/*
+ * A writer begun in a subtransaction that aborts (an ERROR caught by a
+ * PL/pgSQL EXCEPTION block, a ROLLBACK TO SAVEPOINT) is aborted with it; on
+ * subtransaction commit the parent inherits it.
+ */
+static void
+objstore_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	dlist_mutable_iter iter;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
+
+	dlist_foreach_modify(iter, &open_writers)
+	{
+		ObjWriter  *w = dlist_container(ObjWriter, node, iter.cur);
+
+		if (w->subxid != mySubid)
+			continue;
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+			w->subxid = parentSubid;
+		else
+			writer_discard(w);
 	}
 }
 
@@ -562,6 +597,7 @@ objstore_writer_begin(ObjStore *store, const char *key)
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(objstore_xact_callback, NULL);
+		RegisterSubXactCallback(objstore_subxact_callback, NULL);
 		xact_callback_registered = true;
 	}
 
@@ -574,6 +610,7 @@ objstore_writer_begin(ObjStore *store, const char *key)
 	w->uri = MemoryContextStrdup(cxt, objstore_uri(store, key));
 	w->root_uri = MemoryContextStrdup(cxt, store->root_uri);
 	w->key = MemoryContextStrdup(cxt, key);
+	w->subxid = GetCurrentSubTransactionId();
 	INSTR_TIME_SET_CURRENT(w->start);
 
 	old = MemoryContextSwitchTo(cxt);
