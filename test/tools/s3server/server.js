@@ -682,7 +682,13 @@ if (opts.ownerPid) {
     try { process.kill(opts.ownerPid, 0); } catch (e) { if (e.code === 'ESRCH') shutdown(0); }
   }, 500).unref();
 }
-setTimeout(() => shutdown(0), opts.maxLifetime * 1000).unref();
+// Node timers overflow past 2^31-1 ms (about 24.8 days): re-arm in steps.
+const lifetimeDeadline = Date.now() + opts.maxLifetime * 1000;
+(function armLifetime() {
+  const left = lifetimeDeadline - Date.now();
+  if (left <= 0) shutdown(0);
+  else setTimeout(armLifetime, Math.min(left, 2 ** 31 - 1)).unref();
+})();
 
 main().catch((e) => {
   process.stderr.write(`s3 test server failed to start: ${e.stack || e}\n`);
