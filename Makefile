@@ -70,3 +70,13 @@ quickstart-stop:
 	scripts/quickstart.sh stop
 
 .PHONY: test quickstart quickstart-stop
+
+# ---- parquet-codec (issue 5): codec/encoding unit tests, writer, benchmark ----
+PQ_UNIT_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgport -lzstd -lsnappy -lz -llz4 -lm
+PQ_CODEC_SRCS = src/formats/pq_codec.c src/formats/pq_encoding.c test/unit/pq_pg_stubs.c
+
+build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/formats/pq_codec.h src/formats/pq_encoding.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/unit -o $@ test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) $(PQ_UNIT_LIBS)
+
+tools: build/bin/unit_pq_encoding
+# ---- end parquet-codec ----
