@@ -80,3 +80,12 @@ build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/fo
 
 tools: build/bin/unit_pq_encoding
 # ---- end parquet-codec ----
+
+# ---- parquet-meta (issue 5: Thrift, Parquet metadata, reader) ----
+PQ_META_SRCS = src/formats/thrift.c src/formats/parquet_meta.c test/fuzz/pg_standin.c
+PQ_TOOL_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgcommon -lpgport -lm
+PQ_TOOL_WARN = -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
+build/bin/unit_parquet_meta: test/unit/parquet_meta_test.c $(PQ_META_SRCS) src/formats/*.h test/fuzz/pg_standin.h | build/bin
+	$(CC) $(TOOL_CFLAGS) $(PQ_TOOL_WARN) -Itest/fuzz -o $@ test/unit/parquet_meta_test.c $(PQ_META_SRCS) $(PQ_TOOL_LIBS)
+tools: build/bin/unit_parquet_meta
+# ---- end parquet-meta ----

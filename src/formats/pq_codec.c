@@ -26,8 +26,8 @@ static const char *const codec_names[] = {
 	"uncompressed", "snappy", "gzip", "lzo", "brotli", "lz4", "zstd", "lz4_raw"
 };
 
-const char *
-pq_codec_name(int codec)
+static const char *
+codec_label(int codec)
 {
 	if (codec < 0 || codec >= (int) lengthof(codec_names))
 		return "unknown";
@@ -293,7 +293,7 @@ pq_decompress(int codec, const char *src, size_t srclen,
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("unsupported compression codec %s (%d) in %s",
-							pq_codec_name(codec), codec, WHAT(what)),
+							codec_label(codec), codec, WHAT(what)),
 					 errhint("vlake reads uncompressed, snappy, gzip, zstd, lz4 and lz4_raw pages.")));
 	}
 }
@@ -387,7 +387,7 @@ pq_compress(PqCodec codec, int level, const char *src, size_t srclen,
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("vlake does not write %s compression", pq_codec_name(codec))));
+					 errmsg("vlake does not write %s compression", codec_label(codec))));
 	}
 	return NULL;				/* keep compiler quiet */
 }

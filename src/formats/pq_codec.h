@@ -24,24 +24,15 @@
 
 #include "postgres.h"
 
-typedef enum PqCodec
-{
-	PQ_CODEC_UNCOMPRESSED = 0,
-	PQ_CODEC_SNAPPY = 1,
-	PQ_CODEC_GZIP = 2,
-	PQ_CODEC_LZO = 3,			/* not supported: ERROR */
-	PQ_CODEC_BROTLI = 4,		/* not supported: ERROR */
-	PQ_CODEC_LZ4 = 5,			/* deprecated Hadoop-framed LZ4; read only */
-	PQ_CODEC_ZSTD = 6,
-	PQ_CODEC_LZ4_RAW = 7
-} PqCodec;
+#include "formats/parquet_meta.h"
+
+/* PqCodec (the Thrift CompressionCodec enum) comes from parquet_meta.h.
+ * Supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW; LZ4 (Hadoop framing) on
+ * read only; LZO and BROTLI ERROR. */
 
 /* Default compression level per codec (used when level < 0). */
 #define PQ_ZSTD_DEFAULT_LEVEL	3
 #define PQ_GZIP_DEFAULT_LEVEL	6
-
-/* "uncompressed", "snappy", "gzip", "lzo", "brotli", "lz4", "zstd", "lz4_raw" */
-extern const char *pq_codec_name(int codec);
 
 /* Parse a user-facing codec name (case-insensitive; "none" = uncompressed).
  * Returns false for an unknown or write-unsupported name. */

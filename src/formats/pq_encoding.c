@@ -36,34 +36,6 @@ corrupt(const char *encoding, const char *fmt,...)
 	pg_unreachable();
 }
 
-const char *
-pq_encoding_name(int encoding)
-{
-	switch (encoding)
-	{
-		case PQ_ENC_PLAIN:
-			return "PLAIN";
-		case PQ_ENC_PLAIN_DICTIONARY:
-			return "PLAIN_DICTIONARY";
-		case PQ_ENC_RLE:
-			return "RLE";
-		case PQ_ENC_BIT_PACKED:
-			return "BIT_PACKED";
-		case PQ_ENC_DELTA_BINARY_PACKED:
-			return "DELTA_BINARY_PACKED";
-		case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
-			return "DELTA_LENGTH_BYTE_ARRAY";
-		case PQ_ENC_DELTA_BYTE_ARRAY:
-			return "DELTA_BYTE_ARRAY";
-		case PQ_ENC_RLE_DICTIONARY:
-			return "RLE_DICTIONARY";
-		case PQ_ENC_BYTE_STREAM_SPLIT:
-			return "BYTE_STREAM_SPLIT";
-		default:
-			return "unknown";
-	}
-}
-
 /* ---------------------------------------------------------------- PqBuf -- */
 
 void

@@ -32,38 +32,13 @@
 
 #include "postgres.h"
 
+#include "formats/parquet_meta.h"
+
 #ifdef WORDS_BIGENDIAN
 #error "vlake's Parquet code assumes a little-endian host"
 #endif
 
-/* Thrift Encoding enum values */
-typedef enum PqEncoding
-{
-	PQ_ENC_PLAIN = 0,
-	PQ_ENC_PLAIN_DICTIONARY = 2,
-	PQ_ENC_RLE = 3,
-	PQ_ENC_BIT_PACKED = 4,
-	PQ_ENC_DELTA_BINARY_PACKED = 5,
-	PQ_ENC_DELTA_LENGTH_BYTE_ARRAY = 6,
-	PQ_ENC_DELTA_BYTE_ARRAY = 7,
-	PQ_ENC_RLE_DICTIONARY = 8,
-	PQ_ENC_BYTE_STREAM_SPLIT = 9
-} PqEncoding;
-
-/* Thrift Type enum values (physical types) */
-typedef enum PqPhysType
-{
-	PQ_BOOLEAN = 0,
-	PQ_INT32 = 1,
-	PQ_INT64 = 2,
-	PQ_INT96 = 3,
-	PQ_FLOAT = 4,
-	PQ_DOUBLE = 5,
-	PQ_BYTE_ARRAY = 6,
-	PQ_FIXED_LEN_BYTE_ARRAY = 7
-} PqPhysType;
-
-extern const char *pq_encoding_name(int encoding);
+/* PqEncoding and PqType (Thrift enums) come from parquet_meta.h. */
 
 /* A byte-array value: a slice of some buffer. */
 typedef struct PqByteArray
