@@ -200,6 +200,81 @@ pq_sink_open_file(const char *path)
 	return &fs->base;
 }
 
+/*
+ * Object store: a streamed upload (multipart on S3) that becomes visible at
+ * finish; objstore aborts writers left open at transaction end.
+ */
+typedef struct ObjSink
+{
+	PqSink		base;
+	ObjWriter  *ow;
+	PqBuf		buf;
+} ObjSink;
+
+#define OBJ_SINK_BUFFER (1024 * 1024)
+
+static void
+obj_sink_flush(ObjSink *os)
+{
+	if (os->buf.len > 0)
+		objstore_writer_write(os->ow, os->buf.data, os->buf.len);
+	os->buf.len = 0;
+}
+
+static void
+obj_sink_write(PqSink *s, const char *data, size_t len)
+{
+	ObjSink    *os = (ObjSink *) s;
+
+	if (os->buf.len + len > OBJ_SINK_BUFFER)
+		obj_sink_flush(os);
+	if (len >= OBJ_SINK_BUFFER)
+		objstore_writer_write(os->ow, data, len);
+	else
+		pq_buf_append(&os->buf, data, len);
+	s->offset += len;
+}
+
+static void
+obj_sink_finish(PqSink *s)
+{
+	ObjSink    *os = (ObjSink *) s;
+
+	obj_sink_flush(os);
+	objstore_writer_finish(os->ow);
+	s->done = true;
+}
+
+static void
+obj_sink_abort(PqSink *s)
+{
+	ObjSink    *os = (ObjSink *) s;
+
+	if (!s->done)
+		objstore_writer_abort(os->ow);
+	s->done = true;
+}
+
+PqSink *
+pq_sink_open_objstore(ObjStore *store, const char *key)
+{
+	ObjSink    *os = palloc0(sizeof(ObjSink));
+	ObjStat		st;
+
+	os->base.name = objstore_uri(store, key);
+	if (objstore_head(store, key, &st))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_FILE),
+				 errmsg("Parquet file \"%s\" already exists", os->base.name),
+				 errhint("vlake never overwrites a file; choose a new name.")));
+	os->base.write = obj_sink_write;
+	os->base.finish = obj_sink_finish;
+	os->base.abort = obj_sink_abort;
+	pq_buf_init(&os->buf, OBJ_SINK_BUFFER);
+	os->ow = objstore_writer_begin(store, key);
+	return &os->base;
+}
+
 typedef struct MemSink
 {
 	PqSink		base;

@@ -23,6 +23,7 @@
 #include "nodes/pg_list.h"
 
 #include "formats/parquet_meta.h"
+#include "objstore/objstore.h"
 
 /* ------------------------------------------------------------------ sink -- */
 
@@ -43,6 +44,12 @@ struct PqSink
  * automatically when CurrentMemoryContext is reset before finish.
  */
 extern PqSink *pq_sink_open_file(const char *path);
+
+/*
+ * An object of a store (objstore.h): a streamed upload, multipart on S3,
+ * visible only after finish.  ERROR if the object already exists.
+ */
+extern PqSink *pq_sink_open_objstore(ObjStore *store, const char *key);
 
 /* An in-memory sink (tests, small files); data in *buf after finish. */
 extern PqSink *pq_sink_open_memory(void);
