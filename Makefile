@@ -59,6 +59,14 @@ build/bin:
 tools: build/bin/fmnist
 .PHONY: tools
 
+# ---- objstore-s3: SigV4 unit test (begin) ----
+build/bin/unit_s3_sigv4: test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c src/objstore/s3_sigv4.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -DFRONTEND -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+	  test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c \
+	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport -lcrypto
+tools: build/bin/unit_s3_sigv4
+# ---- objstore-s3: SigV4 unit test (end) ----
+
 # ------------------------------------------------------------ workflows ----
 test:
 	scripts/test.sh

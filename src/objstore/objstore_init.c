@@ -9,6 +9,7 @@
 
 #include "vlake.h"
 #include "objstore/objstore_internal.h"
+#include "objstore/s3_config.h"
 
 char	   *objstore_allowed_file_roots = NULL;
 char	   *objstore_cache_dir = NULL;
@@ -52,6 +53,7 @@ check_allowed_file_roots(char **newval, void **extra, GucSource source)
 void
 vlake_objstore_init(void)
 {
+	s3_define_gucs();			/* objstore-s3: vlake.s3_* */
 	DefineCustomStringVariable("vlake.allowed_file_roots",
 							   "Directories file:// lakes may use (comma-separated absolute paths).",
 							   "Every file:// URI, for every role, must resolve inside one of them; empty allows none.",
