@@ -1060,6 +1060,49 @@ flush_page(PqWriter *w, PqwColumn *c)
 
 /* ------------------------------------------------------------ values ---- */
 
+/*
+ * A dictionary that holds nearly every value of the first page only costs
+ * space (the values once in the dictionary plus an index each).
+ */
+static bool
+dict_ineffective(PqwColumn *c)
+{
+	return c->npages == 0 && c->dict.count >= 1024 &&
+		(int64) c->dict.count * 10 > (c->page_values + 1) * 9;
+}
+
+/*
+ * Stop dictionary encoding for the rest of the chunk.  If no page has been
+ * written yet, the current page's indices are turned back into PLAIN values
+ * and the dictionary is dropped; otherwise the current page is written with
+ * its indices (the dictionary page will precede it) and later pages are
+ * PLAIN, as Encodings.md allows.
+ */
+static void
+dict_fall_back(PqWriter *w, PqwColumn *c)
+{
+	if (c->npages == 0 && !c->used_dict)
+	{
+		c->values.len = 0;
+		for (int64 i = 0; i < c->nidx; i++)
+		{
+			uint32		e = c->idx[i];
+			const char *v = c->dict.data.data + c->dict.off[e];
+
+			if (c->phys == PQ_BYTE_ARRAY)
+				pq_plain_encode_byte_array(&c->values, v, c->dict.len[e]);
+			else
+				pq_buf_append(&c->values, v, c->dict.len[e]);
+		}
+		c->nidx = 0;
+		dict_free(&c->dict);
+		dict_init(&c->dict);
+	}
+	else
+		flush_page(w, c);
+	c->dict_on = false;
+}
+
 static int
 digit_at(const char *s, int i, int n)
 {
@@ -1366,13 +1409,11 @@ add_value(PqWriter *w, PqwColumn *c, Datum d, bool isnull)
 		if (c->dict_on)
 		{
 			e = dict_lookup_add(c, &c->dict, bytes, len, w->opts.dictionary_max_bytes);
-			if (e < 0)
+			if (e < 0 || dict_ineffective(c))
 			{
-				/* dictionary full: this page keeps its indices, PLAIN from here on */
 				c->page_rows--;
-				flush_page(w, c);
+				dict_fall_back(w, c);
 				c->page_rows++;
-				c->dict_on = false;
 			}
 		}
 		levels_push(c, c->max_def, 0);
