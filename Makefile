@@ -67,6 +67,18 @@ build/bin/unit_s3_sigv4: test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c src/o
 tools: build/bin/unit_s3_sigv4
 # ---- objstore-s3: SigV4 unit test (end) ----
 
+# ---- vector layer (owner: vector): kernel unit test and benchmark ----
+VECTOR_KERNEL_DEPS = src/vector/distance.c src/vector/distance.h src/vector/half.h
+build/bin/unit_distance: test/unit/unit_distance.c $(VECTOR_KERNEL_DEPS) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ test/unit/unit_distance.c src/vector/distance.c -lm
+build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_DEPS) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/kernels.c src/vector/distance.c -lm
+tools: build/bin/unit_distance build/bin/bench_kernels
+bench-kernels: build/bin/bench_kernels
+	build/bin/bench_kernels
+.PHONY: bench-kernels
+# ---- end vector layer ----
+
 # ------------------------------------------------------------ workflows ----
 test:
 	scripts/test.sh
