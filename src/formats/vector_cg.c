@@ -304,7 +304,8 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 				(uint64) (loc->offset + loc->compressed_page_size) > cg->size)
 				bad_file(cg, "OffsetIndex of row group %d locates page %d outside its column chunk.", g, p);
 			if (next_first - loc->first_row_index > PG_INT32_MAX ||
-				(next_first - loc->first_row_index) * cg->k * cg->width > loc->compressed_page_size)
+				(!nulls &&
+				 (next_first - loc->first_row_index) * cg->k * cg->width > loc->compressed_page_size))
 				bad_file(cg, "Page %d of row group %d is too small for its rows.", p, g);
 			if (cg->npages == cap)
 			{
