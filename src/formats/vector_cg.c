@@ -196,10 +196,13 @@ find_column(VectorCG *cg, const char *column)
 			cg->k = 1;
 		else
 		{
-			const char *dim = kv_get(fm, PQ_KV_VECTOR_DIM);
+			char	   *colkey = psprintf("%s.%s", PQ_KV_VECTOR_DIM, top->name);
+			const char *dim = kv_get(fm, colkey);
 			char	   *endp;
 			long		d;
 
+			if (dim == NULL)
+				dim = kv_get(fm, PQ_KV_VECTOR_DIM);
 			if (dim == NULL)
 				not_takeable(cg, "Column \"%s\" is a list of no declared dimension.", top->name);
 			d = strtol(dim, &endp, 10);
