@@ -109,3 +109,8 @@ build/bin/unit_parquet_meta: test/unit/parquet_meta_test.c $(PQ_META_SRCS) src/f
 	$(CC) $(TOOL_CFLAGS) $(PQ_TOOL_WARN) -Itest/fuzz -o $@ test/unit/parquet_meta_test.c $(PQ_META_SRCS) $(PQ_TOOL_LIBS)
 tools: build/bin/unit_parquet_meta
 # ---- end parquet-meta ----
+
+# ---------------------------------------------- objstore (objstore-core) ----
+bench-objstore:
+	bench/objstore/run.sh
+.PHONY: bench-objstore
