@@ -554,6 +554,7 @@ vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 	int		   *first_item;		/* per range: first item it serves */
 	int			nranges = 0;
 	int			p = 0;
+	size_t		gap;
 
 	if (n <= 0)
 		return;
@@ -602,7 +603,12 @@ vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 		}
 	}
 
-	/* null-free pages: exact byte ranges, coalesced when closer than a row */
+	/*
+	 * Null-free pages: exact byte ranges, merged when the gap is at most one
+	 * row (so never more than 2x the wanted bytes), or at most 4 KB for
+	 * narrow rows, where the number of reads matters more than the bytes.
+	 */
+	gap = rowbytes >= 256 ? rowbytes : Max(rowbytes, 4096);
 	ranges = palloc(sizeof(ObjRange) * n);
 	first_item = palloc(sizeof(int) * (n + 1));
 	for (int i = 0; i < n; i++)
@@ -616,7 +622,7 @@ vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 		start = pg->offset + pg->size -
 			(uint64) (pg->nrows - (items[i].row - pg->first_row)) * rowbytes;
 		if (nranges > 0 &&
-			start <= ranges[nranges - 1].offset + ranges[nranges - 1].length + rowbytes)
+			start <= ranges[nranges - 1].offset + ranges[nranges - 1].length + gap)
 		{
 			ObjRange   *last = &ranges[nranges - 1];
 			uint64		end = Max(last->offset + last->length, start + rowbytes);
