@@ -59,6 +59,26 @@ build/bin:
 tools: build/bin/fmnist
 .PHONY: tools
 
+# ---- objstore-s3: SigV4 unit test (begin) ----
+build/bin/unit_s3_sigv4: test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c src/objstore/s3_sigv4.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -DFRONTEND -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+	  test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c \
+	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport -lcrypto
+tools: build/bin/unit_s3_sigv4
+# ---- objstore-s3: SigV4 unit test (end) ----
+
+# ---- vector layer (owner: vector): kernel unit test and benchmark ----
+VECTOR_KERNEL_DEPS = src/vector/distance.c src/vector/distance.h src/vector/half.h
+build/bin/unit_distance: test/unit/unit_distance.c $(VECTOR_KERNEL_DEPS) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ test/unit/unit_distance.c src/vector/distance.c -lm
+build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_DEPS) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/kernels.c src/vector/distance.c -lm
+tools: build/bin/unit_distance build/bin/bench_kernels
+bench-kernels: build/bin/bench_kernels
+	build/bin/bench_kernels
+.PHONY: bench-kernels
+# ---- end vector layer ----
+
 # ------------------------------------------------------------ workflows ----
 test:
 	scripts/test.sh
@@ -70,6 +90,16 @@ quickstart-stop:
 	scripts/quickstart.sh stop
 
 .PHONY: test quickstart quickstart-stop
+
+# ---- parquet-codec (issue 5): codec/encoding unit tests, writer, benchmark ----
+PQ_UNIT_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgport -lzstd -lsnappy -lz -llz4 -lm
+PQ_CODEC_SRCS = src/formats/pq_codec.c src/formats/pq_encoding.c test/unit/pq_pg_stubs.c
+
+build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/formats/pq_codec.h src/formats/pq_encoding.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/unit -o $@ test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) $(PQ_UNIT_LIBS)
+
+tools: build/bin/unit_pq_encoding
+# ---- end parquet-codec ----
 
 # ---- parquet-meta (issue 5: Thrift, Parquet metadata, reader) ----
 PQ_META_SRCS = src/formats/thrift.c src/formats/parquet_meta.c test/fuzz/pg_standin.c

@@ -15,6 +15,16 @@ bin=$(vlake_private_install "$work/install")
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
 pgxs=$(cd "$(dirname "$($PG_CONFIG --pgxs)")/../.." && pwd)
 export PATH="$bin:$PATH"
+
+# The servers and test drivers run as the PostgreSQL user; when it cannot
+# read this checkout (say, under /root), they work on a copy of it.
+if ! vlake_as_pg test -r "$VLAKE_SRC/sql" 2>/dev/null; then
+  rm -rf "$work/src"; mkdir -p "$work/src"
+  tar -C "$VLAKE_SRC" --exclude=./build -cf - . | tar -C "$work/src" -xf -
+  mkdir -p "$work/src/build"; cp -a "$VLAKE_SRC/build/bin" "$work/src/build/" 2>/dev/null || true
+  chown -R postgres: "$work/src"
+  VLAKE_SRC="$work/src"; cd "$VLAKE_SRC"
+fi
 export VLAKE_SRC VLAKE_TEST_WORK="$work"
 
 passed=0; failed=0; failures=()
