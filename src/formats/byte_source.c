@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "miscadmin.h"
+#include "objstore/objstore.h"
 #include "storage/fd.h"
 #endif
 
@@ -160,6 +161,69 @@ byte_source_open_file(const char *path, const char *name)
 	src->state = fs;
 	src->read_ranges = file_read_ranges;
 	src->close = file_close;
+	return src;
+}
+
+/* ---- object store (file:// and s3:// lakes) ---- */
+
+typedef struct ObjSourceState
+{
+	ObjStore   *store;
+	char	   *key;
+} ObjSourceState;
+
+static void
+objstore_read_ranges(ByteSource *src, ByteRange *ranges, int n)
+{
+	ObjSourceState *st = src->state;
+	ObjRange   *or = palloc(sizeof(ObjRange) * n);
+
+	for (int i = 0; i < n; i++)
+	{
+		or[i].offset = ranges[i].offset;
+		or[i].length = ranges[i].length;
+		or[i].dest = ranges[i].dest;
+	}
+	objstore_get_ranges(st->store, st->key, or, n);
+	pfree(or);
+}
+
+static void
+objstore_source_close(ByteSource *src)
+{
+	ObjSourceState *st = src->state;
+
+	if (st->store)
+		objstore_close(st->store);
+	st->store = NULL;
+}
+
+ByteSource *
+byte_source_open_uri(const char *uri)
+{
+	ByteSource *src = palloc0(sizeof(ByteSource));
+	ObjSourceState *st = palloc0(sizeof(ObjSourceState));
+	const char *slash = strrchr(uri, '/');
+	char	   *root;
+	ObjStat		stat;
+
+	if (slash == NULL || slash[1] == '\0' || strstr(uri, "://") == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not the URI of an object", uri),
+				 errhint("Use file:///absolute/path/file.parquet or s3://bucket/key.parquet.")));
+	root = pnstrdup(uri, slash - uri + 1);
+	st->store = objstore_open(root);
+	st->key = pstrdup(slash + 1);
+	if (!objstore_head(st->store, st->key, &stat))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("object \"%s\" does not exist", uri)));
+	src->name = pstrdup(uri);
+	src->size = stat.size;
+	src->state = st;
+	src->read_ranges = objstore_read_ranges;
+	src->close = objstore_source_close;
 	return src;
 }
 #endif

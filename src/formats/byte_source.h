@@ -8,8 +8,8 @@
  * (requests, bytes) let tests assert how much a reader touched.
  *
  * Implementations: memory (tests, fuzzing), local file (pread on an open
- * descriptor, closed at transaction end if an ERROR escapes), and an
- * ObjStore adapter once the objstore layer lands.
+ * descriptor, closed at transaction end if an ERROR escapes), and the
+ * ObjStore adapter (objstore_get_ranges: one call for several ranges).
  */
 #ifndef VLAKE_BYTE_SOURCE_H
 #define VLAKE_BYTE_SOURCE_H
@@ -50,6 +50,9 @@ extern ByteSource *byte_source_from_memory(const void *data, uint64 size, const 
 #ifndef VLAKE_FRONTEND_TOOL
 /* A local file by absolute path; name is used in messages. */
 extern ByteSource *byte_source_open_file(const char *path, const char *name);
+/* An object by URI (file:// or s3://) through the objstore layer, which
+ * enforces vlake.allowed_file_roots and uses its cache and counters. */
+extern ByteSource *byte_source_open_uri(const char *uri);
 #endif
 
 #endif							/* VLAKE_BYTE_SOURCE_H */

@@ -147,6 +147,17 @@ pq_column_pg_type(const PqColumnDesc *col)
 	return OidIsValid(elem) ? get_array_type(elem) : InvalidOid;
 }
 
+Oid
+pq_column_safe_type(const PqColumnDesc *col)
+{
+	Oid			elem;
+
+	if (!col->is_list || col->unsupported)
+		return pq_column_pg_type(col);
+	elem = scalar_pg_type(col->leaf_elem, col->type, col->type_length);
+	return OidIsValid(elem) ? get_array_type(elem) : InvalidOid;
+}
+
 bool
 pq_target_ok(const PqColumnDesc *col, Oid target)
 {
@@ -154,7 +165,7 @@ pq_target_ok(const PqColumnDesc *col, Oid target)
 
 	if (!OidIsValid(def))
 		return false;
-	if (target == def || target == TEXTOID)
+	if (target == def || target == TEXTOID || target == pq_column_safe_type(col))
 		return true;
 	if (col->is_list && (col->type == PQ_FLOAT || is_float16(col)))
 		return target == FLOAT4ARRAYOID ||

@@ -25,6 +25,9 @@
 
 extern Oid	pq_column_pg_type(const PqColumnDesc *col);
 extern bool pq_target_ok(const PqColumnDesc *col, Oid target);
+/* Like pq_column_pg_type but lists always map to arrays (never fail on
+ * empty lists or null elements). */
+extern Oid	pq_column_safe_type(const PqColumnDesc *col);
 
 /* Row k of v as a Datum of type target (checked with pq_target_ok). */
 extern Datum pq_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v,

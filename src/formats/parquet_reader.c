@@ -23,15 +23,13 @@
 #include "postgres.h"
 
 #include <math.h>
-#include <lz4.h>
-#include <snappy-c.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "formats/parquet_reader.h"
+#include "formats/pq_codec.h"
+#include "formats/pq_encoding.h"
 
 #ifdef WORDS_BIGENDIAN
 #error "the Parquet reader assumes a little-endian host"
@@ -442,178 +440,45 @@ physical_width(const PqColumnDesc *col)
 
 /* ------------------------------------------------------------ decompress */
 
+/* Name of the current page for messages from the codec/encoding layer. */
+static char *
+cursor_where(Cursor *c)
+{
+	return psprintf("\"%s\", column \"%s\", row group %d, page %d",
+					c->r->name, c->col->path, c->rg, c->page_no);
+}
+
 static void
 decompress(Cursor *c, PqCodec codec, const char *src, size_t srclen, char *dst, size_t dstlen)
 {
-	switch (codec)
-	{
-		case PQ_CODEC_UNCOMPRESSED:
-			if (srclen != dstlen)
-				cursor_error(c, "uncompressed page of %zu bytes declares %zu bytes", srclen, dstlen);
-			memcpy(dst, src, dstlen);
-			return;
-		case PQ_CODEC_SNAPPY:
-			{
-				size_t		n;
+	if (!pq_codec_supported(codec))
+		cursor_unsupported(c, "compression codec %s is not supported", pq_codec_name(codec));
+	pq_decompress(codec, src, srclen, dst, dstlen, cursor_where(c));
+}
 
-				if (snappy_uncompressed_length(src, srclen, &n) != SNAPPY_OK)
-					cursor_error(c, "corrupt snappy data");
-				if (n != dstlen)
-					cursor_error(c, "snappy data decompresses to %zu bytes, page header says %zu",
-								 n, dstlen);
-				if (snappy_uncompress(src, srclen, dst, &n) != SNAPPY_OK || n != dstlen)
-					cursor_error(c, "corrupt snappy data");
-				return;
-			}
-		case PQ_CODEC_ZSTD:
-			{
-				size_t		n = ZSTD_decompress(dst, dstlen, src, srclen);
+static void
+decode_error_context(void *arg)
+{
+	Cursor	   *c = arg;
 
-				if (ZSTD_isError(n))
-					cursor_error(c, "corrupt zstd data: %s", ZSTD_getErrorName(n));
-				if (n != dstlen)
-					cursor_error(c, "zstd data decompresses to %zu bytes, page header says %zu",
-								 n, dstlen);
-				return;
-			}
-		case PQ_CODEC_GZIP:
-			{
-				z_stream	zs;
-				int			rc;
-
-				memset(&zs, 0, sizeof(zs));
-				if (inflateInit2(&zs, 15 + 32) != Z_OK)
-					cursor_error(c, "could not initialise gzip decompression");
-				zs.next_in = (Bytef *) src;
-				zs.avail_in = (uInt) srclen;
-				zs.next_out = (Bytef *) dst;
-				zs.avail_out = (uInt) dstlen;
-				rc = inflate(&zs, Z_FINISH);
-				inflateEnd(&zs);
-				if (rc != Z_STREAM_END || zs.total_out != dstlen)
-					cursor_error(c, "corrupt gzip data or decompressed size differs from the page header (%zu bytes)",
-								 dstlen);
-				return;
-			}
-		case PQ_CODEC_LZ4_RAW:
-			{
-				int			n;
-
-				if (srclen > INT_MAX || dstlen > INT_MAX)
-					cursor_error(c, "lz4 page too large");
-				n = LZ4_decompress_safe(src, dst, (int) srclen, (int) dstlen);
-				if (n < 0 || (size_t) n != dstlen)
-					cursor_error(c, "corrupt lz4 data or decompressed size differs from the page header (%zu bytes)",
-								 dstlen);
-				return;
-			}
-		default:
-			cursor_unsupported(c, "compression codec %s is not supported", pq_codec_name(codec));
-	}
+	errcontext("Parquet file \"%s\", column \"%s\", row group %d, page %d",
+			   c->r->name, c->col->path, c->rg, c->page_no);
 }
 
 /* ----------------------------------------------------------- RLE / levels */
 
-static uint64
-read_uvarint(Cursor *c, const uint8 *buf, size_t len, size_t *pos, const char *what)
-{
-	uint64		v = 0;
-
-	for (int shift = 0;; shift += 7)
-	{
-		uint8		b;
-
-		if (*pos >= len)
-			cursor_error(c, "truncated %s", what);
-		if (shift > 28)
-			cursor_error(c, "varint too long in %s", what);
-		b = buf[(*pos)++];
-		v |= (uint64) (b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-}
-
 /*
- * RLE / bit-packed hybrid (Encodings.md), without the length prefix.
- * Decodes n values of bit_width bits into out, checking each <= maxval.
+ * RLE / bit-packed hybrid (Encodings.md) without length prefix, decoded by
+ * pq_encoding.c; here every value is also checked against maxval.
  */
 static void
 rle_decode(Cursor *c, const uint8 *buf, size_t len, int bit_width, uint32 maxval,
 		   int64 n, uint32 *out, const char *what)
 {
-	size_t		pos = 0;
-	int64		i = 0;
-	uint32		mask = bit_width == 32 ? 0xffffffffu : ((1u << bit_width) - 1);
-
-	if (bit_width < 0 || bit_width > 32)
-		cursor_error(c, "invalid bit width %d for %s", bit_width, what);
-	if (bit_width == 0)
-	{
-		memset(out, 0, sizeof(uint32) * n);
-		return;
-	}
-	while (i < n)
-	{
-		uint64		header = read_uvarint(c, buf, len, &pos, what);
-
-		if (header & 1)
-		{
-			uint64		count = (header >> 1) * 8;
-			int64		take = Min((int64) count, n - i);
-			size_t		need = ((size_t) take * bit_width + 7) / 8;
-			uint64		acc = 0;
-			int			nbits = 0;
-			const uint8 *p = buf + pos;
-
-			if (count == 0)
-				cursor_error(c, "empty bit-packed run in %s", what);
-			if (need > len - pos)
-				cursor_error(c, "truncated bit-packed run in %s", what);
-			for (int64 j = 0; j < take; j++)
-			{
-				uint32		v;
-
-				while (nbits < bit_width)
-				{
-					acc |= (uint64) (*p++) << nbits;
-					nbits += 8;
-				}
-				v = (uint32) (acc & mask);
-				acc >>= bit_width;
-				nbits -= bit_width;
-				if (v > maxval)
-					cursor_error(c, "%s value %u exceeds the maximum %u", what, v, maxval);
-				out[i++] = v;
-			}
-			/* skip the whole run (when present) */
-			{
-				size_t		runbytes = (size_t) (header >> 1) * bit_width;
-
-				pos += Min(runbytes, len - pos);
-			}
-		}
-		else
-		{
-			uint64		count = header >> 1;
-			int			nbytes = (bit_width + 7) / 8;
-			uint32		v = 0;
-			int64		take;
-
-			if (count == 0)
-				cursor_error(c, "empty RLE run in %s", what);
-			if ((size_t) nbytes > len - pos)
-				cursor_error(c, "truncated RLE run in %s", what);
-			for (int b = 0; b < nbytes; b++)
-				v |= (uint32) buf[pos + b] << (8 * b);
-			pos += nbytes;
-			if (v > maxval)
-				cursor_error(c, "%s value %u exceeds the maximum %u", what, v, maxval);
-			take = Min((int64) count, n - i);
-			for (int64 j = 0; j < take; j++)
-				out[i++] = v;
-		}
-	}
+	pq_rle_decode(buf, len, bit_width, n, out);
+	for (int64 i = 0; i < n; i++)
+		if (out[i] > maxval)
+			cursor_error(c, "%s value %u exceeds the maximum %u", what, out[i], maxval);
 }
 
 static int
@@ -779,15 +644,15 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 
 				if (!c->has_dict)
 					cursor_error(c, "dictionary-encoded page without a dictionary page");
-				if (len < 1)
-					cursor_error(c, "truncated dictionary indices");
 				if (c->dict_n == 0)
 					cursor_error(c, "dictionary-encoded values but the dictionary is empty");
 				idx = palloc(sizeof(uint32) * n);
-				rle_decode(c, buf + 1, len - 1, buf[0], (uint32) (c->dict_n - 1), n, idx,
-						   "dictionary index");
+				pq_dict_indices_decode(buf, len, n, (uint32) c->dict_n, idx);
 				for (int32 i = 0; i < n; i++)
 				{
+					if (idx[i] >= (uint32) c->dict_n)	/* defensive: checked above too */
+						cursor_error(c, "dictionary index %u out of range (%d entries)",
+									 idx[i], c->dict_n);
 					if (c->width > 0)
 						memcpy(p->fixed + (size_t) i * c->width,
 							   c->dict_fixed + (size_t) idx[i] * c->width, c->width);
@@ -797,6 +662,68 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				pfree(idx);
 				return;
 			}
+		case PQ_ENC_DELTA_BINARY_PACKED:
+			{
+				int64		got = 0;
+
+				if (c->col->type == PQ_INT32)
+					pq_delta_decode_int32(buf, len, n, (int32 *) p->fixed, &got);
+				else if (c->col->type == PQ_INT64)
+					pq_delta_decode_int64(buf, len, n, (int64 *) p->fixed, &got);
+				else
+					break;
+				if (got != n)
+					cursor_error(c, "DELTA_BINARY_PACKED holds %lld values, the levels say %d",
+								 (long long) got, n);
+				return;
+			}
+		case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+		case PQ_ENC_DELTA_BYTE_ARRAY:
+			{
+				PqByteArray *ba;
+				int64		got = 0;
+				char	   *arena = NULL;
+
+				if (c->col->type != PQ_BYTE_ARRAY &&
+					!(enc == PQ_ENC_DELTA_BYTE_ARRAY && c->col->type == PQ_FIXED_LEN_BYTE_ARRAY))
+					break;
+				ba = palloc(sizeof(PqByteArray) * n);
+				if (enc == PQ_ENC_DELTA_LENGTH_BYTE_ARRAY)
+					pq_delta_length_decode(buf, len, n, ba, &got);
+				else
+					pq_delta_byte_array_decode(buf, len, n, PQ_MAX_PAGE_BYTES, ba, &got, &arena);
+				if (got != n)
+					cursor_error(c, "%s holds %lld values, the levels say %d",
+								 pq_encoding_name(enc), (long long) got, n);
+				for (int32 i = 0; i < n; i++)
+				{
+					if (c->col->type == PQ_FIXED_LEN_BYTE_ARRAY && ba[i].len != (uint32) c->col->type_length)
+						cursor_error(c, "value %d has %u bytes, the column is FIXED_LEN_BYTE_ARRAY(%d)",
+									 i, ba[i].len, c->col->type_length);
+					p->bin[i].data = (uint8 *) ba[i].ptr;
+					p->bin[i].len = (int32) ba[i].len;
+				}
+				return;
+			}
+		case PQ_ENC_BYTE_STREAM_SPLIT:
+			if (c->width > 0 && c->col->type != PQ_BOOLEAN && c->col->type != PQ_INT96)
+			{
+				pq_bss_decode(buf, len, c->width, n, p->fixed);
+				return;
+			}
+			if (c->col->type == PQ_FIXED_LEN_BYTE_ARRAY)
+			{
+				uint8	   *raw = palloc((size_t) n * c->col->type_length);
+
+				pq_bss_decode(buf, len, c->col->type_length, n, raw);
+				for (int32 i = 0; i < n; i++)
+				{
+					p->bin[i].data = raw + (size_t) i * c->col->type_length;
+					p->bin[i].len = c->col->type_length;
+				}
+				return;
+			}
+			break;
 		case PQ_ENC_RLE:
 			if (c->col->type == PQ_BOOLEAN)
 			{
@@ -855,6 +782,9 @@ count_present(Cursor *c, DecodedPage *p)
  * bytes).  Dictionary pages are loaded into the cursor; returns false for
  * pages that carry no rows (dictionary, index pages).
  */
+static bool decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec codec,
+							 size_t clen, size_t ulen, PqColumnDesc *col, DecodedPage *p);
+
 static bool
 decode_page(Cursor *c, const PqPageHeader *h, const char *body)
 {
@@ -864,9 +794,24 @@ decode_page(Cursor *c, const PqPageHeader *h, const char *body)
 	size_t		clen = h->compressed_page_size;
 	size_t		ulen = h->uncompressed_page_size;
 
+	ErrorContextCallback errcb;
+	bool		result;
+
 	if (ulen > PQ_MAX_PAGE_BYTES)
 		cursor_error(c, "page of %zu bytes exceeds the limit of %d", ulen, PQ_MAX_PAGE_BYTES);
+	errcb.callback = decode_error_context;
+	errcb.arg = c;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	result = decode_page_body(c, h, body, codec, clen, ulen, col, p);
+	error_context_stack = errcb.previous;
+	return result;
+}
 
+static bool
+decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec codec,
+				 size_t clen, size_t ulen, PqColumnDesc *col, DecodedPage *p)
+{
 	if (h->type == PQ_PAGE_DICTIONARY)
 	{
 		char	   *buf = MemoryContextAlloc(c->cxt, Max(ulen, 1));

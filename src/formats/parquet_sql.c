@@ -12,15 +12,11 @@
  *                                     what a read touched (pruning, bytes)
  *   vlake.parquet_validate(uri)       decode every readable column
  *
- * URIs: file:///abs/path or /abs/path (object stores once objstore lands).
- * These functions are revoked from PUBLIC (see parquet.sql): they read
- * server files.  When vlake.allowed_file_roots is defined, files must also
- * lie under one of those roots.
+ * URIs: file:///abs/path (or /abs/path) and s3://bucket/key, read through
+ * the objstore layer (file:// confined to vlake.allowed_file_roots).  Like
+ * vlake.lake_list, these functions are revoked from PUBLIC.
  */
 #include "postgres.h"
-
-#include <limits.h>
-#include <stdlib.h>
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -39,77 +35,15 @@
 
 /* ------------------------------------------------------------ opening */
 
-static bool
-path_under_root(const char *path, const char *root)
-{
-	size_t		n = strlen(root);
-
-	while (n > 1 && root[n - 1] == '/')
-		n--;
-	return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-static void
-check_allowed_path(const char *uri, const char *path)
-{
-	const char *roots = GetConfigOption("vlake.allowed_file_roots", true, false);
-	char	   *copy;
-	char	   *tok;
-	char	   *save;
-
-	if (roots == NULL)
-	{
-		if (!superuser())
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to read \"%s\"", uri),
-					 errhint("Only superusers can read server files.")));
-		return;
-	}
-	copy = pstrdup(roots);
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-	{
-		char		resolved[PATH_MAX];
-
-		while (*tok == ' ')
-			tok++;
-		if (strncmp(tok, "file://", 7) == 0)
-			tok += 7;
-		if (*tok == '\0')
-			continue;
-		if (realpath(tok, resolved) != NULL && path_under_root(path, resolved))
-			return;
-		if (path_under_root(path, tok))
-			return;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("\"%s\" is outside the directories listed in vlake.allowed_file_roots", uri)));
-}
-
+/* file:///abs, /abs (taken as file://) or s3://bucket/key, through objstore. */
 static PqReader *
 open_uri(text *uri_text)
 {
 	char	   *uri = text_to_cstring(uri_text);
-	const char *path = uri;
-	char		resolved[PATH_MAX];
 
-	if (strncmp(uri, "file://", 7) == 0)
-		path = uri + 7;
-	else if (strstr(uri, "://") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot read \"%s\": only file:// URIs are supported by the Parquet functions so far", uri)));
-	if (path[0] != '/')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is not an absolute file path or file:// URI", uri)));
-	if (realpath(path, resolved) == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open \"%s\": %m", uri)));
-	check_allowed_path(uri, resolved);
-	return pq_reader_open(byte_source_open_file(resolved, uri));
+	if (uri[0] == '/')
+		uri = psprintf("file://%s", uri);
+	return pq_reader_open(byte_source_open_uri(uri));
 }
 
 static void
@@ -245,6 +179,9 @@ emit_batch(PqReader *r, PqBatch *b, const int *cols, int ncols, TupleDesc td,
 		if (filter && !pq_vector_matches(&r->columns[filter->column], filter,
 										 &b->cols[filter_pos], k))
 			continue;
+		emitted++;
+		if (ts == NULL)
+			continue;			/* counting only */
 		for (int i = 0; i < ncols; i++)
 		{
 			if (cols[i] < 0)
@@ -257,9 +194,7 @@ emit_batch(PqReader *r, PqBatch *b, const int *cols, int ncols, TupleDesc td,
 										TupleDescAttr(td, i)->atttypid, &nulls[i]);
 			vi++;
 		}
-		if (ts)
-			tuplestore_putvalues(ts, td, values, nulls);
-		emitted++;
+		tuplestore_putvalues(ts, td, values, nulls);
 	}
 	return emitted;
 }
@@ -639,7 +574,7 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 	{
 		PqScan	   *s = pq_scan_begin(r, 1, &cols[i], NULL, 0, 4096);
 		PqBatch    *b;
-		Oid			typ = pq_column_pg_type(&r->columns[cols[i]]);
+		Oid			typ = pq_column_safe_type(&r->columns[cols[i]]);
 
 		rows = 0;
 		while ((b = pq_scan_next(s)) != NULL)
