@@ -19,9 +19,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
-#include <fcntl.h>
 #include <math.h>
-#include <unistd.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -29,7 +27,6 @@
 #include "common/int.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
@@ -54,151 +51,6 @@
 #define UNCONSTRAINED_NUMERIC_SCALE 16
 
 /* ================================================================ sinks === */
-
-typedef struct FileSink
-{
-	PqSink		base;
-	int			fd;
-	char	   *path;
-	char	   *tmppath;
-	PqBuf		buf;
-	MemoryContextCallback cb;
-} FileSink;
-
-#define FILE_SINK_BUFFER (1024 * 1024)
-
-static void
-file_sink_flush(FileSink *fs)
-{
-	size_t		done = 0;
-
-	while (done < fs->buf.len)
-	{
-		ssize_t		r = write(fs->fd, fs->buf.data + done, fs->buf.len - done);
-
-		if (r < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write Parquet file \"%s\": %m", fs->tmppath)));
-		}
-		done += r;
-	}
-	fs->buf.len = 0;
-}
-
-static void
-file_sink_write(PqSink *s, const char *data, size_t len)
-{
-	FileSink   *fs = (FileSink *) s;
-
-	if (fs->buf.len + len > FILE_SINK_BUFFER)
-		file_sink_flush(fs);
-	if (len >= FILE_SINK_BUFFER)
-	{
-		size_t		save_len = fs->buf.len;
-		char	   *save = fs->buf.data;
-
-		/* write large blocks straight through */
-		fs->buf.data = (char *) data;
-		fs->buf.len = len;
-		file_sink_flush(fs);
-		fs->buf.data = save;
-		fs->buf.len = save_len;
-	}
-	else
-		pq_buf_append(&fs->buf, data, len);
-	s->offset += len;
-}
-
-static void
-file_sink_cleanup(FileSink *fs)
-{
-	if (fs->fd >= 0)
-		close(fs->fd);
-	fs->fd = -1;
-	if (fs->tmppath)
-		(void) unlink(fs->tmppath);
-	fs->base.done = true;
-}
-
-static void
-file_sink_finish(PqSink *s)
-{
-	FileSink   *fs = (FileSink *) s;
-
-	file_sink_flush(fs);
-	if (pg_fsync(fs->fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not fsync Parquet file \"%s\": %m", fs->tmppath)));
-	if (close(fs->fd) != 0)
-	{
-		fs->fd = -1;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close Parquet file \"%s\": %m", fs->tmppath)));
-	}
-	fs->fd = -1;
-	/* link() refuses to replace an existing file: lake files are immutable */
-	if (link(fs->tmppath, fs->path) != 0)
-	{
-		int			save_errno = errno;
-
-		if (save_errno == EEXIST)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_FILE),
-					 errmsg("Parquet file \"%s\" already exists", fs->path),
-					 errhint("vlake never overwrites a file; choose a new name.")));
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create Parquet file \"%s\": %m", fs->path)));
-	}
-	(void) unlink(fs->tmppath);
-	fs->tmppath = NULL;
-	fs->base.done = true;
-}
-
-static void
-file_sink_abort(PqSink *s)
-{
-	file_sink_cleanup((FileSink *) s);
-}
-
-static void
-file_sink_reset_cb(void *arg)
-{
-	FileSink   *fs = arg;
-
-	if (!fs->base.done)
-		file_sink_cleanup(fs);
-}
-
-PqSink *
-pq_sink_open_file(const char *path)
-{
-	FileSink   *fs = palloc0(sizeof(FileSink));
-
-	fs->path = pstrdup(path);
-	fs->tmppath = psprintf("%s.tmp.%d", path, MyProcPid);
-	fs->base.name = fs->path;
-	fs->base.write = file_sink_write;
-	fs->base.finish = file_sink_finish;
-	fs->base.abort = file_sink_abort;
-	fs->fd = open(fs->tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, 0644);
-	if (fs->fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create Parquet file \"%s\": %m", fs->tmppath)));
-	pq_buf_init(&fs->buf, FILE_SINK_BUFFER);
-	fs->cb.func = file_sink_reset_cb;
-	fs->cb.arg = fs;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &fs->cb);
-	return &fs->base;
-}
 
 /*
  * Object store: a streamed upload (multipart on S3) that becomes visible at

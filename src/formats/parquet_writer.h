@@ -1,7 +1,7 @@
 /*
  * parquet_writer.h — a streaming Parquet writer for Postgres tuples.
  *
- *   PqSink *sink = pq_sink_open_file(path);          (or pq_sink_objstore)
+ *   PqSink *sink = pq_sink_open_objstore(store, key);   (or pq_sink_open_memory)
  *   PqWriterOptions opts; pq_writer_default_options(&opts);
  *   PqWriter *w = pq_writer_begin(sink, tupdesc, &opts);
  *   for each row: pq_writer_add_row(w, values, isnull);
@@ -10,9 +10,9 @@
  * Memory is bounded: a row group is buffered (encoded and compressed pages)
  * until it reaches opts.row_group_bytes or opts.row_group_rows, then
  * streamed to the sink; only the small per-page index entries are kept
- * until the footer.  On ERROR before pq_writer_finish the sink is aborted
- * when the writer's memory context is reset (the object never becomes
- * visible).  Type mapping and the file layout: docs/parquet-layout.md.
+ * until the footer.  On ERROR before pq_writer_finish the caller aborts the
+ * sink (objstore also aborts streamed writers left open at transaction end),
+ * so the object never becomes visible.  Type mapping and the file layout: docs/parquet-layout.md.
  */
 #ifndef VLAKE_PARQUET_WRITER_H
 #define VLAKE_PARQUET_WRITER_H
@@ -37,13 +37,6 @@ struct PqSink
 	char	   *name;			/* URI or path, for messages */
 	bool		done;			/* finished or aborted */
 };
-
-/*
- * A local file: written to "<path>.tmp.<pid>", fsync'd, then linked to path
- * at finish (ERROR if path exists: lake files are immutable).  Aborted
- * automatically when CurrentMemoryContext is reset before finish.
- */
-extern PqSink *pq_sink_open_file(const char *path);
 
 /*
  * An object of a store (objstore.h): a streamed upload, multipart on S3,
