@@ -450,7 +450,8 @@ vlake_parquet_read(PG_FUNCTION_ARGS)
 	ReadArgs	a;
 
 	read_args(fcinfo, &a);
-	InitMaterializedSRF(fcinfo, 0);
+	/* a copy of the column definition list: the executor frees setDesc */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	check_result_types(a.r, rsinfo->setDesc, a.cols, a.ncols);
 	run_scan(&a, rsinfo->setDesc, rsinfo->setResult, NULL);
 	close_reader(a.r);
@@ -521,7 +522,8 @@ vlake_parquet_take(PG_FUNCTION_ARGS)
 	PqBatch    *b;
 	int64		n;
 
-	InitMaterializedSRF(fcinfo, 0);
+	/* a copy of the column definition list: the executor frees setDesc */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	check_result_types(r, rsinfo->setDesc, cols, ncols);
 	b = do_take(r, PG_GETARG_ARRAYTYPE_P(1), real, nreal, &n);
 	emit_batch(r, b, cols, ncols, rsinfo->setDesc, rsinfo->setResult, NULL, 0);
