@@ -99,6 +99,9 @@ build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/fo
 	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/unit -o $@ test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) $(PQ_UNIT_LIBS)
 
 tools: build/bin/unit_pq_encoding
+bench-parquet:
+	bench/parquet/run.sh
+.PHONY: bench-parquet
 # ---- end parquet-codec ----
 
 # ---- parquet-meta (issue 5: Thrift, Parquet metadata, reader) ----
@@ -123,3 +126,8 @@ build/bin/unit_fuzz_parquet: test/fuzz/run_fuzz.sh build/bin/fuzz_parquet
 	cp test/fuzz/run_fuzz.sh $@
 tools: build/bin/unit_fuzz_parquet
 # ---- end parquet-meta ----
+
+# ---------------------------------------------- objstore (objstore-core) ----
+bench-objstore:
+	bench/objstore/run.sh
+.PHONY: bench-objstore

@@ -196,6 +196,20 @@ SELECT vlake.lake_read(pg_temp.u('stats/blob.bin'), 0, 16) = decode(md5('other')
        vlake.lake_read(pg_temp.u('stats/blob.bin'), 8192, 4096) = substring(data from 8193 for 4096) AS new_body_ok
 FROM blob;
 SELECT * FROM st;
+-- with the version known (size and etag from lake_stat), no head request is made
+CREATE TEMP TABLE known AS SELECT size, etag FROM vlake.lake_stat(pg_temp.u('stats/blob.bin'));
+SELECT vlake.io_stats_reset();
+SELECT (vlake.lake_read_ranges(pg_temp.u('stats/blob.bin'), ARRAY[8192], ARRAY[4096], size, etag))[1]
+       = substring(data from 8193 for 4096) AS known_ok FROM blob, known;
+SELECT * FROM st;
+-- after a replace, a read of the known (old) version gets that version's
+-- bytes where they are cached, and an ERROR where they would have to come
+-- from the store: never bytes of two versions
+SELECT vlake.lake_write(pg_temp.u('stats/blob.bin'), data) FROM blob;
+SELECT (vlake.lake_read_ranges(pg_temp.u('stats/blob.bin'), ARRAY[0], ARRAY[4096], size, etag))[1]
+       = decode(md5('other'), 'hex') || substring(data from 17 for 4080) AS old_version_from_cache FROM blob, known;
+SELECT pg_temp.try(format('SELECT vlake.lake_read_ranges(%L, %L, %L, %s, %L)', pg_temp.u('stats/blob.bin'),
+                          '{20480}', '{4096}', size, etag)) FROM known;
 -- the memory tier: small objects whole, validated the same way
 RESET vlake.cache_memory_size;
 SET vlake.cache_memory_object_max = '64kB';
@@ -214,6 +228,11 @@ SET vlake.cache_file_uris = off;
 SET vlake.cache_memory_size = 0;
 SELECT vlake.io_stats_reset();
 SELECT vlake.lake_read(pg_temp.u('stats/blob.bin'), 8192, 4096) = substring(data from 8193 for 4096) AS direct_ok FROM blob;
+SELECT * FROM st;
+-- a stale version on the direct path too
+SELECT vlake.io_stats_reset();
+SELECT pg_temp.try(format('SELECT vlake.lake_read_ranges(%L, %L, %L, %s, %L)', pg_temp.u('stats/blob.bin'),
+                          '{0}', '{4096}', size, etag)) FROM known;
 SELECT * FROM st;
 RESET vlake.cache_file_uris;
 RESET vlake.cache_block_size;

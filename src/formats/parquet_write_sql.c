@@ -243,17 +243,11 @@ open_store_for(const char *uri, char **key)
 	return objstore_open(root);
 }
 
-PG_FUNCTION_INFO_V1(vlake_parquet_write);
-Datum
-vlake_parquet_write(PG_FUNCTION_ARGS)
+/* Run the query through a cursor and stream its rows into the sink. */
+static void
+write_query(PqSink *sink, const char *query, PqWriterOptions *opts,
+			int64 *rows, uint64 *size)
 {
-	char	   *uri = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Jsonb	   *jb = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
-	PqWriterOptions opts;
-	ObjStore   *store;
-	char	   *key;
-	PqSink	   *sink;
 	PqWriter   *w = NULL;
 	SPIPlanPtr	plan;
 	Portal		portal;
@@ -261,17 +255,6 @@ vlake_parquet_write(PG_FUNCTION_ARGS)
 	MemoryContext outer = CurrentMemoryContext;
 	Datum	   *values = NULL;
 	bool	   *nulls = NULL;
-	uint64		size;
-	int64		rows;
-	TupleDesc	rtd;
-	Datum		out[2];
-	bool		outnull[2] = {false, false};
-
-	if (get_call_result_type(fcinfo, NULL, &rtd) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	pq_writer_options_from_jsonb(jb, &opts);
-	store = open_store_for(uri, &key);
-	sink = pq_sink_open_objstore(store, key);
 
 	SPI_connect();
 	plan = SPI_prepare(query, 0, NULL);
@@ -291,7 +274,7 @@ vlake_parquet_write(PG_FUNCTION_ARGS)
 		{
 			MemoryContext old = MemoryContextSwitchTo(outer);
 
-			w = pq_writer_begin(sink, SPI_tuptable->tupdesc, &opts);
+			w = pq_writer_begin(sink, SPI_tuptable->tupdesc, opts);
 			values = palloc(sizeof(Datum) * Max(SPI_tuptable->tupdesc->natts, 1));
 			nulls = palloc(sizeof(bool) * Max(SPI_tuptable->tupdesc->natts, 1));
 			MemoryContextSwitchTo(old);
@@ -311,9 +294,46 @@ vlake_parquet_write(PG_FUNCTION_ARGS)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	rows = pq_writer_rows(w);
-	size = pq_writer_finish(w);
+	*rows = pq_writer_rows(w);
+	*size = pq_writer_finish(w);
 	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(vlake_parquet_write);
+Datum
+vlake_parquet_write(PG_FUNCTION_ARGS)
+{
+	char	   *uri = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Jsonb	   *jb = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	PqWriterOptions opts;
+	ObjStore   *store;
+	char	   *key;
+	PqSink	   *sink;
+	uint64		size = 0;
+	int64		rows = 0;
+	TupleDesc	rtd;
+	Datum		out[2];
+	bool		outnull[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &rtd) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	pq_writer_options_from_jsonb(jb, &opts);
+	store = open_store_for(uri, &key);
+	sink = pq_sink_open_objstore(store, key);
+
+	/* an error anywhere leaves nothing visible: abort the upload at once */
+	PG_TRY();
+	{
+		write_query(sink, query, &opts, &rows, &size);
+	}
+	PG_CATCH();
+	{
+		if (!sink->done)
+			sink->abort(sink);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	out[0] = Int64GetDatum(rows);
 	out[1] = Int64GetDatum((int64) size);

@@ -387,6 +387,7 @@ typedef struct PqwColumn
 	bool		dict_wanted;
 	int32		field_id;
 	int			dim;			/* fixed vector dimension, -1 unknown */
+	int			seen_dim;		/* -1 none yet, -2 varying, else all rows' */
 
 	/* current page */
 	uint32	   *def;
@@ -1370,6 +1371,10 @@ add_value(PqWriter *w, PqwColumn *c, Datum d, bool isnull)
 							v->dim, c->name, c->dim)));
 		if (w->opts.vector_layout && c->dim < 0)
 			c->dim = v->dim;
+		if (c->seen_dim == -1)
+			c->seen_dim = v->dim;
+		else if (c->seen_dim != v->dim)
+			c->seen_dim = -2;
 		if (v->dim == 0)
 		{
 			/* empty list: defined up to the list, no element */
@@ -1673,6 +1678,7 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 			c->codec = PQ_CODEC_UNCOMPRESSED;
 			c->dict_wanted = false;
 		}
+		c->seen_dim = -1;
 		c->dict_on = c->dict_wanted;
 		if (c->dict_on)
 			dict_init(&c->dict);
@@ -1936,7 +1942,7 @@ pq_writer_finish(PqWriter *w)
 	foreach(lc, w->row_groups)
 		fm.row_groups[i++] = *(PqRowGroup *) lfirst(lc);
 
-	nkv = list_length(w->opts.key_values) + 4;
+	nkv = list_length(w->opts.key_values) + 4 + w->ncols;
 	fm.key_value = palloc0(sizeof(PqKeyValue) * nkv);
 	fm.key_value[fm.num_key_value].key = PQ_KV_WRITER;
 	fm.key_value[fm.num_key_value++].value = "vlake " VLAKE_VERSION_STR;
@@ -1948,6 +1954,17 @@ pq_writer_finish(PqWriter *w)
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->cols[0].dim);
 		fm.key_value[fm.num_key_value].key = PQ_KV_PAGE_ROWS;
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->opts.page_rows);
+	}
+	/* fixed dimension of each vector column: makes it take-able (vector_cg.h) */
+	for (int c = 0; c < w->ncols; c++)
+	{
+		PqwColumn  *col = &w->cols[c];
+		int			dim = col->dim > 0 ? col->dim : col->seen_dim;
+
+		if (col->kind != K_VECTOR || dim <= 0 || (col->seen_dim != -1 && col->seen_dim != dim))
+			continue;
+		fm.key_value[fm.num_key_value].key = psprintf("%s.%s", PQ_KV_VECTOR_DIM, col->name);
+		fm.key_value[fm.num_key_value++].value = psprintf("%d", dim);
 	}
 	foreach(lc, w->opts.key_values)
 		fm.key_value[fm.num_key_value++] = *(PqKeyValue *) lfirst(lc);

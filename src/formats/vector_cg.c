@@ -196,10 +196,13 @@ find_column(VectorCG *cg, const char *column)
 			cg->k = 1;
 		else
 		{
-			const char *dim = kv_get(fm, PQ_KV_VECTOR_DIM);
+			char	   *colkey = psprintf("%s.%s", PQ_KV_VECTOR_DIM, top->name);
+			const char *dim = kv_get(fm, colkey);
 			char	   *endp;
 			long		d;
 
+			if (dim == NULL)
+				dim = kv_get(fm, PQ_KV_VECTOR_DIM);
 			if (dim == NULL)
 				not_takeable(cg, "Column \"%s\" is a list of no declared dimension.", top->name);
 			d = strtol(dim, &endp, 10);
@@ -304,7 +307,8 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 				(uint64) (loc->offset + loc->compressed_page_size) > cg->size)
 				bad_file(cg, "OffsetIndex of row group %d locates page %d outside its column chunk.", g, p);
 			if (next_first - loc->first_row_index > PG_INT32_MAX ||
-				(next_first - loc->first_row_index) * cg->k * cg->width > loc->compressed_page_size)
+				(!nulls &&
+				 (next_first - loc->first_row_index) * cg->k * cg->width > loc->compressed_page_size))
 				bad_file(cg, "Page %d of row group %d is too small for its rows.", p, g);
 			if (cg->npages == cap)
 			{
@@ -550,6 +554,7 @@ vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 	int		   *first_item;		/* per range: first item it serves */
 	int			nranges = 0;
 	int			p = 0;
+	size_t		gap;
 
 	if (n <= 0)
 		return;
@@ -598,7 +603,12 @@ vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 		}
 	}
 
-	/* null-free pages: exact byte ranges, coalesced when closer than a row */
+	/*
+	 * Null-free pages: exact byte ranges, merged when the gap is at most one
+	 * row (so never more than 2x the wanted bytes), or at most 4 KB for
+	 * narrow rows, where the number of reads matters more than the bytes.
+	 */
+	gap = rowbytes >= 256 ? rowbytes : Max(rowbytes, 4096);
 	ranges = palloc(sizeof(ObjRange) * n);
 	first_item = palloc(sizeof(int) * (n + 1));
 	for (int i = 0; i < n; i++)
@@ -612,7 +622,7 @@ vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 		start = pg->offset + pg->size -
 			(uint64) (pg->nrows - (items[i].row - pg->first_row)) * rowbytes;
 		if (nranges > 0 &&
-			start <= ranges[nranges - 1].offset + ranges[nranges - 1].length + rowbytes)
+			start <= ranges[nranges - 1].offset + ranges[nranges - 1].length + gap)
 		{
 			ObjRange   *last = &ranges[nranges - 1];
 			uint64		end = Max(last->offset + last->length, start + rowbytes);

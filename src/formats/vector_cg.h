@@ -16,8 +16,9 @@
  *   start = end - (page_rows - (row - page.first_row_index)) * k * width
  *
  * take(rows) turns rows into ranges, coalesces ranges closer than one row's
- * bytes (so at most 2x the wanted bytes are fetched), and reads them with
- * one objstore_get_ranges call.  Opening costs one tail read (footer and,
+ * bytes (so at most 2x the wanted bytes are fetched; for rows narrower than
+ * 256 bytes, ranges closer than 4 KB), and reads them with one
+ * objstore_get_ranges call.  Opening costs one tail read (footer and,
  * usually, the OffsetIndex) plus one more if the OffsetIndex is larger.
  * Pages that hold nulls (chunk statistics say so) are fetched whole and
  * decoded.  The writer side is parquet_writer.h with options.vector_layout.

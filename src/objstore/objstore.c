@@ -330,6 +330,22 @@ objstore_get_ranges(ObjStore *store, const char *key, ObjRange *ranges, int nran
 	objcache_read(store, key, &st, ranges, nranges);
 }
 
+void
+objstore_get_ranges_known(ObjStore *store, const char *key, const ObjStat *known,
+						  ObjRange *ranges, int nranges)
+{
+	if (known == NULL || known->etag[0] == '\0')
+	{
+		objstore_get_ranges(store, key, ranges, nranges);
+		return;
+	}
+	objstore_check_key(store->root_uri, key, false);
+	if (nranges <= 0)
+		return;
+	check_ranges(store, key, known, ranges, nranges);
+	objcache_read(store, key, known, ranges, nranges);
+}
+
 /* -------------------------------------------------------------- writes ---- */
 
 void

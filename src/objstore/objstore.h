@@ -63,6 +63,17 @@ extern void objstore_get_range(ObjStore *store, const char *key,
 extern void objstore_get_ranges(ObjStore *store, const char *key,
 								ObjRange *ranges, int nranges);
 
+/* Read ranges of the version of an object named by its size and etag
+ * (from objstore_head, objstore_list or a manifest), without the validating
+ * head request.  Bytes of that version still in the local cache are served
+ * from it; if some must come from the store and the store no longer holds
+ * that version, the call ERRORs (ERRCODE_T_R_SERIALIZATION_FAILURE).  It
+ * never returns bytes of two versions.  With known->etag empty it behaves
+ * like objstore_get_ranges. */
+extern void objstore_get_ranges_known(ObjStore *store, const char *key,
+									  const ObjStat *known,
+									  ObjRange *ranges, int nranges);
+
 /* false if the object does not exist. */
 extern bool objstore_head(ObjStore *store, const char *key, ObjStat *stat);
 

@@ -400,6 +400,17 @@ entry_write(const char *subdir, const char *path, const char *ekey,
 
 /* ---- eviction ---- */
 
+static bool
+is_hex_name(const char *name, size_t len)
+{
+	if (strlen(name) != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
 typedef struct SweepItem
 {
 	char	   *path;
@@ -459,7 +470,8 @@ objcache_sweep(void)
 		DIR		   *d;
 		struct dirent *fe;
 
-		if (strlen(de->d_name) != 2)
+		/* Only the 256 entry directories "00".."ff" (never ".."!). */
+		if (!is_hex_name(de->d_name, 2))
 			continue;
 		sub = psprintf("%s/%s", dir, de->d_name);
 		d = AllocateDir(sub);
@@ -480,6 +492,8 @@ objcache_sweep(void)
 					(void) unlink(p);
 				continue;
 			}
+			if (!is_hex_name(fe->d_name, 30))
+				continue;		/* not ours: never touch it */
 			if (nitems == maxitems)
 			{
 				maxitems *= 2;

@@ -47,6 +47,9 @@ typedef struct S3Writer
 	size_t		part_size;
 	char	   *upload_id;		/* NULL until the first part is sent */
 	List	   *part_etags;		/* char *, in part order */
+	StringInfoData part_md5s;	/* raw MD5 of each part, concatenated */
+	void	   *whole_md5;		/* running MD5 of every byte written */
+	char		whole_md5_hex[33];
 	uint64		total;
 	bool		closed;
 } S3Writer;
@@ -131,6 +134,23 @@ s3_head(void *state, const char *key, ObjStat *stat)
 	run1(st->target, &req, &resp);
 	if (!resp.failed && resp.status == 404)
 		return false;
+	if (!resp.failed && resp.status >= 400 && resp.status < 500)
+	{
+		/*
+		 * An answer to HEAD has no body, so no S3 error code: ask again
+		 * with a one-byte GET to report why (InvalidAccessKeyId,
+		 * SignatureDoesNotMatch, ...).
+		 */
+		S3Request	diag;
+		S3Response	dresp;
+
+		init_request(&diag, "GET", full_key(st, key));
+		s3_request_add_header(&diag, "range", "bytes=0-0");
+		diag.retry = S3_RETRY_UNSENT_ONLY;
+		run1(st->target, &diag, &dresp);
+		if (!dresp.failed && dresp.status == resp.status && dresp.body_len > 0)
+			s3_report_error(st->target, "stat", uri, &dresp);
+	}
 	ensure_status(st->target, "stat", uri, &resp, 200, 200);
 	if (resp.content_length < 0)
 		ereport(ERROR,
@@ -329,6 +349,8 @@ s3_writer_begin(void *state, const char *key)
 	w->uri = key_uri(st, key);
 	w->part_size = (size_t) s3_part_size_kb * 1024;
 	w->buf = MemoryContextAllocHuge(CurrentMemoryContext, w->part_size);
+	initStringInfo(&w->part_md5s);
+	w->whole_md5 = s3_md5_begin();
 	return w;
 }
 
@@ -370,6 +392,12 @@ writer_send_part(S3Writer *w)
 	s3_request_add_query(&req, "partNumber", psprintf("%d", partno));
 	s3_request_add_query(&req, "uploadId", w->upload_id);
 	add_body(&req, w->buf, w->buf_len);
+	{
+		unsigned char raw[16];
+
+		s3_md5_raw(w->buf, w->buf_len, raw);
+		appendBinaryStringInfo(&w->part_md5s, (char *) raw, 16);
+	}
 	run1(w->target, &req, &resp);
 	ensure_status(w->target, "upload a part of", w->uri, &resp, 200, 200);
 	if (resp.etag[0] == '\0')
@@ -392,6 +420,7 @@ s3_writer_write(void *wstate, const char *data, uint64 len)
 		size_t		n = Min((uint64) (w->part_size - w->buf_len), len);
 
 		memcpy(w->buf + w->buf_len, data, n);
+		s3_md5_update(w->whole_md5, data, n);
 		w->buf_len += n;
 		w->total += n;
 		data += n;
@@ -441,6 +470,34 @@ append_xml_escaped(StringInfo out, const char *s, const char *uri)
 	}
 }
 
+/*
+ * After an ambiguous CompleteMultipartUpload (lost answer, then NoSuchUpload
+ * or errors): is the object now ours?  Its ETag is either S3's multipart
+ * form md5(part md5s)-N or, on servers that hash the whole body, the MD5 of
+ * every byte we wrote; either one identifies our content.
+ */
+static bool
+completed_after_all(S3Writer *w)
+{
+	S3Request	h;
+	S3Response	hr;
+	char		composite[33];
+	char	   *multipart_etag;
+
+	init_request(&h, "HEAD", w->full_key);
+	run1(w->target, &h, &hr);
+	if (hr.failed || hr.status != 200 || hr.content_length != (int64) w->total)
+		return false;
+	s3_md5_hex(w->part_md5s.data, w->part_md5s.len, composite);
+	multipart_etag = psprintf("%s-%d", composite, list_length(w->part_etags));
+	if (strcmp(hr.etag, multipart_etag) == 0 || strcmp(hr.etag, w->whole_md5_hex) == 0)
+	{
+		elog(DEBUG1, "vlake: multipart upload of \"%s\" completed although its answer was lost", w->uri);
+		return true;
+	}
+	return false;
+}
+
 static void
 writer_complete(S3Writer *w)
 {
@@ -466,17 +523,9 @@ writer_complete(S3Writer *w)
 	s3_request_add_query(&req, "uploadId", w->upload_id);
 	add_body(&req, xml.data, xml.len);
 	run1(w->target, &req, &resp);
-	if (!resp.failed && resp.status == 404 && resp.ambiguous)
-	{
-		/* NoSuchUpload after a lost answer: did our completion land? */
-		S3Request	h;
-		S3Response	hr;
-
-		init_request(&h, "HEAD", w->full_key);
-		run1(w->target, &h, &hr);
-		if (!hr.failed && hr.status == 200 && hr.content_length == (int64) w->total)
-			return;
-	}
+	if ((resp.failed || resp.status != 200) && resp.ambiguous &&
+		completed_after_all(w))
+		return;
 	ensure_status(w->target, "complete the multipart upload of", w->uri, &resp, 200, 200);
 	/* S3 may answer 200 with an error document */
 	doc.p = resp.body ? resp.body : "";
@@ -495,6 +544,8 @@ s3_writer_finish(void *wstate)
 
 	if (w->closed)
 		elog(ERROR, "S3 writer of \"%s\" finished twice", w->uri);
+	s3_md5_end(w->whole_md5, w->whole_md5_hex);
+	w->whole_md5 = NULL;
 	if (w->upload_id == NULL)
 	{
 		/* small object: one atomic PUT, no multipart */
@@ -529,6 +580,8 @@ s3_writer_abort(void *wstate)
 	S3Writer   *w = wstate;
 	MemoryContext oldcxt = CurrentMemoryContext;
 
+	s3_md5_end(w->whole_md5, w->whole_md5_hex);	/* frees the context */
+	w->whole_md5 = NULL;
 	if (w->closed)
 		return;
 	w->closed = true;

@@ -308,15 +308,19 @@ read_cb(char *buffer, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
+/*
+ * libcurl silently re-sends a request whose reused connection died before
+ * any answer byte arrived, rewinding the body through this callback.  That
+ * hidden retry would hide an ambiguous attempt from us: a conditional PUT
+ * applied by the server whose answer was lost would come back as a plain
+ * 412, and a CreateMultipartUpload could be sent twice.  So rewinding is
+ * refused: curl reports CURLE_SEND_FAIL_REWIND instead, and our own retry
+ * logic, which records the ambiguity, decides.
+ */
 static int
 seek_cb(void *userdata, curl_off_t offset, int origin)
 {
-	Transfer   *t = userdata;
-
-	if (origin != SEEK_SET || offset < 0 || (size_t) offset > t->req->body_len)
-		return CURL_SEEKFUNC_FAIL;
-	t->upload_pos = (size_t) offset;
-	return CURL_SEEKFUNC_OK;
+	return CURL_SEEKFUNC_FAIL;
 }
 
 /* ---------------------------------------------------- one attempt ---- */
@@ -608,6 +612,7 @@ attempt_failed(Transfer *t, CURLcode cc, bool *retryable, bool *ambiguous,
 				*retryable = true;
 				*ambiguous = false; /* nothing reached the server */
 				break;
+			case CURLE_SEND_FAIL_REWIND:	/* see seek_cb */
 			case CURLE_OPERATION_TIMEDOUT:
 			case CURLE_SEND_ERROR:
 			case CURLE_RECV_ERROR:

@@ -127,8 +127,8 @@ s3_sha256_hex(const void *data, size_t len, char *out)
 	to_hex(md, SHA256_DIGEST_LENGTH, out);
 }
 
-static void
-md5_raw(const void *data, size_t len, unsigned char *md)
+void
+s3_md5_raw(const void *data, size_t len, unsigned char *md)
 {
 	unsigned int mdlen = 0;
 
@@ -142,7 +142,7 @@ s3_md5_base64(const void *data, size_t len, char *out)
 {
 	unsigned char md[MD5_DIGEST_LENGTH];
 
-	md5_raw(data, len, md);
+	s3_md5_raw(data, len, md);
 	/* 16 bytes -> 24 characters plus NUL */
 	if (EVP_EncodeBlock((unsigned char *) out, md, MD5_DIGEST_LENGTH) != 24)
 		s3_fail("base64 encoding failed");
@@ -153,8 +153,47 @@ s3_md5_hex(const void *data, size_t len, char *out)
 {
 	unsigned char md[MD5_DIGEST_LENGTH];
 
-	md5_raw(data, len, md);
+	s3_md5_raw(data, len, md);
 	to_hex(md, MD5_DIGEST_LENGTH, out);
+}
+
+void *
+s3_md5_begin(void)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL))
+	{
+		EVP_MD_CTX_free(ctx);
+		s3_fail("MD5 computation failed");
+	}
+	return ctx;
+}
+
+void
+s3_md5_update(void *ctx, const void *data, size_t len)
+{
+	if (!EVP_DigestUpdate((EVP_MD_CTX *) ctx, data, len))
+		s3_fail("MD5 computation failed");
+}
+
+void
+s3_md5_end(void *ctx, char *hex_out)
+{
+	unsigned char md[MD5_DIGEST_LENGTH];
+	unsigned int mdlen = 0;
+	bool		ok;
+
+	if (ctx == NULL)
+	{
+		hex_out[0] = '\0';
+		return;
+	}
+	ok = EVP_DigestFinal_ex((EVP_MD_CTX *) ctx, md, &mdlen) && mdlen == MD5_DIGEST_LENGTH;
+	EVP_MD_CTX_free((EVP_MD_CTX *) ctx);
+	if (!ok)
+		s3_fail("MD5 computation failed");
+	to_hex(md, MD5_DIGEST_LENGTH, hex_out);
 }
 
 static void

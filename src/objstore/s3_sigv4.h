@@ -55,8 +55,16 @@ extern void s3_sha256_hex(const void *data, size_t len, char *out);
 /* Base64 MD5 of data (Content-MD5); out has room for 25 bytes. */
 extern void s3_md5_base64(const void *data, size_t len, char *out);
 
+/* Raw 16-byte MD5 of data. */
+extern void s3_md5_raw(const void *data, size_t len, unsigned char *out);
+
 /* Lower-case hex MD5 of data; out has room for 33 bytes. */
 extern void s3_md5_hex(const void *data, size_t len, char *out);
+
+/* Streaming MD5 (OpenSSL context; s3_md5_end frees it). */
+extern void *s3_md5_begin(void);
+extern void s3_md5_update(void *ctx, const void *data, size_t len);
+extern void s3_md5_end(void *ctx, char *hex_out);	/* 33 bytes; ctx may be NULL */
 
 /*
  * The Authorization header value for a request.  When canonical_out is not

@@ -314,10 +314,10 @@ function addressOf(req, rawPath) {
   let decoded;
   try { decoded = decodeURIComponent(rawPath); } catch (e) { return null; }
   const vh = /^(.+)\.s3\.localhost$/.exec(host);
-  if (vh) return { bucket: vh[1], key: decoded.replace(/^\//, '') };
+  if (vh) return { bucket: vh[1], key: decoded.replace(/^\//, ''), vhost: true };
   const m = /^\/([^/]+)\/?(.*)$/s.exec(decoded);
-  if (!m) return { bucket: null, key: '' };
-  return { bucket: m[1], key: m[2] };
+  if (!m) return { bucket: null, key: '', vhost: false };
+  return { bucket: m[1], key: m[2], vhost: false };
 }
 
 const etagOf = (s) => (s || '').replace(/^W\//, '').replace(/"/g, '').trim();
@@ -341,14 +341,26 @@ function deleteKeysOf(body) {
   return keys;
 }
 
-/* Forward to s3rver; resolves with { status, headers, body }. */
-function forward(req, body) {
+/*
+ * Forward to s3rver; resolves with { status, headers, body }.  Path-style
+ * requests go as they came, so s3rver checks the signature a second time.
+ * s3rver canonicalises virtual-hosted requests as /bucket/key, which is not
+ * what SigV4 signs (the path as sent), so those (already verified above)
+ * are forwarded path-style and unsigned, which s3rver accepts.
+ */
+function forward(req, body, addr) {
   return new Promise((resolve, reject) => {
     const headers = { ...req.headers, 'content-length': String(body.length) };
+    let reqPath = req.url;
     delete headers['transfer-encoding'];
     delete headers['expect'];
+    if (addr.vhost) {
+      reqPath = '/' + encodeURIComponent(addr.bucket) + req.url;
+      headers.host = `127.0.0.1:${backendPort}`;
+      delete headers.authorization;
+    }
     const up = http.request({
-      host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers,
+      host: '127.0.0.1', port: backendPort, method: req.method, path: reqPath, headers,
     }, (ures) => {
       const chunks = [];
       ures.on('data', (c) => chunks.push(c));
@@ -476,7 +488,13 @@ async function handleS3(req, res) {
       res.writeHead(204, { 'Content-Length': '0' });
       return res.end();
     }
-    const up = await forward(req, body);
+    if (key && q.has('uploadId') && (method === 'PUT' || method === 'POST')) {
+      /* s3rver answers 500 for an upload that is gone; S3 says 404 */
+      const id = q.get('uploadId');
+      const dir = path.join(s3.store.getResourcePath(bucket, undefined, 'uploads'), /^[0-9a-f]{8,64}$/.test(id) ? id : 'none');
+      if (!fs.existsSync(dir)) return sendError(res, 404, 'NoSuchUpload', 'The specified upload does not exist.', rawPath);
+    }
+    const up = await forward(req, body, addr);
     if (fault && fault.when === 'after') {
       if (fault.action === 'status')
         return sendError(res, fault.status, fault.code, `injected fault ${fault.id}`, rawPath);
@@ -529,10 +547,30 @@ async function handleAdmin(req, res, sub) {
       account.createKeyPair(ak, sk);
       return sendJson(res, 200, { access_key: ak, secret_key: sk, session_token: token });
     }
+    if (sub === '/object' && req.method === 'GET') {
+      /* an object's bytes straight from the store: a test oracle that
+       * does not go through any S3 client */
+      const key = new URL(req.url, 'http://x').searchParams.get('key') || '';
+      const obj = await s3.store.getObject(opts.bucket, key);
+      if (!obj) return sendJson(res, 404, { error: 'no such key' });
+      const chunks = [];
+      for await (const c of obj.content) chunks.push(c);
+      const bytes = Buffer.concat(chunks);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
+      return res.end(bytes);
+    }
+    if (sub === '/keys' && req.method === 'GET') {
+      const prefix = new URL(req.url, 'http://x').searchParams.get('prefix') || '';
+      const r = await s3.store.listObjects(opts.bucket, { prefix, maxKeys: Infinity });
+      return sendJson(res, 200, { keys: r.objects.map((o) => o.key).sort() });
+    }
     if (sub === '/uploads' && req.method === 'GET') {
       /* in-progress multipart uploads of the test bucket (for leak checks) */
+      const prefix = new URL(req.url, 'http://x').searchParams.get('prefix') || '';
       const dir = s3.store.getResourcePath(opts.bucket, undefined, 'uploads');
-      const ids = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+      const ids = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).filter((id) => {
+        try { return fs.readFileSync(path.join(dir, id, 'key'), 'utf8').startsWith(prefix); } catch (e) { return false; }
+      });
       return sendJson(res, 200, { uploads: ids });
     }
     return sendJson(res, 404, { error: `no admin route ${req.method} ${sub}` });
@@ -547,6 +585,11 @@ let backendPort;
 let front;
 
 async function main() {
+  try {
+    crypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+  } catch (e) {
+    throw new Error('s3rver needs DES for ListObjectsV2 continuation tokens: run node with --openssl-legacy-provider');
+  }
   const dataDir = path.join(opts.dir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   s3 = new S3rver({
