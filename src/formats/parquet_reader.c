@@ -1831,9 +1831,17 @@ pq_scan_next(PqScan *s)
 	}
 	old = MemoryContextSwitchTo(s->batch_cxt);
 	b = batch_alloc(s->r, s->ncols, s->cols, s->batch_rows);
-	while (n < s->batch_rows && s->range_i < s->ranges.n)
+
+	/*
+	 * Batches run across row groups: every batch but the last has exactly
+	 * batch_rows rows, so scans of files with the same rows (the
+	 * ColumnGroups of a segment) stay aligned batch by batch.
+	 */
+	while (n < s->batch_rows)
 	{
-		int64		end = s->ranges.end[s->range_i];
+		if (s->range_i >= s->ranges.n && !scan_start_row_group(s))
+			break;
+		{		int64		end = s->ranges.end[s->range_i];
 		int64		take = Min(end - s->row, s->batch_rows - n);
 
 		for (int i = 0; i < s->ncols; i++)
@@ -1859,6 +1867,7 @@ pq_scan_next(PqScan *s)
 				s->row = s->ranges.start[s->range_i];
 		}
 		CHECK_FOR_INTERRUPTS();
+		}
 	}
 	b->nrows = n;
 	for (int i = 0; i < s->ncols; i++)
