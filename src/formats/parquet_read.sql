@@ -67,3 +67,22 @@ REVOKE ALL ON FUNCTION vlake.parquet_file_info(text), vlake.parquet_schema(text)
     vlake.parquet_scan_stats(text, text[], text, text, text),
     vlake.parquet_take_stats(text, bigint[], text[]),
     vlake.parquet_validate(text) FROM PUBLIC;
+
+-- A segment stored as several ColumnGroup files covering the same row IDs
+-- (first_row_id + file row number): one table over them.  "_row_id" in
+-- columns yields the row ID.  Only the groups holding projected columns are
+-- read (their footers are read by every call).
+CREATE FUNCTION vlake.packed_read(uris text[], first_row_id bigint, columns text[] DEFAULT NULL)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vlake_packed_read' LANGUAGE C VOLATILE;
+CREATE FUNCTION vlake.packed_take(uris text[], first_row_id bigint, row_ids bigint[],
+    columns text[] DEFAULT NULL)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vlake_packed_take' LANGUAGE C VOLATILE;
+CREATE FUNCTION vlake.packed_take_stats(uris text[], first_row_id bigint, row_ids bigint[],
+    columns text[] DEFAULT NULL)
+    RETURNS TABLE (group_index integer, uri text, read_requests bigint, bytes_read bigint)
+    AS 'MODULE_PATHNAME', 'vlake_packed_take_stats' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION vlake.packed_read(text[], bigint, text[]),
+    vlake.packed_take(text[], bigint, bigint[], text[]),
+    vlake.packed_take_stats(text[], bigint, bigint[], text[]) FROM PUBLIC;

@@ -258,11 +258,16 @@ build_columns(PqReader *r)
 
 /* -------------------------------------------------------------------- open */
 
+#define PQ_TAIL_GUESS	(64 * 1024)
+
 PqReader *
 pq_reader_open(ByteSource *src)
 {
 	PqReader   *r = palloc0(sizeof(PqReader));
 	char	   *tail;
+	char	   *tail_buf;
+	uint64		tail_len;
+	bool		footer_in_tail;
 	char	   *head;
 	uint32		footer_len;
 	char	   *footer;
@@ -273,8 +278,24 @@ pq_reader_open(ByteSource *src)
 	if (src->size < 12)
 		pq_file_error(r, "file is %llu bytes, too small to be Parquet",
 					  (unsigned long long) src->size);
-	head = byte_source_read(src, 0, 4);
-	tail = byte_source_read(src, src->size - 8, 8);
+	/*
+	 * One request for the leading magic and the last PQ_TAIL_GUESS bytes,
+	 * which hold the whole footer of most files; a second only for bigger
+	 * footers.
+	 */
+	{
+		ByteRange	rr[2];
+
+		tail_len = Min(src->size - 4, PQ_TAIL_GUESS);
+		rr[0].offset = 0;
+		rr[0].length = 4;
+		rr[0].dest = head = palloc(4);
+		rr[1].offset = src->size - tail_len;
+		rr[1].length = tail_len;
+		rr[1].dest = tail_buf = palloc(tail_len);
+		byte_source_read_ranges(src, rr, 2);
+		tail = tail_buf + tail_len - 8;
+	}
 	if (memcmp(tail + 4, "PARE", 4) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -295,9 +316,15 @@ pq_reader_open(ByteSource *src)
 				 errmsg("Parquet file \"%s\" has a footer of %u bytes, more than the limit of %d",
 						r->name, footer_len, PQ_MAX_FOOTER_BYTES)));
 	r->footer_len = footer_len;
-	footer = byte_source_read(src, src->size - 8 - footer_len, footer_len);
+	footer_in_tail = ((uint64) footer_len + 8 <= tail_len);
+	if (footer_in_tail)
+		footer = tail_buf + tail_len - 8 - footer_len;
+	else
+		footer = byte_source_read(src, src->size - 8 - footer_len, footer_len);
 	r->meta = pq_decode_file_metadata((const uint8 *) footer, footer_len, r->name);
-	pfree(footer);
+	if (!footer_in_tail)
+		pfree(footer);
+	pfree(tail_buf);
 	if (r->meta->encrypted)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1302,26 +1329,60 @@ fetch_offset_indexes(PqReader *r, Cursor **cur, int n)
 }
 
 /*
- * Fetch, in one request, what the cursors need: whole chunks for chunk-mode
- * cursors that have none yet, and for page-mode cursors the dictionary and
- * the pages overlapping the sorted row ranges [starts[i], ends[i]).
+ * A batch of byte ranges to fetch in one ByteSource call; each lands in a
+ * cursor slot (chunk buffer, dictionary or page).
+ */
+typedef struct FetchList
+{
+	int			n;
+	int			cap;
+	ByteRange  *ranges;
+	char	  **dest_slot;		/* (char **) where each buffer goes */
+} FetchList;
+
+static void
+fetch_init(FetchList *f)
+{
+	f->n = 0;
+	f->cap = 16;
+	f->ranges = palloc(sizeof(ByteRange) * f->cap);
+	f->dest_slot = palloc(sizeof(char *) * f->cap);
+}
+
+static void
+fetch_add(FetchList *f, uint64 off, uint64 len, MemoryContext cxt, char **slot)
+{
+	if (f->n == f->cap)
+	{
+		f->cap *= 2;
+		f->ranges = repalloc(f->ranges, sizeof(ByteRange) * f->cap);
+		f->dest_slot = repalloc(f->dest_slot, sizeof(char *) * f->cap);
+	}
+	f->ranges[f->n].offset = off;
+	f->ranges[f->n].length = len;
+	f->ranges[f->n].dest = MemoryContextAllocHuge(cxt, Max(len, 1));
+	f->dest_slot[f->n] = (char *) slot;
+	f->n++;
+}
+
+static void
+fetch_run(PqReader *r, FetchList *f)
+{
+	byte_source_read_ranges(r->src, f->ranges, f->n);
+	for (int k = 0; k < f->n; k++)
+		*(char **) f->dest_slot[k] = f->ranges[k].dest;
+	f->n = 0;
+}
+
+/*
+ * Add what the cursors need to f: whole chunks for chunk-mode cursors that
+ * have none yet, and for page-mode cursors the dictionary and the pages
+ * overlapping the sorted row ranges [starts[i], ends[i]).
  */
 static void
-fetch_for_ranges(PqReader *r, Cursor **cur, int n, const int64 *starts, const int64 *ends,
-				 int nranges)
+collect_for_ranges(FetchList *f, Cursor **cur, int n, const int64 *starts, const int64 *ends,
+				   int nranges)
 {
-	int			cap = 16;
-	int			nr = 0;
-	ByteRange  *ranges = palloc(sizeof(ByteRange) * cap);
-	char	 ***slot = palloc(sizeof(char **) * cap);
-
-#define ADD_RANGE(off, len, cxt, dst) do { \
-		if (nr == cap) { cap *= 2; ranges = repalloc(ranges, sizeof(ByteRange) * cap); \
-						 slot = repalloc(slot, sizeof(char **) * cap); } \
-		ranges[nr].offset = (off); ranges[nr].length = (len); \
-		ranges[nr].dest = MemoryContextAllocHuge((cxt), Max((len), 1)); \
-		slot[nr++] = (dst); } while (0)
-
 	for (int i = 0; i < n; i++)
 	{
 		Cursor	   *c = cur[i];
@@ -1329,7 +1390,10 @@ fetch_for_ranges(PqReader *r, Cursor **cur, int n, const int64 *starts, const in
 		if (c->oi == NULL)
 		{
 			if (c->chunk_buf == NULL)
-				ADD_RANGE(c->chunk_start, c->chunk_len, c->cxt, &c->chunk_buf);
+			{
+				c->chunk_buf = (char *) 1;	/* reserved; filled by fetch_run */
+				fetch_add(f, c->chunk_start, c->chunk_len, c->cxt, &c->chunk_buf);
+			}
 			continue;
 		}
 		if (!c->dict_fetched)
@@ -1339,7 +1403,7 @@ fetch_for_ranges(PqReader *r, Cursor **cur, int n, const int64 *starts, const in
 			c->dict_fetched = true;
 			c->dict_len = first - c->chunk_start;
 			if (c->dict_len > 0)
-				ADD_RANGE(c->chunk_start, c->dict_len, c->cxt, &c->dict_buf);
+				fetch_add(f, c->chunk_start, c->dict_len, c->cxt, &c->dict_buf);
 		}
 		for (int k = 0; k < nranges; k++)
 		{
@@ -1352,18 +1416,23 @@ fetch_for_ranges(PqReader *r, Cursor **cur, int n, const int64 *starts, const in
 				{
 					PqPageLocation *pl = &c->oi->page_locations[p];
 
-					c->page_buf[p] = (char *) 1;	/* reserved; filled below */
-					ADD_RANGE(pl->offset, pl->compressed_page_size, c->cxt, &c->page_buf[p]);
+					c->page_buf[p] = (char *) 1;	/* reserved; filled by fetch_run */
+					fetch_add(f, pl->offset, pl->compressed_page_size, c->cxt, &c->page_buf[p]);
 				}
 			}
 		}
 	}
-#undef ADD_RANGE
-	byte_source_read_ranges(r->src, ranges, nr);
-	for (int k = 0; k < nr; k++)
-		*slot[k] = ranges[k].dest;
-	pfree(ranges);
-	pfree(slot);
+}
+
+static void
+fetch_for_ranges(PqReader *r, Cursor **cur, int n, const int64 *starts, const int64 *ends,
+				 int nranges)
+{
+	FetchList	f;
+
+	fetch_init(&f);
+	collect_for_ranges(&f, cur, n, starts, ends, nranges);
+	fetch_run(r, &f);
 }
 
 /* ------------------------------------------------------------- pruning */
@@ -1762,9 +1831,17 @@ pq_scan_next(PqScan *s)
 	}
 	old = MemoryContextSwitchTo(s->batch_cxt);
 	b = batch_alloc(s->r, s->ncols, s->cols, s->batch_rows);
-	while (n < s->batch_rows && s->range_i < s->ranges.n)
+
+	/*
+	 * Batches run across row groups: every batch but the last has exactly
+	 * batch_rows rows, so scans of files with the same rows (the
+	 * ColumnGroups of a segment) stay aligned batch by batch.
+	 */
+	while (n < s->batch_rows)
 	{
-		int64		end = s->ranges.end[s->range_i];
+		if (s->range_i >= s->ranges.n && !scan_start_row_group(s))
+			break;
+		{		int64		end = s->ranges.end[s->range_i];
 		int64		take = Min(end - s->row, s->batch_rows - n);
 
 		for (int i = 0; i < s->ncols; i++)
@@ -1790,6 +1867,7 @@ pq_scan_next(PqScan *s)
 				s->row = s->ranges.start[s->range_i];
 		}
 		CHECK_FOR_INTERRUPTS();
+		}
 	}
 	b->nrows = n;
 	for (int i = 0; i < s->ncols; i++)
@@ -1887,93 +1965,137 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 	}
 	qsort(items, nrows, sizeof(TakeItem), cmp_take);
 
-	/* rows in sorted order first */
+	/*
+	 * Rows in sorted order first.  Segments = runs of rows in one row group.
+	 * I/O: one request for the offset indexes of every touched column chunk,
+	 * one for all the pages (and dictionaries) they point to; chunks without
+	 * an offset index are fetched whole, per row group.
+	 */
 	sorted = batch_alloc(r, ncols, cols, nrows);
 	work = AllocSetContextCreate(CurrentMemoryContext, "parquet take", ALLOCSET_DEFAULT_SIZES);
-	while (i < nrows)
+	old = MemoryContextSwitchTo(work);
 	{
-		int			rg = 0;
-		int64		j = i;
-		int64		base;
-		Cursor	  **cur;
-		int64	   *starts,
-				   *ends;
-		int			nr = 0;
-
-		while (rg + 1 <= r->meta->num_row_groups && r->rg_first_row[rg + 1] <= items[i].row)
-			rg++;
-		base = r->rg_first_row[rg];
-		while (j < nrows && items[j].row < r->rg_first_row[rg + 1])
-			j++;
-		MemoryContextReset(work);
-		old = MemoryContextSwitchTo(work);
-		starts = palloc(sizeof(int64) * (j - i));
-		ends = palloc(sizeof(int64) * (j - i));
-		for (int64 k = i; k < j; k++)
+		typedef struct TakeSegment
 		{
-			int64		rr = items[k].row - base;
+			int			rg;
+			int64		i,
+						j;			/* items[i..j) */
+			int64		base;
+			int64	   *starts,
+					   *ends;
+			int			nr;
+			Cursor	  **cur;
+		} TakeSegment;
+		TakeSegment *seg = palloc(sizeof(TakeSegment) * Max(r->meta->num_row_groups, 1));
+		int			nseg = 0;
+		Cursor	  **all;
+		int			nall = 0;
+		FetchList	f;
 
-			if (nr > 0 && ends[nr - 1] >= rr)
-				ends[nr - 1] = Max(ends[nr - 1], rr + 1);
-			else
-			{
-				starts[nr] = rr;
-				ends[nr++] = rr + 1;
-			}
-		}
-		cur = palloc(sizeof(Cursor *) * Max(ncols, 1));
-		for (int c = 0; c < ncols; c++)
-			cur[c] = cursor_create(r, &r->columns[cols[c]], rg, work, NULL);
-		fetch_offset_indexes(r, cur, ncols);
-		fetch_for_ranges(r, cur, ncols, starts, ends, nr);
-		MemoryContextSwitchTo(old);
-		for (int c = 0; c < ncols; c++)
+		while (i < nrows)
 		{
-			PqColumnVector tmp;
+			TakeSegment *sg = &seg[nseg++];
+			int			rg = 0;
+			int64		j = i;
 
-			/* decode into a per-column temporary in the work context,
-			 * then copy values (binary values live in the caller's context) */
-			old = MemoryContextSwitchTo(work);
-			vector_init(&tmp, &r->columns[cols[c]], j - i);
+			while (rg + 1 <= r->meta->num_row_groups && r->rg_first_row[rg + 1] <= items[i].row)
+				rg++;
+			while (j < nrows && items[j].row < r->rg_first_row[rg + 1])
+				j++;
+			sg->rg = rg;
+			sg->i = i;
+			sg->j = j;
+			sg->base = r->rg_first_row[rg];
+			sg->starts = palloc(sizeof(int64) * (j - i));
+			sg->ends = palloc(sizeof(int64) * (j - i));
+			sg->nr = 0;
 			for (int64 k = i; k < j; k++)
 			{
-				int64		rr = items[k].row - base;
+				int64		rr = items[k].row - sg->base;
 
-				if (k > i && items[k].row == items[k - 1].row)
+				if (sg->nr > 0 && sg->ends[sg->nr - 1] >= rr)
+					sg->ends[sg->nr - 1] = Max(sg->ends[sg->nr - 1], rr + 1);
+				else
 				{
-					/* duplicate row: decode once */
-					vector_copy_row(&tmp, k - i, &tmp, k - i - 1, r->columns[cols[c]].is_list);
-					continue;
+					sg->starts[sg->nr] = rr;
+					sg->ends[sg->nr++] = rr + 1;
 				}
-				cursor_seek(cur[c], rr);
-				cursor_read_row(cur[c], &tmp, k - i);
 			}
-			MemoryContextSwitchTo(old);
-			for (int64 k = i; k < j; k++)
+			sg->cur = palloc(sizeof(Cursor *) * Max(ncols, 1));
+			for (int c = 0; c < ncols; c++)
+				sg->cur[c] = cursor_create(r, &r->columns[cols[c]], rg, work, NULL);
+			i = j;
+		}
+		all = palloc(sizeof(Cursor *) * Max(nseg * ncols, 1));
+		for (int g = 0; g < nseg; g++)
+			for (int c = 0; c < ncols; c++)
+				all[nall++] = seg[g].cur[c];
+		fetch_offset_indexes(r, all, nall);
+		fetch_init(&f);
+		for (int g = 0; g < nseg; g++)
+		{
+			Cursor	  **paged = palloc(sizeof(Cursor *) * Max(ncols, 1));
+			int			np = 0;
+
+			for (int c = 0; c < ncols; c++)
+				if (seg[g].cur[c]->oi != NULL)
+					paged[np++] = seg[g].cur[c];
+			collect_for_ranges(&f, paged, np, seg[g].starts, seg[g].ends, seg[g].nr);
+		}
+		fetch_run(r, &f);
+
+		for (int g = 0; g < nseg; g++)
+		{
+			TakeSegment *sg = &seg[g];
+
+			/* chunks without offset index: whole, one row group at a time */
+			fetch_for_ranges(r, sg->cur, ncols, sg->starts, sg->ends, sg->nr);
+			for (int c = 0; c < ncols; c++)
 			{
+				PqColumnVector tmp;
 				PqColumnVector *sv = &sorted->cols[c];
+				bool		is_list = r->columns[cols[c]].is_list;
 
-				vector_copy_row(sv, k, &tmp, k - i, r->columns[cols[c]].is_list);
-				if (sv->width == 0)
+				vector_init(&tmp, &r->columns[cols[c]], sg->j - sg->i);
+				for (int64 k = sg->i; k < sg->j; k++)
 				{
-					/* deep-copy binary values out of the work context */
-					int64		from = r->columns[cols[c]].is_list ? sv->offsets[k] : k;
-					int64		to = r->columns[cols[c]].is_list ? sv->offsets[k + 1] : k + 1;
-
-					for (int64 e = from; e < to; e++)
+					if (k > sg->i && items[k].row == items[k - 1].row)
 					{
-						uint8	   *d = palloc(Max(sv->bin[e].len, 1));
+						/* duplicate row: decode once */
+						vector_copy_row(&tmp, k - sg->i, &tmp, k - sg->i - 1, is_list);
+						continue;
+					}
+					cursor_seek(sg->cur[c], items[k].row - sg->base);
+					cursor_read_row(sg->cur[c], &tmp, k - sg->i);
+				}
+				/* into the result, binary values copied out of the work context */
+				MemoryContextSwitchTo(old);
+				for (int64 k = sg->i; k < sg->j; k++)
+				{
+					vector_copy_row(sv, k, &tmp, k - sg->i, is_list);
+					if (sv->width == 0)
+					{
+						int64		from = is_list ? sv->offsets[k] : k;
+						int64		to = is_list ? sv->offsets[k + 1] : k + 1;
 
-						if (sv->bin[e].len > 0)
-							memcpy(d, sv->bin[e].data, sv->bin[e].len);
-						sv->bin[e].data = d;
+						for (int64 e = from; e < to; e++)
+						{
+							uint8	   *d = palloc(Max(sv->bin[e].len, 1));
+
+							if (sv->bin[e].len > 0)
+								memcpy(d, sv->bin[e].data, sv->bin[e].len);
+							sv->bin[e].data = d;
+						}
 					}
 				}
+				MemoryContextSwitchTo(work);
+				/* this row group's pages are no longer needed */
+				MemoryContextDelete(sg->cur[c]->cxt);
 			}
+			CHECK_FOR_INTERRUPTS();
 		}
-		i = j;
-		CHECK_FOR_INTERRUPTS();
 	}
+	MemoryContextSwitchTo(old);
 	MemoryContextDelete(work);
 
 	/* then in the caller's order */

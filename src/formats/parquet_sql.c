@@ -28,6 +28,7 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
+#include "formats/packed_reader.h"
 #include "formats/parquet_datum.h"
 #include "formats/parquet_reader.h"
 
@@ -450,7 +451,8 @@ vlake_parquet_read(PG_FUNCTION_ARGS)
 	ReadArgs	a;
 
 	read_args(fcinfo, &a);
-	InitMaterializedSRF(fcinfo, 0);
+	/* a copy of the column definition list: the executor frees setDesc */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	check_result_types(a.r, rsinfo->setDesc, a.cols, a.ncols);
 	run_scan(&a, rsinfo->setDesc, rsinfo->setResult, NULL);
 	close_reader(a.r);
@@ -521,7 +523,8 @@ vlake_parquet_take(PG_FUNCTION_ARGS)
 	PqBatch    *b;
 	int64		n;
 
-	InitMaterializedSRF(fcinfo, 0);
+	/* a copy of the column definition list: the executor frees setDesc */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	check_result_types(r, rsinfo->setDesc, cols, ncols);
 	b = do_take(r, PG_GETARG_ARRAYTYPE_P(1), real, nreal, &n);
 	emit_batch(r, b, cols, ncols, rsinfo->setDesc, rsinfo->setResult, NULL, 0);
@@ -598,4 +601,269 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 	}
 	close_reader(r);
 	PG_RETURN_INT64(r->meta->num_rows);
+}
+
+/* ------------------------------------------------------ packed reader */
+
+#define ROW_ID_COLUMN "_row_id"
+
+static PackedReader *
+open_packed(ArrayType *uris, int64 first_row_id)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	ByteSource **srcs;
+
+	deconstruct_array(uris, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	srcs = palloc(sizeof(ByteSource *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		char	   *uri;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("ColumnGroup URIs must not be null")));
+		uri = TextDatumGetCString(elems[i]);
+		if (uri[0] == '/')
+			uri = psprintf("file://%s", uri);
+		srcs[i] = byte_source_open_uri(uri);
+	}
+	return packed_open(srcs, n, first_row_id);
+}
+
+static void
+close_packed(PackedReader *p)
+{
+	for (int g = 0; g < p->ngroups; g++)
+		close_reader(p->groups[g]);
+}
+
+/* Projection over the packed columns; -1 = the row ID pseudo-column. */
+static int *
+packed_resolve(PackedReader *p, ArrayType *names, int *ncols)
+{
+	int		   *cols;
+	int			n = 0;
+
+	if (names == NULL)
+	{
+		cols = palloc(sizeof(int) * Max(p->ncolumns, 1));
+		for (int i = 0; i < p->ncolumns; i++)
+			if (packed_column_desc(p, i)->unsupported == NULL)
+				cols[n++] = i;
+	}
+	else
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			ne;
+
+		deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &ne);
+		cols = palloc(sizeof(int) * Max(ne, 1));
+		for (int i = 0; i < ne; i++)
+		{
+			char	   *name;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("column names must not be null")));
+			name = TextDatumGetCString(elems[i]);
+			if (strcmp(name, ROW_ID_COLUMN) == 0)
+				cols[n++] = -1;
+			else if ((cols[n++] = packed_column(p, name)) < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" does not exist in the segment's ColumnGroups", name)));
+			else if (packed_column_desc(p, cols[n - 1])->unsupported)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot read column \"%s\": %s", name,
+								packed_column_desc(p, cols[n - 1])->unsupported)));
+		}
+	}
+	*ncols = n;
+	return cols;
+}
+
+static void
+packed_check_types(PackedReader *p, TupleDesc td, const int *cols, int ncols)
+{
+	if (td->natts != ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the column definition list has %d columns but %d columns are read",
+						td->natts, ncols)));
+	for (int i = 0; i < ncols; i++)
+	{
+		Oid			want = TupleDescAttr(td, i)->atttypid;
+
+		if (cols[i] < 0)
+		{
+			if (want != INT8OID)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column %s must be declared bigint", ROW_ID_COLUMN)));
+		}
+		else if (!pq_target_ok(packed_column_desc(p, cols[i]), want))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" cannot be returned as %s",
+							packed_column_desc(p, cols[i])->name, format_type_be(want)),
+					 errhint("Declare it as %s (see vlake.parquet_schema).",
+							 format_type_be(pq_column_pg_type(packed_column_desc(p, cols[i]))))));
+	}
+}
+
+static void
+packed_emit(PackedReader *p, PqBatch *b, const int *cols, int ncols, const int *real_pos,
+			TupleDesc td, Tuplestorestate *ts)
+{
+	Datum	   *values = palloc(sizeof(Datum) * Max(ncols, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(ncols, 1));
+
+	for (int64 k = 0; k < b->nrows; k++)
+	{
+		for (int i = 0; i < ncols; i++)
+		{
+			if (cols[i] < 0)
+			{
+				values[i] = Int64GetDatum(b->row_numbers[k]);
+				nulls[i] = false;
+			}
+			else
+				values[i] = pq_vector_datum(packed_column_reader(p, cols[i]),
+											packed_column_desc(p, cols[i]),
+											&b->cols[real_pos[i]], k,
+											TupleDescAttr(td, i)->atttypid, &nulls[i]);
+		}
+		tuplestore_putvalues(ts, td, values, nulls);
+	}
+}
+
+/* real columns of a projection and each output column's position among them */
+static int *
+packed_real(const int *cols, int ncols, int *nreal, int **real_pos)
+{
+	int		   *real = palloc(sizeof(int) * Max(ncols, 1));
+
+	*real_pos = palloc(sizeof(int) * Max(ncols, 1));
+	*nreal = 0;
+	for (int i = 0; i < ncols; i++)
+	{
+		(*real_pos)[i] = *nreal;
+		if (cols[i] >= 0)
+			real[(*nreal)++] = cols[i];
+	}
+	return real;
+}
+
+PG_FUNCTION_INFO_V1(vlake_packed_read);
+Datum
+vlake_packed_read(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	int			ncols,
+				nreal;
+	int		   *pos;
+	int		   *cols = packed_resolve(p, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), &ncols);
+	int		   *real = packed_real(cols, ncols, &nreal, &pos);
+	PackedScan *s;
+	PqBatch    *b;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	packed_check_types(p, rsinfo->setDesc, cols, ncols);
+	s = packed_scan_begin(p, nreal, real, 4096);
+	while ((b = packed_scan_next(s)) != NULL)
+		packed_emit(p, b, cols, ncols, pos, rsinfo->setDesc, rsinfo->setResult);
+	packed_scan_end(s);
+	close_packed(p);
+	return (Datum) 0;
+}
+
+static ArrayType *
+nonnull_int8_array(FunctionCallInfo fcinfo, int argno, int64 **vals, int *n)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno);
+	Datum	   *elems;
+	bool	   *nulls;
+
+	deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
+	*vals = palloc(sizeof(int64) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("row IDs must not be null")));
+		(*vals)[i] = DatumGetInt64(elems[i]);
+	}
+	return a;
+}
+
+PG_FUNCTION_INFO_V1(vlake_packed_take);
+Datum
+vlake_packed_take(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	int			ncols,
+				nreal,
+				nids;
+	int		   *pos;
+	int		   *cols = packed_resolve(p, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), &ncols);
+	int		   *real = packed_real(cols, ncols, &nreal, &pos);
+	int64	   *ids;
+	PqBatch    *b;
+
+	(void) nonnull_int8_array(fcinfo, 2, &ids, &nids);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	packed_check_types(p, rsinfo->setDesc, cols, ncols);
+	b = packed_take(p, nreal, real, ids, nids);
+	packed_emit(p, b, cols, ncols, pos, rsinfo->setDesc, rsinfo->setResult);
+	close_packed(p);
+	return (Datum) 0;
+}
+
+/* Per ColumnGroup: what a take read after opening (footers excluded). */
+PG_FUNCTION_INFO_V1(vlake_packed_take_stats);
+Datum
+vlake_packed_take_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	int			ncols,
+				nreal,
+				nids;
+	int		   *pos;
+	int		   *cols = packed_resolve(p, PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3), &ncols);
+	int		   *real = packed_real(cols, ncols, &nreal, &pos);
+	int64	   *ids;
+	uint64	   *req0 = palloc(sizeof(uint64) * p->ngroups);
+	uint64	   *bytes0 = palloc(sizeof(uint64) * p->ngroups);
+
+	(void) nonnull_int8_array(fcinfo, 2, &ids, &nids);
+	InitMaterializedSRF(fcinfo, 0);
+	for (int g = 0; g < p->ngroups; g++)
+	{
+		req0[g] = p->groups[g]->src->nrequests;
+		bytes0[g] = p->groups[g]->src->nbytes;
+	}
+	(void) packed_take(p, nreal, real, ids, nids);
+	for (int g = 0; g < p->ngroups; g++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		values[0] = Int32GetDatum(g + 1);
+		values[1] = CStringGetTextDatum(p->groups[g]->name);
+		values[2] = Int64GetDatum((int64) (p->groups[g]->src->nrequests - req0[g]));
+		values[3] = Int64GetDatum((int64) (p->groups[g]->src->nbytes - bytes0[g]));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	close_packed(p);
+	return (Datum) 0;
 }

@@ -14,6 +14,7 @@
 #include "pg_standin.h"
 
 jmp_buf    *standin_error_jmp = NULL;
+ErrorContextCallback *error_context_stack = NULL;
 char		standin_last_error[1024];
 
 volatile sig_atomic_t InterruptPending = false;
@@ -208,6 +209,8 @@ errcode(int sqlerrcode)
 	return 0;
 }
 
+static void append_msg(const char *fmt, va_list ap) pg_attribute_printf(1, 0);
+
 static void
 append_msg(const char *fmt, va_list ap)
 {
@@ -240,6 +243,10 @@ errfinish(const char *filename, int lineno, const char *funcname)
 			fprintf(stderr, "log: %s\n", standin_last_error);
 		return;
 	}
+	/* run the error context callbacks, as the backend does */
+	for (ErrorContextCallback *cb = error_context_stack; cb; cb = cb->previous)
+		cb->callback(cb->arg);
+	error_context_stack = NULL;
 	if (getenv("STANDIN_VERBOSE"))
 		fprintf(stderr, "ERROR: %s\n", standin_last_error);
 	if (standin_error_jmp == NULL)
@@ -248,4 +255,66 @@ errfinish(const char *filename, int lineno, const char *funcname)
 		abort();
 	}
 	longjmp(*standin_error_jmp, 1);
+}
+
+/* ---- memory contexts: allocation goes to the chunk list; reset/delete
+ * free nothing until standin_reset() (per fuzz input / test). ---- */
+
+static struct MemoryContextData standin_context;
+
+MemoryContext
+AllocSetContextCreateInternal(MemoryContext parent, const char *name,
+							  Size minContextSize, Size initBlockSize, Size maxBlockSize)
+{
+	return &standin_context;
+}
+
+void
+MemoryContextReset(MemoryContext context)
+{
+}
+
+void
+MemoryContextDelete(MemoryContext context)
+{
+}
+
+void *
+MemoryContextAlloc(MemoryContext context, Size size)
+{
+	return palloc(size);
+}
+
+void *
+MemoryContextAllocZero(MemoryContext context, Size size)
+{
+	return palloc0(size);
+}
+
+char *
+pnstrdup(const char *in, Size len)
+{
+	char	   *out = palloc(len + 1);
+
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return out;
+}
+
+
+int
+errcontext_msg(const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	append_msg(fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+int
+set_errcontext_domain(const char *domain)
+{
+	return 0;
 }
