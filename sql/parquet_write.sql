@@ -1,6 +1,9 @@
 -- vlake.parquet_write and vector ColumnGroup take: options, errors, and
 -- values checked against Postgres itself (the table is the oracle).
 -- DuckDB reading vlake's files is covered by test/t/050_parquet_duckdb.pl.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS vlake;
+RESET client_min_messages;
 \getenv lake VLAKE_TEST_LAKE
 SELECT set_config('pqtest.root', 'file://' || :'lake' || '/parquet_write/', false) IS NOT NULL AS ok;
 CREATE FUNCTION pq_uri(name text) RETURNS text LANGUAGE sql
