@@ -1236,25 +1236,50 @@ cursor_read_row(Cursor *c, PqColumnVector *v, int64 k)
 	else
 	{
 		int32		l = p->lpos;
+		int32		end = l + 1;
 		int64		n = v->offsets[k];
 		uint8		d0 = p->def ? p->def[l] : col->max_def;
+		int32		nslots = 0;
+		int32		npresent = 0;
 
-		v->row_null[k] = (d0 < col->list_def);
-		do
+		/* the row's levels are [l, end): up to the next repetition level 0 */
+		while (p->rep != NULL && end < p->nlevels && p->rep[end] != 0)
+			end++;
+		for (int32 i = l; i < end; i++)
 		{
-			uint8		d = p->def ? p->def[l] : col->max_def;
+			uint8		d = p->def ? p->def[i] : col->max_def;
 
-			if (d >= col->elem_def)
+			nslots += (d >= col->elem_def);
+			npresent += (d == col->max_def);
+		}
+		v->row_null[k] = (d0 < col->list_def);
+		vector_grow(v, n + nslots);
+		if (npresent == nslots && v->width > 0)
+		{
+			/* no null elements: one copy of the contiguous values */
+			if (p->vpos + npresent > p->nvalues)
+				cursor_error(c, "definition levels promise more values than the page holds");
+			memcpy(v->fixed + (size_t) n * v->width, p->fixed + (size_t) p->vpos * v->width,
+				   (size_t) npresent * v->width);
+			memset(v->elem_null + n, 0, nslots);
+			p->vpos += npresent;
+			n += nslots;
+		}
+		else
+		{
+			for (int32 i = l; i < end; i++)
 			{
-				vector_grow(v, n + 1);
+				uint8		d = p->def ? p->def[i] : col->max_def;
+
+				if (d < col->elem_def)
+					continue;
 				v->elem_null[n] = (d != col->max_def);
 				if (d == col->max_def)
 					vector_put_value(v, n, c, p->vpos++);
 				n++;
 			}
-			l++;
-		} while (p->rep != NULL && l < p->nlevels && p->rep[l] != 0);
-		p->lpos = l;
+		}
+		p->lpos = end;
 		v->offsets[k + 1] = n;
 		v->nvalues = n;
 	}
