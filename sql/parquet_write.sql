@@ -66,6 +66,10 @@ SELECT pq_write('cg4.parquet', $$SELECT CASE WHEN g = 3 THEN '[1,2]'::vector ELS
 SELECT pq_write('cg.parquet', 'SELECT e FROM emb ORDER BY id', '{"layout": "vector", "page_rows": 100}');
 SELECT pq_write('cgnn.parquet', 'SELECT e FROM emb WHERE e IS NOT NULL ORDER BY id', '{"layout": "vector", "page_rows": 64}');
 
+-- the footer records the layout, the dimension and the first row ID
+SELECT pq_write('cgrid.parquet', 'SELECT e FROM emb ORDER BY id', '{"layout": "vector", "first_row_id": 1000000}');
+SELECT key_value_metadata FROM vlake.parquet_file_info(pq_uri('cgrid.parquet'));
+
 -- take returns exactly the table's vectors (nulls included), in request order
 WITH want AS (SELECT g AS ord, r FROM unnest('{999,0,5,99,100,101,500,5,998,22}'::bigint[]) WITH ORDINALITY AS u(r, g))
 SELECT count(*) AS rows,

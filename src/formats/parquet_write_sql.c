@@ -175,6 +175,8 @@ top_option(const char *key, JsonbValue *v, void *arg)
 		o->row_group_rows = jbv_int(v, key, 1, PG_INT64_MAX);
 	else if (strcmp(key, "row_group_bytes") == 0)
 		o->row_group_bytes = (size_t) jbv_int(v, key, 65536, (int64) 1024 * 1024 * 1024);
+	else if (strcmp(key, "first_row_id") == 0)
+		o->first_row_id = jbv_int(v, key, 0, PG_INT64_MAX);
 	else if (strcmp(key, "statistics") == 0)
 		o->statistics = jbv_bool(v, key);
 	else if (strcmp(key, "layout") == 0)

@@ -299,6 +299,7 @@ pq_writer_default_options(PqWriterOptions *opts)
 	opts->row_group_rows = 1000000;
 	opts->row_group_bytes = 64 * 1024 * 1024;
 	opts->statistics = true;
+	opts->first_row_id = -1;
 }
 
 /* ------------------------------------------------------------- mapping --- */
@@ -1794,7 +1795,7 @@ pq_writer_finish(PqWriter *w)
 	foreach(lc, w->row_groups)
 		fm.row_groups[i++] = *(PqRowGroup *) lfirst(lc);
 
-	nkv = list_length(w->opts.key_values) + 4 + w->ncols;
+	nkv = list_length(w->opts.key_values) + 5 + w->ncols;
 	fm.key_value = palloc0(sizeof(PqKeyValue) * nkv);
 	fm.key_value[fm.num_key_value].key = PQ_KV_WRITER;
 	fm.key_value[fm.num_key_value++].value = "vlake " VLAKE_VERSION_STR;
@@ -1806,6 +1807,11 @@ pq_writer_finish(PqWriter *w)
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->cols[0].dim);
 		fm.key_value[fm.num_key_value].key = PQ_KV_PAGE_ROWS;
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->opts.page_rows);
+	}
+	if (w->opts.first_row_id >= 0)
+	{
+		fm.key_value[fm.num_key_value].key = PQ_KV_FIRST_ROW_ID;
+		fm.key_value[fm.num_key_value++].value = psprintf(INT64_FORMAT, w->opts.first_row_id);
 	}
 	/* fixed dimension of each vector column: makes it take-able (vector_cg.h) */
 	for (int c = 0; c < w->ncols; c++)

@@ -72,6 +72,7 @@ typedef struct PqWriterOptions
 	List	   *columns;		/* of PqColumnOptions* */
 	List	   *key_values;		/* of PqKeyValue*, added to the footer */
 	bool		vector_layout;	/* vector ColumnGroup (see vector_cg.h) */
+	int64		first_row_id;	/* row ID of row 0, recorded when >= 0 (-1) */
 } PqWriterOptions;
 
 extern void pq_writer_default_options(PqWriterOptions *opts);
@@ -91,5 +92,6 @@ extern int64 pq_writer_rows(PqWriter *w);
 #define PQ_KV_LAYOUT		"vlake.layout"	/* "vector_cg/1" for vector CGs */
 #define PQ_KV_VECTOR_DIM	"vlake.vector_dim"
 #define PQ_KV_PAGE_ROWS		"vlake.page_rows"
+#define PQ_KV_FIRST_ROW_ID	"vlake.first_row_id"	/* row ID of row 0 */
 
 #endif							/* VLAKE_PARQUET_WRITER_H */
