@@ -237,6 +237,7 @@ typedef struct PqwColumn
 	int			max_rep;
 	PqCodec		codec;
 	bool		dict_wanted;
+	PqEncoding	value_encoding; /* of non-dictionary pages */
 	int32		field_id;
 	int			dim;			/* fixed vector dimension, -1 unknown */
 	int			seen_dim;		/* -1 none yet, -2 varying, else all rows' */
@@ -265,6 +266,7 @@ typedef struct PqwColumn
 	int64		chunk_nulls;
 	int64		chunk_uncompressed;
 	bool		used_plain;
+	bool		used_value_encoding;	/* pages in value_encoding */
 	bool		used_dict;
 	bool		dict_on;
 	PqwDict		dict;
@@ -846,6 +848,42 @@ append_page(PqwColumn *c, PqPageHeader *h, const char *body, size_t bodylen,
 	pfree(hw.data);
 }
 
+/*
+ * The page's PLAIN values (c->values) re-encoded in the column's value
+ * encoding: DELTA_BINARY_PACKED (INT32/INT64), BYTE_STREAM_SPLIT (fixed
+ * width), DELTA_LENGTH_BYTE_ARRAY (BYTE_ARRAY).
+ */
+static void
+encode_values(PqwColumn *c, PqBuf *body)
+{
+	int			width = pq_plain_width(c->phys, c->type_length);
+
+	switch (c->value_encoding)
+	{
+		case PQ_ENC_DELTA_BINARY_PACKED:
+			if (c->phys == PQ_INT32)
+				pq_delta_encode_int32(body, (const int32 *) c->values.data, c->page_values);
+			else
+				pq_delta_encode_int64(body, (const int64 *) c->values.data, c->page_values);
+			break;
+		case PQ_ENC_BYTE_STREAM_SPLIT:
+			pq_bss_encode(body, c->values.data, width, c->page_values);
+			break;
+		case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+			{
+				PqByteArray *vals = palloc(sizeof(PqByteArray) * Max(c->page_values, 1));
+
+				pq_plain_decode_byte_array((const uint8 *) c->values.data, c->values.len,
+										   c->page_values, vals);
+				pq_delta_length_encode(body, vals, c->page_values);
+				pfree(vals);
+				break;
+			}
+		default:
+			elog(ERROR, "unexpected Parquet value encoding %d", c->value_encoding);
+	}
+}
+
 static void
 flush_page(PqWriter *w, PqwColumn *c)
 {
@@ -865,6 +903,8 @@ flush_page(PqWriter *w, PqwColumn *c)
 		pq_dict_indices_encode(&body, c->idx, c->nidx, Max(c->dict.count, 1));
 	else if (c->phys == PQ_BOOLEAN)
 		pq_plain_encode_bool(&body, (const bool *) c->values.data, c->values.len);
+	else if (c->value_encoding != PQ_ENC_PLAIN)
+		encode_values(c, &body);
 	else
 		pq_buf_append(&body, c->values.data, c->values.len);
 
@@ -872,11 +912,13 @@ flush_page(PqWriter *w, PqwColumn *c)
 	h.type = PQ_PAGE_DATA;
 	h.has_data_page_header = true;
 	h.data_page_header.num_values = (int32) c->nlevels;
-	h.data_page_header.encoding = dict_page ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN;
+	h.data_page_header.encoding = dict_page ? PQ_ENC_RLE_DICTIONARY : c->value_encoding;
 	h.data_page_header.definition_level_encoding = PQ_ENC_RLE;
 	h.data_page_header.repetition_level_encoding = PQ_ENC_RLE;
 	if (dict_page)
 		c->used_dict = true;
+	else if (c->value_encoding != PQ_ENC_PLAIN)
+		c->used_value_encoding = true;
 	else
 		c->used_plain = true;
 
@@ -1334,9 +1376,11 @@ finish_chunk(PqWriter *w, PqwColumn *c, PqColumnChunk *cc)
 	m->total_uncompressed_size = c->chunk_uncompressed;
 	cc->file_offset = start;
 
-	m->encodings = palloc(sizeof(PqEncoding) * 3);
+	m->encodings = palloc(sizeof(PqEncoding) * 4);
 	if (c->used_dict)
 		m->encodings[nenc++] = PQ_ENC_RLE_DICTIONARY;
+	if (c->used_value_encoding)
+		m->encodings[nenc++] = c->value_encoding;
 	if (c->used_plain || c->used_dict)
 		m->encodings[nenc++] = PQ_ENC_PLAIN;
 	if (c->max_def > 0 || c->max_rep > 0 || c->used_dict)
@@ -1383,7 +1427,7 @@ finish_chunk(PqWriter *w, PqwColumn *c, PqColumnChunk *cc)
 	c->chunk.len = 0;
 	c->npages = 0;
 	c->chunk_rows = c->chunk_levels = c->chunk_nulls = c->chunk_uncompressed = 0;
-	c->used_plain = c->used_dict = false;
+	c->used_plain = c->used_dict = c->used_value_encoding = false;
 	stat_reset(&c->chunk_stat);
 	if (c->dict_wanted)
 	{
@@ -1520,6 +1564,34 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 				c->dict_wanted = co->dictionary && c->phys != PQ_BOOLEAN && c->kind != K_VECTOR;
 			if (co->field_id >= 0)
 				c->field_id = co->field_id;
+			if (co->encoding >= 0 && co->encoding != PQ_ENC_PLAIN)
+			{
+				bool		ok;
+
+				switch (co->encoding)
+				{
+					case PQ_ENC_DELTA_BINARY_PACKED:
+						ok = (c->phys == PQ_INT32 || c->phys == PQ_INT64);
+						break;
+					case PQ_ENC_BYTE_STREAM_SPLIT:
+						/* FLOAT/DOUBLE only: common readers (DuckDB) reject the
+						 * INT32/INT64/FLBA variants added in parquet-format 2.11 */
+						ok = (c->phys == PQ_FLOAT || c->phys == PQ_DOUBLE) && c->kind != K_VECTOR;
+						break;
+					case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+						ok = (c->phys == PQ_BYTE_ARRAY);
+						break;
+					default:
+						ok = false;
+				}
+				if (!ok)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("encoding %s cannot be used for Parquet column \"%s\" of type %s",
+									pq_encoding_name(co->encoding), c->name, pq_type_name(c->phys))));
+				c->value_encoding = (PqEncoding) co->encoding;
+				c->dict_wanted = false;
+			}
 		}
 		if (opts->vector_layout)
 		{

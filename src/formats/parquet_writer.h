@@ -56,6 +56,7 @@ typedef struct PqColumnOptions
 	int			codec;			/* PqCodec, or -1 = file default */
 	int			dictionary;		/* 1 on, 0 off, -1 = file default */
 	int32		field_id;		/* -1 = default (attribute number) */
+	int			encoding;		/* PqEncoding of non-dictionary pages, -1 = PLAIN */
 } PqColumnOptions;
 
 typedef struct PqWriterOptions

@@ -177,6 +177,7 @@ my %cases = (
 	lz4_small_pages => '{"compression": "lz4_raw", "row_group_rows": 700, "page_rows": 50}',
 	mixed => '{"compression": "none", "columns": {"s": {"compression": "zstd", "dictionary": false, "field_id": 100}}, "metadata": {"origin": "tap"}}',
 	tiny_dict => '{"dictionary_max_bytes": 1024, "row_group_bytes": 65536}',
+	encodings => '{"page_rows": 300, "columns": {"id": {"encoding": "delta_binary_packed"}, "i4": {"encoding": "delta_binary_packed"}, "f4": {"encoding": "byte_stream_split"}, "f8": {"encoding": "byte_stream_split"}, "s": {"encoding": "delta_length_byte_array"}}}',
 );
 
 for my $case (sort keys %cases)
@@ -195,7 +196,8 @@ for my $case (sort keys %cases)
 	my %codec = map { $_->[0] => $_->[1] } @$meta;
 	my $want_codec = {
 		default => 'ZSTD', snappy_plain => 'SNAPPY', gzip_groups => 'GZIP',
-		lz4_small_pages => 'LZ4_RAW', mixed => 'UNCOMPRESSED', tiny_dict => 'ZSTD' }->{$case};
+		lz4_small_pages => 'LZ4_RAW', mixed => 'UNCOMPRESSED', tiny_dict => 'ZSTD',
+		encodings => 'ZSTD' }->{$case};
 	is($codec{id}, $want_codec, "$case: compression $want_codec");
 	if ($case eq 'mixed')
 	{
@@ -215,6 +217,14 @@ for my $case (sort keys %cases)
 	elsif ($case eq 'default')
 	{
 		ok((grep { $_->[0] eq 'vc' } @dict), "$case: low-cardinality column is dictionary-encoded");
+	}
+	if ($case eq 'encodings')
+	{
+		my %enc = map { $_->[0] => $_->[2] } @$meta;
+		like($enc{id}, qr/DELTA_BINARY_PACKED/, 'encodings: bigint as DELTA_BINARY_PACKED');
+		like($enc{i4}, qr/DELTA_BINARY_PACKED/, 'encodings: integer as DELTA_BINARY_PACKED');
+		like($enc{f8}, qr/BYTE_STREAM_SPLIT/, 'encodings: double as BYTE_STREAM_SPLIT');
+		like($enc{s}, qr/DELTA_LENGTH_BYTE_ARRAY/, 'encodings: text as DELTA_LENGTH_BYTE_ARRAY');
 	}
 	my %groups = map { $_->[3] => 1 } @$meta;
 	my $want_groups = { gzip_groups => 3, lz4_small_pages => 5 }->{$case} // 1;
