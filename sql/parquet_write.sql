@@ -20,6 +20,8 @@ CREATE FUNCTION pq_write(name text, query text, opts text DEFAULT '{}') RETURNS 
   LANGUAGE sql AS $$
   SELECT pq_try(format('SELECT vlake.parquet_write(%L, %L, %L)', pq_uri(name), query, opts)) $$;
 
+-- start from an empty directory (the lake outlives test runs)
+DO $$ BEGIN PERFORM vlake.lake_delete(pq_uri(key)) FROM vlake.lake_list(pq_uri('')); END $$;
 SELECT vlake.lake_write(pq_uri('.keep'), '');
 
 -- options
@@ -34,6 +36,8 @@ SELECT pq_write('o8.parquet', 'SELECT 1 AS a', '{"page_rows": -1}');
 SELECT pq_write('o9.parquet', 'SELECT 1 AS a', '{"dictionary": "yes"}');
 SELECT pq_write('o10.parquet', 'SELECT 1 AS a', '[1, 2]');
 SELECT pq_write('o11.parquet', 'CREATE TEMP TABLE x (a int)');
+SELECT pq_write('o12.parquet', 'SELECT ''x''::text AS t', '{"columns": {"t": {"encoding": "delta_binary_packed"}}}');
+SELECT pq_write('o13.parquet', 'SELECT 1::int8 AS i', '{"columns": {"i": {"encoding": "rle"}}}');
 SELECT pq_write('', 'SELECT 1 AS a');
 SELECT pq_try($$SELECT vlake.parquet_write('file:///etc/passwd.parquet', 'SELECT 1')$$)
   ~ 'is not allowed' AS confined;
