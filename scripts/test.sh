@@ -99,7 +99,7 @@ vlake_cluster_stop "$bin" "$data"
 
 # ---- TAP: each script makes its own clusters with PostgreSQL::Test::Cluster ----
 if [[ " $SUITES " == *" tap "* ]] && ls test/t/*.pl >/dev/null 2>&1; then
-  tapdir="$work/tap"; mkdir -p "$tapdir"; [ "$(id -u)" -eq 0 ] && chown postgres: "$tapdir"
+  tapdir="$work/tap"; rm -rf "$tapdir"; mkdir -p "$tapdir"; [ "$(id -u)" -eq 0 ] && chown postgres: "$tapdir"
   set +e
   vlake_as_pg env TESTDIR="$tapdir" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
       VLAKE_SRC="$VLAKE_SRC" PERL5LIB="$pgxs/src/test/perl:$VLAKE_SRC/test/perl" \
