@@ -170,7 +170,7 @@ pq_target_ok(const PqColumnDesc *col, Oid target)
 	if (col->is_list && (col->type == PQ_FLOAT || is_float16(col)))
 		return target == FLOAT4ARRAYOID ||
 			(target == lookup_type("vector") && OidIsValid(target)) ||
-			(target == lookup_type("halfvec") && OidIsValid(target));
+			(is_float16(col) && target == lookup_type("halfvec") && OidIsValid(target));
 	if (!col->is_list && col->type == PQ_FIXED_LEN_BYTE_ARRAY &&
 		!is_float16(col) && col->leaf_elem->logical_type.kind != PQ_LT_UUID)
 	{
@@ -584,6 +584,9 @@ fixed_as_vector(PqReader *r, const PqColumnDesc *col, const PqBytes *b, bool as_
 		SET_VARSIZE(vec, VECTOR_SIZE(dim));
 		vec->dim = dim;
 		memcpy(vec->x, b->data, 4 * dim);
+		for (int e = 0; e < dim; e++)
+			if (isnan(vec->x[e]) || isinf(vec->x[e]))
+				value_error(r, col, "NaN or infinity cannot be stored in a vector");
 		return PointerGetDatum(vec);
 	}
 }
