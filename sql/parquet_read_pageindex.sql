@@ -26,6 +26,14 @@ SELECT (SELECT count(*) FROM (SELECT * FROM vlake.parquet_read(current_setting('
        (SELECT count(*) FROM (SELECT * FROM oracle EXCEPT ALL SELECT * FROM vlake.parquet_read(current_setting('pqtest.file'))
           AS t(id bigint, name text, v float8, vec real[])) x) AS missing;
 
+-- chunks bigger than vlake.parquet_scan_window are read in windows
+SET vlake.parquet_scan_window = '64kB';
+SELECT (SELECT count(*) FROM (SELECT * FROM vlake.parquet_read(current_setting('pqtest.file'))
+          AS t(id bigint, name text, v float8, vec real[]) EXCEPT ALL SELECT * FROM oracle) x) AS wrong,
+       (SELECT count(*) FROM vlake.parquet_read(current_setting('pqtest.file')) AS t(id bigint, name text, v float8, vec real[])) AS rows,
+       (SELECT read_requests > 8 FROM vlake.parquet_scan_stats(current_setting('pqtest.file'))) AS windowed;
+RESET vlake.parquet_scan_window;
+
 -- page pruning: 1,000 matching rows span two pages of the second row group
 SELECT rows_returned, row_groups_skipped, pages_read, pages_skipped
   FROM vlake.parquet_scan_stats(current_setting('pqtest.file'), '{id,name}', 'id', '60500', '61499');
