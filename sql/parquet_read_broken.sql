@@ -6,7 +6,8 @@ CREATE EXTENSION IF NOT EXISTS vlake;
 \getenv lake VLAKE_TEST_LAKE
 \set fixtures :src '/test/data/parquet/broken'
 \set dir :lake '/parquet_broken'
-\set cmd 'rm -rf ' :dir ' && mkdir -p ' :dir ' && cp ' :fixtures '/*.parquet ' :dir
+\set shapes :lake '/parquet_shapes'
+\set cmd 'rm -rf ' :dir ' ' :shapes ' && mkdir -p ' :dir ' ' :shapes ' && cp ' :fixtures '/*.parquet ' :dir ' && cp ' :fixtures '/../legacy_shapes.parquet ' :shapes
 COPY (SELECT 1) TO PROGRAM :'cmd';
 SELECT set_config('pqtest.dir', 'file://' || :'dir', false) IS NOT NULL AS ok;
 
@@ -30,6 +31,27 @@ END $$;
 -- the undamaged original reads, with the values its generator wrote
 SELECT pq_try('good.parquet');
 SELECT * FROM vlake.parquet_read(current_setting('pqtest.dir') || '/good.parquet') AS t(id bigint, s text);
+
+-- shapes older writers produce (hand-made, see make_broken.py): a bare
+-- REPEATED primitive, a legacy 2-level LIST, a struct (not readable) and
+-- INT96 timestamps
+SET timezone = 'UTC';
+SELECT set_config('pqtest.shapes', replace(current_setting('pqtest.dir'), 'parquet_broken', 'parquet_shapes') || '/legacy_shapes.parquet', false) IS NOT NULL AS ok;
+SELECT column_name, physical_type, repetition, leaf_path, max_definition_level AS d,
+       max_repetition_level AS r, pg_type, unsupported
+  FROM vlake.parquet_schema(current_setting('pqtest.shapes'));
+SELECT * FROM vlake.parquet_read(current_setting('pqtest.shapes')) AS t(r int[], l int[], ts timestamp);
+SELECT * FROM vlake.parquet_take(current_setting('pqtest.shapes'), '{2,0,1}', '{ts,l,r}') AS t(ts timestamp, l int[], r int[]);
+SELECT vlake.parquet_validate(current_setting('pqtest.shapes'));
+CREATE FUNCTION pq_err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN others THEN
+  RETURN sqlstate || ': ' || replace(sqlerrm, current_setting('pqtest.shapes'), '$FILE');
+END $$;
+SELECT pq_err($q$SELECT * FROM vlake.parquet_read(current_setting('pqtest.shapes'), '{st}') AS t(st text)$q$);
+DROP FUNCTION pq_err(text);
 
 \pset format unaligned
 SELECT f, pq_try(f || '.parquet') FROM unnest(ARRAY[

@@ -26,6 +26,14 @@ SELECT (SELECT count(*) FROM (SELECT * FROM vlake.parquet_read(current_setting('
        (SELECT count(*) FROM (SELECT * FROM oracle EXCEPT ALL SELECT * FROM vlake.parquet_read(current_setting('pqtest.file'))
           AS t(id bigint, name text, v float8, vec real[])) x) AS missing;
 
+-- chunks bigger than vlake.parquet_scan_window are read in windows
+SET vlake.parquet_scan_window = '64kB';
+SELECT (SELECT count(*) FROM (SELECT * FROM vlake.parquet_read(current_setting('pqtest.file'))
+          AS t(id bigint, name text, v float8, vec real[]) EXCEPT ALL SELECT * FROM oracle) x) AS wrong,
+       (SELECT count(*) FROM vlake.parquet_read(current_setting('pqtest.file')) AS t(id bigint, name text, v float8, vec real[])) AS rows,
+       (SELECT read_requests > 8 FROM vlake.parquet_scan_stats(current_setting('pqtest.file'))) AS windowed;
+RESET vlake.parquet_scan_window;
+
 -- page pruning: 1,000 matching rows span two pages of the second row group
 SELECT rows_returned, row_groups_skipped, pages_read, pages_skipped
   FROM vlake.parquet_scan_stats(current_setting('pqtest.file'), '{id,name}', 'id', '60500', '61499');
@@ -52,3 +60,19 @@ SELECT count(*) AS wrong_of_1000 FROM (
 -- vectors straight from the file
 SELECT * FROM vlake.parquet_take(current_setting('pqtest.file'), '{7,70000}', '{id,vec}') AS t(id bigint, vec vector);
 DROP VIEW oracle;
+
+-- halfvec (fp16 bytes: FIXED_LEN_BYTE_ARRAY with a dimension, BYTE_ARRAY
+-- without), json and a few scalars written by vlake read back equal
+CREATE TEMP TABLE hv AS
+  SELECT i AS id, ARRAY[i, i / 3.0, -i]::real[]::halfvec(3) AS h3,
+         ARRAY[i, 0.5]::real[]::halfvec AS h, json_build_object('i', i) AS j,
+         i::int2 AS s, make_time(i % 24, i % 60, 0) AS t
+  FROM generate_series(1, 100) i;
+SELECT rows FROM vlake.parquet_write(replace(current_setting('pqtest.file'), 'pi.parquet', 'hv.parquet'),
+  'SELECT * FROM hv', '{}');
+SELECT count(*) AS wrong FROM (
+  SELECT id, h3::text, h::text, j::text, s, t FROM vlake.parquet_read(replace(current_setting('pqtest.file'), 'pi.parquet', 'hv.parquet'))
+    AS x(id int, h3 halfvec, h halfvec, j json, s int2, t text)
+  EXCEPT ALL SELECT id, h3::text, h::text, j::text, s, t::text FROM hv) x;
+SELECT id, h3, h FROM vlake.parquet_read(replace(current_setting('pqtest.file'), 'pi.parquet', 'hv.parquet'), '{id,h3,h}')
+  AS x(id int, h3 halfvec, h halfvec) LIMIT 2;

@@ -170,13 +170,15 @@ pq_target_ok(const PqColumnDesc *col, Oid target)
 	if (col->is_list && (col->type == PQ_FLOAT || is_float16(col)))
 		return target == FLOAT4ARRAYOID ||
 			(target == lookup_type("vector") && OidIsValid(target)) ||
-			(target == lookup_type("halfvec") && OidIsValid(target));
-	if (!col->is_list && col->type == PQ_FIXED_LEN_BYTE_ARRAY &&
-		!is_float16(col) && col->leaf_elem->logical_type.kind != PQ_LT_UUID)
+			(is_float16(col) && target == lookup_type("halfvec") && OidIsValid(target));
+	/* raw binary (vlake writes halfvec as fp16 bytes): halfvec or vector */
+	if (!col->is_list && def == BYTEAOID)
 	{
-		if (target == lookup_type("halfvec") && OidIsValid(target) && col->type_length % 2 == 0)
+		int			w = col->type == PQ_FIXED_LEN_BYTE_ARRAY ? col->type_length : 0;
+
+		if (target == lookup_type("halfvec") && OidIsValid(target) && w % 2 == 0)
 			return true;
-		if (target == lookup_type("vector") && OidIsValid(target) && col->type_length % 4 == 0)
+		if (target == lookup_type("vector") && OidIsValid(target) && w % 4 == 0)
 			return true;
 	}
 	if (def == JSONOID && target == JSONBOID)
@@ -566,7 +568,7 @@ fixed_as_vector(PqReader *r, const PqColumnDesc *col, const PqBytes *b, bool as_
 {
 	int			dim = as_half ? b->len / 2 : b->len / 4;
 
-	if (dim < 1 || dim > VECTOR_MAX_DIM)
+	if (dim < 1 || dim > VECTOR_MAX_DIM || b->len % (as_half ? 2 : 4) != 0)
 		value_error(r, col, "value of %d bytes cannot be a %s", b->len, as_half ? "halfvec" : "vector");
 	if (as_half)
 	{
@@ -584,6 +586,9 @@ fixed_as_vector(PqReader *r, const PqColumnDesc *col, const PqBytes *b, bool as_
 		SET_VARSIZE(vec, VECTOR_SIZE(dim));
 		vec->dim = dim;
 		memcpy(vec->x, b->data, 4 * dim);
+		for (int e = 0; e < dim; e++)
+			if (isnan(vec->x[e]) || isinf(vec->x[e]))
+				value_error(r, col, "NaN or infinity cannot be stored in a vector");
 		return PointerGetDatum(vec);
 	}
 }
@@ -642,8 +647,7 @@ pq_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, i
 				type_output_fn(want), d)));
 		return d;
 	}
-	if (target != def && target != TEXTOID && col->type == PQ_FIXED_LEN_BYTE_ARRAY &&
-		target != JSONBOID)
+	if (def == BYTEAOID && target != def && target != TEXTOID)
 		return fixed_as_vector(r, col, &v->bin[k], target == lookup_type("halfvec"));
 	d = scalar_datum(r, col, v, k, def);
 	if (target == def)

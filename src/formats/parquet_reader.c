@@ -260,6 +260,8 @@ build_columns(PqReader *r)
 
 #define PQ_TAIL_GUESS	(64 * 1024)
 
+int			pq_chunk_window = 16 * 1024 * 1024;
+
 PqReader *
 pq_reader_open(ByteSource *src)
 {
@@ -382,8 +384,10 @@ typedef struct Cursor
 	MemoryContext cxt;			/* chunk buffers, dictionary: per row group */
 	MemoryContext page_cxt;		/* current decoded page */
 	/* chunk mode */
-	char	   *chunk_buf;
-	uint64		pos;			/* next page header within chunk_buf */
+	char	   *chunk_buf;		/* chunk bytes [win_off, win_off + win_len) */
+	uint64		win_off;
+	uint64		win_len;
+	uint64		pos;			/* next page header, from the chunk start */
 	int64		values_seen;	/* level entries decoded so far (vs num_values) */
 	/* page mode */
 	PqOffsetIndex *oi;
@@ -963,9 +967,12 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 	return true;
 }
 
-/* Parse the page header at buf[0..len); returns header size. */
+/*
+ * Parse the page header at buf[0..len); returns header size.  The page body
+ * must fit in the chunk_left bytes that follow the header's start.
+ */
 static size_t
-parse_page_header(Cursor *c, const char *buf, size_t len, PqPageHeader *h)
+parse_page_header(Cursor *c, const char *buf, size_t len, PqPageHeader *h, size_t chunk_left)
 {
 	ThriftReader tr;
 	char		what[128];
@@ -974,9 +981,9 @@ parse_page_header(Cursor *c, const char *buf, size_t len, PqPageHeader *h)
 			 c->col->path, c->rg, c->page_no);
 	thrift_reader_init(&tr, buf, len, c->r->name, what);
 	pq_decode_page_header(&tr, h);
-	if ((size_t) h->compressed_page_size > len - tr.pos)
+	if ((size_t) h->compressed_page_size > chunk_left - tr.pos)
 		cursor_error(c, "page of %d bytes overruns its column chunk (%zu bytes left)",
-					 h->compressed_page_size, len - tr.pos);
+					 h->compressed_page_size, chunk_left - tr.pos);
 	return tr.pos;
 }
 
@@ -1018,7 +1025,37 @@ cursor_create(PqReader *r, PqColumnDesc *col, int rg, MemoryContext parent, int6
 	return c;
 }
 
-/* Chunk mode: the whole chunk is in chunk_buf. Load the next data page. */
+/*
+ * Chunk mode: make chunk bytes [pos, pos + need) available in chunk_buf.
+ * Small chunks arrive whole with the row group's other chunks; big ones are
+ * read in windows of vlake.parquet_scan_window bytes (or one page, if larger), so a
+ * scan never holds a whole large chunk.
+ */
+static void
+cursor_window(Cursor *c, uint64 pos, uint64 need)
+{
+	uint64		len;
+
+	if (c->chunk_buf != NULL && pos >= c->win_off && pos + need <= c->win_off + c->win_len)
+		return;
+	len = Min(c->chunk_len - pos, Max(need, (uint64) pq_chunk_window));
+	if (c->chunk_buf != NULL)
+		pfree(c->chunk_buf);
+	c->chunk_buf = NULL;
+	c->chunk_buf = MemoryContextAllocHuge(c->cxt, Max(len, 1));
+	{
+		ByteRange	br;
+
+		br.offset = c->chunk_start + pos;
+		br.length = len;
+		br.dest = c->chunk_buf;
+		byte_source_read_ranges(c->r->src, &br, 1);
+	}
+	c->win_off = pos;
+	c->win_len = len;
+}
+
+/* Chunk mode: load the next data page. */
 static void
 cursor_next_page_chunk(Cursor *c)
 {
@@ -1033,8 +1070,13 @@ cursor_next_page_chunk(Cursor *c)
 			cursor_error(c, "column chunk ends before row %lld of %lld",
 						 (long long) c->next_row,
 						 (long long) c->r->meta->row_groups[c->rg].num_rows);
-		hlen = parse_page_header(c, c->chunk_buf + c->pos, c->chunk_len - c->pos, &h);
-		body = c->chunk_buf + c->pos + hlen;
+		/* the header: up to PQ_MAX_PAGE_HEADER bytes from pos */
+		cursor_window(c, c->pos, Min(c->chunk_len - c->pos, PQ_MAX_PAGE_HEADER));
+		hlen = parse_page_header(c, c->chunk_buf + (c->pos - c->win_off),
+								 c->win_off + c->win_len - c->pos, &h, c->chunk_len - c->pos);
+		/* the body, refetching from pos if it runs past the window */
+		cursor_window(c, c->pos, hlen + h.compressed_page_size);
+		body = c->chunk_buf + (c->pos - c->win_off) + hlen;
 		c->pos += hlen + h.compressed_page_size;
 		if (decode_page(c, &h, body))
 		{
@@ -1090,7 +1132,7 @@ cursor_load_page(Cursor *c, int p)
 		elog(ERROR, "parquet reader: dictionary of column \"%s\" not fetched", c->col->path);
 	if (c->dict_buf && !c->has_dict)
 	{
-		size_t		dh = parse_page_header(c, c->dict_buf, c->dict_len, &h);
+		size_t		dh = parse_page_header(c, c->dict_buf, c->dict_len, &h, c->dict_len);
 
 		if (h.type == PQ_PAGE_DICTIONARY)
 			decode_page(c, &h, c->dict_buf + dh);
@@ -1098,7 +1140,8 @@ cursor_load_page(Cursor *c, int p)
 	if (c->page_buf[p] == NULL)
 		elog(ERROR, "parquet reader: page %d of column \"%s\" not fetched", p, c->col->path);
 	c->page_no = p;
-	hlen = parse_page_header(c, c->page_buf[p], pl->compressed_page_size, &h);
+	hlen = parse_page_header(c, c->page_buf[p], pl->compressed_page_size, &h,
+							 pl->compressed_page_size);
 	if (h.type != PQ_PAGE_DATA && h.type != PQ_PAGE_DATA_V2)
 		cursor_error(c, "offset index points at a page of type %d, not a data page", h.type);
 	decode_page(c, &h, c->page_buf[p] + hlen);
@@ -1414,9 +1457,12 @@ collect_for_ranges(FetchList *f, Cursor **cur, int n, const int64 *starts, const
 
 		if (c->oi == NULL)
 		{
-			if (c->chunk_buf == NULL)
+			/* small chunks whole, with the others; big ones in windows later */
+			if (c->chunk_buf == NULL && c->chunk_len <= (uint64) pq_chunk_window)
 			{
 				c->chunk_buf = (char *) 1;	/* reserved; filled by fetch_run */
+				c->win_off = 0;
+				c->win_len = c->chunk_len;
 				fetch_add(f, c->chunk_start, c->chunk_len, c->cxt, &c->chunk_buf);
 			}
 			continue;
@@ -2159,6 +2205,8 @@ pq_fuzz_decode_column_chunk(PqReader *r, int column, int rg, const uint8 *buf, s
 	c = cursor_create(r, &r->columns[column], rg, CurrentMemoryContext, NULL);
 	c->chunk_buf = (char *) buf;
 	c->chunk_len = len;
+	c->win_off = 0;
+	c->win_len = len;
 	nrows = Min(r->meta->row_groups[rg].num_rows, 100000);
 	vector_init(&v, c->col, nrows);
 	for (int64 k = 0; k < nrows; k++)

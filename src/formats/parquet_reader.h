@@ -43,6 +43,9 @@
 #define PQ_MAX_PAGE_BYTES	(256 * 1024 * 1024)
 #define PQ_MAX_PAGE_VALUES	(16 * 1024 * 1024)
 #define PQ_MAX_FOOTER_BYTES (256 * 1024 * 1024)
+/* Scan read window for big column chunks (GUC vlake.parquet_scan_window). */
+extern int	pq_chunk_window;
+#define PQ_MAX_PAGE_HEADER	(1024 * 1024)	/* a page header must fit in this */
 
 typedef struct PqColumnDesc
 {

@@ -110,6 +110,11 @@ resolve_columns(PqReader *r, ArrayType *names, int *ncols)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" does not exist in Parquet file \"%s\"", name, r->name)));
+			if (r->columns[cols[i]].unsupported)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot read column \"%s\" of Parquet file \"%s\": %s",
+								name, r->name, r->columns[cols[i]].unsupported)));
 		}
 		*ncols = n;
 		return cols;
@@ -254,7 +259,7 @@ vlake_parquet_schema(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(c->name);
 		values[2] = Int32GetDatum(c->field_id);
 		nulls[2] = !c->has_field_id;
-		if (leaf)
+		if (leaf && !c->unsupported)
 		{
 			char	   *lt = pq_logical_type_string(&leaf->logical_type);
 

@@ -17,6 +17,7 @@
  * fixed allowance; far above what real footers need (~10x). */
 #define THRIFT_BUDGET_FACTOR	64
 #define THRIFT_BUDGET_BASE		(1024 * 1024)
+#define THRIFT_BUDGET_MAX		((size_t) MaxAllocSize)	/* 1 GB in all */
 
 static const char *
 thrift_type_name(uint8 t)
@@ -62,8 +63,8 @@ thrift_reader_init(ThriftReader *r, const void *buf, size_t len,
 	r->depth = 0;
 	r->source = source ? source : "(unnamed)";
 	r->what = what ? what : "Thrift data";
-	if (len > (MaxAllocHugeSize - THRIFT_BUDGET_BASE) / THRIFT_BUDGET_FACTOR)
-		r->alloc_budget = MaxAllocHugeSize;
+	if (len > (THRIFT_BUDGET_MAX - THRIFT_BUDGET_BASE) / THRIFT_BUDGET_FACTOR)
+		r->alloc_budget = THRIFT_BUDGET_MAX;
 	else
 		r->alloc_budget = THRIFT_BUDGET_BASE + len * THRIFT_BUDGET_FACTOR;
 }

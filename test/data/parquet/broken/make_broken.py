@@ -5,6 +5,9 @@ sql/parquet_read_broken.sql (checked in; rerun only to change it).
 Files are assembled from scratch, from the Parquet specification, with a
 tiny Thrift compact-protocol encoder, so each defect is placed exactly:
 
+  ../legacy_shapes.parquet  valid: bare REPEATED int32, legacy 2-level
+                         LIST, a struct, INT96 timestamps (see
+                         build_legacy_shapes)
   good.parquet           valid: id INT64 REQUIRED (100..109, PLAIN,
                          uncompressed), s BYTE_ARRAY UTF8 OPTIONAL
                          (dictionary {apple, pear}, row 3 null, GZIP)
@@ -248,6 +251,97 @@ def build(m=frozenset(), **kw):
     return bytes(out)
 
 
+def build_legacy_shapes():
+    """Valid file with the shapes older writers produce: a bare REPEATED
+    primitive, a legacy 2-level LIST, a struct (not readable by vlake) and
+    an INT96 timestamp.  Three rows:
+      r = [1,2], [], [3]; l = [10], NULL, []; st = (a, b); ts = 2020-01-01 0h/1h/2h + .123456 s
+    """
+    out = bytearray(b"PAR1")
+    chunks = []
+
+    def data_page(values_plain, nvals, rep=None, rep_bw=0, defs=None, def_bw=0):
+        body = b""
+        if rep is not None:
+            lv = bitpack(rep, rep_bw)
+            body += struct.pack("<I", len(lv)) + lv
+        if defs is not None:
+            lv = bitpack(defs, def_bw)
+            body += struct.pack("<I", len(lv)) + lv
+        body += values_plain
+        return page_header(0, len(body), len(body), nvals, 0) + body
+
+    def add_chunk(name_path, ptype, page, nvals):
+        off = len(out)
+        out.extend(page)
+        chunks.append((name_path, ptype, off, len(page), nvals))
+
+    i32 = lambda vs: b"".join(struct.pack("<i", v) for v in vs)
+    add_chunk(["r"], 1, data_page(i32([1, 2, 3]), 4, [0, 1, 0, 0], 1, [1, 1, 0, 1], 1), 4)
+    add_chunk(["l", "element"], 1, data_page(i32([10]), 3, [0, 0, 0], 1, [2, 0, 1], 2), 3)
+    add_chunk(["st", "a"], 1, data_page(i32([1, 2, 3]), 3), 3)
+    add_chunk(["st", "b"], 1, data_page(i32([4, 5, 6]), 3), 3)
+    julian = 2458850  # 2020-01-01
+    ts = b"".join(struct.pack("<qi", h * 3600 * 10**9 + 123456789, julian) for h in range(3))
+    add_chunk(["ts"], 3, data_page(ts, 3), 3)
+
+    w = W()
+    w.begin()
+    w.i32(1, 1)
+    schema = [
+        dict(name="schema", children=4),
+        dict(name="r", type=1, rep=2),
+        dict(name="l", rep=1, children=1, converted=3),
+        dict(name="element", type=1, rep=2),
+        dict(name="st", rep=0, children=2),
+        dict(name="a", type=1, rep=0),
+        dict(name="b", type=1, rep=0),
+        dict(name="ts", type=3, rep=0),
+    ]
+    w.list(2, T_STRUCT, len(schema))
+    for e in schema:
+        w.begin()
+        if "type" in e:
+            w.i32(1, e["type"])
+        if "rep" in e:
+            w.i32(3, e["rep"])
+        w.binary(4, e["name"])
+        if "children" in e:
+            w.i32(5, e["children"])
+        if "converted" in e:
+            w.i32(6, e["converted"])
+        w.end()
+    w.i64(3, 3)
+    w.list(4, T_STRUCT, 1)
+    w.begin()
+    w.list(1, T_STRUCT, len(chunks))
+    for path, ptype, off, length, nvals in chunks:
+        w.begin()
+        w.i64(2, off)
+        w.begin(3)
+        w.i32(1, ptype)
+        w.list(2, T_I32, 2)
+        w.elem_i32(0)
+        w.elem_i32(3)
+        w.list(3, T_BINARY, len(path))
+        for part in path:
+            w.elem_binary(part)
+        w.i32(4, 0)
+        w.i64(5, nvals)
+        w.i64(6, length)
+        w.i64(7, length)
+        w.i64(9, off)
+        w.end()
+        w.end()
+    w.i64(2, sum(c[3] for c in chunks))
+    w.i64(3, 3)
+    w.end()
+    w.end()
+    footer = bytes(w.b)
+    out += footer + struct.pack("<I", len(footer)) + b"PAR1"
+    return bytes(out)
+
+
 MUTATIONS = [
     "truncated_footer", "footer_len_too_big", "bad_magic", "encrypted_footer",
     "huge_list_count", "huge_num_children", "deep_nesting", "row_count_mismatch",
@@ -261,6 +355,8 @@ if __name__ == "__main__":
     for mut in MUTATIONS:
         with open(f"{OUT}/{mut}.parquet", "wb") as f:
             f.write(build(frozenset([mut])))
+    with open(f"{OUT}/../legacy_shapes.parquet", "wb") as f:
+        f.write(build_legacy_shapes())
     with open(f"{OUT}/not_parquet.parquet", "wb") as f:
         f.write(b"id,name\n1,apple\n2,pear\n")
     with open(f"{OUT}/too_small.parquet", "wb") as f:
