@@ -89,6 +89,16 @@ FROM vlake.vector_cg_take(pq_uri('cgnn.parquet'), (SELECT array_agg(rn ORDER BY 
 JOIN nn ON nn.rn = t.row_number;
 SELECT count(*) AS rows, count(*) FILTER (WHERE s.embedding IS NOT DISTINCT FROM emb.e::real[]) AS equal
 FROM vlake.vector_cg_scan(pq_uri('cg.parquet')) s JOIN emb ON emb.id = s.row_number;
+-- a halfvec ColumnGroup: FIXED_LEN_BYTE_ARRAY(2*dim) of binary16, nulls included
+CREATE TABLE hemb (id int, h halfvec(3));
+INSERT INTO hemb SELECT g, CASE WHEN g % 9 = 4 THEN NULL ELSE array[g * 0.5, -1, 0.25]::halfvec(3) END
+  FROM generate_series(0, 499) g;
+SELECT pq_write('hcg.parquet', 'SELECT h FROM hemb ORDER BY id', '{"layout": "vector", "page_rows": 50}');
+SELECT count(*) AS rows, count(*) FILTER (WHERE t.embedding IS NOT DISTINCT FROM hemb.h::real[]) AS equal
+FROM vlake.vector_cg_take(pq_uri('hcg.parquet'), '{0,4,13,499,250,100,49,50}') t JOIN hemb ON hemb.id = t.row_number;
+SELECT count(*) AS rows, count(*) FILTER (WHERE s.embedding IS NOT DISTINCT FROM hemb.h::real[]) AS equal
+FROM vlake.vector_cg_scan(pq_uri('hcg.parquet')) s JOIN hemb ON hemb.id = s.row_number;
+SELECT pq_write('hcg2.parquet', 'SELECT h::halfvec FROM hemb', '{"layout": "vector"}');
 SELECT pq_try($$SELECT * FROM vlake.vector_cg_take(pq_uri('cg.parquet'), '{1000}')$$);
 SELECT pq_try($$SELECT * FROM vlake.vector_cg_take(pq_uri('cg.parquet'), '{-1}')$$);
 SELECT pq_try($$SELECT * FROM vlake.vector_cg_take(pq_uri('ok1.parquet'), '{0}', 'b')$$);

@@ -1595,11 +1595,13 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 		}
 		if (opts->vector_layout)
 		{
-			if (c->kind != K_VECTOR)
+			if (c->kind != K_VECTOR && c->kind != K_HALFVEC_FLBA)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("a vector ColumnGroup holds one vector column, but column \"%s\" has type %s",
-								c->name, format_type_be(att->atttypid))));
+								c->name, format_type_be(att->atttypid)),
+						 c->kind == K_HALFVEC_BA ?
+						 errhint("Declare the halfvec dimension, e.g. halfvec(768).") : 0));
 			c->codec = PQ_CODEC_UNCOMPRESSED;
 			c->dict_wanted = false;
 		}
@@ -1867,7 +1869,7 @@ pq_writer_finish(PqWriter *w)
 	foreach(lc, w->row_groups)
 		fm.row_groups[i++] = *(PqRowGroup *) lfirst(lc);
 
-	nkv = list_length(w->opts.key_values) + 5 + w->ncols;
+	nkv = list_length(w->opts.key_values) + 6 + w->ncols;
 	fm.key_value = palloc0(sizeof(PqKeyValue) * nkv);
 	fm.key_value[fm.num_key_value].key = PQ_KV_WRITER;
 	fm.key_value[fm.num_key_value++].value = "vlake " VLAKE_VERSION_STR;
@@ -1879,6 +1881,11 @@ pq_writer_finish(PqWriter *w)
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->cols[0].dim);
 		fm.key_value[fm.num_key_value].key = PQ_KV_PAGE_ROWS;
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->opts.page_rows);
+		if (w->cols[0].kind == K_HALFVEC_FLBA)
+		{
+			fm.key_value[fm.num_key_value].key = PQ_KV_VECTOR_ELEMENT;
+			fm.key_value[fm.num_key_value++].value = "float16";
+		}
 	}
 	if (w->opts.first_row_id >= 0)
 	{

@@ -94,5 +94,6 @@ extern int64 pq_writer_rows(PqWriter *w);
 #define PQ_KV_VECTOR_DIM	"vlake.vector_dim"
 #define PQ_KV_PAGE_ROWS		"vlake.page_rows"
 #define PQ_KV_FIRST_ROW_ID	"vlake.first_row_id"	/* row ID of row 0 */
+#define PQ_KV_VECTOR_ELEMENT "vlake.vector_element"	/* "float16": halfvec CG */
 
 #endif							/* VLAKE_PARQUET_WRITER_H */

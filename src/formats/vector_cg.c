@@ -412,6 +412,17 @@ vector_cg_value_width(VectorCG *cg)
 	return cg->width;
 }
 
+bool
+vector_cg_is_float16(VectorCG *cg)
+{
+	const char *e = kv_get(cg->fm, PQ_KV_VECTOR_ELEMENT);
+	const char *d = kv_get(cg->fm, PQ_KV_VECTOR_DIM);
+
+	return cg->phys == PQ_FIXED_LEN_BYTE_ARRAY && cg->k == 1 &&
+		e != NULL && strcmp(e, "float16") == 0 &&
+		d != NULL && atoi(d) * 2 == cg->width;
+}
+
 int
 vector_cg_physical_type(VectorCG *cg)
 {

@@ -42,6 +42,8 @@ extern int64 vector_cg_first_row_id(VectorCG *cg);
 extern int	vector_cg_values_per_row(VectorCG *cg);	/* k (the dimension) */
 extern int	vector_cg_value_width(VectorCG *cg);	/* bytes per leaf value */
 extern int	vector_cg_physical_type(VectorCG *cg);	/* PqType of the leaf */
+/* A halfvec ColumnGroup: FIXED_LEN_BYTE_ARRAY(2*dim) of binary16 values. */
+extern bool vector_cg_is_float16(VectorCG *cg);
 
 /*
  * Row numbers rows[0..n) (0-based within the file; duplicates and any order

@@ -21,6 +21,7 @@
 #include "formats/parquet_meta.h"
 #include "formats/vector_cg.h"
 #include "objstore/objstore.h"
+#include "vector/half.h"
 
 static VectorCG *
 open_cg(text *uri_text, text *column_text)
@@ -39,28 +40,42 @@ open_cg(text *uri_text, text *column_text)
 						  column_text ? text_to_cstring(column_text) : NULL);
 }
 
+/* One row's values as real[]: float32 lists, or binary16 (halfvec CGs). */
 static Datum
-float_array(const char *vals, int k)
+float_array(const char *vals, int k, bool f16)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * k);
-	float4		f;
+	int			n = f16 ? k / 2 : k;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 
-	for (int i = 0; i < k; i++)
+	for (int i = 0; i < n; i++)
 	{
-		memcpy(&f, vals + (size_t) i * 4, 4);
+		float4		f;
+
+		if (f16)
+		{
+			uint16		h;
+
+			memcpy(&h, vals + (size_t) i * 2, 2);
+			f = vl_half_to_float(h);
+		}
+		else
+			memcpy(&f, vals + (size_t) i * 4, 4);
 		elems[i] = Float4GetDatum(f);
 	}
-	return PointerGetDatum(construct_array(elems, k, FLOAT4OID, 4, true, TYPALIGN_INT));
+	return PointerGetDatum(construct_array(elems, n, FLOAT4OID, 4, true, TYPALIGN_INT));
 }
 
-static void
-require_float(VectorCG *cg)
+/* bytes per row, and whether rows are binary16 */
+static size_t
+require_float(VectorCG *cg, bool *f16)
 {
-	if (vector_cg_physical_type(cg) != PQ_FLOAT)
+	*f16 = vector_cg_is_float16(cg);
+	if (!*f16 && vector_cg_physical_type(cg) != PQ_FLOAT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("vector_cg functions return float4 values, but the column holds %s",
 						pq_type_name(vector_cg_physical_type(cg)))));
+	return (size_t) vector_cg_values_per_row(cg) * vector_cg_value_width(cg);
 }
 
 PG_FUNCTION_INFO_V1(vlake_vector_cg_take);
@@ -76,9 +91,9 @@ vlake_vector_cg_take(PG_FUNCTION_ARGS)
 	int64	   *rows;
 	char	   *out;
 	bool	   *isnull;
-	int			k = vector_cg_values_per_row(cg);
-
-	require_float(cg);
+	bool		f16;
+	size_t		rowbytes = require_float(cg, &f16);
+	int			k = f16 ? (int) rowbytes : vector_cg_values_per_row(cg);
 	InitMaterializedSRF(fcinfo, 0);
 	deconstruct_array(arr, INT8OID, 8, true, TYPALIGN_DOUBLE, &elems, &enulls, &n);
 	rows = palloc(sizeof(int64) * Max(n, 1));
@@ -90,7 +105,7 @@ vlake_vector_cg_take(PG_FUNCTION_ARGS)
 					 errmsg("row numbers must not be null")));
 		rows[i] = DatumGetInt64(elems[i]);
 	}
-	out = palloc_extended((size_t) Max(n, 1) * k * 4, MCXT_ALLOC_HUGE);
+	out = palloc_extended((size_t) Max(n, 1) * rowbytes, MCXT_ALLOC_HUGE);
 	isnull = palloc(sizeof(bool) * Max(n, 1));
 	vector_cg_take(cg, rows, n, out, isnull);
 	for (int i = 0; i < n; i++)
@@ -100,7 +115,7 @@ vlake_vector_cg_take(PG_FUNCTION_ARGS)
 
 		values[0] = Int32GetDatum(i + 1);
 		values[1] = Int64GetDatum(rows[i]);
-		values[2] = isnull[i] ? (Datum) 0 : float_array(out + (size_t) i * k * 4, k);
+		values[2] = isnull[i] ? (Datum) 0 : float_array(out + (size_t) i * rowbytes, k, f16);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -110,6 +125,8 @@ typedef struct CgScanState
 {
 	ReturnSetInfo *rsinfo;
 	int			k;
+	size_t		rowbytes;
+	bool		f16;
 } CgScanState;
 
 static void
@@ -123,7 +140,7 @@ scan_page(void *arg, int64 first_row, int nrows, const char *values, const bool 
 		bool		nulls[2] = {false, isnull[i]};
 
 		v[0] = Int64GetDatum(first_row + i);
-		v[1] = isnull[i] ? (Datum) 0 : float_array(values + (size_t) i * ss->k * 4, ss->k);
+		v[1] = isnull[i] ? (Datum) 0 : float_array(values + (size_t) i * ss->rowbytes, ss->k, ss->f16);
 		tuplestore_putvalues(ss->rsinfo->setResult, ss->rsinfo->setDesc, v, nulls);
 	}
 }
@@ -136,10 +153,10 @@ vlake_vector_cg_scan(PG_FUNCTION_ARGS)
 	VectorCG   *cg = open_cg(PG_GETARG_TEXT_PP(0), PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
 	CgScanState	ss;
 
-	require_float(cg);
+	ss.rowbytes = require_float(cg, &ss.f16);
 	InitMaterializedSRF(fcinfo, 0);
 	ss.rsinfo = rsinfo;
-	ss.k = vector_cg_values_per_row(cg);
+	ss.k = ss.f16 ? (int) ss.rowbytes : vector_cg_values_per_row(cg);
 	vector_cg_scan(cg, scan_page, &ss);
 	return (Datum) 0;
 }
