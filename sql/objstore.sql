@@ -106,6 +106,13 @@ SELECT pg_temp.try(format('SELECT vlake.lake_read(%L)', pg_temp.u('data/missing'
 SELECT pg_temp.try(format('SELECT vlake.lake_read_ranges(%L, %L, %L)', pg_temp.u('data/blob.bin'), '{1,2}', '{1}'));
 SELECT pg_temp.try(format('SELECT vlake.lake_read(%L)', pg_temp.u('data')));
 SELECT count(*) AS missing_stat_rows FROM vlake.lake_stat(pg_temp.u('data/missing'));
+-- a FIFO planted in the lake is not an object and does not hang the reader
+DO $$ BEGIN
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', format('mkfifo %s/objstore_regress/data/fifo', current_setting('test.lake')));
+END $$;
+SELECT count(*) AS fifo_stat_rows FROM vlake.lake_stat(pg_temp.u('data/fifo'));
+SELECT pg_temp.try(format('SELECT vlake.lake_read(%L, 0, 1)', pg_temp.u('data/fifo')));
+SELECT key FROM vlake.lake_list(pg_temp.u('data/'));
 
 -- ----------------------------------------------------- conditional writes
 SELECT vlake.lake_write_if_absent(pg_temp.u('cond/obj'), 'first') AS created;

@@ -102,6 +102,12 @@ extern void objstore_writer_abort(ObjWriter *w);
 /* All keys under a prefix (relative), across pages; List of ObjListEntry*. */
 extern List *objstore_list(ObjStore *store, const char *prefix);
 
+/* Garbage collection of interrupted writes (kill -9 during a streamed
+ * upload): removes leftovers under prefix older than min_age_secs and
+ * returns how many; 0 when the backend keeps none it can find. */
+extern int64 objstore_reclaim_temporaries(ObjStore *store, const char *prefix,
+										  int64 min_age_secs);
+
 /* Delete; deleting a missing object is not an error. */
 extern void objstore_delete(ObjStore *store, const char *key);
 extern void objstore_delete_many(ObjStore *store, List *keys);	/* List of char* */

@@ -38,6 +38,12 @@ CREATE FUNCTION vlake.lake_delete_many(root text, keys text[]) RETURNS integer
 COMMENT ON FUNCTION vlake.lake_delete_many(text, text[]) IS
     'delete keys (relative to the root URI) in one batch; missing keys are not an error';
 
+CREATE FUNCTION vlake.lake_reclaim_temporaries(uri text, min_age interval DEFAULT '1 day')
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'vlake_lake_reclaim_temporaries' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION vlake.lake_reclaim_temporaries(text, interval) IS
+    'remove leftovers of interrupted writes under a URI prefix older than min_age; returns how many';
+
 CREATE FUNCTION vlake.lake_write_agg_step(internal, text, bytea) RETURNS internal
     AS 'MODULE_PATHNAME', 'vlake_lake_write_agg_step' LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 CREATE FUNCTION vlake.lake_write_agg_final(internal) RETURNS bigint
@@ -56,7 +62,7 @@ REVOKE ALL ON FUNCTION vlake.lake_list(text), vlake.lake_stat(text),
     vlake.lake_read(text, bigint, bigint), vlake.lake_read_ranges(text, bigint[], bigint[], bigint, text),
     vlake.lake_write(text, bytea), vlake.lake_write_if_absent(text, bytea),
     vlake.lake_write_if_match(text, bytea, text), vlake.lake_delete(text),
-    vlake.lake_delete_many(text, text[]),
+    vlake.lake_delete_many(text, text[]), vlake.lake_reclaim_temporaries(text, interval),
     vlake.lake_write_agg_step(internal, text, bytea), vlake.lake_write_agg(text, bytea),
     vlake.cache_sweep()
     FROM PUBLIC;

@@ -332,6 +332,24 @@ vlake_lake_delete_many(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(n);
 }
 
+/* lake_reclaim_temporaries(uri_prefix, min_age interval) -> bigint */
+PG_FUNCTION_INFO_V1(vlake_lake_reclaim_temporaries);
+Datum
+vlake_lake_reclaim_temporaries(PG_FUNCTION_ARGS)
+{
+	char	   *prefix;
+	ObjStore   *store = open_for_uri(PG_GETARG_TEXT_PP(0), &prefix);
+	Interval   *age = PG_GETARG_INTERVAL_P(1);
+	int64		secs;
+	int64		n;
+
+	secs = (int64) (age->time / USECS_PER_SEC) +
+		((int64) age->day + (int64) age->month * DAYS_PER_MONTH) * SECS_PER_DAY;
+	n = objstore_reclaim_temporaries(store, prefix, Max(secs, 0));
+	objstore_close(store);
+	PG_RETURN_INT64(n);
+}
+
 /*
  * lake_write_agg(uri, chunk): a streamed write of the aggregated chunks, in
  * aggregation order.  The object appears when the aggregate finishes;

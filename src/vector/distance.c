@@ -94,120 +94,137 @@ l1_f32_scalar(const float *a, const float *b, int n)
 	return (s0 + s1) + (s2 + s3);
 }
 
+/*
+ * binary16 kernels without SIMD intrinsics: convert a block of halves to
+ * floats (a simple branch-free loop the compiler vectorises with the
+ * baseline instruction set, SSE2 on x86-64), then run the float32 loop on
+ * the block.  Block sums are added in order.
+ */
+#define F16_BLOCK 64
+
+/*
+ * Convert one block.  The loop always runs F16_BLOCK times (a short last
+ * block is zero-padded first; zeros add nothing to any of the sums) so the
+ * compiler sees a fixed trip count and vectorises it.
+ */
+static inline void
+halves_to_floats(const uint16_t *h, float *f, int n)
+{
+	uint16_t	padded[F16_BLOCK];
+
+	if (n < F16_BLOCK)
+	{
+		memset(padded, 0, sizeof(padded));
+		memcpy(padded, h, sizeof(uint16_t) * n);
+		h = padded;
+	}
+	for (int i = 0; i < F16_BLOCK; i++)
+		f[i] = vl_half_to_float(h[i]);
+}
+
 static float
 l2sq_f16_scalar(const uint16_t *a, const uint16_t *b, int n)
 {
-	float		s0 = 0, s1 = 0;
-	int			i = 0;
+	float		fa[F16_BLOCK],
+				fb[F16_BLOCK];
+	float		s = 0;
 
-	for (; i + 2 <= n; i += 2)
+	for (int i = 0; i < n; i += F16_BLOCK)
 	{
-		float		d0 = vl_half_to_float(a[i]) - vl_half_to_float(b[i]);
-		float		d1 = vl_half_to_float(a[i + 1]) - vl_half_to_float(b[i + 1]);
+		int			c = n - i < F16_BLOCK ? n - i : F16_BLOCK;
 
-		s0 += d0 * d0;
-		s1 += d1 * d1;
+		halves_to_floats(a + i, fa, c);
+		halves_to_floats(b + i, fb, c);
+		s += l2sq_f32_scalar(fa, fb, c);
 	}
-	for (; i < n; i++)
-	{
-		float		d = vl_half_to_float(a[i]) - vl_half_to_float(b[i]);
-
-		s0 += d * d;
-	}
-	return s0 + s1;
+	return s;
 }
 
 static float
 dot_f16_scalar(const uint16_t *a, const uint16_t *b, int n)
 {
-	float		s0 = 0, s1 = 0;
-	int			i = 0;
+	float		fa[F16_BLOCK],
+				fb[F16_BLOCK];
+	float		s = 0;
 
-	for (; i + 2 <= n; i += 2)
+	for (int i = 0; i < n; i += F16_BLOCK)
 	{
-		s0 += vl_half_to_float(a[i]) * vl_half_to_float(b[i]);
-		s1 += vl_half_to_float(a[i + 1]) * vl_half_to_float(b[i + 1]);
+		int			c = n - i < F16_BLOCK ? n - i : F16_BLOCK;
+
+		halves_to_floats(a + i, fa, c);
+		halves_to_floats(b + i, fb, c);
+		s += dot_f32_scalar(fa, fb, c);
 	}
-	for (; i < n; i++)
-		s0 += vl_half_to_float(a[i]) * vl_half_to_float(b[i]);
-	return s0 + s1;
+	return s;
 }
 
 static float
 l1_f16_scalar(const uint16_t *a, const uint16_t *b, int n)
 {
-	float		s0 = 0, s1 = 0;
-	int			i = 0;
+	float		fa[F16_BLOCK],
+				fb[F16_BLOCK];
+	float		s = 0;
 
-	for (; i + 2 <= n; i += 2)
+	for (int i = 0; i < n; i += F16_BLOCK)
 	{
-		s0 += fabsf(vl_half_to_float(a[i]) - vl_half_to_float(b[i]));
-		s1 += fabsf(vl_half_to_float(a[i + 1]) - vl_half_to_float(b[i + 1]));
+		int			c = n - i < F16_BLOCK ? n - i : F16_BLOCK;
+
+		halves_to_floats(a + i, fa, c);
+		halves_to_floats(b + i, fb, c);
+		s += l1_f32_scalar(fa, fb, c);
 	}
-	for (; i < n; i++)
-		s0 += fabsf(vl_half_to_float(a[i]) - vl_half_to_float(b[i]));
-	return s0 + s1;
+	return s;
 }
 
 /*
  * Cosine parts in one pass: out[0] = a.b, out[1] = a.a, out[2] = b.b.
- * Two accumulators per quantity.
+ * Four accumulators per quantity, like the loops above.
  */
 static void
 cos_f32_scalar(const float *a, const float *b, int n, float out[3])
 {
-	float		d0 = 0, d1 = 0, a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+	float		d[4] = {0}, aa[4] = {0}, bb[4] = {0};
 	int			i = 0;
 
-	for (; i + 2 <= n; i += 2)
+	for (; i + 4 <= n; i += 4)
 	{
-		d0 += a[i] * b[i];
-		d1 += a[i + 1] * b[i + 1];
-		a0 += a[i] * a[i];
-		a1 += a[i + 1] * a[i + 1];
-		b0 += b[i] * b[i];
-		b1 += b[i + 1] * b[i + 1];
+		for (int l = 0; l < 4; l++)
+		{
+			d[l] += a[i + l] * b[i + l];
+			aa[l] += a[i + l] * a[i + l];
+			bb[l] += b[i + l] * b[i + l];
+		}
 	}
-	if (i < n)
+	for (; i < n; i++)
 	{
-		d0 += a[i] * b[i];
-		a0 += a[i] * a[i];
-		b0 += b[i] * b[i];
+		d[0] += a[i] * b[i];
+		aa[0] += a[i] * a[i];
+		bb[0] += b[i] * b[i];
 	}
-	out[0] = d0 + d1;
-	out[1] = a0 + a1;
-	out[2] = b0 + b1;
+	out[0] = (d[0] + d[1]) + (d[2] + d[3]);
+	out[1] = (aa[0] + aa[1]) + (aa[2] + aa[3]);
+	out[2] = (bb[0] + bb[1]) + (bb[2] + bb[3]);
 }
 
 static void
 cos_f16_scalar(const uint16_t *a, const uint16_t *b, int n, float out[3])
 {
-	float		d0 = 0, d1 = 0, a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-	int			i = 0;
+	float		fa[F16_BLOCK],
+				fb[F16_BLOCK];
 
-	for (; i + 2 <= n; i += 2)
+	out[0] = out[1] = out[2] = 0;
+	for (int i = 0; i < n; i += F16_BLOCK)
 	{
-		float		x0 = vl_half_to_float(a[i]), x1 = vl_half_to_float(a[i + 1]);
-		float		y0 = vl_half_to_float(b[i]), y1 = vl_half_to_float(b[i + 1]);
+		int			c = n - i < F16_BLOCK ? n - i : F16_BLOCK;
+		float		part[3];
 
-		d0 += x0 * y0;
-		d1 += x1 * y1;
-		a0 += x0 * x0;
-		a1 += x1 * x1;
-		b0 += y0 * y0;
-		b1 += y1 * y1;
+		halves_to_floats(a + i, fa, c);
+		halves_to_floats(b + i, fb, c);
+		cos_f32_scalar(fa, fb, c, part);
+		out[0] += part[0];
+		out[1] += part[1];
+		out[2] += part[2];
 	}
-	if (i < n)
-	{
-		float		x = vl_half_to_float(a[i]), y = vl_half_to_float(b[i]);
-
-		d0 += x * y;
-		a0 += x * x;
-		b0 += y * y;
-	}
-	out[0] = d0 + d1;
-	out[1] = a0 + a1;
-	out[2] = b0 + b1;
 }
 
 /* -------------------------------------------------------------- x86 --- */
@@ -408,27 +425,43 @@ l1_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 	return hsum256(_mm256_add_ps(s0, s1));
 }
 
-/* cosine parts: one 8-lane accumulator per quantity, scalar tail */
+/*
+ * cosine parts: two 8-lane accumulators per quantity (six chains hide the
+ * FMA latency), one more 8-wide step, scalar tail (binary32) or a
+ * zero-padded last block (binary16)
+ */
 VL_AVX2 static void
 cos_f32_avx2(const float *a, const float *b, int n, float out[3])
 {
-	__m256		d = _mm256_setzero_ps();
-	__m256		aa = _mm256_setzero_ps();
-	__m256		bb = _mm256_setzero_ps();
+	__m256		d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+	__m256		aa0 = _mm256_setzero_ps(), aa1 = _mm256_setzero_ps();
+	__m256		bb0 = _mm256_setzero_ps(), bb1 = _mm256_setzero_ps();
 	int			i = 0;
 
-	for (; i + 8 <= n; i += 8)
+	for (; i + 16 <= n; i += 16)
 	{
-		__m256		x = _mm256_loadu_ps(a + i);
-		__m256		y = _mm256_loadu_ps(b + i);
+		__m256		x0 = _mm256_loadu_ps(a + i), x1 = _mm256_loadu_ps(a + i + 8);
+		__m256		y0 = _mm256_loadu_ps(b + i), y1 = _mm256_loadu_ps(b + i + 8);
 
-		d = _mm256_fmadd_ps(x, y, d);
-		aa = _mm256_fmadd_ps(x, x, aa);
-		bb = _mm256_fmadd_ps(y, y, bb);
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		aa0 = _mm256_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm256_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm256_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm256_fmadd_ps(y1, y1, bb1);
 	}
-	out[0] = hsum256(d);
-	out[1] = hsum256(aa);
-	out[2] = hsum256(bb);
+	if (i + 8 <= n)
+	{
+		__m256		x = _mm256_loadu_ps(a + i), y = _mm256_loadu_ps(b + i);
+
+		d0 = _mm256_fmadd_ps(x, y, d0);
+		aa0 = _mm256_fmadd_ps(x, x, aa0);
+		bb0 = _mm256_fmadd_ps(y, y, bb0);
+		i += 8;
+	}
+	out[0] = hsum256(_mm256_add_ps(d0, d1));
+	out[1] = hsum256(_mm256_add_ps(aa0, aa1));
+	out[2] = hsum256(_mm256_add_ps(bb0, bb1));
 	for (; i < n; i++)
 	{
 		out[0] += a[i] * b[i];
@@ -440,23 +473,35 @@ cos_f32_avx2(const float *a, const float *b, int n, float out[3])
 VL_AVX2 static void
 cos_f16_avx2(const uint16_t *a, const uint16_t *b, int n, float out[3])
 {
-	__m256		d = _mm256_setzero_ps();
-	__m256		aa = _mm256_setzero_ps();
-	__m256		bb = _mm256_setzero_ps();
+	__m256		d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+	__m256		aa0 = _mm256_setzero_ps(), aa1 = _mm256_setzero_ps();
+	__m256		bb0 = _mm256_setzero_ps(), bb1 = _mm256_setzero_ps();
+	int			i = 0;
 
-	for (int i = 0; i < n; i += 8)
+	for (; i + 16 <= n; i += 16)
+	{
+		__m256		x0 = load8_f16(a + i), x1 = load8_f16(a + i + 8);
+		__m256		y0 = load8_f16(b + i), y1 = load8_f16(b + i + 8);
+
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		aa0 = _mm256_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm256_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm256_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm256_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 8)
 	{
 		int			c = n - i < 8 ? n - i : 8;
-		__m256		x = c == 8 ? load8_f16(a + i) : load_tail_f16(a + i, c);
-		__m256		y = c == 8 ? load8_f16(b + i) : load_tail_f16(b + i, c);
+		__m256		x = load_tail_f16(a + i, c), y = load_tail_f16(b + i, c);
 
-		d = _mm256_fmadd_ps(x, y, d);
-		aa = _mm256_fmadd_ps(x, x, aa);
-		bb = _mm256_fmadd_ps(y, y, bb);
+		d0 = _mm256_fmadd_ps(x, y, d0);
+		aa0 = _mm256_fmadd_ps(x, x, aa0);
+		bb0 = _mm256_fmadd_ps(y, y, bb0);
 	}
-	out[0] = hsum256(d);
-	out[1] = hsum256(aa);
-	out[2] = hsum256(bb);
+	out[0] = hsum256(_mm256_add_ps(d0, d1));
+	out[1] = hsum256(_mm256_add_ps(aa0, aa1));
+	out[2] = hsum256(_mm256_add_ps(bb0, bb1));
 }
 
 /*
@@ -622,49 +667,74 @@ l1_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-/* cosine parts: one 16-lane accumulator per quantity, masked tail */
+/* cosine parts: two 16-lane accumulators per quantity, masked tail */
 VL_AVX512 static void
 cos_f32_avx512(const float *a, const float *b, int n, float out[3])
 {
-	__m512		d = _mm512_setzero_ps();
-	__m512		aa = _mm512_setzero_ps();
-	__m512		bb = _mm512_setzero_ps();
+	__m512		d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+	__m512		aa0 = _mm512_setzero_ps(), aa1 = _mm512_setzero_ps();
+	__m512		bb0 = _mm512_setzero_ps(), bb1 = _mm512_setzero_ps();
+	int			i = 0;
 
-	for (int i = 0; i < n; i += 16)
+	for (; i + 32 <= n; i += 32)
+	{
+		__m512		x0 = _mm512_loadu_ps(a + i), x1 = _mm512_loadu_ps(a + i + 16);
+		__m512		y0 = _mm512_loadu_ps(b + i), y1 = _mm512_loadu_ps(b + i + 16);
+
+		d0 = _mm512_fmadd_ps(x0, y0, d0);
+		d1 = _mm512_fmadd_ps(x1, y1, d1);
+		aa0 = _mm512_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm512_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm512_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm512_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 16)
 	{
 		__mmask16	m = tail_mask(n - i < 16 ? n - i : 16);
 		__m512		x = _mm512_maskz_loadu_ps(m, a + i);
 		__m512		y = _mm512_maskz_loadu_ps(m, b + i);
 
-		d = _mm512_fmadd_ps(x, y, d);
-		aa = _mm512_fmadd_ps(x, x, aa);
-		bb = _mm512_fmadd_ps(y, y, bb);
+		d0 = _mm512_fmadd_ps(x, y, d0);
+		aa0 = _mm512_fmadd_ps(x, x, aa0);
+		bb0 = _mm512_fmadd_ps(y, y, bb0);
 	}
-	out[0] = _mm512_reduce_add_ps(d);
-	out[1] = _mm512_reduce_add_ps(aa);
-	out[2] = _mm512_reduce_add_ps(bb);
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
+	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(aa0, aa1));
+	out[2] = _mm512_reduce_add_ps(_mm512_add_ps(bb0, bb1));
 }
 
 VL_AVX512 static void
 cos_f16_avx512(const uint16_t *a, const uint16_t *b, int n, float out[3])
 {
-	__m512		d = _mm512_setzero_ps();
-	__m512		aa = _mm512_setzero_ps();
-	__m512		bb = _mm512_setzero_ps();
+	__m512		d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+	__m512		aa0 = _mm512_setzero_ps(), aa1 = _mm512_setzero_ps();
+	__m512		bb0 = _mm512_setzero_ps(), bb1 = _mm512_setzero_ps();
+	int			i = 0;
 
-	for (int i = 0; i < n; i += 16)
+	for (; i + 32 <= n; i += 32)
+	{
+		__m512		x0 = load16_f16(a + i), x1 = load16_f16(a + i + 16);
+		__m512		y0 = load16_f16(b + i), y1 = load16_f16(b + i + 16);
+
+		d0 = _mm512_fmadd_ps(x0, y0, d0);
+		d1 = _mm512_fmadd_ps(x1, y1, d1);
+		aa0 = _mm512_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm512_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm512_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm512_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 16)
 	{
 		int			c = n - i < 16 ? n - i : 16;
-		__m512		x = c == 16 ? load16_f16(a + i) : load16_tail_f16(a + i, c);
-		__m512		y = c == 16 ? load16_f16(b + i) : load16_tail_f16(b + i, c);
+		__m512		x = load16_tail_f16(a + i, c), y = load16_tail_f16(b + i, c);
 
-		d = _mm512_fmadd_ps(x, y, d);
-		aa = _mm512_fmadd_ps(x, x, aa);
-		bb = _mm512_fmadd_ps(y, y, bb);
+		d0 = _mm512_fmadd_ps(x, y, d0);
+		aa0 = _mm512_fmadd_ps(x, x, aa0);
+		bb0 = _mm512_fmadd_ps(y, y, bb0);
 	}
-	out[0] = _mm512_reduce_add_ps(d);
-	out[1] = _mm512_reduce_add_ps(aa);
-	out[2] = _mm512_reduce_add_ps(bb);
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
+	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(aa0, aa1));
+	out[2] = _mm512_reduce_add_ps(_mm512_add_ps(bb0, bb1));
 }
 
 static bool

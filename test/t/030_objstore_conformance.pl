@@ -191,6 +191,15 @@ END \$\$;
 		"$root: after kill -9 the object does not exist");
 	is(sq("SELECT count(*) FROM vlake.lake_list(" . $u->('killed/') . ")"), 0,
 		"$root: after kill -9 nothing is listed");
+	if ($root =~ m{^file://(.*)$})
+	{
+		my $dir = "$1killed";
+		is(sq("SELECT vlake.lake_reclaim_temporaries(" . $u->('killed/') . ", '1 hour')"), 0,
+			"$root: a recent leftover is not reclaimed");
+		is(sq("SELECT vlake.lake_reclaim_temporaries(" . $u->('killed/') . ", '0')"), 1,
+			"$root: the leftover of the killed write is reclaimed");
+		is(scalar(() = glob("$dir/.vlake-tmp.*")), 0, "$root: no temporary file remains");
+	}
 
 	# ---- cache: exact hit/miss counting, validation after replace, restart ----
 	my $cset = "SET vlake.cache_file_uris = on; SET vlake.cache_block_size = '4kB'; "
@@ -233,21 +242,36 @@ END \$\$;
 	my $big = oracle_bytes(4 << 20, 5);
 	my $root = $roots[0];
 	sq("SELECT vlake.lake_write(" . lit($root . 'evict/big') . ", " . hexlit($big) . ")");
+	my $cache = $node->data_dir . '/vlake_cache';
+	my $cache_bytes = sub {
+		my $t = 0;
+		$t += -s $_ for glob("$cache/??/*");
+		return $t;
+	};
+	sq("SELECT vlake.cache_sweep()");
 	my $out = sq("SET vlake.cache_file_uris = on; SET vlake.cache_block_size = '64kB'; "
 		  . "SET vlake.cache_size = '1MB'; SET vlake.cache_memory_size = 0; "
-		  . "SELECT md5(vlake.lake_read(" . lit($root . 'evict/big') . ", 0, 4194304)); "
-		  . "SELECT vlake.cache_sweep();");
-	my ($md5) = split /\n/, $out;
+		  . "SELECT md5(vlake.lake_read(" . lit($root . 'evict/big') . ", 0, 4194304));");
 	use Digest::MD5 qw(md5_hex);
-	is($md5, md5_hex($big), 'a 4 MiB read through a 1 MB cache returns the right bytes');
-	my $total = 0;
-	my $cache = $node->data_dir . '/vlake_cache';
-	foreach my $f (glob("$cache/??/*"))
-	{
-		$total += -s $f;
-	}
-	cmp_ok($total, '<=', 1 << 20, "after a sweep the disk cache holds at most 1 MB ($total bytes)");
-	cmp_ok($total, '>', 0, 'the sweep kept the most recent entries');
+	is($out, md5_hex($big), 'a 4 MiB read through a 1 MB cache returns the right bytes');
+	my $total = $cache_bytes->();
+	cmp_ok($total, '<=', 1 << 20,
+		"with vlake preloaded, sweeps driven by the shared estimate keep the cache within 1 MB ($total bytes)");
+	cmp_ok($total, '>', 0, 'the sweeps kept the most recent entries');
+	# the per-bucket sweep (used on caches of more than 65,536 entries)
+	sq("SET vlake.cache_file_uris = on; SET vlake.cache_block_size = '64kB'; SET vlake.cache_memory_size = 0; "
+		  . "SELECT vlake.cache_sweep(); SET vlake.cache_size = '8MB'; "
+		  . "SELECT md5(vlake.lake_read(" . lit($root . 'evict/big') . ", 0, 4194304));");
+	my $before = $cache_bytes->();
+	$out = sq("SET vlake.cache_sweep_exact_max = 0; SET vlake.cache_size = '2MB'; SELECT vlake.cache_sweep(); "
+		  . "SET vlake.cache_file_uris = on; SET vlake.cache_block_size = '64kB'; SET vlake.cache_memory_size = 0; "
+		  . "SELECT md5(vlake.lake_read(" . lit($root . 'evict/big') . ", 0, 4194304));");
+	my $after = $cache_bytes->();
+	cmp_ok($before, '>', 4 << 20, "the 4 MiB object is cached in an 8 MB cache ($before bytes)");
+	cmp_ok($after, '<=', 2 << 20, "a per-bucket sweep brings it within 2 MB ($after bytes)");
+	like($out, qr/\Q${\ md5_hex($big)}\E/, 'reads after a per-bucket sweep return the right bytes');
+	sq("SET vlake.cache_size = 0; SELECT vlake.cache_sweep()");
+	is($cache_bytes->(), 0, 'with vlake.cache_size = 0 an explicit sweep empties the cache');
 }
 
 # ---- concurrent readers, fills and evictions never deliver wrong bytes ----
