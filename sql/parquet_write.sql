@@ -1,6 +1,9 @@
 -- vlake.parquet_write and vector ColumnGroup take: options, errors, and
 -- values checked against Postgres itself (the table is the oracle).
 -- DuckDB reading vlake's files is covered by test/t/050_parquet_duckdb.pl.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS vlake;
+RESET client_min_messages;
 \getenv lake VLAKE_TEST_LAKE
 SELECT set_config('pqtest.root', 'file://' || :'lake' || '/parquet_write/', false) IS NOT NULL AS ok;
 CREATE FUNCTION pq_uri(name text) RETURNS text LANGUAGE sql
@@ -17,6 +20,8 @@ CREATE FUNCTION pq_write(name text, query text, opts text DEFAULT '{}') RETURNS 
   LANGUAGE sql AS $$
   SELECT pq_try(format('SELECT vlake.parquet_write(%L, %L, %L)', pq_uri(name), query, opts)) $$;
 
+-- start from an empty directory (the lake outlives test runs)
+DO $$ BEGIN PERFORM vlake.lake_delete(pq_uri(key)) FROM vlake.lake_list(pq_uri('')); END $$;
 SELECT vlake.lake_write(pq_uri('.keep'), '');
 
 -- options
@@ -31,6 +36,8 @@ SELECT pq_write('o8.parquet', 'SELECT 1 AS a', '{"page_rows": -1}');
 SELECT pq_write('o9.parquet', 'SELECT 1 AS a', '{"dictionary": "yes"}');
 SELECT pq_write('o10.parquet', 'SELECT 1 AS a', '[1, 2]');
 SELECT pq_write('o11.parquet', 'CREATE TEMP TABLE x (a int)');
+SELECT pq_write('o12.parquet', 'SELECT ''x''::text AS t', '{"columns": {"t": {"encoding": "delta_binary_packed"}}}');
+SELECT pq_write('o13.parquet', 'SELECT 1::int8 AS i', '{"columns": {"i": {"encoding": "rle"}}}');
 SELECT pq_write('', 'SELECT 1 AS a');
 SELECT pq_try($$SELECT vlake.parquet_write('file:///etc/passwd.parquet', 'SELECT 1')$$)
   ~ 'is not allowed' AS confined;
@@ -62,6 +69,10 @@ SELECT pq_write('cg4.parquet', $$SELECT CASE WHEN g = 3 THEN '[1,2]'::vector ELS
   '{"layout": "vector"}');
 SELECT pq_write('cg.parquet', 'SELECT e FROM emb ORDER BY id', '{"layout": "vector", "page_rows": 100}');
 SELECT pq_write('cgnn.parquet', 'SELECT e FROM emb WHERE e IS NOT NULL ORDER BY id', '{"layout": "vector", "page_rows": 64}');
+
+-- the footer records the layout, the dimension and the first row ID
+SELECT pq_write('cgrid.parquet', 'SELECT e FROM emb ORDER BY id', '{"layout": "vector", "first_row_id": 1000000}');
+SELECT key_value_metadata FROM vlake.parquet_file_info(pq_uri('cgrid.parquet'));
 
 -- take returns exactly the table's vectors (nulls included), in request order
 WITH want AS (SELECT g AS ord, r FROM unnest('{999,0,5,99,100,101,500,5,998,22}'::bigint[]) WITH ORDINALITY AS u(r, g))

@@ -113,11 +113,29 @@ column_option(const char *key, JsonbValue *v, void *arg)
 		co->dictionary = jbv_bool(v, key) ? 1 : 0;
 	else if (strcmp(key, "field_id") == 0)
 		co->field_id = (int32) jbv_int(v, key, 0, PG_INT32_MAX);
+	else if (strcmp(key, "encoding") == 0)
+	{
+		char	   *e = jbv_text(v, key);
+
+		if (pg_strcasecmp(e, "plain") == 0)
+			co->encoding = PQ_ENC_PLAIN;
+		else if (pg_strcasecmp(e, "delta_binary_packed") == 0)
+			co->encoding = PQ_ENC_DELTA_BINARY_PACKED;
+		else if (pg_strcasecmp(e, "byte_stream_split") == 0)
+			co->encoding = PQ_ENC_BYTE_STREAM_SPLIT;
+		else if (pg_strcasecmp(e, "delta_length_byte_array") == 0)
+			co->encoding = PQ_ENC_DELTA_LENGTH_BYTE_ARRAY;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown Parquet column encoding \"%s\"", e),
+					 errhint("Use plain, delta_binary_packed, byte_stream_split or delta_length_byte_array.")));
+	}
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown Parquet column option \"%s\"", key),
-				 errhint("Column options are compression, dictionary and field_id.")));
+				 errhint("Column options are compression, dictionary, encoding and field_id.")));
 }
 
 static void
@@ -130,6 +148,7 @@ columns_member(const char *key, JsonbValue *v, void *arg)
 	co->codec = -1;
 	co->dictionary = -1;
 	co->field_id = -1;
+	co->encoding = -1;
 	if (v->type != jbvBinary)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -175,6 +194,8 @@ top_option(const char *key, JsonbValue *v, void *arg)
 		o->row_group_rows = jbv_int(v, key, 1, PG_INT64_MAX);
 	else if (strcmp(key, "row_group_bytes") == 0)
 		o->row_group_bytes = (size_t) jbv_int(v, key, 65536, (int64) 1024 * 1024 * 1024);
+	else if (strcmp(key, "first_row_id") == 0)
+		o->first_row_id = jbv_int(v, key, 0, PG_INT64_MAX);
 	else if (strcmp(key, "statistics") == 0)
 		o->statistics = jbv_bool(v, key);
 	else if (strcmp(key, "layout") == 0)

@@ -19,9 +19,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
-#include <fcntl.h>
 #include <math.h>
-#include <unistd.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -29,7 +27,6 @@
 #include "common/int.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
@@ -54,151 +51,6 @@
 #define UNCONSTRAINED_NUMERIC_SCALE 16
 
 /* ================================================================ sinks === */
-
-typedef struct FileSink
-{
-	PqSink		base;
-	int			fd;
-	char	   *path;
-	char	   *tmppath;
-	PqBuf		buf;
-	MemoryContextCallback cb;
-} FileSink;
-
-#define FILE_SINK_BUFFER (1024 * 1024)
-
-static void
-file_sink_flush(FileSink *fs)
-{
-	size_t		done = 0;
-
-	while (done < fs->buf.len)
-	{
-		ssize_t		r = write(fs->fd, fs->buf.data + done, fs->buf.len - done);
-
-		if (r < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write Parquet file \"%s\": %m", fs->tmppath)));
-		}
-		done += r;
-	}
-	fs->buf.len = 0;
-}
-
-static void
-file_sink_write(PqSink *s, const char *data, size_t len)
-{
-	FileSink   *fs = (FileSink *) s;
-
-	if (fs->buf.len + len > FILE_SINK_BUFFER)
-		file_sink_flush(fs);
-	if (len >= FILE_SINK_BUFFER)
-	{
-		size_t		save_len = fs->buf.len;
-		char	   *save = fs->buf.data;
-
-		/* write large blocks straight through */
-		fs->buf.data = (char *) data;
-		fs->buf.len = len;
-		file_sink_flush(fs);
-		fs->buf.data = save;
-		fs->buf.len = save_len;
-	}
-	else
-		pq_buf_append(&fs->buf, data, len);
-	s->offset += len;
-}
-
-static void
-file_sink_cleanup(FileSink *fs)
-{
-	if (fs->fd >= 0)
-		close(fs->fd);
-	fs->fd = -1;
-	if (fs->tmppath)
-		(void) unlink(fs->tmppath);
-	fs->base.done = true;
-}
-
-static void
-file_sink_finish(PqSink *s)
-{
-	FileSink   *fs = (FileSink *) s;
-
-	file_sink_flush(fs);
-	if (pg_fsync(fs->fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not fsync Parquet file \"%s\": %m", fs->tmppath)));
-	if (close(fs->fd) != 0)
-	{
-		fs->fd = -1;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close Parquet file \"%s\": %m", fs->tmppath)));
-	}
-	fs->fd = -1;
-	/* link() refuses to replace an existing file: lake files are immutable */
-	if (link(fs->tmppath, fs->path) != 0)
-	{
-		int			save_errno = errno;
-
-		if (save_errno == EEXIST)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_FILE),
-					 errmsg("Parquet file \"%s\" already exists", fs->path),
-					 errhint("vlake never overwrites a file; choose a new name.")));
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create Parquet file \"%s\": %m", fs->path)));
-	}
-	(void) unlink(fs->tmppath);
-	fs->tmppath = NULL;
-	fs->base.done = true;
-}
-
-static void
-file_sink_abort(PqSink *s)
-{
-	file_sink_cleanup((FileSink *) s);
-}
-
-static void
-file_sink_reset_cb(void *arg)
-{
-	FileSink   *fs = arg;
-
-	if (!fs->base.done)
-		file_sink_cleanup(fs);
-}
-
-PqSink *
-pq_sink_open_file(const char *path)
-{
-	FileSink   *fs = palloc0(sizeof(FileSink));
-
-	fs->path = pstrdup(path);
-	fs->tmppath = psprintf("%s.tmp.%d", path, MyProcPid);
-	fs->base.name = fs->path;
-	fs->base.write = file_sink_write;
-	fs->base.finish = file_sink_finish;
-	fs->base.abort = file_sink_abort;
-	fs->fd = open(fs->tmppath, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, 0644);
-	if (fs->fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create Parquet file \"%s\": %m", fs->tmppath)));
-	pq_buf_init(&fs->buf, FILE_SINK_BUFFER);
-	fs->cb.func = file_sink_reset_cb;
-	fs->cb.arg = fs;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &fs->cb);
-	return &fs->base;
-}
 
 /*
  * Object store: a streamed upload (multipart on S3) that becomes visible at
@@ -385,6 +237,7 @@ typedef struct PqwColumn
 	int			max_rep;
 	PqCodec		codec;
 	bool		dict_wanted;
+	PqEncoding	value_encoding; /* of non-dictionary pages */
 	int32		field_id;
 	int			dim;			/* fixed vector dimension, -1 unknown */
 	int			seen_dim;		/* -1 none yet, -2 varying, else all rows' */
@@ -413,6 +266,7 @@ typedef struct PqwColumn
 	int64		chunk_nulls;
 	int64		chunk_uncompressed;
 	bool		used_plain;
+	bool		used_value_encoding;	/* pages in value_encoding */
 	bool		used_dict;
 	bool		dict_on;
 	PqwDict		dict;
@@ -447,6 +301,7 @@ pq_writer_default_options(PqWriterOptions *opts)
 	opts->row_group_rows = 1000000;
 	opts->row_group_bytes = 64 * 1024 * 1024;
 	opts->statistics = true;
+	opts->first_row_id = -1;
 }
 
 /* ------------------------------------------------------------- mapping --- */
@@ -993,6 +848,42 @@ append_page(PqwColumn *c, PqPageHeader *h, const char *body, size_t bodylen,
 	pfree(hw.data);
 }
 
+/*
+ * The page's PLAIN values (c->values) re-encoded in the column's value
+ * encoding: DELTA_BINARY_PACKED (INT32/INT64), BYTE_STREAM_SPLIT (fixed
+ * width), DELTA_LENGTH_BYTE_ARRAY (BYTE_ARRAY).
+ */
+static void
+encode_values(PqwColumn *c, PqBuf *body)
+{
+	int			width = pq_plain_width(c->phys, c->type_length);
+
+	switch (c->value_encoding)
+	{
+		case PQ_ENC_DELTA_BINARY_PACKED:
+			if (c->phys == PQ_INT32)
+				pq_delta_encode_int32(body, (const int32 *) c->values.data, c->page_values);
+			else
+				pq_delta_encode_int64(body, (const int64 *) c->values.data, c->page_values);
+			break;
+		case PQ_ENC_BYTE_STREAM_SPLIT:
+			pq_bss_encode(body, c->values.data, width, c->page_values);
+			break;
+		case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+			{
+				PqByteArray *vals = palloc(sizeof(PqByteArray) * Max(c->page_values, 1));
+
+				pq_plain_decode_byte_array((const uint8 *) c->values.data, c->values.len,
+										   c->page_values, vals);
+				pq_delta_length_encode(body, vals, c->page_values);
+				pfree(vals);
+				break;
+			}
+		default:
+			elog(ERROR, "unexpected Parquet value encoding %d", c->value_encoding);
+	}
+}
+
 static void
 flush_page(PqWriter *w, PqwColumn *c)
 {
@@ -1012,6 +903,8 @@ flush_page(PqWriter *w, PqwColumn *c)
 		pq_dict_indices_encode(&body, c->idx, c->nidx, Max(c->dict.count, 1));
 	else if (c->phys == PQ_BOOLEAN)
 		pq_plain_encode_bool(&body, (const bool *) c->values.data, c->values.len);
+	else if (c->value_encoding != PQ_ENC_PLAIN)
+		encode_values(c, &body);
 	else
 		pq_buf_append(&body, c->values.data, c->values.len);
 
@@ -1019,11 +912,13 @@ flush_page(PqWriter *w, PqwColumn *c)
 	h.type = PQ_PAGE_DATA;
 	h.has_data_page_header = true;
 	h.data_page_header.num_values = (int32) c->nlevels;
-	h.data_page_header.encoding = dict_page ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN;
+	h.data_page_header.encoding = dict_page ? PQ_ENC_RLE_DICTIONARY : c->value_encoding;
 	h.data_page_header.definition_level_encoding = PQ_ENC_RLE;
 	h.data_page_header.repetition_level_encoding = PQ_ENC_RLE;
 	if (dict_page)
 		c->used_dict = true;
+	else if (c->value_encoding != PQ_ENC_PLAIN)
+		c->used_value_encoding = true;
 	else
 		c->used_plain = true;
 
@@ -1481,9 +1376,11 @@ finish_chunk(PqWriter *w, PqwColumn *c, PqColumnChunk *cc)
 	m->total_uncompressed_size = c->chunk_uncompressed;
 	cc->file_offset = start;
 
-	m->encodings = palloc(sizeof(PqEncoding) * 3);
+	m->encodings = palloc(sizeof(PqEncoding) * 4);
 	if (c->used_dict)
 		m->encodings[nenc++] = PQ_ENC_RLE_DICTIONARY;
+	if (c->used_value_encoding)
+		m->encodings[nenc++] = c->value_encoding;
 	if (c->used_plain || c->used_dict)
 		m->encodings[nenc++] = PQ_ENC_PLAIN;
 	if (c->max_def > 0 || c->max_rep > 0 || c->used_dict)
@@ -1530,7 +1427,7 @@ finish_chunk(PqWriter *w, PqwColumn *c, PqColumnChunk *cc)
 	c->chunk.len = 0;
 	c->npages = 0;
 	c->chunk_rows = c->chunk_levels = c->chunk_nulls = c->chunk_uncompressed = 0;
-	c->used_plain = c->used_dict = false;
+	c->used_plain = c->used_dict = c->used_value_encoding = false;
 	stat_reset(&c->chunk_stat);
 	if (c->dict_wanted)
 	{
@@ -1667,6 +1564,34 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 				c->dict_wanted = co->dictionary && c->phys != PQ_BOOLEAN && c->kind != K_VECTOR;
 			if (co->field_id >= 0)
 				c->field_id = co->field_id;
+			if (co->encoding >= 0 && co->encoding != PQ_ENC_PLAIN)
+			{
+				bool		ok;
+
+				switch (co->encoding)
+				{
+					case PQ_ENC_DELTA_BINARY_PACKED:
+						ok = (c->phys == PQ_INT32 || c->phys == PQ_INT64);
+						break;
+					case PQ_ENC_BYTE_STREAM_SPLIT:
+						/* FLOAT/DOUBLE only: common readers (DuckDB) reject the
+						 * INT32/INT64/FLBA variants added in parquet-format 2.11 */
+						ok = (c->phys == PQ_FLOAT || c->phys == PQ_DOUBLE) && c->kind != K_VECTOR;
+						break;
+					case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+						ok = (c->phys == PQ_BYTE_ARRAY);
+						break;
+					default:
+						ok = false;
+				}
+				if (!ok)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("encoding %s cannot be used for Parquet column \"%s\" of type %s",
+									pq_encoding_name(co->encoding), c->name, pq_type_name(c->phys))));
+				c->value_encoding = (PqEncoding) co->encoding;
+				c->dict_wanted = false;
+			}
 		}
 		if (opts->vector_layout)
 		{
@@ -1942,7 +1867,7 @@ pq_writer_finish(PqWriter *w)
 	foreach(lc, w->row_groups)
 		fm.row_groups[i++] = *(PqRowGroup *) lfirst(lc);
 
-	nkv = list_length(w->opts.key_values) + 4 + w->ncols;
+	nkv = list_length(w->opts.key_values) + 5 + w->ncols;
 	fm.key_value = palloc0(sizeof(PqKeyValue) * nkv);
 	fm.key_value[fm.num_key_value].key = PQ_KV_WRITER;
 	fm.key_value[fm.num_key_value++].value = "vlake " VLAKE_VERSION_STR;
@@ -1954,6 +1879,11 @@ pq_writer_finish(PqWriter *w)
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->cols[0].dim);
 		fm.key_value[fm.num_key_value].key = PQ_KV_PAGE_ROWS;
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->opts.page_rows);
+	}
+	if (w->opts.first_row_id >= 0)
+	{
+		fm.key_value[fm.num_key_value].key = PQ_KV_FIRST_ROW_ID;
+		fm.key_value[fm.num_key_value++].value = psprintf(INT64_FORMAT, w->opts.first_row_id);
 	}
 	/* fixed dimension of each vector column: makes it take-able (vector_cg.h) */
 	for (int c = 0; c < w->ncols; c++)

@@ -1,7 +1,7 @@
 /*
  * parquet_writer.h — a streaming Parquet writer for Postgres tuples.
  *
- *   PqSink *sink = pq_sink_open_file(path);          (or pq_sink_objstore)
+ *   PqSink *sink = pq_sink_open_objstore(store, key);   (or pq_sink_open_memory)
  *   PqWriterOptions opts; pq_writer_default_options(&opts);
  *   PqWriter *w = pq_writer_begin(sink, tupdesc, &opts);
  *   for each row: pq_writer_add_row(w, values, isnull);
@@ -10,9 +10,9 @@
  * Memory is bounded: a row group is buffered (encoded and compressed pages)
  * until it reaches opts.row_group_bytes or opts.row_group_rows, then
  * streamed to the sink; only the small per-page index entries are kept
- * until the footer.  On ERROR before pq_writer_finish the sink is aborted
- * when the writer's memory context is reset (the object never becomes
- * visible).  Type mapping and the file layout: docs/parquet-layout.md.
+ * until the footer.  On ERROR before pq_writer_finish the caller aborts the
+ * sink (objstore also aborts streamed writers left open at transaction end),
+ * so the object never becomes visible.  Type mapping and the file layout: docs/parquet-layout.md.
  */
 #ifndef VLAKE_PARQUET_WRITER_H
 #define VLAKE_PARQUET_WRITER_H
@@ -39,13 +39,6 @@ struct PqSink
 };
 
 /*
- * A local file: written to "<path>.tmp.<pid>", fsync'd, then linked to path
- * at finish (ERROR if path exists: lake files are immutable).  Aborted
- * automatically when CurrentMemoryContext is reset before finish.
- */
-extern PqSink *pq_sink_open_file(const char *path);
-
-/*
  * An object of a store (objstore.h): a streamed upload, multipart on S3,
  * visible only after finish.  ERROR if the object already exists.
  */
@@ -63,6 +56,7 @@ typedef struct PqColumnOptions
 	int			codec;			/* PqCodec, or -1 = file default */
 	int			dictionary;		/* 1 on, 0 off, -1 = file default */
 	int32		field_id;		/* -1 = default (attribute number) */
+	int			encoding;		/* PqEncoding of non-dictionary pages, -1 = PLAIN */
 } PqColumnOptions;
 
 typedef struct PqWriterOptions
@@ -79,6 +73,7 @@ typedef struct PqWriterOptions
 	List	   *columns;		/* of PqColumnOptions* */
 	List	   *key_values;		/* of PqKeyValue*, added to the footer */
 	bool		vector_layout;	/* vector ColumnGroup (see vector_cg.h) */
+	int64		first_row_id;	/* row ID of row 0, recorded when >= 0 (-1) */
 } PqWriterOptions;
 
 extern void pq_writer_default_options(PqWriterOptions *opts);
@@ -98,5 +93,6 @@ extern int64 pq_writer_rows(PqWriter *w);
 #define PQ_KV_LAYOUT		"vlake.layout"	/* "vector_cg/1" for vector CGs */
 #define PQ_KV_VECTOR_DIM	"vlake.vector_dim"
 #define PQ_KV_PAGE_ROWS		"vlake.page_rows"
+#define PQ_KV_FIRST_ROW_ID	"vlake.first_row_id"	/* row ID of row 0 */
 
 #endif							/* VLAKE_PARQUET_WRITER_H */

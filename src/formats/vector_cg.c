@@ -384,6 +384,22 @@ vector_cg_rows(VectorCG *cg)
 	return cg->nrows;
 }
 
+int64
+vector_cg_first_row_id(VectorCG *cg)
+{
+	const char *v = kv_get(cg->fm, PQ_KV_FIRST_ROW_ID);
+	char	   *end;
+	long long	r;
+
+	if (v == NULL)
+		return -1;
+	errno = 0;
+	r = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || r < 0)
+		bad_file(cg, "Key-value metadata %s=\"%s\" is not a row ID.", PQ_KV_FIRST_ROW_ID, v);
+	return (int64) r;
+}
+
 int
 vector_cg_values_per_row(VectorCG *cg)
 {

@@ -37,6 +37,8 @@ extern VectorCG *vector_cg_open(ObjStore *store, const char *key, const char *co
 extern void vector_cg_close(VectorCG *cg);
 
 extern int64 vector_cg_rows(VectorCG *cg);
+/* Row ID of row 0 from "vlake.first_row_id", or -1 when the file has none. */
+extern int64 vector_cg_first_row_id(VectorCG *cg);
 extern int	vector_cg_values_per_row(VectorCG *cg);	/* k (the dimension) */
 extern int	vector_cg_value_width(VectorCG *cg);	/* bytes per leaf value */
 extern int	vector_cg_physical_type(VectorCG *cg);	/* PqType of the leaf */

@@ -10,6 +10,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use JSON::PP;
 use IPC::Run;
+use lib "$ENV{VLAKE_SRC}/test/perl";
+use VlakeS3 qw(s3_available s3_setup_node s3_unique_prefix);
 
 my $src   = $ENV{VLAKE_SRC} // '.';
 my $tools = "$src/test/tools";
@@ -175,6 +177,7 @@ my %cases = (
 	lz4_small_pages => '{"compression": "lz4_raw", "row_group_rows": 700, "page_rows": 50}',
 	mixed => '{"compression": "none", "columns": {"s": {"compression": "zstd", "dictionary": false, "field_id": 100}}, "metadata": {"origin": "tap"}}',
 	tiny_dict => '{"dictionary_max_bytes": 1024, "row_group_bytes": 65536}',
+	encodings => '{"page_rows": 300, "columns": {"id": {"encoding": "delta_binary_packed"}, "i4": {"encoding": "delta_binary_packed"}, "f4": {"encoding": "byte_stream_split"}, "f8": {"encoding": "byte_stream_split"}, "s": {"encoding": "delta_length_byte_array"}}}',
 );
 
 for my $case (sort keys %cases)
@@ -193,7 +196,8 @@ for my $case (sort keys %cases)
 	my %codec = map { $_->[0] => $_->[1] } @$meta;
 	my $want_codec = {
 		default => 'ZSTD', snappy_plain => 'SNAPPY', gzip_groups => 'GZIP',
-		lz4_small_pages => 'LZ4_RAW', mixed => 'UNCOMPRESSED', tiny_dict => 'ZSTD' }->{$case};
+		lz4_small_pages => 'LZ4_RAW', mixed => 'UNCOMPRESSED', tiny_dict => 'ZSTD',
+		encodings => 'ZSTD' }->{$case};
 	is($codec{id}, $want_codec, "$case: compression $want_codec");
 	if ($case eq 'mixed')
 	{
@@ -213,6 +217,14 @@ for my $case (sort keys %cases)
 	elsif ($case eq 'default')
 	{
 		ok((grep { $_->[0] eq 'vc' } @dict), "$case: low-cardinality column is dictionary-encoded");
+	}
+	if ($case eq 'encodings')
+	{
+		my %enc = map { $_->[0] => $_->[2] } @$meta;
+		like($enc{id}, qr/DELTA_BINARY_PACKED/, 'encodings: bigint as DELTA_BINARY_PACKED');
+		like($enc{i4}, qr/DELTA_BINARY_PACKED/, 'encodings: integer as DELTA_BINARY_PACKED');
+		like($enc{f8}, qr/BYTE_STREAM_SPLIT/, 'encodings: double as BYTE_STREAM_SPLIT');
+		like($enc{s}, qr/DELTA_LENGTH_BYTE_ARRAY/, 'encodings: text as DELTA_LENGTH_BYTE_ARRAY');
 	}
 	my %groups = map { $_->[3] => 1 } @$meta;
 	my $want_groups = { gzip_groups => 3, lz4_small_pages => 5 }->{$case} // 1;
@@ -334,6 +346,37 @@ FROM range(1, 3001) t(g)};
 	($ret, $stdout, $stderr) = $node->psql('postgres',
 		"SELECT * FROM vlake.vector_cg_take('file://$lake/default.parquet', '{1}', 'v')");
 	like($stderr, qr/not laid out for take by row/, 'compressed file: ERROR says it is not take-able');
+}
+
+# ------------------------------------------- S3: cold take fetches <= 2x --
+# A 100,000-row vector ColumnGroup (128 dimensions) on the S3 test server,
+# written as a multipart upload; in a fresh session with the disk cache off,
+# taking 1,000 random rows must return the right vectors and fetch at most
+# twice their bytes (object-store counters).
+SKIP:
+{
+	skip 'S3 test server not running', 4 unless s3_available();
+	my $root = s3_setup_node($node);
+	my $uri = $root . s3_unique_prefix('parquet') . 'vec100k.parquet';
+	$node->safe_psql('postgres', qq{SET vlake.s3_part_size = '5MB';
+		SELECT vlake.parquet_write('$uri',
+		  'SELECT array_fill((g % 1000)::real, ARRAY[128])::vector(128) FROM generate_series(0, 99999) g',
+		  '{"layout": "vector"}')});
+	my $out = $node->safe_psql('postgres', qq{
+		SET vlake.cache_size = 0;
+		SELECT setseed(0.5);
+		CREATE TEMP TABLE ids AS SELECT DISTINCT (random() * 99999)::int8 AS r FROM generate_series(1, 1000);
+		SELECT vlake.io_stats_reset();
+		SELECT count(*), count(*) FILTER (WHERE t.embedding = array_fill((t.row_number % 1000)::real, ARRAY[128]))
+		  FROM vlake.vector_cg_take('$uri', (SELECT array_agg(r) FROM ids)) t;
+		SELECT sum(bytes_read), sum(get_requests), (SELECT count(*) * 512 FROM ids) FROM vlake.io_stats WHERE prefix LIKE 's3://%'});
+	my @l = split /\n/, $out;
+	my ($n, $ok) = split /\|/, $l[-2];
+	my ($bytes, $gets, $want) = split /\|/, $l[-1];
+	cmp_ok($n, '>', 900, "S3: took $n distinct random rows");
+	is($ok, $n, 'S3: every vector taken is the one written');
+	cmp_ok($bytes, '<=', 2 * $want, "S3: cold take read $bytes bytes for $want bytes of vectors (<= 2x)");
+	cmp_ok($gets, '<=', 4, "S3: in $gets GET calls");
 }
 
 $node->stop;
