@@ -1,7 +1,9 @@
 -- Parquet reader on deliberately broken files (test/data/parquet/broken,
 -- made by make_broken.py): every one gives a clear ERROR naming the file
 -- and the defect; none crashes or allocates without bound.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS vlake;
+RESET client_min_messages;
 \getenv src VLAKE_SRC
 \getenv lake VLAKE_TEST_LAKE
 \set fixtures :src '/test/data/parquet/broken'

@@ -34,6 +34,17 @@
 
 #define ROW_NUMBER_COLUMN "_row_number"
 
+/* The functions below are not STRICT (optional arguments may be NULL). */
+static void
+require_args(FunctionCallInfo fcinfo, int n, const char *const *names)
+{
+	for (int i = 0; i < n; i++)
+		if (PG_ARGISNULL(i) && names[i] != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null", names[i])));
+}
+
 /* ------------------------------------------------------------ opening */
 
 /* file:///abs, /abs (taken as file://) or s3://bucket/key, through objstore. */
@@ -382,8 +393,11 @@ typedef struct ReadArgs
 static void
 read_args(FunctionCallInfo fcinfo, ReadArgs *a)
 {
-	ArrayType  *names = PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1);
+	static const char *const req[] = {"uri"};
+	ArrayType  *names;
 
+	require_args(fcinfo, 1, req);
+	names = PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1);
 	memset(a, 0, sizeof(*a));
 	a->r = open_uri(PG_GETARG_TEXT_PP(0));
 	a->cols = resolve_columns(a->r, names, &a->ncols);
@@ -518,8 +532,10 @@ PG_FUNCTION_INFO_V1(vlake_parquet_take);
 Datum
 vlake_parquet_take(PG_FUNCTION_ARGS)
 {
+	static const char *const req[] = {"uri", "row_numbers"};
+
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PqReader   *r = open_uri(PG_GETARG_TEXT_PP(0));
+	PqReader   *r = (require_args(fcinfo, 2, req), open_uri(PG_GETARG_TEXT_PP(0)));
 	ArrayType  *names = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
 	int			ncols,
 				nreal;
@@ -541,7 +557,9 @@ PG_FUNCTION_INFO_V1(vlake_parquet_take_stats);
 Datum
 vlake_parquet_take_stats(PG_FUNCTION_ARGS)
 {
-	PqReader   *r = open_uri(PG_GETARG_TEXT_PP(0));
+	static const char *const req[] = {"uri", "row_numbers"};
+
+	PqReader   *r = (require_args(fcinfo, 2, req), open_uri(PG_GETARG_TEXT_PP(0)));
 	ArrayType  *names = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
 	int			ncols,
 				nreal;
@@ -612,6 +630,7 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 
 #define ROW_ID_COLUMN "_row_id"
 
+/* first_row_id < 0: from the files' footers */
 static PackedReader *
 open_packed(ArrayType *uris, int64 first_row_id)
 {
@@ -769,8 +788,11 @@ PG_FUNCTION_INFO_V1(vlake_packed_read);
 Datum
 vlake_packed_read(PG_FUNCTION_ARGS)
 {
+	static const char *const req[] = {"uris"};
+
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	PackedReader *p = (require_args(fcinfo, lengthof(req), req),
+					   open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_ARGISNULL(1) ? -1 : PG_GETARG_INT64(1)));
 	int			ncols,
 				nreal;
 	int		   *pos;
@@ -813,8 +835,11 @@ PG_FUNCTION_INFO_V1(vlake_packed_take);
 Datum
 vlake_packed_take(PG_FUNCTION_ARGS)
 {
+	static const char *const req[] = {"uris", NULL, "row_ids"};
+
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	PackedReader *p = (require_args(fcinfo, lengthof(req), req),
+					   open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_ARGISNULL(1) ? -1 : PG_GETARG_INT64(1)));
 	int			ncols,
 				nreal,
 				nids;
@@ -838,8 +863,11 @@ PG_FUNCTION_INFO_V1(vlake_packed_take_stats);
 Datum
 vlake_packed_take_stats(PG_FUNCTION_ARGS)
 {
+	static const char *const req[] = {"uris", NULL, "row_ids"};
+
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	PackedReader *p = (require_args(fcinfo, lengthof(req), req),
+					   open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_ARGISNULL(1) ? -1 : PG_GETARG_INT64(1)));
 	int			ncols,
 				nreal,
 				nids;
