@@ -60,7 +60,7 @@ SELECT f, pq_try(f || '.parquet') FROM unnest(ARRAY[
   'empty', 'too_small', 'not_parquet', 'bad_magic', 'encrypted_footer',
   'footer_len_too_big', 'truncated_footer', 'huge_list_count', 'huge_num_children',
   'deep_nesting', 'row_count_mismatch', 'offset_past_eof', 'page_overrun',
-  'bad_dict_index', 'def_level_too_big', 'size_lie', 'huge_uncompressed']) f;
+  'bad_dict_index', 'def_level_too_big', 'size_lie', 'huge_uncompressed', 'invalid_utf8']) f;
 
 \pset format aligned
 DROP FUNCTION pq_try(text);
