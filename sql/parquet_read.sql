@@ -1,7 +1,9 @@
 -- Parquet reader: values of files written by DuckDB (test/data/parquet,
 -- see make_fixtures.mjs) compared with DuckDB's own reading of them
 -- (the *.csv oracles); pruning, take and errors.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS vlake;
+RESET client_min_messages;
 SET timezone = 'UTC';
 \getenv src VLAKE_SRC
 \getenv lake VLAKE_TEST_LAKE

@@ -1,7 +1,9 @@
 -- Parquet reader on deliberately broken files (test/data/parquet/broken,
 -- made by make_broken.py): every one gives a clear ERROR naming the file
 -- and the defect; none crashes or allocates without bound.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS vlake;
+RESET client_min_messages;
 \getenv src VLAKE_SRC
 \getenv lake VLAKE_TEST_LAKE
 \set fixtures :src '/test/data/parquet/broken'
@@ -58,7 +60,7 @@ SELECT f, pq_try(f || '.parquet') FROM unnest(ARRAY[
   'empty', 'too_small', 'not_parquet', 'bad_magic', 'encrypted_footer',
   'footer_len_too_big', 'truncated_footer', 'huge_list_count', 'huge_num_children',
   'deep_nesting', 'row_count_mismatch', 'offset_past_eof', 'page_overrun',
-  'bad_dict_index', 'def_level_too_big', 'size_lie', 'huge_uncompressed']) f;
+  'bad_dict_index', 'def_level_too_big', 'size_lie', 'huge_uncompressed', 'invalid_utf8']) f;
 
 \pset format aligned
 DROP FUNCTION pq_try(text);

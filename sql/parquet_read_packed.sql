@@ -1,7 +1,9 @@
 -- The packed reader: one table over a segment's ColumnGroups (files that
 -- cover the same row IDs in different layouts).  Oracle: the generating
 -- queries.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS vlake;
+RESET client_min_messages;
 \getenv lake VLAKE_TEST_LAKE
 \set dir :lake '/parquet_packed'
 \set cmd 'rm -rf ' :dir ' && mkdir -p ' :dir
@@ -45,6 +47,14 @@ SELECT group_index, read_requests, bytes_read > 0 AS read_something
 SELECT group_index, read_requests, bytes_read > 0 AS read_something
   FROM vlake.packed_take_stats(seg(), 1000000, '{1000001,1010000}', '{title}');
 
+-- ColumnGroups written with first_row_id carry it in their footers
+SELECT rows FROM vlake.parquet_write(current_setting('pqtest.dir') || '/s2.parquet',
+  'SELECT id, title FROM oracle', '{"first_row_id": 1000000}');
+SELECT rows FROM vlake.parquet_write(current_setting('pqtest.dir') || '/v2.parquet',
+  'SELECT emb::vector AS emb FROM oracle', '{"layout": "vector", "first_row_id": 1000000}');
+SELECT * FROM vlake.packed_take(ARRAY[current_setting('pqtest.dir') || '/s2.parquet', current_setting('pqtest.dir') || '/v2.parquet'],
+  NULL, '{1000007}', '{_row_id,id,emb}') AS t(r bigint, id bigint, emb vector);
+
 -- errors
 CREATE FUNCTION pq_err(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -61,7 +71,13 @@ SELECT pq_err(q) FROM unnest(ARRAY[
   $q$SELECT * FROM vlake.packed_read(seg(), 0, '{nope}') AS t(id bigint)$q$,
   $q$SELECT * FROM vlake.packed_read(seg() || (current_setting('pqtest.dir') || '/short.parquet'), 0, '{id}') AS t(id bigint)$q$,
   $q$SELECT * FROM vlake.packed_read(seg() || seg(), 0, '{id}') AS t(id bigint)$q$,
-  $q$SELECT * FROM vlake.packed_read('{}', 0) AS t(id bigint)$q$]) q;
+  $q$SELECT * FROM vlake.packed_read('{}', 0) AS t(id bigint)$q$,
+  $q$SELECT * FROM vlake.packed_read(seg(), NULL, '{id}') AS t(id bigint)$q$,
+  $q$SELECT * FROM vlake.packed_read(ARRAY[current_setting('pqtest.dir') || '/s2.parquet'], 5, '{id}') AS t(id bigint)$q$,
+  $q$SELECT * FROM vlake.packed_read(NULL, 0, '{id}') AS t(id bigint)$q$,
+  $q$SELECT * FROM vlake.packed_take(seg(), 0, NULL, '{id}') AS t(id bigint)$q$,
+  $q$SELECT * FROM vlake.parquet_read(NULL) AS t(id bigint)$q$,
+  $q$SELECT * FROM vlake.parquet_take((seg())[1], NULL) AS t(id bigint)$q$]) q;
 DROP FUNCTION pq_err(text);
 DROP VIEW oracle;
 DROP FUNCTION seg();

@@ -1,7 +1,9 @@
 -- Parquet reader with a page index (ColumnIndex + OffsetIndex), on a file
 -- written by vlake.parquet_write: page pruning, and take reading only the
 -- pages that hold the rows.  Oracle: the generating query.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS vlake;
+RESET client_min_messages;
 \getenv lake VLAKE_TEST_LAKE
 \set dir :lake '/parquet_pageindex'
 \set cmd 'rm -rf ' :dir ' && mkdir -p ' :dir

@@ -9,9 +9,34 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include "utils/memutils.h"
 
 #include "formats/packed_reader.h"
+
+/* Footer key vlake.first_row_id, if present (ERROR if malformed). */
+static bool
+footer_first_row_id(PqReader *r, int64 *out)
+{
+	for (int i = 0; i < r->meta->num_key_value; i++)
+	{
+		const PqKeyValue *kv = &r->meta->key_value[i];
+		char	   *end;
+
+		if (strcmp(kv->key, "vlake.first_row_id") != 0 || kv->value == NULL)
+			continue;
+		errno = 0;
+		*out = strtoll(kv->value, &end, 10);
+		if (errno != 0 || end == kv->value || *end != '\0' || *out < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid vlake.first_row_id \"%s\" in \"%s\"", kv->value, r->name)));
+		return true;
+	}
+	return false;
+}
 
 PackedReader *
 packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
@@ -23,16 +48,24 @@ packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a segment needs at least one ColumnGroup file")));
-	if (first_row_id < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("first row ID must not be negative")));
 	p->ngroups = ngroups;
-	p->first_row_id = first_row_id;
 	p->groups = palloc(sizeof(PqReader *) * ngroups);
 	for (int g = 0; g < ngroups; g++)
 	{
+		int64		declared;
+
 		p->groups[g] = pq_reader_open(srcs[g]);
+		/* the writer records the row ID of row 0 (footer key vlake.first_row_id) */
+		if (footer_first_row_id(p->groups[g], &declared))
+		{
+			if (first_row_id < 0)
+				first_row_id = declared;
+			else if (declared != first_row_id)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("ColumnGroup \"%s\" starts at row ID %lld, not %lld",
+								p->groups[g]->name, (long long) declared, (long long) first_row_id)));
+		}
 		if (g > 0 && p->groups[g]->meta->num_rows != p->nrows)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
@@ -42,6 +75,12 @@ packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 		p->nrows = p->groups[g]->meta->num_rows;
 		total += p->groups[g]->ncolumns;
 	}
+	if (first_row_id < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the segment's first row ID is unknown"),
+				 errhint("Pass it, or write the ColumnGroups with the first_row_id option.")));
+	p->first_row_id = first_row_id;
 	if (p->nrows > PG_INT64_MAX - first_row_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -8,6 +8,8 @@
  * presents them as one table:
  *
  *   PackedReader *p = packed_open(srcs, ngroups, first_row_id);
+ *       first_row_id < 0: taken from the footers' vlake.first_row_id key;
+ *       when both are known they must agree
  *   int c = packed_column(p, "embedding");
  *   PackedScan *s = packed_scan_begin(p, ncols, cols, 1024);
  *   while ((b = packed_scan_next(s)))   b->row_numbers are row IDs

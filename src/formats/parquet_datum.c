@@ -484,7 +484,9 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 							value_error(r, col, "string is not valid UTF-8");
 						s = pg_any_to_server((const char *) b->data, b->len, PG_UTF8);
 						if (s == (char *) b->data)
-							return PointerGetDatum(cstring_to_text_with_len(s, b->len));
+							s = pnstrdup(s, b->len);
+						if (typ == JSONOID)
+							return DirectFunctionCall1(json_in, CStringGetDatum(s));	/* validates */
 						return PointerGetDatum(cstring_to_text(s));
 					}
 				case NUMERICOID:

@@ -70,7 +70,8 @@ REVOKE ALL ON FUNCTION vlake.parquet_file_info(text), vlake.parquet_schema(text)
 
 -- A segment stored as several ColumnGroup files covering the same row IDs
 -- (first_row_id + file row number): one table over them.  "_row_id" in
--- columns yields the row ID.  Only the groups holding projected columns are
+-- columns yields the row ID.  first_row_id NULL: taken from the files'
+-- vlake.first_row_id footer key (if given too, they must agree).  Only the groups holding projected columns are
 -- read (their footers are read by every call).
 CREATE FUNCTION vlake.packed_read(uris text[], first_row_id bigint, columns text[] DEFAULT NULL)
     RETURNS SETOF record

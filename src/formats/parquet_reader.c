@@ -1887,6 +1887,40 @@ batch_alloc(PqReader *r, int ncols, const int *cols, int64 nrows)
 	return b;
 }
 
+/*
+ * Append rows of the current range to batch b from position n (up to the
+ * batch size or the range end); returns the number of rows appended.
+ */
+static int64
+scan_fill(PqScan *s, PqBatch *b, int64 n)
+{
+	int64		end = s->ranges.end[s->range_i];
+	int64		take = Min(end - s->row, s->batch_rows - n);
+
+	for (int i = 0; i < s->ncols; i++)
+	{
+		Cursor	   *c = s->cur[i];
+
+		cursor_seek(c, s->row);
+		for (int64 k = 0; k < take; k++)
+		{
+			if (c->next_row >= c->page_first_row + c->page.nrows)
+				cursor_seek(c, c->next_row);
+			cursor_read_row(c, &b->cols[i], n + k);
+		}
+	}
+	for (int64 k = 0; k < take; k++)
+		b->row_numbers[n + k] = s->r->rg_first_row[s->rg] + s->row + k;
+	s->row += take;
+	if (s->row >= end)
+	{
+		s->range_i++;
+		if (s->range_i < s->ranges.n)
+			s->row = s->ranges.start[s->range_i];
+	}
+	return take;
+}
+
 PqBatch *
 pq_scan_next(PqScan *s)
 {
@@ -1912,33 +1946,8 @@ pq_scan_next(PqScan *s)
 	{
 		if (s->range_i >= s->ranges.n && !scan_start_row_group(s))
 			break;
-		{		int64		end = s->ranges.end[s->range_i];
-		int64		take = Min(end - s->row, s->batch_rows - n);
-
-		for (int i = 0; i < s->ncols; i++)
-		{
-			Cursor	   *c = s->cur[i];
-
-			cursor_seek(c, s->row);
-			for (int64 k = 0; k < take; k++)
-			{
-				if (c->next_row >= c->page_first_row + c->page.nrows)
-					cursor_seek(c, c->next_row);
-				cursor_read_row(c, &b->cols[i], n + k);
-			}
-		}
-		for (int64 k = 0; k < take; k++)
-			b->row_numbers[n + k] = s->r->rg_first_row[s->rg] + s->row + k;
-		n += take;
-		s->row += take;
-		if (s->row >= end)
-		{
-			s->range_i++;
-			if (s->range_i < s->ranges.n)
-				s->row = s->ranges.start[s->range_i];
-		}
+		n += scan_fill(s, b, n);
 		CHECK_FOR_INTERRUPTS();
-		}
 	}
 	b->nrows = n;
 	for (int i = 0; i < s->ncols; i++)
@@ -2190,28 +2199,4 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 		pfree(where);
 	}
 	return out;
-}
-
-/* ------------------------------------------------------------- fuzzing */
-
-void
-pq_fuzz_decode_column_chunk(PqReader *r, int column, int rg, const uint8 *buf, size_t len)
-{
-	Cursor	   *c;
-	PqColumnVector v;
-	int64		nrows;
-
-	check_projection(r, 1, &column);
-	c = cursor_create(r, &r->columns[column], rg, CurrentMemoryContext, NULL);
-	c->chunk_buf = (char *) buf;
-	c->chunk_len = len;
-	c->win_off = 0;
-	c->win_len = len;
-	nrows = Min(r->meta->row_groups[rg].num_rows, 100000);
-	vector_init(&v, c->col, nrows);
-	for (int64 k = 0; k < nrows; k++)
-	{
-		cursor_seek(c, k);
-		cursor_read_row(c, &v, k);
-	}
 }

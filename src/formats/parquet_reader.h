@@ -134,10 +134,6 @@ extern void pq_scan_end(PqScan *s);
 extern PqBatch *pq_take(PqReader *r, int ncols, const int *cols,
 						const int64 *rows, int64 nrows);
 
-/* Decode one page (header + body at buf) of a column: for the fuzzer. */
-extern void pq_fuzz_decode_column_chunk(PqReader *r, int column, int rg,
-										const uint8 *buf, size_t len);
-
 /* Whether range predicates on the column can use physical order. */
 extern bool pq_column_filterable(const PqColumnDesc *col);
 

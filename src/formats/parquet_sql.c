@@ -34,6 +34,45 @@
 
 #define ROW_NUMBER_COLUMN "_row_number"
 
+/* The functions below are not STRICT (optional arguments may be NULL). */
+static void
+require_args(FunctionCallInfo fcinfo, int n, const char *const *names)
+{
+	for (int i = 0; i < n; i++)
+		if (PG_ARGISNULL(i) && names[i] != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null", names[i])));
+}
+
+/* Error context while turning values into Datums: which file/column/row. */
+typedef struct ConvertContext
+{
+	const char *file;
+	const char *column;
+	int64		row;
+} ConvertContext;
+
+static void
+convert_error_context(void *arg)
+{
+	ConvertContext *cc = arg;
+
+	if (cc->column)
+		errcontext("Parquet file \"%s\", column \"%s\", row %lld",
+				   cc->file, cc->column, (long long) cc->row);
+}
+
+static void
+push_convert_context(ErrorContextCallback *cb, ConvertContext *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cb->callback = convert_error_context;
+	cb->arg = cc;
+	cb->previous = error_context_stack;
+	error_context_stack = cb;
+}
+
 /* ------------------------------------------------------------ opening */
 
 /* file:///abs, /abs (taken as file://) or s3://bucket/key, through objstore. */
@@ -177,7 +216,11 @@ emit_batch(PqReader *r, PqBatch *b, const int *cols, int ncols, TupleDesc td,
 	Datum	   *values = palloc(sizeof(Datum) * Max(ncols, 1));
 	bool	   *nulls = palloc(sizeof(bool) * Max(ncols, 1));
 	int64		emitted = 0;
+	ErrorContextCallback errcb;
+	ConvertContext cc;
 
+	push_convert_context(&errcb, &cc);
+	cc.file = r->name;
 	for (int64 k = 0; k < b->nrows; k++)
 	{
 		int			vi = 0;
@@ -196,12 +239,16 @@ emit_batch(PqReader *r, PqBatch *b, const int *cols, int ncols, TupleDesc td,
 				nulls[i] = false;
 				continue;
 			}
+			cc.column = r->columns[cols[i]].name;
+			cc.row = b->row_numbers[k];
 			values[i] = pq_vector_datum(r, &r->columns[cols[i]], &b->cols[vi], k,
 										TupleDescAttr(td, i)->atttypid, &nulls[i]);
 			vi++;
 		}
+		cc.column = NULL;
 		tuplestore_putvalues(ts, td, values, nulls);
 	}
+	error_context_stack = errcb.previous;
 	return emitted;
 }
 
@@ -382,8 +429,11 @@ typedef struct ReadArgs
 static void
 read_args(FunctionCallInfo fcinfo, ReadArgs *a)
 {
-	ArrayType  *names = PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1);
+	static const char *const req[] = {"uri"};
+	ArrayType  *names;
 
+	require_args(fcinfo, 1, req);
+	names = PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1);
 	memset(a, 0, sizeof(*a));
 	a->r = open_uri(PG_GETARG_TEXT_PP(0));
 	a->cols = resolve_columns(a->r, names, &a->ncols);
@@ -518,8 +568,10 @@ PG_FUNCTION_INFO_V1(vlake_parquet_take);
 Datum
 vlake_parquet_take(PG_FUNCTION_ARGS)
 {
+	static const char *const req[] = {"uri", "row_numbers"};
+
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PqReader   *r = open_uri(PG_GETARG_TEXT_PP(0));
+	PqReader   *r = (require_args(fcinfo, 2, req), open_uri(PG_GETARG_TEXT_PP(0)));
 	ArrayType  *names = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
 	int			ncols,
 				nreal;
@@ -541,7 +593,9 @@ PG_FUNCTION_INFO_V1(vlake_parquet_take_stats);
 Datum
 vlake_parquet_take_stats(PG_FUNCTION_ARGS)
 {
-	PqReader   *r = open_uri(PG_GETARG_TEXT_PP(0));
+	static const char *const req[] = {"uri", "row_numbers"};
+
+	PqReader   *r = (require_args(fcinfo, 2, req), open_uri(PG_GETARG_TEXT_PP(0)));
 	ArrayType  *names = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
 	int			ncols,
 				nreal;
@@ -576,7 +630,11 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 	int			ncols;
 	int		   *cols = resolve_columns(r, NULL, &ncols);
 	int64		rows = 0;
+	ErrorContextCallback errcb;
+	ConvertContext cc;
 
+	push_convert_context(&errcb, &cc);
+	cc.file = r->name;
 	/* one column at a time: every page of every readable column */
 	for (int i = 0; i < ncols; i++)
 	{
@@ -592,8 +650,11 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 			{
 				bool		isnull;
 
+				cc.column = r->columns[cols[i]].name;
+				cc.row = b->row_numbers[k];
 				(void) pq_vector_datum(r, &r->columns[cols[i]], &b->cols[0], k, typ, &isnull);
 			}
+			cc.column = NULL;
 			rows += b->nrows;
 		}
 		pq_scan_end(s);
@@ -604,6 +665,7 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 							r->name, r->columns[cols[i]].name, (long long) rows,
 							(long long) r->meta->num_rows)));
 	}
+	error_context_stack = errcb.previous;
 	close_reader(r);
 	PG_RETURN_INT64(r->meta->num_rows);
 }
@@ -612,6 +674,7 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 
 #define ROW_ID_COLUMN "_row_id"
 
+/* first_row_id < 0: from the files' footers */
 static PackedReader *
 open_packed(ArrayType *uris, int64 first_row_id)
 {
@@ -728,7 +791,10 @@ packed_emit(PackedReader *p, PqBatch *b, const int *cols, int ncols, const int *
 {
 	Datum	   *values = palloc(sizeof(Datum) * Max(ncols, 1));
 	bool	   *nulls = palloc(sizeof(bool) * Max(ncols, 1));
+	ErrorContextCallback errcb;
+	ConvertContext cc;
 
+	push_convert_context(&errcb, &cc);
 	for (int64 k = 0; k < b->nrows; k++)
 	{
 		for (int i = 0; i < ncols; i++)
@@ -737,15 +803,20 @@ packed_emit(PackedReader *p, PqBatch *b, const int *cols, int ncols, const int *
 			{
 				values[i] = Int64GetDatum(b->row_numbers[k]);
 				nulls[i] = false;
+				continue;
 			}
-			else
-				values[i] = pq_vector_datum(packed_column_reader(p, cols[i]),
-											packed_column_desc(p, cols[i]),
-											&b->cols[real_pos[i]], k,
-											TupleDescAttr(td, i)->atttypid, &nulls[i]);
+			cc.file = packed_column_reader(p, cols[i])->name;
+			cc.column = packed_column_desc(p, cols[i])->name;
+			cc.row = b->row_numbers[k];
+			values[i] = pq_vector_datum(packed_column_reader(p, cols[i]),
+										packed_column_desc(p, cols[i]),
+										&b->cols[real_pos[i]], k,
+										TupleDescAttr(td, i)->atttypid, &nulls[i]);
 		}
+		cc.column = NULL;
 		tuplestore_putvalues(ts, td, values, nulls);
 	}
+	error_context_stack = errcb.previous;
 }
 
 /* real columns of a projection and each output column's position among them */
@@ -769,8 +840,11 @@ PG_FUNCTION_INFO_V1(vlake_packed_read);
 Datum
 vlake_packed_read(PG_FUNCTION_ARGS)
 {
+	static const char *const req[] = {"uris"};
+
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	PackedReader *p = (require_args(fcinfo, lengthof(req), req),
+					   open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_ARGISNULL(1) ? -1 : PG_GETARG_INT64(1)));
 	int			ncols,
 				nreal;
 	int		   *pos;
@@ -813,8 +887,11 @@ PG_FUNCTION_INFO_V1(vlake_packed_take);
 Datum
 vlake_packed_take(PG_FUNCTION_ARGS)
 {
+	static const char *const req[] = {"uris", NULL, "row_ids"};
+
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	PackedReader *p = (require_args(fcinfo, lengthof(req), req),
+					   open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_ARGISNULL(1) ? -1 : PG_GETARG_INT64(1)));
 	int			ncols,
 				nreal,
 				nids;
@@ -838,8 +915,11 @@ PG_FUNCTION_INFO_V1(vlake_packed_take_stats);
 Datum
 vlake_packed_take_stats(PG_FUNCTION_ARGS)
 {
+	static const char *const req[] = {"uris", NULL, "row_ids"};
+
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PackedReader *p = open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1));
+	PackedReader *p = (require_args(fcinfo, lengthof(req), req),
+					   open_packed(PG_GETARG_ARRAYTYPE_P(0), PG_ARGISNULL(1) ? -1 : PG_GETARG_INT64(1)));
 	int			ncols,
 				nreal,
 				nids;

@@ -156,7 +156,8 @@ def build(m=frozenset(), **kw):
     id_len = len(out) - id_off
 
     # column s: dictionary page + data page with def levels, gzip
-    dict_plain = b"".join(struct.pack("<I", len(v)) + v for v in DICT)
+    dict_values = [b"pe\xffar", DICT[1]] if "invalid_utf8" in m else DICT
+    dict_plain = b"".join(struct.pack("<I", len(v)) + v for v in dict_values)
     dict_z = gzip(dict_plain)
     dict_usize = len(dict_plain) * (2 if "size_lie" in m else 1)
     s_off = len(out)
@@ -346,7 +347,7 @@ MUTATIONS = [
     "truncated_footer", "footer_len_too_big", "bad_magic", "encrypted_footer",
     "huge_list_count", "huge_num_children", "deep_nesting", "row_count_mismatch",
     "offset_past_eof", "page_overrun", "bad_dict_index", "def_level_too_big",
-    "size_lie", "huge_uncompressed",
+    "size_lie", "huge_uncompressed", "invalid_utf8",
 ]
 
 if __name__ == "__main__":
