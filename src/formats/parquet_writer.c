@@ -1,0 +1,1923 @@
+/*
+ * parquet_writer.c — streaming Parquet writer for Postgres tuples.
+ *
+ * Written from parquet-format (README "File format", Encodings.md,
+ * Compression.md, PageIndex.md, LogicalTypes.md).  The metadata structs and
+ * their Thrift encoding come from parquet_meta.h; value encodings and
+ * compression from pq_encoding.h / pq_codec.h.
+ *
+ * Shape of a file we write:
+ *   "PAR1"
+ *   row group 0: column chunk 0 [dictionary page] data pages ... column chunk N
+ *   row group 1 ...
+ *   ColumnIndex of every chunk, then OffsetIndex of every chunk
+ *   FileMetaData, its length (le32), "PAR1"
+ * Data pages are v1 (levels RLE with length prefix, values PLAIN or
+ * RLE_DICTIONARY); pages always start at a row boundary, so OffsetIndex
+ * first_row_index values are exact.  See docs/parquet-layout.md.
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/int.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "formats/parquet_writer.h"
+#include "formats/pq_codec.h"
+#include "formats/pq_encoding.h"
+#include "vector/vector.h"
+#include "vlake.h"
+
+/* Days and microseconds between 1970-01-01 (Parquet) and 2000-01-01 (PG). */
+#define UNIX_TO_PG_DAYS		10957
+#define UNIX_TO_PG_USECS	INT64CONST(946684800000000)
+
+#define STAT_TRUNCATE_BYTES 64	/* longest byte-array min/max we store */
+#define UNCONSTRAINED_NUMERIC_PRECISION 38
+#define UNCONSTRAINED_NUMERIC_SCALE 16
+
+/* ================================================================ sinks === */
+
+/*
+ * Object store: a streamed upload (multipart on S3) that becomes visible at
+ * finish; objstore aborts writers left open at transaction end.
+ */
+typedef struct ObjSink
+{
+	PqSink		base;
+	ObjWriter  *ow;
+	PqBuf		buf;
+} ObjSink;
+
+#define OBJ_SINK_BUFFER (1024 * 1024)
+
+static void
+obj_sink_flush(ObjSink *os)
+{
+	if (os->buf.len > 0)
+		objstore_writer_write(os->ow, os->buf.data, os->buf.len);
+	os->buf.len = 0;
+}
+
+static void
+obj_sink_write(PqSink *s, const char *data, size_t len)
+{
+	ObjSink    *os = (ObjSink *) s;
+
+	if (os->buf.len + len > OBJ_SINK_BUFFER)
+		obj_sink_flush(os);
+	if (len >= OBJ_SINK_BUFFER)
+		objstore_writer_write(os->ow, data, len);
+	else
+		pq_buf_append(&os->buf, data, len);
+	s->offset += len;
+}
+
+static void
+obj_sink_finish(PqSink *s)
+{
+	ObjSink    *os = (ObjSink *) s;
+
+	obj_sink_flush(os);
+	objstore_writer_finish(os->ow);
+	s->done = true;
+}
+
+static void
+obj_sink_abort(PqSink *s)
+{
+	ObjSink    *os = (ObjSink *) s;
+
+	if (!s->done)
+		objstore_writer_abort(os->ow);
+	s->done = true;
+}
+
+PqSink *
+pq_sink_open_objstore(ObjStore *store, const char *key)
+{
+	ObjSink    *os = palloc0(sizeof(ObjSink));
+	ObjStat		st;
+
+	os->base.name = objstore_uri(store, key);
+	if (objstore_head(store, key, &st))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_FILE),
+				 errmsg("Parquet file \"%s\" already exists", os->base.name),
+				 errhint("vlake never overwrites a file; choose a new name.")));
+	os->base.write = obj_sink_write;
+	os->base.finish = obj_sink_finish;
+	os->base.abort = obj_sink_abort;
+	pq_buf_init(&os->buf, OBJ_SINK_BUFFER);
+	os->ow = objstore_writer_begin(store, key);
+	return &os->base;
+}
+
+typedef struct MemSink
+{
+	PqSink		base;
+	PqBuf		buf;
+} MemSink;
+
+static void
+mem_sink_write(PqSink *s, const char *data, size_t len)
+{
+	pq_buf_append(&((MemSink *) s)->buf, data, len);
+	s->offset += len;
+}
+
+static void
+mem_sink_done(PqSink *s)
+{
+	s->done = true;
+}
+
+PqSink *
+pq_sink_open_memory(void)
+{
+	MemSink    *ms = palloc0(sizeof(MemSink));
+
+	ms->base.name = "memory";
+	ms->base.write = mem_sink_write;
+	ms->base.finish = mem_sink_done;
+	ms->base.abort = mem_sink_done;
+	pq_buf_init(&ms->buf, 4096);
+	return &ms->base;
+}
+
+const char *
+pq_sink_memory_data(PqSink *s, size_t *len)
+{
+	*len = ((MemSink *) s)->buf.len;
+	return ((MemSink *) s)->buf.data;
+}
+
+/* ============================================================== columns === */
+
+typedef enum PqwKind
+{
+	K_BOOL, K_INT16, K_INT32, K_INT64, K_FLOAT4, K_FLOAT8,
+	K_DEC32, K_DEC64, K_DECFLBA,
+	K_TEXT,						/* text-like varlena: bytes as stored */
+	K_BYTEA,
+	K_NAME,
+	K_OUTPUT,					/* output function text (json, jsonb, others) */
+	K_UUID, K_DATE, K_TIMESTAMP, K_TIMESTAMPTZ,
+	K_VECTOR,					/* LIST<FLOAT> */
+	K_HALFVEC_FLBA,				/* FIXED_LEN_BYTE_ARRAY(2*dim) */
+	K_HALFVEC_BA				/* BYTE_ARRAY of binary16 (dimension unknown) */
+} PqwKind;
+
+typedef struct PqwStat
+{
+	bool		has;
+	char	   *min;
+	int			minlen;
+	char	   *max;
+	int			maxlen;
+} PqwStat;
+
+typedef struct PqwPage
+{
+	int64		offset;			/* within the chunk's data pages */
+	int32		size;			/* header + compressed body */
+	int64		first_row;		/* within the row group */
+	int64		null_count;
+	bool		null_page;
+	PqBytes		min;
+	PqBytes		max;
+} PqwPage;
+
+typedef struct PqwDict
+{
+	PqBuf		data;			/* PLAIN-encoded dictionary page body */
+	uint32		count;
+	uint32	   *slots;			/* open addressing: entry index + 1, 0 = empty */
+	uint32		nslots;
+	uint32	   *off;			/* entry value offset in data */
+	uint32	   *len;			/* entry value length */
+	uint32		cap;
+} PqwDict;
+
+/* Index data of one chunk, kept until the footer. */
+typedef struct PqwChunkIndex
+{
+	int32		npages;
+	PqwPage    *pages;			/* absolute offsets */
+} PqwChunkIndex;
+
+typedef struct PqwColumn
+{
+	char	   *name;
+	int			attno;			/* 0-based in the tuple descriptor */
+	PqwKind		kind;
+	Oid			typid;
+	int32		typmod;
+	FmgrInfo	outfn;
+	PqType		phys;
+	int32		type_length;
+	int32		precision;
+	int32		scale;
+	bool		nullable;
+	int			max_def;
+	int			max_rep;
+	PqCodec		codec;
+	bool		dict_wanted;
+	PqEncoding	value_encoding; /* of non-dictionary pages */
+	int32		field_id;
+	int			dim;			/* fixed vector dimension, -1 unknown */
+	int			seen_dim;		/* -1 none yet, -2 varying, else all rows' */
+
+	/* current page */
+	uint32	   *def;
+	uint32	   *rep;
+	int64		nlevels;
+	int64		levels_cap;
+	PqBuf		values;			/* PLAIN values (booleans: one byte each) */
+	uint32	   *idx;			/* dictionary indices */
+	int64		nidx;
+	int64		idx_cap;
+	int64		page_rows;
+	int64		page_nulls;
+	int64		page_values;
+	PqwStat		page_stat;
+
+	/* current chunk */
+	PqBuf		chunk;			/* data pages (headers + bodies) */
+	PqwPage    *pages;
+	int32		npages;
+	int32		pages_cap;
+	int64		chunk_rows;
+	int64		chunk_levels;
+	int64		chunk_nulls;
+	int64		chunk_uncompressed;
+	bool		used_plain;
+	bool		used_value_encoding;	/* pages in value_encoding */
+	bool		used_dict;
+	bool		dict_on;
+	PqwDict		dict;
+	PqwStat		chunk_stat;
+} PqwColumn;
+
+struct PqWriter
+{
+	MemoryContext cxt;
+	PqSink	   *sink;
+	PqWriterOptions opts;
+	int			ncols;
+	PqwColumn  *cols;
+	int64		rg_rows;
+	int64		total_rows;
+	/* footer data */
+	List	   *row_groups;		/* of PqRowGroup* */
+	List	   *chunk_indexes;	/* of PqwChunkIndex*, row group major */
+	bool		finished;
+};
+
+void
+pq_writer_default_options(PqWriterOptions *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->codec = PQ_CODEC_ZSTD;
+	opts->codec_level = -1;
+	opts->dictionary = true;
+	opts->dictionary_max_bytes = 1024 * 1024;
+	opts->page_bytes = 1024 * 1024;
+	opts->page_rows = 0;
+	opts->row_group_rows = 1000000;
+	opts->row_group_bytes = 64 * 1024 * 1024;
+	opts->statistics = true;
+	opts->first_row_id = -1;
+}
+
+/* ------------------------------------------------------------- mapping --- */
+
+static char *
+type_name_of(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	char	   *name;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
+	ReleaseSysCache(tup);
+	return name;
+}
+
+/* Bytes of a big-endian two's complement integer holding 10^p - 1. */
+static int
+decimal_bytes(int precision)
+{
+	int			n = 1;
+
+	/* 2^(8n-1) > 10^p  <=>  (8n-1) * log10(2) > p */
+	while ((8.0 * n - 1) * 0.30102999566398120 <= precision)
+		n++;
+	return n;
+}
+
+static void
+map_column(PqwColumn *c, Form_pg_attribute att, PqSchemaElement *e)
+{
+	Oid			typid = getBaseType(att->atttypid);
+	char	   *tname = type_name_of(typid);
+
+	c->typid = typid;
+	c->typmod = att->atttypmod;
+	c->dim = -1;
+	e->has_type = true;
+	switch (typid)
+	{
+		case BOOLOID:
+			c->kind = K_BOOL;
+			c->phys = PQ_BOOLEAN;
+			break;
+		case INT2OID:
+			c->kind = K_INT16;
+			c->phys = PQ_INT32;
+			e->has_converted_type = true;
+			e->converted_type = PQ_CT_INT_16;
+			e->logical_type.kind = PQ_LT_INTEGER;
+			e->logical_type.bit_width = 16;
+			e->logical_type.is_signed = true;
+			break;
+		case INT4OID:
+			c->kind = K_INT32;
+			c->phys = PQ_INT32;
+			break;
+		case INT8OID:
+			c->kind = K_INT64;
+			c->phys = PQ_INT64;
+			break;
+		case FLOAT4OID:
+			c->kind = K_FLOAT4;
+			c->phys = PQ_FLOAT;
+			break;
+		case FLOAT8OID:
+			c->kind = K_FLOAT8;
+			c->phys = PQ_DOUBLE;
+			break;
+		case NUMERICOID:
+			if (att->atttypmod >= (int32) VARHDRSZ)
+			{
+				int32		tm = att->atttypmod - VARHDRSZ;
+
+				c->precision = (tm >> 16) & 0xffff;
+				c->scale = (int16) (tm & 0xffff);
+			}
+			else
+			{
+				c->precision = UNCONSTRAINED_NUMERIC_PRECISION;
+				c->scale = UNCONSTRAINED_NUMERIC_SCALE;
+			}
+			if (c->precision > 38 || c->scale < 0 || c->scale > c->precision)
+			{
+				/* no Parquet DECIMAL for these: keep the exact text */
+				c->kind = K_OUTPUT;
+				c->phys = PQ_BYTE_ARRAY;
+				e->has_converted_type = true;
+				e->converted_type = PQ_CT_UTF8;
+				e->logical_type.kind = PQ_LT_STRING;
+				break;
+			}
+			if (c->precision <= 9)
+			{
+				c->kind = K_DEC32;
+				c->phys = PQ_INT32;
+			}
+			else if (c->precision <= 18)
+			{
+				c->kind = K_DEC64;
+				c->phys = PQ_INT64;
+			}
+			else
+			{
+				c->kind = K_DECFLBA;
+				c->phys = PQ_FIXED_LEN_BYTE_ARRAY;
+				c->type_length = decimal_bytes(c->precision);
+			}
+			e->has_converted_type = true;
+			e->converted_type = PQ_CT_DECIMAL;
+			e->has_scale = e->has_precision = true;
+			e->scale = c->scale;
+			e->precision = c->precision;
+			e->logical_type.kind = PQ_LT_DECIMAL;
+			e->logical_type.scale = c->scale;
+			e->logical_type.precision = c->precision;
+			break;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			c->kind = K_TEXT;
+			c->phys = PQ_BYTE_ARRAY;
+			e->has_converted_type = true;
+			e->converted_type = PQ_CT_UTF8;
+			e->logical_type.kind = PQ_LT_STRING;
+			break;
+		case NAMEOID:
+			c->kind = K_NAME;
+			c->phys = PQ_BYTE_ARRAY;
+			e->has_converted_type = true;
+			e->converted_type = PQ_CT_UTF8;
+			e->logical_type.kind = PQ_LT_STRING;
+			break;
+		case JSONOID:
+		case JSONBOID:
+			c->kind = typid == JSONOID ? K_TEXT : K_OUTPUT;
+			c->phys = PQ_BYTE_ARRAY;
+			e->has_converted_type = true;
+			e->converted_type = PQ_CT_JSON;
+			e->logical_type.kind = PQ_LT_JSON;
+			break;
+		case BYTEAOID:
+			c->kind = K_BYTEA;
+			c->phys = PQ_BYTE_ARRAY;
+			break;
+		case UUIDOID:
+			c->kind = K_UUID;
+			c->phys = PQ_FIXED_LEN_BYTE_ARRAY;
+			c->type_length = 16;
+			e->logical_type.kind = PQ_LT_UUID;
+			break;
+		case DATEOID:
+			c->kind = K_DATE;
+			c->phys = PQ_INT32;
+			e->has_converted_type = true;
+			e->converted_type = PQ_CT_DATE;
+			e->logical_type.kind = PQ_LT_DATE;
+			break;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			c->kind = typid == TIMESTAMPOID ? K_TIMESTAMP : K_TIMESTAMPTZ;
+			c->phys = PQ_INT64;
+			e->logical_type.kind = PQ_LT_TIMESTAMP;
+			e->logical_type.unit = PQ_UNIT_MICROS;
+			e->logical_type.is_adjusted_to_utc = (typid == TIMESTAMPTZOID);
+			/* the converted type only exists for UTC-adjusted values */
+			if (typid == TIMESTAMPTZOID)
+			{
+				e->has_converted_type = true;
+				e->converted_type = PQ_CT_TIMESTAMP_MICROS;
+			}
+			break;
+		default:
+			if (strcmp(tname, "vector") == 0 && att->attlen == -1)
+			{
+				c->kind = K_VECTOR;
+				c->phys = PQ_FLOAT;
+				c->max_rep = 1;
+				c->dim = att->atttypmod > 0 ? att->atttypmod : -1;
+			}
+			else if (strcmp(tname, "halfvec") == 0 && att->attlen == -1)
+			{
+				if (att->atttypmod > 0)
+				{
+					c->kind = K_HALFVEC_FLBA;
+					c->phys = PQ_FIXED_LEN_BYTE_ARRAY;
+					c->dim = att->atttypmod;
+					c->type_length = 2 * c->dim;
+				}
+				else
+				{
+					c->kind = K_HALFVEC_BA;
+					c->phys = PQ_BYTE_ARRAY;
+				}
+			}
+			else
+			{
+				/* anything else: its text form, which round-trips */
+				c->kind = K_OUTPUT;
+				c->phys = PQ_BYTE_ARRAY;
+				e->has_converted_type = true;
+				e->converted_type = PQ_CT_UTF8;
+				e->logical_type.kind = PQ_LT_STRING;
+			}
+			break;
+	}
+	if (c->kind == K_OUTPUT)
+	{
+		Oid			outfn;
+		bool		isvarlena;
+
+		getTypeOutputInfo(att->atttypid, &outfn, &isvarlena);
+		fmgr_info(outfn, &c->outfn);
+	}
+	e->type = c->phys;
+	e->type_length = c->type_length;
+}
+
+/* ----------------------------------------------------------- statistics --- */
+
+static bool
+is_signed_flba(PqwColumn *c)
+{
+	return c->kind == K_DECFLBA;
+}
+
+static int
+cmp_values(PqwColumn *c, const char *a, int alen, const char *b, int blen)
+{
+	switch (c->phys)
+	{
+		case PQ_BOOLEAN:
+			return (int) (uint8) a[0] - (int) (uint8) b[0];
+		case PQ_INT32:
+			{
+				int32		x,
+							y;
+
+				memcpy(&x, a, 4);
+				memcpy(&y, b, 4);
+				return x < y ? -1 : x > y;
+			}
+		case PQ_INT64:
+			{
+				int64		x,
+							y;
+
+				memcpy(&x, a, 8);
+				memcpy(&y, b, 8);
+				return x < y ? -1 : x > y;
+			}
+		case PQ_FLOAT:
+			{
+				float		x,
+							y;
+
+				memcpy(&x, a, 4);
+				memcpy(&y, b, 4);
+				return x < y ? -1 : x > y;
+			}
+		case PQ_DOUBLE:
+			{
+				double		x,
+							y;
+
+				memcpy(&x, a, 8);
+				memcpy(&y, b, 8);
+				return x < y ? -1 : x > y;
+			}
+		default:
+			{
+				int			r;
+
+				if (is_signed_flba(c) && alen > 0 && blen > 0 &&
+					((int8) a[0]) != ((int8) b[0]))
+					return (int8) a[0] < (int8) b[0] ? -1 : 1;
+				r = memcmp(a, b, Min(alen, blen));
+				if (r != 0)
+					return r;
+				return alen < blen ? -1 : alen > blen;
+			}
+	}
+}
+
+static void
+stat_set(char **dst, int *dstlen, const char *v, int len)
+{
+	if (*dst)
+		pfree(*dst);
+	*dst = palloc(Max(len, 1));
+	memcpy(*dst, v, len);
+	*dstlen = len;
+}
+
+static void
+stat_update(PqwColumn *c, PqwStat *st, const char *v, int len)
+{
+	if (c->phys == PQ_FLOAT)
+	{
+		float		f;
+
+		memcpy(&f, v, 4);
+		if (isnan(f))
+			return;
+	}
+	else if (c->phys == PQ_DOUBLE)
+	{
+		double		d;
+
+		memcpy(&d, v, 8);
+		if (isnan(d))
+			return;
+	}
+	if (!st->has)
+	{
+		stat_set(&st->min, &st->minlen, v, len);
+		stat_set(&st->max, &st->maxlen, v, len);
+		st->has = true;
+		return;
+	}
+	if (cmp_values(c, v, len, st->min, st->minlen) < 0)
+		stat_set(&st->min, &st->minlen, v, len);
+	if (cmp_values(c, v, len, st->max, st->maxlen) > 0)
+		stat_set(&st->max, &st->maxlen, v, len);
+}
+
+static void
+stat_reset(PqwStat *st)
+{
+	if (st->min)
+		pfree(st->min);
+	if (st->max)
+		pfree(st->max);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * The bytes to store for a min or max: floats' zeros normalised as the spec
+ * asks (min -0.0, max +0.0); long byte arrays truncated, the max rounded up
+ * so it stays an upper bound (or kept whole when it cannot be).
+ */
+static PqBytes
+stat_bytes(PqwColumn *c, const char *v, int len, bool is_max)
+{
+	PqBytes		out;
+
+	out.len = len;
+	out.data = palloc(Max(len, 1));
+	memcpy(out.data, v, len);
+	if (c->phys == PQ_FLOAT)
+	{
+		float		f;
+
+		memcpy(&f, v, 4);
+		if (f == 0.0f)
+		{
+			f = is_max ? 0.0f : -0.0f;
+			memcpy(out.data, &f, 4);
+		}
+	}
+	else if (c->phys == PQ_DOUBLE)
+	{
+		double		d;
+
+		memcpy(&d, v, 8);
+		if (d == 0.0)
+		{
+			d = is_max ? 0.0 : -0.0;
+			memcpy(out.data, &d, 8);
+		}
+	}
+	else if (c->phys == PQ_BYTE_ARRAY && len > STAT_TRUNCATE_BYTES)
+	{
+		if (!is_max)
+			out.len = STAT_TRUNCATE_BYTES;
+		else
+		{
+			int			n = STAT_TRUNCATE_BYTES;
+
+			while (n > 0 && out.data[n - 1] == 0xff)
+				n--;
+			if (n > 0)
+			{
+				out.data[n - 1]++;
+				out.len = n;
+			}
+		}
+	}
+	return out;
+}
+
+/* ----------------------------------------------------------- dictionary --- */
+
+static void
+dict_init(PqwDict *d)
+{
+	pq_buf_init(&d->data, 4096);
+	d->count = 0;
+	d->nslots = 1024;
+	d->slots = palloc0(sizeof(uint32) * d->nslots);
+	d->cap = 512;
+	d->off = palloc(sizeof(uint32) * d->cap);
+	d->len = palloc(sizeof(uint32) * d->cap);
+}
+
+static void
+dict_free(PqwDict *d)
+{
+	if (d->slots == NULL)
+		return;
+	pq_buf_free(&d->data);
+	pfree(d->slots);
+	pfree(d->off);
+	pfree(d->len);
+	memset(d, 0, sizeof(*d));
+}
+
+static void dict_grow(PqwDict *d);
+
+/*
+ * Index of v in the dictionary, adding it if absent; -1 if adding it would
+ * take the dictionary page past max_bytes.
+ */
+static int64
+dict_lookup_add(PqwColumn *c, PqwDict *d, const char *v, int len, size_t max_bytes)
+{
+	uint32		h = hash_bytes((const unsigned char *) v, len);
+	uint32		mask = d->nslots - 1;
+	uint32		s = h & mask;
+	bool		ba = (c->phys == PQ_BYTE_ARRAY);
+
+	while (d->slots[s] != 0)
+	{
+		uint32		e = d->slots[s] - 1;
+
+		if (d->len[e] == (uint32) len && memcmp(d->data.data + d->off[e], v, len) == 0)
+			return e;
+		s = (s + 1) & mask;
+	}
+	if (d->data.len + len + (ba ? 4 : 0) > max_bytes)
+		return -1;
+	if (d->count == d->cap)
+	{
+		d->cap *= 2;
+		d->off = repalloc(d->off, sizeof(uint32) * d->cap);
+		d->len = repalloc(d->len, sizeof(uint32) * d->cap);
+	}
+	if (ba)
+		pq_buf_put_le32(&d->data, (uint32) len);
+	d->off[d->count] = (uint32) d->data.len;
+	d->len[d->count] = (uint32) len;
+	pq_buf_append(&d->data, v, len);
+	d->slots[s] = d->count + 1;
+	d->count++;
+	if (d->count * 2 > d->nslots)
+		dict_grow(d);
+	return d->count - 1;
+}
+
+static void
+dict_grow(PqwDict *d)
+{
+	uint32		n = d->nslots * 2;
+	uint32	   *slots = palloc0(sizeof(uint32) * n);
+
+	for (uint32 e = 0; e < d->count; e++)
+	{
+		uint32		s = hash_bytes((const unsigned char *) d->data.data + d->off[e], d->len[e]) & (n - 1);
+
+		while (slots[s] != 0)
+			s = (s + 1) & (n - 1);
+		slots[s] = e + 1;
+	}
+	pfree(d->slots);
+	d->slots = slots;
+	d->nslots = n;
+}
+
+/* ------------------------------------------------------------- pages ---- */
+
+static void
+levels_push(PqwColumn *c, uint32 def, uint32 rep)
+{
+	if (c->nlevels == c->levels_cap)
+	{
+		c->levels_cap = Max(1024, c->levels_cap * 2);
+		if (c->def)
+		{
+			c->def = repalloc_huge(c->def, sizeof(uint32) * c->levels_cap);
+			c->rep = repalloc_huge(c->rep, sizeof(uint32) * c->levels_cap);
+		}
+		else
+		{
+			c->def = palloc(sizeof(uint32) * c->levels_cap);
+			c->rep = palloc(sizeof(uint32) * c->levels_cap);
+		}
+	}
+	c->def[c->nlevels] = def;
+	c->rep[c->nlevels] = rep;
+	c->nlevels++;
+}
+
+static void
+idx_push(PqwColumn *c, uint32 v)
+{
+	if (c->nidx == c->idx_cap)
+	{
+		c->idx_cap = Max(1024, c->idx_cap * 2);
+		c->idx = c->idx ? repalloc_huge(c->idx, sizeof(uint32) * c->idx_cap)
+			: palloc(sizeof(uint32) * c->idx_cap);
+	}
+	c->idx[c->nidx++] = v;
+}
+
+static size_t
+page_estimate(PqwColumn *c)
+{
+	return c->values.len + c->nidx * 3 + (c->max_def + c->max_rep > 0 ? c->nlevels / 4 : 0);
+}
+
+static void
+append_page(PqwColumn *c, PqPageHeader *h, const char *body, size_t bodylen,
+			PqCodec codec, int level, int32 *stored_size)
+{
+	ThriftWriter hw;
+	size_t		clen;
+	char	   *comp;
+
+	if (bodylen > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Parquet page of column \"%s\" is too large (%zu bytes)", c->name, bodylen)));
+	comp = pq_compress(codec, level, body, bodylen, &clen);
+	h->uncompressed_page_size = (int32) bodylen;
+	h->compressed_page_size = (int32) clen;
+	thrift_writer_init(&hw);
+	pq_encode_page_header(&hw, h);
+	pq_buf_append(&c->chunk, hw.data, hw.len);
+	pq_buf_append(&c->chunk, comp, clen);
+	c->chunk_uncompressed += hw.len + bodylen;
+	*stored_size = (int32) (hw.len + clen);
+	pfree(comp);
+	pfree(hw.data);
+}
+
+/*
+ * The page's PLAIN values (c->values) re-encoded in the column's value
+ * encoding: DELTA_BINARY_PACKED (INT32/INT64), BYTE_STREAM_SPLIT (fixed
+ * width), DELTA_LENGTH_BYTE_ARRAY (BYTE_ARRAY).
+ */
+static void
+encode_values(PqwColumn *c, PqBuf *body)
+{
+	int			width = pq_plain_width(c->phys, c->type_length);
+
+	switch (c->value_encoding)
+	{
+		case PQ_ENC_DELTA_BINARY_PACKED:
+			if (c->phys == PQ_INT32)
+				pq_delta_encode_int32(body, (const int32 *) c->values.data, c->page_values);
+			else
+				pq_delta_encode_int64(body, (const int64 *) c->values.data, c->page_values);
+			break;
+		case PQ_ENC_BYTE_STREAM_SPLIT:
+			pq_bss_encode(body, c->values.data, width, c->page_values);
+			break;
+		case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+			{
+				PqByteArray *vals = palloc(sizeof(PqByteArray) * Max(c->page_values, 1));
+
+				pq_plain_decode_byte_array((const uint8 *) c->values.data, c->values.len,
+										   c->page_values, vals);
+				pq_delta_length_encode(body, vals, c->page_values);
+				pfree(vals);
+				break;
+			}
+		default:
+			elog(ERROR, "unexpected Parquet value encoding %d", c->value_encoding);
+	}
+}
+
+static void
+flush_page(PqWriter *w, PqwColumn *c)
+{
+	PqBuf		body;
+	PqPageHeader h;
+	PqwPage    *pg;
+	bool		dict_page = c->dict_on && c->nidx > 0;
+
+	if (c->nlevels == 0)
+		return;
+	pq_buf_init(&body, page_estimate(c) + 64);
+	if (c->max_rep > 0)
+		pq_rle_encode_prefixed(&body, c->rep, c->nlevels, pq_bit_width(c->max_rep));
+	if (c->max_def > 0)
+		pq_rle_encode_prefixed(&body, c->def, c->nlevels, pq_bit_width(c->max_def));
+	if (dict_page)
+		pq_dict_indices_encode(&body, c->idx, c->nidx, Max(c->dict.count, 1));
+	else if (c->phys == PQ_BOOLEAN)
+		pq_plain_encode_bool(&body, (const bool *) c->values.data, c->values.len);
+	else if (c->value_encoding != PQ_ENC_PLAIN)
+		encode_values(c, &body);
+	else
+		pq_buf_append(&body, c->values.data, c->values.len);
+
+	memset(&h, 0, sizeof(h));
+	h.type = PQ_PAGE_DATA;
+	h.has_data_page_header = true;
+	h.data_page_header.num_values = (int32) c->nlevels;
+	h.data_page_header.encoding = dict_page ? PQ_ENC_RLE_DICTIONARY : c->value_encoding;
+	h.data_page_header.definition_level_encoding = PQ_ENC_RLE;
+	h.data_page_header.repetition_level_encoding = PQ_ENC_RLE;
+	if (dict_page)
+		c->used_dict = true;
+	else if (c->value_encoding != PQ_ENC_PLAIN)
+		c->used_value_encoding = true;
+	else
+		c->used_plain = true;
+
+	if (c->npages == c->pages_cap)
+	{
+		c->pages_cap = Max(16, c->pages_cap * 2);
+		c->pages = c->pages ? repalloc(c->pages, sizeof(PqwPage) * c->pages_cap)
+			: palloc(sizeof(PqwPage) * c->pages_cap);
+	}
+	pg = &c->pages[c->npages++];
+	memset(pg, 0, sizeof(*pg));
+	pg->offset = c->chunk.len;
+	pg->first_row = c->chunk_rows;
+	pg->null_count = c->page_nulls;
+	pg->null_page = (c->page_values == 0);
+	if (c->page_stat.has)
+	{
+		pg->min = stat_bytes(c, c->page_stat.min, c->page_stat.minlen, false);
+		pg->max = stat_bytes(c, c->page_stat.max, c->page_stat.maxlen, true);
+		stat_update(c, &c->chunk_stat, c->page_stat.min, c->page_stat.minlen);
+		stat_update(c, &c->chunk_stat, c->page_stat.max, c->page_stat.maxlen);
+	}
+	append_page(c, &h, body.data, body.len, c->codec, w->opts.codec_level, &pg->size);
+	pq_buf_free(&body);
+
+	c->chunk_rows += c->page_rows;
+	c->chunk_levels += c->nlevels;
+	c->chunk_nulls += c->page_nulls;
+	c->nlevels = 0;
+	c->nidx = 0;
+	c->values.len = 0;
+	c->page_rows = c->page_nulls = c->page_values = 0;
+	stat_reset(&c->page_stat);
+}
+
+/* ------------------------------------------------------------ values ---- */
+
+/*
+ * A dictionary that holds nearly every value of the first page only costs
+ * space (the values once in the dictionary plus an index each).
+ */
+static bool
+dict_ineffective(PqwColumn *c)
+{
+	return c->npages == 0 && c->dict.count >= 1024 &&
+		(int64) c->dict.count * 10 > (c->page_values + 1) * 9;
+}
+
+/*
+ * Stop dictionary encoding for the rest of the chunk.  If no page has been
+ * written yet, the current page's indices are turned back into PLAIN values
+ * and the dictionary is dropped; otherwise the current page is written with
+ * its indices (the dictionary page will precede it) and later pages are
+ * PLAIN, as Encodings.md allows.
+ */
+static void
+dict_fall_back(PqWriter *w, PqwColumn *c)
+{
+	if (c->npages == 0 && !c->used_dict)
+	{
+		c->values.len = 0;
+		for (int64 i = 0; i < c->nidx; i++)
+		{
+			uint32		e = c->idx[i];
+			const char *v = c->dict.data.data + c->dict.off[e];
+
+			if (c->phys == PQ_BYTE_ARRAY)
+				pq_plain_encode_byte_array(&c->values, v, c->dict.len[e]);
+			else
+				pq_buf_append(&c->values, v, c->dict.len[e]);
+		}
+		c->nidx = 0;
+		dict_free(&c->dict);
+		dict_init(&c->dict);
+	}
+	else
+		flush_page(w, c);
+	c->dict_on = false;
+}
+
+static int
+digit_at(const char *s, int i, int n)
+{
+	return i < n ? s[i] - '0' : 0;
+}
+
+/*
+ * numeric -> unscaled integer at the column's scale, from its exact text
+ * form.  Digits beyond the scale (only possible for unconstrained numeric)
+ * are rounded half away from zero, as numeric's round() does.
+ */
+static __int128
+numeric_unscaled(PqwColumn *c, Datum d)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+	const char *p = s;
+	bool		neg = false;
+	const char *intpart,
+			   *frac = "";
+	int			nint,
+				nfrac = 0;
+	__int128	v = 0;
+	__int128	limit = 1;
+
+	if (*p == '-')
+	{
+		neg = true;
+		p++;
+	}
+	if (!isdigit((unsigned char) *p))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot write numeric value %s to Parquet column \"%s\"", s, c->name),
+				 errdetail("Parquet DECIMAL has no NaN or infinity.")));
+	intpart = p;
+	while (isdigit((unsigned char) *p))
+		p++;
+	nint = p - intpart;
+	if (*p == '.')
+	{
+		frac = ++p;
+		while (isdigit((unsigned char) *p))
+			p++;
+		nfrac = p - frac;
+	}
+	for (int i = 0; i < c->precision; i++)
+		limit *= 10;
+	for (int i = 0; i < nint; i++)
+	{
+		v = v * 10 + (intpart[i] - '0');
+		if (v >= limit)
+			goto overflow;
+	}
+	for (int i = 0; i < c->scale; i++)
+	{
+		v = v * 10 + digit_at(frac, i, nfrac);
+		if (v >= limit)
+			goto overflow;
+	}
+	if (digit_at(frac, c->scale, nfrac) >= 5)
+	{
+		v++;
+		if (v >= limit)
+			goto overflow;
+	}
+	pfree(s);
+	return neg ? -v : v;
+
+overflow:
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("numeric value %s does not fit Parquet column \"%s\" DECIMAL(%d,%d)",
+					s, c->name, c->precision, c->scale),
+			 errhint("Cast the column to numeric(p,s) with a suitable precision, or to text.")));
+	return 0;
+}
+
+static int64
+timestamp_to_unix(PqwColumn *c, int64 ts)
+{
+	int64		r;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot write an infinite timestamp to Parquet column \"%s\"", c->name)));
+	if (pg_add_s64_overflow(ts, UNIX_TO_PG_USECS, &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range for Parquet column \"%s\"", c->name)));
+	return r;
+}
+
+/* PLAIN bytes of a scalar value; *tmp is scratch space of >= 16 bytes. */
+static const char *
+scalar_bytes(PqwColumn *c, Datum d, char *tmp, int *len)
+{
+	switch (c->kind)
+	{
+		case K_BOOL:
+			tmp[0] = DatumGetBool(d) ? 1 : 0;
+			*len = 1;
+			return tmp;
+		case K_INT16:
+			{
+				int32		v = DatumGetInt16(d);
+
+				memcpy(tmp, &v, 4);
+				*len = 4;
+				return tmp;
+			}
+		case K_INT32:
+			{
+				int32		v = DatumGetInt32(d);
+
+				memcpy(tmp, &v, 4);
+				*len = 4;
+				return tmp;
+			}
+		case K_INT64:
+			{
+				int64		v = DatumGetInt64(d);
+
+				memcpy(tmp, &v, 8);
+				*len = 8;
+				return tmp;
+			}
+		case K_FLOAT4:
+			{
+				float4		v = DatumGetFloat4(d);
+
+				memcpy(tmp, &v, 4);
+				*len = 4;
+				return tmp;
+			}
+		case K_FLOAT8:
+			{
+				float8		v = DatumGetFloat8(d);
+
+				memcpy(tmp, &v, 8);
+				*len = 8;
+				return tmp;
+			}
+		case K_DEC32:
+			{
+				int32		v = (int32) numeric_unscaled(c, d);
+
+				memcpy(tmp, &v, 4);
+				*len = 4;
+				return tmp;
+			}
+		case K_DEC64:
+			{
+				int64		v = (int64) numeric_unscaled(c, d);
+
+				memcpy(tmp, &v, 8);
+				*len = 8;
+				return tmp;
+			}
+		case K_DECFLBA:
+			{
+				__int128	v = numeric_unscaled(c, d);
+
+				/* big-endian two's complement, type_length bytes */
+				for (int i = c->type_length - 1; i >= 0; i--)
+				{
+					tmp[i] = (char) (v & 0xff);
+					v >>= 8;
+				}
+				*len = c->type_length;
+				return tmp;
+			}
+		case K_DATE:
+			{
+				DateADT		dt = DatumGetDateADT(d);
+				int32		v;
+
+				if (DATE_NOT_FINITE(dt))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("cannot write an infinite date to Parquet column \"%s\"", c->name)));
+				v = dt + UNIX_TO_PG_DAYS;
+				memcpy(tmp, &v, 4);
+				*len = 4;
+				return tmp;
+			}
+		case K_TIMESTAMP:
+		case K_TIMESTAMPTZ:
+			{
+				int64		v = timestamp_to_unix(c, DatumGetInt64(d));
+
+				memcpy(tmp, &v, 8);
+				*len = 8;
+				return tmp;
+			}
+		case K_UUID:
+			memcpy(tmp, DatumGetUUIDP(d)->data, UUID_LEN);
+			*len = UUID_LEN;
+			return tmp;
+		case K_TEXT:
+		case K_BYTEA:
+			{
+				struct varlena *vl = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d));
+
+				*len = VARSIZE_ANY_EXHDR(vl);
+				return VARDATA_ANY(vl);
+			}
+		case K_NAME:
+			{
+				const char *s = NameStr(*DatumGetName(d));
+
+				*len = strlen(s);
+				return s;
+			}
+		case K_OUTPUT:
+			{
+				char	   *s = OutputFunctionCall(&c->outfn, d);
+
+				*len = strlen(s);
+				return s;
+			}
+		case K_HALFVEC_FLBA:
+		case K_HALFVEC_BA:
+			{
+				HalfVector *hv = DatumGetHalfVector(d);
+
+				if (c->kind == K_HALFVEC_FLBA && hv->dim != c->dim)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("halfvec of %d dimensions in Parquet column \"%s\" of %d dimensions",
+									hv->dim, c->name, c->dim)));
+				*len = hv->dim * (int) sizeof(half);
+				return (const char *) hv->x;
+			}
+		default:
+			elog(ERROR, "unexpected Parquet writer kind %d", c->kind);
+	}
+	return NULL;
+}
+
+static void
+add_value(PqWriter *w, PqwColumn *c, Datum d, bool isnull)
+{
+	char		tmp[32];
+
+	c->page_rows++;
+	if (isnull)
+	{
+		if (!c->nullable)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in non-null Parquet column \"%s\"", c->name)));
+		levels_push(c, 0, 0);
+		c->page_nulls++;
+		return;
+	}
+	if (c->kind == K_VECTOR)
+	{
+		Vector	   *v = DatumGetVector(d);
+
+		if (c->dim >= 0 && v->dim != c->dim)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("vector of %d dimensions in Parquet column \"%s\" of %d dimensions",
+							v->dim, c->name, c->dim)));
+		if (w->opts.vector_layout && c->dim < 0)
+			c->dim = v->dim;
+		if (c->seen_dim == -1)
+			c->seen_dim = v->dim;
+		else if (c->seen_dim != v->dim)
+			c->seen_dim = -2;
+		if (v->dim == 0)
+		{
+			/* empty list: defined up to the list, no element */
+			levels_push(c, c->max_def - 1, 0);
+			c->page_nulls++;
+			return;
+		}
+		for (int i = 0; i < v->dim; i++)
+			levels_push(c, c->max_def, i == 0 ? 0 : 1);
+		pq_buf_append(&c->values, v->x, sizeof(float) * v->dim);
+		c->page_values += v->dim;
+		if (w->opts.statistics)
+		{
+			float		lo = NAN,
+						hi = NAN;
+
+			for (int i = 0; i < v->dim; i++)
+			{
+				if (isnan(v->x[i]))
+					continue;
+				if (isnan(lo) || v->x[i] < lo)
+					lo = v->x[i];
+				if (isnan(hi) || v->x[i] > hi)
+					hi = v->x[i];
+			}
+			stat_update(c, &c->page_stat, (const char *) &lo, 4);
+			stat_update(c, &c->page_stat, (const char *) &hi, 4);
+		}
+		return;
+	}
+	else
+	{
+		int			len;
+		const char *bytes = scalar_bytes(c, d, tmp, &len);
+		int64		e = -1;
+
+		if (c->dict_on)
+		{
+			e = dict_lookup_add(c, &c->dict, bytes, len, w->opts.dictionary_max_bytes);
+			if (e < 0 || dict_ineffective(c))
+			{
+				c->page_rows--;
+				dict_fall_back(w, c);
+				c->page_rows++;
+			}
+		}
+		levels_push(c, c->max_def, 0);
+		if (c->dict_on)
+			idx_push(c, (uint32) e);
+		else if (c->phys == PQ_BYTE_ARRAY)
+			pq_plain_encode_byte_array(&c->values, bytes, (uint32) len);
+		else
+			pq_buf_append(&c->values, bytes, len);
+		c->page_values++;
+		if (w->opts.statistics)
+			stat_update(c, &c->page_stat, bytes, len);
+	}
+}
+
+/* ------------------------------------------------------------ row groups -- */
+
+static PqwChunkIndex *
+finish_chunk(PqWriter *w, PqwColumn *c, PqColumnChunk *cc)
+{
+	PqColumnMetaData *m = &cc->meta_data;
+	uint64		start = w->sink->offset;
+	int64		dict_size = 0;
+	PqwChunkIndex *ci = palloc0(sizeof(PqwChunkIndex));
+	int			nenc = 0;
+
+	flush_page(w, c);
+	memset(cc, 0, sizeof(*cc));
+	cc->has_meta_data = true;
+	m->type = c->phys;
+	m->codec = c->codec;
+	m->num_values = c->chunk_levels;
+
+	if (c->used_dict)
+	{
+		PqPageHeader h;
+		PqwColumn	tmp = *c;
+		int32		size;
+
+		/* the dictionary page goes first; build it in a scratch chunk */
+		memset(&h, 0, sizeof(h));
+		h.type = PQ_PAGE_DICTIONARY;
+		h.has_dictionary_page_header = true;
+		h.dictionary_page_header.num_values = (int32) c->dict.count;
+		h.dictionary_page_header.encoding = PQ_ENC_PLAIN;
+		pq_buf_init(&tmp.chunk, c->dict.data.len + 64);
+		tmp.chunk_uncompressed = 0;
+		append_page(&tmp, &h, c->dict.data.data, c->dict.data.len, c->codec,
+					w->opts.codec_level, &size);
+		w->sink->write(w->sink, tmp.chunk.data, tmp.chunk.len);
+		dict_size = tmp.chunk.len;
+		c->chunk_uncompressed += tmp.chunk_uncompressed;
+		pq_buf_free(&tmp.chunk);
+		m->has_dictionary_page_offset = true;
+		m->dictionary_page_offset = start;
+	}
+	m->data_page_offset = start + dict_size;
+	w->sink->write(w->sink, c->chunk.data, c->chunk.len);
+	m->total_compressed_size = dict_size + c->chunk.len;
+	m->total_uncompressed_size = c->chunk_uncompressed;
+	cc->file_offset = start;
+
+	m->encodings = palloc(sizeof(PqEncoding) * 4);
+	if (c->used_dict)
+		m->encodings[nenc++] = PQ_ENC_RLE_DICTIONARY;
+	if (c->used_value_encoding)
+		m->encodings[nenc++] = c->value_encoding;
+	if (c->used_plain || c->used_dict)
+		m->encodings[nenc++] = PQ_ENC_PLAIN;
+	if (c->max_def > 0 || c->max_rep > 0 || c->used_dict)
+		m->encodings[nenc++] = PQ_ENC_RLE;
+	m->num_encodings = nenc;
+
+	if (c->kind == K_VECTOR)
+	{
+		m->path_len = 3;
+		m->path_in_schema = palloc(sizeof(char *) * 3);
+		m->path_in_schema[0] = c->name;
+		m->path_in_schema[1] = "list";
+		m->path_in_schema[2] = "element";
+	}
+	else
+	{
+		m->path_len = 1;
+		m->path_in_schema = palloc(sizeof(char *));
+		m->path_in_schema[0] = c->name;
+	}
+	if (w->opts.statistics)
+	{
+		m->has_statistics = true;
+		m->statistics.has_null_count = true;
+		m->statistics.null_count = c->chunk_nulls;
+		if (c->chunk_stat.has)
+		{
+			m->statistics.has_min_value = m->statistics.has_max_value = true;
+			m->statistics.min_value = stat_bytes(c, c->chunk_stat.min, c->chunk_stat.minlen, false);
+			m->statistics.max_value = stat_bytes(c, c->chunk_stat.max, c->chunk_stat.maxlen, true);
+		}
+	}
+
+	/* page locations become absolute */
+	ci->npages = c->npages;
+	ci->pages = palloc(sizeof(PqwPage) * Max(c->npages, 1));
+	for (int i = 0; i < c->npages; i++)
+	{
+		ci->pages[i] = c->pages[i];
+		ci->pages[i].offset += m->data_page_offset;
+	}
+
+	/* reset chunk state */
+	c->chunk.len = 0;
+	c->npages = 0;
+	c->chunk_rows = c->chunk_levels = c->chunk_nulls = c->chunk_uncompressed = 0;
+	c->used_plain = c->used_dict = c->used_value_encoding = false;
+	stat_reset(&c->chunk_stat);
+	if (c->dict_wanted)
+	{
+		dict_free(&c->dict);
+		dict_init(&c->dict);
+		c->dict_on = true;
+	}
+	return ci;
+}
+
+static void
+flush_row_group(PqWriter *w)
+{
+	PqRowGroup *rg;
+	uint64		start = w->sink->offset;
+	int64		uncompressed = 0;
+
+	if (w->rg_rows == 0)
+		return;
+	rg = palloc0(sizeof(PqRowGroup));
+	rg->num_columns = w->ncols;
+	rg->columns = palloc0(sizeof(PqColumnChunk) * w->ncols);
+	for (int i = 0; i < w->ncols; i++)
+	{
+		PqwChunkIndex *ci = finish_chunk(w, &w->cols[i], &rg->columns[i]);
+
+		w->chunk_indexes = lappend(w->chunk_indexes, ci);
+		uncompressed += rg->columns[i].meta_data.total_uncompressed_size;
+	}
+	rg->num_rows = w->rg_rows;
+	rg->total_byte_size = uncompressed;
+	rg->has_file_offset = true;
+	rg->file_offset = start;
+	rg->has_total_compressed_size = true;
+	rg->total_compressed_size = w->sink->offset - start;
+	rg->has_ordinal = true;
+	rg->ordinal = (int16) list_length(w->row_groups);
+	w->row_groups = lappend(w->row_groups, rg);
+	w->rg_rows = 0;
+}
+
+static size_t
+buffered_bytes(PqWriter *w)
+{
+	size_t		total = 0;
+
+	for (int i = 0; i < w->ncols; i++)
+		total += w->cols[i].chunk.len + page_estimate(&w->cols[i]) +
+			(w->cols[i].dict_on ? w->cols[i].dict.data.len : 0);
+	return total;
+}
+
+/* ---------------------------------------------------------------- API ---- */
+
+static PqColumnOptions *
+column_options(const PqWriterOptions *opts, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, opts->columns)
+	{
+		PqColumnOptions *co = lfirst(lc);
+
+		if (strcmp(co->name, name) == 0)
+			return co;
+	}
+	return NULL;
+}
+
+PqWriter *
+pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
+{
+	PqWriter   *w;
+	MemoryContext cxt,
+				old;
+	int			n = 0;
+	ListCell   *lc;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake parquet writer",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	w = palloc0(sizeof(PqWriter));
+	w->cxt = cxt;
+	w->sink = sink;
+	w->opts = *opts;
+	if (w->opts.page_bytes < 1024)
+		w->opts.page_bytes = 1024;
+	if (w->opts.row_group_rows < 1)
+		w->opts.row_group_rows = 1;
+	w->cols = palloc0(sizeof(PqwColumn) * Max(tupdesc->natts, 1));
+
+	/* check column options name real columns */
+	foreach(lc, opts->columns)
+	{
+		PqColumnOptions *co = lfirst(lc);
+		bool		found = false;
+
+		for (int i = 0; i < tupdesc->natts; i++)
+			if (!TupleDescAttr(tupdesc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(tupdesc, i)->attname), co->name) == 0)
+				found = true;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("Parquet column option names unknown column \"%s\"", co->name)));
+	}
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		PqwColumn  *c = &w->cols[n];
+		PqSchemaElement dummy;
+		PqColumnOptions *co;
+
+		if (att->attisdropped)
+			continue;
+		memset(&dummy, 0, sizeof(dummy));
+		c->name = pstrdup(NameStr(att->attname));
+		c->attno = i;
+		map_column(c, att, &dummy);
+		c->nullable = !att->attnotnull;
+		c->max_def = c->nullable ? 1 : 0;
+		if (c->kind == K_VECTOR)
+			c->max_def += 1;	/* the repeated "list" group */
+		c->codec = opts->codec;
+		c->field_id = i + 1;
+		c->dict_wanted = opts->dictionary && c->phys != PQ_BOOLEAN && c->kind != K_VECTOR;
+		co = column_options(opts, c->name);
+		if (co)
+		{
+			if (co->codec >= 0)
+				c->codec = (PqCodec) co->codec;
+			if (co->dictionary >= 0)
+				c->dict_wanted = co->dictionary && c->phys != PQ_BOOLEAN && c->kind != K_VECTOR;
+			if (co->field_id >= 0)
+				c->field_id = co->field_id;
+			if (co->encoding >= 0 && co->encoding != PQ_ENC_PLAIN)
+			{
+				bool		ok;
+
+				switch (co->encoding)
+				{
+					case PQ_ENC_DELTA_BINARY_PACKED:
+						ok = (c->phys == PQ_INT32 || c->phys == PQ_INT64);
+						break;
+					case PQ_ENC_BYTE_STREAM_SPLIT:
+						/* FLOAT/DOUBLE only: common readers (DuckDB) reject the
+						 * INT32/INT64/FLBA variants added in parquet-format 2.11 */
+						ok = (c->phys == PQ_FLOAT || c->phys == PQ_DOUBLE) && c->kind != K_VECTOR;
+						break;
+					case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+						ok = (c->phys == PQ_BYTE_ARRAY);
+						break;
+					default:
+						ok = false;
+				}
+				if (!ok)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("encoding %s cannot be used for Parquet column \"%s\" of type %s",
+									pq_encoding_name(co->encoding), c->name, pq_type_name(c->phys))));
+				c->value_encoding = (PqEncoding) co->encoding;
+				c->dict_wanted = false;
+			}
+		}
+		if (opts->vector_layout)
+		{
+			if (c->kind != K_VECTOR && c->kind != K_HALFVEC_FLBA)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("a vector ColumnGroup holds one vector column, but column \"%s\" has type %s",
+								c->name, format_type_be(att->atttypid)),
+						 c->kind == K_HALFVEC_BA ?
+						 errhint("Declare the halfvec dimension, e.g. halfvec(768).") : 0));
+			c->codec = PQ_CODEC_UNCOMPRESSED;
+			c->dict_wanted = false;
+		}
+		c->seen_dim = -1;
+		c->dict_on = c->dict_wanted;
+		if (c->dict_on)
+			dict_init(&c->dict);
+		pq_buf_init(&c->values, 4096);
+		pq_buf_init(&c->chunk, 4096);
+		n++;
+	}
+	w->ncols = n;
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot write a Parquet file without columns")));
+	if (opts->vector_layout && n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a vector ColumnGroup holds exactly one vector column, not %d columns", n)));
+	sink->write(sink, "PAR1", 4);
+	MemoryContextSwitchTo(old);
+	return w;
+}
+
+void
+pq_writer_add_row(PqWriter *w, Datum *values, bool *isnull)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
+	bool		page_full = false;
+
+	for (int i = 0; i < w->ncols; i++)
+	{
+		PqwColumn  *c = &w->cols[i];
+
+		add_value(w, c, values[c->attno], isnull[c->attno]);
+		if (w->opts.page_rows <= 0 && page_estimate(c) >= w->opts.page_bytes)
+			flush_page(w, c);
+	}
+	w->rg_rows++;
+	w->total_rows++;
+	if (w->opts.page_rows > 0 && w->cols[0].page_rows >= w->opts.page_rows)
+		page_full = true;
+	if (page_full)
+		for (int i = 0; i < w->ncols; i++)
+			flush_page(w, &w->cols[i]);
+	if (w->rg_rows >= w->opts.row_group_rows ||
+		buffered_bytes(w) >= w->opts.row_group_bytes)
+		flush_row_group(w);
+	MemoryContextSwitchTo(old);
+}
+
+int64
+pq_writer_rows(PqWriter *w)
+{
+	return w->total_rows;
+}
+
+static void
+schema_elements(PqWriter *w, PqFileMetaData *fm)
+{
+	int			nschema = 1;
+	int			k = 1;
+
+	for (int i = 0; i < w->ncols; i++)
+		nschema += (w->cols[i].kind == K_VECTOR) ? 3 : 1;
+	fm->num_schema = nschema;
+	fm->schema = palloc0(sizeof(PqSchemaElement) * nschema);
+	fm->schema[0].name = "schema";
+	fm->schema[0].num_children = w->ncols;
+	fm->num_leaves = w->ncols;
+	for (int i = 0; i < w->ncols; i++)
+	{
+		PqwColumn  *c = &w->cols[i];
+		PqSchemaElement *e = &fm->schema[k++];
+		Form_pg_attribute att;
+		FormData_pg_attribute fake;
+
+		/* re-run the mapping to fill in the schema element */
+		memset(&fake, 0, sizeof(fake));
+		att = &fake;
+		att->atttypid = c->typid;
+		att->atttypmod = c->typmod;
+		att->attlen = get_typlen(c->typid);
+		{
+			PqwColumn	scratch = *c;
+
+			map_column(&scratch, att, e);
+		}
+		e->name = c->name;
+		e->has_repetition = true;
+		e->repetition = c->nullable ? PQ_OPTIONAL : PQ_REQUIRED;
+		e->has_field_id = true;
+		e->field_id = c->field_id;
+		if (c->kind == K_VECTOR)
+		{
+			PqSchemaElement *l = &fm->schema[k++];
+			PqSchemaElement *el = &fm->schema[k++];
+
+			/* 3-level LIST (LogicalTypes.md): group (LIST) / repeated list / element */
+			e->has_type = false;
+			e->num_children = 1;
+			e->has_converted_type = true;
+			e->converted_type = PQ_CT_LIST;
+			e->logical_type.kind = PQ_LT_LIST;
+			l->name = "list";
+			l->has_repetition = true;
+			l->repetition = PQ_REPEATED;
+			l->num_children = 1;
+			el->name = "element";
+			el->has_type = true;
+			el->type = PQ_FLOAT;
+			el->has_repetition = true;
+			el->repetition = PQ_REQUIRED;
+		}
+	}
+}
+
+static void
+write_thrift(PqWriter *w, void (*enc) (ThriftWriter *, const void *), const void *obj,
+			 int64 *offset, int32 *length)
+{
+	ThriftWriter tw;
+
+	thrift_writer_init(&tw);
+	enc(&tw, obj);
+	*offset = w->sink->offset;
+	*length = (int32) tw.len;
+	w->sink->write(w->sink, (const char *) tw.data, tw.len);
+	pfree(tw.data);
+}
+
+static void
+enc_ci(ThriftWriter *tw, const void *o)
+{
+	pq_encode_column_index(tw, o);
+}
+
+static void
+enc_oi(ThriftWriter *tw, const void *o)
+{
+	pq_encode_offset_index(tw, o);
+}
+
+static bool
+pages_ascending(PqwColumn *c, PqwChunkIndex *ci, bool desc)
+{
+	PqwPage    *prev = NULL;
+
+	for (int i = 0; i < ci->npages; i++)
+	{
+		PqwPage    *p = &ci->pages[i];
+
+		if (p->null_page)
+			continue;
+		if (prev)
+		{
+			int			a = cmp_values(c, (char *) p->min.data, p->min.len, (char *) prev->min.data, prev->min.len);
+			int			b = cmp_values(c, (char *) p->max.data, p->max.len, (char *) prev->max.data, prev->max.len);
+
+			if (desc ? (a > 0 || b > 0) : (a < 0 || b < 0))
+				return false;
+		}
+		prev = p;
+	}
+	return true;
+}
+
+/* Column indexes, then offset indexes, of every chunk (PageIndex.md). */
+static void
+write_page_indexes(PqWriter *w)
+{
+	int			rgno = 0;
+	ListCell   *lc;
+
+	if (!w->opts.statistics)
+		return;
+	foreach(lc, w->row_groups)
+	{
+		PqRowGroup *rg = lfirst(lc);
+
+		for (int i = 0; i < w->ncols; i++)
+		{
+			PqwChunkIndex *ci = list_nth(w->chunk_indexes, rgno * w->ncols + i);
+			PqColumnIndex cix;
+			PqwColumn  *c = &w->cols[i];
+			PqColumnChunk *cc = &rg->columns[i];
+
+			memset(&cix, 0, sizeof(cix));
+			cix.num_pages = ci->npages;
+			cix.null_pages = palloc(sizeof(bool) * Max(ci->npages, 1));
+			cix.min_values = palloc(sizeof(PqBytes) * Max(ci->npages, 1));
+			cix.max_values = palloc(sizeof(PqBytes) * Max(ci->npages, 1));
+			cix.null_counts = palloc(sizeof(int64) * Max(ci->npages, 1));
+			cix.has_null_counts = true;
+			for (int p = 0; p < ci->npages; p++)
+			{
+				cix.null_pages[p] = ci->pages[p].null_page;
+				cix.min_values[p] = ci->pages[p].min;
+				cix.max_values[p] = ci->pages[p].max;
+				if (cix.min_values[p].data == NULL)
+				{
+					/* null page (or only NaNs): empty min/max, as the spec says */
+					cix.min_values[p].data = cix.max_values[p].data = (uint8 *) "";
+					cix.min_values[p].len = cix.max_values[p].len = 0;
+					cix.null_pages[p] = true;
+				}
+				cix.null_counts[p] = ci->pages[p].null_count;
+			}
+			cix.boundary_order = pages_ascending(c, ci, false) ? PQ_BOUNDARY_ASCENDING :
+				pages_ascending(c, ci, true) ? PQ_BOUNDARY_DESCENDING : PQ_BOUNDARY_UNORDERED;
+			cc->has_column_index = true;
+			write_thrift(w, enc_ci, &cix, &cc->column_index_offset, &cc->column_index_length);
+		}
+		rgno++;
+	}
+	rgno = 0;
+	foreach(lc, w->row_groups)
+	{
+		PqRowGroup *rg = lfirst(lc);
+
+		for (int i = 0; i < w->ncols; i++)
+		{
+			PqwChunkIndex *ci = list_nth(w->chunk_indexes, rgno * w->ncols + i);
+			PqOffsetIndex oi;
+			PqColumnChunk *cc = &rg->columns[i];
+
+			oi.num_pages = ci->npages;
+			oi.page_locations = palloc(sizeof(PqPageLocation) * Max(ci->npages, 1));
+			for (int p = 0; p < ci->npages; p++)
+			{
+				oi.page_locations[p].offset = ci->pages[p].offset;
+				oi.page_locations[p].compressed_page_size = ci->pages[p].size;
+				oi.page_locations[p].first_row_index = ci->pages[p].first_row;
+			}
+			cc->has_offset_index = true;
+			write_thrift(w, enc_oi, &oi, &cc->offset_index_offset, &cc->offset_index_length);
+		}
+		rgno++;
+	}
+}
+
+uint64
+pq_writer_finish(PqWriter *w)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
+	PqFileMetaData fm;
+	ThriftWriter tw;
+	uint32		flen;
+	int			nkv;
+	ListCell   *lc;
+	int			i;
+	uint64		size;
+
+	flush_row_group(w);
+	write_page_indexes(w);
+
+	memset(&fm, 0, sizeof(fm));
+	fm.version = 1;
+	schema_elements(w, &fm);
+	fm.num_rows = w->total_rows;
+	fm.num_row_groups = list_length(w->row_groups);
+	fm.row_groups = palloc0(sizeof(PqRowGroup) * Max(fm.num_row_groups, 1));
+	i = 0;
+	foreach(lc, w->row_groups)
+		fm.row_groups[i++] = *(PqRowGroup *) lfirst(lc);
+
+	nkv = list_length(w->opts.key_values) + 6 + w->ncols;
+	fm.key_value = palloc0(sizeof(PqKeyValue) * nkv);
+	fm.key_value[fm.num_key_value].key = PQ_KV_WRITER;
+	fm.key_value[fm.num_key_value++].value = "vlake " VLAKE_VERSION_STR;
+	if (w->opts.vector_layout)
+	{
+		fm.key_value[fm.num_key_value].key = PQ_KV_LAYOUT;
+		fm.key_value[fm.num_key_value++].value = "vector_cg/1";
+		fm.key_value[fm.num_key_value].key = PQ_KV_VECTOR_DIM;
+		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->cols[0].dim);
+		fm.key_value[fm.num_key_value].key = PQ_KV_PAGE_ROWS;
+		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->opts.page_rows);
+		if (w->cols[0].kind == K_HALFVEC_FLBA)
+		{
+			fm.key_value[fm.num_key_value].key = PQ_KV_VECTOR_ELEMENT;
+			fm.key_value[fm.num_key_value++].value = "float16";
+		}
+	}
+	if (w->opts.first_row_id >= 0)
+	{
+		fm.key_value[fm.num_key_value].key = PQ_KV_FIRST_ROW_ID;
+		fm.key_value[fm.num_key_value++].value = psprintf(INT64_FORMAT, w->opts.first_row_id);
+	}
+	/* fixed dimension of each vector column: makes it take-able (vector_cg.h) */
+	for (int c = 0; c < w->ncols; c++)
+	{
+		PqwColumn  *col = &w->cols[c];
+		int			dim = col->dim > 0 ? col->dim : col->seen_dim;
+
+		if (col->kind != K_VECTOR || dim <= 0 || (col->seen_dim != -1 && col->seen_dim != dim))
+			continue;
+		fm.key_value[fm.num_key_value].key = psprintf("%s.%s", PQ_KV_VECTOR_DIM, col->name);
+		fm.key_value[fm.num_key_value++].value = psprintf("%d", dim);
+	}
+	foreach(lc, w->opts.key_values)
+		fm.key_value[fm.num_key_value++] = *(PqKeyValue *) lfirst(lc);
+	fm.created_by = "vlake version " VLAKE_VERSION_STR;
+	fm.num_column_orders = w->opts.statistics ? fm.num_leaves : 0;
+
+	thrift_writer_init(&tw);
+	pq_encode_file_metadata(&tw, &fm);
+	w->sink->write(w->sink, (const char *) tw.data, tw.len);
+	flen = (uint32) tw.len;
+	w->sink->write(w->sink, (const char *) &flen, 4);
+	w->sink->write(w->sink, "PAR1", 4);
+	size = w->sink->offset;
+	w->sink->finish(w->sink);
+	w->finished = true;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(w->cxt);
+	return size;
+}
