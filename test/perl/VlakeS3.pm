@@ -96,6 +96,7 @@ BEGIN;
 SET LOCAL log_statement = 'none';
 SET LOCAL log_min_error_statement = 'panic';
 SET LOCAL log_min_duration_statement = -1;
+SET LOCAL pg_stat_statements.track_utility = off;
 CREATE USER MAPPING FOR CURRENT_USER SERVER $server
   OPTIONS (access_key '$ak', secret_key '$sk'$token);
 COMMIT;

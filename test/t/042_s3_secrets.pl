@@ -14,7 +14,7 @@ plan skip_all => 'S3 test server not running (see docs/s3.md)' unless s3_availab
 
 my $node = PostgreSQL::Test::Cluster->new('s3secrets');
 $node->init;
-$node->append_conf('postgresql.conf', qq{shared_preload_libraries = 'vlake'
+$node->append_conf('postgresql.conf', qq{shared_preload_libraries = 'vlake, pg_stat_statements'
 log_min_messages = debug5
 client_min_messages = notice
 log_statement = 'all'
@@ -25,7 +25,7 @@ vlake.cache_size = 0
 vlake.s3_retry_base_delay = 10
 });
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vlake');
+$node->safe_psql('postgres', 'CREATE EXTENSION vlake; CREATE EXTENSION pg_stat_statements');
 
 my $secret = s3_env('secret_key');
 my $sess = s3_admin('POST', '/session');
@@ -43,6 +43,7 @@ BEGIN;
 SET LOCAL log_statement = 'none';
 SET LOCAL log_min_error_statement = 'panic';
 SET LOCAL log_min_duration_statement = -1;
+SET LOCAL pg_stat_statements.track_utility = off;
 CREATE USER MAPPING FOR alice SERVER s3test
   OPTIONS (access_key '$sess->{access_key}', secret_key '$sess->{secret_key}', session_token '$sess->{session_token}');
 COMMIT;
@@ -110,6 +111,9 @@ s3_admin('DELETE', '/faults');
 like($err, qr/permission denied for table pg_user_mapping/, 'pg_user_mapping is closed to non-superusers');
 $out = $node->safe_psql('postgres', "SET ROLE mallory; SELECT coalesce(array_to_string(umoptions, ','), 'NULL') FROM pg_user_mappings ORDER BY usename");
 unlike($out, qr/\Q$secret\E|\Q$sess->{secret_key}\E/, 'pg_user_mappings shows other roles\' options to nobody else');
+$out = $node->safe_psql('postgres', "SET ROLE alice; SELECT usename || ':' || coalesce(array_to_string(umoptions, ','), 'NULL') FROM pg_user_mappings ORDER BY usename");
+like($out, qr/^alice:.*access_key=\Q$sess->{access_key}\E/m, 'a role sees its own mapping');
+unlike($out, qr/\Q$secret\E/, '  but not another role\'s secret');
 $out = $node->safe_psql('postgres', "SET ROLE mallory; SELECT coalesce(array_to_string(srvoptions, ','), '') FROM pg_foreign_server");
 unlike($out, qr/secret/, 'server options hold no secret');
 
@@ -122,10 +126,16 @@ unlike($log, qr/\Q$sess->{secret_key}\E/, 'the temporary secret key is in no log
 unlike($log, qr/\Q$sess->{session_token}\E/, 'the session token is in no log line');
 unlike($log, qr/Signature=[0-9a-f]{64}/, 'no request signature is in the log');
 
-# positive control: the grep does find a secret that is logged
+my $pss = $node->safe_psql('postgres', "SELECT string_agg(query, E'\\n') FROM pg_stat_statements");
+like($pss, qr/lake_read/, 'pg_stat_statements recorded the calls');
+unlike($pss, qr/\Q$secret\E|\Q$sess->{secret_key}\E|\Q$sess->{session_token}\E/, 'pg_stat_statements holds no secret');
+
+# positive control: the checks do find a secret that is logged
 $node->safe_psql('postgres', "CREATE USER MAPPING FOR mallory SERVER s3test OPTIONS (access_key 'x', secret_key 'controlsecret42')");
 $log = slurp_file($node->logfile);
 like($log, qr/controlsecret42/, 'control: without the documented SET LOCAL, log_statement = all would log it');
+like($node->safe_psql('postgres', "SELECT string_agg(query, E'\\n') FROM pg_stat_statements"), qr/controlsecret42/,
+	'control: and pg_stat_statements would keep it');
 
 $node->stop;
 done_testing();
