@@ -29,6 +29,24 @@ extern vl_f16_kernel vl_l1_f16;
  * in the environment forces a level (for tests and benchmarks). */
 extern const char *distance_init(void);
 
+/*
+ * One level's kernels, for tests and benchmarks that compare levels.
+ * distance_kernel_set() returns NULL for a level that is unknown, not
+ * compiled for this architecture, or not supported by this CPU.
+ */
+typedef struct VlKernelSet
+{
+	const char *name;
+	vl_f32_kernel l2sq_f32;
+	vl_f32_kernel dot_f32;
+	vl_f32_kernel l1_f32;
+	vl_f16_kernel l2sq_f16;
+	vl_f16_kernel dot_f16;
+	vl_f16_kernel l1_f16;
+} VlKernelSet;
+
+extern const VlKernelSet *distance_kernel_set(const char *name);
+
 /* Name of the kernel level in use. */
 extern const char *distance_level(void);
 
