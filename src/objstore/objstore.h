@@ -74,6 +74,13 @@ extern void objstore_put(ObjStore *store, const char *key,
 extern bool objstore_put_if_absent(ObjStore *store, const char *key,
 								   const char *data, uint64 len);
 
+/* Conditional replace (If-Match): true if the object existed with exactly
+ * this etag (from objstore_head / objstore_list) and has been replaced;
+ * false if it is missing or has another etag.  Atomic against every other
+ * write to the same key. */
+extern bool objstore_put_if_match(ObjStore *store, const char *key,
+								  const char *data, uint64 len, const char *etag);
+
 /* Streamed upload for large objects (multipart on S3); the object becomes
  * visible only at finish, and abort leaves nothing visible. */
 extern ObjWriter *objstore_writer_begin(ObjStore *store, const char *key);

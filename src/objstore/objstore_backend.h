@@ -26,12 +26,31 @@ typedef struct ObjBackendOps
 	/* If-Match style conditional replace: false if the current etag differs. */
 	bool		(*put_if_match) (void *state, const char *key, const char *data, uint64 len,
 								 const char *etag);
+	/*
+	 * Writers: writer_begin is called with CurrentMemoryContext set to a
+	 * long-lived context owned by objstore.c, and so are writer_write,
+	 * writer_finish and writer_abort.  The writer state must not point into
+	 * the store's state: if the transaction aborts first, objstore.c calls
+	 * writer_abort from its abort callback when the store may be gone.
+	 */
 	void	   *(*writer_begin) (void *state, const char *key);
 	void		(*writer_write) (void *wstate, const char *data, uint64 len);
 	void		(*writer_finish) (void *wstate);
 	void		(*writer_abort) (void *wstate);
 	List	   *(*list) (void *state, const char *prefix);
 	void		(*delete_keys) (void *state, List *keys);
+
+	/*
+	 * Optional (NULL if not implemented).  Like get_ranges, but every byte
+	 * delivered comes from the version of the object whose etag is given
+	 * (S3: GET with If-Match; file: fstat of the opened descriptor); returns
+	 * false, delivering nothing trustworthy, if the current etag differs.
+	 * The disk cache stores fetched blocks under (etag, size) only when this
+	 * exists, so that a replace racing a fetch can never poison the cache;
+	 * without it the cache re-validates with a second head after the fetch.
+	 */
+	bool		(*get_ranges_if_match) (void *state, const char *key, ObjRange *ranges,
+										int n, const char *etag);
 } ObjBackendOps;
 
 extern const ObjBackendOps objstore_file_ops;	/* objstore/file_backend.c */

@@ -1,0 +1,801 @@
+/*
+ * objstore_cache.c — the tiered read cache in front of the lake.
+ *
+ * Every read starts with a head of the object (objstore.c), so each tier is
+ * validated by the object's current (etag, size): an object replaced under
+ * the same key has another etag and is never served from a stale entry.
+ *
+ * Memory tier (per backend).  Whole objects no larger than
+ * vlake.cache_memory_object_max, LRU within vlake.cache_memory_size.  A read
+ * of any part of such an object loads all of it (small hot objects:
+ * manifests, footers, centroids).
+ *
+ * Disk tier (shared by all backends, survives restarts).  Objects are cut
+ * into aligned blocks of vlake.cache_block_size bytes; each cached block is
+ * one file under vlake.cache_dir named by SHA-256 of
+ * (object URI, etag, size, block size, block number).  An entry file holds a
+ * header (magic, key length, data length, CRC-32C of key and data), the key
+ * itself and the block; a reader checks all of it, so a hash collision, a
+ * torn entry after a crash or a corrupted disk block is a miss, never wrong
+ * data.  Entries are written to a temporary file and renamed into place,
+ * hence are complete or absent; they are never modified after that.
+ *
+ * Misses are fetched in runs of consecutive blocks with the backend's
+ * get_ranges_if_match(etag), so bytes that reach the cache belong to the
+ * validated version even if the object is replaced during the fetch.
+ *
+ * Eviction.  A backend that has added more than 1/16 of vlake.cache_size
+ * since its last sweep tries to sweep: it takes a non-blocking exclusive
+ * flock on <cache_dir>/.evict.lock (if another backend holds it, that one is
+ * sweeping and this one goes on), sums the entry sizes and unlinks the
+ * least recently used entries (mtime, refreshed on a hit at most once a
+ * minute) until the cache is below 90% of its bound.  Unlinking cannot hurt
+ * a reader (an open entry stays readable; a vanished one is a miss), so
+ * eviction needs no other coordination; between sweeps the cache can exceed
+ * its bound by at most 1/16 of it per active backend.
+ *
+ * file:// objects bypass the disk tier unless vlake.cache_file_uris is on
+ * (copying a local file to another local file buys nothing); such reads are
+ * counted as direct reads from the store (bytes_read).
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "common/file_perm.h"
+#include "lib/ilist.h"
+#include "miscadmin.h"
+#include "port/pg_crc32c.h"
+#include "storage/fd.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "objstore/objstore_internal.h"
+
+#define CACHE_MAGIC 0x564c4b43	/* "VLKC" */
+#define CACHE_VERSION 1
+#define CACHE_BATCH_BLOCKS 64	/* blocks handled per batch of a read */
+#define CACHE_TOUCH_SECS 60		/* refresh an entry's LRU time at most this often */
+
+typedef struct CacheEntryHeader
+{
+	uint32		magic;
+	uint32		version;
+	uint32		key_len;
+	uint32		data_len;
+	pg_crc32c	crc;			/* over key then data */
+} CacheEntryHeader;
+
+/* ---------------------------------------------------------- helpers ---- */
+
+static char *
+full_uri(ObjStore *store, const char *key)
+{
+	return psprintf("%s%s", store->root_uri, key);
+}
+
+static uint64
+total_length(ObjRange *ranges, int n)
+{
+	uint64		t = 0;
+
+	for (int i = 0; i < n; i++)
+		t += ranges[i].length;
+	return t;
+}
+
+/* A counted get of ranges from the store, validated by etag when it can be. */
+static bool
+fetch_ranges(ObjStore *store, const char *key, const ObjStat *st,
+			 ObjRange *ranges, int n)
+{
+	instr_time	start;
+	bool		ok = true;
+
+	INSTR_TIME_SET_CURRENT(start);
+	if (store->ops->get_ranges_if_match && st->etag[0] != '\0')
+		ok = store->ops->get_ranges_if_match(store->state, key, ranges, n, st->etag);
+	else
+		store->ops->get_ranges(store->state, key, ranges, n);
+	objstats_request(store->stats, OBJ_REQ_GET, start, ok ? total_length(ranges, n) : 0);
+	if (ok && !store->ops->get_ranges_if_match)
+	{
+		ObjStat		now;
+
+		/* No conditional get: a second head proves nothing changed meanwhile. */
+		ok = objstore_head_counted(store, key, &now) &&
+			now.size == st->size && strcmp(now.etag, st->etag) == 0;
+	}
+	return ok;
+}
+
+static void
+changed_error(ObjStore *store, const char *key)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("lake object \"%s%s\" was replaced while being read", store->root_uri, key),
+			 errhint("Retry the statement.")));
+}
+
+static void
+direct_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int n)
+{
+	if (!fetch_ranges(store, key, st, ranges, n))
+		changed_error(store, key);
+}
+
+/* ------------------------------------------------------ memory tier ---- */
+
+typedef struct MemEntry
+{
+	char		uri[2048];		/* hash key */
+	char		etag[128];
+	uint64		size;
+	char	   *data;
+	dlist_node	lru;
+} MemEntry;
+
+static HTAB *mem_table = NULL;
+static dlist_head mem_lru = DLIST_STATIC_INIT(mem_lru);
+static uint64 mem_bytes = 0;
+static MemoryContext mem_cxt = NULL;
+
+static void
+mem_init(void)
+{
+	HASHCTL		ctl;
+
+	if (mem_table)
+		return;
+	mem_cxt = AllocSetContextCreate(TopMemoryContext, "vlake objstore memory cache",
+									ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(((MemEntry *) 0)->uri);
+	ctl.entrysize = sizeof(MemEntry);
+	ctl.hcxt = mem_cxt;
+	mem_table = hash_create("vlake objstore memory cache", 64, &ctl,
+							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+static void
+mem_remove(MemEntry *e)
+{
+	dlist_delete(&e->lru);
+	mem_bytes -= e->size;
+	pfree(e->data);
+	hash_search(mem_table, e->uri, HASH_REMOVE, NULL);
+}
+
+static bool
+mem_eligible(const char *uri, const ObjStat *st)
+{
+	return objstore_mem_cache_kb > 0 && st->etag[0] != '\0' &&
+		st->size <= (uint64) objstore_mem_object_max_kb * 1024 &&
+		st->size <= (uint64) objstore_mem_cache_kb * 1024 &&
+		strlen(uri) < sizeof(((MemEntry *) 0)->uri);
+}
+
+static MemEntry *
+mem_lookup(const char *uri, const ObjStat *st)
+{
+	MemEntry   *e;
+
+	mem_init();
+	e = hash_search(mem_table, uri, HASH_FIND, NULL);
+	if (e == NULL)
+		return NULL;
+	if (e->size != st->size || strcmp(e->etag, st->etag) != 0 || st->etag[0] == '\0')
+	{
+		mem_remove(e);			/* replaced in the store: drop the old copy */
+		return NULL;
+	}
+	dlist_move_head(&mem_lru, &e->lru);
+	return e;
+}
+
+static void
+mem_insert(const char *uri, const ObjStat *st, const char *data)
+{
+	uint64		budget = (uint64) objstore_mem_cache_kb * 1024;
+	MemEntry   *e;
+	bool		found;
+
+	if (st->etag[0] == '\0')
+		return;					/* nothing to validate it by later */
+	mem_init();
+	e = hash_search(mem_table, uri, HASH_FIND, NULL);
+	if (e)
+		mem_remove(e);
+	while (mem_bytes + st->size > budget && !dlist_is_empty(&mem_lru))
+		mem_remove(dlist_container(MemEntry, lru, dlist_tail_node(&mem_lru)));
+	e = hash_search(mem_table, uri, HASH_ENTER, &found);
+	strlcpy(e->etag, st->etag, sizeof(e->etag));
+	e->size = st->size;
+	e->data = MemoryContextAllocHuge(mem_cxt, Max(st->size, 1));
+	memcpy(e->data, data, st->size);
+	dlist_push_head(&mem_lru, &e->lru);
+	mem_bytes += st->size;
+}
+
+void
+objcache_forget(ObjStore *store, const char *key)
+{
+	char	   *uri;
+	MemEntry   *e;
+
+	if (mem_table == NULL)
+		return;
+	uri = full_uri(store, key);
+	if (strlen(uri) < sizeof(((MemEntry *) 0)->uri) &&
+		(e = hash_search(mem_table, uri, HASH_FIND, NULL)) != NULL)
+		mem_remove(e);
+	pfree(uri);
+}
+
+/* -------------------------------------------------------- disk tier ---- */
+
+char *
+objcache_dir(void)
+{
+	if (objstore_cache_dir && objstore_cache_dir[0] != '\0')
+		return pstrdup(objstore_cache_dir);
+	return psprintf("%s/vlake_cache", DataDir);
+}
+
+static bool
+disk_enabled(ObjStore *store, const ObjStat *st)
+{
+	if (objstore_cache_size_mb <= 0 || st->etag[0] == '\0')
+		return false;
+	if (store->scheme == OBJ_SCHEME_FILE && !objstore_cache_file_uris)
+		return false;
+	return true;
+}
+
+static uint64 bytes_since_sweep = 0;
+static bool cache_write_warned = false;
+
+/* Entry identity: the key string and the path of its file. */
+static char *
+entry_key(const char *uri, const ObjStat *st, uint64 bs, uint64 blockno)
+{
+	return psprintf("%s\n%s\n" UINT64_FORMAT "\n" UINT64_FORMAT "\n" UINT64_FORMAT,
+					uri, st->etag, st->size, bs, blockno);
+}
+
+static void
+entry_paths(const char *dir, const char *ekey, char **subdir, char **path)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char		hex[33];
+
+	if (!EVP_Digest(ekey, strlen(ekey), md, &mdlen, EVP_sha256(), NULL) || mdlen < 16)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not hash a lake cache entry name")));
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	*subdir = psprintf("%s/%.2s", dir, hex);
+	*path = psprintf("%s/%.2s/%s", dir, hex, hex + 2);
+}
+
+static pg_crc32c
+entry_crc(const char *ekey, uint32 key_len, const char *data, uint32 data_len)
+{
+	pg_crc32c	crc;
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, ekey, key_len);
+	COMP_CRC32C(crc, data, data_len);
+	FIN_CRC32C(crc);
+	return crc;
+}
+
+/* Read a cache entry into dest (exactly len bytes); false on any mismatch. */
+static bool
+entry_read(const char *path, const char *ekey, char *dest, uint32 len)
+{
+	CacheEntryHeader hdr;
+	uint32		key_len = strlen(ekey);
+	struct stat sb;
+	char	   *buf;
+	size_t		total = sizeof(hdr) + key_len + len;
+	bool		ok = false;
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &sb) == 0 && (size_t) sb.st_size == total)
+	{
+		buf = palloc(total);
+		if (pg_pread(fd, buf, total, 0) == (ssize_t) total)
+		{
+			memcpy(&hdr, buf, sizeof(hdr));
+			if (hdr.magic == CACHE_MAGIC && hdr.version == CACHE_VERSION &&
+				hdr.key_len == key_len && hdr.data_len == len &&
+				memcmp(buf + sizeof(hdr), ekey, key_len) == 0 &&
+				hdr.crc == entry_crc(buf + sizeof(hdr), key_len,
+									 buf + sizeof(hdr) + key_len, len))
+			{
+				memcpy(dest, buf + sizeof(hdr) + key_len, len);
+				ok = true;
+				/* LRU: refresh the time of a hit entry now and then. */
+				if (time(NULL) - sb.st_mtime > CACHE_TOUCH_SECS)
+					(void) futimens(fd, NULL);
+			}
+		}
+		pfree(buf);
+	}
+	CloseTransientFile(fd);
+	return ok;
+}
+
+static void
+cache_warn(const char *what, const char *path)
+{
+	/* A cache that cannot be written only costs speed: say it once. */
+	if (!cache_write_warned)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not %s lake cache file \"%s\": %m", what, path),
+				 errdetail("Reads continue without filling the local cache.")));
+	cache_write_warned = true;
+}
+
+/* Write one entry: temporary file, then rename.  Failures only warn. */
+static bool
+entry_write(const char *subdir, const char *path, const char *ekey,
+			const char *data, uint32 len)
+{
+	static uint32 seq = 0;
+	CacheEntryHeader hdr;
+	uint32		key_len = strlen(ekey);
+	char	   *tmp = psprintf("%s/.tmp.%d.%u", subdir, MyProcPid, ++seq);
+	int			fd;
+	bool		ok;
+
+	fd = OpenTransientFilePerm(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, pg_file_create_mode);
+	if (fd < 0 && errno == ENOENT)
+	{
+		char	   *top = pstrdup(subdir);
+
+		*strrchr(top, '/') = '\0';
+		(void) mkdir(top, pg_dir_create_mode);
+		(void) mkdir(subdir, pg_dir_create_mode);
+		pfree(top);
+		fd = OpenTransientFilePerm(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, pg_file_create_mode);
+	}
+	if (fd < 0)
+	{
+		cache_warn("create", tmp);
+		return false;
+	}
+	hdr.magic = CACHE_MAGIC;
+	hdr.version = CACHE_VERSION;
+	hdr.key_len = key_len;
+	hdr.data_len = len;
+	hdr.crc = entry_crc(ekey, key_len, data, len);
+	ok = write(fd, &hdr, sizeof(hdr)) == sizeof(hdr) &&
+		write(fd, ekey, key_len) == (ssize_t) key_len &&
+		write(fd, data, len) == (ssize_t) len;
+	if (!ok)
+		cache_warn("write", tmp);
+	CloseTransientFile(fd);
+	if (ok && rename(tmp, path) != 0)
+	{
+		cache_warn("rename", tmp);
+		ok = false;
+	}
+	if (!ok)
+		(void) unlink(tmp);
+	pfree(tmp);
+	return ok;
+}
+
+/* ---- eviction ---- */
+
+typedef struct SweepItem
+{
+	char	   *path;
+	uint64		size;
+	time_t		mtime;
+} SweepItem;
+
+static int
+cmp_sweep(const void *a, const void *b)
+{
+	const SweepItem *x = a;
+	const SweepItem *y = b;
+
+	return (x->mtime > y->mtime) - (x->mtime < y->mtime);
+}
+
+/*
+ * Bring the disk tier under 90% of vlake.cache_size; returns false if
+ * another backend is sweeping.  Also removes temporary files left by a
+ * crash (older than ten minutes).
+ */
+bool
+objcache_sweep(void)
+{
+	char	   *dir = objcache_dir();
+	char	   *lockpath = psprintf("%s/.evict.lock", dir);
+	uint64		limit = (uint64) objstore_cache_size_mb * 1024 * 1024;
+	MemoryContext cxt;
+	MemoryContext old;
+	SweepItem  *items;
+	int			nitems = 0;
+	int			maxitems = 1024;
+	uint64		total = 0;
+	DIR		   *top;
+	struct dirent *de;
+	int			lockfd;
+	time_t		now = time(NULL);
+
+	(void) mkdir(dir, pg_dir_create_mode);
+	lockfd = OpenTransientFilePerm(lockpath, O_RDWR | O_CREAT | PG_BINARY, pg_file_create_mode);
+	if (lockfd < 0)
+		return false;
+	if (flock(lockfd, LOCK_EX | LOCK_NB) != 0)
+	{
+		CloseTransientFile(lockfd);
+		return false;
+	}
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache sweep",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	items = palloc(sizeof(SweepItem) * maxitems);
+	top = AllocateDir(dir);
+	while (top && (de = ReadDir(top, dir)) != NULL)
+	{
+		char	   *sub;
+		DIR		   *d;
+		struct dirent *fe;
+
+		if (strlen(de->d_name) != 2)
+			continue;
+		sub = psprintf("%s/%s", dir, de->d_name);
+		d = AllocateDir(sub);
+		while (d && (fe = ReadDir(d, sub)) != NULL)
+		{
+			char	   *p;
+			struct stat sb;
+
+			CHECK_FOR_INTERRUPTS();
+			if (fe->d_name[0] == '.' && (fe->d_name[1] == '\0' || fe->d_name[1] == '.'))
+				continue;
+			p = psprintf("%s/%s", sub, fe->d_name);
+			if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
+				continue;
+			if (strncmp(fe->d_name, ".tmp.", 5) == 0)
+			{
+				if (now - sb.st_mtime > 600)
+					(void) unlink(p);
+				continue;
+			}
+			if (nitems == maxitems)
+			{
+				maxitems *= 2;
+				items = repalloc_huge(items, sizeof(SweepItem) * maxitems);
+			}
+			items[nitems].path = p;
+			items[nitems].size = sb.st_size;
+			items[nitems].mtime = sb.st_mtime;
+			nitems++;
+			total += sb.st_size;
+		}
+		if (d)
+			FreeDir(d);
+	}
+	if (top)
+		FreeDir(top);
+
+	if (total > limit * 9 / 10)
+	{
+		qsort(items, nitems, sizeof(SweepItem), cmp_sweep);
+		for (int i = 0; i < nitems && total > limit * 9 / 10; i++)
+		{
+			if (unlink(items[i].path) == 0)
+				total -= items[i].size;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	CloseTransientFile(lockfd);
+	bytes_since_sweep = 0;
+	return true;
+}
+
+static void
+note_fill(uint64 bytes)
+{
+	uint64		limit = (uint64) objstore_cache_size_mb * 1024 * 1024;
+
+	bytes_since_sweep += bytes;
+	if (bytes_since_sweep > limit / 16)
+		(void) objcache_sweep();
+}
+
+/* ---- the disk-tier read ---- */
+
+typedef struct BlockSlot
+{
+	uint64		blockno;
+	uint32		len;			/* block length (the last block may be short) */
+	char	   *data;
+	bool		hit;
+} BlockSlot;
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Copy the parts of the given blocks that the ranges ask for. */
+static void
+copy_out(BlockSlot *slots, int nslots, uint64 bs, ObjRange *ranges, int nranges)
+{
+	for (int s = 0; s < nslots; s++)
+	{
+		uint64		bstart = slots[s].blockno * bs;
+		uint64		bend = bstart + slots[s].len;
+
+		for (int r = 0; r < nranges; r++)
+		{
+			uint64		rstart = ranges[r].offset;
+			uint64		rend = rstart + ranges[r].length;
+			uint64		lo = Max(bstart, rstart);
+			uint64		hi = Min(bend, rend);
+
+			if (lo < hi)
+				memcpy(ranges[r].dest + (lo - rstart), slots[s].data + (lo - bstart), hi - lo);
+		}
+	}
+}
+
+/* Bytes of the ranges that fall in one block. */
+static uint64
+bytes_wanted(const BlockSlot *slot, uint64 bs, ObjRange *ranges, int nranges)
+{
+	uint64		bstart = slot->blockno * bs;
+	uint64		bend = bstart + slot->len;
+	uint64		t = 0;
+
+	for (int r = 0; r < nranges; r++)
+	{
+		uint64		lo = Max(bstart, ranges[r].offset);
+		uint64		hi = Min(bend, ranges[r].offset + ranges[r].length);
+
+		if (lo < hi)
+			t += hi - lo;
+	}
+	return t;
+}
+
+/* One batch of blocks: look up, fetch the misses in runs, fill, copy out. */
+static bool
+disk_read_batch(ObjStore *store, const char *key, const char *uri, const ObjStat *st,
+				uint64 *blocks, int nblocks, ObjRange *ranges, int nranges)
+{
+	uint64		bs = (uint64) objstore_cache_block_kb * 1024;
+	char	   *dir = objcache_dir();
+	BlockSlot  *slots = palloc0(sizeof(BlockSlot) * nblocks);
+	char	  **ekeys = palloc(sizeof(char *) * nblocks);
+	char	  **paths = palloc(sizeof(char *) * nblocks);
+	char	  **subdirs = palloc(sizeof(char *) * nblocks);
+	ObjRange   *runs = palloc(sizeof(ObjRange) * nblocks);
+	int			nruns = 0;
+	uint64		hits = 0;
+	uint64		misses = 0;
+	uint64		served = 0;
+
+	for (int i = 0; i < nblocks; i++)
+	{
+		BlockSlot  *s = &slots[i];
+
+		s->blockno = blocks[i];
+		s->len = (uint32) Min(bs, st->size - s->blockno * bs);
+		s->data = palloc(s->len);
+		ekeys[i] = entry_key(uri, st, bs, s->blockno);
+		entry_paths(dir, ekeys[i], &subdirs[i], &paths[i]);
+		s->hit = entry_read(paths[i], ekeys[i], s->data, s->len);
+		if (s->hit)
+		{
+			hits++;
+			served += bytes_wanted(s, bs, ranges, nranges);
+			continue;
+		}
+		misses++;
+		/* Extend the current run when this block follows the previous miss. */
+		if (nruns > 0 && i > 0 && !slots[i - 1].hit && slots[i - 1].blockno + 1 == s->blockno)
+			runs[nruns - 1].length += s->len;
+		else
+		{
+			runs[nruns].offset = s->blockno * bs;
+			runs[nruns].length = s->len;
+			runs[nruns].dest = NULL;
+			nruns++;
+		}
+	}
+	objstats_disk(store->stats, hits, misses, served);
+
+	if (nruns > 0)
+	{
+		/* Fetch each run into one buffer, then split it into the slots. */
+		int			slot = 0;
+
+		for (int r = 0; r < nruns; r++)
+			runs[r].dest = palloc(runs[r].length);
+		if (!fetch_ranges(store, key, st, runs, nruns))
+			return false;
+		for (int r = 0; r < nruns; r++)
+		{
+			uint64		off = 0;
+
+			while (off < runs[r].length)
+			{
+				while (slots[slot].hit || slots[slot].blockno * bs != runs[r].offset + off)
+					slot++;
+				memcpy(slots[slot].data, runs[r].dest + off, slots[slot].len);
+				if (entry_write(subdirs[slot], paths[slot], ekeys[slot],
+								slots[slot].data, slots[slot].len))
+				{
+					objstats_disk_fill(store->stats, slots[slot].len);
+					note_fill(slots[slot].len);
+				}
+				off += slots[slot].len;
+				slot++;
+			}
+		}
+	}
+	copy_out(slots, nblocks, bs, ranges, nranges);
+	return true;
+}
+
+static void
+disk_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int nranges)
+{
+	uint64		bs = (uint64) objstore_cache_block_kb * 1024;
+	char	   *uri = full_uri(store, key);
+	uint64	   *blocks = NULL;
+	int			nblocks = 0;
+	int			maxblocks = 16;
+	MemoryContext cxt;
+	MemoryContext old;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache read",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	/* The distinct blocks the ranges touch, in order. */
+	blocks = palloc(sizeof(uint64) * maxblocks);
+	for (int r = 0; r < nranges; r++)
+	{
+		if (ranges[r].length == 0)
+			continue;
+		for (uint64 b = ranges[r].offset / bs;
+			 b <= (ranges[r].offset + ranges[r].length - 1) / bs; b++)
+		{
+			if (nblocks == maxblocks)
+			{
+				maxblocks *= 2;
+				blocks = repalloc_huge(blocks, sizeof(uint64) * maxblocks);
+			}
+			blocks[nblocks++] = b;
+		}
+	}
+	qsort(blocks, nblocks, sizeof(uint64), cmp_u64);
+	{
+		int			u = 0;
+
+		for (int i = 0; i < nblocks; i++)
+			if (u == 0 || blocks[u - 1] != blocks[i])
+				blocks[u++] = blocks[i];
+		nblocks = u;
+	}
+
+	for (int i = 0; i < nblocks; i += CACHE_BATCH_BLOCKS)
+	{
+		MemoryContext batch = AllocSetContextCreate(cxt, "vlake cache batch",
+													ALLOCSET_DEFAULT_SIZES);
+
+		MemoryContextSwitchTo(batch);
+		CHECK_FOR_INTERRUPTS();
+		if (!disk_read_batch(store, key, uri, st, blocks + i,
+							 Min(CACHE_BATCH_BLOCKS, nblocks - i), ranges, nranges))
+			changed_error(store, key);
+		MemoryContextSwitchTo(cxt);
+		MemoryContextDelete(batch);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/* ------------------------------------------------------- entry points ---- */
+
+/* Read ranges through the disk tier or straight from the store. */
+static void
+lower_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int n)
+{
+	if (disk_enabled(store, st))
+		disk_read(store, key, st, ranges, n);
+	else
+		direct_read(store, key, st, ranges, n);
+}
+
+/* Load a whole small object into the memory tier; returns the entry. */
+static MemEntry *
+mem_fill(ObjStore *store, const char *key, const char *uri, const ObjStat *st)
+{
+	ObjRange	r;
+
+	r.offset = 0;
+	r.length = st->size;
+	r.dest = palloc(Max(st->size, 1));
+	lower_read(store, key, st, &r, 1);
+	mem_insert(uri, st, r.dest);
+	pfree(r.dest);
+	return hash_search(mem_table, uri, HASH_FIND, NULL);
+}
+
+void
+objcache_read(ObjStore *store, const char *key, const ObjStat *st,
+			  ObjRange *ranges, int nranges)
+{
+	char	   *uri = full_uri(store, key);
+	uint64		want = total_length(ranges, nranges);
+
+	objstats_requested(store->stats, want);
+	if (mem_eligible(uri, st))
+	{
+		MemEntry   *e = mem_lookup(uri, st);
+
+		objstats_mem(store->stats, e != NULL, want);
+		if (e == NULL)
+			e = mem_fill(store, key, uri, st);
+		if (e != NULL)
+		{
+			for (int i = 0; i < nranges; i++)
+				memcpy(ranges[i].dest, e->data + ranges[i].offset, ranges[i].length);
+			pfree(uri);
+			return;
+		}
+	}
+	pfree(uri);
+	lower_read(store, key, st, ranges, nranges);
+}
+
+char *
+objcache_read_whole(ObjStore *store, const char *key, ObjStat *st)
+{
+	char	   *uri = full_uri(store, key);
+	ObjRange	r;
+
+	r.offset = 0;
+	r.length = st->size;
+	r.dest = palloc_extended(st->size + 1, MCXT_ALLOC_HUGE);
+	r.dest[st->size] = '\0';
+
+	/* Large objects read whole bypass the disk tier: they would flush it. */
+	if (!mem_eligible(uri, st) && disk_enabled(store, st) &&
+		st->size > (uint64) objstore_cache_size_mb * 1024 * 1024 / 4)
+	{
+		objstats_requested(store->stats, st->size);
+		direct_read(store, key, st, &r, 1);
+	}
+	else if (st->size > 0)
+		objcache_read(store, key, st, &r, 1);
+	pfree(uri);
+	return r.dest;
+}
