@@ -70,3 +70,14 @@ quickstart-stop:
 	scripts/quickstart.sh stop
 
 .PHONY: test quickstart quickstart-stop
+
+# ---- index layer (owner: index) ----
+build/bin/unit_ivf: test/unit/unit_ivf.c src/index/ivf.c src/index/ivf.h src/vector/distance.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ test/unit/unit_ivf.c src/index/ivf.c src/vector/distance.c -lm
+build/bin/ann_truth: bench/ann/ann_truth.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
+tools: build/bin/unit_ivf
+bench-ann: all tools build/bin/ann_truth build/bin/fmnist
+	bench/ann/run.sh
+.PHONY: bench-ann
+# ---- end index layer ----

@@ -1,0 +1,176 @@
+-- vlake index: recall against exact search, writes after the build,
+-- VACUUM, EXPLAIN counters and bad lake files.
+-- Runs before init (alphabetical), so it creates and drops the extension.
+CREATE EXTENSION vlake;
+\getenv lake VLAKE_TEST_LAKE
+SELECT 'file://' || :'lake' || '/index_regress' AS lakeuri \gset
+SET vlake.default_location = :'lakeuri';
+
+-- 3000 clustered 32-d vectors (40 clusters) and 40 queries, deterministic.
+CREATE TABLE items (id int PRIMARY KEY, cat int, embedding vector(32));
+INSERT INTO items
+SELECT i, i % 100,
+       (SELECT array_agg(sin((i % 40) * 13.7 + j * 0.9) * 4 + sin(i * 7.31 + j * 3.17) * 0.8
+                         ORDER BY j)::real[]::vector
+        FROM generate_series(1, 32) j)
+FROM generate_series(1, 3000) i;
+CREATE TABLE queries (qid int, embedding vector(32));
+INSERT INTO queries
+SELECT q, (SELECT array_agg(sin((q % 40) * 13.7 + j * 0.9) * 4 + cos(q * 5.11 + j * 1.3) * 0.9
+                            ORDER BY j)::real[]::vector
+           FROM generate_series(1, 32) j)
+FROM generate_series(1, 40) q;
+
+-- recall@10 of the index against a sequential scan, for one operator
+CREATE FUNCTION recall(op text, col text DEFAULT 'embedding') RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE r float8;
+BEGIN
+  SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;
+  EXECUTE format('CREATE TEMP TABLE truth AS SELECT q.qid, x.id FROM queries q,
+     LATERAL (SELECT id FROM items ORDER BY %I %s q.embedding::%s LIMIT 10) x',
+     col, op, CASE WHEN col = 'embedding' THEN 'vector' ELSE 'halfvec' END);
+  SET LOCAL enable_indexscan = on; SET LOCAL enable_seqscan = off;
+  EXECUTE format('CREATE TEMP TABLE got AS SELECT q.qid, x.id FROM queries q,
+     LATERAL (SELECT id FROM items ORDER BY %I %s q.embedding::%s LIMIT 10) x',
+     col, op, CASE WHEN col = 'embedding' THEN 'vector' ELSE 'halfvec' END);
+  SELECT count(*) / 400.0 INTO r FROM truth JOIN got USING (qid, id);
+  DROP TABLE truth; DROP TABLE got;
+  RETURN r;
+END $$;
+
+CREATE INDEX items_l2 ON items USING vlake (embedding vector_l2_ops);
+SELECT metric, dims, lists, lake_vectors, delta_vectors, tombstones, array_length(files, 1)
+  FROM vlake.index_info('items_l2');
+-- the plan uses the index
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 10;
+RESET enable_seqscan;
+SELECT recall('<->') >= 0.95 AS l2_recall_ok;
+-- with every list probed, the bound-driven re-rank is exact
+SET vlake.probes = 1000;
+SELECT recall('<->') = 1 AS l2_exhaustive_exact;
+RESET vlake.probes;
+DROP INDEX items_l2;
+
+CREATE INDEX items_ip ON items USING vlake (embedding vector_ip_ops) WITH (lists = 30);
+SELECT recall('<#>') >= 0.95 AS ip_recall_ok;
+DROP INDEX items_ip;
+CREATE INDEX items_cos ON items USING vlake (embedding vector_cosine_ops);
+SELECT recall('<=>') >= 0.95 AS cosine_recall_ok;
+DROP INDEX items_cos;
+
+ALTER TABLE items ADD COLUMN h halfvec(32);
+UPDATE items SET h = embedding::halfvec;
+CREATE INDEX items_h_l2 ON items USING vlake (h halfvec_l2_ops);
+SELECT recall('<->', 'h') >= 0.95 AS halfvec_l2_recall_ok;
+DROP INDEX items_h_l2;
+CREATE INDEX items_h_ip ON items USING vlake (h halfvec_ip_ops);
+SELECT recall('<#>', 'h') >= 0.95 AS halfvec_ip_recall_ok;
+DROP INDEX items_h_ip;
+CREATE INDEX items_h_cos ON items USING vlake (h halfvec_cosine_ops);
+SELECT recall('<=>', 'h') >= 0.95 AS halfvec_cosine_recall_ok;
+DROP INDEX items_h_cos;
+ALTER TABLE items DROP COLUMN h;
+
+-- writes after the build
+CREATE INDEX items_l2 ON items USING vlake (embedding vector_l2_ops);
+SET enable_seqscan = off;
+-- a row inserted after the build is found (it is its own nearest neighbour)
+INSERT INTO items VALUES (5001, 1, (SELECT array_agg(j * 100.0)::real[]::vector FROM generate_series(1, 32) j));
+SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM items WHERE id = 5001) LIMIT 1;
+SELECT delta_vectors FROM vlake.index_info('items_l2');
+-- deleted rows are never returned, also after VACUUM reuses their slots
+DELETE FROM items WHERE id IN (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 3) LIMIT 5);
+DELETE FROM items WHERE id = 5001;
+VACUUM items;
+SELECT tombstones >= 5 AS tombstoned FROM vlake.index_info('items_l2');
+SELECT count(*) AS deleted_returned FROM (
+  SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 3) LIMIT 10) x
+  WHERE id NOT IN (SELECT id FROM items);
+-- new rows land in the freed slots; each is found with its own vector
+INSERT INTO items SELECT 6000 + i, 1, (SELECT array_agg(j * -50.0 - i)::real[]::vector FROM generate_series(1, 32) j)
+  FROM generate_series(1, 6) i;
+SELECT bool_and((SELECT i2.id FROM items i2 ORDER BY i2.embedding <-> i1.embedding LIMIT 1) = i1.id) AS inserted_found
+  FROM items i1 WHERE id > 6000;
+-- the new rows are far away: a stale lake entry for a reused slot would
+-- surface here with the deleted row's distance
+SELECT count(*) AS stale_returned FROM (
+  SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 3) LIMIT 10) x
+  WHERE id > 6000;
+RESET enable_seqscan;
+SELECT recall('<->') >= 0.95 AS recall_after_writes;
+
+-- filtered queries return k rows whenever k rows match (iterative scan)
+SET enable_seqscan = off; SET enable_bitmapscan = off;
+SELECT count(*) AS filtered_rows FROM (
+  SELECT id FROM items WHERE cat = 7 ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 10) x;
+RESET enable_seqscan; RESET enable_bitmapscan;
+
+-- EXPLAIN ANALYZE shows what the scan did
+SET enable_seqscan = off;
+CREATE FUNCTION explain_lines(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+    IF l LIKE 'vlake%' THEN RETURN NEXT regexp_replace(l, '=[0-9]+', '=N', 'g'); END IF;
+  END LOOP;
+END $$;
+SELECT explain_lines('SELECT id FROM items ORDER BY embedding <-> ''[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32]'' LIMIT 5');
+RESET enable_seqscan;
+
+-- prewarm loads every list into this backend
+SELECT vlake.prewarm('items_l2') > 0 AS prewarmed;
+
+-- bad lake files: a clear ERROR naming the file
+SELECT location || '/' || files[2] AS codes_uri, location || '/' || files[1] AS meta_uri
+  FROM vlake.index_info('items_l2') \gset
+\set codes_path `echo :'codes_uri' | sed "s|^file://||"`
+\set meta_path `echo :'meta_uri' | sed "s|^file://||"`
+\setenv CODES_PATH :codes_path
+\setenv META_PATH :meta_path
+-- a new backend has no warm copy
+\c
+SET vlake.default_location = :'lakeuri';
+\! cp "$META_PATH" "$META_PATH.orig"
+\! truncate -s 100 "$META_PATH"
+\set VERBOSITY terse
+SET enable_seqscan = off;
+SELECT regexp_replace(:'meta_path', '.*/', '') AS truncated_file;
+DO $$ BEGIN
+  PERFORM id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1;
+EXCEPTION WHEN OTHERS THEN
+  RAISE NOTICE 'error: %', regexp_replace(SQLERRM, '"[^"]*/vlake_index/[^"]*/', '"…/', 'g');
+END $$;
+-- a flipped byte in the codes of the first list (all lists probed)
+\! printf 'X' | dd of="$CODES_PATH" bs=1 seek=200 conv=notrunc status=none
+\! cp "$META_PATH.orig" "$META_PATH"
+SET vlake.probes = 1000;
+DO $$ BEGIN
+  PERFORM id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1;
+EXCEPTION WHEN OTHERS THEN
+  RAISE NOTICE 'error: %', regexp_replace(SQLERRM, '"[^"]*/vlake_index/[^"]*/', '"…/', 'g');
+END $$;
+RESET vlake.probes;
+-- a missing file (in a new backend: the old one keeps its warm copy)
+\! rm -f "$META_PATH"
+\c
+SET enable_seqscan = off;
+DO $$ BEGIN
+  PERFORM id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1;
+EXCEPTION WHEN OTHERS THEN
+  RAISE NOTICE 'error: %', regexp_replace(SQLERRM, '"[^"]*/vlake_index/[^"]*/', '"…/', 'g');
+END $$;
+-- REINDEX writes a fresh set of files and the index works again
+REINDEX INDEX items_l2;
+SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 10) x;
+RESET enable_seqscan;
+\set VERBOSITY default
+
+-- no location: a clear error
+SET vlake.default_location = '';
+CREATE INDEX ON items USING vlake (embedding vector_l2_ops);
+
+DROP TABLE items, queries;
+DROP FUNCTION recall, explain_lines;
+DROP EXTENSION vlake CASCADE;
