@@ -155,6 +155,7 @@ RESET vlake.probes;
 -- a missing file (in a new backend: the old one keeps its warm copy)
 \! rm -f "$META_PATH"
 \c
+SET vlake.default_location = :'lakeuri';
 SET enable_seqscan = off;
 DO $$ BEGIN
   PERFORM id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1;
