@@ -56,23 +56,68 @@ ivf_make_signs(uint64_t seed, int pdim, uint8_t *signs)
 	}
 }
 
-/* In-place normalised fast Walsh-Hadamard transform of x[n], n a power of 2. */
+/*
+ * In-place normalised fast Walsh-Hadamard transform of x[n], n a power of 2.
+ * Cloned per ISA level (chosen at load time) so the butterflies vectorise
+ * without building the whole module for one CPU.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define IVF_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), optimize("tree-vectorize")))
+#else
+#define IVF_CLONES
+#endif
+
+IVF_CLONES
 static void
 fwht(float *x, int n)
 {
 	float		scale = 1.0f / sqrtf((float) n);
 
-	for (int h = 1; h < n; h <<= 1)
+	/* stages h = 1, 2, 4 in registers, 8 elements at a time (n >= 64) */
+	for (int i = 0; i < n; i += 8)
+	{
+		float	   *v = x + i;
+		float		a0 = v[0] + v[1],
+					a1 = v[0] - v[1],
+					a2 = v[2] + v[3],
+					a3 = v[2] - v[3],
+					a4 = v[4] + v[5],
+					a5 = v[4] - v[5],
+					a6 = v[6] + v[7],
+					a7 = v[6] - v[7];
+		float		b0 = a0 + a2,
+					b1 = a1 + a3,
+					b2 = a0 - a2,
+					b3 = a1 - a3,
+					b4 = a4 + a6,
+					b5 = a5 + a7,
+					b6 = a4 - a6,
+					b7 = a5 - a7;
+
+		v[0] = b0 + b4;
+		v[1] = b1 + b5;
+		v[2] = b2 + b6;
+		v[3] = b3 + b7;
+		v[4] = b0 - b4;
+		v[5] = b1 - b5;
+		v[6] = b2 - b6;
+		v[7] = b3 - b7;
+	}
+	/* stages h >= 8: contiguous runs, vectorised */
+	for (int h = 8; h < n; h <<= 1)
 	{
 		for (int i = 0; i < n; i += h << 1)
 		{
-			for (int j = i; j < i + h; j++)
-			{
-				float		a = x[j];
-				float		b = x[j + h];
+			float	   *lo = x + i,
+					   *hi = x + i + h;
 
-				x[j] = a + b;
-				x[j + h] = a - b;
+			for (int j = 0; j < h; j++)
+			{
+				float		a = lo[j],
+							b = hi[j];
+
+				lo[j] = a + b;
+				hi[j] = a - b;
 			}
 		}
 	}
@@ -80,6 +125,7 @@ fwht(float *x, int n)
 		x[i] *= scale;
 }
 
+IVF_CLONES
 void
 ivf_rotate(const IvfRotation *rot, const float *in, float *out)
 {
@@ -91,9 +137,9 @@ ivf_rotate(const IvfRotation *rot, const float *in, float *out)
 	{
 		const uint8_t *s = rot->signs + round * pdim;
 
+		/* branch-free sign flip: s[i] is 0 or 1 */
 		for (int i = 0; i < pdim; i++)
-			if (s[i])
-				out[i] = -out[i];
+			out[i] *= 1.0f - 2.0f * (float) s[i];
 		fwht(out, pdim);
 	}
 }
@@ -295,49 +341,131 @@ ivf_encode(const IvfRotation *rot, IvfMetric metric, const float *v,
 	}
 }
 
+/* Quantise v[pdim] to levels 0..15 ((v - lo) * inv, rounded), written as
+ * four bit planes; returns the sum of the levels. */
+typedef uint64_t (*quantize_fn) (const float *v, int pdim, float lo, float inv,
+								 uint64_t *planes);
+
+static uint64_t
+quantize_generic(const float *v, int pdim, float lo, float inv, uint64_t *planes)
+{
+	int			words = pdim / 64;
+	uint64_t	sum = 0;
+
+	for (int w = 0; w < words; w++)
+	{
+		uint64_t	p0 = 0,
+					p1 = 0,
+					p2 = 0,
+					p3 = 0;
+
+		for (int j = 0; j < 64; j++)
+		{
+			uint32_t	l = (uint32_t) ((v[w * 64 + j] - lo) * inv + 0.5f);
+
+			if (l > 15)
+				l = 15;
+			sum += l;
+			p0 |= (uint64_t) (l & 1) << j;
+			p1 |= (uint64_t) ((l >> 1) & 1) << j;
+			p2 |= (uint64_t) ((l >> 2) & 1) << j;
+			p3 |= (uint64_t) ((l >> 3) & 1) << j;
+		}
+		planes[w] = p0;
+		planes[words + w] = p1;
+		planes[2 * words + w] = p2;
+		planes[3 * words + w] = p3;
+	}
+	return sum;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f")))
+static uint64_t
+quantize_avx512(const float *v, int pdim, float lo, float inv, uint64_t *planes)
+{
+	int			words = pdim / 64;
+	__m512		vlo = _mm512_set1_ps(lo),
+				vinv = _mm512_set1_ps(inv),
+				half = _mm512_set1_ps(0.5f);
+	__m512i		fifteen = _mm512_set1_epi32(15),
+				acc = _mm512_setzero_si512();
+
+	for (int w = 0; w < words; w++)
+	{
+		uint64_t	p[4] = {0, 0, 0, 0};
+
+		for (int j = 0; j < 64; j += 16)
+		{
+			__m512		x = _mm512_loadu_ps(v + w * 64 + j);
+			__m512i		l = _mm512_cvttps_epi32(_mm512_fmadd_ps(_mm512_sub_ps(x, vlo), vinv, half));
+
+			l = _mm512_min_epi32(_mm512_max_epi32(l, _mm512_setzero_si512()), fifteen);
+			acc = _mm512_add_epi32(acc, l);
+			for (int b = 0; b < 4; b++)
+				p[b] |= (uint64_t) _mm512_test_epi32_mask(l, _mm512_set1_epi32(1 << b)) << j;
+		}
+		for (int b = 0; b < 4; b++)
+			planes[b * words + w] = p[b];
+	}
+	return (uint64_t) _mm512_reduce_add_epi32(acc);
+}
+#endif
+
+static quantize_fn quantize = NULL;
+static bool force_generic;
+
+IVF_CLONES
+static void
+residual_minmax(const float *a, const float *b, int n, float *out,
+				float *lo_out, float *hi_out)
+{
+	float		lo = FLT_MAX,
+				hi = -FLT_MAX;
+
+	for (int i = 0; i < n; i++)
+		out[i] = a[i] - b[i];
+	for (int i = 0; i < n; i++)
+	{
+		lo = out[i] < lo ? out[i] : lo;
+		hi = out[i] > hi ? out[i] : hi;
+	}
+	*lo_out = lo;
+	*hi_out = hi;
+}
+
 void
 ivf_query_prepare(int pdim, const float *qrot, const float *crot,
 				  float rq2, float qc, uint64_t *planes, float *tmp,
 				  IvfQueryPart *qp)
 {
-	int			words = pdim / 64;
 	float		lo = FLT_MAX,
 				hi = -FLT_MAX,
 				delta,
 				inv;
-	double		sumq = 0;
+	uint64_t	sumq;
 
-	for (int i = 0; i < pdim; i++)
+	if (!quantize)
 	{
-		float		d = qrot[i] - crot[i];
-
-		tmp[i] = d;
-		if (d < lo)
-			lo = d;
-		if (d > hi)
-			hi = d;
+		quantize = quantize_generic;
+#if defined(__x86_64__) && defined(__GNUC__)
+		__builtin_cpu_init();
+		if (!force_generic && __builtin_cpu_supports("avx512f"))
+			quantize = quantize_avx512;
+#endif
 	}
+	residual_minmax(qrot, crot, pdim, tmp, &lo, &hi);
 	delta = (hi - lo) / 15.0f;
 	inv = delta > 0 ? 1.0f / delta : 0;
-	memset(planes, 0, sizeof(uint64_t) * 4 * words);
-	for (int i = 0; i < pdim; i++)
-	{
-		int			l = (int) lrintf((tmp[i] - lo) * inv);
+	sumq = quantize(tmp, pdim, lo, inv, planes);
 
-		if (l < 0)
-			l = 0;
-		if (l > 15)
-			l = 15;
-		sumq += l;
-		for (int b = 0; b < 4; b++)
-			if (l & (1 << b))
-				planes[b * words + (i >> 6)] |= UINT64_C(1) << (i & 63);
-	}
-	qp->words = words;
+	qp->words = pdim / 64;
 	qp->planes = planes;
 	qp->lo = lo;
 	qp->delta = delta;
-	qp->sumq = (float) (lo * pdim + delta * sumq);
+	qp->sumq = (float) (lo * pdim + delta * (double) sumq);
 	qp->rq2 = rq2;
 	qp->rq = sqrtf(rq2);
 	qp->qc = qc;
@@ -438,10 +566,21 @@ level_sums_avx512(const uint64_t *codes, int n, int words,
 static level_sums_fn level_sums = NULL;
 static const char *level_name = "generic";
 
+void
+ivf_set_generic(bool generic)
+{
+	force_generic = generic;
+	level_sums = NULL;
+	quantize = NULL;
+}
+
 static void
 choose_level(void)
 {
 	level_sums = level_sums_generic;
+	level_name = "generic";
+	if (force_generic)
+		return;
 #if defined(__x86_64__) && defined(__GNUC__)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx512f") &&

@@ -129,5 +129,7 @@ extern float ivf_exact_distance(IvfMetric metric, const float *a,
 
 /* Name of the code-scan implementation chosen for this CPU. */
 extern const char *ivf_scan_level(void);
+/* Force the portable scan / quantiser (tests compare both paths). */
+extern void ivf_set_generic(bool generic);
 
 #endif							/* VLAKE_IVF_H */

@@ -66,9 +66,17 @@ typedef struct VlScanOpaque
 	int		   *order;
 	float	   *cdist;
 	int			nprobed;
-	/* candidates: min-heap on lb */
+	int			nordered;		/* order[0..nordered) is sorted */
+	/*
+	 * candidates: cand[0..nnear) is a min-heap on lb; cand[nnear..ncand)
+	 * are unordered "far" candidates, all with lb above every near one,
+	 * moved into the heap only if the near ones run out (most LIMIT k
+	 * queries finish before that, and skip ordering thousands of codes).
+	 */
 	VlCand	   *cand;
+	int			nnear;
 	int			ncand;
+	float		far_floor;		/* every far candidate has lb > far_floor */
 	int			capcand;
 	float		first_threshold;
 	bool		first_done;
@@ -83,39 +91,26 @@ typedef struct VlScanOpaque
 
 /* ---------------------------------------------------------------- heaps */
 
-static void
-cand_push(VlScanOpaque *so, float lb, int list, int idx)
+/* Append without ordering; cand_heapify() restores the heap afterwards. */
+static inline void
+cand_append(VlScanOpaque *so, float lb, int list, int idx)
 {
-	int			i;
-
 	if (so->ncand == so->capcand)
 	{
 		so->capcand = Max(1024, so->capcand * 2);
 		so->cand = so->cand ? repalloc_huge(so->cand, sizeof(VlCand) * so->capcand) :
 			MemoryContextAllocHuge(so->cxt, sizeof(VlCand) * so->capcand);
 	}
-	i = so->ncand++;
-	while (i > 0)
-	{
-		int			p = (i - 1) / 2;
-
-		if (so->cand[p].lb <= lb)
-			break;
-		so->cand[i] = so->cand[p];
-		i = p;
-	}
-	so->cand[i].lb = lb;
-	so->cand[i].list = list;
-	so->cand[i].idx = idx;
+	so->cand[so->ncand].lb = lb;
+	so->cand[so->ncand].list = list;
+	so->cand[so->ncand].idx = idx;
+	so->ncand++;
 }
 
-static VlCand
-cand_pop(VlScanOpaque *so)
+static void
+cand_sift_down(VlCand *h, int n, int i)
 {
-	VlCand		top = so->cand[0];
-	VlCand		last = so->cand[--so->ncand];
-	int			i = 0,
-				n = so->ncand;
+	VlCand		x = h[i];
 
 	while (true)
 	{
@@ -124,14 +119,77 @@ cand_pop(VlScanOpaque *so)
 
 		if (l >= n)
 			break;
-		m = (l + 1 < n && so->cand[l + 1].lb < so->cand[l].lb) ? l + 1 : l;
-		if (so->cand[m].lb >= last.lb)
+		m = (l + 1 < n && h[l + 1].lb < h[l].lb) ? l + 1 : l;
+		if (h[m].lb >= x.lb)
 			break;
-		so->cand[i] = so->cand[m];
+		h[i] = h[m];
 		i = m;
 	}
-	if (n > 0)
-		so->cand[i] = last;
+	h[i] = x;
+}
+
+/*
+ * Rebuild the near heap from all candidates: those with lb <= threshold
+ * become the heap (Floyd's O(n) construction), the others stay far.
+ */
+static void
+cand_partition(VlScanOpaque *so, float threshold)
+{
+	int			n = 0;
+
+	for (int i = 0; i < so->ncand; i++)
+	{
+		if (so->cand[i].lb <= threshold)
+		{
+			VlCand		t = so->cand[n];
+
+			so->cand[n++] = so->cand[i];
+			so->cand[i] = t;
+		}
+	}
+	so->nnear = n;
+	so->far_floor = threshold;
+	for (int i = n / 2 - 1; i >= 0; i--)
+		cand_sift_down(so->cand, n, i);
+}
+
+/*
+ * When the near heap is empty, move in the far candidates that could beat
+ * bound (the best exact result not yet returned; +inf if none).
+ */
+static inline void
+cand_refill(VlScanOpaque *so, float bound)
+{
+	if (so->nnear == 0 && so->ncand > 0 && bound > so->far_floor)
+		cand_partition(so, bound);
+}
+
+/* Smallest lower bound still pending (a floor for it, for far ones). */
+static inline float
+cand_pending(VlScanOpaque *so)
+{
+	if (so->nnear > 0)
+		return so->cand[0].lb;
+	if (so->ncand > 0)
+		return so->far_floor;
+	return get_float4_infinity();
+}
+
+/* Pop the smallest lb; the caller has called cand_refill(). */
+static VlCand
+cand_pop(VlScanOpaque *so)
+{
+	VlCand		top = so->cand[0];
+
+	so->nnear--;
+	if (so->nnear > 0)
+	{
+		so->cand[0] = so->cand[so->nnear];
+		cand_sift_down(so->cand, so->nnear, 0);
+	}
+	/* close the gap left at the end of the near heap */
+	so->ncand--;
+	so->cand[so->nnear] = so->cand[so->ncand];
 	return top;
 }
 
@@ -267,6 +325,58 @@ load_delta(IndexScanDesc scan, VlScanOpaque *so)
 	}
 }
 
+/*
+ * Make order[0..upto) the nearest lists in order.  The first probes pick
+ * them by partial selection; iterative probing sorts the rest once.
+ */
+static void
+order_lists(VlScanOpaque *so, int upto)
+{
+	int			lists = so->part->lists;
+
+	upto = Min(upto, lists);
+	if (upto <= so->nordered)
+		return;
+	if (so->nordered == 0 && upto <= 64)
+	{
+		/* insertion of each list into a sorted prefix of length upto */
+		int			n = 0;
+
+		for (int c = 0; c < lists; c++)
+		{
+			float		d = so->cdist[c];
+			int			k;
+
+			if (n == upto && d >= so->cdist[so->order[n - 1]])
+				continue;
+			k = n < upto ? n++ : n - 1;
+			while (k > 0 && so->cdist[so->order[k - 1]] > d)
+			{
+				so->order[k] = so->order[k - 1];
+				k--;
+			}
+			so->order[k] = c;
+		}
+		so->nordered = upto;
+		return;
+	}
+	/* everything not yet probed, sorted */
+	{
+		bool	   *taken = palloc0(sizeof(bool) * lists);
+		int			n = so->nordered;
+
+		for (int i = 0; i < so->nordered; i++)
+			taken[so->order[i]] = true;
+		for (int c = 0; c < lists; c++)
+			if (!taken[c])
+				so->order[n++] = c;
+		qsort_arg(so->order + so->nordered, lists - so->nordered, sizeof(int),
+				  cmp_by_dist, so->cdist);
+		so->nordered = lists;
+		pfree(taken);
+	}
+}
+
 /* Probe the next batch of lists: scan their codes into the candidate heap. */
 static void
 probe_lists(VlScanOpaque *so, int nprobe)
@@ -283,6 +393,7 @@ probe_lists(VlScanOpaque *so, int nprobe)
 	int			ntop = 0;
 	IvfMetric	codemetric = so->metric == IVF_COSINE ? IVF_L2 : so->metric;
 
+	order_lists(so, to);
 	vl_part_load_lists(part, so->order + from, to - from);
 	for (int i = from; i < to; i++)
 		maxcount = Max(maxcount, (int) part->dir[so->order[i]].count);
@@ -315,7 +426,7 @@ probe_lists(VlScanOpaque *so, int nprobe)
 				e *= 0.5f;
 				b *= 0.5f;
 			}
-			cand_push(so, b, c, j);
+			cand_append(so, b, c, j);
 			if (!so->first_done)
 			{
 				/* keep the FIRST_BATCH_K smallest estimates, sorted */
@@ -337,7 +448,12 @@ probe_lists(VlScanOpaque *so, int nprobe)
 	}
 	vl_stats.lists_probed += to - from;
 	if (!so->first_done)
+	{
 		so->first_threshold = ntop > 0 ? top[ntop - 1] : 0;
+		cand_partition(so, so->first_threshold);
+	}
+	else
+		cand_partition(so, get_float4_infinity());
 	so->nprobed = to;
 	pfree(est);
 	pfree(lb);
@@ -359,16 +475,14 @@ rerank_batch(VlScanOpaque *so)
 	if (!so->first_done)
 	{
 		/* everything whose lower bound beats the 10th best estimate */
-		cap = Max(vl_rerank_min, 1);
-		for (int i = 0; i < so->ncand; i++)
-			if (so->cand[i].lb <= so->first_threshold)
-				cap++;
+		cap = Max(vl_rerank_min, 1) + so->nnear;
 		so->first_done = true;
 	}
 	cap = Min(cap, so->ncand);
 	lists = palloc(sizeof(int) * Max(cap, 1));
 	idx = palloc(sizeof(int) * Max(cap, 1));
-	while (n < cap && so->ncand > 0)
+	/* only near candidates: the far ones cannot beat the next result yet */
+	while (n < cap && so->nnear > 0)
 	{
 		VlCand		c = cand_pop(so);
 
@@ -451,11 +565,11 @@ start_scan(IndexScanDesc scan, VlScanOpaque *so)
 		{
 			const float *cv = part->centroids + (size_t) c * part->dim;
 
-			so->order[c] = c;
 			so->cdist[c] = so->metric == IVF_IP ?
 				-vl_dot_f32(so->q, cv, so->dim) : vl_l2sq_f32(so->q, cv, so->dim);
 		}
-		qsort_arg(so->order, part->lists, sizeof(int), cmp_by_dist, so->cdist);
+		so->nordered = 0;
+		order_lists(so, default_probes(part->lists));
 		probe_lists(so, default_probes(part->lists));
 	}
 	MemoryContextSwitchTo(old);
@@ -509,9 +623,11 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 
 	for (;;)
 	{
-		float		pending = so->ncand > 0 ? so->cand[0].lb : get_float4_infinity();
+		float		pending;
 
 		CHECK_FOR_INTERRUPTS();
+		cand_refill(so, so->nres > 0 ? so->res[0].dist : get_float4_infinity());
+		pending = cand_pending(so);
 		if (so->nres > 0 && so->res[0].dist <= pending)
 		{
 			VlResult	r = res_pop(so);
