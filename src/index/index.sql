@@ -27,6 +27,11 @@ CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING vlake AS
 CREATE FUNCTION vlake.prewarm(index regclass) RETURNS bigint
     AS 'MODULE_PATHNAME', 'vlake_index_prewarm' LANGUAGE C STRICT;
 
+-- Fold the delta and the tombstones into a new lake part and switch the
+-- metapage to it; returns the number of vectors in the new part.
+CREATE FUNCTION vlake.merge(index regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'vlake_index_merge' LANGUAGE C STRICT;
+
 -- What the metapage says about an index.
 CREATE FUNCTION vlake.index_info(index regclass,
     OUT metric text, OUT dims int, OUT lists int, OUT lake_vectors bigint,

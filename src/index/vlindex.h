@@ -74,6 +74,9 @@ typedef struct VlMetaData
 	BlockNumber tomb_head;
 	BlockNumber tomb_tail;
 	uint64		tomb_count;
+	/* delta chain being folded by vlake.merge() (still searched) */
+	BlockNumber sealed_head;
+	uint64		sealed_count;
 } VlMetaData;
 
 #define VlPageGetMeta(page) ((VlMetaData *) PageGetContents(page))
@@ -276,6 +279,7 @@ extern IndexBulkDeleteResult *vl_bulkdelete(IndexVacuumInfo *info,
 extern IndexBulkDeleteResult *vl_vacuumcleanup(IndexVacuumInfo *info,
 											   IndexBulkDeleteResult *stats);
 extern uint64 *vl_tombstones_load(Relation index, const VlMetaData *meta, int *n);
+extern int	vl_cmp_u64(const void *a, const void *b);
 
 /* vlindex_sql.c */
 extern Relation vl_open_index(Oid relid, LOCKMODE lock);

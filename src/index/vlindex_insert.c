@@ -141,8 +141,8 @@ vl_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	return false;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
+int
+vl_cmp_u64(const void *a, const void *b)
 {
 	uint64		x = *(const uint64 *) a,
 				y = *(const uint64 *) b;
@@ -183,7 +183,7 @@ vl_tombstones_load(Relation index, const VlMetaData *meta, int *n)
 		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
 		UnlockReleaseBuffer(buf);
 	}
-	qsort(out, cnt, sizeof(uint64), cmp_u64);
+	qsort(out, cnt, sizeof(uint64), vl_cmp_u64);
 	*n = cnt;
 	return out;
 }
@@ -191,7 +191,7 @@ vl_tombstones_load(Relation index, const VlMetaData *meta, int *n)
 static bool
 in_sorted(const uint64 *a, int n, uint64 v)
 {
-	return n > 0 && bsearch(&v, a, n, sizeof(uint64), cmp_u64) != NULL;
+	return n > 0 && bsearch(&v, a, n, sizeof(uint64), vl_cmp_u64) != NULL;
 }
 
 IndexBulkDeleteResult *
@@ -243,8 +243,10 @@ vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		pfree(tomb);
 	}
 
-	/* delta: delete dead items in place */
-	blk = meta.delta_head;
+	/* delta (live and sealed chains): delete dead items in place */
+	for (int chain = 0; chain < 2; chain++)
+	{
+	blk = chain == 0 ? meta.delta_head : meta.sealed_head;
 	while (blk != InvalidBlockNumber)
 	{
 		Buffer		buf = ReadBuffer(index, blk);
@@ -282,6 +284,7 @@ vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
 		UnlockReleaseBuffer(buf);
 	}
+	}
 	return stats;
 }
 
@@ -296,7 +299,8 @@ vl_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 		vl_meta_read(info->index, &meta);
-		stats->num_index_tuples = (double) meta.nvec + meta.delta_count - meta.tomb_count;
+		stats->num_index_tuples = (double) meta.nvec + meta.delta_count +
+			meta.sealed_count - meta.tomb_count;
 	}
 	stats->num_pages = RelationGetNumberOfBlocks(info->index);
 	return stats;

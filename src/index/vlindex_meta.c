@@ -28,6 +28,7 @@ vl_meta_init_page(Page page, IvfMetric metric, VlElemType et, const char *locati
 	strlcpy(m->location, location ? location : "", VL_LOCATION_MAX);
 	m->delta_head = m->delta_tail = InvalidBlockNumber;
 	m->tomb_head = m->tomb_tail = InvalidBlockNumber;
+	m->sealed_head = InvalidBlockNumber;
 	((PageHeader) page)->pd_lower = (char *) m + sizeof(VlMetaData) - (char *) page;
 }
 

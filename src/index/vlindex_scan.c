@@ -295,10 +295,8 @@ tombstoned(VlScanOpaque *so, uint64 ref)
 /* ----------------------------------------------------------------- scan */
 
 static void
-load_delta(IndexScanDesc scan, VlScanOpaque *so)
+load_delta_chain(IndexScanDesc scan, VlScanOpaque *so, BlockNumber blk)
 {
-	BlockNumber blk = so->meta.delta_head;
-
 	while (blk != InvalidBlockNumber)
 	{
 		Buffer		buf = ReadBuffer(scan->indexRelation, blk);
@@ -323,6 +321,14 @@ load_delta(IndexScanDesc scan, VlScanOpaque *so)
 		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
 		UnlockReleaseBuffer(buf);
 	}
+}
+
+/* Rows inserted after the build: the live delta and a sealed one. */
+static void
+load_delta(IndexScanDesc scan, VlScanOpaque *so)
+{
+	load_delta_chain(scan, so, so->meta.delta_head);
+	load_delta_chain(scan, so, so->meta.sealed_head);
 }
 
 /*

@@ -89,7 +89,7 @@ vlake_index_info(PG_FUNCTION_ARGS)
 	values[1] = Int32GetDatum(meta.dim);
 	values[2] = Int32GetDatum(meta.lists);
 	values[3] = Int64GetDatum(meta.nvec);
-	values[4] = Int64GetDatum(meta.delta_count);
+	values[4] = Int64GetDatum(meta.delta_count + meta.sealed_count);
 	values[5] = Int64GetDatum(meta.tomb_count);
 	values[6] = Int64GetDatum(meta.generation);
 	values[7] = CStringGetTextDatum(meta.location);
