@@ -25,6 +25,7 @@
 
 #include "access/generic_xlog.h"
 #include "access/relation.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
@@ -133,6 +134,7 @@ swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
 	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
 	GenericXLogState *xs;
 	VlMetaData *m;
+	XLogRecPtr	lsn;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	m = VlPageGetMeta(BufferGetPage(buf));
@@ -153,8 +155,15 @@ swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
 	m->sealed_count = 0;
 	m->tomb_head = m->tomb_tail = InvalidBlockNumber;
 	m->tomb_count = 0;
-	GenericXLogFinish(xs);
+	lsn = GenericXLogFinish(xs);
 	UnlockReleaseBuffer(buf);
+
+	/*
+	 * The merge has no transaction ID, so its commit would not flush WAL:
+	 * flush here, so that when vlake.merge() returns the switch is durable
+	 * and on its way to standbys.
+	 */
+	XLogFlush(lsn);
 }
 
 static void
