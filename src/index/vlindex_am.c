@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "access/amapi.h"
+#include "access/genam.h"
 #include "access/reloptions.h"
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
@@ -155,23 +156,34 @@ bad:
 }
 
 /*
- * Cost: the scan reads all centroids, then probes/lists of the codes and
- * re-ranks a few of them; like any ordered index scan it is only useful
- * with an ORDER BY on the distance operator, so without one it is disabled.
+ * Cost model (startup = what a LIMIT k query pays, total = reading the
+ * whole index in order):
+ *   startup  every centroid (dim/64 operator costs each), the codes of the
+ *            first probes lists (one operator cost each) and a first batch
+ *            of exact re-ranks (dim/64 each);
+ *   total    + every other code and one re-rank per row returned.
+ * The planner adds the heap fetches (all rows, random order) and scales by
+ * LIMIT / expected rows, so a selective WHERE clause makes the index look
+ * as expensive as it is (many rows to read before k pass the filter) and a
+ * btree on the filter column wins; without a LIMIT a sort wins.
  */
 void
 vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				Cost *startup, Cost *total, Selectivity *selectivity,
 				double *correlation, double *pages)
 {
-	GenericCosts costs;
 	double		tuples = Max(path->indexinfo->tuples, 1);
-	double		lists = Max(1, sqrt(tuples)),
+	double		lists,
+				dim,
 				probes,
-				ratio;
+				first,
+				vec_cost;
+	VlMetaData	meta;
+	Relation	index;
 
 	if (path->indexorderbys == NIL)
 	{
+		/* only ordered scans make sense */
 		*startup = disable_cost;
 		*total = disable_cost;
 		*selectivity = 0;
@@ -179,19 +191,22 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		*pages = 0;
 		return;
 	}
-	memset(&costs, 0, sizeof(costs));
-	genericcostestimate(root, path, loop_count, &costs);
+	index = index_open(path->indexinfo->indexoid, NoLock);
+	vl_meta_read(index, &meta);
+	index_close(index, NoLock);
 
+	lists = meta.lists > 0 ? meta.lists : 1;
+	dim = meta.dim > 0 ? meta.dim : 128;
+	vec_cost = dim / 64 * cpu_operator_cost;
 	probes = vl_probes > 0 ? vl_probes : Max(8, ceil(lists / 16));
-	ratio = Min(1.0, probes / lists);
-	/* centroid distances + code scan + re-rank, all CPU */
-	*startup = lists * 100 * cpu_operator_cost +
-		ratio * tuples * 4 * cpu_operator_cost +
-		50 * cpu_operator_cost * 100;
-	*total = *startup + costs.indexTotalCost * ratio;
-	*selectivity = costs.indexSelectivity;
+	first = Min(1.0, probes / lists) * tuples;
+
+	*startup = lists * vec_cost + first * cpu_operator_cost + 64 * vec_cost +
+		(double) (meta.delta_count + meta.sealed_count) * vec_cost;
+	*total = *startup + (tuples - first) * cpu_operator_cost + tuples * vec_cost;
+	*selectivity = 1.0;
 	*correlation = 0;
-	*pages = costs.numIndexPages * ratio;
+	*pages = Max(1, path->indexinfo->pages);
 }
 
 static bool
