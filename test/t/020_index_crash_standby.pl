@@ -123,6 +123,35 @@ SELECT count(*) FROM items i1 WHERE id > 50000 AND id % 40 = 0 AND
   (SELECT i2.id FROM items i2 ORDER BY i2.embedding <-> i1.embedding LIMIT 1) <> i1.id;
 }), '0', 'and every row is still found');
 
+# ---- concurrent inserts during a merge lose nothing ----
+$primary->safe_psql('postgres', q{
+INSERT INTO items
+SELECT i, (SELECT array_agg(sin(i * 0.23 + j * 0.7) * 4 ORDER BY j)::real[]::vector FROM generate_series(1, 64) j)
+FROM generate_series(60001, 61000) i;
+});
+$bg = $primary->background_psql('postgres', on_error_stop => 1);
+$bg->query_until(qr/started/, "\\echo started\nSELECT vlake.merge('items_idx');\n");
+# inserts in separate transactions while the merge runs
+for my $k (0 .. 19)
+{
+	my $lo = 70001 + $k * 50;
+	my $hi = $lo + 49;
+	$primary->safe_psql('postgres', qq{
+INSERT INTO items
+SELECT i, (SELECT array_agg(cos(i * 0.29 + j * 0.3) * 4 ORDER BY j)::real[]::vector FROM generate_series(1, 64) j)
+FROM generate_series($lo, $hi) i;
+});
+}
+$bg->quit;
+is($primary->safe_psql('postgres', q{
+SET enable_seqscan = off;
+SELECT count(*) FROM items i1 WHERE id > 60000 AND id % 7 = 0 AND
+  (SELECT i2.id FROM items i2 ORDER BY i2.embedding <-> i1.embedding LIMIT 1) <> i1.id;
+}), '0', 'rows inserted before and during a merge are all found');
+is($primary->safe_psql('postgres', q{SELECT lake_vectors + delta_vectors FROM vlake.index_info('items_idx')}),
+	$primary->safe_psql('postgres', q{SELECT count(*) FROM items}),
+	'lake part + delta hold every row after a merge with concurrent inserts');
+
 $standby->stop;
 $primary->stop;
 done_testing();
