@@ -84,34 +84,47 @@ cat > "$work/q.sql" <<'SQL'
 SELECT id FROM fm_train ORDER BY embedding <-> (SELECT embedding FROM fm_test WHERE id = :qid) LIMIT 10;
 SQL
 chmod a+r "$work/q.sql"
-recall_sql() { # recall_sql PCT WHERE
+recall_sql() { # recall_sql PCT WHERE — all 10,000 queries in one statement;
+  # prints recall, fewest rows returned, backend CPU µs/query, wall µs/query
   cat <<SQL
+SELECT (string_to_array(pg_read_file('/proc/' || pg_backend_pid() || '/stat'), ' '))[14:15] AS t0,
+       clock_timestamp() AS w0 \gset
 CREATE TEMP TABLE got AS
   SELECT t.id AS qid, x.id, x.d FROM fm_test t,
   LATERAL (SELECT id, embedding <-> t.embedding AS d FROM fm_train $2 ORDER BY embedding <-> t.embedding LIMIT 10) x;
+SELECT (string_to_array(pg_read_file('/proc/' || pg_backend_pid() || '/stat'), ' '))[14:15] AS t1,
+       clock_timestamp() AS w1 \gset
 SELECT round(sum(CASE WHEN g.id = ANY (tr.ids) OR g.d <= tr.kth * (1 + 1e-6) THEN 1 ELSE 0 END)::numeric
              / (SELECT sum(cardinality(ids)) FROM truth WHERE pct = $1), 4) AS recall,
-       min(n) AS min_rows
+       min(n) AS min_rows,
+       round(((:'t1'::int[])[1] + (:'t1'::int[])[2] - (:'t0'::int[])[1] - (:'t0'::int[])[2])
+             * 1e6 / current_setting('bench.clk_tck', true)::numeric / 10000) AS cpu_us,
+       round(extract(epoch FROM :'w1'::timestamptz - :'w0'::timestamptz) * 1e6 / 10000) AS wall_us
 FROM truth tr JOIN got g ON g.qid = tr.qid AND tr.pct = $1
 JOIN (SELECT qid, count(*) n FROM got GROUP BY qid) c ON c.qid = tr.qid;
 SQL
 }
+clk=$(getconf CLK_TCK)
+report() { # report LABEL "recall min_rows cpu_us wall_us" QPS
+  read -r rc mr cpu wall <<<"$2"
+  echo "$1: recall@10 $rc, fewest rows $mr, backend CPU ${cpu} us/query (=> $(( 1000000 / (cpu > 0 ? cpu : 1) )) QPS CPU-bound), one-statement wall ${wall} us/query, pgbench QPS $3"
+}
 for p in $probes_list; do
-  r=$(psql -At -F ' ' -c "SET vlake.probes = $p" -c "SELECT vlake.prewarm('fm_idx')" -c "$(recall_sql 100 '')" | tail -1)
+  r=$( { echo "SET bench.clk_tck = $clk; SET vlake.probes = $p; SELECT vlake.prewarm('fm_idx');"; recall_sql 100 ''; } | psql -At -F ' ' | tail -1)
   qps=$(vlake_as_pg env PGOPTIONS="-c vlake.probes=$p" "$bin/pgbench" -n -M prepared -c 1 -T "$secs" -h "$sock" -p "$port" -U postgres -f "$work/q.sql" postgres 2>/dev/null \
         | awk '/^tps/{printf "%.0f", $3}')
-  echo "probes=$p (0 = default): recall@10 $(cut -d' ' -f1 <<<"$r")  QPS $qps (pgbench, 1 client, prepared, ${secs}s)"
+  report "probes=$p (0 = default)" "$r" "$qps"
 done
 
 # ---- filtered ----
 for pct in 1 10 50; do
-  r=$(psql -At -F ' ' -c "$(recall_sql $pct "WHERE sel < $pct")" | tail -1)
+  r=$( { echo "SET bench.clk_tck = $clk; SELECT vlake.prewarm('fm_idx');"; recall_sql $pct "WHERE sel < $pct"; } | psql -At -F ' ' | tail -1)
   cat > "$work/qf.sql" <<SQL
 \set qid random(0, 9999)
 SELECT id FROM fm_train WHERE sel < $pct ORDER BY embedding <-> (SELECT embedding FROM fm_test WHERE id = :qid) LIMIT 10;
 SQL
   chmod a+r "$work/qf.sql"
-  plan=$(psql -At -c "EXPLAIN SELECT id FROM fm_train WHERE sel < $pct ORDER BY embedding <-> (SELECT embedding FROM fm_test WHERE id = 1) LIMIT 10" | grep -oE "(Index Scan using [a-z_]+|Seq Scan|Bitmap Heap Scan)" | head -1 || true)
+  plan=$(psql -At -c "EXPLAIN SELECT id FROM fm_train WHERE sel < $pct ORDER BY embedding <-> (SELECT embedding FROM fm_test WHERE id = 1) LIMIT 10" | grep -oE "(Index Scan using [a-z_]+ on fm_train|Seq Scan on fm_train|Bitmap Heap Scan on fm_train)" | head -1 || true)
   qps=$(vlake_as_pg "$bin/pgbench" -n -M prepared -c 1 -T "$secs" -h "$sock" -p "$port" -U postgres -f "$work/qf.sql" postgres 2>/dev/null | awk '/^tps/{printf "%.0f", $3}')
-  echo "filter ${pct}%: recall@10 $(cut -d' ' -f1 <<<"$r"), fewest rows returned $(cut -d' ' -f2 <<<"$r"), QPS $qps, plan: $plan"
+  report "filter ${pct}% [$plan]" "$r" "$qps"
 done

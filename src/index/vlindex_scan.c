@@ -157,11 +157,76 @@ cand_partition(VlScanOpaque *so, float threshold)
  * When the near heap is empty, move in the far candidates that could beat
  * bound (the best exact result not yet returned; +inf if none).
  */
+/* k-th smallest (0-based) of x[0..n), reordering x (quickselect). */
+static float
+kth_smallest(float *x, int n, int k)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		float		pivot = x[(lo + hi) / 2];
+		int			i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (x[i] < pivot)
+				i++;
+			while (x[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				float		t = x[i];
+
+				x[i] = x[j];
+				x[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return x[k];
+}
+
+#define REFILL_CHUNK 64
+
+static void
+cand_refill_slow(VlScanOpaque *so, float bound)
+{
+	float		threshold = bound;
+
+	/*
+	 * Move at least REFILL_CHUNK candidates at a time, so that a filtered
+	 * query that consumes rows one by one does not re-partition all the far
+	 * candidates for every row.
+	 */
+	if (so->ncand > 4 * REFILL_CHUNK)
+	{
+		float	   *lbs = palloc(sizeof(float) * so->ncand);
+		float		kth;
+
+		for (int i = 0; i < so->ncand; i++)
+			lbs[i] = so->cand[i].lb;
+		kth = kth_smallest(lbs, so->ncand, REFILL_CHUNK - 1);
+		pfree(lbs);
+		threshold = Max(bound, kth);
+	}
+	cand_partition(so, threshold);
+}
+
 static inline void
 cand_refill(VlScanOpaque *so, float bound)
 {
 	if (so->nnear == 0 && so->ncand > 0 && bound > so->far_floor)
-		cand_partition(so, bound);
+		cand_refill_slow(so, bound);
 }
 
 /* Smallest lower bound still pending (a floor for it, for far ones). */
