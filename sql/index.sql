@@ -204,6 +204,36 @@ SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedd
 RESET enable_seqscan;
 \set VERBOSITY default
 
+-- REINDEX CONCURRENTLY builds a new index (new files) and swaps it in
+SELECT files[1] AS old_meta FROM vlake.index_info('items_l2') \gset
+REINDEX INDEX CONCURRENTLY items_l2;
+SELECT files[1] <> :'old_meta' AS new_files FROM vlake.index_info('items_l2');
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 2) LIMIT 10) x;
+RESET enable_seqscan;
+
+-- unlogged tables (init fork metapage) and TRUNCATE
+CREATE UNLOGGED TABLE u (id int, embedding vector);
+CREATE INDEX u_idx ON u USING vlake (embedding vector_l2_ops);
+INSERT INTO u VALUES (1, '[1,1,1]'), (2, '[5,5,5]'), (3, '[9,9,9]');
+SET enable_seqscan = off;
+SELECT id FROM u ORDER BY embedding <-> '[4,4,4]' LIMIT 2;
+TRUNCATE u;
+INSERT INTO u VALUES (4, '[0,0,1]');
+SELECT id FROM u ORDER BY embedding <-> '[4,4,4]' LIMIT 2;
+-- a vector of another dimension is refused
+INSERT INTO u VALUES (5, '[1,2]');
+RESET enable_seqscan;
+DROP TABLE u;
+
+-- only the owner may merge; SELECT is needed to prewarm or inspect
+CREATE ROLE vlake_index_reader;
+SET ROLE vlake_index_reader;
+SELECT vlake.merge('items_l2');
+SELECT vlake.prewarm('items_l2');
+RESET ROLE;
+DROP ROLE vlake_index_reader;
+
 -- no location: a clear error
 SET vlake.default_location = '';
 CREATE INDEX ON items USING vlake (embedding vector_l2_ops);

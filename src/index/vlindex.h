@@ -283,6 +283,8 @@ extern int	vl_cmp_u64(const void *a, const void *b);
 
 /* vlindex_sql.c */
 extern Relation vl_open_index(Oid relid, LOCKMODE lock);
+extern Relation vl_open_index_checked(Oid relid, LOCKMODE lock, bool need_owner);
+extern Oid	vl_check_index_access(Oid relid, bool need_owner);
 
 /* vlindex_explain.c */
 extern void vl_explain_init(void);

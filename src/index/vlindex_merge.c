@@ -177,7 +177,8 @@ Datum
 vlake_index_merge(PG_FUNCTION_ARGS)
 {
 	Oid			indexoid = PG_GETARG_OID(0);
-	Oid			heapoid = IndexGetRelation(indexoid, false);
+	Oid			heapoid = vl_check_index_access(indexoid, true);
+	/* table first, then index, as VACUUM does */
 	Relation	heap = relation_open(heapoid, ShareUpdateExclusiveLock);
 	Relation	index = vl_open_index(indexoid, ShareUpdateExclusiveLock);
 	VlMetaData meta;

@@ -6,6 +6,7 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/index.h"
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
 #include "fmgr.h"
@@ -20,7 +21,37 @@
 #include "index/vlindex.h"
 #include "objstore/objstore.h"
 
-/* Open an index and check it is a vlake index. */
+/*
+ * Open an index and check it is a vlake index.  need_owner: the caller
+ * must own the table (merge, like REINDEX); otherwise SELECT on the table
+ * is enough (prewarm, info).
+ */
+Oid
+vl_check_index_access(Oid relid, bool need_owner)
+{
+	Oid			heapoid = IndexGetRelation(relid, true);
+
+	if (!OidIsValid(heapoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation with OID %u is not an index", relid)));
+	if (need_owner ? !pg_class_ownercheck(heapoid, GetUserId()) :
+		pg_class_aclcheck(heapoid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(heapoid)),
+				 errdetail(need_owner ? "Only the owner of the table may merge its vlake index." :
+						   "SELECT on the table is required.")));
+	return heapoid;
+}
+
+Relation
+vl_open_index_checked(Oid relid, LOCKMODE lock, bool need_owner)
+{
+	vl_check_index_access(relid, need_owner);
+	return vl_open_index(relid, lock);
+}
+
 Relation
 vl_open_index(Oid relid, LOCKMODE lock)
 {
@@ -38,7 +69,7 @@ PG_FUNCTION_INFO_V1(vlake_index_prewarm);
 Datum
 vlake_index_prewarm(PG_FUNCTION_ARGS)
 {
-	Relation	index = vl_open_index(PG_GETARG_OID(0), AccessShareLock);
+	Relation	index = vl_open_index_checked(PG_GETARG_OID(0), AccessShareLock, false);
 	VlMetaData meta;
 	int64		bytes = 0;
 
@@ -76,7 +107,7 @@ PG_FUNCTION_INFO_V1(vlake_index_info);
 Datum
 vlake_index_info(PG_FUNCTION_ARGS)
 {
-	Relation	index = vl_open_index(PG_GETARG_OID(0), AccessShareLock);
+	Relation	index = vl_open_index_checked(PG_GETARG_OID(0), AccessShareLock, false);
 	VlMetaData meta;
 	TupleDesc	tupdesc;
 	Datum		values[9];
