@@ -153,6 +153,18 @@ BEGIN
   END LOOP;
 END $$;
 SELECT explain_lines('SELECT id FROM items ORDER BY embedding <-> ''[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32]'' LIMIT 5');
+-- vlake.rerank_min widens the first re-rank batch
+CREATE FUNCTION reranked(q text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+    IF l LIKE 'vlake index:%' THEN RETURN substring(l from 're-ranked=([0-9]+)')::int; END IF;
+  END LOOP;
+END $$;
+SET vlake.rerank_min = 200;
+SELECT reranked('SELECT id FROM items ORDER BY embedding <-> ''[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32]'' LIMIT 5') >= 200 AS rerank_min_honoured;
+RESET vlake.rerank_min;
+DROP FUNCTION reranked;
 RESET enable_seqscan;
 
 -- prewarm loads every list into this backend

@@ -31,7 +31,7 @@ vlake_index_init(void)
 							 &vl_epsilon, 1.9, 0.0, 10.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vlake.rerank_min",
-							"Minimum number of candidates re-ranked exactly in the first batch of a vlake index scan.",
+							"Minimum number of candidates (in lower-bound order) re-ranked exactly in the first batch of a vlake index scan.",
 							NULL,
 							&vl_rerank_min, 0, 0, 100000,
 							PGC_USERSET, 0, NULL, NULL, NULL);

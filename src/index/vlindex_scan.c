@@ -521,6 +521,19 @@ probe_lists(VlScanOpaque *so, int nprobe)
 	if (!so->first_done)
 	{
 		so->first_threshold = ntop > 0 ? top[ntop - 1] : 0;
+		if (vl_rerank_min > 0 && so->ncand > vl_rerank_min)
+		{
+			/* at least vlake.rerank_min candidates in the first batch */
+			float	   *lbs = palloc(sizeof(float) * so->ncand);
+
+			for (int i = 0; i < so->ncand; i++)
+				lbs[i] = so->cand[i].lb;
+			so->first_threshold = Max(so->first_threshold,
+									  kth_smallest(lbs, so->ncand, vl_rerank_min - 1));
+			pfree(lbs);
+		}
+		else if (vl_rerank_min > 0)
+			so->first_threshold = get_float4_infinity();
 		cand_partition(so, so->first_threshold);
 	}
 	else
@@ -546,7 +559,7 @@ rerank_batch(VlScanOpaque *so)
 	if (!so->first_done)
 	{
 		/* everything whose lower bound beats the 10th best estimate */
-		cap = Max(vl_rerank_min, 1) + so->nnear;
+		cap = so->nnear;
 		so->first_done = true;
 	}
 	cap = Min(cap, so->ncand);
