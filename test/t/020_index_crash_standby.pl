@@ -152,6 +152,37 @@ is($primary->safe_psql('postgres', q{SELECT lake_vectors + delta_vectors FROM vl
 	$primary->safe_psql('postgres', q{SELECT count(*) FROM items}),
 	'lake part + delta hold every row after a merge with concurrent inserts');
 
+# ---- a build past maintenance_work_mem (spill file + reservoir sample) ----
+$primary->safe_psql('postgres', q{
+SET maintenance_work_mem = '1MB';
+REINDEX INDEX items_idx;
+});
+my $exact = $primary->safe_psql('postgres', q{
+SET enable_indexscan = off;
+SELECT string_agg(ids, ' ' ORDER BY q) FROM (
+  SELECT q, (SELECT string_agg(id::text, ',' ORDER BY id) FROM (
+      SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM items WHERE id = q) LIMIT 10) s) AS ids
+  FROM generate_series(1, 4000, 101) q WHERE q % 97 <> 0) z;
+});
+my $approx = $primary->safe_psql('postgres', q{
+SET enable_seqscan = off;
+SELECT string_agg(ids, ' ' ORDER BY q) FROM (
+  SELECT q, (SELECT string_agg(id::text, ',' ORDER BY id) FROM (
+      SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM items WHERE id = q) LIMIT 10) s) AS ids
+  FROM generate_series(1, 4000, 101) q WHERE q % 97 <> 0) z;
+});
+my ($hits, $total) = (0, 0);
+my @e = split / /, $exact;
+my @a = split / /, $approx;
+for my $i (0 .. $#e)
+{
+	my %want = map { $_ => 1 } split /,/, $e[$i];
+	for my $id (split /,/, $a[$i]) { $hits++ if $want{$id}; }
+	$total += scalar(keys %want);
+}
+cmp_ok($hits / ($total || 1), '>=', 0.95,
+	"index built past maintenance_work_mem: recall@10 against exact search >= 0.95");
+
 $standby->stop;
 $primary->stop;
 done_testing();
