@@ -76,6 +76,8 @@ seal_delta(Relation index, VlMetaData *out)
 		m->delta_count = 0;
 		GenericXLogFinish(xs);
 	}
+	/* read the buffer's page again: m pointed into GenericXLog's copy */
+	m = VlPageGetMeta(BufferGetPage(buf));
 	memcpy(out, m, sizeof(VlMetaData));
 	UnlockReleaseBuffer(buf);
 }
