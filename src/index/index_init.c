@@ -6,6 +6,8 @@
 
 #include <float.h>
 
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "utils/guc.h"
 
 #include "index/vlindex.h"
@@ -16,6 +18,29 @@ double		vl_epsilon = 1.9;
 int			vl_rerank_min = 0;
 char	   *vl_default_location = NULL;
 bool		vl_iterative = true;
+char	   *vl_merge_database = NULL;
+int			vl_merge_naptime = 60;
+int			vl_merge_threshold = 10000;
+
+/*
+ * The merge worker's code lives in src/workers/index_merge_worker.c; it is
+ * registered here, by name, because the index layer owns its settings.
+ */
+static void
+register_merge_worker(void)
+{
+	BackgroundWorker w;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = 30;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "vlake");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "vlake_index_merge_worker_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "vlake index merge worker");
+	snprintf(w.bgw_type, BGW_MAXLEN, "vlake index merge");
+	RegisterBackgroundWorker(&w);
+}
 
 void
 vlake_index_init(void)
@@ -45,6 +70,27 @@ vlake_index_init(void)
 							   NULL,
 							   &vl_default_location, "",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
+	/* a PGC_POSTMASTER setting can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("vlake.index_merge_database",
+								   "Database whose vlake indexes the background merge worker maintains (empty: no worker).",
+								   "Needs vlake in shared_preload_libraries.",
+								   &vl_merge_database, "",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.index_merge_naptime",
+							"Seconds between two passes of the vlake index merge worker.",
+							NULL,
+							&vl_merge_naptime, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.index_merge_threshold",
+							"Delta rows plus tombstones at which the merge worker folds a vlake index.",
+							NULL,
+							&vl_merge_threshold, 10000, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	if (process_shared_preload_libraries_in_progress &&
+		vl_merge_database && vl_merge_database[0] != '\0')
+		register_merge_worker();
+
 	vl_init_reloptions();
 	vl_explain_init();
 }
