@@ -59,6 +59,26 @@ build/bin:
 tools: build/bin/fmnist
 .PHONY: tools
 
+# ---- objstore-s3: SigV4 unit test (begin) ----
+build/bin/unit_s3_sigv4: test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c src/objstore/s3_sigv4.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -DFRONTEND -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+	  test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c \
+	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport -lcrypto
+tools: build/bin/unit_s3_sigv4
+# ---- objstore-s3: SigV4 unit test (end) ----
+
+# ---- vector layer (owner: vector): kernel unit test and benchmark ----
+VECTOR_KERNEL_DEPS = src/vector/distance.c src/vector/distance.h src/vector/half.h
+build/bin/unit_distance: test/unit/unit_distance.c $(VECTOR_KERNEL_DEPS) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ test/unit/unit_distance.c src/vector/distance.c -lm
+build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_DEPS) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/kernels.c src/vector/distance.c -lm
+tools: build/bin/unit_distance build/bin/bench_kernels
+bench-kernels: build/bin/bench_kernels
+	build/bin/bench_kernels
+.PHONY: bench-kernels
+# ---- end vector layer ----
+
 # ------------------------------------------------------------ workflows ----
 test:
 	scripts/test.sh
@@ -81,3 +101,8 @@ bench-ann: all tools build/bin/ann_truth build/bin/fmnist
 	bench/ann/run.sh
 .PHONY: bench-ann
 # ---- end index layer ----
+
+# ---------------------------------------------- objstore (objstore-core) ----
+bench-objstore:
+	bench/objstore/run.sh
+.PHONY: bench-objstore

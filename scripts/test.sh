@@ -15,6 +15,16 @@ bin=$(vlake_private_install "$work/install")
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
 pgxs=$(cd "$(dirname "$($PG_CONFIG --pgxs)")/../.." && pwd)
 export PATH="$bin:$PATH"
+
+# The servers and test drivers run as the PostgreSQL user; when it cannot
+# read this checkout (say, under /root), they work on a copy of it.
+if ! vlake_as_pg test -r "$VLAKE_SRC/sql" 2>/dev/null; then
+  rm -rf "$work/src"; mkdir -p "$work/src"
+  tar -C "$VLAKE_SRC" --exclude=./build -cf - . | tar -C "$work/src" -xf -
+  mkdir -p "$work/src/build"; cp -a "$VLAKE_SRC/build/bin" "$work/src/build/" 2>/dev/null || true
+  chown -R postgres: "$work/src"
+  VLAKE_SRC="$work/src"; cd "$VLAKE_SRC"
+fi
 export VLAKE_SRC VLAKE_TEST_WORK="$work"
 
 passed=0; failed=0; failures=()
@@ -57,22 +67,26 @@ if [[ " $SUITES " == *" regress "* || " $SUITES " == *" isolation "* ]]; then
 fi
 
 run_pg_regress() { # run_pg_regress KIND DRIVER INPUTDIR TESTS...
+  # Each test gets its own database, so no test depends on another's leftovers.
   local kind=$1 driver=$2 inputdir=$3; shift 3
-  local out="$work/$kind"; rm -rf "$out"; mkdir -p "$out"
+  local out="$work/$kind" t
+  rm -rf "$out"; mkdir -p "$out"
   [ "$(id -u)" -eq 0 ] && chown postgres: "$out"
-  set +e
-  vlake_as_pg env VLAKE_TEST_LAKE="$work/lake" "$driver" --host="$sock" --port="$port" \
-      --user=postgres --inputdir="$inputdir" --outputdir="$out" \
-      --dbname=vlake_${kind} "$@" 2>&1 | tee "$out/driver.log"
-  set -e
-  while read -r line; do
-    name=$(sed -E 's/^(not ok|ok|test|permutation)? *[0-9]* *-? *([A-Za-z0-9_]+).*/\2/' <<<"$line")
-    case "$line" in
-      *"... ok"*|*"... ignored"*) record "$kind/$name" ok ;;
-      *FAILED*|*"... failed"*) record "$kind/$name" fail ;;
-    esac
-  done < <(grep -E '\.\.\. (ok|FAILED|failed|ignored)' "$out/driver.log" || true)
-  [ -f "$out/regression.diffs" ] && [ -s "$out/regression.diffs" ] && cat "$out/regression.diffs" | head -200 || true
+  : > "$out/all.diffs"
+  for t in "$@"; do
+    set +e
+    vlake_as_pg env VLAKE_TEST_LAKE="$work/lake" "$driver" --host="$sock" --port="$port" \
+        --user=postgres --inputdir="$inputdir" --outputdir="$out" \
+        --dbname="vlake_${kind}_$t" "$t" > "$out/$t.driver.log" 2>&1
+    set -e
+    if grep -qE '\.\.\. +ok' "$out/$t.driver.log"; then
+      echo "$kind $t ... ok"; record "$kind/$t" ok
+    else
+      echo "$kind $t ... FAILED"; record "$kind/$t" fail
+      cat "$out/regression.diffs" >> "$out/all.diffs" 2>/dev/null || cat "$out/$t.driver.log"
+    fi
+  done
+  [ -s "$out/all.diffs" ] && head -300 "$out/all.diffs" || true
 }
 
 if [[ " $SUITES " == *" regress "* ]] && [ -n "$regress" ]; then
@@ -85,7 +99,7 @@ vlake_cluster_stop "$bin" "$data"
 
 # ---- TAP: each script makes its own clusters with PostgreSQL::Test::Cluster ----
 if [[ " $SUITES " == *" tap "* ]] && ls test/t/*.pl >/dev/null 2>&1; then
-  tapdir="$work/tap"; mkdir -p "$tapdir"; [ "$(id -u)" -eq 0 ] && chown postgres: "$tapdir"
+  tapdir="$work/tap"; rm -rf "$tapdir"; mkdir -p "$tapdir"; [ "$(id -u)" -eq 0 ] && chown postgres: "$tapdir"
   set +e
   vlake_as_pg env TESTDIR="$tapdir" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
       VLAKE_SRC="$VLAKE_SRC" PERL5LIB="$pgxs/src/test/perl:$VLAKE_SRC/test/perl" \

@@ -1,6 +1,6 @@
 -- vlake index: recall against exact search, writes after the build,
 -- VACUUM, EXPLAIN counters and bad lake files.
--- Runs before init (alphabetical), so it creates and drops the extension.
+-- Each regress test has its own database: create (and drop) the extension.
 CREATE EXTENSION vlake;
 \getenv lake VLAKE_TEST_LAKE
 SELECT 'file://' || :'lake' || '/index_regress' AS lakeuri \gset

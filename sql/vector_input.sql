@@ -111,5 +111,28 @@ SELECT h FROM hb;
 SELECT copy_field(:'f', '\x000300003f80000040000000');
 COPY vb FROM :'f' (FORMAT binary);
 
-DROP TABLE vt, vb, hb, vb3;
+-- fuzz: random strings over the literal alphabet and random binary fields.
+-- Each must parse or fail with one of the documented SQLSTATEs (never
+-- crash, never another error); what parses must print and re-read equal.
+SELECT setseed(0.42);
+CREATE TABLE fuzz_text AS
+SELECT i, string_agg(substr('[[]],,,.-+eE0123456789   naifxX', 1 + (random() * 30)::int, 1), '') AS lit
+FROM generate_series(1, 3000) i, generate_series(1, 1 + (i % 24)) j GROUP BY i;
+INSERT INTO fuzz_text SELECT 3000 + i, '[' || lit || ']' FROM fuzz_text WHERE i <= 3000;
+SELECT split_part(try(format('SELECT %L::vector', lit)), ':', 1) AS vector_result,
+       split_part(try(format('SELECT %L::halfvec', lit)), ':', 1) AS halfvec_result, count(*) > 0 AS seen
+FROM fuzz_text GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) AS accepted, count(*) FILTER (WHERE lit::vector::text::vector = lit::vector) AS round_trip
+FROM fuzz_text WHERE try(format('SELECT %L::vector', lit)) = 'ok';
+CREATE TABLE fuzz_bin AS
+SELECT i, (SELECT string_agg(lpad(to_hex((random() * 255)::int), 2, '0'), '')
+           FROM generate_series(1, 1 + (i % 13)) WHERE i > 0) AS hex
+FROM generate_series(1, 300) i;
+-- half of them get a plausible header (dim 1..3, reserved 0) in front
+UPDATE fuzz_bin SET hex = '000' || (1 + i % 3) || '0000' || hex WHERE i % 2 = 0;
+SELECT split_part(try_copy('vb', decode(hex, 'hex'), :'f'), ':', 1) AS vector_recv,
+       split_part(try_copy('hb', decode(hex, 'hex'), :'f'), ':', 1) AS halfvec_recv, count(*) > 0 AS seen
+FROM fuzz_bin GROUP BY 1, 2 ORDER BY 1, 2;
+
+DROP TABLE vt, vb, hb, vb3, fuzz_text, fuzz_bin;
 DROP FUNCTION try_copy, copy_field, write_file, try;

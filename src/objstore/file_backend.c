@@ -382,12 +382,15 @@ write_temp(const char *path, const char *data, uint64 len, const char *uri)
 	return tmp;
 }
 
-/* stat + etag of path; false if it does not exist (or is not a file). */
+/*
+ * stat + etag of path; false if it does not exist (or is not a regular
+ * file).  O_NONBLOCK: a FIFO planted in the lake must not hang the backend.
+ */
 static bool
 stat_path(const char *path, const char *uri, ObjStat *st)
 {
 	struct stat sb;
-	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	int			fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 
 	if (fd < 0)
 	{
@@ -463,7 +466,7 @@ open_for_read(FileStore *fs, const char *key, const char *path, const char *uri)
 	int			fd;
 
 	file_check_confined(path, uri);
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
 	{
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -473,6 +476,15 @@ open_for_read(FileStore *fs, const char *key, const char *path, const char *uri)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open lake object \"%s\": %m", uri)));
+	}
+	{
+		struct stat sb;
+
+		if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("lake object \"%s\" does not exist", uri),
+					 errdetail("The path exists but is not a regular file.")));
 	}
 	return fd;
 }
@@ -777,6 +789,10 @@ cmp_entries(const ListCell *a, const ListCell *b)
  * no escape), symlinked files are listed only if they resolve inside an
  * allowed root.
  */
+/* walk() in reclaim mode: age of temporaries to remove (-1: list mode) */
+static int64 reclaim_age = -1;
+static int64 reclaimed = 0;
+
 static void
 walk(FileStore *fs, const char *dir, const char *dirkey, const char *prefix, List **out)
 {
@@ -799,9 +815,23 @@ walk(FileStore *fs, const char *dir, const char *dirkey, const char *prefix, Lis
 		struct stat sb;
 
 		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-			strncmp(de->d_name, ".vlake-tmp.", 11) == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (strncmp(de->d_name, ".vlake-tmp.", 11) == 0)
+		{
+			if (reclaim_age >= 0 && strncmp(dirkey, prefix, Min(strlen(dirkey), plen)) == 0)
+			{
+				char	   *tpath = psprintf("%s/%s", dir, de->d_name);
+				struct stat tsb;
+
+				if (lstat(tpath, &tsb) == 0 && S_ISREG(tsb.st_mode) &&
+					time(NULL) - tsb.st_mtime >= reclaim_age &&
+					unlink(tpath) == 0)
+					reclaimed++;
+				pfree(tpath);
+			}
+			continue;
+		}
 		key = psprintf("%s%s", dirkey, de->d_name);
 		path = psprintf("%s/%s", dir, de->d_name);
 		if (lstat(path, &sb) != 0)
@@ -832,7 +862,7 @@ walk(FileStore *fs, const char *dir, const char *dirkey, const char *prefix, Lis
 						if (path_within(r, lfirst(lc)))
 							ok = true;
 			}
-			if (ok && stat_path(path, key, &st))
+			if (ok && stat_path(path, psprintf("%s%s", fs->root_uri, key), &st))
 			{
 				ObjListEntry *e = palloc0(sizeof(ObjListEntry));
 
@@ -867,6 +897,43 @@ file_list(void *state, const char *prefix)
 	walk(fs, dir, dirkey, prefix, &out);
 	list_sort(out, cmp_entries);
 	return out;
+}
+
+/*
+ * Remove temporary files of interrupted writes (".vlake-tmp.*", left by a
+ * kill -9 or a power loss) under prefix, older than min_age_secs.  A
+ * streamed write still in progress keeps touching its file, so an age well
+ * above the longest expected pause between writes is safe.
+ */
+static int64
+file_reclaim_temporaries(void *state, const char *prefix, int64 min_age_secs)
+{
+	FileStore  *fs = state;
+	List	   *ignored = NIL;
+	const char *slash = strrchr(prefix, '/');
+	char	   *dirkey = slash ? pnstrdup(prefix, slash - prefix + 1) : pstrdup("");
+	char	   *dir = psprintf("%s%s", fs->root, dirkey);
+	char	   *uri = psprintf("%s%s", fs->root_uri, dirkey);
+	size_t		n = strlen(dir);
+	int64		result;
+
+	if (n > 1 && dir[n - 1] == '/')
+		dir[n - 1] = '\0';
+	file_check_confined(dir, uri);
+	reclaim_age = Max(min_age_secs, 0);
+	reclaimed = 0;
+	PG_TRY();
+	{
+		walk(fs, dir, dirkey, prefix, &ignored);
+	}
+	PG_FINALLY();
+	{
+		reclaim_age = -1;
+	}
+	PG_END_TRY();
+	result = reclaimed;
+	list_free_deep(ignored);
+	return result;
 }
 
 /* ---- delete ---- */
@@ -932,4 +999,5 @@ const ObjBackendOps objstore_file_ops = {
 	.list = file_list,
 	.delete_keys = file_delete_keys,
 	.get_ranges_if_match = file_get_ranges_if_match,
+	.reclaim_temporaries = file_reclaim_temporaries,
 };

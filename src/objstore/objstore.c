@@ -287,20 +287,43 @@ check_ranges(ObjStore *store, const char *key, const ObjStat *st,
 	}
 }
 
+/*
+ * A validated read sees one version: if the object is replaced between the
+ * head and the fetch, the fetch fails its etag check and the read starts
+ * again with a fresh head, a few times, before giving up.
+ */
+#define OBJ_READ_ATTEMPTS 5
+
+static void
+replaced_error(ObjStore *store, const char *key, int attempts)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("lake object \"%s%s\" was replaced while being read", store->root_uri, key),
+			 attempts > 1 ? errdetail("It changed during each of %d attempts.", attempts) : 0,
+			 errhint("Retry the statement.")));
+}
+
 char *
 objstore_get(ObjStore *store, const char *key, uint64 *len)
 {
 	ObjStat		st;
-	char	   *data;
+	char	   *data = NULL;
 
 	objstore_check_key(store->root_uri, key, false);
-	stat_or_error(store, key, &st);
-	if (st.size >= MaxAllocHugeSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("lake object \"%s%s\" is too large to read whole (" UINT64_FORMAT " bytes)",
-						store->root_uri, key, st.size)));
-	data = objcache_read_whole(store, key, &st);
+	for (int attempt = 0; data == NULL; attempt++)
+	{
+		if (attempt == OBJ_READ_ATTEMPTS)
+			replaced_error(store, key, attempt);
+		CHECK_FOR_INTERRUPTS();
+		stat_or_error(store, key, &st);
+		if (st.size >= MaxAllocHugeSize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("lake object \"%s%s\" is too large to read whole (" UINT64_FORMAT " bytes)",
+							store->root_uri, key, st.size)));
+		data = objcache_read_whole(store, key, &st);
+	}
 	*len = st.size;
 	return data;
 }
@@ -325,9 +348,33 @@ objstore_get_ranges(ObjStore *store, const char *key, ObjRange *ranges, int nran
 	objstore_check_key(store->root_uri, key, false);
 	if (nranges <= 0)
 		return;
-	stat_or_error(store, key, &st);
-	check_ranges(store, key, &st, ranges, nranges);
-	objcache_read(store, key, &st, ranges, nranges);
+	for (int attempt = 0;; attempt++)
+	{
+		if (attempt == OBJ_READ_ATTEMPTS)
+			replaced_error(store, key, attempt);
+		CHECK_FOR_INTERRUPTS();
+		stat_or_error(store, key, &st);
+		check_ranges(store, key, &st, ranges, nranges);
+		if (objcache_read(store, key, &st, ranges, nranges))
+			return;
+	}
+}
+
+void
+objstore_get_ranges_known(ObjStore *store, const char *key, const ObjStat *known,
+						  ObjRange *ranges, int nranges)
+{
+	if (known == NULL || known->etag[0] == '\0')
+	{
+		objstore_get_ranges(store, key, ranges, nranges);
+		return;
+	}
+	objstore_check_key(store->root_uri, key, false);
+	if (nranges <= 0)
+		return;
+	check_ranges(store, key, known, ranges, nranges);
+	if (!objcache_read(store, key, known, ranges, nranges))
+		replaced_error(store, key, 1);
 }
 
 /* -------------------------------------------------------------- writes ---- */
@@ -393,6 +440,21 @@ objstore_list(ObjStore *store, const char *prefix)
 	result = store->ops->list(store->state, prefix);
 	objstats_request(store->stats, OBJ_REQ_LIST, start, 0);
 	return result;
+}
+
+int64
+objstore_reclaim_temporaries(ObjStore *store, const char *prefix, int64 min_age_secs)
+{
+	instr_time	start;
+	int64		n;
+
+	objstore_check_key(store->root_uri, prefix, true);
+	if (store->ops->reclaim_temporaries == NULL)
+		return 0;
+	INSTR_TIME_SET_CURRENT(start);
+	n = store->ops->reclaim_temporaries(store->state, prefix, min_age_secs);
+	objstats_request(store->stats, OBJ_REQ_DELETE, start, 0);
+	return n;
 }
 
 void

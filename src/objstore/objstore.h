@@ -63,6 +63,17 @@ extern void objstore_get_range(ObjStore *store, const char *key,
 extern void objstore_get_ranges(ObjStore *store, const char *key,
 								ObjRange *ranges, int nranges);
 
+/* Read ranges of the version of an object named by its size and etag
+ * (from objstore_head, objstore_list or a manifest), without the validating
+ * head request.  Bytes of that version still in the local cache are served
+ * from it; if some must come from the store and the store no longer holds
+ * that version, the call ERRORs (ERRCODE_T_R_SERIALIZATION_FAILURE).  It
+ * never returns bytes of two versions.  With known->etag empty it behaves
+ * like objstore_get_ranges. */
+extern void objstore_get_ranges_known(ObjStore *store, const char *key,
+									  const ObjStat *known,
+									  ObjRange *ranges, int nranges);
+
 /* false if the object does not exist. */
 extern bool objstore_head(ObjStore *store, const char *key, ObjStat *stat);
 
@@ -90,6 +101,12 @@ extern void objstore_writer_abort(ObjWriter *w);
 
 /* All keys under a prefix (relative), across pages; List of ObjListEntry*. */
 extern List *objstore_list(ObjStore *store, const char *prefix);
+
+/* Garbage collection of interrupted writes (kill -9 during a streamed
+ * upload): removes leftovers under prefix older than min_age_secs and
+ * returns how many; 0 when the backend keeps none it can find. */
+extern int64 objstore_reclaim_temporaries(ObjStore *store, const char *prefix,
+										  int64 min_age_secs);
 
 /* Delete; deleting a missing object is not an error. */
 extern void objstore_delete(ObjStore *store, const char *key);

@@ -51,6 +51,13 @@ typedef struct ObjBackendOps
 	 */
 	bool		(*get_ranges_if_match) (void *state, const char *key, ObjRange *ranges,
 										int n, const char *etag);
+
+	/*
+	 * Optional.  Remove what interrupted writes left under prefix (file:
+	 * ".vlake-tmp.*" files; S3: incomplete multipart uploads) that is older
+	 * than min_age_secs; returns how many were removed.
+	 */
+	int64		(*reclaim_temporaries) (void *state, const char *prefix, int64 min_age_secs);
 } ObjBackendOps;
 
 extern const ObjBackendOps objstore_file_ops;	/* objstore/file_backend.c */

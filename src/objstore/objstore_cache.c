@@ -49,8 +49,12 @@
 #include "common/file_perm.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "port/pg_crc32c.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -113,20 +117,10 @@ fetch_ranges(ObjStore *store, const char *key, const ObjStat *st,
 	return ok;
 }
 
-static void
-changed_error(ObjStore *store, const char *key)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-			 errmsg("lake object \"%s%s\" was replaced while being read", store->root_uri, key),
-			 errhint("Retry the statement.")));
-}
-
-static void
+static bool
 direct_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int n)
 {
-	if (!fetch_ranges(store, key, st, ranges, n))
-		changed_error(store, key);
+	return fetch_ranges(store, key, st, ranges, n);
 }
 
 /* ------------------------------------------------------ memory tier ---- */
@@ -257,7 +251,62 @@ disk_enabled(ObjStore *store, const ObjStat *st)
 	return true;
 }
 
-static uint64 bytes_since_sweep = 0;
+static uint64 bytes_since_sweep = 0;	/* fallback when not preloaded */
+
+/*
+ * With vlake preloaded, all backends share an estimate of the disk tier's
+ * size: each fill adds to it, each sweep sets it to what it counted.  A
+ * backend sweeps when the estimate passes vlake.cache_size (or nobody has
+ * counted yet), so the cache overshoots its bound only by the fills that
+ * race with one sweep.  Without preloading, each backend sweeps after
+ * adding 1/16 of the bound (overshoot up to 1/16 per active backend).
+ */
+typedef struct CacheShared
+{
+	pg_atomic_uint64 estimate;	/* bytes, as of the last sweep plus fills */
+	pg_atomic_uint32 counted;	/* 0 until a sweep has counted the cache */
+} CacheShared;
+
+static CacheShared *cache_shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+cache_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(CacheShared)));
+}
+
+static void
+cache_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	cache_shared = ShmemInitStruct("vlake objstore cache", sizeof(CacheShared), &found);
+	if (!found)
+	{
+		pg_atomic_init_u64(&cache_shared->estimate, 0);
+		pg_atomic_init_u32(&cache_shared->counted, 0);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init (through vlake_objstore_init). */
+void
+objcache_init_shmem(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = cache_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = cache_shmem_startup;
+}
 static bool cache_write_warned = false;
 
 /* Entry identity: the key string and the path of its file. */
@@ -400,6 +449,17 @@ entry_write(const char *subdir, const char *path, const char *ekey,
 
 /* ---- eviction ---- */
 
+static bool
+is_hex_name(const char *name, size_t len)
+{
+	if (strlen(name) != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
 typedef struct SweepItem
 {
 	char	   *path;
@@ -417,9 +477,74 @@ cmp_sweep(const void *a, const void *b)
 }
 
 /*
+ * Scan one bucket directory: returns the bytes of its entries, removes
+ * temporary files older than ten minutes (left by a crash), and, if items
+ * is not NULL, collects the entries (palloc'd in the current context).
+ */
+static uint64
+scan_bucket(const char *sub, time_t now, SweepItem **items, int *nitems)
+{
+	DIR		   *d = AllocateDir(sub);
+	struct dirent *fe;
+	uint64		total = 0;
+	int			maxitems = 0;
+
+	if (nitems)
+		*nitems = 0;
+	while (d && (fe = ReadDir(d, sub)) != NULL)
+	{
+		char	   *p;
+		struct stat sb;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strncmp(fe->d_name, ".tmp.", 5) != 0 && !is_hex_name(fe->d_name, 30))
+			continue;			/* not ours (or "." / ".."): never touch it */
+		p = psprintf("%s/%s", sub, fe->d_name);
+		if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
+		{
+			pfree(p);
+			continue;
+		}
+		if (fe->d_name[0] == '.')
+		{
+			if (now - sb.st_mtime > 600)
+				(void) unlink(p);
+			pfree(p);
+			continue;
+		}
+		total += sb.st_size;
+		if (items == NULL)
+		{
+			if (nitems)
+				(*nitems)++;
+			pfree(p);
+			continue;
+		}
+		if (*nitems >= maxitems)
+		{
+			maxitems = Max(64, *nitems * 2);
+			*items = *items ? repalloc_huge(*items, sizeof(SweepItem) * maxitems)
+				: palloc(sizeof(SweepItem) * maxitems);
+		}
+		(*items)[*nitems].path = p;
+		(*items)[*nitems].size = sb.st_size;
+		(*items)[*nitems].mtime = sb.st_mtime;
+		(*nitems)++;
+	}
+	if (d)
+		FreeDir(d);
+	return total;
+}
+
+/*
  * Bring the disk tier under 90% of vlake.cache_size; returns false if
- * another backend is sweeping.  Also removes temporary files left by a
- * crash (older than ten minutes).
+ * another backend is sweeping.
+ *
+ * Up to vlake.cache_sweep_exact_max entries (65536) the sweep is an exact LRU over all of
+ * them.  Beyond, entries being spread uniformly over the 256 buckets by
+ * their hash, each bucket gives up its share of the excess, oldest first:
+ * an LRU approximation whose memory is one bucket's listing, so a cache of
+ * millions of entries sweeps in bounded memory.
  */
 bool
 objcache_sweep(void)
@@ -427,14 +552,10 @@ objcache_sweep(void)
 	char	   *dir = objcache_dir();
 	char	   *lockpath = psprintf("%s/.evict.lock", dir);
 	uint64		limit = (uint64) objstore_cache_size_mb * 1024 * 1024;
-	MemoryContext cxt;
-	MemoryContext old;
-	SweepItem  *items;
-	int			nitems = 0;
-	int			maxitems = 1024;
+	uint64		target = limit / 10 * 9;
+	uint64		bucket_bytes[256];
 	uint64		total = 0;
-	DIR		   *top;
-	struct dirent *de;
+	int			nentries = 0;
 	int			lockfd;
 	time_t		now = time(NULL);
 
@@ -448,66 +569,97 @@ objcache_sweep(void)
 		return false;
 	}
 
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache sweep",
-								ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	items = palloc(sizeof(SweepItem) * maxitems);
-	top = AllocateDir(dir);
-	while (top && (de = ReadDir(top, dir)) != NULL)
+	/* Pass 1: how much is there, per bucket. */
+	for (int b = 0; b < 256; b++)
 	{
-		char	   *sub;
-		DIR		   *d;
-		struct dirent *fe;
+		char	   *sub = psprintf("%s/%02x", dir, b);
 
-		if (strlen(de->d_name) != 2)
-			continue;
-		sub = psprintf("%s/%s", dir, de->d_name);
-		d = AllocateDir(sub);
-		while (d && (fe = ReadDir(d, sub)) != NULL)
-		{
-			char	   *p;
-			struct stat sb;
+		int			n = 0;
 
-			CHECK_FOR_INTERRUPTS();
-			if (fe->d_name[0] == '.' && (fe->d_name[1] == '\0' || fe->d_name[1] == '.'))
-				continue;
-			p = psprintf("%s/%s", sub, fe->d_name);
-			if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
-				continue;
-			if (strncmp(fe->d_name, ".tmp.", 5) == 0)
-			{
-				if (now - sb.st_mtime > 600)
-					(void) unlink(p);
-				continue;
-			}
-			if (nitems == maxitems)
-			{
-				maxitems *= 2;
-				items = repalloc_huge(items, sizeof(SweepItem) * maxitems);
-			}
-			items[nitems].path = p;
-			items[nitems].size = sb.st_size;
-			items[nitems].mtime = sb.st_mtime;
-			nitems++;
-			total += sb.st_size;
-		}
-		if (d)
-			FreeDir(d);
+		bucket_bytes[b] = scan_bucket(sub, now, NULL, &n);
+		total += bucket_bytes[b];
+		nentries += n;
+		pfree(sub);
 	}
-	if (top)
-		FreeDir(top);
 
-	if (total > limit * 9 / 10)
+	/* Pass 2, small caches: exact LRU over all entries. */
+	if (total > target && nentries <= objstore_sweep_exact_max)
 	{
-		qsort(items, nitems, sizeof(SweepItem), cmp_sweep);
-		for (int i = 0; i < nitems && total > limit * 9 / 10; i++)
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache sweep",
+												  ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		SweepItem  *all = NULL;
+		int			nall = 0;
+
+		for (int b = 0; b < 256; b++)
 		{
-			if (unlink(items[i].path) == 0)
-				total -= items[i].size;
+			SweepItem  *items = NULL;
+			int			nitems = 0;
+
+			if (bucket_bytes[b] == 0)
+				continue;
+			(void) scan_bucket(psprintf("%s/%02x", dir, b), now, &items, &nitems);
+			if (nitems == 0)
+				continue;
+			all = all ? repalloc_huge(all, sizeof(SweepItem) * (nall + nitems))
+				: palloc(sizeof(SweepItem) * nitems);
+			memcpy(all + nall, items, sizeof(SweepItem) * nitems);
+			nall += nitems;
+		}
+		/* Entries may have come and gone since pass 1: recount. */
+		total = 0;
+		for (int i = 0; i < nall; i++)
+			total += all[i].size;
+		if (nall > 0)
+			qsort(all, nall, sizeof(SweepItem), cmp_sweep);
+		for (int i = 0; i < nall && total > target; i++)
+			if (unlink(all[i].path) == 0)
+				total -= all[i].size;
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+	}
+	/* Pass 2, large caches: each bucket sheds its share, oldest first. */
+	else if (total > target)
+	{
+		uint64		excess = total - target;
+
+		for (int b = 0; b < 256; b++)
+		{
+			MemoryContext cxt;
+			MemoryContext old;
+			SweepItem  *items = NULL;
+			int			nitems = 0;
+			uint64		quota;
+			uint64		freed = 0;
+			char	   *sub;
+
+			if (bucket_bytes[b] == 0)
+				continue;
+			/* ceil(excess * share), without overflowing 64 bits */
+			quota = (uint64) ((double) excess * bucket_bytes[b] / total) + 1;
+			cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache sweep",
+										ALLOCSET_DEFAULT_SIZES);
+			old = MemoryContextSwitchTo(cxt);
+			sub = psprintf("%s/%02x", dir, b);
+			(void) scan_bucket(sub, now, &items, &nitems);
+			if (nitems > 0)
+				qsort(items, nitems, sizeof(SweepItem), cmp_sweep);
+			for (int i = 0; i < nitems && freed < quota; i++)
+			{
+				if (unlink(items[i].path) == 0)
+					freed += items[i].size;
+			}
+			total -= Min(freed, total);
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
 		}
 	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
+	if (cache_shared)
+	{
+		/* Still under the sweep lock: no other sweep can interleave. */
+		pg_atomic_write_u64(&cache_shared->estimate, total);
+		pg_atomic_write_u32(&cache_shared->counted, 1);
+	}
 	CloseTransientFile(lockfd);
 	bytes_since_sweep = 0;
 	return true;
@@ -518,6 +670,14 @@ note_fill(uint64 bytes)
 {
 	uint64		limit = (uint64) objstore_cache_size_mb * 1024 * 1024;
 
+	if (cache_shared)
+	{
+		uint64		est = pg_atomic_add_fetch_u64(&cache_shared->estimate, bytes);
+
+		if (est > limit || pg_atomic_read_u32(&cache_shared->counted) == 0)
+			(void) objcache_sweep();
+		return;
+	}
 	bytes_since_sweep += bytes;
 	if (bytes_since_sweep > limit / 16)
 		(void) objcache_sweep();
@@ -652,7 +812,7 @@ disk_read_batch(ObjStore *store, const char *key, const char *uri, const ObjStat
 								slots[slot].data, slots[slot].len))
 				{
 					objstats_disk_fill(store->stats, slots[slot].len);
-					note_fill(slots[slot].len);
+					note_fill(sizeof(CacheEntryHeader) + strlen(ekeys[slot]) + slots[slot].len);
 				}
 				off += slots[slot].len;
 				slot++;
@@ -663,7 +823,8 @@ disk_read_batch(ObjStore *store, const char *key, const char *uri, const ObjStat
 	return true;
 }
 
-static void
+/* false if the object no longer has st's etag (nothing wrong was cached). */
+static bool
 disk_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int nranges)
 {
 	uint64		bs = (uint64) objstore_cache_block_kb * 1024;
@@ -673,6 +834,7 @@ disk_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges,
 	int			maxblocks = 16;
 	MemoryContext cxt;
 	MemoryContext old;
+	bool		ok = true;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake cache read",
 								ALLOCSET_DEFAULT_SIZES);
@@ -705,33 +867,32 @@ disk_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges,
 		nblocks = u;
 	}
 
-	for (int i = 0; i < nblocks; i += CACHE_BATCH_BLOCKS)
+	for (int i = 0; ok && i < nblocks; i += CACHE_BATCH_BLOCKS)
 	{
 		MemoryContext batch = AllocSetContextCreate(cxt, "vlake cache batch",
 													ALLOCSET_DEFAULT_SIZES);
 
 		MemoryContextSwitchTo(batch);
 		CHECK_FOR_INTERRUPTS();
-		if (!disk_read_batch(store, key, uri, st, blocks + i,
-							 Min(CACHE_BATCH_BLOCKS, nblocks - i), ranges, nranges))
-			changed_error(store, key);
+		ok = disk_read_batch(store, key, uri, st, blocks + i,
+							 Min(CACHE_BATCH_BLOCKS, nblocks - i), ranges, nranges);
 		MemoryContextSwitchTo(cxt);
 		MemoryContextDelete(batch);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
+	return ok;
 }
 
 /* ------------------------------------------------------- entry points ---- */
 
 /* Read ranges through the disk tier or straight from the store. */
-static void
+static bool
 lower_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int n)
 {
 	if (disk_enabled(store, st))
-		disk_read(store, key, st, ranges, n);
-	else
-		direct_read(store, key, st, ranges, n);
+		return disk_read(store, key, st, ranges, n);
+	return direct_read(store, key, st, ranges, n);
 }
 
 /* Load a whole small object into the memory tier; returns the entry. */
@@ -743,13 +904,22 @@ mem_fill(ObjStore *store, const char *key, const char *uri, const ObjStat *st)
 	r.offset = 0;
 	r.length = st->size;
 	r.dest = palloc(Max(st->size, 1));
-	lower_read(store, key, st, &r, 1);
+	if (!lower_read(store, key, st, &r, 1))
+	{
+		pfree(r.dest);
+		return NULL;
+	}
 	mem_insert(uri, st, r.dest);
 	pfree(r.dest);
 	return hash_search(mem_table, uri, HASH_FIND, NULL);
 }
 
-void
+/*
+ * Read ranges of the version (size, etag) in st through the tiers.  Returns
+ * false if bytes had to come from the store and it no longer holds that
+ * version; the caller then re-validates (or reports it).
+ */
+bool
 objcache_read(ObjStore *store, const char *key, const ObjStat *st,
 			  ObjRange *ranges, int nranges)
 {
@@ -763,24 +933,30 @@ objcache_read(ObjStore *store, const char *key, const ObjStat *st,
 
 		objstats_mem(store->stats, e != NULL, want);
 		if (e == NULL)
-			e = mem_fill(store, key, uri, st);
-		if (e != NULL)
 		{
-			for (int i = 0; i < nranges; i++)
-				memcpy(ranges[i].dest, e->data + ranges[i].offset, ranges[i].length);
-			pfree(uri);
-			return;
+			e = mem_fill(store, key, uri, st);
+			if (e == NULL)
+			{
+				pfree(uri);
+				return false;
+			}
 		}
+		for (int i = 0; i < nranges; i++)
+			memcpy(ranges[i].dest, e->data + ranges[i].offset, ranges[i].length);
+		pfree(uri);
+		return true;
 	}
 	pfree(uri);
-	lower_read(store, key, st, ranges, nranges);
+	return lower_read(store, key, st, ranges, nranges);
 }
 
+/* The whole object of version st, or NULL as objcache_read returns false. */
 char *
 objcache_read_whole(ObjStore *store, const char *key, ObjStat *st)
 {
 	char	   *uri = full_uri(store, key);
 	ObjRange	r;
+	bool		ok = true;
 
 	r.offset = 0;
 	r.length = st->size;
@@ -792,10 +968,15 @@ objcache_read_whole(ObjStore *store, const char *key, ObjStat *st)
 		st->size > (uint64) objstore_cache_size_mb * 1024 * 1024 / 4)
 	{
 		objstats_requested(store->stats, st->size);
-		direct_read(store, key, st, &r, 1);
+		ok = direct_read(store, key, st, &r, 1);
 	}
 	else if (st->size > 0)
-		objcache_read(store, key, st, &r, 1);
+		ok = objcache_read(store, key, st, &r, 1);
 	pfree(uri);
+	if (!ok)
+	{
+		pfree(r.dest);
+		return NULL;
+	}
 	return r.dest;
 }

@@ -9,6 +9,7 @@
 
 #include "vlake.h"
 #include "objstore/objstore_internal.h"
+#include "objstore/s3_config.h"
 
 char	   *objstore_allowed_file_roots = NULL;
 char	   *objstore_cache_dir = NULL;
@@ -17,6 +18,7 @@ int			objstore_cache_block_kb = 64;
 bool		objstore_cache_file_uris = false;
 int			objstore_mem_cache_kb = 16384;
 int			objstore_mem_object_max_kb = 1024;
+int			objstore_sweep_exact_max = 65536;
 
 /* Each comma-separated entry must be an absolute directory path. */
 static bool
@@ -52,6 +54,7 @@ check_allowed_file_roots(char **newval, void **extra, GucSource source)
 void
 vlake_objstore_init(void)
 {
+	s3_define_gucs();			/* objstore-s3: vlake.s3_* */
 	DefineCustomStringVariable("vlake.allowed_file_roots",
 							   "Directories file:// lakes may use (comma-separated absolute paths).",
 							   "Every file:// URI, for every role, must resolve inside one of them; empty allows none.",
@@ -84,4 +87,11 @@ vlake_objstore_init(void)
 							"Largest lake object kept whole in the per-backend memory cache.",
 							NULL, &objstore_mem_object_max_kb, 1024, 0, INT_MAX / 2,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.cache_sweep_exact_max",
+							"Up to this many disk-cache entries, eviction is an exact LRU; beyond, per bucket.",
+							"A developer setting: the per-bucket sweep bounds memory on huge caches.",
+							&objstore_sweep_exact_max, 65536, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+
+	objcache_init_shmem();
 }

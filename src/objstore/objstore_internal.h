@@ -26,6 +26,7 @@ extern int	objstore_cache_block_kb;	/* vlake.cache_block_size */
 extern bool objstore_cache_file_uris;	/* vlake.cache_file_uris */
 extern int	objstore_mem_cache_kb;	/* vlake.cache_memory_size; 0 disables */
 extern int	objstore_mem_object_max_kb; /* vlake.cache_memory_object_max */
+extern int	objstore_sweep_exact_max;	/* vlake.cache_sweep_exact_max */
 
 typedef enum ObjScheme
 {
@@ -80,11 +81,12 @@ extern void objstats_disk(ObjIoStats *s, uint64 hits, uint64 misses, uint64 byte
 extern void objstats_disk_fill(ObjIoStats *s, uint64 bytes);
 
 /* ---- tiered cache (objstore_cache.c) ---- */
-extern void objcache_read(ObjStore *store, const char *key, const ObjStat *st,
+extern bool objcache_read(ObjStore *store, const char *key, const ObjStat *st,
 						  ObjRange *ranges, int nranges);
 extern char *objcache_read_whole(ObjStore *store, const char *key, ObjStat *st);
 extern void objcache_forget(ObjStore *store, const char *key);
 extern char *objcache_dir(void);
 extern bool objcache_sweep(void);
+extern void objcache_init_shmem(void);
 
 #endif							/* VLAKE_OBJSTORE_INTERNAL_H */

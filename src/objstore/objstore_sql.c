@@ -19,15 +19,29 @@
 
 #include "objstore/objstore_internal.h"
 
+static void
+uri_error_context(void *arg)
+{
+	errcontext("opening the store of lake URI \"%s\"", (const char *) arg);
+}
+
 /* Open the store of a full object URI; *key receives the rest. */
 static ObjStore *
 open_for_uri(text *uri_text, char **key)
 {
 	char	   *uri = text_to_cstring(uri_text);
 	char	   *root;
+	ObjStore   *store;
+	ErrorContextCallback errcb;
 
 	objstore_split_uri(uri, &root, key);
-	return objstore_open(root);
+	errcb.callback = uri_error_context;
+	errcb.arg = uri;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	store = objstore_open(root);
+	error_context_stack = errcb.previous;
+	return store;
 }
 
 static char *
@@ -161,15 +175,19 @@ vlake_lake_read(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
-/* lake_read_ranges(uri, offsets bigint[], lengths bigint[]) -> bytea[] in one call */
+/*
+ * lake_read_ranges(uri, offsets bigint[], lengths bigint[], known_size, known_etag)
+ * -> bytea[], all ranges in one call; with known_size and known_etag the
+ * read skips the validating head (and fails if the object changed).
+ */
 PG_FUNCTION_INFO_V1(vlake_lake_read_ranges);
 Datum
 vlake_lake_read_ranges(PG_FUNCTION_ARGS)
 {
 	char	   *key;
 	ObjStore   *store;
-	ArrayType  *offs = PG_GETARG_ARRAYTYPE_P(1);
-	ArrayType  *lens = PG_GETARG_ARRAYTYPE_P(2);
+	ArrayType  *offs;
+	ArrayType  *lens;
 	Datum	   *od;
 	Datum	   *ld;
 	bool	   *on;
@@ -180,6 +198,10 @@ vlake_lake_read_ranges(PG_FUNCTION_ARGS)
 	Datum	   *out;
 	int64		total = 0;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	offs = PG_GETARG_ARRAYTYPE_P(1);
+	lens = PG_GETARG_ARRAYTYPE_P(2);
 	deconstruct_array(offs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &od, &on, &n);
 	deconstruct_array(lens, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ld, &ln, &nl);
 	if (n != nl)
@@ -209,7 +231,19 @@ vlake_lake_read_ranges(PG_FUNCTION_ARGS)
 		ranges[i].dest = VARDATA(b);
 		out[i] = PointerGetDatum(b);
 	}
-	objstore_get_ranges(store, key, ranges, n);
+	if (!PG_ARGISNULL(3) && !PG_ARGISNULL(4))
+	{
+		/* The caller knows the version: no validating head request. */
+		ObjStat		known;
+
+		memset(&known, 0, sizeof(known));
+		check_length(PG_GETARG_INT64(3), "known_size");
+		known.size = PG_GETARG_INT64(3);
+		text_to_cstring_buffer(PG_GETARG_TEXT_PP(4), known.etag, sizeof(known.etag));
+		objstore_get_ranges_known(store, key, &known, ranges, n);
+	}
+	else
+		objstore_get_ranges(store, key, ranges, n);
 	objstore_close(store);
 	PG_RETURN_ARRAYTYPE_P(construct_array(out, n, BYTEAOID, -1, false, TYPALIGN_INT));
 }
@@ -268,6 +302,52 @@ vlake_lake_delete(PG_FUNCTION_ARGS)
 	objstore_delete(store, require_key(store, key));
 	objstore_close(store);
 	PG_RETURN_VOID();
+}
+
+/* lake_delete_many(root, keys[]): one delete_many call under one root */
+PG_FUNCTION_INFO_V1(vlake_lake_delete_many);
+Datum
+vlake_lake_delete_many(PG_FUNCTION_ARGS)
+{
+	char	   *root = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *keys = NIL;
+	ObjStore   *store;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("keys must not contain NULL")));
+		keys = lappend(keys, TextDatumGetCString(elems[i]));
+	}
+	store = objstore_open(root);
+	objstore_delete_many(store, keys);
+	objstore_close(store);
+	PG_RETURN_INT32(n);
+}
+
+/* lake_reclaim_temporaries(uri_prefix, min_age interval) -> bigint */
+PG_FUNCTION_INFO_V1(vlake_lake_reclaim_temporaries);
+Datum
+vlake_lake_reclaim_temporaries(PG_FUNCTION_ARGS)
+{
+	char	   *prefix;
+	ObjStore   *store = open_for_uri(PG_GETARG_TEXT_PP(0), &prefix);
+	Interval   *age = PG_GETARG_INTERVAL_P(1);
+	int64		secs;
+	int64		n;
+
+	secs = (int64) (age->time / USECS_PER_SEC) +
+		((int64) age->day + (int64) age->month * DAYS_PER_MONTH) * SECS_PER_DAY;
+	n = objstore_reclaim_temporaries(store, prefix, Max(secs, 0));
+	objstore_close(store);
+	PG_RETURN_INT64(n);
 }
 
 /*

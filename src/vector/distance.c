@@ -94,59 +94,137 @@ l1_f32_scalar(const float *a, const float *b, int n)
 	return (s0 + s1) + (s2 + s3);
 }
 
+/*
+ * binary16 kernels without SIMD intrinsics: convert a block of halves to
+ * floats (a simple branch-free loop the compiler vectorises with the
+ * baseline instruction set, SSE2 on x86-64), then run the float32 loop on
+ * the block.  Block sums are added in order.
+ */
+#define F16_BLOCK 64
+
+/*
+ * Convert one block.  The loop always runs F16_BLOCK times (a short last
+ * block is zero-padded first; zeros add nothing to any of the sums) so the
+ * compiler sees a fixed trip count and vectorises it.
+ */
+static inline void
+halves_to_floats(const uint16_t *h, float *f, int n)
+{
+	uint16_t	padded[F16_BLOCK];
+
+	if (n < F16_BLOCK)
+	{
+		memset(padded, 0, sizeof(padded));
+		memcpy(padded, h, sizeof(uint16_t) * n);
+		h = padded;
+	}
+	for (int i = 0; i < F16_BLOCK; i++)
+		f[i] = vl_half_to_float(h[i]);
+}
+
 static float
 l2sq_f16_scalar(const uint16_t *a, const uint16_t *b, int n)
 {
-	float		s0 = 0, s1 = 0;
-	int			i = 0;
+	float		fa[F16_BLOCK],
+				fb[F16_BLOCK];
+	float		s = 0;
 
-	for (; i + 2 <= n; i += 2)
+	for (int i = 0; i < n; i += F16_BLOCK)
 	{
-		float		d0 = vl_half_to_float(a[i]) - vl_half_to_float(b[i]);
-		float		d1 = vl_half_to_float(a[i + 1]) - vl_half_to_float(b[i + 1]);
+		int			c = n - i < F16_BLOCK ? n - i : F16_BLOCK;
 
-		s0 += d0 * d0;
-		s1 += d1 * d1;
+		halves_to_floats(a + i, fa, c);
+		halves_to_floats(b + i, fb, c);
+		s += l2sq_f32_scalar(fa, fb, c);
 	}
-	for (; i < n; i++)
-	{
-		float		d = vl_half_to_float(a[i]) - vl_half_to_float(b[i]);
-
-		s0 += d * d;
-	}
-	return s0 + s1;
+	return s;
 }
 
 static float
 dot_f16_scalar(const uint16_t *a, const uint16_t *b, int n)
 {
-	float		s0 = 0, s1 = 0;
-	int			i = 0;
+	float		fa[F16_BLOCK],
+				fb[F16_BLOCK];
+	float		s = 0;
 
-	for (; i + 2 <= n; i += 2)
+	for (int i = 0; i < n; i += F16_BLOCK)
 	{
-		s0 += vl_half_to_float(a[i]) * vl_half_to_float(b[i]);
-		s1 += vl_half_to_float(a[i + 1]) * vl_half_to_float(b[i + 1]);
+		int			c = n - i < F16_BLOCK ? n - i : F16_BLOCK;
+
+		halves_to_floats(a + i, fa, c);
+		halves_to_floats(b + i, fb, c);
+		s += dot_f32_scalar(fa, fb, c);
 	}
-	for (; i < n; i++)
-		s0 += vl_half_to_float(a[i]) * vl_half_to_float(b[i]);
-	return s0 + s1;
+	return s;
 }
 
 static float
 l1_f16_scalar(const uint16_t *a, const uint16_t *b, int n)
 {
-	float		s0 = 0, s1 = 0;
+	float		fa[F16_BLOCK],
+				fb[F16_BLOCK];
+	float		s = 0;
+
+	for (int i = 0; i < n; i += F16_BLOCK)
+	{
+		int			c = n - i < F16_BLOCK ? n - i : F16_BLOCK;
+
+		halves_to_floats(a + i, fa, c);
+		halves_to_floats(b + i, fb, c);
+		s += l1_f32_scalar(fa, fb, c);
+	}
+	return s;
+}
+
+/*
+ * Cosine parts in one pass: out[0] = a.b, out[1] = a.a, out[2] = b.b.
+ * Four accumulators per quantity, like the loops above.
+ */
+static void
+cos_f32_scalar(const float *a, const float *b, int n, float out[3])
+{
+	float		d[4] = {0}, aa[4] = {0}, bb[4] = {0};
 	int			i = 0;
 
-	for (; i + 2 <= n; i += 2)
+	for (; i + 4 <= n; i += 4)
 	{
-		s0 += fabsf(vl_half_to_float(a[i]) - vl_half_to_float(b[i]));
-		s1 += fabsf(vl_half_to_float(a[i + 1]) - vl_half_to_float(b[i + 1]));
+		for (int l = 0; l < 4; l++)
+		{
+			d[l] += a[i + l] * b[i + l];
+			aa[l] += a[i + l] * a[i + l];
+			bb[l] += b[i + l] * b[i + l];
+		}
 	}
 	for (; i < n; i++)
-		s0 += fabsf(vl_half_to_float(a[i]) - vl_half_to_float(b[i]));
-	return s0 + s1;
+	{
+		d[0] += a[i] * b[i];
+		aa[0] += a[i] * a[i];
+		bb[0] += b[i] * b[i];
+	}
+	out[0] = (d[0] + d[1]) + (d[2] + d[3]);
+	out[1] = (aa[0] + aa[1]) + (aa[2] + aa[3]);
+	out[2] = (bb[0] + bb[1]) + (bb[2] + bb[3]);
+}
+
+static void
+cos_f16_scalar(const uint16_t *a, const uint16_t *b, int n, float out[3])
+{
+	float		fa[F16_BLOCK],
+				fb[F16_BLOCK];
+
+	out[0] = out[1] = out[2] = 0;
+	for (int i = 0; i < n; i += F16_BLOCK)
+	{
+		int			c = n - i < F16_BLOCK ? n - i : F16_BLOCK;
+		float		part[3];
+
+		halves_to_floats(a + i, fa, c);
+		halves_to_floats(b + i, fb, c);
+		cos_f32_scalar(fa, fb, c, part);
+		out[0] += part[0];
+		out[1] += part[1];
+		out[2] += part[2];
+	}
 }
 
 /* -------------------------------------------------------------- x86 --- */
@@ -348,6 +426,85 @@ l1_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 }
 
 /*
+ * cosine parts: two 8-lane accumulators per quantity (six chains hide the
+ * FMA latency), one more 8-wide step, scalar tail (binary32) or a
+ * zero-padded last block (binary16)
+ */
+VL_AVX2 static void
+cos_f32_avx2(const float *a, const float *b, int n, float out[3])
+{
+	__m256		d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+	__m256		aa0 = _mm256_setzero_ps(), aa1 = _mm256_setzero_ps();
+	__m256		bb0 = _mm256_setzero_ps(), bb1 = _mm256_setzero_ps();
+	int			i = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		__m256		x0 = _mm256_loadu_ps(a + i), x1 = _mm256_loadu_ps(a + i + 8);
+		__m256		y0 = _mm256_loadu_ps(b + i), y1 = _mm256_loadu_ps(b + i + 8);
+
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		aa0 = _mm256_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm256_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm256_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm256_fmadd_ps(y1, y1, bb1);
+	}
+	if (i + 8 <= n)
+	{
+		__m256		x = _mm256_loadu_ps(a + i), y = _mm256_loadu_ps(b + i);
+
+		d0 = _mm256_fmadd_ps(x, y, d0);
+		aa0 = _mm256_fmadd_ps(x, x, aa0);
+		bb0 = _mm256_fmadd_ps(y, y, bb0);
+		i += 8;
+	}
+	out[0] = hsum256(_mm256_add_ps(d0, d1));
+	out[1] = hsum256(_mm256_add_ps(aa0, aa1));
+	out[2] = hsum256(_mm256_add_ps(bb0, bb1));
+	for (; i < n; i++)
+	{
+		out[0] += a[i] * b[i];
+		out[1] += a[i] * a[i];
+		out[2] += b[i] * b[i];
+	}
+}
+
+VL_AVX2 static void
+cos_f16_avx2(const uint16_t *a, const uint16_t *b, int n, float out[3])
+{
+	__m256		d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+	__m256		aa0 = _mm256_setzero_ps(), aa1 = _mm256_setzero_ps();
+	__m256		bb0 = _mm256_setzero_ps(), bb1 = _mm256_setzero_ps();
+	int			i = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		__m256		x0 = load8_f16(a + i), x1 = load8_f16(a + i + 8);
+		__m256		y0 = load8_f16(b + i), y1 = load8_f16(b + i + 8);
+
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		aa0 = _mm256_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm256_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm256_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm256_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 8)
+	{
+		int			c = n - i < 8 ? n - i : 8;
+		__m256		x = load_tail_f16(a + i, c), y = load_tail_f16(b + i, c);
+
+		d0 = _mm256_fmadd_ps(x, y, d0);
+		aa0 = _mm256_fmadd_ps(x, x, aa0);
+		bb0 = _mm256_fmadd_ps(y, y, bb0);
+	}
+	out[0] = hsum256(_mm256_add_ps(d0, d1));
+	out[1] = hsum256(_mm256_add_ps(aa0, aa1));
+	out[2] = hsum256(_mm256_add_ps(bb0, bb1));
+}
+
+/*
  * AVX-512F: two 16-lane accumulators over 32 elements per step; the tail
  * (up to 31 elements) goes through masked loads, so there is no scalar loop.
  */
@@ -510,6 +667,76 @@ l1_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
+/* cosine parts: two 16-lane accumulators per quantity, masked tail */
+VL_AVX512 static void
+cos_f32_avx512(const float *a, const float *b, int n, float out[3])
+{
+	__m512		d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+	__m512		aa0 = _mm512_setzero_ps(), aa1 = _mm512_setzero_ps();
+	__m512		bb0 = _mm512_setzero_ps(), bb1 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		__m512		x0 = _mm512_loadu_ps(a + i), x1 = _mm512_loadu_ps(a + i + 16);
+		__m512		y0 = _mm512_loadu_ps(b + i), y1 = _mm512_loadu_ps(b + i + 16);
+
+		d0 = _mm512_fmadd_ps(x0, y0, d0);
+		d1 = _mm512_fmadd_ps(x1, y1, d1);
+		aa0 = _mm512_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm512_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm512_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm512_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 16)
+	{
+		__mmask16	m = tail_mask(n - i < 16 ? n - i : 16);
+		__m512		x = _mm512_maskz_loadu_ps(m, a + i);
+		__m512		y = _mm512_maskz_loadu_ps(m, b + i);
+
+		d0 = _mm512_fmadd_ps(x, y, d0);
+		aa0 = _mm512_fmadd_ps(x, x, aa0);
+		bb0 = _mm512_fmadd_ps(y, y, bb0);
+	}
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
+	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(aa0, aa1));
+	out[2] = _mm512_reduce_add_ps(_mm512_add_ps(bb0, bb1));
+}
+
+VL_AVX512 static void
+cos_f16_avx512(const uint16_t *a, const uint16_t *b, int n, float out[3])
+{
+	__m512		d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+	__m512		aa0 = _mm512_setzero_ps(), aa1 = _mm512_setzero_ps();
+	__m512		bb0 = _mm512_setzero_ps(), bb1 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		__m512		x0 = load16_f16(a + i), x1 = load16_f16(a + i + 16);
+		__m512		y0 = load16_f16(b + i), y1 = load16_f16(b + i + 16);
+
+		d0 = _mm512_fmadd_ps(x0, y0, d0);
+		d1 = _mm512_fmadd_ps(x1, y1, d1);
+		aa0 = _mm512_fmadd_ps(x0, x0, aa0);
+		aa1 = _mm512_fmadd_ps(x1, x1, aa1);
+		bb0 = _mm512_fmadd_ps(y0, y0, bb0);
+		bb1 = _mm512_fmadd_ps(y1, y1, bb1);
+	}
+	for (; i < n; i += 16)
+	{
+		int			c = n - i < 16 ? n - i : 16;
+		__m512		x = load16_tail_f16(a + i, c), y = load16_tail_f16(b + i, c);
+
+		d0 = _mm512_fmadd_ps(x, y, d0);
+		aa0 = _mm512_fmadd_ps(x, x, aa0);
+		bb0 = _mm512_fmadd_ps(y, y, bb0);
+	}
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
+	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(aa0, aa1));
+	out[2] = _mm512_reduce_add_ps(_mm512_add_ps(bb0, bb1));
+}
+
 static bool
 cpu_has_avx2(void)
 {
@@ -657,22 +884,74 @@ l1_f16_neon(const uint16_t *a, const uint16_t *b, int n)
 	return r;
 }
 
+static void
+cos_f32_neon(const float *a, const float *b, int n, float out[3])
+{
+	float32x4_t d = vdupq_n_f32(0), aa = vdupq_n_f32(0), bb = vdupq_n_f32(0);
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+	{
+		float32x4_t x = vld1q_f32(a + i), y = vld1q_f32(b + i);
+
+		d = vfmaq_f32(d, x, y);
+		aa = vfmaq_f32(aa, x, x);
+		bb = vfmaq_f32(bb, y, y);
+	}
+	out[0] = vaddvq_f32(d);
+	out[1] = vaddvq_f32(aa);
+	out[2] = vaddvq_f32(bb);
+	for (; i < n; i++)
+	{
+		out[0] += a[i] * b[i];
+		out[1] += a[i] * a[i];
+		out[2] += b[i] * b[i];
+	}
+}
+
+static void
+cos_f16_neon(const uint16_t *a, const uint16_t *b, int n, float out[3])
+{
+	float32x4_t d = vdupq_n_f32(0), aa = vdupq_n_f32(0), bb = vdupq_n_f32(0);
+	int			i = 0;
+
+	for (; i + 4 <= n; i += 4)
+	{
+		float32x4_t x = load4_f16(a + i), y = load4_f16(b + i);
+
+		d = vfmaq_f32(d, x, y);
+		aa = vfmaq_f32(aa, x, x);
+		bb = vfmaq_f32(bb, y, y);
+	}
+	out[0] = vaddvq_f32(d);
+	out[1] = vaddvq_f32(aa);
+	out[2] = vaddvq_f32(bb);
+	for (; i < n; i++)
+	{
+		float		x = vl_half_to_float(a[i]), y = vl_half_to_float(b[i]);
+
+		out[0] += x * y;
+		out[1] += x * x;
+		out[2] += y * y;
+	}
+}
+
 #endif							/* VL_NEON */
 
 /* ---------------------------------------------------------- dispatch --- */
 
 static const VlKernelSet kernel_sets[] = {
 	{"scalar", l2sq_f32_scalar, dot_f32_scalar, l1_f32_scalar,
-	l2sq_f16_scalar, dot_f16_scalar, l1_f16_scalar},
+	l2sq_f16_scalar, dot_f16_scalar, l1_f16_scalar, cos_f32_scalar, cos_f16_scalar},
 #ifdef VL_X86
 	{"avx2", l2sq_f32_avx2, dot_f32_avx2, l1_f32_avx2,
-	l2sq_f16_avx2, dot_f16_avx2, l1_f16_avx2},
+	l2sq_f16_avx2, dot_f16_avx2, l1_f16_avx2, cos_f32_avx2, cos_f16_avx2},
 	{"avx512", l2sq_f32_avx512, dot_f32_avx512, l1_f32_avx512,
-	l2sq_f16_avx512, dot_f16_avx512, l1_f16_avx512},
+	l2sq_f16_avx512, dot_f16_avx512, l1_f16_avx512, cos_f32_avx512, cos_f16_avx512},
 #endif
 #ifdef VL_NEON
 	{"neon", l2sq_f32_neon, dot_f32_neon, l1_f32_neon,
-	l2sq_f16_neon, dot_f16_neon, l1_f16_neon},
+	l2sq_f16_neon, dot_f16_neon, l1_f16_neon, cos_f32_neon, cos_f16_neon},
 #endif
 };
 
@@ -709,6 +988,8 @@ vl_f32_kernel vl_l1_f32 = l1_f32_scalar;
 vl_f16_kernel vl_l2sq_f16 = l2sq_f16_scalar;
 vl_f16_kernel vl_dot_f16 = dot_f16_scalar;
 vl_f16_kernel vl_l1_f16 = l1_f16_scalar;
+vl_f32_cos_kernel vl_cos_f32 = cos_f32_scalar;
+vl_f16_cos_kernel vl_cos_f16 = cos_f16_scalar;
 
 static const char *current_level = NULL;
 
@@ -721,6 +1002,8 @@ use_set(const VlKernelSet *k)
 	vl_l2sq_f16 = k->l2sq_f16;
 	vl_dot_f16 = k->dot_f16;
 	vl_l1_f16 = k->l1_f16;
+	vl_cos_f32 = k->cos_f32;
+	vl_cos_f16 = k->cos_f16;
 	current_level = k->name;
 }
 

@@ -24,6 +24,15 @@ extern vl_f16_kernel vl_l2sq_f16;
 extern vl_f16_kernel vl_dot_f16;
 extern vl_f16_kernel vl_l1_f16;
 
+/*
+ * Cosine parts in one pass (extension of the contract): out[0] = a.b,
+ * out[1] = a.a, out[2] = b.b.
+ */
+typedef void (*vl_f32_cos_kernel) (const float *a, const float *b, int n, float out[3]);
+typedef void (*vl_f16_cos_kernel) (const uint16_t *a, const uint16_t *b, int n, float out[3]);
+extern vl_f32_cos_kernel vl_cos_f32;
+extern vl_f16_cos_kernel vl_cos_f16;
+
 /* Select kernels for this CPU; idempotent.  Returns the name chosen
  * ("avx512", "avx2", "neon", "scalar").  VLAKE_KERNELS=scalar|avx2|avx512
  * in the environment forces a level (for tests and benchmarks). */
@@ -43,6 +52,8 @@ typedef struct VlKernelSet
 	vl_f16_kernel l2sq_f16;
 	vl_f16_kernel dot_f16;
 	vl_f16_kernel l1_f16;
+	vl_f32_cos_kernel cos_f32;
+	vl_f16_cos_kernel cos_f16;
 } VlKernelSet;
 
 extern const VlKernelSet *distance_kernel_set(const char *name);

@@ -17,27 +17,28 @@
 
 #define VL_HALF_MAX 65504.0f
 
+/*
+ * binary16 -> binary32, exact, without branches on the value class:
+ * place the 15 exponent+mantissa bits where a float keeps them and
+ * multiply by 2^112, which rebiases the exponent (15 -> 127) and, for a
+ * subnormal half, turns the denormal float into the right normal one.
+ * Results of 2^16 or more can only come from exponent 31: Inf or NaN.
+ */
 static inline float
 vl_half_to_float(uint16_t h)
 {
-	uint32_t	sign = (uint32_t) (h & 0x8000) << 16;
-	uint32_t	exp = (h >> 10) & 0x1f;
-	uint32_t	mant = h & 0x3ff;
-	uint32_t	bits;
-	float		f;
+	uint32_t	bits = (uint32_t) (h & 0x7fff) << 13;
+	const uint32_t scale_bits = 0x77800000;	/* 2^112 */
+	float		f,
+				scale;
 
-	if (exp == 0x1f)			/* Inf / NaN */
-		bits = sign | 0x7f800000 | (mant << 13);
-	else if (exp != 0)			/* normal: rebias 15 -> 127 */
-		bits = sign | ((exp + 112) << 23) | (mant << 13);
-	else if (mant == 0)			/* signed zero */
-		bits = sign;
-	else
-	{
-		/* subnormal half: value = mant * 2^-24, exact in float */
-		f = (float) mant * (1.0f / 16777216.0f);
-		return sign ? -f : f;
-	}
+	memcpy(&f, &bits, sizeof(f));
+	memcpy(&scale, &scale_bits, sizeof(scale));
+	f *= scale;
+	memcpy(&bits, &f, sizeof(bits));
+	/* Inf / NaN (payload kept); branch-free so loops of it vectorise */
+	bits |= (uint32_t) -(int32_t) (f >= 65536.0f) & 0x7f800000;
+	bits |= (uint32_t) (h & 0x8000) << 16;
 	memcpy(&f, &bits, sizeof(f));
 	return f;
 }

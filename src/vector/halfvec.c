@@ -258,10 +258,11 @@ Datum
 halfvec_cosine_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
+	float		parts[3];
+
 	vl_check_same_dim(a->dim, b->dim);
-	PG_RETURN_FLOAT8(vl_cosine_from_parts(vl_dot_f16(a->x, b->x, a->dim),
-										  vl_dot_f16(a->x, a->x, a->dim),
-										  vl_dot_f16(b->x, b->x, b->dim)));
+	vl_cos_f16(a->x, b->x, a->dim, parts);
+	PG_RETURN_FLOAT8(vl_cosine_from_parts(parts[0], parts[1], parts[2]));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_spherical_distance);

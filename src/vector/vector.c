@@ -430,10 +430,12 @@ PG_FUNCTION_INFO_V1(cosine_distance);
 Datum
 cosine_distance(PG_FUNCTION_ARGS)
 {
-	GET_TWO_VECTORS(a, b);
-	PG_RETURN_FLOAT8(vl_cosine_from_parts(vl_dot_f32(a->x, b->x, a->dim),
-										  vl_dot_f32(a->x, a->x, a->dim),
-										  vl_dot_f32(b->x, b->x, b->dim)));
+	DECL_TWO_VECTORS(a, b);
+	float		parts[3];
+
+	vl_check_same_dim(a->dim, b->dim);
+	vl_cos_f32(a->x, b->x, a->dim, parts);
+	PG_RETURN_FLOAT8(vl_cosine_from_parts(parts[0], parts[1], parts[2]));
 }
 
 /*

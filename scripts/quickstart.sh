@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make quickstart: install, build, install vlake, start a throwaway cluster
+# inside the checkout (build/quickstart, its own port), load Fashion-MNIST,
+# run k-NN queries, and print how to connect.  A second run starts afresh.
+#   scripts/quickstart.sh        run the demo (the cluster keeps running)
+#   scripts/quickstart.sh stop   stop the demo cluster
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$VLAKE_SRC"
+
+port=${VLAKE_PORT:-55432}
+work=$(vlake_work_dir quickstart)
+data="$work/pgdata"; sock="$work/sock"
+bin=$($PG_CONFIG --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+
+if [ "${1:-}" = stop ]; then
+  vlake_cluster_stop "$bin" "$data"; vlake_log "demo cluster stopped"; exit 0
+fi
+
+scripts/install-deps.sh quickstart
+bin=$($PG_CONFIG --bindir)
+make -s -j2 all tools
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo make -s install >/dev/null
+
+lake="$work/lake"
+vlake_cluster_start "$bin" "$data" "$port" "$sock" \
+  "vlake.allowed_file_roots = '$lake'" "vlake.default_location = 'file://$lake/'"
+mkdir -p "$lake"; [ "$(id -u)" -eq 0 ] && chown postgres: "$lake"
+
+psql_demo() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres "$@"; }
+psql_demo -d postgres -c "CREATE DATABASE vlake_demo" >/dev/null
+
+fm=/usr/share/datasets/fashion-mnist
+vlake_log "loading Fashion-MNIST (60,000 train + 10,000 test vectors, 784 dims)"
+psql_demo -d vlake_demo <<'SQL'
+CREATE EXTENSION vlake;
+CREATE TABLE items   (id bigint PRIMARY KEY, label int, category text, embedding vector(784));
+CREATE TABLE queries (id bigint PRIMARY KEY, label int, category text, embedding vector(784));
+SQL
+build/bin/fmnist copy "$fm/train-images-idx3-ubyte.gz" "$fm/train-labels-idx1-ubyte.gz" |
+  psql_demo -d vlake_demo -c "COPY items FROM STDIN"
+build/bin/fmnist copy "$fm/t10k-images-idx3-ubyte.gz" "$fm/t10k-labels-idx1-ubyte.gz" |
+  psql_demo -d vlake_demo -c "COPY queries FROM STDIN"
+psql_demo -d vlake_demo -c "ANALYZE" >/dev/null
+
+echo
+echo "== k-NN: the 5 training images nearest to test image 0 (an ankle boot), L2 distance"
+psql_demo -d vlake_demo <<'SQL'
+SELECT i.id, i.category, round((i.embedding <-> q.embedding)::numeric, 1) AS l2_distance
+FROM items i, (SELECT embedding FROM queries WHERE id = 0) q
+ORDER BY i.embedding <-> q.embedding
+LIMIT 5;
+SQL
+echo "== filtered k-NN: the 5 nearest sneakers to test image 0, cosine distance"
+psql_demo -d vlake_demo <<'SQL'
+SELECT i.id, i.category, round((i.embedding <=> q.embedding)::numeric, 4) AS cosine_distance
+FROM items i, (SELECT embedding FROM queries WHERE id = 0) q
+WHERE i.category = 'Sneaker'
+ORDER BY i.embedding <=> q.embedding
+LIMIT 5;
+SQL
+
+cat <<EOF
+The demo cluster is running (data in $data).
+Connect:  psql -h $sock -p $port -U postgres vlake_demo
+      or  psql -h localhost -p $port -U postgres vlake_demo
+Stop it:  scripts/quickstart.sh stop
+EOF
