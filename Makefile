@@ -99,7 +99,9 @@ build/bin/ann_truth: bench/ann/ann_truth.c | build/bin
 tools: build/bin/unit_ivf
 bench-ann: all tools build/bin/ann_truth build/bin/fmnist
 	bench/ann/run.sh
-.PHONY: bench-ann
+bench-ann-cold: all tools build/bin/ann_truth build/bin/fmnist
+	bench/ann/cold_s3.sh
+.PHONY: bench-ann bench-ann-cold
 # ---- end index layer ----
 
 # ---------------------------------------------- objstore (objstore-core) ----

@@ -190,10 +190,20 @@ DO $$ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RAISE NOTICE 'error: %', regexp_replace(SQLERRM, '"[^"]*/vlake_index/[^"]*/', '"…/', 'g');
 END $$;
--- a flipped byte in the codes of the first list (all lists probed)
+-- a flipped byte in the codes of the first list (all lists probed): the
+-- file's version (size, ETag) no longer matches what index.meta recorded
+\! touch -r "$CODES_PATH" "$CODES_PATH.ref"
 \! printf 'X' | dd of="$CODES_PATH" bs=1 seek=200 conv=notrunc status=none
 \! cp "$META_PATH.orig" "$META_PATH"
 SET vlake.probes = 1000;
+DO $$ BEGIN
+  PERFORM id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1;
+EXCEPTION WHEN OTHERS THEN
+  RAISE NOTICE 'error: %', regexp_replace(SQLERRM, '"[^"]*/vlake_index/[^"]*/', '"…/', 'g');
+END $$;
+-- the same corruption with the file's timestamp restored (same version as
+-- far as the store can tell): the list checksum catches it
+\! touch -r "$CODES_PATH.ref" "$CODES_PATH"
 DO $$ BEGIN
   PERFORM id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1;
 EXCEPTION WHEN OTHERS THEN

@@ -77,6 +77,9 @@ typedef struct VlMetaData
 	/* delta chain being folded by vlake.merge() (still searched) */
 	BlockNumber sealed_head;
 	uint64		sealed_count;
+	/* version of index.meta (size, ETag): read without a validating HEAD */
+	uint64		meta_size;
+	char		meta_etag[128];
 } VlMetaData;
 
 #define VlPageGetMeta(page) ((VlMetaData *) PageGetContents(page))
@@ -122,7 +125,7 @@ vl_rowref_to_tid(uint64 ref, ItemPointer tid)
 #define VL_MAGIC_META	UINT64_C(0x4154454D58494C56)	/* "VLIXMETA" */
 #define VL_MAGIC_CODES	UINT64_C(0x5345444F4358494C)	/* "LIXCODES" */
 #define VL_MAGIC_VECS	UINT64_C(0x5343455658494C56)	/* "VLIXVECS" */
-#define VL_FORMAT_VERSION 1
+#define VL_FORMAT_VERSION 2
 
 typedef struct VlFileMetaHeader
 {
@@ -137,6 +140,8 @@ typedef struct VlFileMetaHeader
 	uint64		seed;
 	uint64		codes_size;		/* expected size of codes.bin */
 	uint64		vectors_size;	/* expected size of vectors.bin */
+	char		codes_etag[128];	/* ETag of codes.bin as written */
+	char		vectors_etag[128];	/* ETag of vectors.bin as written */
 } VlFileMetaHeader;
 
 typedef struct VlListDir
@@ -194,6 +199,11 @@ typedef struct VlPart
 	VlList	   *list;
 	Size		mem_bytes;		/* bytes held for this part */
 	struct ObjStore *store;
+	/* versions of codes.bin / vectors.bin: ranged reads skip the HEAD */
+	uint64		codes_size;
+	uint64		vectors_size;
+	char		codes_etag[128];
+	char		vectors_etag[128];
 } VlPart;
 
 /* Per-backend counters, shown by EXPLAIN ANALYZE (vlindex_explain.c). */
@@ -257,7 +267,8 @@ extern void vl_part_forget(Oid indexoid);
 extern void vl_write_part(Relation index, const char *location, IvfMetric metric,
 						  int dim, int lists, const float *centroids, uint64 seed,
 						  int64 nvec, const int *assign, const uint64 *refs,
-						  VlVecSource *src, char *prefix_out);
+						  VlVecSource *src, char *prefix_out,
+						  uint64 *meta_size_out, char *meta_etag_out);
 extern char *vl_new_prefix(Relation index);
 
 /* vlindex_scan.c */

@@ -263,7 +263,7 @@ training_sample(VlBuildState *st, int lists, int *m_out)
 static void
 write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 			   const char *location, int dim, int lists, uint64 nvec,
-			   const char *prefix)
+			   const char *prefix, uint64 meta_size, const char *meta_etag)
 {
 	Buffer		buf;
 	Page		page;
@@ -282,6 +282,8 @@ write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 	m->nvec = nvec;
 	m->generation = 1;
 	strlcpy(m->prefix, prefix ? prefix : "", VL_PREFIX_MAX);
+	m->meta_size = meta_size;
+	strlcpy(m->meta_etag, meta_etag ? meta_etag : "", sizeof(m->meta_etag));
 	GenericXLogFinish(xs);
 	UnlockReleaseBuffer(buf);
 }
@@ -294,6 +296,8 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 	char	   *location = vl_location_for(index);
 	VlOptions  *opts = (VlOptions *) index->rd_options;
 	char		prefix[VL_PREFIX_MAX] = "";
+	char		meta_etag[128] = "";
+	uint64		meta_size = 0;
 	int			lists = 0;
 	double		reltuples;
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake index build",
@@ -364,13 +368,13 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 		src.get = source_get;
 		src.arg = &st;
 		vl_write_part(index, location, st.metric, st.dim, lists, centroids, seed,
-					  st.n, assign, st.refs, &src, prefix);
+					  st.n, assign, st.refs, &src, prefix, &meta_size, meta_etag);
 		if (st.file)
 			BufFileClose(st.file);
 	}
 
 	write_metapage(index, MAIN_FORKNUM, st.metric, st.et, location, st.dim,
-				   lists, st.n, prefix);
+				   lists, st.n, prefix, meta_size, meta_etag);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
@@ -389,5 +393,5 @@ vl_buildempty(Relation index)
 	const char *loc = (opts && opts->location_offset) ?
 		(const char *) opts + opts->location_offset : vl_default_location;
 
-	write_metapage(index, INIT_FORKNUM, metric, et, loc ? loc : "", 0, 0, 0, NULL);
+	write_metapage(index, INIT_FORKNUM, metric, et, loc ? loc : "", 0, 0, 0, NULL, 0, NULL);
 }

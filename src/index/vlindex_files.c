@@ -60,7 +60,8 @@ void
 vl_write_part(Relation index, const char *location, IvfMetric metric,
 			  int dim, int lists, const float *centroids, uint64 seed,
 			  int64 nvec, const int *assign, const uint64 *refs,
-			  VlVecSource *src, char *prefix_out)
+			  VlVecSource *src, char *prefix_out,
+			  uint64 *meta_size_out, char *meta_etag_out)
 {
 	int			pdim = ivf_padded_dim(dim),
 				words = pdim / 64;
@@ -164,6 +165,21 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 	mh.seed = seed;
 	mh.codes_size = codes_size;
 	mh.vectors_size = vecs_size;
+	/* record the versions written, so readers can skip validating HEADs */
+	{
+		ObjStat		st;
+
+		if (!objstore_head(store, part_key(prefix, VL_FILE_CODES), &st) || st.size != codes_size ||
+			!objstore_head(store, part_key(prefix, VL_FILE_VECS), &st) || st.size != vecs_size)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("vlake index files under \"%s\" do not have the size just written",
+							objstore_uri(store, prefix))));
+		objstore_head(store, part_key(prefix, VL_FILE_CODES), &st);
+		strlcpy(mh.codes_etag, st.etag, sizeof(mh.codes_etag));
+		objstore_head(store, part_key(prefix, VL_FILE_VECS), &st);
+		strlcpy(mh.vectors_etag, st.etag, sizeof(mh.vectors_etag));
+	}
 	initStringInfo(&meta);
 	appendBinaryStringInfo(&meta, (const char *) &mh, sizeof(mh));
 	appendBinaryStringInfo(&meta, (const char *) centroids, sizeof(float) * (size_t) lists * dim);
@@ -173,6 +189,17 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 	FIN_CRC32C(crc);
 	appendBinaryStringInfo(&meta, (const char *) &crc, sizeof(crc));
 	objstore_put(store, part_key(prefix, VL_FILE_META), meta.data, meta.len);
+	{
+		ObjStat		st;
+
+		if (!objstore_head(store, part_key(prefix, VL_FILE_META), &st))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("vlake index file \"%s\" vanished after it was written",
+							objstore_uri(store, part_key(prefix, VL_FILE_META)))));
+		*meta_size_out = st.size;
+		strlcpy(meta_etag_out, st.etag, 128);
+	}
 
 	strlcpy(prefix_out, prefix, VL_PREFIX_MAX);
 	objstore_close(store);
@@ -257,7 +284,26 @@ part_load(Relation index, const VlMetaData *meta)
 	PG_TRY();
 	{
 		part->store = objstore_open(part->location);
-		buf = objstore_get(part->store, part_key(part->prefix, VL_FILE_META), &len);
+		if (meta->meta_etag[0] != '\0' && meta->meta_size > 0 &&
+			meta->meta_size < ((uint64) 1 << 32))
+		{
+			/* version known from the metapage: no validating HEAD */
+			ObjStat		known;
+			ObjRange	r;
+
+			memset(&known, 0, sizeof(known));
+			known.size = meta->meta_size;
+			strlcpy(known.etag, meta->meta_etag, sizeof(known.etag));
+			len = meta->meta_size;
+			buf = palloc_extended(len, MCXT_ALLOC_HUGE);
+			r.offset = 0;
+			r.length = len;
+			r.dest = buf;
+			objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_META),
+									  &known, &r, 1);
+		}
+		else
+			buf = objstore_get(part->store, part_key(part->prefix, VL_FILE_META), &len);
 		vl_stats.bytes_fetched += len;
 		vl_stats.round_trips++;
 
@@ -288,6 +334,12 @@ part_load(Relation index, const VlMetaData *meta)
 		if (crc != stored)
 			corrupt(part, VL_FILE_META, "Checksum mismatch.");
 
+		part->codes_size = mh.codes_size;
+		part->vectors_size = mh.vectors_size;
+		mh.codes_etag[sizeof(mh.codes_etag) - 1] = '\0';
+		mh.vectors_etag[sizeof(mh.vectors_etag) - 1] = '\0';
+		strlcpy(part->codes_etag, mh.codes_etag, sizeof(part->codes_etag));
+		strlcpy(part->vectors_etag, mh.vectors_etag, sizeof(part->vectors_etag));
 		part->metric = (IvfMetric) mh.metric;
 		part->dim = mh.dim;
 		part->pdim = mh.pdim;
@@ -407,7 +459,13 @@ vl_part_load_lists(VlPart *part, const int *lists, int n)
 	}
 	if (nr > 0)
 	{
-		objstore_get_ranges(part->store, part_key(part->prefix, VL_FILE_CODES), ranges, nr);
+		ObjStat		known;
+
+		memset(&known, 0, sizeof(known));
+		known.size = part->codes_size;
+		strlcpy(known.etag, part->codes_etag, sizeof(known.etag));
+		objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_CODES),
+								  &known, ranges, nr);
 		vl_stats.bytes_fetched += bytes;
 		vl_stats.round_trips++;
 		for (int i = 0; i < nr; i++)
@@ -444,6 +502,7 @@ vl_part_fetch_vectors(VlPart *part, const int *list, const int *idx, int n,
 {
 	ObjRange   *ranges;
 	size_t		vsz = sizeof(float) * part->dim;
+	ObjStat		known;
 
 	if (n <= 0)
 		return;
@@ -454,7 +513,11 @@ vl_part_fetch_vectors(VlPart *part, const int *list, const int *idx, int n,
 		ranges[i].length = vsz;
 		ranges[i].dest = (char *) (out + (size_t) i * part->dim);
 	}
-	objstore_get_ranges(part->store, part_key(part->prefix, VL_FILE_VECS), ranges, n);
+	memset(&known, 0, sizeof(known));
+	known.size = part->vectors_size;
+	strlcpy(known.etag, part->vectors_etag, sizeof(known.etag));
+	objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_VECS),
+							  &known, ranges, n);
 	vl_stats.bytes_fetched += vsz * n;
 	vl_stats.round_trips++;
 	pfree(ranges);

@@ -131,7 +131,7 @@ read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
 /* Step 3: point the metapage at the new part. */
 static void
 swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
-		  int64 nvec, const char *prefix)
+		  int64 nvec, const char *prefix, uint64 meta_size, const char *meta_etag)
 {
 	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
 	GenericXLogState *xs;
@@ -153,6 +153,8 @@ swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
 	m->nvec = nvec;
 	m->generation++;
 	strlcpy(m->prefix, prefix, VL_PREFIX_MAX);
+	m->meta_size = meta_size;
+	strlcpy(m->meta_etag, meta_etag, sizeof(m->meta_etag));
 	m->sealed_head = InvalidBlockNumber;
 	m->sealed_count = 0;
 	m->tomb_head = m->tomb_tail = InvalidBlockNumber;
@@ -196,6 +198,8 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 				dim;
 	float	   *centroids;
 	char		prefix[VL_PREFIX_MAX];
+	char		meta_etag[128] = "";
+	uint64		meta_size = 0;
 	uint64		seed;
 	const char *location;
 
@@ -288,9 +292,11 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 		if (!pg_strong_random(&seed, sizeof(seed)))
 			seed = meta.generation * 7919 + 1;
 		vl_write_part(index, location, (IvfMetric) meta.metric, dim, lists,
-					  centroids, seed, total, assign, refs, &src, prefix);
+					  centroids, seed, total, assign, refs, &src, prefix,
+					  &meta_size, meta_etag);
 	}
-	swap_part(index, &meta, dim, total > 0 ? lists : 0, total, prefix);
+	swap_part(index, &meta, dim, total > 0 ? lists : 0, total, prefix,
+			  meta_size, meta_etag);
 	vl_part_forget(indexoid);
 
 	relation_close(index, ShareUpdateExclusiveLock);
