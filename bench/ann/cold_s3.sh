@@ -7,7 +7,9 @@
 # backend is timed and its bytes / round trips reported, then recall@10 of
 # the next queries against the exact ground truth (bench/ann/run.sh computes
 # it; run that first or let this script compute it).
-# Env: FMNIST_DIR, S3_LATENCY_MS (default 25), COLD_QUERIES (default 200).
+# Env: FMNIST_DIR, S3_LATENCY_MS (default 25), COLD_QUERIES (default 200),
+# CACHE_SIZE (vlake.cache_size of the local disk cache, default 1GB; 0
+# reads exact ranges straight from S3 instead of filling 64 kB cache blocks).
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 cd "$VLAKE_SRC"
@@ -24,7 +26,8 @@ data="$cold/pgdata"; sock="$cold/sock"; port=$(vlake_port 56300)
 eval "$(VLAKE_TEST_S3_OWNER_PID=$$ test/tools/s3server/start.sh "$cold/s3")"
 vlake_cluster_start "$bin" "$data" "$port" "$sock" \
   "maintenance_work_mem = '1GB'" "shared_buffers = '1GB'" "jit = off" \
-  "max_parallel_workers_per_gather = 0" "vlake.cache_dir = '$cold/cache'"
+  "max_parallel_workers_per_gather = 0" "vlake.cache_dir = '$cold/cache'" \
+  "vlake.cache_size = '${CACHE_SIZE:-1GB}'"
 trap 'vlake_cluster_stop "$bin" "$data"; kill "$s3_pid" 2>/dev/null || true' EXIT
 psql() { vlake_as_pg "$bin/psql" -X -q -h "$sock" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
 admin() { curl -s -X "$1" -H 'content-type: application/json' "$VLAKE_TEST_S3_ADMIN$2" ${3:+-d "$3"}; }
@@ -63,7 +66,7 @@ psql -At -c "SELECT 'files: ' || array_to_string(files, ', ') FROM vlake.index_i
 vlake_as_pg "$bin/pg_ctl" -D "$data" -w -m fast restart -l "$data/server.log" >/dev/null
 rm -rf "$cold/cache"/* 2>/dev/null || true
 admin PUT /latency "{\"ms\": $lat}" >/dev/null
-echo "== cold: server restarted, disk cache empty, +${lat} ms per S3 request (machine shared with other work) =="
+echo "== cold: server restarted, disk cache empty (vlake.cache_size ${CACHE_SIZE:-1GB}), +${lat} ms per S3 request (machine shared with other work) =="
 q="SELECT id FROM fm_train ORDER BY embedding <-> (SELECT embedding FROM fm_test WHERE id = 0) LIMIT 10"
 psql -c "\\timing on" -c "$q" | grep -E "^Time"
 vlake_as_pg "$bin/pg_ctl" -D "$data" -w -m fast restart -l "$data/server.log" >/dev/null
