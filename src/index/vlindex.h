@@ -250,6 +250,7 @@ extern IndexBuildResult *vl_build(Relation heap, Relation index, struct IndexInf
 extern void vl_buildempty(Relation index);
 extern char *vl_build_phasename(int64 phase);
 extern char *vl_location_for(Relation index);
+extern char *vl_location_resolve(Relation index, bool missing_ok);
 
 /* Where the part writer gets vector number seq (0..nvec-1) from. */
 typedef struct VlVecSource

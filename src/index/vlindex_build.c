@@ -82,6 +82,13 @@ vl_build_phasename(int64 phase)
 char *
 vl_location_for(Relation index)
 {
+	return vl_location_resolve(index, false);
+}
+
+/* The index location, or NULL (missing_ok) when none is configured. */
+char *
+vl_location_resolve(Relation index, bool missing_ok)
+{
 	VlOptions  *opts = (VlOptions *) index->rd_options;
 	const char *loc = NULL;
 
@@ -89,6 +96,8 @@ vl_location_for(Relation index)
 		loc = (const char *) opts + opts->location_offset;
 	if (!loc || loc[0] == '\0')
 		loc = vl_default_location;
+	if ((!loc || loc[0] == '\0') && missing_ok)
+		return NULL;
 	if (!loc || loc[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -293,7 +302,8 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 {
 	IndexBuildResult *result = palloc0(sizeof(IndexBuildResult));
 	VlBuildState st;
-	char	   *location = vl_location_for(index);
+	/* an empty table writes no files: the location may come later */
+	char	   *location = vl_location_resolve(index, true);
 	VlOptions  *opts = (VlOptions *) index->rd_options;
 	char		prefix[VL_PREFIX_MAX] = "";
 	char		meta_etag[128] = "";
@@ -365,6 +375,8 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 		}
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_WRITE);
+		if (location == NULL)
+			location = vl_location_for(index);	/* ERRORs with a hint */
 		src.get = source_get;
 		src.arg = &st;
 		vl_write_part(index, location, st.metric, st.dim, lists, centroids, seed,
@@ -373,7 +385,7 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 			BufFileClose(st.file);
 	}
 
-	write_metapage(index, MAIN_FORKNUM, st.metric, st.et, location, st.dim,
+	write_metapage(index, MAIN_FORKNUM, st.metric, st.et, location ? location : "", st.dim,
 				   lists, st.n, prefix, meta_size, meta_etag);
 
 	MemoryContextSwitchTo(old);
