@@ -92,6 +92,9 @@ quickstart-stop:
 .PHONY: test quickstart quickstart-stop
 
 # ---- index layer (owner: index) ----
+# PGXS does not track header dependencies: rebuild the layer when its
+# internal headers change (structs shared by every file).
+$(patsubst %.c,%.o,$(wildcard src/index/*.c)): $(wildcard src/index/*.h) src/objstore/objstore.h
 build/bin/unit_ivf: test/unit/unit_ivf.c src/index/ivf.c src/index/ivf.h src/vector/distance.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ test/unit/unit_ivf.c src/index/ivf.c src/vector/distance.c -lm
 build/bin/ann_truth: bench/ann/ann_truth.c | build/bin

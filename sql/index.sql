@@ -170,31 +170,37 @@ RESET enable_seqscan;
 -- prewarm loads every list into this backend
 SELECT vlake.prewarm('items_l2') > 0 AS prewarmed;
 
--- bad lake files: a clear ERROR naming the file
-SELECT location || '/' || files[2] AS codes_uri, location || '/' || files[1] AS meta_uri
+-- bad lake files: a clear ERROR naming the file.  (index.meta is also
+-- copied into the index relation, so queries do not read the file; the
+-- codes and the re-rank vectors are read from the lake.)
+SELECT location || '/' || files[2] AS codes_uri, location || '/' || files[3] AS vecs_uri
   FROM vlake.index_info('items_l2') \gset
 \set codes_path `echo :'codes_uri' | sed "s|^file://||"`
-\set meta_path `echo :'meta_uri' | sed "s|^file://||"`
+\set vecs_path `echo :'vecs_uri' | sed "s|^file://||"`
 \setenv CODES_PATH :codes_path
-\setenv META_PATH :meta_path
+\setenv VECS_PATH :vecs_path
 -- a new backend has no warm copy
 \c
 SET vlake.default_location = :'lakeuri';
-\! cp "$META_PATH" "$META_PATH.orig"
-\! truncate -s 100 "$META_PATH"
+\! cp -p "$VECS_PATH" "$VECS_PATH.orig"
+\! truncate -s 100 "$VECS_PATH"
 \set VERBOSITY terse
 SET enable_seqscan = off;
-SELECT regexp_replace(:'meta_path', '.*/', '') AS truncated_file;
+SELECT regexp_replace(:'vecs_path', '.*/', '') AS truncated_file;
 DO $$ BEGIN
   PERFORM id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1;
 EXCEPTION WHEN OTHERS THEN
   RAISE NOTICE 'error: %', regexp_replace(SQLERRM, '"[^"]*/vlake_index/[^"]*/', '"…/', 'g');
 END $$;
+-- put the bytes and the timestamp back (same inode: the same version again)
+\! cp "$VECS_PATH.orig" "$VECS_PATH" && touch -r "$VECS_PATH.orig" "$VECS_PATH"
 -- a flipped byte in the codes of the first list (all lists probed): the
 -- file's version (size, ETag) no longer matches what index.meta recorded
 \! touch -r "$CODES_PATH" "$CODES_PATH.ref"
 \! printf 'X' | dd of="$CODES_PATH" bs=1 seek=200 conv=notrunc status=none
-\! cp "$META_PATH.orig" "$META_PATH"
+\c
+SET vlake.default_location = :'lakeuri';
+SET enable_seqscan = off;
 SET vlake.probes = 1000;
 DO $$ BEGIN
   PERFORM id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1;
@@ -211,7 +217,7 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 RESET vlake.probes;
 -- a missing file (in a new backend: the old one keeps its warm copy)
-\! rm -f "$META_PATH"
+\! rm -f "$CODES_PATH"
 \c
 SET vlake.default_location = :'lakeuri';
 SET enable_seqscan = off;

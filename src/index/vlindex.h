@@ -19,6 +19,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
+#include "common/relpath.h"
 #include "storage/bufpage.h"
 #include "storage/itemptr.h"
 #include "utils/relcache.h"
@@ -47,6 +48,8 @@ typedef enum VlElemType
 /* Page special space, on delta and tombstone pages. */
 #define VL_PAGE_DELTA		1
 #define VL_PAGE_TOMB		2
+#define VL_PAGE_BLOB		3
+#define VL_BLOB_CHUNK		8000		/* bytes of a blob per page */
 typedef struct VlPageOpaque
 {
 	BlockNumber next;			/* next page of the chain, or InvalidBlockNumber */
@@ -80,6 +83,8 @@ typedef struct VlMetaData
 	/* version of index.meta (size, ETag): read without a validating HEAD */
 	uint64		meta_size;
 	char		meta_etag[128];
+	/* a copy of index.meta in index pages (saves a cold round trip) */
+	BlockNumber meta_blob_head;
 } VlMetaData;
 
 #define VlPageGetMeta(page) ((VlMetaData *) PageGetContents(page))
@@ -244,6 +249,8 @@ extern void vl_meta_init_page(Page page, IvfMetric metric, VlElemType et,
 							  const char *location);
 extern void vl_meta_read(Relation index, VlMetaData *out);
 extern Buffer vl_new_buffer(Relation index);
+extern BlockNumber vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len);
+extern char *vl_blob_read(Relation index, BlockNumber head, uint64 len);
 
 /* vlindex_build.c */
 extern IndexBuildResult *vl_build(Relation heap, Relation index, struct IndexInfo *info);
@@ -269,7 +276,8 @@ extern void vl_write_part(Relation index, const char *location, IvfMetric metric
 						  int dim, int lists, const float *centroids, uint64 seed,
 						  int64 nvec, const int *assign, const uint64 *refs,
 						  VlVecSource *src, char *prefix_out,
-						  uint64 *meta_size_out, char *meta_etag_out);
+						  uint64 *meta_size_out, char *meta_etag_out,
+						  char **meta_blob_out);
 extern char *vl_new_prefix(Relation index);
 
 /* vlindex_scan.c */

@@ -272,7 +272,8 @@ training_sample(VlBuildState *st, int lists, int *m_out)
 static void
 write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 			   const char *location, int dim, int lists, uint64 nvec,
-			   const char *prefix, uint64 meta_size, const char *meta_etag)
+			   const char *prefix, uint64 meta_size, const char *meta_etag,
+			   const char *meta_blob)
 {
 	Buffer		buf;
 	Page		page;
@@ -294,6 +295,17 @@ write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 	m->meta_size = meta_size;
 	strlcpy(m->meta_etag, meta_etag ? meta_etag : "", sizeof(m->meta_etag));
 	GenericXLogFinish(xs);
+
+	/* then the copy of index.meta after it, and its head in the metapage */
+	if (meta_blob && meta_size > 0)
+	{
+		BlockNumber head = vl_blob_write(index, fork, meta_blob, meta_size);
+
+		xs = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(xs, buf, 0);
+		VlPageGetMeta(page)->meta_blob_head = head;
+		GenericXLogFinish(xs);
+	}
 	UnlockReleaseBuffer(buf);
 }
 
@@ -308,6 +320,7 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 	char		prefix[VL_PREFIX_MAX] = "";
 	char		meta_etag[128] = "";
 	uint64		meta_size = 0;
+	char	   *meta_blob = NULL;
 	int			lists = 0;
 	double		reltuples;
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake index build",
@@ -380,13 +393,14 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 		src.get = source_get;
 		src.arg = &st;
 		vl_write_part(index, location, st.metric, st.dim, lists, centroids, seed,
-					  st.n, assign, st.refs, &src, prefix, &meta_size, meta_etag);
+					  st.n, assign, st.refs, &src, prefix, &meta_size, meta_etag,
+					  &meta_blob);
 		if (st.file)
 			BufFileClose(st.file);
 	}
 
 	write_metapage(index, MAIN_FORKNUM, st.metric, st.et, location ? location : "", st.dim,
-				   lists, st.n, prefix, meta_size, meta_etag);
+				   lists, st.n, prefix, meta_size, meta_etag, meta_blob);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
@@ -405,5 +419,5 @@ vl_buildempty(Relation index)
 	const char *loc = (opts && opts->location_offset) ?
 		(const char *) opts + opts->location_offset : vl_default_location;
 
-	write_metapage(index, INIT_FORKNUM, metric, et, loc ? loc : "", 0, 0, 0, NULL, 0, NULL);
+	write_metapage(index, INIT_FORKNUM, metric, et, loc ? loc : "", 0, 0, 0, NULL, 0, NULL, NULL);
 }

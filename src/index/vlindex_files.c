@@ -61,7 +61,8 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 			  int dim, int lists, const float *centroids, uint64 seed,
 			  int64 nvec, const int *assign, const uint64 *refs,
 			  VlVecSource *src, char *prefix_out,
-			  uint64 *meta_size_out, char *meta_etag_out)
+			  uint64 *meta_size_out, char *meta_etag_out,
+			  char **meta_blob_out)
 {
 	int			pdim = ivf_padded_dim(dim),
 				words = pdim / 64;
@@ -199,7 +200,14 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 							objstore_uri(store, part_key(prefix, VL_FILE_META)))));
 		*meta_size_out = st.size;
 		strlcpy(meta_etag_out, st.etag, 128);
+		if (st.size != (uint64) meta.len)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("vlake index file \"%s\" does not have the size just written",
+							objstore_uri(store, part_key(prefix, VL_FILE_META)))));
 	}
+	*meta_blob_out = palloc(meta.len);
+	memcpy(*meta_blob_out, meta.data, meta.len);
 
 	strlcpy(prefix_out, prefix, VL_PREFIX_MAX);
 	objstore_close(store);
@@ -284,7 +292,14 @@ part_load(Relation index, const VlMetaData *meta)
 	PG_TRY();
 	{
 		part->store = objstore_open(part->location);
-		if (meta->meta_etag[0] != '\0' && meta->meta_size > 0 &&
+		if (meta->meta_blob_head != InvalidBlockNumber && meta->meta_size > 0 &&
+			meta->meta_size < ((uint64) 1 << 32))
+		{
+			/* the copy in index pages: no round trip at all */
+			len = meta->meta_size;
+			buf = vl_blob_read(index, meta->meta_blob_head, len);
+		}
+		else if (meta->meta_etag[0] != '\0' && meta->meta_size > 0 &&
 			meta->meta_size < ((uint64) 1 << 32))
 		{
 			/* version known from the metapage: no validating HEAD */
@@ -304,8 +319,11 @@ part_load(Relation index, const VlMetaData *meta)
 		}
 		else
 			buf = objstore_get(part->store, part_key(part->prefix, VL_FILE_META), &len);
-		vl_stats.bytes_fetched += len;
-		vl_stats.round_trips++;
+		if (meta->meta_blob_head == InvalidBlockNumber)
+		{
+			vl_stats.bytes_fetched += len;
+			vl_stats.round_trips++;
+		}
 
 		if (len < sizeof(mh) + sizeof(pg_crc32c))
 			corrupt(part, VL_FILE_META, psprintf("File has %llu bytes, shorter than its header.",

@@ -131,7 +131,8 @@ read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
 /* Step 3: point the metapage at the new part. */
 static void
 swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
-		  int64 nvec, const char *prefix, uint64 meta_size, const char *meta_etag)
+		  int64 nvec, const char *prefix, uint64 meta_size, const char *meta_etag,
+		  BlockNumber blob_head)
 {
 	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
 	GenericXLogState *xs;
@@ -155,6 +156,7 @@ swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
 	strlcpy(m->prefix, prefix, VL_PREFIX_MAX);
 	m->meta_size = meta_size;
 	strlcpy(m->meta_etag, meta_etag, sizeof(m->meta_etag));
+	m->meta_blob_head = blob_head;
 	m->sealed_head = InvalidBlockNumber;
 	m->sealed_count = 0;
 	m->tomb_head = m->tomb_tail = InvalidBlockNumber;
@@ -200,6 +202,8 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 	char		prefix[VL_PREFIX_MAX];
 	char		meta_etag[128] = "";
 	uint64		meta_size = 0;
+	char	   *meta_blob = NULL;
+	BlockNumber blob_head = InvalidBlockNumber;
 	uint64		seed;
 	const char *location;
 
@@ -293,10 +297,12 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 			seed = meta.generation * 7919 + 1;
 		vl_write_part(index, location, (IvfMetric) meta.metric, dim, lists,
 					  centroids, seed, total, assign, refs, &src, prefix,
-					  &meta_size, meta_etag);
+					  &meta_size, meta_etag, &meta_blob);
+		/* new pages, not yet named by the metapage: invisible until the swap */
+		blob_head = vl_blob_write(index, MAIN_FORKNUM, meta_blob, meta_size);
 	}
 	swap_part(index, &meta, dim, total > 0 ? lists : 0, total, prefix,
-			  meta_size, meta_etag);
+			  meta_size, meta_etag, blob_head);
 	vl_part_forget(indexoid);
 
 	relation_close(index, ShareUpdateExclusiveLock);
