@@ -69,8 +69,37 @@ vl_options(Datum reloptions, bool validate)
 }
 
 /* Metric of the index's operator class, from its ORDER BY strategy. */
+typedef struct VlAmCache
+{
+	IvfMetric	metric;
+	VlElemType	elemtype;
+} VlAmCache;
+
+static IvfMetric vl_index_metric_lookup(Relation index, VlElemType *elemtype);
+
+/* Metric and element type, cached in the relcache entry (rd_amcache). */
 IvfMetric
 vl_index_metric(Relation index, VlElemType *elemtype)
+{
+	VlAmCache  *c = (VlAmCache *) index->rd_amcache;
+
+	if (c == NULL)
+	{
+		VlElemType	et;
+		IvfMetric	m = vl_index_metric_lookup(index, &et);
+
+		c = MemoryContextAlloc(index->rd_indexcxt, sizeof(VlAmCache));
+		c->metric = m;
+		c->elemtype = et;
+		index->rd_amcache = c;
+	}
+	if (elemtype)
+		*elemtype = c->elemtype;
+	return c->metric;
+}
+
+static IvfMetric
+vl_index_metric_lookup(Relation index, VlElemType *elemtype)
 {
 	Oid			family = index->rd_opfamily[0];
 	Oid			type = index->rd_opcintype[0];
