@@ -262,6 +262,32 @@ SELECT vlake.prewarm('items_l2');
 RESET ROLE;
 DROP ROLE vlake_index_reader;
 
+-- garbage collection: parts no index of this database names any more
+-- (REINDEX, merges, the corrupted part, dropped indexes) are removed;
+-- the files of the current parts stay
+SELECT count(*) > 0 AS orphans_found FROM vlake.index_gc(:'lakeuri', '0 seconds', true);
+SELECT count(*) AS current_files_listed
+  FROM vlake.index_gc(:'lakeuri', '0 seconds', true) g, vlake.index_info('items_l2') i
+  WHERE g LIKE '%' || i.files[1] OR g LIKE '%' || i.files[2] OR g LIKE '%' || i.files[3];
+-- with a long min_age nothing is old enough
+SELECT count(*) AS young_removed FROM vlake.index_gc(:'lakeuri', '1 day');
+SELECT count(*) > 0 AS removed FROM vlake.index_gc(:'lakeuri', '0 seconds');
+SELECT count(*) AS left_over FROM vlake.index_gc(:'lakeuri', '0 seconds', true);
+\c
+SET vlake.default_location = :'lakeuri';
+SET enable_seqscan = off;
+SELECT count(*) AS after_gc FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 4) LIMIT 10) x;
+SET vlake.probes = 1000;
+SELECT count(*) AS after_gc_all_lists FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 4) LIMIT 10) x;
+RESET vlake.probes;
+RESET enable_seqscan;
+-- only superusers
+CREATE ROLE vlake_index_nobody;
+SET ROLE vlake_index_nobody;
+SELECT vlake.index_gc(:'lakeuri');
+RESET ROLE;
+DROP ROLE vlake_index_nobody;
+
 -- no location: a clear error
 SET vlake.default_location = '';
 CREATE INDEX ON items USING vlake (embedding vector_l2_ops);

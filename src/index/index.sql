@@ -43,3 +43,11 @@ CREATE FUNCTION vlake.index_info(index regclass,
     OUT delta_vectors bigint, OUT tombstones bigint, OUT generation bigint,
     OUT location text, OUT files text[])
     AS 'MODULE_PATHNAME', 'vlake_index_info' LANGUAGE C STRICT;
+
+-- Remove lake files of index parts no vlake index of this database names
+-- any more and whose newest file is older than min_age (superuser).
+CREATE FUNCTION vlake.index_gc(location text DEFAULT NULL,
+    min_age interval DEFAULT '1 hour', dry_run boolean DEFAULT false)
+    RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'vlake_index_gc' LANGUAGE C CALLED ON NULL INPUT;
+REVOKE ALL ON FUNCTION vlake.index_gc(text, interval, boolean) FROM PUBLIC;
