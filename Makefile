@@ -59,13 +59,25 @@ build/bin:
 tools: build/bin/fmnist
 .PHONY: tools
 
-# ---- objstore-s3: SigV4 unit test (begin) ----
+# ---- objstore-s3: S3 unit tests, S3 quick start (begin) ----
 build/bin/unit_s3_sigv4: test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c src/objstore/s3_sigv4.h | build/bin
 	$(CC) $(TOOL_CFLAGS) -DFRONTEND -I$(shell $(PG_CONFIG) --includedir) -o $@ \
 	  test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c \
 	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport -lcrypto
 tools: build/bin/unit_s3_sigv4
-# ---- objstore-s3: SigV4 unit test (end) ----
+
+build/bin/unit_s3_xml: test/unit/unit_s3_xml.c src/objstore/s3_xml.c src/objstore/s3_xml.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -DFRONTEND -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+	  test/unit/unit_s3_xml.c src/objstore/s3_xml.c \
+	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport
+tools: build/bin/unit_s3_xml
+
+quickstart-s3:
+	scripts/quickstart-s3.sh
+quickstart-s3-stop:
+	scripts/quickstart-s3.sh stop
+.PHONY: quickstart-s3 quickstart-s3-stop
+# ---- objstore-s3: S3 unit tests, S3 quick start (end) ----
 
 # ---- vector layer (owner: vector): kernel unit test and benchmark ----
 VECTOR_KERNEL_DEPS = src/vector/distance.c src/vector/distance.h src/vector/half.h

@@ -9,7 +9,7 @@ what=${1:-build}
 
 build_pkgs=(make gcc postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
             libssl-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev)
-test_pkgs=(libipc-run-perl nodejs npm valgrind clang procps)
+test_pkgs=(libipc-run-perl nodejs npm valgrind clang procps openssl)
 demo_pkgs=(dataset-fashion-mnist)
 
 pkgs=("${build_pkgs[@]}")

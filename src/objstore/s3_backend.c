@@ -23,6 +23,7 @@
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/datetime.h"
 #include "utils/memutils.h"
 
 #include "objstore/objstore_backend.h"
@@ -42,9 +43,11 @@ typedef struct S3Writer
 	S3Target   *target;			/* own copy: writers outlive stores */
 	char	   *full_key;
 	char	   *uri;
-	char	   *buf;			/* the part being filled */
+	char	   *buf;			/* parts being filled (up to `parallel`) */
 	size_t		buf_len;
+	size_t		buf_cap;
 	size_t		part_size;
+	int			parallel;		/* parts uploaded at once */
 	char	   *upload_id;		/* NULL until the first part is sent */
 	List	   *part_etags;		/* char *, in part order */
 	StringInfoData part_md5s;	/* raw MD5 of each part, concatenated */
@@ -203,27 +206,49 @@ get_ranges_common(S3State *st, const char *key, ObjRange *ranges, int n,
 	char	   *if_match = etag ? psprintf("\"%s\"", etag) : NULL;
 	bool		ok = true;
 
-	reqs = palloc0(sizeof(S3Request) * Max(n, 1));
-	resps = palloc0(sizeof(S3Response) * Max(n, 1));
+	/*
+	 * With a known version (If-Match), a long range is split into pieces
+	 * of vlake.s3_read_part_size fetched in parallel: one S3 connection
+	 * carries far less than a machine can take.  Without one, a range stays
+	 * one request, so its bytes cannot come from two versions.
+	 */
+	uint64		piece = (etag && s3_read_part_size_kb > 0) ?
+		(uint64) s3_read_part_size_kb * 1024 : 0;
+	int			total = 0;
+
 	for (int i = 0; i < n; i++)
 	{
-		if (ranges[i].length == 0)
-			continue;
 		if (ranges[i].offset + ranges[i].length < ranges[i].offset)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid range of \"%s\"", uri)));
-		init_request(&reqs[m], "GET", fk);
-		s3_request_add_header(&reqs[m], "range",
-							  psprintf("bytes=" UINT64_FORMAT "-" UINT64_FORMAT,
-									   ranges[i].offset,
-									   ranges[i].offset + ranges[i].length - 1));
-		if (if_match)
-			s3_request_add_header(&reqs[m], "if-match", if_match);
-		reqs[m].dest = ranges[i].dest;
-		reqs[m].dest_len = ranges[i].length;
-		reqs[m].range_offset = ranges[i].offset;
-		m++;
+		if (ranges[i].length == 0)
+			continue;
+		total += piece ? (int) ((ranges[i].length + piece - 1) / piece) : 1;
+	}
+	reqs = palloc0(sizeof(S3Request) * Max(total, 1));
+	resps = palloc0(sizeof(S3Response) * Max(total, 1));
+	for (int i = 0; i < n; i++)
+	{
+		for (uint64 done = 0; done < ranges[i].length;)
+		{
+			uint64		off = ranges[i].offset + done;
+			uint64		len = ranges[i].length - done;
+
+			if (piece && len > piece)
+				len = piece;
+			init_request(&reqs[m], "GET", fk);
+			s3_request_add_header(&reqs[m], "range",
+								  psprintf("bytes=" UINT64_FORMAT "-" UINT64_FORMAT,
+										   off, off + len - 1));
+			if (if_match)
+				s3_request_add_header(&reqs[m], "if-match", if_match);
+			reqs[m].dest = ranges[i].dest + done;
+			reqs[m].dest_len = len;
+			reqs[m].range_offset = off;
+			m++;
+			done += len;
+		}
 	}
 	s3_execute(st->target, reqs, resps, m);
 	for (int i = 0; i < m; i++)
@@ -256,14 +281,24 @@ s3_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 /* ---------------------------------------------------------------- put -- */
 
 static void
-add_body(S3Request *req, const char *data, uint64 len)
+add_body_md5(S3Request *req, const char *data, uint64 len, unsigned char *raw_md5_out)
 {
+	unsigned char raw[16];
 	char	   *md5 = palloc(25);
 
 	req->body = data;
 	req->body_len = (size_t) len;
-	s3_md5_base64(data, (size_t) len, md5);
+	s3_md5_raw(data, (size_t) len, raw);
+	s3_base64_of_md5(raw, md5);
 	s3_request_add_header(req, "content-md5", md5);
+	if (raw_md5_out)
+		memcpy(raw_md5_out, raw, 16);
+}
+
+static void
+add_body(S3Request *req, const char *data, uint64 len)
+{
+	add_body_md5(req, data, len, NULL);
 }
 
 static void
@@ -348,7 +383,9 @@ s3_writer_begin(void *state, const char *key)
 	w->full_key = full_key(st, key);
 	w->uri = key_uri(st, key);
 	w->part_size = (size_t) s3_part_size_kb * 1024;
-	w->buf = MemoryContextAllocHuge(CurrentMemoryContext, w->part_size);
+	w->parallel = Max(s3_upload_parallel, 1);
+	w->buf_cap = w->part_size;
+	w->buf = MemoryContextAllocHuge(CurrentMemoryContext, w->buf_cap);
 	initStringInfo(&w->part_md5s);
 	w->whole_md5 = s3_md5_begin();
 	return w;
@@ -379,33 +416,55 @@ writer_create_upload(S3Writer *w)
 	w->upload_id = id;
 }
 
+/*
+ * Upload the buffered parts, in parallel: every full part, and with
+ * final also the last, shorter one.  The buffer holds up to
+ * vlake.s3_upload_parallel parts, so that many UploadParts are in flight
+ * at once (S3 throughput grows with connections, not with one stream).
+ */
 static void
-writer_send_part(S3Writer *w)
+writer_flush_parts(S3Writer *w, bool final)
 {
-	S3Request	req;
-	S3Response	resp;
-	int			partno = list_length(w->part_etags) + 1;
+	int			nparts = (int) (w->buf_len / w->part_size);
+	int			first = list_length(w->part_etags) + 1;
+	S3Request  *reqs;
+	S3Response *resps;
 
+	if (final && w->buf_len % w->part_size != 0)
+		nparts++;
+	if (nparts == 0)
+		return;
 	if (w->upload_id == NULL)
 		writer_create_upload(w);
-	init_request(&req, "PUT", w->full_key);
-	s3_request_add_query(&req, "partNumber", psprintf("%d", partno));
-	s3_request_add_query(&req, "uploadId", w->upload_id);
-	add_body(&req, w->buf, w->buf_len);
+	reqs = palloc0(sizeof(S3Request) * nparts);
+	resps = palloc0(sizeof(S3Response) * nparts);
+	for (int i = 0; i < nparts; i++)
 	{
+		size_t		off = (size_t) i * w->part_size;
+		size_t		len = Min(w->part_size, w->buf_len - off);
 		unsigned char raw[16];
 
-		s3_md5_raw(w->buf, w->buf_len, raw);
+		init_request(&reqs[i], "PUT", w->full_key);
+		s3_request_add_query(&reqs[i], "partNumber", psprintf("%d", first + i));
+		s3_request_add_query(&reqs[i], "uploadId", w->upload_id);
+		add_body_md5(&reqs[i], w->buf + off, len, raw);
 		appendBinaryStringInfo(&w->part_md5s, (char *) raw, 16);
 	}
-	run1(w->target, &req, &resp);
-	ensure_status(w->target, "upload a part of", w->uri, &resp, 200, 200);
-	if (resp.etag[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("could not upload part %d of \"%s\": no ETag in the answer", partno, w->uri)));
-	w->part_etags = lappend(w->part_etags, pstrdup(resp.etag));
+	s3_execute(w->target, reqs, resps, nparts);
+	for (int i = 0; i < nparts; i++)
+	{
+		ensure_status(w->target, "upload a part of", w->uri, &resps[i], 200, 200);
+		if (resps[i].etag[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("could not upload part %d of \"%s\": no ETag in the answer",
+							first + i, w->uri)));
+		w->part_etags = lappend(w->part_etags, pstrdup(resps[i].etag));
+	}
+	/* only ever called with whole parts or at the end: nothing remains */
 	w->buf_len = 0;
+	pfree(reqs);
+	pfree(resps);
 }
 
 static void
@@ -417,16 +476,26 @@ s3_writer_write(void *wstate, const char *data, uint64 len)
 		elog(ERROR, "write to a closed S3 writer of \"%s\"", w->uri);
 	while (len > 0)
 	{
-		size_t		n = Min((uint64) (w->part_size - w->buf_len), len);
+		size_t		n;
 
+		if (w->buf_len == w->buf_cap)
+		{
+			if (w->buf_cap < w->part_size * w->parallel)
+			{
+				/* grow up to parallel parts, one part at a time */
+				w->buf_cap += w->part_size;
+				w->buf = repalloc_huge(w->buf, w->buf_cap);
+			}
+			else
+				writer_flush_parts(w, false);
+		}
+		n = Min((uint64) (w->buf_cap - w->buf_len), len);
 		memcpy(w->buf + w->buf_len, data, n);
 		s3_md5_update(w->whole_md5, data, n);
 		w->buf_len += n;
 		w->total += n;
 		data += n;
 		len -= n;
-		if (w->buf_len == w->part_size)
-			writer_send_part(w);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -546,7 +615,7 @@ s3_writer_finish(void *wstate)
 		elog(ERROR, "S3 writer of \"%s\" finished twice", w->uri);
 	s3_md5_end(w->whole_md5, w->whole_md5_hex);
 	w->whole_md5 = NULL;
-	if (w->upload_id == NULL)
+	if (w->upload_id == NULL && w->buf_len <= w->part_size)
 	{
 		/* small object: one atomic PUT, no multipart */
 		S3Request	req;
@@ -559,13 +628,15 @@ s3_writer_finish(void *wstate)
 	}
 	else
 	{
-		if (w->buf_len > 0)
-			writer_send_part(w);
+		writer_flush_parts(w, true);
 		writer_complete(w);
 	}
 	w->closed = true;
 	pfree(w->buf);
 	w->buf = NULL;
+	explicit_bzero(w->target->secret_key, strlen(w->target->secret_key));
+	if (w->target->session_token)
+		explicit_bzero(w->target->session_token, strlen(w->target->session_token));
 }
 
 /*
@@ -617,6 +688,8 @@ s3_writer_abort(void *wstate)
 		pfree(w->buf);
 	w->buf = NULL;
 	explicit_bzero(w->target->secret_key, strlen(w->target->secret_key));
+	if (w->target->session_token)
+		explicit_bzero(w->target->session_token, strlen(w->target->session_token));
 }
 
 /* --------------------------------------------------------------- list -- */
@@ -650,7 +723,6 @@ s3_list(void *state, const char *prefix)
 	size_t		plen = strlen(st->prefix);
 	List	   *result = NIL;
 	char	   *token = NULL;
-	int			pages = 0;
 
 	for (;;)
 	{
@@ -711,7 +783,6 @@ s3_list(void *state, const char *prefix)
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
 					 errmsg("could not list \"%s\": truncated page without a new continuation token", uri)));
 		token = next;
-		pages++;
 	}
 	return result;
 }
@@ -796,6 +867,108 @@ s3_delete_keys(void *state, List *keys)
 	}
 }
 
+/* --------------------------------------------- orphaned uploads (GC) -- */
+
+/* "2026-11-21T12:34:56.789Z" -> seconds since the epoch; -1 if malformed. */
+static int64
+parse_iso8601(const char *s)
+{
+	int			y,
+				mo,
+				d,
+				h,
+				mi,
+				sec;
+	int			consumed = 0;
+
+	if (s == NULL ||
+		sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6 ||
+		y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+		h > 23 || mi > 59 || sec > 60)
+		return -1;
+	/* days since the epoch by the civil calendar, no time zone involved */
+	return ((int64) (date2j(y, mo, d) - date2j(1970, 1, 1)) * 86400) + h * 3600 + mi * 60 + sec;
+}
+
+/*
+ * Multipart uploads under prefix initiated at least min_age_secs ago are
+ * aborted: they are what a crash (kill -9) in the middle of a streamed
+ * write leaves behind, never visible as objects.  The age bound keeps
+ * uploads that running writers still use.
+ */
+static int64
+s3_reclaim_temporaries(void *state, const char *prefix, int64 min_age_secs)
+{
+	S3State    *st = state;
+	char	   *fprefix = full_key(st, prefix);
+	char	   *uri = key_uri(st, prefix);
+	char	   *key_marker = NULL;
+	char	   *id_marker = NULL;
+	int64		now = (int64) time(NULL);
+	int64		reclaimed = 0;
+
+	for (;;)
+	{
+		S3Request	req;
+		S3Response	resp;
+		S3XmlSpan	doc;
+		S3XmlSpan	res;
+		S3XmlSpan	up;
+		size_t		pos = 0;
+		char	   *truncated;
+
+		CHECK_FOR_INTERRUPTS();
+		init_request(&req, "GET", NULL);
+		s3_request_add_query(&req, "uploads", "");
+		s3_request_add_query(&req, "prefix", fprefix);
+		if (key_marker)
+			s3_request_add_query(&req, "key-marker", key_marker);
+		if (id_marker)
+			s3_request_add_query(&req, "upload-id-marker", id_marker);
+		run1(st->target, &req, &resp);
+		ensure_status(st->target, "list the multipart uploads under", uri, &resp, 200, 200);
+		doc.p = resp.body ? resp.body : "";
+		doc.len = resp.body_len;
+		if (!s3xml_find(doc, "ListMultipartUploadsResult", &res, uri))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("could not list the multipart uploads under \"%s\": unexpected answer", uri)));
+		while (s3xml_next(res, &pos, "Upload", &up, uri))
+		{
+			char	   *key = s3xml_child_text(up, "Key", uri);
+			char	   *id = s3xml_child_text(up, "UploadId", uri);
+			int64		initiated = parse_iso8601(s3xml_child_text(up, "Initiated", uri));
+			S3Request	del;
+			S3Response	dresp;
+
+			if (key == NULL || id == NULL || id[0] == '\0' ||
+				strncmp(key, fprefix, strlen(fprefix)) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("the multipart upload listing of \"%s\" has an entry without key or id, or outside the prefix", uri)));
+			if (initiated < 0 || now - initiated < min_age_secs)
+				continue;		/* too young (or undated): maybe in use */
+			init_request(&del, "DELETE", key);
+			s3_request_add_query(&del, "uploadId", id);
+			run1(st->target, &del, &dresp);
+			if (!dresp.failed && dresp.status == 404)
+				continue;		/* gone meanwhile */
+			ensure_status(st->target, "abort a multipart upload under", uri, &dresp, 200, 299);
+			reclaimed++;
+		}
+		truncated = s3xml_child_text(res, "IsTruncated", uri);
+		if (truncated == NULL || strcmp(truncated, "true") != 0)
+			break;
+		key_marker = s3xml_child_text(res, "NextKeyMarker", uri);
+		id_marker = s3xml_child_text(res, "NextUploadIdMarker", uri);
+		if (key_marker == NULL || key_marker[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("could not list the multipart uploads under \"%s\": truncated page without a marker", uri)));
+	}
+	return reclaimed;
+}
+
 const ObjBackendOps objstore_s3_ops = {
 	.open = s3_open,
 	.close = s3_close,
@@ -812,4 +985,5 @@ const ObjBackendOps objstore_s3_ops = {
 	.list = s3_list,
 	.delete_keys = s3_delete_keys,
 	.get_ranges_if_match = s3_get_ranges_if_match,
+	.reclaim_temporaries = s3_reclaim_temporaries,
 };

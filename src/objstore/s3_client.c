@@ -42,6 +42,8 @@ int			s3_request_timeout_ms = 300000;
 int			s3_stall_timeout_s = 30;
 int			s3_max_parallel = 8;
 int			s3_part_size_kb = 16 * 1024;
+int			s3_upload_parallel = 4;
+int			s3_read_part_size_kb = 8 * 1024;
 
 #define S3_POOL_MAX 64
 #define S3_ERROR_BODY_MAX (64 * 1024)
@@ -464,6 +466,8 @@ start_attempt(const S3Target *tg, Transfer *t, int slotno, int index)
 		SETOPT(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		SETOPT(h, CURLOPT_LOW_SPEED_TIME, (long) s3_stall_timeout_s);
 	}
+	if (tg->ca_file)
+		SETOPT(h, CURLOPT_CAINFO, tg->ca_file);
 	SETOPT(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	SETOPT(h, CURLOPT_HEADERFUNCTION, header_cb);
 	SETOPT(h, CURLOPT_HEADERDATA, t);
@@ -914,6 +918,10 @@ s3_report_error(const S3Target *t, const char *verb, const char *uri,
 		case 403:
 			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
 			hint = "Check the access_key, secret_key and session_token of the user mapping, and the region of the server.";
+			break;
+		case 301:
+		case 307:
+			hint = "The bucket answers from another region or endpoint: set the region and endpoint options of the server.";
 			break;
 		case 404:
 			sqlstate = ERRCODE_UNDEFINED_FILE;

@@ -24,6 +24,7 @@ typedef struct S3Target
 	char	   *access_key;
 	char	   *secret_key;		/* never printed, never logged */
 	char	   *session_token;	/* NULL when none */
+	char	   *ca_file;		/* PEM bundle to trust instead of the system's; NULL */
 } S3Target;
 
 /* Retry discipline of a request. */
@@ -104,5 +105,7 @@ extern int	s3_request_timeout_ms;
 extern int	s3_stall_timeout_s;
 extern int	s3_max_parallel;
 extern int	s3_part_size_kb;
+extern int	s3_upload_parallel;
+extern int	s3_read_part_size_kb;
 
 #endif							/* VLAKE_S3_CLIENT_H */

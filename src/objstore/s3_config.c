@@ -87,6 +87,14 @@ s3_define_gucs(void)
 							"Part size of S3 multipart uploads (objects up to this size use one PUT).",
 							NULL, &s3_part_size_kb, 16 * 1024, 5 * 1024, 1024 * 1024,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.s3_upload_parallel",
+							"Parts of one multipart upload sent at once (each buffered: memory is this times vlake.s3_part_size).",
+							NULL, &s3_upload_parallel, 4, 1, 16,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.s3_read_part_size",
+							"Reads of a known version longer than this are split into parallel range requests (0: never).",
+							NULL, &s3_read_part_size_kb, 8 * 1024, 0, 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 }
 
 /* ------------------------------------------------------- validator ---- */
@@ -103,6 +111,7 @@ static const S3Option s3_options[] = {
 	{"url_style", ForeignServerRelationId},
 	{"bucket", ForeignServerRelationId},
 	{"uri_prefix", ForeignServerRelationId},
+	{"ca_file", ForeignServerRelationId},
 	{"access_key", UserMappingRelationId},
 	{"secret_key", UserMappingRelationId},
 	{"session_token", UserMappingRelationId},
@@ -221,6 +230,18 @@ vlake_s3_fdw_validator(PG_FUNCTION_ARGS)
 		{
 			check_uri_prefix(v);
 			has_prefix = true;
+		}
+		else if (strcmp(def->defname, "ca_file") == 0)
+		{
+			/* the backend reads this file: only superusers choose it */
+			if (!superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("only superusers may set the option ca_file")));
+			if (!is_absolute_path(v))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("ca_file must be an absolute path")));
 		}
 		else if (strcmp(def->defname, "access_key") == 0)
 			has_ak = (v[0] != '\0');
@@ -438,6 +459,8 @@ s3_target_for_uri(const char *root_uri, char **bucket_out, char **prefix_out)
 	parse_endpoint(t, endpoint);
 	style = option_value(srv->options, "url_style");
 	t->virtual_host = style ? strcmp(style, "virtual") == 0 : true;
+	t->ca_file = option_value(srv->options, "ca_file") ?
+		pstrdup(option_value(srv->options, "ca_file")) : NULL;
 	if (t->virtual_host && strchr(t->bucket, '.') && strcmp(t->scheme, "https") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
@@ -471,5 +494,6 @@ s3_target_copy(const S3Target *src)
 	t->access_key = pstrdup(src->access_key);
 	t->secret_key = pstrdup(src->secret_key);
 	t->session_token = src->session_token ? pstrdup(src->session_token) : NULL;
+	t->ca_file = src->ca_file ? pstrdup(src->ca_file) : NULL;
 	return t;
 }

@@ -138,14 +138,20 @@ s3_md5_raw(const void *data, size_t len, unsigned char *md)
 }
 
 void
+s3_base64_of_md5(const unsigned char *raw, char *out)
+{
+	/* 16 bytes -> 24 characters plus NUL */
+	if (EVP_EncodeBlock((unsigned char *) out, raw, MD5_DIGEST_LENGTH) != 24)
+		s3_fail("base64 encoding failed");
+}
+
+void
 s3_md5_base64(const void *data, size_t len, char *out)
 {
 	unsigned char md[MD5_DIGEST_LENGTH];
 
 	s3_md5_raw(data, len, md);
-	/* 16 bytes -> 24 characters plus NUL */
-	if (EVP_EncodeBlock((unsigned char *) out, md, MD5_DIGEST_LENGTH) != 24)
-		s3_fail("base64 encoding failed");
+	s3_base64_of_md5(md, out);
 }
 
 void

@@ -55,6 +55,9 @@ extern void s3_sha256_hex(const void *data, size_t len, char *out);
 /* Base64 MD5 of data (Content-MD5); out has room for 25 bytes. */
 extern void s3_md5_base64(const void *data, size_t len, char *out);
 
+/* Base64 of a raw MD5 (Content-MD5); out has room for 25 bytes. */
+extern void s3_base64_of_md5(const unsigned char *raw, char *out);
+
 /* Raw 16-byte MD5 of data. */
 extern void s3_md5_raw(const void *data, size_t len, unsigned char *out);
 

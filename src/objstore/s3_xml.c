@@ -6,16 +6,27 @@
  * depth counter (bounded) so that an element's content is exactly the span
  * between its start tag and the matching end tag.
  */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
 #include "postgres.h"
+#endif
 
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#ifndef FRONTEND
 #include "miscadmin.h"
+#endif
 
 #include "objstore/s3_xml.h"
 
 #define S3XML_MAX_DEPTH 64
 
+#ifdef FRONTEND
+/* the unit test (test/unit/unit_s3_xml.c) supplies this; it longjmps */
+#define CHECK_FOR_INTERRUPTS() ((void) 0)
+#define xml_error(what, reason) s3xml_frontend_error(what, reason)
+#else
 static void pg_attribute_noreturn()
 xml_error(const char *what, const char *reason)
 {
@@ -23,6 +34,7 @@ xml_error(const char *what, const char *reason)
 			(errcode(ERRCODE_INVALID_XML_DOCUMENT),
 			 errmsg("invalid XML in the S3 response for \"%s\": %s", what, reason)));
 }
+#endif
 
 /* Offset of needle in s[from, len), or -1. */
 static ssize_t
@@ -118,6 +130,8 @@ next_tag(const char *s, size_t len, size_t pos, const char *what)
 		/* skip attributes up to '>' (quoted values may contain '>') */
 		for (; i < len; i++)
 		{
+			if (s[i] == '\0')
+				xml_error(what, "NUL byte in a tag");
 			if (quote)
 			{
 				if (s[i] == quote)
@@ -296,7 +310,7 @@ decode_entity(const char *s, size_t len, size_t i, StringInfo out, const char *w
 		appendBinaryStringInfo(out, (char *) utf8, pg_utf_mblen(utf8));
 		return (size_t) semi + 1;
 	}
-	for (int k = 0; k < lengthof(named); k++)
+	for (size_t k = 0; k < lengthof(named); k++)
 		if (strlen(named[k].name) == n && memcmp(s + i, named[k].name, n) == 0)
 		{
 			appendStringInfoChar(out, named[k].c);

@@ -75,11 +75,15 @@ my $big = s3_oracle_get("${p}stream/big");
 is(length($big), 12 * $chunk, 'multipart upload has the full size');
 is($big, join('', map { chr($_) x $chunk } 1 .. 12), 'multipart upload has the exact bytes in order');
 is_deeply(s3_admin('GET', "/uploads?prefix=$p")->{uploads}, [], 'no multipart upload left open');
-($rc, $out, $err) = $node->psql('postgres', qq{SET vlake.s3_part_size = '5MB';
-SELECT vlake.lake_write_agg('${base}stream/failed', CASE WHEN i < 8 THEN decode(repeat('ab', $chunk), 'hex') ELSE (1/0)::text::bytea END ORDER BY i)
+my $before = s3_admin('GET', '/stats')->{byMethod};
+($rc, $out, $err) = $node->psql('postgres', qq{SET vlake.s3_part_size = '5MB'; SET vlake.s3_upload_parallel = 1;
+SELECT vlake.lake_write_agg('${base}stream/failed', CASE WHEN i < 8 THEN decode(repeat('ab', $chunk), 'hex') ELSE (1/(i-8))::text::bytea END)
   FROM generate_series(1, 9) i});
 like($err, qr/division by zero/, 'a streamed write can fail midway');
 is(s3_oracle_get("${p}stream/failed"), undef, 'the failed streamed write left no object');
+my $after = s3_admin('GET', '/stats')->{byMethod};
+ok(($after->{POST} // 0) > ($before->{POST} // 0) && ($after->{DELETE} // 0) > ($before->{DELETE} // 0),
+	'the failed write had started a multipart upload, and aborted it');
 is_deeply(s3_admin('GET', "/uploads?prefix=$p")->{uploads}, [], 'and its multipart upload was aborted');
 
 # ---- listing across pages (> 1000 keys) and batch delete
@@ -93,6 +97,57 @@ sql("SELECT vlake.lake_delete('${base}many/' || lpad(i::text, 5, '0')) FROM gene
 is(scalar @{ s3_oracle_keys("${p}many/") }, 1224, 'single deletes');
 sql("SELECT vlake.lake_delete('${base}many/00001')");
 pass('deleting a missing object is not an error');
+
+# ---- long reads of a known version are split into parallel pieces
+{
+	my $st = sql("SELECT size || ',' || etag FROM vlake.lake_stat('${base}data/obj.bin')");
+	my ($size, $etag) = split /,/, $st;
+	my $g0 = s3_admin('GET', '/stats')->{byMethod}{GET} // 0;
+	s3_admin('POST', '/faults', { method => 'GET', key => quotemeta("${p}data/obj.bin"), action => 'drop', count => 1, skip => 2 });
+	is(sql(qq{SET vlake.s3_read_part_size = '16kB';
+SELECT encode((vlake.lake_read_ranges('${base}data/obj.bin', '{100}', '{99000}', $size, '$etag'))[1], 'hex')}),
+		unpack('H*', substr($payload, 100, 99000)), 'a 99,000-byte read of a known version, in 16 kB pieces, one of them dropped once');
+	my $g1 = s3_admin('GET', '/stats')->{byMethod}{GET};
+	cmp_ok($g1 - $g0, '>=', 7, 'was sent as parallel range requests (' . ($g1 - $g0) . ' GETs)');
+	s3_admin('DELETE', '/faults');
+}
+
+# ---- overwrite is atomic: concurrent readers see one whole version
+{
+	my $va = 'A' x 300_000;
+	my $vb = 'B' x 300_000;
+	sql("SELECT vlake.lake_write('${base}flip', convert_to(repeat('A', 300000), 'UTF8'))");
+	my $writer = $node->background_psql('postgres');
+	$writer->query_until(qr/go/, "\\echo go\n" . qq{DO \$\$ BEGIN FOR j IN 1..30 LOOP
+  PERFORM vlake.lake_write('${base}flip', convert_to(repeat(CASE WHEN j % 2 = 0 THEN 'A' ELSE 'B' END, 300000), 'UTF8'));
+END LOOP; END \$\$;
+});
+	my $seen = sql(qq{SELECT string_agg(DISTINCT v, ',') FROM (
+  SELECT md5(vlake.lake_read('${base}flip')) AS v FROM generate_series(1, 30)) t});
+	$writer->query_safe('SELECT 1');
+	$writer->quit;
+	my %ok = map { $_ => 1 } (sql("SELECT md5(repeat('A', 300000)::bytea)"), sql("SELECT md5(repeat('B', 300000)::bytea)"));
+	my @bad = grep { !$ok{$_} } split /,/, $seen;
+	is(scalar @bad, 0, 'readers racing 30 overwrites only ever see a whole version');
+}
+
+# ---- connections are kept alive and reused across requests and statements
+s3_admin('DELETE', '/stats');
+sql(qq{DO \$\$ BEGIN FOR i IN 1..40 LOOP
+  PERFORM vlake.lake_read('${base}data/obj.bin', i * 100, 100);
+END LOOP; END \$\$;
+SELECT vlake.lake_read('${base}data/obj.bin', 0, 10);
+SELECT vlake.lake_read_ranges('${base}data/obj.bin', '{0,10,20,30}', '{5,5,5,5}');});
+my $st = s3_admin('GET', '/stats');
+cmp_ok($st->{requests}, '>=', 41, "many requests ($st->{requests})");
+cmp_ok($st->{connections}, '<=', 4, "over few connections ($st->{connections}): connection reuse");
+
+# ---- the test server's added latency (for benchmarks) is real latency
+is(s3_admin('PUT', '/latency', { ms => 2000 })->{ms}, 2000, 'latency can be added');
+($rc, $out, $err) = $node->psql('postgres', "SET vlake.s3_request_timeout = '300ms'; SET vlake.s3_max_retries = 0; SELECT vlake.lake_read('${base}data/obj.bin', 0, 10)");
+like($err, qr/could not (read|stat) "s3:\/\/.*obj\.bin": .*(timed out|Timeout)/i, 'a request slower than vlake.s3_request_timeout fails with a timeout');
+s3_admin('PUT', '/latency', { ms => 0 });
+is(sql("SELECT length(vlake.lake_read('${base}data/obj.bin', 0, 10))"), '10', 'and works again without the latency');
 
 # ---- virtual-hosted addressing (bucket.s3.localhost)
 my ($port) = s3_env('endpoint') =~ /:(\d+)$/;
@@ -132,6 +187,16 @@ ALTER USER MAPPING FOR tok SERVER s3test OPTIONS (SET access_key 'NOSUCHKEY');
 COMMIT;});
 ($rc, $out, $err) = $node->psql('postgres', "SET ROLE tok; SELECT vlake.lake_read('${base}cond/m1')");
 like($err, qr/HTTP 403 InvalidAccessKeyId/, 'unknown access key: clear error');
+
+# ---- a PUBLIC mapping serves roles without their own
+sql(qq{CREATE ROLE pub LOGIN; GRANT USAGE ON FOREIGN SERVER s3test TO pub;
+GRANT EXECUTE ON FUNCTION vlake.lake_read(text, bigint, bigint) TO pub;
+BEGIN; SET LOCAL log_statement = 'none';
+CREATE USER MAPPING FOR PUBLIC SERVER s3test OPTIONS (access_key '@{[s3_env('access_key')]}', secret_key '@{[s3_env('secret_key')]}');
+COMMIT;});
+is($node->safe_psql('postgres', "SET ROLE pub; SELECT convert_from(vlake.lake_read('${base}cond/m1'), 'UTF8')"),
+	'third', 'a role without its own mapping uses the PUBLIC one');
+sql("DROP USER MAPPING FOR PUBLIC SERVER s3test");
 
 # ---- configuration errors
 ($rc, $out, $err) = $node->psql('postgres', "SELECT vlake.lake_read('s3://no-such-server-bucket/x')");

@@ -20,6 +20,7 @@ vlake.cache_size = 0
 vlake.cache_memory_size = 0
 vlake.s3_retry_base_delay = 10
 vlake.s3_retry_max_delay = 50
+restart_after_crash = on
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION vlake');
@@ -192,6 +193,9 @@ like($err, qr/could not start the multipart upload of "s3:\/\/.*mp4": .*not retr
 is(s3_oracle_get("${p}mp4"), undef, '  no object visible');
 my $orphans = s3_admin('GET', "/uploads?prefix=$p")->{uploads};
 is(scalar @$orphans, 1, '  the one upload the server made is left for lifecycle clean-up');
+is(sql("SELECT vlake.lake_reclaim_temporaries('${base}', '1 day')"), '0', 'reclaim spares uploads younger than the age bound');
+is(sql("SELECT vlake.lake_reclaim_temporaries('${base}mp', '0')"), '1', 'reclaim aborts the orphaned upload (ListMultipartUploads)');
+is_deeply(s3_admin('GET', "/uploads?prefix=$p")->{uploads}, [], '  and none is left');
 clear();
 fault(method => 'POST', key => 'mp5', action => 'status', status => 500, count => 100, skip => 1);
 fault(method => 'DELETE', key => 'mp5', action => 'status', status => 500, count => 100);
@@ -208,6 +212,41 @@ s3_admin('POST', '/faults', { method => 'GET', key => '^$', action => 'drop', co
 is(sql("SELECT count(*) FROM vlake.lake_list('${base}many/')"), '1100', 'listing pages survive SlowDown and a dropped page');
 clear();
 is(scalar @{ s3_oracle_keys("${p}many/") }, 1100, 'oracle agrees');
+my $f0 = fired();
+s3_admin('POST', '/faults', { method => 'POST', key => '^$', action => 'status', status => 500, count => 1 });
+s3_admin('POST', '/faults', { method => 'POST', key => '^$', action => 'reset', when => 'after', count => 1 });
+is(sql("SELECT vlake.lake_delete_many('${base}many/', array_agg(lpad(i::text, 5, '0'))) FROM generate_series(1, 1100) i"),
+	'1100', 'DeleteObjects batches survive a 500 and a lost answer');
+is(fired() - $f0, 2, '  (both faults hit)');
+is(scalar @{ s3_oracle_keys("${p}many/") }, 0, 'oracle: all deleted');
+
+# ---- kill -9 in the middle of a multipart upload
+{
+	my $bg = $node->background_psql('postgres', on_error_stop => 0);
+	my $pid = $bg->query_safe('SELECT pg_backend_pid()');
+	$bg->query_until(qr/started/, "\\echo started\n" . qq{SET vlake.s3_part_size = '5MB'; SET vlake.s3_upload_parallel = 1;
+SELECT vlake.lake_write_agg('${base}killed', decode(repeat('ef', $mb), 'hex') || (SELECT ''::bytea FROM pg_sleep(0.05 + i * 0)))
+  FROM generate_series(1, 400) i;
+});
+	my $started = 0;
+	for (1 .. 600)
+	{
+		$started = scalar @{ s3_admin('GET', "/uploads?prefix=${p}killed")->{uploads} };
+		last if $started;
+		select(undef, undef, undef, 0.1);
+	}
+	is($started, 1, 'a streamed write has a multipart upload under way');
+	kill 'KILL', $pid;
+	eval { $bg->{run}->kill_kill };
+	$node->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
+	is(s3_oracle_get("${p}killed"), undef, 'after kill -9 mid-upload the object is not visible');
+	is(sql("SELECT count(*) FROM vlake.lake_list('${base}killed')"), '0', '  nor listed');
+	is(sql("SELECT vlake.lake_reclaim_temporaries('${base}killed', '0')"), '1', 'GC aborts the upload the crash left behind');
+	is_deeply(s3_admin('GET', "/uploads?prefix=${p}killed")->{uploads}, [], '  and no part is left');
+	is(sql("SELECT vlake.lake_reclaim_temporaries('${base}', '0')"), '1',
+		'GC also aborts the upload whose abort failed earlier (mp5)');
+	is_deeply(s3_admin('GET', "/uploads?prefix=${p}")->{uploads}, [], '  nothing is left under the prefix');
+}
 
 # ---- an endpoint nobody listens on
 sql(qq{CREATE SERVER dead FOREIGN DATA WRAPPER vlake_s3 OPTIONS (endpoint 'http://127.0.0.1:9', url_style 'path', uri_prefix '${root}dead/');

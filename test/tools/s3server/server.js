@@ -17,18 +17,20 @@
  *    mismatch, 404 when missing), atomic with respect to every other request
  *    on the same key (per-key reader/writer locks);
  *  - atomic overwrite: readers never see a half-written object;
- *  - AbortMultipartUpload (DELETE ?uploadId=...);
+ *  - AbortMultipartUpload (DELETE ?uploadId=...) and ListMultipartUploads;
  *  - fault injection driven through an admin endpoint (see docs/s3.md);
  *  - temporary credentials with a session token (admin endpoint).
  *
  * Usage: node server.js --dir DIR --bucket NAME [--owner-pid PID]
- *                       [--max-lifetime SECONDS]
+ *                       [--max-lifetime SECONDS] [--port N]
+ *                       [--tls-cert PEM --tls-key PEM]   (https)
  * When ready it writes DIR/ready.env with shell assignments.
  */
 
 const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const path = require('path');
 
 const S3rver = require('@20minutes/s3rver');
@@ -47,6 +49,8 @@ function parseArgs(argv) {
       case '--owner-pid': opts.ownerPid = Number(value); break;
       case '--max-lifetime': opts.maxLifetime = Number(value); break;
       case '--port': opts.port = Number(value); break;
+      case '--tls-cert': opts.tlsCert = value; break;
+      case '--tls-key': opts.tlsKey = value; break;
       default: throw new Error(`unknown option ${name}`);
     }
   }
@@ -249,12 +253,13 @@ async function acquireAll(names, exclusive) {
  * 'delay' waits ms then serves normally; 'drop' sends the headers and half
  * the body then resets the connection; 'truncate' sends half the body then
  * closes cleanly; 'short' sends half the body with a matching (lying)
- * Content-Length.
+ * Content-Length; 'answer' replies with the rule's status, headers and
+ * body verbatim (malformed XML, lying headers) without touching the store.
  */
 let faultRules = [];
 let nextRuleId = 1;
 let addedLatencyMs = 0;
-const stats = { requests: 0, byMethod: {}, faultsFired: 0, rejected: 0 };
+const stats = { requests: 0, byMethod: {}, faultsFired: 0, rejected: 0, connections: 0 };
 
 function takeFault(method, key) {
   for (const rule of faultRules) {
@@ -271,7 +276,7 @@ function takeFault(method, key) {
 }
 
 function addRule(r) {
-  const actions = ['status', 'delay', 'reset', 'drop', 'truncate', 'short'];
+  const actions = ['status', 'delay', 'reset', 'drop', 'truncate', 'short', 'answer'];
   if (!actions.includes(r.action)) throw new Error(`action must be one of ${actions.join(', ')}`);
   const rule = {
     id: nextRuleId++,
@@ -285,6 +290,8 @@ function addRule(r) {
     code: r.code || (Number(r.status) === 500 ? 'InternalError' : 'SlowDown'),
     ms: Number(r.ms || 0),
     when: r.when === 'after' ? 'after' : 'before',
+    answerBody: r.body === undefined ? '' : String(r.body),
+    answerHeaders: r.headers || {},
     fired: 0,
   };
   faultRules.push(rule);
@@ -435,6 +442,12 @@ async function handleS3(req, res) {
     if (fault.action === 'status')
       return sendError(res, fault.status, fault.code, `injected fault ${fault.id}`, rawPath);
     if (fault.action === 'reset') return hardReset(res);
+    if (fault.action === 'answer') {
+      /* a hostile or broken server: exactly this status, headers and body */
+      const b = Buffer.from(fault.answerBody, 'utf8');
+      res.writeHead(fault.status, { 'Content-Length': String(b.length), ...fault.answerHeaders });
+      return res.end(req.method === 'HEAD' ? undefined : b);
+    }
   }
 
   const bad = verifySignature(req, rawPath, rawQuery, body);
@@ -478,6 +491,25 @@ async function handleS3(req, res) {
         if (etagOf(im) !== cur)
           return sendError(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', rawPath);
       }
+    }
+    if (method === 'GET' && !key && q.has('uploads')) {
+      /* ListMultipartUploads, which s3rver lacks (one page, all uploads) */
+      const dir = s3.store.getResourcePath(bucket, undefined, 'uploads');
+      const prefix = q.get('prefix') || '';
+      const ups = [];
+      for (const id of (fs.existsSync(dir) ? fs.readdirSync(dir) : [])) {
+        let k;
+        try { k = fs.readFileSync(path.join(dir, id, 'key'), 'utf8'); } catch (e) { continue; }
+        if (!k.startsWith(prefix)) continue;
+        ups.push({ k, id, t: fs.statSync(path.join(dir, id)).mtime });
+      }
+      ups.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.id < b.id ? -1 : 1));
+      const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        `<Bucket>${xmlEscape(bucket)}</Bucket><Prefix>${xmlEscape(prefix)}</Prefix><IsTruncated>false</IsTruncated>` +
+        ups.map((u) => `<Upload><Key>${xmlEscape(u.k)}</Key><UploadId>${u.id}</UploadId><Initiated>${u.t.toISOString()}</Initiated></Upload>`).join('') +
+        '</ListMultipartUploadsResult>';
+      res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) });
+      return res.end(xml);
     }
     if (method === 'DELETE' && key && q.has('uploadId')) {
       const id = q.get('uploadId');
@@ -536,7 +568,7 @@ async function handleAdmin(req, res, sub) {
     }
     if (sub === '/stats' && req.method === 'GET') return sendJson(res, 200, stats);
     if (sub === '/stats' && req.method === 'DELETE') {
-      stats.requests = 0; stats.byMethod = {}; stats.faultsFired = 0; stats.rejected = 0;
+      stats.requests = 0; stats.byMethod = {}; stats.faultsFired = 0; stats.rejected = 0; stats.connections = 0;
       return sendJson(res, 200, { ok: true });
     }
     if (sub === '/session' && req.method === 'POST') {
@@ -604,7 +636,9 @@ async function main() {
   backendPort = addr.port;
 
   const adminPrefix = `/__admin/${adminToken}`;
-  front = http.createServer((req, res) => {
+  const tls = opts.tlsCert && opts.tlsKey
+    ? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) } : null;
+  const onRequest = (req, res) => {
     const p = req.url.split('?')[0];
     const handler = p.startsWith(adminPrefix)
       ? handleAdmin(req, res, p.slice(adminPrefix.length) || '/health')
@@ -612,11 +646,13 @@ async function main() {
     handler.catch((e) => {
       try { if (!res.headersSent) sendError(res, 500, 'InternalError', `test server: ${e.message}`); else hardReset(res); } catch (_) { /* gone */ }
     });
-  });
+  };
+  front = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
+  front.on('connection', () => { stats.connections++; });
   front.keepAliveTimeout = 30000;
   await new Promise((resolve, reject) => front.listen(opts.port || 0, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
   const port = front.address().port;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const env = [
     `VLAKE_TEST_S3_ENDPOINT=${endpoint}`,
     `VLAKE_TEST_S3_ADMIN=${endpoint}${adminPrefix}`,
