@@ -42,6 +42,11 @@ include $(PGXS)
 
 srcdir ?= .
 
+# PGXS does not track header dependencies.  Every object depends on every
+# header under src/ (coarse, but a stale object after a struct change is a
+# memory-corruption bug, and a full rebuild takes seconds).
+$(OBJS): $(wildcard src/*.h src/*/*.h)
+
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
 
@@ -138,6 +143,19 @@ build/bin/unit_fuzz_parquet: test/fuzz/run_fuzz.sh build/bin/fuzz_parquet
 	cp test/fuzz/run_fuzz.sh $@
 tools: build/bin/unit_fuzz_parquet
 # ---- end parquet-meta ----
+
+# ---- index layer (owner: index) ----
+build/bin/unit_ivf: test/unit/unit_ivf.c src/index/ivf.c src/index/ivf.h src/vector/distance.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ test/unit/unit_ivf.c src/index/ivf.c src/vector/distance.c -lm
+build/bin/ann_truth: bench/ann/ann_truth.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
+tools: build/bin/unit_ivf
+bench-ann: all tools build/bin/ann_truth build/bin/fmnist
+	bench/ann/run.sh
+bench-ann-cold: all tools build/bin/ann_truth build/bin/fmnist
+	bench/ann/cold_s3.sh
+.PHONY: bench-ann bench-ann-cold
+# ---- end index layer ----
 
 # ---------------------------------------------- objstore (objstore-core) ----
 bench-objstore:

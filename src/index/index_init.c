@@ -1,11 +1,96 @@
 /*
- * index_init.c — initialisation of the index layer (GUCs, hooks).
+ * index_init.c — initialisation of the index layer: GUCs, reloptions and
+ * the EXPLAIN hook of the vlake index access method.
  */
 #include "postgres.h"
 
+#include <float.h>
+
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "utils/guc.h"
+
+#include "index/vlindex.h"
 #include "vlake.h"
+
+int			vl_probes = 0;
+double		vl_epsilon = 1.9;
+int			vl_rerank_min = 0;
+char	   *vl_default_location = NULL;
+bool		vl_iterative = true;
+char	   *vl_merge_database = NULL;
+int			vl_merge_naptime = 60;
+int			vl_merge_threshold = 10000;
+
+/*
+ * The merge worker's code lives in src/workers/index_merge_worker.c; it is
+ * registered here, by name, because the index layer owns its settings.
+ */
+static void
+register_merge_worker(void)
+{
+	BackgroundWorker w;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = 30;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "vlake");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "vlake_index_merge_worker_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "vlake index merge worker");
+	snprintf(w.bgw_type, BGW_MAXLEN, "vlake index merge");
+	RegisterBackgroundWorker(&w);
+}
 
 void
 vlake_index_init(void)
 {
+	DefineCustomIntVariable("vlake.probes",
+							"Lists a vlake index scan probes first (0 = automatic: max(8, lists/16)).",
+							"More lists: higher recall, slower queries.",
+							&vl_probes, 0, 0, 1 << 20,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("vlake.rerank_epsilon",
+							 "Width of the RaBitQ error bound, in standard deviations, used to decide which candidates are re-ranked exactly.",
+							 "Larger values re-rank more candidates (higher recall, slower); 0 re-ranks by estimate only.",
+							 &vl_epsilon, 1.9, 0.0, 10.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.rerank_min",
+							"Minimum number of candidates (in lower-bound order) re-ranked exactly in the first batch of a vlake index scan.",
+							NULL,
+							&vl_rerank_min, 0, 0, 100000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("vlake.iterative_scan",
+							 "Probe further lists when the first ones are exhausted (filtered queries).",
+							 NULL,
+							 &vl_iterative, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("vlake.default_location",
+							   "Root URI under which vlake indexes write their lake files when no location reloption is given.",
+							   NULL,
+							   &vl_default_location, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	/* a PGC_POSTMASTER setting can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("vlake.index_merge_database",
+								   "Database whose vlake indexes the background merge worker maintains (empty: no worker).",
+								   "Needs vlake in shared_preload_libraries.",
+								   &vl_merge_database, "",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.index_merge_naptime",
+							"Seconds between two passes of the vlake index merge worker.",
+							NULL,
+							&vl_merge_naptime, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.index_merge_threshold",
+							"Delta rows plus tombstones at which the merge worker folds a vlake index.",
+							NULL,
+							&vl_merge_threshold, 10000, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	if (process_shared_preload_libraries_in_progress &&
+		vl_merge_database && vl_merge_database[0] != '\0')
+		register_merge_worker();
+
+	vl_init_reloptions();
+	vl_explain_init();
 }

@@ -1,0 +1,53 @@
+-- The vlake index access method: IVF lists with RaBitQ codes, stored as lake
+-- files; see docs/index.md.
+
+CREATE FUNCTION vlake_index_handler(internal) RETURNS index_am_handler
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+
+CREATE ACCESS METHOD vlake TYPE INDEX HANDLER vlake_index_handler;
+COMMENT ON ACCESS METHOD vlake IS 'vlake ANN index (IVF + RaBitQ codes, lake files)';
+
+-- One ORDER BY operator per class; its strategy number names the metric
+-- (1 = L2, 2 = negative inner product, 3 = cosine).
+CREATE OPERATOR CLASS vector_l2_ops FOR TYPE vector USING vlake AS
+    OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS vector_ip_ops FOR TYPE vector USING vlake AS
+    OPERATOR 2 <#> (vector, vector) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING vlake AS
+    OPERATOR 3 <=> (vector, vector) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING vlake AS
+    OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING vlake AS
+    OPERATOR 2 <#> (halfvec, halfvec) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING vlake AS
+    OPERATOR 3 <=> (halfvec, halfvec) FOR ORDER BY float_ops;
+
+-- Load an index's lake part (centroids and every list's codes) into this
+-- backend's memory; returns the bytes held.
+CREATE FUNCTION vlake.prewarm(index regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'vlake_index_prewarm' LANGUAGE C STRICT;
+
+-- Fold the delta and the tombstones into a new lake part and switch the
+-- metapage to it; returns the number of vectors in the new part.
+CREATE FUNCTION vlake.merge(index regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'vlake_index_merge' LANGUAGE C STRICT;
+
+-- The database the background merge worker serves; ERROR with a hint when
+-- vlake is not preloaded or vlake.index_merge_database is not set.
+CREATE FUNCTION vlake.index_merge_worker() RETURNS text
+    AS 'MODULE_PATHNAME', 'vlake_index_merge_worker' LANGUAGE C STRICT;
+
+-- What the metapage says about an index.
+CREATE FUNCTION vlake.index_info(index regclass,
+    OUT metric text, OUT dims int, OUT lists int, OUT lake_vectors bigint,
+    OUT delta_vectors bigint, OUT tombstones bigint, OUT generation bigint,
+    OUT location text, OUT files text[])
+    AS 'MODULE_PATHNAME', 'vlake_index_info' LANGUAGE C STRICT;
+
+-- Remove lake files of index parts no vlake index of this database names
+-- any more and whose newest file is older than min_age (superuser).
+CREATE FUNCTION vlake.index_gc(location text DEFAULT NULL,
+    min_age interval DEFAULT '1 hour', dry_run boolean DEFAULT false)
+    RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'vlake_index_gc' LANGUAGE C CALLED ON NULL INPUT;
+REVOKE ALL ON FUNCTION vlake.index_gc(text, interval, boolean) FROM PUBLIC;

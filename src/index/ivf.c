@@ -1,0 +1,669 @@
+/*
+ * ivf.c — backend-independent core of the vlake index (see ivf.h).
+ *
+ * The estimator follows the RaBitQ construction: the residual o_r = o - c of
+ * a vector to its partition centroid is normalised (o_u), randomly rotated
+ * (y = P o_u) and quantised to one bit per dimension, x_bar = sign(y)/sqrt(D).
+ * For a query residual q_r, <x_bar, P q_r> / <x_bar, y> is an unbiased
+ * estimate of <o_u, q_r> whose error is, with high probability, below
+ *     |q_r| * sqrt(1 - <x_bar,y>^2) / <x_bar,y> * eps0 / sqrt(D - 1).
+ * Distances follow from that inner product, so each code yields an estimate
+ * and a lower bound; the scan re-ranks exactly only the candidates whose
+ * lower bound can still beat the results already known.
+ *
+ * The query side quantises P(q - c) to 4 bits per dimension, stored as four
+ * bit planes, so <code, query> is four AND+popcount passes over the code.
+ */
+#include "index/ivf.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "vector/distance.h"
+
+int
+ivf_padded_dim(int dim)
+{
+	int			p = 64;
+
+	while (p < dim)
+		p <<= 1;
+	return p;
+}
+
+uint64_t
+ivf_rand(uint64_t *state)
+{
+	uint64_t	z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+void
+ivf_make_signs(uint64_t seed, int pdim, uint8_t *signs)
+{
+	uint64_t	st = seed;
+	uint64_t	r = 0;
+
+	for (int i = 0; i < 3 * pdim; i++)
+	{
+		if ((i & 63) == 0)
+			r = ivf_rand(&st);
+		signs[i] = (uint8_t) ((r >> (i & 63)) & 1);
+	}
+}
+
+/*
+ * In-place normalised fast Walsh-Hadamard transform of x[n], n a power of 2.
+ * Cloned per ISA level (chosen at load time) so the butterflies vectorise
+ * without building the whole module for one CPU.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define IVF_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), optimize("tree-vectorize")))
+#else
+#define IVF_CLONES
+#endif
+
+IVF_CLONES
+static void
+fwht(float *x, int n)
+{
+	float		scale = 1.0f / sqrtf((float) n);
+
+	/* stages h = 1, 2, 4 in registers, 8 elements at a time (n >= 64) */
+	for (int i = 0; i < n; i += 8)
+	{
+		float	   *v = x + i;
+		float		a0 = v[0] + v[1],
+					a1 = v[0] - v[1],
+					a2 = v[2] + v[3],
+					a3 = v[2] - v[3],
+					a4 = v[4] + v[5],
+					a5 = v[4] - v[5],
+					a6 = v[6] + v[7],
+					a7 = v[6] - v[7];
+		float		b0 = a0 + a2,
+					b1 = a1 + a3,
+					b2 = a0 - a2,
+					b3 = a1 - a3,
+					b4 = a4 + a6,
+					b5 = a5 + a7,
+					b6 = a4 - a6,
+					b7 = a5 - a7;
+
+		v[0] = b0 + b4;
+		v[1] = b1 + b5;
+		v[2] = b2 + b6;
+		v[3] = b3 + b7;
+		v[4] = b0 - b4;
+		v[5] = b1 - b5;
+		v[6] = b2 - b6;
+		v[7] = b3 - b7;
+	}
+	/* stages h >= 8: contiguous runs, vectorised */
+	for (int h = 8; h < n; h <<= 1)
+	{
+		for (int i = 0; i < n; i += h << 1)
+		{
+			float	   *lo = x + i,
+					   *hi = x + i + h;
+
+			for (int j = 0; j < h; j++)
+			{
+				float		a = lo[j],
+							b = hi[j];
+
+				lo[j] = a + b;
+				hi[j] = a - b;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		x[i] *= scale;
+}
+
+IVF_CLONES
+void
+ivf_rotate(const IvfRotation *rot, const float *in, float *out)
+{
+	int			pdim = rot->pdim;
+
+	memcpy(out, in, sizeof(float) * rot->dim);
+	memset(out + rot->dim, 0, sizeof(float) * (pdim - rot->dim));
+	for (int round = 0; round < 3; round++)
+	{
+		const uint8_t *s = rot->signs + round * pdim;
+
+		/* branch-free sign flip: s[i] is 0 or 1 */
+		for (int i = 0; i < pdim; i++)
+			out[i] *= 1.0f - 2.0f * (float) s[i];
+		fwht(out, pdim);
+	}
+}
+
+void
+ivf_normalize(float *v, int dim)
+{
+	double		n = 0;
+
+	for (int i = 0; i < dim; i++)
+		n += (double) v[i] * v[i];
+	if (n > 0)
+	{
+		float		inv = (float) (1.0 / sqrt(n));
+
+		for (int i = 0; i < dim; i++)
+			v[i] *= inv;
+	}
+}
+
+int
+ivf_nearest(const float *centroids, int k, int dim, const float *v, float *dist)
+{
+	int			best = 0;
+	float		bestd = FLT_MAX;
+
+	for (int c = 0; c < k; c++)
+	{
+		float		d = vl_l2sq_f32(v, centroids + (size_t) c * dim, dim);
+
+		if (d < bestd)
+		{
+			bestd = d;
+			best = c;
+		}
+	}
+	if (dist)
+		*dist = bestd;
+	return best;
+}
+
+/* k-means++ seeding: each next centre drawn with probability ~ D(x)^2. */
+static void
+kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
+			  float *centroids, float *mind, ivf_tick_fn tick, void *arg)
+{
+	int			first = (int) (ivf_rand(st) % (uint64_t) n);
+
+	memcpy(centroids, x + (size_t) first * dim, sizeof(float) * dim);
+	for (int i = 0; i < n; i++)
+		mind[i] = vl_l2sq_f32(x + (size_t) i * dim, centroids, dim);
+
+	for (int c = 1; c < k; c++)
+	{
+		double		total = 0,
+					target,
+					acc = 0;
+		int			pick = n - 1;
+
+		for (int i = 0; i < n; i++)
+			total += mind[i];
+		target = (double) (ivf_rand(st) >> 11) / 9007199254740992.0 * total;
+		for (int i = 0; i < n; i++)
+		{
+			acc += mind[i];
+			if (acc >= target && mind[i] > 0)
+			{
+				pick = i;
+				break;
+			}
+		}
+		memcpy(centroids + (size_t) c * dim, x + (size_t) pick * dim,
+			   sizeof(float) * dim);
+		for (int i = 0; i < n; i++)
+		{
+			float		d = vl_l2sq_f32(x + (size_t) i * dim,
+										centroids + (size_t) c * dim, dim);
+
+			if (d < mind[i])
+				mind[i] = d;
+		}
+		if (tick)
+			tick(arg, c);
+	}
+}
+
+double
+ivf_kmeans(const float *x, int n, int dim, int k, int iters, uint64_t seed,
+		   float *centroids, IvfKmeansScratch *s, ivf_tick_fn tick, void *arg)
+{
+	uint64_t	st = seed;
+	double		mse = 0;
+
+	if (n <= 0 || k <= 0)
+		return 0;
+	if (k >= n)
+	{
+		/* Every point is its own centre; the rest repeat the last point. */
+		for (int c = 0; c < k; c++)
+			memcpy(centroids + (size_t) c * dim,
+				   x + (size_t) (c < n ? c : n - 1) * dim, sizeof(float) * dim);
+		return 0;
+	}
+
+	kmeanspp_seed(x, n, dim, k, &st, centroids, s->mind, tick, arg);
+
+	for (int it = 0; it < iters; it++)
+	{
+		mse = 0;
+		memset(s->sums, 0, sizeof(double) * (size_t) k * dim);
+		memset(s->counts, 0, sizeof(int64_t) * k);
+		for (int i = 0; i < n; i++)
+		{
+			const float *xi = x + (size_t) i * dim;
+			int			c = ivf_nearest(centroids, k, dim, xi, &s->mind[i]);
+			double	   *sum = s->sums + (size_t) c * dim;
+
+			s->assign[i] = c;
+			s->counts[c]++;
+			mse += s->mind[i];
+			for (int j = 0; j < dim; j++)
+				sum[j] += xi[j];
+			if (tick && (i & 255) == 0)
+				tick(arg, i);
+		}
+		for (int c = 0; c < k; c++)
+		{
+			float	   *cen = centroids + (size_t) c * dim;
+
+			if (s->counts[c] == 0)
+			{
+				/* Re-seed an empty cluster with the worst-served point. */
+				int			far = 0;
+
+				for (int i = 1; i < n; i++)
+					if (s->mind[i] > s->mind[far])
+						far = i;
+				memcpy(cen, x + (size_t) far * dim, sizeof(float) * dim);
+				s->mind[far] = 0;
+				continue;
+			}
+			for (int j = 0; j < dim; j++)
+				cen[j] = (float) (s->sums[(size_t) c * dim + j] / s->counts[c]);
+		}
+	}
+	return mse / n;
+}
+
+void
+ivf_encode(const IvfRotation *rot, IvfMetric metric, const float *v,
+		   const float *c, uint64_t *code, IvfFactor *f, float *tmp)
+{
+	int			dim = rot->dim,
+				pdim = rot->pdim,
+				words = pdim / 64;
+	float	   *res = tmp;
+	float	   *y = tmp + pdim;
+	double		r2 = 0,
+				cdot = 0,
+				absum = 0;
+	int			pop = 0;
+
+	for (int i = 0; i < dim; i++)
+	{
+		res[i] = v[i] - c[i];
+		r2 += (double) res[i] * res[i];
+		cdot += (double) c[i] * res[i];
+	}
+	ivf_rotate(rot, res, y);
+	memset(code, 0, sizeof(uint64_t) * words);
+	for (int i = 0; i < pdim; i++)
+	{
+		if (y[i] > 0)
+		{
+			code[i >> 6] |= UINT64_C(1) << (i & 63);
+			pop++;
+		}
+		absum += fabs(y[i]);
+	}
+
+	f->r = (float) sqrt(r2);
+	f->extra = metric == IVF_IP ? (float) cdot : (float) r2;
+	f->pop = (float) pop;
+	if (r2 <= 0 || absum <= 0)
+	{
+		/* The vector is its centroid: the distance is exact. */
+		f->inv_ip = 0;
+		f->err = 0;
+	}
+	else
+	{
+		/* y is P(o - c); <x_bar, y/|y|> = sum|y| / (sqrt(D) |y|) */
+		double		ip = absum / (sqrt((double) pdim) * sqrt(r2));
+
+		if (ip > 1)
+			ip = 1;
+		f->inv_ip = (float) (1.0 / ip);
+		f->err = (float) (sqrt(1 - ip * ip) / ip / sqrt((double) pdim - 1));
+	}
+}
+
+/* Quantise v[pdim] to levels 0..15 ((v - lo) * inv, rounded), written as
+ * four bit planes; returns the sum of the levels. */
+typedef uint64_t (*quantize_fn) (const float *v, int pdim, float lo, float inv,
+								 uint64_t *planes);
+
+static uint64_t
+quantize_generic(const float *v, int pdim, float lo, float inv, uint64_t *planes)
+{
+	int			words = pdim / 64;
+	uint64_t	sum = 0;
+
+	for (int w = 0; w < words; w++)
+	{
+		uint64_t	p0 = 0,
+					p1 = 0,
+					p2 = 0,
+					p3 = 0;
+
+		for (int j = 0; j < 64; j++)
+		{
+			uint32_t	l = (uint32_t) ((v[w * 64 + j] - lo) * inv + 0.5f);
+
+			if (l > 15)
+				l = 15;
+			sum += l;
+			p0 |= (uint64_t) (l & 1) << j;
+			p1 |= (uint64_t) ((l >> 1) & 1) << j;
+			p2 |= (uint64_t) ((l >> 2) & 1) << j;
+			p3 |= (uint64_t) ((l >> 3) & 1) << j;
+		}
+		planes[w] = p0;
+		planes[words + w] = p1;
+		planes[2 * words + w] = p2;
+		planes[3 * words + w] = p3;
+	}
+	return sum;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f")))
+static uint64_t
+quantize_avx512(const float *v, int pdim, float lo, float inv, uint64_t *planes)
+{
+	int			words = pdim / 64;
+	__m512		vlo = _mm512_set1_ps(lo),
+				vinv = _mm512_set1_ps(inv),
+				half = _mm512_set1_ps(0.5f);
+	__m512i		fifteen = _mm512_set1_epi32(15),
+				acc = _mm512_setzero_si512();
+
+	for (int w = 0; w < words; w++)
+	{
+		uint64_t	p[4] = {0, 0, 0, 0};
+
+		for (int j = 0; j < 64; j += 16)
+		{
+			__m512		x = _mm512_loadu_ps(v + w * 64 + j);
+			__m512i		l = _mm512_cvttps_epi32(_mm512_fmadd_ps(_mm512_sub_ps(x, vlo), vinv, half));
+
+			l = _mm512_min_epi32(_mm512_max_epi32(l, _mm512_setzero_si512()), fifteen);
+			acc = _mm512_add_epi32(acc, l);
+			for (int b = 0; b < 4; b++)
+				p[b] |= (uint64_t) _mm512_test_epi32_mask(l, _mm512_set1_epi32(1 << b)) << j;
+		}
+		for (int b = 0; b < 4; b++)
+			planes[b * words + w] = p[b];
+	}
+	return (uint64_t) _mm512_reduce_add_epi32(acc);
+}
+#endif
+
+static quantize_fn quantize = NULL;
+static bool force_generic;
+
+IVF_CLONES
+static void
+residual_minmax(const float *a, const float *b, int n, float *out,
+				float *lo_out, float *hi_out)
+{
+	float		lo = FLT_MAX,
+				hi = -FLT_MAX;
+
+	for (int i = 0; i < n; i++)
+		out[i] = a[i] - b[i];
+	for (int i = 0; i < n; i++)
+	{
+		lo = out[i] < lo ? out[i] : lo;
+		hi = out[i] > hi ? out[i] : hi;
+	}
+	*lo_out = lo;
+	*hi_out = hi;
+}
+
+void
+ivf_query_prepare(int pdim, const float *qrot, const float *crot,
+				  float rq2, float qc, uint64_t *planes, float *tmp,
+				  IvfQueryPart *qp)
+{
+	float		lo = FLT_MAX,
+				hi = -FLT_MAX,
+				delta,
+				inv;
+	uint64_t	sumq;
+
+	if (!quantize)
+	{
+		quantize = quantize_generic;
+#if defined(__x86_64__) && defined(__GNUC__)
+		__builtin_cpu_init();
+		if (!force_generic && __builtin_cpu_supports("avx512f"))
+			quantize = quantize_avx512;
+#endif
+	}
+	residual_minmax(qrot, crot, pdim, tmp, &lo, &hi);
+	delta = (hi - lo) / 15.0f;
+	inv = delta > 0 ? 1.0f / delta : 0;
+	sumq = quantize(tmp, pdim, lo, inv, planes);
+
+	qp->words = pdim / 64;
+	qp->planes = planes;
+	qp->lo = lo;
+	qp->delta = delta;
+	qp->sumq = (float) (lo * pdim + delta * (double) sumq);
+	qp->rq2 = rq2;
+	qp->rq = sqrtf(rq2);
+	qp->qc = qc;
+	qp->inv_sqrt_d = 1.0f / sqrtf((float) pdim);
+}
+
+/* Sum over set bits of the code of the quantised query levels. */
+typedef void (*level_sums_fn) (const uint64_t *codes, int n, int words,
+							   const uint64_t *planes, uint32_t *out);
+
+static void
+level_sums_generic(const uint64_t *codes, int n, int words,
+				   const uint64_t *planes, uint32_t *out)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const uint64_t *c = codes + (size_t) i * words;
+		uint32_t	s = 0;
+
+		for (int b = 0; b < 4; b++)
+		{
+			const uint64_t *p = planes + b * words;
+			uint32_t	cnt = 0;
+
+			for (int w = 0; w < words; w++)
+				cnt += (uint32_t) __builtin_popcountll(c[w] & p[w]);
+			s += cnt << b;
+		}
+		out[i] = s;
+	}
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("popcnt")))
+static void
+level_sums_popcnt(const uint64_t *codes, int n, int words,
+				  const uint64_t *planes, uint32_t *out)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const uint64_t *c = codes + (size_t) i * words;
+		uint64_t	s0 = 0,
+					s1 = 0,
+					s2 = 0,
+					s3 = 0;
+
+		for (int w = 0; w < words; w++)
+		{
+			uint64_t	cw = c[w];
+
+			s0 += (uint64_t) _mm_popcnt_u64(cw & planes[w]);
+			s1 += (uint64_t) _mm_popcnt_u64(cw & planes[words + w]);
+			s2 += (uint64_t) _mm_popcnt_u64(cw & planes[2 * words + w]);
+			s3 += (uint64_t) _mm_popcnt_u64(cw & planes[3 * words + w]);
+		}
+		out[i] = (uint32_t) (s0 + (s1 << 1) + (s2 << 2) + (s3 << 3));
+	}
+}
+
+/* AVX-512 with VPOPCNTDQ: 8 words of the code per instruction. */
+__attribute__((target("avx512f,avx512vpopcntdq")))
+static void
+level_sums_avx512(const uint64_t *codes, int n, int words,
+				  const uint64_t *planes, uint32_t *out)
+{
+	if (words % 8 != 0)
+	{
+		level_sums_popcnt(codes, n, words, planes, out);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		const uint64_t *c = codes + (size_t) i * words;
+		__m512i		acc = _mm512_setzero_si512();
+
+		for (int w = 0; w < words; w += 8)
+		{
+			__m512i		cw = _mm512_loadu_si512((const void *) (c + w));
+			__m512i		p0 = _mm512_loadu_si512((const void *) (planes + w));
+			__m512i		p1 = _mm512_loadu_si512((const void *) (planes + words + w));
+			__m512i		p2 = _mm512_loadu_si512((const void *) (planes + 2 * words + w));
+			__m512i		p3 = _mm512_loadu_si512((const void *) (planes + 3 * words + w));
+			__m512i		t;
+
+			t = _mm512_popcnt_epi64(_mm512_and_si512(cw, p0));
+			t = _mm512_add_epi64(t, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(cw, p1)), 1));
+			t = _mm512_add_epi64(t, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(cw, p2)), 2));
+			t = _mm512_add_epi64(t, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(cw, p3)), 3));
+			acc = _mm512_add_epi64(acc, t);
+		}
+		out[i] = (uint32_t) _mm512_reduce_add_epi64(acc);
+	}
+}
+#endif
+
+static level_sums_fn level_sums = NULL;
+static const char *level_name = "generic";
+
+void
+ivf_set_generic(bool generic)
+{
+	force_generic = generic;
+	level_sums = NULL;
+	quantize = NULL;
+}
+
+static void
+choose_level(void)
+{
+	level_sums = level_sums_generic;
+	level_name = "generic";
+	if (force_generic)
+		return;
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") &&
+		__builtin_cpu_supports("avx512vpopcntdq"))
+	{
+		level_sums = level_sums_avx512;
+		level_name = "avx512-vpopcntdq";
+	}
+	else if (__builtin_cpu_supports("popcnt"))
+	{
+		level_sums = level_sums_popcnt;
+		level_name = "popcnt";
+	}
+#endif
+}
+
+const char *
+ivf_scan_level(void)
+{
+	if (!level_sums)
+		choose_level();
+	return level_name;
+}
+
+#define SCAN_BLOCK 64
+
+void
+ivf_scan_codes(IvfMetric metric, const IvfQueryPart *qp,
+			   const uint64_t *codes, const IvfFactor *f, int n,
+			   float eps0, float *est, float *lb)
+{
+	uint32_t	sums[SCAN_BLOCK];
+
+	if (!level_sums)
+		choose_level();
+
+	for (int base = 0; base < n; base += SCAN_BLOCK)
+	{
+		int			m = n - base < SCAN_BLOCK ? n - base : SCAN_BLOCK;
+
+		level_sums(codes + (size_t) base * qp->words, m, qp->words,
+				   qp->planes, sums);
+		for (int j = 0; j < m; j++)
+		{
+			const IvfFactor *fj = &f[base + j];
+			/* sum over set bits of the quantised query */
+			float		sb = qp->lo * fj->pop + qp->delta * (float) sums[j];
+			/* <x_bar, P q_r> with x_bar = (2b - 1) / sqrt(D) */
+			float		xq = (2.0f * sb - qp->sumq) * qp->inv_sqrt_d;
+			/* estimate of <o_u, q_r> and its error (bound + query rounding) */
+			float		t = xq * fj->inv_ip;
+			float		e = eps0 * fj->err * qp->rq + qp->delta * fj->inv_ip;
+			float		d,
+						slack;
+
+			if (metric == IVF_IP)
+			{
+				d = -(qp->qc + fj->extra + fj->r * t);
+				slack = fj->r * e;
+			}
+			else
+			{
+				d = qp->rq2 + fj->extra - 2.0f * fj->r * t;
+				slack = 2.0f * fj->r * e;
+			}
+			est[base + j] = d;
+			lb[base + j] = d - slack;
+		}
+	}
+}
+
+float
+ivf_exact_distance(IvfMetric metric, const float *a, const float *b, int dim)
+{
+	switch (metric)
+	{
+		case IVF_IP:
+			return -vl_dot_f32(a, b, dim);
+		case IVF_COSINE:
+			/* both sides are stored / passed normalised */
+			return 1.0f - vl_dot_f32(a, b, dim);
+		case IVF_L2:
+		default:
+			return vl_l2sq_f32(a, b, dim);
+	}
+}

@@ -1,0 +1,135 @@
+/*
+ * ivf.h — the backend-independent core of the vlake index: k-means,
+ * a structured random rotation, RaBitQ-class 1-bit codes of residuals with
+ * their error bound, and the fast scan of codes against a 4-bit query.
+ *
+ * No postgres.h here: unit tests and benchmark tools link ivf.c directly.
+ * Functions never allocate; callers pass buffers whose sizes are given in
+ * the comments (the backend pallocs them, tools malloc them).
+ *
+ * Distances ("dist") are what the SQL operators return, smaller is closer:
+ *   IVF_L2      squared Euclidean internally, sqrt() only when reported
+ *   IVF_IP      negative inner product
+ *   IVF_COSINE  vectors are normalised on the way in; then as IVF_L2
+ *               (1 - cos = |a - b|^2 / 2 for unit vectors)
+ */
+#ifndef VLAKE_IVF_H
+#define VLAKE_IVF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum IvfMetric
+{
+	IVF_L2 = 0,
+	IVF_IP = 1,
+	IVF_COSINE = 2
+} IvfMetric;
+
+/* Per-vector factors stored next to each code (20 bytes). */
+typedef struct IvfFactor
+{
+	float		r;				/* |o - c|: residual norm */
+	float		inv_ip;			/* 1 / <x_bar, P o_u>: estimator scale */
+	float		err;			/* error factor: eps0-free part of the bound */
+	float		extra;			/* L2: r^2; IP: <c, o - c> */
+	float		pop;			/* popcount of the code */
+} IvfFactor;
+
+/* Rotation: three rounds of random sign flips + normalised Walsh-Hadamard on
+ * the zero-padded vector.  pdim is the next power of two >= dim (>= 64). */
+typedef struct IvfRotation
+{
+	int			dim;
+	int			pdim;
+	const uint8_t *signs;		/* 3 * pdim bytes of 0/1, from the seed */
+} IvfRotation;
+
+extern int	ivf_padded_dim(int dim);
+extern void ivf_make_signs(uint64_t seed, int pdim, uint8_t *signs);
+/* out[pdim] = P * in[dim] (zero-padded). */
+extern void ivf_rotate(const IvfRotation *rot, const float *in, float *out);
+
+/* A small deterministic PRNG (splitmix64). */
+extern uint64_t ivf_rand(uint64_t *state);
+
+/* Interrupt / progress callback for long loops; may longjmp (ERROR). */
+typedef void (*ivf_tick_fn) (void *arg, int64_t done);
+
+/*
+ * k-means: k-means++ seeding then Lloyd iterations on x[n][dim].
+ * centroids[k][dim] out; scratch: assign[n] ints, sums[k][dim] doubles,
+ * counts[k] int64, mind[n] floats.  Empty clusters are re-seeded from the
+ * point farthest from its centroid.  Returns the final mean squared error.
+ */
+typedef struct IvfKmeansScratch
+{
+	int		   *assign;
+	double	   *sums;
+	int64_t    *counts;
+	float	   *mind;
+} IvfKmeansScratch;
+
+extern double ivf_kmeans(const float *x, int n, int dim, int k, int iters,
+						 uint64_t seed, float *centroids, IvfKmeansScratch *s,
+						 ivf_tick_fn tick, void *tick_arg);
+
+/* Index of the centroid nearest to v (squared L2); *dist receives it. */
+extern int	ivf_nearest(const float *centroids, int k, int dim,
+						const float *v, float *dist);
+
+/* Normalise v in place to unit length (no-op for the zero vector). */
+extern void ivf_normalize(float *v, int dim);
+
+/*
+ * Encode the residual of v to centroid c: code[pdim/64] words, factors.
+ * tmp: 2 * pdim floats.
+ */
+extern void ivf_encode(const IvfRotation *rot, IvfMetric metric,
+					   const float *v, const float *c,
+					   uint64_t *code, IvfFactor *f, float *tmp);
+
+/*
+ * Query side.  The query q is rotated once (qrot = P q); for each probed
+ * partition ivf_query_prepare() quantises P(q - c) = qrot - crot to 4 bits
+ * per dimension as four bit planes.
+ */
+typedef struct IvfQueryPart
+{
+	int			words;			/* pdim / 64 */
+	uint64_t   *planes;			/* [4][words] */
+	float		lo;				/* value of quantised level 0 */
+	float		delta;			/* step between levels */
+	float		sumq;			/* sum of the quantised values */
+	float		rq;				/* |q - c| */
+	float		rq2;			/* |q - c|^2 */
+	float		qc;				/* <q, c> (IP) */
+	float		inv_sqrt_d;		/* 1 / sqrt(pdim) */
+} IvfQueryPart;
+
+/* planes: 4 * pdim/64 words. tmp: pdim floats. */
+extern void ivf_query_prepare(int pdim, const float *qrot, const float *crot,
+							  float rq2, float qc, uint64_t *planes,
+							  float *tmp, IvfQueryPart *qp);
+
+/*
+ * Estimate distances for n codes of one partition: est[i] and lower bound
+ * lb[i] (eps0 scales the error bound; 1.9 leaves ~1e-3 misses per estimate
+ * in theory, larger is safer).  Distances are squared L2 / negative IP.
+ */
+extern void ivf_scan_codes(IvfMetric metric, const IvfQueryPart *qp,
+						   const uint64_t *codes, const IvfFactor *f, int n,
+						   float eps0, float *est, float *lb);
+
+/* Exact distance between two float vectors for a metric (squared L2,
+ * negative IP, or for cosine 1 - cos computed from the raw vectors). */
+extern float ivf_exact_distance(IvfMetric metric, const float *a,
+								const float *b, int dim);
+
+/* Name of the code-scan implementation chosen for this CPU. */
+extern const char *ivf_scan_level(void);
+/* Force the portable scan / quantiser (tests compare both paths). */
+extern void ivf_set_generic(bool generic);
+
+#endif							/* VLAKE_IVF_H */

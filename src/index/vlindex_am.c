@@ -1,0 +1,297 @@
+/*
+ * vlindex_am.c — the vlake index access method handler, its reloptions,
+ * operator-class introspection and cost estimate.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "access/reloptions.h"
+#include "catalog/pg_type.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "nodes/pathnodes.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "access/htup_details.h"
+#include "utils/syscache.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/selfuncs.h"
+#include "utils/spccache.h"
+
+#include "index/vlindex.h"
+#include "vector/half.h"
+#include "vector/vector.h"
+
+static relopt_kind vl_relopt_kind;
+
+static void
+validate_location(const char *value)
+{
+	if (value && value[0] != '\0' && strncmp(value, "file://", 7) != 0 &&
+		strncmp(value, "s3://", 5) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid vlake index location \"%s\"", value),
+				 errhint("Use a file:// or s3:// URI.")));
+	if (value && strlen(value) >= VL_LOCATION_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vlake index location is too long"),
+				 errdetail("The limit is %d bytes.", VL_LOCATION_MAX - 1)));
+}
+
+void
+vl_init_reloptions(void)
+{
+	vl_relopt_kind = add_reloption_kind();
+	add_int_reloption(vl_relopt_kind, "lists",
+					  "Number of IVF lists (0 = square root of the row count)",
+					  0, 0, 1 << 20, AccessExclusiveLock);
+	add_string_reloption(vl_relopt_kind, "location",
+						 "Root URI of the index's lake files (default vlake.default_location)",
+						 NULL, validate_location, AccessExclusiveLock);
+}
+
+bytea *
+vl_options(Datum reloptions, bool validate)
+{
+	static const relopt_parse_elt tab[] = {
+		{"lists", RELOPT_TYPE_INT, offsetof(VlOptions, lists)},
+		{"location", RELOPT_TYPE_STRING, offsetof(VlOptions, location_offset)},
+	};
+
+	return (bytea *) build_reloptions(reloptions, validate, vl_relopt_kind,
+									  sizeof(VlOptions), tab, lengthof(tab));
+}
+
+/* Metric of the index's operator class, from its ORDER BY strategy. */
+typedef struct VlAmCache
+{
+	IvfMetric	metric;
+	VlElemType	elemtype;
+} VlAmCache;
+
+static IvfMetric vl_index_metric_lookup(Relation index, VlElemType *elemtype);
+
+/* Metric and element type, cached in the relcache entry (rd_amcache). */
+IvfMetric
+vl_index_metric(Relation index, VlElemType *elemtype)
+{
+	VlAmCache  *c = (VlAmCache *) index->rd_amcache;
+
+	if (c == NULL)
+	{
+		VlElemType	et;
+		IvfMetric	m = vl_index_metric_lookup(index, &et);
+
+		c = MemoryContextAlloc(index->rd_indexcxt, sizeof(VlAmCache));
+		c->metric = m;
+		c->elemtype = et;
+		index->rd_amcache = c;
+	}
+	if (elemtype)
+		*elemtype = c->elemtype;
+	return c->metric;
+}
+
+static IvfMetric
+vl_index_metric_lookup(Relation index, VlElemType *elemtype)
+{
+	Oid			family = index->rd_opfamily[0];
+	Oid			type = index->rd_opcintype[0];
+	char	   *typname = NULL;
+	HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+
+	if (HeapTupleIsValid(tp))
+	{
+		typname = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tp))->typname));
+		ReleaseSysCache(tp);
+	}
+
+	if (elemtype)
+	{
+		if (typname && strcmp(typname, "halfvec") == 0)
+			*elemtype = VL_ELEM_HALF;
+		else if (typname && strcmp(typname, "vector") == 0)
+			*elemtype = VL_ELEM_FLOAT4;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("vlake indexes support the vector and halfvec types, not %s",
+							typname ? typname : "?")));
+	}
+	if (OidIsValid(get_opfamily_member(family, type, type, VL_STRATEGY_L2)))
+		return IVF_L2;
+	if (OidIsValid(get_opfamily_member(family, type, type, VL_STRATEGY_IP)))
+		return IVF_IP;
+	if (OidIsValid(get_opfamily_member(family, type, type, VL_STRATEGY_COSINE)))
+		return IVF_COSINE;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+			 errmsg("operator class of index \"%s\" has no vlake distance operator",
+					RelationGetRelationName(index))));
+	return IVF_L2;				/* keep compiler quiet */
+}
+
+/*
+ * Copy a vector / halfvec datum into out[] as float4 (normalised for
+ * cosine).  expect_dim > 0 checks the dimension.
+ */
+void
+vl_datum_to_floats(Datum d, VlElemType et, IvfMetric metric, int expect_dim,
+				   float *out, int *dim_out, Relation index)
+{
+	int			dim;
+
+	if (et == VL_ELEM_HALF)
+	{
+		HalfVector *v = DatumGetHalfVector(d);
+
+		dim = v->dim;
+		if (dim < 1 || dim > VL_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
+			goto bad;
+		for (int i = 0; i < dim; i++)
+			out[i] = vl_half_to_float(v->x[i]);
+	}
+	else
+	{
+		Vector	   *v = DatumGetVector(d);
+
+		dim = v->dim;
+		if (dim < 1 || dim > VL_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
+			goto bad;
+		memcpy(out, v->x, sizeof(float) * dim);
+	}
+	if (metric == IVF_COSINE)
+		ivf_normalize(out, dim);
+	if (dim_out)
+		*dim_out = dim;
+	return;
+
+bad:
+	if (dim < 1 || dim > VL_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vlake index \"%s\" supports 1 to %d dimensions, not %d",
+						RelationGetRelationName(index), VL_MAX_DIM, dim)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("vector has %d dimensions, index \"%s\" has %d",
+					dim, RelationGetRelationName(index), expect_dim)));
+}
+
+/*
+ * Cost model (startup = what a LIMIT k query pays, total = reading the
+ * whole index in order):
+ *   startup  every centroid (dim/64 operator costs each), the codes of the
+ *            first probes lists (one operator cost each) and a first batch
+ *            of exact re-ranks (dim/64 each);
+ *   total    + every other code and one re-rank per row returned.
+ * The planner adds the heap fetches (all rows, random order) and scales by
+ * LIMIT / expected rows, so a selective WHERE clause makes the index look
+ * as expensive as it is (many rows to read before k pass the filter) and a
+ * btree on the filter column wins; without a LIMIT a sort wins.
+ */
+void
+vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+				Cost *startup, Cost *total, Selectivity *selectivity,
+				double *correlation, double *pages)
+{
+	double		tuples = Max(path->indexinfo->tuples, 1);
+	double		lists,
+				dim,
+				probes,
+				first,
+				vec_cost;
+	VlMetaData	meta;
+	Relation	index;
+
+	if (path->indexorderbys == NIL)
+	{
+		/* only ordered scans make sense */
+		*startup = disable_cost;
+		*total = disable_cost;
+		*selectivity = 0;
+		*correlation = 0;
+		*pages = 0;
+		return;
+	}
+	index = index_open(path->indexinfo->indexoid, NoLock);
+	vl_meta_read(index, &meta);
+	index_close(index, NoLock);
+
+	lists = meta.lists > 0 ? meta.lists : 1;
+	dim = meta.dim > 0 ? meta.dim : 128;
+	vec_cost = dim / 64 * cpu_operator_cost;
+	probes = vl_probes > 0 ? vl_probes : Max(8, ceil(lists / 16));
+	first = Min(1.0, probes / lists) * tuples;
+
+	*startup = lists * vec_cost + first * cpu_operator_cost + 64 * vec_cost +
+		(double) (meta.delta_count + meta.sealed_count) * vec_cost;
+	*total = *startup + (tuples - first) * cpu_operator_cost + tuples * vec_cost;
+	*selectivity = 1.0;
+	*correlation = 0;
+	*pages = Max(1, path->indexinfo->pages);
+}
+
+static bool
+vl_validate(Oid opclassoid)
+{
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(vlake_index_handler);
+Datum
+vlake_index_handler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *am = makeNode(IndexAmRoutine);
+
+	am->amstrategies = 3;
+	am->amsupport = 0;
+	am->amoptsprocnum = 0;
+	am->amcanorder = false;
+	am->amcanorderbyop = true;
+	am->amcanbackward = false;
+	am->amcanunique = false;
+	am->amcanmulticol = false;
+	am->amoptionalkey = true;
+	am->amsearcharray = false;
+	am->amsearchnulls = false;
+	am->amstorage = false;
+	am->amclusterable = false;
+	am->ampredlocks = false;
+	am->amcanparallel = false;
+	am->amcaninclude = false;
+	am->amusemaintenanceworkmem = false;
+	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	am->amkeytype = InvalidOid;
+
+	am->ambuild = vl_build;
+	am->ambuildempty = vl_buildempty;
+	am->aminsert = vl_insert;
+	am->ambulkdelete = vl_bulkdelete;
+	am->amvacuumcleanup = vl_vacuumcleanup;
+	am->amcanreturn = NULL;
+	am->amcostestimate = vl_costestimate;
+	am->amoptions = vl_options;
+	am->amproperty = NULL;
+	am->ambuildphasename = vl_build_phasename;
+	am->amvalidate = vl_validate;
+	am->amadjustmembers = NULL;
+	am->ambeginscan = vl_beginscan;
+	am->amrescan = vl_rescan;
+	am->amgettuple = vl_gettuple;
+	am->amgetbitmap = NULL;
+	am->amendscan = vl_endscan;
+	am->ammarkpos = NULL;
+	am->amrestrpos = NULL;
+	am->amestimateparallelscan = NULL;
+	am->aminitparallelscan = NULL;
+	am->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(am);
+}

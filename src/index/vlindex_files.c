@@ -1,0 +1,542 @@
+/*
+ * vlindex_files.c — the lake files of a vlake index, and the warm tier.
+ *
+ * Writing: vl_write_part() turns assigned vectors into the three immutable
+ * files of one index part (index.meta, codes.bin, vectors.bin) under a key
+ * prefix that is unique to this build.  index.meta is written last, so a
+ * part whose meta file exists is complete.
+ *
+ * Reading: vl_part_get() returns the part for the file set the metapage
+ * names, from the per-backend cache when it is current.  Centroids come with
+ * the meta file (one request); codes are loaded per list on first use, all
+ * lists a query needs in one ranged request; re-rank vectors are fetched per
+ * query, again in one ranged request per batch.  Every file is validated
+ * (magic, version, sizes, offsets, counts, CRC-32C) before use; a bad file is
+ * an ERROR naming its URI.
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <sys/time.h>
+
+#include "miscadmin.h"
+#include "port/pg_crc32c.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "index/vlindex.h"
+#include "objstore/objstore.h"
+
+VlScanStats vl_stats;
+
+/* ---------------------------------------------------------------- write */
+
+char *
+vl_new_prefix(Relation index)
+{
+	struct timeval tv;
+	uint64		rnd;
+
+	gettimeofday(&tv, NULL);
+	if (!pg_strong_random(&rnd, sizeof(rnd)))
+		rnd = (uint64) random() ^ ((uint64) MyProcPid << 32);
+	return psprintf("vlake_index/db%u_rel%u_%lx%06lx_%016llx",
+					MyDatabaseId, RelationGetRelid(index),
+					(unsigned long) tv.tv_sec, (unsigned long) tv.tv_usec,
+					(unsigned long long) rnd);
+}
+
+static char *
+part_key(const char *prefix, const char *file)
+{
+	return psprintf("%s/%s", prefix, file);
+}
+
+/*
+ * Write one index part.  assign[seq] is the list of vector seq; refs[seq]
+ * its row reference; src->get(seq) the (normalised, for cosine) vector.
+ */
+void
+vl_write_part(Relation index, const char *location, IvfMetric metric,
+			  int dim, int lists, const float *centroids, uint64 seed,
+			  int64 nvec, const int *assign, const uint64 *refs,
+			  VlVecSource *src, char *prefix_out,
+			  uint64 *meta_size_out, char *meta_etag_out,
+			  char **meta_blob_out)
+{
+	int			pdim = ivf_padded_dim(dim),
+				words = pdim / 64;
+	ObjStore   *store = objstore_open(location);
+	char	   *prefix = vl_new_prefix(index);
+	int64	   *start = palloc0(sizeof(int64) * (lists + 1));
+	int64	   *order = palloc_extended(sizeof(int64) * Max(nvec, 1), MCXT_ALLOC_HUGE);
+	int64	   *fill = palloc0(sizeof(int64) * lists);
+	VlListDir  *dir = palloc0(sizeof(VlListDir) * lists);
+	uint8	   *signs = palloc(3 * pdim);
+	IvfRotation rot;
+	float	   *vec = palloc(sizeof(float) * dim);
+	float	   *tmp = palloc(sizeof(float) * 2 * pdim);
+	uint64		codes_size,
+				vecs_size,
+				maxblock = 0;
+	char	   *block;
+	StringInfoData meta;
+	VlFileHeader fh;
+	VlFileMetaHeader mh;
+	ObjWriter  *cw,
+			   *vw;
+	pg_crc32c	crc;
+
+	/* counting sort of the vectors by list */
+	for (int64 i = 0; i < nvec; i++)
+		start[assign[i] + 1]++;
+	for (int c = 0; c < lists; c++)
+		start[c + 1] += start[c];
+	for (int64 i = 0; i < nvec; i++)
+		order[start[assign[i]] + fill[assign[i]]++] = i;
+
+	codes_size = sizeof(VlFileHeader);
+	vecs_size = sizeof(VlFileHeader);
+	for (int c = 0; c < lists; c++)
+	{
+		uint64		cnt = start[c + 1] - start[c];
+
+		dir[c].count = (uint32) cnt;
+		dir[c].codes_off = codes_size;
+		dir[c].vecs_off = vecs_size;
+		codes_size += vl_list_block_size(words, cnt);
+		vecs_size += cnt * dim * sizeof(float);
+		maxblock = Max(maxblock, vl_list_block_size(words, cnt));
+	}
+
+	ivf_make_signs(seed, pdim, signs);
+	rot.dim = dim;
+	rot.pdim = pdim;
+	rot.signs = signs;
+
+	memset(&fh, 0, sizeof(fh));
+	fh.version = VL_FORMAT_VERSION;
+	fh.lists = lists;
+	fh.nvec = nvec;
+
+	cw = objstore_writer_begin(store, part_key(prefix, VL_FILE_CODES));
+	vw = objstore_writer_begin(store, part_key(prefix, VL_FILE_VECS));
+	fh.magic = VL_MAGIC_CODES;
+	objstore_writer_write(cw, (const char *) &fh, sizeof(fh));
+	fh.magic = VL_MAGIC_VECS;
+	objstore_writer_write(vw, (const char *) &fh, sizeof(fh));
+
+	block = palloc_extended(Max(maxblock, 1), MCXT_ALLOC_HUGE);
+	for (int c = 0; c < lists; c++)
+	{
+		int64		cnt = dir[c].count;
+		uint64	   *codes = (uint64 *) block;
+		uint64	   *lrefs = codes + cnt * words;
+		IvfFactor  *fac = (IvfFactor *) (lrefs + cnt);
+		const float *cen = centroids + (size_t) c * dim;
+
+		for (int64 j = 0; j < cnt; j++)
+		{
+			int64		seq = order[start[c] + j];
+
+			CHECK_FOR_INTERRUPTS();
+			src->get(src, seq, vec);
+			ivf_encode(&rot, metric, vec, cen, codes + j * words, &fac[j], tmp);
+			lrefs[j] = refs[seq];
+			objstore_writer_write(vw, (const char *) vec, sizeof(float) * dim);
+		}
+		INIT_CRC32C(crc);
+		COMP_CRC32C(crc, block, vl_list_block_size(words, cnt));
+		FIN_CRC32C(crc);
+		dir[c].codes_crc = crc;
+		objstore_writer_write(cw, block, vl_list_block_size(words, cnt));
+	}
+	objstore_writer_finish(cw);
+	objstore_writer_finish(vw);
+
+	/* index.meta last: its presence means the part is complete */
+	memset(&mh, 0, sizeof(mh));
+	mh.magic = VL_MAGIC_META;
+	mh.version = VL_FORMAT_VERSION;
+	mh.metric = metric;
+	mh.dim = dim;
+	mh.pdim = pdim;
+	mh.lists = lists;
+	mh.nvec = nvec;
+	mh.seed = seed;
+	mh.codes_size = codes_size;
+	mh.vectors_size = vecs_size;
+	/* record the versions written, so readers can skip validating HEADs */
+	{
+		ObjStat		st;
+
+		if (!objstore_head(store, part_key(prefix, VL_FILE_CODES), &st) || st.size != codes_size ||
+			!objstore_head(store, part_key(prefix, VL_FILE_VECS), &st) || st.size != vecs_size)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("vlake index files under \"%s\" do not have the size just written",
+							objstore_uri(store, prefix))));
+		objstore_head(store, part_key(prefix, VL_FILE_CODES), &st);
+		strlcpy(mh.codes_etag, st.etag, sizeof(mh.codes_etag));
+		objstore_head(store, part_key(prefix, VL_FILE_VECS), &st);
+		strlcpy(mh.vectors_etag, st.etag, sizeof(mh.vectors_etag));
+	}
+	initStringInfo(&meta);
+	appendBinaryStringInfo(&meta, (const char *) &mh, sizeof(mh));
+	appendBinaryStringInfo(&meta, (const char *) centroids, sizeof(float) * (size_t) lists * dim);
+	appendBinaryStringInfo(&meta, (const char *) dir, sizeof(VlListDir) * lists);
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, meta.data, meta.len);
+	FIN_CRC32C(crc);
+	appendBinaryStringInfo(&meta, (const char *) &crc, sizeof(crc));
+	objstore_put(store, part_key(prefix, VL_FILE_META), meta.data, meta.len);
+	{
+		ObjStat		st;
+
+		if (!objstore_head(store, part_key(prefix, VL_FILE_META), &st))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("vlake index file \"%s\" vanished after it was written",
+							objstore_uri(store, part_key(prefix, VL_FILE_META)))));
+		*meta_size_out = st.size;
+		strlcpy(meta_etag_out, st.etag, 128);
+		if (st.size != (uint64) meta.len)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("vlake index file \"%s\" does not have the size just written",
+							objstore_uri(store, part_key(prefix, VL_FILE_META)))));
+	}
+	*meta_blob_out = palloc(meta.len);
+	memcpy(*meta_blob_out, meta.data, meta.len);
+
+	strlcpy(prefix_out, prefix, VL_PREFIX_MAX);
+	objstore_close(store);
+	pfree(block);
+	pfree(order);
+	pfree(meta.data);
+}
+
+/* ----------------------------------------------------------------- read */
+
+typedef struct VlCacheEntry
+{
+	Oid			indexoid;
+	VlPart	   *part;
+} VlCacheEntry;
+
+static MemoryContext vl_cache_cxt = NULL;
+static List *vl_cache = NIL;	/* of VlCacheEntry*, few entries */
+
+static void
+corrupt(VlPart *part, const char *file, const char *detail)
+{
+	char	   *uri = objstore_uri(part->store, part_key(part->prefix, file));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("vlake index file \"%s\" is corrupt", uri),
+			 errdetail("%s", detail),
+			 errhint("REINDEX the index to rebuild its lake files.")));
+}
+
+static void
+part_free(VlPart *part)
+{
+	if (part->store)
+		objstore_close(part->store);
+	MemoryContextDelete(part->cxt);
+}
+
+void
+vl_part_forget(Oid indexoid)
+{
+	ListCell   *lc;
+
+	foreach(lc, vl_cache)
+	{
+		VlCacheEntry *e = lfirst(lc);
+
+		if (e->indexoid == indexoid)
+		{
+			VlPart	   *part = e->part;
+
+			vl_cache = foreach_delete_current(vl_cache, lc);
+			pfree(e);
+			part_free(part);
+		}
+	}
+}
+
+static VlPart *
+part_load(Relation index, const VlMetaData *meta)
+{
+	MemoryContext cxt = AllocSetContextCreate(vl_cache_cxt, "vlake index part",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	VlPart	   *part = palloc0(sizeof(VlPart));
+	char	   *buf;
+	uint64		len,
+				need,
+				sum = 0;
+	VlFileMetaHeader mh;
+	pg_crc32c	crc,
+				stored;
+	uint8	   *signs;
+
+	part->cxt = cxt;
+	part->indexoid = RelationGetRelid(index);
+	part->generation = meta->generation;
+	strlcpy(part->location, meta->location, VL_LOCATION_MAX);
+	strlcpy(part->prefix, meta->prefix, VL_PREFIX_MAX);
+
+	PG_TRY();
+	{
+		part->store = objstore_open(part->location);
+		if (meta->meta_blob_head != InvalidBlockNumber && meta->meta_size > 0 &&
+			meta->meta_size < ((uint64) 1 << 32))
+		{
+			/* the copy in index pages: no round trip at all */
+			len = meta->meta_size;
+			buf = vl_blob_read(index, meta->meta_blob_head, len);
+		}
+		else if (meta->meta_etag[0] != '\0' && meta->meta_size > 0 &&
+			meta->meta_size < ((uint64) 1 << 32))
+		{
+			/* version known from the metapage: no validating HEAD */
+			ObjStat		known;
+			ObjRange	r;
+
+			memset(&known, 0, sizeof(known));
+			known.size = meta->meta_size;
+			strlcpy(known.etag, meta->meta_etag, sizeof(known.etag));
+			len = meta->meta_size;
+			buf = palloc_extended(len, MCXT_ALLOC_HUGE);
+			r.offset = 0;
+			r.length = len;
+			r.dest = buf;
+			objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_META),
+									  &known, &r, 1);
+		}
+		else
+			buf = objstore_get(part->store, part_key(part->prefix, VL_FILE_META), &len);
+		if (meta->meta_blob_head == InvalidBlockNumber)
+		{
+			vl_stats.bytes_fetched += len;
+			vl_stats.round_trips++;
+		}
+
+		if (len < sizeof(mh) + sizeof(pg_crc32c))
+			corrupt(part, VL_FILE_META, psprintf("File has %llu bytes, shorter than its header.",
+												 (unsigned long long) len));
+		memcpy(&mh, buf, sizeof(mh));
+		if (mh.magic != VL_MAGIC_META)
+			corrupt(part, VL_FILE_META, "Bad magic number.");
+		if (mh.version != VL_FORMAT_VERSION)
+			corrupt(part, VL_FILE_META, psprintf("Unsupported format version %u.", mh.version));
+		if (mh.dim < 1 || mh.dim > VL_MAX_DIM || mh.pdim != (uint32) ivf_padded_dim(mh.dim))
+			corrupt(part, VL_FILE_META, psprintf("Bad dimensions %u / %u.", mh.dim, mh.pdim));
+		if (mh.lists < 1 || mh.lists > (1 << 20) || mh.metric > IVF_COSINE)
+			corrupt(part, VL_FILE_META, psprintf("Bad list count %u or metric %u.", mh.lists, mh.metric));
+		if (mh.nvec != meta->nvec || mh.lists != meta->lists || mh.dim != meta->dim)
+			corrupt(part, VL_FILE_META, "File does not match the index metapage.");
+		need = sizeof(mh) + (uint64) mh.lists * mh.dim * sizeof(float) +
+			(uint64) mh.lists * sizeof(VlListDir) + sizeof(pg_crc32c);
+		if (len != need)
+			corrupt(part, VL_FILE_META, psprintf("File has %llu bytes, expected %llu.",
+												 (unsigned long long) len,
+												 (unsigned long long) need));
+		INIT_CRC32C(crc);
+		COMP_CRC32C(crc, buf, len - sizeof(pg_crc32c));
+		FIN_CRC32C(crc);
+		memcpy(&stored, buf + len - sizeof(pg_crc32c), sizeof(stored));
+		if (crc != stored)
+			corrupt(part, VL_FILE_META, "Checksum mismatch.");
+
+		part->codes_size = mh.codes_size;
+		part->vectors_size = mh.vectors_size;
+		mh.codes_etag[sizeof(mh.codes_etag) - 1] = '\0';
+		mh.vectors_etag[sizeof(mh.vectors_etag) - 1] = '\0';
+		strlcpy(part->codes_etag, mh.codes_etag, sizeof(part->codes_etag));
+		strlcpy(part->vectors_etag, mh.vectors_etag, sizeof(part->vectors_etag));
+		part->metric = (IvfMetric) mh.metric;
+		part->dim = mh.dim;
+		part->pdim = mh.pdim;
+		part->words = mh.pdim / 64;
+		part->lists = mh.lists;
+		part->nvec = mh.nvec;
+		part->centroids = (float *) (buf + sizeof(mh));
+		part->dir = (VlListDir *) (buf + sizeof(mh) + (uint64) mh.lists * mh.dim * sizeof(float));
+		for (int c = 0; c < part->lists; c++)
+		{
+			VlListDir  *d = &part->dir[c];
+
+			if (d->codes_off < sizeof(VlFileHeader) ||
+				d->codes_off + vl_list_block_size(part->words, d->count) > mh.codes_size ||
+				d->vecs_off < sizeof(VlFileHeader) ||
+				d->vecs_off + (uint64) d->count * part->dim * sizeof(float) > mh.vectors_size)
+				corrupt(part, VL_FILE_META, psprintf("List %d points outside the data files.", c));
+			sum += d->count;
+		}
+		if (sum != part->nvec)
+			corrupt(part, VL_FILE_META, "List sizes do not add up to the vector count.");
+
+		signs = palloc(3 * part->pdim);
+		ivf_make_signs(mh.seed, part->pdim, signs);
+		part->rot.dim = part->dim;
+		part->rot.pdim = part->pdim;
+		part->rot.signs = signs;
+		part->crot = palloc_extended(sizeof(float) * (size_t) part->lists * part->pdim, MCXT_ALLOC_HUGE);
+		for (int c = 0; c < part->lists; c++)
+			ivf_rotate(&part->rot, part->centroids + (size_t) c * part->dim,
+					   part->crot + (size_t) c * part->pdim);
+		part->list = palloc0(sizeof(VlList) * part->lists);
+		part->mem_bytes = len + sizeof(float) * (size_t) part->lists * part->pdim;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		if (part->store)
+			objstore_close(part->store);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return part;
+}
+
+VlPart *
+vl_part_get(Relation index, const VlMetaData *meta)
+{
+	Oid			oid = RelationGetRelid(index);
+	ListCell   *lc;
+	VlCacheEntry *e;
+	VlPart	   *part;
+
+	if (vl_cache_cxt == NULL)
+		vl_cache_cxt = AllocSetContextCreate(TopMemoryContext, "vlake index cache",
+											 ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, vl_cache)
+	{
+		e = lfirst(lc);
+		if (e->indexoid == oid)
+		{
+			if (e->part->generation == meta->generation &&
+				strcmp(e->part->prefix, meta->prefix) == 0 &&
+				strcmp(e->part->location, meta->location) == 0)
+				return e->part;
+			break;
+		}
+	}
+	vl_part_forget(oid);
+	part = part_load(index, meta);
+	e = MemoryContextAlloc(vl_cache_cxt, sizeof(VlCacheEntry));
+	e->indexoid = oid;
+	e->part = part;
+	{
+		MemoryContext old = MemoryContextSwitchTo(vl_cache_cxt);
+
+		vl_cache = lappend(vl_cache, e);
+		MemoryContextSwitchTo(old);
+	}
+	return part;
+}
+
+/* Load the codes of the given lists (those not yet in memory), in one call. */
+void
+vl_part_load_lists(VlPart *part, const int *lists, int n)
+{
+	ObjRange   *ranges = palloc(sizeof(ObjRange) * Max(n, 1));
+	int		   *which = palloc(sizeof(int) * Max(n, 1));
+	int			nr = 0;
+	uint64		bytes = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		int			c = lists[i];
+		VlListDir  *d = &part->dir[c];
+		uint64		sz;
+
+		if (part->list[c].loaded)
+		{
+			vl_stats.bytes_memory += vl_list_block_size(part->words, d->count);
+			continue;
+		}
+		if (d->count == 0)
+		{
+			part->list[c].loaded = true;
+			continue;
+		}
+		sz = vl_list_block_size(part->words, d->count);
+		ranges[nr].offset = d->codes_off;
+		ranges[nr].length = sz;
+		ranges[nr].dest = MemoryContextAllocHuge(part->cxt, sz);
+		which[nr] = c;
+		bytes += sz;
+		nr++;
+	}
+	if (nr > 0)
+	{
+		ObjStat		known;
+
+		memset(&known, 0, sizeof(known));
+		known.size = part->codes_size;
+		strlcpy(known.etag, part->codes_etag, sizeof(known.etag));
+		objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_CODES),
+								  &known, ranges, nr);
+		vl_stats.bytes_fetched += bytes;
+		vl_stats.round_trips++;
+		for (int i = 0; i < nr; i++)
+		{
+			int			c = which[i];
+			VlListDir  *d = &part->dir[c];
+			VlList	   *l = &part->list[c];
+			pg_crc32c	crc;
+
+			INIT_CRC32C(crc);
+			COMP_CRC32C(crc, ranges[i].dest, ranges[i].length);
+			FIN_CRC32C(crc);
+			if (crc != d->codes_crc)
+			{
+				pfree(ranges[i].dest);
+				corrupt(part, VL_FILE_CODES, psprintf("Checksum mismatch in list %d.", c));
+			}
+			l->count = d->count;
+			l->codes = (uint64 *) ranges[i].dest;
+			l->refs = l->codes + (size_t) d->count * part->words;
+			l->factors = (IvfFactor *) (l->refs + d->count);
+			l->loaded = true;
+			part->mem_bytes += ranges[i].length;
+		}
+	}
+	pfree(ranges);
+	pfree(which);
+}
+
+/* Fetch re-rank vectors (list, index within list) into out[n][dim]. */
+void
+vl_part_fetch_vectors(VlPart *part, const int *list, const int *idx, int n,
+					  float *out)
+{
+	ObjRange   *ranges;
+	size_t		vsz = sizeof(float) * part->dim;
+	ObjStat		known;
+
+	if (n <= 0)
+		return;
+	ranges = palloc(sizeof(ObjRange) * n);
+	for (int i = 0; i < n; i++)
+	{
+		ranges[i].offset = part->dir[list[i]].vecs_off + (uint64) idx[i] * vsz;
+		ranges[i].length = vsz;
+		ranges[i].dest = (char *) (out + (size_t) i * part->dim);
+	}
+	memset(&known, 0, sizeof(known));
+	known.size = part->vectors_size;
+	strlcpy(known.etag, part->vectors_etag, sizeof(known.etag));
+	objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_VECS),
+							  &known, ranges, n);
+	vl_stats.bytes_fetched += vsz * n;
+	vl_stats.round_trips++;
+	pfree(ranges);
+}

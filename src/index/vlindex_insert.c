@@ -1,0 +1,307 @@
+/*
+ * vlindex_insert.c — writes after the build: the delta and the tombstones.
+ *
+ * aminsert appends (TID, vector) to the delta, a chain of index pages that
+ * every scan searches exhaustively.  Inserts serialise on the metapage lock
+ * (held exclusively while the tail page is extended), which keeps the chain
+ * and its counters consistent; every change is GenericXLog-logged.
+ *
+ * VACUUM: rows of the lake part cannot be removed from immutable files, so
+ * their row references go to the tombstone chain that scans filter on;
+ * dead delta items are deleted from their pages.  vlake.merge() later folds
+ * both into a new lake part.
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+
+#include "index/vlindex.h"
+
+static void
+init_chain_page(Page page, uint16 kind)
+{
+	VlPageOpaque *op;
+
+	PageInit(page, BLCKSZ, sizeof(VlPageOpaque));
+	op = (VlPageOpaque *) PageGetSpecialPointer(page);
+	op->next = InvalidBlockNumber;
+	op->kind = kind;
+	op->page_id = VL_PAGE_ID;
+}
+
+/*
+ * Append one item to a chain (delta or tombstones) whose head/tail/count
+ * live in the metapage.  Takes the metapage lock exclusively.
+ */
+static void
+chain_append(Relation index, uint16 kind, const void *item, Size size,
+			 int set_dim)
+{
+	Buffer		metabuf = ReadBuffer(index, VL_METAPAGE_BLKNO);
+	Buffer		tailbuf = InvalidBuffer,
+				newbuf = InvalidBuffer;
+	GenericXLogState *xs;
+	Page		metapage,
+				tailpage = NULL,
+				newpage;
+	VlMetaData *m;
+	BlockNumber tail;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	m = VlPageGetMeta(BufferGetPage(metabuf));
+	if (set_dim > 0 && m->dim == 0)
+		;						/* set below, under WAL */
+	else if (set_dim > 0 && (int) m->dim != set_dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vector has %d dimensions, index \"%s\" has %u",
+						set_dim, RelationGetRelationName(index), m->dim)));
+	tail = kind == VL_PAGE_DELTA ? m->delta_tail : m->tomb_tail;
+
+	if (tail != InvalidBlockNumber)
+	{
+		tailbuf = ReadBuffer(index, tail);
+		LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
+		if (PageGetFreeSpace(BufferGetPage(tailbuf)) < MAXALIGN(size))
+		{
+			newbuf = vl_new_buffer(index);
+		}
+	}
+	else
+		newbuf = vl_new_buffer(index);
+
+	xs = GenericXLogStart(index);
+	metapage = GenericXLogRegisterBuffer(xs, metabuf, 0);
+	m = VlPageGetMeta(metapage);
+	if (set_dim > 0 && m->dim == 0)
+		m->dim = set_dim;
+	if (BufferIsValid(tailbuf))
+		tailpage = GenericXLogRegisterBuffer(xs, tailbuf, 0);
+	if (BufferIsValid(newbuf))
+	{
+		BlockNumber nb = BufferGetBlockNumber(newbuf);
+
+		newpage = GenericXLogRegisterBuffer(xs, newbuf, GENERIC_XLOG_FULL_IMAGE);
+		init_chain_page(newpage, kind);
+		if (tailpage)
+			((VlPageOpaque *) PageGetSpecialPointer(tailpage))->next = nb;
+		if (kind == VL_PAGE_DELTA)
+		{
+			if (m->delta_head == InvalidBlockNumber)
+				m->delta_head = nb;
+			m->delta_tail = nb;
+		}
+		else
+		{
+			if (m->tomb_head == InvalidBlockNumber)
+				m->tomb_head = nb;
+			m->tomb_tail = nb;
+		}
+		tailpage = newpage;
+	}
+	if (PageAddItem(tailpage, (Item) item, size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+		elog(ERROR, "could not add item to vlake index \"%s\"", RelationGetRelationName(index));
+	if (kind == VL_PAGE_DELTA)
+		m->delta_count++;
+	else
+		m->tomb_count++;
+	GenericXLogFinish(xs);
+
+	if (BufferIsValid(newbuf))
+		UnlockReleaseBuffer(newbuf);
+	if (BufferIsValid(tailbuf))
+		UnlockReleaseBuffer(tailbuf);
+	UnlockReleaseBuffer(metabuf);
+}
+
+bool
+vl_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+		  Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+		  IndexInfo *indexInfo)
+{
+	VlElemType	et;
+	IvfMetric	metric;
+	VlDeltaItem *item;
+	int			dim;
+	float		tmp[VL_MAX_DIM];
+
+	if (isnull[0])
+		return false;
+	metric = vl_index_metric(index, &et);
+	vl_datum_to_floats(values[0], et, metric, 0, tmp, &dim, index);
+	item = palloc0(VL_DELTA_ITEM_SIZE(dim));
+	item->tid = *heap_tid;
+	memcpy(item->x, tmp, sizeof(float) * dim);
+	chain_append(index, VL_PAGE_DELTA, item, VL_DELTA_ITEM_SIZE(dim), dim);
+	pfree(item);
+	return false;
+}
+
+int
+vl_cmp_u64(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a,
+				y = *(const uint64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint64 *
+vl_tombstones_load(Relation index, const VlMetaData *meta, int *n)
+{
+	BlockNumber blk = meta->tomb_head;
+	int			cap = 64,
+				cnt = 0;
+	uint64	   *out = palloc(sizeof(uint64) * cap);
+
+	while (blk != InvalidBlockNumber)
+	{
+		Buffer		buf = ReadBuffer(index, blk);
+		Page		page;
+		OffsetNumber maxoff;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+
+			if (!ItemIdIsUsed(iid) || ItemIdGetLength(iid) != sizeof(uint64))
+				continue;
+			if (cnt == cap)
+			{
+				cap *= 2;
+				out = repalloc_huge(out, sizeof(uint64) * cap);
+			}
+			memcpy(&out[cnt++], PageGetItem(page, iid), sizeof(uint64));
+		}
+		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
+		UnlockReleaseBuffer(buf);
+	}
+	qsort(out, cnt, sizeof(uint64), vl_cmp_u64);
+	*n = cnt;
+	return out;
+}
+
+static bool
+in_sorted(const uint64 *a, int n, uint64 v)
+{
+	return n > 0 && bsearch(&v, a, n, sizeof(uint64), vl_cmp_u64) != NULL;
+}
+
+IndexBulkDeleteResult *
+vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+			  IndexBulkDeleteCallback callback, void *callback_state)
+{
+	Relation	index = info->index;
+	VlMetaData meta;
+	BlockNumber blk;
+
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+	vl_meta_read(index, &meta);
+
+	/* lake part: tombstone the dead row references */
+	if (meta.lists > 0 && meta.nvec > 0)
+	{
+		VlPart	   *part = vl_part_get(index, &meta);
+		int		   *all = palloc(sizeof(int) * part->lists);
+		int			ntomb;
+		uint64	   *tomb = vl_tombstones_load(index, &meta, &ntomb);
+
+		for (int c = 0; c < part->lists; c++)
+			all[c] = c;
+		vl_part_load_lists(part, all, part->lists);
+		for (int c = 0; c < part->lists; c++)
+		{
+			VlList	   *l = &part->list[c];
+
+			for (int j = 0; j < l->count; j++)
+			{
+				ItemPointerData tid;
+				uint64		ref = l->refs[j];
+
+				vacuum_delay_point();
+				if (in_sorted(tomb, ntomb, ref))
+					continue;
+				vl_rowref_to_tid(ref, &tid);
+				if (callback(&tid, callback_state))
+				{
+					chain_append(index, VL_PAGE_TOMB, &ref, sizeof(uint64), 0);
+					stats->tuples_removed++;
+				}
+				else
+					stats->num_index_tuples++;
+			}
+		}
+		pfree(all);
+		pfree(tomb);
+	}
+
+	/* delta (live and sealed chains): delete dead items in place */
+	for (int chain = 0; chain < 2; chain++)
+	{
+	blk = chain == 0 ? meta.delta_head : meta.sealed_head;
+	while (blk != InvalidBlockNumber)
+	{
+		Buffer		buf = ReadBuffer(index, blk);
+		Page		page;
+		OffsetNumber dead[MaxOffsetNumber];
+		int			ndead = 0;
+		OffsetNumber maxoff;
+
+		vacuum_delay_point();
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			VlDeltaItem *item;
+
+			if (!ItemIdIsUsed(iid))
+				continue;
+			item = (VlDeltaItem *) PageGetItem(page, iid);
+			if (callback(&item->tid, callback_state))
+				dead[ndead++] = off;
+			else
+				stats->num_index_tuples++;
+		}
+		if (ndead > 0)
+		{
+			GenericXLogState *xs = GenericXLogStart(index);
+			Page		p = GenericXLogRegisterBuffer(xs, buf, 0);
+
+			PageIndexMultiDelete(p, dead, ndead);
+			GenericXLogFinish(xs);
+			stats->tuples_removed += ndead;
+		}
+		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
+		UnlockReleaseBuffer(buf);
+	}
+	}
+	return stats;
+}
+
+IndexBulkDeleteResult *
+vl_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	if (info->analyze_only)
+		return stats;
+	if (stats == NULL)
+	{
+		VlMetaData meta;
+
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+		vl_meta_read(info->index, &meta);
+		stats->num_index_tuples = (double) meta.nvec + meta.delta_count +
+			meta.sealed_count - meta.tomb_count;
+	}
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	return stats;
+}

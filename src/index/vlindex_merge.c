@@ -1,0 +1,311 @@
+/*
+ * vlindex_merge.c — vlake.merge(index): fold the delta and the tombstones
+ * into a new lake part and switch the metapage to it atomically.
+ *
+ *  1. seal: under the metapage lock, the live delta chain becomes the
+ *     "sealed" chain and inserts start a new one.  Scans search both, so
+ *     nothing is invisible at any moment.  (If a previous merge died after
+ *     sealing, its sealed chain is reused and the live delta waits.)
+ *  2. write: the new part holds the old part's rows minus tombstones, plus
+ *     the sealed delta, assigned to the existing centroids (k-means runs
+ *     only when there was no lake part yet; REINDEX re-clusters).  The files
+ *     are new, uniquely named objects; nothing existing is modified.
+ *  3. swap: one GenericXLog record sets the new file set, drops the sealed
+ *     chain and the tombstones.  A scan reads the metapage once, so it sees
+ *     the old set (old part + sealed + live delta) or the new one (new part
+ *     + live delta), never a mix.
+ * The heap is locked in ShareUpdateExclusiveLock, like VACUUM, so no new
+ * tombstones appear while the merge runs; inserts and queries continue.
+ * A crash or ERROR before the swap leaves the old set in place (the new
+ * files are orphans no metapage names).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/generic_xlog.h"
+#include "access/relation.h"
+#include "access/xlog.h"
+#include "catalog/index.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "index/vlindex.h"
+#include "objstore/objstore.h"
+
+typedef struct MergeSource
+{
+	VlPart	   *part;			/* old part, or NULL */
+	int64		nold;			/* surviving old rows (first in seq order) */
+	int		   *old_list;
+	int		   *old_idx;
+	float	   *delta;			/* [ndelta][dim] */
+	int			dim;
+} MergeSource;
+
+static void
+merge_get(VlVecSource *src, int64 seq, float *out)
+{
+	MergeSource *ms = src->arg;
+
+	if (seq < ms->nold)
+		vl_part_fetch_vectors(ms->part, &ms->old_list[seq], &ms->old_idx[seq], 1, out);
+	else
+		memcpy(out, ms->delta + (seq - ms->nold) * ms->dim, sizeof(float) * ms->dim);
+}
+
+/* Step 1: seal the live delta (unless a sealed chain is still pending). */
+static void
+seal_delta(Relation index, VlMetaData *out)
+{
+	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
+	GenericXLogState *xs;
+	VlMetaData *m;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	m = VlPageGetMeta(BufferGetPage(buf));
+	if (m->sealed_head == InvalidBlockNumber && m->delta_head != InvalidBlockNumber)
+	{
+		xs = GenericXLogStart(index);
+		m = VlPageGetMeta(GenericXLogRegisterBuffer(xs, buf, 0));
+		m->sealed_head = m->delta_head;
+		m->sealed_count = m->delta_count;
+		m->delta_head = m->delta_tail = InvalidBlockNumber;
+		m->delta_count = 0;
+		GenericXLogFinish(xs);
+	}
+	/* read the buffer's page again: m pointed into GenericXLog's copy */
+	m = VlPageGetMeta(BufferGetPage(buf));
+	memcpy(out, m, sizeof(VlMetaData));
+	UnlockReleaseBuffer(buf);
+}
+
+/* Read the sealed chain into a growing array of vectors and TIDs. */
+static int64
+read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
+{
+	BlockNumber blk = meta->sealed_head;
+	int64		n = 0,
+				cap = 64;
+	int			dim = meta->dim;
+
+	*vecs = palloc_extended(sizeof(float) * dim * cap, MCXT_ALLOC_HUGE);
+	*refs = palloc(sizeof(uint64) * cap);
+	while (blk != InvalidBlockNumber)
+	{
+		Buffer		buf = ReadBuffer(index, blk);
+		Page		page;
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			VlDeltaItem *item;
+
+			if (!ItemIdIsUsed(iid) || ItemIdIsDead(iid) ||
+				ItemIdGetLength(iid) != VL_DELTA_ITEM_SIZE(dim))
+				continue;
+			item = (VlDeltaItem *) PageGetItem(page, iid);
+			if (n == cap)
+			{
+				cap *= 2;
+				*vecs = repalloc_huge(*vecs, sizeof(float) * dim * cap);
+				*refs = repalloc_huge(*refs, sizeof(uint64) * cap);
+			}
+			memcpy(*vecs + n * dim, item->x, sizeof(float) * dim);
+			(*refs)[n] = vl_rowref_from_tid(&item->tid);
+			n++;
+		}
+		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
+		UnlockReleaseBuffer(buf);
+	}
+	return n;
+}
+
+/* Step 3: point the metapage at the new part. */
+static void
+swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
+		  int64 nvec, const char *prefix, uint64 meta_size, const char *meta_etag,
+		  BlockNumber blob_head)
+{
+	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
+	GenericXLogState *xs;
+	VlMetaData *m;
+	XLogRecPtr	lsn;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	m = VlPageGetMeta(BufferGetPage(buf));
+	if (m->generation != snap->generation || m->sealed_head != snap->sealed_head)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("vlake index \"%s\" changed during the merge",
+						RelationGetRelationName(index)),
+				 errhint("Retry vlake.merge().")));
+	xs = GenericXLogStart(index);
+	m = VlPageGetMeta(GenericXLogRegisterBuffer(xs, buf, 0));
+	m->dim = dim;
+	m->lists = lists;
+	m->nvec = nvec;
+	m->generation++;
+	strlcpy(m->prefix, prefix, VL_PREFIX_MAX);
+	m->meta_size = meta_size;
+	strlcpy(m->meta_etag, meta_etag, sizeof(m->meta_etag));
+	m->meta_blob_head = blob_head;
+	m->sealed_head = InvalidBlockNumber;
+	m->sealed_count = 0;
+	m->tomb_head = m->tomb_tail = InvalidBlockNumber;
+	m->tomb_count = 0;
+	lsn = GenericXLogFinish(xs);
+	UnlockReleaseBuffer(buf);
+
+	/*
+	 * The merge has no transaction ID, so its commit would not flush WAL:
+	 * flush here, so that when vlake.merge() returns the switch is durable
+	 * and on its way to standbys.
+	 */
+	XLogFlush(lsn);
+}
+
+static void
+merge_tick(void *arg, int64_t done)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+PG_FUNCTION_INFO_V1(vlake_index_merge);
+Datum
+vlake_index_merge(PG_FUNCTION_ARGS)
+{
+	Oid			indexoid = PG_GETARG_OID(0);
+	Oid			heapoid = vl_check_index_access(indexoid, true);
+	/* table first, then index, as VACUUM does */
+	Relation	heap = relation_open(heapoid, ShareUpdateExclusiveLock);
+	Relation	index = vl_open_index(indexoid, ShareUpdateExclusiveLock);
+	VlMetaData meta;
+	MergeSource ms;
+	VlVecSource src;
+	float	   *delta;
+	uint64	   *delta_refs,
+			   *refs;
+	int		   *assign;
+	int64		ndelta,
+				total;
+	int			lists,
+				dim;
+	float	   *centroids;
+	char		prefix[VL_PREFIX_MAX];
+	char		meta_etag[128] = "";
+	uint64		meta_size = 0;
+	char	   *meta_blob = NULL;
+	BlockNumber blob_head = InvalidBlockNumber;
+	uint64		seed;
+	const char *location;
+
+	seal_delta(index, &meta);
+	memset(&ms, 0, sizeof(ms));
+	dim = meta.dim;
+	location = meta.location[0] ? meta.location : vl_location_for(index);
+	if (dim == 0 || (meta.sealed_count == 0 && meta.tomb_count == 0 && meta.sealed_head == InvalidBlockNumber))
+	{
+		/* nothing to fold */
+		relation_close(index, ShareUpdateExclusiveLock);
+		relation_close(heap, ShareUpdateExclusiveLock);
+		PG_RETURN_INT64((int64) meta.nvec);
+	}
+	ndelta = read_sealed(index, &meta, &delta, &delta_refs);
+	ms.dim = dim;
+	ms.delta = delta;
+
+	if (meta.lists > 0 && meta.nvec > 0)
+	{
+		VlPart	   *part = vl_part_get(index, &meta);
+		int		   *all = palloc(sizeof(int) * part->lists);
+		int			ntomb;
+		uint64	   *tomb = vl_tombstones_load(index, &meta, &ntomb);
+		int64		k = 0;
+
+		for (int c = 0; c < part->lists; c++)
+			all[c] = c;
+		vl_part_load_lists(part, all, part->lists);
+		ms.part = part;
+		ms.old_list = palloc_extended(sizeof(int) * Max(part->nvec, 1), MCXT_ALLOC_HUGE);
+		ms.old_idx = palloc_extended(sizeof(int) * Max(part->nvec, 1), MCXT_ALLOC_HUGE);
+		total = part->nvec + ndelta;
+		refs = palloc_extended(sizeof(uint64) * Max(total, 1), MCXT_ALLOC_HUGE);
+		assign = palloc_extended(sizeof(int) * Max(total, 1), MCXT_ALLOC_HUGE);
+		for (int c = 0; c < part->lists; c++)
+		{
+			VlList	   *l = &part->list[c];
+
+			for (int j = 0; j < l->count; j++)
+			{
+				uint64		ref = l->refs[j];
+
+				if (ntomb > 0 && bsearch(&ref, tomb, ntomb, sizeof(uint64), vl_cmp_u64))
+					continue;
+				ms.old_list[k] = c;
+				ms.old_idx[k] = j;
+				refs[k] = ref;
+				assign[k] = c;
+				k++;
+			}
+		}
+		ms.nold = k;
+		lists = part->lists;
+		centroids = part->centroids;
+	}
+	else
+	{
+		/* first lake part: cluster the delta */
+		IvfKmeansScratch ks;
+		int			m = (int) Min(ndelta, (int64) 1 << 20);
+
+		lists = (int) Max(1, Min(ndelta, (int64) ceil(sqrt((double) ndelta))));
+		centroids = palloc(sizeof(float) * dim * lists);
+		ks.assign = palloc(sizeof(int) * Max(m, 1));
+		ks.sums = palloc_extended(sizeof(double) * lists * dim, MCXT_ALLOC_HUGE);
+		ks.counts = palloc(sizeof(int64) * lists);
+		ks.mind = palloc(sizeof(float) * Max(m, 1));
+		if (ndelta > 0)
+			ivf_kmeans(delta, m, dim, lists, 6, meta.generation + 17, centroids, &ks,
+					   merge_tick, NULL);
+		total = ndelta;
+		refs = palloc_extended(sizeof(uint64) * Max(total, 1), MCXT_ALLOC_HUGE);
+		assign = palloc_extended(sizeof(int) * Max(total, 1), MCXT_ALLOC_HUGE);
+		ms.nold = 0;
+	}
+	for (int64 i = 0; i < ndelta; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		refs[ms.nold + i] = delta_refs[i];
+		assign[ms.nold + i] = ivf_nearest(centroids, lists, dim, delta + i * dim, NULL);
+	}
+	total = ms.nold + ndelta;
+
+	prefix[0] = '\0';
+	if (total > 0)
+	{
+		src.get = merge_get;
+		src.arg = &ms;
+		if (!pg_strong_random(&seed, sizeof(seed)))
+			seed = meta.generation * 7919 + 1;
+		vl_write_part(index, location, (IvfMetric) meta.metric, dim, lists,
+					  centroids, seed, total, assign, refs, &src, prefix,
+					  &meta_size, meta_etag, &meta_blob);
+		/* new pages, not yet named by the metapage: invisible until the swap */
+		blob_head = vl_blob_write(index, MAIN_FORKNUM, meta_blob, meta_size);
+	}
+	swap_part(index, &meta, dim, total > 0 ? lists : 0, total, prefix,
+			  meta_size, meta_etag, blob_head);
+	vl_part_forget(indexoid);
+
+	relation_close(index, ShareUpdateExclusiveLock);
+	relation_close(heap, ShareUpdateExclusiveLock);
+	PG_RETURN_INT64(total);
+}

@@ -1,0 +1,178 @@
+/*
+ * vlindex_meta.c — the index metapage (block 0): which lake files form the
+ * index, and where the delta and tombstone page chains are.  Every change
+ * goes through GenericXLog, so crash recovery and physical standbys see the
+ * same file set as the primary.
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+
+#include "index/vlindex.h"
+
+void
+vl_meta_init_page(Page page, IvfMetric metric, VlElemType et, const char *location)
+{
+	VlMetaData *m;
+
+	PageInit(page, BLCKSZ, 0);
+	m = VlPageGetMeta(page);
+	memset(m, 0, sizeof(VlMetaData));
+	m->magic = VL_META_MAGIC;
+	m->version = VL_META_VERSION;
+	m->metric = metric;
+	m->elemtype = et;
+	strlcpy(m->location, location ? location : "", VL_LOCATION_MAX);
+	m->delta_head = m->delta_tail = InvalidBlockNumber;
+	m->tomb_head = m->tomb_tail = InvalidBlockNumber;
+	m->sealed_head = InvalidBlockNumber;
+	m->meta_blob_head = InvalidBlockNumber;
+	((PageHeader) page)->pd_lower = (char *) m + sizeof(VlMetaData) - (char *) page;
+}
+
+/* Copy of the metapage contents, read under a share lock. */
+void
+vl_meta_read(Relation index, VlMetaData *out)
+{
+	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
+	VlMetaData *m;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	m = VlPageGetMeta(BufferGetPage(buf));
+	if (m->magic != VL_META_MAGIC || m->version != VL_META_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a valid vlake index",
+						RelationGetRelationName(index)),
+				 errdetail("Bad metapage magic %08x or version %u.", m->magic, m->version)));
+	memcpy(out, m, sizeof(VlMetaData));
+	UnlockReleaseBuffer(buf);
+}
+
+/* A new page at the end of the index, returned exclusively locked. */
+Buffer
+vl_new_buffer(Relation index)
+{
+	Buffer		buf;
+	bool		needlock = !RELATION_IS_LOCAL(index);
+
+	if (needlock)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBuffer(index, P_NEW);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (needlock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/*
+ * Store a byte string (a copy of index.meta) in a chain of new pages, one
+ * item of at most VL_BLOB_CHUNK bytes per page, each page WAL-logged as a
+ * full image.  Returns the first block.
+ */
+BlockNumber
+vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len)
+{
+	BlockNumber head = InvalidBlockNumber;
+	Buffer		prev = InvalidBuffer;
+	uint64		off = 0;
+
+	while (off < len)
+	{
+		uint64		n = Min(len - off, (uint64) VL_BLOB_CHUNK);
+		Buffer		buf;
+		GenericXLogState *xs;
+		Page		page;
+		VlPageOpaque *op;
+
+		if (fork == MAIN_FORKNUM)
+			buf = vl_new_buffer(index);
+		else
+		{
+			buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, NULL);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		}
+		xs = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(xs, buf, GENERIC_XLOG_FULL_IMAGE);
+		PageInit(page, BLCKSZ, sizeof(VlPageOpaque));
+		op = (VlPageOpaque *) PageGetSpecialPointer(page);
+		op->next = InvalidBlockNumber;
+		op->kind = VL_PAGE_BLOB;
+		op->page_id = VL_PAGE_ID;
+		if (PageAddItem(page, (Item) (data + off), n, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+			elog(ERROR, "could not add blob item to vlake index \"%s\"", RelationGetRelationName(index));
+		if (BufferIsValid(prev))
+		{
+			Page		pp = GenericXLogRegisterBuffer(xs, prev, 0);
+
+			((VlPageOpaque *) PageGetSpecialPointer(pp))->next = BufferGetBlockNumber(buf);
+		}
+		GenericXLogFinish(xs);
+		if (BufferIsValid(prev))
+			UnlockReleaseBuffer(prev);
+		else
+			head = BufferGetBlockNumber(buf);
+		prev = buf;
+		off += n;
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (BufferIsValid(prev))
+		UnlockReleaseBuffer(prev);
+	return head;
+}
+
+/* Read back a blob of len bytes; ERROR if the chain does not hold it. */
+char *
+vl_blob_read(Relation index, BlockNumber head, uint64 len)
+{
+	char	   *out = palloc_extended(Max(len, 1), MCXT_ALLOC_HUGE);
+	uint64		off = 0;
+	BlockNumber blk = head;
+
+	while (off < len)
+	{
+		Buffer		buf;
+		Page		page;
+		VlPageOpaque *op;
+		ItemId		iid;
+		Size		n;
+
+		if (blk == InvalidBlockNumber || blk >= RelationGetNumberOfBlocks(index))
+			goto bad;
+		buf = ReadBuffer(index, blk);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		op = (VlPageOpaque *) PageGetSpecialPointer(page);
+		if (PageGetSpecialSize(page) != MAXALIGN(sizeof(VlPageOpaque)) ||
+			op->page_id != VL_PAGE_ID || op->kind != VL_PAGE_BLOB ||
+			PageGetMaxOffsetNumber(page) != 1)
+		{
+			UnlockReleaseBuffer(buf);
+			goto bad;
+		}
+		iid = PageGetItemId(page, FirstOffsetNumber);
+		n = ItemIdGetLength(iid);
+		if (n == 0 || n > len - off)
+		{
+			UnlockReleaseBuffer(buf);
+			goto bad;
+		}
+		memcpy(out + off, PageGetItem(page, iid), n);
+		off += n;
+		blk = op->next;
+		UnlockReleaseBuffer(buf);
+	}
+	return out;
+
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("vlake index \"%s\" has a damaged copy of index.meta at block %u",
+					RelationGetRelationName(index), blk),
+			 errhint("REINDEX the index.")));
+	return NULL;
+}

@@ -1,0 +1,757 @@
+/*
+ * vlindex_scan.c — ordered scans: ORDER BY col <-> $1 [LIMIT k].
+ *
+ * The scan does not know k, so it produces rows lazily in exact distance
+ * order:
+ *   1. the query is compared with every centroid; the nearest vlake.probes
+ *      lists are probed: their codes (warm tier, or one ranged read) give
+ *      each row an estimated distance and a lower bound;
+ *   2. delta rows (inserted after the build) get exact distances at once;
+ *   3. a row is returned when its exact distance is no larger than the
+ *      smallest lower bound still pending; otherwise the next batch of
+ *      candidates, in lower-bound order, is re-ranked exactly with vectors
+ *      fetched in one ranged read.  The first batch takes every candidate
+ *      whose lower bound beats the 10th best estimate, so a LIMIT 10 query
+ *      usually needs a single re-rank round trip;
+ *   4. when everything probed is exhausted (a WHERE clause filtered rows
+ *      out), the next lists are probed (iterative scan), until all lists
+ *      have been searched — a filtered query returns k rows whenever k
+ *      rows match.  Rows from later probes may be slightly out of order
+ *      with rows already returned (as with any IVF index).
+ * Rows VACUUM removed from the lake part are skipped via the tombstones.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "index/vlindex.h"
+#include "vector/distance.h"
+
+#define FIRST_BATCH_K	10
+#define NEXT_BATCH		32
+
+typedef struct VlCand
+{
+	float		lb;
+	int			list;
+	int			idx;
+} VlCand;
+
+typedef struct VlResult
+{
+	float		dist;
+	ItemPointerData tid;
+} VlResult;
+
+typedef struct VlScanOpaque
+{
+	MemoryContext cxt;			/* reset at each rescan */
+	bool		started;
+	bool		noquery;
+	VlMetaData meta;
+	VlPart	   *part;
+	IvfMetric	metric;
+	VlElemType	et;
+	float	   *q;
+	float	   *qrot;
+	int			dim;
+	/* lists in probe order */
+	int		   *order;
+	float	   *cdist;
+	int			nprobed;
+	int			nordered;		/* order[0..nordered) is sorted */
+	/*
+	 * candidates: cand[0..nnear) is a min-heap on lb; cand[nnear..ncand)
+	 * are unordered "far" candidates, all with lb above every near one,
+	 * moved into the heap only if the near ones run out (most LIMIT k
+	 * queries finish before that, and skip ordering thousands of codes).
+	 */
+	VlCand	   *cand;
+	int			nnear;
+	int			ncand;
+	float		far_floor;		/* every far candidate has lb > far_floor */
+	int			capcand;
+	float		first_threshold;
+	bool		first_done;
+	/* exact results: min-heap on dist */
+	VlResult   *res;
+	int			nres;
+	int			capres;
+	/* sorted tombstones */
+	uint64	   *tomb;
+	int			ntomb;
+} VlScanOpaque;
+
+/* ---------------------------------------------------------------- heaps */
+
+/* Append without ordering; cand_heapify() restores the heap afterwards. */
+static inline void
+cand_append(VlScanOpaque *so, float lb, int list, int idx)
+{
+	if (so->ncand == so->capcand)
+	{
+		so->capcand = Max(1024, so->capcand * 2);
+		so->cand = so->cand ? repalloc_huge(so->cand, sizeof(VlCand) * so->capcand) :
+			MemoryContextAllocHuge(so->cxt, sizeof(VlCand) * so->capcand);
+	}
+	so->cand[so->ncand].lb = lb;
+	so->cand[so->ncand].list = list;
+	so->cand[so->ncand].idx = idx;
+	so->ncand++;
+}
+
+static void
+cand_sift_down(VlCand *h, int n, int i)
+{
+	VlCand		x = h[i];
+
+	while (true)
+	{
+		int			l = 2 * i + 1,
+					m;
+
+		if (l >= n)
+			break;
+		m = (l + 1 < n && h[l + 1].lb < h[l].lb) ? l + 1 : l;
+		if (h[m].lb >= x.lb)
+			break;
+		h[i] = h[m];
+		i = m;
+	}
+	h[i] = x;
+}
+
+/*
+ * Rebuild the near heap from all candidates: those with lb <= threshold
+ * become the heap (Floyd's O(n) construction), the others stay far.
+ */
+static void
+cand_partition(VlScanOpaque *so, float threshold)
+{
+	int			n = 0;
+
+	for (int i = 0; i < so->ncand; i++)
+	{
+		if (so->cand[i].lb <= threshold)
+		{
+			VlCand		t = so->cand[n];
+
+			so->cand[n++] = so->cand[i];
+			so->cand[i] = t;
+		}
+	}
+	so->nnear = n;
+	so->far_floor = threshold;
+	for (int i = n / 2 - 1; i >= 0; i--)
+		cand_sift_down(so->cand, n, i);
+}
+
+/*
+ * When the near heap is empty, move in the far candidates that could beat
+ * bound (the best exact result not yet returned; +inf if none).
+ */
+/* k-th smallest (0-based) of x[0..n), reordering x (quickselect). */
+static float
+kth_smallest(float *x, int n, int k)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		float		pivot = x[(lo + hi) / 2];
+		int			i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (x[i] < pivot)
+				i++;
+			while (x[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				float		t = x[i];
+
+				x[i] = x[j];
+				x[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return x[k];
+}
+
+#define REFILL_CHUNK 64
+
+static void
+cand_refill_slow(VlScanOpaque *so, float bound)
+{
+	float		threshold = bound;
+
+	/*
+	 * Move at least REFILL_CHUNK candidates at a time, so that a filtered
+	 * query that consumes rows one by one does not re-partition all the far
+	 * candidates for every row.
+	 */
+	if (so->ncand > 4 * REFILL_CHUNK)
+	{
+		float	   *lbs = palloc(sizeof(float) * so->ncand);
+		float		kth;
+
+		for (int i = 0; i < so->ncand; i++)
+			lbs[i] = so->cand[i].lb;
+		kth = kth_smallest(lbs, so->ncand, REFILL_CHUNK - 1);
+		pfree(lbs);
+		threshold = Max(bound, kth);
+	}
+	cand_partition(so, threshold);
+}
+
+static inline void
+cand_refill(VlScanOpaque *so, float bound)
+{
+	if (so->nnear == 0 && so->ncand > 0 && bound > so->far_floor)
+		cand_refill_slow(so, bound);
+}
+
+/* Smallest lower bound still pending (a floor for it, for far ones). */
+static inline float
+cand_pending(VlScanOpaque *so)
+{
+	if (so->nnear > 0)
+		return so->cand[0].lb;
+	if (so->ncand > 0)
+		return so->far_floor;
+	return get_float4_infinity();
+}
+
+/* Pop the smallest lb; the caller has called cand_refill(). */
+static VlCand
+cand_pop(VlScanOpaque *so)
+{
+	VlCand		top = so->cand[0];
+
+	so->nnear--;
+	if (so->nnear > 0)
+	{
+		so->cand[0] = so->cand[so->nnear];
+		cand_sift_down(so->cand, so->nnear, 0);
+	}
+	/* close the gap left at the end of the near heap */
+	so->ncand--;
+	so->cand[so->nnear] = so->cand[so->ncand];
+	return top;
+}
+
+static void
+res_push(VlScanOpaque *so, float dist, ItemPointer tid)
+{
+	int			i;
+
+	if (so->nres == so->capres)
+	{
+		so->capres = Max(64, so->capres * 2);
+		so->res = so->res ? repalloc_huge(so->res, sizeof(VlResult) * so->capres) :
+			MemoryContextAllocHuge(so->cxt, sizeof(VlResult) * so->capres);
+	}
+	i = so->nres++;
+	while (i > 0)
+	{
+		int			p = (i - 1) / 2;
+
+		if (so->res[p].dist <= dist)
+			break;
+		so->res[i] = so->res[p];
+		i = p;
+	}
+	so->res[i].dist = dist;
+	so->res[i].tid = *tid;
+}
+
+static VlResult
+res_pop(VlScanOpaque *so)
+{
+	VlResult	top = so->res[0];
+	VlResult	last = so->res[--so->nres];
+	int			i = 0,
+				n = so->nres;
+
+	while (true)
+	{
+		int			l = 2 * i + 1,
+					m;
+
+		if (l >= n)
+			break;
+		m = (l + 1 < n && so->res[l + 1].dist < so->res[l].dist) ? l + 1 : l;
+		if (so->res[m].dist >= last.dist)
+			break;
+		so->res[i] = so->res[m];
+		i = m;
+	}
+	if (n > 0)
+		so->res[i] = last;
+	return top;
+}
+
+/* ------------------------------------------------------------ distances */
+
+/* Exact distance in internal units (L2: squared; IP: negative; cosine:
+ * 1 - cos with both sides normalised). */
+static inline float
+exact_dist(VlScanOpaque *so, const float *v)
+{
+	return ivf_exact_distance(so->metric, so->q, v, so->dim);
+}
+
+static double
+output_dist(VlScanOpaque *so, float d)
+{
+	if (so->metric == IVF_L2)
+		return sqrt(Max(d, 0));
+	return d;
+}
+
+static int
+cmp_by_dist(const void *a, const void *b, void *arg)
+{
+	const float *cd = arg;
+	float		x = cd[*(const int *) a],
+				y = cd[*(const int *) b];
+
+	return x < y ? -1 : x > y;
+}
+
+static bool
+tombstoned(VlScanOpaque *so, uint64 ref)
+{
+	int			lo = 0,
+				hi = so->ntomb - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (so->tomb[mid] == ref)
+			return true;
+		if (so->tomb[mid] < ref)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* ----------------------------------------------------------------- scan */
+
+static void
+load_delta_chain(IndexScanDesc scan, VlScanOpaque *so, BlockNumber blk)
+{
+	while (blk != InvalidBlockNumber)
+	{
+		Buffer		buf = ReadBuffer(scan->indexRelation, blk);
+		Page		page;
+		OffsetNumber maxoff;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			VlDeltaItem *item;
+
+			if (!ItemIdIsUsed(iid) || ItemIdIsDead(iid) ||
+				ItemIdGetLength(iid) != VL_DELTA_ITEM_SIZE(so->dim))
+				continue;
+			item = (VlDeltaItem *) PageGetItem(page, iid);
+			res_push(so, exact_dist(so, item->x), &item->tid);
+			vl_stats.delta_scanned++;
+		}
+		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
+		UnlockReleaseBuffer(buf);
+	}
+}
+
+/* Rows inserted after the build: the live delta and a sealed one. */
+static void
+load_delta(IndexScanDesc scan, VlScanOpaque *so)
+{
+	load_delta_chain(scan, so, so->meta.delta_head);
+	load_delta_chain(scan, so, so->meta.sealed_head);
+}
+
+/*
+ * Make order[0..upto) the nearest lists in order.  The first probes pick
+ * them by partial selection; iterative probing sorts the rest once.
+ */
+static void
+order_lists(VlScanOpaque *so, int upto)
+{
+	int			lists = so->part->lists;
+
+	upto = Min(upto, lists);
+	if (upto <= so->nordered)
+		return;
+	if (so->nordered == 0 && upto <= 64)
+	{
+		/* insertion of each list into a sorted prefix of length upto */
+		int			n = 0;
+
+		for (int c = 0; c < lists; c++)
+		{
+			float		d = so->cdist[c];
+			int			k;
+
+			if (n == upto && d >= so->cdist[so->order[n - 1]])
+				continue;
+			k = n < upto ? n++ : n - 1;
+			while (k > 0 && so->cdist[so->order[k - 1]] > d)
+			{
+				so->order[k] = so->order[k - 1];
+				k--;
+			}
+			so->order[k] = c;
+		}
+		so->nordered = upto;
+		return;
+	}
+	/* everything not yet probed, sorted */
+	{
+		bool	   *taken = palloc0(sizeof(bool) * lists);
+		int			n = so->nordered;
+
+		for (int i = 0; i < so->nordered; i++)
+			taken[so->order[i]] = true;
+		for (int c = 0; c < lists; c++)
+			if (!taken[c])
+				so->order[n++] = c;
+		qsort_arg(so->order + so->nordered, lists - so->nordered, sizeof(int),
+				  cmp_by_dist, so->cdist);
+		so->nordered = lists;
+		pfree(taken);
+	}
+}
+
+/* Probe the next batch of lists: scan their codes into the candidate heap. */
+static void
+probe_lists(VlScanOpaque *so, int nprobe)
+{
+	VlPart	   *part = so->part;
+	int			from = so->nprobed,
+				to = Min(part->lists, from + nprobe);
+	int			maxcount = 0;
+	float	   *est,
+			   *lb;
+	uint64	   *planes = palloc(sizeof(uint64) * 4 * part->words);
+	float	   *tmp = palloc(sizeof(float) * part->pdim);
+	float		top[FIRST_BATCH_K];
+	int			ntop = 0;
+	IvfMetric	codemetric = so->metric == IVF_COSINE ? IVF_L2 : so->metric;
+
+	order_lists(so, to);
+	vl_part_load_lists(part, so->order + from, to - from);
+	for (int i = from; i < to; i++)
+		maxcount = Max(maxcount, (int) part->dir[so->order[i]].count);
+	est = palloc(sizeof(float) * Max(maxcount, 1));
+	lb = palloc(sizeof(float) * Max(maxcount, 1));
+
+	for (int i = from; i < to; i++)
+	{
+		int			c = so->order[i];
+		VlList	   *l = &part->list[c];
+		const float *cv = part->centroids + (size_t) c * part->dim;
+		IvfQueryPart qp;
+		float		rq2 = vl_l2sq_f32(so->q, cv, so->dim);
+		float		qc = so->metric == IVF_IP ? vl_dot_f32(so->q, cv, so->dim) : 0;
+
+		if (l->count == 0)
+			continue;
+		ivf_query_prepare(part->pdim, so->qrot, part->crot + (size_t) c * part->pdim,
+						  rq2, qc, planes, tmp, &qp);
+		ivf_scan_codes(codemetric, &qp, l->codes, l->factors, l->count,
+					   (float) vl_epsilon, est, lb);
+		for (int j = 0; j < l->count; j++)
+		{
+			float		e = est[j],
+						b = lb[j];
+
+			if (so->metric == IVF_COSINE)
+			{
+				/* codes measure |a - b|^2 = 2 (1 - cos) on unit vectors */
+				e *= 0.5f;
+				b *= 0.5f;
+			}
+			cand_append(so, b, c, j);
+			if (!so->first_done)
+			{
+				/* keep the FIRST_BATCH_K smallest estimates, sorted */
+				if (ntop < FIRST_BATCH_K || e < top[ntop - 1])
+				{
+					int			k = ntop < FIRST_BATCH_K ? ntop++ : ntop - 1;
+
+					while (k > 0 && top[k - 1] > e)
+					{
+						top[k] = top[k - 1];
+						k--;
+					}
+					top[k] = e;
+				}
+			}
+		}
+		vl_stats.codes_scanned += l->count;
+		CHECK_FOR_INTERRUPTS();
+	}
+	vl_stats.lists_probed += to - from;
+	if (!so->first_done)
+	{
+		so->first_threshold = ntop > 0 ? top[ntop - 1] : 0;
+		if (vl_rerank_min > 0 && so->ncand > vl_rerank_min)
+		{
+			/* at least vlake.rerank_min candidates in the first batch */
+			float	   *lbs = palloc(sizeof(float) * so->ncand);
+
+			for (int i = 0; i < so->ncand; i++)
+				lbs[i] = so->cand[i].lb;
+			so->first_threshold = Max(so->first_threshold,
+									  kth_smallest(lbs, so->ncand, vl_rerank_min - 1));
+			pfree(lbs);
+		}
+		else if (vl_rerank_min > 0)
+			so->first_threshold = get_float4_infinity();
+		cand_partition(so, so->first_threshold);
+	}
+	else
+		cand_partition(so, get_float4_infinity());
+	so->nprobed = to;
+	pfree(est);
+	pfree(lb);
+	pfree(planes);
+	pfree(tmp);
+}
+
+/* Re-rank the next batch of candidates exactly. */
+static void
+rerank_batch(VlScanOpaque *so)
+{
+	VlPart	   *part = so->part;
+	int			cap = NEXT_BATCH,
+				n = 0;
+	int		   *lists,
+			   *idx;
+	float	   *vecs;
+
+	if (!so->first_done)
+	{
+		/* everything whose lower bound beats the 10th best estimate */
+		cap = so->nnear;
+		so->first_done = true;
+	}
+	cap = Min(cap, so->ncand);
+	lists = palloc(sizeof(int) * Max(cap, 1));
+	idx = palloc(sizeof(int) * Max(cap, 1));
+	/* only near candidates: the far ones cannot beat the next result yet */
+	while (n < cap && so->nnear > 0)
+	{
+		VlCand		c = cand_pop(so);
+
+		if (so->ntomb > 0 && tombstoned(so, part->list[c.list].refs[c.idx]))
+			continue;
+		lists[n] = c.list;
+		idx[n] = c.idx;
+		n++;
+	}
+	if (n > 0)
+	{
+		vecs = palloc(sizeof(float) * part->dim * n);
+		vl_part_fetch_vectors(part, lists, idx, n, vecs);
+		for (int i = 0; i < n; i++)
+		{
+			ItemPointerData tid;
+
+			vl_rowref_to_tid(part->list[lists[i]].refs[idx[i]], &tid);
+			res_push(so, exact_dist(so, vecs + (size_t) i * part->dim), &tid);
+		}
+		vl_stats.reranked += n;
+		pfree(vecs);
+	}
+	pfree(lists);
+	pfree(idx);
+}
+
+static int
+default_probes(int lists)
+{
+	if (vl_probes > 0)
+		return Min(vl_probes, lists);
+	/* auto: enough for recall >= 0.95 on typical data */
+	return Min(lists, Max(8, (int) ceil(lists / 16.0)));
+}
+
+static void
+start_scan(IndexScanDesc scan, VlScanOpaque *so)
+{
+	Relation	index = scan->indexRelation;
+	MemoryContext old = MemoryContextSwitchTo(so->cxt);
+	Datum		qd;
+
+	so->started = true;
+	vl_stats.scans++;
+	if (scan->numberOfOrderBys < 1 || scan->orderByData[0].sk_flags & SK_ISNULL)
+	{
+		so->noquery = true;
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	vl_meta_read(index, &so->meta);
+	so->metric = (IvfMetric) so->meta.metric;
+	so->et = (VlElemType) so->meta.elemtype;
+	if (so->meta.dim == 0)
+	{
+		/* nothing was ever indexed */
+		so->noquery = true;
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	so->dim = so->meta.dim;
+	so->q = palloc(sizeof(float) * so->dim);
+	qd = scan->orderByData[0].sk_argument;
+	vl_datum_to_floats(qd, so->et, so->metric, so->dim, so->q, NULL, index);
+
+	load_delta(scan, so);
+	so->tomb = vl_tombstones_load(index, &so->meta, &so->ntomb);
+
+	if (so->meta.lists > 0 && so->meta.nvec > 0)
+	{
+		VlPart	   *part = vl_part_get(index, &so->meta);
+
+		so->part = part;
+		so->qrot = palloc(sizeof(float) * part->pdim);
+		ivf_rotate(&part->rot, so->q, so->qrot);
+		so->order = palloc(sizeof(int) * part->lists);
+		so->cdist = palloc(sizeof(float) * part->lists);
+		for (int c = 0; c < part->lists; c++)
+		{
+			const float *cv = part->centroids + (size_t) c * part->dim;
+
+			so->cdist[c] = so->metric == IVF_IP ?
+				-vl_dot_f32(so->q, cv, so->dim) : vl_l2sq_f32(so->q, cv, so->dim);
+		}
+		so->nordered = 0;
+		order_lists(so, default_probes(part->lists));
+		probe_lists(so, default_probes(part->lists));
+	}
+	MemoryContextSwitchTo(old);
+}
+
+IndexScanDesc
+vl_beginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	VlScanOpaque *so = palloc0(sizeof(VlScanOpaque));
+
+	so->cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake index scan",
+									ALLOCSET_DEFAULT_SIZES);
+	scan->opaque = so;
+	/* the AM owns the ORDER BY value arrays */
+	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
+	scan->xs_orderbynulls = palloc(sizeof(bool) * Max(norderbys, 1));
+	memset(scan->xs_orderbynulls, true, sizeof(bool) * Max(norderbys, 1));
+	return scan;
+}
+
+void
+vl_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+		  int norderbys)
+{
+	VlScanOpaque *so = scan->opaque;
+	MemoryContext cxt = so->cxt;
+
+	MemoryContextReset(cxt);
+	memset(so, 0, sizeof(VlScanOpaque));
+	so->cxt = cxt;
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+}
+
+bool
+vl_gettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	VlScanOpaque *so = scan->opaque;
+
+	if (dir != ForwardScanDirection)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("vlake index scans only go forward")));
+	if (!so->started)
+		start_scan(scan, so);
+	if (so->noquery)
+		return false;
+
+	for (;;)
+	{
+		float		pending;
+
+		CHECK_FOR_INTERRUPTS();
+		cand_refill(so, so->nres > 0 ? so->res[0].dist : get_float4_infinity());
+		pending = cand_pending(so);
+		if (so->nres > 0 && so->res[0].dist <= pending)
+		{
+			VlResult	r = res_pop(so);
+
+			scan->xs_heaptid = r.tid;
+			scan->xs_recheck = false;
+			scan->xs_recheckorderby = false;
+			if (scan->numberOfOrderBys > 0)
+			{
+				scan->xs_orderbyvals[0] = Float8GetDatum(output_dist(so, r.dist));
+				scan->xs_orderbynulls[0] = false;
+			}
+			return true;
+		}
+		if (so->ncand > 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(so->cxt);
+
+			rerank_batch(so);
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		if (so->part && so->nprobed < so->part->lists && vl_iterative)
+		{
+			MemoryContext old = MemoryContextSwitchTo(so->cxt);
+
+			probe_lists(so, default_probes(so->part->lists));
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		return false;
+	}
+}
+
+void
+vl_endscan(IndexScanDesc scan)
+{
+	VlScanOpaque *so = scan->opaque;
+
+	MemoryContextDelete(so->cxt);
+	pfree(so);
+	scan->opaque = NULL;
+}

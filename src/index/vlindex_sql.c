@@ -1,0 +1,306 @@
+/*
+ * vlindex_sql.c — SQL-callable administration of vlake indexes:
+ * vlake.prewarm(), vlake.index_info().
+ */
+#include "postgres.h"
+
+#include <time.h>
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_class.h"
+#include "datatype/timestamp.h"
+#include "storage/bufmgr.h"
+#include "funcapi.h"
+#include "utils/timestamp.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "index/vlindex.h"
+#include "objstore/objstore.h"
+
+/*
+ * Open an index and check it is a vlake index.  need_owner: the caller
+ * must own the table (merge, like REINDEX); otherwise SELECT on the table
+ * is enough (prewarm, info).
+ */
+Oid
+vl_check_index_access(Oid relid, bool need_owner)
+{
+	Oid			heapoid = IndexGetRelation(relid, true);
+
+	if (!OidIsValid(heapoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation with OID %u is not an index", relid)));
+	if (need_owner ? !pg_class_ownercheck(heapoid, GetUserId()) :
+		pg_class_aclcheck(heapoid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(heapoid)),
+				 errdetail(need_owner ? "Only the owner of the table may merge its vlake index." :
+						   "SELECT on the table is required.")));
+	return heapoid;
+}
+
+Relation
+vl_open_index_checked(Oid relid, LOCKMODE lock, bool need_owner)
+{
+	vl_check_index_access(relid, need_owner);
+	return vl_open_index(relid, lock);
+}
+
+Relation
+vl_open_index(Oid relid, LOCKMODE lock)
+{
+	Relation	index = relation_open(relid, lock);
+
+	if (index->rd_rel->relkind != RELKIND_INDEX ||
+		index->rd_rel->relam != get_index_am_oid("vlake", false))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a vlake index", RelationGetRelationName(index))));
+	return index;
+}
+
+PG_FUNCTION_INFO_V1(vlake_index_prewarm);
+Datum
+vlake_index_prewarm(PG_FUNCTION_ARGS)
+{
+	Relation	index = vl_open_index_checked(PG_GETARG_OID(0), AccessShareLock, false);
+	VlMetaData meta;
+	int64		bytes = 0;
+
+	vl_meta_read(index, &meta);
+	if (meta.lists > 0 && meta.nvec > 0)
+	{
+		VlPart	   *part = vl_part_get(index, &meta);
+		int		   *all = palloc(sizeof(int) * part->lists);
+
+		for (int c = 0; c < part->lists; c++)
+			all[c] = c;
+		vl_part_load_lists(part, all, part->lists);
+		bytes = part->mem_bytes;
+	}
+	relation_close(index, AccessShareLock);
+	PG_RETURN_INT64(bytes);
+}
+
+static const char *
+metric_name(uint32 m)
+{
+	switch (m)
+	{
+		case IVF_L2:
+			return "l2";
+		case IVF_IP:
+			return "inner_product";
+		case IVF_COSINE:
+			return "cosine";
+	}
+	return "?";
+}
+
+PG_FUNCTION_INFO_V1(vlake_index_info);
+Datum
+vlake_index_info(PG_FUNCTION_ARGS)
+{
+	Relation	index = vl_open_index_checked(PG_GETARG_OID(0), AccessShareLock, false);
+	VlMetaData meta;
+	TupleDesc	tupdesc;
+	Datum		values[9];
+	bool		nulls[9] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	vl_meta_read(index, &meta);
+	values[0] = CStringGetTextDatum(metric_name(meta.metric));
+	values[1] = Int32GetDatum(meta.dim);
+	values[2] = Int32GetDatum(meta.lists);
+	values[3] = Int64GetDatum(meta.nvec);
+	values[4] = Int64GetDatum(meta.delta_count + meta.sealed_count);
+	values[5] = Int64GetDatum(meta.tomb_count);
+	values[6] = Int64GetDatum(meta.generation);
+	values[7] = CStringGetTextDatum(meta.location);
+	if (meta.prefix[0] != '\0')
+	{
+		Datum		f[3];
+
+		f[0] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VL_FILE_META));
+		f[1] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VL_FILE_CODES));
+		f[2] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VL_FILE_VECS));
+		values[8] = PointerGetDatum(construct_array(f, 3, TEXTOID, -1, false, TYPALIGN_INT));
+	}
+	else
+		nulls[8] = true;
+	relation_close(index, AccessShareLock);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * vlake.index_gc(location, min_age, dry_run): remove the lake files of
+ * index parts that no vlake index of this database names any more (old
+ * parts after a merge or REINDEX, dropped indexes, crashed builds).
+ *
+ * Only keys under vlake_index/db<this database's OID>_ are considered, so
+ * other databases' indexes are never touched.  A part is removed only when
+ * its newest file is older than min_age: a scan that read the metapage
+ * before a merge, a standby query, or a build that has written its files
+ * but not committed yet may still use a part the metapages no longer name
+ * (choose min_age longer than your longest query and build).
+ */
+typedef struct GcPart
+{
+	char	   *prefix;
+	List	   *keys;
+} GcPart;
+
+static List *
+referenced_prefixes(const char *location)
+{
+	List	   *out = NIL;
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	TableScanDesc scan = table_beginscan_catalog(rel, 0, NULL);
+	HeapTuple	tup;
+	Oid			am = get_index_am_oid("vlake", false);
+
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+		Relation	index;
+		VlMetaData meta;
+
+		if (c->relkind != RELKIND_INDEX || c->relam != am)
+			continue;
+		index = try_relation_open(c->oid, AccessShareLock);
+		if (index == NULL)
+			continue;
+		if (RelationGetNumberOfBlocks(index) > 0)
+		{
+			vl_meta_read(index, &meta);
+			if (meta.prefix[0] != '\0' && strcmp(meta.location, location) == 0)
+				out = lappend(out, pstrdup(meta.prefix));
+		}
+		relation_close(index, AccessShareLock);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return out;
+}
+
+PG_FUNCTION_INFO_V1(vlake_index_gc);
+Datum
+vlake_index_gc(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const char *location = PG_ARGISNULL(0) ? vl_default_location : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	int64		age_s = 3600;
+
+	int64		now_s = (int64) time(NULL);
+	ObjStore   *store;
+	List	   *entries,
+			   *refs,
+			   *parts = NIL;
+	ListCell   *lc;
+	char	   *dbprefix = psprintf("vlake_index/db%u_", MyDatabaseId);
+
+	if (!PG_ARGISNULL(1))
+	{
+		Interval   *min_age = PG_GETARG_INTERVAL_P(1);
+
+		age_s = (int64) (min_age->time / USECS_PER_SEC) +
+			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
+	}
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may remove vlake index files")));
+	if (location == NULL || location[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no location given and vlake.default_location is empty")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	store = objstore_open(location);
+	refs = referenced_prefixes(location);
+	entries = objstore_list(store, dbprefix);
+
+	/* group keys by part prefix (everything before the last '/') */
+	foreach(lc, entries)
+	{
+		ObjListEntry *e = lfirst(lc);
+		char	   *slash = strrchr(e->key, '/');
+		char	   *prefix;
+		GcPart	   *part = NULL;
+		ListCell   *pc;
+
+		if (slash == NULL)
+			continue;
+		prefix = pnstrdup(e->key, slash - e->key);
+		foreach(pc, parts)
+		{
+			GcPart	   *p = lfirst(pc);
+
+			if (strcmp(p->prefix, prefix) == 0)
+			{
+				part = p;
+				break;
+			}
+		}
+		if (part == NULL)
+		{
+			part = palloc0(sizeof(GcPart));
+			part->prefix = prefix;
+			parts = lappend(parts, part);
+		}
+		part->keys = lappend(part->keys, e->key);
+	}
+
+	foreach(lc, parts)
+	{
+		GcPart	   *p = lfirst(lc);
+		bool		used = false,
+					young = false;
+		ListCell   *kc;
+
+		foreach(kc, refs)
+			if (strcmp((char *) lfirst(kc), p->prefix) == 0)
+				used = true;
+		if (used)
+			continue;
+		foreach(kc, p->keys)
+		{
+			ObjStat		st;
+
+			if (objstore_head(store, (char *) lfirst(kc), &st) &&
+				(st.mtime == 0 || now_s - st.mtime < age_s))
+				young = true;
+		}
+		if (young)
+			continue;
+		foreach(kc, p->keys)
+		{
+			Datum		v = CStringGetTextDatum(objstore_uri(store, (char *) lfirst(kc)));
+			bool		n = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &n);
+		}
+		if (!dry_run)
+			objstore_delete_many(store, p->keys);
+	}
+	objstore_close(store);
+	return (Datum) 0;
+}

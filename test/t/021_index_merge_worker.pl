@@ -1,0 +1,54 @@
+# vlake index merge worker: needs shared_preload_libraries (clear ERROR
+# with a hint otherwise); when configured it folds deltas on its own.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $lake = PostgreSQL::Test::Utils::tempdir('vlake_lake');
+
+my $plain = PostgreSQL::Test::Cluster->new('not_preloaded');
+$plain->init;
+$plain->start;
+$plain->safe_psql('postgres', 'CREATE EXTENSION vlake');
+my ($ret, $out, $err) = $plain->psql('postgres', 'SELECT vlake.index_merge_worker()');
+isnt($ret, 0, 'merge worker status fails without preloading');
+like($err, qr/shared_preload_libraries/, 'the error hint names shared_preload_libraries');
+$plain->stop;
+
+my $node = PostgreSQL::Test::Cluster->new('worker');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'vlake'
+vlake.allowed_file_roots = '$lake'
+vlake.default_location = 'file://$lake'
+vlake.index_merge_database = 'postgres'
+vlake.index_merge_naptime = 1
+vlake.index_merge_threshold = 50
+});
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION vlake;
+CREATE TABLE items (id int, embedding vector(8));
+CREATE INDEX items_idx ON items USING vlake (embedding vector_l2_ops);
+INSERT INTO items SELECT i, (SELECT array_agg(sin(i * 0.7 + j) ORDER BY j)::real[]::vector FROM generate_series(1, 8) j)
+FROM generate_series(1, 300) i;
+});
+is($node->safe_psql('postgres', 'SELECT vlake.index_merge_worker()'), 'postgres',
+	'worker configured for the database');
+ok($node->poll_query_until('postgres',
+	q{SELECT delta_vectors = 0 AND lake_vectors = 300 FROM vlake.index_info('items_idx')}),
+	'the worker merged the delta into a lake part');
+is($node->safe_psql('postgres', q{
+SET enable_seqscan = off;
+SELECT count(*) FROM items i1 WHERE
+  (SELECT i2.id FROM items i2 ORDER BY i2.embedding <-> i1.embedding LIMIT 1) <> i1.id;
+}), '0', 'every row is found after the background merge');
+# below the threshold nothing happens
+$node->safe_psql('postgres', q{INSERT INTO items SELECT i, (SELECT array_agg(cos(i + j) ORDER BY j)::real[]::vector FROM generate_series(1, 8) j) FROM generate_series(301, 310) i});
+sleep(3);
+is($node->safe_psql('postgres', q{SELECT delta_vectors FROM vlake.index_info('items_idx')}), '10',
+	'a delta below the threshold is left alone');
+$node->stop;
+done_testing();
