@@ -45,20 +45,49 @@ build/bin/fmnist copy "$fm/t10k-images-idx3-ubyte.gz" "$fm/t10k-labels-idx1-ubyt
 psql_demo -d vlake_demo -c "ANALYZE" >/dev/null
 
 echo
-echo "== k-NN: the 5 training images nearest to test image 0 (an ankle boot), L2 distance"
+echo "== building a vlake ANN index; its files are written to the lake ($lake)"
+psql_demo -d vlake_demo <<SQL
+\\timing on
+CREATE INDEX items_embedding_idx ON items USING vlake (embedding vector_l2_ops);
+\\timing off
+SELECT key, size FROM vlake.lake_list('file://$lake/') ORDER BY key;
+SQL
+
+echo "== k-NN through the index: the 5 training images nearest to test image 0 (an ankle boot)"
 psql_demo -d vlake_demo <<'SQL'
-SELECT i.id, i.category, round((i.embedding <-> q.embedding)::numeric, 1) AS l2_distance
-FROM items i, (SELECT embedding FROM queries WHERE id = 0) q
-ORDER BY i.embedding <-> q.embedding
+SELECT id, category, round((embedding <-> (SELECT embedding FROM queries WHERE id = 0))::numeric, 1) AS l2_distance
+FROM items
+ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0)
 LIMIT 5;
 SQL
-echo "== filtered k-NN: the 5 nearest sneakers to test image 0, cosine distance"
+
+echo "== filtered k-NN: the 5 nearest sneakers to test image 0, and how the index served it"
 psql_demo -d vlake_demo <<'SQL'
-SELECT i.id, i.category, round((i.embedding <=> q.embedding)::numeric, 4) AS cosine_distance
-FROM items i, (SELECT embedding FROM queries WHERE id = 0) q
-WHERE i.category = 'Sneaker'
-ORDER BY i.embedding <=> q.embedding
+SELECT id, category, round((embedding <-> (SELECT embedding FROM queries WHERE id = 0))::numeric, 1) AS l2_distance
+FROM items
+WHERE category = 'Sneaker'
+ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0)
 LIMIT 5;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM items
+WHERE category = 'Sneaker'
+ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0)
+LIMIT 5;
+SQL
+
+echo "== recall@10 of the index against exact search, over 100 test images"
+psql_demo -d vlake_demo <<'SQL'
+CREATE TEMP TABLE ann AS
+  SELECT q.id AS qid, ARRAY(SELECT i.id FROM items i ORDER BY i.embedding <-> q.embedding LIMIT 10) AS ids
+  FROM queries q WHERE q.id < 100;
+SET enable_indexscan = off;   -- exact: a sequential scan computes every distance
+CREATE TEMP TABLE exact AS
+  SELECT q.id AS qid, ARRAY(SELECT i.id FROM items i ORDER BY i.embedding <-> q.embedding LIMIT 10) AS ids
+  FROM queries q WHERE q.id < 100;
+RESET enable_indexscan;
+SELECT round(avg(cardinality(ARRAY(SELECT unnest(a.ids) INTERSECT SELECT unnest(e.ids)))::numeric / 10), 4)
+       AS recall_at_10
+FROM ann a JOIN exact e USING (qid);
 SQL
 
 cat <<EOF
