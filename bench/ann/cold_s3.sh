@@ -68,7 +68,9 @@ rm -rf "$cold/cache"/* 2>/dev/null || true
 admin PUT /latency "{\"ms\": $lat}" >/dev/null
 echo "== cold: server restarted, disk cache empty (vlake.cache_size ${CACHE_SIZE:-1GB}), +${lat} ms per S3 request (machine shared with other work) =="
 q="SELECT id FROM fm_train ORDER BY embedding <-> (SELECT embedding FROM fm_test WHERE id = 0) LIMIT 10"
+[ -n "${VLAKE_TEST_S3_REQUEST_LOG:-}" ] && echo "--- cold query starts" >> "$VLAKE_TEST_S3_REQUEST_LOG"
 psql -c "\\timing on" -c "$q" | grep -E "^Time"
+[ -n "${VLAKE_TEST_S3_REQUEST_LOG:-}" ] && echo "--- cold query ends" >> "$VLAKE_TEST_S3_REQUEST_LOG"
 vlake_as_pg "$bin/pg_ctl" -D "$data" -w -m fast restart -l "$data/server.log" >/dev/null
 rm -rf "$cold/cache"/* 2>/dev/null || true
 psql -c "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) $q" | grep -E "vlake|Execution Time"

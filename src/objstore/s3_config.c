@@ -81,7 +81,7 @@ s3_define_gucs(void)
 							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("vlake.s3_max_parallel",
 							"S3 requests run at once by one backend (range reads, deletes).",
-							NULL, &s3_max_parallel, 8, 1, 64,
+							NULL, &s3_max_parallel, 32, 1, 64,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vlake.s3_part_size",
 							"Part size of S3 multipart uploads (objects up to this size use one PUT).",

@@ -420,6 +420,16 @@ function sendUpstream(res, up, fault) {
   res.end(body);
 }
 
+/* VLAKE_TEST_S3_REQUEST_LOG=FILE: one line per request (ms since start,
+ * method, path, Range), to see how many round trips a query really makes. */
+const requestLog = process.env.VLAKE_TEST_S3_REQUEST_LOG;
+const startedAt = Date.now();
+function logRequest(req, rawPath) {
+  if (!requestLog) return;
+  const line = `${Date.now() - startedAt} ${req.method} ${rawPath} ${req.headers.range || ''}\n`;
+  fs.appendFileSync(requestLog, line);
+}
+
 async function handleS3(req, res) {
   const url = new URL(req.url, 'http://x');
   const qpos = req.url.indexOf('?');
@@ -427,6 +437,7 @@ async function handleS3(req, res) {
   const rawQuery = qpos < 0 ? '' : req.url.slice(qpos + 1);
   stats.requests++;
   stats.byMethod[req.method] = (stats.byMethod[req.method] || 0) + 1;
+  logRequest(req, rawPath);
 
   let body;
   try {
