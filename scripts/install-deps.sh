@@ -9,7 +9,7 @@ what=${1:-build}
 
 build_pkgs=(make gcc postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
             libssl-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev)
-test_pkgs=(libipc-run-perl nodejs npm valgrind clang procps openssl)
+test_pkgs=(libipc-run-perl nodejs npm valgrind clang procps openssl bc curl)
 demo_pkgs=(dataset-fashion-mnist)
 # ---- parquet-meta: libFuzzer runtime for unit_fuzz_parquet ----
 test_pkgs+=(clang-14 libclang-rt-14-dev)
