@@ -67,7 +67,8 @@ file_plain="$lake/bench40k_plain.parquet"
 psql_b >/dev/null <<SQL
 SELECT vlake.parquet_write('file://$file_plain', 'SELECT * FROM bench ORDER BY id',
   '{"compression": "none", "dictionary": false, "page_rows": 128}');
-CREATE FUNCTION take_bench(uri text, cols text[], reps int, OUT best_ms float8, OUT median_ms float8)
+CREATE FUNCTION take_bench(uri text, cols text[], coldef text, reps int,
+                           OUT best_ms float8, OUT median_ms float8)
 LANGUAGE plpgsql AS \$\$
 DECLARE
   t float8[] := '{}';
@@ -78,12 +79,8 @@ BEGIN
   FOR i IN 1..reps LOOP
     SELECT array_agg((random() * 39999)::int8) INTO rows FROM generate_series(1, 1000);
     t0 := clock_timestamp();
-    IF cols = '{name}' THEN
-      SELECT count(*) INTO n FROM vlake.parquet_take(uri, rows, cols) AS x(name text);
-    ELSE
-      SELECT count(*) INTO n FROM vlake.parquet_take(uri, rows, cols)
-        AS x(id int8, name text, value float8, vector real[]);
-    END IF;
+    EXECUTE format('SELECT count(*) FROM vlake.parquet_take(\$1, \$2, \$3) AS x(%s)', coldef)
+      INTO n USING uri, rows, cols;
     t := t || (extract(epoch FROM clock_timestamp() - t0) * 1000)::float8;
     IF n <> 1000 THEN RAISE 'took % rows', n; END IF;
   END LOOP;
@@ -96,10 +93,11 @@ echo "40k rows, name uncompressed: file size (bytes) | $size_plain"
 psql_b -c "SELECT '40k rows, name uncompressed: size / raw', round($size_plain::numeric / $raw, 4)"
 for f in "$file" "$file_plain"; do
   label="name zstd"; [ "$f" = "$file_plain" ] && label="name uncompressed"
-  for cols in '{id,name,value,vector}' '{name}'; do
+  for cols in '{id,name,value,vector}' '{id,value,vector}' '{name}'; do
+    coldef=$(echo "$cols" | sed 's/[{}]//g; s/id/id int8/; s/name/name text/; s/value/value float8/; s/vector/vector real[]/')
     psql_b -c "SELECT setseed(0.3); SELECT '40k rows ($label): parquet_take 1,000 rows $cols (best / median ms over 20)',
                       round(best_ms::numeric, 3) || ' / ' || round(median_ms::numeric, 3)
-               FROM take_bench('file://$f', '$cols', 20)" | grep -v '^$'
+               FROM take_bench('file://$f', '$cols', '$coldef', 20)" | grep -v '^$'
   done
 done
 

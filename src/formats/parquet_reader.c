@@ -2024,14 +2024,14 @@ vector_copy_row(PqColumnVector *dst, int64 d, const PqColumnVector *src, int64 s
 		int64		n = dst->offsets[d];
 
 		vector_grow(dst, n + (to - from));
-		for (int64 e = from; e < to; e++, n++)
-		{
-			dst->elem_null[n] = src->elem_null[e];
-			if (dst->width > 0)
-				memcpy(dst->fixed + (size_t) n * dst->width, src->fixed + (size_t) e * src->width, dst->width);
-			else
-				dst->bin[n] = src->bin[e];
-		}
+		/* the elements are contiguous: one copy each for flags and values */
+		memcpy(dst->elem_null + n, src->elem_null + from, to - from);
+		if (dst->width > 0)
+			memcpy(dst->fixed + (size_t) n * dst->width, src->fixed + (size_t) from * src->width,
+				   (size_t) (to - from) * dst->width);
+		else
+			memcpy(dst->bin + n, src->bin + from, sizeof(PqBytes) * (to - from));
+		n += to - from;
 		dst->offsets[d + 1] = n;
 		dst->nvalues = n;
 	}
