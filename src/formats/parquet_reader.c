@@ -2088,6 +2088,7 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 		if (x > 0 && items[x].row == items[x - 1].row)
 			continue;
 		p = page_for_row(c, rr);
+		c->page_no = p;			/* for error messages */
 		pl = &c->oi->page_locations[p];
 		nr = page_rows(c, p);
 		if (nr <= 0 || rr < pl->first_row_index || rr - pl->first_row_index >= nr)
