@@ -161,3 +161,9 @@ bench-ann-cold: all tools build/bin/ann_truth build/bin/fmnist
 bench-objstore:
 	bench/objstore/run.sh
 .PHONY: bench-objstore
+
+# ---- take (offset-computed pq_take) ----
+# the fuzzer links the reader, which uses pq_takeable.c
+PQ_READER_SRCS += src/formats/pq_takeable.c
+build/bin/fuzz_parquet: src/formats/pq_takeable.c
+# ---- end take ----

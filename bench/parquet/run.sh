@@ -4,7 +4,9 @@
 #  1. One file of 40,000 rows {id int8, name text, value float8,
 #     vector vector(128)} on the local file system, warm OS cache:
 #     time to take 1,000 random rows (vector, id and value columns), a full
-#     scan of the vector column, file size vs raw bytes.
+#     scan of the vector column, file size vs raw bytes; whole rows (all
+#     four columns) with vlake.parquet_take, also on a variant of the file
+#     with the name column uncompressed.
 #  2. When the S3 test server can be started: a 1,000,000-row vector
 #     ColumnGroup (128 dimensions) on s3://, then in a fresh session with the
 #     disk cache off, take 1,000 random rows and report the bytes and requests
@@ -55,6 +57,48 @@ for col in vector id value; do
                     round(best_ms::numeric, 3) || ' / ' || round(median_ms::numeric, 3)
              FROM vlake.vector_cg_bench('file://$file', '$col', 1000, 20)
              WHERE operation IN ('open', 'take') OR '$col' = 'vector'"
+done
+
+# ---- whole rows: vlake.parquet_take of 1,000 random rows, all four columns
+# (and the name column alone), timed inside the backend like the figures
+# above: best / median of 20 runs, each with fresh random rows.  Also on a
+# variant of the file with the name column uncompressed.
+file_plain="$lake/bench40k_plain.parquet"
+psql_b >/dev/null <<SQL
+SELECT vlake.parquet_write('file://$file_plain', 'SELECT * FROM bench ORDER BY id',
+  '{"compression": "none", "dictionary": false, "page_rows": 128}');
+CREATE FUNCTION take_bench(uri text, cols text[], coldef text, reps int,
+                           OUT best_ms float8, OUT median_ms float8)
+LANGUAGE plpgsql AS \$\$
+DECLARE
+  t float8[] := '{}';
+  rows int8[];
+  t0 timestamptz;
+  n int8;
+BEGIN
+  FOR i IN 1..reps LOOP
+    SELECT array_agg((random() * 39999)::int8) INTO rows FROM generate_series(1, 1000);
+    t0 := clock_timestamp();
+    EXECUTE format('SELECT count(*) FROM vlake.parquet_take(\$1, \$2, \$3) AS x(%s)', coldef)
+      INTO n USING uri, rows, cols;
+    t := t || (extract(epoch FROM clock_timestamp() - t0) * 1000)::float8;
+    IF n <> 1000 THEN RAISE 'took % rows', n; END IF;
+  END LOOP;
+  SELECT min(v), percentile_cont(0.5) WITHIN GROUP (ORDER BY v) INTO best_ms, median_ms FROM unnest(t) v;
+END \$\$;
+SQL
+size_plain=$(stat -c %s "$file_plain")
+cat "$file_plain" > /dev/null
+echo "40k rows, name uncompressed: file size (bytes) | $size_plain"
+psql_b -c "SELECT '40k rows, name uncompressed: size / raw', round($size_plain::numeric / $raw, 4)"
+for f in "$file" "$file_plain"; do
+  label="name zstd"; [ "$f" = "$file_plain" ] && label="name uncompressed"
+  for cols in '{id,name,value,vector}' '{id,value,vector}' '{name}'; do
+    coldef=$(echo "$cols" | sed 's/[{}]//g; s/id/id int8/; s/name/name text/; s/value/value float8/; s/vector/vector real[]/')
+    psql_b -c "SELECT setseed(0.3); SELECT '40k rows ($label): parquet_take 1,000 rows $cols (best / median ms over 20)',
+                      round(best_ms::numeric, 3) || ' / ' || round(median_ms::numeric, 3)
+               FROM take_bench('file://$f', '$cols', '$coldef', 20)" | grep -v '^$'
+  done
 done
 
 # ---- part 2: S3 cold take from a 1M-row vector ColumnGroup

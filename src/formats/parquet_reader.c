@@ -30,6 +30,7 @@
 #include "formats/parquet_reader.h"
 #include "formats/pq_codec.h"
 #include "formats/pq_encoding.h"
+#include "formats/pq_takeable.h"
 
 #ifdef WORDS_BIGENDIAN
 #error "the Parquet reader assumes a little-endian host"
@@ -1433,12 +1434,30 @@ fetch_add(FetchList *f, uint64 off, uint64 len, MemoryContext cxt, char **slot)
 	f->n++;
 }
 
+/* A range read straight into the caller's buffer dest (no slot). */
+static void
+fetch_add_into(FetchList *f, uint64 off, uint64 len, char *dest)
+{
+	if (f->n == f->cap)
+	{
+		f->cap *= 2;
+		f->ranges = repalloc(f->ranges, sizeof(ByteRange) * f->cap);
+		f->dest_slot = repalloc(f->dest_slot, sizeof(char *) * f->cap);
+	}
+	f->ranges[f->n].offset = off;
+	f->ranges[f->n].length = len;
+	f->ranges[f->n].dest = dest;
+	f->dest_slot[f->n] = NULL;
+	f->n++;
+}
+
 static void
 fetch_run(PqReader *r, FetchList *f)
 {
 	byte_source_read_ranges(r->src, f->ranges, f->n);
 	for (int k = 0; k < f->n; k++)
-		*(char **) f->dest_slot[k] = f->ranges[k].dest;
+		if (f->dest_slot[k] != NULL)
+			*(char **) f->dest_slot[k] = f->ranges[k].dest;
 	f->n = 0;
 }
 
@@ -2005,16 +2024,121 @@ vector_copy_row(PqColumnVector *dst, int64 d, const PqColumnVector *src, int64 s
 		int64		n = dst->offsets[d];
 
 		vector_grow(dst, n + (to - from));
-		for (int64 e = from; e < to; e++, n++)
-		{
-			dst->elem_null[n] = src->elem_null[e];
-			if (dst->width > 0)
-				memcpy(dst->fixed + (size_t) n * dst->width, src->fixed + (size_t) e * src->width, dst->width);
-			else
-				dst->bin[n] = src->bin[e];
-		}
+		/* the elements are contiguous: one copy each for flags and values */
+		memcpy(dst->elem_null + n, src->elem_null + from, to - from);
+		if (dst->width > 0)
+			memcpy(dst->fixed + (size_t) n * dst->width, src->fixed + (size_t) from * src->width,
+				   (size_t) (to - from) * dst->width);
+		else
+			memcpy(dst->bin + n, src->bin + from, sizeof(PqBytes) * (to - from));
+		n += to - from;
 		dst->offsets[d + 1] = n;
 		dst->nvalues = n;
+	}
+}
+
+/*
+ * Offset-computed take (pq_takeable.h, vector_cg.h): when the cursor's chunk is
+ * uncompressed PLAIN without dictionary, has an OffsetIndex, no nulls, and
+ * every row holds the same number k of fixed-width values (k = 1 for a
+ * scalar, the declared dimension for a list), the values of a page are its
+ * last page_rows * k * width bytes, so a row's bytes are located without
+ * reading the page.  Returns k, or 0 when the page must be decoded.
+ */
+static int
+take_values_per_row(PqReader *r, Cursor *c)
+{
+	PqColumnDesc *col = c->col;
+	bool		may_have_nulls;
+
+	if (c->oi == NULL || c->width == 0 || col->type == PQ_BOOLEAN)
+		return 0;
+	if (!pq_chunk_takeable(c->chunk, &may_have_nulls, NULL, 0) || may_have_nulls)
+		return 0;
+	if (!col->is_list)
+		return col->max_rep == 0 ? 1 : 0;
+	if (col->max_rep != 1)
+		return 0;
+	return Max(pq_declared_dim(r->meta, col->name, r->name), 0);
+}
+
+/*
+ * Add to f the byte ranges of the values of rows items[0..n) (sorted; row
+ * numbers relative to the row group: items[x].row - base) of a column that
+ * take_values_per_row() accepted with k values per row, each landing in
+ * dest + x * rowbytes.  Consecutive rows of a page make one range.
+ * Duplicates are left out (the caller copies them after the fetch).
+ */
+static void
+collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int64 n,
+					 int64 base, char *dest)
+{
+	uint64		rowbytes = (uint64) k * c->width;
+	uint64		prev_end = 0;
+	char	   *prev_dest_end = NULL;
+
+	for (int64 x = 0; x < n; x++)
+	{
+		int64		rr = items[x].row - base;
+		int			p;
+		PqPageLocation *pl;
+		int64		nr;
+		uint64		off;
+
+		if (x > 0 && items[x].row == items[x - 1].row)
+			continue;
+		p = page_for_row(c, rr);
+		c->page_no = p;			/* for error messages */
+		pl = &c->oi->page_locations[p];
+		nr = page_rows(c, p);
+		if (nr <= 0 || rr < pl->first_row_index || rr - pl->first_row_index >= nr)
+			cursor_error(c, "offset index does not locate row %lld (page %d)", (long long) rr, p);
+		if ((uint64) nr > (uint64) pl->compressed_page_size / rowbytes)
+			cursor_error(c, "page %d (%d bytes) is too small for its %lld rows of %llu bytes",
+						 p, pl->compressed_page_size, (long long) nr,
+						 (unsigned long long) rowbytes);
+		off = (uint64) pl->offset + pl->compressed_page_size -
+			(uint64) (nr - (rr - pl->first_row_index)) * rowbytes;
+		if (prev_dest_end == dest + x * rowbytes && prev_end == off)
+			f->ranges[f->n - 1].length += rowbytes;
+		else
+			fetch_add_into(f, off, rowbytes, dest + x * rowbytes);
+		prev_end = off + rowbytes;
+		prev_dest_end = dest + (x + 1) * rowbytes;
+	}
+}
+
+/*
+ * Rows items[0..n) fetched by collect_value_ranges into buf: fill in the
+ * duplicates, then append them to sv from sorted position first.
+ */
+static void
+put_value_rows(PqColumnVector *sv, int64 first, const TakeItem *items, int64 n, int k,
+			   char *buf, bool is_list)
+{
+	size_t		rowbytes = (size_t) k * sv->width;
+
+	for (int64 x = 1; x < n; x++)
+		if (items[x].row == items[x - 1].row)
+			memcpy(buf + x * rowbytes, buf + (x - 1) * rowbytes, rowbytes);
+	if (!is_list)
+	{
+		memcpy(sv->fixed + (size_t) first * sv->width, buf, n * rowbytes);
+		memset(sv->row_null + first, 0, n);
+		return;
+	}
+	{
+		int64		n0 = sv->offsets[first];
+
+		vector_grow(sv, n0 + n * k);
+		memcpy(sv->fixed + (size_t) n0 * sv->width, buf, n * rowbytes);
+		memset(sv->elem_null + n0, 0, n * k);
+		for (int64 x = 0; x < n; x++)
+		{
+			sv->row_null[first + x] = false;
+			sv->offsets[first + x + 1] = n0 + (x + 1) * k;
+		}
+		sv->nvalues = n0 + n * k;
 	}
 }
 
@@ -2065,6 +2189,8 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 					   *ends;
 			int			nr;
 			Cursor	  **cur;
+			int		   *kfast;		/* values per row if offset-computed, else 0 */
+			char	  **fast_buf;	/* their values, (j - i) rows */
 		} TakeSegment;
 		TakeSegment *seg = palloc(sizeof(TakeSegment) * Max(r->meta->num_row_groups, 1));
 		int			nseg = 0;
@@ -2114,27 +2240,59 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 		fetch_init(&f);
 		for (int g = 0; g < nseg; g++)
 		{
+			TakeSegment *sg = &seg[g];
 			Cursor	  **paged = palloc(sizeof(Cursor *) * Max(ncols, 1));
 			int			np = 0;
 
+			sg->kfast = palloc0(sizeof(int) * Max(ncols, 1));
+			sg->fast_buf = palloc0(sizeof(char *) * Max(ncols, 1));
 			for (int c = 0; c < ncols; c++)
-				if (seg[g].cur[c]->oi != NULL)
-					paged[np++] = seg[g].cur[c];
-			collect_for_ranges(&f, paged, np, seg[g].starts, seg[g].ends, seg[g].nr);
+			{
+				Cursor	   *cu = sg->cur[c];
+
+				sg->kfast[c] = take_values_per_row(r, cu);
+				if (sg->kfast[c] > 0)
+				{
+					sg->fast_buf[c] = MemoryContextAllocHuge(cu->cxt,
+															 Max((sg->j - sg->i) * sg->kfast[c] * cu->width, 1));
+					collect_value_ranges(&f, cu, sg->kfast[c], &items[sg->i], sg->j - sg->i,
+										 sg->base, sg->fast_buf[c]);
+				}
+				else if (cu->oi != NULL)
+					paged[np++] = cu;
+			}
+			collect_for_ranges(&f, paged, np, sg->starts, sg->ends, sg->nr);
 		}
+		/* one request: value ranges, pages and dictionaries of every column */
 		fetch_run(r, &f);
 
 		for (int g = 0; g < nseg; g++)
 		{
 			TakeSegment *sg = &seg[g];
 
+			Cursor	  **decoded = palloc(sizeof(Cursor *) * Max(ncols, 1));
+			int			nd = 0;
+
+			for (int c = 0; c < ncols; c++)
+				if (sg->kfast[c] == 0)
+					decoded[nd++] = sg->cur[c];
 			/* chunks without offset index: whole, one row group at a time */
-			fetch_for_ranges(r, sg->cur, ncols, sg->starts, sg->ends, sg->nr);
+			fetch_for_ranges(r, decoded, nd, sg->starts, sg->ends, sg->nr);
 			for (int c = 0; c < ncols; c++)
 			{
 				PqColumnVector tmp;
 				PqColumnVector *sv = &sorted->cols[c];
 				bool		is_list = r->columns[cols[c]].is_list;
+
+				if (sg->kfast[c] > 0)
+				{
+					MemoryContextSwitchTo(old);
+					put_value_rows(sv, sg->i, &items[sg->i], sg->j - sg->i, sg->kfast[c],
+								   sg->fast_buf[c], is_list);
+					MemoryContextSwitchTo(work);
+					MemoryContextDelete(sg->cur[c]->cxt);
+					continue;
+				}
 
 				vector_init(&tmp, &r->columns[cols[c]], sg->j - sg->i);
 				for (int64 k = sg->i; k < sg->j; k++)

@@ -15,6 +15,7 @@
 #include "formats/parquet_meta.h"
 #include "formats/parquet_writer.h"
 #include "formats/pq_encoding.h"
+#include "formats/pq_takeable.h"
 #include "formats/vector_cg.h"
 
 #define TAIL_READ_BYTES (64 * 1024)
@@ -196,19 +197,11 @@ find_column(VectorCG *cg, const char *column)
 			cg->k = 1;
 		else
 		{
-			char	   *colkey = psprintf("%s.%s", PQ_KV_VECTOR_DIM, top->name);
-			const char *dim = kv_get(fm, colkey);
-			char	   *endp;
-			long		d;
+			int			d = pq_declared_dim(fm, top->name, cg->uri);
 
-			if (dim == NULL)
-				dim = kv_get(fm, PQ_KV_VECTOR_DIM);
-			if (dim == NULL)
+			if (d < 0)
 				not_takeable(cg, "Column \"%s\" is a list of no declared dimension.", top->name);
-			d = strtol(dim, &endp, 10);
-			if (*endp != '\0' || d <= 0 || d > 1000000)
-				bad_file(cg, "Key-value metadata %s=\"%s\" is not a dimension.", PQ_KV_VECTOR_DIM, dim);
-			cg->k = (int) d;
+			cg->k = d;
 		}
 		if ((int64) cg->k * cg->width > MaxAllocSize / 1024)
 			bad_file(cg, "Rows of %d values of %d bytes are too large.", cg->k, cg->width);
@@ -276,18 +269,12 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 		bool		nulls;
 		int64		chunk_end;
 
-		if (!cc->has_meta_data)
-			not_takeable(cg, "Row group %d has no column metadata.", g);
-		if (m->codec != PQ_CODEC_UNCOMPRESSED)
-			not_takeable(cg, "Row group %d is compressed (%s).", g, pq_codec_name(m->codec));
-		if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0)
-			not_takeable(cg, "Row group %d has a dictionary page.", g);
-		for (int e = 0; e < m->num_encodings; e++)
-			if (m->encodings[e] != PQ_ENC_PLAIN && m->encodings[e] != PQ_ENC_RLE &&
-				m->encodings[e] != PQ_ENC_BIT_PACKED)
-				not_takeable(cg, "Row group %d uses encoding %s.", g, pq_encoding_name(m->encodings[e]));
-		nulls = !(m->has_statistics && m->statistics.has_null_count &&
-				  m->statistics.null_count == 0);
+		{
+			char		why[128];
+
+			if (!pq_chunk_takeable(cc, &nulls, why, sizeof(why)))
+				not_takeable(cg, "Row group %d %s.", g, why);
+		}
 		chunk_end = m->data_page_offset + m->total_compressed_size;
 
 		oi = pq_decode_offset_index((const uint8 *) span + (cc->offset_index_offset - span_off),

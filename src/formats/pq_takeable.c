@@ -1,0 +1,79 @@
+/*
+ * pq_takeable.c — the conditions for offset-computed take (pq_takeable.h).
+ * No allocation: also linked into the frontend fuzzer with the reader.
+ */
+#include "postgres.h"
+
+#include "formats/parquet_writer.h"
+#include "formats/pq_takeable.h"
+
+bool
+pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls, char *why, size_t whylen)
+{
+	const PqColumnMetaData *m = &cc->meta_data;
+
+	*may_have_nulls = true;
+	if (!cc->has_meta_data)
+	{
+		if (why)
+			snprintf(why, whylen, "has no column metadata");
+		return false;
+	}
+	if (m->codec != PQ_CODEC_UNCOMPRESSED)
+	{
+		if (why)
+			snprintf(why, whylen, "is compressed (%s)", pq_codec_name(m->codec));
+		return false;
+	}
+	if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0)
+	{
+		if (why)
+			snprintf(why, whylen, "has a dictionary page");
+		return false;
+	}
+	for (int e = 0; e < m->num_encodings; e++)
+		if (m->encodings[e] != PQ_ENC_PLAIN && m->encodings[e] != PQ_ENC_RLE &&
+			m->encodings[e] != PQ_ENC_BIT_PACKED)
+		{
+			if (why)
+				snprintf(why, whylen, "uses encoding %s", pq_encoding_name(m->encodings[e]));
+			return false;
+		}
+	*may_have_nulls = !(m->has_statistics && m->statistics.has_null_count &&
+						m->statistics.null_count == 0);
+	return true;
+}
+
+static const char *
+kv_value(const PqFileMetaData *fm, const char *key)
+{
+	for (int i = 0; i < fm->num_key_value; i++)
+		if (fm->key_value[i].key && strcmp(fm->key_value[i].key, key) == 0)
+			return fm->key_value[i].value;
+	return NULL;
+}
+
+int
+pq_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri)
+{
+	char		colkey[NAMEDATALEN * 2 + 64];
+	const char *dim = NULL;
+	char	   *endp;
+	long		d;
+
+	/* a column name too long for the buffer cannot have its own key */
+	if (snprintf(colkey, sizeof(colkey), "%s.%s", PQ_KV_VECTOR_DIM, column) < (int) sizeof(colkey))
+		dim = kv_value(fm, colkey);
+	if (dim == NULL)
+		dim = kv_value(fm, PQ_KV_VECTOR_DIM);
+	if (dim == NULL)
+		return -1;
+	d = strtol(dim, &endp, 10);
+	if (*endp != '\0' || endp == dim || d <= 0 || d > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid Parquet file \"%s\"", uri),
+				 errdetail("Key-value metadata %s=\"%s\" is not a dimension.",
+						   PQ_KV_VECTOR_DIM, dim)));
+	return (int) d;
+}

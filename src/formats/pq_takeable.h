@@ -1,0 +1,39 @@
+/*
+ * pq_takeable.h — when the values of a Parquet row can be located without
+ * decoding its page ("offset-computed take"), shared by the vector
+ * ColumnGroup reader (vector_cg.h) and pq_take (parquet_reader.h).
+ *
+ * A column chunk qualifies when it is UNCOMPRESSED, its data pages are
+ * PLAIN (levels RLE / BIT_PACKED, no dictionary) and every row holds the
+ * same number k of fixed-width values; then, for a page without nulls, the
+ * values are the last page_rows * k * width bytes of the page (the levels
+ * come first), and OffsetIndex.compressed_page_size includes the header:
+ *
+ *   end   = page.offset + page.compressed_page_size
+ *   start = end - (page_rows - (row - page.first_row_index)) * k * width
+ *
+ * k is 1 for a required or optional scalar, and for a LIST the dimension
+ * the file declares in key-value metadata "vlake.vector_dim.<column>" (or
+ * "vlake.vector_dim").  No nulls: the chunk statistics say null_count = 0.
+ */
+#ifndef VLAKE_PQ_TAKEABLE_H
+#define VLAKE_PQ_TAKEABLE_H
+
+#include "postgres.h"
+
+#include "formats/parquet_meta.h"
+
+/*
+ * Whether chunk cc qualifies (codec, encodings, no dictionary).  If not and
+ * why != NULL, why gets a phrase completing "Row group N ...".
+ * *may_have_nulls: the statistics do not promise "no nulls" (then pages
+ * must be decoded).
+ */
+extern bool pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls,
+							  char *why, size_t whylen);
+
+/* Declared values per row of LIST column "column"; -1 if none; ERROR (naming
+ * uri) if malformed. */
+extern int	pq_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri);
+
+#endif							/* VLAKE_PQ_TAKEABLE_H */
