@@ -411,43 +411,49 @@ typedef struct Cursor
 } Cursor;
 
 static void
+cursor_report(Cursor *c, int sqlerrcode, const char *what, const char *msg)
+pg_attribute_noreturn();
+
+/* ERROR about the cursor's current page: "<what> Parquet file "<name>": <msg>". */
+static void
+cursor_report(Cursor *c, int sqlerrcode, const char *what, const char *msg)
+{
+	ereport(ERROR,
+			(errcode(sqlerrcode),
+			 errmsg("%s Parquet file \"%s\": %s", what, c->r->name, msg),
+			 errdetail("Column \"%s\", row group %d, page %d.", c->col->path, c->rg, c->page_no)));
+	pg_unreachable();
+}
+
+#define CURSOR_FORMAT(buf, fmt) \
+	do { va_list ap; va_start(ap, fmt); vsnprintf(buf, sizeof(buf), fmt, ap); va_end(ap); } while (0)
+
+static void
 cursor_error(Cursor *c, const char *fmt,...)
 pg_attribute_printf(2, 3) pg_attribute_noreturn();
 
+/* The file is corrupt. */
 static void
 cursor_error(Cursor *c, const char *fmt,...)
 {
 	char		msg[512];
-	va_list		ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid Parquet file \"%s\": %s", c->r->name, msg),
-			 errdetail("Column \"%s\", row group %d, page %d.", c->col->path, c->rg, c->page_no)));
-	pg_unreachable();
+	CURSOR_FORMAT(msg, fmt);
+	cursor_report(c, ERRCODE_DATA_CORRUPTED, "invalid", msg);
 }
 
 static void
 cursor_unsupported(Cursor *c, const char *fmt,...)
 pg_attribute_printf(2, 3) pg_attribute_noreturn();
 
+/* The file is valid but uses something the reader does not support. */
 static void
 cursor_unsupported(Cursor *c, const char *fmt,...)
 {
 	char		msg[512];
-	va_list		ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("cannot read Parquet file \"%s\": %s", c->r->name, msg),
-			 errdetail("Column \"%s\", row group %d, page %d.", c->col->path, c->rg, c->page_no)));
-	pg_unreachable();
+	CURSOR_FORMAT(msg, fmt);
+	cursor_report(c, ERRCODE_FEATURE_NOT_SUPPORTED, "cannot read", msg);
 }
 
 static int

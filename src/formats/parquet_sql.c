@@ -104,6 +104,17 @@ text_array(char **items, int n)
 	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+/* Element i of a projection's text[] of column names; NULL is refused. */
+static char *
+projection_name(const Datum *elems, const bool *nulls, int i)
+{
+	if (nulls[i])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("column names must not be null")));
+	return TextDatumGetCString(elems[i]);
+}
+
 /* Projection: column indexes for names (NULL: every readable column);
  * -1 stands for the row number pseudo-column. */
 static int *
@@ -134,11 +145,7 @@ resolve_columns(PqReader *r, ArrayType *names, int *ncols)
 		{
 			char	   *name;
 
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("column names must not be null")));
-			name = TextDatumGetCString(elems[i]);
+			name = projection_name(elems, nulls, i);
 			if (strcmp(name, ROW_NUMBER_COLUMN) == 0)
 			{
 				cols[i] = -1;
@@ -734,11 +741,7 @@ packed_resolve(PackedReader *p, ArrayType *names, int *ncols)
 		{
 			char	   *name;
 
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("column names must not be null")));
-			name = TextDatumGetCString(elems[i]);
+			name = projection_name(elems, nulls, i);
 			if (strcmp(name, ROW_ID_COLUMN) == 0)
 				cols[n++] = -1;
 			else if ((cols[n++] = packed_column(p, name)) < 0)
