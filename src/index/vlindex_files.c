@@ -25,26 +25,12 @@
 #include "utils/rel.h"
 
 #include "index/vlindex.h"
+#include "index/vlindex_gc.h"
 #include "objstore/objstore.h"
 
 VlScanStats vl_stats;
 
 /* ---------------------------------------------------------------- write */
-
-char *
-vl_new_prefix(Relation index)
-{
-	struct timeval tv;
-	uint64		rnd;
-
-	gettimeofday(&tv, NULL);
-	if (!pg_strong_random(&rnd, sizeof(rnd)))
-		rnd = (uint64) random() ^ ((uint64) MyProcPid << 32);
-	return psprintf("vlake_index/db%u_rel%u_%lx%06lx_%016llx",
-					MyDatabaseId, RelationGetRelid(index),
-					(unsigned long) tv.tv_sec, (unsigned long) tv.tv_usec,
-					(unsigned long long) rnd);
-}
 
 static char *
 part_key(const char *prefix, const char *file)
@@ -119,6 +105,8 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 	fh.lists = lists;
 	fh.nvec = nvec;
 
+	/* before any other object of the part: GC can find a crashed write */
+	vl_gc_part_begin(store, prefix);
 	cw = objstore_writer_begin(store, part_key(prefix, VL_FILE_CODES));
 	vw = objstore_writer_begin(store, part_key(prefix, VL_FILE_VECS));
 	fh.magic = VL_MAGIC_CODES;

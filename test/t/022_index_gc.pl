@@ -1,0 +1,214 @@
+# vlake index garbage collection is exact with respect to snapshots:
+#  1. a cursor opened before a merge keeps reading the old part, and GC
+#     keeps it while the snapshot lives; afterwards GC deletes it;
+#  2. the files of an uncommitted CREATE INDEX survive GC; after ROLLBACK
+#     GC removes them; a build that commits keeps its part;
+#  3. DROP INDEX: the part is retired by one pass, deleted by the next;
+#  4. kill -9 of a backend during GC, of the server after marking, and a
+#     half-deleted part: the next passes finish, never touching referenced
+#     parts, and the index answers exactly like a sequential scan.
+# The oracle is the lake directory on disk.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use File::Path qw(remove_tree);
+
+my $lake = PostgreSQL::Test::Utils::tempdir('vlake_lake');
+
+my $node = PostgreSQL::Test::Cluster->new('gc');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'vlake'
+vlake.allowed_file_roots = '$lake'
+vlake.default_location = 'file://$lake'
+autovacuum = off
+restart_after_crash = on
+});
+$node->start;
+
+my $vec = q{(SELECT array_agg(sin(i * 0.731 + j * 1.37) * 3 + cos(i * 0.119 * j) ORDER BY j)::real[]::vector
+             FROM generate_series(1, 16) j)};
+$node->safe_psql('postgres', qq{
+CREATE EXTENSION vlake;
+CREATE TABLE t (id int PRIMARY KEY, embedding vector(16));
+INSERT INTO t SELECT i, $vec FROM generate_series(1, 3000) i;
+CREATE INDEX t_idx ON t USING vlake (embedding vector_l2_ops) WITH (lists = 20);
+});
+
+# ---- helpers: the lake on disk is the oracle ----
+
+# { part prefix => [sorted file names] } for every part directory with files
+sub parts_on_disk
+{
+	my %parts;
+	my $root = "$lake/vlake_index";
+	return \%parts unless -d $root;
+	opendir(my $d, $root) or die "opendir $root: $!";
+	for my $p (grep { !/^\./ } readdir($d))
+	{
+		next unless -d "$root/$p";
+		opendir(my $pd, "$root/$p") or die;
+		my @files = sort grep { -f "$root/$p/$_" } readdir($pd);
+		closedir($pd);
+		$parts{"vlake_index/$p"} = \@files if @files;
+	}
+	closedir($d);
+	return \%parts;
+}
+
+sub current_part
+{
+	my ($idx) = @_;
+	my $f = $node->safe_psql('postgres', "SELECT files[1] FROM vlake.index_info('$idx')");
+	$f =~ s{/index\.meta$}{} or die "no part for $idx: $f";
+	return $f;
+}
+
+sub data_files { return [ grep { $_ ne 'retired.mark' } @{ $_[0] } ]; }
+sub has_mark { return scalar(grep { $_ eq 'retired.mark' } @{ $_[0] // [] }); }
+
+# one GC pass, in its own transaction; returns the number of objects removed
+sub gc { return $node->safe_psql('postgres', 'SELECT count(*) FROM vlake.index_gc()'); }
+
+sub gc_passes { my $n = shift; gc() for 1 .. $n; }
+
+# GC until the part is gone (bounded; each pass lets the horizon move)
+sub gc_until_gone
+{
+	my ($prefix) = @_;
+	for (1 .. 20)
+	{
+		gc();
+		return 1 unless exists parts_on_disk()->{$prefix};
+	}
+	return 0;
+}
+
+my $complete = [qw(codes.bin index.meta part.birth vectors.bin)];
+
+my $a = current_part('t_idx');
+is_deeply(parts_on_disk()->{$a}, $complete, 'the build wrote a complete part');
+gc_passes(3);
+is_deeply(parts_on_disk()->{$a}, $complete, 'GC leaves a referenced part alone');
+
+# ---- 1. an open cursor keeps reading the part a merge replaced ----
+$node->safe_psql('postgres', qq{INSERT INTO t SELECT i, $vec FROM generate_series(3001, 3200) i});
+my $q = $node->safe_psql('postgres', 'SELECT embedding FROM t WHERE id = 7');
+my $s = $node->background_psql('postgres', on_error_stop => 1);
+$s->query_safe(qq{
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SET enable_seqscan = off;
+SET vlake.probes = 1;
+DECLARE c CURSOR FOR SELECT id FROM t ORDER BY embedding <-> '$q';
+});
+is($s->query_safe('FETCH 1 FROM c'), '7', 'the cursor starts on the old part');
+
+$node->safe_psql('postgres', q{SELECT vlake.merge('t_idx')});
+my $b = current_part('t_idx');
+isnt($b, $a, 'the merge wrote a new part');
+gc_passes(4);
+my $on_disk = parts_on_disk();
+ok(exists $on_disk->{$a}, 'old part kept while a snapshot that read it lives');
+is_deeply(data_files($on_disk->{$a}), $complete, '... with all its files');
+ok(has_mark($on_disk->{$a}), '... and a retirement mark');
+
+# the cursor probes further lists of the old part (its files are needed)
+my @rest = split /\n/, $s->query_safe('FETCH ALL FROM c');
+is(scalar(@rest), 3199, 'the open cursor reads every remaining row from the old part');
+$s->query_safe('COMMIT');
+$s->quit;
+ok(gc_until_gone($a), 'after the snapshot ends GC deletes the old part');
+is_deeply(parts_on_disk()->{$b}, $complete, 'the current part is untouched');
+
+# ---- 2. an uncommitted CREATE INDEX ----
+my %before = %{ parts_on_disk() };
+$s = $node->background_psql('postgres', on_error_stop => 1);
+$s->query_safe(q{BEGIN; CREATE INDEX t_idx2 ON t USING vlake (embedding vector_cosine_ops) WITH (lists = 10)});
+my @new = grep { !exists $before{$_} } keys %{ parts_on_disk() };
+is(scalar(@new), 1, 'the uncommitted build wrote one part');
+my $u = $new[0];
+gc_passes(4);
+is_deeply(parts_on_disk()->{$u}, $complete, 'GC keeps the files of an uncommitted build');
+$s->query_safe('ROLLBACK');
+ok(gc_until_gone($u), 'after ROLLBACK GC removes them');
+
+# a build that commits while GC runs keeps its part
+$s->query_safe(q{BEGIN; CREATE INDEX t_idx3 ON t USING vlake (embedding vector_ip_ops) WITH (lists = 10)});
+gc_passes(2);
+$s->query_safe('COMMIT');
+$s->quit;
+my $c = current_part('t_idx3');
+gc_passes(4);
+is_deeply(parts_on_disk()->{$c}, $complete, 'a build that committed during GC keeps its part, unmarked');
+
+# ---- 3. DROP INDEX: retired by one pass, deleted by the next ----
+$node->safe_psql('postgres', 'DROP INDEX t_idx3');
+is(gc(), '0', 'the first pass after DROP INDEX deletes nothing');
+is_deeply(parts_on_disk()->{$c}, [ sort(@$complete, 'retired.mark') ], '... it retires the part');
+is(gc(), '5', 'the second pass deletes its five objects');
+ok(!exists parts_on_disk()->{$c}, 'the dropped index has no files left');
+
+# ---- 4. crashes ----
+# three replaced parts, retired by one pass
+my @old;
+for my $k (0 .. 2)
+{
+	my $lo = 4000 + $k * 100;
+	push @old, current_part('t_idx');
+	$node->safe_psql('postgres', qq{
+INSERT INTO t SELECT i, $vec FROM generate_series($lo, $lo + 99) i;
+SELECT vlake.merge('t_idx');});
+}
+my $cur = current_part('t_idx');
+gc();
+$on_disk = parts_on_disk();
+is(scalar(grep { has_mark($on_disk->{$_}) } @old), 3,
+	'three replaced parts retired');
+
+# kill -9 the server after marking
+my $pm = $node->safe_psql('postgres', 'SELECT pid FROM pg_stat_activity WHERE backend_type = \'checkpointer\'');
+$node->kill9;
+# the postmaster's children exit when they notice its death; then restart
+for (1 .. 600) { last unless kill(0, $pm); select(undef, undef, undef, 0.1); }
+my $started = 0;
+for (1 .. 100) { last if ($started = $node->start(fail_ok => 1)); sleep 1; }
+ok($started, 'server restarted after kill -9');
+# a pass killed in the middle of deleting: one part lost a data file, another
+# everything but its mark
+unlink("$lake/$old[0]/codes.bin") or die;
+unlink("$lake/$old[1]/$_") or die for qw(codes.bin index.meta part.birth vectors.bin);
+
+# kill -9 a backend while it collects (whatever it had done stays done)
+$s = $node->background_psql('postgres', on_error_stop => 0);
+my $pid = $s->query_safe('SELECT pg_backend_pid()');
+$s->query_until(qr/started/, "\\echo started\nSELECT count(*) FROM vlake.index_gc();\n");
+kill 'KILL', $pid;
+eval { $s->quit; };
+$node->poll_query_until('postgres', 'SELECT true') or die 'server did not restart';
+
+for my $p (@old) { ok(gc_until_gone($p), "a crash-interrupted part is finished off: $p"); }
+$on_disk = parts_on_disk();
+is_deeply($on_disk->{$cur}, $complete, 'the referenced part was never touched');
+is(scalar(keys %$on_disk), 1, 'no other part is left in the lake');
+
+my $exact_sql = q{
+SELECT string_agg(ids, ' ' ORDER BY q) FROM (
+  SELECT q, (SELECT string_agg(id::text, ',') FROM (
+      SELECT id FROM t ORDER BY embedding <-> (SELECT embedding FROM t WHERE id = q), id LIMIT 10) s) AS ids
+  FROM t AS qt(q) WHERE q % 211 = 1) z};
+my $exact = $node->safe_psql('postgres', "SET enable_indexscan = off; $exact_sql");
+my $via_index = $node->safe_psql('postgres', qq{
+SET enable_seqscan = off; SET vlake.probes = 1000; SET vlake.rerank_epsilon = 10;
+EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY embedding <-> '$q' LIMIT 1;
+SELECT string_agg(ids, ' ' ORDER BY q) FROM (
+  SELECT q, (SELECT string_agg(id::text, ',') FROM (
+      SELECT id FROM t ORDER BY embedding <-> (SELECT embedding FROM t WHERE id = q) LIMIT 10) s) AS ids
+  FROM t AS qt(q) WHERE q % 211 = 1) z});
+like($via_index, qr/Index Scan using t_idx/, 'the query uses the index');
+$via_index =~ s/.*\n//s;
+is($via_index, $exact, 'after the crashes the index answers exactly like a sequential scan');
+
+$node->stop;
+done_testing();
