@@ -3,6 +3,7 @@
 #     keeps it while the snapshot lives; afterwards GC deletes it;
 #  2. the files of an uncommitted CREATE INDEX survive GC; after ROLLBACK
 #     GC removes them; a build that commits keeps its part;
+#  1b. the same for a query on a physical standby with hot_standby_feedback;
 #  3. DROP INDEX: the part is retired by one pass, deleted by the next;
 #  4. kill -9 of a backend during GC, of the server after marking, and a
 #     half-deleted part: the next passes finish, never touching referenced
@@ -18,7 +19,7 @@ use File::Path qw(remove_tree);
 my $lake = PostgreSQL::Test::Utils::tempdir('vlake_lake');
 
 my $node = PostgreSQL::Test::Cluster->new('gc');
-$node->init;
+$node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'vlake'
 vlake.allowed_file_roots = '$lake'
@@ -116,11 +117,55 @@ ok(has_mark($on_disk->{$a}), '... and a retirement mark');
 
 # the cursor probes further lists of the old part (its files are needed)
 my @rest = split /\n/, $s->query_safe('FETCH ALL FROM c');
-is(scalar(@rest), 3199, 'the open cursor reads every remaining row from the old part');
+is(scalar(@rest), 3199, 'the open cursor still returns every remaining row');
 $s->query_safe('COMMIT');
 $s->quit;
 ok(gc_until_gone($a), 'after the snapshot ends GC deletes the old part');
 is_deeply(parts_on_disk()->{$b}, $complete, 'the current part is untouched');
+
+# ---- 1b. a standby query, protected by hot_standby_feedback ----
+$node->backup('b1');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'b1', has_streaming => 1);
+$standby->append_conf('postgresql.conf', qq{
+hot_standby_feedback = on
+wal_receiver_status_interval = 1
+});
+$standby->start;
+$node->wait_for_catchup($standby);
+my $ss = $standby->background_psql('postgres', on_error_stop => 1);
+$ss->query_safe(qq{
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SET enable_seqscan = off;
+SET vlake.probes = 1;
+DECLARE c CURSOR FOR SELECT id FROM t ORDER BY embedding <-> '$q';
+});
+is($ss->query_safe('FETCH 1 FROM c'), '7', 'a standby cursor starts on the current part');
+ok($node->poll_query_until('postgres',
+	q{SELECT backend_xmin IS NOT NULL FROM pg_stat_replication}),
+	'the standby reports its snapshots (hot_standby_feedback)');
+$node->safe_psql('postgres', qq{
+INSERT INTO t SELECT i, $vec FROM generate_series(3201, 3300) i;
+SELECT vlake.merge('t_idx');});
+my $b2 = current_part('t_idx');
+isnt($b2, $b, 'a second merge replaced the part');
+gc_passes(4);
+is_deeply(data_files(parts_on_disk()->{$b} // []), $complete,
+	'GC keeps the part a standby snapshot may still read');
+@rest = split /\n/, $ss->query_safe('FETCH ALL FROM c');
+is(scalar(@rest), 3199, 'the standby cursor still returns every remaining row');
+$ss->query_safe('COMMIT');
+$ss->quit;
+my $gone = 0;
+for (1 .. 300)
+{
+	gc();
+	last if ($gone = !exists parts_on_disk()->{$b});
+	select(undef, undef, undef, 0.1);
+}
+ok($gone, 'once the standby query ended, GC deletes the part');
+$standby->stop;
+$b = $b2;
 
 # ---- 2. an uncommitted CREATE INDEX ----
 my %before = %{ parts_on_disk() };
@@ -149,6 +194,34 @@ is(gc(), '0', 'the first pass after DROP INDEX deletes nothing');
 is_deeply(parts_on_disk()->{$c}, [ sort(@$complete, 'retired.mark') ], '... it retires the part');
 is(gc(), '5', 'the second pass deletes its five objects');
 ok(!exists parts_on_disk()->{$c}, 'the dropped index has no files left');
+
+# ---- names: parts written before birth xids, other clusters' parts, junk ----
+my $dboid = $node->safe_psql('postgres', q{SELECT oid FROM pg_database WHERE datname = 'postgres'});
+my $legacy = "vlake_index/db${dboid}_rel1_6b01a0000000_0123456789abcdef";
+my $foreign = "vlake_index/db${dboid}_rel1_6b01a0000000_0123456789abcdef_c0000000000000001_x3";
+my $junk = "vlake_index/db${dboid}_notapart";
+my $bad_mark = "vlake_index/db${dboid}_rel1_6b01a0000000_0123456789abcdee_c"
+  . sprintf('%016x', $node->safe_psql('postgres', 'SELECT system_identifier FROM pg_control_system()'))
+  . '_x3';
+for my $p ($legacy, $foreign, $junk, $bad_mark)
+{
+	mkdir("$lake/$p") or die "mkdir: $!";
+	open(my $fh, '>', "$lake/$p/codes.bin") or die;
+	print $fh "x";
+	close($fh);
+}
+open(my $mfh, '>', "$lake/$bad_mark/retired.mark") or die;
+print $mfh "not a mark";
+close($mfh);
+my ($ret, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM vlake.index_gc()');
+like($err, qr/ignoring invalid vlake index retirement mark .*retired\.mark/, 'an invalid mark is reported');
+ok(exists parts_on_disk()->{$bad_mark}, '... and its part kept for now');
+ok(gc_until_gone($legacy), 'a part named without a birth xid is collected (pending, then retired)');
+ok(gc_until_gone($bad_mark), 'a part with an invalid mark is collected after a new mark');
+gc_passes(3);
+ok(exists parts_on_disk()->{$foreign}, 'another cluster\'s part is never touched');
+ok(exists parts_on_disk()->{$junk}, 'an object GC cannot parse is never touched');
+remove_tree("$lake/$foreign", "$lake/$junk");
 
 # ---- 4. crashes ----
 # three replaced parts, retired by one pass
