@@ -24,7 +24,8 @@
  *  1. LIST vlake_index/db<oid>_ and read the marks found;
  *  2. evaluate the horizon for every part: writer gone? mark expired?
  *  3. read every metapage of this database (fresh catalog snapshot), taken
- *     *after* 2, so a writer that was gone at 2 has published by then;
+ *     *after* 2, so a writer that was gone at 2 has published by then (an
+ *     index locked exclusively by someone protects all its parts);
  *  4. X = next xid, read after 3; then per part:
  *     - referenced: remove a stale mark;
  *     - retired mark expired at 2 (its xid older than every snapshot): delete
@@ -378,10 +379,22 @@ referenced_parts(RefSet *refs)
 		CHECK_FOR_INTERRUPTS();
 		if (c->relkind != RELKIND_INDEX || c->relam != am)
 			continue;
-		/* waits for REINDEX / DROP in progress; NULL once dropped */
-		index = try_relation_open(c->oid, AccessShareLock);
-		if (index == NULL)
+		/*
+		 * Never wait: an index someone holds exclusively (REINDEX, DROP,
+		 * LOCK TABLE in progress) protects all its parts this pass.
+		 */
+		if (!ConditionalLockRelationOid(c->oid, AccessShareLock))
+		{
+			refs->opaque_rels = lappend_oid(refs->opaque_rels, c->oid);
 			continue;
+		}
+		index = try_relation_open(c->oid, NoLock);
+		if (index == NULL)
+		{
+			/* dropped meanwhile: names nothing */
+			UnlockRelationOid(c->oid, AccessShareLock);
+			continue;
+		}
 		if (RELATION_IS_OTHER_TEMP(index))
 		{
 			/* another session's temporary index: protect all its parts */
