@@ -278,6 +278,7 @@ extern void vl_write_part(Relation index, const char *location, IvfMetric metric
 						  VlVecSource *src, char *prefix_out,
 						  uint64 *meta_size_out, char *meta_etag_out,
 						  char **meta_blob_out);
+extern char *vl_new_prefix(Relation index);
 
 /* vlindex_scan.c */
 extern IndexScanDesc vl_beginscan(Relation index, int nkeys, int norderbys);

@@ -512,10 +512,9 @@ vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
 	while ((part = hash_seq_search(&seq)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
-		part->referenced = hash_search(refs.prefixes, part->prefix, HASH_FIND, NULL) != NULL ||
-			list_member_oid(refs.opaque_rels, part->name.rel);
+		part->referenced = hash_search(refs.prefixes, part->prefix, HASH_FIND, NULL) != NULL;
 		if (max_actions > 0 && actions >= max_actions)
-			continue;			/* budget spent: counted, left for the next pass */
+			continue;			/* budget spent: left for the next pass */
 		if (part->referenced)
 		{
 			stats->referenced++;
@@ -525,6 +524,12 @@ vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
 				objstore_delete(store, part->mark_entry->key);
 				stats->unmarked++;
 			}
+			continue;
+		}
+		if (list_member_oid(refs.opaque_rels, part->name.rel))
+		{
+			/* its index could not be read this pass: keep, mark untouched */
+			stats->referenced++;
 			continue;
 		}
 		if (part->expired && part->mark_entry)
