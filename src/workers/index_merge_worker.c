@@ -44,8 +44,22 @@ extern char *vl_default_location;
 /* most marks written + parts deleted per location and pass */
 #define GC_ACTIONS_PER_PASS 64
 
-/* locations seen so far (TopMemoryContext): GC keeps visiting a location
- * after its last index was dropped, so the dropped parts go too */
+/*
+ * Locations GC visits (in TopMemoryContext).  A location stays after its
+ * last index was dropped, so the dropped parts go too, until a pass finds
+ * nothing of this database left there, or it failed GC_MAX_FAILURES passes
+ * in a row while no index and not vlake.default_location used it.
+ */
+typedef struct GcLocation
+{
+	char	   *uri;
+	bool		current;		/* used by an index or the default, this pass */
+	bool		empty;			/* the last pass saw no part there */
+	int			failures;		/* consecutive failed passes */
+} GcLocation;
+
+#define GC_MAX_FAILURES 10
+
 static List *gc_locations = NIL;
 
 /* set by merge_pass(): CREATE EXTENSION vlake ran in the database */
@@ -55,14 +69,24 @@ static void
 remember_location(const char *location)
 {
 	MemoryContext old;
+	GcLocation *l;
 
 	if (location == NULL || location[0] == '\0')
 		return;
 	for (int i = 0; i < list_length(gc_locations); i++)
-		if (strcmp((char *) list_nth(gc_locations, i), location) == 0)
+	{
+		l = list_nth(gc_locations, i);
+		if (strcmp(l->uri, location) == 0)
+		{
+			l->current = true;
 			return;
+		}
+	}
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	gc_locations = lappend(gc_locations, pstrdup(location));
+	l = palloc0(sizeof(GcLocation));
+	l->uri = pstrdup(location);
+	l->current = true;
+	gc_locations = lappend(gc_locations, l);
 	MemoryContextSwitchTo(old);
 }
 
@@ -163,9 +187,10 @@ merge_pass(void)
  * rolled back; nothing GC does needs to be undone (docs/index.md).
  */
 static void
-gc_location(const char *location)
+gc_location(GcLocation *loc)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	const char *location = loc->uri;
 	VlGcStats	stats;
 
 	SetCurrentStatementStartTimestamp();
@@ -180,6 +205,8 @@ gc_location(const char *location)
 				 location, (long long) stats.retired, (long long) stats.removed_parts);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		loc->empty = stats.parts_seen == 0;
+		loc->failures = 0;
 	}
 	PG_CATCH();
 	{
@@ -195,6 +222,7 @@ gc_location(const char *location)
 						location, edata->message),
 				 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
 		FreeErrorData(edata);
+		loc->failures++;
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_IDLE, NULL);
@@ -204,11 +232,31 @@ gc_location(const char *location)
 static void
 gc_pass(void)
 {
+	ListCell   *lc;
+
 	remember_location(vl_default_location);
-	for (int i = 0; i < list_length(gc_locations); i++)
+	foreach(lc, gc_locations)
 	{
 		CHECK_FOR_INTERRUPTS();
-		gc_location((char *) list_nth(gc_locations, i));
+		gc_location((GcLocation *) lfirst(lc));
+	}
+	/* forget locations nobody uses any more once clean (or hopeless) */
+	foreach(lc, gc_locations)
+	{
+		GcLocation *l = lfirst(lc);
+
+		if (!l->current && (l->empty || l->failures >= GC_MAX_FAILURES))
+		{
+			if (l->failures > 0)
+				ereport(LOG,
+						(errmsg("vlake index garbage collection stops visiting \"%s\" after %d failed passes",
+								l->uri, l->failures)));
+			gc_locations = foreach_delete_current(gc_locations, lc);
+			pfree(l->uri);
+			pfree(l);
+		}
+		else
+			l->current = false;		/* merge_pass() sets it again */
 	}
 }
 

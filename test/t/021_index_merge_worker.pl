@@ -101,6 +101,19 @@ SET enable_seqscan = off;
 SELECT count(*) FROM items i1 WHERE
   (SELECT i2.id FROM items i2 ORDER BY i2.embedding <-> i1.embedding LIMIT 1) <> i1.id;
 }), '0', 'every row is found after the worker collected');
+
+# a location GC cannot open is reported as a WARNING; the worker goes on
+my $wpid = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'vlake index merge'});
+$node->safe_psql('postgres', q{ALTER SYSTEM SET vlake.default_location = 'file:///vlake_gc_not_allowed/'; SELECT pg_reload_conf()});
+my $logstart = -s $node->logfile;
+ok($node->wait_for_log(qr/WARNING:  vlake index garbage collection of "file:\/\/\/vlake_gc_not_allowed\/" failed/, $logstart),
+	'a GC failure is logged as a WARNING');
+$node->safe_psql('postgres', q{ALTER SYSTEM RESET vlake.default_location; SELECT pg_reload_conf()});
+ok($node->wait_for_log(qr/stops visiting "file:\/\/\/vlake_gc_not_allowed\/" after 10 failed passes/, $logstart),
+	'a location nothing uses any more is given up after repeated failures');
+is($node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'vlake index merge'}),
+	$wpid, 'the worker survived it');
+
 $node->safe_psql('postgres', 'DROP INDEX items_idx');
 ok(poll_disk(''), 'the worker removed the dropped index\'s part by itself');
 

@@ -5,6 +5,8 @@
 #     GC removes them; a build that commits keeps its part;
 #  1b. the same for a query on a physical standby with hot_standby_feedback;
 #  3. DROP INDEX: the part is retired by one pass, deleted by the next;
+#  5. on S3 (when the test server runs): the same rule, checked against the
+#     server's own key list;
 #  4. kill -9 of a backend during GC, of the server after marking, and a
 #     half-deleted part: the next passes finish, never touching referenced
 #     parts, and the index answers exactly like a sequential scan.
@@ -15,6 +17,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Path qw(remove_tree);
+use lib "$ENV{VLAKE_SRC}/test/perl";
+use VlakeS3 qw(s3_available s3_setup_node s3_unique_prefix s3_oracle_keys);
 
 my $lake = PostgreSQL::Test::Utils::tempdir('vlake_lake');
 
@@ -288,6 +292,41 @@ SELECT string_agg(ids, ' ' ORDER BY q) FROM (
 like($via_index, qr/Index Scan using t_idx/, 'the query uses the index');
 $via_index =~ s/.*\n//s;
 is($via_index, $exact, 'after the crashes the index answers exactly like a sequential scan');
+
+# ---- 5. S3 ----
+SKIP:
+{
+	skip 'no S3 test server', 4 unless s3_available();
+	my $root = s3_setup_node($node);
+	my $pfx = s3_unique_prefix('indexgc');
+	my $loc = "$root$pfx";
+	$node->safe_psql('postgres', qq{
+CREATE TABLE s3t (id int, embedding vector(16));
+INSERT INTO s3t SELECT i, $vec FROM generate_series(1, 500) i;
+CREATE INDEX s3t_idx ON s3t USING vlake (embedding vector_l2_ops) WITH (lists = 5, location = '$loc');});
+	my $old = $node->safe_psql('postgres', q{SELECT files[1] FROM vlake.index_info('s3t_idx')});
+	$old =~ s{/index\.meta$}{};
+	$node->safe_psql('postgres', qq{
+INSERT INTO s3t SELECT i, $vec FROM generate_series(501, 600) i;
+SELECT vlake.merge('s3t_idx');});
+	my $new = $node->safe_psql('postgres', q{SELECT files[1] FROM vlake.index_info('s3t_idx')});
+	$new =~ s{/index\.meta$}{};
+	is_deeply([ sort @{ s3_oracle_keys("$pfx$old/") } ],
+		[ map { "$pfx$old/$_" } @$complete ], 'S3: the old part is complete after the merge');
+	my $gone = 0;
+	for (1 .. 20)
+	{
+		$node->safe_psql('postgres', qq{SELECT count(*) FROM vlake.index_gc('$loc')});
+		last if ($gone = !@{ s3_oracle_keys("$pfx$old/") });
+	}
+	ok($gone, 'S3: GC deleted the replaced part');
+	is_deeply([ sort @{ s3_oracle_keys("$pfx$new/") } ],
+		[ map { "$pfx$new/$_" } @$complete ], 'S3: the current part is untouched');
+	is($node->safe_psql('postgres', q{
+SET enable_seqscan = off;
+SELECT count(*) FROM s3t a WHERE (SELECT b.id FROM s3t b ORDER BY b.embedding <-> a.embedding LIMIT 1) <> a.id}),
+		'0', 'S3: every row is found through the index after GC');
+}
 
 $node->stop;
 done_testing();
