@@ -102,7 +102,7 @@ vlake_cluster_stop "$bin" "$data"
 # TAP_TESTS="050 052" runs only the scripts whose names start with those numbers
 tap_scripts=$(ls test/t/*.pl 2>/dev/null | while read -r f; do
   [ -z "${TAP_TESTS:-}" ] && { echo "$f"; continue; }
-  for n in $TAP_TESTS; do [[ "$(basename "$f")" == "$n"* ]] && echo "$f"; done
+  for n in $TAP_TESTS; do if [[ "$(basename "$f")" == "$n"* ]]; then echo "$f"; fi; done
 done)
 if [[ " $SUITES " == *" tap "* ]] && [ -n "$tap_scripts" ]; then
   tapdir="$work/tap"; rm -rf "$tapdir"; mkdir -p "$tapdir"; [ "$(id -u)" -eq 0 ] && chown postgres: "$tapdir"

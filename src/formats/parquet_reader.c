@@ -2105,6 +2105,10 @@ take_values_per_row(PqReader *r, Cursor *c)
 		return 0;
 	if (!pq_chunk_takeable(c->chunk, &may_have_nulls, NULL, 0) || may_have_nulls)
 		return 0;
+	if (!pq_offset_index_uniform(c->oi, (int64) c->chunk_start,
+								 (int64) (c->chunk_start + c->chunk_len),
+								 r->meta->row_groups[c->rg].num_rows))
+		return 0;
 	if (!col->is_list)
 		return col->max_rep == 0 ? 1 : 0;
 	if (col->max_rep != 1)
