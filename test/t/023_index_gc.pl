@@ -4,6 +4,8 @@
 #  2. the files of an uncommitted CREATE INDEX survive GC; after ROLLBACK
 #     GC removes them; a build that commits keeps its part;
 #  1b. the same for a query on a physical standby with hot_standby_feedback;
+#  2b. kill -9 of a build while it writes its files: GC removes what it
+#     left, temporary files of interrupted uploads included;
 #  3. DROP INDEX: the part is retired by one pass, deleted by the next;
 #  5. on S3 (when the test server runs): the same rule, checked against the
 #     server's own key list;
@@ -61,6 +63,22 @@ sub parts_on_disk
 	}
 	closedir($d);
 	return \%parts;
+}
+
+# temporary files of interrupted uploads (.vlake-tmp.*) under vlake_index/
+sub temporaries
+{
+	my $n = 0;
+	my $root = "$lake/vlake_index";
+	opendir(my $d, $root) or return 0;
+	for my $p (grep { !/^\./ } readdir($d))
+	{
+		opendir(my $pd, "$root/$p") or next;
+		$n += scalar(grep { /^\.vlake-tmp\./ } readdir($pd));
+		closedir($pd);
+	}
+	closedir($d);
+	return $n;
 }
 
 sub current_part
@@ -192,6 +210,41 @@ my $c = current_part('t_idx3');
 gc_passes(4);
 is_deeply(parts_on_disk()->{$c}, $complete, 'a build that committed during GC keeps its part, unmarked');
 
+# ---- 2b. kill -9 while a build writes its lake files ----
+$node->safe_psql('postgres', qq{
+CREATE TABLE big (id int, embedding vector(32));
+INSERT INTO big SELECT i, (SELECT array_agg(sin(i * 0.37 + j) ORDER BY j)::real[]::vector
+                           FROM generate_series(1, 32) j) FROM generate_series(1, 100000) i;});
+%before = %{ parts_on_disk() };
+$s = $node->background_psql('postgres', on_error_stop => 0);
+my $pid = $s->query_safe('SELECT pg_backend_pid()');
+$s->query_until(qr/started/, "\\echo started\nCREATE INDEX big_idx ON big USING vlake (embedding vector_l2_ops) WITH (lists = 50);\n");
+my $killed = 0;
+for (1 .. 12000)
+{
+	my $phase = $node->safe_psql('postgres',
+		"SELECT phase FROM pg_stat_progress_create_index WHERE pid = $pid");
+	if ($phase =~ /writing lake files/)
+	{
+		kill 'KILL', $pid;
+		$killed = 1;
+		last;
+	}
+	last if $phase eq '' && !kill(0, $pid);
+	select(undef, undef, undef, 0.005);
+}
+ok($killed, 'build killed while writing its lake files');
+eval { $s->quit; };
+$node->poll_query_until('postgres', 'SELECT true') or die 'server did not restart';
+my @left = grep { !exists $before{$_} } keys %{ parts_on_disk() };
+is(scalar(@left), 1, 'the killed build left one part directory');
+my @left_files = @{ parts_on_disk()->{ $left[0] } // [] };
+note('left by the killed build: ' . join(' ', @left_files));
+ok(scalar(grep { $_ eq 'part.birth' } @left_files), '... findable by its part.birth, written first');
+ok(gc_until_gone($left[0]), 'GC removes everything the killed build left');
+is(temporaries(), 0, 'no temporary file is left in any part directory');
+$node->safe_psql('postgres', 'DROP TABLE big');
+
 # ---- 3. DROP INDEX: retired by one pass, deleted by the next ----
 # a DROP in progress holds the index exclusively: GC does not wait for it
 $s = $node->background_psql('postgres', on_error_stop => 1);
@@ -265,7 +318,7 @@ unlink("$lake/$old[1]/$_") or die for qw(codes.bin index.meta part.birth vectors
 
 # kill -9 a backend while it collects (whatever it had done stays done)
 $s = $node->background_psql('postgres', on_error_stop => 0);
-my $pid = $s->query_safe('SELECT pg_backend_pid()');
+$pid = $s->query_safe('SELECT pg_backend_pid()');
 $s->query_until(qr/started/, "\\echo started\nSELECT count(*) FROM vlake.index_gc();\n");
 kill 'KILL', $pid;
 eval { $s->quit; };
