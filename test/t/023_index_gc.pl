@@ -220,18 +220,20 @@ $s = $node->background_psql('postgres', on_error_stop => 0);
 my $pid = $s->query_safe('SELECT pg_backend_pid()');
 $s->query_until(qr/started/, "\\echo started\nCREATE INDEX big_idx ON big USING vlake (embedding vector_l2_ops) WITH (lists = 50);\n");
 my $killed = 0;
-for (1 .. 12000)
+# kill it once its part directory exists and index.meta does not yet
+for (1 .. 120000)
 {
-	my $phase = $node->safe_psql('postgres',
-		"SELECT phase FROM pg_stat_progress_create_index WHERE pid = $pid");
-	if ($phase =~ /writing lake files/)
+	my $now = parts_on_disk();
+	my @mine = grep { !exists $before{$_} } keys %$now;
+	if (@mine && grep({ $_ eq 'part.birth' } @{ $now->{ $mine[0] } })
+		&& !grep({ $_ eq 'index.meta' } @{ $now->{ $mine[0] } }))
 	{
 		kill 'KILL', $pid;
 		$killed = 1;
 		last;
 	}
-	last if $phase eq '' && !kill(0, $pid);
-	select(undef, undef, undef, 0.005);
+	last unless kill(0, $pid);
+	select(undef, undef, undef, 0.002);
 }
 ok($killed, 'build killed while writing its lake files');
 eval { $s->quit; };
