@@ -54,3 +54,13 @@ CREATE FUNCTION vlake.index_gc(location text DEFAULT NULL,
     RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'vlake_index_gc' LANGUAGE C CALLED ON NULL INPUT;
 REVOKE ALL ON FUNCTION vlake.index_gc(text, interval, boolean) FROM PUBLIC;
+
+-- Every index part of this database under location and what a GC pass
+-- would do with it now (state: referenced, locked, writing, unreferenced,
+-- retired, removable); changes nothing (superuser).
+CREATE FUNCTION vlake.index_gc_parts(location text DEFAULT NULL, min_age interval DEFAULT NULL,
+    OUT part text, OUT state text, OUT objects int, OUT bytes bigint,
+    OUT birth_xid xid8, OUT mark_xid xid8, OUT marked_at timestamptz)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vlake_index_gc_parts' LANGUAGE C CALLED ON NULL INPUT;
+REVOKE ALL ON FUNCTION vlake.index_gc_parts(text, interval) FROM PUBLIC;

@@ -451,9 +451,38 @@ delete_part(ObjStore *store, GcPart *part, List **removed, VlGcStats *stats)
 	stats->removed_files += list_length(keys) + 1;
 }
 
-void
-vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
-			   int max_actions, List **removed, VlGcStats *stats)
+static void
+add_status(List **status, GcPart *part, const char *state)
+{
+	VlGcPartStatus *st;
+	ListCell   *lc;
+
+	if (status == NULL)
+		return;
+	st = palloc0(sizeof(VlGcPartStatus));
+	st->prefix = pstrdup(part->prefix);
+	st->state = state;
+	foreach(lc, part->keys)
+	{
+		st->objects++;
+		st->bytes += ((ObjListEntry *) lfirst(lc))->size;
+	}
+	if (part->mark_entry)
+	{
+		st->objects++;
+		st->bytes += part->mark_entry->size;
+	}
+	st->has_birth = part->name.has_birth;
+	st->birth_xid = part->name.birth;
+	st->has_mark = part->mark_valid;
+	st->mark_xid = part->mark.xid;
+	st->mark_time = part->mark.time;
+	*status = lappend(*status, st);
+}
+
+static void
+gc_run(const char *location, int64 min_age_s, bool dry_run,
+	   int max_actions, List **removed, VlGcStats *stats, List **status)
 {
 	ObjStore   *store;
 	List	   *entries;
@@ -524,16 +553,19 @@ vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
 				objstore_delete(store, part->mark_entry->key);
 				stats->unmarked++;
 			}
+			add_status(status, part, "referenced");
 			continue;
 		}
 		if (list_member_oid(refs.opaque_rels, part->name.rel))
 		{
 			/* its index could not be read this pass: keep, mark untouched */
 			stats->referenced++;
+			add_status(status, part, "locked");
 			continue;
 		}
 		if (part->expired && part->mark_entry)
 		{
+			add_status(status, part, "removable");
 			if (dry_run)
 			{
 				ListCell   *lc;
@@ -553,6 +585,7 @@ vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
 		{
 			if (!dry_run)
 				mark_write(store, part->prefix, VL_MARK_RETIRED, mark_xid);
+			add_status(status, part, "unreferenced");
 			stats->retired++;
 			actions++;
 		}
@@ -561,13 +594,20 @@ vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
 			/* unknown writer: the mark's xid bounds its xid/xmin */
 			if (!dry_run)
 				mark_write(store, part->prefix, VL_MARK_PENDING, mark_xid);
+			add_status(status, part, "writing");
 			stats->in_progress++;
 			actions++;
 		}
 		else if (part->writer_gone)
+		{
+			add_status(status, part, "retired");
 			stats->waiting++;
+		}
 		else
+		{
+			add_status(status, part, "writing");
 			stats->in_progress++;
+		}
 	}
 
 	/* step 5: let the horizon pass mark_xid even on an idle server */
@@ -577,4 +617,21 @@ vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
 	objstore_close(store);
 	hash_destroy(parts);
 	hash_destroy(refs.prefixes);
+}
+
+void
+vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
+			   int max_actions, List **removed, VlGcStats *stats)
+{
+	gc_run(location, min_age_s, dry_run, max_actions, removed, stats, NULL);
+}
+
+List *
+vl_gc_status(const char *location, int64 min_age_s)
+{
+	List	   *status = NIL;
+	VlGcStats	stats;
+
+	gc_run(location, min_age_s, true, 0, NULL, &stats, &status);
+	return status;
 }

@@ -51,6 +51,21 @@ typedef struct VlGcStats
 	int64		unmarked;		/* marks removed: the part is referenced */
 } VlGcStats;
 
+/* One part as a pass sees it (vlake.index_gc_parts()). */
+typedef struct VlGcPartStatus
+{
+	char	   *prefix;
+	const char *state;			/* referenced, locked, writing, unreferenced,
+								 * retired, removable */
+	int			objects;		/* including part.birth and retired.mark */
+	uint64		bytes;
+	bool		has_birth;
+	uint64		birth_xid;
+	bool		has_mark;
+	uint64		mark_xid;
+	int64		mark_time;		/* seconds since the epoch */
+} VlGcPartStatus;
+
 /*
  * Key prefix of a new part: unique, and carrying this cluster's system
  * identifier and the next transaction ID ("birth xid") so that GC knows
@@ -73,6 +88,9 @@ extern void vl_gc_part_begin(struct ObjStore *store, const char *prefix);
  */
 extern void vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
 						   int max_actions, List **removed, VlGcStats *stats);
+
+/* What a pass would do to each part, changing nothing; List of VlGcPartStatus*. */
+extern List *vl_gc_status(const char *location, int64 min_age_s);
 
 /* GUC vlake.index_gc_min_age (seconds) */
 extern int	vl_gc_min_age;

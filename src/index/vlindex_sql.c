@@ -206,3 +206,57 @@ vlake_index_gc(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/*
+ * vlake.index_gc_parts(location, min_age): every index part of this
+ * database under location and what a GC pass would do with it now, without
+ * changing anything.  Superuser, like vlake.index_gc().
+ */
+PG_FUNCTION_INFO_V1(vlake_index_gc_parts);
+Datum
+vlake_index_gc_parts(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const char *location = PG_ARGISNULL(0) ? vl_default_location : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int64		age_s = vl_gc_min_age;
+	ListCell   *lc;
+	ObjStore   *store;
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may inspect vlake index garbage collection")));
+	if (!PG_ARGISNULL(1))
+	{
+		Interval   *min_age = PG_GETARG_INTERVAL_P(1);
+
+		age_s = (int64) (min_age->time / USECS_PER_SEC) +
+			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
+	}
+	if (location == NULL || location[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no location given and vlake.default_location is empty")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	store = objstore_open(location);
+	foreach(lc, vl_gc_status(location, age_s))
+	{
+		VlGcPartStatus *st = lfirst(lc);
+		Datum		v[7];
+		bool		n[7] = {0};
+
+		v[0] = CStringGetTextDatum(objstore_uri(store, st->prefix));
+		v[1] = CStringGetTextDatum(st->state);
+		v[2] = Int32GetDatum(st->objects);
+		v[3] = Int64GetDatum((int64) st->bytes);
+		v[4] = UInt64GetDatum(st->birth_xid);
+		n[4] = !st->has_birth;
+		v[5] = UInt64GetDatum(st->mark_xid);
+		n[5] = !st->has_mark;
+		v[6] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) st->mark_time));
+		n[6] = !st->has_mark;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	objstore_close(store);
+	return (Datum) 0;
+}

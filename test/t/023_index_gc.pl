@@ -97,6 +97,15 @@ sub gc { return $node->safe_psql('postgres', 'SELECT count(*) FROM vlake.index_g
 
 sub gc_passes { my $n = shift; gc() for 1 .. $n; }
 
+# what vlake.index_gc_parts() says of a part (changes nothing)
+sub gc_state
+{
+	my ($prefix, $min_age) = @_;
+	$min_age //= '0';
+	return $node->safe_psql('postgres',
+		"SELECT state FROM vlake.index_gc_parts(min_age => '$min_age') WHERE part = 'file://$lake/$prefix'");
+}
+
 # GC until the part is gone (bounded; each pass lets the horizon move)
 sub gc_until_gone
 {
@@ -198,6 +207,7 @@ is(scalar(@new), 1, 'the uncommitted build wrote one part');
 my $u = $new[0];
 gc_passes(4);
 is_deeply(parts_on_disk()->{$u}, $complete, 'GC keeps the files of an uncommitted build');
+is(gc_state($u), 'writing', 'index_gc_parts() says its writer may still be running');
 $s->query_safe('ROLLBACK');
 ok(gc_until_gone($u), 'after ROLLBACK GC removes them');
 
@@ -257,6 +267,9 @@ $s->query_safe('COMMIT');
 $s->quit;
 is(gc(), '0', 'the first pass after DROP INDEX deletes nothing');
 is_deeply(parts_on_disk()->{$c}, [ sort(@$complete, 'retired.mark') ], '... it retires the part');
+is(gc_state($c), 'removable', 'index_gc_parts(): the next pass deletes it');
+is(gc_state($c, '1 day'), 'retired', '... unless min_age keeps it');
+is(gc_state(current_part('t_idx')), 'referenced', '... and the current part is referenced');
 is(gc(), '5', 'the second pass deletes its five objects');
 ok(!exists parts_on_disk()->{$c}, 'the dropped index has no files left');
 
