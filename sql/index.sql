@@ -295,6 +295,11 @@ SELECT count(*) AS current_files_removed
   WHERE g.uri LIKE '%' || i.files[1] OR g.uri LIKE '%' || i.files[2] OR g.uri LIKE '%' || i.files[3];
 SELECT count(*) AS left_over FROM vlake.index_gc(:'lakeuri', '0', true);
 DROP PROCEDURE gc_until_clean;
+-- every part left is one a metapage names
+SELECT state, count(*) FROM vlake.index_gc_parts(:'lakeuri') GROUP BY state;
+SELECT count(*) AS parts_not_named FROM vlake.index_gc_parts(:'lakeuri') p
+  WHERE NOT EXISTS (SELECT FROM pg_class c JOIN pg_am a ON a.oid = c.relam, vlake.index_info(c.oid) i
+                    WHERE a.amname = 'vlake' AND c.relkind = 'i' AND p.part LIKE '%' || split_part(i.files[1], '/index.meta', 1));
 \c
 SET vlake.default_location = :'lakeuri';
 SET enable_seqscan = off;
@@ -307,6 +312,7 @@ RESET enable_seqscan;
 CREATE ROLE vlake_index_nobody;
 SET ROLE vlake_index_nobody;
 SELECT vlake.index_gc(:'lakeuri');
+SELECT vlake.index_gc_parts(:'lakeuri');
 RESET ROLE;
 DROP ROLE vlake_index_nobody;
 
