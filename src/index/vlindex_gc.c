@@ -61,6 +61,7 @@
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -87,7 +88,15 @@ vl_new_prefix(Relation index)
 	gettimeofday(&tv, NULL);
 	if (!pg_strong_random(&rnd, sizeof(rnd)))
 		rnd = (uint64) random() ^ ((uint64) MyProcPid << 32);
-	/* read after the caller's xid/snapshot exist: fact (W) */
+	/*
+	 * Fact (W): the writer must already hold an xid or an advertised xmin
+	 * (both <= the next xid read below) and keep it until it publishes or
+	 * gives up.  The first half is checked here; a writer without either
+	 * could lose its files to a concurrent GC.
+	 */
+	if (!TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
+		!TransactionIdIsValid(MyProc->xmin))
+		elog(ERROR, "vlake index part started without a transaction ID or snapshot");
 	birth = ReadNextFullTransactionId();
 	return psprintf("vlake_index/db%u_rel%u_%lx%06lx_%016llx_c%016llx_x%llx",
 					MyDatabaseId, RelationGetRelid(index),
