@@ -167,3 +167,9 @@ bench-objstore:
 PQ_READER_SRCS += src/formats/pq_takeable.c src/formats/io_arena.c
 build/bin/fuzz_parquet: src/formats/pq_takeable.c
 # ---- end take ----
+
+# ---- gc (issue 4): index garbage collection benchmark (begin) ----
+bench-index-gc: all
+	bench/index_gc/run.sh
+.PHONY: bench-index-gc
+# ---- gc (issue 4) (end) ----
