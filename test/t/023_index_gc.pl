@@ -195,6 +195,8 @@ for (1 .. 300)
 	select(undef, undef, undef, 0.1);
 }
 ok($gone, 'once the standby query ended, GC deletes the part');
+my ($sret, $sout, $serr) = $standby->psql('postgres', 'SELECT vlake.index_gc()');
+like($serr, qr/garbage collection cannot run during recovery/, 'GC refuses to run on a standby');
 $standby->stop;
 $b = $b2;
 
