@@ -2401,7 +2401,7 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 		}
 	fetch_offset_indexes(r, all, nall);
 	fetch_init(&f);
-	kdirect = palloc0(sizeof(int) * Max(ncols, 1));
+	kdirect = MemoryContextAllocZero(old, sizeof(int) * Max(ncols, 1));	/* outlives work */
 	for (int c = 0; c < ncols; c++)
 		kdirect[c] = r->columns[cols[c]].is_list ? -1 : 0;
 	for (int g = 0; g < nseg; g++)

@@ -370,6 +370,7 @@ load_delta_chain(IndexScanDesc scan, VlScanOpaque *so, BlockNumber blk)
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
+		vl_check_chain_page(scan->indexRelation, blk, page, VL_PAGE_DELTA, so->meta.generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
