@@ -307,6 +307,21 @@ vl_build_kmeans(const float *train, int m, int dim, int lists, uint64 seed,
 	pfree(ks.mind);
 }
 
+/* DEBUG1: how long the build phase that just ended took (tuning aid). */
+void
+vl_build_phase_done(Relation index, const char *what, instr_time *since)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, *since);
+	ereport(DEBUG1,
+			(errmsg_internal("vlake index \"%s\": %s took %.0f ms",
+							 RelationGetRelationName(index), what,
+							 INSTR_TIME_GET_MILLISEC(now))));
+	INSTR_TIME_SET_CURRENT(*since);
+}
+
 static void
 write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 			   const char *location, int dim, int lists, uint64 nvec,
@@ -353,7 +368,9 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 			 char *location, VlBuildOutput *out)
 {
 	VlBuildState st;
+	instr_time	t;
 
+	INSTR_TIME_SET_CURRENT(t);
 	vl_build_state_init(&st, index, (Size) maintenance_work_mem * 1024,
 						UINT64_C(0x5EED) ^ RelationGetRelid(index));
 
@@ -362,6 +379,7 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 											vl_build_callback, &st, NULL);
 	out->n = st.n;
 	out->dim = st.dim;
+	vl_build_phase_done(index, "scan", &t);
 
 	if (st.n > 0)
 	{
@@ -377,6 +395,7 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 		train = training_sample(&st, lists, &m);
 		centroids = palloc(sizeof(float) * st.dim * lists);
 		vl_build_kmeans(train, m, st.dim, lists, seed, centroids);
+		vl_build_phase_done(index, "sample + k-means", &t);
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_ASSIGN);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.n);
@@ -394,6 +413,7 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 			if ((i & 1023) == 0)
 				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
 		}
+		vl_build_phase_done(index, "assign", &t);
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_WRITE);
 		if (location == NULL)
@@ -406,6 +426,7 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 		out->lists = lists;
 		if (st.file)
 			BufFileClose(st.file);
+		vl_build_phase_done(index, "encode + write", &t);
 	}
 }
 

@@ -6,6 +6,7 @@
 #define VLAKE_VLINDEX_BUILD_H
 
 #include "port/atomics.h"
+#include "portability/instr_time.h"
 #include "storage/buffile.h"
 
 #include "index/vlindex.h"
@@ -67,6 +68,7 @@ extern void vl_build_read_vector(VlBuildState *st, int64 seq, float *out);
 extern void vl_build_read_exact(BufFile *file, void *out, size_t len);
 extern int	vl_build_list_count(Relation index, int64 n);
 extern int64 vl_build_sample_size(int lists, int64 n);
+extern void vl_build_phase_done(Relation index, const char *what, instr_time *since);
 extern void vl_build_kmeans(const float *train, int m, int dim, int lists,
 							uint64 seed, float *centroids);
 

@@ -90,6 +90,7 @@ typedef struct VlParticipant
 	int64		n;				/* rows it collected */
 	int64		nsample;		/* rows in its reservoir file */
 	int			dim;			/* their dimension (0 if none) */
+	bool		spilled;		/* past its memory share, in a temp file */
 } VlParticipant;
 
 typedef struct VlParShared
@@ -156,6 +157,7 @@ participant_scan(VlParShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	sh->part[me].n = st->n;
 	sh->part[me].nsample = st->nsample;
 	sh->part[me].dim = st->dim;
+	sh->part[me].spilled = (st->file != NULL);
 	sh->reltuples += reltuples;
 	sh->scans_done++;
 	SpinLockRelease(&sh->mutex);
@@ -609,13 +611,16 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 				lists,
 				m;
 	int64		total = 0;
+	int			spilled = 0;
 	uint64		rng = UINT64_C(0x5EED) ^ RelationGetRelid(index),
 				seed;
 	VlBuildState st;
 	float	   *train,
 			   *centroids;
 	BufFile    *f;
+	instr_time	t;
 
+	INSTR_TIME_SET_CURRENT(t);
 	EnterParallelMode();
 	pcxt = CreateParallelContext("vlake", "vl_parallel_build_main", nworkers);
 
@@ -701,6 +706,7 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	st.shared_tuples = &sh->tuples;
 	participant_scan(sh, pscan, heap, index, info, 0, true, &st);
 	leader_wait(sh, &sh->scans_done, nparts, &sh->tuples);
+	vl_build_phase_done(index, "launch + scan", &t);
 
 	for (int p = 0; p < nparts; p++)
 	{
@@ -714,14 +720,15 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 					 errmsg("vector has %d dimensions, index \"%s\" has %d",
 							sh->part[p].dim, RelationGetRelationName(index), dim)));
 		total += sh->part[p].n;
+		spilled += sh->part[p].spilled ? 1 : 0;
 	}
 	out->reltuples = sh->reltuples;
 	out->n = total;
 	out->dim = dim;
 	ereport(DEBUG1,
-			(errmsg_internal("vlake index \"%s\": %lld rows scanned by %d participants (leader: %lld)",
+			(errmsg_internal("vlake index \"%s\": %lld rows scanned by %d participants (leader: %lld), %d spilled to disk",
 							 RelationGetRelationName(index), (long long) total, nparts,
-							 (long long) sh->part[0].n)));
+							 (long long) sh->part[0].n, spilled)));
 
 	if (total == 0)
 	{
@@ -746,6 +753,7 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	f = BufFileCreateFileSet(&sh->fileset.fs, VL_FILE_CENTROIDS);
 	BufFileWrite(f, centroids, sizeof(float) * (Size) lists * dim);
 	BufFileClose(f);
+	vl_build_phase_done(index, "sample + k-means", &t);
 
 	/* 3. assign + encode, everyone */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_ASSIGN);
@@ -757,11 +765,13 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	WaitForParallelWorkersToFinish(pcxt);
 	for (int i = 0; i < pcxt->nworkers_launched; i++)
 		InstrAccumParallelQuery(&bufusage[i], &walusage[i]);
+	vl_build_phase_done(index, "assign + encode", &t);
 
 	/* 4. the lake files */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_WRITE);
 	leader_write(sh, index, nparts, total, dim, lists, centroids, seed, location, out);
 	out->lists = lists;
+	vl_build_phase_done(index, "write", &t);
 
 	leader_end(pcxt, snapshot);
 	return true;

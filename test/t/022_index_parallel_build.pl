@@ -136,6 +136,31 @@ like($log, qr/vlake index "items_cos": parallel build, 2 of 2 workers launched/,
 check_index('items_cos', '<=>', 'parallel concurrently cosine');
 $node->safe_psql('postgres', 'DROP INDEX items_cos');
 
+# ---- parallel with a tiny maintenance_work_mem: participants spill ----
+# (1 MB over three participants: ~2,000 of each one's ~4,000 vectors fit)
+$log = build("SET maintenance_work_mem = '1MB';",
+	'CREATE INDEX items_spill ON items USING vlake (embedding vector_l2_ops);');
+like($log, qr/vlake index "items_spill": parallel build, 2 of 2 workers launched/,
+	'spill: two workers launched');
+like($log, qr/12000 rows scanned by 3 participants \(leader: \d+\), [1-3] spilled to disk/,
+	'spill: participants spilled to disk');
+check_index('items_spill', '<->', 'parallel spilling');
+$node->safe_psql('postgres', 'DROP INDEX items_spill');
+
+# ---- parallel build of an empty table: no lake part, inserts go to the delta ----
+$node->safe_psql('postgres', q{
+CREATE TABLE empty (id int, embedding vector(4)) WITH (parallel_workers = 2)});
+$log = build('', 'CREATE INDEX empty_idx ON empty USING vlake (embedding vector_l2_ops);');
+like($log, qr/vlake index "empty_idx": parallel build, 2 of 2 workers launched/,
+	'empty: two workers launched');
+$node->safe_psql('postgres', q{INSERT INTO empty VALUES (1, '[1,2,3,4]'), (2, '[5,6,7,8]')});
+is($node->safe_psql('postgres', q{
+SELECT lists, lake_vectors, delta_vectors FROM vlake.index_info('empty_idx')}),
+	'0|0|2', 'empty: no lake part, inserts in the delta');
+is($node->safe_psql('postgres', q{
+SET enable_seqscan = off; SELECT id FROM empty ORDER BY embedding <-> '[5,6,7,9]' LIMIT 1}),
+	'2', 'empty: the index answers from the delta');
+
 # ---- planned workers that cannot be launched: serial fallback ----
 $log = build('SET max_parallel_workers = 0;',
 	'CREATE INDEX items_fb ON items USING vlake (embedding vector_l2_ops);');
