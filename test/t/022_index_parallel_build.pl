@@ -4,7 +4,8 @@
 # every row exactly once and reach the recall of the regress tests against
 # exact search.  Also: CONCURRENTLY, the fallback when no worker can be
 # launched, a worker ERROR reaching the leader, and a cancelled parallel
-# build (statement_timeout) leaving no index and no temporary files.
+# build (statement_timeout) leaving no index and no temporary files, and
+# (when the S3 test server runs) a parallel build into s3://.
 # Whether workers ran is read from the build's DEBUG1 messages.
 use strict;
 use warnings;
@@ -12,6 +13,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(sleep);
+use VlakeS3 qw(s3_available s3_setup_node s3_unique_prefix);
 
 my $lake = PostgreSQL::Test::Utils::tempdir('vlake_lake');
 
@@ -222,6 +224,17 @@ is($node->safe_psql('postgres', q{
 SET enable_seqscan = off;
 SELECT id FROM items ORDER BY slow_vec(embedding) <-> (SELECT embedding FROM items WHERE id = 4242) LIMIT 1}),
 	'4242', 'cancel: the rebuilt index answers');
+
+# ---- parallel build writing to S3 (the leader writes while in parallel mode) ----
+SKIP:
+{
+	skip 'S3 test server not running (see docs/s3.md)', 5 unless s3_available();
+	my $base = s3_setup_node($node) . s3_unique_prefix('pbuild');
+	$log = build('', "CREATE INDEX items_s3 ON items USING vlake (embedding vector_l2_ops) WITH (location = '$base');");
+	like($log, qr/vlake index "items_s3": parallel build, 2 of 2 workers launched/,
+		's3: two workers launched');
+	check_index('items_s3', '<->', 's3 parallel');
+}
 
 $node->stop;
 done_testing();
