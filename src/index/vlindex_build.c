@@ -38,7 +38,6 @@
 #include "objstore/objstore.h"
 
 #define VL_SAMPLE_PER_LIST	32
-#define VL_KMEANS_ITERS		6
 
 
 char *
@@ -288,10 +287,13 @@ vl_build_sample_size(int lists, int64 n)
 	return Min((int64) lists * VL_SAMPLE_PER_LIST, n);
 }
 
-/* centroids[lists][dim] from the training points train[m][dim]. */
+/*
+ * centroids[lists][dim] from the training points train[m][dim]: k-means++
+ * seeding and iters Lloyd iterations (iters = 0: the seeds alone).
+ */
 void
 vl_build_kmeans(const float *train, int m, int dim, int lists, uint64 seed,
-				float *centroids)
+				int iters, float *centroids)
 {
 	IvfKmeansScratch ks;
 
@@ -299,7 +301,7 @@ vl_build_kmeans(const float *train, int m, int dim, int lists, uint64 seed,
 	ks.sums = palloc_extended(sizeof(double) * lists * dim, MCXT_ALLOC_HUGE);
 	ks.counts = palloc(sizeof(int64) * lists);
 	ks.mind = palloc(sizeof(float) * m);
-	ivf_kmeans(train, m, dim, lists, VL_KMEANS_ITERS, seed, centroids, &ks,
+	ivf_kmeans(train, m, dim, lists, iters, seed, centroids, &ks,
 			   kmeans_tick, NULL);
 	pfree(ks.assign);
 	pfree(ks.sums);
@@ -394,7 +396,7 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_CLUSTER);
 		train = training_sample(&st, lists, &m);
 		centroids = palloc(sizeof(float) * st.dim * lists);
-		vl_build_kmeans(train, m, st.dim, lists, seed, centroids);
+		vl_build_kmeans(train, m, st.dim, lists, seed, VL_KMEANS_ITERS, centroids);
 		vl_build_phase_done(index, "sample + k-means", &t);
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_ASSIGN);

@@ -17,6 +17,8 @@
 #define VL_PHASE_ASSIGN		3
 #define VL_PHASE_WRITE		4
 
+#define VL_KMEANS_ITERS		6	/* Lloyd iterations after k-means++ seeding */
+
 /*
  * The vectors one scanning process collected: in memory up to 3/4 of its
  * budget, then in a private temporary file; a reservoir sample (the other
@@ -70,7 +72,7 @@ extern int	vl_build_list_count(Relation index, int64 n);
 extern int64 vl_build_sample_size(int lists, int64 n);
 extern void vl_build_phase_done(Relation index, const char *what, instr_time *since);
 extern void vl_build_kmeans(const float *train, int m, int dim, int lists,
-							uint64 seed, float *centroids);
+							uint64 seed, int iters, float *centroids);
 
 /* vlindex_parallel.c */
 extern bool vl_build_parallel(Relation heap, Relation index, IndexInfo *info,

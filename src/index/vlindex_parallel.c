@@ -55,6 +55,7 @@
 #include "pgstat.h"
 #include "storage/buffile.h"
 #include "storage/condition_variable.h"
+#include "storage/dsm.h"
 #include "storage/sharedfileset.h"
 #include "storage/shm_toc.h"
 #include "storage/spin.h"
@@ -80,6 +81,7 @@
 typedef enum VlParPhase
 {
 	VL_PAR_SCAN = 0,			/* participants scan the heap */
+	VL_PAR_KMEANS,				/* Lloyd iterations on the shared sample */
 	VL_PAR_ASSIGN,				/* centroids published: assign + encode */
 	VL_PAR_DONE					/* nothing to assign (no rows) */
 } VlParPhase;
@@ -112,6 +114,9 @@ typedef struct VlParShared
 	int			lists;			/* phase 2 inputs, set with the phase */
 	int			dim;
 	uint64		seed;
+	dsm_handle	km_handle;		/* VL_PAR_KMEANS: the k-means segment */
+	int			kiter;			/* Lloyd iteration to run (-1: none yet) */
+	int			kdone;			/* participants done with it */
 
 	pg_atomic_uint64 tuples;	/* rows scanned (progress) */
 	pg_atomic_uint64 assigned;	/* rows assigned (progress) */
@@ -289,6 +294,170 @@ participant_assign(VlParShared *sh, VlBuildState *st, int me, bool leader)
 	ConditionVariableBroadcast(&sh->cv);
 }
 
+/*
+ * Parallel Lloyd iterations.  The leader seeds (k-means++, serial) and puts
+ * the training sample, the centroids and one slot per participant in a DSM
+ * segment of its own; per iteration every participant assigns its slice of
+ * the sample and sums it per list, then the leader reduces the slots into
+ * new centroids exactly as ivf_kmeans() does (an empty list takes the
+ * point farthest from its centroid).
+ */
+typedef struct VlKmShared
+{
+	int			m;				/* training points */
+	int			dim;
+	int			lists;
+	int			nparts;
+	Size		off_centroids;	/* float [lists][dim] */
+	Size		off_train;		/* float [m][dim] */
+	Size		off_sums;		/* double [nparts][lists][dim] */
+	Size		off_counts;		/* int64 [nparts][lists] */
+	Size		off_mind;		/* float [m]: distance to the nearest centroid */
+} VlKmShared;
+
+#define KM_ARRAY(km, off, type) ((type *) ((char *) (km) + (km)->off))
+
+static Size
+km_layout(VlKmShared *km, int m, int dim, int lists, int nparts)
+{
+	Size		sz = MAXALIGN(sizeof(VlKmShared));
+
+	km->m = m;
+	km->dim = dim;
+	km->lists = lists;
+	km->nparts = nparts;
+	km->off_centroids = sz;
+	sz = add_size(sz, MAXALIGN(mul_size(sizeof(float), mul_size(lists, dim))));
+	km->off_train = sz;
+	sz = add_size(sz, MAXALIGN(mul_size(sizeof(float), mul_size(m, dim))));
+	km->off_sums = sz;
+	sz = add_size(sz, mul_size(sizeof(double), mul_size(nparts, mul_size(lists, dim))));
+	km->off_counts = sz;
+	sz = add_size(sz, mul_size(sizeof(int64), mul_size(nparts, lists)));
+	km->off_mind = sz;
+	sz = add_size(sz, mul_size(sizeof(float), m));
+	return sz;
+}
+
+/* One participant's share of a Lloyd iteration. */
+static void
+km_step(VlKmShared *km, int me)
+{
+	int			dim = km->dim,
+				lists = km->lists;
+	int64		lo = (int64) km->m * me / km->nparts,
+				hi = (int64) km->m * (me + 1) / km->nparts;
+	const float *cen = KM_ARRAY(km, off_centroids, float);
+	const float *x = KM_ARRAY(km, off_train, float);
+	double	   *sums = KM_ARRAY(km, off_sums, double) + (Size) me * lists * dim;
+	int64	   *counts = KM_ARRAY(km, off_counts, int64) + (Size) me * lists;
+	float	   *mind = KM_ARRAY(km, off_mind, float);
+
+	memset(sums, 0, sizeof(double) * (Size) lists * dim);
+	memset(counts, 0, sizeof(int64) * lists);
+	for (int64 i = lo; i < hi; i++)
+	{
+		const float *xi = x + (Size) i * dim;
+		int			c = ivf_nearest(cen, lists, dim, xi, &mind[i]);
+		double	   *sum = sums + (Size) c * dim;
+
+		if ((i & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
+		counts[c]++;
+		for (int j = 0; j < dim; j++)
+			sum[j] += xi[j];
+	}
+}
+
+/* The leader's reduction: new centroids from every participant's sums. */
+static void
+km_reduce(VlKmShared *km)
+{
+	int			dim = km->dim,
+				lists = km->lists,
+				m = km->m;
+	float	   *cen = KM_ARRAY(km, off_centroids, float);
+	const float *x = KM_ARRAY(km, off_train, float);
+	const double *sums = KM_ARRAY(km, off_sums, double);
+	const int64 *counts = KM_ARRAY(km, off_counts, int64);
+	float	   *mind = KM_ARRAY(km, off_mind, float);
+
+	for (int c = 0; c < lists; c++)
+	{
+		int64		cnt = 0;
+		float	   *cc = cen + (Size) c * dim;
+
+		for (int p = 0; p < km->nparts; p++)
+			cnt += counts[(Size) p * lists + c];
+		if (cnt == 0)
+		{
+			/* re-seed an empty list with the worst-served point */
+			int			far = 0;
+
+			for (int i = 1; i < m; i++)
+				if (mind[i] > mind[far])
+					far = i;
+			memcpy(cc, x + (Size) far * dim, sizeof(float) * dim);
+			mind[far] = 0;
+			continue;
+		}
+		for (int j = 0; j < dim; j++)
+		{
+			double		s = 0;
+
+			for (int p = 0; p < km->nparts; p++)
+				s += sums[((Size) p * lists + c) * dim + j];
+			cc[j] = (float) (s / cnt);
+		}
+	}
+}
+
+/* A worker's part of the Lloyd iterations, until the leader moves on. */
+static VlParPhase
+worker_kmeans(VlParShared *sh, int me)
+{
+	dsm_segment *seg;
+	VlKmShared *km;
+	int			last = -1;
+	VlParPhase	phase;
+	dsm_handle	handle;
+
+	SpinLockAcquire(&sh->mutex);
+	handle = sh->km_handle;
+	SpinLockRelease(&sh->mutex);
+	seg = dsm_attach(handle);
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not attach to the vlake index build's k-means segment")));
+	km = dsm_segment_address(seg);
+	for (;;)
+	{
+		int			it;
+
+		SpinLockAcquire(&sh->mutex);
+		phase = sh->phase;
+		it = sh->kiter;
+		SpinLockRelease(&sh->mutex);
+		if (phase != VL_PAR_KMEANS)
+			break;
+		if (it > last)
+		{
+			km_step(km, me);
+			last = it;
+			SpinLockAcquire(&sh->mutex);
+			sh->kdone++;
+			SpinLockRelease(&sh->mutex);
+			ConditionVariableBroadcast(&sh->cv);
+			continue;
+		}
+		ConditionVariableSleep(&sh->cv, WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
+	}
+	ConditionVariableCancelSleep();
+	dsm_detach(seg);
+	return phase;
+}
+
 /* A worker sleeps here while the leader trains k-means. */
 static VlParPhase
 wait_for_phase2(VlParShared *sh)
@@ -323,6 +492,7 @@ vl_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	BufferUsage *bufusage;
 	WalUsage   *walusage;
 	int			me = ParallelWorkerNumber + 1;
+	VlParPhase	phase;
 
 	debug_query_string = shm_toc_lookup(toc, VL_PKEY_QUERY, true);
 	pgstat_report_activity(STATE_RUNNING, debug_query_string);
@@ -357,7 +527,10 @@ vl_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	st.report_progress = false;
 
 	participant_scan(sh, pscan, heap, index, info, me, false, &st);
-	if (wait_for_phase2(sh) == VL_PAR_ASSIGN)
+	phase = wait_for_phase2(sh);
+	if (phase == VL_PAR_KMEANS)
+		phase = worker_kmeans(sh, me);
+	if (phase == VL_PAR_ASSIGN)
 		participant_assign(sh, &st, me, false);
 
 	bufusage = shm_toc_lookup(toc, VL_PKEY_BUFUSAGE, false);
@@ -382,8 +555,9 @@ leader_wait(VlParShared *sh, int *counter, int target, pg_atomic_uint64 *progres
 		SpinLockAcquire(&sh->mutex);
 		done = *counter;
 		SpinLockRelease(&sh->mutex);
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
-									 (int64) pg_atomic_read_u64(progress));
+		if (progress)
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+										 (int64) pg_atomic_read_u64(progress));
 		if (done >= target)
 			break;
 		ConditionVariableSleep(&sh->cv, WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
@@ -404,27 +578,27 @@ leader_set_phase(VlParShared *sh, VlParPhase phase, int lists, int dim, uint64 s
 }
 
 /*
- * A uniform sample of want rows out of all participants' rows: how many
- * come from each participant follows the multivariate hypergeometric law
- * (draws without replacement over the union), then each participant's
+ * A uniform sample of the rows of all participants, in two steps.  Plan:
+ * how many come from each participant follows the multivariate
+ * hypergeometric law (want draws without replacement over the union);
+ * a participant whose reservoir is smaller than its share contributes the
+ * whole reservoir.  Returns the sample size.  Fill: each participant's
  * share is a uniform subset of its reservoir (itself a uniform sample of
- * its rows).  A participant whose reservoir is smaller than its share
- * contributes the whole reservoir.
+ * its rows), read from its file into x[m][dim].
  */
-static float *
-leader_sample(VlParShared *sh, int nparts, int64 total, int dim, int lists,
-			  uint64 *rng, int *m_out)
+static int64
+leader_sample_plan(VlParShared *sh, int nparts, int64 total, int lists,
+				   uint64 *rng, int64 *take)
 {
 	int64		want = vl_build_sample_size(lists, total);
 	int64	   *left = palloc(sizeof(int64) * nparts);
-	int64	   *take = palloc0(sizeof(int64) * nparts);
-	int64		m = 0,
-				filled = 0;
-	float	   *x,
-			   *row = palloc(sizeof(float) * dim);
+	int64		m = 0;
 
 	for (int p = 0; p < nparts; p++)
+	{
 		left[p] = sh->part[p].n;
+		take[p] = 0;
+	}
 	for (int64 i = 0; i < want; i++)
 	{
 		uint64		r = ivf_rand(rng) % (uint64) (total - i);
@@ -445,7 +619,16 @@ leader_sample(VlParShared *sh, int nparts, int64 total, int dim, int lists,
 		take[p] = Min(take[p], sh->part[p].nsample);
 		m += take[p];
 	}
-	x = palloc_extended(sizeof(float) * (Size) Max(m, 1) * dim, MCXT_ALLOC_HUGE);
+	pfree(left);
+	return m;
+}
+
+static void
+leader_sample_fill(VlParShared *sh, int nparts, const int64 *take, int dim,
+				   uint64 *rng, float *x)
+{
+	int64		filled = 0;
+	float	   *row = palloc(sizeof(float) * dim);
 
 	for (int p = 0; p < nparts; p++)
 	{
@@ -483,12 +666,77 @@ leader_sample(VlParShared *sh, int nparts, int64 total, int dim, int lists,
 		pfree(idx);
 		pfree(pick);
 	}
-	Assert(filled == m);
 	pfree(row);
-	pfree(left);
+}
+
+/*
+ * Phase 2: centroids[lists][dim].  k-means++ seeding in the leader, then
+ * the Lloyd iterations shared with the workers, unless there is nothing to
+ * iterate (no more points than lists) or the per-participant sums would
+ * take more than a quarter of maintenance_work_mem: then the leader runs
+ * the whole k-means as the serial build does.
+ */
+static void
+leader_kmeans(VlParShared *sh, int nparts, int64 total, int dim, int lists,
+			  uint64 seed, uint64 *rng, float *centroids)
+{
+	int64	   *take = palloc(sizeof(int64) * nparts);
+	int64		m = leader_sample_plan(sh, nparts, total, lists, rng, take);
+	VlKmShared layout;
+	Size		size = km_layout(&layout, (int) m, dim, lists, nparts);
+	Size		sums = mul_size(sizeof(double), mul_size(nparts, mul_size(lists, dim)));
+	dsm_segment *seg;
+	VlKmShared *km;
+
+	if (m <= lists || sums > (Size) maintenance_work_mem * 1024 / 4)
+	{
+		float	   *train = palloc_extended(sizeof(float) * (Size) Max(m, 1) * dim,
+											MCXT_ALLOC_HUGE);
+
+		ereport(DEBUG1,
+				(errmsg_internal("vlake index build: k-means on %lld points in the leader",
+								 (long long) m)));
+		leader_sample_fill(sh, nparts, take, dim, rng, train);
+		vl_build_kmeans(train, (int) m, dim, lists, seed, VL_KMEANS_ITERS, centroids);
+		pfree(train);
+		pfree(take);
+		return;
+	}
+
+	ereport(DEBUG1,
+			(errmsg_internal("vlake index build: k-means on %lld points, Lloyd iterations shared by %d participants",
+							 (long long) m, nparts)));
+	seg = dsm_create(size, 0);
+	km = dsm_segment_address(seg);
+	memcpy(km, &layout, sizeof(layout));
+	leader_sample_fill(sh, nparts, take, dim, rng, KM_ARRAY(km, off_train, float));
 	pfree(take);
-	*m_out = (int) m;
-	return x;
+	vl_build_kmeans(KM_ARRAY(km, off_train, float), (int) m, dim, lists, seed, 0,
+					KM_ARRAY(km, off_centroids, float));
+
+	SpinLockAcquire(&sh->mutex);
+	sh->km_handle = dsm_segment_handle(seg);
+	sh->kiter = -1;
+	SpinLockRelease(&sh->mutex);
+	leader_set_phase(sh, VL_PAR_KMEANS, lists, dim, seed);
+	for (int it = 0; it < VL_KMEANS_ITERS; it++)
+	{
+		SpinLockAcquire(&sh->mutex);
+		sh->kdone = 0;
+		sh->kiter = it;
+		SpinLockRelease(&sh->mutex);
+		ConditionVariableBroadcast(&sh->cv);
+
+		km_step(km, 0);
+		SpinLockAcquire(&sh->mutex);
+		sh->kdone++;
+		SpinLockRelease(&sh->mutex);
+		leader_wait(sh, &sh->kdone, nparts, NULL);
+		km_reduce(km);
+	}
+	memcpy(centroids, KM_ARRAY(km, off_centroids, float), sizeof(float) * (Size) lists * dim);
+	/* workers detach when they see the next phase; the segment outlives us */
+	dsm_detach(seg);
 }
 
 /* Reading the runs back, list by list (VlCodeSource). */
@@ -608,15 +856,13 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 				nparts,
 				nkeys = 4,
 				dim = 0,
-				lists,
-				m;
+				lists;
 	int64		total = 0;
 	int			spilled = 0;
 	uint64		rng = UINT64_C(0x5EED) ^ RelationGetRelid(index),
 				seed;
 	VlBuildState st;
-	float	   *train,
-			   *centroids;
+	float	   *centroids;
 	BufFile    *f;
 	instr_time	t;
 
@@ -746,10 +992,8 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_CLUSTER);
 	lists = vl_build_list_count(index, total);
 	seed = ivf_rand(&rng);
-	train = leader_sample(sh, nparts, total, dim, lists, &rng, &m);
 	centroids = palloc_extended(sizeof(float) * (Size) lists * dim, MCXT_ALLOC_HUGE);
-	vl_build_kmeans(train, m, dim, lists, seed, centroids);
-	pfree(train);
+	leader_kmeans(sh, nparts, total, dim, lists, seed, &rng, centroids);
 	f = BufFileCreateFileSet(&sh->fileset.fs, VL_FILE_CENTROIDS);
 	BufFileWrite(f, centroids, sizeof(float) * (Size) lists * dim);
 	BufFileClose(f);

@@ -118,6 +118,8 @@ $log = build('', 'CREATE INDEX items_par ON items USING vlake (embedding vector_
 like($log, qr/vlake index "items_par": parallel build, 2 of 2 workers launched/,
 	'parallel: two workers launched');
 like($log, qr/12000 rows scanned by 3 participants/, 'parallel: three participants scanned');
+like($log, qr/k-means on 3520 points, Lloyd iterations shared by 3 participants/,
+	'parallel: k-means iterations shared');
 unlike($log, qr/serial build/, 'parallel: no serial fallback');
 check_index('items_par', '<->', 'parallel');
 is($node->safe_psql('postgres', "SELECT lists FROM vlake.index_info('items_par')"),
@@ -162,6 +164,22 @@ SELECT lists, lake_vectors, delta_vectors FROM vlake.index_info('empty_idx')}),
 is($node->safe_psql('postgres', q{
 SET enable_seqscan = off; SELECT id FROM empty ORDER BY embedding <-> '[5,6,7,9]' LIMIT 1}),
 	'2', 'empty: the index answers from the delta');
+
+# ---- as many lists as rows: k-means stays in the leader (nothing to iterate) ----
+$node->safe_psql('postgres', q{
+CREATE TABLE tiny (id int, embedding vector(4)) WITH (parallel_workers = 2);
+INSERT INTO tiny SELECT i, ARRAY[i, i % 7, i % 3, 1]::real[]::vector FROM generate_series(1, 50) i});
+$log = build('', 'CREATE INDEX tiny_idx ON tiny USING vlake (embedding vector_l2_ops) WITH (lists = 100);');
+like($log, qr/vlake index "tiny_idx": parallel build, 2 of 2 workers launched/,
+	'tiny: two workers launched');
+like($log, qr/k-means on 50 points in the leader/, 'tiny: k-means in the leader');
+is($node->safe_psql('postgres', q{
+SET enable_seqscan = off;
+SELECT lists || ' ' || lake_vectors || ' ' ||
+       (SELECT count(*) FROM tiny t1
+        WHERE (SELECT t2.id FROM tiny t2 ORDER BY t2.embedding <-> t1.embedding LIMIT 1) = t1.id)
+FROM vlake.index_info('tiny_idx')}),
+	'50 50 50', 'tiny: one list per row, every row finds itself');
 
 # ---- planned workers that cannot be launched: serial fallback ----
 $log = build('SET max_parallel_workers = 0;',
