@@ -673,7 +673,7 @@ leader_sample_fill(VlParShared *sh, int nparts, const int64 *take, int dim,
  * Phase 2: centroids[lists][dim].  k-means++ seeding in the leader, then
  * the Lloyd iterations shared with the workers, unless there is nothing to
  * iterate (no more points than lists) or the per-participant sums would
- * take more than a quarter of maintenance_work_mem: then the leader runs
+ * take more than an eighth of maintenance_work_mem: then the leader runs
  * the whole k-means as the serial build does.
  */
 static void
@@ -688,7 +688,7 @@ leader_kmeans(VlParShared *sh, int nparts, int64 total, int dim, int lists,
 	dsm_segment *seg;
 	VlKmShared *km;
 
-	if (m <= lists || sums > (Size) maintenance_work_mem * 1024 / 4)
+	if (m <= lists || sums > (Size) maintenance_work_mem * 1024 / 8)
 	{
 		float	   *train = palloc_extended(sizeof(float) * (Size) Max(m, 1) * dim,
 											MCXT_ALLOC_HUGE);
