@@ -12,9 +12,10 @@
  *      (VlBuildState), within its share of maintenance_work_mem.  At the end
  *      it writes its reservoir sample to a shared temporary file, publishes
  *      its row count and waits.
- *   2. cluster (leader only): a uniform sample of all rows is drawn from the
- *      participants' reservoirs, k-means runs on it, and the centroids go to
- *      a shared file; the leader then wakes the workers.
+ *   2. cluster: the leader draws a uniform sample of all rows from the
+ *      participants' reservoirs and seeds k-means; the Lloyd iterations are
+ *      shared (each participant assigns a slice of the sample, the leader
+ *      reduces); the centroids go to a shared file.
  *   3. assign + encode: every participant assigns its own rows to their
  *      nearest centroid, RaBitQ-encodes them, and writes one *run*: a list
  *      of per-list counts, then its rows in list order (code, factors, row
