@@ -14,7 +14,7 @@
  *      its row count and waits.
  *   2. cluster: the leader draws a uniform sample of all rows from the
  *      participants' reservoirs and seeds k-means; the Lloyd iterations are
- *      shared (each participant assigns a slice of the sample, the leader
+ *      shared (participants assign chunks of the sample, the leader
  *      reduces); the centroids go to a shared file.
  *   3. assign + encode: every participant assigns its own rows to their
  *      nearest centroid, RaBitQ-encodes them, and writes one *run*: a list
@@ -298,8 +298,8 @@ participant_assign(VlParShared *sh, VlBuildState *st, int me, bool leader)
 /*
  * Parallel Lloyd iterations.  The leader seeds (k-means++, serial) and puts
  * the training sample, the centroids and one slot per participant in a DSM
- * segment of its own; per iteration every participant assigns its slice of
- * the sample and sums it per list, then the leader reduces the slots into
+ * segment of its own; per iteration the participants assign chunks of the
+ * sample and sum them per list in their slot, then the leader reduces the slots into
  * new centroids exactly as ivf_kmeans() does (an empty list takes the
  * point farthest from its centroid).
  */
@@ -314,7 +314,10 @@ typedef struct VlKmShared
 	Size		off_sums;		/* double [nparts][lists][dim] */
 	Size		off_counts;		/* int64 [nparts][lists] */
 	Size		off_mind;		/* float [m]: distance to the nearest centroid */
+	pg_atomic_uint64 next;		/* next sample point to hand out */
 } VlKmShared;
+
+#define KM_CHUNK	64			/* sample points handed out at a time */
 
 #define KM_ARRAY(km, off, type) ((type *) ((char *) (km) + (km)->off))
 
@@ -340,14 +343,16 @@ km_layout(VlKmShared *km, int m, int dim, int lists, int nparts)
 	return sz;
 }
 
-/* One participant's share of a Lloyd iteration. */
+/*
+ * One participant's share of a Lloyd iteration: chunks of the sample taken
+ * from a shared counter, so a participant the OS runs less (a busy machine)
+ * does not hold the others back at the end of the iteration.
+ */
 static void
 km_step(VlKmShared *km, int me)
 {
 	int			dim = km->dim,
 				lists = km->lists;
-	int64		lo = (int64) km->m * me / km->nparts,
-				hi = (int64) km->m * (me + 1) / km->nparts;
 	const float *cen = KM_ARRAY(km, off_centroids, float);
 	const float *x = KM_ARRAY(km, off_train, float);
 	double	   *sums = KM_ARRAY(km, off_sums, double) + (Size) me * lists * dim;
@@ -356,17 +361,24 @@ km_step(VlKmShared *km, int me)
 
 	memset(sums, 0, sizeof(double) * (Size) lists * dim);
 	memset(counts, 0, sizeof(int64) * lists);
-	for (int64 i = lo; i < hi; i++)
+	for (;;)
 	{
-		const float *xi = x + (Size) i * dim;
-		int			c = ivf_nearest(cen, lists, dim, xi, &mind[i]);
-		double	   *sum = sums + (Size) c * dim;
+		uint64		lo = pg_atomic_fetch_add_u64(&km->next, KM_CHUNK);
+		uint64		hi = Min(lo + KM_CHUNK, (uint64) km->m);
 
-		if ((i & 255) == 0)
-			CHECK_FOR_INTERRUPTS();
-		counts[c]++;
-		for (int j = 0; j < dim; j++)
-			sum[j] += xi[j];
+		if (lo >= (uint64) km->m)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		for (uint64 i = lo; i < hi; i++)
+		{
+			const float *xi = x + (Size) i * dim;
+			int			c = ivf_nearest(cen, lists, dim, xi, &mind[i]);
+			double	   *sum = sums + (Size) c * dim;
+
+			counts[c]++;
+			for (int j = 0; j < dim; j++)
+				sum[j] += xi[j];
+		}
 	}
 }
 
@@ -710,6 +722,7 @@ leader_kmeans(VlParShared *sh, int nparts, int64 total, int dim, int lists,
 	seg = dsm_create(size, 0);
 	km = dsm_segment_address(seg);
 	memcpy(km, &layout, sizeof(layout));
+	pg_atomic_init_u64(&km->next, 0);
 	leader_sample_fill(sh, nparts, take, dim, rng, KM_ARRAY(km, off_train, float));
 	pfree(take);
 	vl_build_kmeans(KM_ARRAY(km, off_train, float), (int) m, dim, lists, seed, 0,
@@ -722,6 +735,7 @@ leader_kmeans(VlParShared *sh, int nparts, int64 total, int dim, int lists,
 	leader_set_phase(sh, VL_PAR_KMEANS, lists, dim, seed);
 	for (int it = 0; it < VL_KMEANS_ITERS; it++)
 	{
+		pg_atomic_write_u64(&km->next, 0);
 		SpinLockAcquire(&sh->mutex);
 		sh->kdone = 0;
 		sh->kiter = it;
