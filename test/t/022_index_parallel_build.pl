@@ -165,6 +165,22 @@ is($node->safe_psql('postgres', q{
 SET enable_seqscan = off; SELECT id FROM empty ORDER BY embedding <-> '[5,6,7,9]' LIMIT 1}),
 	'2', 'empty: the index answers from the delta');
 
+# ---- table created and filled in the same transaction as the build ----
+# (the workers see the leader's uncommitted rows: they share its transaction)
+$log = build('', q{BEGIN;
+CREATE TABLE fresh (id int, embedding vector(32)) WITH (parallel_workers = 2);
+INSERT INTO fresh SELECT id, embedding FROM items;
+CREATE INDEX fresh_idx ON fresh USING vlake (embedding vector_l2_ops);
+COMMIT;});
+like($log, qr/vlake index "fresh_idx": parallel build, 2 of 2 workers launched/,
+	'same transaction: two workers launched');
+is($node->safe_psql('postgres', q{
+SET enable_seqscan = off; SET vlake.probes = 100000;
+SELECT (SELECT lake_vectors FROM vlake.index_info('fresh_idx')) || ' ' || count(DISTINCT id)
+FROM (SELECT id FROM fresh ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1)
+      LIMIT 1000000) x}),
+	'12000 12000', 'same transaction: every uncommitted row indexed once');
+
 # ---- as many lists as rows: k-means stays in the leader (nothing to iterate) ----
 $node->safe_psql('postgres', q{
 CREATE TABLE tiny (id int, embedding vector(4)) WITH (parallel_workers = 2);
