@@ -842,60 +842,68 @@ leader_write(VlParShared *sh, Relation index, int nparts, int64 total,
 	pfree(counts);
 }
 
-static void
-leader_end(ParallelContext *pcxt, Snapshot snapshot)
-{
-	if (IsMVCCSnapshot(snapshot))
-		UnregisterSnapshot(snapshot);
-	DestroyParallelContext(pcxt);
-	ExitParallelMode();
-}
-
-/*
- * Build the index with up to nworkers workers.  Returns false, having done
- * nothing, when no worker could be launched (the caller builds serially).
- */
-bool
-vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
-				  const char *location, VlBuildOutput *out)
+/* The leader's handle on the parallel context. */
+typedef struct VlParLeader
 {
 	ParallelContext *pcxt;
 	Snapshot	snapshot;
-	Size		est_shared,
-				est_scan;
 	VlParShared *sh;
 	ParallelTableScanDesc pscan;
 	BufferUsage *bufusage;
 	WalUsage   *walusage;
-	int			planned = nworkers + 1,
-				nparts,
-				nkeys = 4,
-				dim = 0,
-				lists;
-	int64		total = 0;
-	int			spilled = 0;
-	uint64		rng = UINT64_C(0x5EED) ^ RelationGetRelid(index),
-				seed;
-	VlBuildState st;
-	float	   *centroids;
-	BufFile    *f;
-	instr_time	t;
+	int			nparts;			/* workers launched + the leader */
+} VlParLeader;
 
-	INSTR_TIME_SET_CURRENT(t);
+static void
+leader_end(VlParLeader *ld)
+{
+	if (IsMVCCSnapshot(ld->snapshot))
+		UnregisterSnapshot(ld->snapshot);
+	DestroyParallelContext(ld->pcxt);
+	ExitParallelMode();
+}
+
+/* Wait for the workers to exit (raising their ERROR if any), take their
+ * buffer and WAL usage into the statement's. */
+static void
+leader_finish_workers(VlParLeader *ld)
+{
+	WaitForParallelWorkersToFinish(ld->pcxt);
+	for (int i = 0; i < ld->pcxt->nworkers_launched; i++)
+		InstrAccumParallelQuery(&ld->bufusage[i], &ld->walusage[i]);
+}
+
+/*
+ * Set up the DSM segment (shared state, parallel scan, usage counters,
+ * query text) and launch the workers.  Returns false, with everything
+ * undone, when none could be launched.
+ */
+static bool
+leader_begin(Relation heap, Relation index, IndexInfo *info, int nworkers,
+			 uint64 rng_seed, VlParLeader *ld)
+{
+	ParallelContext *pcxt;
+	Size		est_shared,
+				est_scan;
+	VlParShared *sh;
+	int			planned = nworkers + 1,
+				nkeys = 4;
+
 	EnterParallelMode();
 	pcxt = CreateParallelContext("vlake", "vl_parallel_build_main", nworkers);
+	ld->pcxt = pcxt;
 
 	/*
 	 * As nbtsort.c: a plain build sees every tuple (SnapshotAny, the scan
 	 * decides what is live); CONCURRENTLY indexes what an MVCC snapshot sees.
 	 * table_parallelscan_initialize serialises it for the workers.
 	 */
-	snapshot = info->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
+	ld->snapshot = info->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
 
 	est_shared = add_size(offsetof(VlParShared, part),
 						  mul_size(sizeof(VlParticipant), planned));
 	shm_toc_estimate_chunk(&pcxt->estimator, est_shared);
-	est_scan = table_parallelscan_estimate(heap, snapshot);
+	est_scan = table_parallelscan_estimate(heap, ld->snapshot);
 	shm_toc_estimate_chunk(&pcxt->estimator, est_scan);
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(BufferUsage), pcxt->nworkers));
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(WalUsage), pcxt->nworkers));
@@ -910,7 +918,7 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	if (pcxt->seg == NULL)
 	{
 		/* no dynamic shared memory: no workers either */
-		leader_end(pcxt, snapshot);
+		leader_end(ld);
 		return false;
 	}
 
@@ -921,7 +929,7 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	sh->isconcurrent = info->ii_Concurrent;
 	sh->planned = planned;
 	sh->share = (Size) maintenance_work_mem * 1024 / planned;
-	sh->rng_seed = ivf_rand(&rng);
+	sh->rng_seed = rng_seed;
 	ConditionVariableInit(&sh->cv);
 	SpinLockInit(&sh->mutex);
 	sh->phase = VL_PAR_SCAN;
@@ -929,15 +937,16 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	pg_atomic_init_u64(&sh->assigned, 0);
 	SharedFileSetInit(&sh->fileset, pcxt->seg);
 	shm_toc_insert(pcxt->toc, VL_PKEY_SHARED, sh);
+	ld->sh = sh;
 
-	pscan = shm_toc_allocate(pcxt->toc, est_scan);
-	table_parallelscan_initialize(heap, pscan, snapshot);
-	shm_toc_insert(pcxt->toc, VL_PKEY_SCAN, pscan);
+	ld->pscan = shm_toc_allocate(pcxt->toc, est_scan);
+	table_parallelscan_initialize(heap, ld->pscan, ld->snapshot);
+	shm_toc_insert(pcxt->toc, VL_PKEY_SCAN, ld->pscan);
 
-	bufusage = shm_toc_allocate(pcxt->toc, mul_size(sizeof(BufferUsage), pcxt->nworkers));
-	shm_toc_insert(pcxt->toc, VL_PKEY_BUFUSAGE, bufusage);
-	walusage = shm_toc_allocate(pcxt->toc, mul_size(sizeof(WalUsage), pcxt->nworkers));
-	shm_toc_insert(pcxt->toc, VL_PKEY_WALUSAGE, walusage);
+	ld->bufusage = shm_toc_allocate(pcxt->toc, mul_size(sizeof(BufferUsage), pcxt->nworkers));
+	shm_toc_insert(pcxt->toc, VL_PKEY_BUFUSAGE, ld->bufusage);
+	ld->walusage = shm_toc_allocate(pcxt->toc, mul_size(sizeof(WalUsage), pcxt->nworkers));
+	shm_toc_insert(pcxt->toc, VL_PKEY_WALUSAGE, ld->walusage);
 	if (debug_query_string)
 	{
 		char	   *q = shm_toc_allocate(pcxt->toc, strlen(debug_query_string) + 1);
@@ -954,22 +963,25 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	if (pcxt->nworkers_launched == 0)
 	{
 		WaitForParallelWorkersToFinish(pcxt);
-		leader_end(pcxt, snapshot);
+		leader_end(ld);
 		return false;
 	}
 	/* a worker that failed to start must not leave us waiting forever */
 	WaitForParallelWorkersToAttach(pcxt);
-	nparts = pcxt->nworkers_launched + 1;
+	ld->nparts = pcxt->nworkers_launched + 1;
+	return true;
+}
 
-	/* 1. scan, the leader as participant 0 */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_LOAD);
-	vl_build_state_init(&st, index, sh->share, sh->rng_seed);
-	st.shared_tuples = &sh->tuples;
-	participant_scan(sh, pscan, heap, index, info, 0, true, &st);
-	leader_wait(sh, &sh->scans_done, nparts, &sh->tuples);
-	vl_build_phase_done(index, "launch + scan", &t);
+/* After the scan: the row count and dimension over all participants. */
+static int64
+leader_gather(VlParLeader *ld, Relation index, int *dim_out)
+{
+	VlParShared *sh = ld->sh;
+	int64		total = 0;
+	int			dim = 0,
+				spilled = 0;
 
-	for (int p = 0; p < nparts; p++)
+	for (int p = 0; p < ld->nparts; p++)
 	{
 		if (sh->part[p].n == 0)
 			continue;
@@ -983,21 +995,58 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 		total += sh->part[p].n;
 		spilled += sh->part[p].spilled ? 1 : 0;
 	}
+	ereport(DEBUG1,
+			(errmsg_internal("vlake index \"%s\": %lld rows scanned by %d participants (leader: %lld), %d spilled to disk",
+							 RelationGetRelationName(index), (long long) total, ld->nparts,
+							 (long long) sh->part[0].n, spilled)));
+	*dim_out = dim;
+	return total;
+}
+
+/*
+ * Build the index with up to nworkers workers.  Returns false, having done
+ * nothing, when no worker could be launched (the caller builds serially).
+ */
+bool
+vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
+				  const char *location, VlBuildOutput *out)
+{
+	VlParLeader ld;
+	VlParShared *sh;
+	int			nparts,
+				dim,
+				lists;
+	int64		total;
+	uint64		rng = UINT64_C(0x5EED) ^ RelationGetRelid(index),
+				seed;
+	VlBuildState st;
+	float	   *centroids;
+	BufFile    *f;
+	instr_time	t;
+
+	INSTR_TIME_SET_CURRENT(t);
+	if (!leader_begin(heap, index, info, nworkers, ivf_rand(&rng), &ld))
+		return false;
+	sh = ld.sh;
+	nparts = ld.nparts;
+
+	/* 1. scan, the leader as participant 0 */
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_LOAD);
+	vl_build_state_init(&st, index, sh->share, sh->rng_seed);
+	st.shared_tuples = &sh->tuples;
+	participant_scan(sh, ld.pscan, heap, index, info, 0, true, &st);
+	leader_wait(sh, &sh->scans_done, nparts, &sh->tuples);
+	vl_build_phase_done(index, "launch + scan", &t);
+
+	total = leader_gather(&ld, index, &dim);
 	out->reltuples = sh->reltuples;
 	out->n = total;
 	out->dim = dim;
-	ereport(DEBUG1,
-			(errmsg_internal("vlake index \"%s\": %lld rows scanned by %d participants (leader: %lld), %d spilled to disk",
-							 RelationGetRelationName(index), (long long) total, nparts,
-							 (long long) sh->part[0].n, spilled)));
-
 	if (total == 0)
 	{
 		leader_set_phase(sh, VL_PAR_DONE, 0, 0, 0);
-		WaitForParallelWorkersToFinish(pcxt);
-		for (int i = 0; i < pcxt->nworkers_launched; i++)
-			InstrAccumParallelQuery(&bufusage[i], &walusage[i]);
-		leader_end(pcxt, snapshot);
+		leader_finish_workers(&ld);
+		leader_end(&ld);
 		return true;
 	}
 	if (location == NULL)
@@ -1021,9 +1070,7 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	leader_set_phase(sh, VL_PAR_ASSIGN, lists, dim, seed);
 	participant_assign(sh, &st, 0, true);
 	leader_wait(sh, &sh->assigns_done, nparts, &sh->assigned);
-	WaitForParallelWorkersToFinish(pcxt);
-	for (int i = 0; i < pcxt->nworkers_launched; i++)
-		InstrAccumParallelQuery(&bufusage[i], &walusage[i]);
+	leader_finish_workers(&ld);
 	vl_build_phase_done(index, "assign + encode", &t);
 
 	/* 4. the lake files */
@@ -1032,6 +1079,6 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	out->lists = lists;
 	vl_build_phase_done(index, "write", &t);
 
-	leader_end(pcxt, snapshot);
+	leader_end(&ld);
 	return true;
 }
