@@ -224,6 +224,24 @@ like($err, qr/ERROR:  vector has (16|32) dimensions, index "mixed_idx" has (16|3
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 'mixed_idx'"),
 	'0', 'mixed dimensions: no index left');
 
+# the same failure caught in a subtransaction (PL/pgSQL exception block),
+# then a parallel build in the same transaction
+$log = build('', q{BEGIN;
+DO $$ BEGIN
+  CREATE INDEX mixed_idx ON mixed USING vlake (embedding vector_l2_ops);
+EXCEPTION WHEN data_exception THEN RAISE NOTICE 'caught: %', SQLERRM;
+END $$;
+CREATE INDEX items_sub ON items USING vlake (embedding vector_l2_ops);
+COMMIT;});
+like($log, qr/NOTICE:  caught: vector has (16|32) dimensions/,
+	'subtransaction: the failed parallel build is caught');
+like($log, qr/vlake index "items_sub": parallel build, 2 of 2 workers launched/,
+	'subtransaction: the next build in the transaction runs in parallel');
+is($node->safe_psql('postgres', q{
+SELECT lake_vectors = (SELECT count(*) FROM items) FROM vlake.index_info('items_sub')}),
+	't', 'subtransaction: the next build indexes every row');
+$node->safe_psql('postgres', 'DROP INDEX items_sub');
+
 # ---- cancel a parallel build (statement_timeout) ----
 # An index expression that sleeps makes the scan last long enough
 # (12,000 rows x 0.5 ms over three participants, against a 300 ms timeout).
