@@ -54,7 +54,9 @@ part_key(const char *prefix, const char *file)
 
 /*
  * Write one index part.  assign[seq] is the list of vector seq; refs[seq]
- * its row reference; src->get(seq) the (normalised, for cosine) vector.
+ * its row reference; src->get(seq) the (normalised, for cosine) vector —
+ * or, when csrc is given, csrc->get(seq) returns the vector with its code,
+ * factors and row reference already computed.
  */
 static void
 write_part(Relation index, const char *location, IvfMetric metric,
