@@ -40,15 +40,17 @@ part_key(const char *prefix, const char *file)
 
 /*
  * Write one index part.  assign[seq] is the list of vector seq; refs[seq]
- * its row reference; src->get(seq) the (normalised, for cosine) vector.
+ * its row reference; src->get(seq) the (normalised, for cosine) vector —
+ * or, when csrc is given, csrc->get(seq) returns the vector with its code,
+ * factors and row reference already computed.
  */
-void
-vl_write_part(Relation index, const char *location, IvfMetric metric,
-			  int dim, int lists, const float *centroids, uint64 seed,
-			  int64 nvec, const int *assign, const uint64 *refs,
-			  VlVecSource *src, char *prefix_out,
-			  uint64 *meta_size_out, char *meta_etag_out,
-			  char **meta_blob_out)
+static void
+write_part(Relation index, const char *location, IvfMetric metric,
+		   int dim, int lists, const float *centroids, uint64 seed,
+		   int64 nvec, const int *assign, const uint64 *refs,
+		   VlVecSource *src, VlCodeSource *csrc, char *prefix_out,
+		   uint64 *meta_size_out, char *meta_etag_out,
+		   char **meta_blob_out)
 {
 	int			pdim = ivf_padded_dim(dim),
 				words = pdim / 64;
@@ -128,9 +130,17 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 			int64		seq = order[start[c] + j];
 
 			CHECK_FOR_INTERRUPTS();
-			src->get(src, seq, vec);
-			ivf_encode(&rot, metric, vec, cen, codes + j * words, &fac[j], tmp);
-			lrefs[j] = refs[seq];
+			if (csrc)
+			{
+				/* encoded elsewhere (parallel build workers) */
+				csrc->get(csrc, seq, vec, codes + j * words, &fac[j], &lrefs[j]);
+			}
+			else
+			{
+				src->get(src, seq, vec);
+				ivf_encode(&rot, metric, vec, cen, codes + j * words, &fac[j], tmp);
+				lrefs[j] = refs[seq];
+			}
 			objstore_writer_write(vw, (const char *) vec, sizeof(float) * dim);
 		}
 		INIT_CRC32C(crc);
@@ -202,6 +212,36 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 	pfree(block);
 	pfree(order);
 	pfree(meta.data);
+}
+
+void
+vl_write_part(Relation index, const char *location, IvfMetric metric,
+			  int dim, int lists, const float *centroids, uint64 seed,
+			  int64 nvec, const int *assign, const uint64 *refs,
+			  VlVecSource *src, char *prefix_out,
+			  uint64 *meta_size_out, char *meta_etag_out,
+			  char **meta_blob_out)
+{
+	write_part(index, location, metric, dim, lists, centroids, seed, nvec,
+			   assign, refs, src, NULL, prefix_out, meta_size_out,
+			   meta_etag_out, meta_blob_out);
+}
+
+/*
+ * The same part from rows already encoded against these centroids and this
+ * seed (the parallel build): csrc->get() is called list by list, in
+ * ascending seq within a list, for every seq with assign[seq] = list.
+ */
+void
+vl_write_part_encoded(Relation index, const char *location, IvfMetric metric,
+					  int dim, int lists, const float *centroids, uint64 seed,
+					  int64 nvec, const int *assign, VlCodeSource *csrc,
+					  char *prefix_out, uint64 *meta_size_out,
+					  char *meta_etag_out, char **meta_blob_out)
+{
+	write_part(index, location, metric, dim, lists, centroids, seed, nvec,
+			   assign, NULL, NULL, csrc, prefix_out, meta_size_out,
+			   meta_etag_out, meta_blob_out);
 }
 
 /* ----------------------------------------------------------------- read */
