@@ -12,6 +12,7 @@
 
 #include "index/vlindex.h"
 #include "index/vlindex_gc.h"
+#include "utils/varlena.h"
 #include "vlake.h"
 
 int			vl_probes = 0;
@@ -26,21 +27,47 @@ int			vl_merge_threshold = 10000;
 /*
  * The merge worker's code lives in src/workers/index_merge_worker.c; it is
  * registered here, by name, because the index layer owns its settings.
+ * One worker per database listed in vlake.index_merge_database (each
+ * connects to one database); the database name travels in bgw_extra.
  */
-static void
-register_merge_worker(void)
-{
-	BackgroundWorker w;
+#define VL_MAX_MERGE_DATABASES 32
 
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = 30;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "vlake");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "vlake_index_merge_worker_main");
-	snprintf(w.bgw_name, BGW_MAXLEN, "vlake index merge worker");
-	snprintf(w.bgw_type, BGW_MAXLEN, "vlake index merge");
-	RegisterBackgroundWorker(&w);
+static void
+register_merge_workers(void)
+{
+	char	   *names = pstrdup(vl_merge_database);
+	List	   *dbs = NIL;
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(names, ',', &dbs))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vlake.index_merge_database must be a comma-separated list of database names")));
+	if (list_length(dbs) > VL_MAX_MERGE_DATABASES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vlake.index_merge_database lists %d databases, at most %d are supported",
+						list_length(dbs), VL_MAX_MERGE_DATABASES)));
+	foreach(lc, dbs)
+	{
+		const char *db = lfirst(lc);
+		BackgroundWorker w;
+
+		if (strlen(db) >= BGW_EXTRALEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("database name \"%s\" in vlake.index_merge_database is too long", db)));
+		memset(&w, 0, sizeof(w));
+		w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		w.bgw_restart_time = 30;
+		snprintf(w.bgw_library_name, BGW_MAXLEN, "vlake");
+		snprintf(w.bgw_function_name, BGW_MAXLEN, "vlake_index_merge_worker_main");
+		snprintf(w.bgw_name, BGW_MAXLEN, "vlake index merge worker for %s", db);
+		snprintf(w.bgw_type, BGW_MAXLEN, "vlake index merge");
+		strlcpy(w.bgw_extra, db, BGW_EXTRALEN);
+		RegisterBackgroundWorker(&w);
+	}
 }
 
 void
@@ -74,8 +101,8 @@ vlake_index_init(void)
 	/* a PGC_POSTMASTER setting can only be defined while preloading */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomStringVariable("vlake.index_merge_database",
-								   "Database whose vlake indexes the background merge worker maintains (empty: no worker).",
-								   "Needs vlake in shared_preload_libraries.",
+								   "Databases whose vlake indexes background merge workers maintain, comma-separated (empty: none).",
+								   "One worker per database; needs vlake in shared_preload_libraries.",
 								   &vl_merge_database, "",
 								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vlake.index_merge_naptime",
@@ -95,7 +122,7 @@ vlake_index_init(void)
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	if (process_shared_preload_libraries_in_progress &&
 		vl_merge_database && vl_merge_database[0] != '\0')
-		register_merge_worker();
+		register_merge_workers();
 
 	vl_init_reloptions();
 	vl_explain_init();

@@ -1,7 +1,8 @@
 /*
  * index_merge_worker.c — background worker that keeps vlake index deltas
  * small and their lake locations clean: every vlake.index_merge_naptime
- * seconds it looks at the vlake indexes of vlake.index_merge_database, runs
+ * seconds it looks at the vlake indexes of its database (one worker per
+ * database listed in vlake.index_merge_database), runs
  * vlake.merge() on those whose delta + tombstones reached
  * vlake.index_merge_threshold rows, then runs one garbage-collection pass
  * (bounded) over every location it has seen an index use, and
@@ -93,8 +94,9 @@ remember_location(const char *location)
 PGDLLEXPORT void vlake_index_merge_worker_main(Datum arg);
 
 /*
- * vlake.index_merge_worker(): the database the worker serves; ERRORs with
- * a hint when the worker cannot run (not preloaded, or not configured).
+ * vlake.index_merge_worker(): the databases merge workers serve (the
+ * setting); ERRORs with a hint when no worker can run (not preloaded, or
+ * not configured).
  */
 PG_FUNCTION_INFO_V1(vlake_index_merge_worker);
 Datum
@@ -263,11 +265,15 @@ gc_pass(void)
 void
 vlake_index_merge_worker_main(Datum arg)
 {
+	char		database[BGW_EXTRALEN];
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(vl_merge_database, NULL, 0);
-	elog(LOG, "vlake index merge worker started for database \"%s\"", vl_merge_database);
+	/* the database this worker serves (index_init.c: one per listed name) */
+	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
+	BackgroundWorkerInitializeConnection(database, NULL, 0);
+	elog(LOG, "vlake index merge worker started for database \"%s\"", database);
 
 	for (;;)
 	{
