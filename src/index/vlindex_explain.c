@@ -59,8 +59,9 @@ vl_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
 		vl_stats.scans > before.scans)
 	{
 		appendStringInfo(es->str,
-						 "vlake index: scans=%lld lists probed=%lld codes scanned=%lld re-ranked=%lld delta rows=%lld\n",
+						 "vlake index: scans=%lld centroids compared=%lld lists probed=%lld codes scanned=%lld re-ranked=%lld delta rows=%lld\n",
 						 (long long) (vl_stats.scans - before.scans),
+						 (long long) (vl_stats.centroids_compared - before.centroids_compared),
 						 (long long) (vl_stats.lists_probed - before.lists_probed),
 						 (long long) (vl_stats.codes_scanned - before.codes_scanned),
 						 (long long) (vl_stats.reranked - before.reranked),
