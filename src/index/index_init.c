@@ -19,6 +19,7 @@ int			vl_rerank_min = 0;
 char	   *vl_default_location = NULL;
 int			vl_iterative = VL_ITERATIVE_EXHAUSTIVE;
 double		vl_hierarchy_cover = 8.0;
+int			vl_exhaustive_after = 100;
 
 /* "on" (and its spellings) keeps meaning what it meant: keep searching */
 static const struct config_enum_entry iterative_options[] = {
@@ -82,6 +83,11 @@ vlake_index_init(void)
 							 "rounds: probe the next vlake.probes lists at a time; off: stop.",
 							 &vl_iterative, VL_ITERATIVE_EXHAUSTIVE, iterative_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.exhaustive_after",
+							"Rows a vlake index scan returns before it turns exhaustive (with vlake.iterative_scan = exhaustive).",
+							"Past this many rows a filter is taken to be rejecting them: every remaining list is probed and the rest comes out in exact order.  0: only when the first probed lists run out.",
+							&vl_exhaustive_after, 100, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("vlake.hierarchy_cover",
 							 "Lists whose centroids a query compares on an index with a second level, as a multiple of the lists it probes.",
 							 "The lists of the nearest groups are taken until this many; 0 ignores the second level and compares every centroid.",

@@ -250,6 +250,7 @@ extern int	vl_rerank_min;
 extern char *vl_default_location;
 extern int	vl_iterative;
 extern double vl_hierarchy_cover;
+extern int	vl_exhaustive_after;
 
 /* vlake.iterative_scan */
 typedef enum VlIterativeMode

@@ -219,11 +219,16 @@ bad:
  *            operator costs each), the codes of the first probes lists
  *            (one operator cost each), a first batch of exact re-ranks and
  *            the delta; and when k / s rows exceed what the first probes
- *            hold, the scan goes exhaustive: the codes of every other list
- *            are scanned before the next row comes out, so they are startup
- *            cost too;
+ *            hold or vlake.exhaustive_after, the scan goes exhaustive: the
+ *            codes of every other list are scanned before the next row
+ *            comes out, so they are startup cost too;
  *   run      one exact re-rank per row returned (and the remaining codes,
  *            when they are not in startup already).
+ * A re-rank is a distance (dim/64 operator costs) and a small read at a
+ * random offset of vectors.bin, through ObjStore and its caches, outside
+ * shared buffers: a quarter of random_page_cost (the reads of one batch go
+ * out as one ranged request, so they are cheaper than as many heap page
+ * fetches, but not free — a filtered query re-ranks k / s rows).
  * So a very selective filter makes the index as expensive as it is (every
  * code scanned, k / s re-ranks and heap fetches) and a btree on the filter
  * column, or a sequential scan with a top-N sort, wins when it is cheaper;
@@ -241,6 +246,7 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				probes,
 				first,
 				vec_cost,
+				rerank_cost,
 				centroids,
 				sel = 1.0,
 				want,
@@ -268,6 +274,7 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	lists = meta.lists > 0 ? meta.lists : 1;
 	dim = meta.dim > 0 ? meta.dim : 128;
 	vec_cost = dim / 64 * cpu_operator_cost;
+	rerank_cost = vec_cost + random_page_cost / 4;
 	probes = vl_default_probes((int) lists);
 	first = Min(1.0, probes / lists) * tuples;
 	centroids = lists;
@@ -281,13 +288,15 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	sel = Max(sel, 1.0 / tuples);
 	want = root->limit_tuples > 0 ? root->limit_tuples : tuples * sel;
 	needed = Min(tuples, want / sel);
-	exhaustive = needed > first && vl_iterative == VL_ITERATIVE_EXHAUSTIVE;
+	exhaustive = vl_iterative == VL_ITERATIVE_EXHAUSTIVE && needed < tuples * 0.999 + 1 &&
+		(needed > first || (vl_exhaustive_after > 0 && needed > vl_exhaustive_after));
 
-	*startup = centroids * vec_cost + first * cpu_operator_cost + 64 * vec_cost +
+	*startup = centroids * vec_cost + first * cpu_operator_cost +
+		Min(64, tuples) * rerank_cost +
 		(double) (meta.delta_count + meta.sealed_count) * vec_cost;
 	if (exhaustive)
 		*startup += (tuples - first) * cpu_operator_cost;
-	*total = *startup + tuples * vec_cost;
+	*total = *startup + tuples * rerank_cost;
 	if (!exhaustive)
 		*total += (tuples - first) * cpu_operator_cost;
 	*selectivity = 1.0;

@@ -13,8 +13,9 @@
  *      fetched in one ranged read.  The first batch takes every candidate
  *      whose lower bound beats the 10th best estimate, so a LIMIT 10 query
  *      usually needs a single re-rank round trip;
- *   4. when the candidates of the probed lists are exhausted (a WHERE
- *      clause rejected the rows returned so far), the scan turns
+ *   4. when the candidates of the probed lists are exhausted, or
+ *      vlake.exhaustive_after rows (default 100) have been returned and
+ *      more are wanted (a WHERE clause is rejecting rows), the scan turns
  *      exhaustive (vlake.iterative_scan = exhaustive, the default): every
  *      remaining list is probed at once, so all remaining candidates —
  *      with the results not yet returned — are ordered together and come
@@ -830,12 +831,15 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 		bool		more_lists = so->part && so->nprobed < so->part->lists;
 
 		CHECK_FOR_INTERRUPTS();
-		if (so->ncand == 0 && more_lists && vl_iterative == VL_ITERATIVE_EXHAUSTIVE)
+		if (more_lists && vl_iterative == VL_ITERATIVE_EXHAUSTIVE &&
+			(so->ncand == 0 ||
+			 (vl_exhaustive_after > 0 && so->nreturned >= vl_exhaustive_after)))
 		{
 			/*
-			 * The probed lists are exhausted and rows are still wanted: go
-			 * exhaustive before returning the remaining results, so that
-			 * they are ordered together with every other row.
+			 * The probed lists are exhausted, or more rows were wanted than a
+			 * top-k query asks for (a filter is rejecting them): go
+			 * exhaustive before returning anything else, so that the rest is
+			 * ordered together with every other row.
 			 */
 			MemoryContext old = MemoryContextSwitchTo(so->cxt);
 
