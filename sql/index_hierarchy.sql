@@ -1,0 +1,124 @@
+-- vlake index: the second level (groups of lists).  A small
+-- hierarchy_threshold forces two levels on a small set: queries compare the
+-- group centroids, then only the lists of the nearest groups; recall against
+-- exact search (a sequential scan: an independent path) stays >= 0.95 and
+-- matches the one-level search, and every row stays reachable.
+CREATE EXTENSION vlake;
+\getenv lake VLAKE_TEST_LAKE
+SELECT 'file://' || :'lake' || '/index_hierarchy' AS lakeuri \gset
+SET vlake.default_location = :'lakeuri';
+
+-- 10,000 clustered 32-d vectors (50 clusters), deterministic (hashint4)
+CREATE TABLE items (id int PRIMARY KEY, cat text, embedding vector(32));
+INSERT INTO items
+SELECT i, CASE WHEN abs(hashint4(i + 7777777)) % 1000 < 5 THEN 'rare' ELSE 'rest' END,
+       (SELECT array_agg(sin(c * 13.7 + j * 0.9) * 4 + hashint4(i * 131 + j) / 2147483648.0 * 1.25
+                         ORDER BY j)::real[]::vector
+        FROM generate_series(1, 32) j)
+FROM generate_series(1, 10000) i,
+     LATERAL (SELECT abs(hashint4(i)) % 50 AS c) x;
+ANALYZE items;
+CREATE TABLE queries (qid int, embedding vector(32));
+INSERT INTO queries
+SELECT q, (SELECT array_agg(sin((q % 50) * 13.7 + j * 0.9) * 4 + hashint4(-q * 131 - j) / 2147483648.0 * 1.25
+                            ORDER BY j)::real[]::vector
+           FROM generate_series(1, 32) j)
+FROM generate_series(1, 40) q;
+
+-- recall@10 of the (forced) index against a sequential scan
+CREATE FUNCTION recall(op text, filter text DEFAULT 'true') RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE r float8;
+BEGIN
+  SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = on;
+  EXECUTE format('CREATE TEMP TABLE truth AS SELECT q.qid, x.id FROM queries q,
+     LATERAL (SELECT id FROM items WHERE %s ORDER BY embedding %s q.embedding LIMIT 10) x', filter, op);
+  SET LOCAL enable_indexscan = on; SET LOCAL enable_seqscan = off;
+  EXECUTE format('CREATE TEMP TABLE got AS SELECT q.qid, x.id FROM queries q,
+     LATERAL (SELECT id FROM items WHERE %s ORDER BY embedding %s q.embedding LIMIT 10) x', filter, op);
+  SELECT count(*)::float8 / (SELECT count(*) FROM truth) INTO r FROM truth JOIN got USING (qid, id);
+  IF (SELECT count(*) FROM got) <> (SELECT count(*) FROM truth) THEN r := -1; END IF;
+  DROP TABLE truth; DROP TABLE got;
+  RETURN r;
+END $$;
+-- centroids one query compared (EXPLAIN ANALYZE counters)
+CREATE FUNCTION centroids_compared(op text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  SET LOCAL enable_seqscan = off;
+  FOR l IN EXECUTE format('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+      SELECT id FROM items ORDER BY embedding %s (SELECT embedding FROM queries WHERE qid = 5) LIMIT 10', op) LOOP
+    IF l LIKE 'vlake index:%' THEN RETURN substring(l from 'centroids compared=([0-9]+)')::int; END IF;
+  END LOOP;
+END $$;
+
+-- the threshold is at least 1
+CREATE INDEX bad ON items USING vlake (embedding vector_l2_ops) WITH (hierarchy_threshold = 0);
+
+-- 100 lists, threshold 16: two levels (10 groups)
+CREATE INDEX items_l2 ON items USING vlake (embedding vector_l2_ops) WITH (hierarchy_threshold = 16);
+SELECT lists FROM vlake.index_info('items_l2');
+-- default probes = 8 lists; cover 8 x 8 = 64 lists: whole groups until at
+-- least 64 lists, plus the 10 group centroids, fewer than the 100 lists
+SELECT centroids_compared('<->') BETWEEN 10 + 64 AND 99 AS second_level_used;
+SET vlake.hierarchy_cover = 0;
+SELECT centroids_compared('<->') = 100 AS cover_0_compares_all;
+CREATE TEMP TABLE flat AS SELECT recall('<->') AS r;
+RESET vlake.hierarchy_cover;
+SELECT recall('<->') >= 0.95 AS l2_recall_ok,
+       recall('<->') >= (SELECT r FROM flat) - 0.02 AS l2_as_good_as_one_level;
+-- a small cover still reaches every list it needs for the first probes
+SET vlake.hierarchy_cover = 1;
+SELECT centroids_compared('<->') < 10 + 30 AS cover_1_compares_few;
+SELECT recall('<->') >= 0.90 AS cover_1_recall_ok;
+RESET vlake.hierarchy_cover;
+
+-- every row is reachable: a full ordered scan returns each row once, in
+-- exhaustive mode and in rounds (which compares the remaining centroids)
+SET enable_seqscan = off;
+SELECT count(*) = 10000 AS all_rows, count(DISTINCT id) = 10000 AS each_once
+  FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 3)) s;
+SET vlake.iterative_scan = rounds;
+SELECT count(*) = 10000 AS all_rows, count(DISTINCT id) = 10000 AS each_once
+  FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 3)) s;
+RESET vlake.iterative_scan;
+-- and any single row, through the index
+SELECT count(*) = 20 AS each_row_found FROM generate_series(1, 10000, 500) i,
+  LATERAL (SELECT id FROM items WHERE id = i ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 9) LIMIT 1) x;
+RESET enable_seqscan;
+-- a 0.5% filter: 10 rows for every query, recall >= 0.95
+SELECT recall('<->', 'cat = ''rare''') >= 0.95 AS filtered_recall_ok;
+
+-- rows added after the build are folded into a new part, which keeps its
+-- second level (the groups are computed again from the same centroids)
+INSERT INTO items
+SELECT 10000 + i, 'rest', (SELECT embedding FROM items WHERE id = i) FROM generate_series(1, 300) i;
+SELECT vlake.merge('items_l2');
+SELECT lake_vectors, delta_vectors FROM vlake.index_info('items_l2');
+SELECT centroids_compared('<->') < 100 AS second_level_after_merge;
+SET enable_seqscan = off;
+SELECT count(*) = 10300 AS all_rows_after_merge
+  FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 3)) s;
+RESET enable_seqscan;
+SELECT recall('<->') >= 0.95 AS l2_recall_after_merge;
+DELETE FROM items WHERE id > 10000;
+DROP INDEX items_l2;
+
+-- inner product and cosine rank groups with their own measures
+CREATE INDEX items_ip ON items USING vlake (embedding vector_ip_ops) WITH (hierarchy_threshold = 16);
+SELECT centroids_compared('<#>') < 100 AS ip_second_level_used;
+SELECT recall('<#>') >= 0.95 AS ip_recall_ok;
+DROP INDEX items_ip;
+CREATE INDEX items_cos ON items USING vlake (embedding vector_cosine_ops) WITH (hierarchy_threshold = 16);
+SELECT centroids_compared('<=>') < 100 AS cosine_second_level_used;
+SELECT recall('<=>') >= 0.95 AS cosine_recall_ok;
+DROP INDEX items_cos;
+
+-- below the threshold: one level, every centroid compared
+CREATE INDEX items_flat ON items USING vlake (embedding vector_l2_ops);
+SELECT centroids_compared('<->') = 100 AS one_level_below_threshold;
+DROP INDEX items_flat;
+
+DROP TABLE items, queries;
+DROP FUNCTION recall(text, text), centroids_compared(text);
+DROP EXTENSION vlake;
