@@ -363,6 +363,29 @@ ivf_group_lists(const float *centroids, int lists, int dim, int want,
 	return groups;
 }
 
+const char *
+ivf_check_groups(int lists, int groups, const uint32_t *gstart,
+				 const uint32_t *members, uint8_t *seen)
+{
+	if (groups < 1 || groups > lists)
+		return "group count out of range";
+	if (gstart[0] != 0 || gstart[groups] != (uint32_t) lists)
+		return "group directory does not cover the lists";
+	for (int g = 0; g < groups; g++)
+		if (gstart[g] > gstart[g + 1])
+			return "group directory goes backwards";
+	memset(seen, 0, lists);
+	for (int i = 0; i < lists; i++)
+	{
+		if (members[i] >= (uint32_t) lists)
+			return "group member names a list out of range";
+		if (seen[members[i]])
+			return "group member names a list twice";
+		seen[members[i]] = 1;
+	}
+	return NULL;
+}
+
 void
 ivf_group_radii(const float *centroids, int dim, const float *gcent,
 				int groups, const uint32_t *gstart, const uint32_t *members,

@@ -98,6 +98,15 @@ extern int	ivf_group_lists(const float *centroids, int lists, int dim, int want,
 							IvfKmeansScratch *s, ivf_tick_fn tick, void *tick_arg);
 
 /*
+ * Validation of a second level read from a file: gstart[0] = 0,
+ * gstart[groups] = lists, non-decreasing, and members a permutation of
+ * 0..lists-1 (every list reachable exactly once).  seen: lists bytes of
+ * scratch.  Returns NULL when valid, else a static description.
+ */
+extern const char *ivf_check_groups(int lists, int groups, const uint32_t *gstart,
+									const uint32_t *members, uint8_t *seen);
+
+/*
  * Radius of each group: the largest distance from its centre to one of its
  * lists' centroids (derived data, computed when a part is loaded).
  */

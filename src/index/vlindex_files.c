@@ -333,28 +333,17 @@ vl_part_forget(Oid indexoid)
 static void
 load_groups(VlPart *part, const char *p, int groups)
 {
-	bool	   *seen;
+	uint8	   *seen = palloc(part->lists);
+	const char *why;
 
 	part->groups = groups;
 	part->gcent = (float *) p;
 	part->gstart = (uint32 *) (p + (size_t) groups * part->dim * sizeof(float));
 	part->gmembers = part->gstart + groups + 1;
-	if (part->gstart[0] != 0 || part->gstart[groups] != (uint32) part->lists)
-		corrupt(part, VL_FILE_META, "Group directory does not cover the lists.");
-	for (int g = 0; g < groups; g++)
-		if (part->gstart[g] > part->gstart[g + 1])
-			corrupt(part, VL_FILE_META, psprintf("Group %d has a negative size.", g));
-	seen = palloc0(sizeof(bool) * part->lists);
-	for (int i = 0; i < part->lists; i++)
-	{
-		uint32		c = part->gmembers[i];
-
-		if (c >= (uint32) part->lists || seen[c])
-			corrupt(part, VL_FILE_META,
-					psprintf("Group member %d names list %u, out of range or twice.", i, c));
-		seen[c] = true;
-	}
+	why = ivf_check_groups(part->lists, groups, part->gstart, part->gmembers, seen);
 	pfree(seen);
+	if (why)
+		corrupt(part, VL_FILE_META, psprintf("Bad second level: %s.", why));
 	part->gradius = palloc(sizeof(float) * groups);
 	ivf_group_radii(part->centroids, part->dim, part->gcent, groups,
 					part->gstart, part->gmembers, part->gradius);

@@ -430,6 +430,8 @@ group_recall(IvfMetric metric, int probes, double factor, double *flat_out,
 			if (members[i] < (uint32_t) lists)
 				seen[members[i]] = 1;
 		}
+		CHECK(ivf_check_groups(lists, groups, gstart, members, (uint8_t *) seen) == NULL,
+			  "built groups fail validation");
 		free(seen);
 		ivf_group_radii(cent, dim, gcent, groups, gstart, members, gradius);
 		/* oracle: the true k nearest of each query */
@@ -510,6 +512,31 @@ group_recall(IvfMetric metric, int probes, double factor, double *flat_out,
 	return (double) hits_hier / ((double) nq * k);
 }
 
+/* ivf_check_groups() refuses every malformed second level. */
+static void
+test_check_groups(void)
+{
+	uint32_t	gstart[4] = {0, 2, 4, 5};
+	uint32_t	members[5] = {4, 0, 3, 1, 2};
+	uint8_t		seen[5];
+
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) == NULL, "valid groups refused");
+	CHECK(ivf_check_groups(5, 0, gstart, members, seen) != NULL, "0 groups accepted");
+	CHECK(ivf_check_groups(2, 3, gstart, members, seen) != NULL, "more groups than lists accepted");
+	gstart[3] = 4;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) != NULL, "short directory accepted");
+	gstart[3] = 5;
+	gstart[1] = 5;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) != NULL, "backwards directory accepted");
+	gstart[1] = 2;
+	members[2] = 5;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) != NULL, "list out of range accepted");
+	members[2] = 0;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) != NULL, "list twice accepted");
+	members[2] = 3;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) == NULL, "valid groups refused");
+}
+
 static void
 test_groups(void)
 {
@@ -553,6 +580,7 @@ main(void)
 	distance_init();
 	printf("scan level: %s\n", ivf_scan_level());
 	test_rotation();
+	test_check_groups();
 	test_groups();
 
 	for (int pass = 0; pass < 2; pass++)
