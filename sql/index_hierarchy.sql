@@ -55,21 +55,23 @@ END $$;
 -- the threshold is at least 1
 CREATE INDEX bad ON items USING vlake (embedding vector_l2_ops) WITH (hierarchy_threshold = 0);
 
--- 100 lists, threshold 16: two levels (10 groups)
-CREATE INDEX items_l2 ON items USING vlake (embedding vector_l2_ops) WITH (hierarchy_threshold = 16);
+-- 400 lists, threshold 16: two levels (ceil(4 sqrt(400)) = 80 groups)
+CREATE INDEX items_l2 ON items USING vlake (embedding vector_l2_ops)
+  WITH (lists = 400, hierarchy_threshold = 16);
 SELECT lists FROM vlake.index_info('items_l2');
--- default probes = 8 lists; cover 8 x 8 = 64 lists: whole groups until at
--- least 64 lists, plus the 10 group centroids, fewer than the 100 lists
-SELECT centroids_compared('<->') BETWEEN 10 + 64 AND 99 AS second_level_used;
+-- default probes = 25 lists; cover 8 x 25 = 200 lists: whole groups until
+-- at least 200 lists, plus the (at most 80) group centroids, fewer than the
+-- 400 lists
+SELECT centroids_compared('<->') BETWEEN 200 AND 399 AS second_level_used;
 SET vlake.hierarchy_cover = 0;
-SELECT centroids_compared('<->') = 100 AS cover_0_compares_all;
+SELECT centroids_compared('<->') = 400 AS cover_0_compares_all;
 CREATE TEMP TABLE flat AS SELECT recall('<->') AS r;
 RESET vlake.hierarchy_cover;
 SELECT recall('<->') >= 0.95 AS l2_recall_ok,
        recall('<->') >= (SELECT r FROM flat) - 0.02 AS l2_as_good_as_one_level;
 -- a small cover still reaches every list it needs for the first probes
 SET vlake.hierarchy_cover = 1;
-SELECT centroids_compared('<->') < 10 + 30 AS cover_1_compares_few;
+SELECT centroids_compared('<->') < 80 + 50 AS cover_1_compares_few;
 SELECT recall('<->') >= 0.90 AS cover_1_recall_ok;
 RESET vlake.hierarchy_cover;
 
@@ -95,7 +97,7 @@ INSERT INTO items
 SELECT 10000 + i, 'rest', (SELECT embedding FROM items WHERE id = i) FROM generate_series(1, 300) i;
 SELECT vlake.merge('items_l2');
 SELECT lake_vectors, delta_vectors FROM vlake.index_info('items_l2');
-SELECT centroids_compared('<->') < 100 AS second_level_after_merge;
+SELECT centroids_compared('<->') < 400 AS second_level_after_merge;
 SET enable_seqscan = off;
 SELECT count(*) = 10300 AS all_rows_after_merge
   FROM (SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 3)) s;
@@ -105,18 +107,28 @@ DELETE FROM items WHERE id > 10000;
 DROP INDEX items_l2;
 
 -- inner product and cosine rank groups with their own measures
-CREATE INDEX items_ip ON items USING vlake (embedding vector_ip_ops) WITH (hierarchy_threshold = 16);
-SELECT centroids_compared('<#>') < 100 AS ip_second_level_used;
+CREATE INDEX items_ip ON items USING vlake (embedding vector_ip_ops)
+  WITH (lists = 400, hierarchy_threshold = 16);
+SELECT centroids_compared('<#>') < 400 AS ip_second_level_used;
 SELECT recall('<#>') >= 0.95 AS ip_recall_ok;
 DROP INDEX items_ip;
-CREATE INDEX items_cos ON items USING vlake (embedding vector_cosine_ops) WITH (hierarchy_threshold = 16);
-SELECT centroids_compared('<=>') < 100 AS cosine_second_level_used;
+CREATE INDEX items_cos ON items USING vlake (embedding vector_cosine_ops)
+  WITH (lists = 400, hierarchy_threshold = 16);
+SELECT centroids_compared('<=>') < 400 AS cosine_second_level_used;
 SELECT recall('<=>') >= 0.95 AS cosine_recall_ok;
 DROP INDEX items_cos;
 
--- below the threshold: one level, every centroid compared
-CREATE INDEX items_flat ON items USING vlake (embedding vector_l2_ops);
-SELECT centroids_compared('<->') = 100 AS one_level_below_threshold;
+-- below the threshold (default 1,024): one level, every centroid compared
+CREATE INDEX items_flat ON items USING vlake (embedding vector_l2_ops) WITH (lists = 400);
+SELECT centroids_compared('<->') = 400 AS one_level_below_threshold;
+-- a second level that would not save comparisons is not used: 100 lists
+-- in 40 groups, 8 probes x cover 8 = 64 lists + 40 groups > 100
+DROP INDEX items_flat;
+CREATE INDEX items_flat ON items USING vlake (embedding vector_l2_ops)
+  WITH (lists = 100, hierarchy_threshold = 16);
+SET vlake.probes = 8;
+SELECT centroids_compared('<->') = 100 AS no_saving_one_level;
+RESET vlake.probes;
 DROP INDEX items_flat;
 
 DROP TABLE items, queries;

@@ -291,8 +291,10 @@ ivf_kmeans(const float *x, int n, int dim, int k, int iters, uint64_t seed,
 int
 ivf_default_groups(int lists)
 {
-	int			g = (int) ceil(sqrt((double) lists));
+	int			g = (int) ceil(4 * sqrt((double) lists));
 
+	if (g > lists)
+		g = lists;
 	return g < 1 ? 1 : g;
 }
 

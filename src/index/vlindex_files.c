@@ -62,7 +62,7 @@ group_tick(void *arg, int64_t done)
 
 /*
  * The second level of a part with many lists: its centroids clustered into
- * ceil(sqrt(lists)) groups (ivf_group_lists).  Appended to meta after the
+ * ceil(4 sqrt(lists)) groups (ivf_default_groups, ivf_group_lists).  Appended to meta after the
  * list directory; returns the number of groups (0 = one level).  Memory:
  * the group centroids, O(lists) integers and groups x dim doubles.
  */

@@ -225,8 +225,11 @@ cand_refill_slow(VlScanOpaque *so, float bound, int chunk)
 	/*
 	 * Move at least chunk candidates at a time, so that a filtered query
 	 * that consumes rows one by one does not re-partition all the far
-	 * candidates for every row.
+	 * candidates for every row — and at least 1/32 of them, so that the
+	 * O(ncand) selection below stays a small cost per candidate moved when
+	 * many lists were probed.
 	 */
+	chunk = Max(chunk, so->ncand / 32);
 	if (so->ncand > 4 * chunk)
 	{
 		float	   *lbs = palloc(sizeof(float) * so->ncand);
@@ -415,6 +418,49 @@ load_delta(IndexScanDesc scan, VlScanOpaque *so)
 	load_delta_chain(scan, so, so->meta.sealed_head);
 }
 
+/*
+ * Reorder lists[0..n) so that its first k entries are the k with the
+ * smallest d[] (in no particular order): quickselect on the list numbers.
+ */
+static void
+select_nearest(int *lists, int n, int k, const float *d)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	if (k <= 0 || k >= n)
+		return;
+	while (lo < hi)
+	{
+		float		pivot = d[lists[(lo + hi) / 2]];
+		int			i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (d[lists[i]] < pivot)
+				i++;
+			while (d[lists[j]] > pivot)
+				j--;
+			if (i <= j)
+			{
+				int			t = lists[i];
+
+				lists[i] = lists[j];
+				lists[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k - 1 <= j)
+			hi = j;
+		else if (k - 1 >= i)
+			lo = i;
+		else
+			break;
+	}
+}
+
 /* Distances from the query to the centroids of lists[0..n). */
 static void
 compute_cdist(VlScanOpaque *so, const int *lists, int n)
@@ -441,7 +487,9 @@ choose_pool(VlScanOpaque *so, int probes)
 	double		cover = ceil(probes * vl_hierarchy_cover);
 
 	so->pool = palloc(sizeof(int) * lists);
-	if (part->groups > 0 && vl_hierarchy_cover > 0 && cover < lists)
+	/* the second level only when it compares fewer centroids */
+	if (part->groups > 0 && vl_hierarchy_cover > 0 &&
+		part->groups + Max(cover, probes) < lists)
 	{
 		float	   *gdist = palloc(sizeof(float) * part->groups);
 		uint8	   *gtaken = palloc(part->groups);
@@ -505,12 +553,17 @@ order_lists(VlScanOpaque *so, int upto)
 		so->nordered = upto;
 		return;
 	}
-	if (so->nordered == 0 && !so->cdist_all)
+	if (so->nordered == 0)
 	{
-		/* first probes, many of them: sort the pool, take the head */
+		/*
+		 * First probes, many of them: select the nearest upto lists of the
+		 * pool (quickselect), sort only those.
+		 */
+		upto = Min(upto, so->npool);
 		memcpy(so->order, so->pool, sizeof(int) * so->npool);
-		qsort_arg(so->order, so->npool, sizeof(int), cmp_by_dist, so->cdist);
-		so->nordered = Min(upto, so->npool);
+		select_nearest(so->order, so->npool, upto, so->cdist);
+		qsort_arg(so->order, upto, sizeof(int), cmp_by_dist, so->cdist);
+		so->nordered = upto;
 		return;
 	}
 	/* everything not yet in order, sorted */
