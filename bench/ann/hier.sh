@@ -10,10 +10,10 @@
 # in double precision (independent of vlake).  For each vlake.probes
 # setting, the same index is queried with vlake.hierarchy_cover = 0 (the
 # second level ignored: every centroid compared) and with the default (8):
-# recall@10, backend CPU per query (from /proc, over all queries in one
-# statement, warm: each statement run twice, the second one counted) and
-# the EXPLAIN ANALYZE counters of one query.
-# Env: N, DIM, LISTS, NQ, PROBES (list to sweep, 0 = automatic).
+# recall@10, backend CPU per query (from /proc, warm: the query set is run
+# once untimed, then REPS times (default 10) timed, each set as one
+# statement) and the EXPLAIN ANALYZE counters of one query.
+# Env: N, DIM, LISTS, NQ, REPS, PROBES (list to sweep, 0 = automatic).
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 cd "$VLAKE_SRC"
@@ -57,22 +57,25 @@ echo "build: $(echo "$b1 - $b0" | bc) s wall; $n x $dim, lists $lists"
 psql -At -c "SELECT 'warm in-memory part: ' || round(vlake.prewarm('items_idx') / 1048576.0, 1) || ' MB'"
 
 clk=$(getconf CLK_TCK)
+reps=${REPS:-10}
 run() { # run PROBES COVER -> "recall cpu_us"
-  psql -At -F ' ' <<SQL | tail -1
-SET vlake.probes = $1; SET vlake.hierarchy_cover = $2; SET enable_seqscan = off;
-SELECT vlake.prewarm('items_idx') \gset
-CREATE TEMP TABLE warmup AS SELECT q.id AS qid, x.id FROM queries q,
-  LATERAL (SELECT id FROM items ORDER BY embedding <-> q.embedding LIMIT 10) x;
-SELECT (string_to_array(pg_read_file('/proc/' || pg_backend_pid() || '/stat'), ' '))[14:15] AS t0 \gset
-CREATE TEMP TABLE got AS SELECT q.id AS qid, x.id, x.d FROM queries q,
-  LATERAL (SELECT id, embedding <-> q.embedding AS d FROM items ORDER BY embedding <-> q.embedding LIMIT 10) x;
-SELECT (string_to_array(pg_read_file('/proc/' || pg_backend_pid() || '/stat'), ' '))[14:15] AS t1 \gset
-SELECT round(sum(CASE WHEN g.id = ANY (t.ids) OR g.d <= t.kth * (1 + 1e-6) THEN 1 ELSE 0 END)::numeric
+  {
+    echo "SET vlake.probes = $1; SET vlake.hierarchy_cover = $2; SET enable_seqscan = off;"
+    echo "SELECT vlake.prewarm('items_idx') \gset"
+    echo "CREATE TEMP TABLE warmup AS SELECT q.id AS qid, x.id FROM queries q,
+      LATERAL (SELECT id FROM items ORDER BY embedding <-> q.embedding LIMIT 10) x;"
+    echo "SELECT (string_to_array(pg_read_file('/proc/' || pg_backend_pid() || '/stat'), ' '))[14:15] AS t0 \gset"
+    for r in $(seq 1 "$reps"); do
+      echo "CREATE TEMP TABLE got$r AS SELECT q.id AS qid, x.id, x.d FROM queries q,
+        LATERAL (SELECT id, embedding <-> q.embedding AS d FROM items ORDER BY embedding <-> q.embedding LIMIT 10) x;"
+    done
+    echo "SELECT (string_to_array(pg_read_file('/proc/' || pg_backend_pid() || '/stat'), ' '))[14:15] AS t1 \gset"
+    echo "SELECT round(sum(CASE WHEN g.id = ANY (t.ids) OR g.d <= t.kth * (1 + 1e-6) THEN 1 ELSE 0 END)::numeric
              / (SELECT sum(cardinality(ids)) FROM truth), 4),
        round(((:'t1'::int[])[1] + (:'t1'::int[])[2] - (:'t0'::int[])[1] - (:'t0'::int[])[2])
-             * 1e6 / $clk / $nq)
-  FROM truth t JOIN got g ON g.qid = t.qid;
-SQL
+             * 1e6 / $clk / $nq / $reps)
+      FROM truth t JOIN got1 g ON g.qid = t.qid;"
+  } | psql -At -F ' ' | tail -1
 }
 counters() { # counters PROBES COVER
   psql -At -c "SET vlake.probes = $1" -c "SET vlake.hierarchy_cover = $2" -c "SET enable_seqscan = off" \

@@ -136,6 +136,7 @@ main(int argc, char **argv)
 							best2 = 1e9;
 				long		kept = 0,
 							compared = 0;
+				double		ratio = 0;
 
 				for (int rep = 0; rep < 3; rep++)
 				{
@@ -177,20 +178,30 @@ main(int argc, char **argv)
 
 					for (int c = 0; c < lists; c++)
 						d[c] = vl_l2sq_f32(qv, cent + (size_t) c * dim, dim);
+					double		st = 0,
+								sg = 0;
+
 					nearest(all, lists, d, probes, truth);
 					nearest(pool, np, d, probes, out);
 					for (int a = 0; a < probes; a++)
+					{
 						for (int b = 0; b < probes; b++)
 							if (truth[a] == out[b])
 							{
 								kept++;
 								break;
 							}
+						st += sqrt(d[truth[a]]);
+						sg += sqrt(d[out[a]]);
+					}
+					ratio += sg / st;
 				}
 				printf("dim %4d lists %5d (%3d groups) probes %2d: one level %7.1f us, two levels %6.1f us "
-					   "(%5ld centroids), nearest lists kept %.4f; second level built in %.0f ms\n",
+					   "(%4ld centroids); chosen lists: %.3f of the nearest, mean distance x %.4f; "
+					   "second level built in %.0f ms\n",
 					   dim, lists, groups, probes, best1 * 1e6 / nq, best2 * 1e6 / nq,
-					   compared / nq, (double) kept / ((double) nq * probes), tbuild * 1e3);
+					   compared / nq, (double) kept / ((double) nq * probes), ratio / nq,
+					   tbuild * 1e3);
 			}
 			free(centres); free(cent); free(q); free(gcent); free(gradius); free(gstart);
 			free(members); free(ks.assign); free(ks.sums); free(ks.counts); free(ks.mind);
