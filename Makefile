@@ -164,7 +164,7 @@ bench-objstore:
 
 # ---- take (offset-computed pq_take) ----
 # the fuzzer links the reader, which uses pq_takeable.c
-PQ_READER_SRCS += src/formats/pq_takeable.c
+PQ_READER_SRCS += src/formats/pq_takeable.c src/formats/io_arena.c
 build/bin/fuzz_parquet: src/formats/pq_takeable.c
 # ---- end take ----
 

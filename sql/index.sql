@@ -153,6 +153,22 @@ BEGIN
   END LOOP;
 END $$;
 SELECT explain_lines('SELECT id FROM items ORDER BY embedding <-> ''[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32]'' LIMIT 5');
+-- in JSON: a "vlake" object after the plan; the counters add up (lists were
+-- probed, rows re-ranked, and the re-rank vectors came through ObjStore:
+-- from its memory tier, the local cache or the lake)
+CREATE FUNCTION explain_json(q text) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || q INTO j;
+  RETURN j;
+END $$;
+WITH e AS (SELECT explain_json('SELECT id FROM items ORDER BY embedding <-> ''[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32]'' LIMIT 5') -> 1 AS v)
+SELECT (v->>'Index Scans')::int AS scans, (v->>'Lists Probed')::int > 0 AS probed,
+       (v->>'Re-ranked')::int >= 5 AS reranked,
+       (v->>'Object Store Memory Bytes')::bigint + (v->>'Local Cache Bytes')::bigint
+         + (v->>'Lake Bytes')::bigint > 0 AS vectors_read
+  FROM e;
+DROP FUNCTION explain_json;
 -- vlake.rerank_min widens the first re-rank batch
 CREATE FUNCTION reranked(q text) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE l text;

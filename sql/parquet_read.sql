@@ -103,6 +103,21 @@ SELECT * FROM vlake.parquet_take(pq('types.parquet'), '{39,7,3}', '{id,vec,strs}
 -- groups here, in one request per step
 SELECT rows_taken, read_requests, ranges FROM vlake.parquet_take_stats(pq('sorted.parquet'), '{1,2,19000}', '{id}');
 
+-- take_layout.parquet: written by vlake (2026-11-21) in the take-able layout
+-- (uncompressed PLAIN, pages of 8 rows, name in pages of 3, row groups of
+-- 24) from id = 0..39, name = 'name-' || id, value = id * 0.5 (a decimal),
+-- vec = [id, -id, id / 4, 1]; it is also a fuzzer seed for that path
+CREATE TEMP VIEW take_layout_read AS
+  SELECT * FROM vlake.parquet_take(pq('take_layout.parquet'), '{39,0,7,8,23,24,31,7}')
+    AS t(id bigint, name text, value numeric, vec real[]);
+CREATE TEMP VIEW take_layout_oracle AS
+  SELECT g::bigint AS id, 'name-' || g AS name, g * 0.5 AS value, ARRAY[g, -g, g / 4.0, 1]::real[] AS vec
+    FROM unnest('{39,0,7,8,23,24,31,7}'::int[]) g;
+SELECT (SELECT count(*) FROM take_layout_read) AS rows_taken,
+       (SELECT count(*) FROM (SELECT * FROM take_layout_read EXCEPT ALL SELECT * FROM take_layout_oracle) x) AS wrong,
+       (SELECT count(*) FROM (SELECT * FROM take_layout_oracle EXCEPT ALL SELECT * FROM take_layout_read) x) AS missing;
+DROP VIEW take_layout_read, take_layout_oracle;
+
 -- ---------------------------------------------------------------- errors
 -- (messages name the file; the machine dependent directory is replaced)
 CREATE FUNCTION pq_err(q text) RETURNS text LANGUAGE plpgsql AS $$

@@ -73,6 +73,63 @@ SELECT rows_taken, read_requests, bytes_read < 600 AS value_bytes_only
 SELECT rows_taken, read_requests, bytes_read > 800 AS whole_page
   FROM vlake.parquet_take_stats(current_setting('pqtest.file'), '{4321}', '{nul}');
 
+-- per-column page_rows: name in pages of 5 rows, the rest in pages of 100;
+-- values are unchanged
+SELECT rows FROM vlake.parquet_write(current_setting('pqtest.dir') || '/small_name_pages.parquet',
+  'SELECT id, name, vec::vector(4) AS vec FROM take_src ORDER BY id',
+  '{"compression": "none", "dictionary": false, "page_rows": 100, "columns": {"name": {"page_rows": 5}}}');
+SELECT c, (SELECT pages_read FROM vlake.parquet_scan_stats(current_setting('pqtest.dir') || '/small_name_pages.parquet', ARRAY[c]))
+  FROM unnest('{id,name,vec}'::text[]) c;
+SELECT count(*) AS wrong FROM (
+  SELECT * FROM vlake.parquet_take(current_setting('pqtest.dir') || '/small_name_pages.parquet', (SELECT r FROM take_rows))
+    AS t(id bigint, name text, vec real[])
+  EXCEPT ALL
+  SELECT s.id, s.name, s.vec FROM (SELECT unnest(r) AS rn FROM take_rows) q JOIN take_src s ON s.id = q.rn) x;
+
+-- a damaged OffsetIndex: page 1 of vec claims to start at row 101 instead of
+-- 100.  Computing offsets from it would return row 99's bytes for row 100;
+-- instead the index's irregular shape sends take to decode the pages, which
+-- reports the mismatch (or returns the right values) -- never wrong values.
+SELECT rows FROM vlake.parquet_write(current_setting('pqtest.dir') || '/oi_ok.parquet',
+  'SELECT vec::vector(4) AS vec FROM take_src WHERE id < 1000 ORDER BY id',
+  '{"compression": "none", "dictionary": false, "page_rows": 100, "statistics": true}');
+CREATE TABLE oi_file AS
+  SELECT vlake.lake_read(current_setting('pqtest.dir') || '/oi_ok.parquet') AS b,
+         4 + (SELECT sum(compressed_bytes) FROM vlake.parquet_metadata(current_setting('pqtest.dir') || '/oi_ok.parquet'))::int AS data_end;
+-- PageLocation.first_row_index = 100 is field 3 (i64, delta 1: 0x16), zigzag varint C8 01, end of struct
+SELECT data_end + position('\x16c80100'::bytea IN substring(b FROM data_end + 1)) - 1 AS at
+  FROM oi_file \gset
+SELECT :at > 0 AS found_entry;
+SELECT vlake.lake_write(current_setting('pqtest.dir') || '/oi_bad.parquet',
+                        overlay(b PLACING '\x16ca0100'::bytea FROM :at + 1)) FROM oi_file;
+CREATE FUNCTION take_or_error(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE wrong bigint; d text;
+BEGIN
+  EXECUTE q INTO wrong;
+  RETURN CASE WHEN wrong = 0 THEN 'right values' ELSE wrong || ' wrong values' END;
+EXCEPTION WHEN others THEN
+  GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+  RETURN sqlstate || ': ' || replace(sqlerrm, current_setting('pqtest.dir'), '$DIR') || ' ' || d;
+END $$;
+SELECT take_or_error(format($q$
+  SELECT count(*) FROM (
+    SELECT * FROM vlake.parquet_take(%L, '{99,100,101,150,999}', '{_row_number,vec}') AS t(r bigint, v real[])
+    EXCEPT ALL SELECT id, vec FROM take_src WHERE id IN (99, 100, 101, 150, 999)) x$q$,
+  current_setting('pqtest.dir') || '/oi_bad.parquet')) AS parquet_take;
+SELECT take_or_error(format($q$
+  SELECT count(*) FROM (
+    SELECT row_number, embedding::real[] FROM vlake.vector_cg_take(%L, '{99,100,101,150,999}')
+    EXCEPT ALL SELECT id, vec FROM take_src WHERE id IN (99, 100, 101, 150, 999)) x$q$,
+  current_setting('pqtest.dir') || '/oi_bad.parquet')) AS vector_cg_take;
+-- the intact file, in the same session after the errors
+SELECT take_or_error(format($q$
+  SELECT count(*) FROM (
+    SELECT * FROM vlake.parquet_take(%L, '{99,100,101,150,999}', '{_row_number,vec}') AS t(r bigint, v real[])
+    EXCEPT ALL SELECT id, vec FROM take_src WHERE id IN (99, 100, 101, 150, 999)) x$q$,
+  current_setting('pqtest.dir') || '/oi_ok.parquet')) AS intact;
+DROP FUNCTION take_or_error(text);
+DROP TABLE oi_file;
+
 -- bad row numbers
 CREATE FUNCTION take_err(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

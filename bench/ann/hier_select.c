@@ -157,7 +157,7 @@ main(int argc, char **argv)
 						const float *qv = q + (size_t) i * dim;
 						int			np = ivf_select_group_lists(IVF_L2, qv, dim, gcent, gradius,
 															   groups, gstart, members,
-															   (int) ceil(probes * factor),
+															   ivf_group_cover(probes, factor),
 															   gdist, gtaken, pool);
 
 						for (int p = 0; p < np; p++)
@@ -173,7 +173,7 @@ main(int argc, char **argv)
 					const float *qv = q + (size_t) i * dim;
 					int			np = ivf_select_group_lists(IVF_L2, qv, dim, gcent, gradius,
 														   groups, gstart, members,
-														   (int) ceil(probes * factor),
+														   ivf_group_cover(probes, factor),
 														   gdist, gtaken, pool);
 
 					for (int c = 0; c < lists; c++)

@@ -6,7 +6,6 @@
 
 #include <math.h>
 
-#include "catalog/namespace.h"
 #include "common/int.h"
 #include "lib/stringinfo.h"
 #include "utils/memutils.h"
@@ -51,12 +50,6 @@ value_error(PqReader *r, const PqColumnDesc *col, const char *fmt,...)
 }
 
 /* ---------------------------------------------------------------- types */
-
-static Oid
-lookup_type(const char *name)
-{
-	return TypenameGetTypid(name);
-}
 
 static Oid
 scalar_pg_type(const PqSchemaElement *e, PqType type, int32 type_length)
@@ -140,10 +133,10 @@ pq_column_pg_type(const PqColumnDesc *col)
 	elem = scalar_pg_type(col->leaf_elem, col->type, col->type_length);
 	if (!col->is_list)
 		return elem;
-	if (col->type == PQ_FLOAT && OidIsValid(lookup_type("vector")))
-		return lookup_type("vector");
-	if (is_float16(col) && OidIsValid(lookup_type("halfvec")))
-		return lookup_type("halfvec");
+	if (col->type == PQ_FLOAT && OidIsValid(vector_type_oid()))
+		return vector_type_oid();
+	if (is_float16(col) && OidIsValid(halfvec_type_oid()))
+		return halfvec_type_oid();
 	return OidIsValid(elem) ? get_array_type(elem) : InvalidOid;
 }
 
@@ -169,16 +162,16 @@ pq_target_ok(const PqColumnDesc *col, Oid target)
 		return true;
 	if (col->is_list && (col->type == PQ_FLOAT || is_float16(col)))
 		return target == FLOAT4ARRAYOID ||
-			(target == lookup_type("vector") && OidIsValid(target)) ||
-			(is_float16(col) && target == lookup_type("halfvec") && OidIsValid(target));
+			(target == vector_type_oid() && OidIsValid(target)) ||
+			(is_float16(col) && target == halfvec_type_oid() && OidIsValid(target));
 	/* raw binary (vlake writes halfvec as fp16 bytes): halfvec or vector */
 	if (!col->is_list && def == BYTEAOID)
 	{
 		int			w = col->type == PQ_FIXED_LEN_BYTE_ARRAY ? col->type_length : 0;
 
-		if (target == lookup_type("halfvec") && OidIsValid(target) && w % 2 == 0)
+		if (target == halfvec_type_oid() && OidIsValid(target) && w % 2 == 0)
 			return true;
-		if (target == lookup_type("vector") && OidIsValid(target) && w % 4 == 0)
+		if (target == vector_type_oid() && OidIsValid(target) && w % 4 == 0)
 			return true;
 	}
 	if (def == JSONOID && target == JSONBOID)
@@ -595,6 +588,35 @@ fixed_as_vector(PqReader *r, const PqColumnDesc *col, const PqBytes *b, bool as_
 	}
 }
 
+/*
+ * Whether a list's physical values, as stored, are the elements of an array
+ * of elemtype (same width, same representation, no conversion or check).
+ */
+static bool
+list_copies_as_is(const PqColumnDesc *col, Oid elemtype)
+{
+	const PqSchemaElement *e = col->leaf_elem;
+	bool		narrow_unsigned =
+		(e->logical_type.kind == PQ_LT_INTEGER && !e->logical_type.is_signed) ||
+		(e->has_converted_type &&
+		 (e->converted_type == PQ_CT_UINT_8 || e->converted_type == PQ_CT_UINT_16));
+
+	switch (col->type)
+	{
+		case PQ_FLOAT:
+			return elemtype == FLOAT4OID;
+		case PQ_DOUBLE:
+			return elemtype == FLOAT8OID;
+		case PQ_INT32:
+			/* scalar_datum widens unsigned 8/16-bit values */
+			return elemtype == INT4OID && !narrow_unsigned;
+		case PQ_INT64:
+			return elemtype == INT8OID;
+		default:
+			return false;
+	}
+}
+
 static Datum
 list_as_array(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int64 k, Oid elemtype)
 {
@@ -611,6 +633,22 @@ list_as_array(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int
 
 	if (to - from > MaxArraySize)
 		value_error(r, col, "list too long");
+	if (n > 0 && list_copies_as_is(col, elemtype) &&
+		memchr(v->elem_null + from, true, n) == NULL)
+	{
+		/* the physical values are the array's elements: one copy */
+		ArrayType  *a = construct_empty_array(elemtype);
+		Size		bytes = (Size) n * v->width;
+
+		a = repalloc(a, ARR_OVERHEAD_NONULLS(1) + bytes);
+		SET_VARSIZE(a, ARR_OVERHEAD_NONULLS(1) + bytes);
+		a->ndim = 1;
+		a->dataoffset = 0;
+		*ARR_DIMS(a) = n;
+		*ARR_LBOUND(a) = 1;
+		memcpy(ARR_DATA_PTR(a), v->fixed + (size_t) from * v->width, bytes);
+		return PointerGetDatum(a);
+	}
 	for (int e = 0; e < n; e++)
 	{
 		nulls[e] = v->elem_null[from + e];
@@ -633,8 +671,8 @@ pq_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, i
 		return (Datum) 0;
 	if (col->is_list)
 	{
-		Oid			vec = lookup_type("vector");
-		Oid			hvec = lookup_type("halfvec");
+		Oid			vec = vector_type_oid();
+		Oid			hvec = halfvec_type_oid();
 		Oid			want = (target == TEXTOID) ? def : target;
 
 		if (OidIsValid(vec) && want == vec)
@@ -650,7 +688,7 @@ pq_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, i
 		return d;
 	}
 	if (def == BYTEAOID && target != def && target != TEXTOID)
-		return fixed_as_vector(r, col, &v->bin[k], target == lookup_type("halfvec"));
+		return fixed_as_vector(r, col, &v->bin[k], target == halfvec_type_oid());
 	d = scalar_datum(r, col, v, k, def);
 	if (target == def)
 		return d;

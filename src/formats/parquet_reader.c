@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "formats/io_arena.h"
 #include "formats/parquet_reader.h"
 #include "formats/pq_codec.h"
 #include "formats/pq_encoding.h"
@@ -408,6 +409,7 @@ typedef struct Cursor
 	int64		page_first_row; /* row (within the row group) of page row 0 */
 	int64		next_row;		/* next row (within the row group) */
 	int64		*pages_read;
+	IoArena    *arena;			/* page buffers from here if not NULL */
 } Cursor;
 
 static void
@@ -871,13 +873,21 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 		if (h->type == PQ_PAGE_DATA)
 		{
 			const PqDataPageHeader *dh = &h->data_page_header;
-			char	   *buf = palloc(Max(ulen, 1));
+			const char *buf;
 			size_t		pos = 0;
 
 			if (dh->num_values > PQ_MAX_PAGE_VALUES)
 				cursor_error(c, "page of %d values exceeds the limit of %d",
 							 dh->num_values, PQ_MAX_PAGE_VALUES);
-			decompress(c, codec, body, clen, buf, ulen);
+			if (codec == PQ_CODEC_UNCOMPRESSED && clen == ulen)
+				buf = body;		/* the fetched bytes outlive the decoded page */
+			else
+			{
+				char	   *dbuf = palloc(Max(ulen, 1));
+
+				decompress(c, codec, body, clen, dbuf, ulen);
+				buf = dbuf;
+			}
 			p->nlevels = dh->num_values;
 			if (col->max_rep > 0)
 			{
@@ -1183,10 +1193,11 @@ cursor_seek(Cursor *c, int64 row)
 		elog(ERROR, "parquet reader: cursor cannot seek backwards");
 	if (c->oi != NULL)
 	{
-		int			p = page_for_row(c, row);
+		bool		in_page = c->have_page && row >= c->next_row &&
+			row < c->page_first_row + c->page.nrows;
 
-		if (!c->have_page || p != c->page_no || row < c->next_row)
-			cursor_load_page(c, p);
+		if (!in_page)
+			cursor_load_page(c, page_for_row(c, row));
 	}
 	else
 	{
@@ -1468,6 +1479,54 @@ fetch_run(PqReader *r, FetchList *f)
 }
 
 /*
+ * Add to f the pages of page-mode cursor c overlapping the sorted row ranges
+ * that it has not fetched yet.  Pages adjacent in the file are read as one
+ * range into one buffer (one read, no copy), c->page_buf[] pointing into it.
+ */
+static void
+collect_pages(FetchList *f, Cursor *c, const int64 *starts, const int64 *ends, int nranges)
+{
+	int			np = c->oi->num_pages;
+	bool	   *want = palloc0(sizeof(bool) * Max(np, 1));
+	int			p = 0;
+
+	/* the ranges are sorted: one forward walk over the pages */
+	for (int k = 0; k < nranges; k++)
+	{
+		while (p + 1 < np && c->oi->page_locations[p + 1].first_row_index <= starts[k])
+			p++;
+		for (int q = p; q < np && c->oi->page_locations[q].first_row_index < ends[k]; q++)
+			want[q] = (c->page_buf[q] == NULL);
+	}
+	p = 0;
+	while (p < np)
+	{
+		PqPageLocation *pl = c->oi->page_locations;
+		int			q = p + 1;
+		uint64		run_start,
+					run_len;
+		char	   *buf;
+
+		if (!want[p])
+		{
+			p++;
+			continue;
+		}
+		run_start = (uint64) pl[p].offset;
+		run_len = (uint64) pl[p].compressed_page_size;
+		while (q < np && want[q] && (uint64) pl[q].offset == run_start + run_len &&
+			   run_len + (uint64) pl[q].compressed_page_size <= (uint64) pq_chunk_window)
+			run_len += (uint64) pl[q++].compressed_page_size;
+		buf = io_arena_alloc(c->arena, c->cxt, run_len);
+		fetch_add_into(f, run_start, run_len, buf);
+		for (int x = p; x < q; x++)
+			c->page_buf[x] = buf + ((uint64) pl[x].offset - run_start);
+		p = q;
+	}
+	pfree(want);
+}
+
+/*
  * Add what the cursors need to f: whole chunks for chunk-mode cursors that
  * have none yet, and for page-mode cursors the dictionary and the pages
  * overlapping the sorted row ranges [starts[i], ends[i]).
@@ -1501,22 +1560,7 @@ collect_for_ranges(FetchList *f, Cursor **cur, int n, const int64 *starts, const
 			if (c->dict_len > 0)
 				fetch_add(f, c->chunk_start, c->dict_len, c->cxt, &c->dict_buf);
 		}
-		for (int k = 0; k < nranges; k++)
-		{
-			int			p0 = page_for_row(c, starts[k]);
-			int			p1 = page_for_row(c, ends[k] - 1);
-
-			for (int p = p0; p <= p1; p++)
-			{
-				if (c->page_buf[p] == NULL)
-				{
-					PqPageLocation *pl = &c->oi->page_locations[p];
-
-					c->page_buf[p] = (char *) 1;	/* reserved; filled by fetch_run */
-					fetch_add(f, pl->offset, pl->compressed_page_size, c->cxt, &c->page_buf[p]);
-				}
-			}
-		}
+		collect_pages(f, c, starts, ends, nranges);
 	}
 }
 
@@ -2061,6 +2105,10 @@ take_values_per_row(PqReader *r, Cursor *c)
 		return 0;
 	if (!pq_chunk_takeable(c->chunk, &may_have_nulls, NULL, 0) || may_have_nulls)
 		return 0;
+	if (!pq_offset_index_uniform(c->oi, (int64) c->chunk_start,
+								 (int64) (c->chunk_start + c->chunk_len),
+								 r->meta->row_groups[c->rg].num_rows))
+		return 0;
 	if (!col->is_list)
 		return col->max_rep == 0 ? 1 : 0;
 	if (col->max_rep != 1)
@@ -2116,47 +2164,193 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 
 /*
  * Rows items[0..n) fetched by collect_value_ranges into buf: fill in the
- * duplicates, then append them to sv from sorted position first.
+ * duplicates, then put each in its output row items[x].out of ov.  For a
+ * list column ov's offsets already give every row k elements.
  */
 static void
-put_value_rows(PqColumnVector *sv, int64 first, const TakeItem *items, int64 n, int k,
-			   char *buf, bool is_list)
+scatter_value_rows(PqColumnVector *ov, const TakeItem *items, int64 n, int k, char *buf)
+{
+	size_t		rowbytes = (size_t) k * ov->width;
+
+	for (int64 x = 0; x < n; x++)
+	{
+		const char *src = buf + x * rowbytes;
+
+		if (x > 0 && items[x].row == items[x - 1].row)
+			memcpy((char *) src, src - rowbytes, rowbytes);
+		memcpy(ov->fixed + (size_t) items[x].out * rowbytes, src, rowbytes);
+	}
+}
+
+/*
+ * Rows items[0..n) of a list column fetched by collect_value_ranges into
+ * buf (k elements each): fill in the duplicates, then append them to sv
+ * from sorted position first (rows of sv are appended in order).
+ */
+static void
+append_value_rows(PqColumnVector *sv, int64 first, const TakeItem *items, int64 n, int k,
+				  char *buf)
 {
 	size_t		rowbytes = (size_t) k * sv->width;
+	int64		n0 = sv->offsets[first];
 
 	for (int64 x = 1; x < n; x++)
 		if (items[x].row == items[x - 1].row)
 			memcpy(buf + x * rowbytes, buf + (x - 1) * rowbytes, rowbytes);
-	if (!is_list)
+	vector_grow(sv, n0 + n * k);
+	memcpy(sv->fixed + (size_t) n0 * sv->width, buf, n * rowbytes);
+	memset(sv->elem_null + n0, 0, n * k);
+	for (int64 x = 0; x < n; x++)
 	{
-		memcpy(sv->fixed + (size_t) first * sv->width, buf, n * rowbytes);
-		memset(sv->row_null + first, 0, n);
-		return;
+		sv->row_null[first + x] = false;
+		sv->offsets[first + x + 1] = n0 + (x + 1) * k;
 	}
-	{
-		int64		n0 = sv->offsets[first];
+	sv->nvalues = n0 + n * k;
+}
 
-		vector_grow(sv, n0 + n * k);
-		memcpy(sv->fixed + (size_t) n0 * sv->width, buf, n * rowbytes);
-		memset(sv->elem_null + n0, 0, n * k);
-		for (int64 x = 0; x < n; x++)
-		{
-			sv->row_null[first + x] = false;
-			sv->offsets[first + x + 1] = n0 + (x + 1) * k;
-		}
-		sv->nvalues = n0 + n * k;
+/* Give every row of list column v k non-null elements (values to follow). */
+static void
+shape_fixed_lists(PqColumnVector *v, int64 nrows, int k)
+{
+	vector_grow(v, Max(nrows * k, 1));
+	for (int64 x = 0; x <= nrows; x++)
+		v->offsets[x] = x * k;
+	memset(v->elem_null, 0, nrows * k);
+	v->nvalues = nrows * k;
+}
+
+/* Binary values of rows [from, to) of v copied into the current context. */
+static void
+own_binary_values(PqColumnVector *v, int64 from, int64 to)
+{
+	for (int64 e = from; e < to; e++)
+	{
+		uint8	   *d = palloc(Max(v->bin[e].len, 1));
+
+		if (v->bin[e].len > 0)
+			memcpy(d, v->bin[e].data, v->bin[e].len);
+		v->bin[e].data = d;
 	}
+}
+
+/* The rows of one row group a take touches. */
+typedef struct TakeSegment
+{
+	int			rg;
+	int64		i,
+				j;				/* items[i..j) */
+	int64		base;			/* first row of the row group */
+	int64	   *starts,
+			   *ends;			/* their row ranges, relative to base */
+	int			nr;
+	Cursor	  **cur;			/* a cursor per column */
+	int		   *kfast;			/* values per row if offset-computed, else 0 */
+	char	  **fast_buf;		/* their values, (j - i) rows */
+} TakeSegment;
+
+/* Split sorted items into segments (one per row group) with cursors. */
+static TakeSegment *
+take_segments(PqReader *r, int ncols, const int *cols, const TakeItem *items, int64 nrows,
+			  MemoryContext work, int *nseg_out)
+{
+	TakeSegment *seg = palloc(sizeof(TakeSegment) * Max(r->meta->num_row_groups, 1));
+	int			nseg = 0;
+	int			rg = 0;
+	int64		i = 0;
+
+	while (i < nrows)
+	{
+		TakeSegment *sg = &seg[nseg++];
+		int64		j = i;
+
+		while (rg + 1 <= r->meta->num_row_groups && r->rg_first_row[rg + 1] <= items[i].row)
+			rg++;
+		while (j < nrows && items[j].row < r->rg_first_row[rg + 1])
+			j++;
+		sg->rg = rg;
+		sg->i = i;
+		sg->j = j;
+		sg->base = r->rg_first_row[rg];
+		sg->starts = palloc(sizeof(int64) * (j - i));
+		sg->ends = palloc(sizeof(int64) * (j - i));
+		sg->nr = 0;
+		for (int64 k = i; k < j; k++)
+		{
+			int64		rr = items[k].row - sg->base;
+
+			if (sg->nr > 0 && sg->ends[sg->nr - 1] >= rr)
+				sg->ends[sg->nr - 1] = Max(sg->ends[sg->nr - 1], rr + 1);
+			else
+			{
+				sg->starts[sg->nr] = rr;
+				sg->ends[sg->nr++] = rr + 1;
+			}
+		}
+		sg->cur = palloc(sizeof(Cursor *) * Max(ncols, 1));
+		for (int c = 0; c < ncols; c++)
+			sg->cur[c] = cursor_create(r, &r->columns[cols[c]], rg, work, NULL);
+		sg->kfast = palloc0(sizeof(int) * Max(ncols, 1));
+		sg->fast_buf = palloc0(sizeof(char *) * Max(ncols, 1));
+		i = j;
+	}
+	*nseg_out = nseg;
+	return seg;
+}
+
+/*
+ * Decode rows items[sg->i .. sg->j) of column c page by page into tmp (in
+ * sorted order), then put them into out (direct: at their output rows) or
+ * into sorted (lists, at their sorted positions, reordered later).
+ */
+static void
+take_decoded_rows(PqReader *r, TakeSegment *sg, int c, const int *cols, const TakeItem *items,
+				  PqBatch *out, PqBatch *sorted, MemoryContext result)
+{
+	PqColumnVector tmp;
+	bool		is_list = r->columns[cols[c]].is_list;
+	MemoryContext work = CurrentMemoryContext;
+
+	vector_init(&tmp, &r->columns[cols[c]], sg->j - sg->i);
+	for (int64 k = sg->i; k < sg->j; k++)
+	{
+		if (k > sg->i && items[k].row == items[k - 1].row)
+		{
+			/* duplicate row: decode once */
+			vector_copy_row(&tmp, k - sg->i, &tmp, k - sg->i - 1, is_list);
+			continue;
+		}
+		cursor_seek(sg->cur[c], items[k].row - sg->base);
+		cursor_read_row(sg->cur[c], &tmp, k - sg->i);
+	}
+	/* into the result, binary values copied out of the work context */
+	MemoryContextSwitchTo(result);
+	for (int64 k = sg->i; k < sg->j; k++)
+	{
+		PqColumnVector *dv = is_list ? &sorted->cols[c] : &out->cols[c];
+		int64		d = is_list ? k : items[k].out;
+
+		vector_copy_row(dv, d, &tmp, k - sg->i, is_list);
+		if (dv->width == 0)
+			own_binary_values(dv, is_list ? dv->offsets[d] : d, is_list ? dv->offsets[d + 1] : d + 1);
+	}
+	MemoryContextSwitchTo(work);
 }
 
 PqBatch *
 pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 {
 	TakeItem   *items;
-	PqBatch    *sorted;
+	PqBatch    *sorted = NULL;
 	PqBatch    *out;
 	MemoryContext work;
 	MemoryContext old;
-	int64		i = 0;
+	TakeSegment *seg;
+	int			nseg;
+	IoArena    *arena;
+	int		   *kdirect;		/* lists: k if every segment is offset-computed */
+	Cursor	  **all;
+	int			nall = 0;
+	FetchList	f;
 
 	check_projection(r, ncols, cols);
 	if (nrows < 0 || (size_t) nrows > MaxAllocSize / sizeof(TakeItem))
@@ -2175,191 +2369,127 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 	}
 	qsort(items, nrows, sizeof(TakeItem), cmp_take);
 
-	/*
-	 * Rows in sorted order first.  Segments = runs of rows in one row group.
-	 * I/O: one request for the offset indexes of every touched column chunk,
-	 * one for all the pages (and dictionaries) they point to; chunks without
-	 * an offset index are fetched whole, per row group.
-	 */
-	sorted = batch_alloc(r, ncols, cols, nrows);
-	work = AllocSetContextCreate(CurrentMemoryContext, "parquet take", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(work);
-	{
-		typedef struct TakeSegment
-		{
-			int			rg;
-			int64		i,
-						j;			/* items[i..j) */
-			int64		base;
-			int64	   *starts,
-					   *ends;
-			int			nr;
-			Cursor	  **cur;
-			int		   *kfast;		/* values per row if offset-computed, else 0 */
-			char	  **fast_buf;	/* their values, (j - i) rows */
-		} TakeSegment;
-		TakeSegment *seg = palloc(sizeof(TakeSegment) * Max(r->meta->num_row_groups, 1));
-		int			nseg = 0;
-		Cursor	  **all;
-		int			nall = 0;
-		FetchList	f;
-
-		while (i < nrows)
-		{
-			TakeSegment *sg = &seg[nseg++];
-			int			rg = 0;
-			int64		j = i;
-
-			while (rg + 1 <= r->meta->num_row_groups && r->rg_first_row[rg + 1] <= items[i].row)
-				rg++;
-			while (j < nrows && items[j].row < r->rg_first_row[rg + 1])
-				j++;
-			sg->rg = rg;
-			sg->i = i;
-			sg->j = j;
-			sg->base = r->rg_first_row[rg];
-			sg->starts = palloc(sizeof(int64) * (j - i));
-			sg->ends = palloc(sizeof(int64) * (j - i));
-			sg->nr = 0;
-			for (int64 k = i; k < j; k++)
-			{
-				int64		rr = items[k].row - sg->base;
-
-				if (sg->nr > 0 && sg->ends[sg->nr - 1] >= rr)
-					sg->ends[sg->nr - 1] = Max(sg->ends[sg->nr - 1], rr + 1);
-				else
-				{
-					sg->starts[sg->nr] = rr;
-					sg->ends[sg->nr++] = rr + 1;
-				}
-			}
-			sg->cur = palloc(sizeof(Cursor *) * Max(ncols, 1));
-			for (int c = 0; c < ncols; c++)
-				sg->cur[c] = cursor_create(r, &r->columns[cols[c]], rg, work, NULL);
-			i = j;
-		}
-		all = palloc(sizeof(Cursor *) * Max(nseg * ncols, 1));
-		for (int g = 0; g < nseg; g++)
-			for (int c = 0; c < ncols; c++)
-				all[nall++] = seg[g].cur[c];
-		fetch_offset_indexes(r, all, nall);
-		fetch_init(&f);
-		for (int g = 0; g < nseg; g++)
-		{
-			TakeSegment *sg = &seg[g];
-			Cursor	  **paged = palloc(sizeof(Cursor *) * Max(ncols, 1));
-			int			np = 0;
-
-			sg->kfast = palloc0(sizeof(int) * Max(ncols, 1));
-			sg->fast_buf = palloc0(sizeof(char *) * Max(ncols, 1));
-			for (int c = 0; c < ncols; c++)
-			{
-				Cursor	   *cu = sg->cur[c];
-
-				sg->kfast[c] = take_values_per_row(r, cu);
-				if (sg->kfast[c] > 0)
-				{
-					sg->fast_buf[c] = MemoryContextAllocHuge(cu->cxt,
-															 Max((sg->j - sg->i) * sg->kfast[c] * cu->width, 1));
-					collect_value_ranges(&f, cu, sg->kfast[c], &items[sg->i], sg->j - sg->i,
-										 sg->base, sg->fast_buf[c]);
-				}
-				else if (cu->oi != NULL)
-					paged[np++] = cu;
-			}
-			collect_for_ranges(&f, paged, np, sg->starts, sg->ends, sg->nr);
-		}
-		/* one request: value ranges, pages and dictionaries of every column */
-		fetch_run(r, &f);
-
-		for (int g = 0; g < nseg; g++)
-		{
-			TakeSegment *sg = &seg[g];
-
-			Cursor	  **decoded = palloc(sizeof(Cursor *) * Max(ncols, 1));
-			int			nd = 0;
-
-			for (int c = 0; c < ncols; c++)
-				if (sg->kfast[c] == 0)
-					decoded[nd++] = sg->cur[c];
-			/* chunks without offset index: whole, one row group at a time */
-			fetch_for_ranges(r, decoded, nd, sg->starts, sg->ends, sg->nr);
-			for (int c = 0; c < ncols; c++)
-			{
-				PqColumnVector tmp;
-				PqColumnVector *sv = &sorted->cols[c];
-				bool		is_list = r->columns[cols[c]].is_list;
-
-				if (sg->kfast[c] > 0)
-				{
-					MemoryContextSwitchTo(old);
-					put_value_rows(sv, sg->i, &items[sg->i], sg->j - sg->i, sg->kfast[c],
-								   sg->fast_buf[c], is_list);
-					MemoryContextSwitchTo(work);
-					MemoryContextDelete(sg->cur[c]->cxt);
-					continue;
-				}
-
-				vector_init(&tmp, &r->columns[cols[c]], sg->j - sg->i);
-				for (int64 k = sg->i; k < sg->j; k++)
-				{
-					if (k > sg->i && items[k].row == items[k - 1].row)
-					{
-						/* duplicate row: decode once */
-						vector_copy_row(&tmp, k - sg->i, &tmp, k - sg->i - 1, is_list);
-						continue;
-					}
-					cursor_seek(sg->cur[c], items[k].row - sg->base);
-					cursor_read_row(sg->cur[c], &tmp, k - sg->i);
-				}
-				/* into the result, binary values copied out of the work context */
-				MemoryContextSwitchTo(old);
-				for (int64 k = sg->i; k < sg->j; k++)
-				{
-					vector_copy_row(sv, k, &tmp, k - sg->i, is_list);
-					if (sv->width == 0)
-					{
-						int64		from = is_list ? sv->offsets[k] : k;
-						int64		to = is_list ? sv->offsets[k + 1] : k + 1;
-
-						for (int64 e = from; e < to; e++)
-						{
-							uint8	   *d = palloc(Max(sv->bin[e].len, 1));
-
-							if (sv->bin[e].len > 0)
-								memcpy(d, sv->bin[e].data, sv->bin[e].len);
-							sv->bin[e].data = d;
-						}
-					}
-				}
-				MemoryContextSwitchTo(work);
-				/* this row group's pages are no longer needed */
-				MemoryContextDelete(sg->cur[c]->cxt);
-			}
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(work);
-
-	/* then in the caller's order */
 	out = batch_alloc(r, ncols, cols, nrows);
 	out->nrows = nrows;
 	for (int64 k = 0; k < nrows; k++)
 		out->row_numbers[items[k].out] = items[k].row;
 	for (int c = 0; c < ncols; c++)
 	{
-		bool		is_list = r->columns[cols[c]].is_list;
-		int64	   *where = palloc(sizeof(int64) * Max(nrows, 1));
+		out->cols[c].nrows = nrows;
+		if (!r->columns[cols[c]].is_list)
+			out->cols[c].nvalues = nrows;
+	}
 
-		/* sorted position of each output row */
+	/*
+	 * Rows in sorted order, a segment per row group.  I/O: one request for
+	 * the offset indexes of every touched column chunk, one for all the
+	 * values and pages (and dictionaries) they point to; chunks without an
+	 * offset index are fetched whole, per row group.  Scalars and
+	 * offset-computed lists land in their output rows at once; other lists
+	 * are decoded in sorted order and reordered at the end.
+	 */
+	work = AllocSetContextCreate(CurrentMemoryContext, "parquet take", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(work);
+	seg = take_segments(r, ncols, cols, items, nrows, work, &nseg);
+	arena = io_arena_begin(work);
+	all = palloc(sizeof(Cursor *) * Max(nseg * ncols, 1));
+	for (int g = 0; g < nseg; g++)
+		for (int c = 0; c < ncols; c++)
+		{
+			seg[g].cur[c]->arena = arena;
+			all[nall++] = seg[g].cur[c];
+		}
+	fetch_offset_indexes(r, all, nall);
+	fetch_init(&f);
+	kdirect = MemoryContextAllocZero(old, sizeof(int) * Max(ncols, 1));	/* outlives work */
+	for (int c = 0; c < ncols; c++)
+		kdirect[c] = r->columns[cols[c]].is_list ? -1 : 0;
+	for (int g = 0; g < nseg; g++)
+	{
+		TakeSegment *sg = &seg[g];
+		Cursor	  **paged = palloc(sizeof(Cursor *) * Max(ncols, 1));
+		int			np = 0;
+
+		for (int c = 0; c < ncols; c++)
+		{
+			Cursor	   *cu = sg->cur[c];
+
+			sg->kfast[c] = take_values_per_row(r, cu);
+			if (kdirect[c] != 0)
+				kdirect[c] = (kdirect[c] == -1 || kdirect[c] == sg->kfast[c]) ? sg->kfast[c] : 0;
+			if (sg->kfast[c] > 0)
+			{
+				sg->fast_buf[c] = io_arena_alloc(arena, cu->cxt,
+												 (sg->j - sg->i) * sg->kfast[c] * cu->width);
+				collect_value_ranges(&f, cu, sg->kfast[c], &items[sg->i], sg->j - sg->i,
+									 sg->base, sg->fast_buf[c]);
+			}
+			else if (cu->oi != NULL)
+				paged[np++] = cu;
+		}
+		collect_for_ranges(&f, paged, np, sg->starts, sg->ends, sg->nr);
+	}
+	/* one request: value ranges, pages and dictionaries of every column */
+	fetch_run(r, &f);
+
+	MemoryContextSwitchTo(old);
+	for (int c = 0; c < ncols; c++)
+	{
+		if (kdirect[c] > 0)
+			shape_fixed_lists(&out->cols[c], nrows, kdirect[c]);
+		else if (r->columns[cols[c]].is_list && sorted == NULL)
+			sorted = batch_alloc(r, ncols, cols, nrows);
+	}
+	MemoryContextSwitchTo(work);
+
+	for (int g = 0; g < nseg; g++)
+	{
+		TakeSegment *sg = &seg[g];
+		Cursor	  **decoded = palloc(sizeof(Cursor *) * Max(ncols, 1));
+		int			nd = 0;
+
+		for (int c = 0; c < ncols; c++)
+			if (sg->kfast[c] == 0)
+				decoded[nd++] = sg->cur[c];
+		/* chunks without offset index: whole, one row group at a time */
+		fetch_for_ranges(r, decoded, nd, sg->starts, sg->ends, sg->nr);
+		for (int c = 0; c < ncols; c++)
+		{
+			bool		is_list = r->columns[cols[c]].is_list;
+
+			if (sg->kfast[c] > 0 && (!is_list || kdirect[c] > 0))
+				scatter_value_rows(&out->cols[c], &items[sg->i], sg->j - sg->i, sg->kfast[c],
+								   sg->fast_buf[c]);
+			else if (sg->kfast[c] > 0)
+			{
+				MemoryContextSwitchTo(old);
+				append_value_rows(&sorted->cols[c], sg->i, &items[sg->i], sg->j - sg->i,
+								  sg->kfast[c], sg->fast_buf[c]);
+				MemoryContextSwitchTo(work);
+			}
+			else
+				take_decoded_rows(r, sg, c, cols, items, out, sorted, old);
+			/* this row group's pages are no longer needed */
+			MemoryContextDelete(sg->cur[c]->cxt);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextSwitchTo(old);
+	io_arena_end(arena);
+	MemoryContextDelete(work);
+
+	/* lists decoded in sorted order: into the caller's order */
+	for (int c = 0; c < ncols; c++)
+	{
+		int64	   *where;
+
+		if (!r->columns[cols[c]].is_list || kdirect[c] > 0)
+			continue;
+		where = palloc(sizeof(int64) * Max(nrows, 1));
 		for (int64 k = 0; k < nrows; k++)
 			where[items[k].out] = k;
 		for (int64 k = 0; k < nrows; k++)
-			vector_copy_row(&out->cols[c], k, &sorted->cols[c], where[k], is_list);
-		out->cols[c].nrows = nrows;
-		if (!is_list)
-			out->cols[c].nvalues = nrows;
+			vector_copy_row(&out->cols[c], k, &sorted->cols[c], where[k], true);
 		pfree(where);
 	}
 	return out;

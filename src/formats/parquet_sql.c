@@ -73,6 +73,56 @@ push_convert_context(ErrorContextCallback *cb, ConvertContext *cc)
 	error_context_stack = cb;
 }
 
+/*
+ * Rows into a tuplestore: a row's Datums are built in a context reset for
+ * every row (the tuplestore copies them), so emitting reuses the same
+ * memory instead of growing the caller's context by every value.
+ */
+typedef struct RowEmitter
+{
+	Datum	   *values;
+	bool	   *nulls;
+	MemoryContext row_cxt;
+	MemoryContext caller;
+	ErrorContextCallback errcb;
+	ConvertContext cc;
+} RowEmitter;
+
+static void
+emitter_begin(RowEmitter *e, int ncols)
+{
+	e->values = palloc(sizeof(Datum) * Max(ncols, 1));
+	e->nulls = palloc(sizeof(bool) * Max(ncols, 1));
+	e->caller = CurrentMemoryContext;
+	e->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "parquet row",
+									   ALLOCSET_DEFAULT_SIZES);
+	push_convert_context(&e->errcb, &e->cc);
+}
+
+/* Start a row: its Datums go into e->values / e->nulls. */
+static void
+emitter_row(RowEmitter *e)
+{
+	MemoryContextReset(e->row_cxt);
+	MemoryContextSwitchTo(e->row_cxt);
+}
+
+static void
+emitter_put(RowEmitter *e, Tuplestorestate *ts, TupleDesc td)
+{
+	e->cc.column = NULL;
+	MemoryContextSwitchTo(e->caller);
+	tuplestore_putvalues(ts, td, e->values, e->nulls);
+}
+
+static void
+emitter_end(RowEmitter *e)
+{
+	error_context_stack = e->errcb.previous;
+	MemoryContextSwitchTo(e->caller);
+	MemoryContextDelete(e->row_cxt);
+}
+
 /* ------------------------------------------------------------ opening */
 
 /* file:///abs, /abs (taken as file://) or s3://bucket/key, through objstore. */
@@ -220,14 +270,11 @@ static int64
 emit_batch(PqReader *r, PqBatch *b, const int *cols, int ncols, TupleDesc td,
 		   Tuplestorestate *ts, const PqPredicate *filter, int filter_pos)
 {
-	Datum	   *values = palloc(sizeof(Datum) * Max(ncols, 1));
-	bool	   *nulls = palloc(sizeof(bool) * Max(ncols, 1));
 	int64		emitted = 0;
-	ErrorContextCallback errcb;
-	ConvertContext cc;
+	RowEmitter	e;
 
-	push_convert_context(&errcb, &cc);
-	cc.file = r->name;
+	emitter_begin(&e, ncols);
+	e.cc.file = r->name;
 	for (int64 k = 0; k < b->nrows; k++)
 	{
 		int			vi = 0;
@@ -238,24 +285,24 @@ emit_batch(PqReader *r, PqBatch *b, const int *cols, int ncols, TupleDesc td,
 		emitted++;
 		if (ts == NULL)
 			continue;			/* counting only */
+		emitter_row(&e);
 		for (int i = 0; i < ncols; i++)
 		{
 			if (cols[i] < 0)
 			{
-				values[i] = Int64GetDatum(b->row_numbers[k]);
-				nulls[i] = false;
+				e.values[i] = Int64GetDatum(b->row_numbers[k]);
+				e.nulls[i] = false;
 				continue;
 			}
-			cc.column = r->columns[cols[i]].name;
-			cc.row = b->row_numbers[k];
-			values[i] = pq_vector_datum(r, &r->columns[cols[i]], &b->cols[vi], k,
-										TupleDescAttr(td, i)->atttypid, &nulls[i]);
+			e.cc.column = r->columns[cols[i]].name;
+			e.cc.row = b->row_numbers[k];
+			e.values[i] = pq_vector_datum(r, &r->columns[cols[i]], &b->cols[vi], k,
+										  TupleDescAttr(td, i)->atttypid, &e.nulls[i]);
 			vi++;
 		}
-		cc.column = NULL;
-		tuplestore_putvalues(ts, td, values, nulls);
+		emitter_put(&e, ts, td);
 	}
-	error_context_stack = errcb.previous;
+	emitter_end(&e);
 	return emitted;
 }
 
@@ -792,34 +839,31 @@ static void
 packed_emit(PackedReader *p, PqBatch *b, const int *cols, int ncols, const int *real_pos,
 			TupleDesc td, Tuplestorestate *ts)
 {
-	Datum	   *values = palloc(sizeof(Datum) * Max(ncols, 1));
-	bool	   *nulls = palloc(sizeof(bool) * Max(ncols, 1));
-	ErrorContextCallback errcb;
-	ConvertContext cc;
+	RowEmitter	e;
 
-	push_convert_context(&errcb, &cc);
+	emitter_begin(&e, ncols);
 	for (int64 k = 0; k < b->nrows; k++)
 	{
+		emitter_row(&e);
 		for (int i = 0; i < ncols; i++)
 		{
 			if (cols[i] < 0)
 			{
-				values[i] = Int64GetDatum(b->row_numbers[k]);
-				nulls[i] = false;
+				e.values[i] = Int64GetDatum(b->row_numbers[k]);
+				e.nulls[i] = false;
 				continue;
 			}
-			cc.file = packed_column_reader(p, cols[i])->name;
-			cc.column = packed_column_desc(p, cols[i])->name;
-			cc.row = b->row_numbers[k];
-			values[i] = pq_vector_datum(packed_column_reader(p, cols[i]),
-										packed_column_desc(p, cols[i]),
-										&b->cols[real_pos[i]], k,
-										TupleDescAttr(td, i)->atttypid, &nulls[i]);
+			e.cc.file = packed_column_reader(p, cols[i])->name;
+			e.cc.column = packed_column_desc(p, cols[i])->name;
+			e.cc.row = b->row_numbers[k];
+			e.values[i] = pq_vector_datum(packed_column_reader(p, cols[i]),
+										  packed_column_desc(p, cols[i]),
+										  &b->cols[real_pos[i]], k,
+										  TupleDescAttr(td, i)->atttypid, &e.nulls[i]);
 		}
-		cc.column = NULL;
-		tuplestore_putvalues(ts, td, values, nulls);
+		emitter_put(&e, ts, td);
 	}
-	error_context_stack = errcb.previous;
+	emitter_end(&e);
 }
 
 /* real columns of a projection and each output column's position among them */

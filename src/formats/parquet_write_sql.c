@@ -131,11 +131,13 @@ column_option(const char *key, JsonbValue *v, void *arg)
 					 errmsg("unknown Parquet column encoding \"%s\"", e),
 					 errhint("Use plain, delta_binary_packed, byte_stream_split or delta_length_byte_array.")));
 	}
+	else if (strcmp(key, "page_rows") == 0)
+		co->page_rows = (int) jbv_int(v, key, 1, 1000000);
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown Parquet column option \"%s\"", key),
-				 errhint("Column options are compression, dictionary, encoding and field_id.")));
+				 errhint("Column options are compression, dictionary, encoding, page_rows and field_id.")));
 }
 
 static void

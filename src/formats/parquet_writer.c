@@ -239,6 +239,7 @@ typedef struct PqwColumn
 	bool		dict_wanted;
 	PqEncoding	value_encoding; /* of non-dictionary pages */
 	int32		field_id;
+	int			rows_per_page;	/* page_rows option in force, 0 = by bytes */
 	int			dim;			/* fixed vector dimension, -1 unknown */
 	int			seen_dim;		/* -1 none yet, -2 varying, else all rows' */
 
@@ -1554,6 +1555,7 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 			c->max_def += 1;	/* the repeated "list" group */
 		c->codec = opts->codec;
 		c->field_id = i + 1;
+		c->rows_per_page = Max(opts->page_rows, 0);
 		c->dict_wanted = opts->dictionary && c->phys != PQ_BOOLEAN && c->kind != K_VECTOR;
 		co = column_options(opts, c->name);
 		if (co)
@@ -1564,6 +1566,8 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 				c->dict_wanted = co->dictionary && c->phys != PQ_BOOLEAN && c->kind != K_VECTOR;
 			if (co->field_id >= 0)
 				c->field_id = co->field_id;
+			if (co->page_rows > 0)
+				c->rows_per_page = co->page_rows;
 			if (co->encoding >= 0 && co->encoding != PQ_ENC_PLAIN)
 			{
 				bool		ok;
@@ -1631,23 +1635,19 @@ void
 pq_writer_add_row(PqWriter *w, Datum *values, bool *isnull)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
-	bool		page_full = false;
 
+	/* a page ends after rows_per_page rows, or (0) at page_bytes */
 	for (int i = 0; i < w->ncols; i++)
 	{
 		PqwColumn  *c = &w->cols[i];
 
 		add_value(w, c, values[c->attno], isnull[c->attno]);
-		if (w->opts.page_rows <= 0 && page_estimate(c) >= w->opts.page_bytes)
+		if (c->rows_per_page > 0 ? c->page_rows >= c->rows_per_page
+			: page_estimate(c) >= w->opts.page_bytes)
 			flush_page(w, c);
 	}
 	w->rg_rows++;
 	w->total_rows++;
-	if (w->opts.page_rows > 0 && w->cols[0].page_rows >= w->opts.page_rows)
-		page_full = true;
-	if (page_full)
-		for (int i = 0; i < w->ncols; i++)
-			flush_page(w, &w->cols[i]);
 	if (w->rg_rows >= w->opts.row_group_rows ||
 		buffered_bytes(w) >= w->opts.row_group_bytes)
 		flush_row_group(w);

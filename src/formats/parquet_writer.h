@@ -57,6 +57,7 @@ typedef struct PqColumnOptions
 	int			dictionary;		/* 1 on, 0 off, -1 = file default */
 	int32		field_id;		/* -1 = default (attribute number) */
 	int			encoding;		/* PqEncoding of non-dictionary pages, -1 = PLAIN */
+	int			page_rows;		/* rows per page, 0 = file default */
 } PqColumnOptions;
 
 typedef struct PqWriterOptions

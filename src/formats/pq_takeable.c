@@ -44,6 +44,33 @@ pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls, char *why, size
 	return true;
 }
 
+bool
+pq_offset_index_uniform(const PqOffsetIndex *oi, int64 chunk_start, int64 chunk_end,
+						int64 rg_rows)
+{
+	const PqPageLocation *pl = oi->page_locations;
+	int			n = oi->num_pages;
+	int64		rows0,
+				size0;
+
+	if (n < 1 || pl[0].offset != chunk_start || pl[0].first_row_index != 0)
+		return false;
+	rows0 = (n > 1 ? pl[1].first_row_index : rg_rows);
+	size0 = pl[0].compressed_page_size;
+	for (int p = 0; p < n; p++)
+	{
+		int64		end = (p + 1 < n) ? pl[p + 1].offset : chunk_end;
+		int64		rows = ((p + 1 < n) ? pl[p + 1].first_row_index : rg_rows) - pl[p].first_row_index;
+
+		if (pl[p].offset + (int64) pl[p].compressed_page_size != end)
+			return false;
+		if (p + 1 < n ? (rows != rows0 || pl[p].compressed_page_size != size0)
+			: (rows <= 0 || rows > rows0 || pl[p].compressed_page_size > size0))
+			return false;
+	}
+	return true;
+}
+
 static const char *
 kv_value(const PqFileMetaData *fm, const char *key)
 {

@@ -32,6 +32,18 @@
 extern bool pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls,
 							  char *why, size_t whylen);
 
+/*
+ * Whether a chunk's OffsetIndex has the shape a take-able writer gives it:
+ * pages back to back from chunk_start to chunk_end, the first at row 0, and
+ * every page but the last with the same number of rows and the same size
+ * (the last no bigger).  Offsets are computed from the index only then: a
+ * damaged entry breaks the pattern, and the pages are decoded (which checks
+ * them against their headers) instead of bytes being taken from the wrong
+ * place.
+ */
+extern bool pq_offset_index_uniform(const PqOffsetIndex *oi, int64 chunk_start,
+									int64 chunk_end, int64 rg_rows);
+
 /* Declared values per row of LIST column "column"; -1 if none; ERROR (naming
  * uri) if malformed. */
 extern int	pq_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri);

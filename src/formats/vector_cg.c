@@ -27,7 +27,7 @@ typedef struct VcgPage
 	int32		nrows;
 	int64		offset;
 	int32		size;			/* header + body */
-	bool		may_have_nulls;
+	bool		may_have_nulls;	/* or other reasons to decode the page */
 } VcgPage;
 
 struct VectorCG
@@ -279,6 +279,9 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 
 		oi = pq_decode_offset_index((const uint8 *) span + (cc->offset_index_offset - span_off),
 									cc->offset_index_length, cg->uri);
+		/* pages of another shape (or a damaged index) are decoded, not computed */
+		if (!pq_offset_index_uniform(oi, m->data_page_offset, chunk_end, rg->num_rows))
+			nulls = true;
 		for (int p = 0; p < oi->num_pages; p++)
 		{
 			PqPageLocation *loc = &oi->page_locations[p];

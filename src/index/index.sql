@@ -41,7 +41,7 @@ CREATE FUNCTION vlake.index_merge_worker() RETURNS text
 CREATE FUNCTION vlake.index_info(index regclass,
     OUT metric text, OUT dims int, OUT lists int, OUT lake_vectors bigint,
     OUT delta_vectors bigint, OUT tombstones bigint, OUT generation bigint,
-    OUT location text, OUT files text[])
+    OUT location text, OUT files text[], OUT retired_chains int)
     AS 'MODULE_PATHNAME', 'vlake_index_info' LANGUAGE C STRICT;
 
 -- Remove lake files of index parts no vlake index of this database names

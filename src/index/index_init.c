@@ -90,7 +90,7 @@ vlake_index_init(void)
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("vlake.hierarchy_cover",
 							 "Lists whose centroids a query compares on an index with a second level, as a multiple of the lists it probes.",
-							 "The lists of the nearest groups are taken until this many; 0 ignores the second level and compares every centroid.",
+							 "The lists of the nearest groups are taken until this many (past 16 probes the multiple shrinks with sqrt(16 / probes), down to 2); 0 ignores the second level and compares every centroid.",
 							 &vl_hierarchy_cover, 8.0, 0.0, 1000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("vlake.default_location",

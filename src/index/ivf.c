@@ -365,6 +365,20 @@ ivf_group_lists(const float *centroids, int lists, int dim, int want,
 	return groups;
 }
 
+int
+ivf_group_cover(int probes, double factor)
+{
+	double		f = factor;
+
+	if (probes > 16)
+		f = factor * sqrt(16.0 / probes);
+	if (f < 2 && factor >= 2)
+		f = 2;
+	if (f < 1)
+		f = 1;
+	return (int) ceil(probes * f);
+}
+
 const char *
 ivf_check_groups(int lists, int groups, const uint32_t *gstart,
 				 const uint32_t *members, uint8_t *seen)

@@ -27,7 +27,7 @@
 #include "index/ivf.h"
 
 #define VL_META_MAGIC		0x564C4958	/* "VLIX" */
-#define VL_META_VERSION		1
+#define VL_META_VERSION		2		/* 2: page stamps, retired chains */
 #define VL_METAPAGE_BLKNO	0
 #define VL_LOCATION_MAX		512
 #define VL_PREFIX_MAX		160
@@ -49,14 +49,32 @@ typedef enum VlElemType
 #define VL_PAGE_DELTA		1
 #define VL_PAGE_TOMB		2
 #define VL_PAGE_BLOB		3
+#define VL_PAGE_FREE		4			/* recycled, in the free space map */
 #define VL_BLOB_CHUNK		8000		/* bytes of a blob per page */
 typedef struct VlPageOpaque
 {
 	BlockNumber next;			/* next page of the chain, or InvalidBlockNumber */
-	uint16		kind;			/* VL_PAGE_DELTA / VL_PAGE_TOMB */
+	uint16		kind;			/* VL_PAGE_DELTA / TOMB / BLOB / FREE */
 	uint16		page_id;		/* constant, identifies vlake pages */
+	uint64		stamp;			/* metapage generation when the page joined its
+								 * chain: a scan of generation G never needs a
+								 * page stamped later (it was recycled) */
 } VlPageOpaque;
 #define VL_PAGE_ID 0xFD1C
+
+/*
+ * A page chain a merge replaced (sealed delta, tombstones, index.meta copy):
+ * scans that read the metapage before the merge may still follow it, so its
+ * pages are recycled only when no snapshot is older than xid
+ * (FullTransactionId, ReadNextFullTransactionId() at the switch).
+ */
+typedef struct VlRetiredChain
+{
+	BlockNumber head;
+	uint32		kind;
+	uint64		xid;
+} VlRetiredChain;
+#define VL_MAX_RETIRED		48
 
 /* Contents of block 0 (after the page header). */
 typedef struct VlMetaData
@@ -85,6 +103,9 @@ typedef struct VlMetaData
 	char		meta_etag[128];
 	/* a copy of index.meta in index pages (saves a cold round trip) */
 	BlockNumber meta_blob_head;
+	/* chains replaced by merges, waiting to be recycled */
+	uint32		nretired;
+	VlRetiredChain retired[VL_MAX_RETIRED];
 } VlMetaData;
 
 #define VlPageGetMeta(page) ((VlMetaData *) PageGetContents(page))
@@ -106,6 +127,18 @@ typedef struct VlOptions
 	int			location_offset;	/* string reloption */
 	int			hierarchy_threshold;	/* second level when lists exceed it */
 } VlOptions;
+
+/* ---- index pages (vlindex_pages.c) ---- */
+/* A page for a chain, exclusively locked: a recycled one, else a new one. */
+extern Buffer vl_new_buffer(Relation index);
+extern void vl_init_chain_page(Page page, uint16 kind, uint64 stamp);
+/* ERROR unless page blk is a page of a chain of kind as of generation. */
+extern void vl_check_chain_page(Relation index, BlockNumber blk, Page page, uint16 kind,
+								uint64 generation);
+/* Recycle retired chains no snapshot can need; returns pages freed. */
+extern int64 vl_recycle_retired(Relation index);
+/* VACUUM: every free page into the free space map; returns their count. */
+extern BlockNumber vl_vacuum_free_pages(Relation index);
 
 /* ---- row references: the table-facing side ----
  * Lake parts refer to rows by a 64-bit row reference.  For heap tables it
@@ -278,9 +311,9 @@ extern void vl_costestimate(struct PlannerInfo *root, struct IndexPath *path,
 extern void vl_meta_init_page(Page page, IvfMetric metric, VlElemType et,
 							  const char *location);
 extern void vl_meta_read(Relation index, VlMetaData *out);
-extern Buffer vl_new_buffer(Relation index);
-extern BlockNumber vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len);
-extern char *vl_blob_read(Relation index, BlockNumber head, uint64 len);
+extern BlockNumber vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len,
+								 uint64 stamp);
+extern char *vl_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation);
 
 /* vlindex_build.c */
 extern IndexBuildResult *vl_build(Relation heap, Relation index, struct IndexInfo *info);

@@ -279,8 +279,10 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	first = Min(1.0, probes / lists) * tuples;
 	centroids = lists;
 	if (lists > threshold && vl_hierarchy_cover > 0 &&
-		2 * (ivf_default_groups((int) lists) + probes * Max(1.0, vl_hierarchy_cover)) <= lists)
-		centroids = ivf_default_groups((int) lists) + probes * Max(1.0, vl_hierarchy_cover);
+		2 * (ivf_default_groups((int) lists) +
+			 ivf_group_cover((int) probes, vl_hierarchy_cover)) <= lists)
+		centroids = ivf_default_groups((int) lists) +
+			ivf_group_cover((int) probes, vl_hierarchy_cover);
 
 	/* rows the scan returns before the executor has what it wants */
 	if (rel->baserestrictinfo != NIL)

@@ -299,7 +299,7 @@ write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 	/* then the copy of index.meta after it, and its head in the metapage */
 	if (meta_blob && meta_size > 0)
 	{
-		BlockNumber head = vl_blob_write(index, fork, meta_blob, meta_size);
+		BlockNumber head = vl_blob_write(index, fork, meta_blob, meta_size, 1);
 
 		xs = GenericXLogStart(index);
 		page = GenericXLogRegisterBuffer(xs, buf, 0);

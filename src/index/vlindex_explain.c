@@ -4,11 +4,7 @@
  * PostgreSQL 15 gives an index AM no way to add lines to its plan node, so
  * the scan counts its work in per-backend counters (vl_stats) and an
  * ExplainOneQuery_hook prints the difference the statement made, after the
- * plan, in text format:
- *   vlake index: scans=1 lists probed=16 codes scanned=3921 re-ranked=41
- *     delta rows=0 bytes: memory=612345 fetched=128600 (round trips=1)
- * "memory" are code bytes served by the backend's warm tier; "fetched" are
- * bytes asked of ObjStore (its local cache, or the lake).
+ * plan (explain_counters below).
  */
 #include "postgres.h"
 
@@ -19,8 +15,61 @@
 #include "tcop/tcopprot.h"
 
 #include "index/vlindex.h"
+#include "objstore/objstore.h"
 
 static ExplainOneQuery_hook_type prev_explain_hook = NULL;
+
+#define DIFF(field) ((int64) (vl_stats.field - before->field))
+
+/*
+ * After the plan: what the statement's vlake index scans did, and the
+ * bytes the statement read by tier — the index's warm tier (codes in
+ * backend memory), then ObjStore's memory tier, local disk cache and the
+ * lake itself.  Text: two lines; other formats: a "vlake" object after the
+ * plan (a second element of the top-level array in JSON).
+ */
+static void
+explain_counters(ExplainState *es, const VlScanStats *before, const ObjIoTotals *io_before)
+{
+	ObjIoTotals io;
+
+	objstore_io_totals(&io);
+	if (es->format == EXPLAIN_FORMAT_TEXT)
+	{
+		appendStringInfo(es->str,
+						 "vlake index: scans=%lld centroids compared=%lld lists probed=%lld codes scanned=%lld re-ranked=%lld delta rows=%lld\n",
+						 (long long) DIFF(scans), (long long) DIFF(centroids_compared),
+						 (long long) DIFF(lists_probed),
+						 (long long) DIFF(codes_scanned), (long long) DIFF(reranked),
+						 (long long) DIFF(delta_scanned));
+		appendStringInfo(es->str,
+						 "vlake bytes: warm tier=%lld object store memory=%lld local cache=%lld lake=%lld (GET requests=%lld, index round trips=%lld)\n",
+						 (long long) DIFF(bytes_memory),
+						 (long long) (io.bytes_memory - io_before->bytes_memory),
+						 (long long) (io.bytes_disk - io_before->bytes_disk),
+						 (long long) (io.bytes_lake - io_before->bytes_lake),
+						 (long long) (io.get_requests - io_before->get_requests),
+						 (long long) DIFF(round_trips));
+		return;
+	}
+	ExplainOpenGroup("vlake", NULL, true, es);
+	ExplainPropertyInteger("Index Scans", NULL, DIFF(scans), es);
+	ExplainPropertyInteger("Centroids Compared", NULL, DIFF(centroids_compared), es);
+	ExplainPropertyInteger("Lists Probed", NULL, DIFF(lists_probed), es);
+	ExplainPropertyInteger("Codes Scanned", NULL, DIFF(codes_scanned), es);
+	ExplainPropertyInteger("Re-ranked", NULL, DIFF(reranked), es);
+	ExplainPropertyInteger("Delta Rows", NULL, DIFF(delta_scanned), es);
+	ExplainPropertyInteger("Warm Tier Bytes", NULL, DIFF(bytes_memory), es);
+	ExplainPropertyInteger("Object Store Memory Bytes", NULL,
+						   (int64) (io.bytes_memory - io_before->bytes_memory), es);
+	ExplainPropertyInteger("Local Cache Bytes", NULL,
+						   (int64) (io.bytes_disk - io_before->bytes_disk), es);
+	ExplainPropertyInteger("Lake Bytes", NULL, (int64) (io.bytes_lake - io_before->bytes_lake), es);
+	ExplainPropertyInteger("GET Requests", NULL,
+						   (int64) (io.get_requests - io_before->get_requests), es);
+	ExplainPropertyInteger("Index Round Trips", NULL, DIFF(round_trips), es);
+	ExplainCloseGroup("vlake", NULL, true, es);
+}
 
 static void
 vl_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
@@ -28,6 +77,9 @@ vl_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
 					 ParamListInfo params, QueryEnvironment *queryEnv)
 {
 	VlScanStats before = vl_stats;
+	ObjIoTotals io_before;
+
+	objstore_io_totals(&io_before);
 
 	if (prev_explain_hook)
 		prev_explain_hook(query, cursorOptions, into, es, queryString, params, queryEnv);
@@ -55,23 +107,8 @@ vl_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
 					   &planduration, es->buffers ? &bufusage : NULL);
 	}
 
-	if (es->analyze && es->format == EXPLAIN_FORMAT_TEXT &&
-		vl_stats.scans > before.scans)
-	{
-		appendStringInfo(es->str,
-						 "vlake index: scans=%lld centroids compared=%lld lists probed=%lld codes scanned=%lld re-ranked=%lld delta rows=%lld\n",
-						 (long long) (vl_stats.scans - before.scans),
-						 (long long) (vl_stats.centroids_compared - before.centroids_compared),
-						 (long long) (vl_stats.lists_probed - before.lists_probed),
-						 (long long) (vl_stats.codes_scanned - before.codes_scanned),
-						 (long long) (vl_stats.reranked - before.reranked),
-						 (long long) (vl_stats.delta_scanned - before.delta_scanned));
-		appendStringInfo(es->str,
-						 "vlake index bytes: memory=%lld fetched=%lld round trips=%lld\n",
-						 (long long) (vl_stats.bytes_memory - before.bytes_memory),
-						 (long long) (vl_stats.bytes_fetched - before.bytes_fetched),
-						 (long long) (vl_stats.round_trips - before.round_trips));
-	}
+	if (es->analyze && vl_stats.scans > before.scans)
+		explain_counters(es, &before, &io_before);
 }
 
 void

@@ -379,7 +379,7 @@ part_load(Relation index, const VlMetaData *meta)
 		{
 			/* the copy in index pages: no round trip at all */
 			len = meta->meta_size;
-			buf = vl_blob_read(index, meta->meta_blob_head, len);
+			buf = vl_blob_read(index, meta->meta_blob_head, len, meta->generation);
 		}
 		else if (meta->meta_etag[0] != '\0' && meta->meta_size > 0 &&
 			meta->meta_size < ((uint64) 1 << 32))

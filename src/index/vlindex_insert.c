@@ -21,18 +21,6 @@
 
 #include "index/vlindex.h"
 
-static void
-init_chain_page(Page page, uint16 kind)
-{
-	VlPageOpaque *op;
-
-	PageInit(page, BLCKSZ, sizeof(VlPageOpaque));
-	op = (VlPageOpaque *) PageGetSpecialPointer(page);
-	op->next = InvalidBlockNumber;
-	op->kind = kind;
-	op->page_id = VL_PAGE_ID;
-}
-
 /*
  * Append one item to a chain (delta or tombstones) whose head/tail/count
  * live in the metapage.  Takes the metapage lock exclusively.
@@ -86,7 +74,7 @@ chain_append(Relation index, uint16 kind, const void *item, Size size,
 		BlockNumber nb = BufferGetBlockNumber(newbuf);
 
 		newpage = GenericXLogRegisterBuffer(xs, newbuf, GENERIC_XLOG_FULL_IMAGE);
-		init_chain_page(newpage, kind);
+		vl_init_chain_page(newpage, kind, m->generation);
 		if (tailpage)
 			((VlPageOpaque *) PageGetSpecialPointer(tailpage))->next = nb;
 		if (kind == VL_PAGE_DELTA)
@@ -166,6 +154,7 @@ vl_tombstones_load(Relation index, const VlMetaData *meta, int *n)
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
+		vl_check_chain_page(index, blk, page, VL_PAGE_TOMB, meta->generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
@@ -258,6 +247,7 @@ vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		vacuum_delay_point();
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
+		vl_check_chain_page(index, blk, page, VL_PAGE_DELTA, meta.generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
@@ -293,6 +283,9 @@ vl_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
 	if (info->analyze_only)
 		return stats;
+	/* merged-away chains no snapshot needs, then every free page, to the FSM */
+	vl_recycle_retired(info->index);
+	(void) vl_vacuum_free_pages(info->index);
 	if (stats == NULL)
 	{
 		VlMetaData meta;

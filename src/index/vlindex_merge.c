@@ -25,6 +25,7 @@
 
 #include "access/generic_xlog.h"
 #include "access/relation.h"
+#include "access/transam.h"
 #include "access/xlog.h"
 #include "catalog/index.h"
 #include "miscadmin.h"
@@ -102,6 +103,7 @@ read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
+		vl_check_chain_page(index, blk, page, VL_PAGE_DELTA, meta->generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
@@ -126,6 +128,28 @@ read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
 		UnlockReleaseBuffer(buf);
 	}
 	return n;
+}
+
+/*
+ * Record a chain the switch replaces in the metapage m (being WAL-logged),
+ * to be recycled once no snapshot predates the switch (vlindex_pages.c).
+ * With no room left its pages stay unused until REINDEX.
+ */
+static void
+retire_chain(Relation index, VlMetaData *m, BlockNumber head, uint16 kind)
+{
+	if (head == InvalidBlockNumber)
+		return;
+	if (m->nretired >= VL_MAX_RETIRED)
+	{
+		elog(LOG, "vlake index \"%s\": too many merged chains awaiting VACUUM, block %u not recycled",
+			 RelationGetRelationName(index), head);
+		return;
+	}
+	m->retired[m->nretired].head = head;
+	m->retired[m->nretired].kind = kind;
+	m->retired[m->nretired].xid = U64FromFullTransactionId(ReadNextFullTransactionId());
+	m->nretired++;
 }
 
 /* Step 3: point the metapage at the new part. */
@@ -156,6 +180,9 @@ swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
 	strlcpy(m->prefix, prefix, VL_PREFIX_MAX);
 	m->meta_size = meta_size;
 	strlcpy(m->meta_etag, meta_etag, sizeof(m->meta_etag));
+	retire_chain(index, m, snap->sealed_head, VL_PAGE_DELTA);
+	retire_chain(index, m, m->tomb_head, VL_PAGE_TOMB);
+	retire_chain(index, m, m->meta_blob_head, VL_PAGE_BLOB);
 	m->meta_blob_head = blob_head;
 	m->sealed_head = InvalidBlockNumber;
 	m->sealed_count = 0;
@@ -207,6 +234,8 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 	uint64		seed;
 	const char *location;
 
+	/* pages of earlier merges no snapshot needs any more are reused first */
+	vl_recycle_retired(index);
 	seal_delta(index, &meta);
 	memset(&ms, 0, sizeof(ms));
 	dim = meta.dim;
@@ -299,7 +328,7 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 					  centroids, seed, total, assign, refs, &src, prefix,
 					  &meta_size, meta_etag, &meta_blob);
 		/* new pages, not yet named by the metapage: invisible until the swap */
-		blob_head = vl_blob_write(index, MAIN_FORKNUM, meta_blob, meta_size);
+		blob_head = vl_blob_write(index, MAIN_FORKNUM, meta_blob, meta_size, meta.generation + 1);
 	}
 	swap_part(index, &meta, dim, total > 0 ? lists : 0, total, prefix,
 			  meta_size, meta_etag, blob_head);

@@ -31,6 +31,7 @@ vl_meta_init_page(Page page, IvfMetric metric, VlElemType et, const char *locati
 	m->tomb_head = m->tomb_tail = InvalidBlockNumber;
 	m->sealed_head = InvalidBlockNumber;
 	m->meta_blob_head = InvalidBlockNumber;
+	m->nretired = 0;
 	((PageHeader) page)->pd_lower = (char *) m + sizeof(VlMetaData) - (char *) page;
 }
 
@@ -53,29 +54,13 @@ vl_meta_read(Relation index, VlMetaData *out)
 	UnlockReleaseBuffer(buf);
 }
 
-/* A new page at the end of the index, returned exclusively locked. */
-Buffer
-vl_new_buffer(Relation index)
-{
-	Buffer		buf;
-	bool		needlock = !RELATION_IS_LOCAL(index);
-
-	if (needlock)
-		LockRelationForExtension(index, ExclusiveLock);
-	buf = ReadBuffer(index, P_NEW);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	if (needlock)
-		UnlockRelationForExtension(index, ExclusiveLock);
-	return buf;
-}
-
 /*
  * Store a byte string (a copy of index.meta) in a chain of new pages, one
  * item of at most VL_BLOB_CHUNK bytes per page, each page WAL-logged as a
  * full image.  Returns the first block.
  */
 BlockNumber
-vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len)
+vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len, uint64 stamp)
 {
 	BlockNumber head = InvalidBlockNumber;
 	Buffer		prev = InvalidBuffer;
@@ -87,7 +72,6 @@ vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len)
 		Buffer		buf;
 		GenericXLogState *xs;
 		Page		page;
-		VlPageOpaque *op;
 
 		if (fork == MAIN_FORKNUM)
 			buf = vl_new_buffer(index);
@@ -98,11 +82,7 @@ vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len)
 		}
 		xs = GenericXLogStart(index);
 		page = GenericXLogRegisterBuffer(xs, buf, GENERIC_XLOG_FULL_IMAGE);
-		PageInit(page, BLCKSZ, sizeof(VlPageOpaque));
-		op = (VlPageOpaque *) PageGetSpecialPointer(page);
-		op->next = InvalidBlockNumber;
-		op->kind = VL_PAGE_BLOB;
-		op->page_id = VL_PAGE_ID;
+		vl_init_chain_page(page, VL_PAGE_BLOB, stamp);
 		if (PageAddItem(page, (Item) (data + off), n, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 			elog(ERROR, "could not add blob item to vlake index \"%s\"", RelationGetRelationName(index));
 		if (BufferIsValid(prev))
@@ -127,7 +107,7 @@ vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len)
 
 /* Read back a blob of len bytes; ERROR if the chain does not hold it. */
 char *
-vl_blob_read(Relation index, BlockNumber head, uint64 len)
+vl_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation)
 {
 	char	   *out = palloc_extended(Max(len, 1), MCXT_ALLOC_HUGE);
 	uint64		off = 0;
@@ -147,6 +127,11 @@ vl_blob_read(Relation index, BlockNumber head, uint64 len)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		op = (VlPageOpaque *) PageGetSpecialPointer(page);
+		/* a recycled page is a serialization failure, not damage */
+		if (PageGetSpecialSize(page) == MAXALIGN(sizeof(VlPageOpaque)) &&
+			op->page_id == VL_PAGE_ID &&
+			(op->kind == VL_PAGE_FREE || op->stamp > generation))
+			vl_check_chain_page(index, blk, page, VL_PAGE_BLOB, generation);
 		if (PageGetSpecialSize(page) != MAXALIGN(sizeof(VlPageOpaque)) ||
 			op->page_id != VL_PAGE_ID || op->kind != VL_PAGE_BLOB ||
 			PageGetMaxOffsetNumber(page) != 1)

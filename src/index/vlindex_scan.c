@@ -392,6 +392,7 @@ load_delta_chain(IndexScanDesc scan, VlScanOpaque *so, BlockNumber blk)
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
+		vl_check_chain_page(scan->indexRelation, blk, page, VL_PAGE_DELTA, so->meta.generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
@@ -484,7 +485,7 @@ choose_pool(VlScanOpaque *so, int probes)
 {
 	VlPart	   *part = so->part;
 	int			lists = part->lists;
-	double		cover = ceil(probes * vl_hierarchy_cover);
+	int			cover = ivf_group_cover(probes, vl_hierarchy_cover);
 
 	so->pool = palloc(sizeof(int) * lists);
 	/*
@@ -494,7 +495,7 @@ choose_pool(VlScanOpaque *so, int probes)
 	 * through the groups took as long as all 1,024).
 	 */
 	if (part->groups > 0 && vl_hierarchy_cover > 0 &&
-		2 * (part->groups + Max(cover, probes)) <= lists)
+		2 * (part->groups + cover) <= lists)
 	{
 		float	   *gdist = palloc(sizeof(float) * part->groups);
 		uint8	   *gtaken = palloc(part->groups);
@@ -502,7 +503,7 @@ choose_pool(VlScanOpaque *so, int probes)
 		so->npool = ivf_select_group_lists(so->metric, so->q, so->dim,
 										   part->gcent, part->gradius, part->groups,
 										   part->gstart, part->gmembers,
-										   Max(probes, (int) cover),
+										   cover,
 										   gdist, gtaken, so->pool);
 		vl_stats.centroids_compared += part->groups;
 		pfree(gdist);

@@ -120,12 +120,13 @@ vlake_index_info(PG_FUNCTION_ARGS)
 	Relation	index = vl_open_index_checked(PG_GETARG_OID(0), AccessShareLock, false);
 	VlMetaData meta;
 	TupleDesc	tupdesc;
-	Datum		values[9];
-	bool		nulls[9] = {0};
+	Datum		values[10];
+	bool		nulls[10] = {0};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	vl_meta_read(index, &meta);
+	values[9] = Int32GetDatum((int32) meta.nretired);
 	values[0] = CStringGetTextDatum(metric_name(meta.metric));
 	values[1] = Int32GetDatum(meta.dim);
 	values[2] = Int32GetDatum(meta.lists);

@@ -518,6 +518,53 @@ pread_all(int fd, char *dest, uint64 len, uint64 offset, const char *uri)
 	}
 }
 
+/*
+ * Ranges closer than this share one pread into a scratch buffer: below about
+ * a page, copying the bytes in between costs less than a system call (a take
+ * of 1,000 scattered 8-byte values becomes a few reads instead of 1,000).
+ */
+#define COALESCE_GAP	4096
+#define COALESCE_SPAN	(256 * 1024)
+
+/*
+ * Ranges (checked against the file size), near ones coalesced.  Only ranges
+ * next to each other in the caller's order are merged (callers list a
+ * column's ranges in file order), so no sort is needed.
+ */
+static void
+pread_ranges(int fd, ObjRange *ranges, int n, const char *uri)
+{
+	/* kept for the backend's life: fresh memory would cost a page fault a page */
+	static char *scratch = NULL;
+	int			i = 0;
+
+	while (i < n)
+	{
+		uint64		start = ranges[i].offset;
+		uint64		end = start + ranges[i].length;
+		int			j = i + 1;
+
+		while (j < n && ranges[j].offset >= end && ranges[j].offset <= end + COALESCE_GAP &&
+			   ranges[j].offset + ranges[j].length - start <= COALESCE_SPAN)
+		{
+			end = ranges[j].offset + ranges[j].length;
+			j++;
+		}
+		if (j == i + 1)
+			pread_all(fd, ranges[i].dest, ranges[i].length, ranges[i].offset, uri);
+		else
+		{
+			if (scratch == NULL)
+				scratch = MemoryContextAlloc(TopMemoryContext, COALESCE_SPAN);
+			pread_all(fd, scratch, end - start, start, uri);
+			for (int k = i; k < j; k++)
+				memcpy(ranges[k].dest, scratch + (ranges[k].offset - start), ranges[k].length);
+		}
+		CHECK_FOR_INTERRUPTS();
+		i = j;
+	}
+}
+
 static bool
 file_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 						 const char *etag)
@@ -544,7 +591,6 @@ file_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 		}
 	}
 	for (int i = 0; i < n; i++)
-	{
 		if (ranges[i].offset > (uint64) sb.st_size ||
 			ranges[i].length > (uint64) sb.st_size - ranges[i].offset)
 			ereport(ERROR,
@@ -552,9 +598,7 @@ file_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 					 errmsg("range at offset " UINT64_FORMAT " of length " UINT64_FORMAT " is beyond the end of lake object \"%s\"",
 							ranges[i].offset, ranges[i].length, uri),
 					 errdetail("The object has " UINT64_FORMAT " bytes.", (uint64) sb.st_size)));
-		pread_all(fd, ranges[i].dest, ranges[i].length, ranges[i].offset, uri);
-		CHECK_FOR_INTERRUPTS();
-	}
+	pread_ranges(fd, ranges, n, uri);
 	CloseTransientFile(fd);
 	pfree(path);
 	pfree(uri);

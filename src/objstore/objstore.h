@@ -112,4 +112,19 @@ extern int64 objstore_reclaim_temporaries(ObjStore *store, const char *prefix,
 extern void objstore_delete(ObjStore *store, const char *key);
 extern void objstore_delete_many(ObjStore *store, List *keys);	/* List of char* */
 
+/*
+ * This backend's read totals over every store root: bytes served by the
+ * memory tier, by the local disk cache, and read from the stores (lake),
+ * and GET requests sent.  For before/after differences (EXPLAIN).
+ */
+typedef struct ObjIoTotals
+{
+	uint64		bytes_memory;
+	uint64		bytes_disk;
+	uint64		bytes_lake;
+	uint64		get_requests;
+} ObjIoTotals;
+
+extern void objstore_io_totals(ObjIoTotals *out);
+
 #endif							/* VLAKE_OBJSTORE_H */

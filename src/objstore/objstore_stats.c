@@ -39,6 +39,19 @@ struct ObjIoStats
 
 static ObjIoStats *all_stats = NULL;
 
+void
+objstore_io_totals(ObjIoTotals *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (ObjIoStats *s = all_stats; s; s = s->next)
+	{
+		out->bytes_memory += s->bytes_memory;
+		out->bytes_disk += s->bytes_disk;
+		out->bytes_lake += s->bytes_read;
+		out->get_requests += s->requests[OBJ_REQ_GET];
+	}
+}
+
 ObjIoStats *
 objstats_for_root(const char *root_uri)
 {

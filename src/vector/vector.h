@@ -44,4 +44,9 @@ typedef struct HalfVector
 extern Vector *vector_new(int dim);
 extern HalfVector *halfvec_new(int dim);
 
+/* OIDs of vlake's vector and halfvec types (in the extension's schema);
+ * InvalidOid when the extension is not installed in this database. */
+extern Oid	vector_type_oid(void);
+extern Oid	halfvec_type_oid(void);
+
 #endif							/* VLAKE_VECTOR_H */

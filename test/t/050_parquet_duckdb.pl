@@ -177,6 +177,7 @@ my %cases = (
 	lz4_small_pages => '{"compression": "lz4_raw", "row_group_rows": 700, "page_rows": 50}',
 	mixed => '{"compression": "none", "columns": {"s": {"compression": "zstd", "dictionary": false, "field_id": 100}}, "metadata": {"origin": "tap"}}',
 	tiny_dict => '{"dictionary_max_bytes": 1024, "row_group_bytes": 65536}',
+	column_pages => '{"compression": "none", "dictionary": false, "page_rows": 128, "columns": {"s": {"page_rows": 8, "compression": "zstd"}, "v": {"page_rows": 33}}}',
 	encodings => '{"page_rows": 300, "columns": {"id": {"encoding": "delta_binary_packed"}, "i4": {"encoding": "delta_binary_packed"}, "f4": {"encoding": "byte_stream_split"}, "f8": {"encoding": "byte_stream_split"}, "s": {"encoding": "delta_length_byte_array"}}}',
 );
 
@@ -197,6 +198,7 @@ for my $case (sort keys %cases)
 	my $want_codec = {
 		default => 'ZSTD', snappy_plain => 'SNAPPY', gzip_groups => 'GZIP',
 		lz4_small_pages => 'LZ4_RAW', mixed => 'UNCOMPRESSED', tiny_dict => 'ZSTD',
+		column_pages => 'UNCOMPRESSED',
 		encodings => 'ZSTD' }->{$case};
 	is($codec{id}, $want_codec, "$case: compression $want_codec");
 	if ($case eq 'mixed')
