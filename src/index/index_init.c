@@ -84,7 +84,7 @@ vlake_index_init(void)
 							 &vl_iterative, VL_ITERATIVE_EXHAUSTIVE, iterative_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vlake.exhaustive_after",
-							"Rows a vlake index scan returns before it turns exhaustive (with vlake.iterative_scan = exhaustive).",
+							"Rows a vlake index scan returns before it turns exhaustive (with vlake.iterative_scan = exhaustive); at least 1/8 of the rows of the first probed lists.",
 							"Past this many rows a filter is taken to be rejecting them: every remaining list is probed and the rest comes out in exact order.  0: only when the first probed lists run out.",
 							&vl_exhaustive_after, 100, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);

@@ -219,7 +219,8 @@ bad:
  *            operator costs each), the codes of the first probes lists
  *            (one operator cost each), a first batch of exact re-ranks and
  *            the delta; and when k / s rows exceed what the first probes
- *            hold or vlake.exhaustive_after, the scan goes exhaustive: the
+ *            hold or max(vlake.exhaustive_after, 1/8 of them), the scan
+ *            goes exhaustive: the
  *            codes of every other list are scanned before the next row
  *            comes out, so they are startup cost too;
  *   run      one exact re-rank per row returned (and the remaining codes,
@@ -292,7 +293,8 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	want = root->limit_tuples > 0 ? root->limit_tuples : tuples * sel;
 	needed = Min(tuples, want / sel);
 	exhaustive = vl_iterative == VL_ITERATIVE_EXHAUSTIVE && needed < tuples * 0.999 + 1 &&
-		(needed > first || (vl_exhaustive_after > 0 && needed > vl_exhaustive_after));
+		(needed > first ||
+		 (vl_exhaustive_after > 0 && needed > Max(vl_exhaustive_after, first / 8)));
 
 	*startup = centroids * vec_cost + first * cpu_operator_cost +
 		Min(64, tuples) * rerank_cost +

@@ -14,8 +14,10 @@
  *      whose lower bound beats the 10th best estimate, so a LIMIT 10 query
  *      usually needs a single re-rank round trip;
  *   4. when the candidates of the probed lists are exhausted, or
- *      vlake.exhaustive_after rows (default 100) have been returned and
- *      more are wanted (a WHERE clause is rejecting rows), the scan turns
+ *      vlake.exhaustive_after rows (default 100, and at least 1/8 of the
+ *      rows of the first probed lists: rows well inside the probed region
+ *      are as good as an unfiltered query's) have been returned and more
+ *      are wanted (a WHERE clause is rejecting rows), the scan turns
  *      exhaustive (vlake.iterative_scan = exhaustive, the default): every
  *      remaining list is probed at once, so all remaining candidates —
  *      with the results not yet returned — are ordered together and come
@@ -86,6 +88,7 @@ typedef struct VlScanOpaque
 	int			nordered;		/* order[0..nordered) is final */
 	bool		exhaustive;		/* every list has been probed at once */
 	int64		nreturned;		/* rows returned so far */
+	int64		first_rows;		/* rows of the first probed lists */
 	/*
 	 * candidates: cand[0..nnear) is a min-heap on lb; cand[nnear..ncand)
 	 * are unordered "far" candidates, all with lb above every near one,
@@ -834,6 +837,7 @@ start_scan(IndexScanDesc scan, VlScanOpaque *so)
 		so->nordered = 0;
 		choose_pool(so, vl_default_probes(part->lists));
 		probe_lists(so, vl_default_probes(part->lists));
+		so->first_rows = so->ncand;
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -892,7 +896,8 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 		CHECK_FOR_INTERRUPTS();
 		if (more_lists && vl_iterative == VL_ITERATIVE_EXHAUSTIVE &&
 			(so->ncand == 0 ||
-			 (vl_exhaustive_after > 0 && so->nreturned >= vl_exhaustive_after)))
+			 (vl_exhaustive_after > 0 &&
+			  so->nreturned >= Max(vl_exhaustive_after, so->first_rows / 8))))
 		{
 			/*
 			 * The probed lists are exhausted, or more rows were wanted than a
