@@ -162,6 +162,12 @@ bench-objstore:
 	bench/objstore/run.sh
 .PHONY: bench-objstore
 
+# ---- gc (issue 4): index garbage collection benchmark (begin) ----
+bench-index-gc: all
+	bench/index_gc/run.sh
+.PHONY: bench-index-gc
+# ---- gc (issue 4) (end) ----
+
 # ---- take (offset-computed pq_take) ----
 # the fuzzer links the reader, which uses pq_takeable.c
 PQ_READER_SRCS += src/formats/pq_takeable.c src/formats/io_arena.c

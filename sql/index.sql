@@ -279,16 +279,43 @@ RESET ROLE;
 DROP ROLE vlake_index_reader;
 
 -- garbage collection: parts no index of this database names any more
--- (REINDEX, merges, the corrupted part, dropped indexes) are removed;
+-- (REINDEX, merges, the corrupted part, dropped indexes) are retired by
+-- one pass and deleted by a later one, once no snapshot can need them;
 -- the files of the current parts stay
-SELECT count(*) > 0 AS orphans_found FROM vlake.index_gc(:'lakeuri', '0 seconds', true);
-SELECT count(*) AS current_files_listed
-  FROM vlake.index_gc(:'lakeuri', '0 seconds', true) g, vlake.index_info('items_l2') i
-  WHERE g LIKE '%' || i.files[1] OR g LIKE '%' || i.files[2] OR g LIKE '%' || i.files[3];
--- with a long min_age nothing is old enough
+SELECT count(*) AS removed_by_first_pass FROM vlake.index_gc(:'lakeuri');
+-- with a long min_age nothing retired is old enough
 SELECT count(*) AS young_removed FROM vlake.index_gc(:'lakeuri', '1 day');
-SELECT count(*) > 0 AS removed FROM vlake.index_gc(:'lakeuri', '0 seconds');
-SELECT count(*) AS left_over FROM vlake.index_gc(:'lakeuri', '0 seconds', true);
+-- passes, each in its own transaction, until nothing is left to remove
+-- (a snapshot another session holds only delays this)
+CREATE TEMP TABLE gc_log (pass int, uri text);
+CREATE PROCEDURE gc_until_clean(loc text) LANGUAGE plpgsql AS $$
+DECLARE idle int := 0;
+BEGIN
+  FOR n IN 1..100 LOOP
+    INSERT INTO gc_log SELECT n, g FROM vlake.index_gc(loc, dry_run => true) g;
+    INSERT INTO gc_log SELECT -n, g FROM vlake.index_gc(loc) g;
+    COMMIT;
+    IF EXISTS (SELECT FROM gc_log WHERE pass = -n) THEN idle := 0; ELSE idle := idle + 1; END IF;
+    EXIT WHEN idle >= 3 AND EXISTS (SELECT FROM gc_log WHERE pass < 0);
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+CALL gc_until_clean(:'lakeuri');
+SELECT count(*) > 0 AS removed FROM gc_log WHERE pass < 0;
+-- a dry run lists exactly what the same pass then deletes
+SELECT count(*) AS dry_run_mismatch FROM
+  (SELECT abs(pass), uri FROM gc_log WHERE pass > 0
+   EXCEPT SELECT abs(pass), uri FROM gc_log WHERE pass < 0) x;
+SELECT count(*) AS current_files_removed
+  FROM gc_log g, vlake.index_info('items_l2') i
+  WHERE g.uri LIKE '%' || i.files[1] OR g.uri LIKE '%' || i.files[2] OR g.uri LIKE '%' || i.files[3];
+SELECT count(*) AS left_over FROM vlake.index_gc(:'lakeuri', '0', true);
+DROP PROCEDURE gc_until_clean;
+-- every part left is one a metapage names
+SELECT state, count(*) FROM vlake.index_gc_parts(:'lakeuri') GROUP BY state;
+SELECT count(*) AS parts_not_named FROM vlake.index_gc_parts(:'lakeuri') p
+  WHERE NOT EXISTS (SELECT FROM pg_class c JOIN pg_am a ON a.oid = c.relam, vlake.index_info(c.oid) i
+                    WHERE a.amname = 'vlake' AND c.relkind = 'i' AND p.part LIKE '%' || split_part(i.files[1], '/index.meta', 1));
 \c
 SET vlake.default_location = :'lakeuri';
 SET enable_seqscan = off;
@@ -301,6 +328,7 @@ RESET enable_seqscan;
 CREATE ROLE vlake_index_nobody;
 SET ROLE vlake_index_nobody;
 SELECT vlake.index_gc(:'lakeuri');
+SELECT vlake.index_gc_parts(:'lakeuri');
 RESET ROLE;
 DROP ROLE vlake_index_nobody;
 

@@ -67,11 +67,24 @@ done
 
 echo "== machine: $(nproc) cores, shared with other work while this ran (load: $(cut -d' ' -f1-3 /proc/loadavg)) =="
 # ---- build ----
+build_once() { # build_once NAME "SET ...;" — prints the wall time in ms; the
+  # build's DEBUG1 lines (workers launched, time per phase) go to $work/NAME.log
+  psql -At -c "$2 SET client_min_messages = debug1" -c "SELECT extract(epoch FROM clock_timestamp()) * 1000" \
+    -c "CREATE INDEX $1 ON fm_train USING vlake (embedding vector_l2_ops)" \
+    -c "SELECT extract(epoch FROM clock_timestamp()) * 1000" 2>"$work/$1.log" \
+    | awk 'NR==1{a=$1} NR==2{b=$1} END{printf "%.0f", b-a}'
+}
 psql -c "CHECKPOINT"
-build_ms=$(psql -At -c "SELECT extract(epoch FROM clock_timestamp()) * 1000" \
-  -c "CREATE INDEX fm_idx ON fm_train USING vlake (embedding vector_l2_ops)" \
-  -c "SELECT extract(epoch FROM clock_timestamp()) * 1000" | awk 'NR==1{a=$1} NR==2{b=$1} END{printf "%.0f", b-a}')
+# the serial build first, for comparison (dropped again)
+serial_ms=$(build_once fm_idx_serial "SET max_parallel_maintenance_workers = 0;")
+psql -c "DROP INDEX fm_idx_serial" -c "CHECKPOINT"
+echo "build, serial (max_parallel_maintenance_workers = 0): $serial_ms ms"
+grep -o 'vlake index.*' "$work/fm_idx_serial.log" | sed 's/^/  /' || true
+# the index the rest of the benchmark uses: default settings (parallel
+# when the planner grants workers: max_parallel_maintenance_workers = 2)
+build_ms=$(build_once fm_idx "")
 psql -At -c "SELECT 'build: ' || $build_ms || ' ms; lists ' || lists || ', vectors ' || lake_vectors FROM vlake.index_info('fm_idx')"
+grep -o 'vlake index.*' "$work/fm_idx.log" | sed 's/^/  /' || true
 psql -At -c "SELECT 'warm in-memory part (centroids + all codes): ' || round(vlake.prewarm('fm_idx') / 1048576.0, 1) || ' MB'"
 
 ex="EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id FROM fm_train ORDER BY embedding <-> (SELECT embedding FROM fm_test WHERE id = 1) LIMIT 10"

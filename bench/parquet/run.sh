@@ -61,14 +61,13 @@ done
 
 # ---- whole rows: vlake.parquet_take of 1,000 random rows, all four columns
 # (and the name column alone), timed inside the backend like the figures
-# above: best / median of 20 runs, each with fresh random rows.  Also on a
+# above: best / median of 50 runs, each with fresh random rows.  Also on a
 # variant of the file with the name column uncompressed.
 file_plain="$lake/bench40k_plain.parquet"
 psql_b >/dev/null <<SQL
 SELECT vlake.parquet_write('file://$file_plain', 'SELECT * FROM bench ORDER BY id',
   '{"compression": "none", "dictionary": false, "page_rows": 128}');
-CREATE FUNCTION take_bench(uri text, cols text[], coldef text, reps int,
-                           OUT best_ms float8, OUT median_ms float8)
+CREATE FUNCTION take_bench(q text, reps int, OUT best_ms float8, OUT median_ms float8)
 LANGUAGE plpgsql AS \$\$
 DECLARE
   t float8[] := '{}';
@@ -79,8 +78,7 @@ BEGIN
   FOR i IN 1..reps LOOP
     SELECT array_agg((random() * 39999)::int8) INTO rows FROM generate_series(1, 1000);
     t0 := clock_timestamp();
-    EXECUTE format('SELECT count(*) FROM vlake.parquet_take(\$1, \$2, \$3) AS x(%s)', coldef)
-      INTO n USING uri, rows, cols;
+    EXECUTE q INTO n USING rows;
     t := t || (extract(epoch FROM clock_timestamp() - t0) * 1000)::float8;
     IF n <> 1000 THEN RAISE 'took % rows', n; END IF;
   END LOOP;
@@ -91,13 +89,19 @@ size_plain=$(stat -c %s "$file_plain")
 cat "$file_plain" > /dev/null
 echo "40k rows, name uncompressed: file size (bytes) | $size_plain"
 psql_b -c "SELECT '40k rows, name uncompressed: size / raw', round($size_plain::numeric / $raw, 4)"
+# "batches": vlake.parquet_take_stats, the reader's take into column batches
+# (like a library take into Arrow arrays); "SQL rows": vlake.parquet_take,
+# which also builds a Datum per value and a tuple per row.
 for f in "$file" "$file_plain"; do
   label="name zstd"; [ "$f" = "$file_plain" ] && label="name uncompressed"
   for cols in '{id,name,value,vector}' '{id,value,vector}' '{name}'; do
     coldef=$(echo "$cols" | sed 's/[{}]//g; s/id/id int8/; s/name/name text/; s/value/value float8/; s/vector/vector real[]/')
-    psql_b -c "SELECT setseed(0.3); SELECT '40k rows ($label): parquet_take 1,000 rows $cols (best / median ms over 20)',
+    psql_b -c "SELECT setseed(0.3); SELECT '40k rows ($label): take 1,000 rows $cols into batches (best / median ms over 50)',
                       round(best_ms::numeric, 3) || ' / ' || round(median_ms::numeric, 3)
-               FROM take_bench('file://$f', '$cols', '$coldef', 20)" | grep -v '^$'
+               FROM take_bench(format(\$q\$SELECT (vlake.parquet_take_stats(%L, \$1, %L)).rows_taken\$q\$, 'file://$f', '$cols'), 50)" | grep -v '^$'
+    psql_b -c "SELECT setseed(0.3); SELECT '40k rows ($label): take 1,000 rows $cols as SQL rows (best / median ms over 50)',
+                      round(best_ms::numeric, 3) || ' / ' || round(median_ms::numeric, 3)
+               FROM take_bench(format(\$q\$SELECT count(*) FROM vlake.parquet_take(%L, \$1, %L) AS x($coldef)\$q\$, 'file://$f', '$cols'), 50)" | grep -v '^$'
   done
 done
 

@@ -44,10 +44,23 @@ CREATE FUNCTION vlake.index_info(index regclass,
     OUT location text, OUT files text[], OUT retired_chains int)
     AS 'MODULE_PATHNAME', 'vlake_index_info' LANGUAGE C STRICT;
 
--- Remove lake files of index parts no vlake index of this database names
--- any more and whose newest file is older than min_age (superuser).
+-- One garbage-collection pass over the index parts of this database under
+-- location: parts no metapage names are retired (a mark with the next
+-- transaction ID), and deleted by a later pass once no snapshot anywhere can
+-- still need them and min_age (default vlake.index_gc_min_age) has passed.
+-- Returns the URIs of the objects deleted (superuser).
 CREATE FUNCTION vlake.index_gc(location text DEFAULT NULL,
-    min_age interval DEFAULT '1 hour', dry_run boolean DEFAULT false)
+    min_age interval DEFAULT NULL, dry_run boolean DEFAULT false)
     RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'vlake_index_gc' LANGUAGE C CALLED ON NULL INPUT;
 REVOKE ALL ON FUNCTION vlake.index_gc(text, interval, boolean) FROM PUBLIC;
+
+-- Every index part of this database under location and what a GC pass
+-- would do with it now (state: referenced, locked, writing, unreferenced,
+-- retired, removable); changes nothing (superuser).
+CREATE FUNCTION vlake.index_gc_parts(location text DEFAULT NULL, min_age interval DEFAULT NULL,
+    OUT part text, OUT state text, OUT objects int, OUT bytes bigint,
+    OUT birth_xid xid8, OUT mark_xid xid8, OUT marked_at timestamptz)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vlake_index_gc_parts' LANGUAGE C CALLED ON NULL INPUT;
+REVOKE ALL ON FUNCTION vlake.index_gc_parts(text, interval) FROM PUBLIC;

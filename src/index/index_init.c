@@ -11,6 +11,7 @@
 #include "utils/guc.h"
 
 #include "index/vlindex.h"
+#include "index/vlindex_gc.h"
 #include "vlake.h"
 
 int			vl_probes = 0;
@@ -115,6 +116,11 @@ vlake_index_init(void)
 							NULL,
 							&vl_merge_threshold, 10000, 1, INT_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.index_gc_min_age",
+							"Minimum time a retired vlake index part is kept after garbage collection retired it.",
+							"A floor on top of the snapshot rule, for point-in-time recovery windows and standbys without hot_standby_feedback; used by the merge worker and by vlake.index_gc() without min_age.",
+							&vl_gc_min_age, 0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	if (process_shared_preload_libraries_in_progress &&
 		vl_merge_database && vl_merge_database[0] != '\0')
 		register_merge_worker();

@@ -329,6 +329,15 @@ typedef struct VlVecSource
 	void	   *arg;
 } VlVecSource;
 
+/* Rows already encoded (parallel build): row seq's vector, its code
+ * (pdim/64 words), factors and row reference. */
+typedef struct VlCodeSource
+{
+	void		(*get) (struct VlCodeSource *src, int64 seq, float *vec,
+						uint64 *code, IvfFactor *f, uint64 *ref);
+	void	   *arg;
+} VlCodeSource;
+
 /* vlindex_files.c */
 extern VlPart *vl_part_get(Relation index, const VlMetaData *meta);
 extern void vl_part_load_lists(VlPart *part, const int *lists, int n);
@@ -341,6 +350,13 @@ extern void vl_write_part(Relation index, const char *location, IvfMetric metric
 						  VlVecSource *src, char *prefix_out,
 						  uint64 *meta_size_out, char *meta_etag_out,
 						  char **meta_blob_out);
+extern void vl_write_part_encoded(Relation index, const char *location,
+								  IvfMetric metric, int dim, int lists,
+								  const float *centroids, uint64 seed,
+								  int64 nvec, const int *assign,
+								  VlCodeSource *csrc, char *prefix_out,
+								  uint64 *meta_size_out, char *meta_etag_out,
+								  char **meta_blob_out);
 extern char *vl_new_prefix(Relation index);
 
 /* vlindex_scan.c */

@@ -11,6 +11,11 @@
  * metapage naming the new files is written last; if the build fails or is
  * killed, the transaction aborts and the files it wrote are orphans that
  * no metapage names.
+ *
+ * When plan_create_index_workers() grants workers, vlindex_parallel.c runs
+ * the scan, the assignment and the encoding in parallel; this file keeps
+ * the serial path (max_parallel_maintenance_workers = 0, small tables) and
+ * the pieces both share.
  */
 #include "postgres.h"
 
@@ -21,6 +26,7 @@
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "pgstat.h"
 #include "storage/buffile.h"
 #include "storage/bufmgr.h"
@@ -28,38 +34,11 @@
 #include "utils/rel.h"
 
 #include "index/vlindex.h"
+#include "index/vlindex_build.h"
 #include "objstore/objstore.h"
 
-#define VL_PHASE_LOAD		1
-#define VL_PHASE_CLUSTER	2
-#define VL_PHASE_ASSIGN		3
-#define VL_PHASE_WRITE		4
-
 #define VL_SAMPLE_PER_LIST	32
-#define VL_KMEANS_ITERS		6
 
-typedef struct VlBuildState
-{
-	Relation	index;
-	IvfMetric	metric;
-	VlElemType	et;
-	int			dim;
-	int64		n;
-	/* vectors: in memory up to mem_cap, then in a temporary file */
-	float	   *mem;
-	int64		mem_cap;
-	int64		mem_have;		/* vectors mem has room for */
-	BufFile    *file;
-	uint64	   *refs;
-	int64		refs_cap;
-	/* reservoir sample, used when the vectors spill */
-	float	   *sample;
-	int64		nsample;
-	int64		sample_cap;
-	uint64		rng;
-	float	   *vec;
-	Size		budget;
-} VlBuildState;
 
 char *
 vl_build_phasename(int64 phase)
@@ -117,8 +96,8 @@ spill_vector(VlBuildState *st, const float *v)
 	BufFileWrite(st->file, (void *) v, sizeof(float) * st->dim);
 }
 
-static void
-spill_read(BufFile *file, float *out, size_t len)
+void
+vl_build_read_exact(BufFile *file, void *out, size_t len)
 {
 	if (BufFileRead(file, out, len) != len)
 		ereport(ERROR,
@@ -136,8 +115,22 @@ start_spilling(VlBuildState *st)
 	st->mem = NULL;
 }
 
-static void
-build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+void
+vl_build_state_init(VlBuildState *st, Relation index, Size budget, uint64 rng_seed)
+{
+	memset(st, 0, sizeof(*st));
+	st->index = index;
+	st->metric = vl_index_metric(index, &st->et);
+	st->budget = budget;
+	st->refs_cap = 1024;
+	st->refs = palloc(sizeof(uint64) * st->refs_cap);
+	st->rng = rng_seed;
+	st->vec = palloc(sizeof(float) * VL_MAX_DIM);
+	st->report_progress = true;
+}
+
+void
+vl_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 			   bool alive, void *state)
 {
 	VlBuildState *st = state;
@@ -195,11 +188,18 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	}
 	st->n++;
 	if ((st->n & 1023) == 0)
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, st->n);
+	{
+		int64		done = st->n;
+
+		if (st->shared_tuples)
+			done = (int64) pg_atomic_add_fetch_u64(st->shared_tuples, 1024);
+		if (st->report_progress)
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
+	}
 }
 
-static void
-read_vector(VlBuildState *st, int64 seq, float *out)
+void
+vl_build_read_vector(VlBuildState *st, int64 seq, float *out)
 {
 	if (st->file == NULL)
 	{
@@ -217,14 +217,14 @@ read_vector(VlBuildState *st, int64 seq, float *out)
 		BufFileTell(st->file, &fileno, &off);
 		if (BufFileSeek(st->file, fileno, off + (off_t) (pos % BLCKSZ), SEEK_SET) != 0)
 			elog(ERROR, "could not seek in vlake index build temporary file");
-		spill_read(st->file, out, sizeof(float) * st->dim);
+		vl_build_read_exact(st->file, out, sizeof(float) * st->dim);
 	}
 }
 
 static void
 source_get(VlVecSource *src, int64 seq, float *out)
 {
-	read_vector((VlBuildState *) src->arg, seq, out);
+	vl_build_read_vector((VlBuildState *) src->arg, seq, out);
 }
 
 static void
@@ -237,7 +237,7 @@ kmeans_tick(void *arg, int64_t done)
 static float *
 training_sample(VlBuildState *st, int lists, int *m_out)
 {
-	int64		want = Min((int64) lists * VL_SAMPLE_PER_LIST, st->n);
+	int64		want = vl_build_sample_size(lists, st->n);
 	float	   *x;
 
 	if (st->file == NULL)
@@ -267,6 +267,61 @@ training_sample(VlBuildState *st, int lists, int *m_out)
 	}
 	*m_out = (int) want;
 	return x;
+}
+
+/* Lists of a new part: the reloption, else sqrt(rows); never more than rows. */
+int
+vl_build_list_count(Relation index, int64 n)
+{
+	VlOptions  *opts = (VlOptions *) index->rd_options;
+	int			lists;
+
+	lists = (opts && opts->lists > 0) ? opts->lists : (int) Max(1, ceil(sqrt((double) n)));
+	return (int) Min((int64) lists, n);
+}
+
+/* k-means training points wanted for this many lists and rows. */
+int64
+vl_build_sample_size(int lists, int64 n)
+{
+	return Min((int64) lists * VL_SAMPLE_PER_LIST, n);
+}
+
+/*
+ * centroids[lists][dim] from the training points train[m][dim]: k-means++
+ * seeding and iters Lloyd iterations (iters = 0: the seeds alone).
+ */
+void
+vl_build_kmeans(const float *train, int m, int dim, int lists, uint64 seed,
+				int iters, float *centroids)
+{
+	IvfKmeansScratch ks;
+
+	ks.assign = palloc(sizeof(int) * m);
+	ks.sums = palloc_extended(sizeof(double) * lists * dim, MCXT_ALLOC_HUGE);
+	ks.counts = palloc(sizeof(int64) * lists);
+	ks.mind = palloc(sizeof(float) * m);
+	ivf_kmeans(train, m, dim, lists, iters, seed, centroids, &ks,
+			   kmeans_tick, NULL);
+	pfree(ks.assign);
+	pfree(ks.sums);
+	pfree(ks.counts);
+	pfree(ks.mind);
+}
+
+/* DEBUG1: how long the build phase that just ended took (tuning aid). */
+void
+vl_build_phase_done(Relation index, const char *what, instr_time *since)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, *since);
+	ereport(DEBUG1,
+			(errmsg_internal("vlake index \"%s\": %s took %.0f ms",
+							 RelationGetRelationName(index), what,
+							 INSTR_TIME_GET_MILLISEC(now))));
+	INSTR_TIME_SET_CURRENT(*since);
 }
 
 static void
@@ -309,20 +364,93 @@ write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 	UnlockReleaseBuffer(buf);
 }
 
+/* The serial build: one process scans, clusters, assigns and writes. */
+static void
+build_serial(Relation heap, Relation index, IndexInfo *info,
+			 char *location, VlBuildOutput *out)
+{
+	VlBuildState st;
+	instr_time	t;
+
+	INSTR_TIME_SET_CURRENT(t);
+	vl_build_state_init(&st, index, (Size) maintenance_work_mem * 1024,
+						UINT64_C(0x5EED) ^ RelationGetRelid(index));
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_LOAD);
+	out->reltuples = table_index_build_scan(heap, index, info, true, true,
+											vl_build_callback, &st, NULL);
+	out->n = st.n;
+	out->dim = st.dim;
+	vl_build_phase_done(index, "scan", &t);
+
+	if (st.n > 0)
+	{
+		float	   *train,
+				   *centroids;
+		int			m;
+		int		   *assign;
+		uint64		seed = ivf_rand(&st.rng);
+		VlVecSource src;
+		int			lists = vl_build_list_count(index, st.n);
+
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_CLUSTER);
+		train = training_sample(&st, lists, &m);
+		centroids = palloc(sizeof(float) * st.dim * lists);
+		vl_build_kmeans(train, m, st.dim, lists, seed, VL_KMEANS_ITERS, centroids);
+		vl_build_phase_done(index, "sample + k-means", &t);
+
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_ASSIGN);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.n);
+		assign = palloc_extended(sizeof(int) * st.n, MCXT_ALLOC_HUGE);
+		if (st.file)
+			BufFileSeek(st.file, 0, 0, SEEK_SET);
+		for (int64 i = 0; i < st.n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (st.file)
+				vl_build_read_exact(st.file, st.vec, sizeof(float) * st.dim);
+			else
+				memcpy(st.vec, st.mem + i * st.dim, sizeof(float) * st.dim);
+			assign[i] = ivf_nearest(centroids, lists, st.dim, st.vec, NULL);
+			if ((i & 1023) == 0)
+				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
+		}
+		vl_build_phase_done(index, "assign", &t);
+
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_WRITE);
+		if (location == NULL)
+			location = vl_location_for(index);	/* ERRORs with a hint */
+		src.get = source_get;
+		src.arg = &st;
+		vl_write_part(index, location, st.metric, st.dim, lists, centroids, seed,
+					  st.n, assign, st.refs, &src, out->prefix, &out->meta_size,
+					  out->meta_etag, &out->meta_blob);
+		out->lists = lists;
+		if (st.file)
+			BufFileClose(st.file);
+		vl_build_phase_done(index, "encode + write", &t);
+	}
+}
+
+/* Workers to ask for: none for bootstrap, else what the planner grants. */
+static int
+build_workers(Relation heap, Relation index)
+{
+	if (IsBootstrapProcessingMode() || !IsUnderPostmaster)
+		return 0;
+	return plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
+}
+
 IndexBuildResult *
 vl_build(Relation heap, Relation index, IndexInfo *info)
 {
 	IndexBuildResult *result = palloc0(sizeof(IndexBuildResult));
-	VlBuildState st;
+	VlElemType	et;
+	IvfMetric	metric = vl_index_metric(index, &et);
 	/* an empty table writes no files: the location may come later */
 	char	   *location = vl_location_resolve(index, true);
-	VlOptions  *opts = (VlOptions *) index->rd_options;
-	char		prefix[VL_PREFIX_MAX] = "";
-	char		meta_etag[128] = "";
-	uint64		meta_size = 0;
-	char	   *meta_blob = NULL;
-	int			lists = 0;
-	double		reltuples;
+	VlBuildOutput out;
+	int			nworkers;
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake index build",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -334,79 +462,28 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("vlake indexes have exactly one column")));
 
-	memset(&st, 0, sizeof(st));
-	st.index = index;
-	st.metric = vl_index_metric(index, &st.et);
-	st.budget = (Size) maintenance_work_mem * 1024;
-	st.refs_cap = 1024;
-	st.refs = palloc(sizeof(uint64) * st.refs_cap);
-	st.rng = UINT64_C(0x5EED) ^ RelationGetRelid(index);
-	st.vec = palloc(sizeof(float) * VL_MAX_DIM);
-
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_LOAD);
-	reltuples = table_index_build_scan(heap, index, info, true, true,
-									   build_callback, &st, NULL);
-
-	if (st.n > 0)
+	memset(&out, 0, sizeof(out));
+	nworkers = build_workers(heap, index);
+	if (nworkers <= 0 ||
+		!vl_build_parallel(heap, index, info, nworkers, location, &out))
 	{
-		float	   *train,
-				   *centroids;
-		int			m;
-		int		   *assign;
-		IvfKmeansScratch ks;
-		uint64		seed = ivf_rand(&st.rng);
-		VlVecSource src;
-
-		lists = (opts && opts->lists > 0) ? opts->lists : (int) Max(1, ceil(sqrt((double) st.n)));
-		lists = (int) Min((int64) lists, st.n);
-
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_CLUSTER);
-		train = training_sample(&st, lists, &m);
-		centroids = palloc(sizeof(float) * st.dim * lists);
-		ks.assign = palloc(sizeof(int) * m);
-		ks.sums = palloc_extended(sizeof(double) * lists * st.dim, MCXT_ALLOC_HUGE);
-		ks.counts = palloc(sizeof(int64) * lists);
-		ks.mind = palloc(sizeof(float) * m);
-		ivf_kmeans(train, m, st.dim, lists, VL_KMEANS_ITERS, seed, centroids, &ks,
-				   kmeans_tick, NULL);
-
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_ASSIGN);
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.n);
-		assign = palloc_extended(sizeof(int) * st.n, MCXT_ALLOC_HUGE);
-		if (st.file)
-			BufFileSeek(st.file, 0, 0, SEEK_SET);
-		for (int64 i = 0; i < st.n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			if (st.file)
-				spill_read(st.file, st.vec, sizeof(float) * st.dim);
-			else
-				memcpy(st.vec, st.mem + i * st.dim, sizeof(float) * st.dim);
-			assign[i] = ivf_nearest(centroids, lists, st.dim, st.vec, NULL);
-			if ((i & 1023) == 0)
-				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
-		}
-
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_WRITE);
-		if (location == NULL)
-			location = vl_location_for(index);	/* ERRORs with a hint */
-		src.get = source_get;
-		src.arg = &st;
-		vl_write_part(index, location, st.metric, st.dim, lists, centroids, seed,
-					  st.n, assign, st.refs, &src, prefix, &meta_size, meta_etag,
-					  &meta_blob);
-		if (st.file)
-			BufFileClose(st.file);
+		ereport(DEBUG1,
+				(errmsg_internal("vlake index \"%s\": serial build",
+								 RelationGetRelationName(index))));
+		build_serial(heap, index, info, location, &out);
 	}
+	if (out.n > 0 && location == NULL)
+		location = vl_location_for(index);	/* (the builds checked it already) */
 
-	write_metapage(index, MAIN_FORKNUM, st.metric, st.et, location ? location : "", st.dim,
-				   lists, st.n, prefix, meta_size, meta_etag, meta_blob);
+	write_metapage(index, MAIN_FORKNUM, metric, et, location ? location : "", out.dim,
+				   out.lists, out.n, out.prefix, out.meta_size, out.meta_etag,
+				   out.meta_blob);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 
-	result->heap_tuples = reltuples;
-	result->index_tuples = st.n;
+	result->heap_tuples = out.reltuples;
+	result->index_tuples = out.n;
 	return result;
 }
 

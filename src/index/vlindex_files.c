@@ -25,26 +25,12 @@
 #include "utils/rel.h"
 
 #include "index/vlindex.h"
+#include "index/vlindex_gc.h"
 #include "objstore/objstore.h"
 
 VlScanStats vl_stats;
 
 /* ---------------------------------------------------------------- write */
-
-char *
-vl_new_prefix(Relation index)
-{
-	struct timeval tv;
-	uint64		rnd;
-
-	gettimeofday(&tv, NULL);
-	if (!pg_strong_random(&rnd, sizeof(rnd)))
-		rnd = (uint64) random() ^ ((uint64) MyProcPid << 32);
-	return psprintf("vlake_index/db%u_rel%u_%lx%06lx_%016llx",
-					MyDatabaseId, RelationGetRelid(index),
-					(unsigned long) tv.tv_sec, (unsigned long) tv.tv_usec,
-					(unsigned long long) rnd);
-}
 
 static char *
 part_key(const char *prefix, const char *file)
@@ -105,15 +91,17 @@ append_groups(StringInfo meta, Relation index, const float *centroids,
 
 /*
  * Write one index part.  assign[seq] is the list of vector seq; refs[seq]
- * its row reference; src->get(seq) the (normalised, for cosine) vector.
+ * its row reference; src->get(seq) the (normalised, for cosine) vector —
+ * or, when csrc is given, csrc->get(seq) returns the vector with its code,
+ * factors and row reference already computed.
  */
-void
-vl_write_part(Relation index, const char *location, IvfMetric metric,
-			  int dim, int lists, const float *centroids, uint64 seed,
-			  int64 nvec, const int *assign, const uint64 *refs,
-			  VlVecSource *src, char *prefix_out,
-			  uint64 *meta_size_out, char *meta_etag_out,
-			  char **meta_blob_out)
+static void
+write_part(Relation index, const char *location, IvfMetric metric,
+		   int dim, int lists, const float *centroids, uint64 seed,
+		   int64 nvec, const int *assign, const uint64 *refs,
+		   VlVecSource *src, VlCodeSource *csrc, char *prefix_out,
+		   uint64 *meta_size_out, char *meta_etag_out,
+		   char **meta_blob_out)
 {
 	int			pdim = ivf_padded_dim(dim),
 				words = pdim / 64;
@@ -170,6 +158,8 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 	fh.lists = lists;
 	fh.nvec = nvec;
 
+	/* before any other object of the part: GC can find a crashed write */
+	vl_gc_part_begin(store, prefix);
 	cw = objstore_writer_begin(store, part_key(prefix, VL_FILE_CODES));
 	vw = objstore_writer_begin(store, part_key(prefix, VL_FILE_VECS));
 	fh.magic = VL_MAGIC_CODES;
@@ -191,9 +181,17 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 			int64		seq = order[start[c] + j];
 
 			CHECK_FOR_INTERRUPTS();
-			src->get(src, seq, vec);
-			ivf_encode(&rot, metric, vec, cen, codes + j * words, &fac[j], tmp);
-			lrefs[j] = refs[seq];
+			if (csrc)
+			{
+				/* encoded elsewhere (parallel build workers) */
+				csrc->get(csrc, seq, vec, codes + j * words, &fac[j], &lrefs[j]);
+			}
+			else
+			{
+				src->get(src, seq, vec);
+				ivf_encode(&rot, metric, vec, cen, codes + j * words, &fac[j], tmp);
+				lrefs[j] = refs[seq];
+			}
 			objstore_writer_write(vw, (const char *) vec, sizeof(float) * dim);
 		}
 		INIT_CRC32C(crc);
@@ -272,6 +270,36 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
 	pfree(block);
 	pfree(order);
 	pfree(meta.data);
+}
+
+void
+vl_write_part(Relation index, const char *location, IvfMetric metric,
+			  int dim, int lists, const float *centroids, uint64 seed,
+			  int64 nvec, const int *assign, const uint64 *refs,
+			  VlVecSource *src, char *prefix_out,
+			  uint64 *meta_size_out, char *meta_etag_out,
+			  char **meta_blob_out)
+{
+	write_part(index, location, metric, dim, lists, centroids, seed, nvec,
+			   assign, refs, src, NULL, prefix_out, meta_size_out,
+			   meta_etag_out, meta_blob_out);
+}
+
+/*
+ * The same part from rows already encoded against these centroids and this
+ * seed (the parallel build): csrc->get() is called list by list, in
+ * ascending seq within a list, for every seq with assign[seq] = list.
+ */
+void
+vl_write_part_encoded(Relation index, const char *location, IvfMetric metric,
+					  int dim, int lists, const float *centroids, uint64 seed,
+					  int64 nvec, const int *assign, VlCodeSource *csrc,
+					  char *prefix_out, uint64 *meta_size_out,
+					  char *meta_etag_out, char **meta_blob_out)
+{
+	write_part(index, location, metric, dim, lists, centroids, seed, nvec,
+			   assign, NULL, NULL, csrc, prefix_out, meta_size_out,
+			   meta_etag_out, meta_blob_out);
 }
 
 /* ----------------------------------------------------------------- read */

@@ -1,6 +1,6 @@
 /*
  * vlindex_sql.c — SQL-callable administration of vlake indexes:
- * vlake.prewarm(), vlake.index_info().
+ * vlake.prewarm(), vlake.index_info(), vlake.index_gc().
  */
 #include "postgres.h"
 
@@ -29,6 +29,7 @@
 #include "utils/rel.h"
 
 #include "index/vlindex.h"
+#include "index/vlindex_gc.h"
 #include "objstore/objstore.h"
 
 /*
@@ -151,56 +152,12 @@ vlake_index_info(PG_FUNCTION_ARGS)
 }
 
 /*
- * vlake.index_gc(location, min_age, dry_run): remove the lake files of
- * index parts that no vlake index of this database names any more (old
- * parts after a merge or REINDEX, dropped indexes, crashed builds).
- *
- * Only keys under vlake_index/db<this database's OID>_ are considered, so
- * other databases' indexes are never touched.  A part is removed only when
- * its newest file is older than min_age: a scan that read the metapage
- * before a merge, a standby query, or a build that has written its files
- * but not committed yet may still use a part the metapages no longer name
- * (choose min_age longer than your longest query and build).
+ * vlake.index_gc(location, min_age, dry_run): one garbage-collection pass
+ * over the index parts of this database under location (vlindex_gc.c has
+ * the rule and its proof).  Returns the URIs of the objects deleted (in a
+ * dry run: that this pass would delete).  Superuser only: it deletes lake
+ * objects, and reading every index's metapage bypasses table privileges.
  */
-typedef struct GcPart
-{
-	char	   *prefix;
-	List	   *keys;
-} GcPart;
-
-static List *
-referenced_prefixes(const char *location)
-{
-	List	   *out = NIL;
-	Relation	rel = table_open(RelationRelationId, AccessShareLock);
-	TableScanDesc scan = table_beginscan_catalog(rel, 0, NULL);
-	HeapTuple	tup;
-	Oid			am = get_index_am_oid("vlake", false);
-
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
-		Relation	index;
-		VlMetaData meta;
-
-		if (c->relkind != RELKIND_INDEX || c->relam != am)
-			continue;
-		index = try_relation_open(c->oid, AccessShareLock);
-		if (index == NULL)
-			continue;
-		if (RelationGetNumberOfBlocks(index) > 0)
-		{
-			vl_meta_read(index, &meta);
-			if (meta.prefix[0] != '\0' && strcmp(meta.location, location) == 0)
-				out = lappend(out, pstrdup(meta.prefix));
-		}
-		relation_close(index, AccessShareLock);
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return out;
-}
-
 PG_FUNCTION_INFO_V1(vlake_index_gc);
 Datum
 vlake_index_gc(PG_FUNCTION_ARGS)
@@ -208,16 +165,68 @@ vlake_index_gc(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const char *location = PG_ARGISNULL(0) ? vl_default_location : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
-	int64		age_s = 3600;
-
-	int64		now_s = (int64) time(NULL);
-	ObjStore   *store;
-	List	   *entries,
-			   *refs,
-			   *parts = NIL;
+	int64		age_s = vl_gc_min_age;
+	List	   *removed = NIL;
 	ListCell   *lc;
-	char	   *dbprefix = psprintf("vlake_index/db%u_", MyDatabaseId);
+	VlGcStats	stats;
 
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may remove vlake index files")));
+	if (!PG_ARGISNULL(1))
+	{
+		Interval   *min_age = PG_GETARG_INTERVAL_P(1);
+
+		age_s = (int64) (min_age->time / USECS_PER_SEC) +
+			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
+		if (age_s < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("min_age must not be negative")));
+	}
+	if (location == NULL || location[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no location given and vlake.default_location is empty")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	vl_gc_location(location, age_s, dry_run, 0, &removed, &stats);
+	elog(DEBUG1, "vlake index gc of \"%s\": %lld parts, %lld referenced, %lld in progress, "
+		 "%lld retired now, %lld waiting, %lld removed (%lld objects), %lld unmarked",
+		 location, (long long) stats.parts_seen, (long long) stats.referenced,
+		 (long long) stats.in_progress, (long long) stats.retired, (long long) stats.waiting,
+		 (long long) stats.removed_parts, (long long) stats.removed_files,
+		 (long long) stats.unmarked);
+	foreach(lc, removed)
+	{
+		Datum		v = CStringGetTextDatum((char *) lfirst(lc));
+		bool		n = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &n);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * vlake.index_gc_parts(location, min_age): every index part of this
+ * database under location and what a GC pass would do with it now, without
+ * changing anything.  Superuser, like vlake.index_gc().
+ */
+PG_FUNCTION_INFO_V1(vlake_index_gc_parts);
+Datum
+vlake_index_gc_parts(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const char *location = PG_ARGISNULL(0) ? vl_default_location : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int64		age_s = vl_gc_min_age;
+	ListCell   *lc;
+	ObjStore   *store;
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may inspect vlake index garbage collection")));
 	if (!PG_ARGISNULL(1))
 	{
 		Interval   *min_age = PG_GETARG_INTERVAL_P(1);
@@ -225,82 +234,29 @@ vlake_index_gc(PG_FUNCTION_ARGS)
 		age_s = (int64) (min_age->time / USECS_PER_SEC) +
 			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
 	}
-	if (!superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("only superusers may remove vlake index files")));
 	if (location == NULL || location[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no location given and vlake.default_location is empty")));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-
 	store = objstore_open(location);
-	refs = referenced_prefixes(location);
-	entries = objstore_list(store, dbprefix);
-
-	/* group keys by part prefix (everything before the last '/') */
-	foreach(lc, entries)
+	foreach(lc, vl_gc_status(location, age_s))
 	{
-		ObjListEntry *e = lfirst(lc);
-		char	   *slash = strrchr(e->key, '/');
-		char	   *prefix;
-		GcPart	   *part = NULL;
-		ListCell   *pc;
+		VlGcPartStatus *st = lfirst(lc);
+		Datum		v[7];
+		bool		n[7] = {0};
 
-		if (slash == NULL)
-			continue;
-		prefix = pnstrdup(e->key, slash - e->key);
-		foreach(pc, parts)
-		{
-			GcPart	   *p = lfirst(pc);
-
-			if (strcmp(p->prefix, prefix) == 0)
-			{
-				part = p;
-				break;
-			}
-		}
-		if (part == NULL)
-		{
-			part = palloc0(sizeof(GcPart));
-			part->prefix = prefix;
-			parts = lappend(parts, part);
-		}
-		part->keys = lappend(part->keys, e->key);
-	}
-
-	foreach(lc, parts)
-	{
-		GcPart	   *p = lfirst(lc);
-		bool		used = false,
-					young = false;
-		ListCell   *kc;
-
-		foreach(kc, refs)
-			if (strcmp((char *) lfirst(kc), p->prefix) == 0)
-				used = true;
-		if (used)
-			continue;
-		foreach(kc, p->keys)
-		{
-			ObjStat		st;
-
-			if (objstore_head(store, (char *) lfirst(kc), &st) &&
-				(st.mtime == 0 || now_s - st.mtime < age_s))
-				young = true;
-		}
-		if (young)
-			continue;
-		foreach(kc, p->keys)
-		{
-			Datum		v = CStringGetTextDatum(objstore_uri(store, (char *) lfirst(kc)));
-			bool		n = false;
-
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &n);
-		}
-		if (!dry_run)
-			objstore_delete_many(store, p->keys);
+		v[0] = CStringGetTextDatum(objstore_uri(store, st->prefix));
+		v[1] = CStringGetTextDatum(st->state);
+		v[2] = Int32GetDatum(st->objects);
+		v[3] = Int64GetDatum((int64) st->bytes);
+		v[4] = UInt64GetDatum(st->birth_xid);
+		n[4] = !st->has_birth;
+		v[5] = UInt64GetDatum(st->mark_xid);
+		n[5] = !st->has_mark;
+		v[6] = TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) st->mark_time));
+		n[6] = !st->has_mark;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	objstore_close(store);
 	return (Datum) 0;

@@ -50,5 +50,72 @@ $node->safe_psql('postgres', q{INSERT INTO items SELECT i, (SELECT array_agg(cos
 sleep(3);
 is($node->safe_psql('postgres', q{SELECT delta_vectors FROM vlake.index_info('items_idx')}), '10',
 	'a delta below the threshold is left alone');
+
+# ---- garbage collection by the worker: replaced and dropped parts go ----
+sub parts_on_disk
+{
+	my @parts;
+	my $root = "$lake/vlake_index";
+	return () unless -d $root;
+	opendir(my $d, $root) or die "opendir $root: $!";
+	for my $p (sort grep { !/^\./ } readdir($d))
+	{
+		opendir(my $pd, "$root/$p") or next;
+		my @files = grep { -f "$root/$p/$_" } readdir($pd);
+		closedir($pd);
+		push @parts, "vlake_index/$p" if @files;
+	}
+	closedir($d);
+	return @parts;
+}
+
+sub current_part
+{
+	my $f = $node->safe_psql('postgres', q{SELECT files[1] FROM vlake.index_info('items_idx')});
+	$f =~ s{/index\.meta$}{};
+	return $f;
+}
+
+sub poll_disk
+{
+	my ($want) = @_;
+	for (1 .. 1800)
+	{
+		return 1 if join(' ', parts_on_disk()) eq $want;
+		select(undef, undef, undef, 0.1);
+	}
+	diag('parts on disk: ' . join(' ', parts_on_disk()));
+	return 0;
+}
+
+my $first = current_part();
+$node->safe_psql('postgres', q{INSERT INTO items SELECT i, (SELECT array_agg(cos(i * 0.3 + j) ORDER BY j)::real[]::vector FROM generate_series(1, 8) j) FROM generate_series(311, 400) i});
+ok($node->poll_query_until('postgres',
+	q{SELECT delta_vectors = 0 AND lake_vectors = 400 FROM vlake.index_info('items_idx')}),
+	'the worker merged again');
+my $second = current_part();
+isnt($second, $first, 'the merge replaced the part');
+ok(poll_disk($second), 'the worker removed the replaced part by itself');
+is($node->safe_psql('postgres', q{
+SET enable_seqscan = off;
+SELECT count(*) FROM items i1 WHERE
+  (SELECT i2.id FROM items i2 ORDER BY i2.embedding <-> i1.embedding LIMIT 1) <> i1.id;
+}), '0', 'every row is found after the worker collected');
+
+# a location GC cannot open is reported as a WARNING; the worker goes on
+my $wpid = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'vlake index merge'});
+$node->safe_psql('postgres', q{ALTER SYSTEM SET vlake.default_location = 'file:///vlake_gc_not_allowed/'; SELECT pg_reload_conf()});
+my $logstart = -s $node->logfile;
+ok($node->wait_for_log(qr/WARNING:  vlake index garbage collection of "file:\/\/\/vlake_gc_not_allowed\/" failed/, $logstart),
+	'a GC failure is logged as a WARNING');
+$node->safe_psql('postgres', q{ALTER SYSTEM RESET vlake.default_location; SELECT pg_reload_conf()});
+ok($node->wait_for_log(qr/stops visiting "file:\/\/\/vlake_gc_not_allowed\/" after 10 failed passes/, $logstart),
+	'a location nothing uses any more is given up after repeated failures');
+is($node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'vlake index merge'}),
+	$wpid, 'the worker survived it');
+
+$node->safe_psql('postgres', 'DROP INDEX items_idx');
+ok(poll_disk(''), 'the worker removed the dropped index\'s part by itself');
+
 $node->stop;
 done_testing();

@@ -1,0 +1,82 @@
+/*
+ * vlindex_build.h — pieces of CREATE INDEX shared by the serial build
+ * (vlindex_build.c) and the parallel build (vlindex_parallel.c).
+ */
+#ifndef VLAKE_VLINDEX_BUILD_H
+#define VLAKE_VLINDEX_BUILD_H
+
+#include "port/atomics.h"
+#include "portability/instr_time.h"
+#include "storage/buffile.h"
+
+#include "index/vlindex.h"
+
+/* Subphases reported in pg_stat_progress_create_index. */
+#define VL_PHASE_LOAD		1
+#define VL_PHASE_CLUSTER	2
+#define VL_PHASE_ASSIGN		3
+#define VL_PHASE_WRITE		4
+
+#define VL_KMEANS_ITERS		6	/* Lloyd iterations after k-means++ seeding */
+
+/*
+ * The vectors one scanning process collected: in memory up to 3/4 of its
+ * budget, then in a private temporary file; a reservoir sample (the other
+ * quarter) for k-means when they spill.
+ */
+typedef struct VlBuildState
+{
+	Relation	index;
+	IvfMetric	metric;
+	VlElemType	et;
+	int			dim;
+	int64		n;
+	float	   *mem;
+	int64		mem_cap;
+	int64		mem_have;		/* vectors mem has room for */
+	BufFile    *file;
+	uint64	   *refs;
+	int64		refs_cap;
+	float	   *sample;
+	int64		nsample;
+	int64		sample_cap;
+	uint64		rng;
+	float	   *vec;
+	Size		budget;
+	/* parallel build: scanned-row counter shared by all participants */
+	pg_atomic_uint64 *shared_tuples;
+	bool		report_progress;	/* this process owns the progress row */
+} VlBuildState;
+
+/* The outcome of a build, before the metapage is written. */
+typedef struct VlBuildOutput
+{
+	int			dim;
+	int			lists;
+	int64		n;
+	double		reltuples;
+	char		prefix[VL_PREFIX_MAX];
+	uint64		meta_size;
+	char		meta_etag[128];
+	char	   *meta_blob;
+} VlBuildOutput;
+
+/* vlindex_build.c */
+extern void vl_build_state_init(VlBuildState *st, Relation index, Size budget,
+								uint64 rng_seed);
+extern void vl_build_callback(Relation index, ItemPointer tid, Datum *values,
+							  bool *isnull, bool alive, void *state);
+extern void vl_build_read_vector(VlBuildState *st, int64 seq, float *out);
+extern void vl_build_read_exact(BufFile *file, void *out, size_t len);
+extern int	vl_build_list_count(Relation index, int64 n);
+extern int64 vl_build_sample_size(int lists, int64 n);
+extern void vl_build_phase_done(Relation index, const char *what, instr_time *since);
+extern void vl_build_kmeans(const float *train, int m, int dim, int lists,
+							uint64 seed, int iters, float *centroids);
+
+/* vlindex_parallel.c */
+extern bool vl_build_parallel(Relation heap, Relation index, IndexInfo *info,
+							  int nworkers, const char *location,
+							  VlBuildOutput *out);
+
+#endif							/* VLAKE_VLINDEX_BUILD_H */
