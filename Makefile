@@ -173,3 +173,14 @@ bench-index-gc: all
 PQ_READER_SRCS += src/formats/pq_takeable.c src/formats/io_arena.c
 build/bin/fuzz_parquet: src/formats/pq_takeable.c
 # ---- end take ----
+
+# ---- ivfh (hierarchical IVF benchmark) ----
+build/bin/synth: bench/tools/synth.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
+build/bin/hier_select: bench/ann/hier_select.c src/index/ivf.c src/index/ivf.h src/vector/distance.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/ann/hier_select.c src/index/ivf.c src/vector/distance.c -lm
+bench-ann-hier: all build/bin/synth build/bin/hier_select
+	build/bin/hier_select
+	bench/ann/hier.sh
+.PHONY: bench-ann-hier
+# ---- end ivfh ----

@@ -19,7 +19,24 @@ int			vl_probes = 0;
 double		vl_epsilon = 1.9;
 int			vl_rerank_min = 0;
 char	   *vl_default_location = NULL;
-bool		vl_iterative = true;
+int			vl_iterative = VL_ITERATIVE_EXHAUSTIVE;
+double		vl_hierarchy_cover = 8.0;
+int			vl_exhaustive_after = 100;
+
+/* "on" (and its spellings) keeps meaning what it meant: keep searching */
+static const struct config_enum_entry iterative_options[] = {
+	{"exhaustive", VL_ITERATIVE_EXHAUSTIVE, false},
+	{"rounds", VL_ITERATIVE_ROUNDS, false},
+	{"off", VL_ITERATIVE_OFF, false},
+	{"on", VL_ITERATIVE_EXHAUSTIVE, true},
+	{"true", VL_ITERATIVE_EXHAUSTIVE, true},
+	{"yes", VL_ITERATIVE_EXHAUSTIVE, true},
+	{"1", VL_ITERATIVE_EXHAUSTIVE, true},
+	{"false", VL_ITERATIVE_OFF, true},
+	{"no", VL_ITERATIVE_OFF, true},
+	{"0", VL_ITERATIVE_OFF, true},
+	{NULL, 0, false}
+};
 char	   *vl_merge_database = NULL;
 int			vl_merge_naptime = 60;
 int			vl_merge_threshold = 10000;
@@ -88,10 +105,21 @@ vlake_index_init(void)
 							NULL,
 							&vl_rerank_min, 0, 0, 100000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomBoolVariable("vlake.iterative_scan",
-							 "Probe further lists when the first ones are exhausted (filtered queries).",
-							 NULL,
-							 &vl_iterative, true,
+	DefineCustomEnumVariable("vlake.iterative_scan",
+							 "What a vlake index scan does when the first probed lists are exhausted (filtered queries).",
+							 "exhaustive (default, also \"on\"): probe every remaining list at once and return the rest in exact order; "
+							 "rounds: probe the next vlake.probes lists at a time; off: stop.",
+							 &vl_iterative, VL_ITERATIVE_EXHAUSTIVE, iterative_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.exhaustive_after",
+							"Rows a vlake index scan returns before it turns exhaustive (with vlake.iterative_scan = exhaustive); at least 1/8 of the rows of the first probed lists.",
+							"Past this many rows a filter is taken to be rejecting them: every remaining list is probed and the rest comes out in exact order.  0: only when the first probed lists run out.",
+							&vl_exhaustive_after, 100, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("vlake.hierarchy_cover",
+							 "Lists whose centroids a query compares on an index with a second level, as a multiple of the lists it probes.",
+							 "The lists of the nearest groups are taken until this many (past 16 probes the multiple shrinks with sqrt(16 / probes), down to 2); 0 ignores the second level and compares every centroid.",
+							 &vl_hierarchy_cover, 8.0, 0.0, 1000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("vlake.default_location",
 							   "Root URI under which vlake indexes write their lake files when no location reloption is given.",

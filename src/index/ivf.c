@@ -288,6 +288,189 @@ ivf_kmeans(const float *x, int n, int dim, int k, int iters, uint64_t seed,
 	return mse / n;
 }
 
+int
+ivf_default_groups(int lists)
+{
+	int			g = (int) ceil(4 * sqrt((double) lists));
+
+	if (g > lists)
+		g = lists;
+	return g < 1 ? 1 : g;
+}
+
+int
+ivf_group_lists(const float *centroids, int lists, int dim, int want,
+				int iters, uint64_t seed, float *gcent, uint32_t *gstart,
+				uint32_t *members, IvfKmeansScratch *s, ivf_tick_fn tick,
+				void *arg)
+{
+	int			groups = 0;
+
+	if (lists <= 0)
+		return 0;
+	if (want < 1)
+		want = 1;
+	if (want > lists)
+		want = lists;
+	ivf_kmeans(centroids, lists, dim, want, iters, seed, gcent, s, tick, arg);
+
+	/*
+	 * Final assignment with the final centres (Lloyd's last step moved them
+	 * after assigning), then the centres recomputed from their members so
+	 * that each is the mean of exactly the lists it stands for.
+	 */
+	memset(s->counts, 0, sizeof(int64_t) * want);
+	memset(s->sums, 0, sizeof(double) * (size_t) want * dim);
+	for (int c = 0; c < lists; c++)
+	{
+		const float *x = centroids + (size_t) c * dim;
+		int			g = ivf_nearest(gcent, want, dim, x, NULL);
+		double	   *sum = s->sums + (size_t) g * dim;
+
+		s->assign[c] = g;
+		s->counts[g]++;
+		for (int j = 0; j < dim; j++)
+			sum[j] += x[j];
+		if (tick && (c & 255) == 0)
+			tick(arg, c);
+	}
+
+	/* renumber the non-empty groups densely: counts[g] becomes the new id */
+	for (int g = 0; g < want; g++)
+	{
+		if (s->counts[g] == 0)
+		{
+			s->counts[g] = -1;
+			continue;
+		}
+		for (int j = 0; j < dim; j++)
+			gcent[(size_t) groups * dim + j] =
+				(float) (s->sums[(size_t) g * dim + j] / s->counts[g]);
+		gstart[groups + 1] = (uint32_t) s->counts[g];
+		s->counts[g] = groups++;
+	}
+	/* counting sort of the lists by group */
+	gstart[0] = 0;
+	for (int g = 0; g < groups; g++)
+		gstart[g + 1] += gstart[g];
+	for (int g = 0; g < groups; g++)
+		s->mind[g] = 0;			/* fill counter per group (fits: groups <= lists) */
+	for (int c = 0; c < lists; c++)
+	{
+		int			g = (int) s->counts[s->assign[c]];
+
+		members[gstart[g] + (uint32_t) s->mind[g]] = (uint32_t) c;
+		s->mind[g] += 1.0f;
+	}
+	return groups;
+}
+
+int
+ivf_group_cover(int probes, double factor)
+{
+	double		f = factor;
+
+	if (probes > 16)
+		f = factor * sqrt(16.0 / probes);
+	if (f < 2 && factor >= 2)
+		f = 2;
+	if (f < 1)
+		f = 1;
+	return (int) ceil(probes * f);
+}
+
+const char *
+ivf_check_groups(int lists, int groups, const uint32_t *gstart,
+				 const uint32_t *members, uint8_t *seen)
+{
+	if (groups < 1 || groups > lists)
+		return "group count out of range";
+	if (gstart[0] != 0 || gstart[groups] != (uint32_t) lists)
+		return "group directory does not cover the lists";
+	for (int g = 0; g < groups; g++)
+		if (gstart[g] > gstart[g + 1])
+			return "group directory goes backwards";
+	memset(seen, 0, lists);
+	for (int i = 0; i < lists; i++)
+	{
+		if (members[i] >= (uint32_t) lists)
+			return "group member names a list out of range";
+		if (seen[members[i]])
+			return "group member names a list twice";
+		seen[members[i]] = 1;
+	}
+	return NULL;
+}
+
+void
+ivf_group_radii(const float *centroids, int dim, const float *gcent,
+				int groups, const uint32_t *gstart, const uint32_t *members,
+				float *radius)
+{
+	for (int g = 0; g < groups; g++)
+	{
+		float		r2 = 0;
+
+		for (uint32_t i = gstart[g]; i < gstart[g + 1]; i++)
+		{
+			float		d = vl_l2sq_f32(centroids + (size_t) members[i] * dim,
+										gcent + (size_t) g * dim, dim);
+
+			r2 = d > r2 ? d : r2;
+		}
+		radius[g] = sqrtf(r2);
+	}
+}
+
+int
+ivf_select_group_lists(IvfMetric metric, const float *q, int dim,
+					   const float *gcent, const float *gradius, int groups,
+					   const uint32_t *gstart, const uint32_t *members,
+					   int cover, float *gdist, uint8_t *gtaken, int *out)
+{
+	int			n = 0;
+	/*
+	 * IP: a list centroid c = g + d of group g has <q, c> = <q, g> + <q, d>.
+	 * |q| radius bounds <q, d> but ranks wide groups first however far they
+	 * are; for directions d independent of q, <q, d> is about
+	 * |q| |d| / sqrt(dim), and the best of a group's lists a couple of such
+	 * deviations, so the radius is weighted by 2 / sqrt(dim) (measured in
+	 * unit_ivf: it keeps the recall of comparing every centroid).
+	 */
+	float		qnorm = metric == IVF_IP ? sqrtf(vl_dot_f32(q, q, dim)) : 0;
+	float		beta = 2.0f / sqrtf((float) dim);
+
+	if (beta > 1.0f)
+		beta = 1.0f;
+	qnorm *= beta;
+
+	for (int g = 0; g < groups; g++)
+	{
+		const float *gc = gcent + (size_t) g * dim;
+
+		if (metric == IVF_IP)
+			gdist[g] = -(vl_dot_f32(q, gc, dim) + qnorm * gradius[g]);
+		else
+			gdist[g] = vl_l2sq_f32(q, gc, dim);
+		gtaken[g] = 0;
+	}
+	/* nearest remaining group, until enough lists: few picks, linear scans */
+	while (n < cover)
+	{
+		int			best = -1;
+
+		for (int g = 0; g < groups; g++)
+			if (!gtaken[g] && (best < 0 || gdist[g] < gdist[best]))
+				best = g;
+		if (best < 0)
+			break;
+		gtaken[best] = 1;
+		for (uint32_t i = gstart[best]; i < gstart[best + 1]; i++)
+			out[n++] = (int) members[i];
+	}
+	return n;
+}
+
 void
 ivf_encode(const IvfRotation *rot, IvfMetric metric, const float *v,
 		   const float *c, uint64_t *code, IvfFactor *f, float *tmp)

@@ -125,6 +125,7 @@ typedef struct VlOptions
 	int32		vl_len_;
 	int			lists;			/* 0 = sqrt(rows) */
 	int			location_offset;	/* string reloption */
+	int			hierarchy_threshold;	/* second level when lists exceed it */
 } VlOptions;
 
 /* ---- index pages (vlindex_pages.c) ---- */
@@ -163,7 +164,17 @@ vl_rowref_to_tid(uint64 ref, ItemPointer tid)
 #define VL_MAGIC_META	UINT64_C(0x4154454D58494C56)	/* "VLIXMETA" */
 #define VL_MAGIC_CODES	UINT64_C(0x5345444F4358494C)	/* "LIXCODES" */
 #define VL_MAGIC_VECS	UINT64_C(0x5343455658494C56)	/* "VLIXVECS" */
+/*
+ * Format versions.  codes.bin and vectors.bin are at version 2.  index.meta
+ * is written at version 2 when the part has one level (byte for byte what
+ * earlier builds wrote, so they can still read it) and at version 3 when it
+ * has a second level (groups of lists, after the list directory).  Readers
+ * accept both.
+ */
 #define VL_FORMAT_VERSION 2
+#define VL_META_VERSION_GROUPS 3
+/* Default of the hierarchy_threshold reloption: two levels above it. */
+#define VL_HIERARCHY_THRESHOLD_DEFAULT 1024
 
 typedef struct VlFileMetaHeader
 {
@@ -173,7 +184,7 @@ typedef struct VlFileMetaHeader
 	uint32		dim;
 	uint32		pdim;
 	uint32		lists;
-	uint32		reserved;
+	uint32		groups;			/* v3: groups of the second level; v2: 0 */
 	uint64		nvec;
 	uint64		seed;
 	uint64		codes_size;		/* expected size of codes.bin */
@@ -235,6 +246,12 @@ typedef struct VlPart
 	float	   *crot;			/* [lists][pdim] rotated centroids */
 	VlListDir  *dir;
 	VlList	   *list;
+	/* second level (0 groups: one level, every centroid is compared) */
+	int			groups;
+	float	   *gcent;			/* [groups][dim] */
+	uint32	   *gstart;			/* [groups + 1] into gmembers */
+	uint32	   *gmembers;		/* [lists]: list numbers, grouped */
+	float	   *gradius;		/* [groups]: derived on load (IP ranking) */
 	Size		mem_bytes;		/* bytes held for this part */
 	struct ObjStore *store;
 	/* versions of codes.bin / vectors.bin: ranged reads skip the HEAD */
@@ -248,6 +265,7 @@ typedef struct VlPart
 typedef struct VlScanStats
 {
 	int64		scans;
+	int64		centroids_compared;	/* list and group centroids */
 	int64		lists_probed;
 	int64		codes_scanned;
 	int64		reranked;
@@ -263,12 +281,24 @@ extern int	vl_probes;
 extern double vl_epsilon;
 extern int	vl_rerank_min;
 extern char *vl_default_location;
-extern bool vl_iterative;
+extern int	vl_iterative;
+extern double vl_hierarchy_cover;
+extern int	vl_exhaustive_after;
+
+/* vlake.iterative_scan */
+typedef enum VlIterativeMode
+{
+	VL_ITERATIVE_OFF = 0,		/* stop after the first probes lists */
+	VL_ITERATIVE_ROUNDS = 1,	/* then the next probes lists, round by round */
+	VL_ITERATIVE_EXHAUSTIVE = 2	/* then every remaining list at once */
+} VlIterativeMode;
 
 /* vlindex_am.c */
 extern bytea *vl_options(Datum reloptions, bool validate);
 extern void vl_init_reloptions(void);
 extern IvfMetric vl_index_metric(Relation index, VlElemType *elemtype);
+extern int	vl_hierarchy_threshold(Relation index);
+extern int	vl_default_probes(int lists);
 extern void vl_datum_to_floats(Datum d, VlElemType et, IvfMetric metric,
 							   int expect_dim, float *out, int *dim_out,
 							   Relation index);

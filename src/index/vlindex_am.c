@@ -51,6 +51,9 @@ vl_init_reloptions(void)
 	add_int_reloption(vl_relopt_kind, "lists",
 					  "Number of IVF lists (0 = square root of the row count)",
 					  0, 0, 1 << 20, AccessExclusiveLock);
+	add_int_reloption(vl_relopt_kind, "hierarchy_threshold",
+					  "Build a second level (groups of lists) when the lists exceed this number",
+					  VL_HIERARCHY_THRESHOLD_DEFAULT, 1, 1 << 20, AccessExclusiveLock);
 	add_string_reloption(vl_relopt_kind, "location",
 						 "Root URI of the index's lake files (default vlake.default_location)",
 						 NULL, validate_location, AccessExclusiveLock);
@@ -62,10 +65,31 @@ vl_options(Datum reloptions, bool validate)
 	static const relopt_parse_elt tab[] = {
 		{"lists", RELOPT_TYPE_INT, offsetof(VlOptions, lists)},
 		{"location", RELOPT_TYPE_STRING, offsetof(VlOptions, location_offset)},
+		{"hierarchy_threshold", RELOPT_TYPE_INT, offsetof(VlOptions, hierarchy_threshold)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, vl_relopt_kind,
 									  sizeof(VlOptions), tab, lengthof(tab));
+}
+
+/* Lists above which a build or merge writes a second level. */
+int
+vl_hierarchy_threshold(Relation index)
+{
+	VlOptions  *opts = (VlOptions *) index->rd_options;
+
+	return (opts && opts->hierarchy_threshold > 0) ?
+		opts->hierarchy_threshold : VL_HIERARCHY_THRESHOLD_DEFAULT;
+}
+
+/* Lists a scan probes first: vlake.probes, or automatic. */
+int
+vl_default_probes(int lists)
+{
+	if (vl_probes > 0)
+		return Min(vl_probes, lists);
+	/* auto: enough for recall >= 0.95 on typical data */
+	return Min(lists, Max(8, (int) ceil(lists / 16.0)));
 }
 
 /* Metric of the index's operator class, from its ORDER BY strategy. */
@@ -185,16 +209,31 @@ bad:
 }
 
 /*
- * Cost model (startup = what a LIMIT k query pays, total = reading the
- * whole index in order):
- *   startup  every centroid (dim/64 operator costs each), the codes of the
- *            first probes lists (one operator cost each) and a first batch
- *            of exact re-ranks (dim/64 each);
- *   total    + every other code and one re-rank per row returned.
- * The planner adds the heap fetches (all rows, random order) and scales by
- * LIMIT / expected rows, so a selective WHERE clause makes the index look
- * as expensive as it is (many rows to read before k pass the filter) and a
- * btree on the filter column wins; without a LIMIT a sort wins.
+ * Cost model.  Startup is what the scan pays before rows flow at a steady
+ * rate; the planner adds the heap fetches (one per row returned, random
+ * order) and, under a LIMIT, scales the run cost by the fraction of rows
+ * needed, so with a WHERE clause of selectivity s a LIMIT k query pays for
+ * about k / s rows: the rows the index must return before k pass the filter.
+ *   startup  the centroids compared (every list, or with a second level
+ *            the groups plus vlake.hierarchy_cover x probes lists; dim/64
+ *            operator costs each), the codes of the first probes lists
+ *            (one operator cost each), a first batch of exact re-ranks and
+ *            the delta; and when k / s rows exceed what the first probes
+ *            hold or max(vlake.exhaustive_after, 1/8 of them), the scan
+ *            goes exhaustive: the
+ *            codes of every other list are scanned before the next row
+ *            comes out, so they are startup cost too;
+ *   run      one exact re-rank per row returned (and the remaining codes,
+ *            when they are not in startup already).
+ * A re-rank is a distance (dim/64 operator costs) and a small read at a
+ * random offset of vectors.bin, through ObjStore and its caches, outside
+ * shared buffers: a quarter of random_page_cost (the reads of one batch go
+ * out as one ranged request, so they are cheaper than as many heap page
+ * fetches, but not free — a filtered query re-ranks k / s rows).
+ * So a very selective filter makes the index as expensive as it is (every
+ * code scanned, k / s re-ranks and heap fetches) and a btree on the filter
+ * column, or a sequential scan with a top-N sort, wins when it is cheaper;
+ * without a LIMIT a sort wins.
  */
 void
 vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -202,13 +241,21 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				double *correlation, double *pages)
 {
 	double		tuples = Max(path->indexinfo->tuples, 1);
+	RelOptInfo *rel = path->indexinfo->rel;
 	double		lists,
 				dim,
 				probes,
 				first,
-				vec_cost;
+				vec_cost,
+				rerank_cost,
+				centroids,
+				sel = 1.0,
+				want,
+				needed;
+	bool		exhaustive;
 	VlMetaData	meta;
 	Relation	index;
+	int			threshold;
 
 	if (path->indexorderbys == NIL)
 	{
@@ -222,17 +269,41 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	}
 	index = index_open(path->indexinfo->indexoid, NoLock);
 	vl_meta_read(index, &meta);
+	threshold = vl_hierarchy_threshold(index);
 	index_close(index, NoLock);
 
 	lists = meta.lists > 0 ? meta.lists : 1;
 	dim = meta.dim > 0 ? meta.dim : 128;
 	vec_cost = dim / 64 * cpu_operator_cost;
-	probes = vl_probes > 0 ? vl_probes : Max(8, ceil(lists / 16));
+	rerank_cost = vec_cost + random_page_cost / 4;
+	probes = vl_default_probes((int) lists);
 	first = Min(1.0, probes / lists) * tuples;
+	centroids = lists;
+	if (lists > threshold && vl_hierarchy_cover > 0 &&
+		2 * (ivf_default_groups((int) lists) +
+			 ivf_group_cover((int) probes, vl_hierarchy_cover)) <= lists)
+		centroids = ivf_default_groups((int) lists) +
+			ivf_group_cover((int) probes, vl_hierarchy_cover);
 
-	*startup = lists * vec_cost + first * cpu_operator_cost + 64 * vec_cost +
+	/* rows the scan returns before the executor has what it wants */
+	if (rel->baserestrictinfo != NIL)
+		sel = clauselist_selectivity(root, rel->baserestrictinfo, rel->relid,
+									 JOIN_INNER, NULL);
+	sel = Max(sel, 1.0 / tuples);
+	want = root->limit_tuples > 0 ? root->limit_tuples : tuples * sel;
+	needed = Min(tuples, want / sel);
+	exhaustive = vl_iterative == VL_ITERATIVE_EXHAUSTIVE && needed < tuples * 0.999 + 1 &&
+		(needed > first ||
+		 (vl_exhaustive_after > 0 && needed > Max(vl_exhaustive_after, first / 8)));
+
+	*startup = centroids * vec_cost + first * cpu_operator_cost +
+		Min(64, tuples) * rerank_cost +
 		(double) (meta.delta_count + meta.sealed_count) * vec_cost;
-	*total = *startup + (tuples - first) * cpu_operator_cost + tuples * vec_cost;
+	if (exhaustive)
+		*startup += (tuples - first) * cpu_operator_cost;
+	*total = *startup + tuples * rerank_cost;
+	if (!exhaustive)
+		*total += (tuples - first) * cpu_operator_cost;
 	*selectivity = 1.0;
 	*correlation = 0;
 	*pages = Max(1, path->indexinfo->pages);

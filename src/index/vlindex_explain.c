@@ -37,8 +37,9 @@ explain_counters(ExplainState *es, const VlScanStats *before, const ObjIoTotals 
 	if (es->format == EXPLAIN_FORMAT_TEXT)
 	{
 		appendStringInfo(es->str,
-						 "vlake index: scans=%lld lists probed=%lld codes scanned=%lld re-ranked=%lld delta rows=%lld\n",
-						 (long long) DIFF(scans), (long long) DIFF(lists_probed),
+						 "vlake index: scans=%lld centroids compared=%lld lists probed=%lld codes scanned=%lld re-ranked=%lld delta rows=%lld\n",
+						 (long long) DIFF(scans), (long long) DIFF(centroids_compared),
+						 (long long) DIFF(lists_probed),
 						 (long long) DIFF(codes_scanned), (long long) DIFF(reranked),
 						 (long long) DIFF(delta_scanned));
 		appendStringInfo(es->str,
@@ -53,6 +54,7 @@ explain_counters(ExplainState *es, const VlScanStats *before, const ObjIoTotals 
 	}
 	ExplainOpenGroup("vlake", NULL, true, es);
 	ExplainPropertyInteger("Index Scans", NULL, DIFF(scans), es);
+	ExplainPropertyInteger("Centroids Compared", NULL, DIFF(centroids_compared), es);
 	ExplainPropertyInteger("Lists Probed", NULL, DIFF(lists_probed), es);
 	ExplainPropertyInteger("Codes Scanned", NULL, DIFF(codes_scanned), es);
 	ExplainPropertyInteger("Re-ranked", NULL, DIFF(reranked), es);

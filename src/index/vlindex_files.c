@@ -38,6 +38,57 @@ part_key(const char *prefix, const char *file)
 	return psprintf("%s/%s", prefix, file);
 }
 
+static void
+group_tick(void *arg, int64_t done)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+#define VL_GROUP_KMEANS_ITERS 10
+
+/*
+ * The second level of a part with many lists: its centroids clustered into
+ * ceil(4 sqrt(lists)) groups (ivf_default_groups, ivf_group_lists).  Appended to meta after the
+ * list directory; returns the number of groups (0 = one level).  Memory:
+ * the group centroids, O(lists) integers and groups x dim doubles.
+ */
+static int
+append_groups(StringInfo meta, Relation index, const float *centroids,
+			  int lists, int dim, uint64 seed)
+{
+	int			want,
+				groups;
+	float	   *gcent;
+	uint32	   *gstart,
+			   *members;
+	IvfKmeansScratch ks;
+
+	if (lists <= vl_hierarchy_threshold(index))
+		return 0;
+	want = ivf_default_groups(lists);
+	gcent = palloc(sizeof(float) * want * dim);
+	gstart = palloc0(sizeof(uint32) * (want + 1));
+	members = palloc(sizeof(uint32) * lists);
+	ks.assign = palloc(sizeof(int) * lists);
+	ks.sums = palloc_extended(sizeof(double) * want * dim, MCXT_ALLOC_HUGE);
+	ks.counts = palloc(sizeof(int64) * want);
+	ks.mind = palloc(sizeof(float) * lists);
+	groups = ivf_group_lists(centroids, lists, dim, want, VL_GROUP_KMEANS_ITERS,
+							 seed ^ UINT64_C(0x67726F757073), gcent, gstart,
+							 members, &ks, group_tick, NULL);
+	appendBinaryStringInfo(meta, (const char *) gcent, sizeof(float) * groups * dim);
+	appendBinaryStringInfo(meta, (const char *) gstart, sizeof(uint32) * (groups + 1));
+	appendBinaryStringInfo(meta, (const char *) members, sizeof(uint32) * lists);
+	pfree(gcent);
+	pfree(gstart);
+	pfree(members);
+	pfree(ks.assign);
+	pfree(ks.sums);
+	pfree(ks.counts);
+	pfree(ks.mind);
+	return groups;
+}
+
 /*
  * Write one index part.  assign[seq] is the list of vector seq; refs[seq]
  * its row reference; src->get(seq) the (normalised, for cosine) vector —
@@ -183,6 +234,13 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	appendBinaryStringInfo(&meta, (const char *) &mh, sizeof(mh));
 	appendBinaryStringInfo(&meta, (const char *) centroids, sizeof(float) * (size_t) lists * dim);
 	appendBinaryStringInfo(&meta, (const char *) dir, sizeof(VlListDir) * lists);
+	mh.groups = append_groups(&meta, index, centroids, lists, dim, seed);
+	if (mh.groups > 0)
+	{
+		/* version 3 only when there is a second level (see vlindex.h) */
+		mh.version = VL_META_VERSION_GROUPS;
+		memcpy(meta.data, &mh, sizeof(mh));
+	}
 	INIT_CRC32C(crc);
 	COMP_CRC32C(crc, meta.data, meta.len);
 	FIN_CRC32C(crc);
@@ -295,6 +353,30 @@ vl_part_forget(Oid indexoid)
 	}
 }
 
+/*
+ * The second level of a version 3 index.meta, at p (its size was checked):
+ * group_centroids[groups][dim], group_start[groups + 1], members[lists].
+ * Every list must belong to exactly one group, or scans could miss rows.
+ */
+static void
+load_groups(VlPart *part, const char *p, int groups)
+{
+	uint8	   *seen = palloc(part->lists);
+	const char *why;
+
+	part->groups = groups;
+	part->gcent = (float *) p;
+	part->gstart = (uint32 *) (p + (size_t) groups * part->dim * sizeof(float));
+	part->gmembers = part->gstart + groups + 1;
+	why = ivf_check_groups(part->lists, groups, part->gstart, part->gmembers, seen);
+	pfree(seen);
+	if (why)
+		corrupt(part, VL_FILE_META, psprintf("Bad second level: %s.", why));
+	part->gradius = palloc(sizeof(float) * groups);
+	ivf_group_radii(part->centroids, part->dim, part->gcent, groups,
+					part->gstart, part->gmembers, part->gradius);
+}
+
 static VlPart *
 part_load(Relation index, const VlMetaData *meta)
 {
@@ -359,8 +441,19 @@ part_load(Relation index, const VlMetaData *meta)
 		memcpy(&mh, buf, sizeof(mh));
 		if (mh.magic != VL_MAGIC_META)
 			corrupt(part, VL_FILE_META, "Bad magic number.");
-		if (mh.version != VL_FORMAT_VERSION)
-			corrupt(part, VL_FILE_META, psprintf("Unsupported format version %u.", mh.version));
+		if (mh.version != VL_FORMAT_VERSION && mh.version != VL_META_VERSION_GROUPS)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("vlake index file \"%s\" has format version %u, which this build of vlake cannot read",
+							objstore_uri(part->store, part_key(part->prefix, VL_FILE_META)),
+							mh.version),
+					 errdetail("This build reads index.meta versions %d and %d.",
+							   VL_FORMAT_VERSION, VL_META_VERSION_GROUPS),
+					 errhint("Install the vlake version that built the index, or REINDEX it.")));
+		if ((mh.version == VL_FORMAT_VERSION && mh.groups != 0) ||
+			(mh.version == VL_META_VERSION_GROUPS && (mh.groups < 1 || mh.groups > mh.lists)))
+			corrupt(part, VL_FILE_META, psprintf("Bad group count %u for format version %u.",
+												 mh.groups, mh.version));
 		if (mh.dim < 1 || mh.dim > VL_MAX_DIM || mh.pdim != (uint32) ivf_padded_dim(mh.dim))
 			corrupt(part, VL_FILE_META, psprintf("Bad dimensions %u / %u.", mh.dim, mh.pdim));
 		if (mh.lists < 1 || mh.lists > (1 << 20) || mh.metric > IVF_COSINE)
@@ -369,6 +462,10 @@ part_load(Relation index, const VlMetaData *meta)
 			corrupt(part, VL_FILE_META, "File does not match the index metapage.");
 		need = sizeof(mh) + (uint64) mh.lists * mh.dim * sizeof(float) +
 			(uint64) mh.lists * sizeof(VlListDir) + sizeof(pg_crc32c);
+		if (mh.groups > 0)
+			need += (uint64) mh.groups * mh.dim * sizeof(float) +
+				(uint64) (mh.groups + 1) * sizeof(uint32) +
+				(uint64) mh.lists * sizeof(uint32);
 		if (len != need)
 			corrupt(part, VL_FILE_META, psprintf("File has %llu bytes, expected %llu.",
 												 (unsigned long long) len,
@@ -407,6 +504,10 @@ part_load(Relation index, const VlMetaData *meta)
 		}
 		if (sum != part->nvec)
 			corrupt(part, VL_FILE_META, "List sizes do not add up to the vector count.");
+		if (mh.groups > 0)
+			load_groups(part, buf + sizeof(mh) +
+						(uint64) mh.lists * mh.dim * sizeof(float) +
+						(uint64) mh.lists * sizeof(VlListDir), mh.groups);
 
 		signs = palloc(3 * part->pdim);
 		ivf_make_signs(mh.seed, part->pdim, signs);

@@ -13,11 +13,26 @@
  *      fetched in one ranged read.  The first batch takes every candidate
  *      whose lower bound beats the 10th best estimate, so a LIMIT 10 query
  *      usually needs a single re-rank round trip;
- *   4. when everything probed is exhausted (a WHERE clause filtered rows
- *      out), the next lists are probed (iterative scan), until all lists
- *      have been searched — a filtered query returns k rows whenever k
- *      rows match.  Rows from later probes may be slightly out of order
- *      with rows already returned (as with any IVF index).
+ *   4. when the candidates of the probed lists are exhausted, or
+ *      vlake.exhaustive_after rows (default 100, and at least 1/8 of the
+ *      rows of the first probed lists: rows well inside the probed region
+ *      are as good as an unfiltered query's) have been returned and more
+ *      are wanted (a WHERE clause is rejecting rows), the scan turns
+ *      exhaustive (vlake.iterative_scan = exhaustive, the default): every
+ *      remaining list is probed at once, so all remaining candidates —
+ *      with the results not yet returned — are ordered together and come
+ *      out in exact order (up to the RaBitQ error bound).  Each row
+ *      returned before the switch had an exact distance no larger than
+ *      every pending lower bound of the lists probed then; only rows of
+ *      lists not probed yet can have been closer.  A filtered query
+ *      therefore returns k rows whenever k rows match, and a very
+ *      selective one degrades into an exact search rather than into a
+ *      series of IVF rounds whose rows interleave out of order
+ *      (vlake.iterative_scan = rounds keeps that older behaviour).
+ * With a second level (groups of lists, index.meta version 3), step 1
+ * compares the query with the group centroids first and then only with the
+ * centroids of the lists of the nearest groups (vlake.hierarchy_cover x
+ * probes lists); later steps compare with the rest only when they need it.
  * Rows VACUUM removed from the lake part are skipped via the tombstones.
  */
 #include "postgres.h"
@@ -36,6 +51,7 @@
 
 #define FIRST_BATCH_K	10
 #define NEXT_BATCH		32
+#define MAX_BATCH		4096
 
 typedef struct VlCand
 {
@@ -64,9 +80,15 @@ typedef struct VlScanOpaque
 	int			dim;
 	/* lists in probe order */
 	int		   *order;
-	float	   *cdist;
+	float	   *cdist;			/* query-centroid distance, by list */
+	bool		cdist_all;		/* cdist holds every list (else only pool) */
+	int		   *pool;			/* lists the first probes are chosen from */
+	int			npool;
 	int			nprobed;
-	int			nordered;		/* order[0..nordered) is sorted */
+	int			nordered;		/* order[0..nordered) is final */
+	bool		exhaustive;		/* every list has been probed at once */
+	int64		nreturned;		/* rows returned so far */
+	int64		first_rows;		/* rows of the first probed lists */
 	/*
 	 * candidates: cand[0..nnear) is a min-heap on lb; cand[nnear..ncand)
 	 * are unordered "far" candidates, all with lb above every near one,
@@ -199,23 +221,26 @@ kth_smallest(float *x, int n, int k)
 #define REFILL_CHUNK 64
 
 static void
-cand_refill_slow(VlScanOpaque *so, float bound)
+cand_refill_slow(VlScanOpaque *so, float bound, int chunk)
 {
 	float		threshold = bound;
 
 	/*
-	 * Move at least REFILL_CHUNK candidates at a time, so that a filtered
-	 * query that consumes rows one by one does not re-partition all the far
-	 * candidates for every row.
+	 * Move at least chunk candidates at a time, so that a filtered query
+	 * that consumes rows one by one does not re-partition all the far
+	 * candidates for every row — and at least 1/32 of them, so that the
+	 * O(ncand) selection below stays a small cost per candidate moved when
+	 * many lists were probed.
 	 */
-	if (so->ncand > 4 * REFILL_CHUNK)
+	chunk = Max(chunk, so->ncand / 32);
+	if (so->ncand > 4 * chunk)
 	{
 		float	   *lbs = palloc(sizeof(float) * so->ncand);
 		float		kth;
 
 		for (int i = 0; i < so->ncand; i++)
 			lbs[i] = so->cand[i].lb;
-		kth = kth_smallest(lbs, so->ncand, REFILL_CHUNK - 1);
+		kth = kth_smallest(lbs, so->ncand, chunk - 1);
 		pfree(lbs);
 		threshold = Max(bound, kth);
 	}
@@ -223,10 +248,10 @@ cand_refill_slow(VlScanOpaque *so, float bound)
 }
 
 static inline void
-cand_refill(VlScanOpaque *so, float bound)
+cand_refill(VlScanOpaque *so, float bound, int chunk)
 {
 	if (so->nnear == 0 && so->ncand > 0 && bound > so->far_floor)
-		cand_refill_slow(so, bound);
+		cand_refill_slow(so, bound, chunk);
 }
 
 /* Smallest lower bound still pending (a floor for it, for far ones). */
@@ -398,8 +423,111 @@ load_delta(IndexScanDesc scan, VlScanOpaque *so)
 }
 
 /*
- * Make order[0..upto) the nearest lists in order.  The first probes pick
- * them by partial selection; iterative probing sorts the rest once.
+ * Reorder lists[0..n) so that its first k entries are the k with the
+ * smallest d[] (in no particular order): quickselect on the list numbers.
+ */
+static void
+select_nearest(int *lists, int n, int k, const float *d)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	if (k <= 0 || k >= n)
+		return;
+	while (lo < hi)
+	{
+		float		pivot = d[lists[(lo + hi) / 2]];
+		int			i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (d[lists[i]] < pivot)
+				i++;
+			while (d[lists[j]] > pivot)
+				j--;
+			if (i <= j)
+			{
+				int			t = lists[i];
+
+				lists[i] = lists[j];
+				lists[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k - 1 <= j)
+			hi = j;
+		else if (k - 1 >= i)
+			lo = i;
+		else
+			break;
+	}
+}
+
+/* Distances from the query to the centroids of lists[0..n). */
+static void
+compute_cdist(VlScanOpaque *so, const int *lists, int n)
+{
+	VlPart	   *part = so->part;
+
+	for (int i = 0; i < n; i++)
+	{
+		int			c = lists[i];
+		const float *cv = part->centroids + (size_t) c * part->dim;
+
+		so->cdist[c] = so->metric == IVF_IP ?
+			-vl_dot_f32(so->q, cv, so->dim) : vl_l2sq_f32(so->q, cv, so->dim);
+	}
+	vl_stats.centroids_compared += n;
+}
+
+/* The lists the first probes are chosen from, with their distances. */
+static void
+choose_pool(VlScanOpaque *so, int probes)
+{
+	VlPart	   *part = so->part;
+	int			lists = part->lists;
+	int			cover = ivf_group_cover(probes, vl_hierarchy_cover);
+
+	so->pool = palloc(sizeof(int) * lists);
+	/*
+	 * The second level only when it compares at most half the centroids:
+	 * ranking the groups and gathering their lists cost something too
+	 * (hier_select: at 1,024 lists and 64 probes, 646 centroids compared
+	 * through the groups took as long as all 1,024).
+	 */
+	if (part->groups > 0 && vl_hierarchy_cover > 0 &&
+		2 * (part->groups + cover) <= lists)
+	{
+		float	   *gdist = palloc(sizeof(float) * part->groups);
+		uint8	   *gtaken = palloc(part->groups);
+
+		so->npool = ivf_select_group_lists(so->metric, so->q, so->dim,
+										   part->gcent, part->gradius, part->groups,
+										   part->gstart, part->gmembers,
+										   cover,
+										   gdist, gtaken, so->pool);
+		vl_stats.centroids_compared += part->groups;
+		pfree(gdist);
+		pfree(gtaken);
+		compute_cdist(so, so->pool, so->npool);
+		so->cdist_all = (so->npool == lists);
+	}
+	else
+	{
+		for (int c = 0; c < lists; c++)
+			so->pool[c] = c;
+		so->npool = lists;
+		compute_cdist(so, so->pool, lists);
+		so->cdist_all = true;
+	}
+}
+
+/*
+ * Make order[0..upto) the lists to probe, nearest first.  The first probes
+ * pick them from the pool by partial selection; later rounds compare the
+ * query with the centroids not compared yet and sort the rest once.
  */
 static void
 order_lists(VlScanOpaque *so, int upto)
@@ -411,11 +539,13 @@ order_lists(VlScanOpaque *so, int upto)
 		return;
 	if (so->nordered == 0 && upto <= 64)
 	{
-		/* insertion of each list into a sorted prefix of length upto */
+		/* insertion of each pool list into a sorted prefix of length upto */
 		int			n = 0;
 
-		for (int c = 0; c < lists; c++)
+		upto = Min(upto, so->npool);
+		for (int p = 0; p < so->npool; p++)
 		{
+			int			c = so->pool[p];
 			float		d = so->cdist[c];
 			int			k;
 
@@ -432,7 +562,20 @@ order_lists(VlScanOpaque *so, int upto)
 		so->nordered = upto;
 		return;
 	}
-	/* everything not yet probed, sorted */
+	if (so->nordered == 0)
+	{
+		/*
+		 * First probes, many of them: select the nearest upto lists of the
+		 * pool (quickselect), sort only those.
+		 */
+		upto = Min(upto, so->npool);
+		memcpy(so->order, so->pool, sizeof(int) * so->npool);
+		select_nearest(so->order, so->npool, upto, so->cdist);
+		qsort_arg(so->order, upto, sizeof(int), cmp_by_dist, so->cdist);
+		so->nordered = upto;
+		return;
+	}
+	/* everything not yet in order, sorted */
 	{
 		bool	   *taken = palloc0(sizeof(bool) * lists);
 		int			n = so->nordered;
@@ -442,6 +585,23 @@ order_lists(VlScanOpaque *so, int upto)
 		for (int c = 0; c < lists; c++)
 			if (!taken[c])
 				so->order[n++] = c;
+		if (!so->cdist_all)
+		{
+			/* the centroids the second level let the first probes skip */
+			bool	   *known = palloc0(sizeof(bool) * lists);
+			int			m = 0;
+			int		   *rest = palloc(sizeof(int) * lists);
+
+			for (int p = 0; p < so->npool; p++)
+				known[so->pool[p]] = true;
+			for (int c = 0; c < lists; c++)
+				if (!known[c])
+					rest[m++] = c;
+			compute_cdist(so, rest, m);
+			so->cdist_all = true;
+			pfree(known);
+			pfree(rest);
+		}
 		qsort_arg(so->order + so->nordered, lists - so->nordered, sizeof(int),
 				  cmp_by_dist, so->cdist);
 		so->nordered = lists;
@@ -466,6 +626,7 @@ probe_lists(VlScanOpaque *so, int nprobe)
 	IvfMetric	codemetric = so->metric == IVF_COSINE ? IVF_L2 : so->metric;
 
 	order_lists(so, to);
+	to = Min(to, so->nordered);
 	vl_part_load_lists(part, so->order + from, to - from);
 	for (int i = from; i < to; i++)
 		maxcount = Max(maxcount, (int) part->dir[so->order[i]].count);
@@ -546,12 +707,48 @@ probe_lists(VlScanOpaque *so, int nprobe)
 	pfree(tmp);
 }
 
+/*
+ * Exhaustive mode: probe every list not probed yet, in one go (their codes
+ * in one ranged read when they are not in memory), so that the remaining
+ * candidates are all ordered by lower bound together.  List order does not
+ * matter here, so no centroid is compared.
+ */
+static void
+probe_rest(VlScanOpaque *so)
+{
+	int			lists = so->part->lists;
+	bool	   *taken = palloc0(sizeof(bool) * lists);
+	int			n = so->nprobed;
+
+	for (int i = 0; i < so->nprobed; i++)
+		taken[so->order[i]] = true;
+	for (int c = 0; c < lists; c++)
+		if (!taken[c])
+			so->order[n++] = c;
+	pfree(taken);
+	so->nordered = lists;
+	so->exhaustive = true;
+	probe_lists(so, lists - so->nprobed);
+}
+
+/*
+ * Re-rank batch size after the first batch: grows with the rows returned
+ * so far (a filter that rejected many rows will reject many more), so a
+ * selective filter costs a few large vector reads, not hundreds of small
+ * ones; at most twice the re-ranks it needed.
+ */
+static int
+next_batch_size(VlScanOpaque *so)
+{
+	return (int) Max(NEXT_BATCH, Min(so->nreturned, MAX_BATCH));
+}
+
 /* Re-rank the next batch of candidates exactly. */
 static void
 rerank_batch(VlScanOpaque *so)
 {
 	VlPart	   *part = so->part;
-	int			cap = NEXT_BATCH,
+	int			cap = next_batch_size(so),
 				n = 0;
 	int		   *lists,
 			   *idx;
@@ -593,15 +790,6 @@ rerank_batch(VlScanOpaque *so)
 	}
 	pfree(lists);
 	pfree(idx);
-}
-
-static int
-default_probes(int lists)
-{
-	if (vl_probes > 0)
-		return Min(vl_probes, lists);
-	/* auto: enough for recall >= 0.95 on typical data */
-	return Min(lists, Max(8, (int) ceil(lists / 16.0)));
 }
 
 static void
@@ -646,16 +834,10 @@ start_scan(IndexScanDesc scan, VlScanOpaque *so)
 		ivf_rotate(&part->rot, so->q, so->qrot);
 		so->order = palloc(sizeof(int) * part->lists);
 		so->cdist = palloc(sizeof(float) * part->lists);
-		for (int c = 0; c < part->lists; c++)
-		{
-			const float *cv = part->centroids + (size_t) c * part->dim;
-
-			so->cdist[c] = so->metric == IVF_IP ?
-				-vl_dot_f32(so->q, cv, so->dim) : vl_l2sq_f32(so->q, cv, so->dim);
-		}
 		so->nordered = 0;
-		order_lists(so, default_probes(part->lists));
-		probe_lists(so, default_probes(part->lists));
+		choose_pool(so, vl_default_probes(part->lists));
+		probe_lists(so, vl_default_probes(part->lists));
+		so->first_rows = so->ncand;
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -709,13 +891,34 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 	for (;;)
 	{
 		float		pending;
+		bool		more_lists = so->part && so->nprobed < so->part->lists;
 
 		CHECK_FOR_INTERRUPTS();
-		cand_refill(so, so->nres > 0 ? so->res[0].dist : get_float4_infinity());
+		if (more_lists && vl_iterative == VL_ITERATIVE_EXHAUSTIVE &&
+			(so->ncand == 0 ||
+			 (vl_exhaustive_after > 0 &&
+			  so->nreturned >= Max(vl_exhaustive_after, so->first_rows / 8))))
+		{
+			/*
+			 * The probed lists are exhausted, or more rows were wanted than a
+			 * top-k query asks for (a filter is rejecting them): go
+			 * exhaustive before returning anything else, so that the rest is
+			 * ordered together with every other row.
+			 */
+			MemoryContext old = MemoryContextSwitchTo(so->cxt);
+
+			probe_rest(so);
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		cand_refill(so, so->nres > 0 ? so->res[0].dist : get_float4_infinity(),
+					Max(REFILL_CHUNK, next_batch_size(so)));
 		pending = cand_pending(so);
 		if (so->nres > 0 && so->res[0].dist <= pending)
 		{
 			VlResult	r = res_pop(so);
+
+			so->nreturned++;
 
 			scan->xs_heaptid = r.tid;
 			scan->xs_recheck = false;
@@ -735,11 +938,11 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 			MemoryContextSwitchTo(old);
 			continue;
 		}
-		if (so->part && so->nprobed < so->part->lists && vl_iterative)
+		if (more_lists && vl_iterative == VL_ITERATIVE_ROUNDS)
 		{
 			MemoryContext old = MemoryContextSwitchTo(so->cxt);
 
-			probe_lists(so, default_probes(so->part->lists));
+			probe_lists(so, vl_default_probes(so->part->lists));
 			MemoryContextSwitchTo(old);
 			continue;
 		}

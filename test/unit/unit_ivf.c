@@ -345,6 +345,233 @@ search_recall(IvfMetric metric, int n, int dim, int lists, int probes, int k,
 	return (double) hits / ((double) nq * k);
 }
 
+/*
+ * Second level: groups of lists.  Checks the structure ivf_group_lists()
+ * returns (every list in exactly one group) and that choosing the probed
+ * lists among the lists of the nearest groups (cover = factor x probes)
+ * keeps the recall of probing the nearest lists among all of them.  Recall
+ * here is "IVF-flat" recall@10: the fraction of the true 10 nearest
+ * vectors (double-precision oracle) whose list is probed.  Returns the
+ * hierarchical recall at the given factor.
+ */
+static double
+group_recall(IvfMetric metric, int probes, double factor, double *flat_out,
+			 double *list_cover_out, long *compared_out)
+{
+	const int	n = 20000,
+				dim = 32,
+				lists = 625,
+				nq = 200,
+				k = 10;
+	static float *x = NULL,
+			   *cent = NULL,
+			   *gcent = NULL,
+			   *gradius = NULL;
+	static int *truth10 = NULL;
+	static int *assign = NULL;
+	static uint32_t *gstart = NULL,
+			   *members = NULL;
+	static int	groups = 0;
+	static IvfMetric built = (IvfMetric) -1;
+	float	   *q;
+	int		   *pool = xmalloc(sizeof(int) * lists);
+	float	   *gdist = xmalloc(sizeof(float) * lists);
+	uint8_t    *gtaken = xmalloc(lists);
+	DI		   *cd = xmalloc(sizeof(DI) * lists);
+	DI		   *truth = xmalloc(sizeof(DI) * n);
+	char	   *inpool = xmalloc(lists);
+	char	   *probed_flat = xmalloc(lists);
+	char	   *probed_hier = xmalloc(lists);
+	long		hits_flat = 0,
+				hits_hier = 0,
+				lists_in = 0,
+				compared = 0;
+
+	if (built != metric)
+	{
+		IvfKmeansScratch s;
+		int			want = ivf_default_groups(lists);
+		char	   *seen = xmalloc(lists);
+
+		free(x);
+		free(cent);
+		free(gcent);
+		free(assign);
+		free(gstart);
+		free(members);
+		free(gradius);
+		free(truth10);
+		x = make_data(n + nq, dim, 777 + metric);
+		gradius = xmalloc(sizeof(float) * want);
+		truth10 = xmalloc(sizeof(int) * nq * k);
+		cent = xmalloc(sizeof(float) * lists * dim);
+		gcent = xmalloc(sizeof(float) * want * dim);
+		gstart = xmalloc(sizeof(uint32_t) * (want + 1));
+		members = xmalloc(sizeof(uint32_t) * lists);
+		assign = xmalloc(sizeof(int) * n);
+		s.assign = xmalloc(sizeof(int) * n);
+		s.sums = xmalloc(sizeof(double) * lists * dim);
+		s.counts = xmalloc(sizeof(int64_t) * lists);
+		s.mind = xmalloc(sizeof(float) * n);
+		ivf_kmeans(x, n, dim, lists, 4, 42, cent, &s, NULL, NULL);
+		for (int i = 0; i < n; i++)
+			assign[i] = ivf_nearest(cent, lists, dim, x + (size_t) i * dim, NULL);
+		groups = ivf_group_lists(cent, lists, dim, want, 10, 7, gcent, gstart,
+								 members, &s, NULL, NULL);
+		CHECK(groups >= 1 && groups <= want, "groups %d of %d", groups, want);
+		CHECK(gstart[0] == 0 && gstart[groups] == (uint32_t) lists,
+			  "group directory covers %u..%u", gstart[0], gstart[groups]);
+		for (int g = 0; g < groups; g++)
+			CHECK(gstart[g] < gstart[g + 1], "group %d empty or negative", g);
+		for (int i = 0; i < lists; i++)
+		{
+			CHECK(members[i] < (uint32_t) lists && !seen[members[i]],
+				  "member %d = list %u out of range or twice", i, members[i]);
+			if (members[i] < (uint32_t) lists)
+				seen[members[i]] = 1;
+		}
+		CHECK(ivf_check_groups(lists, groups, gstart, members, (uint8_t *) seen) == NULL,
+			  "built groups fail validation");
+		free(seen);
+		ivf_group_radii(cent, dim, gcent, groups, gstart, members, gradius);
+		/* oracle: the true k nearest of each query */
+		for (int qi = 0; qi < nq; qi++)
+		{
+			const float *qv = x + (size_t) (n + qi) * dim;
+
+			for (int i = 0; i < n; i++)
+			{
+				truth[i].d = exact_double(metric, qv, x + (size_t) i * dim, dim);
+				truth[i].id = i;
+			}
+			qsort(truth, n, sizeof(DI), cmp_di);
+			for (int t = 0; t < k; t++)
+				truth10[qi * k + t] = truth[t].id;
+		}
+		free(s.assign);
+		free(s.sums);
+		free(s.counts);
+		free(s.mind);
+		built = metric;
+	}
+	q = x + (size_t) n * dim;
+
+	for (int qi = 0; qi < nq; qi++)
+	{
+		const float *qv = q + (size_t) qi * dim;
+		int			cover = (int) ceil(probes * factor);
+		int			npool = ivf_select_group_lists(metric, qv, dim, gcent, gradius,
+												   groups, gstart, members, cover,
+												   gdist, gtaken, pool);
+		int			taken = 0;
+
+		CHECK(npool >= (cover < lists ? cover : lists), "pool %d < cover %d", npool, cover);
+		compared += groups + npool;
+		for (int c = 0; c < lists; c++)
+		{
+			cd[c].id = c;
+			cd[c].d = metric == IVF_IP ?
+				-vl_dot_f32(qv, cent + (size_t) c * dim, dim) :
+				vl_l2sq_f32(qv, cent + (size_t) c * dim, dim);
+		}
+		memset(inpool, 0, lists);
+		for (int i = 0; i < npool; i++)
+			inpool[pool[i]] = 1;
+		qsort(cd, lists, sizeof(DI), cmp_di);
+		memset(probed_flat, 0, lists);
+		memset(probed_hier, 0, lists);
+		for (int p = 0; p < probes; p++)
+		{
+			probed_flat[cd[p].id] = 1;
+			lists_in += inpool[cd[p].id];
+		}
+		/* the nearest probes lists among the pool (cd is sorted) */
+		for (int c = 0; c < lists && taken < probes; c++)
+			if (inpool[cd[c].id])
+			{
+				probed_hier[cd[c].id] = 1;
+				taken++;
+			}
+		for (int t = 0; t < k; t++)
+		{
+			hits_flat += probed_flat[assign[truth10[qi * k + t]]];
+			hits_hier += probed_hier[assign[truth10[qi * k + t]]];
+		}
+	}
+	*flat_out = (double) hits_flat / ((double) nq * k);
+	*list_cover_out = (double) lists_in / ((double) nq * probes);
+	*compared_out = compared / nq;
+	free(pool);
+	free(gdist);
+	free(gtaken);
+	free(cd);
+	free(truth);
+	free(inpool);
+	free(probed_flat);
+	free(probed_hier);
+	return (double) hits_hier / ((double) nq * k);
+}
+
+/* ivf_check_groups() refuses every malformed second level. */
+static void
+test_check_groups(void)
+{
+	uint32_t	gstart[4] = {0, 2, 4, 5};
+	uint32_t	members[5] = {4, 0, 3, 1, 2};
+	uint8_t		seen[5];
+
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) == NULL, "valid groups refused");
+	CHECK(ivf_check_groups(5, 0, gstart, members, seen) != NULL, "0 groups accepted");
+	CHECK(ivf_check_groups(2, 3, gstart, members, seen) != NULL, "more groups than lists accepted");
+	gstart[3] = 4;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) != NULL, "short directory accepted");
+	gstart[3] = 5;
+	gstart[1] = 5;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) != NULL, "backwards directory accepted");
+	gstart[1] = 2;
+	members[2] = 5;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) != NULL, "list out of range accepted");
+	members[2] = 0;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) != NULL, "list twice accepted");
+	members[2] = 3;
+	CHECK(ivf_check_groups(5, 3, gstart, members, seen) == NULL, "valid groups refused");
+}
+
+static void
+test_groups(void)
+{
+	const char *names[] = {"l2", "ip", "cosine"};
+
+	for (int m = 0; m <= IVF_IP; m++)
+	{
+		for (int probes = 8; probes <= 32; probes *= 2)
+		{
+			double		factors[] = {2, 4, 8};
+
+			for (int f = 0; f < 3; f++)
+			{
+				double		flat,
+							cover,
+							hier;
+				long		compared;
+
+				hier = group_recall((IvfMetric) m, probes, factors[f], &flat, &cover, &compared);
+				printf("groups %s: probes %d/625, cover %.0fx: centroids compared %ld (flat 625), "
+					   "nearest lists kept %.4f, recall@10 %.4f (flat %.4f)\n",
+					   names[m], probes, factors[f], compared, cover, hier, flat);
+				if (factors[f] == 8)
+				{
+					/* the default cover (vlake.hierarchy_cover = 8) */
+					CHECK(cover >= 0.99, "%s probes %d: only %.4f of the nearest lists kept",
+						  names[m], probes, cover);
+					CHECK(hier >= flat - 0.01, "%s probes %d: recall %.4f vs flat %.4f",
+						  names[m], probes, hier, flat);
+				}
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -353,6 +580,8 @@ main(void)
 	distance_init();
 	printf("scan level: %s\n", ivf_scan_level());
 	test_rotation();
+	test_check_groups();
+	test_groups();
 
 	for (int pass = 0; pass < 2; pass++)
 	for (int m = 0; m < 3; m++)
