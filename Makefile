@@ -110,10 +110,10 @@ quickstart-stop:
 
 # ---- parquet-codec (issue 5): codec/encoding unit tests, writer, benchmark ----
 PQ_UNIT_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgport -lzstd -lsnappy -lz -llz4 -lm
-PQ_CODEC_SRCS = src/formats/pq_codec.c src/formats/pq_encoding.c test/unit/pq_pg_stubs.c
+PQ_CODEC_SRCS = src/formats/pq_codec.c src/formats/pq_encoding.c test/fuzz/pg_standin.c
 
 build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/formats/pq_codec.h src/formats/pq_encoding.h | build/bin
-	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/unit -o $@ test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) $(PQ_UNIT_LIBS)
+	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/fuzz -o $@ test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) $(PQ_UNIT_LIBS)
 
 tools: build/bin/unit_pq_encoding
 bench-parquet:

@@ -15,9 +15,9 @@
  *
  * Backend independence: this file and pq_encoding.c only use palloc/repalloc/
  * pfree and ereport(ERROR) with errcode/errmsg/errdetail.  Stand-alone
- * programs (unit tests, the fuzz harness) link test/unit/pq_pg_stubs.c, which
- * provides those symbols outside a server (ERROR longjmps to a test-provided
- * jmp_buf, or aborts).
+ * programs (unit tests, the fuzz harness) link test/fuzz/pg_standin.c, which
+ * provides those symbols outside a server (ERROR longjmps to the innermost
+ * STANDIN_CATCH, or aborts).
  */
 #ifndef VLAKE_PQ_CODEC_H
 #define VLAKE_PQ_CODEC_H

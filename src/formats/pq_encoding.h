@@ -23,8 +23,8 @@
  *  - Encoders append to a PqBuf (a growable palloc'd byte buffer).
  *
  * Backend independence: only palloc/repalloc/pfree and ereport(ERROR) are
- * used; test/unit/pq_pg_stubs.c provides them for stand-alone programs (unit
- * tests, fuzz harnesses).  No CHECK_FOR_INTERRUPTS here: work is bounded by a
+ * used; test/fuzz/pg_standin.c provides them for stand-alone programs (unit
+ * tests, the fuzz harness).  No CHECK_FOR_INTERRUPTS here: work is bounded by a
  * page; callers check for interrupts between pages.
  */
 #ifndef VLAKE_PQ_ENCODING_H
