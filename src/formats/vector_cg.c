@@ -27,7 +27,7 @@ typedef struct VcgPage
 	int32		nrows;
 	int64		offset;
 	int32		size;			/* header + body */
-	bool		may_have_nulls;	/* or other reasons to decode the page */
+	bool		must_decode;	/* nulls possible, or offsets not computable */
 } VcgPage;
 
 struct VectorCG
@@ -266,13 +266,13 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 		PqColumnChunk *cc = &rg->columns[cg->leaf];
 		PqColumnMetaData *m = &cc->meta_data;
 		PqOffsetIndex *oi;
-		bool		nulls;
+		bool		must_decode;
 		int64		chunk_end;
 
 		{
 			char		why[128];
 
-			if (!pq_chunk_takeable(cc, &nulls, why, sizeof(why)))
+			if (!pq_chunk_takeable(cc, &must_decode, why, sizeof(why)))
 				not_takeable(cg, "Row group %d %s.", g, why);
 		}
 		chunk_end = m->data_page_offset + m->total_compressed_size;
@@ -281,7 +281,7 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 									cc->offset_index_length, cg->uri);
 		/* pages of another shape (or a damaged index) are decoded, not computed */
 		if (!pq_offset_index_uniform(oi, m->data_page_offset, chunk_end, rg->num_rows))
-			nulls = true;
+			must_decode = true;
 		for (int p = 0; p < oi->num_pages; p++)
 		{
 			PqPageLocation *loc = &oi->page_locations[p];
@@ -297,7 +297,7 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 				(uint64) (loc->offset + loc->compressed_page_size) > cg->size)
 				bad_file(cg, "OffsetIndex of row group %d locates page %d outside its column chunk.", g, p);
 			if (next_first - loc->first_row_index > PG_INT32_MAX ||
-				(!nulls &&
+				(!must_decode &&
 				 (next_first - loc->first_row_index) * cg->k * cg->width > loc->compressed_page_size))
 				bad_file(cg, "Page %d of row group %d is too small for its rows.", p, g);
 			if (cg->npages == cap)
@@ -310,7 +310,7 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 			pg->nrows = (int32) (next_first - loc->first_row_index);
 			pg->offset = loc->offset;
 			pg->size = loc->compressed_page_size;
-			pg->may_have_nulls = nulls;
+			pg->must_decode = must_decode;
 		}
 		if (oi->num_pages == 0 && rg->num_rows > 0)
 			bad_file(cg, "OffsetIndex of row group %d has no pages.", g);
@@ -589,14 +589,14 @@ vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 	}
 	qsort(items, n, sizeof(TakeItem), cmp_take);
 
-	/* pages with nulls: fetch and decode each needed page once */
+	/* pages to decode (nulls, irregular index): fetch and decode each once */
 	for (int i = 0; i < n; i++)
 	{
 		VcgPage    *pg;
 
 		p = find_page(cg, items[i].row);
 		pg = &cg->pages[p];
-		if (!pg->may_have_nulls)
+		if (!pg->must_decode)
 			continue;
 		{
 			char	   *buf = read_range(cg, pg->offset, pg->size);
@@ -717,7 +717,7 @@ vector_cg_scan(VectorCG *cg, vector_cg_page_fn fn, void *arg)
 				nonull_cap = pg->nrows;
 				nonull = nonull ? repalloc(nonull, nonull_cap) : palloc(nonull_cap);
 			}
-			if (!pg->may_have_nulls)
+			if (!pg->must_decode)
 			{
 				memset(nonull, 0, pg->nrows);
 				fn(arg, pg->first_row, pg->nrows,
