@@ -132,6 +132,8 @@ typedef struct VlOptions
 /* A page for a chain, exclusively locked: a recycled one, else a new one. */
 extern Buffer vl_new_buffer(Relation index);
 extern void vl_init_chain_page(Page page, uint16 kind, uint64 stamp);
+/* A vlake page freed or reused after a scan of this generation began. */
+extern bool vl_chain_page_recycled(Page page, uint64 generation);
 /* ERROR unless page blk is a page of a chain of kind as of generation. */
 extern void vl_check_chain_page(Relation index, BlockNumber blk, Page page, uint16 kind,
 								uint64 generation);

@@ -128,9 +128,7 @@ vl_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation)
 		page = BufferGetPage(buf);
 		op = (VlPageOpaque *) PageGetSpecialPointer(page);
 		/* a recycled page is a serialization failure, not damage */
-		if (PageGetSpecialSize(page) == MAXALIGN(sizeof(VlPageOpaque)) &&
-			op->page_id == VL_PAGE_ID &&
-			(op->kind == VL_PAGE_FREE || op->stamp > generation))
+		if (vl_chain_page_recycled(page, generation))
 			vl_check_chain_page(index, blk, page, VL_PAGE_BLOB, generation);
 		if (PageGetSpecialSize(page) != MAXALIGN(sizeof(VlPageOpaque)) ||
 			op->page_id != VL_PAGE_ID || op->kind != VL_PAGE_BLOB ||

@@ -63,6 +63,14 @@ is_vl_page(Page page)
 		((VlPageOpaque *) PageGetSpecialPointer(page))->page_id == VL_PAGE_ID;
 }
 
+bool
+vl_chain_page_recycled(Page page, uint64 generation)
+{
+	VlPageOpaque *op = (VlPageOpaque *) PageGetSpecialPointer(page);
+
+	return is_vl_page(page) && (op->kind == VL_PAGE_FREE || op->stamp > generation);
+}
+
 void
 vl_check_chain_page(Relation index, BlockNumber blk, Page page, uint16 kind, uint64 generation)
 {
@@ -74,7 +82,7 @@ vl_check_chain_page(Relation index, BlockNumber blk, Page page, uint16 kind, uin
 				 errmsg("vlake index \"%s\" has a damaged page %u",
 						RelationGetRelationName(index), blk),
 				 errhint("REINDEX the index.")));
-	if (op->kind == VL_PAGE_FREE || op->stamp > generation)
+	if (vl_chain_page_recycled(page, generation))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("page %u of vlake index \"%s\" was recycled while a scan needed it",
