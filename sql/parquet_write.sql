@@ -38,6 +38,7 @@ SELECT pq_write('o10.parquet', 'SELECT 1 AS a', '[1, 2]');
 SELECT pq_write('o11.parquet', 'CREATE TEMP TABLE x (a int)');
 SELECT pq_write('o12.parquet', 'SELECT ''x''::text AS t', '{"columns": {"t": {"encoding": "delta_binary_packed"}}}');
 SELECT pq_write('o13.parquet', 'SELECT 1::int8 AS i', '{"columns": {"i": {"encoding": "rle"}}}');
+SELECT pq_write('o14.parquet', 'SELECT 1 AS a', '{"columns": {"a": {"page_rows": 0}}}');
 SELECT pq_write('', 'SELECT 1 AS a');
 SELECT pq_try($$SELECT vlake.parquet_write('file:///etc/passwd.parquet', 'SELECT 1')$$)
   ~ 'is not allowed' AS confined;
