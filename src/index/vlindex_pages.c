@@ -17,7 +17,9 @@
  * the metapage, then tell the free space map.  A crash between the steps
  * repeats the walk (FREE pages keep their links) or leaves FREE pages that
  * VACUUM's scan of the index puts into the free space map; a page reaches
- * the map only once nothing can read it.  New chain pages come from the
+ * the map only once nothing can read it.  Two recyclers never meet: merge
+ * and VACUUM both hold ShareUpdateExclusiveLock on the table, which
+ * conflicts with itself.  New chain pages come from the
  * map first (a page is taken only if it is really FREE or new), else the
  * relation is extended.
  *
