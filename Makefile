@@ -18,7 +18,7 @@ EXTVERSION = 0.1.0
 
 # Layer order matters for the SQL script: a layer may only reference objects
 # created by layers before it (a layer calls down, never up).
-LAYERS = vector objstore formats manifest tableam index fulltext planner fdw workers
+LAYERS = vector objstore lake formats parquet layout pgmap manifest tableam index fulltext planner fdw workers
 
 MODULE_big = vlake
 SRCS = $(wildcard src/*.c) $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
