@@ -81,7 +81,8 @@ allowed_roots(void)
 	if (parsed_value)
 		pfree(parsed_value);
 	parsed_value = pstrdup(objstore_allowed_file_roots);
-	copy = pstrdup(objstore_allowed_file_roots);
+	/* the embedded lake is always allowed (it is inside the data directory) */
+	copy = psprintf("%s/%s,%s", DataDir, OBJSTORE_EMBEDDED_DIR, objstore_allowed_file_roots);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 	{
 		char		resolved[PATH_MAX];
@@ -161,13 +162,6 @@ file_check_confined(const char *path, const char *uri)
 	char	   *resolved;
 	ListCell   *lc;
 
-	if (roots == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("access to \"%s\" is not allowed", uri),
-				 errdetail("vlake.allowed_file_roots is empty, so no file:// lake is allowed."),
-				 errhint("A superuser can list allowed directories in vlake.allowed_file_roots.")));
-
 	resolved = resolve_existing(path);
 	if (resolved == NULL)
 		ereport(ERROR,
@@ -184,7 +178,10 @@ file_check_confined(const char *path, const char *uri)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("access to \"%s\" is not allowed", uri),
-			 errdetail("The path resolves to \"%s\", which is outside every directory in vlake.allowed_file_roots.",
+			 objstore_allowed_file_roots[0] == '\0' ?
+			 errdetail("The path resolves to \"%s\", outside the embedded lake, and vlake.allowed_file_roots is empty.",
+					   resolved) :
+			 errdetail("The path resolves to \"%s\", which is outside the embedded lake and every directory in vlake.allowed_file_roots.",
 					   resolved),
 			 errhint("A superuser can add the directory to vlake.allowed_file_roots.")));
 }

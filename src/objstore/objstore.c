@@ -119,45 +119,70 @@ valid_bucket(const char *b, int len)
 	return true;
 }
 
-/*
- * Parse and normalise a root URI; returns the normalised palloc'd copy.
- */
-static char *
-parse_root_uri(const char *uri, ObjScheme *scheme)
+/* What is wrong with a root URI (NULL: nothing); sets *scheme when known. */
+static const char *
+root_uri_problem(const char *uri, ObjScheme *scheme)
 {
-	StringInfoData buf;
 	const char *why;
 
 	if (strncmp(uri, "file://", 7) == 0)
 	{
 		const char *path = uri + 7;
 
+		*scheme = OBJ_SCHEME_FILE;
 		if (path[0] != '/')
-			report_bad_uri(uri, "A file:// URI must name an absolute path with an empty host (file:///dir/).");
+			return "A file:// URI must name an absolute path with an empty host (file:///dir/).";
 		why = bad_path(path + 1, true, true);
 		if (why)
-			report_bad_uri(uri, psprintf("The path is refused because %s.", why));
-		*scheme = OBJ_SCHEME_FILE;
+			return psprintf("The path is refused because %s.", why);
+		return NULL;
 	}
-	else if (strncmp(uri, "s3://", 5) == 0)
+	if (strncmp(uri, "s3://", 5) == 0)
 	{
 		const char *bucket = uri + 5;
 		const char *slash = strchr(bucket, '/');
 		int			blen = slash ? (int) (slash - bucket) : (int) strlen(bucket);
 
+		*scheme = OBJ_SCHEME_S3;
 		if (!valid_bucket(bucket, blen))
-			report_bad_uri(uri, "An S3 bucket name has 3 to 63 characters among a-z, 0-9, '.' and '-'.");
+			return "An S3 bucket name has 3 to 63 characters among a-z, 0-9, '.' and '-'.";
 		if (slash)
 		{
 			why = bad_path(slash + 1, true, true);
 			if (why)
-				report_bad_uri(uri, psprintf("The prefix is refused because %s.", why));
+				return psprintf("The prefix is refused because %s.", why);
 		}
-		*scheme = OBJ_SCHEME_S3;
+		return NULL;
 	}
-	else
-		report_bad_uri(uri, "Only the file:// and s3:// schemes are supported.");
+	return "Only the file:// and s3:// schemes are supported.";
+}
 
+bool
+objstore_uri_valid(const char *uri, char **why)
+{
+	ObjScheme	scheme;
+	const char *problem = root_uri_problem(uri, &scheme);
+
+	if (problem && why)
+		*why = pstrdup(problem);
+	return problem == NULL;
+}
+
+char *
+objstore_embedded_root_uri(void)
+{
+	return psprintf("file://%s/%s/", DataDir, OBJSTORE_EMBEDDED_DIR);
+}
+
+/* Validate and normalise a root URI (always ending in '/'); ERROR if bad. */
+static char *
+parse_root_uri(const char *uri, ObjScheme *scheme)
+{
+	StringInfoData buf;
+	const char *why = root_uri_problem(uri, scheme);
+
+	if (why)
+		report_bad_uri(uri, why);
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, uri);
 	if (buf.data[buf.len - 1] != '/')

@@ -43,8 +43,21 @@ typedef struct ObjListEntry
 	char		etag[128];
 } ObjListEntry;
 
-/* Open a store on a root URI.  Checks file:// roots against
- * vlake.allowed_file_roots and resolves s3:// credentials. */
+/*
+ * The embedded lake: the directory OBJSTORE_EMBEDDED_DIR under the data
+ * directory.  file:// confinement always allows it (it needs no setting),
+ * and it is where lake assets go when no location is configured.  Returns
+ * its root URI, "file://<data directory>/vlake_lake/".
+ */
+#define OBJSTORE_EMBEDDED_DIR "vlake_lake"
+extern char *objstore_embedded_root_uri(void);
+
+/* Is uri a root this build can open (a supported scheme, a valid path)?
+ * false with *why set (palloc'd) when not; never ERRORs, never does I/O. */
+extern bool objstore_uri_valid(const char *uri, char **why);
+
+/* Open a store on a root URI.  Checks file:// roots against the embedded
+ * lake and vlake.allowed_file_roots, and resolves s3:// credentials. */
 extern ObjStore *objstore_open(const char *root_uri);
 extern void objstore_close(ObjStore *store);
 extern const char *objstore_root_uri(ObjStore *store);
