@@ -1,23 +1,27 @@
 # vlake — PGXS build.
 #
-# Sources, SQL fragments and tests are found by convention so that layers can
-# be added without editing this file:
-#   src/*.c, src/<layer>/*.c       -> compiled into vlake.so
-#   src/<layer>/*.sql              -> concatenated, in LAYERS order (files
-#                                     sorted by name within a layer), into the
-#                                     extension install script
-#   sql/*.sql + expected/*.out     -> pg_regress suites
-#   test/isolation/specs/*.spec    -> isolation suites
-#   test/t/*.pl                    -> TAP suites
+# Sources, SQL fragments and tests are found by convention, so a layer or a
+# test is added without editing this file (docs/architecture.md):
+#   src/*.c, src/<layer>/*.c      -> compiled into vlake.so
+#   src/<layer>/*.sql             -> concatenated, in LAYERS order (files
+#                                    sorted by name within a layer), into the
+#                                    extension install script
+#   sql/*.sql + expected/*.out    -> pg_regress suites
+#   test/isolation/specs/*.spec   -> isolation suites
+#   test/t/*.pl                   -> TAP suites
+#   test/unit/unit_<name>.c       -> stand-alone unit tests (see "Unit tests")
 #
-# Targets: make, make install, make test (everything CI runs),
-#          make quickstart (the end-to-end demo), make bench-kernels, ...
+# Workflows:  make test (everything CI runs), make quickstart (the demo),
+#             make installcheck (pg_regress + isolation against a running
+#             server that has vlake installed), make check-layers,
+#             make bench-<name> (docs/benchmarks.md).
 
 EXTENSION  = vlake
 EXTVERSION = 0.1.0
 
-# Layer order matters for the SQL script: a layer may only reference objects
-# created by layers before it (a layer calls down, never up).
+# The layers, bottom first.  A layer includes headers of the layers before
+# it only (scripts/check-layers.sh enforces it), and its SQL may reference
+# only objects the layers before it created.
 LAYERS = vector objstore lake formats parquet layout pgmap manifest tableam index fulltext planner fdw workers
 
 MODULE_big = vlake
@@ -26,6 +30,12 @@ OBJS = $(SRCS:.c=.o)
 
 SQL_FRAGMENTS = src/vlake.sql $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.sql)))
 DATA_built    = $(EXTENSION)--$(EXTVERSION).sql
+
+# make installcheck: the same suites scripts/test.sh runs, against the
+# server PGHOST/PGPORT name (vlake preloaded, VLAKE_TEST_LAKE allowed).
+REGRESS        = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
@@ -50,137 +60,106 @@ $(OBJS): $(wildcard src/*.h src/*/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
 
-# ---------------------------------------------------------------- tools ----
-# Small stand-alone programs (data-set loaders, oracles, benchmarks, unit
-# tests).  They link only the backend-independent parts of the layers.
-TOOL_CFLAGS = -O2 -g -Wall -Wextra -Isrc -I$(shell $(PG_CONFIG) --includedir-server)
-
-build/bin/fmnist: bench/tools/fmnist.c | build/bin
-	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
-
-build/bin:
-	mkdir -p $@
-
-tools: build/bin/fmnist
-.PHONY: tools
-
-# ---- objstore-s3: S3 unit tests, S3 quick start (begin) ----
-build/bin/unit_s3_sigv4: test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c src/objstore/s3_sigv4.h | build/bin
-	$(CC) $(TOOL_CFLAGS) -DFRONTEND -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-	  test/unit/unit_s3_sigv4.c src/objstore/s3_sigv4.c \
-	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport -lcrypto
-tools: build/bin/unit_s3_sigv4
-
-build/bin/unit_s3_xml: test/unit/unit_s3_xml.c src/objstore/s3_xml.c src/objstore/s3_xml.h | build/bin
-	$(CC) $(TOOL_CFLAGS) -DFRONTEND -I$(shell $(PG_CONFIG) --includedir) -o $@ \
-	  test/unit/unit_s3_xml.c src/objstore/s3_xml.c \
-	  -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir) -lpgcommon -lpgport
-tools: build/bin/unit_s3_xml
-
+# ----------------------------------------------------------- workflows ----
+test:
+	scripts/test.sh
+quickstart:
+	scripts/quickstart.sh
+quickstart-stop:
+	scripts/quickstart.sh stop
 quickstart-s3:
 	scripts/quickstart-s3.sh
 quickstart-s3-stop:
 	scripts/quickstart-s3.sh stop
-.PHONY: quickstart-s3 quickstart-s3-stop
-# ---- objstore-s3: S3 unit tests, S3 quick start (end) ----
+check-layers:
+	scripts/check-layers.sh
+.PHONY: test quickstart quickstart-stop quickstart-s3 quickstart-s3-stop check-layers
 
-# ---- vector layer (owner: vector): kernel unit test and benchmark ----
-VECTOR_KERNEL_DEPS = src/vector/distance.c src/vector/distance.h src/vector/half.h
-build/bin/unit_distance: test/unit/unit_distance.c $(VECTOR_KERNEL_DEPS) | build/bin
-	$(CC) $(TOOL_CFLAGS) -o $@ test/unit/unit_distance.c src/vector/distance.c -lm
-build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_DEPS) | build/bin
-	$(CC) $(TOOL_CFLAGS) -o $@ bench/kernels.c src/vector/distance.c -lm
-tools: build/bin/unit_distance build/bin/bench_kernels
-bench-kernels: build/bin/bench_kernels
-	build/bin/bench_kernels
-.PHONY: bench-kernels
-# ---- end vector layer ----
+build/bin:
+	mkdir -p $@
 
-# ------------------------------------------------------------ workflows ----
-test:
-	scripts/test.sh
+# ---------------------------------------------------------- unit tests ----
+# One template for every stand-alone test of backend code outside a server:
+# test/unit/unit_<name>.c, the sources it tests, and the backend stand-in
+# (test/fuzz/pg_standin.c: palloc over malloc, ereport(ERROR) longjmps to
+# STANDIN_CATCH) with the lake error reporter; libpgcommon/libpgport supply
+# psprintf, StringInfo and the like.  A new test is one line:
+#   $(eval $(call unit_test,<name>,<sources>,<extra libraries>))
+# scripts/test.sh runs every build/bin/unit_*; its exit status is the verdict.
+PG_INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server)
+PG_LIBDIRS := -L$(shell $(PG_CONFIG) --pkglibdir) -L$(shell $(PG_CONFIG) --libdir)
+TOOL_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+              -Wno-sign-compare -Wno-clobbered -Isrc -I$(PG_INCLUDEDIR_SERVER)
+UNIT_STANDIN = test/fuzz/pg_standin.c src/lake/lake_error.c
+UNIT_LIBS = $(PG_LIBDIRS) -lpgcommon -lpgport -lm
+CODEC_LIBS = -lzstd -lsnappy -lz -llz4
 
-quickstart:
-	scripts/quickstart.sh
+define unit_test
+build/bin/unit_$(1): test/unit/unit_$(1).c $(2) $(UNIT_STANDIN) $$(wildcard src/*/*.h test/fuzz/*.h) | build/bin
+	$$(CC) $$(TOOL_CFLAGS) -Itest/fuzz -o $$@ test/unit/unit_$(1).c $(2) $$(UNIT_STANDIN) $$(UNIT_LIBS) $(3)
+tools: build/bin/unit_$(1)
+endef
 
-quickstart-stop:
-	scripts/quickstart.sh stop
+VECTOR_KERNEL_SRCS = src/vector/distance.c
+PARQUET_META_SRCS  = src/formats/thrift.c src/formats/parquet_meta.c
+PARQUET_CODEC_SRCS = src/formats/pq_codec.c src/formats/pq_encoding.c
+PARQUET_READER_SRCS = $(PARQUET_META_SRCS) $(PARQUET_CODEC_SRCS) src/formats/parquet_reader.c \
+                      src/formats/byte_source.c src/formats/pq_takeable.c src/formats/io_arena.c
 
-.PHONY: test quickstart quickstart-stop
+$(eval $(call unit_test,distance,$(VECTOR_KERNEL_SRCS),))
+$(eval $(call unit_test,s3_sigv4,src/objstore/s3_sigv4.c,-lcrypto))
+$(eval $(call unit_test,s3_xml,src/objstore/s3_xml.c,))
+$(eval $(call unit_test,pq_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
+$(eval $(call unit_test,parquet_meta,$(PARQUET_META_SRCS),))
+$(eval $(call unit_test,ivf,src/index/ivf.c $(VECTOR_KERNEL_SRCS),))
 
-# ---- parquet-codec (issue 5): codec/encoding unit tests, writer, benchmark ----
-PQ_UNIT_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgport -lzstd -lsnappy -lz -llz4 -lm
-PQ_CODEC_SRCS = src/formats/pq_codec.c src/formats/pq_encoding.c test/fuzz/pg_standin.c
+# The layering check runs with the unit tests (it needs the objects of `all`).
+build/bin/unit_layers: scripts/check-layers.sh | build/bin
+	cp $< $@
+tools: build/bin/unit_layers
 
-build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/formats/pq_codec.h src/formats/pq_encoding.h | build/bin
-	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/fuzz -o $@ test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) $(PQ_UNIT_LIBS)
-
-tools: build/bin/unit_pq_encoding
-bench-parquet:
-	bench/parquet/run.sh
-.PHONY: bench-parquet
-# ---- end parquet-codec ----
-
-# ---- parquet-meta (issue 5: Thrift, Parquet metadata, reader) ----
-PQ_META_SRCS = src/formats/thrift.c src/formats/parquet_meta.c test/fuzz/pg_standin.c
-PQ_TOOL_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgcommon -lpgport -lm
-PQ_TOOL_WARN = -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
-build/bin/unit_parquet_meta: test/unit/parquet_meta_test.c $(PQ_META_SRCS) src/formats/*.h test/fuzz/pg_standin.h | build/bin
-	$(CC) $(TOOL_CFLAGS) $(PQ_TOOL_WARN) -Itest/fuzz -o $@ test/unit/parquet_meta_test.c $(PQ_META_SRCS) $(PQ_TOOL_LIBS)
-tools: build/bin/unit_parquet_meta
-
-# Fuzzer (clang + libFuzzer + ASan/UBSan) over metadata and page decoding,
-# run for a bounded time by the unit_fuzz_parquet wrapper.
-PQ_READER_SRCS = $(PQ_META_SRCS) src/formats/parquet_reader.c src/formats/byte_source.c \
-                 src/formats/pq_codec.c src/formats/pq_encoding.c
+# Fuzzer (clang + libFuzzer + ASan/UBSan) over Parquet metadata and page
+# decoding, run for a bounded time by the unit_fuzz_parquet wrapper.  Its
+# runtime comes with the test dependencies (libclang-rt-14-dev), so only
+# `tools` builds it, never `all`.
 FUZZ_CC ?= clang-14
-build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(PQ_READER_SRCS) src/formats/*.h test/fuzz/pg_standin.h | build/bin
+build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(PARQUET_READER_SRCS) $(UNIT_STANDIN) $(wildcard src/*/*.h test/fuzz/*.h) | build/bin
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -DVLAKE_FRONTEND_TOOL -Isrc -Itest/fuzz -I$(shell $(PG_CONFIG) --includedir-server) \
-	  -Wno-unused-command-line-argument -Wno-ignored-attributes -o $@ test/fuzz/fuzz_parquet.c $(PQ_READER_SRCS) \
-	  $(PQ_TOOL_LIBS) -lzstd -lsnappy -lz -llz4
+	  -DVLAKE_FRONTEND_TOOL -Isrc -Itest/fuzz -I$(PG_INCLUDEDIR_SERVER) \
+	  -Wno-unused-command-line-argument -Wno-ignored-attributes -o $@ \
+	  test/fuzz/fuzz_parquet.c $(PARQUET_READER_SRCS) $(UNIT_STANDIN) $(UNIT_LIBS) $(CODEC_LIBS)
 build/bin/unit_fuzz_parquet: test/fuzz/run_fuzz.sh build/bin/fuzz_parquet
 	cp test/fuzz/run_fuzz.sh $@
 tools: build/bin/unit_fuzz_parquet
-# ---- end parquet-meta ----
 
-# ---- index layer (owner: index) ----
-build/bin/unit_ivf: test/unit/unit_ivf.c src/index/ivf.c src/index/ivf.h src/vector/distance.c | build/bin
-	$(CC) $(TOOL_CFLAGS) -o $@ test/unit/unit_ivf.c src/index/ivf.c src/vector/distance.c -lm
+# ----------------------------------------------- data-set tools, oracles ----
+build/bin/fmnist: bench/tools/fmnist.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
+build/bin/synth: bench/tools/synth.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
 build/bin/ann_truth: bench/ann/ann_truth.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
-tools: build/bin/unit_ivf
+build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_SRCS) src/vector/distance.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/kernels.c $(VECTOR_KERNEL_SRCS) -lm
+build/bin/hier_select: bench/ann/hier_select.c src/index/ivf.c src/index/ivf.h $(VECTOR_KERNEL_SRCS) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/ann/hier_select.c src/index/ivf.c $(VECTOR_KERNEL_SRCS) -lm
+tools: build/bin/fmnist build/bin/bench_kernels
+.PHONY: tools
+
+# ---------------------------------------------------------- benchmarks ----
+bench-kernels: build/bin/bench_kernels
+	build/bin/bench_kernels
+bench-objstore:
+	bench/objstore/run.sh
+bench-parquet:
+	bench/parquet/run.sh
 bench-ann: all tools build/bin/ann_truth build/bin/fmnist
 	bench/ann/run.sh
 bench-ann-cold: all tools build/bin/ann_truth build/bin/fmnist
 	bench/ann/cold_s3.sh
-.PHONY: bench-ann bench-ann-cold
-# ---- end index layer ----
-
-# ---------------------------------------------- objstore (objstore-core) ----
-bench-objstore:
-	bench/objstore/run.sh
-.PHONY: bench-objstore
-
-# ---- gc (issue 4): index garbage collection benchmark (begin) ----
-bench-index-gc: all
-	bench/index_gc/run.sh
-.PHONY: bench-index-gc
-# ---- gc (issue 4) (end) ----
-
-# ---- take (offset-computed pq_take) ----
-# the fuzzer links the reader, which uses pq_takeable.c
-PQ_READER_SRCS += src/formats/pq_takeable.c src/formats/io_arena.c
-build/bin/fuzz_parquet: src/formats/pq_takeable.c
-# ---- end take ----
-
-# ---- ivfh (hierarchical IVF benchmark) ----
-build/bin/synth: bench/tools/synth.c | build/bin
-	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
-build/bin/hier_select: bench/ann/hier_select.c src/index/ivf.c src/index/ivf.h src/vector/distance.c | build/bin
-	$(CC) $(TOOL_CFLAGS) -o $@ bench/ann/hier_select.c src/index/ivf.c src/vector/distance.c -lm
 bench-ann-hier: all build/bin/synth build/bin/hier_select
 	build/bin/hier_select
 	bench/ann/hier.sh
-.PHONY: bench-ann-hier
-# ---- end ivfh ----
+bench-index-gc: all
+	bench/index_gc/run.sh
+.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc

@@ -59,42 +59,21 @@ if [[ " $SUITES " == *" unit "* ]]; then
 fi
 
 # ---- regress and isolation run on one shared cluster ----
-regress=$(cd sql 2>/dev/null && ls *.sql 2>/dev/null | sed "s/\.sql$//" | sort || true)
-iso=$(cd test/isolation/specs 2>/dev/null && ls *.spec 2>/dev/null | sed "s/\.spec$//" | sort || true)
 if [[ " $SUITES " == *" regress "* || " $SUITES " == *" isolation "* ]]; then
   vlake_cluster_start "$bin" "$data" "$port" "$sock" \
     "vlake.allowed_file_roots = '$work/lake'" "max_worker_processes = 16"
   mkdir -p "$work/lake"; [ "$(id -u)" -eq 0 ] && chown postgres: "$work/lake"
-fi
-
-run_pg_regress() { # run_pg_regress KIND DRIVER INPUTDIR TESTS...
-  # Each test gets its own database, so no test depends on another's leftovers.
-  local kind=$1 driver=$2 inputdir=$3; shift 3
-  local out="$work/$kind" t
-  rm -rf "$out"; mkdir -p "$out"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$out"
-  : > "$out/all.diffs"
-  for t in "$@"; do
-    set +e
-    vlake_as_pg env VLAKE_TEST_LAKE="$work/lake" "$driver" --host="$sock" --port="$port" \
-        --user=postgres --inputdir="$inputdir" --outputdir="$out" \
-        --dbname="vlake_${kind}_$t" "$t" > "$out/$t.driver.log" 2>&1
-    set -e
-    if grep -qE '\.\.\. +ok' "$out/$t.driver.log"; then
-      echo "$kind $t ... ok"; record "$kind/$t" ok
-    else
-      echo "$kind $t ... FAILED"; record "$kind/$t" fail
-      cat "$out/regression.diffs" >> "$out/all.diffs" 2>/dev/null || cat "$out/$t.driver.log"
-    fi
-  done
-  [ -s "$out/all.diffs" ] && head -300 "$out/all.diffs" || true
-}
-
-if [[ " $SUITES " == *" regress "* ]] && [ -n "$regress" ]; then
-  run_pg_regress regress "$pgxs/src/test/regress/pg_regress" "$VLAKE_SRC" $regress
-fi
-if [[ " $SUITES " == *" isolation "* ]] && [ -n "$iso" ]; then
-  run_pg_regress isolation "$pgxs/src/test/isolation/pg_isolation_regress" "$VLAKE_SRC/test/isolation" $iso
+  # the same runner as `make installcheck`, against this run's cluster
+  set +e
+  vlake_as_pg env PGHOST="$sock" PGPORT="$port" PGUSER=postgres VLAKE_TEST_LAKE="$work/lake" \
+      VLAKE_SRC="$VLAKE_SRC" OUT="$work/installcheck" \
+      SUITES="$(echo " $SUITES " | grep -oE ' (regress|isolation) ' | tr -d '\n')" \
+      scripts/installcheck.sh > "$work/installcheck.log" 2>&1
+  set -e
+  grep -vE '^[0-9]+ passed, [0-9]+ failed$|^failed: ' "$work/installcheck.log" || true
+  while read -r kind t verdict; do
+    if [ "$verdict" = ok ]; then record "$kind/$t" ok; else record "$kind/$t" fail; fi
+  done < <(sed -nE 's/^(regress|isolation) ([^ ]+) \.\.\. (ok|FAILED)$/\1 \2 \3/p' "$work/installcheck.log")
 fi
 vlake_cluster_stop "$bin" "$data"
 

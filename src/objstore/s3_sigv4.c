@@ -9,11 +9,7 @@
  *
  * The secret key only ever enters HMAC; nothing here logs or keeps it.
  */
-#ifdef FRONTEND
-#include "postgres_fe.h"
-#else
 #include "postgres.h"
-#endif
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -22,12 +18,7 @@
 
 #include "objstore/s3_sigv4.h"
 
-#ifdef FRONTEND
-#define s3_fail(...) \
-	do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(2); } while (0)
-#else
 #define s3_fail(...) elog(ERROR, __VA_ARGS__)
-#endif
 
 static const char hexdigits_upper[] = "0123456789ABCDEF";
 static const char hexdigits_lower[] = "0123456789abcdef";

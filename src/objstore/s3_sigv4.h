@@ -4,7 +4,8 @@
  * Pure functions over strings (OpenSSL for the hashes): no I/O, no catalog
  * access, no GUCs, so that a stand-alone unit test (build/bin/unit_s3_sigv4)
  * checks them against the worked examples of the AWS documentation.
- * Compiles in the backend and, with -DFRONTEND, against libpgcommon.
+ * Outside a server (the unit test) it runs over the backend stand-in,
+ * test/fuzz/pg_standin.c.
  */
 #ifndef VLAKE_S3_SIGV4_H
 #define VLAKE_S3_SIGV4_H

@@ -6,27 +6,16 @@
  * depth counter (bounded) so that an element's content is exactly the span
  * between its start tag and the matching end tag.
  */
-#ifdef FRONTEND
-#include "postgres_fe.h"
-#else
 #include "postgres.h"
-#endif
 
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
-#ifndef FRONTEND
 #include "miscadmin.h"
-#endif
 
 #include "objstore/s3_xml.h"
 
 #define S3XML_MAX_DEPTH 64
 
-#ifdef FRONTEND
-/* the unit test (test/unit/unit_s3_xml.c) supplies this; it longjmps */
-#define CHECK_FOR_INTERRUPTS() ((void) 0)
-#define xml_error(what, reason) s3xml_frontend_error(what, reason)
-#else
 static void pg_attribute_noreturn()
 xml_error(const char *what, const char *reason)
 {
@@ -34,7 +23,6 @@ xml_error(const char *what, const char *reason)
 			(errcode(ERRCODE_INVALID_XML_DOCUMENT),
 			 errmsg("invalid XML in the S3 response for \"%s\": %s", what, reason)));
 }
-#endif
 
 /* Offset of needle in s[from, len), or -1. */
 static ssize_t

@@ -9,13 +9,7 @@
 #ifndef VLAKE_S3_XML_H
 #define VLAKE_S3_XML_H
 
-#ifdef FRONTEND
-#include "postgres_fe.h"
-/* error sink of frontend (unit test) builds; must not return */
-extern void s3xml_frontend_error(const char *what, const char *reason) pg_attribute_noreturn();
-#else
 #include "postgres.h"
-#endif
 
 typedef struct S3XmlSpan
 {

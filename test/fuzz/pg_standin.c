@@ -142,17 +142,7 @@ pstrdup(const char *s)
 	return d;
 }
 
-char *
-psprintf(const char *fmt,...)
-{
-	va_list		ap;
-	char		buf[4096];
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return pstrdup(buf);
-}
+/* psprintf and StringInfo come from libpgcommon, over the palloc above */
 
 void
 standin_reset(void)

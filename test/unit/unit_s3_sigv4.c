@@ -4,7 +4,7 @@
  * Authorization Header", examplebucket, 20130524), an independent oracle,
  * and the RFC 3986 encodings against hand-written expectations.
  */
-#include "postgres_fe.h"
+#include "postgres.h"
 
 #include "objstore/s3_sigv4.h"
 

@@ -6,31 +6,14 @@
  * never crash or read out of bounds (run it under valgrind: the buffers are
  * allocated exactly, so an overread is reported).
  */
-#include "postgres_fe.h"
-
-#include <setjmp.h>
+#include "postgres.h"
 
 #include "lib/stringinfo.h"
 
 #include "objstore/s3_xml.h"
+#include "pg_standin.h"
 
-static sigjmp_buf on_error;
-static bool expecting_error = false;
-static char last_reason[256];
 static int	failures = 0;
-
-pg_attribute_noreturn() void
-s3xml_frontend_error(const char *what, const char *reason)
-{
-	(void) what;
-	snprintf(last_reason, sizeof(last_reason), "%s", reason);
-	if (!expecting_error)
-	{
-		fprintf(stderr, "unexpected XML error: %s\n", reason);
-		exit(1);
-	}
-	siglongjmp(on_error, 1);
-}
 
 static void
 check(bool cond, const char *what)
@@ -134,14 +117,9 @@ static bool
 raises(const char *s, size_t len)
 {
 	S3XmlSpan	doc = span_copy(s, len);
-	volatile bool raised = false;
+	bool		raised;
 
-	expecting_error = true;
-	if (sigsetjmp(on_error, 1) == 0)
-		(void) walk_listing(doc);
-	else
-		raised = true;
-	expecting_error = false;
+	raised = STANDIN_CATCH((void) walk_listing(doc));
 	free((void *) doc.p);
 	return raised;
 }
