@@ -332,9 +332,12 @@ SELECT vlake.index_gc_parts(:'lakeuri');
 RESET ROLE;
 DROP ROLE vlake_index_nobody;
 
--- no location: a clear error
+-- no location configured: the embedded lake under the data directory
 SET vlake.default_location = '';
 CREATE INDEX ON items USING vlake (embedding vector_l2_ops);
+SELECT location LIKE 'file:///%/vlake_lake/' AS embedded_lake,
+       lake_vectors = (SELECT count(*) FROM items) AS all_rows
+FROM vlake.index_info('items_embedding_idx');
 
 DROP TABLE items, queries;
 DROP FUNCTION recall, explain_lines;

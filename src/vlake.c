@@ -14,6 +14,7 @@
 #include "utils/guc.h"
 
 #include "compat.h"
+#include "lake/lake_worker.h"
 #include "vlake.h"
 
 PG_MODULE_MAGIC;
@@ -29,8 +30,12 @@ _PG_init(void)
 
 	vlake_vector_init();
 	vlake_objstore_init();
+	vlake_lake_init();
 	vlake_formats_init();
 	vlake_index_init();
+	vlake_workers_init();
+	/* last: every layer has registered its tasks */
+	lake_worker_start();
 
 	VLAKE_RESERVE_GUC_PREFIX("vlake");
 }

@@ -56,7 +56,7 @@ float_array(const char *vals, int k, bool f16)
 			uint16		h;
 
 			memcpy(&h, vals + (size_t) i * 2, 2);
-			f = vl_half_to_float(h);
+			f = vec_half_to_float(h);
 		}
 		else
 			memcpy(&f, vals + (size_t) i * 4, 4);

@@ -32,11 +32,6 @@ CREATE FUNCTION vlake.prewarm(index regclass) RETURNS bigint
 CREATE FUNCTION vlake.merge(index regclass) RETURNS bigint
     AS 'MODULE_PATHNAME', 'vlake_index_merge' LANGUAGE C STRICT;
 
--- The database the background merge worker serves; ERROR with a hint when
--- vlake is not preloaded or vlake.index_merge_database is not set.
-CREATE FUNCTION vlake.index_merge_worker() RETURNS text
-    AS 'MODULE_PATHNAME', 'vlake_index_merge_worker' LANGUAGE C STRICT;
-
 -- What the metapage says about an index.
 CREATE FUNCTION vlake.index_info(index regclass,
     OUT metric text, OUT dims int, OUT lists int, OUT lake_vectors bigint,

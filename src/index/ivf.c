@@ -168,7 +168,7 @@ ivf_nearest(const float *centroids, int k, int dim, const float *v, float *dist)
 
 	for (int c = 0; c < k; c++)
 	{
-		float		d = vl_l2sq_f32(v, centroids + (size_t) c * dim, dim);
+		float		d = vec_l2sq_f32(v, centroids + (size_t) c * dim, dim);
 
 		if (d < bestd)
 		{
@@ -190,7 +190,7 @@ kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
 
 	memcpy(centroids, x + (size_t) first * dim, sizeof(float) * dim);
 	for (int i = 0; i < n; i++)
-		mind[i] = vl_l2sq_f32(x + (size_t) i * dim, centroids, dim);
+		mind[i] = vec_l2sq_f32(x + (size_t) i * dim, centroids, dim);
 
 	for (int c = 1; c < k; c++)
 	{
@@ -215,7 +215,7 @@ kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
 			   sizeof(float) * dim);
 		for (int i = 0; i < n; i++)
 		{
-			float		d = vl_l2sq_f32(x + (size_t) i * dim,
+			float		d = vec_l2sq_f32(x + (size_t) i * dim,
 										centroids + (size_t) c * dim, dim);
 
 			if (d < mind[i])
@@ -413,7 +413,7 @@ ivf_group_radii(const float *centroids, int dim, const float *gcent,
 
 		for (uint32_t i = gstart[g]; i < gstart[g + 1]; i++)
 		{
-			float		d = vl_l2sq_f32(centroids + (size_t) members[i] * dim,
+			float		d = vec_l2sq_f32(centroids + (size_t) members[i] * dim,
 										gcent + (size_t) g * dim, dim);
 
 			r2 = d > r2 ? d : r2;
@@ -437,7 +437,7 @@ ivf_select_group_lists(IvfMetric metric, const float *q, int dim,
 	 * deviations, so the radius is weighted by 2 / sqrt(dim) (measured in
 	 * unit_ivf: it keeps the recall of comparing every centroid).
 	 */
-	float		qnorm = metric == IVF_IP ? sqrtf(vl_dot_f32(q, q, dim)) : 0;
+	float		qnorm = metric == IVF_IP ? sqrtf(vec_dot_f32(q, q, dim)) : 0;
 	float		beta = 2.0f / sqrtf((float) dim);
 
 	if (beta > 1.0f)
@@ -449,9 +449,9 @@ ivf_select_group_lists(IvfMetric metric, const float *q, int dim,
 		const float *gc = gcent + (size_t) g * dim;
 
 		if (metric == IVF_IP)
-			gdist[g] = -(vl_dot_f32(q, gc, dim) + qnorm * gradius[g]);
+			gdist[g] = -(vec_dot_f32(q, gc, dim) + qnorm * gradius[g]);
 		else
-			gdist[g] = vl_l2sq_f32(q, gc, dim);
+			gdist[g] = vec_l2sq_f32(q, gc, dim);
 		gtaken[g] = 0;
 	}
 	/* nearest remaining group, until enough lists: few picks, linear scans */
@@ -841,12 +841,12 @@ ivf_exact_distance(IvfMetric metric, const float *a, const float *b, int dim)
 	switch (metric)
 	{
 		case IVF_IP:
-			return -vl_dot_f32(a, b, dim);
+			return -vec_dot_f32(a, b, dim);
 		case IVF_COSINE:
 			/* both sides are stored / passed normalised */
-			return 1.0f - vl_dot_f32(a, b, dim);
+			return 1.0f - vec_dot_f32(a, b, dim);
 		case IVF_L2:
 		default:
-			return vl_l2sq_f32(a, b, dim);
+			return vec_l2sq_f32(a, b, dim);
 	}
 }

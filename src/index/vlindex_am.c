@@ -26,93 +26,84 @@
 #include "vector/half.h"
 #include "vector/vector.h"
 
-static relopt_kind vl_relopt_kind;
+static relopt_kind vlindex_relopt_kind;
 
 static void
 validate_location(const char *value)
 {
-	if (value && value[0] != '\0' && strncmp(value, "file://", 7) != 0 &&
-		strncmp(value, "s3://", 5) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid vlake index location \"%s\"", value),
-				 errhint("Use a file:// or s3:// URI.")));
-	if (value && strlen(value) >= VL_LOCATION_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("vlake index location is too long"),
-				 errdetail("The limit is %d bytes.", VL_LOCATION_MAX - 1)));
+	if (value && value[0] != '\0')
+		lake_location_check(value, "vlake index location");
 }
 
 void
-vl_init_reloptions(void)
+vlindex_init_reloptions(void)
 {
-	vl_relopt_kind = add_reloption_kind();
-	add_int_reloption(vl_relopt_kind, "lists",
+	vlindex_relopt_kind = add_reloption_kind();
+	add_int_reloption(vlindex_relopt_kind, "lists",
 					  "Number of IVF lists (0 = square root of the row count)",
 					  0, 0, 1 << 20, AccessExclusiveLock);
-	add_int_reloption(vl_relopt_kind, "hierarchy_threshold",
+	add_int_reloption(vlindex_relopt_kind, "hierarchy_threshold",
 					  "Build a second level (groups of lists) when the lists exceed this number",
-					  VL_HIERARCHY_THRESHOLD_DEFAULT, 1, 1 << 20, AccessExclusiveLock);
-	add_string_reloption(vl_relopt_kind, "location",
+					  VLINDEX_HIERARCHY_THRESHOLD_DEFAULT, 1, 1 << 20, AccessExclusiveLock);
+	add_string_reloption(vlindex_relopt_kind, "location",
 						 "Root URI of the index's lake files (default vlake.default_location)",
 						 NULL, validate_location, AccessExclusiveLock);
 }
 
 bytea *
-vl_options(Datum reloptions, bool validate)
+vlindex_options(Datum reloptions, bool validate)
 {
 	static const relopt_parse_elt tab[] = {
-		{"lists", RELOPT_TYPE_INT, offsetof(VlOptions, lists)},
-		{"location", RELOPT_TYPE_STRING, offsetof(VlOptions, location_offset)},
-		{"hierarchy_threshold", RELOPT_TYPE_INT, offsetof(VlOptions, hierarchy_threshold)},
+		{"lists", RELOPT_TYPE_INT, offsetof(VlIndexOptions, lists)},
+		{"location", RELOPT_TYPE_STRING, offsetof(VlIndexOptions, location_offset)},
+		{"hierarchy_threshold", RELOPT_TYPE_INT, offsetof(VlIndexOptions, hierarchy_threshold)},
 	};
 
-	return (bytea *) build_reloptions(reloptions, validate, vl_relopt_kind,
-									  sizeof(VlOptions), tab, lengthof(tab));
+	return (bytea *) build_reloptions(reloptions, validate, vlindex_relopt_kind,
+									  sizeof(VlIndexOptions), tab, lengthof(tab));
 }
 
 /* Lists above which a build or merge writes a second level. */
 int
-vl_hierarchy_threshold(Relation index)
+vlindex_hierarchy_threshold(Relation index)
 {
-	VlOptions  *opts = (VlOptions *) index->rd_options;
+	VlIndexOptions  *opts = (VlIndexOptions *) index->rd_options;
 
 	return (opts && opts->hierarchy_threshold > 0) ?
-		opts->hierarchy_threshold : VL_HIERARCHY_THRESHOLD_DEFAULT;
+		opts->hierarchy_threshold : VLINDEX_HIERARCHY_THRESHOLD_DEFAULT;
 }
 
 /* Lists a scan probes first: vlake.probes, or automatic. */
 int
-vl_default_probes(int lists)
+vlindex_default_probes(int lists)
 {
-	if (vl_probes > 0)
-		return Min(vl_probes, lists);
+	if (vlindex_probes > 0)
+		return Min(vlindex_probes, lists);
 	/* auto: enough for recall >= 0.95 on typical data */
 	return Min(lists, Max(8, (int) ceil(lists / 16.0)));
 }
 
 /* Metric of the index's operator class, from its ORDER BY strategy. */
-typedef struct VlAmCache
+typedef struct VlIndexAmCache
 {
 	IvfMetric	metric;
-	VlElemType	elemtype;
-} VlAmCache;
+	VlIndexElemType	elemtype;
+} VlIndexAmCache;
 
-static IvfMetric vl_index_metric_lookup(Relation index, VlElemType *elemtype);
+static IvfMetric vlindex_metric_lookup(Relation index, VlIndexElemType *elemtype);
 
 /* Metric and element type, cached in the relcache entry (rd_amcache). */
 IvfMetric
-vl_index_metric(Relation index, VlElemType *elemtype)
+vlindex_metric(Relation index, VlIndexElemType *elemtype)
 {
-	VlAmCache  *c = (VlAmCache *) index->rd_amcache;
+	VlIndexAmCache  *c = (VlIndexAmCache *) index->rd_amcache;
 
 	if (c == NULL)
 	{
-		VlElemType	et;
-		IvfMetric	m = vl_index_metric_lookup(index, &et);
+		VlIndexElemType	et;
+		IvfMetric	m = vlindex_metric_lookup(index, &et);
 
-		c = MemoryContextAlloc(index->rd_indexcxt, sizeof(VlAmCache));
+		c = MemoryContextAlloc(index->rd_indexcxt, sizeof(VlIndexAmCache));
 		c->metric = m;
 		c->elemtype = et;
 		index->rd_amcache = c;
@@ -123,7 +114,7 @@ vl_index_metric(Relation index, VlElemType *elemtype)
 }
 
 static IvfMetric
-vl_index_metric_lookup(Relation index, VlElemType *elemtype)
+vlindex_metric_lookup(Relation index, VlIndexElemType *elemtype)
 {
 	Oid			family = index->rd_opfamily[0];
 	Oid			type = index->rd_opcintype[0];
@@ -139,20 +130,20 @@ vl_index_metric_lookup(Relation index, VlElemType *elemtype)
 	if (elemtype)
 	{
 		if (typname && strcmp(typname, "halfvec") == 0)
-			*elemtype = VL_ELEM_HALF;
+			*elemtype = VLINDEX_ELEM_HALF;
 		else if (typname && strcmp(typname, "vector") == 0)
-			*elemtype = VL_ELEM_FLOAT4;
+			*elemtype = VLINDEX_ELEM_FLOAT4;
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("vlake indexes support the vector and halfvec types, not %s",
 							typname ? typname : "?")));
 	}
-	if (OidIsValid(get_opfamily_member(family, type, type, VL_STRATEGY_L2)))
+	if (OidIsValid(get_opfamily_member(family, type, type, VLINDEX_STRATEGY_L2)))
 		return IVF_L2;
-	if (OidIsValid(get_opfamily_member(family, type, type, VL_STRATEGY_IP)))
+	if (OidIsValid(get_opfamily_member(family, type, type, VLINDEX_STRATEGY_IP)))
 		return IVF_IP;
-	if (OidIsValid(get_opfamily_member(family, type, type, VL_STRATEGY_COSINE)))
+	if (OidIsValid(get_opfamily_member(family, type, type, VLINDEX_STRATEGY_COSINE)))
 		return IVF_COSINE;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
@@ -166,27 +157,27 @@ vl_index_metric_lookup(Relation index, VlElemType *elemtype)
  * cosine).  expect_dim > 0 checks the dimension.
  */
 void
-vl_datum_to_floats(Datum d, VlElemType et, IvfMetric metric, int expect_dim,
+vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric, int expect_dim,
 				   float *out, int *dim_out, Relation index)
 {
 	int			dim;
 
-	if (et == VL_ELEM_HALF)
+	if (et == VLINDEX_ELEM_HALF)
 	{
 		HalfVector *v = DatumGetHalfVector(d);
 
 		dim = v->dim;
-		if (dim < 1 || dim > VL_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
+		if (dim < 1 || dim > VLINDEX_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
 			goto bad;
 		for (int i = 0; i < dim; i++)
-			out[i] = vl_half_to_float(v->x[i]);
+			out[i] = vec_half_to_float(v->x[i]);
 	}
 	else
 	{
 		Vector	   *v = DatumGetVector(d);
 
 		dim = v->dim;
-		if (dim < 1 || dim > VL_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
+		if (dim < 1 || dim > VLINDEX_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
 			goto bad;
 		memcpy(out, v->x, sizeof(float) * dim);
 	}
@@ -197,11 +188,11 @@ vl_datum_to_floats(Datum d, VlElemType et, IvfMetric metric, int expect_dim,
 	return;
 
 bad:
-	if (dim < 1 || dim > VL_MAX_DIM)
+	if (dim < 1 || dim > VLINDEX_MAX_DIM)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("vlake index \"%s\" supports 1 to %d dimensions, not %d",
-						RelationGetRelationName(index), VL_MAX_DIM, dim)));
+						RelationGetRelationName(index), VLINDEX_MAX_DIM, dim)));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
 			 errmsg("vector has %d dimensions, index \"%s\" has %d",
@@ -236,7 +227,7 @@ bad:
  * without a LIMIT a sort wins.
  */
 void
-vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+vlindex_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				Cost *startup, Cost *total, Selectivity *selectivity,
 				double *correlation, double *pages)
 {
@@ -253,7 +244,7 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				want,
 				needed;
 	bool		exhaustive;
-	VlMetaData	meta;
+	VlIndexMetaData	meta;
 	Relation	index;
 	int			threshold;
 
@@ -268,22 +259,22 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		return;
 	}
 	index = index_open(path->indexinfo->indexoid, NoLock);
-	vl_meta_read(index, &meta);
-	threshold = vl_hierarchy_threshold(index);
+	vlindex_meta_read(index, &meta);
+	threshold = vlindex_hierarchy_threshold(index);
 	index_close(index, NoLock);
 
 	lists = meta.lists > 0 ? meta.lists : 1;
 	dim = meta.dim > 0 ? meta.dim : 128;
 	vec_cost = dim / 64 * cpu_operator_cost;
 	rerank_cost = vec_cost + random_page_cost / 4;
-	probes = vl_default_probes((int) lists);
+	probes = vlindex_default_probes((int) lists);
 	first = Min(1.0, probes / lists) * tuples;
 	centroids = lists;
-	if (lists > threshold && vl_hierarchy_cover > 0 &&
+	if (lists > threshold && vlindex_hierarchy_cover > 0 &&
 		2 * (ivf_default_groups((int) lists) +
-			 ivf_group_cover((int) probes, vl_hierarchy_cover)) <= lists)
+			 ivf_group_cover((int) probes, vlindex_hierarchy_cover)) <= lists)
 		centroids = ivf_default_groups((int) lists) +
-			ivf_group_cover((int) probes, vl_hierarchy_cover);
+			ivf_group_cover((int) probes, vlindex_hierarchy_cover);
 
 	/* rows the scan returns before the executor has what it wants */
 	if (rel->baserestrictinfo != NIL)
@@ -292,9 +283,9 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	sel = Max(sel, 1.0 / tuples);
 	want = root->limit_tuples > 0 ? root->limit_tuples : tuples * sel;
 	needed = Min(tuples, want / sel);
-	exhaustive = vl_iterative == VL_ITERATIVE_EXHAUSTIVE && needed < tuples * 0.999 + 1 &&
+	exhaustive = vlindex_iterative == VLINDEX_ITERATIVE_EXHAUSTIVE && needed < tuples * 0.999 + 1 &&
 		(needed > first ||
-		 (vl_exhaustive_after > 0 && needed > Max(vl_exhaustive_after, first / 8)));
+		 (vlindex_exhaustive_after > 0 && needed > Max(vlindex_exhaustive_after, first / 8)));
 
 	*startup = centroids * vec_cost + first * cpu_operator_cost +
 		Min(64, tuples) * rerank_cost +
@@ -310,7 +301,7 @@ vl_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 }
 
 static bool
-vl_validate(Oid opclassoid)
+vlindex_validate(Oid opclassoid)
 {
 	return true;
 }
@@ -341,23 +332,23 @@ vlake_index_handler(PG_FUNCTION_ARGS)
 	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
 	am->amkeytype = InvalidOid;
 
-	am->ambuild = vl_build;
-	am->ambuildempty = vl_buildempty;
-	am->aminsert = vl_insert;
-	am->ambulkdelete = vl_bulkdelete;
-	am->amvacuumcleanup = vl_vacuumcleanup;
+	am->ambuild = vlindex_build;
+	am->ambuildempty = vlindex_buildempty;
+	am->aminsert = vlindex_insert;
+	am->ambulkdelete = vlindex_bulkdelete;
+	am->amvacuumcleanup = vlindex_vacuumcleanup;
 	am->amcanreturn = NULL;
-	am->amcostestimate = vl_costestimate;
-	am->amoptions = vl_options;
+	am->amcostestimate = vlindex_costestimate;
+	am->amoptions = vlindex_options;
 	am->amproperty = NULL;
-	am->ambuildphasename = vl_build_phasename;
-	am->amvalidate = vl_validate;
+	am->ambuildphasename = vlindex_build_phasename;
+	am->amvalidate = vlindex_validate;
 	am->amadjustmembers = NULL;
-	am->ambeginscan = vl_beginscan;
-	am->amrescan = vl_rescan;
-	am->amgettuple = vl_gettuple;
+	am->ambeginscan = vlindex_beginscan;
+	am->amrescan = vlindex_rescan;
+	am->amgettuple = vlindex_gettuple;
 	am->amgetbitmap = NULL;
-	am->amendscan = vl_endscan;
+	am->amendscan = vlindex_endscan;
 	am->ammarkpos = NULL;
 	am->amrestrpos = NULL;
 	am->amestimateparallelscan = NULL;

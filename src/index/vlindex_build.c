@@ -7,7 +7,7 @@
  * file and k-means trains on a uniform reservoir sample that takes the
  * remaining quarter.  Then: k-means (k-means++ seeding, Lloyd iterations)
  * on at most 32 points per list, assignment of every vector to its nearest
- * centroid, and the lake files written list by list (vl_write_part).  The
+ * centroid, and the lake files written list by list (vlindex_write_part).  The
  * metapage naming the new files is written last; if the build fails or is
  * killed, the transaction aborts and the files it wrote are orphans that
  * no metapage names.
@@ -37,21 +37,21 @@
 #include "index/vlindex_build.h"
 #include "objstore/objstore.h"
 
-#define VL_SAMPLE_PER_LIST	32
+#define VLINDEX_SAMPLE_PER_LIST	32
 
 
 char *
-vl_build_phasename(int64 phase)
+vlindex_build_phasename(int64 phase)
 {
 	switch (phase)
 	{
-		case VL_PHASE_LOAD:
+		case VLINDEX_PHASE_LOAD:
 			return "loading tuples";
-		case VL_PHASE_CLUSTER:
+		case VLINDEX_PHASE_CLUSTER:
 			return "computing centroids";
-		case VL_PHASE_ASSIGN:
+		case VLINDEX_PHASE_ASSIGN:
 			return "assigning tuples";
-		case VL_PHASE_WRITE:
+		case VLINDEX_PHASE_WRITE:
 			return "writing lake files";
 		default:
 			return NULL;
@@ -59,45 +59,35 @@ vl_build_phasename(int64 phase)
 }
 
 char *
-vl_location_for(Relation index)
+vlindex_location_for(Relation index)
 {
-	return vl_location_resolve(index, false);
+	return vlindex_location_resolve(index, false);
 }
 
 /* The index location, or NULL (missing_ok) when none is configured. */
 char *
-vl_location_resolve(Relation index, bool missing_ok)
+vlindex_location_resolve(Relation index, bool missing_ok)
 {
-	VlOptions  *opts = (VlOptions *) index->rd_options;
+	VlIndexOptions  *opts = (VlIndexOptions *) index->rd_options;
 	const char *loc = NULL;
 
 	if (opts && opts->location_offset)
 		loc = (const char *) opts + opts->location_offset;
-	if (!loc || loc[0] == '\0')
-		loc = vl_default_location;
-	if ((!loc || loc[0] == '\0') && missing_ok)
+	/* nothing configured: decided when the first part is written */
+	if ((!loc || loc[0] == '\0') && missing_ok &&
+		(!lake_default_location || lake_default_location[0] == '\0'))
 		return NULL;
-	if (!loc || loc[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("vlake index \"%s\" has no location for its lake files",
-						RelationGetRelationName(index)),
-				 errhint("Set vlake.default_location or use WITH (location = 'file:///…' or 's3://…').")));
-	if (strlen(loc) >= VL_LOCATION_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("vlake index location is too long")));
-	return pstrdup(loc);
+	return lake_location_choose(loc);
 }
 
 static void
-spill_vector(VlBuildState *st, const float *v)
+spill_vector(VlIndexBuildState *st, const float *v)
 {
 	BufFileWrite(st->file, (void *) v, sizeof(float) * st->dim);
 }
 
 void
-vl_build_read_exact(BufFile *file, void *out, size_t len)
+vlindex_build_read_exact(BufFile *file, void *out, size_t len)
 {
 	if (BufFileRead(file, out, len) != len)
 		ereport(ERROR,
@@ -106,7 +96,7 @@ vl_build_read_exact(BufFile *file, void *out, size_t len)
 }
 
 static void
-start_spilling(VlBuildState *st)
+start_spilling(VlIndexBuildState *st)
 {
 	st->file = BufFileCreateTemp(false);
 	for (int64 i = 0; i < st->n; i++)
@@ -116,31 +106,31 @@ start_spilling(VlBuildState *st)
 }
 
 void
-vl_build_state_init(VlBuildState *st, Relation index, Size budget, uint64 rng_seed)
+vlindex_build_state_init(VlIndexBuildState *st, Relation index, Size budget, uint64 rng_seed)
 {
 	memset(st, 0, sizeof(*st));
 	st->index = index;
-	st->metric = vl_index_metric(index, &st->et);
+	st->metric = vlindex_metric(index, &st->et);
 	st->budget = budget;
 	st->refs_cap = 1024;
 	st->refs = palloc(sizeof(uint64) * st->refs_cap);
 	st->rng = rng_seed;
-	st->vec = palloc(sizeof(float) * VL_MAX_DIM);
+	st->vec = palloc(sizeof(float) * VLINDEX_MAX_DIM);
 	st->report_progress = true;
 }
 
 void
-vl_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+vlindex_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 			   bool alive, void *state)
 {
-	VlBuildState *st = state;
+	VlIndexBuildState *st = state;
 	int			dim;
 
 	CHECK_FOR_INTERRUPTS();
 	if (isnull[0])
 		return;
 
-	vl_datum_to_floats(values[0], st->et, st->metric, st->dim, st->vec, &dim, index);
+	vlindex_datum_to_floats(values[0], st->et, st->metric, st->dim, st->vec, &dim, index);
 	if (st->dim == 0)
 	{
 		/* first vector fixes the dimension and the memory layout */
@@ -159,7 +149,7 @@ vl_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		st->refs_cap *= 2;
 		st->refs = repalloc_huge(st->refs, sizeof(uint64) * st->refs_cap);
 	}
-	st->refs[st->n] = vl_rowref_from_tid(tid);
+	st->refs[st->n] = lake_rowref_from_tid(tid);
 
 	if (st->file == NULL && st->n >= st->mem_cap)
 		start_spilling(st);
@@ -199,7 +189,7 @@ vl_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 }
 
 void
-vl_build_read_vector(VlBuildState *st, int64 seq, float *out)
+vlindex_build_read_vector(VlIndexBuildState *st, int64 seq, float *out)
 {
 	if (st->file == NULL)
 	{
@@ -217,14 +207,14 @@ vl_build_read_vector(VlBuildState *st, int64 seq, float *out)
 		BufFileTell(st->file, &fileno, &off);
 		if (BufFileSeek(st->file, fileno, off + (off_t) (pos % BLCKSZ), SEEK_SET) != 0)
 			elog(ERROR, "could not seek in vlake index build temporary file");
-		vl_build_read_exact(st->file, out, sizeof(float) * st->dim);
+		vlindex_build_read_exact(st->file, out, sizeof(float) * st->dim);
 	}
 }
 
 static void
-source_get(VlVecSource *src, int64 seq, float *out)
+source_get(VlIndexVecSource *src, int64 seq, float *out)
 {
-	vl_build_read_vector((VlBuildState *) src->arg, seq, out);
+	vlindex_build_read_vector((VlIndexBuildState *) src->arg, seq, out);
 }
 
 static void
@@ -235,9 +225,9 @@ kmeans_tick(void *arg, int64_t done)
 
 /* Choose the k-means training points: a uniform sample of the vectors. */
 static float *
-training_sample(VlBuildState *st, int lists, int *m_out)
+training_sample(VlIndexBuildState *st, int lists, int *m_out)
 {
-	int64		want = vl_build_sample_size(lists, st->n);
+	int64		want = vlindex_build_sample_size(lists, st->n);
 	float	   *x;
 
 	if (st->file == NULL)
@@ -271,9 +261,9 @@ training_sample(VlBuildState *st, int lists, int *m_out)
 
 /* Lists of a new part: the reloption, else sqrt(rows); never more than rows. */
 int
-vl_build_list_count(Relation index, int64 n)
+vlindex_build_list_count(Relation index, int64 n)
 {
-	VlOptions  *opts = (VlOptions *) index->rd_options;
+	VlIndexOptions  *opts = (VlIndexOptions *) index->rd_options;
 	int			lists;
 
 	lists = (opts && opts->lists > 0) ? opts->lists : (int) Max(1, ceil(sqrt((double) n)));
@@ -282,9 +272,9 @@ vl_build_list_count(Relation index, int64 n)
 
 /* k-means training points wanted for this many lists and rows. */
 int64
-vl_build_sample_size(int lists, int64 n)
+vlindex_build_sample_size(int lists, int64 n)
 {
-	return Min((int64) lists * VL_SAMPLE_PER_LIST, n);
+	return Min((int64) lists * VLINDEX_SAMPLE_PER_LIST, n);
 }
 
 /*
@@ -292,7 +282,7 @@ vl_build_sample_size(int lists, int64 n)
  * seeding and iters Lloyd iterations (iters = 0: the seeds alone).
  */
 void
-vl_build_kmeans(const float *train, int m, int dim, int lists, uint64 seed,
+vlindex_build_kmeans(const float *train, int m, int dim, int lists, uint64 seed,
 				int iters, float *centroids)
 {
 	IvfKmeansScratch ks;
@@ -311,7 +301,7 @@ vl_build_kmeans(const float *train, int m, int dim, int lists, uint64 seed,
 
 /* DEBUG1: how long the build phase that just ended took (tuning aid). */
 void
-vl_build_phase_done(Relation index, const char *what, instr_time *since)
+vlindex_build_phase_done(Relation index, const char *what, instr_time *since)
 {
 	instr_time	now;
 
@@ -325,7 +315,7 @@ vl_build_phase_done(Relation index, const char *what, instr_time *since)
 }
 
 static void
-write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
+write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlIndexElemType et,
 			   const char *location, int dim, int lists, uint64 nvec,
 			   const char *prefix, uint64 meta_size, const char *meta_etag,
 			   const char *meta_blob)
@@ -333,20 +323,20 @@ write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 	Buffer		buf;
 	Page		page;
 	GenericXLogState *xs;
-	VlMetaData *m;
+	VlIndexMetaData *m;
 
 	buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, NULL);
-	Assert(BufferGetBlockNumber(buf) == VL_METAPAGE_BLKNO);
+	Assert(BufferGetBlockNumber(buf) == VLINDEX_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	xs = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(xs, buf, GENERIC_XLOG_FULL_IMAGE);
-	vl_meta_init_page(page, metric, et, location);
-	m = VlPageGetMeta(page);
+	vlindex_meta_init_page(page, metric, et, location);
+	m = VlIndexPageGetMeta(page);
 	m->dim = dim;
 	m->lists = lists;
 	m->nvec = nvec;
 	m->generation = 1;
-	strlcpy(m->prefix, prefix ? prefix : "", VL_PREFIX_MAX);
+	strlcpy(m->prefix, prefix ? prefix : "", VLINDEX_PREFIX_MAX);
 	m->meta_size = meta_size;
 	strlcpy(m->meta_etag, meta_etag ? meta_etag : "", sizeof(m->meta_etag));
 	GenericXLogFinish(xs);
@@ -354,11 +344,11 @@ write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 	/* then the copy of index.meta after it, and its head in the metapage */
 	if (meta_blob && meta_size > 0)
 	{
-		BlockNumber head = vl_blob_write(index, fork, meta_blob, meta_size, 1);
+		BlockNumber head = vlindex_blob_write(index, fork, meta_blob, meta_size, 1);
 
 		xs = GenericXLogStart(index);
 		page = GenericXLogRegisterBuffer(xs, buf, 0);
-		VlPageGetMeta(page)->meta_blob_head = head;
+		VlIndexPageGetMeta(page)->meta_blob_head = head;
 		GenericXLogFinish(xs);
 	}
 	UnlockReleaseBuffer(buf);
@@ -367,21 +357,21 @@ write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlElemType et,
 /* The serial build: one process scans, clusters, assigns and writes. */
 static void
 build_serial(Relation heap, Relation index, IndexInfo *info,
-			 char *location, VlBuildOutput *out)
+			 char *location, VlIndexBuildOutput *out)
 {
-	VlBuildState st;
+	VlIndexBuildState st;
 	instr_time	t;
 
 	INSTR_TIME_SET_CURRENT(t);
-	vl_build_state_init(&st, index, (Size) maintenance_work_mem * 1024,
+	vlindex_build_state_init(&st, index, (Size) maintenance_work_mem * 1024,
 						UINT64_C(0x5EED) ^ RelationGetRelid(index));
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_LOAD);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_LOAD);
 	out->reltuples = table_index_build_scan(heap, index, info, true, true,
-											vl_build_callback, &st, NULL);
+											vlindex_build_callback, &st, NULL);
 	out->n = st.n;
 	out->dim = st.dim;
-	vl_build_phase_done(index, "scan", &t);
+	vlindex_build_phase_done(index, "scan", &t);
 
 	if (st.n > 0)
 	{
@@ -390,16 +380,16 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 		int			m;
 		int		   *assign;
 		uint64		seed = ivf_rand(&st.rng);
-		VlVecSource src;
-		int			lists = vl_build_list_count(index, st.n);
+		VlIndexVecSource src;
+		int			lists = vlindex_build_list_count(index, st.n);
 
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_CLUSTER);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_CLUSTER);
 		train = training_sample(&st, lists, &m);
 		centroids = palloc(sizeof(float) * st.dim * lists);
-		vl_build_kmeans(train, m, st.dim, lists, seed, VL_KMEANS_ITERS, centroids);
-		vl_build_phase_done(index, "sample + k-means", &t);
+		vlindex_build_kmeans(train, m, st.dim, lists, seed, VLINDEX_KMEANS_ITERS, centroids);
+		vlindex_build_phase_done(index, "sample + k-means", &t);
 
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_ASSIGN);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_ASSIGN);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.n);
 		assign = palloc_extended(sizeof(int) * st.n, MCXT_ALLOC_HUGE);
 		if (st.file)
@@ -408,27 +398,27 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 		{
 			CHECK_FOR_INTERRUPTS();
 			if (st.file)
-				vl_build_read_exact(st.file, st.vec, sizeof(float) * st.dim);
+				vlindex_build_read_exact(st.file, st.vec, sizeof(float) * st.dim);
 			else
 				memcpy(st.vec, st.mem + i * st.dim, sizeof(float) * st.dim);
 			assign[i] = ivf_nearest(centroids, lists, st.dim, st.vec, NULL);
 			if ((i & 1023) == 0)
 				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
 		}
-		vl_build_phase_done(index, "assign", &t);
+		vlindex_build_phase_done(index, "assign", &t);
 
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_WRITE);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_WRITE);
 		if (location == NULL)
-			location = vl_location_for(index);	/* ERRORs with a hint */
+			location = vlindex_location_for(index);	/* ERRORs with a hint */
 		src.get = source_get;
 		src.arg = &st;
-		vl_write_part(index, location, st.metric, st.dim, lists, centroids, seed,
+		vlindex_write_part(index, location, st.metric, st.dim, lists, centroids, seed,
 					  st.n, assign, st.refs, &src, out->prefix, &out->meta_size,
 					  out->meta_etag, &out->meta_blob);
 		out->lists = lists;
 		if (st.file)
 			BufFileClose(st.file);
-		vl_build_phase_done(index, "encode + write", &t);
+		vlindex_build_phase_done(index, "encode + write", &t);
 	}
 }
 
@@ -442,14 +432,14 @@ build_workers(Relation heap, Relation index)
 }
 
 IndexBuildResult *
-vl_build(Relation heap, Relation index, IndexInfo *info)
+vlindex_build(Relation heap, Relation index, IndexInfo *info)
 {
 	IndexBuildResult *result = palloc0(sizeof(IndexBuildResult));
-	VlElemType	et;
-	IvfMetric	metric = vl_index_metric(index, &et);
+	VlIndexElemType	et;
+	IvfMetric	metric = vlindex_metric(index, &et);
 	/* an empty table writes no files: the location may come later */
-	char	   *location = vl_location_resolve(index, true);
-	VlBuildOutput out;
+	char	   *location = vlindex_location_resolve(index, true);
+	VlIndexBuildOutput out;
 	int			nworkers;
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake index build",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -465,7 +455,7 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 	memset(&out, 0, sizeof(out));
 	nworkers = build_workers(heap, index);
 	if (nworkers <= 0 ||
-		!vl_build_parallel(heap, index, info, nworkers, location, &out))
+		!vlindex_build_parallel(heap, index, info, nworkers, location, &out))
 	{
 		ereport(DEBUG1,
 				(errmsg_internal("vlake index \"%s\": serial build",
@@ -473,7 +463,7 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 		build_serial(heap, index, info, location, &out);
 	}
 	if (out.n > 0 && location == NULL)
-		location = vl_location_for(index);	/* (the builds checked it already) */
+		location = vlindex_location_for(index);	/* (the builds checked it already) */
 
 	write_metapage(index, MAIN_FORKNUM, metric, et, location ? location : "", out.dim,
 				   out.lists, out.n, out.prefix, out.meta_size, out.meta_etag,
@@ -488,13 +478,13 @@ vl_build(Relation heap, Relation index, IndexInfo *info)
 }
 
 void
-vl_buildempty(Relation index)
+vlindex_buildempty(Relation index)
 {
-	VlElemType	et;
-	IvfMetric	metric = vl_index_metric(index, &et);
-	VlOptions  *opts = (VlOptions *) index->rd_options;
+	VlIndexElemType	et;
+	IvfMetric	metric = vlindex_metric(index, &et);
+	VlIndexOptions  *opts = (VlIndexOptions *) index->rd_options;
 	const char *loc = (opts && opts->location_offset) ?
-		(const char *) opts + opts->location_offset : vl_default_location;
+		(const char *) opts + opts->location_offset : lake_default_location;
 
 	write_metapage(index, INIT_FORKNUM, metric, et, loc ? loc : "", 0, 0, 0, NULL, 0, NULL, NULL);
 }

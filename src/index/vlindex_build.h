@@ -12,23 +12,23 @@
 #include "index/vlindex.h"
 
 /* Subphases reported in pg_stat_progress_create_index. */
-#define VL_PHASE_LOAD		1
-#define VL_PHASE_CLUSTER	2
-#define VL_PHASE_ASSIGN		3
-#define VL_PHASE_WRITE		4
+#define VLINDEX_PHASE_LOAD		1
+#define VLINDEX_PHASE_CLUSTER	2
+#define VLINDEX_PHASE_ASSIGN		3
+#define VLINDEX_PHASE_WRITE		4
 
-#define VL_KMEANS_ITERS		6	/* Lloyd iterations after k-means++ seeding */
+#define VLINDEX_KMEANS_ITERS		6	/* Lloyd iterations after k-means++ seeding */
 
 /*
  * The vectors one scanning process collected: in memory up to 3/4 of its
  * budget, then in a private temporary file; a reservoir sample (the other
  * quarter) for k-means when they spill.
  */
-typedef struct VlBuildState
+typedef struct VlIndexBuildState
 {
 	Relation	index;
 	IvfMetric	metric;
-	VlElemType	et;
+	VlIndexElemType	et;
 	int			dim;
 	int64		n;
 	float	   *mem;
@@ -46,37 +46,37 @@ typedef struct VlBuildState
 	/* parallel build: scanned-row counter shared by all participants */
 	pg_atomic_uint64 *shared_tuples;
 	bool		report_progress;	/* this process owns the progress row */
-} VlBuildState;
+} VlIndexBuildState;
 
 /* The outcome of a build, before the metapage is written. */
-typedef struct VlBuildOutput
+typedef struct VlIndexBuildOutput
 {
 	int			dim;
 	int			lists;
 	int64		n;
 	double		reltuples;
-	char		prefix[VL_PREFIX_MAX];
+	char		prefix[VLINDEX_PREFIX_MAX];
 	uint64		meta_size;
 	char		meta_etag[128];
 	char	   *meta_blob;
-} VlBuildOutput;
+} VlIndexBuildOutput;
 
 /* vlindex_build.c */
-extern void vl_build_state_init(VlBuildState *st, Relation index, Size budget,
+extern void vlindex_build_state_init(VlIndexBuildState *st, Relation index, Size budget,
 								uint64 rng_seed);
-extern void vl_build_callback(Relation index, ItemPointer tid, Datum *values,
+extern void vlindex_build_callback(Relation index, ItemPointer tid, Datum *values,
 							  bool *isnull, bool alive, void *state);
-extern void vl_build_read_vector(VlBuildState *st, int64 seq, float *out);
-extern void vl_build_read_exact(BufFile *file, void *out, size_t len);
-extern int	vl_build_list_count(Relation index, int64 n);
-extern int64 vl_build_sample_size(int lists, int64 n);
-extern void vl_build_phase_done(Relation index, const char *what, instr_time *since);
-extern void vl_build_kmeans(const float *train, int m, int dim, int lists,
+extern void vlindex_build_read_vector(VlIndexBuildState *st, int64 seq, float *out);
+extern void vlindex_build_read_exact(BufFile *file, void *out, size_t len);
+extern int	vlindex_build_list_count(Relation index, int64 n);
+extern int64 vlindex_build_sample_size(int lists, int64 n);
+extern void vlindex_build_phase_done(Relation index, const char *what, instr_time *since);
+extern void vlindex_build_kmeans(const float *train, int m, int dim, int lists,
 							uint64 seed, int iters, float *centroids);
 
 /* vlindex_parallel.c */
-extern bool vl_build_parallel(Relation heap, Relation index, IndexInfo *info,
+extern bool vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info,
 							  int nworkers, const char *location,
-							  VlBuildOutput *out);
+							  VlIndexBuildOutput *out);
 
 #endif							/* VLAKE_VLINDEX_BUILD_H */

@@ -2,7 +2,7 @@
  * vlindex_explain.c — what a vlake index scan did, in EXPLAIN ANALYZE.
  *
  * PostgreSQL 15 gives an index AM no way to add lines to its plan node, so
- * the scan counts its work in per-backend counters (vl_stats) and an
+ * the scan counts its work in per-backend counters (vlindex_stats) and an
  * ExplainOneQuery_hook prints the difference the statement made, after the
  * plan (explain_counters below).
  */
@@ -19,7 +19,7 @@
 
 static ExplainOneQuery_hook_type prev_explain_hook = NULL;
 
-#define DIFF(field) ((int64) (vl_stats.field - before->field))
+#define DIFF(field) ((int64) (vlindex_stats.field - before->field))
 
 /*
  * After the plan: what the statement's vlake index scans did, and the
@@ -29,7 +29,7 @@ static ExplainOneQuery_hook_type prev_explain_hook = NULL;
  * plan (a second element of the top-level array in JSON).
  */
 static void
-explain_counters(ExplainState *es, const VlScanStats *before, const ObjIoTotals *io_before)
+explain_counters(ExplainState *es, const VlIndexScanStats *before, const ObjIoTotals *io_before)
 {
 	ObjIoTotals io;
 
@@ -72,11 +72,11 @@ explain_counters(ExplainState *es, const VlScanStats *before, const ObjIoTotals 
 }
 
 static void
-vl_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
+vlindex_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
 					 ExplainState *es, const char *queryString,
 					 ParamListInfo params, QueryEnvironment *queryEnv)
 {
-	VlScanStats before = vl_stats;
+	VlIndexScanStats before = vlindex_stats;
 	ObjIoTotals io_before;
 
 	objstore_io_totals(&io_before);
@@ -107,13 +107,13 @@ vl_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
 					   &planduration, es->buffers ? &bufusage : NULL);
 	}
 
-	if (es->analyze && vl_stats.scans > before.scans)
+	if (es->analyze && vlindex_stats.scans > before.scans)
 		explain_counters(es, &before, &io_before);
 }
 
 void
-vl_explain_init(void)
+vlindex_explain_init(void)
 {
 	prev_explain_hook = ExplainOneQuery_hook;
-	ExplainOneQuery_hook = vl_explain_one_query;
+	ExplainOneQuery_hook = vlindex_explain_one_query;
 }

@@ -1,12 +1,12 @@
 /*
  * vlindex_files.c — the lake files of a vlake index, and the warm tier.
  *
- * Writing: vl_write_part() turns assigned vectors into the three immutable
+ * Writing: vlindex_write_part() turns assigned vectors into the three immutable
  * files of one index part (index.meta, codes.bin, vectors.bin) under a key
  * prefix that is unique to this build.  index.meta is written last, so a
  * part whose meta file exists is complete.
  *
- * Reading: vl_part_get() returns the part for the file set the metapage
+ * Reading: vlindex_part_get() returns the part for the file set the metapage
  * names, from the per-backend cache when it is current.  Centroids come with
  * the meta file (one request); codes are loaded per list on first use, all
  * lists a query needs in one ranged request; re-rank vectors are fetched per
@@ -25,10 +25,9 @@
 #include "utils/rel.h"
 
 #include "index/vlindex.h"
-#include "index/vlindex_gc.h"
 #include "objstore/objstore.h"
 
-VlScanStats vl_stats;
+VlIndexScanStats vlindex_stats;
 
 /* ---------------------------------------------------------------- write */
 
@@ -44,7 +43,7 @@ group_tick(void *arg, int64_t done)
 	CHECK_FOR_INTERRUPTS();
 }
 
-#define VL_GROUP_KMEANS_ITERS 10
+#define VLINDEX_GROUP_KMEANS_ITERS 10
 
 /*
  * The second level of a part with many lists: its centroids clustered into
@@ -63,7 +62,7 @@ append_groups(StringInfo meta, Relation index, const float *centroids,
 			   *members;
 	IvfKmeansScratch ks;
 
-	if (lists <= vl_hierarchy_threshold(index))
+	if (lists <= vlindex_hierarchy_threshold(index))
 		return 0;
 	want = ivf_default_groups(lists);
 	gcent = palloc(sizeof(float) * want * dim);
@@ -73,7 +72,7 @@ append_groups(StringInfo meta, Relation index, const float *centroids,
 	ks.sums = palloc_extended(sizeof(double) * want * dim, MCXT_ALLOC_HUGE);
 	ks.counts = palloc(sizeof(int64) * want);
 	ks.mind = palloc(sizeof(float) * lists);
-	groups = ivf_group_lists(centroids, lists, dim, want, VL_GROUP_KMEANS_ITERS,
+	groups = ivf_group_lists(centroids, lists, dim, want, VLINDEX_GROUP_KMEANS_ITERS,
 							 seed ^ UINT64_C(0x67726F757073), gcent, gstart,
 							 members, &ks, group_tick, NULL);
 	appendBinaryStringInfo(meta, (const char *) gcent, sizeof(float) * groups * dim);
@@ -99,18 +98,18 @@ static void
 write_part(Relation index, const char *location, IvfMetric metric,
 		   int dim, int lists, const float *centroids, uint64 seed,
 		   int64 nvec, const int *assign, const uint64 *refs,
-		   VlVecSource *src, VlCodeSource *csrc, char *prefix_out,
+		   VlIndexVecSource *src, VlIndexCodeSource *csrc, char *prefix_out,
 		   uint64 *meta_size_out, char *meta_etag_out,
 		   char **meta_blob_out)
 {
 	int			pdim = ivf_padded_dim(dim),
 				words = pdim / 64;
 	ObjStore   *store = objstore_open(location);
-	char	   *prefix = vl_new_prefix(index);
+	char	   *prefix = lake_part_new_prefix(&vlindex_part_kind, RelationGetRelid(index));
 	int64	   *start = palloc0(sizeof(int64) * (lists + 1));
 	int64	   *order = palloc_extended(sizeof(int64) * Max(nvec, 1), MCXT_ALLOC_HUGE);
 	int64	   *fill = palloc0(sizeof(int64) * lists);
-	VlListDir  *dir = palloc0(sizeof(VlListDir) * lists);
+	VlIndexListDir  *dir = palloc0(sizeof(VlIndexListDir) * lists);
 	uint8	   *signs = palloc(3 * pdim);
 	IvfRotation rot;
 	float	   *vec = palloc(sizeof(float) * dim);
@@ -120,8 +119,8 @@ write_part(Relation index, const char *location, IvfMetric metric,
 				maxblock = 0;
 	char	   *block;
 	StringInfoData meta;
-	VlFileHeader fh;
-	VlFileMetaHeader mh;
+	VlIndexFileHeader fh;
+	VlIndexFileMetaHeader mh;
 	ObjWriter  *cw,
 			   *vw;
 	pg_crc32c	crc;
@@ -134,8 +133,8 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	for (int64 i = 0; i < nvec; i++)
 		order[start[assign[i]] + fill[assign[i]]++] = i;
 
-	codes_size = sizeof(VlFileHeader);
-	vecs_size = sizeof(VlFileHeader);
+	codes_size = sizeof(VlIndexFileHeader);
+	vecs_size = sizeof(VlIndexFileHeader);
 	for (int c = 0; c < lists; c++)
 	{
 		uint64		cnt = start[c + 1] - start[c];
@@ -143,9 +142,9 @@ write_part(Relation index, const char *location, IvfMetric metric,
 		dir[c].count = (uint32) cnt;
 		dir[c].codes_off = codes_size;
 		dir[c].vecs_off = vecs_size;
-		codes_size += vl_list_block_size(words, cnt);
+		codes_size += vlindex_list_block_size(words, cnt);
 		vecs_size += cnt * dim * sizeof(float);
-		maxblock = Max(maxblock, vl_list_block_size(words, cnt));
+		maxblock = Max(maxblock, vlindex_list_block_size(words, cnt));
 	}
 
 	ivf_make_signs(seed, pdim, signs);
@@ -154,17 +153,17 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	rot.signs = signs;
 
 	memset(&fh, 0, sizeof(fh));
-	fh.version = VL_FORMAT_VERSION;
+	fh.version = VLINDEX_FORMAT_VERSION;
 	fh.lists = lists;
 	fh.nvec = nvec;
 
 	/* before any other object of the part: GC can find a crashed write */
-	vl_gc_part_begin(store, prefix);
-	cw = objstore_writer_begin(store, part_key(prefix, VL_FILE_CODES));
-	vw = objstore_writer_begin(store, part_key(prefix, VL_FILE_VECS));
-	fh.magic = VL_MAGIC_CODES;
+	lake_part_begin(store, prefix, &vlindex_part_kind);
+	cw = objstore_writer_begin(store, part_key(prefix, VLINDEX_FILE_CODES));
+	vw = objstore_writer_begin(store, part_key(prefix, VLINDEX_FILE_VECS));
+	fh.magic = VLINDEX_MAGIC_CODES;
 	objstore_writer_write(cw, (const char *) &fh, sizeof(fh));
-	fh.magic = VL_MAGIC_VECS;
+	fh.magic = VLINDEX_MAGIC_VECS;
 	objstore_writer_write(vw, (const char *) &fh, sizeof(fh));
 
 	block = palloc_extended(Max(maxblock, 1), MCXT_ALLOC_HUGE);
@@ -195,18 +194,18 @@ write_part(Relation index, const char *location, IvfMetric metric,
 			objstore_writer_write(vw, (const char *) vec, sizeof(float) * dim);
 		}
 		INIT_CRC32C(crc);
-		COMP_CRC32C(crc, block, vl_list_block_size(words, cnt));
+		COMP_CRC32C(crc, block, vlindex_list_block_size(words, cnt));
 		FIN_CRC32C(crc);
 		dir[c].codes_crc = crc;
-		objstore_writer_write(cw, block, vl_list_block_size(words, cnt));
+		objstore_writer_write(cw, block, vlindex_list_block_size(words, cnt));
 	}
 	objstore_writer_finish(cw);
 	objstore_writer_finish(vw);
 
 	/* index.meta last: its presence means the part is complete */
 	memset(&mh, 0, sizeof(mh));
-	mh.magic = VL_MAGIC_META;
-	mh.version = VL_FORMAT_VERSION;
+	mh.magic = VLINDEX_MAGIC_META;
+	mh.version = VLINDEX_FORMAT_VERSION;
 	mh.metric = metric;
 	mh.dim = dim;
 	mh.pdim = pdim;
@@ -219,53 +218,53 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	{
 		ObjStat		st;
 
-		if (!objstore_head(store, part_key(prefix, VL_FILE_CODES), &st) || st.size != codes_size ||
-			!objstore_head(store, part_key(prefix, VL_FILE_VECS), &st) || st.size != vecs_size)
+		if (!objstore_head(store, part_key(prefix, VLINDEX_FILE_CODES), &st) || st.size != codes_size ||
+			!objstore_head(store, part_key(prefix, VLINDEX_FILE_VECS), &st) || st.size != vecs_size)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("vlake index files under \"%s\" do not have the size just written",
 							objstore_uri(store, prefix))));
-		objstore_head(store, part_key(prefix, VL_FILE_CODES), &st);
+		objstore_head(store, part_key(prefix, VLINDEX_FILE_CODES), &st);
 		strlcpy(mh.codes_etag, st.etag, sizeof(mh.codes_etag));
-		objstore_head(store, part_key(prefix, VL_FILE_VECS), &st);
+		objstore_head(store, part_key(prefix, VLINDEX_FILE_VECS), &st);
 		strlcpy(mh.vectors_etag, st.etag, sizeof(mh.vectors_etag));
 	}
 	initStringInfo(&meta);
 	appendBinaryStringInfo(&meta, (const char *) &mh, sizeof(mh));
 	appendBinaryStringInfo(&meta, (const char *) centroids, sizeof(float) * (size_t) lists * dim);
-	appendBinaryStringInfo(&meta, (const char *) dir, sizeof(VlListDir) * lists);
+	appendBinaryStringInfo(&meta, (const char *) dir, sizeof(VlIndexListDir) * lists);
 	mh.groups = append_groups(&meta, index, centroids, lists, dim, seed);
 	if (mh.groups > 0)
 	{
 		/* version 3 only when there is a second level (see vlindex.h) */
-		mh.version = VL_META_VERSION_GROUPS;
+		mh.version = VLINDEX_META_VERSION_GROUPS;
 		memcpy(meta.data, &mh, sizeof(mh));
 	}
 	INIT_CRC32C(crc);
 	COMP_CRC32C(crc, meta.data, meta.len);
 	FIN_CRC32C(crc);
 	appendBinaryStringInfo(&meta, (const char *) &crc, sizeof(crc));
-	objstore_put(store, part_key(prefix, VL_FILE_META), meta.data, meta.len);
+	objstore_put(store, part_key(prefix, VLINDEX_FILE_META), meta.data, meta.len);
 	{
 		ObjStat		st;
 
-		if (!objstore_head(store, part_key(prefix, VL_FILE_META), &st))
+		if (!objstore_head(store, part_key(prefix, VLINDEX_FILE_META), &st))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),
 					 errmsg("vlake index file \"%s\" vanished after it was written",
-							objstore_uri(store, part_key(prefix, VL_FILE_META)))));
+							objstore_uri(store, part_key(prefix, VLINDEX_FILE_META)))));
 		*meta_size_out = st.size;
 		strlcpy(meta_etag_out, st.etag, 128);
 		if (st.size != (uint64) meta.len)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("vlake index file \"%s\" does not have the size just written",
-							objstore_uri(store, part_key(prefix, VL_FILE_META)))));
+							objstore_uri(store, part_key(prefix, VLINDEX_FILE_META)))));
 	}
 	*meta_blob_out = palloc(meta.len);
 	memcpy(*meta_blob_out, meta.data, meta.len);
 
-	strlcpy(prefix_out, prefix, VL_PREFIX_MAX);
+	strlcpy(prefix_out, prefix, VLINDEX_PREFIX_MAX);
 	objstore_close(store);
 	pfree(block);
 	pfree(order);
@@ -273,10 +272,10 @@ write_part(Relation index, const char *location, IvfMetric metric,
 }
 
 void
-vl_write_part(Relation index, const char *location, IvfMetric metric,
+vlindex_write_part(Relation index, const char *location, IvfMetric metric,
 			  int dim, int lists, const float *centroids, uint64 seed,
 			  int64 nvec, const int *assign, const uint64 *refs,
-			  VlVecSource *src, char *prefix_out,
+			  VlIndexVecSource *src, char *prefix_out,
 			  uint64 *meta_size_out, char *meta_etag_out,
 			  char **meta_blob_out)
 {
@@ -291,9 +290,9 @@ vl_write_part(Relation index, const char *location, IvfMetric metric,
  * ascending seq within a list, for every seq with assign[seq] = list.
  */
 void
-vl_write_part_encoded(Relation index, const char *location, IvfMetric metric,
+vlindex_write_part_encoded(Relation index, const char *location, IvfMetric metric,
 					  int dim, int lists, const float *centroids, uint64 seed,
-					  int64 nvec, const int *assign, VlCodeSource *csrc,
+					  int64 nvec, const int *assign, VlIndexCodeSource *csrc,
 					  char *prefix_out, uint64 *meta_size_out,
 					  char *meta_etag_out, char **meta_blob_out)
 {
@@ -304,17 +303,17 @@ vl_write_part_encoded(Relation index, const char *location, IvfMetric metric,
 
 /* ----------------------------------------------------------------- read */
 
-typedef struct VlCacheEntry
+typedef struct VlIndexCacheEntry
 {
 	Oid			indexoid;
-	VlPart	   *part;
-} VlCacheEntry;
+	VlIndexPart	   *part;
+} VlIndexCacheEntry;
 
-static MemoryContext vl_cache_cxt = NULL;
-static List *vl_cache = NIL;	/* of VlCacheEntry*, few entries */
+static MemoryContext vlindex_cache_cxt = NULL;
+static List *vlindex_cache = NIL;	/* of VlIndexCacheEntry*, few entries */
 
 static void
-corrupt(VlPart *part, const char *file, const char *detail)
+corrupt(VlIndexPart *part, const char *file, const char *detail)
 {
 	char	   *uri = objstore_uri(part->store, part_key(part->prefix, file));
 
@@ -326,7 +325,7 @@ corrupt(VlPart *part, const char *file, const char *detail)
 }
 
 static void
-part_free(VlPart *part)
+part_free(VlIndexPart *part)
 {
 	if (part->store)
 		objstore_close(part->store);
@@ -334,19 +333,19 @@ part_free(VlPart *part)
 }
 
 void
-vl_part_forget(Oid indexoid)
+vlindex_part_forget(Oid indexoid)
 {
 	ListCell   *lc;
 
-	foreach(lc, vl_cache)
+	foreach(lc, vlindex_cache)
 	{
-		VlCacheEntry *e = lfirst(lc);
+		VlIndexCacheEntry *e = lfirst(lc);
 
 		if (e->indexoid == indexoid)
 		{
-			VlPart	   *part = e->part;
+			VlIndexPart	   *part = e->part;
 
-			vl_cache = foreach_delete_current(vl_cache, lc);
+			vlindex_cache = foreach_delete_current(vlindex_cache, lc);
 			pfree(e);
 			part_free(part);
 		}
@@ -359,7 +358,7 @@ vl_part_forget(Oid indexoid)
  * Every list must belong to exactly one group, or scans could miss rows.
  */
 static void
-load_groups(VlPart *part, const char *p, int groups)
+load_groups(VlIndexPart *part, const char *p, int groups)
 {
 	uint8	   *seen = palloc(part->lists);
 	const char *why;
@@ -371,24 +370,24 @@ load_groups(VlPart *part, const char *p, int groups)
 	why = ivf_check_groups(part->lists, groups, part->gstart, part->gmembers, seen);
 	pfree(seen);
 	if (why)
-		corrupt(part, VL_FILE_META, psprintf("Bad second level: %s.", why));
+		corrupt(part, VLINDEX_FILE_META, psprintf("Bad second level: %s.", why));
 	part->gradius = palloc(sizeof(float) * groups);
 	ivf_group_radii(part->centroids, part->dim, part->gcent, groups,
 					part->gstart, part->gmembers, part->gradius);
 }
 
-static VlPart *
-part_load(Relation index, const VlMetaData *meta)
+static VlIndexPart *
+part_load(Relation index, const VlIndexMetaData *meta)
 {
-	MemoryContext cxt = AllocSetContextCreate(vl_cache_cxt, "vlake index part",
+	MemoryContext cxt = AllocSetContextCreate(vlindex_cache_cxt, "vlake index part",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	VlPart	   *part = palloc0(sizeof(VlPart));
+	VlIndexPart	   *part = palloc0(sizeof(VlIndexPart));
 	char	   *buf;
 	uint64		len,
 				need,
 				sum = 0;
-	VlFileMetaHeader mh;
+	VlIndexFileMetaHeader mh;
 	pg_crc32c	crc,
 				stored;
 	uint8	   *signs;
@@ -396,8 +395,8 @@ part_load(Relation index, const VlMetaData *meta)
 	part->cxt = cxt;
 	part->indexoid = RelationGetRelid(index);
 	part->generation = meta->generation;
-	strlcpy(part->location, meta->location, VL_LOCATION_MAX);
-	strlcpy(part->prefix, meta->prefix, VL_PREFIX_MAX);
+	strlcpy(part->location, meta->location, VLINDEX_LOCATION_MAX);
+	strlcpy(part->prefix, meta->prefix, VLINDEX_PREFIX_MAX);
 
 	PG_TRY();
 	{
@@ -407,7 +406,7 @@ part_load(Relation index, const VlMetaData *meta)
 		{
 			/* the copy in index pages: no round trip at all */
 			len = meta->meta_size;
-			buf = vl_blob_read(index, meta->meta_blob_head, len, meta->generation);
+			buf = vlindex_blob_read(index, meta->meta_blob_head, len, meta->generation);
 		}
 		else if (meta->meta_etag[0] != '\0' && meta->meta_size > 0 &&
 			meta->meta_size < ((uint64) 1 << 32))
@@ -424,50 +423,50 @@ part_load(Relation index, const VlMetaData *meta)
 			r.offset = 0;
 			r.length = len;
 			r.dest = buf;
-			objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_META),
+			objstore_get_ranges_known(part->store, part_key(part->prefix, VLINDEX_FILE_META),
 									  &known, &r, 1);
 		}
 		else
-			buf = objstore_get(part->store, part_key(part->prefix, VL_FILE_META), &len);
+			buf = objstore_get(part->store, part_key(part->prefix, VLINDEX_FILE_META), &len);
 		if (meta->meta_blob_head == InvalidBlockNumber)
 		{
-			vl_stats.bytes_fetched += len;
-			vl_stats.round_trips++;
+			vlindex_stats.bytes_fetched += len;
+			vlindex_stats.round_trips++;
 		}
 
 		if (len < sizeof(mh) + sizeof(pg_crc32c))
-			corrupt(part, VL_FILE_META, psprintf("File has %llu bytes, shorter than its header.",
+			corrupt(part, VLINDEX_FILE_META, psprintf("File has %llu bytes, shorter than its header.",
 												 (unsigned long long) len));
 		memcpy(&mh, buf, sizeof(mh));
-		if (mh.magic != VL_MAGIC_META)
-			corrupt(part, VL_FILE_META, "Bad magic number.");
-		if (mh.version != VL_FORMAT_VERSION && mh.version != VL_META_VERSION_GROUPS)
+		if (mh.magic != VLINDEX_MAGIC_META)
+			corrupt(part, VLINDEX_FILE_META, "Bad magic number.");
+		if (mh.version != VLINDEX_FORMAT_VERSION && mh.version != VLINDEX_META_VERSION_GROUPS)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("vlake index file \"%s\" has format version %u, which this build of vlake cannot read",
-							objstore_uri(part->store, part_key(part->prefix, VL_FILE_META)),
+							objstore_uri(part->store, part_key(part->prefix, VLINDEX_FILE_META)),
 							mh.version),
 					 errdetail("This build reads index.meta versions %d and %d.",
-							   VL_FORMAT_VERSION, VL_META_VERSION_GROUPS),
+							   VLINDEX_FORMAT_VERSION, VLINDEX_META_VERSION_GROUPS),
 					 errhint("Install the vlake version that built the index, or REINDEX it.")));
-		if ((mh.version == VL_FORMAT_VERSION && mh.groups != 0) ||
-			(mh.version == VL_META_VERSION_GROUPS && (mh.groups < 1 || mh.groups > mh.lists)))
-			corrupt(part, VL_FILE_META, psprintf("Bad group count %u for format version %u.",
+		if ((mh.version == VLINDEX_FORMAT_VERSION && mh.groups != 0) ||
+			(mh.version == VLINDEX_META_VERSION_GROUPS && (mh.groups < 1 || mh.groups > mh.lists)))
+			corrupt(part, VLINDEX_FILE_META, psprintf("Bad group count %u for format version %u.",
 												 mh.groups, mh.version));
-		if (mh.dim < 1 || mh.dim > VL_MAX_DIM || mh.pdim != (uint32) ivf_padded_dim(mh.dim))
-			corrupt(part, VL_FILE_META, psprintf("Bad dimensions %u / %u.", mh.dim, mh.pdim));
+		if (mh.dim < 1 || mh.dim > VLINDEX_MAX_DIM || mh.pdim != (uint32) ivf_padded_dim(mh.dim))
+			corrupt(part, VLINDEX_FILE_META, psprintf("Bad dimensions %u / %u.", mh.dim, mh.pdim));
 		if (mh.lists < 1 || mh.lists > (1 << 20) || mh.metric > IVF_COSINE)
-			corrupt(part, VL_FILE_META, psprintf("Bad list count %u or metric %u.", mh.lists, mh.metric));
+			corrupt(part, VLINDEX_FILE_META, psprintf("Bad list count %u or metric %u.", mh.lists, mh.metric));
 		if (mh.nvec != meta->nvec || mh.lists != meta->lists || mh.dim != meta->dim)
-			corrupt(part, VL_FILE_META, "File does not match the index metapage.");
+			corrupt(part, VLINDEX_FILE_META, "File does not match the index metapage.");
 		need = sizeof(mh) + (uint64) mh.lists * mh.dim * sizeof(float) +
-			(uint64) mh.lists * sizeof(VlListDir) + sizeof(pg_crc32c);
+			(uint64) mh.lists * sizeof(VlIndexListDir) + sizeof(pg_crc32c);
 		if (mh.groups > 0)
 			need += (uint64) mh.groups * mh.dim * sizeof(float) +
 				(uint64) (mh.groups + 1) * sizeof(uint32) +
 				(uint64) mh.lists * sizeof(uint32);
 		if (len != need)
-			corrupt(part, VL_FILE_META, psprintf("File has %llu bytes, expected %llu.",
+			corrupt(part, VLINDEX_FILE_META, psprintf("File has %llu bytes, expected %llu.",
 												 (unsigned long long) len,
 												 (unsigned long long) need));
 		INIT_CRC32C(crc);
@@ -475,7 +474,7 @@ part_load(Relation index, const VlMetaData *meta)
 		FIN_CRC32C(crc);
 		memcpy(&stored, buf + len - sizeof(pg_crc32c), sizeof(stored));
 		if (crc != stored)
-			corrupt(part, VL_FILE_META, "Checksum mismatch.");
+			corrupt(part, VLINDEX_FILE_META, "Checksum mismatch.");
 
 		part->codes_size = mh.codes_size;
 		part->vectors_size = mh.vectors_size;
@@ -490,24 +489,24 @@ part_load(Relation index, const VlMetaData *meta)
 		part->lists = mh.lists;
 		part->nvec = mh.nvec;
 		part->centroids = (float *) (buf + sizeof(mh));
-		part->dir = (VlListDir *) (buf + sizeof(mh) + (uint64) mh.lists * mh.dim * sizeof(float));
+		part->dir = (VlIndexListDir *) (buf + sizeof(mh) + (uint64) mh.lists * mh.dim * sizeof(float));
 		for (int c = 0; c < part->lists; c++)
 		{
-			VlListDir  *d = &part->dir[c];
+			VlIndexListDir  *d = &part->dir[c];
 
-			if (d->codes_off < sizeof(VlFileHeader) ||
-				d->codes_off + vl_list_block_size(part->words, d->count) > mh.codes_size ||
-				d->vecs_off < sizeof(VlFileHeader) ||
+			if (d->codes_off < sizeof(VlIndexFileHeader) ||
+				d->codes_off + vlindex_list_block_size(part->words, d->count) > mh.codes_size ||
+				d->vecs_off < sizeof(VlIndexFileHeader) ||
 				d->vecs_off + (uint64) d->count * part->dim * sizeof(float) > mh.vectors_size)
-				corrupt(part, VL_FILE_META, psprintf("List %d points outside the data files.", c));
+				corrupt(part, VLINDEX_FILE_META, psprintf("List %d points outside the data files.", c));
 			sum += d->count;
 		}
 		if (sum != part->nvec)
-			corrupt(part, VL_FILE_META, "List sizes do not add up to the vector count.");
+			corrupt(part, VLINDEX_FILE_META, "List sizes do not add up to the vector count.");
 		if (mh.groups > 0)
 			load_groups(part, buf + sizeof(mh) +
 						(uint64) mh.lists * mh.dim * sizeof(float) +
-						(uint64) mh.lists * sizeof(VlListDir), mh.groups);
+						(uint64) mh.lists * sizeof(VlIndexListDir), mh.groups);
 
 		signs = palloc(3 * part->pdim);
 		ivf_make_signs(mh.seed, part->pdim, signs);
@@ -518,7 +517,7 @@ part_load(Relation index, const VlMetaData *meta)
 		for (int c = 0; c < part->lists; c++)
 			ivf_rotate(&part->rot, part->centroids + (size_t) c * part->dim,
 					   part->crot + (size_t) c * part->pdim);
-		part->list = palloc0(sizeof(VlList) * part->lists);
+		part->list = palloc0(sizeof(VlIndexList) * part->lists);
 		part->mem_bytes = len + sizeof(float) * (size_t) part->lists * part->pdim;
 	}
 	PG_CATCH();
@@ -534,18 +533,18 @@ part_load(Relation index, const VlMetaData *meta)
 	return part;
 }
 
-VlPart *
-vl_part_get(Relation index, const VlMetaData *meta)
+VlIndexPart *
+vlindex_part_get(Relation index, const VlIndexMetaData *meta)
 {
 	Oid			oid = RelationGetRelid(index);
 	ListCell   *lc;
-	VlCacheEntry *e;
-	VlPart	   *part;
+	VlIndexCacheEntry *e;
+	VlIndexPart	   *part;
 
-	if (vl_cache_cxt == NULL)
-		vl_cache_cxt = AllocSetContextCreate(TopMemoryContext, "vlake index cache",
+	if (vlindex_cache_cxt == NULL)
+		vlindex_cache_cxt = AllocSetContextCreate(TopMemoryContext, "vlake index cache",
 											 ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, vl_cache)
+	foreach(lc, vlindex_cache)
 	{
 		e = lfirst(lc);
 		if (e->indexoid == oid)
@@ -557,15 +556,15 @@ vl_part_get(Relation index, const VlMetaData *meta)
 			break;
 		}
 	}
-	vl_part_forget(oid);
+	vlindex_part_forget(oid);
 	part = part_load(index, meta);
-	e = MemoryContextAlloc(vl_cache_cxt, sizeof(VlCacheEntry));
+	e = MemoryContextAlloc(vlindex_cache_cxt, sizeof(VlIndexCacheEntry));
 	e->indexoid = oid;
 	e->part = part;
 	{
-		MemoryContext old = MemoryContextSwitchTo(vl_cache_cxt);
+		MemoryContext old = MemoryContextSwitchTo(vlindex_cache_cxt);
 
-		vl_cache = lappend(vl_cache, e);
+		vlindex_cache = lappend(vlindex_cache, e);
 		MemoryContextSwitchTo(old);
 	}
 	return part;
@@ -573,7 +572,7 @@ vl_part_get(Relation index, const VlMetaData *meta)
 
 /* Load the codes of the given lists (those not yet in memory), in one call. */
 void
-vl_part_load_lists(VlPart *part, const int *lists, int n)
+vlindex_part_load_lists(VlIndexPart *part, const int *lists, int n)
 {
 	ObjRange   *ranges = palloc(sizeof(ObjRange) * Max(n, 1));
 	int		   *which = palloc(sizeof(int) * Max(n, 1));
@@ -583,12 +582,12 @@ vl_part_load_lists(VlPart *part, const int *lists, int n)
 	for (int i = 0; i < n; i++)
 	{
 		int			c = lists[i];
-		VlListDir  *d = &part->dir[c];
+		VlIndexListDir  *d = &part->dir[c];
 		uint64		sz;
 
 		if (part->list[c].loaded)
 		{
-			vl_stats.bytes_memory += vl_list_block_size(part->words, d->count);
+			vlindex_stats.bytes_memory += vlindex_list_block_size(part->words, d->count);
 			continue;
 		}
 		if (d->count == 0)
@@ -596,7 +595,7 @@ vl_part_load_lists(VlPart *part, const int *lists, int n)
 			part->list[c].loaded = true;
 			continue;
 		}
-		sz = vl_list_block_size(part->words, d->count);
+		sz = vlindex_list_block_size(part->words, d->count);
 		ranges[nr].offset = d->codes_off;
 		ranges[nr].length = sz;
 		ranges[nr].dest = MemoryContextAllocHuge(part->cxt, sz);
@@ -611,15 +610,15 @@ vl_part_load_lists(VlPart *part, const int *lists, int n)
 		memset(&known, 0, sizeof(known));
 		known.size = part->codes_size;
 		strlcpy(known.etag, part->codes_etag, sizeof(known.etag));
-		objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_CODES),
+		objstore_get_ranges_known(part->store, part_key(part->prefix, VLINDEX_FILE_CODES),
 								  &known, ranges, nr);
-		vl_stats.bytes_fetched += bytes;
-		vl_stats.round_trips++;
+		vlindex_stats.bytes_fetched += bytes;
+		vlindex_stats.round_trips++;
 		for (int i = 0; i < nr; i++)
 		{
 			int			c = which[i];
-			VlListDir  *d = &part->dir[c];
-			VlList	   *l = &part->list[c];
+			VlIndexListDir  *d = &part->dir[c];
+			VlIndexList	   *l = &part->list[c];
 			pg_crc32c	crc;
 
 			INIT_CRC32C(crc);
@@ -628,7 +627,7 @@ vl_part_load_lists(VlPart *part, const int *lists, int n)
 			if (crc != d->codes_crc)
 			{
 				pfree(ranges[i].dest);
-				corrupt(part, VL_FILE_CODES, psprintf("Checksum mismatch in list %d.", c));
+				corrupt(part, VLINDEX_FILE_CODES, psprintf("Checksum mismatch in list %d.", c));
 			}
 			l->count = d->count;
 			l->codes = (uint64 *) ranges[i].dest;
@@ -644,7 +643,7 @@ vl_part_load_lists(VlPart *part, const int *lists, int n)
 
 /* Fetch re-rank vectors (list, index within list) into out[n][dim]. */
 void
-vl_part_fetch_vectors(VlPart *part, const int *list, const int *idx, int n,
+vlindex_part_fetch_vectors(VlIndexPart *part, const int *list, const int *idx, int n,
 					  float *out)
 {
 	ObjRange   *ranges;
@@ -663,9 +662,9 @@ vl_part_fetch_vectors(VlPart *part, const int *list, const int *idx, int n,
 	memset(&known, 0, sizeof(known));
 	known.size = part->vectors_size;
 	strlcpy(known.etag, part->vectors_etag, sizeof(known.etag));
-	objstore_get_ranges_known(part->store, part_key(part->prefix, VL_FILE_VECS),
+	objstore_get_ranges_known(part->store, part_key(part->prefix, VLINDEX_FILE_VECS),
 							  &known, ranges, n);
-	vl_stats.bytes_fetched += vsz * n;
-	vl_stats.round_trips++;
+	vlindex_stats.bytes_fetched += vsz * n;
+	vlindex_stats.round_trips++;
 	pfree(ranges);
 }

@@ -29,18 +29,18 @@ static void
 chain_append(Relation index, uint16 kind, const void *item, Size size,
 			 int set_dim)
 {
-	Buffer		metabuf = ReadBuffer(index, VL_METAPAGE_BLKNO);
+	Buffer		metabuf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
 	Buffer		tailbuf = InvalidBuffer,
 				newbuf = InvalidBuffer;
 	GenericXLogState *xs;
 	Page		metapage,
 				tailpage = NULL,
 				newpage;
-	VlMetaData *m;
+	VlIndexMetaData *m;
 	BlockNumber tail;
 
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	m = VlPageGetMeta(BufferGetPage(metabuf));
+	m = VlIndexPageGetMeta(BufferGetPage(metabuf));
 	if (set_dim > 0 && m->dim == 0)
 		;						/* set below, under WAL */
 	else if (set_dim > 0 && (int) m->dim != set_dim)
@@ -48,7 +48,7 @@ chain_append(Relation index, uint16 kind, const void *item, Size size,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("vector has %d dimensions, index \"%s\" has %u",
 						set_dim, RelationGetRelationName(index), m->dim)));
-	tail = kind == VL_PAGE_DELTA ? m->delta_tail : m->tomb_tail;
+	tail = kind == VLINDEX_PAGE_DELTA ? m->delta_tail : m->tomb_tail;
 
 	if (tail != InvalidBlockNumber)
 	{
@@ -56,15 +56,15 @@ chain_append(Relation index, uint16 kind, const void *item, Size size,
 		LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
 		if (PageGetFreeSpace(BufferGetPage(tailbuf)) < MAXALIGN(size))
 		{
-			newbuf = vl_new_buffer(index);
+			newbuf = vlindex_new_buffer(index);
 		}
 	}
 	else
-		newbuf = vl_new_buffer(index);
+		newbuf = vlindex_new_buffer(index);
 
 	xs = GenericXLogStart(index);
 	metapage = GenericXLogRegisterBuffer(xs, metabuf, 0);
-	m = VlPageGetMeta(metapage);
+	m = VlIndexPageGetMeta(metapage);
 	if (set_dim > 0 && m->dim == 0)
 		m->dim = set_dim;
 	if (BufferIsValid(tailbuf))
@@ -74,10 +74,10 @@ chain_append(Relation index, uint16 kind, const void *item, Size size,
 		BlockNumber nb = BufferGetBlockNumber(newbuf);
 
 		newpage = GenericXLogRegisterBuffer(xs, newbuf, GENERIC_XLOG_FULL_IMAGE);
-		vl_init_chain_page(newpage, kind, m->generation);
+		vlindex_init_chain_page(newpage, kind, m->generation);
 		if (tailpage)
-			((VlPageOpaque *) PageGetSpecialPointer(tailpage))->next = nb;
-		if (kind == VL_PAGE_DELTA)
+			((VlIndexPageOpaque *) PageGetSpecialPointer(tailpage))->next = nb;
+		if (kind == VLINDEX_PAGE_DELTA)
 		{
 			if (m->delta_head == InvalidBlockNumber)
 				m->delta_head = nb;
@@ -93,7 +93,7 @@ chain_append(Relation index, uint16 kind, const void *item, Size size,
 	}
 	if (PageAddItem(tailpage, (Item) item, size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 		elog(ERROR, "could not add item to vlake index \"%s\"", RelationGetRelationName(index));
-	if (kind == VL_PAGE_DELTA)
+	if (kind == VLINDEX_PAGE_DELTA)
 		m->delta_count++;
 	else
 		m->tomb_count++;
@@ -107,39 +107,31 @@ chain_append(Relation index, uint16 kind, const void *item, Size size,
 }
 
 bool
-vl_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+vlindex_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		  Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
 		  IndexInfo *indexInfo)
 {
-	VlElemType	et;
+	VlIndexElemType	et;
 	IvfMetric	metric;
-	VlDeltaItem *item;
+	VlIndexDeltaItem *item;
 	int			dim;
-	float		tmp[VL_MAX_DIM];
+	float		tmp[VLINDEX_MAX_DIM];
 
 	if (isnull[0])
 		return false;
-	metric = vl_index_metric(index, &et);
-	vl_datum_to_floats(values[0], et, metric, 0, tmp, &dim, index);
-	item = palloc0(VL_DELTA_ITEM_SIZE(dim));
+	metric = vlindex_metric(index, &et);
+	vlindex_datum_to_floats(values[0], et, metric, 0, tmp, &dim, index);
+	item = palloc0(VLINDEX_DELTA_ITEM_SIZE(dim));
 	item->tid = *heap_tid;
 	memcpy(item->x, tmp, sizeof(float) * dim);
-	chain_append(index, VL_PAGE_DELTA, item, VL_DELTA_ITEM_SIZE(dim), dim);
+	chain_append(index, VLINDEX_PAGE_DELTA, item, VLINDEX_DELTA_ITEM_SIZE(dim), dim);
 	pfree(item);
 	return false;
 }
 
-int
-vl_cmp_u64(const void *a, const void *b)
-{
-	uint64		x = *(const uint64 *) a,
-				y = *(const uint64 *) b;
-
-	return x < y ? -1 : x > y;
-}
 
 uint64 *
-vl_tombstones_load(Relation index, const VlMetaData *meta, int *n)
+vlindex_tombstones_load(Relation index, const VlIndexMetaData *meta, int *n)
 {
 	BlockNumber blk = meta->tomb_head;
 	int			cap = 64,
@@ -154,7 +146,7 @@ vl_tombstones_load(Relation index, const VlMetaData *meta, int *n)
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		vl_check_chain_page(index, blk, page, VL_PAGE_TOMB, meta->generation);
+		vlindex_check_chain_page(index, blk, page, VLINDEX_PAGE_TOMB, meta->generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
@@ -169,10 +161,10 @@ vl_tombstones_load(Relation index, const VlMetaData *meta, int *n)
 			}
 			memcpy(&out[cnt++], PageGetItem(page, iid), sizeof(uint64));
 		}
-		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
+		blk = ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->next;
 		UnlockReleaseBuffer(buf);
 	}
-	qsort(out, cnt, sizeof(uint64), vl_cmp_u64);
+	qsort(out, cnt, sizeof(uint64), lake_rowref_cmp);
 	*n = cnt;
 	return out;
 }
@@ -180,35 +172,35 @@ vl_tombstones_load(Relation index, const VlMetaData *meta, int *n)
 static bool
 in_sorted(const uint64 *a, int n, uint64 v)
 {
-	return n > 0 && bsearch(&v, a, n, sizeof(uint64), vl_cmp_u64) != NULL;
+	return n > 0 && bsearch(&v, a, n, sizeof(uint64), lake_rowref_cmp) != NULL;
 }
 
 IndexBulkDeleteResult *
-vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+vlindex_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			  IndexBulkDeleteCallback callback, void *callback_state)
 {
 	Relation	index = info->index;
-	VlMetaData meta;
+	VlIndexMetaData meta;
 	BlockNumber blk;
 
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
-	vl_meta_read(index, &meta);
+	vlindex_meta_read(index, &meta);
 
 	/* lake part: tombstone the dead row references */
 	if (meta.lists > 0 && meta.nvec > 0)
 	{
-		VlPart	   *part = vl_part_get(index, &meta);
+		VlIndexPart	   *part = vlindex_part_get(index, &meta);
 		int		   *all = palloc(sizeof(int) * part->lists);
 		int			ntomb;
-		uint64	   *tomb = vl_tombstones_load(index, &meta, &ntomb);
+		uint64	   *tomb = vlindex_tombstones_load(index, &meta, &ntomb);
 
 		for (int c = 0; c < part->lists; c++)
 			all[c] = c;
-		vl_part_load_lists(part, all, part->lists);
+		vlindex_part_load_lists(part, all, part->lists);
 		for (int c = 0; c < part->lists; c++)
 		{
-			VlList	   *l = &part->list[c];
+			VlIndexList	   *l = &part->list[c];
 
 			for (int j = 0; j < l->count; j++)
 			{
@@ -218,10 +210,10 @@ vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				vacuum_delay_point();
 				if (in_sorted(tomb, ntomb, ref))
 					continue;
-				vl_rowref_to_tid(ref, &tid);
+				lake_rowref_to_tid(ref, &tid);
 				if (callback(&tid, callback_state))
 				{
-					chain_append(index, VL_PAGE_TOMB, &ref, sizeof(uint64), 0);
+					chain_append(index, VLINDEX_PAGE_TOMB, &ref, sizeof(uint64), 0);
 					stats->tuples_removed++;
 				}
 				else
@@ -247,16 +239,16 @@ vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		vacuum_delay_point();
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
-		vl_check_chain_page(index, blk, page, VL_PAGE_DELTA, meta.generation);
+		vlindex_check_chain_page(index, blk, page, VLINDEX_PAGE_DELTA, meta.generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
 			ItemId		iid = PageGetItemId(page, off);
-			VlDeltaItem *item;
+			VlIndexDeltaItem *item;
 
 			if (!ItemIdIsUsed(iid))
 				continue;
-			item = (VlDeltaItem *) PageGetItem(page, iid);
+			item = (VlIndexDeltaItem *) PageGetItem(page, iid);
 			if (callback(&item->tid, callback_state))
 				dead[ndead++] = off;
 			else
@@ -271,7 +263,7 @@ vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			GenericXLogFinish(xs);
 			stats->tuples_removed += ndead;
 		}
-		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
+		blk = ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->next;
 		UnlockReleaseBuffer(buf);
 	}
 	}
@@ -279,19 +271,19 @@ vl_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 }
 
 IndexBulkDeleteResult *
-vl_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+vlindex_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
 	if (info->analyze_only)
 		return stats;
 	/* merged-away chains no snapshot needs, then every free page, to the FSM */
-	vl_recycle_retired(info->index);
-	(void) vl_vacuum_free_pages(info->index);
+	vlindex_recycle_retired(info->index);
+	(void) vlindex_vacuum_free_pages(info->index);
 	if (stats == NULL)
 	{
-		VlMetaData meta;
+		VlIndexMetaData meta;
 
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
-		vl_meta_read(info->index, &meta);
+		vlindex_meta_read(info->index, &meta);
 		stats->num_index_tuples = (double) meta.nvec + meta.delta_count +
 			meta.sealed_count - meta.tomb_count;
 	}

@@ -38,7 +38,7 @@
 
 typedef struct MergeSource
 {
-	VlPart	   *part;			/* old part, or NULL */
+	VlIndexPart	   *part;			/* old part, or NULL */
 	int64		nold;			/* surviving old rows (first in seq order) */
 	int		   *old_list;
 	int		   *old_idx;
@@ -47,30 +47,30 @@ typedef struct MergeSource
 } MergeSource;
 
 static void
-merge_get(VlVecSource *src, int64 seq, float *out)
+merge_get(VlIndexVecSource *src, int64 seq, float *out)
 {
 	MergeSource *ms = src->arg;
 
 	if (seq < ms->nold)
-		vl_part_fetch_vectors(ms->part, &ms->old_list[seq], &ms->old_idx[seq], 1, out);
+		vlindex_part_fetch_vectors(ms->part, &ms->old_list[seq], &ms->old_idx[seq], 1, out);
 	else
 		memcpy(out, ms->delta + (seq - ms->nold) * ms->dim, sizeof(float) * ms->dim);
 }
 
 /* Step 1: seal the live delta (unless a sealed chain is still pending). */
 static void
-seal_delta(Relation index, VlMetaData *out)
+seal_delta(Relation index, VlIndexMetaData *out)
 {
-	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
+	Buffer		buf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
 	GenericXLogState *xs;
-	VlMetaData *m;
+	VlIndexMetaData *m;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	m = VlPageGetMeta(BufferGetPage(buf));
+	m = VlIndexPageGetMeta(BufferGetPage(buf));
 	if (m->sealed_head == InvalidBlockNumber && m->delta_head != InvalidBlockNumber)
 	{
 		xs = GenericXLogStart(index);
-		m = VlPageGetMeta(GenericXLogRegisterBuffer(xs, buf, 0));
+		m = VlIndexPageGetMeta(GenericXLogRegisterBuffer(xs, buf, 0));
 		m->sealed_head = m->delta_head;
 		m->sealed_count = m->delta_count;
 		m->delta_head = m->delta_tail = InvalidBlockNumber;
@@ -78,14 +78,14 @@ seal_delta(Relation index, VlMetaData *out)
 		GenericXLogFinish(xs);
 	}
 	/* read the buffer's page again: m pointed into GenericXLog's copy */
-	m = VlPageGetMeta(BufferGetPage(buf));
-	memcpy(out, m, sizeof(VlMetaData));
+	m = VlIndexPageGetMeta(BufferGetPage(buf));
+	memcpy(out, m, sizeof(VlIndexMetaData));
 	UnlockReleaseBuffer(buf);
 }
 
 /* Read the sealed chain into a growing array of vectors and TIDs. */
 static int64
-read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
+read_sealed(Relation index, const VlIndexMetaData *meta, float **vecs, uint64 **refs)
 {
 	BlockNumber blk = meta->sealed_head;
 	int64		n = 0,
@@ -103,17 +103,17 @@ read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		vl_check_chain_page(index, blk, page, VL_PAGE_DELTA, meta->generation);
+		vlindex_check_chain_page(index, blk, page, VLINDEX_PAGE_DELTA, meta->generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
 			ItemId		iid = PageGetItemId(page, off);
-			VlDeltaItem *item;
+			VlIndexDeltaItem *item;
 
 			if (!ItemIdIsUsed(iid) || ItemIdIsDead(iid) ||
-				ItemIdGetLength(iid) != VL_DELTA_ITEM_SIZE(dim))
+				ItemIdGetLength(iid) != VLINDEX_DELTA_ITEM_SIZE(dim))
 				continue;
-			item = (VlDeltaItem *) PageGetItem(page, iid);
+			item = (VlIndexDeltaItem *) PageGetItem(page, iid);
 			if (n == cap)
 			{
 				cap *= 2;
@@ -121,10 +121,10 @@ read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
 				*refs = repalloc_huge(*refs, sizeof(uint64) * cap);
 			}
 			memcpy(*vecs + n * dim, item->x, sizeof(float) * dim);
-			(*refs)[n] = vl_rowref_from_tid(&item->tid);
+			(*refs)[n] = lake_rowref_from_tid(&item->tid);
 			n++;
 		}
-		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
+		blk = ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->next;
 		UnlockReleaseBuffer(buf);
 	}
 	return n;
@@ -136,11 +136,11 @@ read_sealed(Relation index, const VlMetaData *meta, float **vecs, uint64 **refs)
  * With no room left its pages stay unused until REINDEX.
  */
 static void
-retire_chain(Relation index, VlMetaData *m, BlockNumber head, uint16 kind)
+retire_chain(Relation index, VlIndexMetaData *m, BlockNumber head, uint16 kind)
 {
 	if (head == InvalidBlockNumber)
 		return;
-	if (m->nretired >= VL_MAX_RETIRED)
+	if (m->nretired >= VLINDEX_MAX_RETIRED)
 	{
 		elog(LOG, "vlake index \"%s\": too many merged chains awaiting VACUUM, block %u not recycled",
 			 RelationGetRelationName(index), head);
@@ -154,17 +154,17 @@ retire_chain(Relation index, VlMetaData *m, BlockNumber head, uint16 kind)
 
 /* Step 3: point the metapage at the new part. */
 static void
-swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
+swap_part(Relation index, const VlIndexMetaData *snap, int dim, int lists,
 		  int64 nvec, const char *prefix, uint64 meta_size, const char *meta_etag,
 		  BlockNumber blob_head)
 {
-	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
+	Buffer		buf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
 	GenericXLogState *xs;
-	VlMetaData *m;
+	VlIndexMetaData *m;
 	XLogRecPtr	lsn;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	m = VlPageGetMeta(BufferGetPage(buf));
+	m = VlIndexPageGetMeta(BufferGetPage(buf));
 	if (m->generation != snap->generation || m->sealed_head != snap->sealed_head)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -172,17 +172,17 @@ swap_part(Relation index, const VlMetaData *snap, int dim, int lists,
 						RelationGetRelationName(index)),
 				 errhint("Retry vlake.merge().")));
 	xs = GenericXLogStart(index);
-	m = VlPageGetMeta(GenericXLogRegisterBuffer(xs, buf, 0));
+	m = VlIndexPageGetMeta(GenericXLogRegisterBuffer(xs, buf, 0));
 	m->dim = dim;
 	m->lists = lists;
 	m->nvec = nvec;
 	m->generation++;
-	strlcpy(m->prefix, prefix, VL_PREFIX_MAX);
+	strlcpy(m->prefix, prefix, VLINDEX_PREFIX_MAX);
 	m->meta_size = meta_size;
 	strlcpy(m->meta_etag, meta_etag, sizeof(m->meta_etag));
-	retire_chain(index, m, snap->sealed_head, VL_PAGE_DELTA);
-	retire_chain(index, m, m->tomb_head, VL_PAGE_TOMB);
-	retire_chain(index, m, m->meta_blob_head, VL_PAGE_BLOB);
+	retire_chain(index, m, snap->sealed_head, VLINDEX_PAGE_DELTA);
+	retire_chain(index, m, m->tomb_head, VLINDEX_PAGE_TOMB);
+	retire_chain(index, m, m->meta_blob_head, VLINDEX_PAGE_BLOB);
 	m->meta_blob_head = blob_head;
 	m->sealed_head = InvalidBlockNumber;
 	m->sealed_count = 0;
@@ -210,13 +210,13 @@ Datum
 vlake_index_merge(PG_FUNCTION_ARGS)
 {
 	Oid			indexoid = PG_GETARG_OID(0);
-	Oid			heapoid = vl_check_index_access(indexoid, true);
+	Oid			heapoid = vlindex_check_access(indexoid, true);
 	/* table first, then index, as VACUUM does */
 	Relation	heap = relation_open(heapoid, ShareUpdateExclusiveLock);
-	Relation	index = vl_open_index(indexoid, ShareUpdateExclusiveLock);
-	VlMetaData meta;
+	Relation	index = vlindex_open(indexoid, ShareUpdateExclusiveLock);
+	VlIndexMetaData meta;
 	MergeSource ms;
-	VlVecSource src;
+	VlIndexVecSource src;
 	float	   *delta;
 	uint64	   *delta_refs,
 			   *refs;
@@ -226,7 +226,7 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 	int			lists,
 				dim;
 	float	   *centroids;
-	char		prefix[VL_PREFIX_MAX];
+	char		prefix[VLINDEX_PREFIX_MAX];
 	char		meta_etag[128] = "";
 	uint64		meta_size = 0;
 	char	   *meta_blob = NULL;
@@ -235,11 +235,11 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 	const char *location;
 
 	/* pages of earlier merges no snapshot needs any more are reused first */
-	vl_recycle_retired(index);
+	vlindex_recycle_retired(index);
 	seal_delta(index, &meta);
 	memset(&ms, 0, sizeof(ms));
 	dim = meta.dim;
-	location = meta.location[0] ? meta.location : vl_location_for(index);
+	location = meta.location[0] ? meta.location : vlindex_location_for(index);
 	if (dim == 0 || (meta.sealed_count == 0 && meta.tomb_count == 0 && meta.sealed_head == InvalidBlockNumber))
 	{
 		/* nothing to fold */
@@ -253,15 +253,15 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 
 	if (meta.lists > 0 && meta.nvec > 0)
 	{
-		VlPart	   *part = vl_part_get(index, &meta);
+		VlIndexPart	   *part = vlindex_part_get(index, &meta);
 		int		   *all = palloc(sizeof(int) * part->lists);
 		int			ntomb;
-		uint64	   *tomb = vl_tombstones_load(index, &meta, &ntomb);
+		uint64	   *tomb = vlindex_tombstones_load(index, &meta, &ntomb);
 		int64		k = 0;
 
 		for (int c = 0; c < part->lists; c++)
 			all[c] = c;
-		vl_part_load_lists(part, all, part->lists);
+		vlindex_part_load_lists(part, all, part->lists);
 		ms.part = part;
 		ms.old_list = palloc_extended(sizeof(int) * Max(part->nvec, 1), MCXT_ALLOC_HUGE);
 		ms.old_idx = palloc_extended(sizeof(int) * Max(part->nvec, 1), MCXT_ALLOC_HUGE);
@@ -270,13 +270,13 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 		assign = palloc_extended(sizeof(int) * Max(total, 1), MCXT_ALLOC_HUGE);
 		for (int c = 0; c < part->lists; c++)
 		{
-			VlList	   *l = &part->list[c];
+			VlIndexList	   *l = &part->list[c];
 
 			for (int j = 0; j < l->count; j++)
 			{
 				uint64		ref = l->refs[j];
 
-				if (ntomb > 0 && bsearch(&ref, tomb, ntomb, sizeof(uint64), vl_cmp_u64))
+				if (ntomb > 0 && bsearch(&ref, tomb, ntomb, sizeof(uint64), lake_rowref_cmp))
 					continue;
 				ms.old_list[k] = c;
 				ms.old_idx[k] = j;
@@ -324,15 +324,15 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 		src.arg = &ms;
 		if (!pg_strong_random(&seed, sizeof(seed)))
 			seed = meta.generation * 7919 + 1;
-		vl_write_part(index, location, (IvfMetric) meta.metric, dim, lists,
+		vlindex_write_part(index, location, (IvfMetric) meta.metric, dim, lists,
 					  centroids, seed, total, assign, refs, &src, prefix,
 					  &meta_size, meta_etag, &meta_blob);
 		/* new pages, not yet named by the metapage: invisible until the swap */
-		blob_head = vl_blob_write(index, MAIN_FORKNUM, meta_blob, meta_size, meta.generation + 1);
+		blob_head = vlindex_blob_write(index, MAIN_FORKNUM, meta_blob, meta_size, meta.generation + 1);
 	}
 	swap_part(index, &meta, dim, total > 0 ? lists : 0, total, prefix,
 			  meta_size, meta_etag, blob_head);
-	vl_part_forget(indexoid);
+	vlindex_part_forget(indexoid);
 
 	relation_close(index, ShareUpdateExclusiveLock);
 	relation_close(heap, ShareUpdateExclusiveLock);

@@ -15,52 +15,52 @@
 #include "index/vlindex.h"
 
 void
-vl_meta_init_page(Page page, IvfMetric metric, VlElemType et, const char *location)
+vlindex_meta_init_page(Page page, IvfMetric metric, VlIndexElemType et, const char *location)
 {
-	VlMetaData *m;
+	VlIndexMetaData *m;
 
 	PageInit(page, BLCKSZ, 0);
-	m = VlPageGetMeta(page);
-	memset(m, 0, sizeof(VlMetaData));
-	m->magic = VL_META_MAGIC;
-	m->version = VL_META_VERSION;
+	m = VlIndexPageGetMeta(page);
+	memset(m, 0, sizeof(VlIndexMetaData));
+	m->magic = VLINDEX_META_MAGIC;
+	m->version = VLINDEX_META_VERSION;
 	m->metric = metric;
 	m->elemtype = et;
-	strlcpy(m->location, location ? location : "", VL_LOCATION_MAX);
+	strlcpy(m->location, location ? location : "", VLINDEX_LOCATION_MAX);
 	m->delta_head = m->delta_tail = InvalidBlockNumber;
 	m->tomb_head = m->tomb_tail = InvalidBlockNumber;
 	m->sealed_head = InvalidBlockNumber;
 	m->meta_blob_head = InvalidBlockNumber;
 	m->nretired = 0;
-	((PageHeader) page)->pd_lower = (char *) m + sizeof(VlMetaData) - (char *) page;
+	((PageHeader) page)->pd_lower = (char *) m + sizeof(VlIndexMetaData) - (char *) page;
 }
 
 /* Copy of the metapage contents, read under a share lock. */
 void
-vl_meta_read(Relation index, VlMetaData *out)
+vlindex_meta_read(Relation index, VlIndexMetaData *out)
 {
-	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
-	VlMetaData *m;
+	Buffer		buf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
+	VlIndexMetaData *m;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	m = VlPageGetMeta(BufferGetPage(buf));
-	if (m->magic != VL_META_MAGIC || m->version != VL_META_VERSION)
+	m = VlIndexPageGetMeta(BufferGetPage(buf));
+	if (m->magic != VLINDEX_META_MAGIC || m->version != VLINDEX_META_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not a valid vlake index",
 						RelationGetRelationName(index)),
 				 errdetail("Bad metapage magic %08x or version %u.", m->magic, m->version)));
-	memcpy(out, m, sizeof(VlMetaData));
+	memcpy(out, m, sizeof(VlIndexMetaData));
 	UnlockReleaseBuffer(buf);
 }
 
 /*
  * Store a byte string (a copy of index.meta) in a chain of new pages, one
- * item of at most VL_BLOB_CHUNK bytes per page, each page WAL-logged as a
+ * item of at most VLINDEX_BLOB_CHUNK bytes per page, each page WAL-logged as a
  * full image.  Returns the first block.
  */
 BlockNumber
-vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len, uint64 stamp)
+vlindex_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len, uint64 stamp)
 {
 	BlockNumber head = InvalidBlockNumber;
 	Buffer		prev = InvalidBuffer;
@@ -68,13 +68,13 @@ vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len, uin
 
 	while (off < len)
 	{
-		uint64		n = Min(len - off, (uint64) VL_BLOB_CHUNK);
+		uint64		n = Min(len - off, (uint64) VLINDEX_BLOB_CHUNK);
 		Buffer		buf;
 		GenericXLogState *xs;
 		Page		page;
 
 		if (fork == MAIN_FORKNUM)
-			buf = vl_new_buffer(index);
+			buf = vlindex_new_buffer(index);
 		else
 		{
 			buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, NULL);
@@ -82,14 +82,14 @@ vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len, uin
 		}
 		xs = GenericXLogStart(index);
 		page = GenericXLogRegisterBuffer(xs, buf, GENERIC_XLOG_FULL_IMAGE);
-		vl_init_chain_page(page, VL_PAGE_BLOB, stamp);
+		vlindex_init_chain_page(page, VLINDEX_PAGE_BLOB, stamp);
 		if (PageAddItem(page, (Item) (data + off), n, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 			elog(ERROR, "could not add blob item to vlake index \"%s\"", RelationGetRelationName(index));
 		if (BufferIsValid(prev))
 		{
 			Page		pp = GenericXLogRegisterBuffer(xs, prev, 0);
 
-			((VlPageOpaque *) PageGetSpecialPointer(pp))->next = BufferGetBlockNumber(buf);
+			((VlIndexPageOpaque *) PageGetSpecialPointer(pp))->next = BufferGetBlockNumber(buf);
 		}
 		GenericXLogFinish(xs);
 		if (BufferIsValid(prev))
@@ -107,7 +107,7 @@ vl_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len, uin
 
 /* Read back a blob of len bytes; ERROR if the chain does not hold it. */
 char *
-vl_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation)
+vlindex_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation)
 {
 	char	   *out = palloc_extended(Max(len, 1), MCXT_ALLOC_HUGE);
 	uint64		off = 0;
@@ -117,7 +117,7 @@ vl_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation)
 	{
 		Buffer		buf;
 		Page		page;
-		VlPageOpaque *op;
+		VlIndexPageOpaque *op;
 		ItemId		iid;
 		Size		n;
 
@@ -126,12 +126,12 @@ vl_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation)
 		buf = ReadBuffer(index, blk);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		op = (VlPageOpaque *) PageGetSpecialPointer(page);
+		op = (VlIndexPageOpaque *) PageGetSpecialPointer(page);
 		/* a recycled page is a serialization failure, not damage */
-		if (vl_chain_page_recycled(page, generation))
-			vl_check_chain_page(index, blk, page, VL_PAGE_BLOB, generation);
-		if (PageGetSpecialSize(page) != MAXALIGN(sizeof(VlPageOpaque)) ||
-			op->page_id != VL_PAGE_ID || op->kind != VL_PAGE_BLOB ||
+		if (vlindex_chain_page_recycled(page, generation))
+			vlindex_check_chain_page(index, blk, page, VLINDEX_PAGE_BLOB, generation);
+		if (PageGetSpecialSize(page) != MAXALIGN(sizeof(VlIndexPageOpaque)) ||
+			op->page_id != VLINDEX_PAGE_ID || op->kind != VLINDEX_PAGE_BLOB ||
 			PageGetMaxOffsetNumber(page) != 1)
 		{
 			UnlockReleaseBuffer(buf);

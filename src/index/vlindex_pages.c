@@ -45,15 +45,15 @@
 #include "index/vlindex.h"
 
 void
-vl_init_chain_page(Page page, uint16 kind, uint64 stamp)
+vlindex_init_chain_page(Page page, uint16 kind, uint64 stamp)
 {
-	VlPageOpaque *op;
+	VlIndexPageOpaque *op;
 
-	PageInit(page, BLCKSZ, sizeof(VlPageOpaque));
-	op = (VlPageOpaque *) PageGetSpecialPointer(page);
+	PageInit(page, BLCKSZ, sizeof(VlIndexPageOpaque));
+	op = (VlIndexPageOpaque *) PageGetSpecialPointer(page);
 	op->next = InvalidBlockNumber;
 	op->kind = kind;
-	op->page_id = VL_PAGE_ID;
+	op->page_id = VLINDEX_PAGE_ID;
 	op->stamp = stamp;
 }
 
@@ -61,22 +61,22 @@ static bool
 is_vl_page(Page page)
 {
 	return !PageIsNew(page) &&
-		PageGetSpecialSize(page) == MAXALIGN(sizeof(VlPageOpaque)) &&
-		((VlPageOpaque *) PageGetSpecialPointer(page))->page_id == VL_PAGE_ID;
+		PageGetSpecialSize(page) == MAXALIGN(sizeof(VlIndexPageOpaque)) &&
+		((VlIndexPageOpaque *) PageGetSpecialPointer(page))->page_id == VLINDEX_PAGE_ID;
 }
 
 bool
-vl_chain_page_recycled(Page page, uint64 generation)
+vlindex_chain_page_recycled(Page page, uint64 generation)
 {
-	VlPageOpaque *op = (VlPageOpaque *) PageGetSpecialPointer(page);
+	VlIndexPageOpaque *op = (VlIndexPageOpaque *) PageGetSpecialPointer(page);
 
-	return is_vl_page(page) && (op->kind == VL_PAGE_FREE || op->stamp > generation);
+	return is_vl_page(page) && (op->kind == VLINDEX_PAGE_FREE || op->stamp > generation);
 }
 
 void
-vl_check_chain_page(Relation index, BlockNumber blk, Page page, uint16 kind, uint64 generation)
+vlindex_check_chain_page(Relation index, BlockNumber blk, Page page, uint16 kind, uint64 generation)
 {
-	VlPageOpaque *op = (VlPageOpaque *) PageGetSpecialPointer(page);
+	VlIndexPageOpaque *op = (VlIndexPageOpaque *) PageGetSpecialPointer(page);
 
 	if (!is_vl_page(page))
 		ereport(ERROR,
@@ -84,7 +84,7 @@ vl_check_chain_page(Relation index, BlockNumber blk, Page page, uint16 kind, uin
 				 errmsg("vlake index \"%s\" has a damaged page %u",
 						RelationGetRelationName(index), blk),
 				 errhint("REINDEX the index.")));
-	if (vl_chain_page_recycled(page, generation))
+	if (vlindex_chain_page_recycled(page, generation))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("page %u of vlake index \"%s\" was recycled while a scan needed it",
@@ -117,7 +117,7 @@ reuse_free_page(Relation index)
 			page = BufferGetPage(buf);
 			if (PageIsNew(page) ||
 				(is_vl_page(page) &&
-				 ((VlPageOpaque *) PageGetSpecialPointer(page))->kind == VL_PAGE_FREE))
+				 ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->kind == VLINDEX_PAGE_FREE))
 				return buf;
 			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		}
@@ -126,14 +126,14 @@ reuse_free_page(Relation index)
 }
 
 Buffer
-vl_new_buffer(Relation index)
+vlindex_new_buffer(Relation index)
 {
 	Buffer		buf = reuse_free_page(index);
 	bool		needlock = !RELATION_IS_LOCAL(index);
 
 	if (BufferIsValid(buf))
 		return buf;
-	/* locked before the extension lock is released (see vl_vacuum_free_pages) */
+	/* locked before the extension lock is released (see vlindex_vacuum_free_pages) */
 	if (needlock)
 		LockRelationForExtension(index, ExclusiveLock);
 	buf = ReadBuffer(index, P_NEW);
@@ -149,23 +149,23 @@ vl_new_buffer(Relation index)
  * recycling) and never visits more blocks than the relation has.
  */
 static int
-collect_chain(Relation index, const VlRetiredChain *e, BlockNumber **blocks, int n, int *cap)
+collect_chain(Relation index, const VlIndexRetiredChain *e, BlockNumber **blocks, int n, int *cap)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	BlockNumber blk = e->head;
 	int			seen = 0;
 
-	while (blk != InvalidBlockNumber && blk != VL_METAPAGE_BLKNO && blk < nblocks &&
+	while (blk != InvalidBlockNumber && blk != VLINDEX_METAPAGE_BLKNO && blk < nblocks &&
 		   seen++ < (int) nblocks)
 	{
 		Buffer		buf = ReadBuffer(index, blk);
 		Page		page;
-		VlPageOpaque *op;
+		VlIndexPageOpaque *op;
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		op = (VlPageOpaque *) PageGetSpecialPointer(page);
-		if (!is_vl_page(page) || (op->kind != e->kind && op->kind != VL_PAGE_FREE))
+		op = (VlIndexPageOpaque *) PageGetSpecialPointer(page);
+		if (!is_vl_page(page) || (op->kind != e->kind && op->kind != VLINDEX_PAGE_FREE))
 		{
 			UnlockReleaseBuffer(buf);
 			elog(LOG, "vlake index \"%s\": retired chain at block %u ends at unexpected block %u",
@@ -195,23 +195,23 @@ mark_free(Relation index, BlockNumber blk)
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	xs = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(xs, buf, 0);
-	((VlPageOpaque *) PageGetSpecialPointer(page))->kind = VL_PAGE_FREE;
+	((VlIndexPageOpaque *) PageGetSpecialPointer(page))->kind = VLINDEX_PAGE_FREE;
 	GenericXLogFinish(xs);
 	UnlockReleaseBuffer(buf);
 }
 
 /* Drop the retired entries flagged in done[] (matched by head and xid). */
 static void
-forget_retired(Relation index, const VlRetiredChain *snap, int nsnap, const bool *done)
+forget_retired(Relation index, const VlIndexRetiredChain *snap, int nsnap, const bool *done)
 {
-	Buffer		buf = ReadBuffer(index, VL_METAPAGE_BLKNO);
+	Buffer		buf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
 	GenericXLogState *xs;
-	VlMetaData *m;
+	VlIndexMetaData *m;
 	uint32		keep = 0;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	xs = GenericXLogStart(index);
-	m = VlPageGetMeta(GenericXLogRegisterBuffer(xs, buf, 0));
+	m = VlIndexPageGetMeta(GenericXLogRegisterBuffer(xs, buf, 0));
 	for (uint32 i = 0; i < m->nretired; i++)
 	{
 		bool		drop = false;
@@ -228,18 +228,18 @@ forget_retired(Relation index, const VlRetiredChain *snap, int nsnap, const bool
 }
 
 int64
-vl_recycle_retired(Relation index)
+vlindex_recycle_retired(Relation index)
 {
-	VlMetaData meta;
+	VlIndexMetaData meta;
 	bool	   *done;
 	int			cap = 64,
 				n = 0;
 	BlockNumber *blocks = palloc(sizeof(BlockNumber) * cap);
 	bool		any = false;
 
-	vl_meta_read(index, &meta);
+	vlindex_meta_read(index, &meta);
 	done = palloc0(sizeof(bool) * Max(meta.nretired, 1));
-	for (uint32 i = 0; i < meta.nretired && i < VL_MAX_RETIRED; i++)
+	for (uint32 i = 0; i < meta.nretired && i < VLINDEX_MAX_RETIRED; i++)
 	{
 		FullTransactionId xid = FullTransactionIdFromU64(meta.retired[i].xid);
 
@@ -252,7 +252,7 @@ vl_recycle_retired(Relation index)
 		return 0;
 	for (int k = 0; k < n; k++)
 		mark_free(index, blocks[k]);
-	forget_retired(index, meta.retired, Min(meta.nretired, VL_MAX_RETIRED), done);
+	forget_retired(index, meta.retired, Min(meta.nretired, VLINDEX_MAX_RETIRED), done);
 	for (int k = 0; k < n; k++)
 		RecordFreeIndexPage(index, blocks[k]);
 	IndexFreeSpaceMapVacuum(index);
@@ -260,7 +260,7 @@ vl_recycle_retired(Relation index)
 }
 
 BlockNumber
-vl_vacuum_free_pages(Relation index)
+vlindex_vacuum_free_pages(Relation index)
 {
 	BlockNumber nblocks,
 				nfree = 0;
@@ -272,7 +272,7 @@ vl_vacuum_free_pages(Relation index)
 	nblocks = RelationGetNumberOfBlocks(index);
 	if (needlock)
 		UnlockRelationForExtension(index, ExclusiveLock);
-	for (BlockNumber blk = VL_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+	for (BlockNumber blk = VLINDEX_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
 	{
 		Buffer		buf = ReadBuffer(index, blk);
 		Page		page;
@@ -282,7 +282,7 @@ vl_vacuum_free_pages(Relation index)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		free_page = PageIsNew(page) ||
-			(is_vl_page(page) && ((VlPageOpaque *) PageGetSpecialPointer(page))->kind == VL_PAGE_FREE);
+			(is_vl_page(page) && ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->kind == VLINDEX_PAGE_FREE);
 		UnlockReleaseBuffer(buf);
 		if (free_page)
 		{

@@ -9,7 +9,7 @@
  *
  *   1. scan: every participant pulls heap blocks from one shared parallel
  *      table scan and keeps its vectors as the serial build does
- *      (VlBuildState), within its share of maintenance_work_mem.  At the end
+ *      (VlIndexBuildState), within its share of maintenance_work_mem.  At the end
  *      it writes its reservoir sample to a shared temporary file, publishes
  *      its row count and waits.
  *   2. cluster: the leader draws a uniform sample of all rows from the
@@ -20,7 +20,7 @@
  *      nearest centroid, RaBitQ-encodes them, and writes one *run*: a list
  *      of per-list counts, then its rows in list order (code, factors, row
  *      reference, vector).
- *   4. write (leader): vl_write_part_encoded() streams the lake files list by
+ *   4. write (leader): vlindex_write_part_encoded() streams the lake files list by
  *      list, taking list c of run 0, then of run 1, ...: each run is read
  *      sequentially once.  The files have the serial build's format; only
  *      the order of rows within a list differs.
@@ -69,34 +69,34 @@
 #include "index/vlindex.h"
 #include "index/vlindex_build.h"
 
-#define VL_PKEY_SHARED		UINT64CONST(0x564C4B0000000001)
-#define VL_PKEY_SCAN		UINT64CONST(0x564C4B0000000002)
-#define VL_PKEY_QUERY		UINT64CONST(0x564C4B0000000003)
-#define VL_PKEY_BUFUSAGE	UINT64CONST(0x564C4B0000000004)
-#define VL_PKEY_WALUSAGE	UINT64CONST(0x564C4B0000000005)
+#define VLINDEX_PKEY_SHARED		UINT64CONST(0x564C4B0000000001)
+#define VLINDEX_PKEY_SCAN		UINT64CONST(0x564C4B0000000002)
+#define VLINDEX_PKEY_QUERY		UINT64CONST(0x564C4B0000000003)
+#define VLINDEX_PKEY_BUFUSAGE	UINT64CONST(0x564C4B0000000004)
+#define VLINDEX_PKEY_WALUSAGE	UINT64CONST(0x564C4B0000000005)
 
-#define VL_FILE_SAMPLE		"vlake_sample_%d"
-#define VL_FILE_CENTROIDS	"vlake_centroids"
-#define VL_FILE_RUN			"vlake_run_%d"
+#define VLINDEX_FILE_SAMPLE		"vlake_sample_%d"
+#define VLINDEX_FILE_CENTROIDS	"vlake_centroids"
+#define VLINDEX_FILE_RUN			"vlake_run_%d"
 
-typedef enum VlParPhase
+typedef enum VlIndexParPhase
 {
-	VL_PAR_SCAN = 0,			/* participants scan the heap */
-	VL_PAR_KMEANS,				/* Lloyd iterations on the shared sample */
-	VL_PAR_ASSIGN,				/* centroids published: assign + encode */
-	VL_PAR_DONE					/* nothing to assign (no rows) */
-} VlParPhase;
+	VLINDEX_PAR_SCAN = 0,			/* participants scan the heap */
+	VLINDEX_PAR_KMEANS,				/* Lloyd iterations on the shared sample */
+	VLINDEX_PAR_ASSIGN,				/* centroids published: assign + encode */
+	VLINDEX_PAR_DONE					/* nothing to assign (no rows) */
+} VlIndexParPhase;
 
 /* What a participant reports after its scan. */
-typedef struct VlParticipant
+typedef struct VlIndexParticipant
 {
 	int64		n;				/* rows it collected */
 	int64		nsample;		/* rows in its reservoir file */
 	int			dim;			/* their dimension (0 if none) */
 	bool		spilled;		/* past its memory share, in a temp file */
-} VlParticipant;
+} VlIndexParticipant;
 
-typedef struct VlParShared
+typedef struct VlIndexParShared
 {
 	/* set before launch, read-only afterwards */
 	Oid			heaprelid;
@@ -111,11 +111,11 @@ typedef struct VlParShared
 	int			scans_done;
 	int			assigns_done;
 	double		reltuples;
-	VlParPhase	phase;
+	VlIndexParPhase	phase;
 	int			lists;			/* phase 2 inputs, set with the phase */
 	int			dim;
 	uint64		seed;
-	dsm_handle	km_handle;		/* VL_PAR_KMEANS: the k-means segment */
+	dsm_handle	km_handle;		/* VLINDEX_PAR_KMEANS: the k-means segment */
 	int			kiter;			/* Lloyd iteration to run (-1: none yet) */
 	int			kdone;			/* participants done with it */
 
@@ -123,10 +123,10 @@ typedef struct VlParShared
 	pg_atomic_uint64 assigned;	/* rows assigned (progress) */
 
 	SharedFileSet fileset;
-	VlParticipant part[FLEXIBLE_ARRAY_MEMBER];	/* [planned] */
-} VlParShared;
+	VlIndexParticipant part[FLEXIBLE_ARRAY_MEMBER];	/* [planned] */
+} VlIndexParShared;
 
-PGDLLEXPORT void vl_parallel_build_main(dsm_segment *seg, shm_toc *toc);
+PGDLLEXPORT void vlindex_parallel_build_main(dsm_segment *seg, shm_toc *toc);
 
 static char *
 file_name(const char *fmt, int participant)
@@ -138,20 +138,20 @@ file_name(const char *fmt, int participant)
 
 /* Phase 1: scan this participant's share of the heap. */
 static void
-participant_scan(VlParShared *sh, ParallelTableScanDesc pscan, Relation heap,
+participant_scan(VlIndexParShared *sh, ParallelTableScanDesc pscan, Relation heap,
 				 Relation index, IndexInfo *info, int me, bool progress,
-				 VlBuildState *st)
+				 VlIndexBuildState *st)
 {
 	TableScanDesc scan = table_beginscan_parallel(heap, pscan);
 	double		reltuples;
 	BufFile    *f;
 
 	reltuples = table_index_build_scan(heap, index, info, true, progress,
-									   vl_build_callback, st, scan);
+									   vlindex_build_callback, st, scan);
 	pg_atomic_add_fetch_u64(&sh->tuples, (uint64) (st->n & 1023));
 
 	/* the reservoir goes to the leader through a shared file */
-	f = BufFileCreateFileSet(&sh->fileset.fs, file_name(VL_FILE_SAMPLE, me));
+	f = BufFileCreateFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_SAMPLE, me));
 	if (st->nsample > 0)
 		BufFileWrite(f, st->sample, sizeof(float) * st->dim * st->nsample);
 	BufFileClose(f);
@@ -176,7 +176,7 @@ participant_scan(VlParShared *sh, ParallelTableScanDesc pscan, Relation heap,
  * code[words] uint64, IvfFactor, row reference uint64, vector[dim] float.
  */
 static void
-participant_assign(VlParShared *sh, VlBuildState *st, int me, bool leader)
+participant_assign(VlIndexParShared *sh, VlIndexBuildState *st, int me, bool leader)
 {
 	int			lists,
 				dim;
@@ -205,8 +205,8 @@ participant_assign(VlParShared *sh, VlBuildState *st, int me, bool leader)
 	words = pdim / 64;
 
 	centroids = palloc_extended(sizeof(float) * (Size) lists * dim, MCXT_ALLOC_HUGE);
-	f = BufFileOpenFileSet(&sh->fileset.fs, VL_FILE_CENTROIDS, O_RDONLY, false);
-	vl_build_read_exact(f, centroids, sizeof(float) * (Size) lists * dim);
+	f = BufFileOpenFileSet(&sh->fileset.fs, VLINDEX_FILE_CENTROIDS, O_RDONLY, false);
+	vlindex_build_read_exact(f, centroids, sizeof(float) * (Size) lists * dim);
 	BufFileClose(f);
 
 	/* assignment: the expensive part, one pass in scan order */
@@ -217,7 +217,7 @@ participant_assign(VlParShared *sh, VlBuildState *st, int me, bool leader)
 	{
 		CHECK_FOR_INTERRUPTS();
 		if (st->file)
-			vl_build_read_exact(st->file, vec, sizeof(float) * dim);
+			vlindex_build_read_exact(st->file, vec, sizeof(float) * dim);
 		else
 			memcpy(vec, st->mem + i * dim, sizeof(float) * dim);
 		assign[i] = ivf_nearest(centroids, lists, dim, vec, NULL);
@@ -251,7 +251,7 @@ participant_assign(VlParShared *sh, VlBuildState *st, int me, bool leader)
 	tmp = palloc(sizeof(float) * 2 * pdim);
 	code = palloc(sizeof(uint64) * words);
 
-	f = BufFileCreateFileSet(&sh->fileset.fs, file_name(VL_FILE_RUN, me));
+	f = BufFileCreateFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_RUN, me));
 	for (int c = 0; c < lists; c++)
 	{
 		int64		cnt = start[c + 1] - start[c];
@@ -267,7 +267,7 @@ participant_assign(VlParShared *sh, VlBuildState *st, int me, bool leader)
 			int64		seq = order[j];
 
 			CHECK_FOR_INTERRUPTS();
-			vl_build_read_vector(st, seq, vec);
+			vlindex_build_read_vector(st, seq, vec);
 			ivf_encode(&rot, st->metric, vec, cen, code, &fac, tmp);
 			BufFileWrite(f, code, sizeof(uint64) * words);
 			BufFileWrite(f, &fac, sizeof(fac));
@@ -303,7 +303,7 @@ participant_assign(VlParShared *sh, VlBuildState *st, int me, bool leader)
  * new centroids exactly as ivf_kmeans() does (an empty list takes the
  * point farthest from its centroid).
  */
-typedef struct VlKmShared
+typedef struct VlIndexKmShared
 {
 	int			m;				/* training points */
 	int			dim;
@@ -315,16 +315,16 @@ typedef struct VlKmShared
 	Size		off_counts;		/* int64 [nparts][lists] */
 	Size		off_mind;		/* float [m]: distance to the nearest centroid */
 	pg_atomic_uint64 next;		/* next sample point to hand out */
-} VlKmShared;
+} VlIndexKmShared;
 
 #define KM_CHUNK	64			/* sample points handed out at a time */
 
 #define KM_ARRAY(km, off, type) ((type *) ((char *) (km) + (km)->off))
 
 static Size
-km_layout(VlKmShared *km, int m, int dim, int lists, int nparts)
+km_layout(VlIndexKmShared *km, int m, int dim, int lists, int nparts)
 {
-	Size		sz = MAXALIGN(sizeof(VlKmShared));
+	Size		sz = MAXALIGN(sizeof(VlIndexKmShared));
 
 	km->m = m;
 	km->dim = dim;
@@ -349,7 +349,7 @@ km_layout(VlKmShared *km, int m, int dim, int lists, int nparts)
  * does not hold the others back at the end of the iteration.
  */
 static void
-km_step(VlKmShared *km, int me)
+km_step(VlIndexKmShared *km, int me)
 {
 	int			dim = km->dim,
 				lists = km->lists;
@@ -384,7 +384,7 @@ km_step(VlKmShared *km, int me)
 
 /* The leader's reduction: new centroids from every participant's sums. */
 static void
-km_reduce(VlKmShared *km)
+km_reduce(VlIndexKmShared *km)
 {
 	int			dim = km->dim,
 				lists = km->lists,
@@ -426,13 +426,13 @@ km_reduce(VlKmShared *km)
 }
 
 /* A worker's part of the Lloyd iterations, until the leader moves on. */
-static VlParPhase
-worker_kmeans(VlParShared *sh, int me)
+static VlIndexParPhase
+worker_kmeans(VlIndexParShared *sh, int me)
 {
 	dsm_segment *seg;
-	VlKmShared *km;
+	VlIndexKmShared *km;
 	int			last = -1;
-	VlParPhase	phase;
+	VlIndexParPhase	phase;
 	dsm_handle	handle;
 
 	SpinLockAcquire(&sh->mutex);
@@ -452,7 +452,7 @@ worker_kmeans(VlParShared *sh, int me)
 		phase = sh->phase;
 		it = sh->kiter;
 		SpinLockRelease(&sh->mutex);
-		if (phase != VL_PAR_KMEANS)
+		if (phase != VLINDEX_PAR_KMEANS)
 			break;
 		if (it > last)
 		{
@@ -472,17 +472,17 @@ worker_kmeans(VlParShared *sh, int me)
 }
 
 /* A worker sleeps here while the leader trains k-means. */
-static VlParPhase
-wait_for_phase2(VlParShared *sh)
+static VlIndexParPhase
+wait_for_phase2(VlIndexParShared *sh)
 {
-	VlParPhase	phase;
+	VlIndexParPhase	phase;
 
 	for (;;)
 	{
 		SpinLockAcquire(&sh->mutex);
 		phase = sh->phase;
 		SpinLockRelease(&sh->mutex);
-		if (phase != VL_PAR_SCAN)
+		if (phase != VLINDEX_PAR_SCAN)
 			break;
 		ConditionVariableSleep(&sh->cv, WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
 	}
@@ -492,26 +492,26 @@ wait_for_phase2(VlParShared *sh)
 
 /* Entry point of a worker (by name, from the ParallelContext). */
 void
-vl_parallel_build_main(dsm_segment *seg, shm_toc *toc)
+vlindex_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 {
-	VlParShared *sh;
+	VlIndexParShared *sh;
 	ParallelTableScanDesc pscan;
 	Relation	heap,
 				index;
 	LOCKMODE	heap_lock,
 				index_lock;
 	IndexInfo  *info;
-	VlBuildState st;
+	VlIndexBuildState st;
 	BufferUsage *bufusage;
 	WalUsage   *walusage;
 	int			me = ParallelWorkerNumber + 1;
-	VlParPhase	phase;
+	VlIndexParPhase	phase;
 
-	debug_query_string = shm_toc_lookup(toc, VL_PKEY_QUERY, true);
+	debug_query_string = shm_toc_lookup(toc, VLINDEX_PKEY_QUERY, true);
 	pgstat_report_activity(STATE_RUNNING, debug_query_string);
 
-	sh = shm_toc_lookup(toc, VL_PKEY_SHARED, false);
-	pscan = shm_toc_lookup(toc, VL_PKEY_SCAN, false);
+	sh = shm_toc_lookup(toc, VLINDEX_PKEY_SHARED, false);
+	pscan = shm_toc_lookup(toc, VLINDEX_PKEY_SCAN, false);
 
 	/* the lock modes index.c holds in the leader (same lock group) */
 	if (!sh->isconcurrent)
@@ -535,19 +535,19 @@ vl_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 
 	if (me >= sh->planned)
 		elog(ERROR, "vlake parallel build: unexpected worker number %d", me);
-	vl_build_state_init(&st, index, sh->share, sh->rng_seed ^ ((uint64) me * UINT64_C(0x9E3779B97F4A7C15)));
+	vlindex_build_state_init(&st, index, sh->share, sh->rng_seed ^ ((uint64) me * UINT64_C(0x9E3779B97F4A7C15)));
 	st.shared_tuples = &sh->tuples;
 	st.report_progress = false;
 
 	participant_scan(sh, pscan, heap, index, info, me, false, &st);
 	phase = wait_for_phase2(sh);
-	if (phase == VL_PAR_KMEANS)
+	if (phase == VLINDEX_PAR_KMEANS)
 		phase = worker_kmeans(sh, me);
-	if (phase == VL_PAR_ASSIGN)
+	if (phase == VLINDEX_PAR_ASSIGN)
 		participant_assign(sh, &st, me, false);
 
-	bufusage = shm_toc_lookup(toc, VL_PKEY_BUFUSAGE, false);
-	walusage = shm_toc_lookup(toc, VL_PKEY_WALUSAGE, false);
+	bufusage = shm_toc_lookup(toc, VLINDEX_PKEY_BUFUSAGE, false);
+	walusage = shm_toc_lookup(toc, VLINDEX_PKEY_WALUSAGE, false);
 	InstrEndParallelQuery(&bufusage[ParallelWorkerNumber],
 						  &walusage[ParallelWorkerNumber]);
 
@@ -559,7 +559,7 @@ vl_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 
 /* Sleep until *counter reaches target, reporting a progress counter. */
 static void
-leader_wait(VlParShared *sh, int *counter, int target, pg_atomic_uint64 *progress)
+leader_wait(VlIndexParShared *sh, int *counter, int target, pg_atomic_uint64 *progress)
 {
 	for (;;)
 	{
@@ -579,7 +579,7 @@ leader_wait(VlParShared *sh, int *counter, int target, pg_atomic_uint64 *progres
 }
 
 static void
-leader_set_phase(VlParShared *sh, VlParPhase phase, int lists, int dim, uint64 seed)
+leader_set_phase(VlIndexParShared *sh, VlIndexParPhase phase, int lists, int dim, uint64 seed)
 {
 	SpinLockAcquire(&sh->mutex);
 	sh->lists = lists;
@@ -600,10 +600,10 @@ leader_set_phase(VlParShared *sh, VlParPhase phase, int lists, int dim, uint64 s
  * its rows), read from its file into x[m][dim].
  */
 static int64
-leader_sample_plan(VlParShared *sh, int nparts, int64 total, int lists,
+leader_sample_plan(VlIndexParShared *sh, int nparts, int64 total, int lists,
 				   uint64 *rng, int64 *take)
 {
-	int64		want = vl_build_sample_size(lists, total);
+	int64		want = vlindex_build_sample_size(lists, total);
 	int64	   *left = palloc(sizeof(int64) * nparts);
 	int64		m = 0;
 
@@ -637,7 +637,7 @@ leader_sample_plan(VlParShared *sh, int nparts, int64 total, int lists,
 }
 
 static void
-leader_sample_fill(VlParShared *sh, int nparts, const int64 *take, int dim,
+leader_sample_fill(VlIndexParShared *sh, int nparts, const int64 *take, int dim,
 				   uint64 *rng, float *x)
 {
 	int64		filled = 0;
@@ -666,12 +666,12 @@ leader_sample_fill(VlParShared *sh, int nparts, const int64 *take, int dim,
 			idx[j] = t;
 			pick[idx[i]] = true;
 		}
-		f = BufFileOpenFileSet(&sh->fileset.fs, file_name(VL_FILE_SAMPLE, p),
+		f = BufFileOpenFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_SAMPLE, p),
 							   O_RDONLY, false);
 		for (int64 k = 0; k < ns; k++)
 		{
 			CHECK_FOR_INTERRUPTS();
-			vl_build_read_exact(f, row, sizeof(float) * dim);
+			vlindex_build_read_exact(f, row, sizeof(float) * dim);
 			if (pick[k])
 				memcpy(x + (Size) filled++ * dim, row, sizeof(float) * dim);
 		}
@@ -690,16 +690,16 @@ leader_sample_fill(VlParShared *sh, int nparts, const int64 *take, int dim,
  * the whole k-means as the serial build does.
  */
 static void
-leader_kmeans(VlParShared *sh, int nparts, int64 total, int dim, int lists,
+leader_kmeans(VlIndexParShared *sh, int nparts, int64 total, int dim, int lists,
 			  uint64 seed, uint64 *rng, float *centroids)
 {
 	int64	   *take = palloc(sizeof(int64) * nparts);
 	int64		m = leader_sample_plan(sh, nparts, total, lists, rng, take);
-	VlKmShared layout;
+	VlIndexKmShared layout;
 	Size		size = km_layout(&layout, (int) m, dim, lists, nparts);
 	Size		sums = mul_size(sizeof(double), mul_size(nparts, mul_size(lists, dim)));
 	dsm_segment *seg;
-	VlKmShared *km;
+	VlIndexKmShared *km;
 
 	if (m <= lists || sums > (Size) maintenance_work_mem * 1024 / 8)
 	{
@@ -710,7 +710,7 @@ leader_kmeans(VlParShared *sh, int nparts, int64 total, int dim, int lists,
 				(errmsg_internal("vlake index build: k-means on %lld points in the leader",
 								 (long long) m)));
 		leader_sample_fill(sh, nparts, take, dim, rng, train);
-		vl_build_kmeans(train, (int) m, dim, lists, seed, VL_KMEANS_ITERS, centroids);
+		vlindex_build_kmeans(train, (int) m, dim, lists, seed, VLINDEX_KMEANS_ITERS, centroids);
 		pfree(train);
 		pfree(take);
 		return;
@@ -725,15 +725,15 @@ leader_kmeans(VlParShared *sh, int nparts, int64 total, int dim, int lists,
 	pg_atomic_init_u64(&km->next, 0);
 	leader_sample_fill(sh, nparts, take, dim, rng, KM_ARRAY(km, off_train, float));
 	pfree(take);
-	vl_build_kmeans(KM_ARRAY(km, off_train, float), (int) m, dim, lists, seed, 0,
+	vlindex_build_kmeans(KM_ARRAY(km, off_train, float), (int) m, dim, lists, seed, 0,
 					KM_ARRAY(km, off_centroids, float));
 
 	SpinLockAcquire(&sh->mutex);
 	sh->km_handle = dsm_segment_handle(seg);
 	sh->kiter = -1;
 	SpinLockRelease(&sh->mutex);
-	leader_set_phase(sh, VL_PAR_KMEANS, lists, dim, seed);
-	for (int it = 0; it < VL_KMEANS_ITERS; it++)
+	leader_set_phase(sh, VLINDEX_PAR_KMEANS, lists, dim, seed);
+	for (int it = 0; it < VLINDEX_KMEANS_ITERS; it++)
 	{
 		pg_atomic_write_u64(&km->next, 0);
 		SpinLockAcquire(&sh->mutex);
@@ -754,7 +754,7 @@ leader_kmeans(VlParShared *sh, int nparts, int64 total, int dim, int lists,
 	dsm_detach(seg);
 }
 
-/* Reading the runs back, list by list (VlCodeSource). */
+/* Reading the runs back, list by list (VlIndexCodeSource). */
 typedef struct RunReader
 {
 	int			nruns;
@@ -766,7 +766,7 @@ typedef struct RunReader
 } RunReader;
 
 static void
-run_get(VlCodeSource *src, int64 seq, float *vec, uint64 *code, IvfFactor *f,
+run_get(VlIndexCodeSource *src, int64 seq, float *vec, uint64 *code, IvfFactor *f,
 		uint64 *ref)
 {
 	RunReader  *rr = src->arg;
@@ -778,10 +778,10 @@ run_get(VlCodeSource *src, int64 seq, float *vec, uint64 *code, IvfFactor *f,
 		elog(ERROR, "vlake parallel build: row %lld of run %d requested out of order",
 			 (long long) seq, p);
 	rr->next[p]++;
-	vl_build_read_exact(rr->files[p], code, sizeof(uint64) * rr->words);
-	vl_build_read_exact(rr->files[p], f, sizeof(IvfFactor));
-	vl_build_read_exact(rr->files[p], ref, sizeof(uint64));
-	vl_build_read_exact(rr->files[p], vec, sizeof(float) * rr->dim);
+	vlindex_build_read_exact(rr->files[p], code, sizeof(uint64) * rr->words);
+	vlindex_build_read_exact(rr->files[p], f, sizeof(IvfFactor));
+	vlindex_build_read_exact(rr->files[p], ref, sizeof(uint64));
+	vlindex_build_read_exact(rr->files[p], vec, sizeof(float) * rr->dim);
 }
 
 /*
@@ -791,12 +791,12 @@ run_get(VlCodeSource *src, int64 seq, float *vec, uint64 *code, IvfFactor *f,
  * run file is read front to back.
  */
 static void
-leader_write(VlParShared *sh, Relation index, int nparts, int64 total,
+leader_write(VlIndexParShared *sh, Relation index, int nparts, int64 total,
 			 int dim, int lists, const float *centroids, uint64 seed,
-			 const char *location, VlBuildOutput *out)
+			 const char *location, VlIndexBuildOutput *out)
 {
 	RunReader	rr;
-	VlCodeSource src;
+	VlIndexCodeSource src;
 	int		   *assign = palloc_extended(sizeof(int) * total, MCXT_ALLOC_HUGE);
 	int64	   *counts = palloc(sizeof(int64) * lists);
 	int64		pos = 0;
@@ -812,9 +812,9 @@ leader_write(VlParShared *sh, Relation index, int nparts, int64 total,
 		int64		sum = 0;
 
 		rr.base[p] = rr.next[p] = pos;
-		rr.files[p] = BufFileOpenFileSet(&sh->fileset.fs, file_name(VL_FILE_RUN, p),
+		rr.files[p] = BufFileOpenFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_RUN, p),
 										 O_RDONLY, false);
-		vl_build_read_exact(rr.files[p], counts, sizeof(int64) * lists);
+		vlindex_build_read_exact(rr.files[p], counts, sizeof(int64) * lists);
 		for (int c = 0; c < lists; c++)
 		{
 			if (counts[c] < 0 || counts[c] > sh->part[p].n - sum)
@@ -832,7 +832,7 @@ leader_write(VlParShared *sh, Relation index, int nparts, int64 total,
 
 	src.get = run_get;
 	src.arg = &rr;
-	vl_write_part_encoded(index, location, vl_index_metric(index, NULL),
+	vlindex_write_part_encoded(index, location, vlindex_metric(index, NULL),
 						  dim, lists, centroids, seed, total, assign, &src,
 						  out->prefix, &out->meta_size, out->meta_etag,
 						  &out->meta_blob);
@@ -843,19 +843,19 @@ leader_write(VlParShared *sh, Relation index, int nparts, int64 total,
 }
 
 /* The leader's handle on the parallel context. */
-typedef struct VlParLeader
+typedef struct VlIndexParLeader
 {
 	ParallelContext *pcxt;
 	Snapshot	snapshot;
-	VlParShared *sh;
+	VlIndexParShared *sh;
 	ParallelTableScanDesc pscan;
 	BufferUsage *bufusage;
 	WalUsage   *walusage;
 	int			nparts;			/* workers launched + the leader */
-} VlParLeader;
+} VlIndexParLeader;
 
 static void
-leader_end(VlParLeader *ld)
+leader_end(VlIndexParLeader *ld)
 {
 	if (IsMVCCSnapshot(ld->snapshot))
 		UnregisterSnapshot(ld->snapshot);
@@ -866,7 +866,7 @@ leader_end(VlParLeader *ld)
 /* Wait for the workers to exit (raising their ERROR if any), take their
  * buffer and WAL usage into the statement's. */
 static void
-leader_finish_workers(VlParLeader *ld)
+leader_finish_workers(VlIndexParLeader *ld)
 {
 	WaitForParallelWorkersToFinish(ld->pcxt);
 	for (int i = 0; i < ld->pcxt->nworkers_launched; i++)
@@ -880,17 +880,17 @@ leader_finish_workers(VlParLeader *ld)
  */
 static bool
 leader_begin(Relation heap, Relation index, IndexInfo *info, int nworkers,
-			 uint64 rng_seed, VlParLeader *ld)
+			 uint64 rng_seed, VlIndexParLeader *ld)
 {
 	ParallelContext *pcxt;
 	Size		est_shared,
 				est_scan;
-	VlParShared *sh;
+	VlIndexParShared *sh;
 	int			planned = nworkers + 1,
 				nkeys = 4;
 
 	EnterParallelMode();
-	pcxt = CreateParallelContext("vlake", "vl_parallel_build_main", nworkers);
+	pcxt = CreateParallelContext("vlake", "vlindex_parallel_build_main", nworkers);
 	ld->pcxt = pcxt;
 
 	/*
@@ -900,8 +900,8 @@ leader_begin(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	 */
 	ld->snapshot = info->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
 
-	est_shared = add_size(offsetof(VlParShared, part),
-						  mul_size(sizeof(VlParticipant), planned));
+	est_shared = add_size(offsetof(VlIndexParShared, part),
+						  mul_size(sizeof(VlIndexParticipant), planned));
 	shm_toc_estimate_chunk(&pcxt->estimator, est_shared);
 	est_scan = table_parallelscan_estimate(heap, ld->snapshot);
 	shm_toc_estimate_chunk(&pcxt->estimator, est_scan);
@@ -932,27 +932,27 @@ leader_begin(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	sh->rng_seed = rng_seed;
 	ConditionVariableInit(&sh->cv);
 	SpinLockInit(&sh->mutex);
-	sh->phase = VL_PAR_SCAN;
+	sh->phase = VLINDEX_PAR_SCAN;
 	pg_atomic_init_u64(&sh->tuples, 0);
 	pg_atomic_init_u64(&sh->assigned, 0);
 	SharedFileSetInit(&sh->fileset, pcxt->seg);
-	shm_toc_insert(pcxt->toc, VL_PKEY_SHARED, sh);
+	shm_toc_insert(pcxt->toc, VLINDEX_PKEY_SHARED, sh);
 	ld->sh = sh;
 
 	ld->pscan = shm_toc_allocate(pcxt->toc, est_scan);
 	table_parallelscan_initialize(heap, ld->pscan, ld->snapshot);
-	shm_toc_insert(pcxt->toc, VL_PKEY_SCAN, ld->pscan);
+	shm_toc_insert(pcxt->toc, VLINDEX_PKEY_SCAN, ld->pscan);
 
 	ld->bufusage = shm_toc_allocate(pcxt->toc, mul_size(sizeof(BufferUsage), pcxt->nworkers));
-	shm_toc_insert(pcxt->toc, VL_PKEY_BUFUSAGE, ld->bufusage);
+	shm_toc_insert(pcxt->toc, VLINDEX_PKEY_BUFUSAGE, ld->bufusage);
 	ld->walusage = shm_toc_allocate(pcxt->toc, mul_size(sizeof(WalUsage), pcxt->nworkers));
-	shm_toc_insert(pcxt->toc, VL_PKEY_WALUSAGE, ld->walusage);
+	shm_toc_insert(pcxt->toc, VLINDEX_PKEY_WALUSAGE, ld->walusage);
 	if (debug_query_string)
 	{
 		char	   *q = shm_toc_allocate(pcxt->toc, strlen(debug_query_string) + 1);
 
 		memcpy(q, debug_query_string, strlen(debug_query_string) + 1);
-		shm_toc_insert(pcxt->toc, VL_PKEY_QUERY, q);
+		shm_toc_insert(pcxt->toc, VLINDEX_PKEY_QUERY, q);
 	}
 
 	LaunchParallelWorkers(pcxt);
@@ -974,9 +974,9 @@ leader_begin(Relation heap, Relation index, IndexInfo *info, int nworkers,
 
 /* After the scan: the row count and dimension over all participants. */
 static int64
-leader_gather(VlParLeader *ld, Relation index, int *dim_out)
+leader_gather(VlIndexParLeader *ld, Relation index, int *dim_out)
 {
-	VlParShared *sh = ld->sh;
+	VlIndexParShared *sh = ld->sh;
 	int64		total = 0;
 	int			dim = 0,
 				spilled = 0;
@@ -1008,18 +1008,18 @@ leader_gather(VlParLeader *ld, Relation index, int *dim_out)
  * nothing, when no worker could be launched (the caller builds serially).
  */
 bool
-vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
-				  const char *location, VlBuildOutput *out)
+vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
+				  const char *location, VlIndexBuildOutput *out)
 {
-	VlParLeader ld;
-	VlParShared *sh;
+	VlIndexParLeader ld;
+	VlIndexParShared *sh;
 	int			nparts,
 				dim,
 				lists;
 	int64		total;
 	uint64		rng = UINT64_C(0x5EED) ^ RelationGetRelid(index),
 				seed;
-	VlBuildState st;
+	VlIndexBuildState st;
 	float	   *centroids;
 	BufFile    *f;
 	instr_time	t;
@@ -1031,12 +1031,12 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	nparts = ld.nparts;
 
 	/* 1. scan, the leader as participant 0 */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_LOAD);
-	vl_build_state_init(&st, index, sh->share, sh->rng_seed);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_LOAD);
+	vlindex_build_state_init(&st, index, sh->share, sh->rng_seed);
 	st.shared_tuples = &sh->tuples;
 	participant_scan(sh, ld.pscan, heap, index, info, 0, true, &st);
 	leader_wait(sh, &sh->scans_done, nparts, &sh->tuples);
-	vl_build_phase_done(index, "launch + scan", &t);
+	vlindex_build_phase_done(index, "launch + scan", &t);
 
 	total = leader_gather(&ld, index, &dim);
 	out->reltuples = sh->reltuples;
@@ -1044,40 +1044,40 @@ vl_build_parallel(Relation heap, Relation index, IndexInfo *info, int nworkers,
 	out->dim = dim;
 	if (total == 0)
 	{
-		leader_set_phase(sh, VL_PAR_DONE, 0, 0, 0);
+		leader_set_phase(sh, VLINDEX_PAR_DONE, 0, 0, 0);
 		leader_finish_workers(&ld);
 		leader_end(&ld);
 		return true;
 	}
 	if (location == NULL)
-		location = vl_location_for(index);	/* ERRORs with a hint */
+		location = vlindex_location_for(index);	/* ERRORs with a hint */
 
 	/* 2. k-means on a uniform sample, centroids to the workers */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_CLUSTER);
-	lists = vl_build_list_count(index, total);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_CLUSTER);
+	lists = vlindex_build_list_count(index, total);
 	seed = ivf_rand(&rng);
 	centroids = palloc_extended(sizeof(float) * (Size) lists * dim, MCXT_ALLOC_HUGE);
 	leader_kmeans(sh, nparts, total, dim, lists, seed, &rng, centroids);
-	f = BufFileCreateFileSet(&sh->fileset.fs, VL_FILE_CENTROIDS);
+	f = BufFileCreateFileSet(&sh->fileset.fs, VLINDEX_FILE_CENTROIDS);
 	BufFileWrite(f, centroids, sizeof(float) * (Size) lists * dim);
 	BufFileClose(f);
-	vl_build_phase_done(index, "sample + k-means", &t);
+	vlindex_build_phase_done(index, "sample + k-means", &t);
 
 	/* 3. assign + encode, everyone */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_ASSIGN);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_ASSIGN);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, total);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
-	leader_set_phase(sh, VL_PAR_ASSIGN, lists, dim, seed);
+	leader_set_phase(sh, VLINDEX_PAR_ASSIGN, lists, dim, seed);
 	participant_assign(sh, &st, 0, true);
 	leader_wait(sh, &sh->assigns_done, nparts, &sh->assigned);
 	leader_finish_workers(&ld);
-	vl_build_phase_done(index, "assign + encode", &t);
+	vlindex_build_phase_done(index, "assign + encode", &t);
 
 	/* 4. the lake files */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VL_PHASE_WRITE);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_WRITE);
 	leader_write(sh, index, nparts, total, dim, lists, centroids, seed, location, out);
 	out->lists = lists;
-	vl_build_phase_done(index, "write", &t);
+	vlindex_build_phase_done(index, "write", &t);
 
 	leader_end(&ld);
 	return true;

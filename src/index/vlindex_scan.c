@@ -53,28 +53,28 @@
 #define NEXT_BATCH		32
 #define MAX_BATCH		4096
 
-typedef struct VlCand
+typedef struct VlIndexCand
 {
 	float		lb;
 	int			list;
 	int			idx;
-} VlCand;
+} VlIndexCand;
 
-typedef struct VlResult
+typedef struct VlIndexResult
 {
 	float		dist;
 	ItemPointerData tid;
-} VlResult;
+} VlIndexResult;
 
-typedef struct VlScanOpaque
+typedef struct VlIndexScanOpaque
 {
 	MemoryContext cxt;			/* reset at each rescan */
 	bool		started;
 	bool		noquery;
-	VlMetaData meta;
-	VlPart	   *part;
+	VlIndexMetaData meta;
+	VlIndexPart	   *part;
 	IvfMetric	metric;
-	VlElemType	et;
+	VlIndexElemType	et;
 	float	   *q;
 	float	   *qrot;
 	int			dim;
@@ -95,7 +95,7 @@ typedef struct VlScanOpaque
 	 * moved into the heap only if the near ones run out (most LIMIT k
 	 * queries finish before that, and skip ordering thousands of codes).
 	 */
-	VlCand	   *cand;
+	VlIndexCand	   *cand;
 	int			nnear;
 	int			ncand;
 	float		far_floor;		/* every far candidate has lb > far_floor */
@@ -103,25 +103,25 @@ typedef struct VlScanOpaque
 	float		first_threshold;
 	bool		first_done;
 	/* exact results: min-heap on dist */
-	VlResult   *res;
+	VlIndexResult   *res;
 	int			nres;
 	int			capres;
 	/* sorted tombstones */
 	uint64	   *tomb;
 	int			ntomb;
-} VlScanOpaque;
+} VlIndexScanOpaque;
 
 /* ---------------------------------------------------------------- heaps */
 
 /* Append without ordering; cand_heapify() restores the heap afterwards. */
 static inline void
-cand_append(VlScanOpaque *so, float lb, int list, int idx)
+cand_append(VlIndexScanOpaque *so, float lb, int list, int idx)
 {
 	if (so->ncand == so->capcand)
 	{
 		so->capcand = Max(1024, so->capcand * 2);
-		so->cand = so->cand ? repalloc_huge(so->cand, sizeof(VlCand) * so->capcand) :
-			MemoryContextAllocHuge(so->cxt, sizeof(VlCand) * so->capcand);
+		so->cand = so->cand ? repalloc_huge(so->cand, sizeof(VlIndexCand) * so->capcand) :
+			MemoryContextAllocHuge(so->cxt, sizeof(VlIndexCand) * so->capcand);
 	}
 	so->cand[so->ncand].lb = lb;
 	so->cand[so->ncand].list = list;
@@ -130,9 +130,9 @@ cand_append(VlScanOpaque *so, float lb, int list, int idx)
 }
 
 static void
-cand_sift_down(VlCand *h, int n, int i)
+cand_sift_down(VlIndexCand *h, int n, int i)
 {
-	VlCand		x = h[i];
+	VlIndexCand		x = h[i];
 
 	while (true)
 	{
@@ -155,7 +155,7 @@ cand_sift_down(VlCand *h, int n, int i)
  * become the heap (Floyd's O(n) construction), the others stay far.
  */
 static void
-cand_partition(VlScanOpaque *so, float threshold)
+cand_partition(VlIndexScanOpaque *so, float threshold)
 {
 	int			n = 0;
 
@@ -163,7 +163,7 @@ cand_partition(VlScanOpaque *so, float threshold)
 	{
 		if (so->cand[i].lb <= threshold)
 		{
-			VlCand		t = so->cand[n];
+			VlIndexCand		t = so->cand[n];
 
 			so->cand[n++] = so->cand[i];
 			so->cand[i] = t;
@@ -221,7 +221,7 @@ kth_smallest(float *x, int n, int k)
 #define REFILL_CHUNK 64
 
 static void
-cand_refill_slow(VlScanOpaque *so, float bound, int chunk)
+cand_refill_slow(VlIndexScanOpaque *so, float bound, int chunk)
 {
 	float		threshold = bound;
 
@@ -248,7 +248,7 @@ cand_refill_slow(VlScanOpaque *so, float bound, int chunk)
 }
 
 static inline void
-cand_refill(VlScanOpaque *so, float bound, int chunk)
+cand_refill(VlIndexScanOpaque *so, float bound, int chunk)
 {
 	if (so->nnear == 0 && so->ncand > 0 && bound > so->far_floor)
 		cand_refill_slow(so, bound, chunk);
@@ -256,7 +256,7 @@ cand_refill(VlScanOpaque *so, float bound, int chunk)
 
 /* Smallest lower bound still pending (a floor for it, for far ones). */
 static inline float
-cand_pending(VlScanOpaque *so)
+cand_pending(VlIndexScanOpaque *so)
 {
 	if (so->nnear > 0)
 		return so->cand[0].lb;
@@ -266,10 +266,10 @@ cand_pending(VlScanOpaque *so)
 }
 
 /* Pop the smallest lb; the caller has called cand_refill(). */
-static VlCand
-cand_pop(VlScanOpaque *so)
+static VlIndexCand
+cand_pop(VlIndexScanOpaque *so)
 {
-	VlCand		top = so->cand[0];
+	VlIndexCand		top = so->cand[0];
 
 	so->nnear--;
 	if (so->nnear > 0)
@@ -284,15 +284,15 @@ cand_pop(VlScanOpaque *so)
 }
 
 static void
-res_push(VlScanOpaque *so, float dist, ItemPointer tid)
+res_push(VlIndexScanOpaque *so, float dist, ItemPointer tid)
 {
 	int			i;
 
 	if (so->nres == so->capres)
 	{
 		so->capres = Max(64, so->capres * 2);
-		so->res = so->res ? repalloc_huge(so->res, sizeof(VlResult) * so->capres) :
-			MemoryContextAllocHuge(so->cxt, sizeof(VlResult) * so->capres);
+		so->res = so->res ? repalloc_huge(so->res, sizeof(VlIndexResult) * so->capres) :
+			MemoryContextAllocHuge(so->cxt, sizeof(VlIndexResult) * so->capres);
 	}
 	i = so->nres++;
 	while (i > 0)
@@ -308,11 +308,11 @@ res_push(VlScanOpaque *so, float dist, ItemPointer tid)
 	so->res[i].tid = *tid;
 }
 
-static VlResult
-res_pop(VlScanOpaque *so)
+static VlIndexResult
+res_pop(VlIndexScanOpaque *so)
 {
-	VlResult	top = so->res[0];
-	VlResult	last = so->res[--so->nres];
+	VlIndexResult	top = so->res[0];
+	VlIndexResult	last = so->res[--so->nres];
 	int			i = 0,
 				n = so->nres;
 
@@ -339,13 +339,13 @@ res_pop(VlScanOpaque *so)
 /* Exact distance in internal units (L2: squared; IP: negative; cosine:
  * 1 - cos with both sides normalised). */
 static inline float
-exact_dist(VlScanOpaque *so, const float *v)
+exact_dist(VlIndexScanOpaque *so, const float *v)
 {
 	return ivf_exact_distance(so->metric, so->q, v, so->dim);
 }
 
 static double
-output_dist(VlScanOpaque *so, float d)
+output_dist(VlIndexScanOpaque *so, float d)
 {
 	if (so->metric == IVF_L2)
 		return sqrt(Max(d, 0));
@@ -363,7 +363,7 @@ cmp_by_dist(const void *a, const void *b, void *arg)
 }
 
 static bool
-tombstoned(VlScanOpaque *so, uint64 ref)
+tombstoned(VlIndexScanOpaque *so, uint64 ref)
 {
 	int			lo = 0,
 				hi = so->ntomb - 1;
@@ -385,7 +385,7 @@ tombstoned(VlScanOpaque *so, uint64 ref)
 /* ----------------------------------------------------------------- scan */
 
 static void
-load_delta_chain(IndexScanDesc scan, VlScanOpaque *so, BlockNumber blk)
+load_delta_chain(IndexScanDesc scan, VlIndexScanOpaque *so, BlockNumber blk)
 {
 	while (blk != InvalidBlockNumber)
 	{
@@ -395,28 +395,28 @@ load_delta_chain(IndexScanDesc scan, VlScanOpaque *so, BlockNumber blk)
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		vl_check_chain_page(scan->indexRelation, blk, page, VL_PAGE_DELTA, so->meta.generation);
+		vlindex_check_chain_page(scan->indexRelation, blk, page, VLINDEX_PAGE_DELTA, so->meta.generation);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
 			ItemId		iid = PageGetItemId(page, off);
-			VlDeltaItem *item;
+			VlIndexDeltaItem *item;
 
 			if (!ItemIdIsUsed(iid) || ItemIdIsDead(iid) ||
-				ItemIdGetLength(iid) != VL_DELTA_ITEM_SIZE(so->dim))
+				ItemIdGetLength(iid) != VLINDEX_DELTA_ITEM_SIZE(so->dim))
 				continue;
-			item = (VlDeltaItem *) PageGetItem(page, iid);
+			item = (VlIndexDeltaItem *) PageGetItem(page, iid);
 			res_push(so, exact_dist(so, item->x), &item->tid);
-			vl_stats.delta_scanned++;
+			vlindex_stats.delta_scanned++;
 		}
-		blk = ((VlPageOpaque *) PageGetSpecialPointer(page))->next;
+		blk = ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->next;
 		UnlockReleaseBuffer(buf);
 	}
 }
 
 /* Rows inserted after the build: the live delta and a sealed one. */
 static void
-load_delta(IndexScanDesc scan, VlScanOpaque *so)
+load_delta(IndexScanDesc scan, VlIndexScanOpaque *so)
 {
 	load_delta_chain(scan, so, so->meta.delta_head);
 	load_delta_chain(scan, so, so->meta.sealed_head);
@@ -467,9 +467,9 @@ select_nearest(int *lists, int n, int k, const float *d)
 
 /* Distances from the query to the centroids of lists[0..n). */
 static void
-compute_cdist(VlScanOpaque *so, const int *lists, int n)
+compute_cdist(VlIndexScanOpaque *so, const int *lists, int n)
 {
-	VlPart	   *part = so->part;
+	VlIndexPart	   *part = so->part;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -477,18 +477,18 @@ compute_cdist(VlScanOpaque *so, const int *lists, int n)
 		const float *cv = part->centroids + (size_t) c * part->dim;
 
 		so->cdist[c] = so->metric == IVF_IP ?
-			-vl_dot_f32(so->q, cv, so->dim) : vl_l2sq_f32(so->q, cv, so->dim);
+			-vec_dot_f32(so->q, cv, so->dim) : vec_l2sq_f32(so->q, cv, so->dim);
 	}
-	vl_stats.centroids_compared += n;
+	vlindex_stats.centroids_compared += n;
 }
 
 /* The lists the first probes are chosen from, with their distances. */
 static void
-choose_pool(VlScanOpaque *so, int probes)
+choose_pool(VlIndexScanOpaque *so, int probes)
 {
-	VlPart	   *part = so->part;
+	VlIndexPart	   *part = so->part;
 	int			lists = part->lists;
-	int			cover = ivf_group_cover(probes, vl_hierarchy_cover);
+	int			cover = ivf_group_cover(probes, vlindex_hierarchy_cover);
 
 	so->pool = palloc(sizeof(int) * lists);
 	/*
@@ -497,7 +497,7 @@ choose_pool(VlScanOpaque *so, int probes)
 	 * (hier_select: at 1,024 lists and 64 probes, 646 centroids compared
 	 * through the groups took as long as all 1,024).
 	 */
-	if (part->groups > 0 && vl_hierarchy_cover > 0 &&
+	if (part->groups > 0 && vlindex_hierarchy_cover > 0 &&
 		2 * (part->groups + cover) <= lists)
 	{
 		float	   *gdist = palloc(sizeof(float) * part->groups);
@@ -508,7 +508,7 @@ choose_pool(VlScanOpaque *so, int probes)
 										   part->gstart, part->gmembers,
 										   cover,
 										   gdist, gtaken, so->pool);
-		vl_stats.centroids_compared += part->groups;
+		vlindex_stats.centroids_compared += part->groups;
 		pfree(gdist);
 		pfree(gtaken);
 		compute_cdist(so, so->pool, so->npool);
@@ -530,7 +530,7 @@ choose_pool(VlScanOpaque *so, int probes)
  * query with the centroids not compared yet and sort the rest once.
  */
 static void
-order_lists(VlScanOpaque *so, int upto)
+order_lists(VlIndexScanOpaque *so, int upto)
 {
 	int			lists = so->part->lists;
 
@@ -611,9 +611,9 @@ order_lists(VlScanOpaque *so, int upto)
 
 /* Probe the next batch of lists: scan their codes into the candidate heap. */
 static void
-probe_lists(VlScanOpaque *so, int nprobe)
+probe_lists(VlIndexScanOpaque *so, int nprobe)
 {
-	VlPart	   *part = so->part;
+	VlIndexPart	   *part = so->part;
 	int			from = so->nprobed,
 				to = Min(part->lists, from + nprobe);
 	int			maxcount = 0;
@@ -627,7 +627,7 @@ probe_lists(VlScanOpaque *so, int nprobe)
 
 	order_lists(so, to);
 	to = Min(to, so->nordered);
-	vl_part_load_lists(part, so->order + from, to - from);
+	vlindex_part_load_lists(part, so->order + from, to - from);
 	for (int i = from; i < to; i++)
 		maxcount = Max(maxcount, (int) part->dir[so->order[i]].count);
 	est = palloc(sizeof(float) * Max(maxcount, 1));
@@ -636,18 +636,18 @@ probe_lists(VlScanOpaque *so, int nprobe)
 	for (int i = from; i < to; i++)
 	{
 		int			c = so->order[i];
-		VlList	   *l = &part->list[c];
+		VlIndexList	   *l = &part->list[c];
 		const float *cv = part->centroids + (size_t) c * part->dim;
 		IvfQueryPart qp;
-		float		rq2 = vl_l2sq_f32(so->q, cv, so->dim);
-		float		qc = so->metric == IVF_IP ? vl_dot_f32(so->q, cv, so->dim) : 0;
+		float		rq2 = vec_l2sq_f32(so->q, cv, so->dim);
+		float		qc = so->metric == IVF_IP ? vec_dot_f32(so->q, cv, so->dim) : 0;
 
 		if (l->count == 0)
 			continue;
 		ivf_query_prepare(part->pdim, so->qrot, part->crot + (size_t) c * part->pdim,
 						  rq2, qc, planes, tmp, &qp);
 		ivf_scan_codes(codemetric, &qp, l->codes, l->factors, l->count,
-					   (float) vl_epsilon, est, lb);
+					   (float) vlindex_epsilon, est, lb);
 		for (int j = 0; j < l->count; j++)
 		{
 			float		e = est[j],
@@ -676,14 +676,14 @@ probe_lists(VlScanOpaque *so, int nprobe)
 				}
 			}
 		}
-		vl_stats.codes_scanned += l->count;
+		vlindex_stats.codes_scanned += l->count;
 		CHECK_FOR_INTERRUPTS();
 	}
-	vl_stats.lists_probed += to - from;
+	vlindex_stats.lists_probed += to - from;
 	if (!so->first_done)
 	{
 		so->first_threshold = ntop > 0 ? top[ntop - 1] : 0;
-		if (vl_rerank_min > 0 && so->ncand > vl_rerank_min)
+		if (vlindex_rerank_min > 0 && so->ncand > vlindex_rerank_min)
 		{
 			/* at least vlake.rerank_min candidates in the first batch */
 			float	   *lbs = palloc(sizeof(float) * so->ncand);
@@ -691,10 +691,10 @@ probe_lists(VlScanOpaque *so, int nprobe)
 			for (int i = 0; i < so->ncand; i++)
 				lbs[i] = so->cand[i].lb;
 			so->first_threshold = Max(so->first_threshold,
-									  kth_smallest(lbs, so->ncand, vl_rerank_min - 1));
+									  kth_smallest(lbs, so->ncand, vlindex_rerank_min - 1));
 			pfree(lbs);
 		}
-		else if (vl_rerank_min > 0)
+		else if (vlindex_rerank_min > 0)
 			so->first_threshold = get_float4_infinity();
 		cand_partition(so, so->first_threshold);
 	}
@@ -714,7 +714,7 @@ probe_lists(VlScanOpaque *so, int nprobe)
  * matter here, so no centroid is compared.
  */
 static void
-probe_rest(VlScanOpaque *so)
+probe_rest(VlIndexScanOpaque *so)
 {
 	int			lists = so->part->lists;
 	bool	   *taken = palloc0(sizeof(bool) * lists);
@@ -738,16 +738,16 @@ probe_rest(VlScanOpaque *so)
  * ones; at most twice the re-ranks it needed.
  */
 static int
-next_batch_size(VlScanOpaque *so)
+next_batch_size(VlIndexScanOpaque *so)
 {
 	return (int) Max(NEXT_BATCH, Min(so->nreturned, MAX_BATCH));
 }
 
 /* Re-rank the next batch of candidates exactly. */
 static void
-rerank_batch(VlScanOpaque *so)
+rerank_batch(VlIndexScanOpaque *so)
 {
-	VlPart	   *part = so->part;
+	VlIndexPart	   *part = so->part;
 	int			cap = next_batch_size(so),
 				n = 0;
 	int		   *lists,
@@ -766,7 +766,7 @@ rerank_batch(VlScanOpaque *so)
 	/* only near candidates: the far ones cannot beat the next result yet */
 	while (n < cap && so->nnear > 0)
 	{
-		VlCand		c = cand_pop(so);
+		VlIndexCand		c = cand_pop(so);
 
 		if (so->ntomb > 0 && tombstoned(so, part->list[c.list].refs[c.idx]))
 			continue;
@@ -777,15 +777,15 @@ rerank_batch(VlScanOpaque *so)
 	if (n > 0)
 	{
 		vecs = palloc(sizeof(float) * part->dim * n);
-		vl_part_fetch_vectors(part, lists, idx, n, vecs);
+		vlindex_part_fetch_vectors(part, lists, idx, n, vecs);
 		for (int i = 0; i < n; i++)
 		{
 			ItemPointerData tid;
 
-			vl_rowref_to_tid(part->list[lists[i]].refs[idx[i]], &tid);
+			lake_rowref_to_tid(part->list[lists[i]].refs[idx[i]], &tid);
 			res_push(so, exact_dist(so, vecs + (size_t) i * part->dim), &tid);
 		}
-		vl_stats.reranked += n;
+		vlindex_stats.reranked += n;
 		pfree(vecs);
 	}
 	pfree(lists);
@@ -793,23 +793,23 @@ rerank_batch(VlScanOpaque *so)
 }
 
 static void
-start_scan(IndexScanDesc scan, VlScanOpaque *so)
+start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 {
 	Relation	index = scan->indexRelation;
 	MemoryContext old = MemoryContextSwitchTo(so->cxt);
 	Datum		qd;
 
 	so->started = true;
-	vl_stats.scans++;
+	vlindex_stats.scans++;
 	if (scan->numberOfOrderBys < 1 || scan->orderByData[0].sk_flags & SK_ISNULL)
 	{
 		so->noquery = true;
 		MemoryContextSwitchTo(old);
 		return;
 	}
-	vl_meta_read(index, &so->meta);
+	vlindex_meta_read(index, &so->meta);
 	so->metric = (IvfMetric) so->meta.metric;
-	so->et = (VlElemType) so->meta.elemtype;
+	so->et = (VlIndexElemType) so->meta.elemtype;
 	if (so->meta.dim == 0)
 	{
 		/* nothing was ever indexed */
@@ -820,14 +820,14 @@ start_scan(IndexScanDesc scan, VlScanOpaque *so)
 	so->dim = so->meta.dim;
 	so->q = palloc(sizeof(float) * so->dim);
 	qd = scan->orderByData[0].sk_argument;
-	vl_datum_to_floats(qd, so->et, so->metric, so->dim, so->q, NULL, index);
+	vlindex_datum_to_floats(qd, so->et, so->metric, so->dim, so->q, NULL, index);
 
 	load_delta(scan, so);
-	so->tomb = vl_tombstones_load(index, &so->meta, &so->ntomb);
+	so->tomb = vlindex_tombstones_load(index, &so->meta, &so->ntomb);
 
 	if (so->meta.lists > 0 && so->meta.nvec > 0)
 	{
-		VlPart	   *part = vl_part_get(index, &so->meta);
+		VlIndexPart	   *part = vlindex_part_get(index, &so->meta);
 
 		so->part = part;
 		so->qrot = palloc(sizeof(float) * part->pdim);
@@ -835,18 +835,18 @@ start_scan(IndexScanDesc scan, VlScanOpaque *so)
 		so->order = palloc(sizeof(int) * part->lists);
 		so->cdist = palloc(sizeof(float) * part->lists);
 		so->nordered = 0;
-		choose_pool(so, vl_default_probes(part->lists));
-		probe_lists(so, vl_default_probes(part->lists));
+		choose_pool(so, vlindex_default_probes(part->lists));
+		probe_lists(so, vlindex_default_probes(part->lists));
 		so->first_rows = so->ncand;
 	}
 	MemoryContextSwitchTo(old);
 }
 
 IndexScanDesc
-vl_beginscan(Relation index, int nkeys, int norderbys)
+vlindex_beginscan(Relation index, int nkeys, int norderbys)
 {
 	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
-	VlScanOpaque *so = palloc0(sizeof(VlScanOpaque));
+	VlIndexScanOpaque *so = palloc0(sizeof(VlIndexScanOpaque));
 
 	so->cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake index scan",
 									ALLOCSET_DEFAULT_SIZES);
@@ -859,14 +859,14 @@ vl_beginscan(Relation index, int nkeys, int norderbys)
 }
 
 void
-vl_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+vlindex_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 		  int norderbys)
 {
-	VlScanOpaque *so = scan->opaque;
+	VlIndexScanOpaque *so = scan->opaque;
 	MemoryContext cxt = so->cxt;
 
 	MemoryContextReset(cxt);
-	memset(so, 0, sizeof(VlScanOpaque));
+	memset(so, 0, sizeof(VlIndexScanOpaque));
 	so->cxt = cxt;
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -875,9 +875,9 @@ vl_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 }
 
 bool
-vl_gettuple(IndexScanDesc scan, ScanDirection dir)
+vlindex_gettuple(IndexScanDesc scan, ScanDirection dir)
 {
-	VlScanOpaque *so = scan->opaque;
+	VlIndexScanOpaque *so = scan->opaque;
 
 	if (dir != ForwardScanDirection)
 		ereport(ERROR,
@@ -894,10 +894,10 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 		bool		more_lists = so->part && so->nprobed < so->part->lists;
 
 		CHECK_FOR_INTERRUPTS();
-		if (more_lists && vl_iterative == VL_ITERATIVE_EXHAUSTIVE &&
+		if (more_lists && vlindex_iterative == VLINDEX_ITERATIVE_EXHAUSTIVE &&
 			(so->ncand == 0 ||
-			 (vl_exhaustive_after > 0 &&
-			  so->nreturned >= Max(vl_exhaustive_after, so->first_rows / 8))))
+			 (vlindex_exhaustive_after > 0 &&
+			  so->nreturned >= Max(vlindex_exhaustive_after, so->first_rows / 8))))
 		{
 			/*
 			 * The probed lists are exhausted, or more rows were wanted than a
@@ -916,7 +916,7 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 		pending = cand_pending(so);
 		if (so->nres > 0 && so->res[0].dist <= pending)
 		{
-			VlResult	r = res_pop(so);
+			VlIndexResult	r = res_pop(so);
 
 			so->nreturned++;
 
@@ -938,11 +938,11 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 			MemoryContextSwitchTo(old);
 			continue;
 		}
-		if (more_lists && vl_iterative == VL_ITERATIVE_ROUNDS)
+		if (more_lists && vlindex_iterative == VLINDEX_ITERATIVE_ROUNDS)
 		{
 			MemoryContext old = MemoryContextSwitchTo(so->cxt);
 
-			probe_lists(so, vl_default_probes(so->part->lists));
+			probe_lists(so, vlindex_default_probes(so->part->lists));
 			MemoryContextSwitchTo(old);
 			continue;
 		}
@@ -951,9 +951,9 @@ vl_gettuple(IndexScanDesc scan, ScanDirection dir)
 }
 
 void
-vl_endscan(IndexScanDesc scan)
+vlindex_endscan(IndexScanDesc scan)
 {
-	VlScanOpaque *so = scan->opaque;
+	VlIndexScanOpaque *so = scan->opaque;
 
 	MemoryContextDelete(so->cxt);
 	pfree(so);

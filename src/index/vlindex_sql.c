@@ -29,7 +29,6 @@
 #include "utils/rel.h"
 
 #include "index/vlindex.h"
-#include "index/vlindex_gc.h"
 #include "objstore/objstore.h"
 
 /*
@@ -38,7 +37,7 @@
  * is enough (prewarm, info).
  */
 Oid
-vl_check_index_access(Oid relid, bool need_owner)
+vlindex_check_access(Oid relid, bool need_owner)
 {
 	Oid			heapoid = IndexGetRelation(relid, true);
 
@@ -57,14 +56,14 @@ vl_check_index_access(Oid relid, bool need_owner)
 }
 
 Relation
-vl_open_index_checked(Oid relid, LOCKMODE lock, bool need_owner)
+vlindex_open_checked(Oid relid, LOCKMODE lock, bool need_owner)
 {
-	vl_check_index_access(relid, need_owner);
-	return vl_open_index(relid, lock);
+	vlindex_check_access(relid, need_owner);
+	return vlindex_open(relid, lock);
 }
 
 Relation
-vl_open_index(Oid relid, LOCKMODE lock)
+vlindex_open(Oid relid, LOCKMODE lock)
 {
 	Relation	index = relation_open(relid, lock);
 
@@ -80,19 +79,19 @@ PG_FUNCTION_INFO_V1(vlake_index_prewarm);
 Datum
 vlake_index_prewarm(PG_FUNCTION_ARGS)
 {
-	Relation	index = vl_open_index_checked(PG_GETARG_OID(0), AccessShareLock, false);
-	VlMetaData meta;
+	Relation	index = vlindex_open_checked(PG_GETARG_OID(0), AccessShareLock, false);
+	VlIndexMetaData meta;
 	int64		bytes = 0;
 
-	vl_meta_read(index, &meta);
+	vlindex_meta_read(index, &meta);
 	if (meta.lists > 0 && meta.nvec > 0)
 	{
-		VlPart	   *part = vl_part_get(index, &meta);
+		VlIndexPart	   *part = vlindex_part_get(index, &meta);
 		int		   *all = palloc(sizeof(int) * part->lists);
 
 		for (int c = 0; c < part->lists; c++)
 			all[c] = c;
-		vl_part_load_lists(part, all, part->lists);
+		vlindex_part_load_lists(part, all, part->lists);
 		bytes = part->mem_bytes;
 	}
 	relation_close(index, AccessShareLock);
@@ -118,15 +117,15 @@ PG_FUNCTION_INFO_V1(vlake_index_info);
 Datum
 vlake_index_info(PG_FUNCTION_ARGS)
 {
-	Relation	index = vl_open_index_checked(PG_GETARG_OID(0), AccessShareLock, false);
-	VlMetaData meta;
+	Relation	index = vlindex_open_checked(PG_GETARG_OID(0), AccessShareLock, false);
+	VlIndexMetaData meta;
 	TupleDesc	tupdesc;
 	Datum		values[10];
 	bool		nulls[10] = {0};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	vl_meta_read(index, &meta);
+	vlindex_meta_read(index, &meta);
 	values[9] = Int32GetDatum((int32) meta.nretired);
 	values[0] = CStringGetTextDatum(metric_name(meta.metric));
 	values[1] = Int32GetDatum(meta.dim);
@@ -140,9 +139,9 @@ vlake_index_info(PG_FUNCTION_ARGS)
 	{
 		Datum		f[3];
 
-		f[0] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VL_FILE_META));
-		f[1] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VL_FILE_CODES));
-		f[2] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VL_FILE_VECS));
+		f[0] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VLINDEX_FILE_META));
+		f[1] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VLINDEX_FILE_CODES));
+		f[2] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VLINDEX_FILE_VECS));
 		values[8] = PointerGetDatum(construct_array(f, 3, TEXTOID, -1, false, TYPALIGN_INT));
 	}
 	else
@@ -163,12 +162,12 @@ Datum
 vlake_index_gc(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const char *location = PG_ARGISNULL(0) ? vl_default_location : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *location = lake_location_choose(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
-	int64		age_s = vl_gc_min_age;
+	int64		age_s = vlindex_gc_min_age;
 	List	   *removed = NIL;
 	ListCell   *lc;
-	VlGcStats	stats;
+	LakeGcStats	stats;
 
 	if (!superuser())
 		ereport(ERROR,
@@ -185,13 +184,9 @@ vlake_index_gc(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("min_age must not be negative")));
 	}
-	if (location == NULL || location[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no location given and vlake.default_location is empty")));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
-	vl_gc_location(location, age_s, dry_run, 0, &removed, &stats);
+	lake_gc_location(&vlindex_part_kind, location, age_s, dry_run, 0, &removed, &stats);
 	elog(DEBUG1, "vlake index gc of \"%s\": %lld parts, %lld referenced, %lld in progress, "
 		 "%lld retired now, %lld waiting, %lld removed (%lld objects), %lld unmarked",
 		 location, (long long) stats.parts_seen, (long long) stats.referenced,
@@ -218,8 +213,8 @@ Datum
 vlake_index_gc_parts(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const char *location = PG_ARGISNULL(0) ? vl_default_location : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int64		age_s = vl_gc_min_age;
+	const char *location = lake_location_choose(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	int64		age_s = vlindex_gc_min_age;
 	ListCell   *lc;
 	ObjStore   *store;
 
@@ -234,15 +229,11 @@ vlake_index_gc_parts(PG_FUNCTION_ARGS)
 		age_s = (int64) (min_age->time / USECS_PER_SEC) +
 			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
 	}
-	if (location == NULL || location[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no location given and vlake.default_location is empty")));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	store = objstore_open(location);
-	foreach(lc, vl_gc_status(location, age_s))
+	foreach(lc, lake_gc_status(&vlindex_part_kind, location, age_s))
 	{
-		VlGcPartStatus *st = lfirst(lc);
+		LakePartStatus *st = lfirst(lc);
 		Datum		v[7];
 		bool		n[7] = {0};
 

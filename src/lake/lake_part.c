@@ -1,44 +1,59 @@
 /*
- * vlindex_gc.c — garbage collection of vlake index lake parts, exact with
- * respect to snapshots.
+ * lake_part.c — the lifecycle of lake parts and their garbage collection,
+ * exact with respect to snapshots (contract: lake_part.h).
  *
- * A part (the objects under one key prefix, docs/index-format.md) may be
- * deleted only when nothing can still read it: no metapage names it, no
- * writer is about to publish it, and no snapshot that could have read a
- * metapage naming it is still held anywhere.  Time is not the measure;
- * transaction IDs are, exactly as nbtree recycles a deleted page once its
- * "safexid" is older than every snapshot (GlobalVisCheckRemovableFullXid).
+ * A part (the objects under one key prefix) may be deleted only when
+ * nothing can still read it: no catalog names it, no writer is about to
+ * publish it, and no snapshot that could have read a catalog naming it is
+ * still held anywhere.  Time is not the measure; transaction IDs are,
+ * exactly as nbtree recycles a deleted page once its "safexid" is older than
+ * every snapshot (GlobalVisCheckRemovableFullXid).
  *
- * Facts the rule rests on (argued in docs/index.md):
- *  (W) every writer of a part holds, from before vl_new_prefix() until it
- *      has published the part or given up, an assigned xid or an advertised
- *      xmin that is <= the "birth xid" B recorded in the prefix (CREATE
- *      INDEX / REINDEX hold their xid, vlake.merge() the xmin of its
+ * Facts the rule rests on (argued in docs/index.md, "Garbage collection"):
+ *  (W) every writer of a part holds, from before lake_part_new_prefix()
+ *      until it has published the part or given up, an assigned xid or an
+ *      advertised xmin that is <= the "birth xid" B recorded in the prefix
+ *      (CREATE INDEX / REINDEX hold their xid, vlake.merge() the xmin of its
  *      statement snapshot).  So "B is removable" implies the writer is gone,
- *      and only a part's own writer ever makes a metapage name it.
- *  (S) a scan reads the metapage once, after taking the snapshot it keeps
- *      for the whole scan; so its xmin is <= the next xid at the moment it
- *      read a metapage naming the part.
+ *      and only a part's own writer ever makes a catalog name it.
+ *  (S) a reader reads the catalog once, after taking the snapshot it keeps
+ *      for the whole read; so its xmin is <= the next xid at the moment it
+ *      read a catalog naming the part.
+ *  (D) a part of database D is written by a backend connected to D, so D
+ *      was committed in pg_database before the part could be listed; once
+ *      DROP DATABASE D has committed, no backend is connected to D (the drop
+ *      refuses or ends them), and nothing can name or read D's parts again.
  *
  * One pass, in this order (the order is the proof):
- *  1. LIST vlake_index/db<oid>_ and read the marks found;
- *  2. evaluate the horizon for every part: writer gone? mark expired?
- *  3. read every metapage of this database (fresh catalog snapshot), taken
- *     *after* 2, so a writer that was gone at 2 has published by then (an
- *     index locked exclusively by someone protects all its parts);
+ *  1. LIST <kind dir>/db and group by part; keep this cluster's parts of
+ *     this database, and of databases that a pg_database read taken *after*
+ *     the listing no longer has (by (D) such a database was dropped; a
+ *     database created after the read has no part in the listing);
+ *  2. read the marks and evaluate the horizon for every part: writer gone?
+ *     mark expired?
+ *  3. collect what the catalogs of this database name (the kind's
+ *     collect_refs, fresh catalog snapshot), taken *after* 2, so a writer
+ *     that was gone at 2 has published by then (a relation locked
+ *     exclusively by someone protects all its parts);
  *  4. X = next xid, read after 3; then per part:
  *     - referenced: remove a stale mark;
  *     - retired mark expired at 2 (its xid older than every snapshot): delete
  *       the part's objects, its writes' temporaries, and the mark last;
- *     - writer gone at 2, not referenced at 3: it is unreferenced for good,
- *       and every scan that used it read a metapage before 3, so its xmin is
- *       <= X: write a retired mark with X (deleted by a later pass once X is
- *       older than every snapshot);
- *     - writer unknown (prefix written before birth xids existed): write a
- *       pending mark with X first (a bound on that writer's xid/xmin).
+ *     - writer gone at 2, not referenced at 3 (a dropped database's parts
+ *       never are): it is unreferenced for good, and every reader that used
+ *       it read a catalog before 3, so its xmin is <= X: write a retired
+ *       mark with X (deleted by a later pass once X is older than every
+ *       snapshot, and vlake.index_gc_min_age has passed);
+ *     - writer unknown (prefix written before birth xids existed, this
+ *       database only): write a pending mark with X first (a bound on that
+ *       writer's xid/xmin).
  *  5. assign this transaction an xid if anything is waiting, so the horizon
  *     can move past X even on an otherwise idle server.
- * One GC runs at a time per database (transaction advisory lock).
+ * One pass per kind runs at a time per database (transaction advisory
+ * lock).  Passes of two databases may meet on a dropped database's part:
+ * both may mark it and both may delete it; deleting a missing object is no
+ * error, and a mark left alone in an emptied prefix is itself deleted by a
+ * later pass, so they converge.
  */
 #include "postgres.h"
 
@@ -47,39 +62,28 @@
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
-#include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/pg_am.h"
-#include "catalog/pg_class.h"
-#include "commands/defrem.h"
+#include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "port/pg_crc32c.h"
-#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "index/vlindex.h"
-#include "index/vlindex_gc.h"
+#include "lake/lake_part.h"
 #include "objstore/objstore.h"
-
-int			vl_gc_min_age = 0;
-
-/* advisory lock key: one GC per database at a time ("VLGC") */
-#define VL_GC_LOCK_KEY 0x564C4743
 
 /* ------------------------------------------------------------ prefixes -- */
 
 char *
-vl_new_prefix(Relation index)
+lake_part_new_prefix(const LakePartKind *kind, Oid relid)
 {
 	struct timeval tv;
 	uint64		rnd;
@@ -96,10 +100,10 @@ vl_new_prefix(Relation index)
 	 */
 	if (!TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
 		!TransactionIdIsValid(MyProc->xmin))
-		elog(ERROR, "vlake index part started without a transaction ID or snapshot");
+		elog(ERROR, "%s part started without a transaction ID or snapshot", kind->noun);
 	birth = ReadNextFullTransactionId();
-	return psprintf("vlake_index/db%u_rel%u_%lx%06lx_%016llx_c%016llx_x%llx",
-					MyDatabaseId, RelationGetRelid(index),
+	return psprintf("%s/db%u_rel%u_%lx%06lx_%016llx_c%016llx_x%llx",
+					kind->dir, MyDatabaseId, relid,
 					(unsigned long) tv.tv_sec, (unsigned long) tv.tv_usec,
 					(unsigned long long) rnd,
 					(unsigned long long) GetSystemIdentifier(),
@@ -107,17 +111,17 @@ vl_new_prefix(Relation index)
 }
 
 void
-vl_gc_part_begin(ObjStore *store, const char *prefix)
+lake_part_begin(ObjStore *store, const char *prefix, const LakePartKind *kind)
 {
-	char	   *key = psprintf("%s/%s", prefix, VL_FILE_BIRTH);
-	char	   *text = psprintf("vlake index part\nstarted %ld\n", (long) time(NULL));
+	char	   *key = psprintf("%s/%s", prefix, LAKE_FILE_BIRTH);
+	char	   *text = psprintf("%s part\nstarted %ld\n", kind->noun, (long) time(NULL));
 
 	objstore_put(store, key, text, strlen(text));
 	pfree(key);
 	pfree(text);
 }
 
-/* What a part's key prefix says (vlake_index/db<oid>_rel<oid>_<time>_<rnd>[_c<sysid>_x<birth>]). */
+/* What a part's key prefix says (<dir>/db<oid>_rel<oid>_<time>_<rnd>[_c<sysid>_x<birth>]). */
 typedef struct PartName
 {
 	Oid			db;
@@ -168,13 +172,13 @@ take_literal(const char **p, const char *lit)
 }
 
 static bool
-parse_part_name(const char *prefix, PartName *out)
+parse_part_name(const LakePartKind *kind, const char *prefix, PartName *out)
 {
 	const char *p = prefix;
 	uint64		v;
 
 	memset(out, 0, sizeof(*out));
-	if (!take_literal(&p, "vlake_index/db") || !take_number(&p, false, 10, &v) || v > PG_UINT32_MAX)
+	if (!take_literal(&p, kind->dir) || !take_literal(&p, "/db") || !take_number(&p, false, 10, &v) || v > PG_UINT32_MAX)
 		return false;
 	out->db = (Oid) v;
 	if (!take_literal(&p, "_rel") || !take_number(&p, false, 10, &v) || v > PG_UINT32_MAX)
@@ -195,12 +199,12 @@ parse_part_name(const char *prefix, PartName *out)
 /* -------------------------------------------------------------- marks -- */
 
 static pg_crc32c
-mark_crc(const VlGcMark *m)
+mark_crc(const LakeMark *m)
 {
 	pg_crc32c	crc;
 
 	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, m, offsetof(VlGcMark, crc));
+	COMP_CRC32C(crc, m, offsetof(LakeMark, crc));
 	FIN_CRC32C(crc);
 	return crc;
 }
@@ -211,29 +215,29 @@ mark_crc(const VlGcMark *m)
  * overwritten, which only delays deletion.
  */
 static bool
-mark_read(ObjStore *store, const ObjListEntry *e, VlGcMark *out)
+mark_read(const LakePartKind *kind, ObjStore *store, const ObjListEntry *e, LakeMark *out)
 {
 	ObjStat		known;
 	ObjRange	r;
 	const char *why = NULL;
 
-	if (e->size != sizeof(VlGcMark))
+	if (e->size != sizeof(LakeMark))
 		why = psprintf("it has %llu bytes, expected %zu",
-					   (unsigned long long) e->size, sizeof(VlGcMark));
+					   (unsigned long long) e->size, sizeof(LakeMark));
 	else
 	{
 		memset(&known, 0, sizeof(known));
 		known.size = e->size;
 		strlcpy(known.etag, e->etag, sizeof(known.etag));
 		r.offset = 0;
-		r.length = sizeof(VlGcMark);
+		r.length = sizeof(LakeMark);
 		r.dest = (char *) out;
 		objstore_get_ranges_known(store, e->key, &known, &r, 1);
-		if (out->magic != VL_MARK_MAGIC || out->version != VL_MARK_VERSION)
+		if (out->magic != LAKE_MARK_MAGIC || out->version != LAKE_MARK_VERSION)
 			why = "bad magic or version";
 		else if (out->crc != mark_crc(out))
 			why = "checksum mismatch";
-		else if (out->state != VL_MARK_PENDING && out->state != VL_MARK_RETIRED)
+		else if (out->state != LAKE_MARK_PENDING && out->state != LAKE_MARK_RETIRED)
 			why = psprintf("unknown state %u", out->state);
 		else if (out->sysid != GetSystemIdentifier())
 			return false;		/* another cluster's mark: not ours to trust */
@@ -245,8 +249,8 @@ mark_read(ObjStore *store, const ObjListEntry *e, VlGcMark *out)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("ignoring invalid vlake index retirement mark \"%s\"",
-						objstore_uri(store, e->key)),
+				 errmsg("ignoring invalid %s retirement mark \"%s\"",
+						kind->noun, objstore_uri(store, e->key)),
 				 errdetail("The mark is invalid: %s.", why),
 				 errhint("Garbage collection writes a new mark; the part is kept until then.")));
 		return false;
@@ -257,12 +261,12 @@ mark_read(ObjStore *store, const ObjListEntry *e, VlGcMark *out)
 static void
 mark_write(ObjStore *store, const char *prefix, uint32 state, FullTransactionId xid)
 {
-	VlGcMark	m;
-	char	   *key = psprintf("%s/%s", prefix, VL_FILE_MARK);
+	LakeMark	m;
+	char	   *key = psprintf("%s/%s", prefix, LAKE_FILE_MARK);
 
 	memset(&m, 0, sizeof(m));
-	m.magic = VL_MARK_MAGIC;
-	m.version = VL_MARK_VERSION;
+	m.magic = LAKE_MARK_MAGIC;
+	m.version = LAKE_MARK_VERSION;
 	m.state = state;
 	m.xid = U64FromFullTransactionId(xid);
 	m.time = (int64) time(NULL);
@@ -290,140 +294,149 @@ xid_removable(uint64 xid)
 
 typedef struct GcPart
 {
-	char		prefix[VL_PREFIX_MAX];	/* hash key */
+	char		prefix[LAKE_PREFIX_MAX];	/* hash key */
 	PartName	name;
+	bool		orphaned;		/* its database was dropped */
 	List	   *keys;			/* ObjListEntry* other than the mark */
 	ObjListEntry *mark_entry;	/* the mark as listed, or NULL */
 	bool		mark_valid;
-	VlGcMark	mark;
+	LakeMark	mark;
 	bool		writer_gone;	/* step 2 */
 	bool		expired;		/* step 2: retired mark older than every snapshot */
 	bool		referenced;		/* step 3 */
 } GcPart;
 
-/* Step 1: group the listing by part prefix; foreign or unknown keys are skipped. */
+/*
+ * The OIDs of the databases pg_database has now (fresh catalog snapshot,
+ * not a cached one), sorted.
+ */
+static List *
+live_databases(void)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	List	   *dbs = NIL;
+
+	InvalidateCatalogSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		dbs = lappend_oid(dbs, ((Form_pg_database) GETSTRUCT(tup))->oid);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	list_sort(dbs, list_oid_cmp);
+	return dbs;
+}
+
+/*
+ * Step 1: group the listing by part prefix.  Kept: this cluster's parts of
+ * this database (and this database's parts of unknown origin), and this
+ * cluster's parts of databases dropped since (fact (D)).  Everything else
+ * (other clusters, other live databases, foreign keys) is skipped.
+ */
 static HTAB *
-group_parts(List *entries)
+group_parts(const LakePartKind *kind, List *entries)
 {
 	HASHCTL		ctl;
 	HTAB	   *parts;
 	ListCell   *lc;
 	uint64		sysid = GetSystemIdentifier();
+	List	   *live = NIL;
+	bool		live_read = false;
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = VL_PREFIX_MAX;
+	ctl.keysize = LAKE_PREFIX_MAX;
 	ctl.entrysize = sizeof(GcPart);
 	ctl.hcxt = CurrentMemoryContext;
-	parts = hash_create("vlake index gc parts", 64, &ctl,
+	parts = hash_create("vlake lake gc parts", 64, &ctl,
 						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	foreach(lc, entries)
 	{
 		ObjListEntry *e = lfirst(lc);
 		const char *slash = strrchr(e->key, '/');
-		char		prefix[VL_PREFIX_MAX];
+		char		prefix[LAKE_PREFIX_MAX];
 		PartName	name;
 		GcPart	   *part;
 		bool		found;
+		bool		orphaned = false;
 
-		if (slash == NULL || slash - e->key >= VL_PREFIX_MAX)
+		if (slash == NULL || slash - e->key >= LAKE_PREFIX_MAX)
 			continue;
 		memcpy(prefix, e->key, slash - e->key);
 		prefix[slash - e->key] = '\0';
-		/* only parts this database of this cluster wrote */
-		if (!parse_part_name(prefix, &name) || name.db != MyDatabaseId ||
+		if (!parse_part_name(kind, prefix, &name) ||
 			(name.has_birth && name.sysid != sysid))
-			continue;
+			continue;			/* not a part, or another cluster's */
+		if (name.db != MyDatabaseId)
+		{
+			if (!name.has_birth)
+				continue;		/* unknown origin: never another database's */
+			if (!live_read)
+			{
+				/* read after the listing: see (D) */
+				live = live_databases();
+				live_read = true;
+			}
+			if (list_member_oid(live, name.db))
+				continue;		/* a live database's: its own passes */
+			orphaned = true;
+		}
 		part = hash_search(parts, prefix, HASH_ENTER, &found);
 		if (!found)
 		{
-			memset(((char *) part) + VL_PREFIX_MAX, 0, sizeof(GcPart) - VL_PREFIX_MAX);
+			memset(((char *) part) + LAKE_PREFIX_MAX, 0, sizeof(GcPart) - LAKE_PREFIX_MAX);
 			part->name = name;
+			part->orphaned = orphaned;
 		}
-		if (strcmp(slash + 1, VL_FILE_MARK) == 0)
+		if (strcmp(slash + 1, LAKE_FILE_MARK) == 0)
 			part->mark_entry = e;
 		else
 			part->keys = lappend(part->keys, e);
 	}
+	list_free(live);
 	return parts;
 }
 
-typedef struct RefSet
+struct LakeRefs
 {
-	HTAB	   *prefixes;		/* named by a metapage */
-	List	   *opaque_rels;	/* indexes whose metapage we cannot read */
-} RefSet;
+	HTAB	   *prefixes;		/* named by a catalog */
+	List	   *opaque_rels;	/* relations whose catalog we cannot read */
+};
+
+void
+lake_refs_add(LakeRefs *refs, const char *prefix)
+{
+	char		key[LAKE_PREFIX_MAX];
+
+	strlcpy(key, prefix, LAKE_PREFIX_MAX);
+	(void) hash_search(refs->prefixes, key, HASH_ENTER, NULL);
+}
+
+void
+lake_refs_add_opaque(LakeRefs *refs, Oid relid)
+{
+	refs->opaque_rels = lappend_oid(refs->opaque_rels, relid);
+}
 
 /*
- * Step 3: every prefix a vlake index metapage of this database names, in
- * any location (prefixes are unique, and comparing locations would need
- * URI normalisation — a mismatch would delete a live part).
+ * Step 3: every prefix a catalog of this database names, in any location
+ * (prefixes are unique, and comparing locations would need URI
+ * normalisation — a mismatch would delete a live part).
  */
 static void
-referenced_parts(RefSet *refs)
+referenced_parts(const LakePartKind *kind, LakeRefs *refs)
 {
 	HASHCTL		ctl;
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	Oid			am = get_index_am_oid("vlake", false);
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = VL_PREFIX_MAX;
-	ctl.entrysize = VL_PREFIX_MAX;
+	ctl.keysize = LAKE_PREFIX_MAX;
+	ctl.entrysize = LAKE_PREFIX_MAX;
 	ctl.hcxt = CurrentMemoryContext;
-	refs->prefixes = hash_create("vlake index gc refs", 64, &ctl,
+	refs->prefixes = hash_create("vlake lake gc refs", 64, &ctl,
 								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	refs->opaque_rels = NIL;
-
-	/* a catalog snapshot taken now, after step 2 (not a cached one) */
-	InvalidateCatalogSnapshot();
-	rel = table_open(RelationRelationId, AccessShareLock);
-	scan = table_beginscan_catalog(rel, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
-		Relation	index;
-		VlMetaData meta;
-
-		CHECK_FOR_INTERRUPTS();
-		if (c->relkind != RELKIND_INDEX || c->relam != am)
-			continue;
-		/*
-		 * Never wait: an index someone holds exclusively (REINDEX, DROP,
-		 * LOCK TABLE in progress) protects all its parts this pass.
-		 */
-		if (!ConditionalLockRelationOid(c->oid, AccessShareLock))
-		{
-			refs->opaque_rels = lappend_oid(refs->opaque_rels, c->oid);
-			continue;
-		}
-		index = try_relation_open(c->oid, NoLock);
-		if (index == NULL)
-		{
-			/* dropped meanwhile: names nothing */
-			UnlockRelationOid(c->oid, AccessShareLock);
-			continue;
-		}
-		if (RELATION_IS_OTHER_TEMP(index))
-		{
-			/* another session's temporary index: protect all its parts */
-			refs->opaque_rels = lappend_oid(refs->opaque_rels, c->oid);
-		}
-		else if (RelationGetNumberOfBlocks(index) > 0)
-		{
-			vl_meta_read(index, &meta);
-			if (meta.prefix[0] != '\0')
-			{
-				char		key[VL_PREFIX_MAX];
-
-				strlcpy(key, meta.prefix, VL_PREFIX_MAX);
-				(void) hash_search(refs->prefixes, key, HASH_ENTER, NULL);
-			}
-		}
-		relation_close(index, AccessShareLock);
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
+	kind->collect_refs(refs);
 }
 
 static void
@@ -439,7 +452,7 @@ report(List **removed, ObjStore *store, const char *key)
  * leaves the mark, and the next pass finishes the job.
  */
 static void
-delete_part(ObjStore *store, GcPart *part, List **removed, VlGcStats *stats)
+delete_part(ObjStore *store, GcPart *part, List **removed, LakeGcStats *stats)
 {
 	List	   *keys = NIL;
 	ListCell   *lc;
@@ -463,12 +476,12 @@ delete_part(ObjStore *store, GcPart *part, List **removed, VlGcStats *stats)
 static void
 add_status(List **status, GcPart *part, const char *state)
 {
-	VlGcPartStatus *st;
+	LakePartStatus *st;
 	ListCell   *lc;
 
 	if (status == NULL)
 		return;
-	st = palloc0(sizeof(VlGcPartStatus));
+	st = palloc0(sizeof(LakePartStatus));
 	st->prefix = pstrdup(part->prefix);
 	st->state = state;
 	foreach(lc, part->keys)
@@ -481,6 +494,8 @@ add_status(List **status, GcPart *part, const char *state)
 		st->objects++;
 		st->bytes += part->mark_entry->size;
 	}
+	st->database = part->name.db;
+	st->database_dropped = part->orphaned;
 	st->has_birth = part->name.has_birth;
 	st->birth_xid = part->name.birth;
 	st->has_mark = part->mark_valid;
@@ -490,15 +505,15 @@ add_status(List **status, GcPart *part, const char *state)
 }
 
 static void
-gc_run(const char *location, int64 min_age_s, bool dry_run,
-	   int max_actions, List **removed, VlGcStats *stats, List **status)
+gc_run(const LakePartKind *kind, const char *location, int64 min_age_s, bool dry_run,
+	   int max_actions, List **removed, LakeGcStats *stats, List **status)
 {
 	ObjStore   *store;
 	List	   *entries;
 	HTAB	   *parts;
 	HASH_SEQ_STATUS seq;
 	GcPart	   *part;
-	RefSet		refs;
+	LakeRefs	refs;
 	FullTransactionId mark_xid;
 	int64		now = (int64) time(NULL);
 	int			actions = 0;
@@ -508,18 +523,18 @@ gc_run(const char *location, int64 min_age_s, bool dry_run,
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("vlake index garbage collection cannot run during recovery"),
+				 errmsg("%s garbage collection cannot run during recovery", kind->noun),
 				 errhint("Run it on the primary; standbys read the same lake files.")));
 	if (!ActiveSnapshotSet())
-		elog(ERROR, "vlake index garbage collection needs an active snapshot");
+		elog(ERROR, "%s garbage collection needs an active snapshot", kind->noun);
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, VL_GC_LOCK_KEY, 0, 4);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, kind->lock_key, 0, 4);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 
 	/* step 1: what exists */
 	store = objstore_open(location);
-	entries = objstore_list(store, psprintf("vlake_index/db%u_", MyDatabaseId));
-	parts = group_parts(entries);
+	entries = objstore_list(store, psprintf("%s/db", kind->dir));
+	parts = group_parts(kind, entries);
 
 	/* step 2: the horizon, before looking at any metapage */
 	hash_seq_init(&seq, parts);
@@ -527,9 +542,11 @@ gc_run(const char *location, int64 min_age_s, bool dry_run,
 	{
 		CHECK_FOR_INTERRUPTS();
 		stats->parts_seen++;
+		if (part->orphaned)
+			stats->orphaned++;
 		if (part->mark_entry)
-			part->mark_valid = mark_read(store, part->mark_entry, &part->mark);
-		if (part->mark_valid && part->mark.state == VL_MARK_RETIRED)
+			part->mark_valid = mark_read(kind, store, part->mark_entry, &part->mark);
+		if (part->mark_valid && part->mark.state == LAKE_MARK_RETIRED)
 		{
 			part->writer_gone = true;
 			part->expired = xid_removable(part->mark.xid) &&
@@ -542,7 +559,7 @@ gc_run(const char *location, int64 min_age_s, bool dry_run,
 	}
 
 	/* step 3: what the metapages name, seen after step 2 */
-	referenced_parts(&refs);
+	referenced_parts(kind, &refs);
 
 	/* step 4: act; marks carry the next xid as of now, after step 3 */
 	mark_xid = ReadNextFullTransactionId();
@@ -565,7 +582,7 @@ gc_run(const char *location, int64 min_age_s, bool dry_run,
 			add_status(status, part, "referenced");
 			continue;
 		}
-		if (list_member_oid(refs.opaque_rels, part->name.rel))
+		if (!part->orphaned && list_member_oid(refs.opaque_rels, part->name.rel))
 		{
 			/* its index could not be read this pass: keep, mark untouched */
 			stats->referenced++;
@@ -590,10 +607,10 @@ gc_run(const char *location, int64 min_age_s, bool dry_run,
 			actions++;
 		}
 		else if (part->writer_gone &&
-				 !(part->mark_valid && part->mark.state == VL_MARK_RETIRED))
+				 !(part->mark_valid && part->mark.state == LAKE_MARK_RETIRED))
 		{
 			if (!dry_run)
-				mark_write(store, part->prefix, VL_MARK_RETIRED, mark_xid);
+				mark_write(store, part->prefix, LAKE_MARK_RETIRED, mark_xid);
 			add_status(status, part, "unreferenced");
 			stats->retired++;
 			actions++;
@@ -602,7 +619,7 @@ gc_run(const char *location, int64 min_age_s, bool dry_run,
 		{
 			/* unknown writer: the mark's xid bounds its xid/xmin */
 			if (!dry_run)
-				mark_write(store, part->prefix, VL_MARK_PENDING, mark_xid);
+				mark_write(store, part->prefix, LAKE_MARK_PENDING, mark_xid);
 			add_status(status, part, "writing");
 			stats->in_progress++;
 			actions++;
@@ -629,18 +646,18 @@ gc_run(const char *location, int64 min_age_s, bool dry_run,
 }
 
 void
-vl_gc_location(const char *location, int64 min_age_s, bool dry_run,
-			   int max_actions, List **removed, VlGcStats *stats)
+lake_gc_location(const LakePartKind *kind, const char *location, int64 min_age_s,
+				 bool dry_run, int max_actions, List **removed, LakeGcStats *stats)
 {
-	gc_run(location, min_age_s, dry_run, max_actions, removed, stats, NULL);
+	gc_run(kind, location, min_age_s, dry_run, max_actions, removed, stats, NULL);
 }
 
 List *
-vl_gc_status(const char *location, int64 min_age_s)
+lake_gc_status(const LakePartKind *kind, const char *location, int64 min_age_s)
 {
 	List	   *status = NIL;
-	VlGcStats	stats;
+	LakeGcStats stats;
 
-	gc_run(location, min_age_s, true, 0, NULL, &stats, &status);
+	gc_run(kind, location, min_age_s, true, 0, NULL, &stats, &status);
 	return status;
 }

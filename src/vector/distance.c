@@ -20,12 +20,12 @@
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
-#define VL_X86 1
+#define VEC_X86 1
 #include <cpuid.h>
 #include <immintrin.h>
 #endif
 #if defined(__aarch64__)
-#define VL_NEON 1
+#define VEC_NEON 1
 #include <arm_neon.h>
 #endif
 
@@ -119,7 +119,7 @@ halves_to_floats(const uint16_t *h, float *f, int n)
 		h = padded;
 	}
 	for (int i = 0; i < F16_BLOCK; i++)
-		f[i] = vl_half_to_float(h[i]);
+		f[i] = vec_half_to_float(h[i]);
 }
 
 static float
@@ -228,12 +228,12 @@ cos_f16_scalar(const uint16_t *a, const uint16_t *b, int n, float out[3])
 }
 
 /* -------------------------------------------------------------- x86 --- */
-#ifdef VL_X86
+#ifdef VEC_X86
 
-#define VL_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define VL_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
+#define VEC_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define VEC_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
 
-VL_AVX2 static inline float
+VEC_AVX2 static inline float
 hsum256(__m256 v)
 {
 	__m128		lo = _mm256_castps256_ps128(v);
@@ -249,7 +249,7 @@ hsum256(__m256 v)
  * AVX2 + FMA: two 8-lane accumulators over 16 elements per step, one more
  * 8-wide step, then a scalar tail of at most 7 elements.
  */
-VL_AVX2 static float
+VEC_AVX2 static float
 l2sq_f32_avx2(const float *a, const float *b, int n)
 {
 	__m256		s0 = _mm256_setzero_ps();
@@ -282,7 +282,7 @@ l2sq_f32_avx2(const float *a, const float *b, int n)
 	return r;
 }
 
-VL_AVX2 static float
+VEC_AVX2 static float
 dot_f32_avx2(const float *a, const float *b, int n)
 {
 	__m256		s0 = _mm256_setzero_ps();
@@ -306,7 +306,7 @@ dot_f32_avx2(const float *a, const float *b, int n)
 	return r;
 }
 
-VL_AVX2 static float
+VEC_AVX2 static float
 l1_f32_avx2(const float *a, const float *b, int n)
 {
 	const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -337,14 +337,14 @@ l1_f32_avx2(const float *a, const float *b, int n)
 }
 
 /* 8 halves -> 8 floats (F16C, exact) */
-VL_AVX2 static inline __m256
+VEC_AVX2 static inline __m256
 load8_f16(const uint16_t *p)
 {
 	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) p));
 }
 
 /* the last n % 8 halves, zero-padded to 8 (zeros add nothing to any sum) */
-VL_AVX2 static inline __m256
+VEC_AVX2 static inline __m256
 load_tail_f16(const uint16_t *p, int count)
 {
 	uint16_t	buf[8] = {0};
@@ -353,7 +353,7 @@ load_tail_f16(const uint16_t *p, int count)
 	return load8_f16(buf);
 }
 
-VL_AVX2 static float
+VEC_AVX2 static float
 l2sq_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 {
 	__m256		s0 = _mm256_setzero_ps();
@@ -378,7 +378,7 @@ l2sq_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 	return hsum256(_mm256_add_ps(s0, s1));
 }
 
-VL_AVX2 static float
+VEC_AVX2 static float
 dot_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 {
 	__m256		s0 = _mm256_setzero_ps();
@@ -399,7 +399,7 @@ dot_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 	return hsum256(_mm256_add_ps(s0, s1));
 }
 
-VL_AVX2 static float
+VEC_AVX2 static float
 l1_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
 {
 	const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -430,7 +430,7 @@ l1_f16_avx2(const uint16_t *a, const uint16_t *b, int n)
  * FMA latency), one more 8-wide step, scalar tail (binary32) or a
  * zero-padded last block (binary16)
  */
-VL_AVX2 static void
+VEC_AVX2 static void
 cos_f32_avx2(const float *a, const float *b, int n, float out[3])
 {
 	__m256		d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
@@ -470,7 +470,7 @@ cos_f32_avx2(const float *a, const float *b, int n, float out[3])
 	}
 }
 
-VL_AVX2 static void
+VEC_AVX2 static void
 cos_f16_avx2(const uint16_t *a, const uint16_t *b, int n, float out[3])
 {
 	__m256		d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
@@ -508,13 +508,13 @@ cos_f16_avx2(const uint16_t *a, const uint16_t *b, int n, float out[3])
  * AVX-512F: two 16-lane accumulators over 32 elements per step; the tail
  * (up to 31 elements) goes through masked loads, so there is no scalar loop.
  */
-VL_AVX512 static inline __mmask16
+VEC_AVX512 static inline __mmask16
 tail_mask(int count)
 {
 	return (__mmask16) ((1u << count) - 1);
 }
 
-VL_AVX512 static float
+VEC_AVX512 static float
 l2sq_f32_avx512(const float *a, const float *b, int n)
 {
 	__m512		s0 = _mm512_setzero_ps();
@@ -539,7 +539,7 @@ l2sq_f32_avx512(const float *a, const float *b, int n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-VL_AVX512 static float
+VEC_AVX512 static float
 dot_f32_avx512(const float *a, const float *b, int n)
 {
 	__m512		s0 = _mm512_setzero_ps();
@@ -560,7 +560,7 @@ dot_f32_avx512(const float *a, const float *b, int n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-VL_AVX512 static float
+VEC_AVX512 static float
 l1_f32_avx512(const float *a, const float *b, int n)
 {
 	__m512		s0 = _mm512_setzero_ps();
@@ -583,14 +583,14 @@ l1_f32_avx512(const float *a, const float *b, int n)
 }
 
 /* 16 halves -> 16 floats (AVX-512F vcvtph2ps, exact) */
-VL_AVX512 static inline __m512
+VEC_AVX512 static inline __m512
 load16_f16(const uint16_t *p)
 {
 	return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) p));
 }
 
 /* zero-padded tail; a masked 16-bit load would need AVX512BW */
-VL_AVX512 static inline __m512
+VEC_AVX512 static inline __m512
 load16_tail_f16(const uint16_t *p, int count)
 {
 	uint16_t	buf[16] = {0};
@@ -599,7 +599,7 @@ load16_tail_f16(const uint16_t *p, int count)
 	return load16_f16(buf);
 }
 
-VL_AVX512 static float
+VEC_AVX512 static float
 l2sq_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 {
 	__m512		s0 = _mm512_setzero_ps();
@@ -624,7 +624,7 @@ l2sq_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-VL_AVX512 static float
+VEC_AVX512 static float
 dot_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 {
 	__m512		s0 = _mm512_setzero_ps();
@@ -645,7 +645,7 @@ dot_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-VL_AVX512 static float
+VEC_AVX512 static float
 l1_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 {
 	__m512		s0 = _mm512_setzero_ps();
@@ -668,7 +668,7 @@ l1_f16_avx512(const uint16_t *a, const uint16_t *b, int n)
 }
 
 /* cosine parts: two 16-lane accumulators per quantity, masked tail */
-VL_AVX512 static void
+VEC_AVX512 static void
 cos_f32_avx512(const float *a, const float *b, int n, float out[3])
 {
 	__m512		d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
@@ -703,7 +703,7 @@ cos_f32_avx512(const float *a, const float *b, int n, float out[3])
 	out[2] = _mm512_reduce_add_ps(_mm512_add_ps(bb0, bb1));
 }
 
-VL_AVX512 static void
+VEC_AVX512 static void
 cos_f16_avx512(const uint16_t *a, const uint16_t *b, int n, float out[3])
 {
 	__m512		d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
@@ -758,10 +758,10 @@ cpu_has_avx512(void)
 	return cpu_has_avx2() && __builtin_cpu_supports("avx512f");
 }
 
-#endif							/* VL_X86 */
+#endif							/* VEC_X86 */
 
 /* -------------------------------------------------------------- arm64 --- */
-#ifdef VL_NEON
+#ifdef VEC_NEON
 
 /* NEON (always present on AArch64): two 4-lane accumulators. */
 static float
@@ -847,7 +847,7 @@ l2sq_f16_neon(const uint16_t *a, const uint16_t *b, int n)
 	r = vaddvq_f32(s0);
 	for (; i < n; i++)
 	{
-		float		d = vl_half_to_float(a[i]) - vl_half_to_float(b[i]);
+		float		d = vec_half_to_float(a[i]) - vec_half_to_float(b[i]);
 
 		r += d * d;
 	}
@@ -865,7 +865,7 @@ dot_f16_neon(const uint16_t *a, const uint16_t *b, int n)
 		s0 = vfmaq_f32(s0, load4_f16(a + i), load4_f16(b + i));
 	r = vaddvq_f32(s0);
 	for (; i < n; i++)
-		r += vl_half_to_float(a[i]) * vl_half_to_float(b[i]);
+		r += vec_half_to_float(a[i]) * vec_half_to_float(b[i]);
 	return r;
 }
 
@@ -880,7 +880,7 @@ l1_f16_neon(const uint16_t *a, const uint16_t *b, int n)
 		s0 = vaddq_f32(s0, vabdq_f32(load4_f16(a + i), load4_f16(b + i)));
 	r = vaddvq_f32(s0);
 	for (; i < n; i++)
-		r += fabsf(vl_half_to_float(a[i]) - vl_half_to_float(b[i]));
+		r += fabsf(vec_half_to_float(a[i]) - vec_half_to_float(b[i]));
 	return r;
 }
 
@@ -928,7 +928,7 @@ cos_f16_neon(const uint16_t *a, const uint16_t *b, int n, float out[3])
 	out[2] = vaddvq_f32(bb);
 	for (; i < n; i++)
 	{
-		float		x = vl_half_to_float(a[i]), y = vl_half_to_float(b[i]);
+		float		x = vec_half_to_float(a[i]), y = vec_half_to_float(b[i]);
 
 		out[0] += x * y;
 		out[1] += x * x;
@@ -936,20 +936,20 @@ cos_f16_neon(const uint16_t *a, const uint16_t *b, int n, float out[3])
 	}
 }
 
-#endif							/* VL_NEON */
+#endif							/* VEC_NEON */
 
 /* ---------------------------------------------------------- dispatch --- */
 
-static const VlKernelSet kernel_sets[] = {
+static const VecKernelSet kernel_sets[] = {
 	{"scalar", l2sq_f32_scalar, dot_f32_scalar, l1_f32_scalar,
 	l2sq_f16_scalar, dot_f16_scalar, l1_f16_scalar, cos_f32_scalar, cos_f16_scalar},
-#ifdef VL_X86
+#ifdef VEC_X86
 	{"avx2", l2sq_f32_avx2, dot_f32_avx2, l1_f32_avx2,
 	l2sq_f16_avx2, dot_f16_avx2, l1_f16_avx2, cos_f32_avx2, cos_f16_avx2},
 	{"avx512", l2sq_f32_avx512, dot_f32_avx512, l1_f32_avx512,
 	l2sq_f16_avx512, dot_f16_avx512, l1_f16_avx512, cos_f32_avx512, cos_f16_avx512},
 #endif
-#ifdef VL_NEON
+#ifdef VEC_NEON
 	{"neon", l2sq_f32_neon, dot_f32_neon, l1_f32_neon,
 	l2sq_f16_neon, dot_f16_neon, l1_f16_neon, cos_f32_neon, cos_f16_neon},
 #endif
@@ -960,20 +960,20 @@ level_supported(const char *name)
 {
 	if (strcmp(name, "scalar") == 0)
 		return true;
-#ifdef VL_X86
+#ifdef VEC_X86
 	if (strcmp(name, "avx2") == 0)
 		return cpu_has_avx2();
 	if (strcmp(name, "avx512") == 0)
 		return cpu_has_avx512();
 #endif
-#ifdef VL_NEON
+#ifdef VEC_NEON
 	if (strcmp(name, "neon") == 0)
 		return true;
 #endif
 	return false;
 }
 
-const VlKernelSet *
+const VecKernelSet *
 distance_kernel_set(const char *name)
 {
 	for (size_t i = 0; i < sizeof(kernel_sets) / sizeof(kernel_sets[0]); i++)
@@ -982,40 +982,40 @@ distance_kernel_set(const char *name)
 	return NULL;
 }
 
-vl_f32_kernel vl_l2sq_f32 = l2sq_f32_scalar;
-vl_f32_kernel vl_dot_f32 = dot_f32_scalar;
-vl_f32_kernel vl_l1_f32 = l1_f32_scalar;
-vl_f16_kernel vl_l2sq_f16 = l2sq_f16_scalar;
-vl_f16_kernel vl_dot_f16 = dot_f16_scalar;
-vl_f16_kernel vl_l1_f16 = l1_f16_scalar;
-vl_f32_cos_kernel vl_cos_f32 = cos_f32_scalar;
-vl_f16_cos_kernel vl_cos_f16 = cos_f16_scalar;
+vec_f32_kernel vec_l2sq_f32 = l2sq_f32_scalar;
+vec_f32_kernel vec_dot_f32 = dot_f32_scalar;
+vec_f32_kernel vec_l1_f32 = l1_f32_scalar;
+vec_f16_kernel vec_l2sq_f16 = l2sq_f16_scalar;
+vec_f16_kernel vec_dot_f16 = dot_f16_scalar;
+vec_f16_kernel vec_l1_f16 = l1_f16_scalar;
+vec_f32_cos_kernel vec_cos_f32 = cos_f32_scalar;
+vec_f16_cos_kernel vec_cos_f16 = cos_f16_scalar;
 
 static const char *current_level = NULL;
 
 static void
-use_set(const VlKernelSet *k)
+use_set(const VecKernelSet *k)
 {
-	vl_l2sq_f32 = k->l2sq_f32;
-	vl_dot_f32 = k->dot_f32;
-	vl_l1_f32 = k->l1_f32;
-	vl_l2sq_f16 = k->l2sq_f16;
-	vl_dot_f16 = k->dot_f16;
-	vl_l1_f16 = k->l1_f16;
-	vl_cos_f32 = k->cos_f32;
-	vl_cos_f16 = k->cos_f16;
+	vec_l2sq_f32 = k->l2sq_f32;
+	vec_dot_f32 = k->dot_f32;
+	vec_l1_f32 = k->l1_f32;
+	vec_l2sq_f16 = k->l2sq_f16;
+	vec_dot_f16 = k->dot_f16;
+	vec_l1_f16 = k->l1_f16;
+	vec_cos_f32 = k->cos_f32;
+	vec_cos_f16 = k->cos_f16;
 	current_level = k->name;
 }
 
 /* The best level this CPU runs, in order of preference. */
-static const VlKernelSet *
+static const VecKernelSet *
 best_set(void)
 {
 	static const char *const preference[] = {"avx512", "avx2", "neon", "scalar"};
 
 	for (size_t i = 0; i < sizeof(preference) / sizeof(preference[0]); i++)
 	{
-		const VlKernelSet *k = distance_kernel_set(preference[i]);
+		const VecKernelSet *k = distance_kernel_set(preference[i]);
 
 		if (k)
 			return k;
@@ -1027,7 +1027,7 @@ const char *
 distance_init(void)
 {
 	const char *forced;
-	const VlKernelSet *k = NULL;
+	const VecKernelSet *k = NULL;
 
 	if (current_level != NULL)
 		return current_level;

@@ -12,26 +12,26 @@
 
 #include <stdint.h>
 
-typedef float (*vl_f32_kernel) (const float *a, const float *b, int n);
-typedef float (*vl_f16_kernel) (const uint16_t *a, const uint16_t *b, int n);
+typedef float (*vec_f32_kernel) (const float *a, const float *b, int n);
+typedef float (*vec_f16_kernel) (const uint16_t *a, const uint16_t *b, int n);
 
 /* float32: squared L2, inner product, L1 */
-extern vl_f32_kernel vl_l2sq_f32;
-extern vl_f32_kernel vl_dot_f32;
-extern vl_f32_kernel vl_l1_f32;
+extern vec_f32_kernel vec_l2sq_f32;
+extern vec_f32_kernel vec_dot_f32;
+extern vec_f32_kernel vec_l1_f32;
 /* binary16 inputs, float32 arithmetic */
-extern vl_f16_kernel vl_l2sq_f16;
-extern vl_f16_kernel vl_dot_f16;
-extern vl_f16_kernel vl_l1_f16;
+extern vec_f16_kernel vec_l2sq_f16;
+extern vec_f16_kernel vec_dot_f16;
+extern vec_f16_kernel vec_l1_f16;
 
 /*
  * Cosine parts in one pass (extension of the contract): out[0] = a.b,
  * out[1] = a.a, out[2] = b.b.
  */
-typedef void (*vl_f32_cos_kernel) (const float *a, const float *b, int n, float out[3]);
-typedef void (*vl_f16_cos_kernel) (const uint16_t *a, const uint16_t *b, int n, float out[3]);
-extern vl_f32_cos_kernel vl_cos_f32;
-extern vl_f16_cos_kernel vl_cos_f16;
+typedef void (*vec_f32_cos_kernel) (const float *a, const float *b, int n, float out[3]);
+typedef void (*vec_f16_cos_kernel) (const uint16_t *a, const uint16_t *b, int n, float out[3]);
+extern vec_f32_cos_kernel vec_cos_f32;
+extern vec_f16_cos_kernel vec_cos_f16;
 
 /* Select kernels for this CPU; idempotent.  Returns the name chosen
  * ("avx512", "avx2", "neon", "scalar").  VLAKE_KERNELS=scalar|avx2|avx512
@@ -43,20 +43,20 @@ extern const char *distance_init(void);
  * distance_kernel_set() returns NULL for a level that is unknown, not
  * compiled for this architecture, or not supported by this CPU.
  */
-typedef struct VlKernelSet
+typedef struct VecKernelSet
 {
 	const char *name;
-	vl_f32_kernel l2sq_f32;
-	vl_f32_kernel dot_f32;
-	vl_f32_kernel l1_f32;
-	vl_f16_kernel l2sq_f16;
-	vl_f16_kernel dot_f16;
-	vl_f16_kernel l1_f16;
-	vl_f32_cos_kernel cos_f32;
-	vl_f16_cos_kernel cos_f16;
-} VlKernelSet;
+	vec_f32_kernel l2sq_f32;
+	vec_f32_kernel dot_f32;
+	vec_f32_kernel l1_f32;
+	vec_f16_kernel l2sq_f16;
+	vec_f16_kernel dot_f16;
+	vec_f16_kernel l1_f16;
+	vec_f32_cos_kernel cos_f32;
+	vec_f16_cos_kernel cos_f16;
+} VecKernelSet;
 
-extern const VlKernelSet *distance_kernel_set(const char *name);
+extern const VecKernelSet *distance_kernel_set(const char *name);
 
 /* Name of the kernel level in use. */
 extern const char *distance_level(void);

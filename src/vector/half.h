@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define VL_HALF_MAX 65504.0f
+#define VEC_HALF_MAX 65504.0f
 
 /*
  * binary16 -> binary32, exact, without branches on the value class:
@@ -25,7 +25,7 @@
  * Results of 2^16 or more can only come from exponent 31: Inf or NaN.
  */
 static inline float
-vl_half_to_float(uint16_t h)
+vec_half_to_float(uint16_t h)
 {
 	uint32_t	bits = (uint32_t) (h & 0x7fff) << 13;
 	const uint32_t scale_bits = 0x77800000;	/* 2^112 */
@@ -49,7 +49,7 @@ vl_half_to_float(uint16_t h)
  * when f is NaN/Inf.
  */
 static inline bool
-vl_float_to_half(float f, uint16_t *out)
+vec_float_to_half(float f, uint16_t *out)
 {
 	uint32_t	bits;
 	uint32_t	sign;

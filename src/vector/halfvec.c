@@ -40,13 +40,13 @@ halfvec_new(int dim)
 
 /* float -> half, or ERROR 22003 when it does not fit. */
 half
-vl_to_half_checked(float f)
+vec_to_half_checked(float f)
 {
 	uint16_t	h;
 
-	if (!vl_float_to_half(f, &h))
+	if (!vec_float_to_half(f, &h))
 	{
-		vl_check_element(f, "halfvec");	/* NaN / Infinity: say so */
+		vec_check_element(f, "halfvec");	/* NaN / Infinity: say so */
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("\"%g\" is out of range for type halfvec", f),
@@ -58,7 +58,7 @@ vl_to_half_checked(float f)
 static inline float
 hf(half h)
 {
-	return vl_half_to_float(h);
+	return vec_half_to_float(h);
 }
 
 /* ---------------------------------------------------------------- I/O --- */
@@ -70,13 +70,13 @@ halfvec_in(PG_FUNCTION_ARGS)
 	char	   *str = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
 	int			dim;
-	float	   *x = vl_parse_literal(str, "halfvec", &dim);
+	float	   *x = vec_parse_literal(str, "halfvec", &dim);
 	HalfVector *v;
 
-	vl_check_typmod(dim, typmod, "halfvec");
+	vec_check_typmod(dim, typmod, "halfvec");
 	v = halfvec_new(dim);
 	for (int i = 0; i < dim; i++)
-		v->x[i] = vl_to_half_checked(x[i]);
+		v->x[i] = vec_to_half_checked(x[i]);
 	pfree(x);
 	PG_RETURN_HALFVEC_P(v);
 }
@@ -94,7 +94,7 @@ halfvec_out(PG_FUNCTION_ARGS)
 	{
 		if (i > 0)
 			*p++ = ',';
-		p += vl_format_float(hf(v->x[i]), p);
+		p += vec_format_float(hf(v->x[i]), p);
 	}
 	*p++ = ']';
 	*p = '\0';
@@ -105,7 +105,7 @@ PG_FUNCTION_INFO_V1(halfvec_typmod_in);
 Datum
 halfvec_typmod_in(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(vl_typmod_in(PG_GETARG_ARRAYTYPE_P(0), "halfvec"));
+	PG_RETURN_INT32(vec_typmod_in(PG_GETARG_ARRAYTYPE_P(0), "halfvec"));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_recv);
@@ -127,8 +127,8 @@ halfvec_recv(PG_FUNCTION_ARGS)
 						   buf->len - buf->cursor)));
 	dim = (int16) pq_getmsgint(buf, sizeof(int16));
 	unused = (int16) pq_getmsgint(buf, sizeof(int16));
-	vl_check_dim(dim, "halfvec");
-	vl_check_typmod(dim, typmod, "halfvec");
+	vec_check_dim(dim, "halfvec");
+	vec_check_typmod(dim, typmod, "halfvec");
 	if (unused != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -151,7 +151,7 @@ halfvec_recv(PG_FUNCTION_ARGS)
 	for (int i = 0; i < dim; i++)
 	{
 		v->x[i] = (half) pq_getmsgint(buf, sizeof(half));
-		vl_check_element(hf(v->x[i]), "halfvec");
+		vec_check_element(hf(v->x[i]), "halfvec");
 	}
 	PG_RETURN_HALFVEC_P(v);
 }
@@ -177,7 +177,7 @@ halfvec_typmod_cast(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 
-	vl_check_typmod(v->dim, PG_GETARG_INT32(1), "halfvec");
+	vec_check_typmod(v->dim, PG_GETARG_INT32(1), "halfvec");
 	PG_RETURN_HALFVEC_P(v);
 }
 
@@ -190,10 +190,10 @@ vector_to_halfvec(PG_FUNCTION_ARGS)
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 	HalfVector *r;
 
-	vl_check_typmod(v->dim, PG_GETARG_INT32(1), "halfvec");
+	vec_check_typmod(v->dim, PG_GETARG_INT32(1), "halfvec");
 	r = halfvec_new(v->dim);
 	for (int i = 0; i < v->dim; i++)
-		r->x[i] = vl_to_half_checked(v->x[i]);
+		r->x[i] = vec_to_half_checked(v->x[i]);
 	PG_RETURN_HALFVEC_P(r);
 }
 
@@ -204,7 +204,7 @@ halfvec_to_vector(PG_FUNCTION_ARGS)
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	Vector	   *r;
 
-	vl_check_typmod(v->dim, PG_GETARG_INT32(1), "vector");
+	vec_check_typmod(v->dim, PG_GETARG_INT32(1), "vector");
 	r = vector_new(v->dim);
 	for (int i = 0; i < v->dim; i++)
 		r->x[i] = hf(v->x[i]);
@@ -222,8 +222,8 @@ Datum
 halfvec_l2_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
-	vl_check_same_dim(a->dim, b->dim);
-	PG_RETURN_FLOAT8(sqrt((double) vl_l2sq_f16(a->x, b->x, a->dim)));
+	vec_check_same_dim(a->dim, b->dim);
+	PG_RETURN_FLOAT8(sqrt((double) vec_l2sq_f16(a->x, b->x, a->dim)));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_l2_squared_distance);
@@ -231,8 +231,8 @@ Datum
 halfvec_l2_squared_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
-	vl_check_same_dim(a->dim, b->dim);
-	PG_RETURN_FLOAT8((double) vl_l2sq_f16(a->x, b->x, a->dim));
+	vec_check_same_dim(a->dim, b->dim);
+	PG_RETURN_FLOAT8((double) vec_l2sq_f16(a->x, b->x, a->dim));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_inner_product);
@@ -240,8 +240,8 @@ Datum
 halfvec_inner_product(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
-	vl_check_same_dim(a->dim, b->dim);
-	PG_RETURN_FLOAT8((double) vl_dot_f16(a->x, b->x, a->dim));
+	vec_check_same_dim(a->dim, b->dim);
+	PG_RETURN_FLOAT8((double) vec_dot_f16(a->x, b->x, a->dim));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_negative_inner_product);
@@ -249,8 +249,8 @@ Datum
 halfvec_negative_inner_product(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
-	vl_check_same_dim(a->dim, b->dim);
-	PG_RETURN_FLOAT8(-(double) vl_dot_f16(a->x, b->x, a->dim));
+	vec_check_same_dim(a->dim, b->dim);
+	PG_RETURN_FLOAT8(-(double) vec_dot_f16(a->x, b->x, a->dim));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_cosine_distance);
@@ -260,9 +260,9 @@ halfvec_cosine_distance(PG_FUNCTION_ARGS)
 	DECL_TWO_HALFVECS(a, b);
 	float		parts[3];
 
-	vl_check_same_dim(a->dim, b->dim);
-	vl_cos_f16(a->x, b->x, a->dim, parts);
-	PG_RETURN_FLOAT8(vl_cosine_from_parts(parts[0], parts[1], parts[2]));
+	vec_check_same_dim(a->dim, b->dim);
+	vec_cos_f16(a->x, b->x, a->dim, parts);
+	PG_RETURN_FLOAT8(vec_cosine_from_parts(parts[0], parts[1], parts[2]));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_spherical_distance);
@@ -272,8 +272,8 @@ halfvec_spherical_distance(PG_FUNCTION_ARGS)
 	DECL_TWO_HALFVECS(a, b);
 	double		dot;
 
-	vl_check_same_dim(a->dim, b->dim);
-	dot = vl_dot_f16(a->x, b->x, a->dim);
+	vec_check_same_dim(a->dim, b->dim);
+	dot = vec_dot_f16(a->x, b->x, a->dim);
 	dot = Max(-1.0, Min(1.0, dot));
 	PG_RETURN_FLOAT8(acos(dot) / M_PI);
 }
@@ -283,8 +283,8 @@ Datum
 halfvec_l1_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
-	vl_check_same_dim(a->dim, b->dim);
-	PG_RETURN_FLOAT8((double) vl_l1_f16(a->x, b->x, a->dim));
+	vec_check_same_dim(a->dim, b->dim);
+	PG_RETURN_FLOAT8((double) vec_l1_f16(a->x, b->x, a->dim));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_vector_dims);
@@ -324,7 +324,7 @@ halfvec_l2_normalize(PG_FUNCTION_ARGS)
 	HalfVector *r = halfvec_new(v->dim);
 
 	for (int i = 0; i < v->dim; i++)
-		r->x[i] = norm > 0.0 ? vl_to_half_checked((float) (hf(v->x[i]) / norm)) : v->x[i];
+		r->x[i] = norm > 0.0 ? vec_to_half_checked((float) (hf(v->x[i]) / norm)) : v->x[i];
 	PG_RETURN_HALFVEC_P(r);
 }
 
@@ -341,7 +341,7 @@ halfvec_arith(FunctionCallInfo fcinfo, HalfOp op)
 	DECL_TWO_HALFVECS(a, b);
 	HalfVector *r;
 
-	vl_check_same_dim(a->dim, b->dim);
+	vec_check_same_dim(a->dim, b->dim);
 	r = halfvec_new(a->dim);
 	for (int i = 0; i < a->dim; i++)
 	{
@@ -350,7 +350,7 @@ halfvec_arith(FunctionCallInfo fcinfo, HalfOp op)
 		float		z = op == HV_ADD ? x + y : op == HV_SUB ? x - y : x * y;
 		uint16_t	h;
 
-		if (!vl_float_to_half(z, &h))
+		if (!vec_float_to_half(z, &h))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("value out of range: overflow"),
@@ -393,7 +393,7 @@ halfvec_concat(PG_FUNCTION_ARGS)
 	DECL_TWO_HALFVECS(a, b);
 	HalfVector *r;
 
-	vl_check_dim(a->dim + b->dim, "halfvec");
+	vec_check_dim(a->dim + b->dim, "halfvec");
 	r = halfvec_new(a->dim + b->dim);
 	memcpy(r->x, a->x, sizeof(half) * a->dim);
 	memcpy(r->x + a->dim, b->x, sizeof(half) * b->dim);
@@ -493,7 +493,7 @@ halfvec_accum(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < v->dim; i++)
 		x[i] = hf(v->x[i]);
-	r = vl_agg_accum(fcinfo, state, x, v->dim);
+	r = vec_agg_accum(fcinfo, state, x, v->dim);
 	pfree(x);
 	PG_RETURN_ARRAYTYPE_P(r);
 }
@@ -503,7 +503,7 @@ halfvec_final(FunctionCallInfo fcinfo, bool average)
 {
 	int			dim;
 	double	   *sums;
-	double		count = vl_agg_state(PG_GETARG_ARRAYTYPE_P(0), &dim, &sums);
+	double		count = vec_agg_state(PG_GETARG_ARRAYTYPE_P(0), &dim, &sums);
 	HalfVector *r;
 
 	if (count == 0 || dim == 0)
@@ -517,7 +517,7 @@ halfvec_final(FunctionCallInfo fcinfo, bool average)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("\"%g\" is out of range for type halfvec", e)));
-		r->x[i] = vl_to_half_checked((float) e);
+		r->x[i] = vec_to_half_checked((float) e);
 	}
 	PG_RETURN_HALFVEC_P(r);
 }

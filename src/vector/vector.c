@@ -31,7 +31,7 @@
 /* ------------------------------------------------------- validation --- */
 
 void
-vl_check_dim(int dim, const char *typname)
+vec_check_dim(int dim, const char *typname)
 {
 	if (dim < 1)
 		ereport(ERROR,
@@ -45,7 +45,7 @@ vl_check_dim(int dim, const char *typname)
 }
 
 void
-vl_check_same_dim(int adim, int bdim)
+vec_check_same_dim(int adim, int bdim)
 {
 	if (adim != bdim)
 		ereport(ERROR,
@@ -55,7 +55,7 @@ vl_check_same_dim(int adim, int bdim)
 }
 
 void
-vl_check_typmod(int dim, int32 typmod, const char *typname)
+vec_check_typmod(int dim, int32 typmod, const char *typname)
 {
 	if (typmod != -1 && dim != typmod)
 		ereport(ERROR,
@@ -65,7 +65,7 @@ vl_check_typmod(int dim, int32 typmod, const char *typname)
 }
 
 void
-vl_check_element(float v, const char *typname)
+vec_check_element(float v, const char *typname)
 {
 	if (isnan(v))
 		ereport(ERROR,
@@ -78,7 +78,7 @@ vl_check_element(float v, const char *typname)
 }
 
 void
-vl_check_result(float r, float a, float b, bool is_mul)
+vec_check_result(float r, float a, float b, bool is_mul)
 {
 	if (isinf(r))
 		ereport(ERROR,
@@ -91,7 +91,7 @@ vl_check_result(float r, float a, float b, bool is_mul)
 }
 
 int32
-vl_typmod_in(ArrayType *ta, const char *typname)
+vec_typmod_in(ArrayType *ta, const char *typname)
 {
 	int32	   *mods;
 	int			n;
@@ -146,7 +146,7 @@ skip_space(const char *p)
 }
 
 float *
-vl_parse_literal(const char *str, const char *typname, int *dim)
+vec_parse_literal(const char *str, const char *typname, int *dim)
 {
 	const char *p = skip_space(str);
 	int			n = 0;
@@ -181,7 +181,7 @@ vl_parse_literal(const char *str, const char *typname, int *dim)
 					 errmsg("\"%.*s\" is out of range for type %s",
 							(int) Min(end - p, 40), p, typname),
 					 errdetail("Elements must be within the range of type real (about 1e-45 to 3.4e38 in magnitude).")));
-		vl_check_element(v, typname);
+		vec_check_element(v, typname);
 		if (n == VECTOR_MAX_DIM)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -217,7 +217,7 @@ vl_parse_literal(const char *str, const char *typname, int *dim)
 }
 
 int
-vl_format_float(float v, char *buf)
+vec_format_float(float v, char *buf)
 {
 	return float_to_shortest_decimal_bufn(v, buf);
 }
@@ -247,8 +247,8 @@ vector_in(PG_FUNCTION_ARGS)
 	int			dim;
 	Vector	   *v;
 
-	x = vl_parse_literal(str, "vector", &dim);
-	vl_check_typmod(dim, typmod, "vector");
+	x = vec_parse_literal(str, "vector", &dim);
+	vec_check_typmod(dim, typmod, "vector");
 	v = vector_new(dim);
 	memcpy(v->x, x, sizeof(float) * dim);
 	pfree(x);
@@ -268,7 +268,7 @@ vector_out(PG_FUNCTION_ARGS)
 	{
 		if (i > 0)
 			*p++ = ',';
-		p += vl_format_float(v->x[i], p);
+		p += vec_format_float(v->x[i], p);
 	}
 	*p++ = ']';
 	*p = '\0';
@@ -279,7 +279,7 @@ PG_FUNCTION_INFO_V1(vector_typmod_in);
 Datum
 vector_typmod_in(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(vl_typmod_in(PG_GETARG_ARRAYTYPE_P(0), "vector"));
+	PG_RETURN_INT32(vec_typmod_in(PG_GETARG_ARRAYTYPE_P(0), "vector"));
 }
 
 /*
@@ -306,8 +306,8 @@ vector_recv(PG_FUNCTION_ARGS)
 						   buf->len - buf->cursor)));
 	dim = (int16) pq_getmsgint(buf, sizeof(int16));
 	unused = (int16) pq_getmsgint(buf, sizeof(int16));
-	vl_check_dim(dim, "vector");
-	vl_check_typmod(dim, typmod, "vector");
+	vec_check_dim(dim, "vector");
+	vec_check_typmod(dim, typmod, "vector");
 	if (unused != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -330,7 +330,7 @@ vector_recv(PG_FUNCTION_ARGS)
 	for (int i = 0; i < dim; i++)
 	{
 		v->x[i] = pq_getmsgfloat4(buf);
-		vl_check_element(v->x[i], "vector");
+		vec_check_element(v->x[i], "vector");
 	}
 	PG_RETURN_VECTOR_P(v);
 }
@@ -357,7 +357,7 @@ vector_typmod_cast(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 
-	vl_check_typmod(v->dim, PG_GETARG_INT32(1), "vector");
+	vec_check_typmod(v->dim, PG_GETARG_INT32(1), "vector");
 	PG_RETURN_VECTOR_P(v);
 }
 
@@ -367,7 +367,7 @@ vector_typmod_cast(PG_FUNCTION_ARGS)
 #define GET_TWO_VECTORS(a, b) \
 	Vector	   *a = PG_GETARG_VECTOR_P(0); \
 	Vector	   *b = PG_GETARG_VECTOR_P(1); \
-	vl_check_same_dim(a->dim, b->dim)
+	vec_check_same_dim(a->dim, b->dim)
 
 /* the same, for functions that declare more locals */
 #define DECL_TWO_VECTORS(a, b) \
@@ -379,7 +379,7 @@ Datum
 l2_distance(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
-	PG_RETURN_FLOAT8(sqrt((double) vl_l2sq_f32(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(sqrt((double) vec_l2sq_f32(a->x, b->x, a->dim)));
 }
 
 PG_FUNCTION_INFO_V1(vector_l2_squared_distance);
@@ -387,7 +387,7 @@ Datum
 vector_l2_squared_distance(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
-	PG_RETURN_FLOAT8((double) vl_l2sq_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vec_l2sq_f32(a->x, b->x, a->dim));
 }
 
 PG_FUNCTION_INFO_V1(inner_product);
@@ -395,7 +395,7 @@ Datum
 inner_product(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
-	PG_RETURN_FLOAT8((double) vl_dot_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vec_dot_f32(a->x, b->x, a->dim));
 }
 
 PG_FUNCTION_INFO_V1(vector_negative_inner_product);
@@ -403,7 +403,7 @@ Datum
 vector_negative_inner_product(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
-	PG_RETURN_FLOAT8(-(double) vl_dot_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(-(double) vec_dot_f32(a->x, b->x, a->dim));
 }
 
 /*
@@ -412,7 +412,7 @@ vector_negative_inner_product(PG_FUNCTION_ARGS)
  * rounding never yields a distance outside [0, 2].
  */
 double
-vl_cosine_from_parts(double dot, double na, double nb)
+vec_cosine_from_parts(double dot, double na, double nb)
 {
 	double		sim;
 
@@ -433,9 +433,9 @@ cosine_distance(PG_FUNCTION_ARGS)
 	DECL_TWO_VECTORS(a, b);
 	float		parts[3];
 
-	vl_check_same_dim(a->dim, b->dim);
-	vl_cos_f32(a->x, b->x, a->dim, parts);
-	PG_RETURN_FLOAT8(vl_cosine_from_parts(parts[0], parts[1], parts[2]));
+	vec_check_same_dim(a->dim, b->dim);
+	vec_cos_f32(a->x, b->x, a->dim, parts);
+	PG_RETURN_FLOAT8(vec_cosine_from_parts(parts[0], parts[1], parts[2]));
 }
 
 /*
@@ -449,8 +449,8 @@ vector_spherical_distance(PG_FUNCTION_ARGS)
 	DECL_TWO_VECTORS(a, b);
 	double		dot;
 
-	vl_check_same_dim(a->dim, b->dim);
-	dot = vl_dot_f32(a->x, b->x, a->dim);
+	vec_check_same_dim(a->dim, b->dim);
+	dot = vec_dot_f32(a->x, b->x, a->dim);
 
 	if (dot > 1.0)
 		dot = 1.0;
@@ -464,7 +464,7 @@ Datum
 l1_distance(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
-	PG_RETURN_FLOAT8((double) vl_l1_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vec_l1_f32(a->x, b->x, a->dim));
 }
 
 PG_FUNCTION_INFO_V1(vector_dims);
@@ -515,13 +515,13 @@ vector_add(PG_FUNCTION_ARGS)
 	DECL_TWO_VECTORS(a, b);
 	Vector	   *r;
 
-	vl_check_same_dim(a->dim, b->dim);
+	vec_check_same_dim(a->dim, b->dim);
 	r = vector_new(a->dim);
 
 	for (int i = 0; i < a->dim; i++)
 	{
 		r->x[i] = a->x[i] + b->x[i];
-		vl_check_result(r->x[i], a->x[i], b->x[i], false);
+		vec_check_result(r->x[i], a->x[i], b->x[i], false);
 	}
 	PG_RETURN_VECTOR_P(r);
 }
@@ -533,13 +533,13 @@ vector_sub(PG_FUNCTION_ARGS)
 	DECL_TWO_VECTORS(a, b);
 	Vector	   *r;
 
-	vl_check_same_dim(a->dim, b->dim);
+	vec_check_same_dim(a->dim, b->dim);
 	r = vector_new(a->dim);
 
 	for (int i = 0; i < a->dim; i++)
 	{
 		r->x[i] = a->x[i] - b->x[i];
-		vl_check_result(r->x[i], a->x[i], b->x[i], false);
+		vec_check_result(r->x[i], a->x[i], b->x[i], false);
 	}
 	PG_RETURN_VECTOR_P(r);
 }
@@ -551,13 +551,13 @@ vector_mul(PG_FUNCTION_ARGS)
 	DECL_TWO_VECTORS(a, b);
 	Vector	   *r;
 
-	vl_check_same_dim(a->dim, b->dim);
+	vec_check_same_dim(a->dim, b->dim);
 	r = vector_new(a->dim);
 
 	for (int i = 0; i < a->dim; i++)
 	{
 		r->x[i] = a->x[i] * b->x[i];
-		vl_check_result(r->x[i], a->x[i], b->x[i], true);
+		vec_check_result(r->x[i], a->x[i], b->x[i], true);
 	}
 	PG_RETURN_VECTOR_P(r);
 }
@@ -571,7 +571,7 @@ vector_concat(PG_FUNCTION_ARGS)
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 	Vector	   *r;
 
-	vl_check_dim(a->dim + b->dim, "vector");
+	vec_check_dim(a->dim + b->dim, "vector");
 	r = vector_new(a->dim + b->dim);
 	memcpy(r->x, a->x, sizeof(float) * a->dim);
 	memcpy(r->x + a->dim, b->x, sizeof(float) * b->dim);

@@ -36,7 +36,7 @@ new_state(int nelems)
 
 /* Validate the state array (it may come from a user calling the function). */
 double
-vl_agg_state(ArrayType *state, int *dim, double **sums)
+vec_agg_state(ArrayType *state, int *dim, double **sums)
 {
 	int			nelems;
 	double	   *d;
@@ -54,11 +54,11 @@ vl_agg_state(ArrayType *state, int *dim, double **sums)
 }
 
 ArrayType *
-vl_agg_accum(FunctionCallInfo fcinfo, ArrayType *state, const float *x, int dim)
+vec_agg_accum(FunctionCallInfo fcinfo, ArrayType *state, const float *x, int dim)
 {
 	int			sdim;
 	double	   *sums;
-	double		count = vl_agg_state(state, &sdim, &sums);
+	double		count = vec_agg_state(state, &sdim, &sums);
 
 	if (sdim == 0)
 	{
@@ -70,7 +70,7 @@ vl_agg_accum(FunctionCallInfo fcinfo, ArrayType *state, const float *x, int dim)
 	else
 	{
 		if (sdim != dim)
-			vl_check_same_dim(sdim, dim);
+			vec_check_same_dim(sdim, dim);
 		if (!AggCheckCallContext(fcinfo, NULL))
 		{
 			state = (ArrayType *) pg_detoast_datum_copy((struct varlena *) state);
@@ -90,7 +90,7 @@ vector_accum(PG_FUNCTION_ARGS)
 	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
 	Vector	   *v = PG_GETARG_VECTOR_P(1);
 
-	PG_RETURN_ARRAYTYPE_P(vl_agg_accum(fcinfo, state, v->x, v->dim));
+	PG_RETURN_ARRAYTYPE_P(vec_agg_accum(fcinfo, state, v->x, v->dim));
 }
 
 /* Merge two partial states (parallel aggregation). */
@@ -104,18 +104,18 @@ vector_combine(PG_FUNCTION_ARGS)
 				d2;
 	double	   *sum1,
 			   *sum2;
-	double		c1 = vl_agg_state(s1, &d1, &sum1);
-	double		c2 = vl_agg_state(s2, &d2, &sum2);
+	double		c1 = vec_agg_state(s1, &d1, &sum1);
+	double		c2 = vec_agg_state(s2, &d2, &sum2);
 
 	if (d2 == 0)
 		PG_RETURN_ARRAYTYPE_P(s1);
 	if (d1 == 0)
 		PG_RETURN_ARRAYTYPE_P(s2);
-	vl_check_same_dim(d1, d2);
+	vec_check_same_dim(d1, d2);
 	if (!AggCheckCallContext(fcinfo, NULL))
 	{
 		s1 = (ArrayType *) pg_detoast_datum_copy((struct varlena *) s1);
-		vl_agg_state(s1, &d1, &sum1);
+		vec_agg_state(s1, &d1, &sum1);
 	}
 	for (int i = 0; i < d1; i++)
 		sum1[i] += sum2[i];
@@ -142,7 +142,7 @@ vector_final(FunctionCallInfo fcinfo, bool average)
 {
 	int			dim;
 	double	   *sums;
-	double		count = vl_agg_state(PG_GETARG_ARRAYTYPE_P(0), &dim, &sums);
+	double		count = vec_agg_state(PG_GETARG_ARRAYTYPE_P(0), &dim, &sums);
 	Vector	   *r;
 
 	if (count == 0 || dim == 0)

@@ -47,9 +47,9 @@ element_to_float(Datum d, Oid elemtype, int i, const char *typname)
 		case NUMERICOID:
 			/* NaN / +-Infinity as such; a finite number too big gives +-inf */
 			if (numeric_is_nan(DatumGetNumeric(d)))
-				vl_check_element(NAN, typname);
+				vec_check_element(NAN, typname);
 			if (numeric_is_inf(DatumGetNumeric(d)))
-				vl_check_element(INFINITY, typname);
+				vec_check_element(INFINITY, typname);
 			x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
 			break;
 		default:
@@ -59,7 +59,7 @@ element_to_float(Datum d, Oid elemtype, int i, const char *typname)
 							format_type_be(elemtype), typname)));
 	}
 	if (elemtype != NUMERICOID && (isnan(x) || isinf(x)))
-		vl_check_element((float) x, typname);
+		vec_check_element((float) x, typname);
 	if (fabs(x) > FLT_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -86,7 +86,7 @@ array_to_floats(ArrayType *arr, const char *typname, int *dim)
 				 errmsg("cannot cast a %d-dimensional array to %s", ARR_NDIM(arr), typname),
 				 errhint("Use a one-dimensional array, e.g. ARRAY[1,2,3].")));
 	n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	vl_check_dim(n, typname);
+	vec_check_dim(n, typname);
 
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
@@ -112,7 +112,7 @@ array_to_vector(PG_FUNCTION_ARGS)
 	float	   *x = array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "vector", &dim);
 	Vector	   *v;
 
-	vl_check_typmod(dim, PG_GETARG_INT32(1), "vector");
+	vec_check_typmod(dim, PG_GETARG_INT32(1), "vector");
 	v = vector_new(dim);
 	memcpy(v->x, x, sizeof(float) * dim);
 	PG_RETURN_VECTOR_P(v);
@@ -126,10 +126,10 @@ array_to_halfvec(PG_FUNCTION_ARGS)
 	float	   *x = array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "halfvec", &dim);
 	HalfVector *v;
 
-	vl_check_typmod(dim, PG_GETARG_INT32(1), "halfvec");
+	vec_check_typmod(dim, PG_GETARG_INT32(1), "halfvec");
 	v = halfvec_new(dim);
 	for (int i = 0; i < dim; i++)
-		v->x[i] = vl_to_half_checked(x[i]);
+		v->x[i] = vec_to_half_checked(x[i]);
 	PG_RETURN_HALFVEC_P(v);
 }
 
@@ -160,6 +160,6 @@ halfvec_to_float4(PG_FUNCTION_ARGS)
 	float	   *x = palloc(sizeof(float) * v->dim);
 
 	for (int i = 0; i < v->dim; i++)
-		x[i] = vl_half_to_float(v->x[i]);
+		x[i] = vec_half_to_float(v->x[i]);
 	PG_RETURN_ARRAYTYPE_P(floats_to_array(x, v->dim));
 }

@@ -10,42 +10,42 @@
 #include "vector/vector.h"
 
 /* dimension count is between 1 and VECTOR_MAX_DIM, else ERROR 22023 */
-extern void vl_check_dim(int dim, const char *typname);
+extern void vec_check_dim(int dim, const char *typname);
 
 /* both operands of a binary operator have the same dimension count */
-extern void vl_check_same_dim(int adim, int bdim);
+extern void vec_check_same_dim(int adim, int bdim);
 
 /* a declared vector(n) accepts only n-dimensional values */
-extern void vl_check_typmod(int dim, int32 typmod, const char *typname);
+extern void vec_check_typmod(int dim, int32 typmod, const char *typname);
 
 /* element is finite (no NaN, no Infinity), else ERROR 22000 */
-extern void vl_check_element(float v, const char *typname);
+extern void vec_check_element(float v, const char *typname);
 
 /* typmod_in shared by vector(n) and halfvec(n) */
-extern int32 vl_typmod_in(ArrayType *ta, const char *typname);
+extern int32 vec_typmod_in(ArrayType *ta, const char *typname);
 
 /*
  * Parse a '[1,2,3]' literal.  Returns a palloc'd array of *dim floats,
  * every one finite.  ERRORs (22P02, 22003, 22000, 22023) on bad input.
  */
-extern float *vl_parse_literal(const char *str, const char *typname, int *dim);
+extern float *vec_parse_literal(const char *str, const char *typname, int *dim);
 
 /* Append the shortest decimal that reads back to exactly v. */
-extern int	vl_format_float(float v, char *buf);
+extern int	vec_format_float(float v, char *buf);
 
 /* overflow / underflow of an element-wise result */
-extern void vl_check_result(float r, float a, float b, bool is_mul);
+extern void vec_check_result(float r, float a, float b, bool is_mul);
 
 /* float -> binary16, ERROR 22003 when out of range */
-extern half vl_to_half_checked(float f);
+extern half vec_to_half_checked(float f);
 
 /* 1 - dot / sqrt(na * nb), clamped; NaN when a norm is zero */
-extern double vl_cosine_from_parts(double dot, double na, double nb);
+extern double vec_cosine_from_parts(double dot, double na, double nb);
 
 /* aggregate state (float8[]: count, then per-dimension sums) */
-extern ArrayType *vl_agg_accum(FunctionCallInfo fcinfo, ArrayType *state,
+extern ArrayType *vec_agg_accum(FunctionCallInfo fcinfo, ArrayType *state,
 							   const float *x, int dim);
 /* the state's count and dimension; pointer to its sums in *sums */
-extern double vl_agg_state(ArrayType *state, int *dim, double **sums);
+extern double vec_agg_state(ArrayType *state, int *dim, double **sums);
 
 #endif							/* VLAKE_VECTOR_INTERNAL_H */

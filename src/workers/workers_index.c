@@ -1,18 +1,18 @@
 /*
- * index_merge_worker.c — background worker that keeps vlake index deltas
- * small and their lake locations clean: every vlake.index_merge_naptime
- * seconds it looks at the vlake indexes of its database (one worker per
- * database listed in vlake.index_merge_database), runs
- * vlake.merge() on those whose delta + tombstones reached
- * vlake.index_merge_threshold rows, then runs one garbage-collection pass
- * (bounded) over every location it has seen an index use, and
- * vlake.default_location.
+ * workers_index.c — the "index maintenance" task of vlake's database
+ * workers (lake_worker.h): keeps vlake index deltas small and their lake
+ * locations clean.  Every vlake.index_merge_naptime seconds it looks at the
+ * vlake indexes of its database, runs vlake.merge() on those whose delta +
+ * tombstones reached vlake.index_merge_threshold rows, then runs one
+ * garbage-collection pass (bounded) over every location it has seen an
+ * index use and the default location (vlake.default_location, or the
+ * embedded lake).  A pass also retires and removes the parts of dropped
+ * databases at those locations (src/lake/lake_part.c).
  *
- * Registered at server start (shared_preload_libraries) by the index layer
- * when vlake.index_merge_database is set.  Each merge and each location's
- * GC runs in its own transaction; an ERROR in a merge ends the worker, which
- * the postmaster restarts after bgw_restart_time; an ERROR in GC (an
- * unreachable location, say) is logged as a WARNING and the worker goes on.
+ * Each merge and each location's GC runs in its own transaction; an ERROR
+ * in a merge ends the pass (the worker logs it and retries at the next
+ * turn); an ERROR in GC (an unreachable location, say) is logged as a
+ * WARNING and the pass goes on.
  */
 #include "postgres.h"
 
@@ -33,14 +33,14 @@
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 
-#include "index/vlindex_gc.h"
-#include "vlake.h"
+#include "index/vlindex.h"
+#include "lake/lake_location.h"
+#include "lake/lake_part.h"
+#include "lake/lake_worker.h"
+#include "workers/workers.h"
 
-/* GUCs, defined by the index layer (index_init.c) */
-extern char *vl_merge_database;
-extern int	vl_merge_naptime;
-extern int	vl_merge_threshold;
-extern char *vl_default_location;
+int			workers_index_naptime = 60;
+int			workers_index_threshold = 10000;
 
 /* most marks written + parts deleted per location and pass */
 #define GC_ACTIONS_PER_PASS 64
@@ -91,26 +91,6 @@ remember_location(const char *location)
 	MemoryContextSwitchTo(old);
 }
 
-PGDLLEXPORT void vlake_index_merge_worker_main(Datum arg);
-
-/*
- * vlake.index_merge_worker(): the databases merge workers serve (the
- * setting); ERRORs with a hint when no worker can run (not preloaded, or
- * not configured).
- */
-PG_FUNCTION_INFO_V1(vlake_index_merge_worker);
-Datum
-vlake_index_merge_worker(PG_FUNCTION_ARGS)
-{
-	vlake_require_preload("the vlake index merge worker");
-	if (vl_merge_database == NULL || vl_merge_database[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the vlake index merge worker is not configured"),
-				 errhint("Set vlake.index_merge_database in postgresql.conf and restart the server.")));
-	PG_RETURN_TEXT_P(cstring_to_text(vl_merge_database));
-}
-
 /* One pass: merge every vlake index whose pending work reached the threshold. */
 static int
 merge_pass(void)
@@ -140,7 +120,7 @@ merge_pass(void)
 							 "i.delta_vectors + i.tombstones >= %d "
 							 "FROM pg_class c JOIN pg_am a ON a.oid = c.relam, "
 							 "LATERAL vlake.index_info(c.oid) i "
-							 "WHERE a.amname = 'vlake' AND c.relkind = 'i'", vl_merge_threshold),
+							 "WHERE a.amname = 'vlake' AND c.relkind = 'i'", workers_index_threshold),
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "vlake index merge worker: catalog query failed");
 	/* outlives SPI_finish() and the transaction (SPI memory would not) */
@@ -193,7 +173,7 @@ gc_location(GcLocation *loc)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	const char *location = loc->uri;
-	VlGcStats	stats;
+	LakeGcStats stats;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -201,7 +181,8 @@ gc_location(GcLocation *loc)
 	pgstat_report_activity(STATE_RUNNING, "vlake index gc");
 	PG_TRY();
 	{
-		vl_gc_location(location, vl_gc_min_age, false, GC_ACTIONS_PER_PASS, NULL, &stats);
+		lake_gc_location(&vlindex_part_kind, location, vlindex_gc_min_age, false,
+						 GC_ACTIONS_PER_PASS, NULL, &stats);
 		if (stats.removed_parts + stats.retired > 0)
 			elog(DEBUG1, "vlake index gc of \"%s\": %lld part(s) retired, %lld removed",
 				 location, (long long) stats.retired, (long long) stats.removed_parts);
@@ -236,7 +217,7 @@ gc_pass(void)
 {
 	ListCell   *lc;
 
-	remember_location(vl_default_location);
+	remember_location(lake_location_choose(NULL));
 	foreach(lc, gc_locations)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -262,36 +243,26 @@ gc_pass(void)
 	}
 }
 
-void
-vlake_index_merge_worker_main(Datum arg)
+/* The task: merges, then GC once the extension is there. */
+static void
+index_pass(void)
 {
-	char		database[BGW_EXTRALEN];
+	int			merged = merge_pass();
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	/* the database this worker serves (index_init.c: one per listed name) */
-	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
-	BackgroundWorkerInitializeConnection(database, NULL, 0);
-	elog(LOG, "vlake index merge worker started for database \"%s\"", database);
+	if (merged > 0)
+		elog(DEBUG1, "vlake index maintenance merged %d index(es)", merged);
+	if (extension_present)
+		gc_pass();
+}
 
-	for (;;)
-	{
-		int			merged;
+static const LakeWorkerTask index_task = {
+	.name = "index maintenance",
+	.run = index_pass,
+	.interval_s = &workers_index_naptime,
+};
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-		merged = merge_pass();
-		if (merged > 0)
-			elog(DEBUG1, "vlake index merge worker merged %d index(es)", merged);
-		if (extension_present)
-			gc_pass();
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 (long) vl_merge_naptime * 1000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-	}
+void
+workers_index_register(void)
+{
+	lake_worker_register(&index_task);
 }

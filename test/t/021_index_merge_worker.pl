@@ -12,7 +12,7 @@ my $plain = PostgreSQL::Test::Cluster->new('not_preloaded');
 $plain->init;
 $plain->start;
 $plain->safe_psql('postgres', 'CREATE EXTENSION vlake');
-my ($ret, $out, $err) = $plain->psql('postgres', 'SELECT vlake.index_merge_worker()');
+my ($ret, $out, $err) = $plain->psql('postgres', 'SELECT vlake.worker_databases()');
 isnt($ret, 0, 'merge worker status fails without preloading');
 like($err, qr/shared_preload_libraries/, 'the error hint names shared_preload_libraries');
 $plain->stop;
@@ -23,7 +23,7 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'vlake'
 vlake.allowed_file_roots = '$lake'
 vlake.default_location = 'file://$lake'
-vlake.index_merge_database = 'postgres, "Second DB"'
+vlake.worker_databases = 'postgres, "Second DB"'
 vlake.index_merge_naptime = 1
 vlake.index_merge_threshold = 50
 });
@@ -35,7 +35,7 @@ CREATE INDEX items_idx ON items USING vlake (embedding vector_l2_ops);
 INSERT INTO items SELECT i, (SELECT array_agg(sin(i * 0.7 + j) ORDER BY j)::real[]::vector FROM generate_series(1, 8) j)
 FROM generate_series(1, 300) i;
 });
-is($node->safe_psql('postgres', 'SELECT vlake.index_merge_worker()'), 'postgres, "Second DB"',
+is($node->safe_psql('postgres', 'SELECT vlake.worker_databases()'), 'postgres, "Second DB"',
 	'workers configured for the databases');
 
 # a second database (created after server start, quoted name) gets its own worker
@@ -52,7 +52,7 @@ ok($node->poll_query_until('Second DB',
 	q{SELECT delta_vectors = 0 AND lake_vectors = 120 FROM vlake.index_info('other_idx')}),
 	'the second database\'s worker merged its index');
 is($node->safe_psql('postgres',
-	q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'vlake index merge'}),
+	q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'vlake worker'}),
 	'2', 'one merge worker per listed database');
 ok($node->poll_query_until('postgres',
 	q{SELECT delta_vectors = 0 AND lake_vectors = 300 FROM vlake.index_info('items_idx')}),
@@ -120,7 +120,7 @@ SELECT count(*) FROM items i1 WHERE
 }), '0', 'every row is found after the worker collected');
 
 # a location GC cannot open is reported as a WARNING; the worker goes on
-my $wpid = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'vlake index merge' AND datname = 'postgres'});
+my $wpid = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'vlake worker' AND datname = 'postgres'});
 $node->safe_psql('postgres', q{ALTER SYSTEM SET vlake.default_location = 'file:///vlake_gc_not_allowed/'; SELECT pg_reload_conf()});
 my $logstart = -s $node->logfile;
 ok($node->wait_for_log(qr/WARNING:  vlake index garbage collection of "file:\/\/\/vlake_gc_not_allowed\/" failed/, $logstart),
@@ -128,7 +128,7 @@ ok($node->wait_for_log(qr/WARNING:  vlake index garbage collection of "file:\/\/
 $node->safe_psql('postgres', q{ALTER SYSTEM RESET vlake.default_location; SELECT pg_reload_conf()});
 ok($node->wait_for_log(qr/stops visiting "file:\/\/\/vlake_gc_not_allowed\/" after 10 failed passes/, $logstart),
 	'a location nothing uses any more is given up after repeated failures');
-is($node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'vlake index merge' AND datname = 'postgres'}),
+is($node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'vlake worker' AND datname = 'postgres'}),
 	$wpid, 'the worker survived it');
 
 $node->safe_psql('postgres', 'DROP INDEX items_idx');

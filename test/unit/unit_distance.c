@@ -215,7 +215,7 @@ check_value(const char *level, const char *kernel, bool f16, int n, const char *
 }
 
 static void
-test_level_dim(const VlKernelSet *ks, int n, DataKind kind)
+test_level_dim(const VecKernelSet *ks, int n, DataKind kind)
 {
 	Guarded		ga = guarded_alloc(sizeof(float) * n);
 	Guarded		gb = guarded_alloc(sizeof(float) * n);
@@ -229,8 +229,8 @@ test_level_dim(const VlKernelSet *ks, int n, DataKind kind)
 	double	   *db = malloc(sizeof(double) * n);
 	double	   *dha = malloc(sizeof(double) * n);
 	double	   *dhb = malloc(sizeof(double) * n);
-	vl_f32_kernel f32k[3] = {ks->l2sq_f32, ks->dot_f32, ks->l1_f32};
-	vl_f16_kernel f16k[3] = {ks->l2sq_f16, ks->dot_f16, ks->l1_f16};
+	vec_f32_kernel f32k[3] = {ks->l2sq_f32, ks->dot_f32, ks->l1_f32};
+	vec_f16_kernel f16k[3] = {ks->l2sq_f16, ks->dot_f16, ks->l1_f16};
 	const char *what = kind == DATA_RANDOM ? "random" : "integer";
 
 	for (int i = 0; i < n; i++)
@@ -247,13 +247,13 @@ test_level_dim(const VlKernelSet *ks, int n, DataKind kind)
 		}
 		da[i] = fa[i];
 		db[i] = fb[i];
-		if (!vl_float_to_half(fa[i], &xa[i]) || !vl_float_to_half(fb[i], &xb[i]))
+		if (!vec_float_to_half(fa[i], &xa[i]) || !vec_float_to_half(fb[i], &xb[i]))
 		{
 			FAIL("half conversion refused %g", fa[i]);
 			exit(1);
 		}
-		dha[i] = vl_half_to_float(xa[i]);
-		dhb[i] = vl_half_to_float(xb[i]);
+		dha[i] = vec_half_to_float(xa[i]);
+		dhb[i] = vec_half_to_float(xb[i]);
 	}
 
 	for (int k = 0; k < 3; k++)
@@ -305,7 +305,7 @@ test_level_dim(const VlKernelSet *ks, int n, DataKind kind)
 
 /* Only position p is non-zero (1.5 vs 2): exact answers 0.25, 3, 0.5. */
 static void
-test_one_hot(const VlKernelSet *ks, int n, int p)
+test_one_hot(const VecKernelSet *ks, int n, int p)
 {
 	Guarded		ga = guarded_alloc(sizeof(float) * n);
 	Guarded		gb = guarded_alloc(sizeof(float) * n);
@@ -356,7 +356,7 @@ test_one_hot(const VlKernelSet *ks, int n, int p)
 static const int extra_dims[] = {127, 128, 129, 768, 1536, 16000};
 
 static void
-test_level(const VlKernelSet *ks)
+test_level(const VecKernelSet *ks)
 {
 	int			before = failures;
 	long		before_checks = checks;
@@ -415,7 +415,7 @@ test_half_conversion(void)
 	for (uint32_t h = 0; h <= 0xffff; h++)
 	{
 		double		want = half_reference((uint16_t) h);
-		float		got = vl_half_to_float((uint16_t) h);
+		float		got = vec_half_to_float((uint16_t) h);
 
 		checks++;
 		if (isnan(want) ? !isnan(got) : (got != want || !signbit(got) != !signbit(want)))
@@ -424,36 +424,36 @@ test_half_conversion(void)
 
 	for (uint32_t h = 0; h <= 0xffff; h++)
 	{
-		float		f = vl_half_to_float((uint16_t) h);
+		float		f = vec_half_to_float((uint16_t) h);
 		uint16_t	back = 0;
 		bool		special = ((h >> 10) & 0x1f) == 0x1f;
 
 		checks++;
 		if (special)
 		{
-			if (vl_float_to_half(f, &back))
+			if (vec_float_to_half(f, &back))
 				FAIL("Inf/NaN half 0x%04x accepted back", h);
 			continue;
 		}
-		if (!vl_float_to_half(f, &back) || back != h)
+		if (!vec_float_to_half(f, &back) || back != h)
 			FAIL("half 0x%04x -> %g -> 0x%04x", h, f, back);
 
 		/* midpoint to the next half up (same sign): ties go to even */
 		if ((h & 0x7fff) < 0x7bff)
 		{
-			float		next = vl_half_to_float((uint16_t) (h + 1));
+			float		next = vec_half_to_float((uint16_t) (h + 1));
 			float		mid = (f + next) / 2;	/* exact: halves have 11 bits */
 			uint16_t	even = (h & 1) ? (uint16_t) (h + 1) : (uint16_t) h;
 			uint16_t	r = 0;
 
 			checks++;
-			if (!vl_float_to_half(mid, &r) || r != even)
+			if (!vec_float_to_half(mid, &r) || r != even)
 				FAIL("midpoint %.10g of 0x%04x/0x%04x -> 0x%04x, want 0x%04x", mid, h, h + 1, r, even);
 			/* just off the midpoint: nearest */
 			checks++;
-			if (!vl_float_to_half(nextafterf(mid, next), &r) || r != (uint16_t) (h + 1))
+			if (!vec_float_to_half(nextafterf(mid, next), &r) || r != (uint16_t) (h + 1))
 				FAIL("above midpoint of 0x%04x -> 0x%04x", h, r);
-			if (!vl_float_to_half(nextafterf(mid, f), &r) || r != (uint16_t) h)
+			if (!vec_float_to_half(nextafterf(mid, f), &r) || r != (uint16_t) h)
 				FAIL("below midpoint of 0x%04x -> 0x%04x", h, r);
 		}
 	}
@@ -462,11 +462,11 @@ test_half_conversion(void)
 		uint16_t	r = 0;
 
 		checks += 3;
-		if (!vl_float_to_half(65519.99f, &r) || r != 0x7bff)
+		if (!vec_float_to_half(65519.99f, &r) || r != 0x7bff)
 			FAIL("65519.99 should round to 65504");
-		if (vl_float_to_half(65520.0f, &r) || vl_float_to_half(-1e10f, &r))
+		if (vec_float_to_half(65520.0f, &r) || vec_float_to_half(-1e10f, &r))
 			FAIL("overflow not reported");
-		if (!vl_float_to_half(1e-10f, &r) || r != 0)
+		if (!vec_float_to_half(1e-10f, &r) || r != 0)
 			FAIL("1e-10 should round to +0");
 	}
 	printf("half    %d failures in conversion checks\n", failures - before);
@@ -543,7 +543,7 @@ main(void)
 	test_dispatcher();
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 	{
-		const VlKernelSet *ks = distance_kernel_set(levels[i]);
+		const VecKernelSet *ks = distance_kernel_set(levels[i]);
 
 		if (ks == NULL)
 		{

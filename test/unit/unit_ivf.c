@@ -249,8 +249,8 @@ search_recall(IvfMetric metric, int n, int dim, int lists, int probes, int k,
 		{
 			cd[c].id = c;
 			cd[c].d = metric == IVF_IP ?
-				-vl_dot_f32(qv, cent + (size_t) c * dim, dim) :
-				vl_l2sq_f32(qv, cent + (size_t) c * dim, dim);
+				-vec_dot_f32(qv, cent + (size_t) c * dim, dim) :
+				vec_l2sq_f32(qv, cent + (size_t) c * dim, dim);
 		}
 		qsort(cd, lists, sizeof(DI), cmp_di);
 		ivf_rotate(&rot, qv, qrot);
@@ -261,7 +261,7 @@ search_recall(IvfMetric metric, int n, int dim, int lists, int probes, int k,
 			const float *cv = cent + (size_t) c * dim;
 
 			ivf_query_prepare(pdim, qrot, crot + (size_t) c * pdim,
-							  vl_l2sq_f32(qv, cv, dim), vl_dot_f32(qv, cv, dim),
+							  vec_l2sq_f32(qv, cv, dim), vec_dot_f32(qv, cv, dim),
 							  planes, tmp, &qp);
 			for (int i = 0; i < n; i++)
 			{
@@ -471,8 +471,8 @@ group_recall(IvfMetric metric, int probes, double factor, double *flat_out,
 		{
 			cd[c].id = c;
 			cd[c].d = metric == IVF_IP ?
-				-vl_dot_f32(qv, cent + (size_t) c * dim, dim) :
-				vl_l2sq_f32(qv, cent + (size_t) c * dim, dim);
+				-vec_dot_f32(qv, cent + (size_t) c * dim, dim) :
+				vec_l2sq_f32(qv, cent + (size_t) c * dim, dim);
 		}
 		memset(inpool, 0, lists);
 		for (int i = 0; i < npool; i++)

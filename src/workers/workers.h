@@ -1,0 +1,16 @@
+/*
+ * workers.h — the periodic jobs vlake's database workers run (layer
+ * "workers", the top layer: it calls the index and, later, the table AM).
+ * The processes themselves belong to the lake layer (lake_worker.h).
+ */
+#ifndef VLAKE_WORKERS_H
+#define VLAKE_WORKERS_H
+
+/* GUCs vlake.index_merge_naptime, vlake.index_merge_threshold */
+extern int	workers_index_naptime;
+extern int	workers_index_threshold;
+
+/* Register the index maintenance task (workers_index.c). */
+extern void workers_index_register(void);
+
+#endif							/* VLAKE_WORKERS_H */
