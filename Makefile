@@ -31,11 +31,8 @@ OBJS = $(SRCS:.c=.o)
 SQL_FRAGMENTS = src/vlake.sql $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.sql)))
 DATA_built    = $(EXTENSION)--$(EXTVERSION).sql
 
-# make installcheck: the same suites scripts/test.sh runs, against the
-# server PGHOST/PGPORT name (vlake preloaded, VLAKE_TEST_LAKE allowed).
-REGRESS        = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
-ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
-ISOLATION_OPTS = --inputdir=test/isolation
+# make installcheck is ours (below): each test in its own database.
+NO_INSTALLCHECK = 1
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
@@ -73,7 +70,11 @@ quickstart-s3-stop:
 	scripts/quickstart-s3.sh stop
 check-layers:
 	scripts/check-layers.sh
-.PHONY: test quickstart quickstart-stop quickstart-s3 quickstart-s3-stop check-layers
+# the pg_regress and isolation suites against the server PGHOST/PGPORT name
+# (vlake installed and preloaded, VLAKE_TEST_LAKE among its allowed roots)
+installcheck:
+	scripts/installcheck.sh
+.PHONY: test quickstart quickstart-stop quickstart-s3 quickstart-s3-stop check-layers installcheck
 
 build/bin:
 	mkdir -p $@

@@ -56,7 +56,7 @@ typedef struct
 } Data;
 
 static double
-time_f32(vl_f32_kernel k, const Data *d)
+time_f32(vec_f32_kernel k, const Data *d)
 {
 	double		best = 1e300;
 
@@ -83,7 +83,7 @@ time_f32(vl_f32_kernel k, const Data *d)
 }
 
 static double
-time_f16(vl_f16_kernel k, const Data *d)
+time_f16(vec_f16_kernel k, const Data *d)
 {
 	double		best = 1e300;
 
@@ -111,7 +111,7 @@ time_f16(vl_f16_kernel k, const Data *d)
 
 /* the one-pass cosine kernel (a.b, a.a, b.b) */
 static double
-time_cos(const VlKernelSet *ks, bool f16, const Data *d)
+time_cos(const VecKernelSet *ks, bool f16, const Data *d)
 {
 	double		best = 1e300;
 
@@ -145,7 +145,7 @@ time_cos(const VlKernelSet *ks, bool f16, const Data *d)
 }
 
 static void
-print_table(const VlKernelSet *const *sets, int nsets)
+print_table(const VecKernelSet *const *sets, int nsets)
 {
 	static const int dims[] = {128, 768, 1536};
 	static const char *const names[4] = {"l2sq", "dot", "l1", "cosine"};
@@ -169,7 +169,7 @@ print_table(const VlKernelSet *const *sets, int nsets)
 		for (size_t i = 0; i < n; i++)
 		{
 			d.f[i] = rnd();
-			vl_float_to_half(d.f[i], &d.h[i]);
+			vec_float_to_half(d.f[i], &d.h[i]);
 		}
 		for (int f16 = 0; f16 <= 1; f16++)
 			for (int k = 0; k < 4; k++)
@@ -180,9 +180,9 @@ print_table(const VlKernelSet *const *sets, int nsets)
 				printf("| %d | %s | %s |", d.dim, names[k], f16 ? "f16" : "f32");
 				for (int s = 0; s < nsets; s++)
 				{
-					const VlKernelSet *ks = sets[s];
-					vl_f32_kernel kf[3] = {ks->l2sq_f32, ks->dot_f32, ks->l1_f32};
-					vl_f16_kernel kh[3] = {ks->l2sq_f16, ks->dot_f16, ks->l1_f16};
+					const VecKernelSet *ks = sets[s];
+					vec_f32_kernel kf[3] = {ks->l2sq_f32, ks->dot_f32, ks->l1_f32};
+					vec_f16_kernel kh[3] = {ks->l2sq_f16, ks->dot_f16, ks->l1_f16};
 					double		ns = k == 3 ? time_cos(ks, f16, &d) :
 						f16 ? time_f16(kh[k], &d) : time_f32(kf[k], &d);
 
@@ -204,7 +204,7 @@ int
 main(void)
 {
 	static const char *const levels[] = {"scalar", "avx2", "avx512", "neon"};
-	const VlKernelSet *sets[4];
+	const VecKernelSet *sets[4];
 	int			nsets = 0;
 
 	for (int i = 0; i < 4; i++)

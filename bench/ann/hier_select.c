@@ -146,7 +146,7 @@ main(int argc, char **argv)
 						const float *qv = q + (size_t) i * dim;
 
 						for (int c = 0; c < lists; c++)
-							d[c] = vl_l2sq_f32(qv, cent + (size_t) c * dim, dim);
+							d[c] = vec_l2sq_f32(qv, cent + (size_t) c * dim, dim);
 						nearest(all, lists, d, probes, out);
 					}
 					best1 = fmin(best1, now() - t0);
@@ -161,7 +161,7 @@ main(int argc, char **argv)
 															   gdist, gtaken, pool);
 
 						for (int p = 0; p < np; p++)
-							d[pool[p]] = vl_l2sq_f32(qv, cent + (size_t) pool[p] * dim, dim);
+							d[pool[p]] = vec_l2sq_f32(qv, cent + (size_t) pool[p] * dim, dim);
 						nearest(pool, np, d, probes, out);
 						compared += groups + np;
 					}
@@ -177,7 +177,7 @@ main(int argc, char **argv)
 														   gdist, gtaken, pool);
 
 					for (int c = 0; c < lists; c++)
-						d[c] = vl_l2sq_f32(qv, cent + (size_t) c * dim, dim);
+						d[c] = vec_l2sq_f32(qv, cent + (size_t) c * dim, dim);
 					double		st = 0,
 								sg = 0;
 
