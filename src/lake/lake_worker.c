@@ -108,16 +108,15 @@ lake_worker_start(void)
 		register_database_workers();
 }
 
-/* Run one task, catching its ERROR (see the head of this file). */
-static void
-run_task(const LakeWorkerTask *task, MemoryContext cxt)
+bool
+lake_worker_try(void (*fn) (void *arg), void *arg, const char *what)
 {
-	MemoryContext old = MemoryContextSwitchTo(cxt);
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
 
-	pgstat_report_activity(STATE_RUNNING, task->name);
 	PG_TRY();
 	{
-		task->run();
+		fn(arg);
 	}
 	PG_CATCH();
 	{
@@ -129,11 +128,29 @@ run_task(const LakeWorkerTask *task, MemoryContext cxt)
 		AbortOutOfAnyTransaction();
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
-				 errmsg("vlake %s failed: %s", task->name, edata->message),
+				 errmsg("vlake %s failed: %s", what, edata->message),
 				 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
 		FreeErrorData(edata);
+		ok = false;
 	}
 	PG_END_TRY();
+	return ok;
+}
+
+static void
+call_task(void *arg)
+{
+	((const LakeWorkerTask *) arg)->run();
+}
+
+/* Run one task, catching its ERROR (see the head of this file). */
+static void
+run_task(const LakeWorkerTask *task, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	pgstat_report_activity(STATE_RUNNING, task->name);
+	(void) lake_worker_try(call_task, (void *) task, task->name);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(cxt);

@@ -30,6 +30,14 @@ typedef struct LakeWorkerTask
 /* Register a task (from _PG_init; the task must outlive the process). */
 extern void lake_worker_register(const LakeWorkerTask *task);
 
+/*
+ * Run fn(arg); if it raises an ERROR, roll back the transaction it was in,
+ * log the error as a WARNING "vlake <what> failed: <message>" (with its
+ * detail) and return false.  For the steps of a task that must not stop the
+ * rest of it (one unreachable location among several, say).
+ */
+extern bool lake_worker_try(void (*fn) (void *arg), void *arg, const char *what);
+
 /* GUC vlake.worker_databases: the databases served, comma-separated. */
 extern char *lake_worker_databases;
 

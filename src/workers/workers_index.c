@@ -169,46 +169,34 @@ merge_pass(void)
  * rolled back; nothing GC does needs to be undone (docs/index.md).
  */
 static void
-gc_location(GcLocation *loc)
+gc_location_step(void *arg)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	const char *location = loc->uri;
+	GcLocation *loc = arg;
 	LakeGcStats stats;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "vlake index gc");
-	PG_TRY();
-	{
-		lake_gc_location(&vlindex_part_kind, location, vlindex_gc_min_age, false,
-						 GC_ACTIONS_PER_PASS, NULL, &stats);
-		if (stats.removed_parts + stats.retired > 0)
-			elog(DEBUG1, "vlake index gc of \"%s\": %lld part(s) retired, %lld removed",
-				 location, (long long) stats.retired, (long long) stats.removed_parts);
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		loc->empty = stats.parts_seen == 0;
-		loc->failures = 0;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+	lake_gc_location(&vlindex_part_kind, loc->uri, vlindex_gc_min_age, false,
+					 GC_ACTIONS_PER_PASS, NULL, &stats);
+	if (stats.removed_parts + stats.retired > 0)
+		elog(DEBUG1, "vlake index gc of \"%s\": %lld part(s) retired, %lld removed",
+			 loc->uri, (long long) stats.retired, (long long) stats.removed_parts);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	loc->empty = stats.parts_seen == 0;
+}
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("vlake index garbage collection of \"%s\" failed: %s",
-						location, edata->message),
-				 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
-		FreeErrorData(edata);
+static void
+gc_location(GcLocation *loc)
+{
+	pgstat_report_activity(STATE_RUNNING, "vlake index gc");
+	if (lake_worker_try(gc_location_step, loc,
+						psprintf("index garbage collection of \"%s\"", loc->uri)))
+		loc->failures = 0;
+	else
 		loc->failures++;
-	}
-	PG_END_TRY();
-	pgstat_report_activity(STATE_IDLE, NULL);
+	pgstat_report_activity(STATE_RUNNING, "index maintenance");
 }
 
 /* GC after the merges: every location seen, and the default location. */
