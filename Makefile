@@ -18,7 +18,7 @@ EXTVERSION = 0.1.0
 
 # Layer order matters for the SQL script: a layer may only reference objects
 # created by layers before it (a layer calls down, never up).
-LAYERS = vector objstore lake formats parquet layout pgmap manifest tableam index fulltext planner fdw workers
+LAYERS = vector objstore lake parquet layout pgmap manifest tableam index fulltext planner fdw workers
 
 MODULE_big = vlake
 SRCS = $(wildcard src/*.c) $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
@@ -110,9 +110,9 @@ quickstart-stop:
 
 # ---- parquet-codec (issue 5): codec/encoding unit tests, writer, benchmark ----
 PQ_UNIT_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgport -lzstd -lsnappy -lz -llz4 -lm
-PQ_CODEC_SRCS = src/formats/pq_codec.c src/formats/pq_encoding.c test/fuzz/pg_standin.c
+PQ_CODEC_SRCS = src/parquet/pq_codec.c src/parquet/pq_encoding.c test/fuzz/pg_standin.c
 
-build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/formats/pq_codec.h src/formats/pq_encoding.h | build/bin
+build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/parquet/pq_codec.h src/parquet/pq_encoding.h | build/bin
 	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/fuzz -o $@ test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) $(PQ_UNIT_LIBS)
 
 tools: build/bin/unit_pq_encoding
@@ -122,19 +122,19 @@ bench-parquet:
 # ---- end parquet-codec ----
 
 # ---- parquet-meta (issue 5: Thrift, Parquet metadata, reader) ----
-PQ_META_SRCS = src/formats/thrift.c src/formats/parquet_meta.c test/fuzz/pg_standin.c
+PQ_META_SRCS = src/parquet/thrift.c src/parquet/parquet_meta.c test/fuzz/pg_standin.c
 PQ_TOOL_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgcommon -lpgport -lm
 PQ_TOOL_WARN = -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
-build/bin/unit_parquet_meta: test/unit/parquet_meta_test.c $(PQ_META_SRCS) src/formats/*.h test/fuzz/pg_standin.h | build/bin
+build/bin/unit_parquet_meta: test/unit/parquet_meta_test.c $(PQ_META_SRCS) src/parquet/*.h test/fuzz/pg_standin.h | build/bin
 	$(CC) $(TOOL_CFLAGS) $(PQ_TOOL_WARN) -Itest/fuzz -o $@ test/unit/parquet_meta_test.c $(PQ_META_SRCS) $(PQ_TOOL_LIBS)
 tools: build/bin/unit_parquet_meta
 
 # Fuzzer (clang + libFuzzer + ASan/UBSan) over metadata and page decoding,
 # run for a bounded time by the unit_fuzz_parquet wrapper.
-PQ_READER_SRCS = $(PQ_META_SRCS) src/formats/parquet_reader.c src/formats/byte_source.c \
-                 src/formats/pq_codec.c src/formats/pq_encoding.c
+PQ_READER_SRCS = $(PQ_META_SRCS) src/parquet/parquet_reader.c src/parquet/byte_source.c \
+                 src/parquet/pq_codec.c src/parquet/pq_encoding.c
 FUZZ_CC ?= clang-14
-build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(PQ_READER_SRCS) src/formats/*.h test/fuzz/pg_standin.h | build/bin
+build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(PQ_READER_SRCS) src/parquet/*.h test/fuzz/pg_standin.h | build/bin
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -DVLAKE_FRONTEND_TOOL -Isrc -Itest/fuzz -I$(shell $(PG_CONFIG) --includedir-server) \
 	  -Wno-unused-command-line-argument -Wno-ignored-attributes -o $@ test/fuzz/fuzz_parquet.c $(PQ_READER_SRCS) \
@@ -170,8 +170,8 @@ bench-index-gc: all
 
 # ---- take (offset-computed pq_take) ----
 # the fuzzer links the reader, which uses pq_takeable.c
-PQ_READER_SRCS += src/formats/pq_takeable.c src/formats/io_arena.c
-build/bin/fuzz_parquet: src/formats/pq_takeable.c
+PQ_READER_SRCS += src/parquet/pq_takeable.c src/parquet/io_arena.c
+build/bin/fuzz_parquet: src/parquet/pq_takeable.c
 # ---- end take ----
 
 # ---- ivfh (hierarchical IVF benchmark) ----

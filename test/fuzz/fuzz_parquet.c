@@ -22,9 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "formats/byte_source.h"
-#include "formats/parquet_meta.h"
-#include "formats/parquet_reader.h"
+#include "parquet/byte_source.h"
+#include "parquet/parquet_meta.h"
+#include "parquet/parquet_reader.h"
 #include "pg_standin.h"
 
 /* Decoding must stay within this many bytes of memory per input (the

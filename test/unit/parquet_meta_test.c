@@ -11,8 +11,8 @@
 
 #include <stdio.h>
 
-#include "formats/parquet_meta.h"
-#include "formats/thrift.h"
+#include "parquet/parquet_meta.h"
+#include "parquet/thrift.h"
 #include "pg_standin.h"
 
 static int	failures = 0;

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "formats/pq_codec.h"
-#include "formats/pq_encoding.h"
+#include "parquet/pq_codec.h"
+#include "parquet/pq_encoding.h"
 #include "pg_standin.h"
 
 static int	failures = 0;

@@ -11,7 +11,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "formats/thrift.h"
+#include "parquet/thrift.h"
 
 /* Decoded metadata may take at most this many times the input size, plus a
  * fixed allowance; far above what real footers need (~10x). */

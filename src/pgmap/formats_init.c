@@ -5,7 +5,7 @@
 
 #include "utils/guc.h"
 
-#include "formats/parquet_reader.h"
+#include "parquet/parquet_reader.h"
 #include "vlake.h"
 
 void

@@ -10,7 +10,7 @@
 
 #include "miscadmin.h"
 
-#include "formats/parquet_meta.h"
+#include "parquet/parquet_meta.h"
 
 #define SEEN(id)		(UINT64CONST(1) << (id))
 

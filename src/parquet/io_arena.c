@@ -6,7 +6,7 @@
 
 #include "utils/memutils.h"
 
-#include "formats/io_arena.h"
+#include "parquet/io_arena.h"
 
 #define IO_ARENA_BLOCK	(1024 * 1024)
 

@@ -18,7 +18,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "formats/pq_codec.h"
+#include "parquet/pq_codec.h"
 
 #define WHAT(w) ((w) ? (w) : "parquet page")
 

@@ -9,7 +9,7 @@
  */
 #include "postgres.h"
 
-#include "formats/pq_encoding.h"
+#include "parquet/pq_encoding.h"
 #include "utils/memutils.h"
 
 #define RLE_MAX_RUN		((uint64) PG_INT32_MAX)	/* Encodings.md: runs < 2^31 */

@@ -28,9 +28,9 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
-#include "formats/packed_reader.h"
-#include "formats/parquet_datum.h"
-#include "formats/parquet_reader.h"
+#include "layout/packed_reader.h"
+#include "pgmap/parquet_datum.h"
+#include "parquet/parquet_reader.h"
 
 #define ROW_NUMBER_COLUMN "_row_number"
 

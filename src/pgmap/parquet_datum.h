@@ -21,7 +21,7 @@
 
 #include "postgres.h"
 
-#include "formats/parquet_reader.h"
+#include "parquet/parquet_reader.h"
 
 extern Oid	pq_column_pg_type(const PqColumnDesc *col);
 extern bool pq_target_ok(const PqColumnDesc *col, Oid target);

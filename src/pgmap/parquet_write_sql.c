@@ -18,8 +18,8 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "formats/parquet_writer.h"
-#include "formats/pq_codec.h"
+#include "parquet/parquet_writer.h"
+#include "parquet/pq_codec.h"
 #include "objstore/objstore.h"
 
 #define FETCH_BATCH 1000

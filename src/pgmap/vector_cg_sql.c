@@ -18,8 +18,8 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
-#include "formats/parquet_meta.h"
-#include "formats/vector_cg.h"
+#include "parquet/parquet_meta.h"
+#include "layout/vector_cg.h"
 #include "objstore/objstore.h"
 #include "vector/half.h"
 

@@ -12,11 +12,11 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "formats/parquet_meta.h"
-#include "formats/parquet_writer.h"
-#include "formats/pq_encoding.h"
-#include "formats/pq_takeable.h"
-#include "formats/vector_cg.h"
+#include "parquet/parquet_meta.h"
+#include "parquet/parquet_writer.h"
+#include "parquet/pq_encoding.h"
+#include "parquet/pq_takeable.h"
+#include "layout/vector_cg.h"
 
 #define TAIL_READ_BYTES (64 * 1024)
 #define SCAN_READ_BYTES (8 * 1024 * 1024)

@@ -4,8 +4,8 @@
  */
 #include "postgres.h"
 
-#include "formats/parquet_writer.h"
-#include "formats/pq_takeable.h"
+#include "parquet/parquet_writer.h"
+#include "parquet/pq_takeable.h"
 
 bool
 pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls, char *why, size_t whylen)

@@ -21,7 +21,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "formats/parquet_datum.h"
+#include "pgmap/parquet_datum.h"
 #include "vector/vector.h"
 
 /* Unix epoch (1970-01-01) to Postgres epoch (2000-01-01). */

@@ -36,9 +36,9 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "formats/parquet_writer.h"
-#include "formats/pq_codec.h"
-#include "formats/pq_encoding.h"
+#include "parquet/parquet_writer.h"
+#include "parquet/pq_codec.h"
+#include "parquet/pq_encoding.h"
 #include "vector/vector.h"
 #include "vlake.h"
 

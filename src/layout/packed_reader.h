@@ -27,7 +27,7 @@
 
 #include "postgres.h"
 
-#include "formats/parquet_reader.h"
+#include "parquet/parquet_reader.h"
 
 typedef struct PackedColumn
 {

@@ -27,11 +27,11 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "formats/io_arena.h"
-#include "formats/parquet_reader.h"
-#include "formats/pq_codec.h"
-#include "formats/pq_encoding.h"
-#include "formats/pq_takeable.h"
+#include "parquet/io_arena.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/pq_codec.h"
+#include "parquet/pq_encoding.h"
+#include "parquet/pq_takeable.h"
 
 #ifdef WORDS_BIGENDIAN
 #error "the Parquet reader assumes a little-endian host"

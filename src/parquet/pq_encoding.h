@@ -32,7 +32,7 @@
 
 #include "postgres.h"
 
-#include "formats/parquet_meta.h"
+#include "parquet/parquet_meta.h"
 
 #ifdef WORDS_BIGENDIAN
 #error "vlake's Parquet code assumes a little-endian host"

@@ -28,7 +28,7 @@
 
 #include "postgres.h"
 
-#include "formats/thrift.h"
+#include "parquet/thrift.h"
 
 /* Physical types */
 typedef enum PqType

@@ -14,7 +14,7 @@
 
 #include "utils/memutils.h"
 
-#include "formats/packed_reader.h"
+#include "layout/packed_reader.h"
 
 /* Footer key vlake.first_row_id, if present (ERROR if malformed). */
 static bool

@@ -5,7 +5,7 @@
 
 #include "utils/memutils.h"
 
-#include "formats/byte_source.h"
+#include "parquet/byte_source.h"
 
 #ifndef VLAKE_FRONTEND_TOOL
 #include <fcntl.h>

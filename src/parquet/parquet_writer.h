@@ -22,7 +22,7 @@
 #include "access/tupdesc.h"
 #include "nodes/pg_list.h"
 
-#include "formats/parquet_meta.h"
+#include "parquet/parquet_meta.h"
 #include "objstore/objstore.h"
 
 /* ------------------------------------------------------------------ sink -- */

@@ -21,7 +21,7 @@
 
 #include "postgres.h"
 
-#include "formats/parquet_meta.h"
+#include "parquet/parquet_meta.h"
 
 /*
  * Whether chunk cc qualifies (codec, encodings, no dictionary).  If not and

@@ -37,8 +37,8 @@
 
 #include "postgres.h"
 
-#include "formats/byte_source.h"
-#include "formats/parquet_meta.h"
+#include "parquet/byte_source.h"
+#include "parquet/parquet_meta.h"
 
 #define PQ_MAX_PAGE_BYTES	(256 * 1024 * 1024)
 #define PQ_MAX_PAGE_VALUES	(16 * 1024 * 1024)

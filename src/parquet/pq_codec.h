@@ -24,7 +24,7 @@
 
 #include "postgres.h"
 
-#include "formats/parquet_meta.h"
+#include "parquet/parquet_meta.h"
 
 /* PqCodec (the Thrift CompressionCodec enum) comes from parquet_meta.h.
  * Supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW; LZ4 (Hadoop framing) on
