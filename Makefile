@@ -109,36 +109,36 @@ quickstart-stop:
 .PHONY: test quickstart quickstart-stop
 
 # ---- parquet-codec (issue 5): codec/encoding unit tests, writer, benchmark ----
-PQ_UNIT_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgport -lzstd -lsnappy -lz -llz4 -lm
-PQ_CODEC_SRCS = src/parquet/pq_codec.c src/parquet/pq_encoding.c test/fuzz/pg_standin.c
+PARQUET_UNIT_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgport -lzstd -lsnappy -lz -llz4 -lm
+PARQUET_CODEC_SRCS = src/parquet/parquet_codec.c src/parquet/parquet_encoding.c test/fuzz/pg_standin.c
 
-build/bin/unit_pq_encoding: test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) src/parquet/pq_codec.h src/parquet/pq_encoding.h | build/bin
-	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/fuzz -o $@ test/unit/unit_pq_encoding.c $(PQ_CODEC_SRCS) $(PQ_UNIT_LIBS)
+build/bin/unit_parquet_encoding: test/unit/unit_parquet_encoding.c $(PARQUET_CODEC_SRCS) src/parquet/parquet_codec.h src/parquet/parquet_encoding.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/fuzz -o $@ test/unit/unit_parquet_encoding.c $(PARQUET_CODEC_SRCS) $(PARQUET_UNIT_LIBS)
 
-tools: build/bin/unit_pq_encoding
+tools: build/bin/unit_parquet_encoding
 bench-parquet:
 	bench/parquet/run.sh
 .PHONY: bench-parquet
 # ---- end parquet-codec ----
 
 # ---- parquet-meta (issue 5: Thrift, Parquet metadata, reader) ----
-PQ_META_SRCS = src/parquet/thrift.c src/parquet/parquet_meta.c test/fuzz/pg_standin.c
-PQ_TOOL_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgcommon -lpgport -lm
-PQ_TOOL_WARN = -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
-build/bin/unit_parquet_meta: test/unit/parquet_meta_test.c $(PQ_META_SRCS) src/parquet/*.h test/fuzz/pg_standin.h | build/bin
-	$(CC) $(TOOL_CFLAGS) $(PQ_TOOL_WARN) -Itest/fuzz -o $@ test/unit/parquet_meta_test.c $(PQ_META_SRCS) $(PQ_TOOL_LIBS)
+PARQUET_META_SRCS = src/parquet/thrift.c src/parquet/parquet_meta.c test/fuzz/pg_standin.c
+PARQUET_TOOL_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgcommon -lpgport -lm
+PARQUET_TOOL_WARN = -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
+build/bin/unit_parquet_meta: test/unit/parquet_meta_test.c $(PARQUET_META_SRCS) src/parquet/*.h test/fuzz/pg_standin.h | build/bin
+	$(CC) $(TOOL_CFLAGS) $(PARQUET_TOOL_WARN) -Itest/fuzz -o $@ test/unit/parquet_meta_test.c $(PARQUET_META_SRCS) $(PARQUET_TOOL_LIBS)
 tools: build/bin/unit_parquet_meta
 
 # Fuzzer (clang + libFuzzer + ASan/UBSan) over metadata and page decoding,
 # run for a bounded time by the unit_fuzz_parquet wrapper.
-PQ_READER_SRCS = $(PQ_META_SRCS) src/parquet/parquet_reader.c src/parquet/byte_source.c \
-                 src/parquet/pq_codec.c src/parquet/pq_encoding.c
+PARQUET_READER_SRCS = $(PARQUET_META_SRCS) src/parquet/parquet_reader.c src/parquet/byte_source.c \
+                 src/parquet/parquet_codec.c src/parquet/parquet_encoding.c
 FUZZ_CC ?= clang-14
-build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(PQ_READER_SRCS) src/parquet/*.h test/fuzz/pg_standin.h | build/bin
+build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(PARQUET_READER_SRCS) src/parquet/*.h test/fuzz/pg_standin.h | build/bin
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -DVLAKE_FRONTEND_TOOL -Isrc -Itest/fuzz -I$(shell $(PG_CONFIG) --includedir-server) \
-	  -Wno-unused-command-line-argument -Wno-ignored-attributes -o $@ test/fuzz/fuzz_parquet.c $(PQ_READER_SRCS) \
-	  $(PQ_TOOL_LIBS) -lzstd -lsnappy -lz -llz4
+	  -Wno-unused-command-line-argument -Wno-ignored-attributes -o $@ test/fuzz/fuzz_parquet.c $(PARQUET_READER_SRCS) \
+	  $(PARQUET_TOOL_LIBS) -lzstd -lsnappy -lz -llz4
 build/bin/unit_fuzz_parquet: test/fuzz/run_fuzz.sh build/bin/fuzz_parquet
 	cp test/fuzz/run_fuzz.sh $@
 tools: build/bin/unit_fuzz_parquet
@@ -168,10 +168,10 @@ bench-index-gc: all
 .PHONY: bench-index-gc
 # ---- gc (issue 4) (end) ----
 
-# ---- take (offset-computed pq_take) ----
-# the fuzzer links the reader, which uses pq_takeable.c
-PQ_READER_SRCS += src/parquet/pq_takeable.c src/parquet/io_arena.c
-build/bin/fuzz_parquet: src/parquet/pq_takeable.c
+# ---- take (offset-computed parquet_take) ----
+# the fuzzer links the reader, which uses parquet_takeable.c
+PARQUET_READER_SRCS += src/parquet/parquet_takeable.c src/parquet/io_arena.c
+build/bin/fuzz_parquet: src/parquet/parquet_takeable.c
 # ---- end take ----
 
 # ---- ivfh (hierarchical IVF benchmark) ----

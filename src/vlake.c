@@ -29,7 +29,7 @@ _PG_init(void)
 
 	vlake_vector_init();
 	vlake_objstore_init();
-	vlake_formats_init();
+	vlake_pgmap_init();
 	vlake_index_init();
 
 	VLAKE_RESERVE_GUC_PREFIX("vlake");

@@ -24,7 +24,7 @@ extern void vlake_require_preload(const char *feature);
 /* Per-layer initialisation, called once from _PG_init(). */
 extern void vlake_vector_init(void);
 extern void vlake_objstore_init(void);
-extern void vlake_formats_init(void);
+extern void vlake_pgmap_init(void);
 extern void vlake_index_init(void);
 
 #endif							/* VLAKE_H */

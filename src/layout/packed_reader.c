@@ -2,10 +2,10 @@
  * packed_reader.c — one table over a segment's ColumnGroups (see
  * packed_reader.h).
  *
- * Scans run one pq_scan per touched group with the same batch size; since
- * pq_scan_next fills every batch but the last completely, across row-group
+ * Scans run one parquet_scan per touched group with the same batch size; since
+ * parquet_scan_next fills every batch but the last completely, across row-group
  * boundaries, the groups' batches line up row for row and are zipped into
- * one batch.  Takes run pq_take per touched group and zip the results.
+ * one batch.  Takes run parquet_take per touched group and zip the results.
  */
 #include "postgres.h"
 
@@ -39,7 +39,7 @@ footer_first_row_id(PqReader *r, int64 *out)
 }
 
 PackedReader *
-packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
+layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 {
 	PackedReader *p = palloc0(sizeof(PackedReader));
 	int			total = 0;
@@ -54,7 +54,7 @@ packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 	{
 		int64		declared;
 
-		p->groups[g] = pq_reader_open(srcs[g]);
+		p->groups[g] = parquet_reader_open(srcs[g]);
 		/* the writer records the row ID of row 0 (footer key vlake.first_row_id) */
 		if (footer_first_row_id(p->groups[g], &declared))
 		{
@@ -92,11 +92,11 @@ packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 		{
 			const char *name = p->groups[g]->columns[c].name;
 
-			if (packed_column(p, name) >= 0)
+			if (layout_packed_column(p, name) >= 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("column \"%s\" appears in more than one ColumnGroup (\"%s\" and \"%s\")",
-								name, packed_column_reader(p, packed_column(p, name))->name,
+								name, layout_packed_column_reader(p, layout_packed_column(p, name))->name,
 								p->groups[g]->name)));
 			p->columns[p->ncolumns].group = g;
 			p->columns[p->ncolumns].column = c;
@@ -107,16 +107,16 @@ packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 }
 
 int
-packed_column(PackedReader *p, const char *name)
+layout_packed_column(PackedReader *p, const char *name)
 {
 	for (int i = 0; i < p->ncolumns; i++)
-		if (strcmp(packed_column_desc(p, i)->name, name) == 0)
+		if (strcmp(layout_packed_column_desc(p, i)->name, name) == 0)
 			return i;
 	return -1;
 }
 
 const PqColumnDesc *
-packed_column_desc(PackedReader *p, int column)
+layout_packed_column_desc(PackedReader *p, int column)
 {
 	PackedColumn *pc = &p->columns[column];
 
@@ -124,7 +124,7 @@ packed_column_desc(PackedReader *p, int column)
 }
 
 PqReader *
-packed_column_reader(PackedReader *p, int column)
+layout_packed_column_reader(PackedReader *p, int column)
 {
 	return p->groups[p->columns[column].group];
 }
@@ -180,7 +180,7 @@ struct PackedScan
 };
 
 PackedScan *
-packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows)
+layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "packed scan",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -193,7 +193,7 @@ packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows)
 	s->parts = split_projection(p, ncols, cols, &s->nparts);
 	s->scans = palloc(sizeof(PqScan *) * Max(s->nparts, 1));
 	for (int i = 0; i < s->nparts; i++)
-		s->scans[i] = pq_scan_begin(p->groups[s->parts[i].group], s->parts[i].ncols,
+		s->scans[i] = parquet_scan_begin(p->groups[s->parts[i].group], s->parts[i].ncols,
 									s->parts[i].cols, NULL, 0, batch_rows);
 	s->batch = palloc0(sizeof(PqBatch));
 	s->batch->ncols = ncols;
@@ -203,7 +203,7 @@ packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows)
 }
 
 PqBatch *
-packed_scan_next(PackedScan *s)
+layout_packed_scan_next(PackedScan *s)
 {
 	PqBatch    *out = s->batch;
 
@@ -211,7 +211,7 @@ packed_scan_next(PackedScan *s)
 		return NULL;			/* nothing projected */
 	for (int i = 0; i < s->nparts; i++)
 	{
-		PqBatch    *b = pq_scan_next(s->scans[i]);
+		PqBatch    *b = parquet_scan_next(s->scans[i]);
 		int64		n = b ? b->nrows : 0;
 
 		if (i == 0)
@@ -236,15 +236,15 @@ packed_scan_next(PackedScan *s)
 }
 
 void
-packed_scan_end(PackedScan *s)
+layout_packed_scan_end(PackedScan *s)
 {
 	for (int i = 0; i < s->nparts; i++)
-		pq_scan_end(s->scans[i]);
+		parquet_scan_end(s->scans[i]);
 	MemoryContextDelete(s->cxt);
 }
 
 PqBatch *
-packed_take(PackedReader *p, int ncols, const int *cols, const int64 *row_ids, int64 n)
+layout_packed_take(PackedReader *p, int ncols, const int *cols, const int64 *row_ids, int64 n)
 {
 	int			nparts;
 	GroupPart  *parts = split_projection(p, ncols, cols, &nparts);
@@ -269,7 +269,7 @@ packed_take(PackedReader *p, int ncols, const int *cols, const int64 *row_ids, i
 		out->row_numbers[k] = row_ids[k];
 	for (int i = 0; i < nparts; i++)
 	{
-		PqBatch    *b = pq_take(p->groups[parts[i].group], parts[i].ncols, parts[i].cols, rows, n);
+		PqBatch    *b = parquet_take(p->groups[parts[i].group], parts[i].ncols, parts[i].cols, rows, n);
 
 		for (int k = 0; k < parts[i].ncols; k++)
 			out->cols[parts[i].out[k]] = b->cols[k];

@@ -7,13 +7,13 @@
  * (file row number i is row ID first_row_id + i).  The packed reader
  * presents them as one table:
  *
- *   PackedReader *p = packed_open(srcs, ngroups, first_row_id);
+ *   PackedReader *p = layout_packed_open(srcs, ngroups, first_row_id);
  *       first_row_id < 0: taken from the footers' vlake.first_row_id key;
  *       when both are known they must agree
- *   int c = packed_column(p, "embedding");
- *   PackedScan *s = packed_scan_begin(p, ncols, cols, 1024);
- *   while ((b = packed_scan_next(s)))   b->row_numbers are row IDs
- *   PqBatch *t = packed_take(p, ncols, cols, row_ids, n);
+ *   int c = layout_packed_column(p, "embedding");
+ *   PackedScan *s = layout_packed_scan_begin(p, ncols, cols, 1024);
+ *   while ((b = layout_packed_scan_next(s)))   b->row_numbers are row IDs
+ *   PqBatch *t = layout_packed_take(p, ncols, cols, row_ids, n);
  *
  * Only the groups holding projected columns are scanned or taken from, and
  * within them only the projected columns' byte ranges (take: only the pages
@@ -47,16 +47,16 @@ typedef struct PackedReader
 
 typedef struct PackedScan PackedScan;
 
-extern PackedReader *packed_open(ByteSource **srcs, int ngroups, int64 first_row_id);
-extern int	packed_column(PackedReader *p, const char *name);
-extern const PqColumnDesc *packed_column_desc(PackedReader *p, int column);
-extern PqReader *packed_column_reader(PackedReader *p, int column);
+extern PackedReader *layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id);
+extern int	layout_packed_column(PackedReader *p, const char *name);
+extern const PqColumnDesc *layout_packed_column_desc(PackedReader *p, int column);
+extern PqReader *layout_packed_column_reader(PackedReader *p, int column);
 
-extern PackedScan *packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows);
-extern PqBatch *packed_scan_next(PackedScan *s);
-extern void packed_scan_end(PackedScan *s);
+extern PackedScan *layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows);
+extern PqBatch *layout_packed_scan_next(PackedScan *s);
+extern void layout_packed_scan_end(PackedScan *s);
 
-extern PqBatch *packed_take(PackedReader *p, int ncols, const int *cols,
+extern PqBatch *layout_packed_take(PackedReader *p, int ncols, const int *cols,
 							const int64 *row_ids, int64 n);
 
 #endif							/* VLAKE_PACKED_READER_H */

@@ -14,8 +14,8 @@
 
 #include "parquet/parquet_meta.h"
 #include "parquet/parquet_writer.h"
-#include "parquet/pq_encoding.h"
-#include "parquet/pq_takeable.h"
+#include "parquet/parquet_encoding.h"
+#include "parquet/parquet_takeable.h"
 #include "layout/vector_cg.h"
 
 #define TAIL_READ_BYTES (64 * 1024)
@@ -152,24 +152,24 @@ find_column(VectorCG *cg, const char *column)
 	{
 		PqSchemaElement *top = &fm->schema[found_pos];
 		PqSchemaElement *lf = top;
-		int			def = (top->repetition == PQ_OPTIONAL) ? 1 : 0;
+		int			def = (top->repetition == PARQUET_OPTIONAL) ? 1 : 0;
 		int			rep = 0;
 
-		if (top->repetition == PQ_REPEATED)
+		if (top->repetition == PARQUET_REPEATED)
 			not_takeable(cg, "Column \"%s\" is a repeated field.", top->name);
 		if (top->num_children > 0)
 		{
 			PqSchemaElement *mid = &fm->schema[found_pos + 1];
 
-			if (top->num_children != 1 || mid->repetition != PQ_REPEATED ||
+			if (top->num_children != 1 || mid->repetition != PARQUET_REPEATED ||
 				mid->num_children != 1 || fm->schema[found_pos + 2].num_children != 0)
 				not_takeable(cg, "Column \"%s\" is not a list of a primitive type.", top->name);
 			lf = &fm->schema[found_pos + 2];
 			def += 1;
 			rep = 1;
-			if (lf->repetition == PQ_OPTIONAL)
+			if (lf->repetition == PARQUET_OPTIONAL)
 				def += 1;
-			else if (lf->repetition == PQ_REPEATED)
+			else if (lf->repetition == PARQUET_REPEATED)
 				not_takeable(cg, "Column \"%s\" is a two-level list.", top->name);
 		}
 		cg->max_def = def;
@@ -177,15 +177,15 @@ find_column(VectorCG *cg, const char *column)
 		cg->phys = lf->type;
 		switch (lf->type)
 		{
-			case PQ_INT32:
-			case PQ_FLOAT:
+			case PARQUET_INT32:
+			case PARQUET_FLOAT:
 				cg->width = 4;
 				break;
-			case PQ_INT64:
-			case PQ_DOUBLE:
+			case PARQUET_INT64:
+			case PARQUET_DOUBLE:
 				cg->width = 8;
 				break;
-			case PQ_FIXED_LEN_BYTE_ARRAY:
+			case PARQUET_FIXED_LEN_BYTE_ARRAY:
 				cg->width = lf->type_length;
 				break;
 			default:
@@ -197,7 +197,7 @@ find_column(VectorCG *cg, const char *column)
 			cg->k = 1;
 		else
 		{
-			int			d = pq_declared_dim(fm, top->name, cg->uri);
+			int			d = parquet_declared_dim(fm, top->name, cg->uri);
 
 			if (d < 0)
 				not_takeable(cg, "Column \"%s\" is a list of no declared dimension.", top->name);
@@ -272,15 +272,15 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 		{
 			char		why[128];
 
-			if (!pq_chunk_takeable(cc, &must_decode, why, sizeof(why)))
+			if (!parquet_chunk_takeable(cc, &must_decode, why, sizeof(why)))
 				not_takeable(cg, "Row group %d %s.", g, why);
 		}
 		chunk_end = m->data_page_offset + m->total_compressed_size;
 
-		oi = pq_decode_offset_index((const uint8 *) span + (cc->offset_index_offset - span_off),
+		oi = parquet_decode_offset_index((const uint8 *) span + (cc->offset_index_offset - span_off),
 									cc->offset_index_length, cg->uri);
 		/* pages of another shape (or a damaged index) are decoded, not computed */
-		if (!pq_offset_index_uniform(oi, m->data_page_offset, chunk_end, rg->num_rows))
+		if (!parquet_offset_index_uniform(oi, m->data_page_offset, chunk_end, rg->num_rows))
 			must_decode = true;
 		for (int p = 0; p < oi->num_pages; p++)
 		{
@@ -320,7 +320,7 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 }
 
 VectorCG *
-vector_cg_open(ObjStore *store, const char *key, const char *column)
+layout_vcg_open(ObjStore *store, const char *key, const char *column)
 {
 	VectorCG   *cg = palloc0(sizeof(VectorCG));
 	ObjStat		st;
@@ -354,7 +354,7 @@ vector_cg_open(ObjStore *store, const char *key, const char *column)
 		footer = tail + tail_len - 8 - flen;
 	else
 		footer = read_range(cg, cg->size - 8 - flen, flen);
-	cg->fm = pq_decode_file_metadata((const uint8 *) footer, flen, cg->uri);
+	cg->fm = parquet_decode_file_metadata((const uint8 *) footer, flen, cg->uri);
 	if (cg->fm->encrypted)
 		not_takeable(cg, "The file is encrypted.");
 	find_column(cg, column);
@@ -363,21 +363,21 @@ vector_cg_open(ObjStore *store, const char *key, const char *column)
 }
 
 void
-vector_cg_close(VectorCG *cg)
+layout_vcg_close(VectorCG *cg)
 {
 	/* everything is palloc'd in the caller's context */
 }
 
 int64
-vector_cg_rows(VectorCG *cg)
+layout_vcg_rows(VectorCG *cg)
 {
 	return cg->nrows;
 }
 
 int64
-vector_cg_first_row_id(VectorCG *cg)
+layout_vcg_first_row_id(VectorCG *cg)
 {
-	const char *v = kv_get(cg->fm, PQ_KV_FIRST_ROW_ID);
+	const char *v = kv_get(cg->fm, LAYOUT_KV_FIRST_ROW_ID);
 	char	   *end;
 	long long	r;
 
@@ -386,35 +386,35 @@ vector_cg_first_row_id(VectorCG *cg)
 	errno = 0;
 	r = strtoll(v, &end, 10);
 	if (errno != 0 || *end != '\0' || end == v || r < 0)
-		bad_file(cg, "Key-value metadata %s=\"%s\" is not a row ID.", PQ_KV_FIRST_ROW_ID, v);
+		bad_file(cg, "Key-value metadata %s=\"%s\" is not a row ID.", LAYOUT_KV_FIRST_ROW_ID, v);
 	return (int64) r;
 }
 
 int
-vector_cg_values_per_row(VectorCG *cg)
+layout_vcg_values_per_row(VectorCG *cg)
 {
 	return cg->k;
 }
 
 int
-vector_cg_value_width(VectorCG *cg)
+layout_vcg_value_width(VectorCG *cg)
 {
 	return cg->width;
 }
 
 bool
-vector_cg_is_float16(VectorCG *cg)
+layout_vcg_is_float16(VectorCG *cg)
 {
-	const char *e = kv_get(cg->fm, PQ_KV_VECTOR_ELEMENT);
-	const char *d = kv_get(cg->fm, PQ_KV_VECTOR_DIM);
+	const char *e = kv_get(cg->fm, LAYOUT_KV_VECTOR_ELEMENT);
+	const char *d = kv_get(cg->fm, LAYOUT_KV_VECTOR_DIM);
 
-	return cg->phys == PQ_FIXED_LEN_BYTE_ARRAY && cg->k == 1 &&
+	return cg->phys == PARQUET_FIXED_LEN_BYTE_ARRAY && cg->k == 1 &&
 		e != NULL && strcmp(e, "float16") == 0 &&
 		d != NULL && atoi(d) * 2 == cg->width;
 }
 
 int
-vector_cg_physical_type(VectorCG *cg)
+layout_vcg_physical_type(VectorCG *cg)
 {
 	return cg->phys;
 }
@@ -461,22 +461,22 @@ decode_page(VectorCG *cg, const VcgPage *pg, const char *buf, char *out, bool *i
 	int64		row_nvals = 0;
 
 	thrift_reader_init(&r, buf, pg->size, cg->uri, "page header");
-	pq_decode_page_header(&r, &h);
+	parquet_decode_page_header(&r, &h);
 	body = (const uint8 *) buf + r.pos;
 	blen = pg->size - r.pos;
 	if (h.compressed_page_size != (int32) blen || h.uncompressed_page_size != (int32) blen)
 		bad_file(cg, "Page at offset " INT64_FORMAT " has sizes that do not match its OffsetIndex entry.",
 				 pg->offset);
-	if (h.type == PQ_PAGE_DATA && h.has_data_page_header)
+	if (h.type == PARQUET_PAGE_DATA && h.has_data_page_header)
 	{
-		if (h.data_page_header.encoding != PQ_ENC_PLAIN)
-			not_takeable(cg, "A data page uses encoding %s.", pq_encoding_name(h.data_page_header.encoding));
+		if (h.data_page_header.encoding != PARQUET_ENC_PLAIN)
+			not_takeable(cg, "A data page uses encoding %s.", parquet_encoding_name(h.data_page_header.encoding));
 		nlevels = h.data_page_header.num_values;
 	}
-	else if (h.type == PQ_PAGE_DATA_V2 && h.has_data_page_header_v2)
+	else if (h.type == PARQUET_PAGE_DATA_V2 && h.has_data_page_header_v2)
 	{
-		if (h.data_page_header_v2.encoding != PQ_ENC_PLAIN)
-			not_takeable(cg, "A data page uses encoding %s.", pq_encoding_name(h.data_page_header_v2.encoding));
+		if (h.data_page_header_v2.encoding != PARQUET_ENC_PLAIN)
+			not_takeable(cg, "A data page uses encoding %s.", parquet_encoding_name(h.data_page_header_v2.encoding));
 		nlevels = h.data_page_header_v2.num_values;
 	}
 	else
@@ -486,12 +486,12 @@ decode_page(VectorCG *cg, const VcgPage *pg, const char *buf, char *out, bool *i
 				 pg->offset, nlevels, pg->nrows);
 	def = palloc0(sizeof(uint32) * nlevels);
 	rep = palloc0(sizeof(uint32) * nlevels);
-	if (h.type == PQ_PAGE_DATA)
+	if (h.type == PARQUET_PAGE_DATA)
 	{
 		if (cg->max_rep > 0)
-			pos += pq_rle_decode_prefixed(body, blen, pq_bit_width(cg->max_rep), nlevels, rep);
+			pos += parquet_rle_decode_prefixed(body, blen, parquet_bit_width(cg->max_rep), nlevels, rep);
 		if (cg->max_def > 0)
-			pos += pq_rle_decode_prefixed(body + pos, blen - pos, pq_bit_width(cg->max_def), nlevels, def);
+			pos += parquet_rle_decode_prefixed(body + pos, blen - pos, parquet_bit_width(cg->max_def), nlevels, def);
 	}
 	else
 	{
@@ -501,9 +501,9 @@ decode_page(VectorCG *cg, const VcgPage *pg, const char *buf, char *out, bool *i
 		if (rl < 0 || dl < 0 || (size_t) rl + dl > blen)
 			bad_file(cg, "Page at offset " INT64_FORMAT " has invalid level lengths.", pg->offset);
 		if (cg->max_rep > 0)
-			pq_rle_decode(body, rl, pq_bit_width(cg->max_rep), nlevels, rep);
+			parquet_rle_decode(body, rl, parquet_bit_width(cg->max_rep), nlevels, rep);
 		if (cg->max_def > 0)
-			pq_rle_decode(body + rl, dl, pq_bit_width(cg->max_def), nlevels, def);
+			parquet_rle_decode(body + rl, dl, parquet_bit_width(cg->max_def), nlevels, def);
 		pos = rl + dl;
 	}
 	for (int64 i = 0; i < nlevels; i++)
@@ -563,7 +563,7 @@ cmp_take(const void *a, const void *b)
 }
 
 void
-vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
+layout_vcg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 {
 	size_t		rowbytes = (size_t) cg->k * cg->width;
 	TakeItem   *items;
@@ -684,7 +684,7 @@ vector_cg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 }
 
 void
-vector_cg_scan(VectorCG *cg, vector_cg_page_fn fn, void *arg)
+layout_vcg_scan(VectorCG *cg, layout_vcg_page_fn fn, void *arg)
 {
 	size_t		rowbytes = (size_t) cg->k * cg->width;
 	int			p = 0;

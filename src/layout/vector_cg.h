@@ -33,24 +33,24 @@
 typedef struct VectorCG VectorCG;
 
 /* column NULL: the file's only LIST column, or its only column. */
-extern VectorCG *vector_cg_open(ObjStore *store, const char *key, const char *column);
-extern void vector_cg_close(VectorCG *cg);
+extern VectorCG *layout_vcg_open(ObjStore *store, const char *key, const char *column);
+extern void layout_vcg_close(VectorCG *cg);
 
-extern int64 vector_cg_rows(VectorCG *cg);
+extern int64 layout_vcg_rows(VectorCG *cg);
 /* Row ID of row 0 from "vlake.first_row_id", or -1 when the file has none. */
-extern int64 vector_cg_first_row_id(VectorCG *cg);
-extern int	vector_cg_values_per_row(VectorCG *cg);	/* k (the dimension) */
-extern int	vector_cg_value_width(VectorCG *cg);	/* bytes per leaf value */
-extern int	vector_cg_physical_type(VectorCG *cg);	/* PqType of the leaf */
+extern int64 layout_vcg_first_row_id(VectorCG *cg);
+extern int	layout_vcg_values_per_row(VectorCG *cg);	/* k (the dimension) */
+extern int	layout_vcg_value_width(VectorCG *cg);	/* bytes per leaf value */
+extern int	layout_vcg_physical_type(VectorCG *cg);	/* PqType of the leaf */
 /* A halfvec ColumnGroup: FIXED_LEN_BYTE_ARRAY(2*dim) of binary16 values. */
-extern bool vector_cg_is_float16(VectorCG *cg);
+extern bool layout_vcg_is_float16(VectorCG *cg);
 
 /*
  * Row numbers rows[0..n) (0-based within the file; duplicates and any order
  * allowed) into out (n * k * width bytes, in the order given); isnull[i] set
  * for null rows (their bytes zeroed).  ERROR for a row out of range.
  */
-extern void vector_cg_take(VectorCG *cg, const int64 *rows, int n,
+extern void layout_vcg_take(VectorCG *cg, const int64 *rows, int n,
 						   char *out, bool *isnull);
 
 /*
@@ -58,8 +58,8 @@ extern void vector_cg_take(VectorCG *cg, const int64 *rows, int n,
  * row count, the values (nrows * k * width bytes; null rows zeroed) and
  * null flags.  Reads the data in large sequential ranges.
  */
-typedef void (*vector_cg_page_fn) (void *arg, int64 first_row, int nrows,
+typedef void (*layout_vcg_page_fn) (void *arg, int64 first_row, int nrows,
 								   const char *values, const bool *isnull);
-extern void vector_cg_scan(VectorCG *cg, vector_cg_page_fn fn, void *arg);
+extern void layout_vcg_scan(VectorCG *cg, layout_vcg_page_fn fn, void *arg);
 
 #endif							/* VLAKE_VECTOR_CG_H */

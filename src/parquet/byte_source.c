@@ -18,7 +18,7 @@
 #endif
 
 void
-byte_source_read_ranges(ByteSource *src, ByteRange *ranges, int n)
+parquet_source_read_ranges(ByteSource *src, ByteRange *ranges, int n)
 {
 	for (int i = 0; i < n; i++)
 	{
@@ -40,7 +40,7 @@ byte_source_read_ranges(ByteSource *src, ByteRange *ranges, int n)
 }
 
 char *
-byte_source_read(ByteSource *src, uint64 offset, uint64 length)
+parquet_source_read(ByteSource *src, uint64 offset, uint64 length)
 {
 	ByteRange	r;
 
@@ -52,12 +52,12 @@ byte_source_read(ByteSource *src, uint64 offset, uint64 length)
 	r.offset = offset;
 	r.length = length;
 	r.dest = palloc(Max(length, 1));
-	byte_source_read_ranges(src, &r, 1);
+	parquet_source_read_ranges(src, &r, 1);
 	return r.dest;
 }
 
 void
-byte_source_close(ByteSource *src)
+parquet_source_close(ByteSource *src)
 {
 	if (src->close)
 		src->close(src);
@@ -73,7 +73,7 @@ memory_read_ranges(ByteSource *src, ByteRange *ranges, int n)
 }
 
 ByteSource *
-byte_source_from_memory(const void *data, uint64 size, const char *name)
+parquet_source_from_memory(const void *data, uint64 size, const char *name)
 {
 	ByteSource *src = palloc0(sizeof(ByteSource));
 
@@ -137,7 +137,7 @@ file_close(ByteSource *src)
 }
 
 ByteSource *
-byte_source_open_file(const char *path, const char *name)
+parquet_source_open_file(const char *path, const char *name)
 {
 	ByteSource *src = palloc0(sizeof(ByteSource));
 	FileState  *fs = palloc0(sizeof(FileState));
@@ -199,7 +199,7 @@ objstore_source_close(ByteSource *src)
 }
 
 ByteSource *
-byte_source_open_uri(const char *uri)
+parquet_source_open_uri(const char *uri)
 {
 	ByteSource *src = palloc0(sizeof(ByteSource));
 	ObjSourceState *st = palloc0(sizeof(ObjSourceState));

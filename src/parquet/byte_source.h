@@ -39,20 +39,20 @@ struct ByteSource
 };
 
 /* Read ranges; ERROR naming the source if any range is outside the object. */
-extern void byte_source_read_ranges(ByteSource *src, ByteRange *ranges, int n);
+extern void parquet_source_read_ranges(ByteSource *src, ByteRange *ranges, int n);
 /* One range into a new palloc'd buffer. */
-extern char *byte_source_read(ByteSource *src, uint64 offset, uint64 length);
-extern void byte_source_close(ByteSource *src);
+extern char *parquet_source_read(ByteSource *src, uint64 offset, uint64 length);
+extern void parquet_source_close(ByteSource *src);
 
 /* Wrap a buffer (not copied; must outlive the source). */
-extern ByteSource *byte_source_from_memory(const void *data, uint64 size, const char *name);
+extern ByteSource *parquet_source_from_memory(const void *data, uint64 size, const char *name);
 
 #ifndef VLAKE_FRONTEND_TOOL
 /* A local file by absolute path; name is used in messages. */
-extern ByteSource *byte_source_open_file(const char *path, const char *name);
+extern ByteSource *parquet_source_open_file(const char *path, const char *name);
 /* An object by URI (file:// or s3://) through the objstore layer, which
  * enforces vlake.allowed_file_roots and uses its cache and counters. */
-extern ByteSource *byte_source_open_uri(const char *uri);
+extern ByteSource *parquet_source_open_uri(const char *uri);
 #endif
 
 #endif							/* VLAKE_BYTE_SOURCE_H */

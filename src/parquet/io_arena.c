@@ -43,19 +43,19 @@ static IoArena *arena = NULL;
  * exact allocations let AddressSanitizer see every overrun: no arena.
  */
 IoArena *
-io_arena_begin(MemoryContext owner)
+parquet_arena_begin(MemoryContext owner)
 {
 	return NULL;
 }
 
 char *
-io_arena_alloc(IoArena *a, MemoryContext owner, size_t len)
+parquet_arena_alloc(IoArena *a, MemoryContext owner, size_t len)
 {
 	return MemoryContextAllocHuge(owner, Max(len, 1));
 }
 
 void
-io_arena_end(IoArena *a)
+parquet_arena_end(IoArena *a)
 {
 }
 
@@ -71,7 +71,7 @@ release_arena(void *arg)
 }
 
 IoArena *
-io_arena_begin(MemoryContext owner)
+parquet_arena_begin(MemoryContext owner)
 {
 	ArenaRelease *rel;
 
@@ -99,7 +99,7 @@ arena_find_room(IoArena *a, size_t len)
 	for (; a->cur < a->nblocks; a->cur++, a->used = 0)
 		if (a->blocks[a->cur].size - a->used >= len)
 			return true;
-	if (a->kept + Max(len, IO_ARENA_BLOCK) > IO_ARENA_KEEP)
+	if (a->kept + Max(len, IO_ARENA_BLOCK) > PARQUET_ARENA_KEEP)
 		return false;
 	if (a->nblocks == a->maxblocks)
 	{
@@ -117,7 +117,7 @@ arena_find_room(IoArena *a, size_t len)
 }
 
 char *
-io_arena_alloc(IoArena *a, MemoryContext owner, size_t len)
+parquet_arena_alloc(IoArena *a, MemoryContext owner, size_t len)
 {
 	char	   *p;
 
@@ -130,7 +130,7 @@ io_arena_alloc(IoArena *a, MemoryContext owner, size_t len)
 }
 
 void
-io_arena_end(IoArena *a)
+parquet_arena_end(IoArena *a)
 {
 	if (a != NULL)
 	{

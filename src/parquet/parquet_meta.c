@@ -171,20 +171,20 @@ decode_logical_member(ThriftReader *r, PqLogicalType *lt, int16 member)
 	while (thrift_read_field(r, &last, &fh))
 	{
 		mark(&seen, fh.id);
-		if (member == PQ_LT_DECIMAL && fh.id == 1)
+		if (member == PARQUET_LT_DECIMAL && fh.id == 1)
 			lt->scale = thrift_read_i32(r, &fh);
-		else if (member == PQ_LT_DECIMAL && fh.id == 2)
+		else if (member == PARQUET_LT_DECIMAL && fh.id == 2)
 			lt->precision = thrift_read_i32(r, &fh);
-		else if ((member == PQ_LT_TIME || member == PQ_LT_TIMESTAMP) && fh.id == 1)
+		else if ((member == PARQUET_LT_TIME || member == PARQUET_LT_TIMESTAMP) && fh.id == 1)
 			lt->is_adjusted_to_utc = thrift_read_bool(r, &fh);
-		else if ((member == PQ_LT_TIME || member == PQ_LT_TIMESTAMP) && fh.id == 2)
+		else if ((member == PARQUET_LT_TIME || member == PARQUET_LT_TIMESTAMP) && fh.id == 2)
 		{
 			thrift_expect(r, &fh, THRIFT_STRUCT);
 			lt->unit = decode_time_unit(r);
 		}
-		else if (member == PQ_LT_INTEGER && fh.id == 1)
+		else if (member == PARQUET_LT_INTEGER && fh.id == 1)
 			lt->bit_width = thrift_read_i8(r, &fh);
-		else if (member == PQ_LT_INTEGER && fh.id == 2)
+		else if (member == PARQUET_LT_INTEGER && fh.id == 2)
 			lt->is_signed = thrift_read_bool(r, &fh);
 		else
 			thrift_skip(r, fh.type);
@@ -193,17 +193,17 @@ decode_logical_member(ThriftReader *r, PqLogicalType *lt, int16 member)
 
 	switch (member)
 	{
-		case PQ_LT_DECIMAL:
+		case PARQUET_LT_DECIMAL:
 			require_fields(r, seen, SEEN(1) | SEEN(2), "DecimalType");
 			if (lt->precision < 1 || lt->scale < 0 || lt->scale > lt->precision)
 				thrift_error(r, "DecimalType has invalid precision %d / scale %d",
 							 lt->precision, lt->scale);
 			break;
-		case PQ_LT_TIME:
-		case PQ_LT_TIMESTAMP:
+		case PARQUET_LT_TIME:
+		case PARQUET_LT_TIMESTAMP:
 			require_fields(r, seen, SEEN(1) | SEEN(2), "TimestampType");
 			break;
-		case PQ_LT_INTEGER:
+		case PARQUET_LT_INTEGER:
 			require_fields(r, seen, SEEN(1) | SEEN(2), "IntType");
 			if (lt->bit_width != 8 && lt->bit_width != 16 &&
 				lt->bit_width != 32 && lt->bit_width != 64)
@@ -224,31 +224,31 @@ decode_logical_type(ThriftReader *r, PqLogicalType *lt)
 	thrift_struct_enter(r);
 	while (thrift_read_field(r, &last, &fh))
 	{
-		if (lt->kind != PQ_LT_NONE)
+		if (lt->kind != PARQUET_LT_NONE)
 			thrift_error(r, "LogicalType union has more than one member");
 		if (fh.type != THRIFT_STRUCT)
 			thrift_error(r, "LogicalType member %d is not a struct", fh.id);
 		switch (fh.id)
 		{
-			case PQ_LT_STRING:
-			case PQ_LT_MAP:
-			case PQ_LT_LIST:
-			case PQ_LT_ENUM:
-			case PQ_LT_DECIMAL:
-			case PQ_LT_DATE:
-			case PQ_LT_TIME:
-			case PQ_LT_TIMESTAMP:
-			case PQ_LT_INTEGER:
-			case PQ_LT_UNKNOWN:
-			case PQ_LT_JSON:
-			case PQ_LT_BSON:
-			case PQ_LT_UUID:
-			case PQ_LT_FLOAT16:
+			case PARQUET_LT_STRING:
+			case PARQUET_LT_MAP:
+			case PARQUET_LT_LIST:
+			case PARQUET_LT_ENUM:
+			case PARQUET_LT_DECIMAL:
+			case PARQUET_LT_DATE:
+			case PARQUET_LT_TIME:
+			case PARQUET_LT_TIMESTAMP:
+			case PARQUET_LT_INTEGER:
+			case PARQUET_LT_UNKNOWN:
+			case PARQUET_LT_JSON:
+			case PARQUET_LT_BSON:
+			case PARQUET_LT_UUID:
+			case PARQUET_LT_FLOAT16:
 				lt->kind = (PqLogicalKind) fh.id;
 				decode_logical_member(r, lt, fh.id);
 				break;
 			default:
-				lt->kind = PQ_LT_OTHER;
+				lt->kind = PARQUET_LT_OTHER;
 				thrift_skip(r, fh.type);
 		}
 	}
@@ -306,14 +306,14 @@ decode_schema_element(ThriftReader *r, PqSchemaElement *e)
 		switch (fh.id)
 		{
 			case 1:
-				e->type = (PqType) read_enum(r, &fh, PQ_FIXED_LEN_BYTE_ARRAY, "SchemaElement.type");
+				e->type = (PqType) read_enum(r, &fh, PARQUET_FIXED_LEN_BYTE_ARRAY, "SchemaElement.type");
 				e->has_type = true;
 				break;
 			case 2:
 				e->type_length = read_nonneg_i32(r, &fh, "SchemaElement.type_length");
 				break;
 			case 3:
-				e->repetition = (PqRepetition) read_enum(r, &fh, PQ_REPEATED, "SchemaElement.repetition_type");
+				e->repetition = (PqRepetition) read_enum(r, &fh, PARQUET_REPEATED, "SchemaElement.repetition_type");
 				e->has_repetition = true;
 				break;
 			case 4:
@@ -368,7 +368,7 @@ decode_column_meta(ThriftReader *r, PqColumnMetaData *m)
 		switch (fh.id)
 		{
 			case 1:
-				m->type = (PqType) read_enum(r, &fh, PQ_FIXED_LEN_BYTE_ARRAY, "ColumnMetaData.type");
+				m->type = (PqType) read_enum(r, &fh, PARQUET_FIXED_LEN_BYTE_ARRAY, "ColumnMetaData.type");
 				break;
 			case 2:
 				thrift_read_list(r, &fh, &et, &n);
@@ -571,7 +571,7 @@ decode_row_group(ThriftReader *r, PqRowGroup *g)
 
 /* -------------------------------------------------------- FileMetaData */
 
-#define PQ_MAX_SCHEMA_DEPTH 64
+#define PARQUET_MAX_SCHEMA_DEPTH 64
 
 /*
  * Check the depth-first schema list forms one tree rooted at schema[0]
@@ -580,7 +580,7 @@ decode_row_group(ThriftReader *r, PqRowGroup *g)
 static void
 check_schema_tree(ThriftReader *r, PqFileMetaData *m)
 {
-	int32		stack[PQ_MAX_SCHEMA_DEPTH];	/* children still expected per level */
+	int32		stack[PARQUET_MAX_SCHEMA_DEPTH];	/* children still expected per level */
 	int			depth = 0;
 	int32		leaves = 0;
 
@@ -603,15 +603,15 @@ check_schema_tree(ThriftReader *r, PqFileMetaData *m)
 			thrift_error(r, "schema element \"%s\" has no repetition_type", e->name);
 		if (e->num_children > 0)
 		{
-			if (depth + 1 >= PQ_MAX_SCHEMA_DEPTH)
-				thrift_error(r, "schema nested deeper than %d levels", PQ_MAX_SCHEMA_DEPTH);
+			if (depth + 1 >= PARQUET_MAX_SCHEMA_DEPTH)
+				thrift_error(r, "schema nested deeper than %d levels", PARQUET_MAX_SCHEMA_DEPTH);
 			stack[++depth] = e->num_children;
 		}
 		else
 		{
 			if (!e->has_type)
 				thrift_error(r, "schema leaf \"%s\" has no physical type", e->name);
-			if (e->type == PQ_FIXED_LEN_BYTE_ARRAY && e->type_length <= 0)
+			if (e->type == PARQUET_FIXED_LEN_BYTE_ARRAY && e->type_length <= 0)
 				thrift_error(r, "schema leaf \"%s\" is FIXED_LEN_BYTE_ARRAY without a positive type_length",
 							 e->name);
 			leaves++;
@@ -626,7 +626,7 @@ check_schema_tree(ThriftReader *r, PqFileMetaData *m)
 }
 
 PqFileMetaData *
-pq_decode_file_metadata(const uint8 *buf, size_t len, const char *source)
+parquet_decode_file_metadata(const uint8 *buf, size_t len, const char *source)
 {
 	ThriftReader r;
 	PqFileMetaData *m = palloc0(sizeof(PqFileMetaData));
@@ -825,7 +825,7 @@ decode_dictionary_page_header(ThriftReader *r, PqDictionaryPageHeader *h)
 }
 
 void
-pq_decode_page_header(ThriftReader *r, PqPageHeader *h)
+parquet_decode_page_header(ThriftReader *r, PqPageHeader *h)
 {
 	int16		last = 0;
 	ThriftFieldHeader fh;
@@ -872,18 +872,18 @@ pq_decode_page_header(ThriftReader *r, PqPageHeader *h)
 	}
 	thrift_struct_leave(r);
 	require_fields(r, seen, SEEN(1) | SEEN(2) | SEEN(3), "PageHeader");
-	if (h->type == PQ_PAGE_DATA && !h->has_data_page_header)
+	if (h->type == PARQUET_PAGE_DATA && !h->has_data_page_header)
 		thrift_error(r, "DATA_PAGE without data_page_header");
-	if (h->type == PQ_PAGE_DATA_V2 && !h->has_data_page_header_v2)
+	if (h->type == PARQUET_PAGE_DATA_V2 && !h->has_data_page_header_v2)
 		thrift_error(r, "DATA_PAGE_V2 without data_page_header_v2");
-	if (h->type == PQ_PAGE_DICTIONARY && !h->has_dictionary_page_header)
+	if (h->type == PARQUET_PAGE_DICTIONARY && !h->has_dictionary_page_header)
 		thrift_error(r, "DICTIONARY_PAGE without dictionary_page_header");
 }
 
 /* -------------------------------------------------- Column/OffsetIndex */
 
 PqColumnIndex *
-pq_decode_column_index(const uint8 *buf, size_t len, const char *source)
+parquet_decode_column_index(const uint8 *buf, size_t len, const char *source)
 {
 	ThriftReader r;
 	PqColumnIndex *ci = palloc0(sizeof(PqColumnIndex));
@@ -942,7 +942,7 @@ pq_decode_column_index(const uint8 *buf, size_t len, const char *source)
 					break;
 				}
 			case 4:
-				ci->boundary_order = (PqBoundaryOrder) read_enum(&r, &fh, PQ_BOUNDARY_DESCENDING,
+				ci->boundary_order = (PqBoundaryOrder) read_enum(&r, &fh, PARQUET_BOUNDARY_DESCENDING,
 																 "ColumnIndex.boundary_order");
 				break;
 			case 5:
@@ -968,7 +968,7 @@ pq_decode_column_index(const uint8 *buf, size_t len, const char *source)
 }
 
 PqOffsetIndex *
-pq_decode_offset_index(const uint8 *buf, size_t len, const char *source)
+parquet_decode_offset_index(const uint8 *buf, size_t len, const char *source)
 {
 	ThriftReader r;
 	PqOffsetIndex *oi = palloc0(sizeof(PqOffsetIndex));
@@ -1028,7 +1028,7 @@ pq_decode_offset_index(const uint8 *buf, size_t len, const char *source)
 /* ------------------------------------------------------------ encoders */
 
 void
-pq_encode_statistics(ThriftWriter *w, const PqStatistics *s)
+parquet_encode_statistics(ThriftWriter *w, const PqStatistics *s)
 {
 	thrift_write_struct_begin(w);
 	if (s->has_max)
@@ -1055,26 +1055,26 @@ write_empty_struct_field(ThriftWriter *w, int16 id)
 }
 
 void
-pq_encode_logical_type(ThriftWriter *w, const PqLogicalType *lt)
+parquet_encode_logical_type(ThriftWriter *w, const PqLogicalType *lt)
 {
 	thrift_write_struct_begin(w);
 	thrift_write_field_begin(w, (int16) lt->kind, THRIFT_STRUCT);
 	thrift_write_struct_begin(w);
 	switch (lt->kind)
 	{
-		case PQ_LT_DECIMAL:
+		case PARQUET_LT_DECIMAL:
 			thrift_write_i32_field(w, 1, lt->scale);
 			thrift_write_i32_field(w, 2, lt->precision);
 			break;
-		case PQ_LT_TIME:
-		case PQ_LT_TIMESTAMP:
+		case PARQUET_LT_TIME:
+		case PARQUET_LT_TIMESTAMP:
 			thrift_write_bool_field(w, 1, lt->is_adjusted_to_utc);
 			thrift_write_field_begin(w, 2, THRIFT_STRUCT);
 			thrift_write_struct_begin(w);
 			write_empty_struct_field(w, (int16) lt->unit);
 			thrift_write_struct_end(w);
 			break;
-		case PQ_LT_INTEGER:
+		case PARQUET_LT_INTEGER:
 			thrift_write_i8_field(w, 1, lt->bit_width);
 			thrift_write_bool_field(w, 2, lt->is_signed);
 			break;
@@ -1120,10 +1120,10 @@ encode_schema_element(ThriftWriter *w, const PqSchemaElement *e)
 		thrift_write_i32_field(w, 8, e->precision);
 	if (e->has_field_id)
 		thrift_write_i32_field(w, 9, e->field_id);
-	if (e->logical_type.kind != PQ_LT_NONE && e->logical_type.kind != PQ_LT_OTHER)
+	if (e->logical_type.kind != PARQUET_LT_NONE && e->logical_type.kind != PARQUET_LT_OTHER)
 	{
 		thrift_write_field_begin(w, 10, THRIFT_STRUCT);
-		pq_encode_logical_type(w, &e->logical_type);
+		parquet_encode_logical_type(w, &e->logical_type);
 	}
 	thrift_write_struct_end(w);
 }
@@ -1153,7 +1153,7 @@ encode_column_meta(ThriftWriter *w, const PqColumnMetaData *m)
 	if (m->has_statistics)
 	{
 		thrift_write_field_begin(w, 12, THRIFT_STRUCT);
-		pq_encode_statistics(w, &m->statistics);
+		parquet_encode_statistics(w, &m->statistics);
 	}
 	if (m->has_bloom_filter_offset)
 		thrift_write_i64_field(w, 14, m->bloom_filter_offset);
@@ -1218,7 +1218,7 @@ encode_row_group(ThriftWriter *w, const PqRowGroup *g)
 }
 
 void
-pq_encode_file_metadata(ThriftWriter *w, const PqFileMetaData *m)
+parquet_encode_file_metadata(ThriftWriter *w, const PqFileMetaData *m)
 {
 	thrift_write_struct_begin(w);
 	thrift_write_i32_field(w, 1, m->version);
@@ -1258,7 +1258,7 @@ encode_data_page_header(ThriftWriter *w, const PqDataPageHeader *h)
 	if (h->has_statistics)
 	{
 		thrift_write_field_begin(w, 5, THRIFT_STRUCT);
-		pq_encode_statistics(w, &h->statistics);
+		parquet_encode_statistics(w, &h->statistics);
 	}
 	thrift_write_struct_end(w);
 }
@@ -1277,13 +1277,13 @@ encode_data_page_header_v2(ThriftWriter *w, const PqDataPageHeaderV2 *h)
 	if (h->has_statistics)
 	{
 		thrift_write_field_begin(w, 8, THRIFT_STRUCT);
-		pq_encode_statistics(w, &h->statistics);
+		parquet_encode_statistics(w, &h->statistics);
 	}
 	thrift_write_struct_end(w);
 }
 
 void
-pq_encode_page_header(ThriftWriter *w, const PqPageHeader *h)
+parquet_encode_page_header(ThriftWriter *w, const PqPageHeader *h)
 {
 	thrift_write_struct_begin(w);
 	thrift_write_i32_field(w, 1, h->type);
@@ -1315,7 +1315,7 @@ pq_encode_page_header(ThriftWriter *w, const PqPageHeader *h)
 }
 
 void
-pq_encode_column_index(ThriftWriter *w, const PqColumnIndex *ci)
+parquet_encode_column_index(ThriftWriter *w, const PqColumnIndex *ci)
 {
 	thrift_write_struct_begin(w);
 	thrift_write_list_field(w, 1, THRIFT_BOOL_TRUE, ci->num_pages);
@@ -1338,7 +1338,7 @@ pq_encode_column_index(ThriftWriter *w, const PqColumnIndex *ci)
 }
 
 void
-pq_encode_offset_index(ThriftWriter *w, const PqOffsetIndex *oi)
+parquet_encode_offset_index(ThriftWriter *w, const PqOffsetIndex *oi)
 {
 	thrift_write_struct_begin(w);
 	thrift_write_list_field(w, 1, THRIFT_STRUCT, oi->num_pages);
@@ -1356,7 +1356,7 @@ pq_encode_offset_index(ThriftWriter *w, const PqOffsetIndex *oi)
 /* ---------------------------------------------------------------- names */
 
 const char *
-pq_type_name(int type)
+parquet_type_name(int type)
 {
 	static const char *const names[] = {"BOOLEAN", "INT32", "INT64", "INT96", "FLOAT",
 	"DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
@@ -1365,7 +1365,7 @@ pq_type_name(int type)
 }
 
 const char *
-pq_codec_name(int codec)
+parquet_codec_name(int codec)
 {
 	static const char *const names[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI",
 	"LZ4", "ZSTD", "LZ4_RAW"};
@@ -1374,7 +1374,7 @@ pq_codec_name(int codec)
 }
 
 const char *
-pq_encoding_name(int enc)
+parquet_encoding_name(int enc)
 {
 	static const char *const names[] = {"PLAIN", "GROUP_VAR_INT", "PLAIN_DICTIONARY", "RLE",
 		"BIT_PACKED", "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
@@ -1384,7 +1384,7 @@ pq_encoding_name(int enc)
 }
 
 const char *
-pq_repetition_name(int rep)
+parquet_repetition_name(int rep)
 {
 	static const char *const names[] = {"REQUIRED", "OPTIONAL", "REPEATED"};
 
@@ -1392,7 +1392,7 @@ pq_repetition_name(int rep)
 }
 
 const char *
-pq_converted_type_name(int ct)
+parquet_converted_type_name(int ct)
 {
 	static const char *const names[] = {"UTF8", "MAP", "MAP_KEY_VALUE", "LIST", "ENUM",
 		"DECIMAL", "DATE", "TIME_MILLIS", "TIME_MICROS", "TIMESTAMP_MILLIS",
@@ -1403,44 +1403,44 @@ pq_converted_type_name(int ct)
 }
 
 char *
-pq_logical_type_string(const PqLogicalType *lt)
+parquet_logical_type_string(const PqLogicalType *lt)
 {
 	static const char *const units[] = {"?", "MILLIS", "MICROS", "NANOS"};
 	const char *unit = (lt->unit >= 1 && lt->unit <= 3) ? units[lt->unit] : "?";
 
 	switch (lt->kind)
 	{
-		case PQ_LT_NONE:
+		case PARQUET_LT_NONE:
 			return pstrdup("");
-		case PQ_LT_STRING:
+		case PARQUET_LT_STRING:
 			return pstrdup("STRING");
-		case PQ_LT_MAP:
+		case PARQUET_LT_MAP:
 			return pstrdup("MAP");
-		case PQ_LT_LIST:
+		case PARQUET_LT_LIST:
 			return pstrdup("LIST");
-		case PQ_LT_ENUM:
+		case PARQUET_LT_ENUM:
 			return pstrdup("ENUM");
-		case PQ_LT_DECIMAL:
+		case PARQUET_LT_DECIMAL:
 			return psprintf("DECIMAL(%d,%d)", lt->precision, lt->scale);
-		case PQ_LT_DATE:
+		case PARQUET_LT_DATE:
 			return pstrdup("DATE");
-		case PQ_LT_TIME:
+		case PARQUET_LT_TIME:
 			return psprintf("TIME(%s,%s)", unit, lt->is_adjusted_to_utc ? "UTC" : "LOCAL");
-		case PQ_LT_TIMESTAMP:
+		case PARQUET_LT_TIMESTAMP:
 			return psprintf("TIMESTAMP(%s,%s)", unit, lt->is_adjusted_to_utc ? "UTC" : "LOCAL");
-		case PQ_LT_INTEGER:
+		case PARQUET_LT_INTEGER:
 			return psprintf("INTEGER(%d,%s)", lt->bit_width, lt->is_signed ? "signed" : "unsigned");
-		case PQ_LT_UNKNOWN:
+		case PARQUET_LT_UNKNOWN:
 			return pstrdup("UNKNOWN");
-		case PQ_LT_JSON:
+		case PARQUET_LT_JSON:
 			return pstrdup("JSON");
-		case PQ_LT_BSON:
+		case PARQUET_LT_BSON:
 			return pstrdup("BSON");
-		case PQ_LT_UUID:
+		case PARQUET_LT_UUID:
 			return pstrdup("UUID");
-		case PQ_LT_FLOAT16:
+		case PARQUET_LT_FLOAT16:
 			return pstrdup("FLOAT16");
-		case PQ_LT_OTHER:
+		case PARQUET_LT_OTHER:
 			return pstrdup("OTHER");
 	}
 	return pstrdup("?");

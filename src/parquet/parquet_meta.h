@@ -4,20 +4,20 @@
  * compact protocol (thrift.h).
  *
  * Decoding
- *   PqFileMetaData *pq_decode_file_metadata(buf, len, source)
+ *   PqFileMetaData *parquet_decode_file_metadata(buf, len, source)
  *       the footer (the bytes between the data and the 4-byte length +
  *       "PAR1"); checks the schema tree shape and that every row group has
  *       one column chunk per leaf.
- *   void pq_decode_page_header(ThriftReader *r, PqPageHeader *out)
+ *   void parquet_decode_page_header(ThriftReader *r, PqPageHeader *out)
  *       one page header at r->pos; r->pos ends just after it.
- *   PqColumnIndex *pq_decode_column_index(buf, len, source)
- *   PqOffsetIndex *pq_decode_offset_index(buf, len, source)
+ *   PqColumnIndex *parquet_decode_column_index(buf, len, source)
+ *   PqOffsetIndex *parquet_decode_offset_index(buf, len, source)
  *   Errors are ERRCODE_DATA_CORRUPTED and name the source.  Binary/string
  *   fields are copied (nothing points into the input buffer).  Memory:
  *   CurrentMemoryContext, bounded by a small multiple of the input size.
  *
  * Encoding (used by the writer)
- *   pq_encode_file_metadata(ThriftWriter *w, const PqFileMetaData *m) etc.
+ *   parquet_encode_file_metadata(ThriftWriter *w, const PqFileMetaData *m) etc.
  *   Optional fields are written only when their has_* flag is set.
  *
  * Field numbers and enum values follow parquet.thrift; only the fields vlake
@@ -33,115 +33,115 @@
 /* Physical types */
 typedef enum PqType
 {
-	PQ_BOOLEAN = 0,
-	PQ_INT32 = 1,
-	PQ_INT64 = 2,
-	PQ_INT96 = 3,
-	PQ_FLOAT = 4,
-	PQ_DOUBLE = 5,
-	PQ_BYTE_ARRAY = 6,
-	PQ_FIXED_LEN_BYTE_ARRAY = 7
+	PARQUET_BOOLEAN = 0,
+	PARQUET_INT32 = 1,
+	PARQUET_INT64 = 2,
+	PARQUET_INT96 = 3,
+	PARQUET_FLOAT = 4,
+	PARQUET_DOUBLE = 5,
+	PARQUET_BYTE_ARRAY = 6,
+	PARQUET_FIXED_LEN_BYTE_ARRAY = 7
 } PqType;
 
 typedef enum PqRepetition
 {
-	PQ_REQUIRED = 0,
-	PQ_OPTIONAL = 1,
-	PQ_REPEATED = 2
+	PARQUET_REQUIRED = 0,
+	PARQUET_OPTIONAL = 1,
+	PARQUET_REPEATED = 2
 } PqRepetition;
 
 typedef enum PqConvertedType
 {
-	PQ_CT_UTF8 = 0,
-	PQ_CT_MAP = 1,
-	PQ_CT_MAP_KEY_VALUE = 2,
-	PQ_CT_LIST = 3,
-	PQ_CT_ENUM = 4,
-	PQ_CT_DECIMAL = 5,
-	PQ_CT_DATE = 6,
-	PQ_CT_TIME_MILLIS = 7,
-	PQ_CT_TIME_MICROS = 8,
-	PQ_CT_TIMESTAMP_MILLIS = 9,
-	PQ_CT_TIMESTAMP_MICROS = 10,
-	PQ_CT_UINT_8 = 11,
-	PQ_CT_UINT_16 = 12,
-	PQ_CT_UINT_32 = 13,
-	PQ_CT_UINT_64 = 14,
-	PQ_CT_INT_8 = 15,
-	PQ_CT_INT_16 = 16,
-	PQ_CT_INT_32 = 17,
-	PQ_CT_INT_64 = 18,
-	PQ_CT_JSON = 19,
-	PQ_CT_BSON = 20,
-	PQ_CT_INTERVAL = 21
+	PARQUET_CT_UTF8 = 0,
+	PARQUET_CT_MAP = 1,
+	PARQUET_CT_MAP_KEY_VALUE = 2,
+	PARQUET_CT_LIST = 3,
+	PARQUET_CT_ENUM = 4,
+	PARQUET_CT_DECIMAL = 5,
+	PARQUET_CT_DATE = 6,
+	PARQUET_CT_TIME_MILLIS = 7,
+	PARQUET_CT_TIME_MICROS = 8,
+	PARQUET_CT_TIMESTAMP_MILLIS = 9,
+	PARQUET_CT_TIMESTAMP_MICROS = 10,
+	PARQUET_CT_UINT_8 = 11,
+	PARQUET_CT_UINT_16 = 12,
+	PARQUET_CT_UINT_32 = 13,
+	PARQUET_CT_UINT_64 = 14,
+	PARQUET_CT_INT_8 = 15,
+	PARQUET_CT_INT_16 = 16,
+	PARQUET_CT_INT_32 = 17,
+	PARQUET_CT_INT_64 = 18,
+	PARQUET_CT_JSON = 19,
+	PARQUET_CT_BSON = 20,
+	PARQUET_CT_INTERVAL = 21
 } PqConvertedType;
 
 typedef enum PqEncoding
 {
-	PQ_ENC_PLAIN = 0,
-	PQ_ENC_PLAIN_DICTIONARY = 2,
-	PQ_ENC_RLE = 3,
-	PQ_ENC_BIT_PACKED = 4,
-	PQ_ENC_DELTA_BINARY_PACKED = 5,
-	PQ_ENC_DELTA_LENGTH_BYTE_ARRAY = 6,
-	PQ_ENC_DELTA_BYTE_ARRAY = 7,
-	PQ_ENC_RLE_DICTIONARY = 8,
-	PQ_ENC_BYTE_STREAM_SPLIT = 9
+	PARQUET_ENC_PLAIN = 0,
+	PARQUET_ENC_PLAIN_DICTIONARY = 2,
+	PARQUET_ENC_RLE = 3,
+	PARQUET_ENC_BIT_PACKED = 4,
+	PARQUET_ENC_DELTA_BINARY_PACKED = 5,
+	PARQUET_ENC_DELTA_LENGTH_BYTE_ARRAY = 6,
+	PARQUET_ENC_DELTA_BYTE_ARRAY = 7,
+	PARQUET_ENC_RLE_DICTIONARY = 8,
+	PARQUET_ENC_BYTE_STREAM_SPLIT = 9
 } PqEncoding;
 
 typedef enum PqCodec
 {
-	PQ_CODEC_UNCOMPRESSED = 0,
-	PQ_CODEC_SNAPPY = 1,
-	PQ_CODEC_GZIP = 2,
-	PQ_CODEC_LZO = 3,
-	PQ_CODEC_BROTLI = 4,
-	PQ_CODEC_LZ4 = 5,
-	PQ_CODEC_ZSTD = 6,
-	PQ_CODEC_LZ4_RAW = 7
+	PARQUET_CODEC_UNCOMPRESSED = 0,
+	PARQUET_CODEC_SNAPPY = 1,
+	PARQUET_CODEC_GZIP = 2,
+	PARQUET_CODEC_LZO = 3,
+	PARQUET_CODEC_BROTLI = 4,
+	PARQUET_CODEC_LZ4 = 5,
+	PARQUET_CODEC_ZSTD = 6,
+	PARQUET_CODEC_LZ4_RAW = 7
 } PqCodec;
 
 typedef enum PqPageType
 {
-	PQ_PAGE_DATA = 0,
-	PQ_PAGE_INDEX = 1,
-	PQ_PAGE_DICTIONARY = 2,
-	PQ_PAGE_DATA_V2 = 3
+	PARQUET_PAGE_DATA = 0,
+	PARQUET_PAGE_INDEX = 1,
+	PARQUET_PAGE_DICTIONARY = 2,
+	PARQUET_PAGE_DATA_V2 = 3
 } PqPageType;
 
 typedef enum PqBoundaryOrder
 {
-	PQ_BOUNDARY_UNORDERED = 0,
-	PQ_BOUNDARY_ASCENDING = 1,
-	PQ_BOUNDARY_DESCENDING = 2
+	PARQUET_BOUNDARY_UNORDERED = 0,
+	PARQUET_BOUNDARY_ASCENDING = 1,
+	PARQUET_BOUNDARY_DESCENDING = 2
 } PqBoundaryOrder;
 
 /* LogicalType union: which member is set (field id in parquet.thrift). */
 typedef enum PqLogicalKind
 {
-	PQ_LT_NONE = 0,
-	PQ_LT_STRING = 1,
-	PQ_LT_MAP = 2,
-	PQ_LT_LIST = 3,
-	PQ_LT_ENUM = 4,
-	PQ_LT_DECIMAL = 5,
-	PQ_LT_DATE = 6,
-	PQ_LT_TIME = 7,
-	PQ_LT_TIMESTAMP = 8,
-	PQ_LT_INTEGER = 10,
-	PQ_LT_UNKNOWN = 11,			/* "NullType": always null */
-	PQ_LT_JSON = 12,
-	PQ_LT_BSON = 13,
-	PQ_LT_UUID = 14,
-	PQ_LT_FLOAT16 = 15,
-	PQ_LT_OTHER = 1000			/* a member we do not know */
+	PARQUET_LT_NONE = 0,
+	PARQUET_LT_STRING = 1,
+	PARQUET_LT_MAP = 2,
+	PARQUET_LT_LIST = 3,
+	PARQUET_LT_ENUM = 4,
+	PARQUET_LT_DECIMAL = 5,
+	PARQUET_LT_DATE = 6,
+	PARQUET_LT_TIME = 7,
+	PARQUET_LT_TIMESTAMP = 8,
+	PARQUET_LT_INTEGER = 10,
+	PARQUET_LT_UNKNOWN = 11,			/* "NullType": always null */
+	PARQUET_LT_JSON = 12,
+	PARQUET_LT_BSON = 13,
+	PARQUET_LT_UUID = 14,
+	PARQUET_LT_FLOAT16 = 15,
+	PARQUET_LT_OTHER = 1000			/* a member we do not know */
 } PqLogicalKind;
 
 typedef enum PqTimeUnit
 {
-	PQ_UNIT_MILLIS = 1,
-	PQ_UNIT_MICROS = 2,
-	PQ_UNIT_NANOS = 3
+	PARQUET_UNIT_MILLIS = 1,
+	PARQUET_UNIT_MICROS = 2,
+	PARQUET_UNIT_NANOS = 3
 } PqTimeUnit;
 
 typedef struct PqLogicalType
@@ -200,7 +200,7 @@ typedef struct PqSchemaElement
 	int32		precision;
 	bool		has_field_id;
 	int32		field_id;
-	PqLogicalType logical_type; /* kind PQ_LT_NONE when absent */
+	PqLogicalType logical_type; /* kind PARQUET_LT_NONE when absent */
 } PqSchemaElement;
 
 typedef struct PqColumnMetaData
@@ -354,29 +354,29 @@ typedef struct PqOffsetIndex
 } PqOffsetIndex;
 
 /* Decoders */
-extern PqFileMetaData *pq_decode_file_metadata(const uint8 *buf, size_t len,
+extern PqFileMetaData *parquet_decode_file_metadata(const uint8 *buf, size_t len,
 											   const char *source);
-extern void pq_decode_page_header(ThriftReader *r, PqPageHeader *out);
-extern PqColumnIndex *pq_decode_column_index(const uint8 *buf, size_t len,
+extern void parquet_decode_page_header(ThriftReader *r, PqPageHeader *out);
+extern PqColumnIndex *parquet_decode_column_index(const uint8 *buf, size_t len,
 											 const char *source);
-extern PqOffsetIndex *pq_decode_offset_index(const uint8 *buf, size_t len,
+extern PqOffsetIndex *parquet_decode_offset_index(const uint8 *buf, size_t len,
 											 const char *source);
 
 /* Encoders */
-extern void pq_encode_file_metadata(ThriftWriter *w, const PqFileMetaData *m);
-extern void pq_encode_page_header(ThriftWriter *w, const PqPageHeader *h);
-extern void pq_encode_column_index(ThriftWriter *w, const PqColumnIndex *ci);
-extern void pq_encode_offset_index(ThriftWriter *w, const PqOffsetIndex *oi);
-extern void pq_encode_statistics(ThriftWriter *w, const PqStatistics *s);
-extern void pq_encode_logical_type(ThriftWriter *w, const PqLogicalType *lt);
+extern void parquet_encode_file_metadata(ThriftWriter *w, const PqFileMetaData *m);
+extern void parquet_encode_page_header(ThriftWriter *w, const PqPageHeader *h);
+extern void parquet_encode_column_index(ThriftWriter *w, const PqColumnIndex *ci);
+extern void parquet_encode_offset_index(ThriftWriter *w, const PqOffsetIndex *oi);
+extern void parquet_encode_statistics(ThriftWriter *w, const PqStatistics *s);
+extern void parquet_encode_logical_type(ThriftWriter *w, const PqLogicalType *lt);
 
 /* Names for messages and the SQL metadata functions. */
-extern const char *pq_type_name(int type);
-extern const char *pq_codec_name(int codec);
-extern const char *pq_encoding_name(int enc);
-extern const char *pq_repetition_name(int rep);
-extern const char *pq_converted_type_name(int ct);
+extern const char *parquet_type_name(int type);
+extern const char *parquet_codec_name(int codec);
+extern const char *parquet_encoding_name(int enc);
+extern const char *parquet_repetition_name(int rep);
+extern const char *parquet_converted_type_name(int ct);
 /* palloc'd, e.g. "TIMESTAMP(MICROS,UTC)"; "" when none */
-extern char *pq_logical_type_string(const PqLogicalType *lt);
+extern char *parquet_logical_type_string(const PqLogicalType *lt);
 
 #endif							/* VLAKE_PARQUET_META_H */

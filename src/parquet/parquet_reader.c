@@ -3,7 +3,7 @@
  *
  * Written from the Parquet format specification (parquet.thrift,
  * Encodings.md, PageIndex.md).  Produces values in their physical
- * representation; parquet_datum.c maps them to Postgres types.  Uses only
+ * representation; pgmap_datum.c maps them to Postgres types.  Uses only
  * palloc, memory contexts and ereport so the fuzz harness can link it.
  *
  * Structure
@@ -29,9 +29,9 @@
 
 #include "parquet/io_arena.h"
 #include "parquet/parquet_reader.h"
-#include "parquet/pq_codec.h"
-#include "parquet/pq_encoding.h"
-#include "parquet/pq_takeable.h"
+#include "parquet/parquet_codec.h"
+#include "parquet/parquet_encoding.h"
+#include "parquet/parquet_takeable.h"
 
 #ifdef WORDS_BIGENDIAN
 #error "the Parquet reader assumes a little-endian host"
@@ -40,11 +40,11 @@
 /* ------------------------------------------------------------------ errors */
 
 static void
-pq_file_error(PqReader *r, const char *fmt,...)
+parquet_file_error(PqReader *r, const char *fmt,...)
 pg_attribute_printf(2, 3) pg_attribute_noreturn();
 
 static void
-pq_file_error(PqReader *r, const char *fmt,...)
+parquet_file_error(PqReader *r, const char *fmt,...)
 {
 	char		msg[512];
 	va_list		ap;
@@ -84,9 +84,9 @@ walk_schema(SchemaWalk *w, int idx, int top, int16 def, int16 rep, const char *p
 	PqSchemaElement *e = &w->r->meta->schema[idx];
 	char	   *path = prefix ? psprintf("%s.%s", prefix, e->name) : pstrdup(e->name);
 
-	if (e->repetition == PQ_OPTIONAL)
+	if (e->repetition == PARQUET_OPTIONAL)
 		def++;
-	else if (e->repetition == PQ_REPEATED)
+	else if (e->repetition == PARQUET_REPEATED)
 	{
 		def++;
 		rep++;
@@ -111,8 +111,8 @@ walk_schema(SchemaWalk *w, int idx, int top, int16 def, int16 rep, const char *p
 static bool
 is_list_group(const PqSchemaElement *e)
 {
-	return e->logical_type.kind == PQ_LT_LIST ||
-		(e->has_converted_type && e->converted_type == PQ_CT_LIST);
+	return e->logical_type.kind == PARQUET_LT_LIST ||
+		(e->has_converted_type && e->converted_type == PARQUET_CT_LIST);
 }
 
 static void
@@ -121,7 +121,7 @@ classify_column(PqReader *r, PqColumnDesc *c, int top, int nleaves_in_field,
 {
 	PqSchemaElement *schema = r->meta->schema;
 	PqSchemaElement *t = &schema[top];
-	int16		tdef = (t->repetition == PQ_REQUIRED) ? 0 : 1;
+	int16		tdef = (t->repetition == PARQUET_REQUIRED) ? 0 : 1;
 
 	c->name = t->name;
 	c->top_schema_index = top;
@@ -143,14 +143,14 @@ classify_column(PqReader *r, PqColumnDesc *c, int top, int nleaves_in_field,
 
 	if (nleaves_in_field > 1)
 	{
-		c->unsupported = (t->logical_type.kind == PQ_LT_MAP ||
-						  (t->has_converted_type && t->converted_type == PQ_CT_MAP))
+		c->unsupported = (t->logical_type.kind == PARQUET_LT_MAP ||
+						  (t->has_converted_type && t->converted_type == PARQUET_CT_MAP))
 			? "map columns are not supported" : "struct columns are not supported";
 		return;
 	}
 	if (t->num_children == 0)
 	{
-		if (t->repetition == PQ_REPEATED)
+		if (t->repetition == PARQUET_REPEATED)
 		{
 			/* bare repeated primitive: a list of required elements */
 			c->is_list = true;
@@ -164,7 +164,7 @@ classify_column(PqReader *r, PqColumnDesc *c, int top, int nleaves_in_field,
 		c->unsupported = "struct columns are not supported";
 		return;
 	}
-	if (t->repetition == PQ_REPEATED || t->num_children != 1)
+	if (t->repetition == PARQUET_REPEATED || t->num_children != 1)
 	{
 		c->unsupported = "malformed LIST group";
 		return;
@@ -173,14 +173,14 @@ classify_column(PqReader *r, PqColumnDesc *c, int top, int nleaves_in_field,
 		int			ridx = first_child[top];
 		PqSchemaElement *rep = &schema[ridx];
 
-		if (rep->repetition != PQ_REPEATED)
+		if (rep->repetition != PARQUET_REPEATED)
 		{
 			c->unsupported = "malformed LIST group (child is not repeated)";
 			return;
 		}
 		if (rep->num_children > 1 ||
 			(rep->num_children == 1 &&
-			 (schema[ridx + 1].num_children > 0 || schema[ridx + 1].repetition == PQ_REPEATED)))
+			 (schema[ridx + 1].num_children > 0 || schema[ridx + 1].repetition == PARQUET_REPEATED)))
 		{
 			c->unsupported = "lists of structs or nested lists are not supported";
 			return;
@@ -218,7 +218,7 @@ build_columns(PqReader *r)
 		int			before = w.nleaves;
 
 		walk_schema(&w, top, top, 0, 0, NULL);
-		if (m->schema[top].repetition == PQ_REPEATED && m->schema[top].num_children > 0)
+		if (m->schema[top].repetition == PARQUET_REPEATED && m->schema[top].num_children > 0)
 		{
 			r->columns[i].name = m->schema[top].name;
 			r->columns[i].unsupported = "repeated groups are not supported";
@@ -252,20 +252,20 @@ build_columns(PqReader *r)
 						 errmsg("Parquet file \"%s\" refers to column data in another file (\"%s\"), which is not supported",
 								r->name, cc->file_path)));
 			if (cc->meta_data.type != leaf->type)
-				pq_file_error(r, "column chunk %d of row group %d has type %s but the schema says %s",
-							  l, g, pq_type_name(cc->meta_data.type), pq_type_name(leaf->type));
+				parquet_file_error(r, "column chunk %d of row group %d has type %s but the schema says %s",
+							  l, g, parquet_type_name(cc->meta_data.type), parquet_type_name(leaf->type));
 		}
 	}
 }
 
 /* -------------------------------------------------------------------- open */
 
-#define PQ_TAIL_GUESS	(64 * 1024)
+#define PARQUET_TAIL_GUESS	(64 * 1024)
 
-int			pq_chunk_window = 16 * 1024 * 1024;
+int			parquet_chunk_window = 16 * 1024 * 1024;
 
 PqReader *
-pq_reader_open(ByteSource *src)
+parquet_reader_open(ByteSource *src)
 {
 	PqReader   *r = palloc0(sizeof(PqReader));
 	char	   *tail;
@@ -280,24 +280,24 @@ pq_reader_open(ByteSource *src)
 	r->src = src;
 	r->name = src->name;
 	if (src->size < 12)
-		pq_file_error(r, "file is %llu bytes, too small to be Parquet",
+		parquet_file_error(r, "file is %llu bytes, too small to be Parquet",
 					  (unsigned long long) src->size);
 	/*
-	 * One request for the leading magic and the last PQ_TAIL_GUESS bytes,
+	 * One request for the leading magic and the last PARQUET_TAIL_GUESS bytes,
 	 * which hold the whole footer of most files; a second only for bigger
 	 * footers.
 	 */
 	{
 		ByteRange	rr[2];
 
-		tail_len = Min(src->size - 4, PQ_TAIL_GUESS);
+		tail_len = Min(src->size - 4, PARQUET_TAIL_GUESS);
 		rr[0].offset = 0;
 		rr[0].length = 4;
 		rr[0].dest = head = palloc(4);
 		rr[1].offset = src->size - tail_len;
 		rr[1].length = tail_len;
 		rr[1].dest = tail_buf = palloc(tail_len);
-		byte_source_read_ranges(src, rr, 2);
+		parquet_source_read_ranges(src, rr, 2);
 		tail = tail_buf + tail_len - 8;
 	}
 	if (memcmp(tail + 4, "PARE", 4) == 0)
@@ -306,26 +306,26 @@ pq_reader_open(ByteSource *src)
 				 errmsg("Parquet file \"%s\" has an encrypted footer, which is not supported",
 						r->name)));
 	if (memcmp(tail + 4, "PAR1", 4) != 0)
-		pq_file_error(r, "missing \"PAR1\" magic at the end of the file");
+		parquet_file_error(r, "missing \"PAR1\" magic at the end of the file");
 	if (memcmp(head, "PAR1", 4) != 0)
-		pq_file_error(r, "missing \"PAR1\" magic at the start of the file");
+		parquet_file_error(r, "missing \"PAR1\" magic at the start of the file");
 	footer_len = (uint32) (uint8) tail[0] | (uint32) (uint8) tail[1] << 8 |
 		(uint32) (uint8) tail[2] << 16 | (uint32) (uint8) tail[3] << 24;
 	if (footer_len == 0 || (uint64) footer_len > src->size - 12)
-		pq_file_error(r, "footer length %u does not fit in a file of %llu bytes",
+		parquet_file_error(r, "footer length %u does not fit in a file of %llu bytes",
 					  footer_len, (unsigned long long) src->size);
-	if (footer_len > PQ_MAX_FOOTER_BYTES)
+	if (footer_len > PARQUET_MAX_FOOTER_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("Parquet file \"%s\" has a footer of %u bytes, more than the limit of %d",
-						r->name, footer_len, PQ_MAX_FOOTER_BYTES)));
+						r->name, footer_len, PARQUET_MAX_FOOTER_BYTES)));
 	r->footer_len = footer_len;
 	footer_in_tail = ((uint64) footer_len + 8 <= tail_len);
 	if (footer_in_tail)
 		footer = tail_buf + tail_len - 8 - footer_len;
 	else
-		footer = byte_source_read(src, src->size - 8 - footer_len, footer_len);
-	r->meta = pq_decode_file_metadata((const uint8 *) footer, footer_len, r->name);
+		footer = parquet_source_read(src, src->size - 8 - footer_len, footer_len);
+	r->meta = parquet_decode_file_metadata((const uint8 *) footer, footer_len, r->name);
 	if (!footer_in_tail)
 		pfree(footer);
 	pfree(tail_buf);
@@ -340,18 +340,18 @@ pq_reader_open(ByteSource *src)
 	{
 		r->rg_first_row[g] = row;
 		if (r->meta->row_groups[g].num_rows > PG_INT64_MAX - row)
-			pq_file_error(r, "row counts overflow");
+			parquet_file_error(r, "row counts overflow");
 		row += r->meta->row_groups[g].num_rows;
 	}
 	r->rg_first_row[r->meta->num_row_groups] = row;
 	if (row != r->meta->num_rows)
-		pq_file_error(r, "row groups hold %lld rows but the footer says %lld",
+		parquet_file_error(r, "row groups hold %lld rows but the footer says %lld",
 					  (long long) row, (long long) r->meta->num_rows);
 	return r;
 }
 
 int
-pq_reader_column(PqReader *r, const char *name)
+parquet_reader_column(PqReader *r, const char *name)
 {
 	for (int i = 0; i < r->ncolumns; i++)
 		if (strcmp(r->columns[i].name, name) == 0)
@@ -463,15 +463,15 @@ physical_width(const PqColumnDesc *col)
 {
 	switch (col->type)
 	{
-		case PQ_BOOLEAN:
+		case PARQUET_BOOLEAN:
 			return 1;
-		case PQ_INT32:
-		case PQ_FLOAT:
+		case PARQUET_INT32:
+		case PARQUET_FLOAT:
 			return 4;
-		case PQ_INT64:
-		case PQ_DOUBLE:
+		case PARQUET_INT64:
+		case PARQUET_DOUBLE:
 			return 8;
-		case PQ_INT96:
+		case PARQUET_INT96:
 			return 12;
 		default:
 			return 0;
@@ -491,9 +491,9 @@ cursor_where(Cursor *c)
 static void
 decompress(Cursor *c, PqCodec codec, const char *src, size_t srclen, char *dst, size_t dstlen)
 {
-	if (!pq_codec_supported(codec))
-		cursor_unsupported(c, "compression codec %s is not supported", pq_codec_name(codec));
-	pq_decompress(codec, src, srclen, dst, dstlen, cursor_where(c));
+	if (!parquet_codec_supported(codec))
+		cursor_unsupported(c, "compression codec %s is not supported", parquet_codec_name(codec));
+	parquet_decompress(codec, src, srclen, dst, dstlen, cursor_where(c));
 }
 
 static void
@@ -509,13 +509,13 @@ decode_error_context(void *arg)
 
 /*
  * RLE / bit-packed hybrid (Encodings.md) without length prefix, decoded by
- * pq_encoding.c; here every value is also checked against maxval.
+ * parquet_encoding.c; here every value is also checked against maxval.
  */
 static void
 rle_decode(Cursor *c, const uint8 *buf, size_t len, int bit_width, uint32 maxval,
 		   int64 n, uint32 *out, const char *what)
 {
-	pq_rle_decode(buf, len, bit_width, n, out);
+	parquet_rle_decode(buf, len, bit_width, n, out);
 	for (int64 i = 0; i < n; i++)
 		if (out[i] > maxval)
 			cursor_error(c, "%s value %u exceeds the maximum %u", what, out[i], maxval);
@@ -557,17 +557,17 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 
 	switch (col->type)
 	{
-		case PQ_BOOLEAN:
+		case PARQUET_BOOLEAN:
 			if ((size_t) (n + 7) / 8 > len)
 				cursor_error(c, "truncated PLAIN booleans (%d values, %zu bytes)", n, len);
 			for (int32 i = 0; i < n; i++)
 				fixed[i] = (buf[i / 8] >> (i % 8)) & 1;
 			return (n + 7) / 8;
-		case PQ_INT32:
-		case PQ_FLOAT:
-		case PQ_INT64:
-		case PQ_DOUBLE:
-		case PQ_INT96:
+		case PARQUET_INT32:
+		case PARQUET_FLOAT:
+		case PARQUET_INT64:
+		case PARQUET_DOUBLE:
+		case PARQUET_INT96:
 			{
 				size_t		need = (size_t) n * c->width;
 
@@ -577,7 +577,7 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 				memcpy(fixed, buf, need);
 				return need;
 			}
-		case PQ_FIXED_LEN_BYTE_ARRAY:
+		case PARQUET_FIXED_LEN_BYTE_ARRAY:
 			{
 				size_t		need = (size_t) n * col->type_length;
 
@@ -591,7 +591,7 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 				}
 				return need;
 			}
-		case PQ_BYTE_ARRAY:
+		case PARQUET_BYTE_ARRAY:
 			{
 				size_t		pos = 0;
 
@@ -619,9 +619,9 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 static void
 check_plain_count(Cursor *c, int32 n, size_t len)
 {
-	size_t		per = c->col->type == PQ_BYTE_ARRAY ? 4 :
-		c->col->type == PQ_FIXED_LEN_BYTE_ARRAY ? (size_t) c->col->type_length : (size_t) c->width;
-	size_t		max = c->col->type == PQ_BOOLEAN ? len * 8 : len / Max(per, 1);
+	size_t		per = c->col->type == PARQUET_BYTE_ARRAY ? 4 :
+		c->col->type == PARQUET_FIXED_LEN_BYTE_ARRAY ? (size_t) c->col->type_length : (size_t) c->width;
+	size_t		max = c->col->type == PARQUET_BOOLEAN ? len * 8 : len / Max(per, 1);
 
 	if ((size_t) n > max)
 		cursor_error(c, "%d PLAIN values cannot fit in %zu bytes", n, len);
@@ -646,12 +646,12 @@ load_dictionary(Cursor *c, const PqPageHeader *h, const char *body, size_t len)
 
 	if (c->has_dict)
 		cursor_error(c, "more than one dictionary page");
-	if (dh->encoding != PQ_ENC_PLAIN && dh->encoding != PQ_ENC_PLAIN_DICTIONARY)
+	if (dh->encoding != PARQUET_ENC_PLAIN && dh->encoding != PARQUET_ENC_PLAIN_DICTIONARY)
 		cursor_unsupported(c, "dictionary encoding %s is not supported",
-						   pq_encoding_name(dh->encoding));
-	if (dh->num_values > PQ_MAX_PAGE_VALUES)
+						   parquet_encoding_name(dh->encoding));
+	if (dh->num_values > PARQUET_MAX_PAGE_VALUES)
 		cursor_error(c, "dictionary of %d values exceeds the limit of %d",
-					 dh->num_values, PQ_MAX_PAGE_VALUES);
+					 dh->num_values, PARQUET_MAX_PAGE_VALUES);
 	check_plain_count(c, dh->num_values, len);
 	old = MemoryContextSwitchTo(c->cxt);
 	alloc_values(c, dh->num_values, &c->dict_fixed, &c->dict_bin);
@@ -666,7 +666,7 @@ static void
 decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 			  DecodedPage *p)
 {
-	if (enc == PQ_ENC_PLAIN)
+	if (enc == PARQUET_ENC_PLAIN)
 		check_plain_count(c, n, len);
 	alloc_values(c, n, &p->fixed, &p->bin);
 	p->nvalues = n;
@@ -674,11 +674,11 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 		return;
 	switch (enc)
 	{
-		case PQ_ENC_PLAIN:
+		case PARQUET_ENC_PLAIN:
 			decode_plain(c, buf, len, n, p->fixed, p->bin);
 			return;
-		case PQ_ENC_PLAIN_DICTIONARY:
-		case PQ_ENC_RLE_DICTIONARY:
+		case PARQUET_ENC_PLAIN_DICTIONARY:
+		case PARQUET_ENC_RLE_DICTIONARY:
 			{
 				uint32	   *idx;
 
@@ -687,7 +687,7 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				if (c->dict_n == 0)
 					cursor_error(c, "dictionary-encoded values but the dictionary is empty");
 				idx = palloc(sizeof(uint32) * n);
-				pq_dict_indices_decode(buf, len, n, (uint32) c->dict_n, idx);
+				parquet_dict_indices_decode(buf, len, n, (uint32) c->dict_n, idx);
 				for (int32 i = 0; i < n; i++)
 				{
 					if (idx[i] >= (uint32) c->dict_n)	/* defensive: checked above too */
@@ -702,14 +702,14 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				pfree(idx);
 				return;
 			}
-		case PQ_ENC_DELTA_BINARY_PACKED:
+		case PARQUET_ENC_DELTA_BINARY_PACKED:
 			{
 				int64		got = 0;
 
-				if (c->col->type == PQ_INT32)
-					pq_delta_decode_int32(buf, len, n, (int32 *) p->fixed, &got);
-				else if (c->col->type == PQ_INT64)
-					pq_delta_decode_int64(buf, len, n, (int64 *) p->fixed, &got);
+				if (c->col->type == PARQUET_INT32)
+					parquet_delta_decode_int32(buf, len, n, (int32 *) p->fixed, &got);
+				else if (c->col->type == PARQUET_INT64)
+					parquet_delta_decode_int64(buf, len, n, (int64 *) p->fixed, &got);
 				else
 					break;
 				if (got != n)
@@ -717,27 +717,27 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 								 (long long) got, n);
 				return;
 			}
-		case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
-		case PQ_ENC_DELTA_BYTE_ARRAY:
+		case PARQUET_ENC_DELTA_LENGTH_BYTE_ARRAY:
+		case PARQUET_ENC_DELTA_BYTE_ARRAY:
 			{
 				PqByteArray *ba;
 				int64		got = 0;
 				char	   *arena = NULL;
 
-				if (c->col->type != PQ_BYTE_ARRAY &&
-					!(enc == PQ_ENC_DELTA_BYTE_ARRAY && c->col->type == PQ_FIXED_LEN_BYTE_ARRAY))
+				if (c->col->type != PARQUET_BYTE_ARRAY &&
+					!(enc == PARQUET_ENC_DELTA_BYTE_ARRAY && c->col->type == PARQUET_FIXED_LEN_BYTE_ARRAY))
 					break;
 				ba = palloc(sizeof(PqByteArray) * n);
-				if (enc == PQ_ENC_DELTA_LENGTH_BYTE_ARRAY)
-					pq_delta_length_decode(buf, len, n, ba, &got);
+				if (enc == PARQUET_ENC_DELTA_LENGTH_BYTE_ARRAY)
+					parquet_delta_length_decode(buf, len, n, ba, &got);
 				else
-					pq_delta_byte_array_decode(buf, len, n, PQ_MAX_PAGE_BYTES, ba, &got, &arena);
+					parquet_delta_byte_array_decode(buf, len, n, PARQUET_MAX_PAGE_BYTES, ba, &got, &arena);
 				if (got != n)
 					cursor_error(c, "%s holds %lld values, the levels say %d",
-								 pq_encoding_name(enc), (long long) got, n);
+								 parquet_encoding_name(enc), (long long) got, n);
 				for (int32 i = 0; i < n; i++)
 				{
-					if (c->col->type == PQ_FIXED_LEN_BYTE_ARRAY && ba[i].len != (uint32) c->col->type_length)
+					if (c->col->type == PARQUET_FIXED_LEN_BYTE_ARRAY && ba[i].len != (uint32) c->col->type_length)
 						cursor_error(c, "value %d has %u bytes, the column is FIXED_LEN_BYTE_ARRAY(%d)",
 									 i, ba[i].len, c->col->type_length);
 					p->bin[i].data = (uint8 *) ba[i].ptr;
@@ -745,17 +745,17 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				}
 				return;
 			}
-		case PQ_ENC_BYTE_STREAM_SPLIT:
-			if (c->width > 0 && c->col->type != PQ_BOOLEAN && c->col->type != PQ_INT96)
+		case PARQUET_ENC_BYTE_STREAM_SPLIT:
+			if (c->width > 0 && c->col->type != PARQUET_BOOLEAN && c->col->type != PARQUET_INT96)
 			{
-				pq_bss_decode(buf, len, c->width, n, p->fixed);
+				parquet_bss_decode(buf, len, c->width, n, p->fixed);
 				return;
 			}
-			if (c->col->type == PQ_FIXED_LEN_BYTE_ARRAY)
+			if (c->col->type == PARQUET_FIXED_LEN_BYTE_ARRAY)
 			{
 				uint8	   *raw = palloc((size_t) n * c->col->type_length);
 
-				pq_bss_decode(buf, len, c->col->type_length, n, raw);
+				parquet_bss_decode(buf, len, c->col->type_length, n, raw);
 				for (int32 i = 0; i < n; i++)
 				{
 					p->bin[i].data = raw + (size_t) i * c->col->type_length;
@@ -764,8 +764,8 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				return;
 			}
 			break;
-		case PQ_ENC_RLE:
-			if (c->col->type == PQ_BOOLEAN)
+		case PARQUET_ENC_RLE:
+			if (c->col->type == PARQUET_BOOLEAN)
 			{
 				uint32	   *tmp = palloc(sizeof(uint32) * n);
 				uint32		blen;
@@ -786,7 +786,7 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 			break;
 	}
 	cursor_unsupported(c, "value encoding %s is not supported for %s",
-					   pq_encoding_name(enc), pq_type_name(c->col->type));
+					   parquet_encoding_name(enc), parquet_type_name(c->col->type));
 }
 
 static int64
@@ -837,8 +837,8 @@ decode_page(Cursor *c, const PqPageHeader *h, const char *body)
 	ErrorContextCallback errcb;
 	bool		result;
 
-	if (ulen > PQ_MAX_PAGE_BYTES)
-		cursor_error(c, "page of %zu bytes exceeds the limit of %d", ulen, PQ_MAX_PAGE_BYTES);
+	if (ulen > PARQUET_MAX_PAGE_BYTES)
+		cursor_error(c, "page of %zu bytes exceeds the limit of %d", ulen, PARQUET_MAX_PAGE_BYTES);
 	errcb.callback = decode_error_context;
 	errcb.arg = c;
 	errcb.previous = error_context_stack;
@@ -852,7 +852,7 @@ static bool
 decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec codec,
 				 size_t clen, size_t ulen, PqColumnDesc *col, DecodedPage *p)
 {
-	if (h->type == PQ_PAGE_DICTIONARY)
+	if (h->type == PARQUET_PAGE_DICTIONARY)
 	{
 		char	   *buf = MemoryContextAlloc(c->cxt, Max(ulen, 1));
 
@@ -860,9 +860,9 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 		load_dictionary(c, h, buf, ulen);
 		return false;
 	}
-	if (h->type == PQ_PAGE_INDEX)
+	if (h->type == PARQUET_PAGE_INDEX)
 		return false;
-	if (h->type != PQ_PAGE_DATA && h->type != PQ_PAGE_DATA_V2)
+	if (h->type != PARQUET_PAGE_DATA && h->type != PARQUET_PAGE_DATA_V2)
 		return false;			/* unknown page types are skipped, as the spec allows */
 
 	MemoryContextReset(c->page_cxt);
@@ -870,16 +870,16 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 		MemoryContext old = MemoryContextSwitchTo(c->page_cxt);
 
 		memset(p, 0, sizeof(*p));
-		if (h->type == PQ_PAGE_DATA)
+		if (h->type == PARQUET_PAGE_DATA)
 		{
 			const PqDataPageHeader *dh = &h->data_page_header;
 			const char *buf;
 			size_t		pos = 0;
 
-			if (dh->num_values > PQ_MAX_PAGE_VALUES)
+			if (dh->num_values > PARQUET_MAX_PAGE_VALUES)
 				cursor_error(c, "page of %d values exceeds the limit of %d",
-							 dh->num_values, PQ_MAX_PAGE_VALUES);
-			if (codec == PQ_CODEC_UNCOMPRESSED && clen == ulen)
+							 dh->num_values, PARQUET_MAX_PAGE_VALUES);
+			if (codec == PARQUET_CODEC_UNCOMPRESSED && clen == ulen)
 				buf = body;		/* the fetched bytes outlive the decoded page */
 			else
 			{
@@ -893,9 +893,9 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 			{
 				uint32		l;
 
-				if (dh->repetition_level_encoding != PQ_ENC_RLE)
+				if (dh->repetition_level_encoding != PARQUET_ENC_RLE)
 					cursor_unsupported(c, "repetition level encoding %s is not supported",
-									   pq_encoding_name(dh->repetition_level_encoding));
+									   parquet_encoding_name(dh->repetition_level_encoding));
 				if (ulen - pos < 4)
 					cursor_error(c, "truncated repetition levels");
 				memcpy(&l, buf + pos, 4);
@@ -911,9 +911,9 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 			{
 				uint32		l;
 
-				if (dh->definition_level_encoding != PQ_ENC_RLE)
+				if (dh->definition_level_encoding != PARQUET_ENC_RLE)
 					cursor_unsupported(c, "definition level encoding %s is not supported",
-									   pq_encoding_name(dh->definition_level_encoding));
+									   parquet_encoding_name(dh->definition_level_encoding));
 				if (ulen - pos < 4)
 					cursor_error(c, "truncated definition levels");
 				memcpy(&l, buf + pos, 4);
@@ -937,9 +937,9 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 			char	   *vals;
 			size_t		vlen;
 
-			if (dh->num_values > PQ_MAX_PAGE_VALUES)
+			if (dh->num_values > PARQUET_MAX_PAGE_VALUES)
 				cursor_error(c, "page of %d values exceeds the limit of %d",
-							 dh->num_values, PQ_MAX_PAGE_VALUES);
+							 dh->num_values, PARQUET_MAX_PAGE_VALUES);
 			if (levlen > clen || levlen > ulen)
 				cursor_error(c, "level lengths (%zu bytes) exceed the page size", levlen);
 			p->nlevels = dh->num_values;
@@ -957,7 +957,7 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 							  p->def, "definition level");
 			}
 			vlen = ulen - levlen;
-			if (dh->is_compressed && codec != PQ_CODEC_UNCOMPRESSED)
+			if (dh->is_compressed && codec != PARQUET_CODEC_UNCOMPRESSED)
 			{
 				vals = palloc(Max(vlen, 1));
 				decompress(c, codec, body + levlen, clen - levlen, vals, vlen);
@@ -997,7 +997,7 @@ parse_page_header(Cursor *c, const char *buf, size_t len, PqPageHeader *h, size_
 	snprintf(what, sizeof(what), "page header (column \"%s\", row group %d, page %d)",
 			 c->col->path, c->rg, c->page_no);
 	thrift_reader_init(&tr, buf, len, c->r->name, what);
-	pq_decode_page_header(&tr, h);
+	parquet_decode_page_header(&tr, h);
 	if ((size_t) h->compressed_page_size > chunk_left - tr.pos)
 		cursor_error(c, "page of %d bytes overruns its column chunk (%zu bytes left)",
 					 h->compressed_page_size, chunk_left - tr.pos);
@@ -1017,7 +1017,7 @@ chunk_range(PqReader *r, PqColumnChunk *cc, int rg, uint64 *start, uint64 *len)
 		(uint64) m->dictionary_page_offset < s)
 		s = m->dictionary_page_offset;
 	if (s < 4 || s > data_end || (uint64) m->total_compressed_size > data_end - s)
-		pq_file_error(r, "column chunk \"%s\" of row group %d (offset %llu, %lld bytes) lies outside the data area (4..%llu)",
+		parquet_file_error(r, "column chunk \"%s\" of row group %d (offset %llu, %lld bytes) lies outside the data area (4..%llu)",
 					  m->path_len > 0 ? m->path_in_schema[m->path_len - 1] : "?", rg,
 					  (unsigned long long) s, (long long) m->total_compressed_size,
 					  (unsigned long long) data_end);
@@ -1055,7 +1055,7 @@ cursor_window(Cursor *c, uint64 pos, uint64 need)
 
 	if (c->chunk_buf != NULL && pos >= c->win_off && pos + need <= c->win_off + c->win_len)
 		return;
-	len = Min(c->chunk_len - pos, Max(need, (uint64) pq_chunk_window));
+	len = Min(c->chunk_len - pos, Max(need, (uint64) parquet_chunk_window));
 	if (c->chunk_buf != NULL)
 		pfree(c->chunk_buf);
 	c->chunk_buf = NULL;
@@ -1066,7 +1066,7 @@ cursor_window(Cursor *c, uint64 pos, uint64 need)
 		br.offset = c->chunk_start + pos;
 		br.length = len;
 		br.dest = c->chunk_buf;
-		byte_source_read_ranges(c->r->src, &br, 1);
+		parquet_source_read_ranges(c->r->src, &br, 1);
 	}
 	c->win_off = pos;
 	c->win_len = len;
@@ -1087,8 +1087,8 @@ cursor_next_page_chunk(Cursor *c)
 			cursor_error(c, "column chunk ends before row %lld of %lld",
 						 (long long) c->next_row,
 						 (long long) c->r->meta->row_groups[c->rg].num_rows);
-		/* the header: up to PQ_MAX_PAGE_HEADER bytes from pos */
-		cursor_window(c, c->pos, Min(c->chunk_len - c->pos, PQ_MAX_PAGE_HEADER));
+		/* the header: up to PARQUET_MAX_PAGE_HEADER bytes from pos */
+		cursor_window(c, c->pos, Min(c->chunk_len - c->pos, PARQUET_MAX_PAGE_HEADER));
 		hlen = parse_page_header(c, c->chunk_buf + (c->pos - c->win_off),
 								 c->win_off + c->win_len - c->pos, &h, c->chunk_len - c->pos);
 		/* the body, refetching from pos if it runs past the window */
@@ -1151,7 +1151,7 @@ cursor_load_page(Cursor *c, int p)
 	{
 		size_t		dh = parse_page_header(c, c->dict_buf, c->dict_len, &h, c->dict_len);
 
-		if (h.type == PQ_PAGE_DICTIONARY)
+		if (h.type == PARQUET_PAGE_DICTIONARY)
 			decode_page(c, &h, c->dict_buf + dh);
 	}
 	if (c->page_buf[p] == NULL)
@@ -1159,7 +1159,7 @@ cursor_load_page(Cursor *c, int p)
 	c->page_no = p;
 	hlen = parse_page_header(c, c->page_buf[p], pl->compressed_page_size, &h,
 							 pl->compressed_page_size);
-	if (h.type != PQ_PAGE_DATA && h.type != PQ_PAGE_DATA_V2)
+	if (h.type != PARQUET_PAGE_DATA && h.type != PARQUET_PAGE_DATA_V2)
 		cursor_error(c, "offset index points at a page of type %d, not a data page", h.type);
 	decode_page(c, &h, c->page_buf[p] + hlen);
 	if (c->page.nrows != page_rows(c, p))
@@ -1353,7 +1353,7 @@ static PqOffsetIndex *
 decode_oi_checked(PqReader *r, PqColumnChunk *cc, const char *buf, int rg, int64 rg_rows,
 				  uint64 cstart, uint64 clen)
 {
-	PqOffsetIndex *oi = pq_decode_offset_index((const uint8 *) buf, cc->offset_index_length,
+	PqOffsetIndex *oi = parquet_decode_offset_index((const uint8 *) buf, cc->offset_index_length,
 											   r->name);
 
 	for (int i = 0; i < oi->num_pages; i++)
@@ -1362,14 +1362,14 @@ decode_oi_checked(PqReader *r, PqColumnChunk *cc, const char *buf, int rg, int64
 
 		if ((uint64) pl->offset < cstart || (uint64) pl->offset > cstart + clen ||
 			(uint64) pl->compressed_page_size > cstart + clen - pl->offset)
-			pq_file_error(r, "offset index of row group %d points outside its column chunk (page %d)",
+			parquet_file_error(r, "offset index of row group %d points outside its column chunk (page %d)",
 						  rg, i);
 		if (pl->first_row_index >= rg_rows)
-			pq_file_error(r, "offset index of row group %d starts page %d at row %lld of %lld",
+			parquet_file_error(r, "offset index of row group %d starts page %d at row %lld of %lld",
 						  rg, i, (long long) pl->first_row_index, (long long) rg_rows);
 	}
 	if (oi->num_pages == 0 && rg_rows > 0)
-		pq_file_error(r, "offset index of row group %d lists no pages", rg);
+		parquet_file_error(r, "offset index of row group %d lists no pages", rg);
 	return oi;
 }
 
@@ -1400,7 +1400,7 @@ fetch_offset_indexes(PqReader *r, Cursor **cur, int n)
 		ranges[nr].dest = MemoryContextAlloc(cur[i]->cxt, cc->offset_index_length);
 		which[nr++] = i;
 	}
-	byte_source_read_ranges(r->src, ranges, nr);
+	parquet_source_read_ranges(r->src, ranges, nr);
 	for (int k = 0; k < nr; k++)
 	{
 		Cursor	   *c = cur[which[k]];
@@ -1471,7 +1471,7 @@ fetch_add_into(FetchList *f, uint64 off, uint64 len, char *dest)
 static void
 fetch_run(PqReader *r, FetchList *f)
 {
-	byte_source_read_ranges(r->src, f->ranges, f->n);
+	parquet_source_read_ranges(r->src, f->ranges, f->n);
 	for (int k = 0; k < f->n; k++)
 		if (f->dest_slot[k] != NULL)
 			*(char **) f->dest_slot[k] = f->ranges[k].dest;
@@ -1515,9 +1515,9 @@ collect_pages(FetchList *f, Cursor *c, const int64 *starts, const int64 *ends, i
 		run_start = (uint64) pl[p].offset;
 		run_len = (uint64) pl[p].compressed_page_size;
 		while (q < np && want[q] && (uint64) pl[q].offset == run_start + run_len &&
-			   run_len + (uint64) pl[q].compressed_page_size <= (uint64) pq_chunk_window)
+			   run_len + (uint64) pl[q].compressed_page_size <= (uint64) parquet_chunk_window)
 			run_len += (uint64) pl[q++].compressed_page_size;
-		buf = io_arena_alloc(c->arena, c->cxt, run_len);
+		buf = parquet_arena_alloc(c->arena, c->cxt, run_len);
 		fetch_add_into(f, run_start, run_len, buf);
 		for (int x = p; x < q; x++)
 			c->page_buf[x] = buf + ((uint64) pl[x].offset - run_start);
@@ -1542,7 +1542,7 @@ collect_for_ranges(FetchList *f, Cursor **cur, int n, const int64 *starts, const
 		if (c->oi == NULL)
 		{
 			/* small chunks whole, with the others; big ones in windows later */
-			if (c->chunk_buf == NULL && c->chunk_len <= (uint64) pq_chunk_window)
+			if (c->chunk_buf == NULL && c->chunk_len <= (uint64) parquet_chunk_window)
 			{
 				c->chunk_buf = (char *) 1;	/* reserved; filled by fetch_run */
 				c->win_off = 0;
@@ -1583,11 +1583,11 @@ cmp_physical(const PqColumnDesc *col, const PqBytes *a, const PqBytes *b, bool *
 	*ok = true;
 	switch (col->type)
 	{
-		case PQ_BOOLEAN:
+		case PARQUET_BOOLEAN:
 			if (a->len < 1 || b->len < 1)
 				break;
 			return (int) (a->data[0] != 0) - (int) (b->data[0] != 0);
-		case PQ_INT32:
+		case PARQUET_INT32:
 			{
 				int32		x,
 							y;
@@ -1598,7 +1598,7 @@ cmp_physical(const PqColumnDesc *col, const PqBytes *a, const PqBytes *b, bool *
 				memcpy(&y, b->data, 4);
 				return (x > y) - (x < y);
 			}
-		case PQ_INT64:
+		case PARQUET_INT64:
 			{
 				int64		x,
 							y;
@@ -1609,7 +1609,7 @@ cmp_physical(const PqColumnDesc *col, const PqBytes *a, const PqBytes *b, bool *
 				memcpy(&y, b->data, 8);
 				return (x > y) - (x < y);
 			}
-		case PQ_FLOAT:
+		case PARQUET_FLOAT:
 			{
 				float		x,
 							y;
@@ -1622,7 +1622,7 @@ cmp_physical(const PqColumnDesc *col, const PqBytes *a, const PqBytes *b, bool *
 					break;
 				return (x > y) - (x < y);
 			}
-		case PQ_DOUBLE:
+		case PARQUET_DOUBLE:
 			{
 				double		x,
 							y;
@@ -1635,7 +1635,7 @@ cmp_physical(const PqColumnDesc *col, const PqBytes *a, const PqBytes *b, bool *
 					break;
 				return (x > y) - (x < y);
 			}
-		case PQ_BYTE_ARRAY:
+		case PARQUET_BYTE_ARRAY:
 			{
 				int			n = Min(a->len, b->len);
 				int			c = memcmp(a->data, b->data, n);
@@ -1653,29 +1653,29 @@ cmp_physical(const PqColumnDesc *col, const PqBytes *a, const PqBytes *b, bool *
 
 /* Can the column's statistics order be trusted for a range test? */
 bool
-pq_column_filterable(const PqColumnDesc *col)
+parquet_column_filterable(const PqColumnDesc *col)
 {
 	const PqSchemaElement *e = col->leaf_elem;
 
 	if (col->is_list || col->unsupported)
 		return false;
-	if (e->logical_type.kind == PQ_LT_INTEGER && !e->logical_type.is_signed)
+	if (e->logical_type.kind == PARQUET_LT_INTEGER && !e->logical_type.is_signed)
 		return false;
-	if (e->has_converted_type && e->converted_type >= PQ_CT_UINT_8 &&
-		e->converted_type <= PQ_CT_UINT_64)
+	if (e->has_converted_type && e->converted_type >= PARQUET_CT_UINT_8 &&
+		e->converted_type <= PARQUET_CT_UINT_64)
 		return false;
-	if (e->logical_type.kind == PQ_LT_DECIMAL || e->logical_type.kind == PQ_LT_FLOAT16)
+	if (e->logical_type.kind == PARQUET_LT_DECIMAL || e->logical_type.kind == PARQUET_LT_FLOAT16)
 		return false;
-	return col->type != PQ_INT96 && col->type != PQ_FIXED_LEN_BYTE_ARRAY;
+	return col->type != PARQUET_INT96 && col->type != PARQUET_FIXED_LEN_BYTE_ARRAY;
 }
 
 bool
-pq_stats_may_match(const PqColumnDesc *col, const PqPredicate *p,
+parquet_stats_may_match(const PqColumnDesc *col, const PqPredicate *p,
 				   const PqBytes *min, const PqBytes *max)
 {
 	bool		ok;
 
-	if (!pq_column_filterable(col))
+	if (!parquet_column_filterable(col))
 		return true;
 	if (p->has_lo && max != NULL && cmp_physical(col, max, &p->lo, &ok) < 0 && ok)
 		return false;
@@ -1702,7 +1702,7 @@ row_group_may_match(PqReader *r, int rg, const PqPredicate *preds, int npreds)
 			min = &s->min_value;
 			max = &s->max_value;
 		}
-		else if (s->has_min && s->has_max && col->type != PQ_BYTE_ARRAY)
+		else if (s->has_min && s->has_max && col->type != PARQUET_BYTE_ARRAY)
 		{
 			/* deprecated fields: signed order, fine for numbers */
 			min = &s->min;
@@ -1711,7 +1711,7 @@ row_group_may_match(PqReader *r, int rg, const PqPredicate *preds, int npreds)
 		/* all nulls: a range predicate can never match */
 		if (s->has_null_count && s->null_count == m->num_values && m->num_values > 0)
 			return false;
-		if (min && max && !pq_stats_may_match(col, &preds[i], min, max))
+		if (min && max && !parquet_stats_may_match(col, &preds[i], min, max))
 			return false;
 	}
 	return true;
@@ -1764,7 +1764,7 @@ check_projection(PqReader *r, int ncols, const int *cols)
 }
 
 PqScan *
-pq_scan_begin(PqReader *r, int ncols, const int *cols,
+parquet_scan_begin(PqReader *r, int ncols, const int *cols,
 			  const PqPredicate *preds, int npreds, int batch_rows)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "parquet scan",
@@ -1792,7 +1792,7 @@ pq_scan_begin(PqReader *r, int ncols, const int *cols,
 }
 
 const PqScanStats *
-pq_scan_stats(PqScan *s)
+parquet_scan_stats(PqScan *s)
 {
 	return &s->stats;
 }
@@ -1850,17 +1850,17 @@ page_prune(PqScan *s, int rg, RowRanges *ranges)
 		RowRanges	keep;
 		char	   *buf;
 
-		if (!pq_column_filterable(col) || !cc->has_column_index || cc->column_index_length <= 0 ||
+		if (!parquet_column_filterable(col) || !cc->has_column_index || cc->column_index_length <= 0 ||
 			!chunk_has_offset_index(r, cc))
 			continue;
 		c = cursor_create(r, col, rg, s->rg_cxt, NULL);
 		fetch_offset_indexes(r, &c, 1);
 		if (c->oi == NULL)
 			continue;
-		buf = byte_source_read(r->src, cc->column_index_offset, cc->column_index_length);
-		ci = pq_decode_column_index((uint8 *) buf, cc->column_index_length, r->name);
+		buf = parquet_source_read(r->src, cc->column_index_offset, cc->column_index_length);
+		ci = parquet_decode_column_index((uint8 *) buf, cc->column_index_length, r->name);
 		if (ci->num_pages != c->oi->num_pages)
-			pq_file_error(r, "column index and offset index of \"%s\" in row group %d disagree on the page count",
+			parquet_file_error(r, "column index and offset index of \"%s\" in row group %d disagree on the page count",
 						  col->path, rg);
 		keep.n = 0;
 		keep.start = palloc(sizeof(int64) * Max(ci->num_pages, 1));
@@ -1868,7 +1868,7 @@ page_prune(PqScan *s, int rg, RowRanges *ranges)
 		for (int p = 0; p < ci->num_pages; p++)
 		{
 			bool		may = !ci->null_pages[p] &&
-				pq_stats_may_match(col, &s->preds[i], &ci->min_values[p], &ci->max_values[p]);
+				parquet_stats_may_match(col, &s->preds[i], &ci->min_values[p], &ci->max_values[p]);
 
 			if (!may)
 			{
@@ -1991,7 +1991,7 @@ scan_fill(PqScan *s, PqBatch *b, int64 n)
 }
 
 PqBatch *
-pq_scan_next(PqScan *s)
+parquet_scan_next(PqScan *s)
 {
 	PqBatch    *b;
 	MemoryContext old;
@@ -2030,7 +2030,7 @@ pq_scan_next(PqScan *s)
 }
 
 void
-pq_scan_end(PqScan *s)
+parquet_scan_end(PqScan *s)
 {
 	MemoryContextDelete(s->scan_cxt);
 }
@@ -2088,7 +2088,7 @@ vector_copy_row(PqColumnVector *dst, int64 d, const PqColumnVector *src, int64 s
 }
 
 /*
- * Offset-computed take (pq_takeable.h, vector_cg.h): when the cursor's chunk is
+ * Offset-computed take (parquet_takeable.h, vector_cg.h): when the cursor's chunk is
  * uncompressed PLAIN without dictionary, has an OffsetIndex, no nulls, and
  * every row holds the same number k of fixed-width values (k = 1 for a
  * scalar, the declared dimension for a list), the values of a page are its
@@ -2101,11 +2101,11 @@ take_values_per_row(PqReader *r, Cursor *c)
 	PqColumnDesc *col = c->col;
 	bool		may_have_nulls;
 
-	if (c->oi == NULL || c->width == 0 || col->type == PQ_BOOLEAN)
+	if (c->oi == NULL || c->width == 0 || col->type == PARQUET_BOOLEAN)
 		return 0;
-	if (!pq_chunk_takeable(c->chunk, &may_have_nulls, NULL, 0) || may_have_nulls)
+	if (!parquet_chunk_takeable(c->chunk, &may_have_nulls, NULL, 0) || may_have_nulls)
 		return 0;
-	if (!pq_offset_index_uniform(c->oi, (int64) c->chunk_start,
+	if (!parquet_offset_index_uniform(c->oi, (int64) c->chunk_start,
 								 (int64) (c->chunk_start + c->chunk_len),
 								 r->meta->row_groups[c->rg].num_rows))
 		return 0;
@@ -2113,7 +2113,7 @@ take_values_per_row(PqReader *r, Cursor *c)
 		return col->max_rep == 0 ? 1 : 0;
 	if (col->max_rep != 1)
 		return 0;
-	return Max(pq_declared_dim(r->meta, col->name, r->name), 0);
+	return Max(parquet_declared_dim(r->meta, col->name, r->name), 0);
 }
 
 /*
@@ -2337,7 +2337,7 @@ take_decoded_rows(PqReader *r, TakeSegment *sg, int c, const int *cols, const Ta
 }
 
 PqBatch *
-pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
+parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 {
 	TakeItem   *items;
 	PqBatch    *sorted = NULL;
@@ -2391,7 +2391,7 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 	work = AllocSetContextCreate(CurrentMemoryContext, "parquet take", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(work);
 	seg = take_segments(r, ncols, cols, items, nrows, work, &nseg);
-	arena = io_arena_begin(work);
+	arena = parquet_arena_begin(work);
 	all = palloc(sizeof(Cursor *) * Max(nseg * ncols, 1));
 	for (int g = 0; g < nseg; g++)
 		for (int c = 0; c < ncols; c++)
@@ -2419,7 +2419,7 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 				kdirect[c] = (kdirect[c] == -1 || kdirect[c] == sg->kfast[c]) ? sg->kfast[c] : 0;
 			if (sg->kfast[c] > 0)
 			{
-				sg->fast_buf[c] = io_arena_alloc(arena, cu->cxt,
+				sg->fast_buf[c] = parquet_arena_alloc(arena, cu->cxt,
 												 (sg->j - sg->i) * sg->kfast[c] * cu->width);
 				collect_value_ranges(&f, cu, sg->kfast[c], &items[sg->i], sg->j - sg->i,
 									 sg->base, sg->fast_buf[c]);
@@ -2475,7 +2475,7 @@ pq_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 nrows)
 		CHECK_FOR_INTERRUPTS();
 	}
 	MemoryContextSwitchTo(old);
-	io_arena_end(arena);
+	parquet_arena_end(arena);
 	MemoryContextDelete(work);
 
 	/* lists decoded in sorted order: into the caller's order */

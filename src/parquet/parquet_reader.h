@@ -2,13 +2,13 @@
  * parquet_reader.h — reading Parquet files: schema, projection, pruning,
  * batches for scans and take by row number.
  *
- *   PqReader *r = pq_reader_open(byte_source);       footer, magic, schema
- *   int c = pq_reader_column(r, "embedding");         -1 if absent
- *   PqScan *s = pq_scan_begin(r, ncols, cols, preds, npreds, 1024);
- *   while ((b = pq_scan_next(s)) != NULL)             b valid until next call
+ *   PqReader *r = parquet_reader_open(byte_source);       footer, magic, schema
+ *   int c = parquet_reader_column(r, "embedding");         -1 if absent
+ *   PqScan *s = parquet_scan_begin(r, ncols, cols, preds, npreds, 1024);
+ *   while ((b = parquet_scan_next(s)) != NULL)             b valid until next call
  *       ... b->cols[i].row_null[k], values ...
- *   pq_scan_end(s);
- *   PqBatch *t = pq_take(r, ncols, cols, rows, nrows);  rows in given order
+ *   parquet_scan_end(s);
+ *   PqBatch *t = parquet_take(r, ncols, cols, rows, nrows);  rows in given order
  *
  * Columns are the top-level fields of the schema.  A column is readable
  * when it is a primitive (REQUIRED/OPTIONAL) or a list of primitives
@@ -17,18 +17,18 @@
  * to be projected.
  *
  * Values come out in the file's physical representation (PqColumnVector);
- * parquet_datum.c turns them into Postgres Datums.
+ * pgmap_datum.c turns them into Postgres Datums.
  *
  * I/O: a scan fetches, per row group, the byte ranges of the projected
  * column chunks in one ByteSource call (nothing else).  When a predicate
  * leaves only some pages of a row group (ColumnIndex) and every projected
  * column has an OffsetIndex, only those pages (and dictionary pages) are
- * fetched.  pq_take uses the OffsetIndex to fetch only the pages holding the
+ * fetched.  parquet_take uses the OffsetIndex to fetch only the pages holding the
  * requested rows, all in one call.
  *
  * Untrusted input: every offset, length, count, level and dictionary index
  * is checked; decompressed sizes must match the header; pages are limited
- * to PQ_MAX_PAGE_BYTES and PQ_MAX_PAGE_VALUES.  Errors are
+ * to PARQUET_MAX_PAGE_BYTES and PARQUET_MAX_PAGE_VALUES.  Errors are
  * ERRCODE_DATA_CORRUPTED (or FEATURE_NOT_SUPPORTED) and name the file, the
  * column, the row group and the page.
  */
@@ -40,12 +40,12 @@
 #include "parquet/byte_source.h"
 #include "parquet/parquet_meta.h"
 
-#define PQ_MAX_PAGE_BYTES	(256 * 1024 * 1024)
-#define PQ_MAX_PAGE_VALUES	(16 * 1024 * 1024)
-#define PQ_MAX_FOOTER_BYTES (256 * 1024 * 1024)
+#define PARQUET_MAX_PAGE_BYTES	(256 * 1024 * 1024)
+#define PARQUET_MAX_PAGE_VALUES	(16 * 1024 * 1024)
+#define PARQUET_MAX_FOOTER_BYTES (256 * 1024 * 1024)
 /* Scan read window for big column chunks (GUC vlake.parquet_scan_window). */
-extern int	pq_chunk_window;
-#define PQ_MAX_PAGE_HEADER	(1024 * 1024)	/* a page header must fit in this */
+extern int	parquet_chunk_window;
+#define PARQUET_MAX_PAGE_HEADER	(1024 * 1024)	/* a page header must fit in this */
 
 typedef struct PqColumnDesc
 {
@@ -121,24 +121,24 @@ typedef struct PqScanStats
 
 typedef struct PqScan PqScan;
 
-extern PqReader *pq_reader_open(ByteSource *src);
-extern int	pq_reader_column(PqReader *r, const char *name);
+extern PqReader *parquet_reader_open(ByteSource *src);
+extern int	parquet_reader_column(PqReader *r, const char *name);
 
-extern PqScan *pq_scan_begin(PqReader *r, int ncols, const int *cols,
+extern PqScan *parquet_scan_begin(PqReader *r, int ncols, const int *cols,
 							 const PqPredicate *preds, int npreds, int batch_rows);
-extern PqBatch *pq_scan_next(PqScan *s);
-extern const PqScanStats *pq_scan_stats(PqScan *s);
-extern void pq_scan_end(PqScan *s);
+extern PqBatch *parquet_scan_next(PqScan *s);
+extern const PqScanStats *parquet_scan_stats(PqScan *s);
+extern void parquet_scan_end(PqScan *s);
 
 /* Rows by file row number (any order, duplicates allowed). */
-extern PqBatch *pq_take(PqReader *r, int ncols, const int *cols,
+extern PqBatch *parquet_take(PqReader *r, int ncols, const int *cols,
 						const int64 *rows, int64 nrows);
 
 /* Whether range predicates on the column can use physical order. */
-extern bool pq_column_filterable(const PqColumnDesc *col);
+extern bool parquet_column_filterable(const PqColumnDesc *col);
 
 /* Whether [lo, hi] statistics bytes may contain values matching p. */
-extern bool pq_stats_may_match(const PqColumnDesc *col, const PqPredicate *p,
+extern bool parquet_stats_may_match(const PqColumnDesc *col, const PqPredicate *p,
 							   const PqBytes *min, const PqBytes *max);
 
 #endif							/* VLAKE_PARQUET_READER_H */

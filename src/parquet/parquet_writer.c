@@ -4,7 +4,7 @@
  * Written from parquet-format (README "File format", Encodings.md,
  * Compression.md, PageIndex.md, LogicalTypes.md).  The metadata structs and
  * their Thrift encoding come from parquet_meta.h; value encodings and
- * compression from pq_encoding.h / pq_codec.h.
+ * compression from parquet_encoding.h / parquet_codec.h.
  *
  * Shape of a file we write:
  *   "PAR1"
@@ -37,8 +37,8 @@
 #include "utils/uuid.h"
 
 #include "parquet/parquet_writer.h"
-#include "parquet/pq_codec.h"
-#include "parquet/pq_encoding.h"
+#include "parquet/parquet_codec.h"
+#include "parquet/parquet_encoding.h"
 #include "vector/vector.h"
 #include "vlake.h"
 
@@ -83,7 +83,7 @@ obj_sink_write(PqSink *s, const char *data, size_t len)
 	if (len >= OBJ_SINK_BUFFER)
 		objstore_writer_write(os->ow, data, len);
 	else
-		pq_buf_append(&os->buf, data, len);
+		parquet_buf_append(&os->buf, data, len);
 	s->offset += len;
 }
 
@@ -108,7 +108,7 @@ obj_sink_abort(PqSink *s)
 }
 
 PqSink *
-pq_sink_open_objstore(ObjStore *store, const char *key)
+parquet_sink_open_objstore(ObjStore *store, const char *key)
 {
 	ObjSink    *os = palloc0(sizeof(ObjSink));
 	ObjStat		st;
@@ -122,7 +122,7 @@ pq_sink_open_objstore(ObjStore *store, const char *key)
 	os->base.write = obj_sink_write;
 	os->base.finish = obj_sink_finish;
 	os->base.abort = obj_sink_abort;
-	pq_buf_init(&os->buf, OBJ_SINK_BUFFER);
+	parquet_buf_init(&os->buf, OBJ_SINK_BUFFER);
 	os->ow = objstore_writer_begin(store, key);
 	return &os->base;
 }
@@ -136,7 +136,7 @@ typedef struct MemSink
 static void
 mem_sink_write(PqSink *s, const char *data, size_t len)
 {
-	pq_buf_append(&((MemSink *) s)->buf, data, len);
+	parquet_buf_append(&((MemSink *) s)->buf, data, len);
 	s->offset += len;
 }
 
@@ -147,7 +147,7 @@ mem_sink_done(PqSink *s)
 }
 
 PqSink *
-pq_sink_open_memory(void)
+parquet_sink_open_memory(void)
 {
 	MemSink    *ms = palloc0(sizeof(MemSink));
 
@@ -155,12 +155,12 @@ pq_sink_open_memory(void)
 	ms->base.write = mem_sink_write;
 	ms->base.finish = mem_sink_done;
 	ms->base.abort = mem_sink_done;
-	pq_buf_init(&ms->buf, 4096);
+	parquet_buf_init(&ms->buf, 4096);
 	return &ms->base;
 }
 
 const char *
-pq_sink_memory_data(PqSink *s, size_t *len)
+parquet_sink_memory_data(PqSink *s, size_t *len)
 {
 	*len = ((MemSink *) s)->buf.len;
 	return ((MemSink *) s)->buf.data;
@@ -290,10 +290,10 @@ struct PqWriter
 };
 
 void
-pq_writer_default_options(PqWriterOptions *opts)
+parquet_writer_default_options(PqWriterOptions *opts)
 {
 	memset(opts, 0, sizeof(*opts));
-	opts->codec = PQ_CODEC_ZSTD;
+	opts->codec = PARQUET_CODEC_ZSTD;
 	opts->codec_level = -1;
 	opts->dictionary = true;
 	opts->dictionary_max_bytes = 1024 * 1024;
@@ -346,32 +346,32 @@ map_column(PqwColumn *c, Form_pg_attribute att, PqSchemaElement *e)
 	{
 		case BOOLOID:
 			c->kind = K_BOOL;
-			c->phys = PQ_BOOLEAN;
+			c->phys = PARQUET_BOOLEAN;
 			break;
 		case INT2OID:
 			c->kind = K_INT16;
-			c->phys = PQ_INT32;
+			c->phys = PARQUET_INT32;
 			e->has_converted_type = true;
-			e->converted_type = PQ_CT_INT_16;
-			e->logical_type.kind = PQ_LT_INTEGER;
+			e->converted_type = PARQUET_CT_INT_16;
+			e->logical_type.kind = PARQUET_LT_INTEGER;
 			e->logical_type.bit_width = 16;
 			e->logical_type.is_signed = true;
 			break;
 		case INT4OID:
 			c->kind = K_INT32;
-			c->phys = PQ_INT32;
+			c->phys = PARQUET_INT32;
 			break;
 		case INT8OID:
 			c->kind = K_INT64;
-			c->phys = PQ_INT64;
+			c->phys = PARQUET_INT64;
 			break;
 		case FLOAT4OID:
 			c->kind = K_FLOAT4;
-			c->phys = PQ_FLOAT;
+			c->phys = PARQUET_FLOAT;
 			break;
 		case FLOAT8OID:
 			c->kind = K_FLOAT8;
-			c->phys = PQ_DOUBLE;
+			c->phys = PARQUET_DOUBLE;
 			break;
 		case NUMERICOID:
 			if (att->atttypmod >= (int32) VARHDRSZ)
@@ -390,34 +390,34 @@ map_column(PqwColumn *c, Form_pg_attribute att, PqSchemaElement *e)
 			{
 				/* no Parquet DECIMAL for these: keep the exact text */
 				c->kind = K_OUTPUT;
-				c->phys = PQ_BYTE_ARRAY;
+				c->phys = PARQUET_BYTE_ARRAY;
 				e->has_converted_type = true;
-				e->converted_type = PQ_CT_UTF8;
-				e->logical_type.kind = PQ_LT_STRING;
+				e->converted_type = PARQUET_CT_UTF8;
+				e->logical_type.kind = PARQUET_LT_STRING;
 				break;
 			}
 			if (c->precision <= 9)
 			{
 				c->kind = K_DEC32;
-				c->phys = PQ_INT32;
+				c->phys = PARQUET_INT32;
 			}
 			else if (c->precision <= 18)
 			{
 				c->kind = K_DEC64;
-				c->phys = PQ_INT64;
+				c->phys = PARQUET_INT64;
 			}
 			else
 			{
 				c->kind = K_DECFLBA;
-				c->phys = PQ_FIXED_LEN_BYTE_ARRAY;
+				c->phys = PARQUET_FIXED_LEN_BYTE_ARRAY;
 				c->type_length = decimal_bytes(c->precision);
 			}
 			e->has_converted_type = true;
-			e->converted_type = PQ_CT_DECIMAL;
+			e->converted_type = PARQUET_CT_DECIMAL;
 			e->has_scale = e->has_precision = true;
 			e->scale = c->scale;
 			e->precision = c->precision;
-			e->logical_type.kind = PQ_LT_DECIMAL;
+			e->logical_type.kind = PARQUET_LT_DECIMAL;
 			e->logical_type.scale = c->scale;
 			e->logical_type.precision = c->precision;
 			break;
@@ -425,62 +425,62 @@ map_column(PqwColumn *c, Form_pg_attribute att, PqSchemaElement *e)
 		case VARCHAROID:
 		case BPCHAROID:
 			c->kind = K_TEXT;
-			c->phys = PQ_BYTE_ARRAY;
+			c->phys = PARQUET_BYTE_ARRAY;
 			e->has_converted_type = true;
-			e->converted_type = PQ_CT_UTF8;
-			e->logical_type.kind = PQ_LT_STRING;
+			e->converted_type = PARQUET_CT_UTF8;
+			e->logical_type.kind = PARQUET_LT_STRING;
 			break;
 		case NAMEOID:
 			c->kind = K_NAME;
-			c->phys = PQ_BYTE_ARRAY;
+			c->phys = PARQUET_BYTE_ARRAY;
 			e->has_converted_type = true;
-			e->converted_type = PQ_CT_UTF8;
-			e->logical_type.kind = PQ_LT_STRING;
+			e->converted_type = PARQUET_CT_UTF8;
+			e->logical_type.kind = PARQUET_LT_STRING;
 			break;
 		case JSONOID:
 		case JSONBOID:
 			c->kind = typid == JSONOID ? K_TEXT : K_OUTPUT;
-			c->phys = PQ_BYTE_ARRAY;
+			c->phys = PARQUET_BYTE_ARRAY;
 			e->has_converted_type = true;
-			e->converted_type = PQ_CT_JSON;
-			e->logical_type.kind = PQ_LT_JSON;
+			e->converted_type = PARQUET_CT_JSON;
+			e->logical_type.kind = PARQUET_LT_JSON;
 			break;
 		case BYTEAOID:
 			c->kind = K_BYTEA;
-			c->phys = PQ_BYTE_ARRAY;
+			c->phys = PARQUET_BYTE_ARRAY;
 			break;
 		case UUIDOID:
 			c->kind = K_UUID;
-			c->phys = PQ_FIXED_LEN_BYTE_ARRAY;
+			c->phys = PARQUET_FIXED_LEN_BYTE_ARRAY;
 			c->type_length = 16;
-			e->logical_type.kind = PQ_LT_UUID;
+			e->logical_type.kind = PARQUET_LT_UUID;
 			break;
 		case DATEOID:
 			c->kind = K_DATE;
-			c->phys = PQ_INT32;
+			c->phys = PARQUET_INT32;
 			e->has_converted_type = true;
-			e->converted_type = PQ_CT_DATE;
-			e->logical_type.kind = PQ_LT_DATE;
+			e->converted_type = PARQUET_CT_DATE;
+			e->logical_type.kind = PARQUET_LT_DATE;
 			break;
 		case TIMESTAMPOID:
 		case TIMESTAMPTZOID:
 			c->kind = typid == TIMESTAMPOID ? K_TIMESTAMP : K_TIMESTAMPTZ;
-			c->phys = PQ_INT64;
-			e->logical_type.kind = PQ_LT_TIMESTAMP;
-			e->logical_type.unit = PQ_UNIT_MICROS;
+			c->phys = PARQUET_INT64;
+			e->logical_type.kind = PARQUET_LT_TIMESTAMP;
+			e->logical_type.unit = PARQUET_UNIT_MICROS;
 			e->logical_type.is_adjusted_to_utc = (typid == TIMESTAMPTZOID);
 			/* the converted type only exists for UTC-adjusted values */
 			if (typid == TIMESTAMPTZOID)
 			{
 				e->has_converted_type = true;
-				e->converted_type = PQ_CT_TIMESTAMP_MICROS;
+				e->converted_type = PARQUET_CT_TIMESTAMP_MICROS;
 			}
 			break;
 		default:
 			if (strcmp(tname, "vector") == 0 && att->attlen == -1)
 			{
 				c->kind = K_VECTOR;
-				c->phys = PQ_FLOAT;
+				c->phys = PARQUET_FLOAT;
 				c->max_rep = 1;
 				c->dim = att->atttypmod > 0 ? att->atttypmod : -1;
 			}
@@ -489,24 +489,24 @@ map_column(PqwColumn *c, Form_pg_attribute att, PqSchemaElement *e)
 				if (att->atttypmod > 0)
 				{
 					c->kind = K_HALFVEC_FLBA;
-					c->phys = PQ_FIXED_LEN_BYTE_ARRAY;
+					c->phys = PARQUET_FIXED_LEN_BYTE_ARRAY;
 					c->dim = att->atttypmod;
 					c->type_length = 2 * c->dim;
 				}
 				else
 				{
 					c->kind = K_HALFVEC_BA;
-					c->phys = PQ_BYTE_ARRAY;
+					c->phys = PARQUET_BYTE_ARRAY;
 				}
 			}
 			else
 			{
 				/* anything else: its text form, which round-trips */
 				c->kind = K_OUTPUT;
-				c->phys = PQ_BYTE_ARRAY;
+				c->phys = PARQUET_BYTE_ARRAY;
 				e->has_converted_type = true;
-				e->converted_type = PQ_CT_UTF8;
-				e->logical_type.kind = PQ_LT_STRING;
+				e->converted_type = PARQUET_CT_UTF8;
+				e->logical_type.kind = PARQUET_LT_STRING;
 			}
 			break;
 	}
@@ -535,9 +535,9 @@ cmp_values(PqwColumn *c, const char *a, int alen, const char *b, int blen)
 {
 	switch (c->phys)
 	{
-		case PQ_BOOLEAN:
+		case PARQUET_BOOLEAN:
 			return (int) (uint8) a[0] - (int) (uint8) b[0];
-		case PQ_INT32:
+		case PARQUET_INT32:
 			{
 				int32		x,
 							y;
@@ -546,7 +546,7 @@ cmp_values(PqwColumn *c, const char *a, int alen, const char *b, int blen)
 				memcpy(&y, b, 4);
 				return x < y ? -1 : x > y;
 			}
-		case PQ_INT64:
+		case PARQUET_INT64:
 			{
 				int64		x,
 							y;
@@ -555,7 +555,7 @@ cmp_values(PqwColumn *c, const char *a, int alen, const char *b, int blen)
 				memcpy(&y, b, 8);
 				return x < y ? -1 : x > y;
 			}
-		case PQ_FLOAT:
+		case PARQUET_FLOAT:
 			{
 				float		x,
 							y;
@@ -564,7 +564,7 @@ cmp_values(PqwColumn *c, const char *a, int alen, const char *b, int blen)
 				memcpy(&y, b, 4);
 				return x < y ? -1 : x > y;
 			}
-		case PQ_DOUBLE:
+		case PARQUET_DOUBLE:
 			{
 				double		x,
 							y;
@@ -601,7 +601,7 @@ stat_set(char **dst, int *dstlen, const char *v, int len)
 static void
 stat_update(PqwColumn *c, PqwStat *st, const char *v, int len)
 {
-	if (c->phys == PQ_FLOAT)
+	if (c->phys == PARQUET_FLOAT)
 	{
 		float		f;
 
@@ -609,7 +609,7 @@ stat_update(PqwColumn *c, PqwStat *st, const char *v, int len)
 		if (isnan(f))
 			return;
 	}
-	else if (c->phys == PQ_DOUBLE)
+	else if (c->phys == PARQUET_DOUBLE)
 	{
 		double		d;
 
@@ -653,7 +653,7 @@ stat_bytes(PqwColumn *c, const char *v, int len, bool is_max)
 	out.len = len;
 	out.data = palloc(Max(len, 1));
 	memcpy(out.data, v, len);
-	if (c->phys == PQ_FLOAT)
+	if (c->phys == PARQUET_FLOAT)
 	{
 		float		f;
 
@@ -664,7 +664,7 @@ stat_bytes(PqwColumn *c, const char *v, int len, bool is_max)
 			memcpy(out.data, &f, 4);
 		}
 	}
-	else if (c->phys == PQ_DOUBLE)
+	else if (c->phys == PARQUET_DOUBLE)
 	{
 		double		d;
 
@@ -675,7 +675,7 @@ stat_bytes(PqwColumn *c, const char *v, int len, bool is_max)
 			memcpy(out.data, &d, 8);
 		}
 	}
-	else if (c->phys == PQ_BYTE_ARRAY && len > STAT_TRUNCATE_BYTES)
+	else if (c->phys == PARQUET_BYTE_ARRAY && len > STAT_TRUNCATE_BYTES)
 	{
 		if (!is_max)
 			out.len = STAT_TRUNCATE_BYTES;
@@ -700,7 +700,7 @@ stat_bytes(PqwColumn *c, const char *v, int len, bool is_max)
 static void
 dict_init(PqwDict *d)
 {
-	pq_buf_init(&d->data, 4096);
+	parquet_buf_init(&d->data, 4096);
 	d->count = 0;
 	d->nslots = 1024;
 	d->slots = palloc0(sizeof(uint32) * d->nslots);
@@ -714,7 +714,7 @@ dict_free(PqwDict *d)
 {
 	if (d->slots == NULL)
 		return;
-	pq_buf_free(&d->data);
+	parquet_buf_free(&d->data);
 	pfree(d->slots);
 	pfree(d->off);
 	pfree(d->len);
@@ -733,7 +733,7 @@ dict_lookup_add(PqwColumn *c, PqwDict *d, const char *v, int len, size_t max_byt
 	uint32		h = hash_bytes((const unsigned char *) v, len);
 	uint32		mask = d->nslots - 1;
 	uint32		s = h & mask;
-	bool		ba = (c->phys == PQ_BYTE_ARRAY);
+	bool		ba = (c->phys == PARQUET_BYTE_ARRAY);
 
 	while (d->slots[s] != 0)
 	{
@@ -752,10 +752,10 @@ dict_lookup_add(PqwColumn *c, PqwDict *d, const char *v, int len, size_t max_byt
 		d->len = repalloc(d->len, sizeof(uint32) * d->cap);
 	}
 	if (ba)
-		pq_buf_put_le32(&d->data, (uint32) len);
+		parquet_buf_put_le32(&d->data, (uint32) len);
 	d->off[d->count] = (uint32) d->data.len;
 	d->len[d->count] = (uint32) len;
-	pq_buf_append(&d->data, v, len);
+	parquet_buf_append(&d->data, v, len);
 	d->slots[s] = d->count + 1;
 	d->count++;
 	if (d->count * 2 > d->nslots)
@@ -836,13 +836,13 @@ append_page(PqwColumn *c, PqPageHeader *h, const char *body, size_t bodylen,
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("Parquet page of column \"%s\" is too large (%zu bytes)", c->name, bodylen)));
-	comp = pq_compress(codec, level, body, bodylen, &clen);
+	comp = parquet_compress(codec, level, body, bodylen, &clen);
 	h->uncompressed_page_size = (int32) bodylen;
 	h->compressed_page_size = (int32) clen;
 	thrift_writer_init(&hw);
-	pq_encode_page_header(&hw, h);
-	pq_buf_append(&c->chunk, hw.data, hw.len);
-	pq_buf_append(&c->chunk, comp, clen);
+	parquet_encode_page_header(&hw, h);
+	parquet_buf_append(&c->chunk, hw.data, hw.len);
+	parquet_buf_append(&c->chunk, comp, clen);
 	c->chunk_uncompressed += hw.len + bodylen;
 	*stored_size = (int32) (hw.len + clen);
 	pfree(comp);
@@ -857,26 +857,26 @@ append_page(PqwColumn *c, PqPageHeader *h, const char *body, size_t bodylen,
 static void
 encode_values(PqwColumn *c, PqBuf *body)
 {
-	int			width = pq_plain_width(c->phys, c->type_length);
+	int			width = parquet_plain_width(c->phys, c->type_length);
 
 	switch (c->value_encoding)
 	{
-		case PQ_ENC_DELTA_BINARY_PACKED:
-			if (c->phys == PQ_INT32)
-				pq_delta_encode_int32(body, (const int32 *) c->values.data, c->page_values);
+		case PARQUET_ENC_DELTA_BINARY_PACKED:
+			if (c->phys == PARQUET_INT32)
+				parquet_delta_encode_int32(body, (const int32 *) c->values.data, c->page_values);
 			else
-				pq_delta_encode_int64(body, (const int64 *) c->values.data, c->page_values);
+				parquet_delta_encode_int64(body, (const int64 *) c->values.data, c->page_values);
 			break;
-		case PQ_ENC_BYTE_STREAM_SPLIT:
-			pq_bss_encode(body, c->values.data, width, c->page_values);
+		case PARQUET_ENC_BYTE_STREAM_SPLIT:
+			parquet_bss_encode(body, c->values.data, width, c->page_values);
 			break;
-		case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+		case PARQUET_ENC_DELTA_LENGTH_BYTE_ARRAY:
 			{
 				PqByteArray *vals = palloc(sizeof(PqByteArray) * Max(c->page_values, 1));
 
-				pq_plain_decode_byte_array((const uint8 *) c->values.data, c->values.len,
+				parquet_plain_decode_byte_array((const uint8 *) c->values.data, c->values.len,
 										   c->page_values, vals);
-				pq_delta_length_encode(body, vals, c->page_values);
+				parquet_delta_length_encode(body, vals, c->page_values);
 				pfree(vals);
 				break;
 			}
@@ -895,30 +895,30 @@ flush_page(PqWriter *w, PqwColumn *c)
 
 	if (c->nlevels == 0)
 		return;
-	pq_buf_init(&body, page_estimate(c) + 64);
+	parquet_buf_init(&body, page_estimate(c) + 64);
 	if (c->max_rep > 0)
-		pq_rle_encode_prefixed(&body, c->rep, c->nlevels, pq_bit_width(c->max_rep));
+		parquet_rle_encode_prefixed(&body, c->rep, c->nlevels, parquet_bit_width(c->max_rep));
 	if (c->max_def > 0)
-		pq_rle_encode_prefixed(&body, c->def, c->nlevels, pq_bit_width(c->max_def));
+		parquet_rle_encode_prefixed(&body, c->def, c->nlevels, parquet_bit_width(c->max_def));
 	if (dict_page)
-		pq_dict_indices_encode(&body, c->idx, c->nidx, Max(c->dict.count, 1));
-	else if (c->phys == PQ_BOOLEAN)
-		pq_plain_encode_bool(&body, (const bool *) c->values.data, c->values.len);
-	else if (c->value_encoding != PQ_ENC_PLAIN)
+		parquet_dict_indices_encode(&body, c->idx, c->nidx, Max(c->dict.count, 1));
+	else if (c->phys == PARQUET_BOOLEAN)
+		parquet_plain_encode_bool(&body, (const bool *) c->values.data, c->values.len);
+	else if (c->value_encoding != PARQUET_ENC_PLAIN)
 		encode_values(c, &body);
 	else
-		pq_buf_append(&body, c->values.data, c->values.len);
+		parquet_buf_append(&body, c->values.data, c->values.len);
 
 	memset(&h, 0, sizeof(h));
-	h.type = PQ_PAGE_DATA;
+	h.type = PARQUET_PAGE_DATA;
 	h.has_data_page_header = true;
 	h.data_page_header.num_values = (int32) c->nlevels;
-	h.data_page_header.encoding = dict_page ? PQ_ENC_RLE_DICTIONARY : c->value_encoding;
-	h.data_page_header.definition_level_encoding = PQ_ENC_RLE;
-	h.data_page_header.repetition_level_encoding = PQ_ENC_RLE;
+	h.data_page_header.encoding = dict_page ? PARQUET_ENC_RLE_DICTIONARY : c->value_encoding;
+	h.data_page_header.definition_level_encoding = PARQUET_ENC_RLE;
+	h.data_page_header.repetition_level_encoding = PARQUET_ENC_RLE;
 	if (dict_page)
 		c->used_dict = true;
-	else if (c->value_encoding != PQ_ENC_PLAIN)
+	else if (c->value_encoding != PARQUET_ENC_PLAIN)
 		c->used_value_encoding = true;
 	else
 		c->used_plain = true;
@@ -943,7 +943,7 @@ flush_page(PqWriter *w, PqwColumn *c)
 		stat_update(c, &c->chunk_stat, c->page_stat.max, c->page_stat.maxlen);
 	}
 	append_page(c, &h, body.data, body.len, c->codec, w->opts.codec_level, &pg->size);
-	pq_buf_free(&body);
+	parquet_buf_free(&body);
 
 	c->chunk_rows += c->page_rows;
 	c->chunk_levels += c->nlevels;
@@ -986,10 +986,10 @@ dict_fall_back(PqWriter *w, PqwColumn *c)
 			uint32		e = c->idx[i];
 			const char *v = c->dict.data.data + c->dict.off[e];
 
-			if (c->phys == PQ_BYTE_ARRAY)
-				pq_plain_encode_byte_array(&c->values, v, c->dict.len[e]);
+			if (c->phys == PARQUET_BYTE_ARRAY)
+				parquet_plain_encode_byte_array(&c->values, v, c->dict.len[e]);
 			else
-				pq_buf_append(&c->values, v, c->dict.len[e]);
+				parquet_buf_append(&c->values, v, c->dict.len[e]);
 		}
 		c->nidx = 0;
 		dict_free(&c->dict);
@@ -1280,7 +1280,7 @@ add_value(PqWriter *w, PqwColumn *c, Datum d, bool isnull)
 		}
 		for (int i = 0; i < v->dim; i++)
 			levels_push(c, c->max_def, i == 0 ? 0 : 1);
-		pq_buf_append(&c->values, v->x, sizeof(float) * v->dim);
+		parquet_buf_append(&c->values, v->x, sizeof(float) * v->dim);
 		c->page_values += v->dim;
 		if (w->opts.statistics)
 		{
@@ -1320,10 +1320,10 @@ add_value(PqWriter *w, PqwColumn *c, Datum d, bool isnull)
 		levels_push(c, c->max_def, 0);
 		if (c->dict_on)
 			idx_push(c, (uint32) e);
-		else if (c->phys == PQ_BYTE_ARRAY)
-			pq_plain_encode_byte_array(&c->values, bytes, (uint32) len);
+		else if (c->phys == PARQUET_BYTE_ARRAY)
+			parquet_plain_encode_byte_array(&c->values, bytes, (uint32) len);
 		else
-			pq_buf_append(&c->values, bytes, len);
+			parquet_buf_append(&c->values, bytes, len);
 		c->page_values++;
 		if (w->opts.statistics)
 			stat_update(c, &c->page_stat, bytes, len);
@@ -1356,18 +1356,18 @@ finish_chunk(PqWriter *w, PqwColumn *c, PqColumnChunk *cc)
 
 		/* the dictionary page goes first; build it in a scratch chunk */
 		memset(&h, 0, sizeof(h));
-		h.type = PQ_PAGE_DICTIONARY;
+		h.type = PARQUET_PAGE_DICTIONARY;
 		h.has_dictionary_page_header = true;
 		h.dictionary_page_header.num_values = (int32) c->dict.count;
-		h.dictionary_page_header.encoding = PQ_ENC_PLAIN;
-		pq_buf_init(&tmp.chunk, c->dict.data.len + 64);
+		h.dictionary_page_header.encoding = PARQUET_ENC_PLAIN;
+		parquet_buf_init(&tmp.chunk, c->dict.data.len + 64);
 		tmp.chunk_uncompressed = 0;
 		append_page(&tmp, &h, c->dict.data.data, c->dict.data.len, c->codec,
 					w->opts.codec_level, &size);
 		w->sink->write(w->sink, tmp.chunk.data, tmp.chunk.len);
 		dict_size = tmp.chunk.len;
 		c->chunk_uncompressed += tmp.chunk_uncompressed;
-		pq_buf_free(&tmp.chunk);
+		parquet_buf_free(&tmp.chunk);
 		m->has_dictionary_page_offset = true;
 		m->dictionary_page_offset = start;
 	}
@@ -1379,13 +1379,13 @@ finish_chunk(PqWriter *w, PqwColumn *c, PqColumnChunk *cc)
 
 	m->encodings = palloc(sizeof(PqEncoding) * 4);
 	if (c->used_dict)
-		m->encodings[nenc++] = PQ_ENC_RLE_DICTIONARY;
+		m->encodings[nenc++] = PARQUET_ENC_RLE_DICTIONARY;
 	if (c->used_value_encoding)
 		m->encodings[nenc++] = c->value_encoding;
 	if (c->used_plain || c->used_dict)
-		m->encodings[nenc++] = PQ_ENC_PLAIN;
+		m->encodings[nenc++] = PARQUET_ENC_PLAIN;
 	if (c->max_def > 0 || c->max_rep > 0 || c->used_dict)
-		m->encodings[nenc++] = PQ_ENC_RLE;
+		m->encodings[nenc++] = PARQUET_ENC_RLE;
 	m->num_encodings = nenc;
 
 	if (c->kind == K_VECTOR)
@@ -1499,7 +1499,7 @@ column_options(const PqWriterOptions *opts, const char *name)
 }
 
 PqWriter *
-pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
+parquet_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 {
 	PqWriter   *w;
 	MemoryContext cxt,
@@ -1556,34 +1556,34 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 		c->codec = opts->codec;
 		c->field_id = i + 1;
 		c->rows_per_page = Max(opts->page_rows, 0);
-		c->dict_wanted = opts->dictionary && c->phys != PQ_BOOLEAN && c->kind != K_VECTOR;
+		c->dict_wanted = opts->dictionary && c->phys != PARQUET_BOOLEAN && c->kind != K_VECTOR;
 		co = column_options(opts, c->name);
 		if (co)
 		{
 			if (co->codec >= 0)
 				c->codec = (PqCodec) co->codec;
 			if (co->dictionary >= 0)
-				c->dict_wanted = co->dictionary && c->phys != PQ_BOOLEAN && c->kind != K_VECTOR;
+				c->dict_wanted = co->dictionary && c->phys != PARQUET_BOOLEAN && c->kind != K_VECTOR;
 			if (co->field_id >= 0)
 				c->field_id = co->field_id;
 			if (co->page_rows > 0)
 				c->rows_per_page = co->page_rows;
-			if (co->encoding >= 0 && co->encoding != PQ_ENC_PLAIN)
+			if (co->encoding >= 0 && co->encoding != PARQUET_ENC_PLAIN)
 			{
 				bool		ok;
 
 				switch (co->encoding)
 				{
-					case PQ_ENC_DELTA_BINARY_PACKED:
-						ok = (c->phys == PQ_INT32 || c->phys == PQ_INT64);
+					case PARQUET_ENC_DELTA_BINARY_PACKED:
+						ok = (c->phys == PARQUET_INT32 || c->phys == PARQUET_INT64);
 						break;
-					case PQ_ENC_BYTE_STREAM_SPLIT:
+					case PARQUET_ENC_BYTE_STREAM_SPLIT:
 						/* FLOAT/DOUBLE only: common readers (DuckDB) reject the
 						 * INT32/INT64/FLBA variants added in parquet-format 2.11 */
-						ok = (c->phys == PQ_FLOAT || c->phys == PQ_DOUBLE) && c->kind != K_VECTOR;
+						ok = (c->phys == PARQUET_FLOAT || c->phys == PARQUET_DOUBLE) && c->kind != K_VECTOR;
 						break;
-					case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
-						ok = (c->phys == PQ_BYTE_ARRAY);
+					case PARQUET_ENC_DELTA_LENGTH_BYTE_ARRAY:
+						ok = (c->phys == PARQUET_BYTE_ARRAY);
 						break;
 					default:
 						ok = false;
@@ -1592,7 +1592,7 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("encoding %s cannot be used for Parquet column \"%s\" of type %s",
-									pq_encoding_name(co->encoding), c->name, pq_type_name(c->phys))));
+									parquet_encoding_name(co->encoding), c->name, parquet_type_name(c->phys))));
 				c->value_encoding = (PqEncoding) co->encoding;
 				c->dict_wanted = false;
 			}
@@ -1606,15 +1606,15 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 								c->name, format_type_be(att->atttypid)),
 						 c->kind == K_HALFVEC_BA ?
 						 errhint("Declare the halfvec dimension, e.g. halfvec(768).") : 0));
-			c->codec = PQ_CODEC_UNCOMPRESSED;
+			c->codec = PARQUET_CODEC_UNCOMPRESSED;
 			c->dict_wanted = false;
 		}
 		c->seen_dim = -1;
 		c->dict_on = c->dict_wanted;
 		if (c->dict_on)
 			dict_init(&c->dict);
-		pq_buf_init(&c->values, 4096);
-		pq_buf_init(&c->chunk, 4096);
+		parquet_buf_init(&c->values, 4096);
+		parquet_buf_init(&c->chunk, 4096);
 		n++;
 	}
 	w->ncols = n;
@@ -1632,7 +1632,7 @@ pq_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
 }
 
 void
-pq_writer_add_row(PqWriter *w, Datum *values, bool *isnull)
+parquet_writer_add_row(PqWriter *w, Datum *values, bool *isnull)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 
@@ -1655,7 +1655,7 @@ pq_writer_add_row(PqWriter *w, Datum *values, bool *isnull)
 }
 
 int64
-pq_writer_rows(PqWriter *w)
+parquet_writer_rows(PqWriter *w)
 {
 	return w->total_rows;
 }
@@ -1693,7 +1693,7 @@ schema_elements(PqWriter *w, PqFileMetaData *fm)
 		}
 		e->name = c->name;
 		e->has_repetition = true;
-		e->repetition = c->nullable ? PQ_OPTIONAL : PQ_REQUIRED;
+		e->repetition = c->nullable ? PARQUET_OPTIONAL : PARQUET_REQUIRED;
 		e->has_field_id = true;
 		e->field_id = c->field_id;
 		if (c->kind == K_VECTOR)
@@ -1705,17 +1705,17 @@ schema_elements(PqWriter *w, PqFileMetaData *fm)
 			e->has_type = false;
 			e->num_children = 1;
 			e->has_converted_type = true;
-			e->converted_type = PQ_CT_LIST;
-			e->logical_type.kind = PQ_LT_LIST;
+			e->converted_type = PARQUET_CT_LIST;
+			e->logical_type.kind = PARQUET_LT_LIST;
 			l->name = "list";
 			l->has_repetition = true;
-			l->repetition = PQ_REPEATED;
+			l->repetition = PARQUET_REPEATED;
 			l->num_children = 1;
 			el->name = "element";
 			el->has_type = true;
-			el->type = PQ_FLOAT;
+			el->type = PARQUET_FLOAT;
 			el->has_repetition = true;
-			el->repetition = PQ_REQUIRED;
+			el->repetition = PARQUET_REQUIRED;
 		}
 	}
 }
@@ -1737,13 +1737,13 @@ write_thrift(PqWriter *w, void (*enc) (ThriftWriter *, const void *), const void
 static void
 enc_ci(ThriftWriter *tw, const void *o)
 {
-	pq_encode_column_index(tw, o);
+	parquet_encode_column_index(tw, o);
 }
 
 static void
 enc_oi(ThriftWriter *tw, const void *o)
 {
-	pq_encode_offset_index(tw, o);
+	parquet_encode_offset_index(tw, o);
 }
 
 static bool
@@ -1811,8 +1811,8 @@ write_page_indexes(PqWriter *w)
 				}
 				cix.null_counts[p] = ci->pages[p].null_count;
 			}
-			cix.boundary_order = pages_ascending(c, ci, false) ? PQ_BOUNDARY_ASCENDING :
-				pages_ascending(c, ci, true) ? PQ_BOUNDARY_DESCENDING : PQ_BOUNDARY_UNORDERED;
+			cix.boundary_order = pages_ascending(c, ci, false) ? PARQUET_BOUNDARY_ASCENDING :
+				pages_ascending(c, ci, true) ? PARQUET_BOUNDARY_DESCENDING : PARQUET_BOUNDARY_UNORDERED;
 			cc->has_column_index = true;
 			write_thrift(w, enc_ci, &cix, &cc->column_index_offset, &cc->column_index_length);
 		}
@@ -1845,7 +1845,7 @@ write_page_indexes(PqWriter *w)
 }
 
 uint64
-pq_writer_finish(PqWriter *w)
+parquet_writer_finish(PqWriter *w)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 	PqFileMetaData fm;
@@ -1871,25 +1871,25 @@ pq_writer_finish(PqWriter *w)
 
 	nkv = list_length(w->opts.key_values) + 6 + w->ncols;
 	fm.key_value = palloc0(sizeof(PqKeyValue) * nkv);
-	fm.key_value[fm.num_key_value].key = PQ_KV_WRITER;
+	fm.key_value[fm.num_key_value].key = LAYOUT_KV_WRITER;
 	fm.key_value[fm.num_key_value++].value = "vlake " VLAKE_VERSION_STR;
 	if (w->opts.vector_layout)
 	{
-		fm.key_value[fm.num_key_value].key = PQ_KV_LAYOUT;
+		fm.key_value[fm.num_key_value].key = LAYOUT_KV_LAYOUT;
 		fm.key_value[fm.num_key_value++].value = "vector_cg/1";
-		fm.key_value[fm.num_key_value].key = PQ_KV_VECTOR_DIM;
+		fm.key_value[fm.num_key_value].key = LAYOUT_KV_VECTOR_DIM;
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->cols[0].dim);
-		fm.key_value[fm.num_key_value].key = PQ_KV_PAGE_ROWS;
+		fm.key_value[fm.num_key_value].key = LAYOUT_KV_PAGE_ROWS;
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->opts.page_rows);
 		if (w->cols[0].kind == K_HALFVEC_FLBA)
 		{
-			fm.key_value[fm.num_key_value].key = PQ_KV_VECTOR_ELEMENT;
+			fm.key_value[fm.num_key_value].key = LAYOUT_KV_VECTOR_ELEMENT;
 			fm.key_value[fm.num_key_value++].value = "float16";
 		}
 	}
 	if (w->opts.first_row_id >= 0)
 	{
-		fm.key_value[fm.num_key_value].key = PQ_KV_FIRST_ROW_ID;
+		fm.key_value[fm.num_key_value].key = LAYOUT_KV_FIRST_ROW_ID;
 		fm.key_value[fm.num_key_value++].value = psprintf(INT64_FORMAT, w->opts.first_row_id);
 	}
 	/* fixed dimension of each vector column: makes it take-able (vector_cg.h) */
@@ -1900,7 +1900,7 @@ pq_writer_finish(PqWriter *w)
 
 		if (col->kind != K_VECTOR || dim <= 0 || (col->seen_dim != -1 && col->seen_dim != dim))
 			continue;
-		fm.key_value[fm.num_key_value].key = psprintf("%s.%s", PQ_KV_VECTOR_DIM, col->name);
+		fm.key_value[fm.num_key_value].key = psprintf("%s.%s", LAYOUT_KV_VECTOR_DIM, col->name);
 		fm.key_value[fm.num_key_value++].value = psprintf("%d", dim);
 	}
 	foreach(lc, w->opts.key_values)
@@ -1909,7 +1909,7 @@ pq_writer_finish(PqWriter *w)
 	fm.num_column_orders = w->opts.statistics ? fm.num_leaves : 0;
 
 	thrift_writer_init(&tw);
-	pq_encode_file_metadata(&tw, &fm);
+	parquet_encode_file_metadata(&tw, &fm);
 	w->sink->write(w->sink, (const char *) tw.data, tw.len);
 	flen = (uint32) tw.len;
 	w->sink->write(w->sink, (const char *) &flen, 4);

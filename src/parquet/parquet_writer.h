@@ -1,16 +1,16 @@
 /*
  * parquet_writer.h — a streaming Parquet writer for Postgres tuples.
  *
- *   PqSink *sink = pq_sink_open_objstore(store, key);   (or pq_sink_open_memory)
- *   PqWriterOptions opts; pq_writer_default_options(&opts);
- *   PqWriter *w = pq_writer_begin(sink, tupdesc, &opts);
- *   for each row: pq_writer_add_row(w, values, isnull);
- *   pq_writer_finish(w);     -> footer written, sink finished (file visible)
+ *   PqSink *sink = parquet_sink_open_objstore(store, key);   (or parquet_sink_open_memory)
+ *   PqWriterOptions opts; parquet_writer_default_options(&opts);
+ *   PqWriter *w = parquet_writer_begin(sink, tupdesc, &opts);
+ *   for each row: parquet_writer_add_row(w, values, isnull);
+ *   parquet_writer_finish(w);     -> footer written, sink finished (file visible)
  *
  * Memory is bounded: a row group is buffered (encoded and compressed pages)
  * until it reaches opts.row_group_bytes or opts.row_group_rows, then
  * streamed to the sink; only the small per-page index entries are kept
- * until the footer.  On ERROR before pq_writer_finish the caller aborts the
+ * until the footer.  On ERROR before parquet_writer_finish the caller aborts the
  * sink (objstore also aborts streamed writers left open at transaction end),
  * so the object never becomes visible.  Type mapping and the file layout: docs/parquet-layout.md.
  */
@@ -42,11 +42,11 @@ struct PqSink
  * An object of a store (objstore.h): a streamed upload, multipart on S3,
  * visible only after finish.  ERROR if the object already exists.
  */
-extern PqSink *pq_sink_open_objstore(ObjStore *store, const char *key);
+extern PqSink *parquet_sink_open_objstore(ObjStore *store, const char *key);
 
 /* An in-memory sink (tests, small files); data in *buf after finish. */
-extern PqSink *pq_sink_open_memory(void);
-extern const char *pq_sink_memory_data(PqSink *s, size_t *len);
+extern PqSink *parquet_sink_open_memory(void);
+extern const char *parquet_sink_memory_data(PqSink *s, size_t *len);
 
 /* -------------------------------------------------------------- options -- */
 
@@ -77,24 +77,24 @@ typedef struct PqWriterOptions
 	int64		first_row_id;	/* row ID of row 0, recorded when >= 0 (-1) */
 } PqWriterOptions;
 
-extern void pq_writer_default_options(PqWriterOptions *opts);
+extern void parquet_writer_default_options(PqWriterOptions *opts);
 
 /* ---------------------------------------------------------------- writer -- */
 
 typedef struct PqWriter PqWriter;
 
-extern PqWriter *pq_writer_begin(PqSink *sink, TupleDesc tupdesc,
+extern PqWriter *parquet_writer_begin(PqSink *sink, TupleDesc tupdesc,
 								 const PqWriterOptions *opts);
-extern void pq_writer_add_row(PqWriter *w, Datum *values, bool *isnull);
-extern uint64 pq_writer_finish(PqWriter *w);	/* returns the file size */
-extern int64 pq_writer_rows(PqWriter *w);
+extern void parquet_writer_add_row(PqWriter *w, Datum *values, bool *isnull);
+extern uint64 parquet_writer_finish(PqWriter *w);	/* returns the file size */
+extern int64 parquet_writer_rows(PqWriter *w);
 
 /* Key-value metadata keys vlake writes. */
-#define PQ_KV_WRITER		"vlake.writer"
-#define PQ_KV_LAYOUT		"vlake.layout"	/* "vector_cg/1" for vector CGs */
-#define PQ_KV_VECTOR_DIM	"vlake.vector_dim"
-#define PQ_KV_PAGE_ROWS		"vlake.page_rows"
-#define PQ_KV_FIRST_ROW_ID	"vlake.first_row_id"	/* row ID of row 0 */
-#define PQ_KV_VECTOR_ELEMENT "vlake.vector_element"	/* "float16": halfvec CG */
+#define LAYOUT_KV_WRITER		"vlake.writer"
+#define LAYOUT_KV_LAYOUT		"vlake.layout"	/* "vector_cg/1" for vector CGs */
+#define LAYOUT_KV_VECTOR_DIM	"vlake.vector_dim"
+#define LAYOUT_KV_PAGE_ROWS		"vlake.page_rows"
+#define LAYOUT_KV_FIRST_ROW_ID	"vlake.first_row_id"	/* row ID of row 0 */
+#define LAYOUT_KV_VECTOR_ELEMENT "vlake.vector_element"	/* "float16": halfvec CG */
 
 #endif							/* VLAKE_PARQUET_WRITER_H */

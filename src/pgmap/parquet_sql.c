@@ -29,7 +29,7 @@
 #include "utils/tuplestore.h"
 
 #include "layout/packed_reader.h"
-#include "pgmap/parquet_datum.h"
+#include "pgmap/pgmap_datum.h"
 #include "parquet/parquet_reader.h"
 
 #define ROW_NUMBER_COLUMN "_row_number"
@@ -133,13 +133,13 @@ open_uri(text *uri_text)
 
 	if (uri[0] == '/')
 		uri = psprintf("file://%s", uri);
-	return pq_reader_open(byte_source_open_uri(uri));
+	return parquet_reader_open(parquet_source_open_uri(uri));
 }
 
 static void
 close_reader(PqReader *r)
 {
-	byte_source_close(r->src);
+	parquet_source_close(r->src);
 }
 
 /* ---------------------------------------------------------- helpers */
@@ -201,7 +201,7 @@ resolve_columns(PqReader *r, ArrayType *names, int *ncols)
 				cols[i] = -1;
 				continue;
 			}
-			cols[i] = pq_reader_column(r, name);
+			cols[i] = parquet_reader_column(r, name);
 			if (cols[i] < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -251,9 +251,9 @@ check_result_types(PqReader *r, TupleDesc td, const int *cols, int ncols)
 						 errmsg("column %s must be declared bigint", ROW_NUMBER_COLUMN)));
 			continue;
 		}
-		if (!pq_target_ok(&r->columns[cols[i]], want))
+		if (!pgmap_target_ok(&r->columns[cols[i]], want))
 		{
-			Oid			def = pq_column_pg_type(&r->columns[cols[i]]);
+			Oid			def = pgmap_column_pg_type(&r->columns[cols[i]]);
 
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -279,7 +279,7 @@ emit_batch(PqReader *r, PqBatch *b, const int *cols, int ncols, TupleDesc td,
 	{
 		int			vi = 0;
 
-		if (filter && !pq_vector_matches(&r->columns[filter->column], filter,
+		if (filter && !pgmap_vector_matches(&r->columns[filter->column], filter,
 										 &b->cols[filter_pos], k))
 			continue;
 		emitted++;
@@ -296,7 +296,7 @@ emit_batch(PqReader *r, PqBatch *b, const int *cols, int ncols, TupleDesc td,
 			}
 			e.cc.column = r->columns[cols[i]].name;
 			e.cc.row = b->row_numbers[k];
-			e.values[i] = pq_vector_datum(r, &r->columns[cols[i]], &b->cols[vi], k,
+			e.values[i] = pgmap_vector_datum(r, &r->columns[cols[i]], &b->cols[vi], k,
 										  TupleDescAttr(td, i)->atttypid, &e.nulls[i]);
 			vi++;
 		}
@@ -354,7 +354,7 @@ vlake_parquet_schema(PG_FUNCTION_ARGS)
 		const PqSchemaElement *leaf = c->leaf_elem;
 		Datum		values[12];
 		bool		nulls[12] = {0};
-		Oid			pgt = pq_column_pg_type(c);
+		Oid			pgt = pgmap_column_pg_type(c);
 
 		values[0] = Int32GetDatum(i + 1);
 		values[1] = CStringGetTextDatum(c->name);
@@ -362,15 +362,15 @@ vlake_parquet_schema(PG_FUNCTION_ARGS)
 		nulls[2] = !c->has_field_id;
 		if (leaf && !c->unsupported)
 		{
-			char	   *lt = pq_logical_type_string(&leaf->logical_type);
+			char	   *lt = parquet_logical_type_string(&leaf->logical_type);
 
-			values[3] = CStringGetTextDatum(leaf->type == PQ_FIXED_LEN_BYTE_ARRAY
+			values[3] = CStringGetTextDatum(leaf->type == PARQUET_FIXED_LEN_BYTE_ARRAY
 											? psprintf("FIXED_LEN_BYTE_ARRAY(%d)", leaf->type_length)
-											: pq_type_name(leaf->type));
+											: parquet_type_name(leaf->type));
 			values[4] = CStringGetTextDatum(lt);
 			nulls[4] = (lt[0] == '\0');
 			values[5] = CStringGetTextDatum(leaf->has_converted_type
-											? pq_converted_type_name(leaf->converted_type) : "");
+											? parquet_converted_type_name(leaf->converted_type) : "");
 			nulls[5] = !leaf->has_converted_type;
 			values[7] = CStringGetTextDatum(c->path);
 			values[8] = Int32GetDatum(c->max_def);
@@ -379,7 +379,7 @@ vlake_parquet_schema(PG_FUNCTION_ARGS)
 		else
 			nulls[3] = nulls[4] = nulls[5] = nulls[7] = nulls[8] = nulls[9] = true;
 		values[6] = CStringGetTextDatum(c->is_list ? "LIST" :
-										pq_repetition_name(r->meta->schema[c->top_schema_index].repetition));
+										parquet_repetition_name(r->meta->schema[c->top_schema_index].repetition));
 		if (OidIsValid(pgt))
 			values[10] = CStringGetTextDatum(format_type_be(pgt));
 		else
@@ -403,13 +403,13 @@ stat_text(PqReader *r, PqColumnDesc *col, const PqStatistics *s, bool want_max, 
 	char	   *t;
 
 	if (want_max)
-		b = s->has_max_value ? &s->max_value : (s->has_max && col->type != PQ_BYTE_ARRAY ? &s->max : NULL);
+		b = s->has_max_value ? &s->max_value : (s->has_max && col->type != PARQUET_BYTE_ARRAY ? &s->max : NULL);
 	else
-		b = s->has_min_value ? &s->min_value : (s->has_min && col->type != PQ_BYTE_ARRAY ? &s->min : NULL);
+		b = s->has_min_value ? &s->min_value : (s->has_min && col->type != PARQUET_BYTE_ARRAY ? &s->min : NULL);
 	*isnull = true;
 	if (b == NULL || col->unsupported)
 		return (Datum) 0;
-	t = pq_physical_to_text(r, col, b);
+	t = pgmap_physical_to_text(r, col, b);
 	if (t == NULL)
 		return (Datum) 0;
 	*isnull = false;
@@ -442,12 +442,12 @@ vlake_parquet_metadata(PG_FUNCTION_ARGS)
 			cm = &cc->meta_data;
 			encs = palloc(sizeof(char *) * Max(cm->num_encodings, 1));
 			for (int e = 0; e < cm->num_encodings; e++)
-				encs[e] = (char *) pq_encoding_name(cm->encodings[e]);
+				encs[e] = (char *) parquet_encoding_name(cm->encodings[e]);
 			values[0] = Int32GetDatum(g);
 			values[1] = CStringGetTextDatum(c->name);
 			values[2] = Int64GetDatum(m->row_groups[g].num_rows);
 			values[3] = Int64GetDatum(cm->num_values);
-			values[4] = CStringGetTextDatum(pq_codec_name(cm->codec));
+			values[4] = CStringGetTextDatum(parquet_codec_name(cm->codec));
 			values[5] = text_array(encs, cm->num_encodings);
 			values[6] = Int64GetDatum(cm->total_compressed_size);
 			values[7] = Int64GetDatum(cm->total_uncompressed_size);
@@ -495,7 +495,7 @@ read_args(FunctionCallInfo fcinfo, ReadArgs *a)
 	if (!PG_ARGISNULL(2))
 	{
 		char	   *fname = text_to_cstring(PG_GETARG_TEXT_PP(2));
-		int			fc = pq_reader_column(a->r, fname);
+		int			fc = parquet_reader_column(a->r, fname);
 		PqColumnDesc *col;
 
 		if (fc < 0)
@@ -503,22 +503,22 @@ read_args(FunctionCallInfo fcinfo, ReadArgs *a)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column \"%s\" does not exist in Parquet file \"%s\"", fname, a->r->name)));
 		col = &a->r->columns[fc];
-		if (col->unsupported || !pq_column_filterable(col))
+		if (col->unsupported || !parquet_column_filterable(col))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot filter on column \"%s\" of type %s", fname,
-							OidIsValid(pq_column_pg_type(col)) ? format_type_be(pq_column_pg_type(col)) : "unsupported")));
+							OidIsValid(pgmap_column_pg_type(col)) ? format_type_be(pgmap_column_pg_type(col)) : "unsupported")));
 		a->has_filter = true;
 		a->filter.column = fc;
 		if (!PG_ARGISNULL(3))
 		{
 			a->filter.has_lo = true;
-			a->filter.lo = pq_text_to_physical(a->r, col, text_to_cstring(PG_GETARG_TEXT_PP(3)));
+			a->filter.lo = pgmap_text_to_physical(a->r, col, text_to_cstring(PG_GETARG_TEXT_PP(3)));
 		}
 		if (!PG_ARGISNULL(4))
 		{
 			a->filter.has_hi = true;
-			a->filter.hi = pq_text_to_physical(a->r, col, text_to_cstring(PG_GETARG_TEXT_PP(4)));
+			a->filter.hi = pgmap_text_to_physical(a->r, col, text_to_cstring(PG_GETARG_TEXT_PP(4)));
 		}
 		/* the scan must also read the filter column to apply it exactly */
 		a->filter_pos = -1;
@@ -538,17 +538,17 @@ read_args(FunctionCallInfo fcinfo, ReadArgs *a)
 static int64
 run_scan(ReadArgs *a, TupleDesc td, Tuplestorestate *ts, PqScanStats *stats)
 {
-	PqScan	   *s = pq_scan_begin(a->r, a->nreal, a->real, a->has_filter ? &a->filter : NULL,
+	PqScan	   *s = parquet_scan_begin(a->r, a->nreal, a->real, a->has_filter ? &a->filter : NULL,
 								  a->has_filter ? 1 : 0, 4096);
 	PqBatch    *b;
 	int64		n = 0;
 
-	while ((b = pq_scan_next(s)) != NULL)
+	while ((b = parquet_scan_next(s)) != NULL)
 		n += emit_batch(a->r, b, a->cols, a->ncols, td, ts,
 						a->has_filter ? &a->filter : NULL, a->filter_pos);
 	if (stats)
-		*stats = *pq_scan_stats(s);
-	pq_scan_end(s);
+		*stats = *parquet_scan_stats(s);
+	parquet_scan_end(s);
 	return n;
 }
 
@@ -615,7 +615,7 @@ do_take(PqReader *r, ArrayType *rows_arr, int *real, int nreal, int64 *nrows_out
 		rows[i] = DatumGetInt64(elems[i]);
 	}
 	*nrows_out = n;
-	return pq_take(r, nreal, real, rows, n);
+	return parquet_take(r, nreal, real, rows, n);
 }
 
 PG_FUNCTION_INFO_V1(vlake_parquet_take);
@@ -692,12 +692,12 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 	/* one column at a time: every page of every readable column */
 	for (int i = 0; i < ncols; i++)
 	{
-		PqScan	   *s = pq_scan_begin(r, 1, &cols[i], NULL, 0, 4096);
+		PqScan	   *s = parquet_scan_begin(r, 1, &cols[i], NULL, 0, 4096);
 		PqBatch    *b;
-		Oid			typ = pq_column_safe_type(&r->columns[cols[i]]);
+		Oid			typ = pgmap_column_safe_type(&r->columns[cols[i]]);
 
 		rows = 0;
-		while ((b = pq_scan_next(s)) != NULL)
+		while ((b = parquet_scan_next(s)) != NULL)
 		{
 			/* convert too: values must be valid for their Postgres type */
 			for (int64 k = 0; k < b->nrows; k++)
@@ -706,12 +706,12 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 
 				cc.column = r->columns[cols[i]].name;
 				cc.row = b->row_numbers[k];
-				(void) pq_vector_datum(r, &r->columns[cols[i]], &b->cols[0], k, typ, &isnull);
+				(void) pgmap_vector_datum(r, &r->columns[cols[i]], &b->cols[0], k, typ, &isnull);
 			}
 			cc.column = NULL;
 			rows += b->nrows;
 		}
-		pq_scan_end(s);
+		parquet_scan_end(s);
 		if (rows != r->meta->num_rows)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
@@ -750,9 +750,9 @@ open_packed(ArrayType *uris, int64 first_row_id)
 		uri = TextDatumGetCString(elems[i]);
 		if (uri[0] == '/')
 			uri = psprintf("file://%s", uri);
-		srcs[i] = byte_source_open_uri(uri);
+		srcs[i] = parquet_source_open_uri(uri);
 	}
-	return packed_open(srcs, n, first_row_id);
+	return layout_packed_open(srcs, n, first_row_id);
 }
 
 static void
@@ -773,7 +773,7 @@ packed_resolve(PackedReader *p, ArrayType *names, int *ncols)
 	{
 		cols = palloc(sizeof(int) * Max(p->ncolumns, 1));
 		for (int i = 0; i < p->ncolumns; i++)
-			if (packed_column_desc(p, i)->unsupported == NULL)
+			if (layout_packed_column_desc(p, i)->unsupported == NULL)
 				cols[n++] = i;
 	}
 	else
@@ -791,15 +791,15 @@ packed_resolve(PackedReader *p, ArrayType *names, int *ncols)
 			name = projection_name(elems, nulls, i);
 			if (strcmp(name, ROW_ID_COLUMN) == 0)
 				cols[n++] = -1;
-			else if ((cols[n++] = packed_column(p, name)) < 0)
+			else if ((cols[n++] = layout_packed_column(p, name)) < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" does not exist in the segment's ColumnGroups", name)));
-			else if (packed_column_desc(p, cols[n - 1])->unsupported)
+			else if (layout_packed_column_desc(p, cols[n - 1])->unsupported)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot read column \"%s\": %s", name,
-								packed_column_desc(p, cols[n - 1])->unsupported)));
+								layout_packed_column_desc(p, cols[n - 1])->unsupported)));
 		}
 	}
 	*ncols = n;
@@ -825,13 +825,13 @@ packed_check_types(PackedReader *p, TupleDesc td, const int *cols, int ncols)
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("column %s must be declared bigint", ROW_ID_COLUMN)));
 		}
-		else if (!pq_target_ok(packed_column_desc(p, cols[i]), want))
+		else if (!pgmap_target_ok(layout_packed_column_desc(p, cols[i]), want))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" cannot be returned as %s",
-							packed_column_desc(p, cols[i])->name, format_type_be(want)),
+							layout_packed_column_desc(p, cols[i])->name, format_type_be(want)),
 					 errhint("Declare it as %s (see vlake.parquet_schema).",
-							 format_type_be(pq_column_pg_type(packed_column_desc(p, cols[i]))))));
+							 format_type_be(pgmap_column_pg_type(layout_packed_column_desc(p, cols[i]))))));
 	}
 }
 
@@ -853,11 +853,11 @@ packed_emit(PackedReader *p, PqBatch *b, const int *cols, int ncols, const int *
 				e.nulls[i] = false;
 				continue;
 			}
-			e.cc.file = packed_column_reader(p, cols[i])->name;
-			e.cc.column = packed_column_desc(p, cols[i])->name;
+			e.cc.file = layout_packed_column_reader(p, cols[i])->name;
+			e.cc.column = layout_packed_column_desc(p, cols[i])->name;
 			e.cc.row = b->row_numbers[k];
-			e.values[i] = pq_vector_datum(packed_column_reader(p, cols[i]),
-										  packed_column_desc(p, cols[i]),
+			e.values[i] = pgmap_vector_datum(layout_packed_column_reader(p, cols[i]),
+										  layout_packed_column_desc(p, cols[i]),
 										  &b->cols[real_pos[i]], k,
 										  TupleDescAttr(td, i)->atttypid, &e.nulls[i]);
 		}
@@ -902,10 +902,10 @@ vlake_packed_read(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	packed_check_types(p, rsinfo->setDesc, cols, ncols);
-	s = packed_scan_begin(p, nreal, real, 4096);
-	while ((b = packed_scan_next(s)) != NULL)
+	s = layout_packed_scan_begin(p, nreal, real, 4096);
+	while ((b = layout_packed_scan_next(s)) != NULL)
 		packed_emit(p, b, cols, ncols, pos, rsinfo->setDesc, rsinfo->setResult);
-	packed_scan_end(s);
+	layout_packed_scan_end(s);
 	close_packed(p);
 	return (Datum) 0;
 }
@@ -951,7 +951,7 @@ vlake_packed_take(PG_FUNCTION_ARGS)
 	(void) nonnull_int8_array(fcinfo, 2, &ids, &nids);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	packed_check_types(p, rsinfo->setDesc, cols, ncols);
-	b = packed_take(p, nreal, real, ids, nids);
+	b = layout_packed_take(p, nreal, real, ids, nids);
 	packed_emit(p, b, cols, ncols, pos, rsinfo->setDesc, rsinfo->setResult);
 	close_packed(p);
 	return (Datum) 0;
@@ -984,7 +984,7 @@ vlake_packed_take_stats(PG_FUNCTION_ARGS)
 		req0[g] = p->groups[g]->src->nrequests;
 		bytes0[g] = p->groups[g]->src->nbytes;
 	}
-	(void) packed_take(p, nreal, real, ids, nids);
+	(void) layout_packed_take(p, nreal, real, ids, nids);
 	for (int g = 0; g < p->ngroups; g++)
 	{
 		Datum		values[4];

@@ -19,7 +19,7 @@
 #include "utils/memutils.h"
 
 #include "parquet/parquet_writer.h"
-#include "parquet/pq_codec.h"
+#include "parquet/parquet_codec.h"
 #include "objstore/objstore.h"
 
 #define FETCH_BATCH 1000
@@ -69,7 +69,7 @@ parse_codec(const char *name)
 {
 	PqCodec		c;
 
-	if (!pq_codec_from_name(name, &c))
+	if (!parquet_codec_from_name(name, &c))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown Parquet compression \"%s\"", name),
@@ -118,13 +118,13 @@ column_option(const char *key, JsonbValue *v, void *arg)
 		char	   *e = jbv_text(v, key);
 
 		if (pg_strcasecmp(e, "plain") == 0)
-			co->encoding = PQ_ENC_PLAIN;
+			co->encoding = PARQUET_ENC_PLAIN;
 		else if (pg_strcasecmp(e, "delta_binary_packed") == 0)
-			co->encoding = PQ_ENC_DELTA_BINARY_PACKED;
+			co->encoding = PARQUET_ENC_DELTA_BINARY_PACKED;
 		else if (pg_strcasecmp(e, "byte_stream_split") == 0)
-			co->encoding = PQ_ENC_BYTE_STREAM_SPLIT;
+			co->encoding = PARQUET_ENC_BYTE_STREAM_SPLIT;
 		else if (pg_strcasecmp(e, "delta_length_byte_array") == 0)
-			co->encoding = PQ_ENC_DELTA_LENGTH_BYTE_ARRAY;
+			co->encoding = PARQUET_ENC_DELTA_LENGTH_BYTE_ARRAY;
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -230,17 +230,15 @@ top_option(const char *key, JsonbValue *v, void *arg)
 }
 
 /* Options from jsonb (NULL = defaults); the vector layout implies its own. */
-void		pq_writer_options_from_jsonb(Jsonb *jb, PqWriterOptions *opts);
-
-void
-pq_writer_options_from_jsonb(Jsonb *jb, PqWriterOptions *opts)
+static void
+writer_options_from_jsonb(Jsonb *jb, PqWriterOptions *opts)
 {
-	pq_writer_default_options(opts);
+	parquet_writer_default_options(opts);
 	if (jb)
 		for_each_member_skip(&jb->root, "Parquet options", top_option, opts);
 	if (opts->vector_layout)
 	{
-		opts->codec = PQ_CODEC_UNCOMPRESSED;
+		opts->codec = PARQUET_CODEC_UNCOMPRESSED;
 		opts->dictionary = false;
 		if (opts->page_rows <= 0)
 			opts->page_rows = 128;
@@ -297,7 +295,7 @@ write_query(PqSink *sink, const char *query, PqWriterOptions *opts,
 		{
 			MemoryContext old = MemoryContextSwitchTo(outer);
 
-			w = pq_writer_begin(sink, SPI_tuptable->tupdesc, opts);
+			w = parquet_writer_begin(sink, SPI_tuptable->tupdesc, opts);
 			values = palloc(sizeof(Datum) * Max(SPI_tuptable->tupdesc->natts, 1));
 			nulls = palloc(sizeof(bool) * Max(SPI_tuptable->tupdesc->natts, 1));
 			MemoryContextSwitchTo(old);
@@ -310,15 +308,15 @@ write_query(PqSink *sink, const char *query, PqWriterOptions *opts,
 
 			CHECK_FOR_INTERRUPTS();
 			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
-			pq_writer_add_row(w, values, nulls);
+			parquet_writer_add_row(w, values, nulls);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(batch_cxt);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	*rows = pq_writer_rows(w);
-	*size = pq_writer_finish(w);
+	*rows = parquet_writer_rows(w);
+	*size = parquet_writer_finish(w);
 	SPI_finish();
 }
 
@@ -341,9 +339,9 @@ vlake_parquet_write(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &rtd) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	pq_writer_options_from_jsonb(jb, &opts);
+	writer_options_from_jsonb(jb, &opts);
 	store = open_store_for(uri, &key);
-	sink = pq_sink_open_objstore(store, key);
+	sink = parquet_sink_open_objstore(store, key);
 
 	/* an error anywhere leaves nothing visible: abort the upload at once */
 	PG_TRY();

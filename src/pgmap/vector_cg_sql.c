@@ -1,8 +1,8 @@
 /*
  * vector_cg_sql.c — SQL surface of take by row number (vector_cg.h):
  *
- *   vlake.vector_cg_take(uri, row_numbers bigint[], column_name)
- *   vlake.vector_cg_scan(uri, column_name)
+ *   vlake.layout_vcg_take(uri, row_numbers bigint[], column_name)
+ *   vlake.layout_vcg_scan(uri, column_name)
  *   vlake.vector_cg_bench(uri, column_name, ntake, repeats)   (bench/ only)
  */
 #include "postgres.h"
@@ -36,7 +36,7 @@ open_cg(text *uri_text, text *column_text)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" is not the URI of a lake object", uri)));
 	store = objstore_open(pnstrdup(uri, slash - uri + 1));
-	return vector_cg_open(store, slash + 1,
+	return layout_vcg_open(store, slash + 1,
 						  column_text ? text_to_cstring(column_text) : NULL);
 }
 
@@ -69,13 +69,13 @@ float_array(const char *vals, int k, bool f16)
 static size_t
 require_float(VectorCG *cg, bool *f16)
 {
-	*f16 = vector_cg_is_float16(cg);
-	if (!*f16 && vector_cg_physical_type(cg) != PQ_FLOAT)
+	*f16 = layout_vcg_is_float16(cg);
+	if (!*f16 && layout_vcg_physical_type(cg) != PARQUET_FLOAT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("vector_cg functions return float4 values, but the column holds %s",
-						pq_type_name(vector_cg_physical_type(cg)))));
-	return (size_t) vector_cg_values_per_row(cg) * vector_cg_value_width(cg);
+						parquet_type_name(layout_vcg_physical_type(cg)))));
+	return (size_t) layout_vcg_values_per_row(cg) * layout_vcg_value_width(cg);
 }
 
 PG_FUNCTION_INFO_V1(vlake_vector_cg_take);
@@ -93,7 +93,7 @@ vlake_vector_cg_take(PG_FUNCTION_ARGS)
 	bool	   *isnull;
 	bool		f16;
 	size_t		rowbytes = require_float(cg, &f16);
-	int			k = f16 ? (int) rowbytes : vector_cg_values_per_row(cg);
+	int			k = f16 ? (int) rowbytes : layout_vcg_values_per_row(cg);
 	InitMaterializedSRF(fcinfo, 0);
 	deconstruct_array(arr, INT8OID, 8, true, TYPALIGN_DOUBLE, &elems, &enulls, &n);
 	rows = palloc(sizeof(int64) * Max(n, 1));
@@ -107,7 +107,7 @@ vlake_vector_cg_take(PG_FUNCTION_ARGS)
 	}
 	out = palloc_extended((size_t) Max(n, 1) * rowbytes, MCXT_ALLOC_HUGE);
 	isnull = palloc(sizeof(bool) * Max(n, 1));
-	vector_cg_take(cg, rows, n, out, isnull);
+	layout_vcg_take(cg, rows, n, out, isnull);
 	for (int i = 0; i < n; i++)
 	{
 		Datum		values[3];
@@ -156,8 +156,8 @@ vlake_vector_cg_scan(PG_FUNCTION_ARGS)
 	ss.rowbytes = require_float(cg, &ss.f16);
 	InitMaterializedSRF(fcinfo, 0);
 	ss.rsinfo = rsinfo;
-	ss.k = ss.f16 ? (int) ss.rowbytes : vector_cg_values_per_row(cg);
-	vector_cg_scan(cg, scan_page, &ss);
+	ss.k = ss.f16 ? (int) ss.rowbytes : layout_vcg_values_per_row(cg);
+	layout_vcg_scan(cg, scan_page, &ss);
 	return (Datum) 0;
 }
 
@@ -213,8 +213,8 @@ vlake_vector_cg_bench(PG_FUNCTION_ARGS)
 	double	   *ms[3];
 	pg_prng_state prng;
 	VectorCG   *cg = open_cg(uri, col);
-	size_t		rowbytes = (size_t) vector_cg_values_per_row(cg) * vector_cg_value_width(cg);
-	int64		nrows = vector_cg_rows(cg);
+	size_t		rowbytes = (size_t) layout_vcg_values_per_row(cg) * layout_vcg_value_width(cg);
+	int64		nrows = layout_vcg_rows(cg);
 	int64	   *rows = palloc(sizeof(int64) * Max(ntake, 1));
 	char	   *out = palloc_extended(rowbytes * Max(ntake, 1), MCXT_ALLOC_HUGE);
 	bool	   *isnull = palloc(sizeof(bool) * Max(ntake, 1));
@@ -240,14 +240,14 @@ vlake_vector_cg_bench(PG_FUNCTION_ARGS)
 		for (int i = 0; i < ntake && nrows > 0; i++)
 			rows[i] = (int64) pg_prng_uint64_range(&prng, 0, nrows - 1);
 		INSTR_TIME_SET_CURRENT(t0);
-		vector_cg_take(cg, rows, ntake, out, isnull);
+		layout_vcg_take(cg, rows, ntake, out, isnull);
 		INSTR_TIME_SET_CURRENT(t1);
 		INSTR_TIME_SUBTRACT(t1, t0);
 		ms[1][rep] = INSTR_TIME_GET_MILLISEC(t1);
 		check += out[0];
 
 		INSTR_TIME_SET_CURRENT(t0);
-		vector_cg_scan(cg, sum_page, &ss);
+		layout_vcg_scan(cg, sum_page, &ss);
 		INSTR_TIME_SET_CURRENT(t1);
 		INSTR_TIME_SUBTRACT(t1, t0);
 		ms[2][rep] = INSTR_TIME_GET_MILLISEC(t1);

@@ -1,7 +1,7 @@
 /*
- * pq_takeable.h — when the values of a Parquet row can be located without
+ * parquet_takeable.h — when the values of a Parquet row can be located without
  * decoding its page ("offset-computed take"), shared by the vector
- * ColumnGroup reader (vector_cg.h) and pq_take (parquet_reader.h).
+ * ColumnGroup reader (vector_cg.h) and parquet_take (parquet_reader.h).
  *
  * A column chunk qualifies when it is UNCOMPRESSED, its data pages are
  * PLAIN (levels RLE / BIT_PACKED, no dictionary) and every row holds the
@@ -16,8 +16,8 @@
  * the file declares in key-value metadata "vlake.vector_dim.<column>" (or
  * "vlake.vector_dim").  No nulls: the chunk statistics say null_count = 0.
  */
-#ifndef VLAKE_PQ_TAKEABLE_H
-#define VLAKE_PQ_TAKEABLE_H
+#ifndef VLAKE_PARQUET_TAKEABLE_H
+#define VLAKE_PARQUET_TAKEABLE_H
 
 #include "postgres.h"
 
@@ -29,7 +29,7 @@
  * *may_have_nulls: the statistics do not promise "no nulls" (then pages
  * must be decoded).
  */
-extern bool pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls,
+extern bool parquet_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls,
 							  char *why, size_t whylen);
 
 /*
@@ -41,11 +41,11 @@ extern bool pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls,
  * them against their headers) instead of bytes being taken from the wrong
  * place.
  */
-extern bool pq_offset_index_uniform(const PqOffsetIndex *oi, int64 chunk_start,
+extern bool parquet_offset_index_uniform(const PqOffsetIndex *oi, int64 chunk_start,
 									int64 chunk_end, int64 rg_rows);
 
 /* Declared values per row of LIST column "column"; -1 if none; ERROR (naming
  * uri) if malformed. */
-extern int	pq_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri);
+extern int	parquet_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri);
 
-#endif							/* VLAKE_PQ_TAKEABLE_H */
+#endif							/* VLAKE_PARQUET_TAKEABLE_H */

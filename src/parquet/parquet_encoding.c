@@ -1,5 +1,5 @@
 /*
- * pq_encoding.c — Parquet encodings, written from parquet-format Encodings.md.
+ * parquet_encoding.c — Parquet encodings, written from parquet-format Encodings.md.
  *
  * Decoders treat their input as hostile: every header field is checked
  * against the remaining bytes and the caller's value count before use, all
@@ -9,7 +9,7 @@
  */
 #include "postgres.h"
 
-#include "parquet/pq_encoding.h"
+#include "parquet/parquet_encoding.h"
 #include "utils/memutils.h"
 
 #define RLE_MAX_RUN		((uint64) PG_INT32_MAX)	/* Encodings.md: runs < 2^31 */
@@ -39,7 +39,7 @@ corrupt(const char *encoding, const char *fmt,...)
 /* ---------------------------------------------------------------- PqBuf -- */
 
 void
-pq_buf_init(PqBuf *b, size_t initial)
+parquet_buf_init(PqBuf *b, size_t initial)
 {
 	b->cap = Max(initial, 64);
 	b->data = palloc(b->cap);
@@ -47,7 +47,7 @@ pq_buf_init(PqBuf *b, size_t initial)
 }
 
 void
-pq_buf_reserve(PqBuf *b, size_t more)
+parquet_buf_reserve(PqBuf *b, size_t more)
 {
 	size_t		need = b->len + more;
 
@@ -63,17 +63,17 @@ pq_buf_reserve(PqBuf *b, size_t more)
 }
 
 void
-pq_buf_append(PqBuf *b, const void *data, size_t len)
+parquet_buf_append(PqBuf *b, const void *data, size_t len)
 {
 	if (len == 0)
 		return;
-	pq_buf_reserve(b, len);
+	parquet_buf_reserve(b, len);
 	memcpy(b->data + b->len, data, len);
 	b->len += len;
 }
 
 void
-pq_buf_free(PqBuf *b)
+parquet_buf_free(PqBuf *b)
 {
 	if (b->data)
 		pfree(b->data);
@@ -82,7 +82,7 @@ pq_buf_free(PqBuf *b)
 }
 
 void
-pq_buf_put_uleb(PqBuf *b, uint64 v)
+parquet_buf_put_uleb(PqBuf *b, uint64 v)
 {
 	uint8		tmp[10];
 	int			n = 0;
@@ -96,29 +96,29 @@ pq_buf_put_uleb(PqBuf *b, uint64 v)
 			byte |= 0x80;
 		tmp[n++] = byte;
 	} while (v);
-	pq_buf_append(b, tmp, n);
+	parquet_buf_append(b, tmp, n);
 }
 
 void
-pq_buf_put_zigzag(PqBuf *b, int64 v)
+parquet_buf_put_zigzag(PqBuf *b, int64 v)
 {
-	pq_buf_put_uleb(b, ((uint64) v << 1) ^ (uint64) (v >> 63));
+	parquet_buf_put_uleb(b, ((uint64) v << 1) ^ (uint64) (v >> 63));
 }
 
 void
-pq_buf_put_le32(PqBuf *b, uint32 v)
+parquet_buf_put_le32(PqBuf *b, uint32 v)
 {
-	pq_buf_append(b, &v, 4);
+	parquet_buf_append(b, &v, 4);
 }
 
 int
-pq_bit_width(uint64 v)
+parquet_bit_width(uint64 v)
 {
 	return v == 0 ? 0 : 64 - __builtin_clzll(v);
 }
 
 uint64
-pq_read_uleb(const uint8 **p, const uint8 *end)
+parquet_read_uleb(const uint8 **p, const uint8 *end)
 {
 	uint64		v = 0;
 	int			shift = 0;
@@ -145,9 +145,9 @@ pq_read_uleb(const uint8 **p, const uint8 *end)
 }
 
 int64
-pq_read_zigzag(const uint8 **p, const uint8 *end)
+parquet_read_zigzag(const uint8 **p, const uint8 *end)
 {
-	uint64		u = pq_read_uleb(p, end);
+	uint64		u = parquet_read_uleb(p, end);
 
 	return (int64) ((u >> 1) ^ (~(u & 1) + 1));
 }
@@ -199,7 +199,7 @@ put_packed(PqBuf *b, const uint64 *vals, int64 count, int bw)
 	uint8	   *out;
 	size_t		o = 0;
 
-	pq_buf_reserve(b, nbytes);
+	parquet_buf_reserve(b, nbytes);
 	out = (uint8 *) b->data + b->len;
 	for (int64 i = 0; i < count && bw > 0; i++)
 	{
@@ -234,19 +234,19 @@ put_packed(PqBuf *b, const uint64 *vals, int64 count, int bw)
 /* ----------------------------------------------------------------- PLAIN -- */
 
 int
-pq_plain_width(int phys_type, int type_length)
+parquet_plain_width(int phys_type, int type_length)
 {
 	switch (phys_type)
 	{
-		case PQ_INT32:
-		case PQ_FLOAT:
+		case PARQUET_INT32:
+		case PARQUET_FLOAT:
 			return 4;
-		case PQ_INT64:
-		case PQ_DOUBLE:
+		case PARQUET_INT64:
+		case PARQUET_DOUBLE:
 			return 8;
-		case PQ_INT96:
+		case PARQUET_INT96:
 			return 12;
-		case PQ_FIXED_LEN_BYTE_ARRAY:
+		case PARQUET_FIXED_LEN_BYTE_ARRAY:
 			return type_length;
 		default:
 			return -1;
@@ -254,7 +254,7 @@ pq_plain_width(int phys_type, int type_length)
 }
 
 size_t
-pq_plain_decode_fixed(const uint8 *buf, size_t len, int width, int64 n, void *out)
+parquet_plain_decode_fixed(const uint8 *buf, size_t len, int width, int64 n, void *out)
 {
 	uint64		need;
 
@@ -270,7 +270,7 @@ pq_plain_decode_fixed(const uint8 *buf, size_t len, int width, int64 n, void *ou
 }
 
 size_t
-pq_plain_decode_bool(const uint8 *buf, size_t len, int64 n, bool *out)
+parquet_plain_decode_bool(const uint8 *buf, size_t len, int64 n, bool *out)
 {
 	uint64		need;
 
@@ -283,7 +283,7 @@ pq_plain_decode_bool(const uint8 *buf, size_t len, int64 n, bool *out)
 }
 
 size_t
-pq_plain_decode_byte_array(const uint8 *buf, size_t len, int64 n, PqByteArray *out)
+parquet_plain_decode_byte_array(const uint8 *buf, size_t len, int64 n, PqByteArray *out)
 {
 	size_t		pos = 0;
 
@@ -307,18 +307,18 @@ pq_plain_decode_byte_array(const uint8 *buf, size_t len, int64 n, PqByteArray *o
 }
 
 void
-pq_plain_encode_fixed(PqBuf *b, const void *vals, int width, int64 n)
+parquet_plain_encode_fixed(PqBuf *b, const void *vals, int width, int64 n)
 {
-	pq_buf_append(b, vals, (size_t) width * n);
+	parquet_buf_append(b, vals, (size_t) width * n);
 }
 
 void
-pq_plain_encode_bool(PqBuf *b, const bool *vals, int64 n)
+parquet_plain_encode_bool(PqBuf *b, const bool *vals, int64 n)
 {
 	size_t		nbytes = ((uint64) n + 7) / 8;
 	uint8	   *out;
 
-	pq_buf_reserve(b, nbytes);
+	parquet_buf_reserve(b, nbytes);
 	out = (uint8 *) b->data + b->len;
 	memset(out, 0, nbytes);
 	for (int64 i = 0; i < n; i++)
@@ -328,17 +328,17 @@ pq_plain_encode_bool(PqBuf *b, const bool *vals, int64 n)
 }
 
 void
-pq_plain_encode_byte_array(PqBuf *b, const char *val, uint32 len)
+parquet_plain_encode_byte_array(PqBuf *b, const char *val, uint32 len)
 {
-	pq_buf_reserve(b, 4 + (size_t) len);
-	pq_buf_put_le32(b, len);
-	pq_buf_append(b, val, len);
+	parquet_buf_reserve(b, 4 + (size_t) len);
+	parquet_buf_put_le32(b, len);
+	parquet_buf_append(b, val, len);
 }
 
 /* ----------------------------------------------- RLE / bit-packed hybrid -- */
 
 size_t
-pq_rle_decode(const uint8 *buf, size_t len, int bit_width, int64 n, uint32 *out)
+parquet_rle_decode(const uint8 *buf, size_t len, int bit_width, int64 n, uint32 *out)
 {
 	const uint8 *p = buf;
 	const uint8 *end = buf + len;
@@ -361,7 +361,7 @@ pq_rle_decode(const uint8 *buf, size_t len, int bit_width, int64 n, uint32 *out)
 
 		if (p >= end)
 			corrupt("RLE", "Data ends after " INT64_FORMAT " of " INT64_FORMAT " values.", i, n);
-		hdr = pq_read_uleb(&p, end);
+		hdr = parquet_read_uleb(&p, end);
 		if (hdr & 1)
 		{
 			uint64		groups = hdr >> 1;
@@ -408,7 +408,7 @@ pq_rle_decode(const uint8 *buf, size_t len, int bit_width, int64 n, uint32 *out)
 }
 
 size_t
-pq_rle_decode_prefixed(const uint8 *buf, size_t len, int bit_width, int64 n,
+parquet_rle_decode_prefixed(const uint8 *buf, size_t len, int bit_width, int64 n,
 					   uint32 *out)
 {
 	uint32		l;
@@ -418,12 +418,12 @@ pq_rle_decode_prefixed(const uint8 *buf, size_t len, int bit_width, int64 n,
 	memcpy(&l, buf, 4);
 	if (l > len - 4)
 		corrupt("RLE", "Length prefix says %u bytes but only %zu remain.", l, len - 4);
-	pq_rle_decode(buf + 4, l, bit_width, n, out);
+	parquet_rle_decode(buf + 4, l, bit_width, n, out);
 	return 4 + (size_t) l;
 }
 
 size_t
-pq_dict_indices_decode(const uint8 *buf, size_t len, int64 n, uint32 dict_size,
+parquet_dict_indices_decode(const uint8 *buf, size_t len, int64 n, uint32 dict_size,
 					   uint32 *out)
 {
 	int			bw;
@@ -436,7 +436,7 @@ pq_dict_indices_decode(const uint8 *buf, size_t len, int64 n, uint32 dict_size,
 	bw = buf[0];
 	if (bw > 32)
 		corrupt("RLE_DICTIONARY", "Bit width %d exceeds 32.", bw);
-	used = 1 + pq_rle_decode(buf + 1, len - 1, bw, n, out);
+	used = 1 + parquet_rle_decode(buf + 1, len - 1, bw, n, out);
 	for (int64 i = 0; i < n; i++)
 		if (out[i] >= dict_size)
 			corrupt("RLE_DICTIONARY", "Index %u at position " INT64_FORMAT " is outside the dictionary of %u entries.",
@@ -453,8 +453,8 @@ rle_put_repeated(PqBuf *b, uint32 v, uint64 count, int bit_width)
 	{
 		uint64		run = Min(count, RLE_MAX_RUN);
 
-		pq_buf_put_uleb(b, run << 1);
-		pq_buf_append(b, &v, vbytes);	/* little-endian host */
+		parquet_buf_put_uleb(b, run << 1);
+		parquet_buf_append(b, &v, vbytes);	/* little-endian host */
 		count -= run;
 	}
 }
@@ -469,7 +469,7 @@ rle_put_literal(PqBuf *b, const uint32 *vals, int64 count, int bit_width)
 		int64		groups = (chunk + 7) / 8;
 		uint64		tmp[8];
 
-		pq_buf_put_uleb(b, ((uint64) groups << 1) | 1);
+		parquet_buf_put_uleb(b, ((uint64) groups << 1) | 1);
 		for (int64 g = 0; g < groups; g++)
 		{
 			for (int k = 0; k < 8; k++)
@@ -491,7 +491,7 @@ rle_put_literal(PqBuf *b, const uint32 *vals, int64 count, int bit_width)
  * their value count).
  */
 void
-pq_rle_encode(PqBuf *b, const uint32 *vals, int64 n, int bit_width)
+parquet_rle_encode(PqBuf *b, const uint32 *vals, int64 n, int bit_width)
 {
 	int64		lit_start = 0;
 	int64		i = 0;
@@ -531,24 +531,24 @@ pq_rle_encode(PqBuf *b, const uint32 *vals, int64 n, int bit_width)
 }
 
 void
-pq_rle_encode_prefixed(PqBuf *b, const uint32 *vals, int64 n, int bit_width)
+parquet_rle_encode_prefixed(PqBuf *b, const uint32 *vals, int64 n, int bit_width)
 {
 	size_t		at = b->len;
 	uint32		l;
 
-	pq_buf_put_le32(b, 0);
-	pq_rle_encode(b, vals, n, bit_width);
+	parquet_buf_put_le32(b, 0);
+	parquet_rle_encode(b, vals, n, bit_width);
 	l = (uint32) (b->len - at - 4);
 	memcpy(b->data + at, &l, 4);
 }
 
 void
-pq_dict_indices_encode(PqBuf *b, const uint32 *idx, int64 n, uint32 dict_size)
+parquet_dict_indices_encode(PqBuf *b, const uint32 *idx, int64 n, uint32 dict_size)
 {
-	uint8		bw = (uint8) pq_bit_width(dict_size > 0 ? dict_size - 1 : 0);
+	uint8		bw = (uint8) parquet_bit_width(dict_size > 0 ? dict_size - 1 : 0);
 
-	pq_buf_append(b, &bw, 1);
-	pq_rle_encode(b, idx, n, bw);
+	parquet_buf_append(b, &bw, 1);
+	parquet_rle_encode(b, idx, n, bw);
 }
 
 /* ------------------------------------------------- DELTA_BINARY_PACKED -- */
@@ -570,10 +570,10 @@ delta_decode(const uint8 *buf, size_t len, int64 max_values, bool is32,
 	uint64		last;
 	uint64		i;
 
-	block_size = pq_read_uleb(&p, end);
-	mb_count = pq_read_uleb(&p, end);
-	total = pq_read_uleb(&p, end);
-	last = (uint64) pq_read_zigzag(&p, end);
+	block_size = parquet_read_uleb(&p, end);
+	mb_count = parquet_read_uleb(&p, end);
+	total = parquet_read_uleb(&p, end);
+	last = (uint64) parquet_read_zigzag(&p, end);
 
 	if (block_size == 0 || block_size % 128 != 0 || block_size > PG_INT32_MAX)
 		corrupt("DELTA_BINARY_PACKED", "Block size " UINT64_FORMAT " is not a positive multiple of 128.",
@@ -597,7 +597,7 @@ delta_decode(const uint8 *buf, size_t len, int64 max_values, bool is32,
 	i = 1;
 	while (i < total)
 	{
-		uint64		min_delta = (uint64) pq_read_zigzag(&p, end);
+		uint64		min_delta = (uint64) parquet_read_zigzag(&p, end);
 		const uint8 *widths;
 
 		if ((uint64) (end - p) < mb_count)
@@ -635,14 +635,14 @@ delta_decode(const uint8 *buf, size_t len, int64 max_values, bool is32,
 }
 
 size_t
-pq_delta_decode_int64(const uint8 *buf, size_t len, int64 max_values,
+parquet_delta_decode_int64(const uint8 *buf, size_t len, int64 max_values,
 					  int64 *out, int64 *nvalues)
 {
 	return delta_decode(buf, len, max_values, false, out, NULL, nvalues);
 }
 
 size_t
-pq_delta_decode_int32(const uint8 *buf, size_t len, int64 max_values,
+parquet_delta_decode_int32(const uint8 *buf, size_t len, int64 max_values,
 					  int32 *out, int64 *nvalues)
 {
 	return delta_decode(buf, len, max_values, true, NULL, out, nvalues);
@@ -656,10 +656,10 @@ delta_encode(PqBuf *b, const int64 *vals, int64 n, bool is32)
 	uint64		packed[DELTA_BLOCK];
 	int64		i;
 
-	pq_buf_put_uleb(b, DELTA_BLOCK);
-	pq_buf_put_uleb(b, DELTA_MINIBLOCKS);
-	pq_buf_put_uleb(b, (uint64) n);
-	pq_buf_put_zigzag(b, n > 0 ? vals[0] : 0);
+	parquet_buf_put_uleb(b, DELTA_BLOCK);
+	parquet_buf_put_uleb(b, DELTA_MINIBLOCKS);
+	parquet_buf_put_uleb(b, (uint64) n);
+	parquet_buf_put_zigzag(b, n > 0 ? vals[0] : 0);
 
 	i = 1;
 	while (i < n)
@@ -686,16 +686,16 @@ delta_encode(PqBuf *b, const int64 *vals, int64 n, bool is32)
 			else
 				packed[k] = 0;
 		}
-		pq_buf_put_zigzag(b, min_delta);
+		parquet_buf_put_zigzag(b, min_delta);
 		for (int m = 0; m < DELTA_MINIBLOCKS; m++)
 		{
 			uint64		all = 0;
 
 			for (int k = m * DELTA_MB_VALUES; k < (m + 1) * DELTA_MB_VALUES && k < cnt; k++)
 				all |= packed[k];
-			widths[m] = (uint8) pq_bit_width(all);
+			widths[m] = (uint8) parquet_bit_width(all);
 		}
-		pq_buf_append(b, widths, DELTA_MINIBLOCKS);
+		parquet_buf_append(b, widths, DELTA_MINIBLOCKS);
 		for (int m = 0; m < DELTA_MINIBLOCKS && m * DELTA_MB_VALUES < cnt; m++)
 			put_packed(b, packed + m * DELTA_MB_VALUES, DELTA_MB_VALUES, widths[m]);
 		i += cnt;
@@ -703,13 +703,13 @@ delta_encode(PqBuf *b, const int64 *vals, int64 n, bool is32)
 }
 
 void
-pq_delta_encode_int64(PqBuf *b, const int64 *vals, int64 n)
+parquet_delta_encode_int64(PqBuf *b, const int64 *vals, int64 n)
 {
 	delta_encode(b, vals, n, false);
 }
 
 void
-pq_delta_encode_int32(PqBuf *b, const int32 *vals, int64 n)
+parquet_delta_encode_int32(PqBuf *b, const int32 *vals, int64 n)
 {
 	int64	   *wide = palloc(sizeof(int64) * Max(n, 1));
 
@@ -722,14 +722,14 @@ pq_delta_encode_int32(PqBuf *b, const int32 *vals, int64 n)
 /* -------------------------------------------- DELTA_LENGTH_BYTE_ARRAY -- */
 
 size_t
-pq_delta_length_decode(const uint8 *buf, size_t len, int64 max_values,
+parquet_delta_length_decode(const uint8 *buf, size_t len, int64 max_values,
 					   PqByteArray *out, int64 *nvalues)
 {
 	int64		n;
 	int32	   *lens = palloc(sizeof(int32) * Max(max_values, 1));
 	size_t		pos;
 
-	pos = pq_delta_decode_int32(buf, len, max_values, lens, &n);
+	pos = parquet_delta_decode_int32(buf, len, max_values, lens, &n);
 	for (int64 i = 0; i < n; i++)
 	{
 		if (lens[i] < 0)
@@ -747,22 +747,22 @@ pq_delta_length_decode(const uint8 *buf, size_t len, int64 max_values,
 }
 
 void
-pq_delta_length_encode(PqBuf *b, const PqByteArray *vals, int64 n)
+parquet_delta_length_encode(PqBuf *b, const PqByteArray *vals, int64 n)
 {
 	int32	   *lens = palloc(sizeof(int32) * Max(n, 1));
 
 	for (int64 i = 0; i < n; i++)
 		lens[i] = (int32) vals[i].len;
-	pq_delta_encode_int32(b, lens, n);
+	parquet_delta_encode_int32(b, lens, n);
 	pfree(lens);
 	for (int64 i = 0; i < n; i++)
-		pq_buf_append(b, vals[i].ptr, vals[i].len);
+		parquet_buf_append(b, vals[i].ptr, vals[i].len);
 }
 
 /* ---------------------------------------------------- DELTA_BYTE_ARRAY -- */
 
 size_t
-pq_delta_byte_array_decode(const uint8 *buf, size_t len, int64 max_values,
+parquet_delta_byte_array_decode(const uint8 *buf, size_t len, int64 max_values,
 						   size_t max_bytes, PqByteArray *out, int64 *nvalues,
 						   char **arena)
 {
@@ -774,8 +774,8 @@ pq_delta_byte_array_decode(const uint8 *buf, size_t len, int64 max_values,
 	uint64		prevlen = 0;
 	char	   *dst;
 
-	pos = pq_delta_decode_int32(buf, len, max_values, prefix, &nprefix);
-	pos += pq_delta_length_decode(buf + pos, len - pos, max_values, out, &nsuffix);
+	pos = parquet_delta_decode_int32(buf, len, max_values, prefix, &nprefix);
+	pos += parquet_delta_length_decode(buf + pos, len - pos, max_values, out, &nsuffix);
 	if (nprefix != nsuffix)
 		corrupt("DELTA_BYTE_ARRAY", INT64_FORMAT " prefix lengths but " INT64_FORMAT " suffixes.",
 				nprefix, nsuffix);
@@ -813,7 +813,7 @@ pq_delta_byte_array_decode(const uint8 *buf, size_t len, int64 max_values,
 }
 
 void
-pq_delta_byte_array_encode(PqBuf *b, const PqByteArray *vals, int64 n)
+parquet_delta_byte_array_encode(PqBuf *b, const PqByteArray *vals, int64 n)
 {
 	int32	   *prefix = palloc(sizeof(int32) * Max(n, 1));
 	PqByteArray *suffix = palloc(sizeof(PqByteArray) * Max(n, 1));
@@ -833,8 +833,8 @@ pq_delta_byte_array_encode(PqBuf *b, const PqByteArray *vals, int64 n)
 		suffix[i].ptr = vals[i].ptr + p;
 		suffix[i].len = vals[i].len - p;
 	}
-	pq_delta_encode_int32(b, prefix, n);
-	pq_delta_length_encode(b, suffix, n);
+	parquet_delta_encode_int32(b, prefix, n);
+	parquet_delta_length_encode(b, suffix, n);
 	pfree(prefix);
 	pfree(suffix);
 }
@@ -842,7 +842,7 @@ pq_delta_byte_array_encode(PqBuf *b, const PqByteArray *vals, int64 n)
 /* --------------------------------------------------- BYTE_STREAM_SPLIT -- */
 
 size_t
-pq_bss_decode(const uint8 *buf, size_t len, int width, int64 n, void *out)
+parquet_bss_decode(const uint8 *buf, size_t len, int width, int64 n, void *out)
 {
 	uint8	   *o = out;
 
@@ -862,13 +862,13 @@ pq_bss_decode(const uint8 *buf, size_t len, int width, int64 n, void *out)
 }
 
 void
-pq_bss_encode(PqBuf *b, const void *vals, int width, int64 n)
+parquet_bss_encode(PqBuf *b, const void *vals, int width, int64 n)
 {
 	const uint8 *in = vals;
 	uint8	   *o;
 	size_t		total = (size_t) width * n;
 
-	pq_buf_reserve(b, total);
+	parquet_buf_reserve(b, total);
 	o = (uint8 *) b->data + b->len;
 	for (int k = 0; k < width; k++)
 		for (int64 i = 0; i < n; i++)

@@ -1,14 +1,14 @@
 /*
- * pq_takeable.c — the conditions for offset-computed take (pq_takeable.h).
+ * parquet_takeable.c — the conditions for offset-computed take (parquet_takeable.h).
  * No allocation: also linked into the frontend fuzzer with the reader.
  */
 #include "postgres.h"
 
 #include "parquet/parquet_writer.h"
-#include "parquet/pq_takeable.h"
+#include "parquet/parquet_takeable.h"
 
 bool
-pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls, char *why, size_t whylen)
+parquet_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls, char *why, size_t whylen)
 {
 	const PqColumnMetaData *m = &cc->meta_data;
 
@@ -19,10 +19,10 @@ pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls, char *why, size
 			snprintf(why, whylen, "has no column metadata");
 		return false;
 	}
-	if (m->codec != PQ_CODEC_UNCOMPRESSED)
+	if (m->codec != PARQUET_CODEC_UNCOMPRESSED)
 	{
 		if (why)
-			snprintf(why, whylen, "is compressed (%s)", pq_codec_name(m->codec));
+			snprintf(why, whylen, "is compressed (%s)", parquet_codec_name(m->codec));
 		return false;
 	}
 	if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0)
@@ -32,11 +32,11 @@ pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls, char *why, size
 		return false;
 	}
 	for (int e = 0; e < m->num_encodings; e++)
-		if (m->encodings[e] != PQ_ENC_PLAIN && m->encodings[e] != PQ_ENC_RLE &&
-			m->encodings[e] != PQ_ENC_BIT_PACKED)
+		if (m->encodings[e] != PARQUET_ENC_PLAIN && m->encodings[e] != PARQUET_ENC_RLE &&
+			m->encodings[e] != PARQUET_ENC_BIT_PACKED)
 		{
 			if (why)
-				snprintf(why, whylen, "uses encoding %s", pq_encoding_name(m->encodings[e]));
+				snprintf(why, whylen, "uses encoding %s", parquet_encoding_name(m->encodings[e]));
 			return false;
 		}
 	*may_have_nulls = !(m->has_statistics && m->statistics.has_null_count &&
@@ -45,7 +45,7 @@ pq_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls, char *why, size
 }
 
 bool
-pq_offset_index_uniform(const PqOffsetIndex *oi, int64 chunk_start, int64 chunk_end,
+parquet_offset_index_uniform(const PqOffsetIndex *oi, int64 chunk_start, int64 chunk_end,
 						int64 rg_rows)
 {
 	const PqPageLocation *pl = oi->page_locations;
@@ -81,7 +81,7 @@ kv_value(const PqFileMetaData *fm, const char *key)
 }
 
 int
-pq_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri)
+parquet_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri)
 {
 	char		colkey[NAMEDATALEN * 2 + 64];
 	const char *dim = NULL;
@@ -89,10 +89,10 @@ pq_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri)
 	long		d;
 
 	/* a column name too long for the buffer cannot have its own key */
-	if (snprintf(colkey, sizeof(colkey), "%s.%s", PQ_KV_VECTOR_DIM, column) < (int) sizeof(colkey))
+	if (snprintf(colkey, sizeof(colkey), "%s.%s", LAYOUT_KV_VECTOR_DIM, column) < (int) sizeof(colkey))
 		dim = kv_value(fm, colkey);
 	if (dim == NULL)
-		dim = kv_value(fm, PQ_KV_VECTOR_DIM);
+		dim = kv_value(fm, LAYOUT_KV_VECTOR_DIM);
 	if (dim == NULL)
 		return -1;
 	d = strtol(dim, &endp, 10);
@@ -101,6 +101,6 @@ pq_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid Parquet file \"%s\"", uri),
 				 errdetail("Key-value metadata %s=\"%s\" is not a dimension.",
-						   PQ_KV_VECTOR_DIM, dim)));
+						   LAYOUT_KV_VECTOR_DIM, dim)));
 	return (int) d;
 }

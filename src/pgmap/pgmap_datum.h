@@ -1,7 +1,7 @@
 /*
- * parquet_datum.h — Parquet values as Postgres Datums.
+ * pgmap_datum.h — Parquet values as Postgres Datums.
  *
- * Default mapping (pq_column_pg_type):
+ * Default mapping (pgmap_column_pg_type):
  *   BOOLEAN -> boolean; INT32 -> integer (INT(8|16) -> smallint, UINT_32 ->
  *   bigint, DATE -> date, DECIMAL -> numeric, TIME -> time); INT64 -> bigint
  *   (UINT_64 and DECIMAL -> numeric, TIMESTAMP(UTC) -> timestamptz,
@@ -11,36 +11,36 @@
  *   UUID -> uuid, DECIMAL -> numeric, FLOAT16 -> real, else bytea.
  *   Lists: list<FLOAT> -> vector, list<FLOAT16> -> halfvec (when those
  *   types exist), other lists -> arrays of the element type.
- * Accepted alternatives (pq_target_ok): any type -> text (output function);
+ * Accepted alternatives (pgmap_target_ok): any type -> text (output function);
  *   list<FLOAT> -> real[]; list<FLOAT16> -> real[]; FIXED_LEN_BYTE_ARRAY of
  *   even width -> halfvec (the bytes are IEEE binary16, little-endian);
  *   FIXED_LEN_BYTE_ARRAY of width 4n -> vector (float32 little-endian).
  */
-#ifndef VLAKE_PARQUET_DATUM_H
-#define VLAKE_PARQUET_DATUM_H
+#ifndef VLAKE_PGMAP_DATUM_H
+#define VLAKE_PGMAP_DATUM_H
 
 #include "postgres.h"
 
 #include "parquet/parquet_reader.h"
 
-extern Oid	pq_column_pg_type(const PqColumnDesc *col);
-extern bool pq_target_ok(const PqColumnDesc *col, Oid target);
-/* Like pq_column_pg_type but lists always map to arrays (never fail on
+extern Oid	pgmap_column_pg_type(const PqColumnDesc *col);
+extern bool pgmap_target_ok(const PqColumnDesc *col, Oid target);
+/* Like pgmap_column_pg_type but lists always map to arrays (never fail on
  * empty lists or null elements). */
-extern Oid	pq_column_safe_type(const PqColumnDesc *col);
+extern Oid	pgmap_column_safe_type(const PqColumnDesc *col);
 
-/* Row k of v as a Datum of type target (checked with pq_target_ok). */
-extern Datum pq_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v,
+/* Row k of v as a Datum of type target (checked with pgmap_target_ok). */
+extern Datum pgmap_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v,
 							 int64 k, Oid target, bool *isnull);
 
 /* One physical value (PLAIN bytes, e.g. statistics) as text, or NULL. */
-extern char *pq_physical_to_text(PqReader *r, const PqColumnDesc *col, const PqBytes *b);
+extern char *pgmap_physical_to_text(PqReader *r, const PqColumnDesc *col, const PqBytes *b);
 
 /* Parse text into the column's PLAIN physical bytes for a predicate. */
-extern PqBytes pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s);
+extern PqBytes pgmap_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s);
 
 /* lo <= value(row k) <= hi on the physical value; nulls never match. */
-extern bool pq_vector_matches(const PqColumnDesc *col, const PqPredicate *p,
+extern bool pgmap_vector_matches(const PqColumnDesc *col, const PqPredicate *p,
 							  const PqColumnVector *v, int64 k);
 
-#endif							/* VLAKE_PARQUET_DATUM_H */
+#endif							/* VLAKE_PGMAP_DATUM_H */

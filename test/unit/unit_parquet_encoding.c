@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "parquet/pq_codec.h"
-#include "parquet/pq_encoding.h"
+#include "parquet/parquet_codec.h"
+#include "parquet/parquet_encoding.h"
 #include "pg_standin.h"
 
 static int	failures = 0;
@@ -41,8 +41,8 @@ rnd(void)
 static void
 test_codecs(void)
 {
-	const PqCodec codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP,
-	PQ_CODEC_ZSTD, PQ_CODEC_LZ4_RAW};
+	const PqCodec codecs[] = {PARQUET_CODEC_UNCOMPRESSED, PARQUET_CODEC_SNAPPY, PARQUET_CODEC_GZIP,
+	PARQUET_CODEC_ZSTD, PARQUET_CODEC_LZ4_RAW};
 	size_t		n = 100000;
 	char	   *src = palloc(n);
 	char	   *dst = palloc(n + 16);
@@ -52,36 +52,36 @@ test_codecs(void)
 	for (int c = 0; c < (int) lengthof(codecs); c++)
 	{
 		size_t		clen;
-		char	   *comp = pq_compress(codecs[c], -1, src, n, &clen);
+		char	   *comp = parquet_compress(codecs[c], -1, src, n, &clen);
 		static const char *const nm[] = {"none", "snappy", "gzip", "lzo", "brotli", "lz4", "zstd", "lz4_raw"};
 		const char *name = nm[codecs[c]];
 
 		memset(dst, 0, n);
-		pq_decompress(codecs[c], comp, clen, dst, n, "test");
+		parquet_decompress(codecs[c], comp, clen, dst, n, "test");
 		CHECK(memcmp(src, dst, n) == 0, "%s round trip", name);
-		if (codecs[c] != PQ_CODEC_UNCOMPRESSED)
+		if (codecs[c] != PARQUET_CODEC_UNCOMPRESSED)
 			CHECK(clen < n, "%s compresses (%zu)", name, clen);
 		/* declared size too small / too large */
-		CHECK_RAISES(pq_decompress(codecs[c], comp, clen, dst, n - 1, "test"), name);
-		CHECK_RAISES(pq_decompress(codecs[c], comp, clen, dst, n + 1, "test"), name);
+		CHECK_RAISES(parquet_decompress(codecs[c], comp, clen, dst, n - 1, "test"), name);
+		CHECK_RAISES(parquet_decompress(codecs[c], comp, clen, dst, n + 1, "test"), name);
 		/* truncated input */
-		if (codecs[c] != PQ_CODEC_UNCOMPRESSED)
-			CHECK_RAISES(pq_decompress(codecs[c], comp, clen / 2, dst, n, "test"), name);
+		if (codecs[c] != PARQUET_CODEC_UNCOMPRESSED)
+			CHECK_RAISES(parquet_decompress(codecs[c], comp, clen / 2, dst, n, "test"), name);
 		/* garbage input */
 		{
 			char		junk[64];
 
 			for (int i = 0; i < 64; i++)
 				junk[i] = (char) rnd();
-			if (codecs[c] != PQ_CODEC_UNCOMPRESSED)
-				CHECK_RAISES(pq_decompress(codecs[c], junk, 64, dst, n, "test"), name);
+			if (codecs[c] != PARQUET_CODEC_UNCOMPRESSED)
+				CHECK_RAISES(parquet_decompress(codecs[c], junk, 64, dst, n, "test"), name);
 		}
 		/* empty page */
 		{
 			size_t		elen;
-			char	   *e = pq_compress(codecs[c], -1, src, 0, &elen);
+			char	   *e = parquet_compress(codecs[c], -1, src, 0, &elen);
 
-			pq_decompress(codecs[c], e, elen, dst, 0, "test");
+			parquet_decompress(codecs[c], e, elen, dst, 0, "test");
 		}
 		pfree(comp);
 	}
@@ -89,24 +89,24 @@ test_codecs(void)
 	{
 		size_t		l1,
 					l2;
-		char	   *a = pq_compress(PQ_CODEC_GZIP, -1, src, 1000, &l1);
-		char	   *b = pq_compress(PQ_CODEC_GZIP, -1, src + 1000, 2000, &l2);
+		char	   *a = parquet_compress(PARQUET_CODEC_GZIP, -1, src, 1000, &l1);
+		char	   *b = parquet_compress(PARQUET_CODEC_GZIP, -1, src + 1000, 2000, &l2);
 		char	   *ab = palloc(l1 + l2);
 
 		memcpy(ab, a, l1);
 		memcpy(ab + l1, b, l2);
-		pq_decompress(PQ_CODEC_GZIP, ab, l1 + l2, dst, 3000, "test");
+		parquet_decompress(PARQUET_CODEC_GZIP, ab, l1 + l2, dst, 3000, "test");
 		CHECK(memcmp(dst, src, 3000) == 0, "gzip multi-member");
 	}
 	/* unsupported codecs */
-	CHECK_RAISES(pq_decompress(PQ_CODEC_BROTLI, src, 10, dst, 10, "test"), "brotli");
-	CHECK_RAISES(pq_decompress(99, src, 10, dst, 10, "test"), "codec 99");
+	CHECK_RAISES(parquet_decompress(PARQUET_CODEC_BROTLI, src, 10, dst, 10, "test"), "brotli");
+	CHECK_RAISES(parquet_decompress(99, src, 10, dst, 10, "test"), "codec 99");
 	{
 		PqCodec		c;
 
-		CHECK(pq_codec_from_name("ZSTD", &c) && c == PQ_CODEC_ZSTD, "name zstd");
-		CHECK(pq_codec_from_name("none", &c) && c == PQ_CODEC_UNCOMPRESSED, "name none");
-		CHECK(!pq_codec_from_name("brotli", &c), "name brotli");
+		CHECK(parquet_codec_from_name("ZSTD", &c) && c == PARQUET_CODEC_ZSTD, "name zstd");
+		CHECK(parquet_codec_from_name("none", &c) && c == PARQUET_CODEC_UNCOMPRESSED, "name none");
+		CHECK(!parquet_codec_from_name("brotli", &c), "name brotli");
 	}
 	pfree(src);
 	pfree(dst);
@@ -125,42 +125,42 @@ test_plain(void)
 	PqByteArray ba[3];
 	size_t		used;
 
-	pq_buf_init(&b, 16);
-	pq_plain_encode_fixed(&b, i32, 4, 5);
+	parquet_buf_init(&b, 16);
+	parquet_plain_encode_fixed(&b, i32, 4, 5);
 	CHECK(b.len == 20, "int32 plain size");
 	CHECK((uint8) b.data[4] == 0xfe && (uint8) b.data[7] == 0xff, "int32 little endian");
-	used = pq_plain_decode_fixed((uint8 *) b.data, b.len, 4, 5, o32);
+	used = parquet_plain_decode_fixed((uint8 *) b.data, b.len, 4, 5, o32);
 	CHECK(used == 20 && memcmp(i32, o32, 20) == 0, "int32 plain round trip");
-	CHECK_RAISES(pq_plain_decode_fixed((uint8 *) b.data, 19, 4, 5, o32), "short int32 page");
+	CHECK_RAISES(parquet_plain_decode_fixed((uint8 *) b.data, 19, 4, 5, o32), "short int32 page");
 
-	pq_buf_reset(&b);
-	pq_plain_encode_bool(&b, bo, 11);
+	parquet_buf_reset(&b);
+	parquet_plain_encode_bool(&b, bo, 11);
 	/* LSB first: 1,0,1,1,0,0,0,1 -> 0b10001101 = 0x8d; then 1,0,1 -> 0x05 */
 	CHECK(b.len == 2 && (uint8) b.data[0] == 0x8d && (uint8) b.data[1] == 0x05, "bool packing");
-	used = pq_plain_decode_bool((uint8 *) b.data, b.len, 11, bi);
+	used = parquet_plain_decode_bool((uint8 *) b.data, b.len, 11, bi);
 	CHECK(used == 2 && memcmp(bo, bi, 11) == 0, "bool round trip");
-	CHECK_RAISES(pq_plain_decode_bool((uint8 *) b.data, 1, 11, bi), "short bool page");
+	CHECK_RAISES(parquet_plain_decode_bool((uint8 *) b.data, 1, 11, bi), "short bool page");
 
-	pq_buf_reset(&b);
-	pq_plain_encode_byte_array(&b, "hello", 5);
-	pq_plain_encode_byte_array(&b, "", 0);
-	pq_plain_encode_byte_array(&b, "parquet", 7);
+	parquet_buf_reset(&b);
+	parquet_plain_encode_byte_array(&b, "hello", 5);
+	parquet_plain_encode_byte_array(&b, "", 0);
+	parquet_plain_encode_byte_array(&b, "parquet", 7);
 	CHECK(b.len == 4 + 5 + 4 + 4 + 7, "byte array size");
-	used = pq_plain_decode_byte_array((uint8 *) b.data, b.len, 3, ba);
+	used = parquet_plain_decode_byte_array((uint8 *) b.data, b.len, 3, ba);
 	CHECK(used == b.len && ba[0].len == 5 && memcmp(ba[0].ptr, "hello", 5) == 0 &&
 		  ba[1].len == 0 && ba[2].len == 7 && memcmp(ba[2].ptr, "parquet", 7) == 0,
 		  "byte array round trip");
-	CHECK_RAISES(pq_plain_decode_byte_array((uint8 *) b.data, b.len - 1, 3, ba), "truncated byte array");
-	CHECK_RAISES(pq_plain_decode_byte_array((uint8 *) b.data, b.len, 4, ba), "missing byte array");
-	CHECK_RAISES(pq_plain_decode_byte_array((uint8 *) b.data, 2, 1, ba), "truncated length");
+	CHECK_RAISES(parquet_plain_decode_byte_array((uint8 *) b.data, b.len - 1, 3, ba), "truncated byte array");
+	CHECK_RAISES(parquet_plain_decode_byte_array((uint8 *) b.data, b.len, 4, ba), "missing byte array");
+	CHECK_RAISES(parquet_plain_decode_byte_array((uint8 *) b.data, 2, 1, ba), "truncated length");
 	{
 		uint8		huge[8] = {0xff, 0xff, 0xff, 0xff, 'a', 'b', 'c', 'd'};
 
-		CHECK_RAISES(pq_plain_decode_byte_array(huge, 8, 1, ba), "length beyond page");
+		CHECK_RAISES(parquet_plain_decode_byte_array(huge, 8, 1, ba), "length beyond page");
 	}
-	CHECK(pq_plain_width(PQ_FIXED_LEN_BYTE_ARRAY, 16) == 16 && pq_plain_width(PQ_INT96, 0) == 12,
+	CHECK(parquet_plain_width(PARQUET_FIXED_LEN_BYTE_ARRAY, 16) == 16 && parquet_plain_width(PARQUET_INT96, 0) == 12,
 		  "plain widths");
-	pq_buf_free(&b);
+	parquet_buf_free(&b);
 }
 
 /* ---------------------------------------------------------------- RLE -- */
@@ -174,31 +174,31 @@ test_rle(void)
 	uint32		in[4096];
 	PqBuf		b;
 
-	pq_rle_decode(spec, sizeof(spec), 3, 8, out);
+	parquet_rle_decode(spec, sizeof(spec), 3, 8, out);
 	for (int i = 0; i < 8; i++)
 		CHECK(out[i] == (uint32) i, "spec bit-packed example value %d", i);
 	/* an RLE run: 100 times value 5 at width 3 */
 	{
 		uint8		run[] = {0xc8, 0x01, 0x05};	/* uleb(200) = c8 01 */
 
-		pq_rle_decode(run, 3, 3, 100, out);
+		parquet_rle_decode(run, 3, 3, 100, out);
 		CHECK(out[0] == 5 && out[99] == 5, "rle run");
-		CHECK_RAISES(pq_rle_decode(run, 3, 3, 101, out), "run too short for count");
-		CHECK_RAISES(pq_rle_decode(run, 3, 2, 100, out), "value wider than bit width");
-		CHECK_RAISES(pq_rle_decode(run, 2, 3, 100, out), "truncated value");
+		CHECK_RAISES(parquet_rle_decode(run, 3, 3, 101, out), "run too short for count");
+		CHECK_RAISES(parquet_rle_decode(run, 3, 2, 100, out), "value wider than bit width");
+		CHECK_RAISES(parquet_rle_decode(run, 2, 3, 100, out), "truncated value");
 	}
-	CHECK_RAISES(pq_rle_decode(spec, 3, 3, 8, out), "truncated bit-packed run");
-	CHECK_RAISES(pq_rle_decode(spec, sizeof(spec), 33, 8, out), "bit width 33");
+	CHECK_RAISES(parquet_rle_decode(spec, 3, 3, 8, out), "truncated bit-packed run");
+	CHECK_RAISES(parquet_rle_decode(spec, sizeof(spec), 33, 8, out), "bit width 33");
 	{
 		uint8		bad[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
 
-		CHECK_RAISES(pq_rle_decode(bad, sizeof(bad), 1, 8, out), "overlong varint");
+		CHECK_RAISES(parquet_rle_decode(bad, sizeof(bad), 1, 8, out), "overlong varint");
 	}
 	/* bit width 0 with no data: all zeros */
-	pq_rle_decode(NULL, 0, 0, 10, out);
+	parquet_rle_decode(NULL, 0, 0, 10, out);
 	CHECK(out[9] == 0, "bit width 0");
 
-	pq_buf_init(&b, 64);
+	parquet_buf_init(&b, 64);
 	for (int bw = 0; bw <= 32; bw++)
 	{
 		int			n = 1 + (int) (rnd() % 4000);
@@ -213,28 +213,28 @@ test_rle(void)
 			for (int k = 0; k < r && i < n; k++)
 				in[i++] = v;
 		}
-		pq_buf_reset(&b);
-		pq_rle_encode_prefixed(&b, in, n, bw);
+		parquet_buf_reset(&b);
+		parquet_rle_encode_prefixed(&b, in, n, bw);
 		memset(out, 0xab, sizeof(out));
-		used = pq_rle_decode_prefixed((uint8 *) b.data, b.len, bw, n, out);
+		used = parquet_rle_decode_prefixed((uint8 *) b.data, b.len, bw, n, out);
 		CHECK(used == b.len, "prefixed length bw=%d", bw);
 		CHECK(memcmp(in, out, n * sizeof(uint32)) == 0, "rle round trip bw=%d n=%d", bw, n);
 	}
 	/* dictionary indices */
 	for (int i = 0; i < 1000; i++)
 		in[i] = (uint32) (rnd() % 37);
-	pq_buf_reset(&b);
-	pq_dict_indices_encode(&b, in, 1000, 37);
+	parquet_buf_reset(&b);
+	parquet_dict_indices_encode(&b, in, 1000, 37);
 	CHECK((uint8) b.data[0] == 6, "dict bit width byte");
-	pq_dict_indices_decode((uint8 *) b.data, b.len, 1000, 37, out);
+	parquet_dict_indices_decode((uint8 *) b.data, b.len, 1000, 37, out);
 	CHECK(memcmp(in, out, 1000 * sizeof(uint32)) == 0, "dict indices round trip");
-	CHECK_RAISES(pq_dict_indices_decode((uint8 *) b.data, b.len, 1000, 36, out), "index out of dictionary");
+	CHECK_RAISES(parquet_dict_indices_decode((uint8 *) b.data, b.len, 1000, 36, out), "index out of dictionary");
 	{
 		uint8		bw40[] = {40, 0x02, 0x00};
 
-		CHECK_RAISES(pq_dict_indices_decode(bw40, 3, 1, 100, out), "dict bit width 40");
+		CHECK_RAISES(parquet_dict_indices_decode(bw40, 3, 1, 100, out), "dict bit width 40");
 	}
-	pq_buf_free(&b);
+	parquet_buf_free(&b);
 }
 
 /* -------------------------------------------------------------- DELTA -- */
@@ -252,7 +252,7 @@ test_delta(void)
 	{
 		uint8		ex1[] = {0x80, 0x01, 0x04, 0x05, 0x02, /* block */ 0x02, 0, 0, 0, 0};
 
-		used = pq_delta_decode_int32(ex1, sizeof(ex1), 100, o32, &n);
+		used = parquet_delta_decode_int32(ex1, sizeof(ex1), 100, o32, &n);
 		CHECK(n == 5 && used == sizeof(ex1), "example 1 count/size");
 		for (int i = 0; i < 5; i++)
 			CHECK(o32[i] == i + 1, "example 1 value %d", i);
@@ -263,21 +263,21 @@ test_delta(void)
 		0xc0, 0x3f, 0, 0, 0, 0, 0, 0};
 		int64		want[] = {7, 5, 3, 1, 2, 3, 4, 5};
 
-		used = pq_delta_decode_int64(ex2, sizeof(ex2), 8, o64, &n);
+		used = parquet_delta_decode_int64(ex2, sizeof(ex2), 8, o64, &n);
 		CHECK(n == 8 && used == sizeof(ex2), "example 2 count/size %zu", used);
 		CHECK(memcmp(o64, want, sizeof(want)) == 0, "example 2 values");
-		CHECK_RAISES(pq_delta_decode_int64(ex2, sizeof(ex2), 7, o64, &n), "count above max");
-		CHECK_RAISES(pq_delta_decode_int64(ex2, sizeof(ex2) - 7, 8, o64, &n), "truncated miniblock");
+		CHECK_RAISES(parquet_delta_decode_int64(ex2, sizeof(ex2), 7, o64, &n), "count above max");
+		CHECK_RAISES(parquet_delta_decode_int64(ex2, sizeof(ex2) - 7, 8, o64, &n), "truncated miniblock");
 		ex2[6] = 65;
-		CHECK_RAISES(pq_delta_decode_int64(ex2, sizeof(ex2), 8, o64, &n), "bit width 65");
+		CHECK_RAISES(parquet_delta_decode_int64(ex2, sizeof(ex2), 8, o64, &n), "bit width 65");
 		ex2[6] = 33;
-		CHECK_RAISES(pq_delta_decode_int32(ex2, sizeof(ex2), 8, o32, &n), "int32 bit width 33");
+		CHECK_RAISES(parquet_delta_decode_int32(ex2, sizeof(ex2), 8, o32, &n), "int32 bit width 33");
 		ex2[0] = 0x08;
 		ex2[1] = 0x01;
-		CHECK_RAISES(pq_delta_decode_int64(ex2, sizeof(ex2), 8, o64, &n), "block size 8");
+		CHECK_RAISES(parquet_delta_decode_int64(ex2, sizeof(ex2), 8, o64, &n), "block size 8");
 	}
 	/* round trips incl. extreme values that overflow every delta */
-	pq_buf_init(&b, 64);
+	parquet_buf_init(&b, 64);
 	{
 		int64		v[2000];
 		int			sizes[] = {0, 1, 2, 31, 32, 33, 128, 129, 130, 257, 2000};
@@ -303,10 +303,10 @@ test_delta(void)
 						v[i] = i > 0 ? v[i - 1] + (int64) (rnd() % 100) : 0;
 				}
 			}
-			pq_buf_reset(&b);
-			pq_delta_encode_int64(&b, v, cnt);
-			pq_buf_append(&b, "tail", 4);
-			used = pq_delta_decode_int64((uint8 *) b.data, b.len, cnt, o64, &n);
+			parquet_buf_reset(&b);
+			parquet_delta_encode_int64(&b, v, cnt);
+			parquet_buf_append(&b, "tail", 4);
+			used = parquet_delta_decode_int64((uint8 *) b.data, b.len, cnt, o64, &n);
 			CHECK(n == cnt && used == b.len - 4, "int64 delta size n=%d", cnt);
 			CHECK(cnt == 0 || memcmp(v, o64, cnt * 8) == 0, "int64 delta values n=%d", cnt);
 		}
@@ -315,9 +315,9 @@ test_delta(void)
 
 			for (int i = 0; i < 1000; i++)
 				v32[i] = (i % 3 == 0) ? PG_INT32_MIN : (i % 3 == 1 ? PG_INT32_MAX : (int32) rnd());
-			pq_buf_reset(&b);
-			pq_delta_encode_int32(&b, v32, 1000);
-			used = pq_delta_decode_int32((uint8 *) b.data, b.len, 1000, o32, &n);
+			parquet_buf_reset(&b);
+			parquet_delta_encode_int32(&b, v32, 1000);
+			used = parquet_delta_decode_int32((uint8 *) b.data, b.len, 1000, o32, &n);
 			CHECK(n == 1000 && used == b.len && memcmp(v32, o32, 4000) == 0, "int32 delta wrap");
 		}
 	}
@@ -327,17 +327,17 @@ test_delta(void)
 		PqByteArray out[4];
 		int64		lens[4];
 
-		pq_buf_reset(&b);
-		pq_delta_length_encode(&b, vals, 4);
-		used = pq_delta_decode_int64((uint8 *) b.data, b.len, 4, lens, &n);
+		parquet_buf_reset(&b);
+		parquet_delta_length_encode(&b, vals, 4);
+		used = parquet_delta_decode_int64((uint8 *) b.data, b.len, 4, lens, &n);
 		CHECK(n == 4 && lens[0] == 5 && lens[1] == 5 && lens[2] == 6 && lens[3] == 6,
 			  "DLBA lengths");
 		CHECK(b.len - used == 22 && memcmp(b.data + used, "HelloWorldFoobarABCDEF", 22) == 0,
 			  "DLBA data");
-		used = pq_delta_length_decode((uint8 *) b.data, b.len, 4, out, &n);
+		used = parquet_delta_length_decode((uint8 *) b.data, b.len, 4, out, &n);
 		CHECK(n == 4 && used == b.len && out[2].len == 6 && memcmp(out[2].ptr, "Foobar", 6) == 0,
 			  "DLBA round trip");
-		CHECK_RAISES(pq_delta_length_decode((uint8 *) b.data, b.len - 1, 4, out, &n), "DLBA truncated");
+		CHECK_RAISES(parquet_delta_length_decode((uint8 *) b.data, b.len - 1, 4, out, &n), "DLBA truncated");
 	}
 	/* DELTA_BYTE_ARRAY: Encodings.md example */
 	{
@@ -348,20 +348,20 @@ test_delta(void)
 		char	   *arena;
 		size_t		u2;
 
-		pq_buf_reset(&b);
-		pq_delta_byte_array_encode(&b, vals, 4);
-		used = pq_delta_decode_int64((uint8 *) b.data, b.len, 4, pre, &n);
+		parquet_buf_reset(&b);
+		parquet_delta_byte_array_encode(&b, vals, 4);
+		used = parquet_delta_decode_int64((uint8 *) b.data, b.len, 4, pre, &n);
 		CHECK(pre[0] == 0 && pre[1] == 2 && pre[2] == 0 && pre[3] == 3, "DBA prefix lengths");
-		u2 = pq_delta_decode_int64((uint8 *) b.data + used, b.len - used, 4, suf, &n);
+		u2 = parquet_delta_decode_int64((uint8 *) b.data + used, b.len - used, 4, suf, &n);
 		CHECK(suf[0] == 4 && suf[1] == 2 && suf[2] == 6 && suf[3] == 5, "DBA suffix lengths");
 		CHECK(b.len - used - u2 == 17 && memcmp(b.data + used + u2, "axislebabbleyhood", 17) == 0,
 			  "DBA suffix data");
-		used = pq_delta_byte_array_decode((uint8 *) b.data, b.len, 4, 1000, out, &n, &arena);
+		used = parquet_delta_byte_array_decode((uint8 *) b.data, b.len, 4, 1000, out, &n, &arena);
 		CHECK(n == 4 && used == b.len, "DBA decode size");
 		for (int i = 0; i < 4; i++)
 			CHECK(out[i].len == vals[i].len && memcmp(out[i].ptr, vals[i].ptr, vals[i].len) == 0,
 				  "DBA value %d", i);
-		CHECK_RAISES(pq_delta_byte_array_decode((uint8 *) b.data, b.len, 4, 10, out, &n, &arena),
+		CHECK_RAISES(parquet_delta_byte_array_decode((uint8 *) b.data, b.len, 4, 10, out, &n, &arena),
 					 "DBA over memory bound");
 	}
 	/* DBA whose prefix is longer than the previous value */
@@ -371,13 +371,13 @@ test_delta(void)
 		PqByteArray out[2];
 		char	   *arena;
 
-		pq_buf_reset(&b);
-		pq_delta_encode_int32(&b, pre, 2);
-		pq_delta_length_encode(&b, suf, 2);
-		CHECK_RAISES(pq_delta_byte_array_decode((uint8 *) b.data, b.len, 2, 1000, out, &n, &arena),
+		parquet_buf_reset(&b);
+		parquet_delta_encode_int32(&b, pre, 2);
+		parquet_delta_length_encode(&b, suf, 2);
+		CHECK_RAISES(parquet_delta_byte_array_decode((uint8 *) b.data, b.len, 2, 1000, out, &n, &arena),
 					 "DBA prefix too long");
 	}
-	pq_buf_free(&b);
+	parquet_buf_free(&b);
 }
 
 /* ------------------------------------------------------ BYTE_STREAM_SPLIT -- */
@@ -390,16 +390,16 @@ test_bss(void)
 	uint8		back[12];
 	PqBuf		b;
 
-	pq_buf_init(&b, 16);
-	pq_bss_encode(&b, in, 4, 3);
+	parquet_buf_init(&b, 16);
+	parquet_bss_encode(&b, in, 4, 3);
 	CHECK(b.len == 12 && memcmp(b.data, want, 12) == 0, "BSS spec example");
-	pq_bss_decode(want, 12, 4, 3, back);
+	parquet_bss_decode(want, 12, 4, 3, back);
 	CHECK(memcmp(back, in, 12) == 0, "BSS decode");
-	pq_bss_decode(want, 12, 6, 2, back);	/* FLBA(6) */
+	parquet_bss_decode(want, 12, 6, 2, back);	/* FLBA(6) */
 	CHECK(back[0] == 0xAA && back[1] == 0xA3 && back[2] == 0x11, "BSS FLBA");
-	CHECK_RAISES(pq_bss_decode(want, 11, 4, 3, back), "BSS short");
-	CHECK_RAISES(pq_bss_decode(want, 12, 4, 2, back), "BSS count mismatch");
-	pq_buf_free(&b);
+	CHECK_RAISES(parquet_bss_decode(want, 11, 4, 3, back), "BSS short");
+	CHECK_RAISES(parquet_bss_decode(want, 12, 4, 2, back), "BSS count mismatch");
+	parquet_buf_free(&b);
 }
 
 /* Random garbage through every decoder: ERROR or success, never a crash. */
@@ -423,12 +423,12 @@ test_garbage(void)
 			buf[0] = 0x80;		/* plausible delta header */
 		if (len > 1 && (rnd() & 1))
 			buf[1] = 0x01;
-		(void) STANDIN_CATCH(pq_rle_decode(buf, len, (int) (rnd() % 33), 4096, o32));
-		(void) STANDIN_CATCH(pq_delta_decode_int64(buf, len, 4096, o64, &n));
-		(void) STANDIN_CATCH(pq_delta_length_decode(buf, len, 4096, ba, &n));
-		(void) STANDIN_CATCH(pq_delta_byte_array_decode(buf, len, 4096, 1 << 20, ba, &n, &arena));
-		(void) STANDIN_CATCH(pq_plain_decode_byte_array(buf, len, 4, ba));
-		(void) STANDIN_CATCH(pq_dict_indices_decode(buf, len, 4096, 100, o32));
+		(void) STANDIN_CATCH(parquet_rle_decode(buf, len, (int) (rnd() % 33), 4096, o32));
+		(void) STANDIN_CATCH(parquet_delta_decode_int64(buf, len, 4096, o64, &n));
+		(void) STANDIN_CATCH(parquet_delta_length_decode(buf, len, 4096, ba, &n));
+		(void) STANDIN_CATCH(parquet_delta_byte_array_decode(buf, len, 4096, 1 << 20, ba, &n, &arena));
+		(void) STANDIN_CATCH(parquet_plain_decode_byte_array(buf, len, 4, ba));
+		(void) STANDIN_CATCH(parquet_dict_indices_decode(buf, len, 4096, 100, o32));
 		standin_reset();		/* what the failed decoders left allocated */
 	}
 	CHECK(true, "garbage survived");

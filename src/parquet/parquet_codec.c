@@ -1,5 +1,5 @@
 /*
- * pq_codec.c — Parquet page compression: UNCOMPRESSED, SNAPPY, GZIP, ZSTD,
+ * parquet_codec.c — Parquet page compression: UNCOMPRESSED, SNAPPY, GZIP, ZSTD,
  * LZ4_RAW (and reading of the deprecated Hadoop-framed LZ4).
  *
  * Written from parquet-format Compression.md.  Decompression is always into a
@@ -18,7 +18,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "parquet/pq_codec.h"
+#include "parquet/parquet_codec.h"
 
 #define WHAT(w) ((w) ? (w) : "parquet page")
 
@@ -35,36 +35,36 @@ codec_label(int codec)
 }
 
 bool
-pq_codec_from_name(const char *name, PqCodec *codec)
+parquet_codec_from_name(const char *name, PqCodec *codec)
 {
 	if (pg_strcasecmp(name, "none") == 0 ||
 		pg_strcasecmp(name, "uncompressed") == 0)
-		*codec = PQ_CODEC_UNCOMPRESSED;
+		*codec = PARQUET_CODEC_UNCOMPRESSED;
 	else if (pg_strcasecmp(name, "snappy") == 0)
-		*codec = PQ_CODEC_SNAPPY;
+		*codec = PARQUET_CODEC_SNAPPY;
 	else if (pg_strcasecmp(name, "gzip") == 0)
-		*codec = PQ_CODEC_GZIP;
+		*codec = PARQUET_CODEC_GZIP;
 	else if (pg_strcasecmp(name, "zstd") == 0)
-		*codec = PQ_CODEC_ZSTD;
+		*codec = PARQUET_CODEC_ZSTD;
 	else if (pg_strcasecmp(name, "lz4_raw") == 0 ||
 			 pg_strcasecmp(name, "lz4") == 0)
-		*codec = PQ_CODEC_LZ4_RAW;	/* "lz4" means the modern raw codec */
+		*codec = PARQUET_CODEC_LZ4_RAW;	/* "lz4" means the modern raw codec */
 	else
 		return false;
 	return true;
 }
 
 bool
-pq_codec_supported(int codec)
+parquet_codec_supported(int codec)
 {
 	switch (codec)
 	{
-		case PQ_CODEC_UNCOMPRESSED:
-		case PQ_CODEC_SNAPPY:
-		case PQ_CODEC_GZIP:
-		case PQ_CODEC_LZ4:
-		case PQ_CODEC_ZSTD:
-		case PQ_CODEC_LZ4_RAW:
+		case PARQUET_CODEC_UNCOMPRESSED:
+		case PARQUET_CODEC_SNAPPY:
+		case PARQUET_CODEC_GZIP:
+		case PARQUET_CODEC_LZ4:
+		case PARQUET_CODEC_ZSTD:
+		case PARQUET_CODEC_LZ4_RAW:
 			return true;
 		default:
 			return false;
@@ -279,12 +279,12 @@ decompress_lz4_hadoop(const char *src, size_t srclen, char *dst, size_t dstlen,
 }
 
 void
-pq_decompress(int codec, const char *src, size_t srclen,
+parquet_decompress(int codec, const char *src, size_t srclen,
 			  char *dst, size_t dstlen, const char *what)
 {
 	switch (codec)
 	{
-		case PQ_CODEC_UNCOMPRESSED:
+		case PARQUET_CODEC_UNCOMPRESSED:
 			if (srclen != dstlen)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_CORRUPTED),
@@ -294,19 +294,19 @@ pq_decompress(int codec, const char *src, size_t srclen,
 			if (dstlen > 0)
 				memcpy(dst, src, dstlen);
 			return;
-		case PQ_CODEC_SNAPPY:
+		case PARQUET_CODEC_SNAPPY:
 			decompress_snappy(src, srclen, dst, dstlen, what);
 			return;
-		case PQ_CODEC_GZIP:
+		case PARQUET_CODEC_GZIP:
 			decompress_gzip(src, srclen, dst, dstlen, what);
 			return;
-		case PQ_CODEC_ZSTD:
+		case PARQUET_CODEC_ZSTD:
 			decompress_zstd(src, srclen, dst, dstlen, what);
 			return;
-		case PQ_CODEC_LZ4_RAW:
+		case PARQUET_CODEC_LZ4_RAW:
 			decompress_lz4_raw(src, srclen, dst, dstlen, what);
 			return;
-		case PQ_CODEC_LZ4:
+		case PARQUET_CODEC_LZ4:
 			decompress_lz4_hadoop(src, srclen, dst, dstlen, what);
 			return;
 		default:
@@ -348,20 +348,20 @@ compress_gzip(int level, const char *src, size_t srclen, size_t *outlen)
 }
 
 char *
-pq_compress(PqCodec codec, int level, const char *src, size_t srclen,
+parquet_compress(PqCodec codec, int level, const char *src, size_t srclen,
 			size_t *outlen)
 {
 	char	   *out;
 
 	switch (codec)
 	{
-		case PQ_CODEC_UNCOMPRESSED:
+		case PARQUET_CODEC_UNCOMPRESSED:
 			out = palloc(srclen > 0 ? srclen : 1);
 			if (srclen > 0)
 				memcpy(out, src, srclen);
 			*outlen = srclen;
 			return out;
-		case PQ_CODEC_SNAPPY:
+		case PARQUET_CODEC_SNAPPY:
 			{
 				size_t		cap = snappy_max_compressed_length(srclen);
 
@@ -371,23 +371,23 @@ pq_compress(PqCodec codec, int level, const char *src, size_t srclen,
 				*outlen = cap;
 				return out;
 			}
-		case PQ_CODEC_GZIP:
-			return compress_gzip(level < 0 ? PQ_GZIP_DEFAULT_LEVEL : level,
+		case PARQUET_CODEC_GZIP:
+			return compress_gzip(level < 0 ? PARQUET_GZIP_DEFAULT_LEVEL : level,
 								 src, srclen, outlen);
-		case PQ_CODEC_ZSTD:
+		case PARQUET_CODEC_ZSTD:
 			{
 				size_t		cap = ZSTD_compressBound(srclen);
 				size_t		r;
 
 				out = palloc(cap);
 				r = ZSTD_compress(out, cap, src, srclen,
-								  level < 0 ? PQ_ZSTD_DEFAULT_LEVEL : level);
+								  level < 0 ? PARQUET_ZSTD_DEFAULT_LEVEL : level);
 				if (ZSTD_isError(r))
 					elog(ERROR, "zstd compression failed: %s", ZSTD_getErrorName(r));
 				*outlen = r;
 				return out;
 			}
-		case PQ_CODEC_LZ4_RAW:
+		case PARQUET_CODEC_LZ4_RAW:
 			{
 				int			cap;
 				int			r;

@@ -1,6 +1,6 @@
 /*
- * parquet_datum.c — Parquet physical values to Postgres Datums (see
- * parquet_datum.h).
+ * pgmap_datum.c — Parquet physical values to Postgres Datums (see
+ * pgmap_datum.h).
  */
 #include "postgres.h"
 
@@ -21,7 +21,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "pgmap/parquet_datum.h"
+#include "pgmap/pgmap_datum.h"
 #include "vector/vector.h"
 
 /* Unix epoch (1970-01-01) to Postgres epoch (2000-01-01). */
@@ -57,59 +57,59 @@ scalar_pg_type(const PqSchemaElement *e, PqType type, int32 type_length)
 	const PqLogicalType *lt = &e->logical_type;
 	int			ct = e->has_converted_type ? (int) e->converted_type : -1;
 
-	if (lt->kind == PQ_LT_DECIMAL || ct == PQ_CT_DECIMAL)
+	if (lt->kind == PARQUET_LT_DECIMAL || ct == PARQUET_CT_DECIMAL)
 	{
-		if (type == PQ_INT32 || type == PQ_INT64 || type == PQ_BYTE_ARRAY ||
-			type == PQ_FIXED_LEN_BYTE_ARRAY)
+		if (type == PARQUET_INT32 || type == PARQUET_INT64 || type == PARQUET_BYTE_ARRAY ||
+			type == PARQUET_FIXED_LEN_BYTE_ARRAY)
 			return NUMERICOID;
 	}
 	switch (type)
 	{
-		case PQ_BOOLEAN:
+		case PARQUET_BOOLEAN:
 			return BOOLOID;
-		case PQ_INT32:
-			if (lt->kind == PQ_LT_DATE || ct == PQ_CT_DATE)
+		case PARQUET_INT32:
+			if (lt->kind == PARQUET_LT_DATE || ct == PARQUET_CT_DATE)
 				return DATEOID;
-			if (lt->kind == PQ_LT_TIME || ct == PQ_CT_TIME_MILLIS)
+			if (lt->kind == PARQUET_LT_TIME || ct == PARQUET_CT_TIME_MILLIS)
 				return TIMEOID;
-			if (lt->kind == PQ_LT_INTEGER)
+			if (lt->kind == PARQUET_LT_INTEGER)
 			{
 				if (!lt->is_signed)
 					return lt->bit_width == 32 ? INT8OID : INT4OID;
 				return lt->bit_width <= 16 ? INT2OID : INT4OID;
 			}
-			if (ct == PQ_CT_INT_8 || ct == PQ_CT_INT_16)
+			if (ct == PARQUET_CT_INT_8 || ct == PARQUET_CT_INT_16)
 				return INT2OID;
-			if (ct == PQ_CT_UINT_32)
+			if (ct == PARQUET_CT_UINT_32)
 				return INT8OID;
 			return INT4OID;
-		case PQ_INT64:
-			if (lt->kind == PQ_LT_TIMESTAMP)
+		case PARQUET_INT64:
+			if (lt->kind == PARQUET_LT_TIMESTAMP)
 				return lt->is_adjusted_to_utc ? TIMESTAMPTZOID : TIMESTAMPOID;
-			if (ct == PQ_CT_TIMESTAMP_MILLIS || ct == PQ_CT_TIMESTAMP_MICROS)
+			if (ct == PARQUET_CT_TIMESTAMP_MILLIS || ct == PARQUET_CT_TIMESTAMP_MICROS)
 				return TIMESTAMPTZOID;
-			if (lt->kind == PQ_LT_TIME || ct == PQ_CT_TIME_MICROS)
+			if (lt->kind == PARQUET_LT_TIME || ct == PARQUET_CT_TIME_MICROS)
 				return TIMEOID;
-			if ((lt->kind == PQ_LT_INTEGER && !lt->is_signed) || ct == PQ_CT_UINT_64)
+			if ((lt->kind == PARQUET_LT_INTEGER && !lt->is_signed) || ct == PARQUET_CT_UINT_64)
 				return NUMERICOID;
 			return INT8OID;
-		case PQ_INT96:
+		case PARQUET_INT96:
 			return TIMESTAMPOID;
-		case PQ_FLOAT:
+		case PARQUET_FLOAT:
 			return FLOAT4OID;
-		case PQ_DOUBLE:
+		case PARQUET_DOUBLE:
 			return FLOAT8OID;
-		case PQ_BYTE_ARRAY:
-			if (lt->kind == PQ_LT_STRING || lt->kind == PQ_LT_ENUM ||
-				ct == PQ_CT_UTF8 || ct == PQ_CT_ENUM)
+		case PARQUET_BYTE_ARRAY:
+			if (lt->kind == PARQUET_LT_STRING || lt->kind == PARQUET_LT_ENUM ||
+				ct == PARQUET_CT_UTF8 || ct == PARQUET_CT_ENUM)
 				return TEXTOID;
-			if (lt->kind == PQ_LT_JSON || ct == PQ_CT_JSON)
+			if (lt->kind == PARQUET_LT_JSON || ct == PARQUET_CT_JSON)
 				return JSONOID;
 			return BYTEAOID;
-		case PQ_FIXED_LEN_BYTE_ARRAY:
-			if (lt->kind == PQ_LT_UUID && type_length == 16)
+		case PARQUET_FIXED_LEN_BYTE_ARRAY:
+			if (lt->kind == PARQUET_LT_UUID && type_length == 16)
 				return UUIDOID;
-			if (lt->kind == PQ_LT_FLOAT16 && type_length == 2)
+			if (lt->kind == PARQUET_LT_FLOAT16 && type_length == 2)
 				return FLOAT4OID;
 			return BYTEAOID;
 	}
@@ -119,12 +119,12 @@ scalar_pg_type(const PqSchemaElement *e, PqType type, int32 type_length)
 static bool
 is_float16(const PqColumnDesc *col)
 {
-	return col->type == PQ_FIXED_LEN_BYTE_ARRAY && col->type_length == 2 &&
-		col->leaf_elem->logical_type.kind == PQ_LT_FLOAT16;
+	return col->type == PARQUET_FIXED_LEN_BYTE_ARRAY && col->type_length == 2 &&
+		col->leaf_elem->logical_type.kind == PARQUET_LT_FLOAT16;
 }
 
 Oid
-pq_column_pg_type(const PqColumnDesc *col)
+pgmap_column_pg_type(const PqColumnDesc *col)
 {
 	Oid			elem;
 
@@ -133,7 +133,7 @@ pq_column_pg_type(const PqColumnDesc *col)
 	elem = scalar_pg_type(col->leaf_elem, col->type, col->type_length);
 	if (!col->is_list)
 		return elem;
-	if (col->type == PQ_FLOAT && OidIsValid(vector_type_oid()))
+	if (col->type == PARQUET_FLOAT && OidIsValid(vector_type_oid()))
 		return vector_type_oid();
 	if (is_float16(col) && OidIsValid(halfvec_type_oid()))
 		return halfvec_type_oid();
@@ -141,33 +141,33 @@ pq_column_pg_type(const PqColumnDesc *col)
 }
 
 Oid
-pq_column_safe_type(const PqColumnDesc *col)
+pgmap_column_safe_type(const PqColumnDesc *col)
 {
 	Oid			elem;
 
 	if (!col->is_list || col->unsupported)
-		return pq_column_pg_type(col);
+		return pgmap_column_pg_type(col);
 	elem = scalar_pg_type(col->leaf_elem, col->type, col->type_length);
 	return OidIsValid(elem) ? get_array_type(elem) : InvalidOid;
 }
 
 bool
-pq_target_ok(const PqColumnDesc *col, Oid target)
+pgmap_target_ok(const PqColumnDesc *col, Oid target)
 {
-	Oid			def = pq_column_pg_type(col);
+	Oid			def = pgmap_column_pg_type(col);
 
 	if (!OidIsValid(def))
 		return false;
-	if (target == def || target == TEXTOID || target == pq_column_safe_type(col))
+	if (target == def || target == TEXTOID || target == pgmap_column_safe_type(col))
 		return true;
-	if (col->is_list && (col->type == PQ_FLOAT || is_float16(col)))
+	if (col->is_list && (col->type == PARQUET_FLOAT || is_float16(col)))
 		return target == FLOAT4ARRAYOID ||
 			(target == vector_type_oid() && OidIsValid(target)) ||
 			(is_float16(col) && target == halfvec_type_oid() && OidIsValid(target));
 	/* raw binary (vlake writes halfvec as fp16 bytes): halfvec or vector */
 	if (!col->is_list && def == BYTEAOID)
 	{
-		int			w = col->type == PQ_FIXED_LEN_BYTE_ARRAY ? col->type_length : 0;
+		int			w = col->type == PARQUET_FIXED_LEN_BYTE_ARRAY ? col->type_length : 0;
 
 		if (target == halfvec_type_oid() && OidIsValid(target) && w % 2 == 0)
 			return true;
@@ -297,7 +297,7 @@ decimal_scale(const PqColumnDesc *col)
 {
 	const PqSchemaElement *e = col->leaf_elem;
 
-	if (e->logical_type.kind == PQ_LT_DECIMAL)
+	if (e->logical_type.kind == PARQUET_LT_DECIMAL)
 		return e->logical_type.scale;
 	return e->has_scale ? e->scale : 0;
 }
@@ -316,11 +316,11 @@ timestamp_from_units(PqReader *r, const PqColumnDesc *col, int64 v, PqTimeUnit u
 
 	switch (unit)
 	{
-		case PQ_UNIT_MILLIS:
+		case PARQUET_UNIT_MILLIS:
 			if (pg_mul_s64_overflow(v, 1000, &us))
 				value_error(r, col, "timestamp %lld ms out of range", (long long) v);
 			break;
-		case PQ_UNIT_NANOS:
+		case PARQUET_UNIT_NANOS:
 			us = v / 1000 - ((v % 1000) < 0 ? 1 : 0);
 			break;
 		default:
@@ -336,12 +336,12 @@ timestamp_unit(const PqColumnDesc *col)
 {
 	const PqSchemaElement *e = col->leaf_elem;
 
-	if (e->logical_type.kind == PQ_LT_TIMESTAMP || e->logical_type.kind == PQ_LT_TIME)
+	if (e->logical_type.kind == PARQUET_LT_TIMESTAMP || e->logical_type.kind == PARQUET_LT_TIME)
 		return e->logical_type.unit;
 	if (e->has_converted_type &&
-		(e->converted_type == PQ_CT_TIMESTAMP_MILLIS || e->converted_type == PQ_CT_TIME_MILLIS))
-		return PQ_UNIT_MILLIS;
-	return PQ_UNIT_MICROS;
+		(e->converted_type == PARQUET_CT_TIMESTAMP_MILLIS || e->converted_type == PARQUET_CT_TIME_MILLIS))
+		return PARQUET_UNIT_MILLIS;
+	return PARQUET_UNIT_MICROS;
 }
 
 /* One scalar value (slot i of v) as a Datum of the element/scalar type. */
@@ -353,9 +353,9 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 
 	switch (col->type)
 	{
-		case PQ_BOOLEAN:
+		case PARQUET_BOOLEAN:
 			return BoolGetDatum(p[0] != 0);
-		case PQ_INT32:
+		case PARQUET_INT32:
 			{
 				int32		x;
 
@@ -369,13 +369,13 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 					case INT8OID:
 						return Int64GetDatum((int64) (uint32) x);
 					case INT4OID:
-						if (col->leaf_elem->logical_type.kind == PQ_LT_INTEGER &&
+						if (col->leaf_elem->logical_type.kind == PARQUET_LT_INTEGER &&
 							!col->leaf_elem->logical_type.is_signed)
 							return Int32GetDatum((int32) (col->leaf_elem->logical_type.bit_width == 8 ? (uint8) x : (uint16) x));
 						if (col->leaf_elem->has_converted_type &&
-							(col->leaf_elem->converted_type == PQ_CT_UINT_8 ||
-							 col->leaf_elem->converted_type == PQ_CT_UINT_16))
-							return Int32GetDatum((int32) (col->leaf_elem->converted_type == PQ_CT_UINT_8 ? (uint8) x : (uint16) x));
+							(col->leaf_elem->converted_type == PARQUET_CT_UINT_8 ||
+							 col->leaf_elem->converted_type == PARQUET_CT_UINT_16))
+							return Int32GetDatum((int32) (col->leaf_elem->converted_type == PARQUET_CT_UINT_8 ? (uint8) x : (uint16) x));
 						return Int32GetDatum(x);
 					case DATEOID:
 						if (x < (int32) (DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE + UNIX_TO_PG_DAYS) ||
@@ -393,7 +393,7 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 				}
 				break;
 			}
-		case PQ_INT64:
+		case PARQUET_INT64:
 			{
 				int64		x;
 
@@ -408,7 +408,7 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 					case TIMEOID:
 						{
 							PqTimeUnit u = timestamp_unit(col);
-							int64		us = (u == PQ_UNIT_NANOS) ? x / 1000 : x;
+							int64		us = (u == PARQUET_UNIT_NANOS) ? x / 1000 : x;
 
 							if (us < 0 || us > USECS_PER_DAY)
 								value_error(r, col, "time of day out of range");
@@ -418,8 +418,8 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 						{
 							uint8		be[9];
 
-							if (col->leaf_elem->logical_type.kind == PQ_LT_DECIMAL ||
-								(col->leaf_elem->has_converted_type && col->leaf_elem->converted_type == PQ_CT_DECIMAL))
+							if (col->leaf_elem->logical_type.kind == PARQUET_LT_DECIMAL ||
+								(col->leaf_elem->has_converted_type && col->leaf_elem->converted_type == PARQUET_CT_DECIMAL))
 							{
 								for (int k = 0; k < 8; k++)
 									be[k] = (uint8) (x >> (56 - 8 * k));
@@ -434,7 +434,7 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 				}
 				break;
 			}
-		case PQ_INT96:
+		case PARQUET_INT96:
 			{
 				int64		nanos;
 				int32		jday;
@@ -450,22 +450,22 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 					value_error(r, col, "INT96 timestamp out of range");
 				return TimestampGetDatum(us);
 			}
-		case PQ_FLOAT:
+		case PARQUET_FLOAT:
 			{
 				float		f;
 
 				memcpy(&f, p, 4);
 				return Float4GetDatum(f);
 			}
-		case PQ_DOUBLE:
+		case PARQUET_DOUBLE:
 			{
 				double		d;
 
 				memcpy(&d, p, 8);
 				return Float8GetDatum(d);
 			}
-		case PQ_BYTE_ARRAY:
-		case PQ_FIXED_LEN_BYTE_ARRAY:
+		case PARQUET_BYTE_ARRAY:
+		case PARQUET_FIXED_LEN_BYTE_ARRAY:
 			switch (typ)
 			{
 				case TEXTOID:
@@ -509,7 +509,7 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 			}
 			break;
 	}
-	elog(ERROR, "parquet: no conversion of %s to type %u", pq_type_name(col->type), typ);
+	elog(ERROR, "parquet: no conversion of %s to type %u", parquet_type_name(col->type), typ);
 	pg_unreachable();
 }
 
@@ -532,7 +532,7 @@ list_as_vector(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, in
 
 		SET_VARSIZE(vec, VECTOR_SIZE(dim));
 		vec->dim = (int16) dim;
-		if (col->type == PQ_FLOAT)
+		if (col->type == PARQUET_FLOAT)
 			memcpy(vec->x, v->fixed + (size_t) from * 4, sizeof(float) * dim);
 		else
 			for (int64 e = 0; e < dim; e++)
@@ -550,7 +550,7 @@ list_as_vector(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, in
 		hv->dim = (int16) dim;
 		for (int64 e = 0; e < dim; e++)
 		{
-			if (col->type == PQ_FLOAT)
+			if (col->type == PARQUET_FLOAT)
 				value_error(r, col, "list<float> to halfvec is not supported; read it as vector");
 			hv->x[e] = (half) (v->bin[from + e].data[0] | (v->bin[from + e].data[1] << 8));
 		}
@@ -597,20 +597,20 @@ list_copies_as_is(const PqColumnDesc *col, Oid elemtype)
 {
 	const PqSchemaElement *e = col->leaf_elem;
 	bool		narrow_unsigned =
-		(e->logical_type.kind == PQ_LT_INTEGER && !e->logical_type.is_signed) ||
+		(e->logical_type.kind == PARQUET_LT_INTEGER && !e->logical_type.is_signed) ||
 		(e->has_converted_type &&
-		 (e->converted_type == PQ_CT_UINT_8 || e->converted_type == PQ_CT_UINT_16));
+		 (e->converted_type == PARQUET_CT_UINT_8 || e->converted_type == PARQUET_CT_UINT_16));
 
 	switch (col->type)
 	{
-		case PQ_FLOAT:
+		case PARQUET_FLOAT:
 			return elemtype == FLOAT4OID;
-		case PQ_DOUBLE:
+		case PARQUET_DOUBLE:
 			return elemtype == FLOAT8OID;
-		case PQ_INT32:
+		case PARQUET_INT32:
 			/* scalar_datum widens unsigned 8/16-bit values */
 			return elemtype == INT4OID && !narrow_unsigned;
-		case PQ_INT64:
+		case PARQUET_INT64:
 			return elemtype == INT8OID;
 		default:
 			return false;
@@ -660,10 +660,10 @@ list_as_array(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int
 }
 
 Datum
-pq_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int64 k,
+pgmap_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int64 k,
 				Oid target, bool *isnull)
 {
-	Oid			def = pq_column_pg_type(col);
+	Oid			def = pgmap_column_pg_type(col);
 	Datum		d;
 
 	*isnull = v->row_null[k];
@@ -701,7 +701,7 @@ pq_vector_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, i
 /* ------------------------------------------------------- stats as text */
 
 char *
-pq_physical_to_text(PqReader *r, const PqColumnDesc *col, const PqBytes *b)
+pgmap_physical_to_text(PqReader *r, const PqColumnDesc *col, const PqBytes *b)
 {
 	PqColumnVector v = {0};
 	bool		isnull[1] = {false};
@@ -710,11 +710,11 @@ pq_physical_to_text(PqReader *r, const PqColumnDesc *col, const PqBytes *b)
 	int			width;
 
 	flat.is_list = false;
-	typ = pq_column_pg_type(&flat);
+	typ = pgmap_column_pg_type(&flat);
 	if (!OidIsValid(typ))
 		return NULL;
-	width = col->type == PQ_BOOLEAN ? 1 : col->type == PQ_INT32 || col->type == PQ_FLOAT ? 4 :
-		col->type == PQ_INT64 || col->type == PQ_DOUBLE ? 8 : col->type == PQ_INT96 ? 12 : 0;
+	width = col->type == PARQUET_BOOLEAN ? 1 : col->type == PARQUET_INT32 || col->type == PARQUET_FLOAT ? 4 :
+		col->type == PARQUET_INT64 || col->type == PARQUET_DOUBLE ? 8 : col->type == PARQUET_INT96 ? 12 : 0;
 	v.nrows = 1;
 	v.row_null = isnull;
 	v.width = width;
@@ -726,7 +726,7 @@ pq_physical_to_text(PqReader *r, const PqColumnDesc *col, const PqBytes *b)
 	}
 	else
 	{
-		if (col->type == PQ_FIXED_LEN_BYTE_ARRAY && b->len != col->type_length)
+		if (col->type == PARQUET_FIXED_LEN_BYTE_ARRAY && b->len != col->type_length)
 			return NULL;
 		v.bin = (PqBytes *) b;
 	}
@@ -740,10 +740,10 @@ pq_physical_to_text(PqReader *r, const PqColumnDesc *col, const PqBytes *b)
 /* ------------------------------------------------------ text to physical */
 
 PqBytes
-pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
+pgmap_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
 {
 	PqBytes		out;
-	Oid			typ = pq_column_pg_type(col);
+	Oid			typ = pgmap_column_pg_type(col);
 
 	if (col->is_list)
 		ereport(ERROR,
@@ -751,7 +751,7 @@ pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
 				 errmsg("cannot filter on list column \"%s\"", col->name)));
 	switch (col->type)
 	{
-		case PQ_INT32:
+		case PARQUET_INT32:
 			{
 				int32		x;
 
@@ -773,7 +773,7 @@ pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
 				memcpy(out.data, &x, 4);
 				return out;
 			}
-		case PQ_INT64:
+		case PARQUET_INT64:
 			{
 				int64		x;
 
@@ -787,9 +787,9 @@ pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
 						ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 										errmsg("filter bound must be a finite timestamp")));
 					x = t + UNIX_TO_PG_USECS;
-					if (u == PQ_UNIT_MILLIS)
+					if (u == PARQUET_UNIT_MILLIS)
 						x = x / 1000;
-					else if (u == PQ_UNIT_NANOS)
+					else if (u == PARQUET_UNIT_NANOS)
 						x = x * 1000;
 				}
 				else if (typ == INT8OID)
@@ -801,7 +801,7 @@ pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
 				memcpy(out.data, &x, 8);
 				return out;
 			}
-		case PQ_FLOAT:
+		case PARQUET_FLOAT:
 			{
 				float		f = DatumGetFloat4(DirectFunctionCall1(float4in, CStringGetDatum(s)));
 
@@ -810,7 +810,7 @@ pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
 				memcpy(out.data, &f, 4);
 				return out;
 			}
-		case PQ_DOUBLE:
+		case PARQUET_DOUBLE:
 			{
 				double		f = DatumGetFloat8(DirectFunctionCall1(float8in, CStringGetDatum(s)));
 
@@ -819,7 +819,7 @@ pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
 				memcpy(out.data, &f, 8);
 				return out;
 			}
-		case PQ_BYTE_ARRAY:
+		case PARQUET_BYTE_ARRAY:
 			if (typ != TEXTOID)
 				break;
 			out.len = strlen(s);
@@ -835,7 +835,7 @@ pq_text_to_physical(PqReader *r, const PqColumnDesc *col, const char *s)
 }
 
 bool
-pq_vector_matches(const PqColumnDesc *col, const PqPredicate *p, const PqColumnVector *v, int64 k)
+pgmap_vector_matches(const PqColumnDesc *col, const PqPredicate *p, const PqColumnVector *v, int64 k)
 {
 	PqBytes		val;
 
@@ -849,5 +849,5 @@ pq_vector_matches(const PqColumnDesc *col, const PqPredicate *p, const PqColumnV
 	else
 		val = v->bin[k];
 	/* a single value is its own min and max */
-	return pq_stats_may_match(col, p, &val, &val);
+	return parquet_stats_may_match(col, p, &val, &val);
 }

@@ -1,5 +1,5 @@
 /*
- * pq_encoding.h — Parquet value and level encodings (parquet-format
+ * parquet_encoding.h — Parquet value and level encodings (parquet-format
  * Encodings.md): PLAIN, RLE/bit-packed hybrid, dictionary indices,
  * DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY,
  * BYTE_STREAM_SPLIT.
@@ -27,8 +27,8 @@
  * tests, the fuzz harness).  No CHECK_FOR_INTERRUPTS here: work is bounded by a
  * page; callers check for interrupts between pages.
  */
-#ifndef VLAKE_PQ_ENCODING_H
-#define VLAKE_PQ_ENCODING_H
+#ifndef VLAKE_PARQUET_ENCODING_H
+#define VLAKE_PARQUET_ENCODING_H
 
 #include "postgres.h"
 
@@ -55,47 +55,47 @@ typedef struct PqBuf
 	size_t		cap;
 } PqBuf;
 
-extern void pq_buf_init(PqBuf *b, size_t initial);
-extern void pq_buf_reserve(PqBuf *b, size_t more);
-extern void pq_buf_append(PqBuf *b, const void *data, size_t len);
-extern void pq_buf_free(PqBuf *b);
+extern void parquet_buf_init(PqBuf *b, size_t initial);
+extern void parquet_buf_reserve(PqBuf *b, size_t more);
+extern void parquet_buf_append(PqBuf *b, const void *data, size_t len);
+extern void parquet_buf_free(PqBuf *b);
 static inline void
-pq_buf_reset(PqBuf *b)
+parquet_buf_reset(PqBuf *b)
 {
 	b->len = 0;
 }
-extern void pq_buf_put_uleb(PqBuf *b, uint64 v);
-extern void pq_buf_put_zigzag(PqBuf *b, int64 v);
-extern void pq_buf_put_le32(PqBuf *b, uint32 v);
+extern void parquet_buf_put_uleb(PqBuf *b, uint64 v);
+extern void parquet_buf_put_zigzag(PqBuf *b, int64 v);
+extern void parquet_buf_put_le32(PqBuf *b, uint32 v);
 
 /* Bits needed to represent v (0 for v == 0). */
-extern int	pq_bit_width(uint64 v);
+extern int	parquet_bit_width(uint64 v);
 
 /* ULEB128 / zigzag readers on [*p, end): ERROR on overrun or > 64 bits. */
-extern uint64 pq_read_uleb(const uint8 **p, const uint8 *end);
-extern int64 pq_read_zigzag(const uint8 **p, const uint8 *end);
+extern uint64 parquet_read_uleb(const uint8 **p, const uint8 *end);
+extern int64 parquet_read_zigzag(const uint8 **p, const uint8 *end);
 
 /* --------------------------------------------------------------- PLAIN -- */
 
 /* Size in bytes of one PLAIN value of a fixed-width type (INT32/INT64/INT96/
  * FLOAT/DOUBLE; FLBA uses its type_length); -1 for BOOLEAN/BYTE_ARRAY. */
-extern int	pq_plain_width(int phys_type, int type_length);
+extern int	parquet_plain_width(int phys_type, int type_length);
 
 /* n fixed-width values of width bytes each, copied to out. */
-extern size_t pq_plain_decode_fixed(const uint8 *buf, size_t len, int width,
+extern size_t parquet_plain_decode_fixed(const uint8 *buf, size_t len, int width,
 									int64 n, void *out);
 
 /* n bit-packed booleans (LSB first). */
-extern size_t pq_plain_decode_bool(const uint8 *buf, size_t len, int64 n,
+extern size_t parquet_plain_decode_bool(const uint8 *buf, size_t len, int64 n,
 								   bool *out);
 
 /* n length-prefixed byte arrays; slices point into buf. */
-extern size_t pq_plain_decode_byte_array(const uint8 *buf, size_t len, int64 n,
+extern size_t parquet_plain_decode_byte_array(const uint8 *buf, size_t len, int64 n,
 										 PqByteArray *out);
 
-extern void pq_plain_encode_fixed(PqBuf *b, const void *vals, int width, int64 n);
-extern void pq_plain_encode_bool(PqBuf *b, const bool *vals, int64 n);
-extern void pq_plain_encode_byte_array(PqBuf *b, const char *val, uint32 len);
+extern void parquet_plain_encode_fixed(PqBuf *b, const void *vals, int width, int64 n);
+extern void parquet_plain_encode_bool(PqBuf *b, const bool *vals, int64 n);
+extern void parquet_plain_encode_byte_array(PqBuf *b, const char *val, uint32 len);
 
 /* ------------------------------------------ RLE / bit-packed hybrid ---- */
 
@@ -104,23 +104,23 @@ extern void pq_plain_encode_byte_array(PqBuf *b, const char *val, uint32 len);
  * length prefix (dictionary indices, v2 levels).  Values are checked to fit
  * in bit_width bits by construction.
  */
-extern size_t pq_rle_decode(const uint8 *buf, size_t len, int bit_width,
+extern size_t parquet_rle_decode(const uint8 *buf, size_t len, int bit_width,
 							int64 n, uint32 *out);
 
 /* Same with the 4-byte little-endian length prefix (v1 levels, RLE booleans);
  * returns 4 + the prefixed length. */
-extern size_t pq_rle_decode_prefixed(const uint8 *buf, size_t len, int bit_width,
+extern size_t parquet_rle_decode_prefixed(const uint8 *buf, size_t len, int bit_width,
 									 int64 n, uint32 *out);
 
 /* Dictionary-index data page body: 1 byte bit width, then the hybrid runs.
  * Every index is checked to be < dict_size. */
-extern size_t pq_dict_indices_decode(const uint8 *buf, size_t len, int64 n,
+extern size_t parquet_dict_indices_decode(const uint8 *buf, size_t len, int64 n,
 									 uint32 dict_size, uint32 *out);
 
-extern void pq_rle_encode(PqBuf *b, const uint32 *vals, int64 n, int bit_width);
-extern void pq_rle_encode_prefixed(PqBuf *b, const uint32 *vals, int64 n,
+extern void parquet_rle_encode(PqBuf *b, const uint32 *vals, int64 n, int bit_width);
+extern void parquet_rle_encode_prefixed(PqBuf *b, const uint32 *vals, int64 n,
 								   int bit_width);
-extern void pq_dict_indices_encode(PqBuf *b, const uint32 *idx, int64 n,
+extern void parquet_dict_indices_encode(PqBuf *b, const uint32 *idx, int64 n,
 								   uint32 dict_size);
 
 /* ---------------------------------------------- DELTA_BINARY_PACKED ---- */
@@ -131,21 +131,21 @@ extern void pq_dict_indices_encode(PqBuf *b, const uint32 *idx, int64 n,
  * count.  Arithmetic wraps (two's complement) as the spec requires; the
  * int32 variant wraps in 32 bits.  Returns bytes consumed.
  */
-extern size_t pq_delta_decode_int64(const uint8 *buf, size_t len,
+extern size_t parquet_delta_decode_int64(const uint8 *buf, size_t len,
 									int64 max_values, int64 *out, int64 *nvalues);
-extern size_t pq_delta_decode_int32(const uint8 *buf, size_t len,
+extern size_t parquet_delta_decode_int32(const uint8 *buf, size_t len,
 									int64 max_values, int32 *out, int64 *nvalues);
 
-extern void pq_delta_encode_int64(PqBuf *b, const int64 *vals, int64 n);
-extern void pq_delta_encode_int32(PqBuf *b, const int32 *vals, int64 n);
+extern void parquet_delta_encode_int64(PqBuf *b, const int64 *vals, int64 n);
+extern void parquet_delta_encode_int32(PqBuf *b, const int32 *vals, int64 n);
 
 /* ---------------------------------------- DELTA_LENGTH_BYTE_ARRAY ------ */
 
 /* max_values bounds the declared count; slices point into buf. */
-extern size_t pq_delta_length_decode(const uint8 *buf, size_t len,
+extern size_t parquet_delta_length_decode(const uint8 *buf, size_t len,
 									 int64 max_values, PqByteArray *out,
 									 int64 *nvalues);
-extern void pq_delta_length_encode(PqBuf *b, const PqByteArray *vals, int64 n);
+extern void parquet_delta_length_encode(PqBuf *b, const PqByteArray *vals, int64 n);
 
 /* -------------------------------------------------- DELTA_BYTE_ARRAY --- */
 
@@ -153,17 +153,17 @@ extern void pq_delta_length_encode(PqBuf *b, const PqByteArray *vals, int64 n);
  * Values are materialised into one palloc'd arena (*arena), whose total size
  * may not exceed max_bytes (the caller's memory bound).
  */
-extern size_t pq_delta_byte_array_decode(const uint8 *buf, size_t len,
+extern size_t parquet_delta_byte_array_decode(const uint8 *buf, size_t len,
 										 int64 max_values, size_t max_bytes,
 										 PqByteArray *out, int64 *nvalues,
 										 char **arena);
-extern void pq_delta_byte_array_encode(PqBuf *b, const PqByteArray *vals, int64 n);
+extern void parquet_delta_byte_array_encode(PqBuf *b, const PqByteArray *vals, int64 n);
 
 /* ------------------------------------------------- BYTE_STREAM_SPLIT --- */
 
 /* n values of width bytes; the page body must be exactly n * width bytes. */
-extern size_t pq_bss_decode(const uint8 *buf, size_t len, int width, int64 n,
+extern size_t parquet_bss_decode(const uint8 *buf, size_t len, int width, int64 n,
 							void *out);
-extern void pq_bss_encode(PqBuf *b, const void *vals, int width, int64 n);
+extern void parquet_bss_encode(PqBuf *b, const void *vals, int width, int64 n);
 
-#endif							/* VLAKE_PQ_ENCODING_H */
+#endif							/* VLAKE_PARQUET_ENCODING_H */
