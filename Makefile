@@ -169,9 +169,10 @@ bench-index-gc: all
 # ---- gc (issue 4) (end) ----
 
 # ---- take (offset-computed parquet_take) ----
-# the fuzzer links the reader, which uses parquet_takeable.c
-PARQUET_READER_SRCS += src/parquet/parquet_takeable.c src/parquet/io_arena.c
-build/bin/fuzz_parquet: src/parquet/parquet_takeable.c
+# the fuzzer links the reader, which uses parquet_takeable.c, and opens files
+# as vlake does (layout_keys.c: declared list dimensions)
+PARQUET_READER_SRCS += src/parquet/parquet_takeable.c src/parquet/io_arena.c src/layout/layout_keys.c
+build/bin/fuzz_parquet: src/parquet/parquet_takeable.c src/layout/layout_keys.c src/layout/layout_keys.h
 # ---- end take ----
 
 # ---- ivfh (hierarchical IVF benchmark) ----

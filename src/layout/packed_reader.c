@@ -14,6 +14,7 @@
 
 #include "utils/memutils.h"
 
+#include "layout/layout_keys.h"
 #include "layout/packed_reader.h"
 
 /* Footer key vlake.first_row_id, if present (ERROR if malformed). */
@@ -55,6 +56,7 @@ layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 		int64		declared;
 
 		p->groups[g] = parquet_reader_open(srcs[g]);
+		layout_reader_init(p->groups[g]);
 		/* the writer records the row ID of row 0 (footer key vlake.first_row_id) */
 		if (footer_first_row_id(p->groups[g], &declared))
 		{

@@ -13,9 +13,9 @@
 #include "utils/memutils.h"
 
 #include "parquet/parquet_meta.h"
-#include "parquet/parquet_writer.h"
 #include "parquet/parquet_encoding.h"
 #include "parquet/parquet_takeable.h"
+#include "layout/layout_keys.h"
 #include "layout/vector_cg.h"
 
 #define TAIL_READ_BYTES (64 * 1024)
@@ -197,7 +197,7 @@ find_column(VectorCG *cg, const char *column)
 			cg->k = 1;
 		else
 		{
-			int			d = parquet_declared_dim(fm, top->name, cg->uri);
+			int			d = layout_declared_dim(fm, top->name, cg->uri);
 
 			if (d < 0)
 				not_takeable(cg, "Column \"%s\" is a list of no declared dimension.", top->name);

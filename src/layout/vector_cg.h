@@ -21,7 +21,8 @@
  * objstore_get_ranges call.  Opening costs one tail read (footer and,
  * usually, the OffsetIndex) plus one more if the OffsetIndex is larger.
  * Pages that hold nulls (chunk statistics say so) are fetched whole and
- * decoded.  The writer side is parquet_writer.h with options.vector_layout.
+ * decoded.  The writer side is pgmap/pgmap_writer.h with options.vector_layout;
+ * the footer keys are layout_keys.h.
  */
 #ifndef VLAKE_VECTOR_CG_H
 #define VLAKE_VECTOR_CG_H

@@ -1445,3 +1445,12 @@ parquet_logical_type_string(const PqLogicalType *lt)
 	}
 	return pstrdup("?");
 }
+
+const char *
+parquet_kv_value(const PqFileMetaData *fm, const char *key)
+{
+	for (int i = 0; i < fm->num_key_value; i++)
+		if (fm->key_value[i].key && strcmp(fm->key_value[i].key, key) == 0)
+			return fm->key_value[i].value;
+	return NULL;
+}

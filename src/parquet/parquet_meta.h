@@ -370,6 +370,9 @@ extern void parquet_encode_offset_index(ThriftWriter *w, const PqOffsetIndex *oi
 extern void parquet_encode_statistics(ThriftWriter *w, const PqStatistics *s);
 extern void parquet_encode_logical_type(ThriftWriter *w, const PqLogicalType *lt);
 
+/* Value of footer key-value metadata key, NULL if absent (or valueless). */
+extern const char *parquet_kv_value(const PqFileMetaData *fm, const char *key);
+
 /* Names for messages and the SQL metadata functions. */
 extern const char *parquet_type_name(int type);
 extern const char *parquet_codec_name(int codec);

@@ -2091,7 +2091,7 @@ vector_copy_row(PqColumnVector *dst, int64 d, const PqColumnVector *src, int64 s
  * Offset-computed take (parquet_takeable.h, vector_cg.h): when the cursor's chunk is
  * uncompressed PLAIN without dictionary, has an OffsetIndex, no nulls, and
  * every row holds the same number k of fixed-width values (k = 1 for a
- * scalar, the declared dimension for a list), the values of a page are its
+ * scalar, for a list the reader's list_length), the values of a page are its
  * last page_rows * k * width bytes, so a row's bytes are located without
  * reading the page.  Returns k, or 0 when the page must be decoded.
  */
@@ -2111,9 +2111,9 @@ take_values_per_row(PqReader *r, Cursor *c)
 		return 0;
 	if (!col->is_list)
 		return col->max_rep == 0 ? 1 : 0;
-	if (col->max_rep != 1)
+	if (col->max_rep != 1 || r->list_length == NULL)
 		return 0;
-	return Max(parquet_declared_dim(r->meta, col->name, r->name), 0);
+	return Max(r->list_length(r, col), 0);
 }
 
 /*

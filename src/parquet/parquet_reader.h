@@ -76,6 +76,14 @@ typedef struct PqReader
 	PqColumnDesc *columns;
 	int64	   *rg_first_row;	/* file row number of each row group's row 0 */
 	uint64		footer_len;
+
+	/*
+	 * Set by the reader's user when it knows that every row of LIST column
+	 * col holds the same number of values (a layout declares it, e.g.
+	 * layout_reader_init): returns that number, or -1.  parquet_take then
+	 * locates a row's values without decoding pages.  NULL: unknown.
+	 */
+	int			(*list_length) (const struct PqReader *r, const PqColumnDesc *col);
 } PqReader;
 
 /* One column's values for a batch of rows. */

@@ -4,7 +4,6 @@
  */
 #include "postgres.h"
 
-#include "parquet/parquet_writer.h"
 #include "parquet/parquet_takeable.h"
 
 bool
@@ -69,38 +68,4 @@ parquet_offset_index_uniform(const PqOffsetIndex *oi, int64 chunk_start, int64 c
 			return false;
 	}
 	return true;
-}
-
-static const char *
-kv_value(const PqFileMetaData *fm, const char *key)
-{
-	for (int i = 0; i < fm->num_key_value; i++)
-		if (fm->key_value[i].key && strcmp(fm->key_value[i].key, key) == 0)
-			return fm->key_value[i].value;
-	return NULL;
-}
-
-int
-parquet_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri)
-{
-	char		colkey[NAMEDATALEN * 2 + 64];
-	const char *dim = NULL;
-	char	   *endp;
-	long		d;
-
-	/* a column name too long for the buffer cannot have its own key */
-	if (snprintf(colkey, sizeof(colkey), "%s.%s", LAYOUT_KV_VECTOR_DIM, column) < (int) sizeof(colkey))
-		dim = kv_value(fm, colkey);
-	if (dim == NULL)
-		dim = kv_value(fm, LAYOUT_KV_VECTOR_DIM);
-	if (dim == NULL)
-		return -1;
-	d = strtol(dim, &endp, 10);
-	if (*endp != '\0' || endp == dim || d <= 0 || d > 1000000)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("invalid Parquet file \"%s\"", uri),
-				 errdetail("Key-value metadata %s=\"%s\" is not a dimension.",
-						   LAYOUT_KV_VECTOR_DIM, dim)));
-	return (int) d;
 }

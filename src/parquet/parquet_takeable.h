@@ -1,7 +1,7 @@
 /*
  * parquet_takeable.h — when the values of a Parquet row can be located without
  * decoding its page ("offset-computed take"), shared by the vector
- * ColumnGroup reader (vector_cg.h) and parquet_take (parquet_reader.h).
+ * ColumnGroup reader (layout/vector_cg.h) and parquet_take (parquet_reader.h).
  *
  * A column chunk qualifies when it is UNCOMPRESSED, its data pages are
  * PLAIN (levels RLE / BIT_PACKED, no dictionary) and every row holds the
@@ -12,9 +12,10 @@
  *   end   = page.offset + page.compressed_page_size
  *   start = end - (page_rows - (row - page.first_row_index)) * k * width
  *
- * k is 1 for a required or optional scalar, and for a LIST the dimension
- * the file declares in key-value metadata "vlake.vector_dim.<column>" (or
- * "vlake.vector_dim").  No nulls: the chunk statistics say null_count = 0.
+ * k is 1 for a required or optional scalar; for a LIST, the reader's user
+ * must know it (PqReader.list_length; vlake's layouts declare it in
+ * key-value metadata, layout/layout_keys.h).  No nulls: the chunk statistics
+ * say null_count = 0.
  */
 #ifndef VLAKE_PARQUET_TAKEABLE_H
 #define VLAKE_PARQUET_TAKEABLE_H
@@ -43,9 +44,5 @@ extern bool parquet_chunk_takeable(const PqColumnChunk *cc, bool *may_have_nulls
  */
 extern bool parquet_offset_index_uniform(const PqOffsetIndex *oi, int64 chunk_start,
 									int64 chunk_end, int64 rg_rows);
-
-/* Declared values per row of LIST column "column"; -1 if none; ERROR (naming
- * uri) if malformed. */
-extern int	parquet_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri);
 
 #endif							/* VLAKE_PARQUET_TAKEABLE_H */

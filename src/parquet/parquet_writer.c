@@ -1,5 +1,7 @@
 /*
- * parquet_writer.c — streaming Parquet writer for Postgres tuples.
+ * parquet_writer.c — streaming Parquet writer: columns of physical values
+ * (their PLAIN bytes) in, a Parquet file out.  Postgres values are mapped
+ * to these by the pgmap layer (pgmap_writer.c).
  *
  * Written from parquet-format (README "File format", Encodings.md,
  * Compression.md, PageIndex.md, LogicalTypes.md).  The metadata structs and
@@ -21,34 +23,16 @@
 #include <ctype.h>
 #include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/pg_type.h"
 #include "common/hashfn.h"
-#include "common/int.h"
-#include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/builtins.h"
-#include "utils/date.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
-#include "utils/syscache.h"
-#include "utils/timestamp.h"
-#include "utils/uuid.h"
 
 #include "parquet/parquet_writer.h"
 #include "parquet/parquet_codec.h"
 #include "parquet/parquet_encoding.h"
-#include "vector/vector.h"
 #include "vlake.h"
 
-/* Days and microseconds between 1970-01-01 (Parquet) and 2000-01-01 (PG). */
-#define UNIX_TO_PG_DAYS		10957
-#define UNIX_TO_PG_USECS	INT64CONST(946684800000000)
-
 #define STAT_TRUNCATE_BYTES 64	/* longest byte-array min/max we store */
-#define UNCONSTRAINED_NUMERIC_PRECISION 38
-#define UNCONSTRAINED_NUMERIC_SCALE 16
 
 /* ================================================================ sinks === */
 
@@ -168,20 +152,6 @@ parquet_sink_memory_data(PqSink *s, size_t *len)
 
 /* ============================================================== columns === */
 
-typedef enum PqwKind
-{
-	K_BOOL, K_INT16, K_INT32, K_INT64, K_FLOAT4, K_FLOAT8,
-	K_DEC32, K_DEC64, K_DECFLBA,
-	K_TEXT,						/* text-like varlena: bytes as stored */
-	K_BYTEA,
-	K_NAME,
-	K_OUTPUT,					/* output function text (json, jsonb, others) */
-	K_UUID, K_DATE, K_TIMESTAMP, K_TIMESTAMPTZ,
-	K_VECTOR,					/* LIST<FLOAT> */
-	K_HALFVEC_FLBA,				/* FIXED_LEN_BYTE_ARRAY(2*dim) */
-	K_HALFVEC_BA				/* BYTE_ARRAY of binary16 (dimension unknown) */
-} PqwKind;
-
 typedef struct PqwStat
 {
 	bool		has;
@@ -223,15 +193,11 @@ typedef struct PqwChunkIndex
 typedef struct PqwColumn
 {
 	char	   *name;
-	int			attno;			/* 0-based in the tuple descriptor */
-	PqwKind		kind;
-	Oid			typid;
-	int32		typmod;
-	FmgrInfo	outfn;
+	PqSchemaElement elem;		/* the leaf's type (PqWriterColumn.elem) */
 	PqType		phys;
 	int32		type_length;
-	int32		precision;
-	int32		scale;
+	bool		is_list;
+	bool		signed_flba;	/* FIXED_LEN_BYTE_ARRAY DECIMAL: signed order */
 	bool		nullable;
 	int			max_def;
 	int			max_rep;
@@ -240,8 +206,6 @@ typedef struct PqwColumn
 	PqEncoding	value_encoding; /* of non-dictionary pages */
 	int32		field_id;
 	int			rows_per_page;	/* page_rows option in force, 0 = by bytes */
-	int			dim;			/* fixed vector dimension, -1 unknown */
-	int			seen_dim;		/* -1 none yet, -2 varying, else all rows' */
 
 	/* current page */
 	uint32	   *def;
@@ -302,233 +266,10 @@ parquet_writer_default_options(PqWriterOptions *opts)
 	opts->row_group_rows = 1000000;
 	opts->row_group_bytes = 64 * 1024 * 1024;
 	opts->statistics = true;
-	opts->first_row_id = -1;
-}
-
-/* ------------------------------------------------------------- mapping --- */
-
-static char *
-type_name_of(Oid typid)
-{
-	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	char	   *name;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for type %u", typid);
-	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
-	ReleaseSysCache(tup);
-	return name;
-}
-
-/* Bytes of a big-endian two's complement integer holding 10^p - 1. */
-static int
-decimal_bytes(int precision)
-{
-	int			n = 1;
-
-	/* 2^(8n-1) > 10^p  <=>  (8n-1) * log10(2) > p */
-	while ((8.0 * n - 1) * 0.30102999566398120 <= precision)
-		n++;
-	return n;
-}
-
-static void
-map_column(PqwColumn *c, Form_pg_attribute att, PqSchemaElement *e)
-{
-	Oid			typid = getBaseType(att->atttypid);
-	char	   *tname = type_name_of(typid);
-
-	c->typid = typid;
-	c->typmod = att->atttypmod;
-	c->dim = -1;
-	e->has_type = true;
-	switch (typid)
-	{
-		case BOOLOID:
-			c->kind = K_BOOL;
-			c->phys = PARQUET_BOOLEAN;
-			break;
-		case INT2OID:
-			c->kind = K_INT16;
-			c->phys = PARQUET_INT32;
-			e->has_converted_type = true;
-			e->converted_type = PARQUET_CT_INT_16;
-			e->logical_type.kind = PARQUET_LT_INTEGER;
-			e->logical_type.bit_width = 16;
-			e->logical_type.is_signed = true;
-			break;
-		case INT4OID:
-			c->kind = K_INT32;
-			c->phys = PARQUET_INT32;
-			break;
-		case INT8OID:
-			c->kind = K_INT64;
-			c->phys = PARQUET_INT64;
-			break;
-		case FLOAT4OID:
-			c->kind = K_FLOAT4;
-			c->phys = PARQUET_FLOAT;
-			break;
-		case FLOAT8OID:
-			c->kind = K_FLOAT8;
-			c->phys = PARQUET_DOUBLE;
-			break;
-		case NUMERICOID:
-			if (att->atttypmod >= (int32) VARHDRSZ)
-			{
-				int32		tm = att->atttypmod - VARHDRSZ;
-
-				c->precision = (tm >> 16) & 0xffff;
-				c->scale = (int16) (tm & 0xffff);
-			}
-			else
-			{
-				c->precision = UNCONSTRAINED_NUMERIC_PRECISION;
-				c->scale = UNCONSTRAINED_NUMERIC_SCALE;
-			}
-			if (c->precision > 38 || c->scale < 0 || c->scale > c->precision)
-			{
-				/* no Parquet DECIMAL for these: keep the exact text */
-				c->kind = K_OUTPUT;
-				c->phys = PARQUET_BYTE_ARRAY;
-				e->has_converted_type = true;
-				e->converted_type = PARQUET_CT_UTF8;
-				e->logical_type.kind = PARQUET_LT_STRING;
-				break;
-			}
-			if (c->precision <= 9)
-			{
-				c->kind = K_DEC32;
-				c->phys = PARQUET_INT32;
-			}
-			else if (c->precision <= 18)
-			{
-				c->kind = K_DEC64;
-				c->phys = PARQUET_INT64;
-			}
-			else
-			{
-				c->kind = K_DECFLBA;
-				c->phys = PARQUET_FIXED_LEN_BYTE_ARRAY;
-				c->type_length = decimal_bytes(c->precision);
-			}
-			e->has_converted_type = true;
-			e->converted_type = PARQUET_CT_DECIMAL;
-			e->has_scale = e->has_precision = true;
-			e->scale = c->scale;
-			e->precision = c->precision;
-			e->logical_type.kind = PARQUET_LT_DECIMAL;
-			e->logical_type.scale = c->scale;
-			e->logical_type.precision = c->precision;
-			break;
-		case TEXTOID:
-		case VARCHAROID:
-		case BPCHAROID:
-			c->kind = K_TEXT;
-			c->phys = PARQUET_BYTE_ARRAY;
-			e->has_converted_type = true;
-			e->converted_type = PARQUET_CT_UTF8;
-			e->logical_type.kind = PARQUET_LT_STRING;
-			break;
-		case NAMEOID:
-			c->kind = K_NAME;
-			c->phys = PARQUET_BYTE_ARRAY;
-			e->has_converted_type = true;
-			e->converted_type = PARQUET_CT_UTF8;
-			e->logical_type.kind = PARQUET_LT_STRING;
-			break;
-		case JSONOID:
-		case JSONBOID:
-			c->kind = typid == JSONOID ? K_TEXT : K_OUTPUT;
-			c->phys = PARQUET_BYTE_ARRAY;
-			e->has_converted_type = true;
-			e->converted_type = PARQUET_CT_JSON;
-			e->logical_type.kind = PARQUET_LT_JSON;
-			break;
-		case BYTEAOID:
-			c->kind = K_BYTEA;
-			c->phys = PARQUET_BYTE_ARRAY;
-			break;
-		case UUIDOID:
-			c->kind = K_UUID;
-			c->phys = PARQUET_FIXED_LEN_BYTE_ARRAY;
-			c->type_length = 16;
-			e->logical_type.kind = PARQUET_LT_UUID;
-			break;
-		case DATEOID:
-			c->kind = K_DATE;
-			c->phys = PARQUET_INT32;
-			e->has_converted_type = true;
-			e->converted_type = PARQUET_CT_DATE;
-			e->logical_type.kind = PARQUET_LT_DATE;
-			break;
-		case TIMESTAMPOID:
-		case TIMESTAMPTZOID:
-			c->kind = typid == TIMESTAMPOID ? K_TIMESTAMP : K_TIMESTAMPTZ;
-			c->phys = PARQUET_INT64;
-			e->logical_type.kind = PARQUET_LT_TIMESTAMP;
-			e->logical_type.unit = PARQUET_UNIT_MICROS;
-			e->logical_type.is_adjusted_to_utc = (typid == TIMESTAMPTZOID);
-			/* the converted type only exists for UTC-adjusted values */
-			if (typid == TIMESTAMPTZOID)
-			{
-				e->has_converted_type = true;
-				e->converted_type = PARQUET_CT_TIMESTAMP_MICROS;
-			}
-			break;
-		default:
-			if (strcmp(tname, "vector") == 0 && att->attlen == -1)
-			{
-				c->kind = K_VECTOR;
-				c->phys = PARQUET_FLOAT;
-				c->max_rep = 1;
-				c->dim = att->atttypmod > 0 ? att->atttypmod : -1;
-			}
-			else if (strcmp(tname, "halfvec") == 0 && att->attlen == -1)
-			{
-				if (att->atttypmod > 0)
-				{
-					c->kind = K_HALFVEC_FLBA;
-					c->phys = PARQUET_FIXED_LEN_BYTE_ARRAY;
-					c->dim = att->atttypmod;
-					c->type_length = 2 * c->dim;
-				}
-				else
-				{
-					c->kind = K_HALFVEC_BA;
-					c->phys = PARQUET_BYTE_ARRAY;
-				}
-			}
-			else
-			{
-				/* anything else: its text form, which round-trips */
-				c->kind = K_OUTPUT;
-				c->phys = PARQUET_BYTE_ARRAY;
-				e->has_converted_type = true;
-				e->converted_type = PARQUET_CT_UTF8;
-				e->logical_type.kind = PARQUET_LT_STRING;
-			}
-			break;
-	}
-	if (c->kind == K_OUTPUT)
-	{
-		Oid			outfn;
-		bool		isvarlena;
-
-		getTypeOutputInfo(att->atttypid, &outfn, &isvarlena);
-		fmgr_info(outfn, &c->outfn);
-	}
-	e->type = c->phys;
-	e->type_length = c->type_length;
+	opts->created_by = "vlake version " VLAKE_VERSION_STR;
 }
 
 /* ----------------------------------------------------------- statistics --- */
-
-static bool
-is_signed_flba(PqwColumn *c)
-{
-	return c->kind == K_DECFLBA;
-}
 
 static int
 cmp_values(PqwColumn *c, const char *a, int alen, const char *b, int blen)
@@ -577,7 +318,7 @@ cmp_values(PqwColumn *c, const char *a, int alen, const char *b, int blen)
 			{
 				int			r;
 
-				if (is_signed_flba(c) && alen > 0 && blen > 0 &&
+				if (c->signed_flba && alen > 0 && blen > 0 &&
 					((int8) a[0]) != ((int8) b[0]))
 					return (int8) a[0] < (int8) b[0] ? -1 : 1;
 				r = memcmp(a, b, Min(alen, blen));
@@ -1000,334 +741,122 @@ dict_fall_back(PqWriter *w, PqwColumn *c)
 	c->dict_on = false;
 }
 
-static int
-digit_at(const char *s, int i, int n)
-{
-	return i < n ? s[i] - '0' : 0;
-}
-
-/*
- * numeric -> unscaled integer at the column's scale, from its exact text
- * form.  Digits beyond the scale (only possible for unconstrained numeric)
- * are rounded half away from zero, as numeric's round() does.
- */
-static __int128
-numeric_unscaled(PqwColumn *c, Datum d)
-{
-	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
-	const char *p = s;
-	bool		neg = false;
-	const char *intpart,
-			   *frac = "";
-	int			nint,
-				nfrac = 0;
-	__int128	v = 0;
-	__int128	limit = 1;
-
-	if (*p == '-')
-	{
-		neg = true;
-		p++;
-	}
-	if (!isdigit((unsigned char) *p))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("cannot write numeric value %s to Parquet column \"%s\"", s, c->name),
-				 errdetail("Parquet DECIMAL has no NaN or infinity.")));
-	intpart = p;
-	while (isdigit((unsigned char) *p))
-		p++;
-	nint = p - intpart;
-	if (*p == '.')
-	{
-		frac = ++p;
-		while (isdigit((unsigned char) *p))
-			p++;
-		nfrac = p - frac;
-	}
-	for (int i = 0; i < c->precision; i++)
-		limit *= 10;
-	for (int i = 0; i < nint; i++)
-	{
-		v = v * 10 + (intpart[i] - '0');
-		if (v >= limit)
-			goto overflow;
-	}
-	for (int i = 0; i < c->scale; i++)
-	{
-		v = v * 10 + digit_at(frac, i, nfrac);
-		if (v >= limit)
-			goto overflow;
-	}
-	if (digit_at(frac, c->scale, nfrac) >= 5)
-	{
-		v++;
-		if (v >= limit)
-			goto overflow;
-	}
-	pfree(s);
-	return neg ? -v : v;
-
-overflow:
-	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("numeric value %s does not fit Parquet column \"%s\" DECIMAL(%d,%d)",
-					s, c->name, c->precision, c->scale),
-			 errhint("Cast the column to numeric(p,s) with a suitable precision, or to text.")));
-	return 0;
-}
-
-static int64
-timestamp_to_unix(PqwColumn *c, int64 ts)
-{
-	int64		r;
-
-	if (TIMESTAMP_NOT_FINITE(ts))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("cannot write an infinite timestamp to Parquet column \"%s\"", c->name)));
-	if (pg_add_s64_overflow(ts, UNIX_TO_PG_USECS, &r))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range for Parquet column \"%s\"", c->name)));
-	return r;
-}
-
-/* PLAIN bytes of a scalar value; *tmp is scratch space of >= 16 bytes. */
-static const char *
-scalar_bytes(PqwColumn *c, Datum d, char *tmp, int *len)
-{
-	switch (c->kind)
-	{
-		case K_BOOL:
-			tmp[0] = DatumGetBool(d) ? 1 : 0;
-			*len = 1;
-			return tmp;
-		case K_INT16:
-			{
-				int32		v = DatumGetInt16(d);
-
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
-			}
-		case K_INT32:
-			{
-				int32		v = DatumGetInt32(d);
-
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
-			}
-		case K_INT64:
-			{
-				int64		v = DatumGetInt64(d);
-
-				memcpy(tmp, &v, 8);
-				*len = 8;
-				return tmp;
-			}
-		case K_FLOAT4:
-			{
-				float4		v = DatumGetFloat4(d);
-
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
-			}
-		case K_FLOAT8:
-			{
-				float8		v = DatumGetFloat8(d);
-
-				memcpy(tmp, &v, 8);
-				*len = 8;
-				return tmp;
-			}
-		case K_DEC32:
-			{
-				int32		v = (int32) numeric_unscaled(c, d);
-
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
-			}
-		case K_DEC64:
-			{
-				int64		v = (int64) numeric_unscaled(c, d);
-
-				memcpy(tmp, &v, 8);
-				*len = 8;
-				return tmp;
-			}
-		case K_DECFLBA:
-			{
-				__int128	v = numeric_unscaled(c, d);
-
-				/* big-endian two's complement, type_length bytes */
-				for (int i = c->type_length - 1; i >= 0; i--)
-				{
-					tmp[i] = (char) (v & 0xff);
-					v >>= 8;
-				}
-				*len = c->type_length;
-				return tmp;
-			}
-		case K_DATE:
-			{
-				DateADT		dt = DatumGetDateADT(d);
-				int32		v;
-
-				if (DATE_NOT_FINITE(dt))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							 errmsg("cannot write an infinite date to Parquet column \"%s\"", c->name)));
-				v = dt + UNIX_TO_PG_DAYS;
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
-			}
-		case K_TIMESTAMP:
-		case K_TIMESTAMPTZ:
-			{
-				int64		v = timestamp_to_unix(c, DatumGetInt64(d));
-
-				memcpy(tmp, &v, 8);
-				*len = 8;
-				return tmp;
-			}
-		case K_UUID:
-			memcpy(tmp, DatumGetUUIDP(d)->data, UUID_LEN);
-			*len = UUID_LEN;
-			return tmp;
-		case K_TEXT:
-		case K_BYTEA:
-			{
-				struct varlena *vl = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d));
-
-				*len = VARSIZE_ANY_EXHDR(vl);
-				return VARDATA_ANY(vl);
-			}
-		case K_NAME:
-			{
-				const char *s = NameStr(*DatumGetName(d));
-
-				*len = strlen(s);
-				return s;
-			}
-		case K_OUTPUT:
-			{
-				char	   *s = OutputFunctionCall(&c->outfn, d);
-
-				*len = strlen(s);
-				return s;
-			}
-		case K_HALFVEC_FLBA:
-		case K_HALFVEC_BA:
-			{
-				HalfVector *hv = DatumGetHalfVector(d);
-
-				if (c->kind == K_HALFVEC_FLBA && hv->dim != c->dim)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("halfvec of %d dimensions in Parquet column \"%s\" of %d dimensions",
-									hv->dim, c->name, c->dim)));
-				*len = hv->dim * (int) sizeof(half);
-				return (const char *) hv->x;
-			}
-		default:
-			elog(ERROR, "unexpected Parquet writer kind %d", c->kind);
-	}
-	return NULL;
-}
-
+/* Page boundary after a value: rows_per_page rows, or (0) page_bytes. */
 static void
-add_value(PqWriter *w, PqwColumn *c, Datum d, bool isnull)
+value_added(PqWriter *w, PqwColumn *c)
 {
-	char		tmp[32];
+	if (c->rows_per_page > 0 ? c->page_rows >= c->rows_per_page
+		: page_estimate(c) >= w->opts.page_bytes)
+		flush_page(w, c);
+}
 
+static PqwColumn *
+writer_column(PqWriter *w, int col)
+{
+	if (col < 0 || col >= w->ncols)
+		elog(ERROR, "Parquet writer has no column %d", col);
+	return &w->cols[col];
+}
+
+void
+parquet_writer_null(PqWriter *w, int col)
+{
+	PqwColumn  *c = writer_column(w, col);
+	MemoryContext old;
+
+	if (!c->nullable)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in non-null Parquet column \"%s\"", c->name)));
+	old = MemoryContextSwitchTo(w->cxt);
 	c->page_rows++;
-	if (isnull)
-	{
-		if (!c->nullable)
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("null value in non-null Parquet column \"%s\"", c->name)));
-		levels_push(c, 0, 0);
-		c->page_nulls++;
-		return;
-	}
-	if (c->kind == K_VECTOR)
-	{
-		Vector	   *v = DatumGetVector(d);
+	levels_push(c, 0, 0);
+	c->page_nulls++;
+	value_added(w, c);
+	MemoryContextSwitchTo(old);
+}
 
-		if (c->dim >= 0 && v->dim != c->dim)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("vector of %d dimensions in Parquet column \"%s\" of %d dimensions",
-							v->dim, c->name, c->dim)));
-		if (w->opts.vector_layout && c->dim < 0)
-			c->dim = v->dim;
-		if (c->seen_dim == -1)
-			c->seen_dim = v->dim;
-		else if (c->seen_dim != v->dim)
-			c->seen_dim = -2;
-		if (v->dim == 0)
-		{
-			/* empty list: defined up to the list, no element */
-			levels_push(c, c->max_def - 1, 0);
-			c->page_nulls++;
-			return;
-		}
-		for (int i = 0; i < v->dim; i++)
+void
+parquet_writer_list(PqWriter *w, int col, const void *values, int n)
+{
+	PqwColumn  *c = writer_column(w, col);
+	int			width = parquet_plain_width(c->phys, c->type_length);
+	const char *v = values;
+	MemoryContext old;
+
+	if (!c->is_list || width <= 0 || c->phys == PARQUET_BOOLEAN)
+		elog(ERROR, "Parquet column \"%s\" is not a list of fixed-width values", c->name);
+	old = MemoryContextSwitchTo(w->cxt);
+	c->page_rows++;
+	if (n == 0)
+	{
+		/* empty list: defined up to the list, no element */
+		levels_push(c, c->max_def - 1, 0);
+		c->page_nulls++;
+	}
+	else
+	{
+		for (int i = 0; i < n; i++)
 			levels_push(c, c->max_def, i == 0 ? 0 : 1);
-		parquet_buf_append(&c->values, v->x, sizeof(float) * v->dim);
-		c->page_values += v->dim;
-		if (w->opts.statistics)
+		parquet_buf_append(&c->values, v, (size_t) width * n);
+		c->page_values += n;
+		if (w->opts.statistics && c->phys == PARQUET_FLOAT)
 		{
+			/* the common case (vectors): one min and one max per row */
+			const float *x = values;
 			float		lo = NAN,
 						hi = NAN;
 
-			for (int i = 0; i < v->dim; i++)
+			for (int i = 0; i < n; i++)
 			{
-				if (isnan(v->x[i]))
+				if (isnan(x[i]))
 					continue;
-				if (isnan(lo) || v->x[i] < lo)
-					lo = v->x[i];
-				if (isnan(hi) || v->x[i] > hi)
-					hi = v->x[i];
+				if (isnan(lo) || x[i] < lo)
+					lo = x[i];
+				if (isnan(hi) || x[i] > hi)
+					hi = x[i];
 			}
 			stat_update(c, &c->page_stat, (const char *) &lo, 4);
 			stat_update(c, &c->page_stat, (const char *) &hi, 4);
 		}
-		return;
+		else if (w->opts.statistics)
+			for (int i = 0; i < n; i++)
+				stat_update(c, &c->page_stat, v + (size_t) i * width, width);
 	}
-	else
-	{
-		int			len;
-		const char *bytes = scalar_bytes(c, d, tmp, &len);
-		int64		e = -1;
+	value_added(w, c);
+	MemoryContextSwitchTo(old);
+}
 
-		if (c->dict_on)
-		{
-			e = dict_lookup_add(c, &c->dict, bytes, len, w->opts.dictionary_max_bytes);
-			if (e < 0 || dict_ineffective(c))
-			{
-				c->page_rows--;
-				dict_fall_back(w, c);
-				c->page_rows++;
-			}
-		}
-		levels_push(c, c->max_def, 0);
-		if (c->dict_on)
-			idx_push(c, (uint32) e);
-		else if (c->phys == PARQUET_BYTE_ARRAY)
-			parquet_plain_encode_byte_array(&c->values, bytes, (uint32) len);
-		else
-			parquet_buf_append(&c->values, bytes, len);
-		c->page_values++;
-		if (w->opts.statistics)
-			stat_update(c, &c->page_stat, bytes, len);
+void
+parquet_writer_value(PqWriter *w, int col, const void *value, int len)
+{
+	PqwColumn  *c = writer_column(w, col);
+	const char *bytes = value;
+	int64		e = -1;
+	MemoryContext old;
+
+	if (c->is_list)
+		elog(ERROR, "Parquet column \"%s\" is a list", c->name);
+	old = MemoryContextSwitchTo(w->cxt);
+	if (c->dict_on)
+	{
+		e = dict_lookup_add(c, &c->dict, bytes, len, w->opts.dictionary_max_bytes);
+		if (e < 0 || dict_ineffective(c))
+			dict_fall_back(w, c);
 	}
+	c->page_rows++;
+	levels_push(c, c->max_def, 0);
+	if (c->dict_on)
+		idx_push(c, (uint32) e);
+	else if (c->phys == PARQUET_BYTE_ARRAY)
+		parquet_plain_encode_byte_array(&c->values, bytes, (uint32) len);
+	else
+		parquet_buf_append(&c->values, bytes, len);
+	c->page_values++;
+	if (w->opts.statistics)
+		stat_update(c, &c->page_stat, bytes, len);
+	value_added(w, c);
+	MemoryContextSwitchTo(old);
 }
 
 /* ------------------------------------------------------------ row groups -- */
@@ -1388,7 +917,7 @@ finish_chunk(PqWriter *w, PqwColumn *c, PqColumnChunk *cc)
 		m->encodings[nenc++] = PARQUET_ENC_RLE;
 	m->num_encodings = nenc;
 
-	if (c->kind == K_VECTOR)
+	if (c->is_list)
 	{
 		m->path_len = 3;
 		m->path_in_schema = palloc(sizeof(char *) * 3);
@@ -1499,12 +1028,12 @@ column_options(const PqWriterOptions *opts, const char *name)
 }
 
 PqWriter *
-parquet_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opts)
+parquet_writer_begin(PqSink *sink, int ncols, const PqWriterColumn *cols,
+					 const PqWriterOptions *opts)
 {
 	PqWriter   *w;
 	MemoryContext cxt,
 				old;
-	int			n = 0;
 	ListCell   *lc;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake parquet writer",
@@ -1518,7 +1047,7 @@ parquet_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opt
 		w->opts.page_bytes = 1024;
 	if (w->opts.row_group_rows < 1)
 		w->opts.row_group_rows = 1;
-	w->cols = palloc0(sizeof(PqwColumn) * Max(tupdesc->natts, 1));
+	w->cols = palloc0(sizeof(PqwColumn) * Max(ncols, 1));
 
 	/* check column options name real columns */
 	foreach(lc, opts->columns)
@@ -1526,9 +1055,8 @@ parquet_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opt
 		PqColumnOptions *co = lfirst(lc);
 		bool		found = false;
 
-		for (int i = 0; i < tupdesc->natts; i++)
-			if (!TupleDescAttr(tupdesc, i)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(tupdesc, i)->attname), co->name) == 0)
+		for (int i = 0; i < ncols; i++)
+			if (strcmp(cols[i].name, co->name) == 0)
 				found = true;
 		if (!found)
 			ereport(ERROR,
@@ -1536,34 +1064,37 @@ parquet_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opt
 					 errmsg("Parquet column option names unknown column \"%s\"", co->name)));
 	}
 
-	for (int i = 0; i < tupdesc->natts; i++)
+	for (int i = 0; i < ncols; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		PqwColumn  *c = &w->cols[n];
-		PqSchemaElement dummy;
+		PqwColumn  *c = &w->cols[i];
 		PqColumnOptions *co;
 
-		if (att->attisdropped)
-			continue;
-		memset(&dummy, 0, sizeof(dummy));
-		c->name = pstrdup(NameStr(att->attname));
-		c->attno = i;
-		map_column(c, att, &dummy);
-		c->nullable = !att->attnotnull;
+		c->name = pstrdup(cols[i].name);
+		c->elem = cols[i].elem;
+		c->phys = cols[i].elem.type;
+		c->type_length = cols[i].elem.type_length;
+		c->is_list = cols[i].is_list;
+		c->signed_flba = c->phys == PARQUET_FIXED_LEN_BYTE_ARRAY &&
+			(cols[i].elem.logical_type.kind == PARQUET_LT_DECIMAL ||
+			 (cols[i].elem.has_converted_type && cols[i].elem.converted_type == PARQUET_CT_DECIMAL));
+		c->nullable = cols[i].nullable;
 		c->max_def = c->nullable ? 1 : 0;
-		if (c->kind == K_VECTOR)
+		if (c->is_list)
+		{
 			c->max_def += 1;	/* the repeated "list" group */
+			c->max_rep = 1;
+		}
 		c->codec = opts->codec;
-		c->field_id = i + 1;
+		c->field_id = cols[i].field_id;
 		c->rows_per_page = Max(opts->page_rows, 0);
-		c->dict_wanted = opts->dictionary && c->phys != PARQUET_BOOLEAN && c->kind != K_VECTOR;
+		c->dict_wanted = opts->dictionary && c->phys != PARQUET_BOOLEAN && !c->is_list;
 		co = column_options(opts, c->name);
 		if (co)
 		{
 			if (co->codec >= 0)
 				c->codec = (PqCodec) co->codec;
 			if (co->dictionary >= 0)
-				c->dict_wanted = co->dictionary && c->phys != PARQUET_BOOLEAN && c->kind != K_VECTOR;
+				c->dict_wanted = co->dictionary && c->phys != PARQUET_BOOLEAN && !c->is_list;
 			if (co->field_id >= 0)
 				c->field_id = co->field_id;
 			if (co->page_rows > 0)
@@ -1580,7 +1111,7 @@ parquet_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opt
 					case PARQUET_ENC_BYTE_STREAM_SPLIT:
 						/* FLOAT/DOUBLE only: common readers (DuckDB) reject the
 						 * INT32/INT64/FLBA variants added in parquet-format 2.11 */
-						ok = (c->phys == PARQUET_FLOAT || c->phys == PARQUET_DOUBLE) && c->kind != K_VECTOR;
+						ok = (c->phys == PARQUET_FLOAT || c->phys == PARQUET_DOUBLE) && !c->is_list;
 						break;
 					case PARQUET_ENC_DELTA_LENGTH_BYTE_ARRAY:
 						ok = (c->phys == PARQUET_BYTE_ARRAY);
@@ -1597,55 +1128,27 @@ parquet_writer_begin(PqSink *sink, TupleDesc tupdesc, const PqWriterOptions *opt
 				c->dict_wanted = false;
 			}
 		}
-		if (opts->vector_layout)
-		{
-			if (c->kind != K_VECTOR && c->kind != K_HALFVEC_FLBA)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("a vector ColumnGroup holds one vector column, but column \"%s\" has type %s",
-								c->name, format_type_be(att->atttypid)),
-						 c->kind == K_HALFVEC_BA ?
-						 errhint("Declare the halfvec dimension, e.g. halfvec(768).") : 0));
-			c->codec = PARQUET_CODEC_UNCOMPRESSED;
-			c->dict_wanted = false;
-		}
-		c->seen_dim = -1;
 		c->dict_on = c->dict_wanted;
 		if (c->dict_on)
 			dict_init(&c->dict);
 		parquet_buf_init(&c->values, 4096);
 		parquet_buf_init(&c->chunk, 4096);
-		n++;
 	}
-	w->ncols = n;
-	if (n == 0)
+	w->ncols = ncols;
+	if (ncols == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot write a Parquet file without columns")));
-	if (opts->vector_layout && n != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a vector ColumnGroup holds exactly one vector column, not %d columns", n)));
 	sink->write(sink, "PAR1", 4);
 	MemoryContextSwitchTo(old);
 	return w;
 }
 
 void
-parquet_writer_add_row(PqWriter *w, Datum *values, bool *isnull)
+parquet_writer_end_row(PqWriter *w)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 
-	/* a page ends after rows_per_page rows, or (0) at page_bytes */
-	for (int i = 0; i < w->ncols; i++)
-	{
-		PqwColumn  *c = &w->cols[i];
-
-		add_value(w, c, values[c->attno], isnull[c->attno]);
-		if (c->rows_per_page > 0 ? c->page_rows >= c->rows_per_page
-			: page_estimate(c) >= w->opts.page_bytes)
-			flush_page(w, c);
-	}
 	w->rg_rows++;
 	w->total_rows++;
 	if (w->rg_rows >= w->opts.row_group_rows ||
@@ -1667,7 +1170,7 @@ schema_elements(PqWriter *w, PqFileMetaData *fm)
 	int			k = 1;
 
 	for (int i = 0; i < w->ncols; i++)
-		nschema += (w->cols[i].kind == K_VECTOR) ? 3 : 1;
+		nschema += w->cols[i].is_list ? 3 : 1;
 	fm->num_schema = nschema;
 	fm->schema = palloc0(sizeof(PqSchemaElement) * nschema);
 	fm->schema[0].name = "schema";
@@ -1677,32 +1180,13 @@ schema_elements(PqWriter *w, PqFileMetaData *fm)
 	{
 		PqwColumn  *c = &w->cols[i];
 		PqSchemaElement *e = &fm->schema[k++];
-		Form_pg_attribute att;
-		FormData_pg_attribute fake;
 
-		/* re-run the mapping to fill in the schema element */
-		memset(&fake, 0, sizeof(fake));
-		att = &fake;
-		att->atttypid = c->typid;
-		att->atttypmod = c->typmod;
-		att->attlen = get_typlen(c->typid);
-		{
-			PqwColumn	scratch = *c;
-
-			map_column(&scratch, att, e);
-		}
-		e->name = c->name;
-		e->has_repetition = true;
-		e->repetition = c->nullable ? PARQUET_OPTIONAL : PARQUET_REQUIRED;
-		e->has_field_id = true;
-		e->field_id = c->field_id;
-		if (c->kind == K_VECTOR)
+		if (c->is_list)
 		{
 			PqSchemaElement *l = &fm->schema[k++];
 			PqSchemaElement *el = &fm->schema[k++];
 
 			/* 3-level LIST (LogicalTypes.md): group (LIST) / repeated list / element */
-			e->has_type = false;
 			e->num_children = 1;
 			e->has_converted_type = true;
 			e->converted_type = PARQUET_CT_LIST;
@@ -1711,12 +1195,22 @@ schema_elements(PqWriter *w, PqFileMetaData *fm)
 			l->has_repetition = true;
 			l->repetition = PARQUET_REPEATED;
 			l->num_children = 1;
+			*el = c->elem;
 			el->name = "element";
 			el->has_type = true;
-			el->type = PARQUET_FLOAT;
 			el->has_repetition = true;
 			el->repetition = PARQUET_REQUIRED;
 		}
+		else
+		{
+			*e = c->elem;
+			e->has_type = true;
+		}
+		e->name = c->name;
+		e->has_repetition = true;
+		e->repetition = c->nullable ? PARQUET_OPTIONAL : PARQUET_REQUIRED;
+		e->has_field_id = true;
+		e->field_id = c->field_id;
 	}
 }
 
@@ -1845,7 +1339,7 @@ write_page_indexes(PqWriter *w)
 }
 
 uint64
-parquet_writer_finish(PqWriter *w)
+parquet_writer_finish(PqWriter *w, List *key_values)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 	PqFileMetaData fm;
@@ -1869,43 +1363,13 @@ parquet_writer_finish(PqWriter *w)
 	foreach(lc, w->row_groups)
 		fm.row_groups[i++] = *(PqRowGroup *) lfirst(lc);
 
-	nkv = list_length(w->opts.key_values) + 6 + w->ncols;
-	fm.key_value = palloc0(sizeof(PqKeyValue) * nkv);
-	fm.key_value[fm.num_key_value].key = LAYOUT_KV_WRITER;
-	fm.key_value[fm.num_key_value++].value = "vlake " VLAKE_VERSION_STR;
-	if (w->opts.vector_layout)
-	{
-		fm.key_value[fm.num_key_value].key = LAYOUT_KV_LAYOUT;
-		fm.key_value[fm.num_key_value++].value = "vector_cg/1";
-		fm.key_value[fm.num_key_value].key = LAYOUT_KV_VECTOR_DIM;
-		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->cols[0].dim);
-		fm.key_value[fm.num_key_value].key = LAYOUT_KV_PAGE_ROWS;
-		fm.key_value[fm.num_key_value++].value = psprintf("%d", w->opts.page_rows);
-		if (w->cols[0].kind == K_HALFVEC_FLBA)
-		{
-			fm.key_value[fm.num_key_value].key = LAYOUT_KV_VECTOR_ELEMENT;
-			fm.key_value[fm.num_key_value++].value = "float16";
-		}
-	}
-	if (w->opts.first_row_id >= 0)
-	{
-		fm.key_value[fm.num_key_value].key = LAYOUT_KV_FIRST_ROW_ID;
-		fm.key_value[fm.num_key_value++].value = psprintf(INT64_FORMAT, w->opts.first_row_id);
-	}
-	/* fixed dimension of each vector column: makes it take-able (vector_cg.h) */
-	for (int c = 0; c < w->ncols; c++)
-	{
-		PqwColumn  *col = &w->cols[c];
-		int			dim = col->dim > 0 ? col->dim : col->seen_dim;
-
-		if (col->kind != K_VECTOR || dim <= 0 || (col->seen_dim != -1 && col->seen_dim != dim))
-			continue;
-		fm.key_value[fm.num_key_value].key = psprintf("%s.%s", LAYOUT_KV_VECTOR_DIM, col->name);
-		fm.key_value[fm.num_key_value++].value = psprintf("%d", dim);
-	}
+	nkv = list_length(key_values) + list_length(w->opts.key_values);
+	fm.key_value = palloc0(sizeof(PqKeyValue) * Max(nkv, 1));
+	foreach(lc, key_values)
+		fm.key_value[fm.num_key_value++] = *(PqKeyValue *) lfirst(lc);
 	foreach(lc, w->opts.key_values)
 		fm.key_value[fm.num_key_value++] = *(PqKeyValue *) lfirst(lc);
-	fm.created_by = "vlake version " VLAKE_VERSION_STR;
+	fm.created_by = (char *) w->opts.created_by;
 	fm.num_column_orders = w->opts.statistics ? fm.num_leaves : 0;
 
 	thrift_writer_init(&tw);

@@ -1,25 +1,31 @@
 /*
- * parquet_writer.h — a streaming Parquet writer for Postgres tuples.
+ * parquet_writer.h — a streaming Parquet writer of physical values.
  *
  *   PqSink *sink = parquet_sink_open_objstore(store, key);   (or parquet_sink_open_memory)
  *   PqWriterOptions opts; parquet_writer_default_options(&opts);
- *   PqWriter *w = parquet_writer_begin(sink, tupdesc, &opts);
- *   for each row: parquet_writer_add_row(w, values, isnull);
- *   parquet_writer_finish(w);     -> footer written, sink finished (file visible)
+ *   PqWriter *w = parquet_writer_begin(sink, ncols, cols, &opts);
+ *   for each row, for each column i in order:
+ *       parquet_writer_value(w, i, plain_bytes, len) / parquet_writer_null(w, i)
+ *       / parquet_writer_list(w, i, elements, n)
+ *     then parquet_writer_end_row(w);
+ *   parquet_writer_finish(w, key_values);  -> footer written, sink finished (file visible)
+ *
+ * Values are given as their PLAIN bytes (BOOLEAN: one byte 0 or 1;
+ * BYTE_ARRAY: the bytes without length prefix).  The writer knows nothing of
+ * Postgres types: pgmap/pgmap_writer.h maps tuples onto it.
  *
  * Memory is bounded: a row group is buffered (encoded and compressed pages)
  * until it reaches opts.row_group_bytes or opts.row_group_rows, then
  * streamed to the sink; only the small per-page index entries are kept
  * until the footer.  On ERROR before parquet_writer_finish the caller aborts the
  * sink (objstore also aborts streamed writers left open at transaction end),
- * so the object never becomes visible.  Type mapping and the file layout: docs/parquet-layout.md.
+ * so the object never becomes visible.  The file layout: docs/parquet-layout.md.
  */
 #ifndef VLAKE_PARQUET_WRITER_H
 #define VLAKE_PARQUET_WRITER_H
 
 #include "postgres.h"
 
-#include "access/tupdesc.h"
 #include "nodes/pg_list.h"
 
 #include "parquet/parquet_meta.h"
@@ -72,9 +78,8 @@ typedef struct PqWriterOptions
 	size_t		row_group_bytes;	/* buffered bytes per row group (64 MB) */
 	bool		statistics;		/* chunk statistics + page index (true) */
 	List	   *columns;		/* of PqColumnOptions* */
-	List	   *key_values;		/* of PqKeyValue*, added to the footer */
-	bool		vector_layout;	/* vector ColumnGroup (see vector_cg.h) */
-	int64		first_row_id;	/* row ID of row 0, recorded when >= 0 (-1) */
+	List	   *key_values;		/* of PqKeyValue*, added to the footer last */
+	const char *created_by;		/* FileMetaData.created_by ("vlake version ...") */
 } PqWriterOptions;
 
 extern void parquet_writer_default_options(PqWriterOptions *opts);
@@ -83,18 +88,30 @@ extern void parquet_writer_default_options(PqWriterOptions *opts);
 
 typedef struct PqWriter PqWriter;
 
-extern PqWriter *parquet_writer_begin(PqSink *sink, TupleDesc tupdesc,
-								 const PqWriterOptions *opts);
-extern void parquet_writer_add_row(PqWriter *w, Datum *values, bool *isnull);
-extern uint64 parquet_writer_finish(PqWriter *w);	/* returns the file size */
-extern int64 parquet_writer_rows(PqWriter *w);
+/* A column: a primitive, or a 3-level LIST of required primitives. */
+typedef struct PqWriterColumn
+{
+	const char *name;
+	/* the primitive's type: type, type_length, converted and logical type,
+	 * scale, precision (name, repetition and field id are the writer's) */
+	PqSchemaElement elem;
+	bool		nullable;
+	bool		is_list;		/* LIST of elem; elements fixed-width, never null */
+	int32		field_id;		/* unless a column option gives one */
+} PqWriterColumn;
 
-/* Key-value metadata keys vlake writes. */
-#define LAYOUT_KV_WRITER		"vlake.writer"
-#define LAYOUT_KV_LAYOUT		"vlake.layout"	/* "vector_cg/1" for vector CGs */
-#define LAYOUT_KV_VECTOR_DIM	"vlake.vector_dim"
-#define LAYOUT_KV_PAGE_ROWS		"vlake.page_rows"
-#define LAYOUT_KV_FIRST_ROW_ID	"vlake.first_row_id"	/* row ID of row 0 */
-#define LAYOUT_KV_VECTOR_ELEMENT "vlake.vector_element"	/* "float16": halfvec CG */
+extern PqWriter *parquet_writer_begin(PqSink *sink, int ncols, const PqWriterColumn *cols,
+									  const PqWriterOptions *opts);
+/* One value of column col of the current row: its PLAIN bytes. */
+extern void parquet_writer_value(PqWriter *w, int col, const void *value, int len);
+extern void parquet_writer_null(PqWriter *w, int col);
+/* A list column's value: n fixed-width elements (n = 0: an empty list). */
+extern void parquet_writer_list(PqWriter *w, int col, const void *values, int n);
+/* After a value for every column. */
+extern void parquet_writer_end_row(PqWriter *w);
+/* Writes key_values (of PqKeyValue*), then opts->key_values, into the
+ * footer; returns the file size. */
+extern uint64 parquet_writer_finish(PqWriter *w, List *key_values);
+extern int64 parquet_writer_rows(PqWriter *w);
 
 #endif							/* VLAKE_PARQUET_WRITER_H */

@@ -28,6 +28,7 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
+#include "layout/layout_keys.h"
 #include "layout/packed_reader.h"
 #include "pgmap/pgmap_datum.h"
 #include "parquet/parquet_reader.h"
@@ -130,10 +131,13 @@ static PqReader *
 open_uri(text *uri_text)
 {
 	char	   *uri = text_to_cstring(uri_text);
+	PqReader   *r;
 
 	if (uri[0] == '/')
 		uri = psprintf("file://%s", uri);
-	return parquet_reader_open(parquet_source_open_uri(uri));
+	r = parquet_reader_open(parquet_source_open_uri(uri));
+	layout_reader_init(r);
+	return r;
 }
 
 static void

@@ -18,7 +18,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "parquet/parquet_writer.h"
+#include "pgmap/pgmap_writer.h"
 #include "parquet/parquet_codec.h"
 #include "objstore/objstore.h"
 
@@ -143,7 +143,7 @@ column_option(const char *key, JsonbValue *v, void *arg)
 static void
 columns_member(const char *key, JsonbValue *v, void *arg)
 {
-	PqWriterOptions *o = arg;
+	PgmapWriterOptions *o = arg;
 	PqColumnOptions *co = palloc0(sizeof(PqColumnOptions));
 
 	co->name = pstrdup(key);
@@ -156,13 +156,13 @@ columns_member(const char *key, JsonbValue *v, void *arg)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options for Parquet column \"%s\" must be a JSON object", key)));
 	for_each_member_skip(v->val.binary.data, "column options", column_option, co);
-	o->columns = lappend(o->columns, co);
+	o->parquet.columns = lappend(o->parquet.columns, co);
 }
 
 static void
 metadata_member(const char *key, JsonbValue *v, void *arg)
 {
-	PqWriterOptions *o = arg;
+	PgmapWriterOptions *o = arg;
 	PqKeyValue *kv = palloc0(sizeof(PqKeyValue));
 
 	if (strncmp(key, "vlake.", 6) == 0)
@@ -172,34 +172,34 @@ metadata_member(const char *key, JsonbValue *v, void *arg)
 				 errdetail("Keys starting with \"vlake.\" are written by vlake itself.")));
 	kv->key = pstrdup(key);
 	kv->value = jbv_text(v, key);
-	o->key_values = lappend(o->key_values, kv);
+	o->parquet.key_values = lappend(o->parquet.key_values, kv);
 }
 
 static void
 top_option(const char *key, JsonbValue *v, void *arg)
 {
-	PqWriterOptions *o = arg;
+	PgmapWriterOptions *o = arg;
 
 	if (strcmp(key, "compression") == 0)
-		o->codec = parse_codec(jbv_text(v, key));
+		o->parquet.codec = parse_codec(jbv_text(v, key));
 	else if (strcmp(key, "compression_level") == 0)
-		o->codec_level = (int) jbv_int(v, key, 0, 22);
+		o->parquet.codec_level = (int) jbv_int(v, key, 0, 22);
 	else if (strcmp(key, "dictionary") == 0)
-		o->dictionary = jbv_bool(v, key);
+		o->parquet.dictionary = jbv_bool(v, key);
 	else if (strcmp(key, "dictionary_max_bytes") == 0)
-		o->dictionary_max_bytes = (size_t) jbv_int(v, key, 1024, 256 * 1024 * 1024);
+		o->parquet.dictionary_max_bytes = (size_t) jbv_int(v, key, 1024, 256 * 1024 * 1024);
 	else if (strcmp(key, "page_bytes") == 0)
-		o->page_bytes = (size_t) jbv_int(v, key, 1024, 256 * 1024 * 1024);
+		o->parquet.page_bytes = (size_t) jbv_int(v, key, 1024, 256 * 1024 * 1024);
 	else if (strcmp(key, "page_rows") == 0)
-		o->page_rows = (int) jbv_int(v, key, 0, 1000000);
+		o->parquet.page_rows = (int) jbv_int(v, key, 0, 1000000);
 	else if (strcmp(key, "row_group_rows") == 0)
-		o->row_group_rows = jbv_int(v, key, 1, PG_INT64_MAX);
+		o->parquet.row_group_rows = jbv_int(v, key, 1, PG_INT64_MAX);
 	else if (strcmp(key, "row_group_bytes") == 0)
-		o->row_group_bytes = (size_t) jbv_int(v, key, 65536, (int64) 1024 * 1024 * 1024);
+		o->parquet.row_group_bytes = (size_t) jbv_int(v, key, 65536, (int64) 1024 * 1024 * 1024);
 	else if (strcmp(key, "first_row_id") == 0)
 		o->first_row_id = jbv_int(v, key, 0, PG_INT64_MAX);
 	else if (strcmp(key, "statistics") == 0)
-		o->statistics = jbv_bool(v, key);
+		o->parquet.statistics = jbv_bool(v, key);
 	else if (strcmp(key, "layout") == 0)
 	{
 		char	   *l = jbv_text(v, key);
@@ -231,17 +231,17 @@ top_option(const char *key, JsonbValue *v, void *arg)
 
 /* Options from jsonb (NULL = defaults); the vector layout implies its own. */
 static void
-writer_options_from_jsonb(Jsonb *jb, PqWriterOptions *opts)
+writer_options_from_jsonb(Jsonb *jb, PgmapWriterOptions *opts)
 {
-	parquet_writer_default_options(opts);
+	pgmap_writer_default_options(opts);
 	if (jb)
 		for_each_member_skip(&jb->root, "Parquet options", top_option, opts);
 	if (opts->vector_layout)
 	{
-		opts->codec = PARQUET_CODEC_UNCOMPRESSED;
-		opts->dictionary = false;
-		if (opts->page_rows <= 0)
-			opts->page_rows = 128;
+		opts->parquet.codec = PARQUET_CODEC_UNCOMPRESSED;
+		opts->parquet.dictionary = false;
+		if (opts->parquet.page_rows <= 0)
+			opts->parquet.page_rows = 128;
 	}
 }
 
@@ -266,10 +266,10 @@ open_store_for(const char *uri, char **key)
 
 /* Run the query through a cursor and stream its rows into the sink. */
 static void
-write_query(PqSink *sink, const char *query, PqWriterOptions *opts,
+write_query(PqSink *sink, const char *query, PgmapWriterOptions *opts,
 			int64 *rows, uint64 *size)
 {
-	PqWriter   *w = NULL;
+	PgmapWriter *w = NULL;
 	SPIPlanPtr	plan;
 	Portal		portal;
 	MemoryContext batch_cxt;
@@ -295,7 +295,7 @@ write_query(PqSink *sink, const char *query, PqWriterOptions *opts,
 		{
 			MemoryContext old = MemoryContextSwitchTo(outer);
 
-			w = parquet_writer_begin(sink, SPI_tuptable->tupdesc, opts);
+			w = pgmap_writer_begin(sink, SPI_tuptable->tupdesc, opts);
 			values = palloc(sizeof(Datum) * Max(SPI_tuptable->tupdesc->natts, 1));
 			nulls = palloc(sizeof(bool) * Max(SPI_tuptable->tupdesc->natts, 1));
 			MemoryContextSwitchTo(old);
@@ -308,15 +308,15 @@ write_query(PqSink *sink, const char *query, PqWriterOptions *opts,
 
 			CHECK_FOR_INTERRUPTS();
 			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
-			parquet_writer_add_row(w, values, nulls);
+			pgmap_writer_add_row(w, values, nulls);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(batch_cxt);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	*rows = parquet_writer_rows(w);
-	*size = parquet_writer_finish(w);
+	*rows = pgmap_writer_rows(w);
+	*size = pgmap_writer_finish(w);
 	SPI_finish();
 }
 
@@ -327,7 +327,7 @@ vlake_parquet_write(PG_FUNCTION_ARGS)
 	char	   *uri = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Jsonb	   *jb = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
-	PqWriterOptions opts;
+	PgmapWriterOptions opts;
 	ObjStore   *store;
 	char	   *key;
 	PqSink	   *sink;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "layout/layout_keys.h"
 #include "parquet/byte_source.h"
 #include "parquet/parquet_meta.h"
 #include "parquet/parquet_reader.h"
@@ -36,6 +37,9 @@ fuzz_file(const uint8 *data, size_t size)
 {
 	ByteSource *src = parquet_source_from_memory(data, size, "fuzz.parquet");
 	PqReader   *r = parquet_reader_open(src);
+
+	/* as vlake opens files: lists of a declared dimension are offset-computed */
+	layout_reader_init(r);
 
 	for (int c = 0; c < r->ncolumns; c++)
 	{
