@@ -22,7 +22,7 @@ EXTVERSION = 0.1.0
 # The layers, bottom first.  A layer includes headers of the layers before
 # it only (scripts/check-layers.sh enforces it), and its SQL may reference
 # only objects the layers before it created.
-LAYERS = vector objstore lake formats parquet layout pgmap manifest tableam index fulltext planner fdw workers
+LAYERS = vector objstore lake parquet layout pgmap manifest tableam index fulltext planner fdw workers
 
 MODULE_big = vlake
 SRCS = $(wildcard src/*.c) $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
@@ -102,15 +102,15 @@ tools: build/bin/unit_$(1)
 endef
 
 VECTOR_KERNEL_SRCS = src/vector/distance.c
-PARQUET_META_SRCS  = src/formats/thrift.c src/formats/parquet_meta.c
-PARQUET_CODEC_SRCS = src/formats/pq_codec.c src/formats/pq_encoding.c
-PARQUET_READER_SRCS = $(PARQUET_META_SRCS) $(PARQUET_CODEC_SRCS) src/formats/parquet_reader.c \
-                      src/formats/byte_source.c src/formats/pq_takeable.c src/formats/io_arena.c
+PARQUET_META_SRCS  = src/parquet/thrift.c src/parquet/parquet_meta.c
+PARQUET_CODEC_SRCS = src/parquet/parquet_codec.c src/parquet/parquet_encoding.c
+PARQUET_READER_SRCS = $(PARQUET_META_SRCS) $(PARQUET_CODEC_SRCS) src/parquet/parquet_reader.c \
+                      src/parquet/byte_source.c src/parquet/parquet_takeable.c src/parquet/io_arena.c
 
 $(eval $(call unit_test,distance,$(VECTOR_KERNEL_SRCS),))
 $(eval $(call unit_test,s3_sigv4,src/objstore/s3_sigv4.c,-lcrypto))
 $(eval $(call unit_test,s3_xml,src/objstore/s3_xml.c,))
-$(eval $(call unit_test,pq_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
+$(eval $(call unit_test,parquet_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
 $(eval $(call unit_test,parquet_meta,$(PARQUET_META_SRCS),))
 $(eval $(call unit_test,ivf,src/index/ivf.c $(VECTOR_KERNEL_SRCS),))
 
@@ -124,11 +124,12 @@ tools: build/bin/unit_layers
 # runtime comes with the test dependencies (libclang-rt-14-dev), so only
 # `tools` builds it, never `all`.
 FUZZ_CC ?= clang-14
-build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(PARQUET_READER_SRCS) $(UNIT_STANDIN) $(wildcard src/*/*.h test/fuzz/*.h) | build/bin
+FUZZ_PARQUET_SRCS = $(PARQUET_READER_SRCS) src/layout/layout_keys.c
+build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(FUZZ_PARQUET_SRCS) $(UNIT_STANDIN) $(wildcard src/*/*.h test/fuzz/*.h) | build/bin
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -DVLAKE_FRONTEND_TOOL -Isrc -Itest/fuzz -I$(PG_INCLUDEDIR_SERVER) \
 	  -Wno-unused-command-line-argument -Wno-ignored-attributes -o $@ \
-	  test/fuzz/fuzz_parquet.c $(PARQUET_READER_SRCS) $(UNIT_STANDIN) $(UNIT_LIBS) $(CODEC_LIBS)
+	  test/fuzz/fuzz_parquet.c $(FUZZ_PARQUET_SRCS) $(UNIT_STANDIN) $(UNIT_LIBS) $(CODEC_LIBS)
 build/bin/unit_fuzz_parquet: test/fuzz/run_fuzz.sh build/bin/fuzz_parquet
 	cp test/fuzz/run_fuzz.sh $@
 tools: build/bin/unit_fuzz_parquet

@@ -31,7 +31,7 @@ _PG_init(void)
 	vlake_vector_init();
 	vlake_objstore_init();
 	vlake_lake_init();
-	vlake_formats_init();
+	vlake_pgmap_init();
 	vlake_index_init();
 	vlake_workers_init();
 	/* last: every layer has registered its tasks */

@@ -22,9 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "formats/byte_source.h"
-#include "formats/parquet_meta.h"
-#include "formats/parquet_reader.h"
+#include "layout/layout_keys.h"
+#include "parquet/byte_source.h"
+#include "parquet/parquet_meta.h"
+#include "parquet/parquet_reader.h"
 #include "pg_standin.h"
 
 /* Decoding must stay within this many bytes of memory per input (the
@@ -34,8 +35,11 @@
 static void
 fuzz_file(const uint8 *data, size_t size)
 {
-	ByteSource *src = byte_source_from_memory(data, size, "fuzz.parquet");
-	PqReader   *r = pq_reader_open(src);
+	ByteSource *src = parquet_source_from_memory(data, size, "fuzz.parquet");
+	PqReader   *r = parquet_reader_open(src);
+
+	/* as vlake opens files: lists of a declared dimension are offset-computed */
+	layout_reader_init(r);
 
 	for (int c = 0; c < r->ncolumns; c++)
 	{
@@ -45,10 +49,10 @@ fuzz_file(const uint8 *data, size_t size)
 
 		if (r->columns[c].unsupported)
 			continue;
-		s = pq_scan_begin(r, 1, &c, NULL, 0, 1024);
-		while ((b = pq_scan_next(s)) != NULL && rows < 1000000)
+		s = parquet_scan_begin(r, 1, &c, NULL, 0, 1024);
+		while ((b = parquet_scan_next(s)) != NULL && rows < 1000000)
 			rows += b->nrows;
-		pq_scan_end(s);
+		parquet_scan_end(s);
 	}
 	if (r->meta->num_rows > 0)
 	{
@@ -59,7 +63,7 @@ fuzz_file(const uint8 *data, size_t size)
 		for (int c = 0; c < r->ncolumns; c++)
 			if (!r->columns[c].unsupported)
 				cols[ncols++] = c;
-		(void) pq_take(r, ncols, cols, rows, 3);
+		(void) parquet_take(r, ncols, cols, rows, 3);
 	}
 }
 
@@ -73,7 +77,7 @@ fuzz_page_headers(const uint8 *data, size_t size)
 	{
 		PqPageHeader h;
 
-		pq_decode_page_header(&tr, &h);
+		parquet_decode_page_header(&tr, &h);
 	}
 }
 
@@ -81,7 +85,7 @@ fuzz_page_headers(const uint8 *data, size_t size)
 static void
 fuzz_metadata(const uint8 *data, size_t size)
 {
-	PqFileMetaData *m = pq_decode_file_metadata(data, size, "fuzz");
+	PqFileMetaData *m = parquet_decode_file_metadata(data, size, "fuzz");
 	ThriftWriter w;
 	PqFileMetaData *m2;
 
@@ -91,8 +95,8 @@ fuzz_metadata(const uint8 *data, size_t size)
 			if (!m->row_groups[i].columns[j].has_meta_data)
 				return;
 	thrift_writer_init(&w);
-	pq_encode_file_metadata(&w, m);
-	m2 = pq_decode_file_metadata(w.data, w.len, "fuzz re-encoded");
+	parquet_encode_file_metadata(&w, m);
+	m2 = parquet_decode_file_metadata(w.data, w.len, "fuzz re-encoded");
 	if (m2->num_rows != m->num_rows || m2->num_schema != m->num_schema ||
 		m2->num_row_groups != m->num_row_groups || m2->num_leaves != m->num_leaves)
 	{
@@ -126,10 +130,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						 fuzz_page_headers(data, size);
 						 break;
 						 case 3:
-						 (void) pq_decode_column_index(data, size, "fuzz");
+						 (void) parquet_decode_column_index(data, size, "fuzz");
 						 break;
 						 case 4:
-						 (void) pq_decode_offset_index(data, size, "fuzz");
+						 (void) parquet_decode_offset_index(data, size, "fuzz");
 						 break;
 						 }
 	);

@@ -11,8 +11,8 @@
 
 #include <stdio.h>
 
-#include "formats/parquet_meta.h"
-#include "formats/thrift.h"
+#include "parquet/parquet_meta.h"
+#include "parquet/thrift.h"
 #include "pg_standin.h"
 
 static int	failures = 0;
@@ -85,7 +85,7 @@ test_spec_bytes(void)
 static bool
 decode_fails(const uint8 *buf, size_t len, const char *expect)
 {
-	bool		err = STANDIN_CATCH((void) pq_decode_file_metadata(buf, len, "hostile.parquet"));
+	bool		err = STANDIN_CATCH((void) parquet_decode_file_metadata(buf, len, "hostile.parquet"));
 
 	if (err && expect && strstr(standin_last_error, expect) == NULL)
 	{
@@ -132,7 +132,7 @@ sample_metadata(void)
 	static char *path_id[] = {"id"};
 	static char *path_name[] = {"name"};
 	static char *path_vec[] = {"vec", "list", "element"};
-	static PqEncoding encs[] = {PQ_ENC_PLAIN, PQ_ENC_RLE, PQ_ENC_RLE_DICTIONARY};
+	static PqEncoding encs[] = {PARQUET_ENC_PLAIN, PARQUET_ENC_RLE, PARQUET_ENC_RLE_DICTIONARY};
 	static PqKeyValue kv[] = {{"vlake.version", "0.1.0"}, {"no-value", NULL}};
 
 	m->version = 2;
@@ -140,17 +140,17 @@ sample_metadata(void)
 	m->schema = s = palloc0(sizeof(PqSchemaElement) * 6);
 	s[0].name = "schema";
 	s[0].num_children = 3;
-	s[1] = (PqSchemaElement) {.has_type = true, .type = PQ_INT64, .has_repetition = true,
-	.repetition = PQ_REQUIRED, .name = "id", .has_field_id = true, .field_id = 1};
-	s[2] = (PqSchemaElement) {.has_type = true, .type = PQ_BYTE_ARRAY, .has_repetition = true,
-		.repetition = PQ_OPTIONAL, .name = "name", .has_converted_type = true,
-	.converted_type = PQ_CT_UTF8, .logical_type = {.kind = PQ_LT_STRING}};
-	s[3] = (PqSchemaElement) {.has_repetition = true, .repetition = PQ_OPTIONAL, .name = "vec",
-	.num_children = 1, .logical_type = {.kind = PQ_LT_LIST}};
-	s[4] = (PqSchemaElement) {.has_repetition = true, .repetition = PQ_REPEATED, .name = "list",
+	s[1] = (PqSchemaElement) {.has_type = true, .type = PARQUET_INT64, .has_repetition = true,
+	.repetition = PARQUET_REQUIRED, .name = "id", .has_field_id = true, .field_id = 1};
+	s[2] = (PqSchemaElement) {.has_type = true, .type = PARQUET_BYTE_ARRAY, .has_repetition = true,
+		.repetition = PARQUET_OPTIONAL, .name = "name", .has_converted_type = true,
+	.converted_type = PARQUET_CT_UTF8, .logical_type = {.kind = PARQUET_LT_STRING}};
+	s[3] = (PqSchemaElement) {.has_repetition = true, .repetition = PARQUET_OPTIONAL, .name = "vec",
+	.num_children = 1, .logical_type = {.kind = PARQUET_LT_LIST}};
+	s[4] = (PqSchemaElement) {.has_repetition = true, .repetition = PARQUET_REPEATED, .name = "list",
 	.num_children = 1};
-	s[5] = (PqSchemaElement) {.has_type = true, .type = PQ_FLOAT, .has_repetition = true,
-	.repetition = PQ_REQUIRED, .name = "element"};
+	s[5] = (PqSchemaElement) {.has_type = true, .type = PARQUET_FLOAT, .has_repetition = true,
+	.repetition = PARQUET_REQUIRED, .name = "element"};
 	m->num_rows = 1000;
 	m->num_row_groups = 1;
 	m->row_groups = g = palloc0(sizeof(PqRowGroup));
@@ -170,7 +170,7 @@ sample_metadata(void)
 		cm->encodings = encs;
 		cm->path_len = i == 2 ? 3 : 1;
 		cm->path_in_schema = i == 0 ? path_id : i == 1 ? path_name : path_vec;
-		cm->codec = PQ_CODEC_ZSTD;
+		cm->codec = PARQUET_CODEC_ZSTD;
 		cm->num_values = 1000 + i;
 		cm->total_uncompressed_size = 2000 + i;
 		cm->total_compressed_size = 1000 - i;
@@ -205,8 +205,8 @@ test_roundtrip(void)
 	int			errors_in_truncation = 0;
 
 	thrift_writer_init(&w);
-	pq_encode_file_metadata(&w, m);
-	CHECK(!STANDIN_CATCH(d = pq_decode_file_metadata(w.data, w.len, "rt")));
+	parquet_encode_file_metadata(&w, m);
+	CHECK(!STANDIN_CATCH(d = parquet_decode_file_metadata(w.data, w.len, "rt")));
 	if (d == NULL)
 	{
 		fprintf(stderr, "decode failed: %s\n", standin_last_error);
@@ -214,8 +214,8 @@ test_roundtrip(void)
 	}
 	CHECK(d->version == 2 && d->num_rows == 1000 && d->num_schema == 6 && d->num_leaves == 3);
 	CHECK(strcmp(d->schema[1].name, "id") == 0 && d->schema[1].has_field_id && d->schema[1].field_id == 1);
-	CHECK(d->schema[2].logical_type.kind == PQ_LT_STRING && d->schema[2].converted_type == PQ_CT_UTF8);
-	CHECK(d->schema[3].logical_type.kind == PQ_LT_LIST && d->schema[4].repetition == PQ_REPEATED);
+	CHECK(d->schema[2].logical_type.kind == PARQUET_LT_STRING && d->schema[2].converted_type == PARQUET_CT_UTF8);
+	CHECK(d->schema[3].logical_type.kind == PARQUET_LT_LIST && d->schema[4].repetition == PARQUET_REPEATED);
 	CHECK(d->num_row_groups == 1 && d->row_groups[0].num_columns == 3);
 	CHECK(d->row_groups[0].columns[2].meta_data.path_len == 3 &&
 		  strcmp(d->row_groups[0].columns[2].meta_data.path_in_schema[1], "list") == 0);
@@ -234,7 +234,7 @@ test_roundtrip(void)
 		uint8	   *copy = palloc(len + 1);
 
 		memcpy(copy, w.data, len);
-		if (STANDIN_CATCH((void) pq_decode_file_metadata(copy, len, "trunc")))
+		if (STANDIN_CATCH((void) parquet_decode_file_metadata(copy, len, "trunc")))
 			errors_in_truncation++;
 	}
 	CHECK(errors_in_truncation == (int) w.len);
@@ -246,16 +246,16 @@ test_roundtrip(void)
 
 		memcpy(copy, w.data, w.len);
 		copy[pos] ^= 0x5a;
-		(void) STANDIN_CATCH((void) pq_decode_file_metadata(copy, w.len, "corrupt"));
+		(void) STANDIN_CATCH((void) parquet_decode_file_metadata(copy, w.len, "corrupt"));
 	}
 
 	/* logical types round trip */
 	{
 		PqLogicalType lts[] = {
-			{.kind = PQ_LT_DECIMAL, .precision = 18, .scale = 4},
-			{.kind = PQ_LT_TIMESTAMP, .is_adjusted_to_utc = true, .unit = PQ_UNIT_NANOS},
-			{.kind = PQ_LT_INTEGER, .bit_width = 16, .is_signed = false},
-			{.kind = PQ_LT_UUID}, {.kind = PQ_LT_FLOAT16}, {.kind = PQ_LT_JSON}, {.kind = PQ_LT_DATE}
+			{.kind = PARQUET_LT_DECIMAL, .precision = 18, .scale = 4},
+			{.kind = PARQUET_LT_TIMESTAMP, .is_adjusted_to_utc = true, .unit = PARQUET_UNIT_NANOS},
+			{.kind = PARQUET_LT_INTEGER, .bit_width = 16, .is_signed = false},
+			{.kind = PARQUET_LT_UUID}, {.kind = PARQUET_LT_FLOAT16}, {.kind = PARQUET_LT_JSON}, {.kind = PARQUET_LT_DATE}
 		};
 
 		for (int i = 0; i < (int) lengthof(lts); i++)
@@ -264,9 +264,9 @@ test_roundtrip(void)
 
 			m2->schema[1].logical_type = lts[i];
 			thrift_writer_init(&w);
-			pq_encode_file_metadata(&w, m2);
+			parquet_encode_file_metadata(&w, m2);
 			d = NULL;
-			CHECK(!STANDIN_CATCH(d = pq_decode_file_metadata(w.data, w.len, "lt")));
+			CHECK(!STANDIN_CATCH(d = parquet_decode_file_metadata(w.data, w.len, "lt")));
 			CHECK(d && memcmp(&d->schema[1].logical_type, &lts[i], sizeof(PqLogicalType)) == 0);
 		}
 	}
@@ -290,22 +290,22 @@ test_page_structs(void)
 	int64		nc[20];
 	PqPageLocation locs[20];
 
-	h.type = PQ_PAGE_DATA_V2;
+	h.type = PARQUET_PAGE_DATA_V2;
 	h.uncompressed_page_size = 1000;
 	h.compressed_page_size = 500;
 	h.has_data_page_header_v2 = true;
 	h.data_page_header_v2 = (PqDataPageHeaderV2) {.num_values = 10, .num_nulls = 2, .num_rows = 10,
-		.encoding = PQ_ENC_RLE_DICTIONARY, .definition_levels_byte_length = 4,
+		.encoding = PARQUET_ENC_RLE_DICTIONARY, .definition_levels_byte_length = 4,
 	.repetition_levels_byte_length = 0, .is_compressed = false};
 	thrift_writer_init(&w);
-	pq_encode_page_header(&w, &h);
+	parquet_encode_page_header(&w, &h);
 	thrift_write_raw(&w, "PAGEDATA", 8);
 	thrift_reader_init(&r, w.data, w.len, "pages", "page header");
-	CHECK(!STANDIN_CATCH(pq_decode_page_header(&r, &h2)));
+	CHECK(!STANDIN_CATCH(parquet_decode_page_header(&r, &h2)));
 	CHECK(thrift_remaining(&r) == 8);
-	CHECK(h2.type == PQ_PAGE_DATA_V2 && h2.compressed_page_size == 500 &&
+	CHECK(h2.type == PARQUET_PAGE_DATA_V2 && h2.compressed_page_size == 500 &&
 		  h2.data_page_header_v2.num_nulls == 2 && !h2.data_page_header_v2.is_compressed &&
-		  h2.data_page_header_v2.encoding == PQ_ENC_RLE_DICTIONARY);
+		  h2.data_page_header_v2.encoding == PARQUET_ENC_RLE_DICTIONARY);
 
 	ci.num_pages = oi.num_pages = 20;
 	ci.null_pages = nulls;
@@ -313,7 +313,7 @@ test_page_structs(void)
 	ci.max_values = maxs;
 	ci.null_counts = nc;
 	ci.has_null_counts = true;
-	ci.boundary_order = PQ_BOUNDARY_ASCENDING;
+	ci.boundary_order = PARQUET_BOUNDARY_ASCENDING;
 	oi.page_locations = locs;
 	for (int i = 0; i < 20; i++)
 	{
@@ -324,14 +324,14 @@ test_page_structs(void)
 		locs[i] = (PqPageLocation) {1000 + i * 100, 100, i * 50};
 	}
 	thrift_writer_init(&w);
-	pq_encode_column_index(&w, &ci);
-	CHECK(!STANDIN_CATCH(ci2 = pq_decode_column_index(w.data, w.len, "ci")));
+	parquet_encode_column_index(&w, &ci);
+	CHECK(!STANDIN_CATCH(ci2 = parquet_decode_column_index(w.data, w.len, "ci")));
 	CHECK(ci2 && ci2->num_pages == 20 && ci2->null_pages[3] && !ci2->null_pages[4] &&
 		  ci2->max_values[7].len == 3 && ci2->null_counts[19] == 19 &&
-		  ci2->boundary_order == PQ_BOUNDARY_ASCENDING);
+		  ci2->boundary_order == PARQUET_BOUNDARY_ASCENDING);
 	thrift_writer_init(&w);
-	pq_encode_offset_index(&w, &oi);
-	CHECK(!STANDIN_CATCH(oi2 = pq_decode_offset_index(w.data, w.len, "oi")));
+	parquet_encode_offset_index(&w, &oi);
+	CHECK(!STANDIN_CATCH(oi2 = parquet_decode_offset_index(w.data, w.len, "oi")));
 	CHECK(oi2 && oi2->num_pages == 20 && oi2->page_locations[19].offset == 2900 &&
 		  oi2->page_locations[19].first_row_index == 950);
 	standin_reset();

@@ -1,0 +1,280 @@
+/*
+ * packed_reader.c — one table over a segment's ColumnGroups (see
+ * packed_reader.h).
+ *
+ * Scans run one parquet_scan per touched group with the same batch size; since
+ * parquet_scan_next fills every batch but the last completely, across row-group
+ * boundaries, the groups' batches line up row for row and are zipped into
+ * one batch.  Takes run parquet_take per touched group and zip the results.
+ */
+#include "postgres.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "utils/memutils.h"
+
+#include "layout/layout_keys.h"
+#include "layout/packed_reader.h"
+
+/* Footer key vlake.first_row_id, if present (ERROR if malformed). */
+static bool
+footer_first_row_id(PqReader *r, int64 *out)
+{
+	for (int i = 0; i < r->meta->num_key_value; i++)
+	{
+		const PqKeyValue *kv = &r->meta->key_value[i];
+		char	   *end;
+
+		if (strcmp(kv->key, "vlake.first_row_id") != 0 || kv->value == NULL)
+			continue;
+		errno = 0;
+		*out = strtoll(kv->value, &end, 10);
+		if (errno != 0 || end == kv->value || *end != '\0' || *out < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid vlake.first_row_id \"%s\" in \"%s\"", kv->value, r->name)));
+		return true;
+	}
+	return false;
+}
+
+PackedReader *
+layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
+{
+	PackedReader *p = palloc0(sizeof(PackedReader));
+	int			total = 0;
+
+	if (ngroups < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a segment needs at least one ColumnGroup file")));
+	p->ngroups = ngroups;
+	p->groups = palloc(sizeof(PqReader *) * ngroups);
+	for (int g = 0; g < ngroups; g++)
+	{
+		int64		declared;
+
+		p->groups[g] = parquet_reader_open(srcs[g]);
+		layout_reader_init(p->groups[g]);
+		/* the writer records the row ID of row 0 (footer key vlake.first_row_id) */
+		if (footer_first_row_id(p->groups[g], &declared))
+		{
+			if (first_row_id < 0)
+				first_row_id = declared;
+			else if (declared != first_row_id)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("ColumnGroup \"%s\" starts at row ID %lld, not %lld",
+								p->groups[g]->name, (long long) declared, (long long) first_row_id)));
+		}
+		if (g > 0 && p->groups[g]->meta->num_rows != p->nrows)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("ColumnGroup \"%s\" has %lld rows but \"%s\" has %lld; the groups of a segment must cover the same rows",
+							p->groups[g]->name, (long long) p->groups[g]->meta->num_rows,
+							p->groups[0]->name, (long long) p->nrows)));
+		p->nrows = p->groups[g]->meta->num_rows;
+		total += p->groups[g]->ncolumns;
+	}
+	if (first_row_id < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the segment's first row ID is unknown"),
+				 errhint("Pass it, or write the ColumnGroups with the first_row_id option.")));
+	p->first_row_id = first_row_id;
+	if (p->nrows > PG_INT64_MAX - first_row_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("row IDs of the segment overflow")));
+	p->columns = palloc(sizeof(PackedColumn) * Max(total, 1));
+	for (int g = 0; g < ngroups; g++)
+	{
+		for (int c = 0; c < p->groups[g]->ncolumns; c++)
+		{
+			const char *name = p->groups[g]->columns[c].name;
+
+			if (layout_packed_column(p, name) >= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" appears in more than one ColumnGroup (\"%s\" and \"%s\")",
+								name, layout_packed_column_reader(p, layout_packed_column(p, name))->name,
+								p->groups[g]->name)));
+			p->columns[p->ncolumns].group = g;
+			p->columns[p->ncolumns].column = c;
+			p->ncolumns++;
+		}
+	}
+	return p;
+}
+
+int
+layout_packed_column(PackedReader *p, const char *name)
+{
+	for (int i = 0; i < p->ncolumns; i++)
+		if (strcmp(layout_packed_column_desc(p, i)->name, name) == 0)
+			return i;
+	return -1;
+}
+
+const PqColumnDesc *
+layout_packed_column_desc(PackedReader *p, int column)
+{
+	PackedColumn *pc = &p->columns[column];
+
+	return &p->groups[pc->group]->columns[pc->column];
+}
+
+PqReader *
+layout_packed_column_reader(PackedReader *p, int column)
+{
+	return p->groups[p->columns[column].group];
+}
+
+/* Per touched group: which projected columns it serves. */
+typedef struct GroupPart
+{
+	int			group;
+	int			ncols;
+	int		   *cols;			/* column indexes in the group's file */
+	int		   *out;			/* their positions in the projection */
+} GroupPart;
+
+static GroupPart *
+split_projection(PackedReader *p, int ncols, const int *cols, int *nparts)
+{
+	GroupPart  *parts = palloc0(sizeof(GroupPart) * p->ngroups);
+	int			n = 0;
+
+	for (int g = 0; g < p->ngroups; g++)
+	{
+		GroupPart  *gp = &parts[n];
+
+		gp->group = g;
+		gp->cols = palloc(sizeof(int) * Max(ncols, 1));
+		gp->out = palloc(sizeof(int) * Max(ncols, 1));
+		for (int i = 0; i < ncols; i++)
+		{
+			if (cols[i] < 0 || cols[i] >= p->ncolumns)
+				elog(ERROR, "packed reader: column %d out of range", cols[i]);
+			if (p->columns[cols[i]].group == g)
+			{
+				gp->cols[gp->ncols] = p->columns[cols[i]].column;
+				gp->out[gp->ncols++] = i;
+			}
+		}
+		if (gp->ncols > 0)
+			n++;
+	}
+	*nparts = n;
+	return parts;
+}
+
+struct PackedScan
+{
+	PackedReader *p;
+	int			ncols;
+	int			nparts;
+	GroupPart  *parts;
+	PqScan	  **scans;
+	MemoryContext cxt;
+	PqBatch    *batch;
+};
+
+PackedScan *
+layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "packed scan",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	PackedScan *s = palloc0(sizeof(PackedScan));
+
+	s->p = p;
+	s->cxt = cxt;
+	s->ncols = ncols;
+	s->parts = split_projection(p, ncols, cols, &s->nparts);
+	s->scans = palloc(sizeof(PqScan *) * Max(s->nparts, 1));
+	for (int i = 0; i < s->nparts; i++)
+		s->scans[i] = parquet_scan_begin(p->groups[s->parts[i].group], s->parts[i].ncols,
+									s->parts[i].cols, NULL, 0, batch_rows);
+	s->batch = palloc0(sizeof(PqBatch));
+	s->batch->ncols = ncols;
+	s->batch->cols = palloc0(sizeof(PqColumnVector) * Max(ncols, 1));
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+PqBatch *
+layout_packed_scan_next(PackedScan *s)
+{
+	PqBatch    *out = s->batch;
+
+	if (s->nparts == 0)
+		return NULL;			/* nothing projected */
+	for (int i = 0; i < s->nparts; i++)
+	{
+		PqBatch    *b = parquet_scan_next(s->scans[i]);
+		int64		n = b ? b->nrows : 0;
+
+		if (i == 0)
+		{
+			if (b == NULL)
+				return NULL;
+			out->nrows = n;
+			out->row_numbers = b->row_numbers;	/* rewritten to row IDs below */
+		}
+		else if (n != out->nrows)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("ColumnGroups \"%s\" and \"%s\" went out of step during a scan",
+							s->p->groups[s->parts[0].group]->name,
+							s->p->groups[s->parts[i].group]->name)));
+		for (int k = 0; k < s->parts[i].ncols; k++)
+			out->cols[s->parts[i].out[k]] = b->cols[k];
+	}
+	for (int64 k = 0; k < out->nrows; k++)
+		out->row_numbers[k] += s->p->first_row_id;
+	return out;
+}
+
+void
+layout_packed_scan_end(PackedScan *s)
+{
+	for (int i = 0; i < s->nparts; i++)
+		parquet_scan_end(s->scans[i]);
+	MemoryContextDelete(s->cxt);
+}
+
+PqBatch *
+layout_packed_take(PackedReader *p, int ncols, const int *cols, const int64 *row_ids, int64 n)
+{
+	int			nparts;
+	GroupPart  *parts = split_projection(p, ncols, cols, &nparts);
+	int64	   *rows = palloc(sizeof(int64) * Max(n, 1));
+	PqBatch    *out = palloc0(sizeof(PqBatch));
+
+	for (int64 k = 0; k < n; k++)
+	{
+		if (row_ids[k] < p->first_row_id || row_ids[k] - p->first_row_id >= p->nrows)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("row ID %lld is outside the segment's rows %lld..%lld",
+							(long long) row_ids[k], (long long) p->first_row_id,
+							(long long) (p->first_row_id + p->nrows - 1))));
+		rows[k] = row_ids[k] - p->first_row_id;
+	}
+	out->nrows = n;
+	out->ncols = ncols;
+	out->cols = palloc0(sizeof(PqColumnVector) * Max(ncols, 1));
+	out->row_numbers = palloc(sizeof(int64) * Max(n, 1));
+	for (int64 k = 0; k < n; k++)
+		out->row_numbers[k] = row_ids[k];
+	for (int i = 0; i < nparts; i++)
+	{
+		PqBatch    *b = parquet_take(p->groups[parts[i].group], parts[i].ncols, parts[i].cols, rows, n);
+
+		for (int k = 0; k < parts[i].ncols; k++)
+			out->cols[parts[i].out[k]] = b->cols[k];
+	}
+	return out;
+}

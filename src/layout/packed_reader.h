@@ -1,0 +1,62 @@
+/*
+ * packed_reader.h — read a segment stored as several ColumnGroups.
+ *
+ * A segment covers a contiguous range of row IDs [first_row_id,
+ * first_row_id + nrows); it is stored as ColumnGroup files (Parquet), each
+ * holding some of the columns for every row of the range, in row-ID order
+ * (file row number i is row ID first_row_id + i).  The packed reader
+ * presents them as one table:
+ *
+ *   PackedReader *p = layout_packed_open(srcs, ngroups, first_row_id);
+ *       first_row_id < 0: taken from the footers' vlake.first_row_id key;
+ *       when both are known they must agree
+ *   int c = layout_packed_column(p, "embedding");
+ *   PackedScan *s = layout_packed_scan_begin(p, ncols, cols, 1024);
+ *   while ((b = layout_packed_scan_next(s)))   b->row_numbers are row IDs
+ *   PqBatch *t = layout_packed_take(p, ncols, cols, row_ids, n);
+ *
+ * Only the groups holding projected columns are scanned or taken from, and
+ * within them only the projected columns' byte ranges (take: only the pages
+ * holding the rows, via the OffsetIndex).  Opening reads each group's footer.
+ *
+ * Checks: every group has the same row count; a column name appears in one
+ * group only; row IDs must fall inside the segment.  Errors name the files.
+ */
+#ifndef VLAKE_PACKED_READER_H
+#define VLAKE_PACKED_READER_H
+
+#include "postgres.h"
+
+#include "parquet/parquet_reader.h"
+
+typedef struct PackedColumn
+{
+	int			group;			/* index of the ColumnGroup */
+	int			column;			/* column index within that group's file */
+} PackedColumn;
+
+typedef struct PackedReader
+{
+	int			ngroups;
+	PqReader  **groups;
+	int64		first_row_id;
+	int64		nrows;
+	int			ncolumns;
+	PackedColumn *columns;		/* readable and unreadable columns, group order */
+} PackedReader;
+
+typedef struct PackedScan PackedScan;
+
+extern PackedReader *layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id);
+extern int	layout_packed_column(PackedReader *p, const char *name);
+extern const PqColumnDesc *layout_packed_column_desc(PackedReader *p, int column);
+extern PqReader *layout_packed_column_reader(PackedReader *p, int column);
+
+extern PackedScan *layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows);
+extern PqBatch *layout_packed_scan_next(PackedScan *s);
+extern void layout_packed_scan_end(PackedScan *s);
+
+extern PqBatch *layout_packed_take(PackedReader *p, int ncols, const int *cols,
+							const int64 *row_ids, int64 n);
+
+#endif							/* VLAKE_PACKED_READER_H */
