@@ -67,13 +67,13 @@ if [[ " $SUITES " == *" regress "* || " $SUITES " == *" isolation "* ]]; then
   set +e
   vlake_as_pg env PGHOST="$sock" PGPORT="$port" PGUSER=postgres VLAKE_TEST_LAKE="$work/lake" \
       VLAKE_SRC="$VLAKE_SRC" OUT="$work/installcheck" \
-      SUITES="$(echo " $SUITES " | grep -oE ' (regress|isolation) ' | tr -d '\n')" \
+      SUITES="$(for s in $SUITES; do case $s in regress|isolation) printf '%s ' "$s" ;; esac; done)" \
       scripts/installcheck.sh > "$work/installcheck.log" 2>&1
   set -e
   grep -vE '^[0-9]+ passed, [0-9]+ failed$|^failed: ' "$work/installcheck.log" || true
-  while read -r kind t verdict; do
-    if [ "$verdict" = ok ]; then record "$kind/$t" ok; else record "$kind/$t" fail; fi
-  done < <(sed -nE 's/^(regress|isolation) ([^ ]+) \.\.\. (ok|FAILED)$/\1 \2 \3/p' "$work/installcheck.log")
+  for r in $(sed -nE 's/^(regress|isolation) ([^ ]+) \.\.\. (ok|FAILED)$/\1\/\2:\3/p' "$work/installcheck.log"); do
+    if [ "${r##*:}" = ok ]; then record "${r%:*}" ok; else record "${r%:*}" fail; fi
+  done
 fi
 vlake_cluster_stop "$bin" "$data"
 
@@ -91,10 +91,10 @@ if [[ " $SUITES " == *" tap "* ]] && [ -n "$tap_scripts" ]; then
       prove ${PROVE_FLAGS:-} $tap_scripts > "$tapdir/prove.log" 2>&1
   set -e
   grep -E '^(test/t/|ok|not ok|#)' "$tapdir/prove.log" | grep -vE '^ok [0-9]+ ' | tail -200 || true
-  while read -r f; do
+  for f in $tap_scripts; do
     if grep -qE "^${f//./\\.} \.+ ok" "$tapdir/prove.log"; then record "tap/$f" ok
     else record "tap/$f" fail; fi
-  done <<< "$tap_scripts"
+  done
 fi
 
 echo

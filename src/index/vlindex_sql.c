@@ -152,7 +152,8 @@ vlake_index_info(PG_FUNCTION_ARGS)
 
 /*
  * vlake.index_gc(location, min_age, dry_run): one garbage-collection pass
- * over the index parts of this database under location (vlindex_gc.c has
+ * over the index parts of this database (and of dropped databases) under
+ * location (src/lake/lake_part.c has
  * the rule and its proof).  Returns the URIs of the objects deleted (in a
  * dry run: that this pass would delete).  Superuser only: it deletes lake
  * objects, and reading every index's metapage bypasses table privileges.

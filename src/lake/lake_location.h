@@ -16,6 +16,8 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
+
 /* Longest location URI, with its terminating NUL (index metapages store one). */
 #define LAKE_LOCATION_MAX	512
 
@@ -30,5 +32,17 @@ extern char *lake_location_choose(const char *explicit_location);
  * serves, shorter than LAKE_LOCATION_MAX).  what names it in the message,
  * e.g. "vlake index location". */
 extern void lake_location_check(const char *uri, const char *what);
+
+/*
+ * The roots this cluster has written lake parts to, kept in the file
+ * LAKE_LOCATIONS_FILE of the data directory (one URI a line), so garbage
+ * collection can visit them after the indexes and databases that used them
+ * are gone.  lake_location_remember() adds a root (writers call it through
+ * lake_part_begin()); a failure to record it is a WARNING, never an ERROR.
+ * lake_locations_known() lists them (List of char *).
+ */
+#define LAKE_LOCATIONS_FILE "vlake_locations"
+extern void lake_location_remember(const char *root_uri);
+extern List *lake_locations_known(void);
 
 #endif							/* VLAKE_LAKE_LOCATION_H */

@@ -77,6 +77,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "lake/lake_location.h"
 #include "lake/lake_part.h"
 #include "objstore/objstore.h"
 
@@ -116,6 +117,8 @@ lake_part_begin(ObjStore *store, const char *prefix, const LakePartKind *kind)
 	char	   *key = psprintf("%s/%s", prefix, LAKE_FILE_BIRTH);
 	char	   *text = psprintf("%s part\nstarted %ld\n", kind->noun, (long) time(NULL));
 
+	/* so GC finds this root after its relation and database are gone */
+	lake_location_remember(objstore_root_uri(store));
 	objstore_put(store, key, text, strlen(text));
 	pfree(key);
 	pfree(text);

@@ -46,10 +46,14 @@ int			workers_index_threshold = 10000;
 #define GC_ACTIONS_PER_PASS 64
 
 /*
- * Locations GC visits (in TopMemoryContext).  A location stays after its
- * last index was dropped, so the dropped parts go too, until a pass finds
- * nothing of this database left there, or it failed GC_MAX_FAILURES passes
- * in a row while no index and not vlake.default_location used it.
+ * Locations GC visits (in TopMemoryContext): those this database's indexes
+ * use, the default location, and every root this cluster has written parts
+ * to (lake_locations_known(): the parts of dropped databases are found
+ * there).  A location stays after its last index was dropped, so the
+ * dropped parts go too, until a pass finds nothing left there for this
+ * database, or it failed GC_MAX_FAILURES passes in a row while no index and
+ * not the default location used it; a known root given up that way is not
+ * visited again by this worker.
  */
 typedef struct GcLocation
 {
@@ -62,31 +66,40 @@ typedef struct GcLocation
 #define GC_MAX_FAILURES 10
 
 static List *gc_locations = NIL;
+static List *given_up = NIL;	/* URIs (char *) of known roots given up */
 
 /* set by merge_pass(): CREATE EXTENSION vlake ran in the database */
 static bool extension_present = false;
 
+/* Visit location from now on; current: an index or the default uses it. */
 static void
-remember_location(const char *location)
+remember_location(const char *location, bool current)
 {
 	MemoryContext old;
 	GcLocation *l;
+	ListCell   *lc;
 
 	if (location == NULL || location[0] == '\0')
 		return;
-	for (int i = 0; i < list_length(gc_locations); i++)
+	foreach(lc, gc_locations)
 	{
-		l = list_nth(gc_locations, i);
+		l = lfirst(lc);
 		if (strcmp(l->uri, location) == 0)
 		{
-			l->current = true;
+			l->current |= current;
 			return;
 		}
+	}
+	if (!current)
+	{
+		foreach(lc, given_up)
+			if (strcmp(lfirst(lc), location) == 0)
+				return;
 	}
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	l = palloc0(sizeof(GcLocation));
 	l->uri = pstrdup(location);
-	l->current = true;
+	l->current = current;
 	gc_locations = lappend(gc_locations, l);
 	MemoryContextSwitchTo(old);
 }
@@ -133,7 +146,7 @@ merge_pass(void)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		Datum		due = SPI_getbinval(tup, desc, 3, &isnull);
 
-		remember_location(SPI_getvalue(tup, desc, 2));
+		remember_location(SPI_getvalue(tup, desc, 2), true);
 		if (!isnull && DatumGetBool(due))
 			oids[n++] = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
 	}
@@ -199,13 +212,15 @@ gc_location(GcLocation *loc)
 	pgstat_report_activity(STATE_RUNNING, "index maintenance");
 }
 
-/* GC after the merges: every location seen, and the default location. */
+/* GC after the merges: every location seen, the default, the known roots. */
 static void
 gc_pass(void)
 {
 	ListCell   *lc;
 
-	remember_location(lake_location_choose(NULL));
+	remember_location(lake_location_choose(NULL), true);
+	foreach(lc, lake_locations_known())
+		remember_location(lfirst(lc), false);
 	foreach(lc, gc_locations)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -219,9 +234,16 @@ gc_pass(void)
 		if (!l->current && (l->empty || l->failures >= GC_MAX_FAILURES))
 		{
 			if (l->failures > 0)
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
 				ereport(LOG,
 						(errmsg("vlake index garbage collection stops visiting \"%s\" after %d failed passes",
 								l->uri, l->failures)));
+				if (l->failures >= GC_MAX_FAILURES)
+					given_up = lappend(given_up, pstrdup(l->uri));
+				MemoryContextSwitchTo(old);
+			}
 			gc_locations = foreach_delete_current(gc_locations, lc);
 			pfree(l->uri);
 			pfree(l);

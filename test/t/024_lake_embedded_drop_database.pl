@@ -7,7 +7,9 @@
 #     live database, not a part of another cluster (another system
 #     identifier) nor a part of unknown origin left under the dropped
 #     database's OID;
-#  3. the background worker of a listed database does the same by itself.
+#  3. the background worker of a listed database does the same by itself,
+#     also at a location only the dropped database used (the cluster's
+#     registry of lake roots, $PGDATA/vlake_locations, leads it there).
 # The oracle is the lake directory on disk and a sequential scan.
 use strict;
 use warnings;
@@ -24,6 +26,8 @@ vlake.worker_databases = 'postgres'
 vlake.index_merge_naptime = 1
 autovacuum = off
 });
+# section 3 only: a second lake, used by nothing but a database it drops
+my $lake2 = PostgreSQL::Test::Utils::tempdir('vlake_lake2');
 $node->start;
 my $lake = $node->data_dir . '/vlake_lake';
 
@@ -31,12 +35,13 @@ my $vec = q{(SELECT array_agg(sin(i * 0.731 + j * 1.37) * 3 + cos(i * 0.119 * j)
              FROM generate_series(1, 16) j)};
 sub make_index
 {
-	my ($db) = @_;
+	my ($db, $with) = @_;
+	$with //= '';
 	$node->safe_psql($db, qq{
 CREATE EXTENSION vlake;
 CREATE TABLE t (id int PRIMARY KEY, embedding vector(16));
 INSERT INTO t SELECT i, $vec FROM generate_series(1, 2000) i;
-CREATE INDEX t_idx ON t USING vlake (embedding vector_l2_ops);
+CREATE INDEX t_idx ON t USING vlake (embedding vector_l2_ops) $with;
 });
 }
 
@@ -54,8 +59,8 @@ sub mismatches
 # part directories (with files) under the embedded lake, by database OID
 sub parts_of
 {
-	my ($oid) = @_;
-	my $root = "$lake/vlake_index";
+	my ($oid, $where) = @_;
+	my $root = ($where // $lake) . "/vlake_index";
 	return () unless -d $root;
 	opendir(my $d, $root) or die "opendir $root: $!";
 	my @p = sort grep { /^db${oid}_/ && -d "$root/$_" } readdir($d);
@@ -118,18 +123,25 @@ is(mismatches('keep'), 0, 'the live database\'s index still answers like exact s
 is(mismatches('postgres'), 0, 'so does the first database\'s');
 
 # ---- 3. the worker of a listed database does it by itself ----
+$node->append_conf('postgresql.conf', "vlake.allowed_file_roots = '$lake2'");
+$node->reload;
 $node->safe_psql('postgres', 'CREATE DATABASE dropme2');
 make_index('dropme2');
+$node->safe_psql('dropme2', qq{CREATE INDEX t_idx2 ON t USING vlake (embedding vector_l2_ops) WITH (location = 'file://$lake2/')});
 my $drop2_oid = $node->safe_psql('postgres', q{SELECT oid FROM pg_database WHERE datname = 'dropme2'});
-is(scalar(parts_of($drop2_oid)), 1, 'dropme2 has its part');
+is(scalar(parts_of($drop2_oid)), 1, 'dropme2 has its part in the embedded lake');
+is(scalar(parts_of($drop2_oid, $lake2)), 1, 'and one in a lake only it uses');
+my $registry = slurp_file($node->data_dir . '/vlake_locations');
+ok((grep { $_ eq "file://$lake2/" } split(/\n/, $registry)),
+	'the cluster recorded the second lake as a root it wrote to');
 $node->safe_psql('postgres', 'DROP DATABASE dropme2');
 $gone = 0;
-for (1 .. 600)
+for (1 .. 900)
 {
-	if (!parts_of($drop2_oid)) { $gone = 1; last; }
+	if (!parts_of($drop2_oid) && !parts_of($drop2_oid, $lake2)) { $gone = 1; last; }
 	select(undef, undef, undef, 0.1);
 }
-ok($gone, 'the worker of another database removed the dropped database\'s part by itself');
+ok($gone, 'the worker of another database removed the dropped database\'s parts by itself, in both lakes');
 is_deeply([ parts_of($keep_oid) ], \@keep_parts, 'and left the live database\'s part alone');
 
 $node->stop;
