@@ -34,7 +34,6 @@ char	   *lake_worker_databases = NULL;
 
 static const LakeWorkerTask *tasks[LAKE_MAX_TASKS];
 static int	ntasks = 0;
-static bool am_worker = false;
 
 PGDLLEXPORT void vlake_worker_main(Datum arg);
 
@@ -47,12 +46,6 @@ lake_worker_register(const LakeWorkerTask *task)
 	if (ntasks >= LAKE_MAX_TASKS)
 		elog(ERROR, "too many vlake worker tasks");
 	tasks[ntasks++] = task;
-}
-
-bool
-lake_worker_is_worker(void)
-{
-	return am_worker;
 }
 
 static void
@@ -168,7 +161,6 @@ vlake_worker_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
 	BackgroundWorkerInitializeConnection(database, NULL, 0);
-	am_worker = true;
 	elog(LOG, "vlake worker started for database \"%s\" (%d task(s))", database, ntasks);
 
 	cxt = AllocSetContextCreate(TopMemoryContext, "vlake worker task",

@@ -45,7 +45,4 @@ extern char *lake_worker_databases;
  * from _PG_init after every layer registered its tasks. */
 extern void lake_worker_start(void);
 
-/* True when the current process is one of vlake's database workers. */
-extern bool lake_worker_is_worker(void);
-
 #endif							/* VLAKE_LAKE_WORKER_H */

@@ -143,22 +143,6 @@ reset_pool(void)
 	}
 }
 
-void
-s3_client_shutdown(void)
-{
-	if (s3_multi == NULL)
-		return;
-	reset_pool();
-	for (int i = 0; i < S3_POOL_MAX; i++)
-		if (s3_pool[i].easy)
-		{
-			curl_easy_cleanup(s3_pool[i].easy);
-			s3_pool[i].easy = NULL;
-		}
-	curl_multi_cleanup(s3_multi);
-	s3_multi = NULL;
-}
-
 /* -------------------------------------------------------- callbacks ---- */
 
 static bool

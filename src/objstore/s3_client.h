@@ -92,9 +92,6 @@ extern void s3_report_error(const S3Target *t, const char *verb, const char *uri
 /* The S3 <Code> of an error body, or "" (palloc'd). */
 extern char *s3_error_code(const S3Response *resp, const char *uri);
 
-/* Free per-process curl state (at process exit). */
-extern void s3_client_shutdown(void);
-
 /* GUCs (s3_config.c defines them) */
 extern int	s3_max_retries;
 extern int	s3_retry_timeout_ms;
