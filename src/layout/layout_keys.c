@@ -33,6 +33,26 @@ layout_declared_dim(const PqFileMetaData *fm, const char *column, const char *ur
 	return (int) d;
 }
 
+int64
+layout_first_row_id(const PqFileMetaData *fm, const char *uri)
+{
+	const char *v = parquet_kv_value(fm, LAYOUT_KV_FIRST_ROW_ID);
+	char	   *end;
+	long long	r;
+
+	if (v == NULL)
+		return -1;
+	errno = 0;
+	r = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || r < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid Parquet file \"%s\"", uri),
+				 errdetail("Key-value metadata %s=\"%s\" is not a row ID.",
+						   LAYOUT_KV_FIRST_ROW_ID, v)));
+	return (int64) r;
+}
+
 static int
 declared_list_length(const PqReader *r, const PqColumnDesc *col)
 {

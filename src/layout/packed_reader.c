@@ -17,28 +17,6 @@
 #include "layout/layout_keys.h"
 #include "layout/packed_reader.h"
 
-/* Footer key vlake.first_row_id, if present (ERROR if malformed). */
-static bool
-footer_first_row_id(PqReader *r, int64 *out)
-{
-	for (int i = 0; i < r->meta->num_key_value; i++)
-	{
-		const PqKeyValue *kv = &r->meta->key_value[i];
-		char	   *end;
-
-		if (strcmp(kv->key, "vlake.first_row_id") != 0 || kv->value == NULL)
-			continue;
-		errno = 0;
-		*out = strtoll(kv->value, &end, 10);
-		if (errno != 0 || end == kv->value || *end != '\0' || *out < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("invalid vlake.first_row_id \"%s\" in \"%s\"", kv->value, r->name)));
-		return true;
-	}
-	return false;
-}
-
 PackedReader *
 layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 {
@@ -58,7 +36,8 @@ layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 		p->groups[g] = parquet_reader_open(srcs[g]);
 		layout_reader_init(p->groups[g]);
 		/* the writer records the row ID of row 0 (footer key vlake.first_row_id) */
-		if (footer_first_row_id(p->groups[g], &declared))
+		declared = layout_first_row_id(p->groups[g]->meta, p->groups[g]->name);
+		if (declared >= 0)
 		{
 			if (first_row_id < 0)
 				first_row_id = declared;

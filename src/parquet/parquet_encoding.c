@@ -85,24 +85,14 @@ void
 parquet_buf_put_uleb(PqBuf *b, uint64 v)
 {
 	uint8		tmp[10];
-	int			n = 0;
 
-	do
-	{
-		uint8		byte = v & 0x7f;
-
-		v >>= 7;
-		if (v)
-			byte |= 0x80;
-		tmp[n++] = byte;
-	} while (v);
-	parquet_buf_append(b, tmp, n);
+	parquet_buf_append(b, tmp, thrift_uleb128(tmp, v));
 }
 
 void
 parquet_buf_put_zigzag(PqBuf *b, int64 v)
 {
-	parquet_buf_put_uleb(b, ((uint64) v << 1) ^ (uint64) (v >> 63));
+	parquet_buf_put_uleb(b, thrift_zigzag(v));
 }
 
 void

@@ -279,6 +279,7 @@ parquet_reader_open(ByteSource *src)
 
 	r->src = src;
 	r->name = src->name;
+	r->cxt = CurrentMemoryContext;
 	if (src->size < 12)
 		parquet_file_error(r, "file is %llu bytes, too small to be Parquet",
 					  (unsigned long long) src->size);
@@ -328,7 +329,8 @@ parquet_reader_open(ByteSource *src)
 	r->meta = parquet_decode_file_metadata((const uint8 *) footer, footer_len, r->name);
 	if (!footer_in_tail)
 		pfree(footer);
-	pfree(tail_buf);
+	r->tail = tail_buf;
+	r->tail_len = tail_len;
 	if (r->meta->encrypted)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -458,24 +460,16 @@ cursor_unsupported(Cursor *c, const char *fmt,...)
 	cursor_report(c, ERRCODE_FEATURE_NOT_SUPPORTED, "cannot read", msg);
 }
 
+/* Bytes per value in PqColumnVector.fixed (booleans: one); 0 for the
+ * binary types, whose values are PqBytes. */
 static int
-physical_width(const PqColumnDesc *col)
+vector_width(const PqColumnDesc *col)
 {
-	switch (col->type)
-	{
-		case PARQUET_BOOLEAN:
-			return 1;
-		case PARQUET_INT32:
-		case PARQUET_FLOAT:
-			return 4;
-		case PARQUET_INT64:
-		case PARQUET_DOUBLE:
-			return 8;
-		case PARQUET_INT96:
-			return 12;
-		default:
-			return 0;
-	}
+	if (col->type == PARQUET_BOOLEAN)
+		return 1;
+	if (col->type == PARQUET_FIXED_LEN_BYTE_ARRAY)
+		return 0;
+	return Max(parquet_plain_width(col->type, col->type_length), 0);
 }
 
 /* ------------------------------------------------------------ decompress */
@@ -521,19 +515,6 @@ rle_decode(Cursor *c, const uint8 *buf, size_t len, int bit_width, uint32 maxval
 			cursor_error(c, "%s value %u exceeds the maximum %u", what, out[i], maxval);
 }
 
-static int
-bit_width_of(uint32 maxval)
-{
-	int			w = 0;
-
-	while (maxval)
-	{
-		w++;
-		maxval >>= 1;
-	}
-	return w;
-}
-
 /* Levels into uint8 (max level <= 255 is guaranteed by the schema depth). */
 static void
 decode_levels(Cursor *c, const uint8 *buf, size_t len, int16 maxlevel, int32 n,
@@ -541,7 +522,7 @@ decode_levels(Cursor *c, const uint8 *buf, size_t len, int16 maxlevel, int32 n,
 {
 	uint32	   *tmp = palloc(sizeof(uint32) * Max(n, 1));
 
-	rle_decode(c, buf, len, bit_width_of(maxlevel), maxlevel, n, tmp, what);
+	rle_decode(c, buf, len, parquet_bit_width(maxlevel), maxlevel, n, tmp, what);
 	for (int32 i = 0; i < n; i++)
 		out[i] = (uint8) tmp[i];
 	pfree(tmp);
@@ -1034,7 +1015,7 @@ cursor_create(PqReader *r, PqColumnDesc *col, int rg, MemoryContext parent, int6
 	c->col = col;
 	c->rg = rg;
 	c->chunk = &r->meta->row_groups[rg].columns[col->leaf];
-	c->width = physical_width(col);
+	c->width = vector_width(col);
 	c->cxt = AllocSetContextCreate(parent, "parquet column chunk", ALLOCSET_DEFAULT_SIZES);
 	c->page_cxt = AllocSetContextCreate(c->cxt, "parquet page", ALLOCSET_DEFAULT_SIZES);
 	c->pages_read = pages_read;
@@ -1221,7 +1202,7 @@ static void
 vector_init(PqColumnVector *v, const PqColumnDesc *col, int64 nrows_cap)
 {
 	memset(v, 0, sizeof(*v));
-	v->width = physical_width(col);
+	v->width = vector_width(col);
 	v->row_null = palloc0(sizeof(bool) * Max(nrows_cap, 1));
 	if (col->is_list)
 	{
@@ -1393,6 +1374,13 @@ fetch_offset_indexes(PqReader *r, Cursor **cur, int n)
 	{
 		PqColumnChunk *cc = cur[i]->chunk;
 
+		if (!cur[i]->oi && r->oi_cache && r->oi_cache[cur[i]->col->leaf] &&
+			r->oi_cache[cur[i]->col->leaf][cur[i]->rg])
+		{
+			cur[i]->oi = r->oi_cache[cur[i]->col->leaf][cur[i]->rg];
+			cur[i]->page_buf = MemoryContextAllocZero(cur[i]->cxt,
+													  sizeof(char *) * Max(cur[i]->oi->num_pages, 1));
+		}
 		if (cur[i]->oi || !chunk_has_offset_index(r, cc))
 			continue;
 		ranges[nr].offset = cc->offset_index_offset;
@@ -1412,6 +1400,72 @@ fetch_offset_indexes(PqReader *r, Cursor **cur, int n)
 		c->page_buf = palloc0(sizeof(char *) * Max(c->oi->num_pages, 1));
 		MemoryContextSwitchTo(old);
 	}
+}
+
+PqOffsetIndex **
+parquet_reader_offset_indexes(PqReader *r, int col)
+{
+	int			leaf = r->columns[col].leaf;
+	int			nrg = r->meta->num_row_groups;
+	MemoryContext old = MemoryContextSwitchTo(r->cxt);
+	PqOffsetIndex **ois;
+	ByteRange  *ranges;
+	int		   *which;
+	int			nr = 0;
+	uint64		tail_off = r->src->size - r->tail_len;
+
+	if (r->oi_cache == NULL)
+		r->oi_cache = palloc0(sizeof(PqOffsetIndex **) * Max(r->meta->num_leaves, 1));
+	if (r->oi_cache[leaf])
+	{
+		MemoryContextSwitchTo(old);
+		return r->oi_cache[leaf];
+	}
+	ois = palloc0(sizeof(PqOffsetIndex *) * Max(nrg, 1));
+	ranges = palloc(sizeof(ByteRange) * Max(nrg, 1));
+	which = palloc(sizeof(int) * Max(nrg, 1));
+	for (int g = 0; g < nrg; g++)
+	{
+		PqColumnChunk *cc = &r->meta->row_groups[g].columns[leaf];
+
+		if (!chunk_has_offset_index(r, cc))
+			continue;
+		ranges[nr].offset = cc->offset_index_offset;
+		ranges[nr].length = cc->offset_index_length;
+		if ((uint64) cc->offset_index_offset >= tail_off)
+			ranges[nr].dest = r->tail + (cc->offset_index_offset - tail_off);
+		else
+			ranges[nr].dest = NULL;
+		which[nr++] = g;
+	}
+	/* what the footer read did not cover, in one request */
+	{
+		ByteRange  *fetch = palloc(sizeof(ByteRange) * Max(nr, 1));
+		int			nf = 0;
+
+		for (int k = 0; k < nr; k++)
+			if (ranges[k].dest == NULL)
+			{
+				ranges[k].dest = palloc(ranges[k].length);
+				fetch[nf++] = ranges[k];
+			}
+		if (nf > 0)
+			parquet_source_read_ranges(r->src, fetch, nf);
+		pfree(fetch);
+	}
+	for (int k = 0; k < nr; k++)
+	{
+		int			g = which[k];
+		uint64		cstart,
+					clen;
+
+		chunk_range(r, &r->meta->row_groups[g].columns[leaf], g, &cstart, &clen);
+		ois[g] = decode_oi_checked(r, &r->meta->row_groups[g].columns[leaf], ranges[k].dest, g,
+								   r->meta->row_groups[g].num_rows, cstart, clen);
+	}
+	r->oi_cache[leaf] = ois;
+	MemoryContextSwitchTo(old);
+	return ois;
 }
 
 /*
@@ -2095,13 +2149,23 @@ vector_copy_row(PqColumnVector *dst, int64 d, const PqColumnVector *src, int64 s
  * last page_rows * k * width bytes, so a row's bytes are located without
  * reading the page.  Returns k, or 0 when the page must be decoded.
  */
+/* Bytes of one value located by offset: fixed-width types, and
+ * FIXED_LEN_BYTE_ARRAY scalars (their values become PqBytes). */
+static int
+take_width(const Cursor *c)
+{
+	if (c->col->type == PARQUET_FIXED_LEN_BYTE_ARRAY && !c->col->is_list)
+		return c->col->type_length;
+	return c->width;
+}
+
 static int
 take_values_per_row(PqReader *r, Cursor *c)
 {
 	PqColumnDesc *col = c->col;
 	bool		may_have_nulls;
 
-	if (c->oi == NULL || c->width == 0 || col->type == PARQUET_BOOLEAN)
+	if (c->oi == NULL || take_width(c) <= 0 || col->type == PARQUET_BOOLEAN)
 		return 0;
 	if (!parquet_chunk_takeable(c->chunk, &may_have_nulls, NULL, 0) || may_have_nulls)
 		return 0;
@@ -2127,7 +2191,7 @@ static void
 collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int64 n,
 					 int64 base, char *dest)
 {
-	uint64		rowbytes = (uint64) k * c->width;
+	uint64		rowbytes = (uint64) k * take_width(c);
 	uint64		prev_end = 0;
 	char	   *prev_dest_end = NULL;
 
@@ -2165,20 +2229,32 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 /*
  * Rows items[0..n) fetched by collect_value_ranges into buf: fill in the
  * duplicates, then put each in its output row items[x].out of ov.  For a
- * list column ov's offsets already give every row k elements.
+ * list column ov's offsets already give every row k elements.  Binary
+ * (FIXED_LEN_BYTE_ARRAY) values are copied to memory of ov's context.
  */
 static void
-scatter_value_rows(PqColumnVector *ov, const TakeItem *items, int64 n, int k, char *buf)
+scatter_value_rows(PqColumnVector *ov, const TakeItem *items, int64 n, int k, int width,
+				   char *buf)
 {
-	size_t		rowbytes = (size_t) k * ov->width;
+	size_t		rowbytes = (size_t) k * width;
+	char	   *own = NULL;
 
+	if (ov->width == 0)
+		own = MemoryContextAllocHuge(GetMemoryChunkContext(ov->bin), Max(n * rowbytes, 1));
 	for (int64 x = 0; x < n; x++)
 	{
 		const char *src = buf + x * rowbytes;
 
 		if (x > 0 && items[x].row == items[x - 1].row)
 			memcpy((char *) src, src - rowbytes, rowbytes);
-		memcpy(ov->fixed + (size_t) items[x].out * rowbytes, src, rowbytes);
+		if (own)
+		{
+			memcpy(own + x * rowbytes, src, rowbytes);
+			ov->bin[items[x].out].data = (uint8 *) own + x * rowbytes;
+			ov->bin[items[x].out].len = (int32) rowbytes;
+		}
+		else
+			memcpy(ov->fixed + (size_t) items[x].out * rowbytes, src, rowbytes);
 	}
 }
 
@@ -2420,7 +2496,7 @@ parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 n
 			if (sg->kfast[c] > 0)
 			{
 				sg->fast_buf[c] = parquet_arena_alloc(arena, cu->cxt,
-												 (sg->j - sg->i) * sg->kfast[c] * cu->width);
+													  (sg->j - sg->i) * sg->kfast[c] * take_width(cu));
 				collect_value_ranges(&f, cu, sg->kfast[c], &items[sg->i], sg->j - sg->i,
 									 sg->base, sg->fast_buf[c]);
 			}
@@ -2459,7 +2535,7 @@ parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 n
 
 			if (sg->kfast[c] > 0 && (!is_list || kdirect[c] > 0))
 				scatter_value_rows(&out->cols[c], &items[sg->i], sg->j - sg->i, sg->kfast[c],
-								   sg->fast_buf[c]);
+								   take_width(sg->cur[c]), sg->fast_buf[c]);
 			else if (sg->kfast[c] > 0)
 			{
 				MemoryContextSwitchTo(old);
