@@ -110,7 +110,7 @@ quickstart-stop:
 
 # ---- parquet-codec (issue 5): codec/encoding unit tests, writer, benchmark ----
 PARQUET_UNIT_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgport -lzstd -lsnappy -lz -llz4 -lm
-PARQUET_CODEC_SRCS = src/parquet/parquet_codec.c src/parquet/parquet_encoding.c test/fuzz/pg_standin.c
+PARQUET_CODEC_SRCS = src/parquet/parquet_codec.c src/parquet/parquet_encoding.c src/lake/lake_error.c test/fuzz/pg_standin.c
 
 build/bin/unit_parquet_encoding: test/unit/unit_parquet_encoding.c $(PARQUET_CODEC_SRCS) src/parquet/parquet_codec.h src/parquet/parquet_encoding.h | build/bin
 	$(CC) $(TOOL_CFLAGS) -Wno-unused-parameter -Itest/fuzz -o $@ test/unit/unit_parquet_encoding.c $(PARQUET_CODEC_SRCS) $(PARQUET_UNIT_LIBS)
@@ -122,7 +122,7 @@ bench-parquet:
 # ---- end parquet-codec ----
 
 # ---- parquet-meta (issue 5: Thrift, Parquet metadata, reader) ----
-PARQUET_META_SRCS = src/parquet/thrift.c src/parquet/parquet_meta.c test/fuzz/pg_standin.c
+PARQUET_META_SRCS = src/parquet/thrift.c src/parquet/parquet_meta.c src/lake/lake_error.c test/fuzz/pg_standin.c
 PARQUET_TOOL_LIBS = -L$(shell $(PG_CONFIG) --pkglibdir) -lpgcommon -lpgport -lm
 PARQUET_TOOL_WARN = -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
 build/bin/unit_parquet_meta: test/unit/parquet_meta_test.c $(PARQUET_META_SRCS) src/parquet/*.h test/fuzz/pg_standin.h | build/bin

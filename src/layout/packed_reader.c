@@ -14,6 +14,7 @@
 
 #include "utils/memutils.h"
 
+#include "lake/lake_error.h"
 #include "layout/layout_keys.h"
 #include "layout/packed_reader.h"
 
@@ -42,17 +43,13 @@ layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 			if (first_row_id < 0)
 				first_row_id = declared;
 			else if (declared != first_row_id)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("ColumnGroup \"%s\" starts at row ID %lld, not %lld",
-								p->groups[g]->name, (long long) declared, (long long) first_row_id)));
+				lake_corrupt("ColumnGroup", p->groups[g]->name, "it starts at row ID %lld, not %lld",
+							 (long long) declared, (long long) first_row_id);
 		}
 		if (g > 0 && p->groups[g]->meta->num_rows != p->nrows)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("ColumnGroup \"%s\" has %lld rows but \"%s\" has %lld; the groups of a segment must cover the same rows",
-							p->groups[g]->name, (long long) p->groups[g]->meta->num_rows,
-							p->groups[0]->name, (long long) p->nrows)));
+			lake_corrupt("ColumnGroup", p->groups[g]->name,
+						 "it has %lld rows but \"%s\" has %lld; the groups of a segment must cover the same rows",
+						 (long long) p->groups[g]->meta->num_rows, p->groups[0]->name, (long long) p->nrows);
 		p->nrows = p->groups[g]->meta->num_rows;
 		total += p->groups[g]->ncolumns;
 	}
@@ -203,11 +200,9 @@ layout_packed_scan_next(PackedScan *s)
 			out->row_numbers = b->row_numbers;	/* rewritten to row IDs below */
 		}
 		else if (n != out->nrows)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("ColumnGroups \"%s\" and \"%s\" went out of step during a scan",
-							s->p->groups[s->parts[0].group]->name,
-							s->p->groups[s->parts[i].group]->name)));
+			lake_corrupt("ColumnGroup", s->p->groups[s->parts[i].group]->name,
+						 "it went out of step with \"%s\" during a scan",
+						 s->p->groups[s->parts[0].group]->name);
 		for (int k = 0; k < s->parts[i].ncols; k++)
 			out->cols[s->parts[i].out[k]] = b->cols[k];
 	}

@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "lake/lake_error.h"
 #include "layout/layout_keys.h"
 #include "layout/vector_cg.h"
 #include "parquet/parquet_encoding.h"
@@ -37,6 +38,7 @@ struct VectorCG
 {
 	PqReader   *r;
 	const char *uri;
+	LakeErrorContext take_ctx;	/* for not_takeable */
 	uint64		size;
 	PqFileMetaData *fm;
 	int			col;			/* reader column */
@@ -52,44 +54,14 @@ struct VectorCG
 	VcgPage    *pages;
 };
 
-static void pg_attribute_noreturn()
-bad_file(VectorCG *cg, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-bad_file(VectorCG *cg, const char *fmt,...)
-{
-	char		detail[512];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid Parquet file \"%s\"", cg->uri),
-			 errdetail("%s", detail)));
-	pg_unreachable();
-}
-
-static void pg_attribute_noreturn()
-not_takeable(VectorCG *cg, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-not_takeable(VectorCG *cg, const char *fmt,...)
-{
-	char		detail[512];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("Parquet file \"%s\" is not laid out for take by row", cg->uri),
-			 errdetail("%s", detail),
-			 errhint("Write it with vlake.parquet_write(..., '{\"layout\": \"vector\"}').")));
-	pg_unreachable();
-}
+/*
+ * Errors go through lake_report: "invalid Parquet file "<uri>": <reason>"
+ * for a broken file (bad_file), "cannot read Parquet file "<uri>": not laid
+ * out for take by row: <reason>" for a valid file of another layout.
+ */
+#define bad_file(cg, ...) lake_corrupt("Parquet file", (cg)->uri, __VA_ARGS__)
+#define not_takeable(cg, ...) lake_report(LAKE_UNSUPPORTED, &(cg)->take_ctx, __VA_ARGS__)
+#define NOT_LAID_OUT "not laid out for take by row: "
 
 /*
  * The top-level field named column (or the only suitable one) and its
@@ -105,7 +77,7 @@ find_column(VectorCG *cg, const char *column)
 	int			nfound = 0;
 
 	if (r->ncolumns == 0)
-		bad_file(cg, "The schema has no columns.");
+		bad_file(cg, "the schema has no columns");
 	for (int c = 0; c < r->ncolumns; c++)
 	{
 		PqSchemaElement *e = &fm->schema[r->columns[c].top_schema_index];
@@ -119,10 +91,11 @@ find_column(VectorCG *cg, const char *column)
 		}
 	}
 	if (nfound == 0)
-		not_takeable(cg, column ? "It has no column \"%s\"." : "It has no list column%s.",
+		not_takeable(cg, column ? NOT_LAID_OUT "it has no column \"%s\""
+					 : NOT_LAID_OUT "it has no list column%s",
 					 column ? column : "");
 	if (nfound > 1 && column == NULL)
-		not_takeable(cg, "It has several list columns; name one.");
+		not_takeable(cg, NOT_LAID_OUT "it has several list columns; name one");
 	cg->col = found;
 	cg->leaf = r->columns[found].leaf;
 
@@ -132,21 +105,21 @@ find_column(VectorCG *cg, const char *column)
 		PqSchemaElement *lf = top;
 
 		if (top->repetition == PARQUET_REPEATED)
-			not_takeable(cg, "Column \"%s\" is a repeated field.", top->name);
+			not_takeable(cg, NOT_LAID_OUT "column \"%s\" is a repeated field", top->name);
 		if (top->num_children > 0)
 		{
 			PqSchemaElement *mid = &fm->schema[top_index + 1];
 
 			if (top->num_children != 1 || mid->repetition != PARQUET_REPEATED ||
 				mid->num_children != 1 || fm->schema[top_index + 2].num_children != 0)
-				not_takeable(cg, "Column \"%s\" is not a list of a primitive type.", top->name);
+				not_takeable(cg, NOT_LAID_OUT "column \"%s\" is not a list of a primitive type", top->name);
 			lf = &fm->schema[top_index + 2];
 			if (lf->repetition == PARQUET_REPEATED)
-				not_takeable(cg, "Column \"%s\" is a two-level list.", top->name);
+				not_takeable(cg, NOT_LAID_OUT "column \"%s\" is a two-level list", top->name);
 			cg->is_list = true;
 		}
 		if (r->columns[found].unsupported)
-			not_takeable(cg, "Column \"%s\" cannot be read: %s.", top->name,
+			not_takeable(cg, NOT_LAID_OUT "column \"%s\" cannot be read: %s", top->name,
 						 r->columns[found].unsupported);
 		cg->phys = lf->type;
 		switch (lf->type)
@@ -159,10 +132,10 @@ find_column(VectorCG *cg, const char *column)
 				cg->width = parquet_plain_width(lf->type, lf->type_length);
 				break;
 			default:
-				not_takeable(cg, "Column \"%s\" has no fixed-width values.", top->name);
+				not_takeable(cg, NOT_LAID_OUT "column \"%s\" has no fixed-width values", top->name);
 		}
 		if (cg->width <= 0)
-			bad_file(cg, "Column \"%s\" has an invalid type length.", top->name);
+			bad_file(cg, "column \"%s\" has an invalid type length", top->name);
 		if (!cg->is_list)
 			cg->k = 1;
 		else
@@ -170,11 +143,11 @@ find_column(VectorCG *cg, const char *column)
 			int			d = layout_declared_dim(fm, top->name, cg->uri);
 
 			if (d < 0)
-				not_takeable(cg, "Column \"%s\" is a list of no declared dimension.", top->name);
+				not_takeable(cg, NOT_LAID_OUT "column \"%s\" is a list of no declared dimension", top->name);
 			cg->k = d;
 		}
 		if ((int64) cg->k * cg->width > MaxAllocSize / 1024)
-			bad_file(cg, "Rows of %d values of %d bytes are too large.", cg->k, cg->width);
+			bad_file(cg, "rows of %d values of %d bytes are too large", cg->k, cg->width);
 	}
 }
 
@@ -192,10 +165,10 @@ load_pages(VectorCG *cg)
 		PqColumnChunk *cc = &fm->row_groups[g].columns[cg->leaf];
 
 		if (!cc->has_offset_index)
-			not_takeable(cg, "Row group %d has no OffsetIndex.", g);
+			not_takeable(cg, NOT_LAID_OUT "row group %d has no OffsetIndex", g);
 		if (cc->offset_index_offset < 0 || cc->offset_index_length <= 0 ||
 			(uint64) cc->offset_index_offset + cc->offset_index_length > cg->size)
-			bad_file(cg, "The OffsetIndex of row group %d lies outside the file.", g);
+			bad_file(cg, "the OffsetIndex of row group %d lies outside the file", g);
 	}
 	cg->pages = palloc(sizeof(VcgPage) * cap);
 	if (fm->num_row_groups == 0)
@@ -216,7 +189,7 @@ load_pages(VectorCG *cg)
 			char		why[128];
 
 			if (!parquet_chunk_takeable(cc, &must_decode, why, sizeof(why)))
-				not_takeable(cg, "Row group %d %s.", g, why);
+				not_takeable(cg, NOT_LAID_OUT "row group %d %s", g, why);
 		}
 		chunk_end = m->data_page_offset + m->total_compressed_size;
 		/* pages of another shape (or a damaged index) are decoded, not computed */
@@ -231,15 +204,15 @@ load_pages(VectorCG *cg)
 
 			if (loc->first_row_index < 0 || next_first <= loc->first_row_index ||
 				next_first > rg->num_rows || (p == 0 && loc->first_row_index != 0))
-				bad_file(cg, "OffsetIndex of row group %d has invalid first_row_index values.", g);
+				bad_file(cg, "OffsetIndex of row group %d has invalid first_row_index values", g);
 			if (loc->offset < m->data_page_offset || loc->compressed_page_size <= 0 ||
 				loc->offset + loc->compressed_page_size > chunk_end ||
 				(uint64) (loc->offset + loc->compressed_page_size) > cg->size)
-				bad_file(cg, "OffsetIndex of row group %d locates page %d outside its column chunk.", g, p);
+				bad_file(cg, "OffsetIndex of row group %d locates page %d outside its column chunk", g, p);
 			if (next_first - loc->first_row_index > PG_INT32_MAX ||
 				(!must_decode &&
 				 (next_first - loc->first_row_index) * cg->k * cg->width > loc->compressed_page_size))
-				bad_file(cg, "Page %d of row group %d is too small for its rows.", p, g);
+				bad_file(cg, "page %d of row group %d is too small for its rows", p, g);
 			if (cg->npages == cap)
 			{
 				cap *= 2;
@@ -264,6 +237,9 @@ layout_vcg_open(ByteSource *src, const char *column)
 
 	cg->uri = src->name;
 	cg->size = src->size;
+	cg->take_ctx.what = "Parquet file";
+	cg->take_ctx.object = cg->uri;
+	cg->take_ctx.hint = "Write it with vlake.parquet_write(..., '{\"layout\": \"vector\"}').";
 	cg->r = parquet_reader_open(src);
 	layout_reader_init(cg->r);
 	cg->fm = cg->r->meta;
@@ -335,7 +311,7 @@ take_rows(VectorCG *cg, const int64 *rows, int64 n, char *out, bool *isnull)
 				isnull[i] = true;
 			else if (to - from != cg->k ||
 					 memchr(v->elem_null + from, true, cg->k) != NULL)
-				bad_file(cg, "The list in row " INT64_FORMAT " does not have %d values.",
+				bad_file(cg, "the list in row " INT64_FORMAT " does not have %d values",
 						 rows[i], cg->k);
 			src = (const char *) v->fixed + from * cg->width;
 		}
@@ -344,7 +320,7 @@ take_rows(VectorCG *cg, const int64 *rows, int64 n, char *out, bool *isnull)
 		else
 		{
 			if (!isnull[i] && v->bin[i].len != (int32) rowbytes)
-				bad_file(cg, "The value in row " INT64_FORMAT " does not have %d bytes.",
+				bad_file(cg, "the value in row " INT64_FORMAT " does not have %d bytes",
 						 rows[i], cg->width);
 			src = (const char *) v->bin[i].data;
 		}

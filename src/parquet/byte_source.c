@@ -5,6 +5,7 @@
 
 #include "utils/memutils.h"
 
+#include "lake/lake_error.h"
 #include "parquet/byte_source.h"
 
 #ifndef VLAKE_FRONTEND_TOOL
@@ -17,13 +18,11 @@ parquet_source_read_ranges(ByteSource *src, ByteRange *ranges, int n)
 	for (int i = 0; i < n; i++)
 	{
 		if (ranges[i].offset > src->size || ranges[i].length > src->size - ranges[i].offset)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("read past the end of \"%s\"", src->name),
-					 errdetail("Range at offset %llu of %llu bytes, object size %llu bytes.",
-							   (unsigned long long) ranges[i].offset,
-							   (unsigned long long) ranges[i].length,
-							   (unsigned long long) src->size)));
+			lake_corrupt("Parquet file", src->name,
+						 "read past the end: range at offset %llu of %llu bytes, object size %llu bytes",
+						 (unsigned long long) ranges[i].offset,
+						 (unsigned long long) ranges[i].length,
+						 (unsigned long long) src->size);
 		src->nbytes += ranges[i].length;
 	}
 	if (n == 0)

@@ -11,6 +11,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "lake/lake_error.h"
 #include "parquet/thrift.h"
 
 /* Decoded metadata may take at most this many times the input size, plus a
@@ -78,18 +79,17 @@ thrift_remaining(const ThriftReader *r)
 void
 thrift_error(const ThriftReader *r, const char *fmt,...)
 {
-	char		msg[256];
+	char		reason[256];
+	char		where[160];
+	LakeErrorContext ctx = {"Parquet file", r->source, where, NULL};
 	va_list		ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid %s in \"%s\": %s", r->what, r->source, msg),
-			 errdetail("Thrift compact protocol decoding failed at byte %zu of %zu.",
-					   r->pos, r->len)));
-	pg_unreachable();
+	snprintf(where, sizeof(where), "Thrift compact protocol decoding of the %s failed at byte %zu of %zu.",
+			 r->what, r->pos, r->len);
+	lake_report(LAKE_CORRUPT, &ctx, "%s", reason);
 }
 
 static inline void

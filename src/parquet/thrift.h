@@ -23,8 +23,9 @@
  *   THRIFT_MAX_DEPTH; decoded arrays are charged to an allocation budget
  *   proportional to the input (thrift_alloc_array), so a hostile buffer
  *   cannot make the decoder allocate more than a small multiple of its own
- *   size.  Any violation ERRORs (ERRCODE_DATA_CORRUPTED) naming the source
- *   (usually the file URI), what was being decoded and the byte offset.
+ *   size.  Any violation ERRORs through lake_report (ERRCODE_DATA_CORRUPTED)
+ *   naming the source (the file URI), what was being decoded ("file
+ *   footer") and the byte offset.
  *   Memory is palloc'd in CurrentMemoryContext.
  *
  * Writer
@@ -85,7 +86,8 @@ extern void thrift_reader_init(ThriftReader *r, const void *buf, size_t len,
 							   const char *source, const char *what);
 extern size_t thrift_remaining(const ThriftReader *r);
 
-/* ERROR: "invalid <what> in "<source>": <msg> (at byte N)". */
+/* ERROR through lake_report: "invalid Parquet file "<source>": <msg>",
+ * DETAIL what was being decoded and the byte offset. */
 extern void thrift_error(const ThriftReader *r, const char *fmt,...)
 			pg_attribute_printf(2, 3) pg_attribute_noreturn();
 

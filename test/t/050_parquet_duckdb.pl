@@ -350,7 +350,8 @@ FROM range(1, 3001) t(g)};
 	like($stderr, qr/invalid Parquet file ".*cut\.parquet"/, 'truncated file: ERROR names the file');
 	($ret, $stdout, $stderr) = $node->psql('postgres',
 		"SELECT * FROM vlake.vector_cg_take('file://$lake/default.parquet', '{1}', 'v')");
-	like($stderr, qr/not laid out for take by row/, 'compressed file: ERROR says it is not take-able');
+	like($stderr, qr/cannot read Parquet file ".*default\.parquet": not laid out for take by row/,
+		'compressed file: ERROR names the file and says it is not take-able');
 }
 
 # ------------------------------------------- S3: cold take fetches <= 2x --
