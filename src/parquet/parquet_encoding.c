@@ -28,14 +28,11 @@ decode_scope_marker(void *arg)
 }
 
 void
-parquet_decode_begin(ParquetDecodeScope *scope, const char *object, const char *where)
+parquet_decode_begin(ParquetDecodeScope *scope, ParquetDescribeFn describe, void *arg)
 {
-	scope->ctx.what = "Parquet file";
-	scope->ctx.object = object;
-	scope->ctx.where = where;
-	scope->ctx.hint = NULL;
+	scope->describe = describe;
 	scope->cb.callback = decode_scope_marker;
-	scope->cb.arg = &scope->ctx;
+	scope->cb.arg = arg;
 	scope->cb.previous = error_context_stack;
 	error_context_stack = &scope->cb;
 }
@@ -51,7 +48,7 @@ parquet_decode_context(void)
 {
 	for (ErrorContextCallback *cb = error_context_stack; cb; cb = cb->previous)
 		if (cb->callback == decode_scope_marker)
-			return cb->arg;
+			return ((ParquetDecodeScope *) cb)->describe(cb->arg);
 	return &unnamed_data;
 }
 

@@ -73,18 +73,21 @@ extern void parquet_buf_put_le32(PqBuf *b, uint32 v);
 
 /*
  * The file and place that decoders (here and parquet_codec.h) name when
- * they find corrupt data.  A scope is an entry of PostgreSQL's
+ * they find corrupt data: describe(arg) is called only then, so a scope
+ * costs nothing on the good path.  A scope is an entry of PostgreSQL's
  * error_context_stack, so an ERROR unwinds it with the rest; its callback
  * adds nothing to messages.
  */
+typedef const LakeErrorContext *(*ParquetDescribeFn) (void *arg);
+
 typedef struct ParquetDecodeScope
 {
 	ErrorContextCallback cb;
-	LakeErrorContext ctx;
+	ParquetDescribeFn describe;
 } ParquetDecodeScope;
 
-extern void parquet_decode_begin(ParquetDecodeScope *scope, const char *object,
-								 const char *where);
+extern void parquet_decode_begin(ParquetDecodeScope *scope, ParquetDescribeFn describe,
+								 void *arg);
 extern void parquet_decode_end(ParquetDecodeScope *scope);
 /* The innermost scope's context, or an "(unnamed)" one. */
 extern const LakeErrorContext *parquet_decode_context(void);

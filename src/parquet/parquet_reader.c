@@ -410,6 +410,12 @@ cursor_ctx(Cursor *c)
 	return &c->ectx;
 }
 
+static const LakeErrorContext *
+describe_cursor(void *arg)
+{
+	return cursor_ctx((Cursor *) arg);
+}
+
 /* Bytes per value in PqColumnVector.fixed (booleans: one); 0 for the
  * binary types, whose values are PqBytes. */
 static int
@@ -755,7 +761,7 @@ decode_page(Cursor *c, const PqPageHeader *h, const char *body)
 	if (ulen > PARQUET_MAX_PAGE_BYTES)
 		lake_report(LAKE_CORRUPT, cursor_ctx(c), "page of %zu bytes exceeds the limit of %d", ulen, PARQUET_MAX_PAGE_BYTES);
 	/* the codecs and encodings name the file and page from this scope */
-	parquet_decode_begin(&scope, c->r->name, cursor_ctx(c)->where);
+	parquet_decode_begin(&scope, describe_cursor, c);
 	result = decode_page_body(c, h, body, codec, clen, ulen, col, p);
 	parquet_decode_end(&scope);
 	return result;
