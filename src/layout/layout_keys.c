@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "lake/lake_error.h"
 #include "layout/layout_keys.h"
 
 int
@@ -25,12 +26,26 @@ layout_declared_dim(const PqFileMetaData *fm, const char *column, const char *ur
 		return -1;
 	d = strtol(dim, &endp, 10);
 	if (*endp != '\0' || endp == dim || d <= 0 || d > 1000000)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("invalid Parquet file \"%s\"", uri),
-				 errdetail("Key-value metadata %s=\"%s\" is not a dimension.",
-						   LAYOUT_KV_VECTOR_DIM, dim)));
+		lake_corrupt("Parquet file", uri, "key-value metadata %s=\"%s\" is not a dimension",
+					 LAYOUT_KV_VECTOR_DIM, dim);
 	return (int) d;
+}
+
+int64
+layout_first_row_id(const PqFileMetaData *fm, const char *uri)
+{
+	const char *v = parquet_kv_value(fm, LAYOUT_KV_FIRST_ROW_ID);
+	char	   *end;
+	long long	r;
+
+	if (v == NULL)
+		return -1;
+	errno = 0;
+	r = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || r < 0)
+		lake_corrupt("Parquet file", uri, "key-value metadata %s=\"%s\" is not a row ID",
+					 LAYOUT_KV_FIRST_ROW_ID, v);
+	return (int64) r;
 }
 
 static int

@@ -32,6 +32,10 @@
  * uri) if malformed. */
 extern int	layout_declared_dim(const PqFileMetaData *fm, const char *column, const char *uri);
 
+/* Row ID of the file's row 0 (vlake.first_row_id); -1 when absent; ERROR
+ * (naming uri) if malformed. */
+extern int64 layout_first_row_id(const PqFileMetaData *fm, const char *uri);
+
 /*
  * Tell a reader what the layout keys declare (the fixed number of values
  * per row of LIST columns), so that parquet_take can locate a row's values

@@ -14,30 +14,9 @@
 
 #include "utils/memutils.h"
 
+#include "lake/lake_error.h"
 #include "layout/layout_keys.h"
 #include "layout/packed_reader.h"
-
-/* Footer key vlake.first_row_id, if present (ERROR if malformed). */
-static bool
-footer_first_row_id(PqReader *r, int64 *out)
-{
-	for (int i = 0; i < r->meta->num_key_value; i++)
-	{
-		const PqKeyValue *kv = &r->meta->key_value[i];
-		char	   *end;
-
-		if (strcmp(kv->key, "vlake.first_row_id") != 0 || kv->value == NULL)
-			continue;
-		errno = 0;
-		*out = strtoll(kv->value, &end, 10);
-		if (errno != 0 || end == kv->value || *end != '\0' || *out < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("invalid vlake.first_row_id \"%s\" in \"%s\"", kv->value, r->name)));
-		return true;
-	}
-	return false;
-}
 
 PackedReader *
 layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
@@ -58,22 +37,19 @@ layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 		p->groups[g] = parquet_reader_open(srcs[g]);
 		layout_reader_init(p->groups[g]);
 		/* the writer records the row ID of row 0 (footer key vlake.first_row_id) */
-		if (footer_first_row_id(p->groups[g], &declared))
+		declared = layout_first_row_id(p->groups[g]->meta, p->groups[g]->name);
+		if (declared >= 0)
 		{
 			if (first_row_id < 0)
 				first_row_id = declared;
 			else if (declared != first_row_id)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("ColumnGroup \"%s\" starts at row ID %lld, not %lld",
-								p->groups[g]->name, (long long) declared, (long long) first_row_id)));
+				lake_corrupt("ColumnGroup", p->groups[g]->name, "it starts at row ID %lld, not %lld",
+							 (long long) declared, (long long) first_row_id);
 		}
 		if (g > 0 && p->groups[g]->meta->num_rows != p->nrows)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("ColumnGroup \"%s\" has %lld rows but \"%s\" has %lld; the groups of a segment must cover the same rows",
-							p->groups[g]->name, (long long) p->groups[g]->meta->num_rows,
-							p->groups[0]->name, (long long) p->nrows)));
+			lake_corrupt("ColumnGroup", p->groups[g]->name,
+						 "it has %lld rows but \"%s\" has %lld; the groups of a segment must cover the same rows",
+						 (long long) p->groups[g]->meta->num_rows, p->groups[0]->name, (long long) p->nrows);
 		p->nrows = p->groups[g]->meta->num_rows;
 		total += p->groups[g]->ncolumns;
 	}
@@ -224,11 +200,9 @@ layout_packed_scan_next(PackedScan *s)
 			out->row_numbers = b->row_numbers;	/* rewritten to row IDs below */
 		}
 		else if (n != out->nrows)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("ColumnGroups \"%s\" and \"%s\" went out of step during a scan",
-							s->p->groups[s->parts[0].group]->name,
-							s->p->groups[s->parts[i].group]->name)));
+			lake_corrupt("ColumnGroup", s->p->groups[s->parts[i].group]->name,
+						 "it went out of step with \"%s\" during a scan",
+						 s->p->groups[s->parts[0].group]->name);
 		for (int k = 0; k < s->parts[i].ncols; k++)
 			out->cols[s->parts[i].out[k]] = b->cols[k];
 	}

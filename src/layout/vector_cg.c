@@ -3,22 +3,26 @@
  * vector ColumnGroup layout); see vector_cg.h for the arithmetic and
  * docs/parquet-layout.md for the layout.
  *
- * Everything read from the file is checked before use: footer length,
- * OffsetIndex locations (inside the file, increasing, page sizes large
- * enough for their rows), page headers of pages decoded on the slow path.
+ * Built on the generic reader: it opens the file, keeps the column's
+ * OffsetIndexes, and takes rows (offset-computed where the layout allows,
+ * else by decoding the pages).  This file adds what the layout promises:
+ * the column's shape, take-able chunks, and a scan that hands out whole
+ * runs of pages without decoding them.  Everything read from the file is
+ * checked before use (OffsetIndex locations inside the file, increasing,
+ * pages large enough for their rows).
  */
 #include "postgres.h"
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "parquet/parquet_meta.h"
-#include "parquet/parquet_encoding.h"
-#include "parquet/parquet_takeable.h"
+#include "lake/lake_error.h"
 #include "layout/layout_keys.h"
 #include "layout/vector_cg.h"
+#include "parquet/parquet_encoding.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_takeable.h"
 
-#define TAIL_READ_BYTES (64 * 1024)
 #define SCAN_READ_BYTES (8 * 1024 * 1024)
 
 typedef struct VcgPage
@@ -32,12 +36,14 @@ typedef struct VcgPage
 
 struct VectorCG
 {
-	ObjStore   *store;
-	char	   *key;
-	char	   *uri;
+	PqReader   *r;
+	const char *uri;
+	LakeErrorContext take_ctx;	/* for not_takeable */
 	uint64		size;
 	PqFileMetaData *fm;
+	int			col;			/* reader column */
 	int			leaf;			/* leaf column index */
+	bool		is_list;
 	PqType		phys;
 	int			width;			/* bytes per leaf value */
 	int			k;				/* leaf values per row */
@@ -48,224 +54,134 @@ struct VectorCG
 	VcgPage    *pages;
 };
 
-static void pg_attribute_noreturn()
-bad_file(VectorCG *cg, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-bad_file(VectorCG *cg, const char *fmt,...)
-{
-	char		detail[512];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid Parquet file \"%s\"", cg->uri),
-			 errdetail("%s", detail)));
-	pg_unreachable();
-}
-
-static void pg_attribute_noreturn()
-not_takeable(VectorCG *cg, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static void
-not_takeable(VectorCG *cg, const char *fmt,...)
-{
-	char		detail[512];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("Parquet file \"%s\" is not laid out for take by row", cg->uri),
-			 errdetail("%s", detail),
-			 errhint("Write it with vlake.parquet_write(..., '{\"layout\": \"vector\"}').")));
-	pg_unreachable();
-}
-
-static const char *
-kv_get(PqFileMetaData *fm, const char *key)
-{
-	for (int i = 0; i < fm->num_key_value; i++)
-		if (fm->key_value[i].key && strcmp(fm->key_value[i].key, key) == 0)
-			return fm->key_value[i].value;
-	return NULL;
-}
+/*
+ * Errors go through lake_report: "invalid Parquet file "<uri>": <reason>"
+ * for a broken file (bad_file), "cannot read Parquet file "<uri>": not laid
+ * out for take by row: <reason>" for a valid file of another layout.
+ */
+#define bad_file(cg, ...) lake_corrupt("Parquet file", (cg)->uri, __VA_ARGS__)
+#define not_takeable(cg, ...) lake_report(LAKE_UNSUPPORTED, &(cg)->take_ctx, __VA_ARGS__)
+#define NOT_LAID_OUT "not laid out for take by row: "
 
 /*
- * Walk the schema tree to the top-level field named column (or the only
- * suitable one) and work out its leaf index, levels and shape.
+ * The top-level field named column (or the only suitable one) and its
+ * shape: a fixed-width scalar, or a 3-level list of them with a declared
+ * dimension.
  */
 static void
 find_column(VectorCG *cg, const char *column)
 {
+	PqReader   *r = cg->r;
 	PqFileMetaData *fm = cg->fm;
-	int			pos = 1;
-	int			leaf = 0;
-	int			found_pos = -1;
-	int			found_leaf = -1;
+	int			found = -1;
 	int			nfound = 0;
 
-	if (fm->num_schema < 2)
-		bad_file(cg, "The schema has no columns.");
-	for (int child = 0; child < fm->schema[0].num_children; child++)
+	if (r->ncolumns == 0)
+		bad_file(cg, "the schema has no columns");
+	for (int c = 0; c < r->ncolumns; c++)
 	{
-		PqSchemaElement *e;
-		int			nleaves = 0;
-		int			end = pos;
-		int			pending = 1;
+		PqSchemaElement *e = &fm->schema[r->columns[c].top_schema_index];
 
-		if (pos >= fm->num_schema)
-			bad_file(cg, "The schema tree is truncated.");
-		e = &fm->schema[pos];
-		/* extent of this subtree (depth-first) */
-		while (pending > 0)
-		{
-			if (end >= fm->num_schema)
-				bad_file(cg, "The schema tree is truncated.");
-			pending += fm->schema[end].num_children - 1;
-			if (fm->schema[end].num_children == 0)
-				nleaves++;
-			end++;
-		}
 		if (column ? strcmp(e->name, column) == 0
-			: (e->num_children > 0 || fm->schema[0].num_children == 1))
+			: (e->num_children > 0 || r->ncolumns == 1))
 		{
-			found_pos = pos;
-			found_leaf = leaf;
+			if (found < 0)
+				found = c;
 			nfound++;
 		}
-		leaf += nleaves;
-		pos = end;
 	}
 	if (nfound == 0)
-		not_takeable(cg, column ? "It has no column \"%s\"." : "It has no list column%s.",
+		not_takeable(cg, column ? NOT_LAID_OUT "it has no column \"%s\""
+					 : NOT_LAID_OUT "it has no list column%s",
 					 column ? column : "");
-	if (nfound > 1)
-		not_takeable(cg, "It has several list columns; name one.");
-	cg->leaf = found_leaf;
+	if (nfound > 1 && column == NULL)
+		not_takeable(cg, NOT_LAID_OUT "it has several list columns; name one");
+	cg->col = found;
+	cg->leaf = r->columns[found].leaf;
 
 	{
-		PqSchemaElement *top = &fm->schema[found_pos];
+		int			top_index = r->columns[found].top_schema_index;
+		PqSchemaElement *top = &fm->schema[top_index];
 		PqSchemaElement *lf = top;
-		int			def = (top->repetition == PARQUET_OPTIONAL) ? 1 : 0;
-		int			rep = 0;
 
 		if (top->repetition == PARQUET_REPEATED)
-			not_takeable(cg, "Column \"%s\" is a repeated field.", top->name);
+			not_takeable(cg, NOT_LAID_OUT "column \"%s\" is a repeated field", top->name);
 		if (top->num_children > 0)
 		{
-			PqSchemaElement *mid = &fm->schema[found_pos + 1];
+			PqSchemaElement *mid = &fm->schema[top_index + 1];
 
 			if (top->num_children != 1 || mid->repetition != PARQUET_REPEATED ||
-				mid->num_children != 1 || fm->schema[found_pos + 2].num_children != 0)
-				not_takeable(cg, "Column \"%s\" is not a list of a primitive type.", top->name);
-			lf = &fm->schema[found_pos + 2];
-			def += 1;
-			rep = 1;
-			if (lf->repetition == PARQUET_OPTIONAL)
-				def += 1;
-			else if (lf->repetition == PARQUET_REPEATED)
-				not_takeable(cg, "Column \"%s\" is a two-level list.", top->name);
+				mid->num_children != 1 || fm->schema[top_index + 2].num_children != 0)
+				not_takeable(cg, NOT_LAID_OUT "column \"%s\" is not a list of a primitive type", top->name);
+			lf = &fm->schema[top_index + 2];
+			if (lf->repetition == PARQUET_REPEATED)
+				not_takeable(cg, NOT_LAID_OUT "column \"%s\" is a two-level list", top->name);
+			cg->is_list = true;
 		}
-		cg->max_def = def;
-		cg->max_rep = rep;
+		if (r->columns[found].unsupported)
+			not_takeable(cg, NOT_LAID_OUT "column \"%s\" cannot be read: %s", top->name,
+						 r->columns[found].unsupported);
 		cg->phys = lf->type;
 		switch (lf->type)
 		{
 			case PARQUET_INT32:
 			case PARQUET_FLOAT:
-				cg->width = 4;
-				break;
 			case PARQUET_INT64:
 			case PARQUET_DOUBLE:
-				cg->width = 8;
-				break;
 			case PARQUET_FIXED_LEN_BYTE_ARRAY:
-				cg->width = lf->type_length;
+				cg->width = parquet_plain_width(lf->type, lf->type_length);
 				break;
 			default:
-				not_takeable(cg, "Column \"%s\" has no fixed-width values.", top->name);
+				not_takeable(cg, NOT_LAID_OUT "column \"%s\" has no fixed-width values", top->name);
 		}
 		if (cg->width <= 0)
-			bad_file(cg, "Column \"%s\" has an invalid type length.", top->name);
-		if (rep == 0)
+			bad_file(cg, "column \"%s\" has an invalid type length", top->name);
+		if (!cg->is_list)
 			cg->k = 1;
 		else
 		{
 			int			d = layout_declared_dim(fm, top->name, cg->uri);
 
 			if (d < 0)
-				not_takeable(cg, "Column \"%s\" is a list of no declared dimension.", top->name);
+				not_takeable(cg, NOT_LAID_OUT "column \"%s\" is a list of no declared dimension", top->name);
 			cg->k = d;
 		}
 		if ((int64) cg->k * cg->width > MaxAllocSize / 1024)
-			bad_file(cg, "Rows of %d values of %d bytes are too large.", cg->k, cg->width);
+			bad_file(cg, "rows of %d values of %d bytes are too large", cg->k, cg->width);
 	}
 }
 
-/* Read [off, off+len) of the object into a palloc'd buffer. */
-static char *
-read_range(VectorCG *cg, uint64 off, uint64 len)
-{
-	char	   *buf = palloc_extended(Max(len, 1), MCXT_ALLOC_HUGE);
-
-	if (len > 0)
-		objstore_get_range(cg->store, cg->key, off, len, buf);
-	return buf;
-}
-
+/* The page table the scan reads by: every page's rows and bytes. */
 static void
-load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
+load_pages(VectorCG *cg)
 {
 	PqFileMetaData *fm = cg->fm;
-	int64		lo = PG_INT64_MAX,
-				hi = 0;
-	char	   *span;
-	uint64		span_off;
+	PqOffsetIndex **ois;
 	int64		row_base = 0;
 	int			cap = 64;
 
-	/* one read for every chunk's OffsetIndex (usually inside the tail) */
 	for (int g = 0; g < fm->num_row_groups; g++)
 	{
 		PqColumnChunk *cc = &fm->row_groups[g].columns[cg->leaf];
 
 		if (!cc->has_offset_index)
-			not_takeable(cg, "Row group %d has no OffsetIndex.", g);
+			not_takeable(cg, NOT_LAID_OUT "row group %d has no OffsetIndex", g);
 		if (cc->offset_index_offset < 0 || cc->offset_index_length <= 0 ||
 			(uint64) cc->offset_index_offset + cc->offset_index_length > cg->size)
-			bad_file(cg, "The OffsetIndex of row group %d lies outside the file.", g);
-		lo = Min(lo, cc->offset_index_offset);
-		hi = Max(hi, cc->offset_index_offset + cc->offset_index_length);
+			bad_file(cg, "the OffsetIndex of row group %d lies outside the file", g);
 	}
-	if (fm->num_row_groups == 0)
-	{
-		cg->pages = palloc(sizeof(VcgPage));
-		return;
-	}
-	if ((uint64) lo >= tail_off)
-	{
-		span = (char *) tail + (lo - tail_off);
-		span_off = lo;
-	}
-	else
-	{
-		span = read_range(cg, lo, hi - lo);
-		span_off = lo;
-	}
-
 	cg->pages = palloc(sizeof(VcgPage) * cap);
+	if (fm->num_row_groups == 0)
+		return;
+	/* one read for every chunk's OffsetIndex (usually inside the footer read) */
+	ois = parquet_reader_offset_indexes(cg->r, cg->col);
+
 	for (int g = 0; g < fm->num_row_groups; g++)
 	{
 		PqRowGroup *rg = &fm->row_groups[g];
 		PqColumnChunk *cc = &rg->columns[cg->leaf];
 		PqColumnMetaData *m = &cc->meta_data;
-		PqOffsetIndex *oi;
+		PqOffsetIndex *oi = ois[g];
 		bool		must_decode;
 		int64		chunk_end;
 
@@ -273,12 +189,9 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 			char		why[128];
 
 			if (!parquet_chunk_takeable(cc, &must_decode, why, sizeof(why)))
-				not_takeable(cg, "Row group %d %s.", g, why);
+				not_takeable(cg, NOT_LAID_OUT "row group %d %s", g, why);
 		}
 		chunk_end = m->data_page_offset + m->total_compressed_size;
-
-		oi = parquet_decode_offset_index((const uint8 *) span + (cc->offset_index_offset - span_off),
-									cc->offset_index_length, cg->uri);
 		/* pages of another shape (or a damaged index) are decoded, not computed */
 		if (!parquet_offset_index_uniform(oi, m->data_page_offset, chunk_end, rg->num_rows))
 			must_decode = true;
@@ -291,15 +204,15 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 
 			if (loc->first_row_index < 0 || next_first <= loc->first_row_index ||
 				next_first > rg->num_rows || (p == 0 && loc->first_row_index != 0))
-				bad_file(cg, "OffsetIndex of row group %d has invalid first_row_index values.", g);
+				bad_file(cg, "OffsetIndex of row group %d has invalid first_row_index values", g);
 			if (loc->offset < m->data_page_offset || loc->compressed_page_size <= 0 ||
 				loc->offset + loc->compressed_page_size > chunk_end ||
 				(uint64) (loc->offset + loc->compressed_page_size) > cg->size)
-				bad_file(cg, "OffsetIndex of row group %d locates page %d outside its column chunk.", g, p);
+				bad_file(cg, "OffsetIndex of row group %d locates page %d outside its column chunk", g, p);
 			if (next_first - loc->first_row_index > PG_INT32_MAX ||
 				(!must_decode &&
 				 (next_first - loc->first_row_index) * cg->k * cg->width > loc->compressed_page_size))
-				bad_file(cg, "Page %d of row group %d is too small for its rows.", p, g);
+				bad_file(cg, "page %d of row group %d is too small for its rows", p, g);
 			if (cg->npages == cap)
 			{
 				cap *= 2;
@@ -312,82 +225,33 @@ load_pages(VectorCG *cg, const char *tail, uint64 tail_off)
 			pg->size = loc->compressed_page_size;
 			pg->must_decode = must_decode;
 		}
-		if (oi->num_pages == 0 && rg->num_rows > 0)
-			bad_file(cg, "OffsetIndex of row group %d has no pages.", g);
 		row_base += rg->num_rows;
 	}
 	cg->nrows = row_base;
 }
 
 VectorCG *
-layout_vcg_open(ObjStore *store, const char *key, const char *column)
+layout_vcg_open(ByteSource *src, const char *column)
 {
 	VectorCG   *cg = palloc0(sizeof(VectorCG));
-	ObjStat		st;
-	uint64		tail_len,
-				tail_off;
-	char	   *tail;
-	uint32		flen;
-	const char *footer;
 
-	cg->store = store;
-	cg->key = pstrdup(key);
-	cg->uri = objstore_uri(store, key);
-	if (!objstore_head(store, key, &st))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("Parquet file \"%s\" does not exist", cg->uri)));
-	cg->size = st.size;
-	if (cg->size < 12)
-		bad_file(cg, "The file is %llu bytes long, too short for Parquet.",
-				 (unsigned long long) cg->size);
-	tail_len = Min(cg->size, TAIL_READ_BYTES);
-	tail_off = cg->size - tail_len;
-	tail = read_range(cg, tail_off, tail_len);
-	if (memcmp(tail + tail_len - 4, "PAR1", 4) != 0)
-		bad_file(cg, "The file does not end with the Parquet magic \"PAR1\".");
-	memcpy(&flen, tail + tail_len - 8, 4);
-	if ((uint64) flen > cg->size - 12)
-		bad_file(cg, "Footer length %u exceeds the file size %llu.", flen,
-				 (unsigned long long) cg->size);
-	if (flen + 8 <= tail_len)
-		footer = tail + tail_len - 8 - flen;
-	else
-		footer = read_range(cg, cg->size - 8 - flen, flen);
-	cg->fm = parquet_decode_file_metadata((const uint8 *) footer, flen, cg->uri);
-	if (cg->fm->encrypted)
-		not_takeable(cg, "The file is encrypted.");
+	cg->uri = src->name;
+	cg->size = src->size;
+	cg->take_ctx.what = "Parquet file";
+	cg->take_ctx.object = cg->uri;
+	cg->take_ctx.hint = "Write it with vlake.parquet_write(..., '{\"layout\": \"vector\"}').";
+	cg->r = parquet_reader_open(src);
+	layout_reader_init(cg->r);
+	cg->fm = cg->r->meta;
 	find_column(cg, column);
-	load_pages(cg, tail, tail_off);
+	load_pages(cg);
 	return cg;
-}
-
-void
-layout_vcg_close(VectorCG *cg)
-{
-	/* everything is palloc'd in the caller's context */
 }
 
 int64
 layout_vcg_rows(VectorCG *cg)
 {
 	return cg->nrows;
-}
-
-int64
-layout_vcg_first_row_id(VectorCG *cg)
-{
-	const char *v = kv_get(cg->fm, LAYOUT_KV_FIRST_ROW_ID);
-	char	   *end;
-	long long	r;
-
-	if (v == NULL)
-		return -1;
-	errno = 0;
-	r = strtoll(v, &end, 10);
-	if (errno != 0 || *end != '\0' || end == v || r < 0)
-		bad_file(cg, "Key-value metadata %s=\"%s\" is not a row ID.", LAYOUT_KV_FIRST_ROW_ID, v);
-	return (int64) r;
 }
 
 int
@@ -405,8 +269,8 @@ layout_vcg_value_width(VectorCG *cg)
 bool
 layout_vcg_is_float16(VectorCG *cg)
 {
-	const char *e = kv_get(cg->fm, LAYOUT_KV_VECTOR_ELEMENT);
-	const char *d = kv_get(cg->fm, LAYOUT_KV_VECTOR_DIM);
+	const char *e = parquet_kv_value(cg->fm, LAYOUT_KV_VECTOR_ELEMENT);
+	const char *d = parquet_kv_value(cg->fm, LAYOUT_KV_VECTOR_DIM);
 
 	return cg->phys == PARQUET_FIXED_LEN_BYTE_ARRAY && cg->k == 1 &&
 		e != NULL && strcmp(e, "float16") == 0 &&
@@ -419,268 +283,67 @@ layout_vcg_physical_type(VectorCG *cg)
 	return cg->phys;
 }
 
-static int
-find_page(VectorCG *cg, int64 row)
-{
-	int			lo = 0,
-				hi = cg->npages - 1;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo + 1) / 2;
-
-		if (cg->pages[mid].first_row <= row)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return lo;
-}
-
 /*
- * Decode one whole page (slow path: the page may hold nulls): values of
- * every row into out (nrows * k * width), null flags into isnull.
+ * Rows rows[0..n) of the column, taken by the generic reader, into out
+ * (k * width bytes a row, caller's order) and isnull.  Null rows, and lists
+ * without elements, are null with their bytes zeroed; a list of another
+ * length, or with null elements, is not a row of this layout.
  */
 static void
-decode_page(VectorCG *cg, const VcgPage *pg, const char *buf, char *out, bool *isnull)
+take_rows(VectorCG *cg, const int64 *rows, int64 n, char *out, bool *isnull)
 {
-	ThriftReader r;
-	PqPageHeader h;
-	const uint8 *body;
-	size_t		blen;
-	int64		nlevels;
-	uint32	   *def,
-			   *rep;
-	size_t		pos = 0;
-	int64		row = -1;
-	int64		vi = 0;
-	int64		nvals = 0;
 	size_t		rowbytes = (size_t) cg->k * cg->width;
-	const uint8 *values;
-	size_t		vlen;
-	int64		row_nvals = 0;
+	PqBatch    *b = parquet_take(cg->r, 1, &cg->col, rows, n);
+	PqColumnVector *v = &b->cols[0];
 
-	thrift_reader_init(&r, buf, pg->size, cg->uri, "page header");
-	parquet_decode_page_header(&r, &h);
-	body = (const uint8 *) buf + r.pos;
-	blen = pg->size - r.pos;
-	if (h.compressed_page_size != (int32) blen || h.uncompressed_page_size != (int32) blen)
-		bad_file(cg, "Page at offset " INT64_FORMAT " has sizes that do not match its OffsetIndex entry.",
-				 pg->offset);
-	if (h.type == PARQUET_PAGE_DATA && h.has_data_page_header)
+	for (int64 i = 0; i < n; i++)
 	{
-		if (h.data_page_header.encoding != PARQUET_ENC_PLAIN)
-			not_takeable(cg, "A data page uses encoding %s.", parquet_encoding_name(h.data_page_header.encoding));
-		nlevels = h.data_page_header.num_values;
-	}
-	else if (h.type == PARQUET_PAGE_DATA_V2 && h.has_data_page_header_v2)
-	{
-		if (h.data_page_header_v2.encoding != PARQUET_ENC_PLAIN)
-			not_takeable(cg, "A data page uses encoding %s.", parquet_encoding_name(h.data_page_header_v2.encoding));
-		nlevels = h.data_page_header_v2.num_values;
-	}
-	else
-		bad_file(cg, "Page at offset " INT64_FORMAT " is not a data page.", pg->offset);
-	if (nlevels < pg->nrows || nlevels > (int64) pg->nrows * Max(cg->k, 1) + pg->nrows)
-		bad_file(cg, "Page at offset " INT64_FORMAT " has " INT64_FORMAT " values for %d rows.",
-				 pg->offset, nlevels, pg->nrows);
-	def = palloc0(sizeof(uint32) * nlevels);
-	rep = palloc0(sizeof(uint32) * nlevels);
-	if (h.type == PARQUET_PAGE_DATA)
-	{
-		if (cg->max_rep > 0)
-			pos += parquet_rle_decode_prefixed(body, blen, parquet_bit_width(cg->max_rep), nlevels, rep);
-		if (cg->max_def > 0)
-			pos += parquet_rle_decode_prefixed(body + pos, blen - pos, parquet_bit_width(cg->max_def), nlevels, def);
-	}
-	else
-	{
-		int32		rl = h.data_page_header_v2.repetition_levels_byte_length;
-		int32		dl = h.data_page_header_v2.definition_levels_byte_length;
+		char	   *dst = out + i * rowbytes;
+		const char *src;
 
-		if (rl < 0 || dl < 0 || (size_t) rl + dl > blen)
-			bad_file(cg, "Page at offset " INT64_FORMAT " has invalid level lengths.", pg->offset);
-		if (cg->max_rep > 0)
-			parquet_rle_decode(body, rl, parquet_bit_width(cg->max_rep), nlevels, rep);
-		if (cg->max_def > 0)
-			parquet_rle_decode(body + rl, dl, parquet_bit_width(cg->max_def), nlevels, def);
-		pos = rl + dl;
-	}
-	for (int64 i = 0; i < nlevels; i++)
-		if (def[i] == (uint32) cg->max_def)
-			nvals++;
-	values = body + pos;
-	vlen = blen - pos;
-	if ((uint64) nvals * cg->width > vlen)
-		bad_file(cg, "Page at offset " INT64_FORMAT " holds fewer values than its levels say.", pg->offset);
-
-	memset(out, 0, rowbytes * pg->nrows);
-	for (int64 i = 0; i < nlevels; i++)
-	{
-		if (rep[i] == 0)
+		isnull[i] = v->row_null[i];
+		if (cg->is_list && !isnull[i])
 		{
-			if (row >= 0 && !isnull[row] && row_nvals != cg->k)
-				bad_file(cg, "A list in page at offset " INT64_FORMAT " does not have %d values.",
-						 pg->offset, cg->k);
-			row++;
-			if (row >= pg->nrows)
-				bad_file(cg, "Page at offset " INT64_FORMAT " has more rows than its OffsetIndex says.",
-						 pg->offset);
-			isnull[row] = (def[i] != (uint32) cg->max_def);
-			row_nvals = 0;
+			int64		from = v->offsets[i],
+						to = v->offsets[i + 1];
+
+			if (to == from)
+				isnull[i] = true;
+			else if (to - from != cg->k ||
+					 memchr(v->elem_null + from, true, cg->k) != NULL)
+				bad_file(cg, "the list in row " INT64_FORMAT " does not have %d values",
+						 rows[i], cg->k);
+			src = (const char *) v->fixed + from * cg->width;
 		}
-		if (def[i] == (uint32) cg->max_def)
+		else if (v->width > 0)
+			src = (const char *) v->fixed + i * rowbytes;
+		else
 		{
-			if (row < 0 || row_nvals >= cg->k)
-				bad_file(cg, "A list in page at offset " INT64_FORMAT " has more than %d values.",
-						 pg->offset, cg->k);
-			memcpy(out + row * rowbytes + row_nvals * cg->width, values + vi * cg->width, cg->width);
-			row_nvals++;
-			vi++;
+			if (!isnull[i] && v->bin[i].len != (int32) rowbytes)
+				bad_file(cg, "the value in row " INT64_FORMAT " does not have %d bytes",
+						 rows[i], cg->width);
+			src = (const char *) v->bin[i].data;
 		}
+		if (isnull[i])
+			memset(dst, 0, rowbytes);
+		else
+			memcpy(dst, src, rowbytes);
 	}
-	if (row != pg->nrows - 1 || (!isnull[row] && row_nvals != cg->k))
-		bad_file(cg, "Page at offset " INT64_FORMAT " does not hold %d whole rows.", pg->offset, pg->nrows);
-	pfree(def);
-	pfree(rep);
-}
-
-typedef struct TakeItem
-{
-	int64		row;
-	int			pos;			/* index in the caller's arrays */
-} TakeItem;
-
-static int
-cmp_take(const void *a, const void *b)
-{
-	const TakeItem *x = a,
-			   *y = b;
-
-	if (x->row != y->row)
-		return x->row < y->row ? -1 : 1;
-	return x->pos - y->pos;
 }
 
 void
 layout_vcg_take(VectorCG *cg, const int64 *rows, int n, char *out, bool *isnull)
 {
-	size_t		rowbytes = (size_t) cg->k * cg->width;
-	TakeItem   *items;
-	ObjRange   *ranges;
-	int		   *first_item;		/* per range: first item it serves */
-	int			nranges = 0;
-	int			p = 0;
-	size_t		gap;
+	MemoryContext cxt,
+				old;
 
 	if (n <= 0)
 		return;
-	items = palloc(sizeof(TakeItem) * n);
-	for (int i = 0; i < n; i++)
-	{
-		if (rows[i] < 0 || rows[i] >= cg->nrows)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("row " INT64_FORMAT " is out of range for \"%s\" (" INT64_FORMAT " rows)",
-							rows[i], cg->uri, cg->nrows)));
-		items[i].row = rows[i];
-		items[i].pos = i;
-		isnull[i] = false;
-	}
-	qsort(items, n, sizeof(TakeItem), cmp_take);
-
-	/* pages to decode (nulls, irregular index): fetch and decode each once */
-	for (int i = 0; i < n; i++)
-	{
-		VcgPage    *pg;
-
-		p = find_page(cg, items[i].row);
-		pg = &cg->pages[p];
-		if (!pg->must_decode)
-			continue;
-		{
-			char	   *buf = read_range(cg, pg->offset, pg->size);
-			char	   *vals = palloc(rowbytes * pg->nrows);
-			bool	   *nulls = palloc(sizeof(bool) * pg->nrows);
-			int			j = i;
-
-			decode_page(cg, pg, buf, vals, nulls);
-			for (; j < n && items[j].row < pg->first_row + pg->nrows; j++)
-			{
-				int64		r = items[j].row - pg->first_row;
-
-				memcpy(out + items[j].pos * rowbytes, vals + r * rowbytes, rowbytes);
-				isnull[items[j].pos] = nulls[r];
-				items[j].row = -1 - items[j].row;	/* done */
-			}
-			pfree(buf);
-			pfree(vals);
-			pfree(nulls);
-			i = j - 1;
-		}
-	}
-
-	/*
-	 * Null-free pages: exact byte ranges, merged when the gap is at most one
-	 * row (so never more than 2x the wanted bytes), or at most 4 KB for
-	 * narrow rows, where the number of reads matters more than the bytes.
-	 */
-	gap = rowbytes >= 256 ? rowbytes : Max(rowbytes, 4096);
-	ranges = palloc(sizeof(ObjRange) * n);
-	first_item = palloc(sizeof(int) * (n + 1));
-	for (int i = 0; i < n; i++)
-	{
-		VcgPage    *pg;
-		uint64		start;
-
-		if (items[i].row < 0)
-			continue;
-		pg = &cg->pages[find_page(cg, items[i].row)];
-		start = pg->offset + pg->size -
-			(uint64) (pg->nrows - (items[i].row - pg->first_row)) * rowbytes;
-		if (nranges > 0 &&
-			start <= ranges[nranges - 1].offset + ranges[nranges - 1].length + gap)
-		{
-			ObjRange   *last = &ranges[nranges - 1];
-			uint64		end = Max(last->offset + last->length, start + rowbytes);
-
-			last->length = end - last->offset;
-		}
-		else
-		{
-			ranges[nranges].offset = start;
-			ranges[nranges].length = rowbytes;
-			first_item[nranges] = i;
-			nranges++;
-		}
-	}
-	first_item[nranges] = n;
-	for (int i = 0; i < nranges; i++)
-		ranges[i].dest = palloc_extended(ranges[i].length, MCXT_ALLOC_HUGE);
-	if (nranges > 0)
-		objstore_get_ranges(cg->store, cg->key, ranges, nranges);
-
-	/* scatter to the caller's order */
-	for (int ri = 0; ri < nranges; ri++)
-	{
-		for (int i = first_item[ri]; i < first_item[ri + 1]; i++)
-		{
-			VcgPage    *pg;
-			uint64		start;
-
-			if (items[i].row < 0)
-				continue;
-			pg = &cg->pages[find_page(cg, items[i].row)];
-			start = pg->offset + pg->size -
-				(uint64) (pg->nrows - (items[i].row - pg->first_row)) * rowbytes;
-			memcpy(out + items[i].pos * rowbytes,
-				   ranges[ri].dest + (start - ranges[ri].offset), rowbytes);
-		}
-		pfree(ranges[ri].dest);
-	}
-	pfree(ranges);
-	pfree(first_item);
-	pfree(items);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vector_cg take", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	take_rows(cg, rows, n, out, isnull);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 }
 
 void
@@ -705,7 +368,7 @@ layout_vcg_scan(VectorCG *cg, layout_vcg_page_fn fn, void *arg)
 		while (q < cg->npages && cg->pages[q].offset == (int64) end &&
 			   end - start + cg->pages[q].size <= SCAN_READ_BYTES)
 			end += cg->pages[q++].size;
-		buf = read_range(cg, start, end - start);
+		buf = parquet_source_read(cg->r->src, start, end - start);
 		for (int i = p; i < q; i++)
 		{
 			VcgPage    *pg = &cg->pages[i];
@@ -725,11 +388,16 @@ layout_vcg_scan(VectorCG *cg, layout_vcg_page_fn fn, void *arg)
 			}
 			else
 			{
+				/* nulls, or an irregular index: the reader decodes the page */
 				char	   *vals = palloc(rowbytes * pg->nrows);
+				int64	   *rows = palloc(sizeof(int64) * pg->nrows);
 
-				decode_page(cg, pg, page, vals, nonull);
+				for (int k = 0; k < pg->nrows; k++)
+					rows[k] = pg->first_row + k;
+				take_rows(cg, rows, pg->nrows, vals, nonull);
 				fn(arg, pg->first_row, pg->nrows, vals, nonull);
 				pfree(vals);
+				pfree(rows);
 			}
 		}
 		pfree(buf);

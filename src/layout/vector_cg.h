@@ -15,13 +15,13 @@
  *   end   = page.offset + page.compressed_page_size
  *   start = end - (page_rows - (row - page.first_row_index)) * k * width
  *
- * take(rows) turns rows into ranges, coalesces ranges closer than one row's
- * bytes (so at most 2x the wanted bytes are fetched; for rows narrower than
- * 256 bytes, ranges closer than 4 KB), and reads them with one
- * objstore_get_ranges call.  Opening costs one tail read (footer and,
- * usually, the OffsetIndex) plus one more if the OffsetIndex is larger.
- * Pages that hold nulls (chunk statistics say so) are fetched whole and
- * decoded.  The writer side is pgmap/pgmap_writer.h with options.vector_layout;
+ * take(rows) is the generic reader's parquet_take, which turns rows into
+ * those byte ranges (consecutive rows make one range) and reads them with
+ * one ByteSource call; the object store coalesces near ranges of a local
+ * file.  Opening costs the reader's footer read, which usually holds the
+ * OffsetIndexes too, plus one read if they lie before it; the reader keeps
+ * them, so a take is one read.  Pages that hold nulls (chunk statistics say
+ * so) are fetched whole and decoded by the reader.  The writer side is pgmap/pgmap_writer.h with options.vector_layout;
  * the footer keys are layout_keys.h.
  */
 #ifndef VLAKE_VECTOR_CG_H
@@ -29,17 +29,15 @@
 
 #include "postgres.h"
 
-#include "objstore/objstore.h"
+#include "parquet/byte_source.h"
 
 typedef struct VectorCG VectorCG;
 
-/* column NULL: the file's only LIST column, or its only column. */
-extern VectorCG *layout_vcg_open(ObjStore *store, const char *key, const char *column);
-extern void layout_vcg_close(VectorCG *cg);
+/* column NULL: the file's only LIST column, or its only column.  src's
+ * name (the URI) is used in messages. */
+extern VectorCG *layout_vcg_open(ByteSource *src, const char *column);
 
 extern int64 layout_vcg_rows(VectorCG *cg);
-/* Row ID of row 0 from "vlake.first_row_id", or -1 when the file has none. */
-extern int64 layout_vcg_first_row_id(VectorCG *cg);
 extern int	layout_vcg_values_per_row(VectorCG *cg);	/* k (the dimension) */
 extern int	layout_vcg_value_width(VectorCG *cg);	/* bytes per leaf value */
 extern int	layout_vcg_physical_type(VectorCG *cg);	/* PqType of the leaf */

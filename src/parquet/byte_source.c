@@ -1,20 +1,15 @@
 /*
- * byte_source.c — ByteSource over memory and over local files.
+ * byte_source.c — ByteSource over memory and over lake objects (objstore).
  */
 #include "postgres.h"
 
 #include "utils/memutils.h"
 
+#include "lake/lake_error.h"
 #include "parquet/byte_source.h"
 
 #ifndef VLAKE_FRONTEND_TOOL
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "miscadmin.h"
 #include "objstore/objstore.h"
-#include "storage/fd.h"
 #endif
 
 void
@@ -23,13 +18,11 @@ parquet_source_read_ranges(ByteSource *src, ByteRange *ranges, int n)
 	for (int i = 0; i < n; i++)
 	{
 		if (ranges[i].offset > src->size || ranges[i].length > src->size - ranges[i].offset)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("read past the end of \"%s\"", src->name),
-					 errdetail("Range at offset %llu of %llu bytes, object size %llu bytes.",
-							   (unsigned long long) ranges[i].offset,
-							   (unsigned long long) ranges[i].length,
-							   (unsigned long long) src->size)));
+			lake_corrupt("Parquet file", src->name,
+						 "read past the end: range at offset %llu of %llu bytes, object size %llu bytes",
+						 (unsigned long long) ranges[i].offset,
+						 (unsigned long long) ranges[i].length,
+						 (unsigned long long) src->size);
 		src->nbytes += ranges[i].length;
 	}
 	if (n == 0)
@@ -85,85 +78,6 @@ parquet_source_from_memory(const void *data, uint64 size, const char *name)
 }
 
 #ifndef VLAKE_FRONTEND_TOOL
-/* ---- local file ---- */
-
-typedef struct FileState
-{
-	int			fd;
-} FileState;
-
-static void
-file_read_ranges(ByteSource *src, ByteRange *ranges, int n)
-{
-	FileState  *fs = src->state;
-
-	for (int i = 0; i < n; i++)
-	{
-		uint64		done = 0;
-
-		while (done < ranges[i].length)
-		{
-			ssize_t		got;
-
-			CHECK_FOR_INTERRUPTS();
-			got = pread(fs->fd, ranges[i].dest + done, ranges[i].length - done,
-						(off_t) (ranges[i].offset + done));
-			if (got < 0)
-			{
-				if (errno == EINTR)
-					continue;
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not read \"%s\": %m", src->name)));
-			}
-			if (got == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("unexpected end of file reading \"%s\"", src->name),
-						 errdetail("The file shrank while being read.")));
-			done += got;
-		}
-	}
-}
-
-static void
-file_close(ByteSource *src)
-{
-	FileState  *fs = src->state;
-
-	if (fs->fd >= 0)
-		CloseTransientFile(fs->fd);
-	fs->fd = -1;
-}
-
-ByteSource *
-parquet_source_open_file(const char *path, const char *name)
-{
-	ByteSource *src = palloc0(sizeof(ByteSource));
-	FileState  *fs = palloc0(sizeof(FileState));
-	struct stat st;
-
-	fs->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fs->fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open \"%s\": %m", name)));
-	if (fstat(fs->fd, &st) < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat \"%s\": %m", name)));
-	if (!S_ISREG(st.st_mode))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a regular file", name)));
-	src->name = pstrdup(name);
-	src->size = (uint64) st.st_size;
-	src->state = fs;
-	src->read_ranges = file_read_ranges;
-	src->close = file_close;
-	return src;
-}
-
 /* ---- object store (file:// and s3:// lakes) ---- */
 
 typedef struct ObjSourceState

@@ -7,9 +7,9 @@
  * URI) that every error message uses.  Reads past the end ERROR.  Counters
  * (requests, bytes) let tests assert how much a reader touched.
  *
- * Implementations: memory (tests, fuzzing), local file (pread on an open
- * descriptor, closed at transaction end if an ERROR escapes), and the
- * ObjStore adapter (objstore_get_ranges: one call for several ranges).
+ * Implementations: memory (tests, fuzzing) and the ObjStore adapter
+ * (objstore_get_ranges: one call for several ranges; local files are
+ * file:// objects).
  */
 #ifndef VLAKE_BYTE_SOURCE_H
 #define VLAKE_BYTE_SOURCE_H
@@ -48,8 +48,6 @@ extern void parquet_source_close(ByteSource *src);
 extern ByteSource *parquet_source_from_memory(const void *data, uint64 size, const char *name);
 
 #ifndef VLAKE_FRONTEND_TOOL
-/* A local file by absolute path; name is used in messages. */
-extern ByteSource *parquet_source_open_file(const char *path, const char *name);
 /* An object by URI (file:// or s3://) through the objstore layer, which
  * enforces vlake.allowed_file_roots and uses its cache and counters. */
 extern ByteSource *parquet_source_open_uri(const char *uri);

@@ -19,8 +19,8 @@
 #include <zstd_errors.h>
 
 #include "parquet/parquet_codec.h"
+#include "parquet/parquet_encoding.h"
 
-#define WHAT(w) ((w) ? (w) : "parquet page")
 
 static const char *const codec_names[] = {
 	"uncompressed", "snappy", "gzip", "lzo", "brotli", "lz4", "zstd", "lz4_raw"
@@ -71,40 +71,38 @@ parquet_codec_supported(int codec)
 	}
 }
 
-static void
-size_mismatch(const char *codec, size_t got, size_t want, const char *what)
+/*
+ * Errors name the file and page of the caller's parquet_decode_begin()
+ * scope: "invalid Parquet file "<uri>": corrupt <codec> data: <reason>".
+ */
+static void pg_attribute_noreturn()
+size_mismatch(const char *codec, size_t got, size_t want)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("corrupt %s data in %s", codec, WHAT(what)),
-			 errdetail("Decompressed size is %zu bytes but the page header says %zu.",
-					   got, want)));
+	lake_report(LAKE_CORRUPT, parquet_decode_context(),
+				"corrupt %s data: decompressed size is %zu bytes but the page header says %zu",
+				codec, got, want);
+}
+
+static void pg_attribute_noreturn()
+corrupt(const char *codec, const char *reason)
+{
+	lake_report(LAKE_CORRUPT, parquet_decode_context(), "corrupt %s data: %s", codec, reason);
 }
 
 static void
-corrupt(const char *codec, const char *reason, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("corrupt %s data in %s", codec, WHAT(what)),
-			 errdetail("%s", reason)));
-}
-
-static void
-decompress_snappy(const char *src, size_t srclen, char *dst, size_t dstlen,
-				  const char *what)
+decompress_snappy(const char *src, size_t srclen, char *dst, size_t dstlen)
 {
 	size_t		ulen;
 	size_t		outlen = dstlen;
 
 	if (snappy_uncompressed_length(src, srclen, &ulen) != SNAPPY_OK)
-		corrupt("snappy", "The length preamble is invalid.", what);
+		corrupt("snappy", "the length preamble is invalid");
 	if (ulen != dstlen)
-		size_mismatch("snappy", ulen, dstlen, what);
+		size_mismatch("snappy", ulen, dstlen);
 	if (snappy_uncompress(src, srclen, dst, &outlen) != SNAPPY_OK)
-		corrupt("snappy", "The compressed stream is invalid.", what);
+		corrupt("snappy", "the compressed stream is invalid");
 	if (outlen != dstlen)
-		size_mismatch("snappy", outlen, dstlen, what);
+		size_mismatch("snappy", outlen, dstlen);
 }
 
 /*
@@ -117,8 +115,7 @@ decompress_snappy(const char *src, size_t srclen, char *dst, size_t dstlen,
 static ZSTD_DCtx *zstd_dctx = NULL;
 
 static void
-decompress_zstd(const char *src, size_t srclen, char *dst, size_t dstlen,
-				const char *what)
+decompress_zstd(const char *src, size_t srclen, char *dst, size_t dstlen)
 {
 	size_t		r;
 
@@ -136,15 +133,13 @@ decompress_zstd(const char *src, size_t srclen, char *dst, size_t dstlen,
 	if (ZSTD_isError(r))
 	{
 		if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("corrupt zstd data in %s", WHAT(what)),
-					 errdetail("Decompressed data is larger than the %zu bytes the page header says.",
-							   dstlen)));
-		corrupt("zstd", ZSTD_getErrorName(r), what);
+			lake_report(LAKE_CORRUPT, parquet_decode_context(),
+						"corrupt zstd data: decompressed data is larger than the %zu bytes the page header says",
+						dstlen);
+		corrupt("zstd", ZSTD_getErrorName(r));
 	}
 	if (r != dstlen)
-		size_mismatch("zstd", r, dstlen, what);
+		size_mismatch("zstd", r, dstlen);
 }
 
 /*
@@ -152,19 +147,18 @@ decompress_zstd(const char *src, size_t srclen, char *dst, size_t dstlen,
  * members are decoded one after another, as gzip(1) does.
  */
 static void
-decompress_gzip(const char *src, size_t srclen, char *dst, size_t dstlen,
-				const char *what)
+decompress_gzip(const char *src, size_t srclen, char *dst, size_t dstlen)
 {
 	z_stream	zs;
 	int			rc;
 
 	if (srclen > UINT_MAX || dstlen > UINT_MAX)
-		corrupt("gzip", "Page is too large.", what);
+		corrupt("gzip", "page is too large");
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 15 + 32) != Z_OK)	/* 32: detect gzip or zlib header */
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not initialise zlib for %s", WHAT(what))));
+				 errmsg("could not initialise zlib for a Parquet page")));
 	zs.next_in = (Bytef *) src;
 	zs.avail_in = (uInt) srclen;
 	zs.next_out = (Bytef *) dst;
@@ -189,11 +183,9 @@ decompress_gzip(const char *src, size_t srclen, char *dst, size_t dstlen,
 		if (rc == Z_BUF_ERROR && zs.avail_out == 0)
 		{
 			inflateEnd(&zs);
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("corrupt gzip data in %s", WHAT(what)),
-					 errdetail("Decompressed data is larger than the %zu bytes the page header says.",
-							   dstlen)));
+			lake_report(LAKE_CORRUPT, parquet_decode_context(),
+						"corrupt gzip data: decompressed data is larger than the %zu bytes the page header says",
+						dstlen);
 		}
 		{
 			const char *msg = zs.msg ? zs.msg : "truncated stream";
@@ -201,28 +193,27 @@ decompress_gzip(const char *src, size_t srclen, char *dst, size_t dstlen,
 
 			strlcpy(buf, msg, sizeof(buf));
 			inflateEnd(&zs);
-			corrupt("gzip", buf, what);
+			corrupt("gzip", buf);
 		}
 	}
 	inflateEnd(&zs);
 	/* total_out restarts with each member: measure the output pointer */
 	if ((size_t) ((char *) zs.next_out - dst) != dstlen)
-		size_mismatch("gzip", (char *) zs.next_out - dst, dstlen, what);
+		size_mismatch("gzip", (char *) zs.next_out - dst, dstlen);
 }
 
 static void
-decompress_lz4_raw(const char *src, size_t srclen, char *dst, size_t dstlen,
-				   const char *what)
+decompress_lz4_raw(const char *src, size_t srclen, char *dst, size_t dstlen)
 {
 	int			r;
 
 	if (srclen > INT_MAX || dstlen > INT_MAX)
-		corrupt("lz4_raw", "Page is too large.", what);
+		corrupt("lz4_raw", "page is too large");
 	r = LZ4_decompress_safe(src, dst, (int) srclen, (int) dstlen);
 	if (r < 0)
-		corrupt("lz4_raw", "The compressed block is invalid or decodes to more than the page header says.", what);
+		corrupt("lz4_raw", "the compressed block is invalid or decodes to more than the page header says");
 	if ((size_t) r != dstlen)
-		size_mismatch("lz4_raw", r, dstlen, what);
+		size_mismatch("lz4_raw", r, dstlen);
 }
 
 static uint32
@@ -237,8 +228,7 @@ read_be32(const unsigned char *p)
  * wrote raw blocks under this id instead, so fall back to that.
  */
 static void
-decompress_lz4_hadoop(const char *src, size_t srclen, char *dst, size_t dstlen,
-					  const char *what)
+decompress_lz4_hadoop(const char *src, size_t srclen, char *dst, size_t dstlen)
 {
 	const unsigned char *p = (const unsigned char *) src;
 	size_t		in = 0,
@@ -275,46 +265,46 @@ decompress_lz4_hadoop(const char *src, size_t srclen, char *dst, size_t dstlen,
 	}
 	if (ok && out == dstlen)
 		return;
-	decompress_lz4_raw(src, srclen, dst, dstlen, what);
+	decompress_lz4_raw(src, srclen, dst, dstlen);
 }
 
 void
 parquet_decompress(int codec, const char *src, size_t srclen,
-			  char *dst, size_t dstlen, const char *what)
+			  char *dst, size_t dstlen)
 {
 	switch (codec)
 	{
 		case PARQUET_CODEC_UNCOMPRESSED:
 			if (srclen != dstlen)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("corrupt uncompressed page in %s", WHAT(what)),
-						 errdetail("Compressed size %zu differs from uncompressed size %zu.",
-								   srclen, dstlen)));
+				lake_report(LAKE_CORRUPT, parquet_decode_context(),
+							"corrupt uncompressed page: compressed size %zu differs from uncompressed size %zu",
+							srclen, dstlen);
 			if (dstlen > 0)
 				memcpy(dst, src, dstlen);
 			return;
 		case PARQUET_CODEC_SNAPPY:
-			decompress_snappy(src, srclen, dst, dstlen, what);
+			decompress_snappy(src, srclen, dst, dstlen);
 			return;
 		case PARQUET_CODEC_GZIP:
-			decompress_gzip(src, srclen, dst, dstlen, what);
+			decompress_gzip(src, srclen, dst, dstlen);
 			return;
 		case PARQUET_CODEC_ZSTD:
-			decompress_zstd(src, srclen, dst, dstlen, what);
+			decompress_zstd(src, srclen, dst, dstlen);
 			return;
 		case PARQUET_CODEC_LZ4_RAW:
-			decompress_lz4_raw(src, srclen, dst, dstlen, what);
+			decompress_lz4_raw(src, srclen, dst, dstlen);
 			return;
 		case PARQUET_CODEC_LZ4:
-			decompress_lz4_hadoop(src, srclen, dst, dstlen, what);
+			decompress_lz4_hadoop(src, srclen, dst, dstlen);
 			return;
 		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("unsupported compression codec %s (%d) in %s",
-							codec_label(codec), codec, WHAT(what)),
-					 errhint("vlake reads uncompressed, snappy, gzip, zstd, lz4 and lz4_raw pages.")));
+			{
+				LakeErrorContext ctx = *parquet_decode_context();
+
+				ctx.hint = "vlake reads uncompressed, snappy, gzip, zstd, lz4 and lz4_raw pages.";
+				lake_report(LAKE_UNSUPPORTED, &ctx, "compression codec %s (%d) is not supported",
+							codec_label(codec), codec);
+			}
 	}
 }
 

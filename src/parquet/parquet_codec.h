@@ -10,8 +10,8 @@
  *    uncompressed_page_size, or for v2 pages that size minus the level bytes).
  *    The caller allocates dst after checking dstlen against its own limits,
  *    so a hostile header can never make this code allocate.
- *  - "what" names the object in error messages (e.g. "file:///l/x.parquet,
- *    column \"v\", page at offset 4096"); it may be NULL.
+ *  - Errors go through lake_report (lake/lake_error.h) and name the file and
+ *    page of the caller's parquet_decode_begin() scope (parquet_encoding.h).
  *
  * Backend independence: this file and parquet_encoding.c only use palloc/repalloc/
  * pfree and ereport(ERROR) with errcode/errmsg/errdetail.  Stand-alone
@@ -47,7 +47,7 @@ extern bool parquet_codec_supported(int codec);
  * other size, or an unsupported codec (ERRCODE_FEATURE_NOT_SUPPORTED).
  */
 extern void parquet_decompress(int codec, const char *src, size_t srclen,
-						  char *dst, size_t dstlen, const char *what);
+						  char *dst, size_t dstlen);
 
 /*
  * Compress src into a palloc'd buffer; *outlen receives its size.

@@ -17,23 +17,55 @@
 #define DELTA_MINIBLOCKS 4		/* miniblocks per block we write */
 #define DELTA_MB_VALUES (DELTA_BLOCK / DELTA_MINIBLOCKS)
 
+/* ------------------------------------------------------------- errors -- */
+
+static const LakeErrorContext unnamed_data = {"Parquet data", "(unnamed)", NULL, NULL};
+
+/* Innermost scope's callback: a marker (the place goes into DETAIL). */
+static void
+decode_scope_marker(void *arg)
+{
+}
+
+void
+parquet_decode_begin(ParquetDecodeScope *scope, ParquetDescribeFn describe, void *arg)
+{
+	scope->describe = describe;
+	scope->cb.callback = decode_scope_marker;
+	scope->cb.arg = arg;
+	scope->cb.previous = error_context_stack;
+	error_context_stack = &scope->cb;
+}
+
+void
+parquet_decode_end(ParquetDecodeScope *scope)
+{
+	error_context_stack = scope->cb.previous;
+}
+
+const LakeErrorContext *
+parquet_decode_context(void)
+{
+	for (ErrorContextCallback *cb = error_context_stack; cb; cb = cb->previous)
+		if (cb->callback == decode_scope_marker)
+			return ((ParquetDecodeScope *) cb)->describe(cb->arg);
+	return &unnamed_data;
+}
+
 static void pg_attribute_noreturn()
 corrupt(const char *encoding, const char *fmt,...) pg_attribute_printf(2, 3);
 
+/* "invalid Parquet file "<uri>": corrupt <encoding> data: <reason>" */
 static void
 corrupt(const char *encoding, const char *fmt,...)
 {
-	char		detail[256];
+	char		reason[256];
 	va_list		ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("corrupt %s-encoded Parquet data", encoding),
-			 errdetail("%s", detail)));
-	pg_unreachable();
+	lake_report(LAKE_CORRUPT, parquet_decode_context(), "corrupt %s data: %s", encoding, reason);
 }
 
 /* ---------------------------------------------------------------- PqBuf -- */
@@ -85,24 +117,14 @@ void
 parquet_buf_put_uleb(PqBuf *b, uint64 v)
 {
 	uint8		tmp[10];
-	int			n = 0;
 
-	do
-	{
-		uint8		byte = v & 0x7f;
-
-		v >>= 7;
-		if (v)
-			byte |= 0x80;
-		tmp[n++] = byte;
-	} while (v);
-	parquet_buf_append(b, tmp, n);
+	parquet_buf_append(b, tmp, thrift_uleb128(tmp, v));
 }
 
 void
 parquet_buf_put_zigzag(PqBuf *b, int64 v)
 {
-	parquet_buf_put_uleb(b, ((uint64) v << 1) ^ (uint64) (v >> 63));
+	parquet_buf_put_uleb(b, thrift_zigzag(v));
 }
 
 void
@@ -129,16 +151,16 @@ parquet_read_uleb(const uint8 **p, const uint8 *end)
 		uint8		byte;
 
 		if (q >= end)
-			corrupt("varint", "A ULEB128 integer runs past the end of the data.");
+			corrupt("varint", "a ULEB128 integer runs past the end of the data");
 		byte = *q++;
 		if (shift == 63 && (byte & 0x7e))
-			corrupt("varint", "A ULEB128 integer does not fit in 64 bits.");
+			corrupt("varint", "a ULEB128 integer does not fit in 64 bits");
 		v |= (uint64) (byte & 0x7f) << shift;
 		if (!(byte & 0x80))
 			break;
 		shift += 7;
 		if (shift > 63)
-			corrupt("varint", "A ULEB128 integer is longer than 10 bytes.");
+			corrupt("varint", "a ULEB128 integer is longer than 10 bytes");
 	}
 	*p = q;
 	return v;
@@ -259,9 +281,9 @@ parquet_plain_decode_fixed(const uint8 *buf, size_t len, int width, int64 n, voi
 	uint64		need;
 
 	if (width <= 0 || n < 0)
-		corrupt("PLAIN", "Invalid value width %d or count " INT64_FORMAT ".", width, n);
+		corrupt("PLAIN", "invalid value width %d or count " INT64_FORMAT, width, n);
 	if ((uint64) n > len / (uint64) width)
-		corrupt("PLAIN", "Page holds %zu bytes, too few for " INT64_FORMAT " values of %d bytes.",
+		corrupt("PLAIN", "page holds %zu bytes, too few for " INT64_FORMAT " values of %d bytes",
 				len, n, width);
 	need = (uint64) n * width;
 	if (need > 0)
@@ -275,7 +297,7 @@ parquet_plain_decode_bool(const uint8 *buf, size_t len, int64 n, bool *out)
 	uint64		need;
 
 	if (n < 0 || (uint64) n > (uint64) len * 8)
-		corrupt("PLAIN", "Page holds %zu bytes, too few for " INT64_FORMAT " booleans.", len, n);
+		corrupt("PLAIN", "page holds %zu bytes, too few for " INT64_FORMAT " booleans", len, n);
 	need = ((uint64) n + 7) / 8;
 	for (int64 i = 0; i < n; i++)
 		out[i] = (buf[i >> 3] >> (i & 7)) & 1;
@@ -292,12 +314,12 @@ parquet_plain_decode_byte_array(const uint8 *buf, size_t len, int64 n, PqByteArr
 		uint32		l;
 
 		if (len - pos < 4)
-			corrupt("PLAIN", "Byte array " INT64_FORMAT " of " INT64_FORMAT " has a truncated length prefix.",
+			corrupt("PLAIN", "byte array " INT64_FORMAT " of " INT64_FORMAT " has a truncated length prefix",
 					i, n);
 		memcpy(&l, buf + pos, 4);
 		pos += 4;
 		if (l > len - pos)
-			corrupt("PLAIN", "Byte array " INT64_FORMAT " claims %u bytes but only %zu remain in the page.",
+			corrupt("PLAIN", "byte array " INT64_FORMAT " claims %u bytes but only %zu remain in the page",
 					i, l, len - pos);
 		out[i].ptr = (const char *) buf + pos;
 		out[i].len = l;
@@ -346,9 +368,9 @@ parquet_rle_decode(const uint8 *buf, size_t len, int bit_width, int64 n, uint32 
 	int			vbytes = (bit_width + 7) / 8;
 
 	if (bit_width < 0 || bit_width > 32)
-		corrupt("RLE", "Bit width %d is outside 0..32.", bit_width);
+		corrupt("RLE", "bit width %d is outside 0..32", bit_width);
 	if (n < 0)
-		corrupt("RLE", "Negative value count.");
+		corrupt("RLE", "negative value count");
 	if (bit_width == 0 && len == 0)
 	{
 		/* all values are zero; some writers emit no runs at all */
@@ -360,7 +382,7 @@ parquet_rle_decode(const uint8 *buf, size_t len, int bit_width, int64 n, uint32 
 		uint64		hdr;
 
 		if (p >= end)
-			corrupt("RLE", "Data ends after " INT64_FORMAT " of " INT64_FORMAT " values.", i, n);
+			corrupt("RLE", "data ends after " INT64_FORMAT " of " INT64_FORMAT " values", i, n);
 		hdr = parquet_read_uleb(&p, end);
 		if (hdr & 1)
 		{
@@ -372,11 +394,11 @@ parquet_rle_decode(const uint8 *buf, size_t len, int bit_width, int64 n, uint32 
 			uint64		need;
 
 			if (groups > RLE_MAX_RUN / 8)
-				corrupt("RLE", "Bit-packed run of " UINT64_FORMAT " groups is too long.", groups);
+				corrupt("RLE", "bit-packed run of " UINT64_FORMAT " groups is too long", groups);
 			take = (int64) Min(count, (uint64) (n - i));
 			need = ((uint64) take * bit_width + 7) / 8;
 			if (need > avail)
-				corrupt("RLE", "Bit-packed run needs " UINT64_FORMAT " bytes but only %zu remain.",
+				corrupt("RLE", "bit-packed run needs " UINT64_FORMAT " bytes but only %zu remain",
 						need, avail);
 			for (int64 k = 0; k < take; k++)
 				out[i + k] = (uint32) get_packed(p, avail, k, bit_width);
@@ -390,14 +412,14 @@ parquet_rle_decode(const uint8 *buf, size_t len, int bit_width, int64 n, uint32 
 			int64		take;
 
 			if (run > RLE_MAX_RUN)
-				corrupt("RLE", "Run of " UINT64_FORMAT " values is too long.", run);
+				corrupt("RLE", "run of " UINT64_FORMAT " values is too long", run);
 			if (end - p < vbytes)
-				corrupt("RLE", "Repeated value is truncated.");
+				corrupt("RLE", "repeated value is truncated");
 			for (int k = 0; k < vbytes; k++)
 				v |= (uint32) p[k] << (8 * k);
 			p += vbytes;
 			if (bit_width < 32 && (v >> bit_width) != 0)
-				corrupt("RLE", "Repeated value %u does not fit in %d bits.", v, bit_width);
+				corrupt("RLE", "repeated value %u does not fit in %d bits", v, bit_width);
 			take = (int64) Min(run, (uint64) (n - i));
 			for (int64 k = 0; k < take; k++)
 				out[i + k] = v;
@@ -414,10 +436,10 @@ parquet_rle_decode_prefixed(const uint8 *buf, size_t len, int bit_width, int64 n
 	uint32		l;
 
 	if (len < 4)
-		corrupt("RLE", "Length prefix is truncated (%zu bytes).", len);
+		corrupt("RLE", "length prefix is truncated (%zu bytes)", len);
 	memcpy(&l, buf, 4);
 	if (l > len - 4)
-		corrupt("RLE", "Length prefix says %u bytes but only %zu remain.", l, len - 4);
+		corrupt("RLE", "length prefix says %u bytes but only %zu remain", l, len - 4);
 	parquet_rle_decode(buf + 4, l, bit_width, n, out);
 	return 4 + (size_t) l;
 }
@@ -432,14 +454,14 @@ parquet_dict_indices_decode(const uint8 *buf, size_t len, int64 n, uint32 dict_s
 	if (n == 0)
 		return Min(len, 1);
 	if (len < 1)
-		corrupt("RLE_DICTIONARY", "Page has no bit-width byte.");
+		corrupt("RLE_DICTIONARY", "page has no bit-width byte");
 	bw = buf[0];
 	if (bw > 32)
-		corrupt("RLE_DICTIONARY", "Bit width %d exceeds 32.", bw);
+		corrupt("RLE_DICTIONARY", "bit width %d exceeds 32", bw);
 	used = 1 + parquet_rle_decode(buf + 1, len - 1, bw, n, out);
 	for (int64 i = 0; i < n; i++)
 		if (out[i] >= dict_size)
-			corrupt("RLE_DICTIONARY", "Index %u at position " INT64_FORMAT " is outside the dictionary of %u entries.",
+			corrupt("RLE_DICTIONARY", "index %u at position " INT64_FORMAT " is outside the dictionary of %u entries",
 					out[i], i, dict_size);
 	return used;
 }
@@ -576,14 +598,14 @@ delta_decode(const uint8 *buf, size_t len, int64 max_values, bool is32,
 	last = (uint64) parquet_read_zigzag(&p, end);
 
 	if (block_size == 0 || block_size % 128 != 0 || block_size > PG_INT32_MAX)
-		corrupt("DELTA_BINARY_PACKED", "Block size " UINT64_FORMAT " is not a positive multiple of 128.",
+		corrupt("DELTA_BINARY_PACKED", "block size " UINT64_FORMAT " is not a positive multiple of 128",
 				block_size);
 	if (mb_count == 0 || block_size % mb_count != 0 ||
 		(block_size / mb_count) % 32 != 0)
-		corrupt("DELTA_BINARY_PACKED", "Miniblock count " UINT64_FORMAT " does not divide block size " UINT64_FORMAT " into multiples of 32.",
+		corrupt("DELTA_BINARY_PACKED", "miniblock count " UINT64_FORMAT " does not divide block size " UINT64_FORMAT " into multiples of 32",
 				mb_count, block_size);
 	if (total > (uint64) max_values)
-		corrupt("DELTA_BINARY_PACKED", "Header declares " UINT64_FORMAT " values but at most " INT64_FORMAT " are expected.",
+		corrupt("DELTA_BINARY_PACKED", "header declares " UINT64_FORMAT " values but at most " INT64_FORMAT " are expected",
 				total, max_values);
 	mb_values = block_size / mb_count;
 	*nvalues = (int64) total;
@@ -601,7 +623,7 @@ delta_decode(const uint8 *buf, size_t len, int64 max_values, bool is32,
 		const uint8 *widths;
 
 		if ((uint64) (end - p) < mb_count)
-			corrupt("DELTA_BINARY_PACKED", "Miniblock bit widths are truncated.");
+			corrupt("DELTA_BINARY_PACKED", "miniblock bit widths are truncated");
 		widths = p;
 		p += mb_count;
 		for (uint64 mb = 0; mb < mb_count && i < total; mb++)
@@ -613,11 +635,11 @@ delta_decode(const uint8 *buf, size_t len, int64 max_values, bool is32,
 			uint64		need;
 
 			if (bw > (is32 ? 32 : 64))
-				corrupt("DELTA_BINARY_PACKED", "Miniblock bit width %d exceeds the %d bits of the type.",
+				corrupt("DELTA_BINARY_PACKED", "miniblock bit width %d exceeds the %d bits of the type",
 						bw, is32 ? 32 : 64);
 			need = (take * bw + 7) / 8;
 			if (need > avail)
-				corrupt("DELTA_BINARY_PACKED", "Miniblock needs " UINT64_FORMAT " bytes but only %zu remain.",
+				corrupt("DELTA_BINARY_PACKED", "miniblock needs " UINT64_FORMAT " bytes but only %zu remain",
 						need, avail);
 			for (uint64 k = 0; k < take; k++)
 			{
@@ -733,9 +755,9 @@ parquet_delta_length_decode(const uint8 *buf, size_t len, int64 max_values,
 	for (int64 i = 0; i < n; i++)
 	{
 		if (lens[i] < 0)
-			corrupt("DELTA_LENGTH_BYTE_ARRAY", "Value " INT64_FORMAT " has negative length %d.", i, lens[i]);
+			corrupt("DELTA_LENGTH_BYTE_ARRAY", "value " INT64_FORMAT " has negative length %d", i, lens[i]);
 		if ((size_t) lens[i] > len - pos)
-			corrupt("DELTA_LENGTH_BYTE_ARRAY", "Value " INT64_FORMAT " claims %d bytes but only %zu remain.",
+			corrupt("DELTA_LENGTH_BYTE_ARRAY", "value " INT64_FORMAT " claims %d bytes but only %zu remain",
 					i, lens[i], len - pos);
 		out[i].ptr = (const char *) buf + pos;
 		out[i].len = (uint32) lens[i];
@@ -777,17 +799,17 @@ parquet_delta_byte_array_decode(const uint8 *buf, size_t len, int64 max_values,
 	pos = parquet_delta_decode_int32(buf, len, max_values, prefix, &nprefix);
 	pos += parquet_delta_length_decode(buf + pos, len - pos, max_values, out, &nsuffix);
 	if (nprefix != nsuffix)
-		corrupt("DELTA_BYTE_ARRAY", INT64_FORMAT " prefix lengths but " INT64_FORMAT " suffixes.",
+		corrupt("DELTA_BYTE_ARRAY", INT64_FORMAT " prefix lengths but " INT64_FORMAT " suffixes",
 				nprefix, nsuffix);
 	/* sizes first: each prefix must fit the previous value; bound the total */
 	for (int64 i = 0; i < nprefix; i++)
 	{
 		if (prefix[i] < 0 || (uint64) prefix[i] > prevlen)
-			corrupt("DELTA_BYTE_ARRAY", "Value " INT64_FORMAT " has prefix length %d but the previous value has " UINT64_FORMAT " bytes.",
+			corrupt("DELTA_BYTE_ARRAY", "value " INT64_FORMAT " has prefix length %d but the previous value has " UINT64_FORMAT " bytes",
 					i, prefix[i], prevlen);
 		prevlen = (uint64) prefix[i] + out[i].len;
 		if (prevlen > PG_UINT32_MAX)
-			corrupt("DELTA_BYTE_ARRAY", "Value " INT64_FORMAT " is longer than 4 GB.", i);
+			corrupt("DELTA_BYTE_ARRAY", "value " INT64_FORMAT " is longer than 4 GB", i);
 		total += prevlen;
 		if (total > max_bytes)
 			ereport(ERROR,
@@ -847,9 +869,9 @@ parquet_bss_decode(const uint8 *buf, size_t len, int width, int64 n, void *out)
 	uint8	   *o = out;
 
 	if (width <= 0 || n < 0)
-		corrupt("BYTE_STREAM_SPLIT", "Invalid width %d or count " INT64_FORMAT ".", width, n);
+		corrupt("BYTE_STREAM_SPLIT", "invalid width %d or count " INT64_FORMAT, width, n);
 	if (len % width != 0 || len / width != (uint64) n)
-		corrupt("BYTE_STREAM_SPLIT", "Page holds %zu bytes, expected " INT64_FORMAT " values of %d bytes.",
+		corrupt("BYTE_STREAM_SPLIT", "page holds %zu bytes, expected " INT64_FORMAT " values of %d bytes",
 				len, n, width);
 	for (int k = 0; k < width; k++)
 	{

@@ -10,9 +10,11 @@
  *    the number of values the caller asks for (from the page header), which
  *    bounds all output: the caller sizes "out" arrays, checking the count
  *    against its own limits first.  Every length, count, varint and bit width
- *    is checked against the buffer; malformed input ERRORs with
- *    ERRCODE_DATA_CORRUPTED and a reason.  The reader adds the object name
- *    (file, column, page) with an error context callback (errcontext).
+ *    is checked against the buffer; malformed input ERRORs through
+ *    lake_report (lake/lake_error.h): "invalid Parquet file "<uri>": corrupt
+ *    <encoding> data: <reason>", DETAIL the place, both taken from the
+ *    innermost parquet_decode_begin() scope of the caller (the reader opens
+ *    one per page; without one the data is "(unnamed)").
  *  - Decoders return the number of bytes of input they consumed, so a
  *    caller can decode several sections of one buffer in sequence.
  *  - Byte arrays are returned as PqByteArray slices pointing into the input
@@ -32,6 +34,7 @@
 
 #include "postgres.h"
 
+#include "lake/lake_error.h"
 #include "parquet/parquet_meta.h"
 
 #ifdef WORDS_BIGENDIAN
@@ -67,6 +70,27 @@ parquet_buf_reset(PqBuf *b)
 extern void parquet_buf_put_uleb(PqBuf *b, uint64 v);
 extern void parquet_buf_put_zigzag(PqBuf *b, int64 v);
 extern void parquet_buf_put_le32(PqBuf *b, uint32 v);
+
+/*
+ * The file and place that decoders (here and parquet_codec.h) name when
+ * they find corrupt data: describe(arg) is called only then, so a scope
+ * costs nothing on the good path.  A scope is an entry of PostgreSQL's
+ * error_context_stack, so an ERROR unwinds it with the rest; its callback
+ * adds nothing to messages.
+ */
+typedef const LakeErrorContext *(*ParquetDescribeFn) (void *arg);
+
+typedef struct ParquetDecodeScope
+{
+	ErrorContextCallback cb;
+	ParquetDescribeFn describe;
+} ParquetDecodeScope;
+
+extern void parquet_decode_begin(ParquetDecodeScope *scope, ParquetDescribeFn describe,
+								 void *arg);
+extern void parquet_decode_end(ParquetDecodeScope *scope);
+/* The innermost scope's context, or an "(unnamed)" one. */
+extern const LakeErrorContext *parquet_decode_context(void);
 
 /* Bits needed to represent v (0 for v == 0). */
 extern int	parquet_bit_width(uint64 v);

@@ -636,7 +636,7 @@ parquet_decode_file_metadata(const uint8 *buf, size_t len, const char *source)
 	uint8		et;
 	int32		n;
 
-	thrift_reader_init(&r, buf, len, source, "Parquet file footer");
+	thrift_reader_init(&r, buf, len, source, "file footer");
 	thrift_struct_enter(&r);
 	while (thrift_read_field(&r, &last, &fh))
 	{
@@ -896,7 +896,7 @@ parquet_decode_column_index(const uint8 *buf, size_t len, const char *source)
 				nmax = -1,
 				nnull = -1;
 
-	thrift_reader_init(&r, buf, len, source, "Parquet column index");
+	thrift_reader_init(&r, buf, len, source, "column index");
 	thrift_struct_enter(&r);
 	while (thrift_read_field(&r, &last, &fh))
 	{
@@ -978,7 +978,7 @@ parquet_decode_offset_index(const uint8 *buf, size_t len, const char *source)
 	uint8		et;
 	int32		n;
 
-	thrift_reader_init(&r, buf, len, source, "Parquet offset index");
+	thrift_reader_init(&r, buf, len, source, "offset index");
 	thrift_struct_enter(&r);
 	while (thrift_read_field(&r, &last, &fh))
 	{

@@ -39,24 +39,13 @@
 
 /* ------------------------------------------------------------------ errors */
 
-static void
-parquet_file_error(PqReader *r, const char *fmt,...)
-pg_attribute_printf(2, 3) pg_attribute_noreturn();
-
-static void
-parquet_file_error(PqReader *r, const char *fmt,...)
-{
-	char		msg[512];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid Parquet file \"%s\": %s", r->name, msg)));
-	pg_unreachable();
-}
+/*
+ * Every problem with the file goes through lake_report (lake/lake_error.h):
+ * "invalid Parquet file "<uri>": <reason>" (LAKE_CORRUPT) or "cannot read
+ * Parquet file "<uri>": <reason>" (LAKE_UNSUPPORTED), DETAIL the column, row
+ * group and page when known (cursor_ctx).
+ */
+#define PARQUET_FILE "Parquet file"
 
 /* ------------------------------------------------------------------ schema */
 
@@ -205,6 +194,7 @@ build_columns(PqReader *r)
 	PqSchemaElement *root = &m->schema[0];
 	SchemaWalk	w = {0};
 	int			nleaf_seen = 0;
+	LakeErrorContext fctx = {PARQUET_FILE, r->name, NULL, NULL};
 
 	w.r = r;
 	w.leaves = palloc0(sizeof(LeafInfo) * Max(m->num_leaves, 1));
@@ -242,17 +232,12 @@ build_columns(PqReader *r)
 			PqSchemaElement *leaf = &m->schema[w.leaves[l].schema_index];
 
 			if (cc->encrypted || !cc->has_meta_data)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("Parquet file \"%s\" has encrypted column chunks, which are not supported",
-								r->name)));
+				lake_report(LAKE_UNSUPPORTED, &fctx, "encrypted column chunks are not supported");
 			if (cc->file_path != NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("Parquet file \"%s\" refers to column data in another file (\"%s\"), which is not supported",
-								r->name, cc->file_path)));
+				lake_report(LAKE_UNSUPPORTED, &fctx,
+							"column data in another file (\"%s\") is not supported", cc->file_path);
 			if (cc->meta_data.type != leaf->type)
-				parquet_file_error(r, "column chunk %d of row group %d has type %s but the schema says %s",
+				lake_corrupt(PARQUET_FILE, r->name, "column chunk %d of row group %d has type %s but the schema says %s",
 							  l, g, parquet_type_name(cc->meta_data.type), parquet_type_name(leaf->type));
 		}
 	}
@@ -276,11 +261,13 @@ parquet_reader_open(ByteSource *src)
 	uint32		footer_len;
 	char	   *footer;
 	int64		row = 0;
+	LakeErrorContext fctx = {PARQUET_FILE, src->name, NULL, NULL};
 
 	r->src = src;
 	r->name = src->name;
+	r->cxt = CurrentMemoryContext;
 	if (src->size < 12)
-		parquet_file_error(r, "file is %llu bytes, too small to be Parquet",
+		lake_corrupt(PARQUET_FILE, r->name, "file is %llu bytes, too small to be Parquet",
 					  (unsigned long long) src->size);
 	/*
 	 * One request for the leading magic and the last PARQUET_TAIL_GUESS bytes,
@@ -301,18 +288,15 @@ parquet_reader_open(ByteSource *src)
 		tail = tail_buf + tail_len - 8;
 	}
 	if (memcmp(tail + 4, "PARE", 4) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("Parquet file \"%s\" has an encrypted footer, which is not supported",
-						r->name)));
+		lake_report(LAKE_UNSUPPORTED, &fctx, "encrypted footers are not supported");
 	if (memcmp(tail + 4, "PAR1", 4) != 0)
-		parquet_file_error(r, "missing \"PAR1\" magic at the end of the file");
+		lake_corrupt(PARQUET_FILE, r->name, "missing \"PAR1\" magic at the end of the file");
 	if (memcmp(head, "PAR1", 4) != 0)
-		parquet_file_error(r, "missing \"PAR1\" magic at the start of the file");
+		lake_corrupt(PARQUET_FILE, r->name, "missing \"PAR1\" magic at the start of the file");
 	footer_len = (uint32) (uint8) tail[0] | (uint32) (uint8) tail[1] << 8 |
 		(uint32) (uint8) tail[2] << 16 | (uint32) (uint8) tail[3] << 24;
 	if (footer_len == 0 || (uint64) footer_len > src->size - 12)
-		parquet_file_error(r, "footer length %u does not fit in a file of %llu bytes",
+		lake_corrupt(PARQUET_FILE, r->name, "footer length %u does not fit in a file of %llu bytes",
 					  footer_len, (unsigned long long) src->size);
 	if (footer_len > PARQUET_MAX_FOOTER_BYTES)
 		ereport(ERROR,
@@ -328,11 +312,10 @@ parquet_reader_open(ByteSource *src)
 	r->meta = parquet_decode_file_metadata((const uint8 *) footer, footer_len, r->name);
 	if (!footer_in_tail)
 		pfree(footer);
-	pfree(tail_buf);
+	r->tail = tail_buf;
+	r->tail_len = tail_len;
 	if (r->meta->encrypted)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("Parquet file \"%s\" is encrypted, which is not supported", r->name)));
+		lake_report(LAKE_UNSUPPORTED, &fctx, "encrypted files are not supported");
 	build_columns(r);
 
 	r->rg_first_row = palloc0(sizeof(int64) * (r->meta->num_row_groups + 1));
@@ -340,12 +323,12 @@ parquet_reader_open(ByteSource *src)
 	{
 		r->rg_first_row[g] = row;
 		if (r->meta->row_groups[g].num_rows > PG_INT64_MAX - row)
-			parquet_file_error(r, "row counts overflow");
+			lake_corrupt(PARQUET_FILE, r->name, "row counts overflow");
 		row += r->meta->row_groups[g].num_rows;
 	}
 	r->rg_first_row[r->meta->num_row_groups] = row;
 	if (row != r->meta->num_rows)
-		parquet_file_error(r, "row groups hold %lld rows but the footer says %lld",
+		lake_corrupt(PARQUET_FILE, r->name, "row groups hold %lld rows but the footer says %lld",
 					  (long long) row, (long long) r->meta->num_rows);
 	return r;
 }
@@ -410,99 +393,50 @@ typedef struct Cursor
 	int64		next_row;		/* next row (within the row group) */
 	int64		*pages_read;
 	IoArena    *arena;			/* page buffers from here if not NULL */
+	LakeErrorContext ectx;		/* cursor_ctx() */
+	char		where[NAMEDATALEN * 2 + 64];
 } Cursor;
 
-static void
-cursor_report(Cursor *c, int sqlerrcode, const char *what, const char *msg)
-pg_attribute_noreturn();
-
-/* ERROR about the cursor's current page: "<what> Parquet file "<name>": <msg>". */
-static void
-cursor_report(Cursor *c, int sqlerrcode, const char *what, const char *msg)
+/* The file and the cursor's place in it, for lake_report. */
+static const LakeErrorContext *
+cursor_ctx(Cursor *c)
 {
-	ereport(ERROR,
-			(errcode(sqlerrcode),
-			 errmsg("%s Parquet file \"%s\": %s", what, c->r->name, msg),
-			 errdetail("Column \"%s\", row group %d, page %d.", c->col->path, c->rg, c->page_no)));
-	pg_unreachable();
+	snprintf(c->where, sizeof(c->where), "Column \"%s\", row group %d, page %d.",
+			 c->col->path, c->rg, c->page_no);
+	c->ectx.what = PARQUET_FILE;
+	c->ectx.object = c->r->name;
+	c->ectx.where = c->where;
+	c->ectx.hint = NULL;
+	return &c->ectx;
 }
 
-#define CURSOR_FORMAT(buf, fmt) \
-	do { va_list ap; va_start(ap, fmt); vsnprintf(buf, sizeof(buf), fmt, ap); va_end(ap); } while (0)
-
-static void
-cursor_error(Cursor *c, const char *fmt,...)
-pg_attribute_printf(2, 3) pg_attribute_noreturn();
-
-/* The file is corrupt. */
-static void
-cursor_error(Cursor *c, const char *fmt,...)
+static const LakeErrorContext *
+describe_cursor(void *arg)
 {
-	char		msg[512];
-
-	CURSOR_FORMAT(msg, fmt);
-	cursor_report(c, ERRCODE_DATA_CORRUPTED, "invalid", msg);
+	return cursor_ctx((Cursor *) arg);
 }
 
-static void
-cursor_unsupported(Cursor *c, const char *fmt,...)
-pg_attribute_printf(2, 3) pg_attribute_noreturn();
-
-/* The file is valid but uses something the reader does not support. */
-static void
-cursor_unsupported(Cursor *c, const char *fmt,...)
-{
-	char		msg[512];
-
-	CURSOR_FORMAT(msg, fmt);
-	cursor_report(c, ERRCODE_FEATURE_NOT_SUPPORTED, "cannot read", msg);
-}
-
+/* Bytes per value in PqColumnVector.fixed (booleans: one); 0 for the
+ * binary types, whose values are PqBytes. */
 static int
-physical_width(const PqColumnDesc *col)
+vector_width(const PqColumnDesc *col)
 {
-	switch (col->type)
-	{
-		case PARQUET_BOOLEAN:
-			return 1;
-		case PARQUET_INT32:
-		case PARQUET_FLOAT:
-			return 4;
-		case PARQUET_INT64:
-		case PARQUET_DOUBLE:
-			return 8;
-		case PARQUET_INT96:
-			return 12;
-		default:
-			return 0;
-	}
+	if (col->type == PARQUET_BOOLEAN)
+		return 1;
+	if (col->type == PARQUET_FIXED_LEN_BYTE_ARRAY)
+		return 0;
+	return Max(parquet_plain_width(col->type, col->type_length), 0);
 }
 
 /* ------------------------------------------------------------ decompress */
-
-/* Name of the current page for messages from the codec/encoding layer. */
-static char *
-cursor_where(Cursor *c)
-{
-	return psprintf("\"%s\", column \"%s\", row group %d, page %d",
-					c->r->name, c->col->path, c->rg, c->page_no);
-}
 
 static void
 decompress(Cursor *c, PqCodec codec, const char *src, size_t srclen, char *dst, size_t dstlen)
 {
 	if (!parquet_codec_supported(codec))
-		cursor_unsupported(c, "compression codec %s is not supported", parquet_codec_name(codec));
-	parquet_decompress(codec, src, srclen, dst, dstlen, cursor_where(c));
-}
-
-static void
-decode_error_context(void *arg)
-{
-	Cursor	   *c = arg;
-
-	errcontext("Parquet file \"%s\", column \"%s\", row group %d, page %d",
-			   c->r->name, c->col->path, c->rg, c->page_no);
+		lake_report(LAKE_UNSUPPORTED, cursor_ctx(c), "compression codec %s is not supported",
+					parquet_codec_name(codec));
+	parquet_decompress(codec, src, srclen, dst, dstlen);
 }
 
 /* ----------------------------------------------------------- RLE / levels */
@@ -518,20 +452,7 @@ rle_decode(Cursor *c, const uint8 *buf, size_t len, int bit_width, uint32 maxval
 	parquet_rle_decode(buf, len, bit_width, n, out);
 	for (int64 i = 0; i < n; i++)
 		if (out[i] > maxval)
-			cursor_error(c, "%s value %u exceeds the maximum %u", what, out[i], maxval);
-}
-
-static int
-bit_width_of(uint32 maxval)
-{
-	int			w = 0;
-
-	while (maxval)
-	{
-		w++;
-		maxval >>= 1;
-	}
-	return w;
+			lake_report(LAKE_CORRUPT, cursor_ctx(c), "%s value %u exceeds the maximum %u", what, out[i], maxval);
 }
 
 /* Levels into uint8 (max level <= 255 is guaranteed by the schema depth). */
@@ -541,7 +462,7 @@ decode_levels(Cursor *c, const uint8 *buf, size_t len, int16 maxlevel, int32 n,
 {
 	uint32	   *tmp = palloc(sizeof(uint32) * Max(n, 1));
 
-	rle_decode(c, buf, len, bit_width_of(maxlevel), maxlevel, n, tmp, what);
+	rle_decode(c, buf, len, parquet_bit_width(maxlevel), maxlevel, n, tmp, what);
 	for (int32 i = 0; i < n; i++)
 		out[i] = (uint8) tmp[i];
 	pfree(tmp);
@@ -559,7 +480,7 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 	{
 		case PARQUET_BOOLEAN:
 			if ((size_t) (n + 7) / 8 > len)
-				cursor_error(c, "truncated PLAIN booleans (%d values, %zu bytes)", n, len);
+				lake_report(LAKE_CORRUPT, cursor_ctx(c), "truncated PLAIN booleans (%d values, %zu bytes)", n, len);
 			for (int32 i = 0; i < n; i++)
 				fixed[i] = (buf[i / 8] >> (i % 8)) & 1;
 			return (n + 7) / 8;
@@ -572,7 +493,7 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 				size_t		need = (size_t) n * c->width;
 
 				if (need > len)
-					cursor_error(c, "truncated PLAIN values (%d values need %zu bytes, %zu present)",
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "truncated PLAIN values (%d values need %zu bytes, %zu present)",
 								 n, need, len);
 				memcpy(fixed, buf, need);
 				return need;
@@ -582,7 +503,7 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 				size_t		need = (size_t) n * col->type_length;
 
 				if (need > len)
-					cursor_error(c, "truncated PLAIN values (%d values need %zu bytes, %zu present)",
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "truncated PLAIN values (%d values need %zu bytes, %zu present)",
 								 n, need, len);
 				for (int32 i = 0; i < n; i++)
 				{
@@ -600,11 +521,11 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 					uint32		l;
 
 					if (len - pos < 4)
-						cursor_error(c, "truncated PLAIN byte array length at value %d", i);
+						lake_report(LAKE_CORRUPT, cursor_ctx(c), "truncated PLAIN byte array length at value %d", i);
 					memcpy(&l, buf + pos, 4);
 					pos += 4;
 					if (l > len - pos)
-						cursor_error(c, "byte array value %d of %u bytes overruns the page", i, l);
+						lake_report(LAKE_CORRUPT, cursor_ctx(c), "byte array value %d of %u bytes overruns the page", i, l);
 					bin[i].data = (uint8 *) buf + pos;
 					bin[i].len = (int32) l;
 					pos += l;
@@ -612,7 +533,7 @@ decode_plain(Cursor *c, const uint8 *buf, size_t len, int32 n, uint8 *fixed, PqB
 				return pos;
 			}
 	}
-	cursor_error(c, "unknown physical type %d", col->type);
+	lake_report(LAKE_CORRUPT, cursor_ctx(c), "unknown physical type %d", col->type);
 }
 
 /* PLAIN data of len bytes cannot hold more values than this. */
@@ -624,7 +545,7 @@ check_plain_count(Cursor *c, int32 n, size_t len)
 	size_t		max = c->col->type == PARQUET_BOOLEAN ? len * 8 : len / Max(per, 1);
 
 	if ((size_t) n > max)
-		cursor_error(c, "%d PLAIN values cannot fit in %zu bytes", n, len);
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "%d PLAIN values cannot fit in %zu bytes", n, len);
 }
 
 static void
@@ -645,12 +566,12 @@ load_dictionary(Cursor *c, const PqPageHeader *h, const char *body, size_t len)
 	MemoryContext old;
 
 	if (c->has_dict)
-		cursor_error(c, "more than one dictionary page");
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "more than one dictionary page");
 	if (dh->encoding != PARQUET_ENC_PLAIN && dh->encoding != PARQUET_ENC_PLAIN_DICTIONARY)
-		cursor_unsupported(c, "dictionary encoding %s is not supported",
+		lake_report(LAKE_UNSUPPORTED, cursor_ctx(c), "dictionary encoding %s is not supported",
 						   parquet_encoding_name(dh->encoding));
 	if (dh->num_values > PARQUET_MAX_PAGE_VALUES)
-		cursor_error(c, "dictionary of %d values exceeds the limit of %d",
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "dictionary of %d values exceeds the limit of %d",
 					 dh->num_values, PARQUET_MAX_PAGE_VALUES);
 	check_plain_count(c, dh->num_values, len);
 	old = MemoryContextSwitchTo(c->cxt);
@@ -683,15 +604,15 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				uint32	   *idx;
 
 				if (!c->has_dict)
-					cursor_error(c, "dictionary-encoded page without a dictionary page");
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "dictionary-encoded page without a dictionary page");
 				if (c->dict_n == 0)
-					cursor_error(c, "dictionary-encoded values but the dictionary is empty");
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "dictionary-encoded values but the dictionary is empty");
 				idx = palloc(sizeof(uint32) * n);
 				parquet_dict_indices_decode(buf, len, n, (uint32) c->dict_n, idx);
 				for (int32 i = 0; i < n; i++)
 				{
 					if (idx[i] >= (uint32) c->dict_n)	/* defensive: checked above too */
-						cursor_error(c, "dictionary index %u out of range (%d entries)",
+						lake_report(LAKE_CORRUPT, cursor_ctx(c), "dictionary index %u out of range (%d entries)",
 									 idx[i], c->dict_n);
 					if (c->width > 0)
 						memcpy(p->fixed + (size_t) i * c->width,
@@ -713,7 +634,7 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				else
 					break;
 				if (got != n)
-					cursor_error(c, "DELTA_BINARY_PACKED holds %lld values, the levels say %d",
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "DELTA_BINARY_PACKED holds %lld values, the levels say %d",
 								 (long long) got, n);
 				return;
 			}
@@ -733,12 +654,12 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				else
 					parquet_delta_byte_array_decode(buf, len, n, PARQUET_MAX_PAGE_BYTES, ba, &got, &arena);
 				if (got != n)
-					cursor_error(c, "%s holds %lld values, the levels say %d",
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "%s holds %lld values, the levels say %d",
 								 parquet_encoding_name(enc), (long long) got, n);
 				for (int32 i = 0; i < n; i++)
 				{
 					if (c->col->type == PARQUET_FIXED_LEN_BYTE_ARRAY && ba[i].len != (uint32) c->col->type_length)
-						cursor_error(c, "value %d has %u bytes, the column is FIXED_LEN_BYTE_ARRAY(%d)",
+						lake_report(LAKE_CORRUPT, cursor_ctx(c), "value %d has %u bytes, the column is FIXED_LEN_BYTE_ARRAY(%d)",
 									 i, ba[i].len, c->col->type_length);
 					p->bin[i].data = (uint8 *) ba[i].ptr;
 					p->bin[i].len = (int32) ba[i].len;
@@ -771,10 +692,10 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 				uint32		blen;
 
 				if (len < 4)
-					cursor_error(c, "truncated RLE boolean values");
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "truncated RLE boolean values");
 				memcpy(&blen, buf, 4);
 				if (blen > len - 4)
-					cursor_error(c, "RLE boolean length %u overruns the page", blen);
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "RLE boolean length %u overruns the page", blen);
 				rle_decode(c, buf + 4, blen, 1, 1, n, tmp, "boolean");
 				for (int32 i = 0; i < n; i++)
 					p->fixed[i] = (uint8) tmp[i];
@@ -785,7 +706,7 @@ decode_values(Cursor *c, PqEncoding enc, const uint8 *buf, size_t len, int32 n,
 		default:
 			break;
 	}
-	cursor_unsupported(c, "value encoding %s is not supported for %s",
+	lake_report(LAKE_UNSUPPORTED, cursor_ctx(c), "value encoding %s is not supported for %s",
 					   parquet_encoding_name(enc), parquet_type_name(c->col->type));
 }
 
@@ -797,7 +718,7 @@ count_rows(Cursor *c, DecodedPage *p)
 	if (p->rep == NULL)
 		return p->nlevels;
 	if (p->nlevels > 0 && p->rep[0] != 0)
-		cursor_error(c, "page does not start at a row boundary");
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "page does not start at a row boundary");
 	for (int32 i = 0; i < p->nlevels; i++)
 		if (p->rep[i] == 0)
 			rows++;
@@ -834,17 +755,15 @@ decode_page(Cursor *c, const PqPageHeader *h, const char *body)
 	size_t		clen = h->compressed_page_size;
 	size_t		ulen = h->uncompressed_page_size;
 
-	ErrorContextCallback errcb;
+	ParquetDecodeScope scope;
 	bool		result;
 
 	if (ulen > PARQUET_MAX_PAGE_BYTES)
-		cursor_error(c, "page of %zu bytes exceeds the limit of %d", ulen, PARQUET_MAX_PAGE_BYTES);
-	errcb.callback = decode_error_context;
-	errcb.arg = c;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "page of %zu bytes exceeds the limit of %d", ulen, PARQUET_MAX_PAGE_BYTES);
+	/* the codecs and encodings name the file and page from this scope */
+	parquet_decode_begin(&scope, describe_cursor, c);
 	result = decode_page_body(c, h, body, codec, clen, ulen, col, p);
-	error_context_stack = errcb.previous;
+	parquet_decode_end(&scope);
 	return result;
 }
 
@@ -877,7 +796,7 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 			size_t		pos = 0;
 
 			if (dh->num_values > PARQUET_MAX_PAGE_VALUES)
-				cursor_error(c, "page of %d values exceeds the limit of %d",
+				lake_report(LAKE_CORRUPT, cursor_ctx(c), "page of %d values exceeds the limit of %d",
 							 dh->num_values, PARQUET_MAX_PAGE_VALUES);
 			if (codec == PARQUET_CODEC_UNCOMPRESSED && clen == ulen)
 				buf = body;		/* the fetched bytes outlive the decoded page */
@@ -894,14 +813,14 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 				uint32		l;
 
 				if (dh->repetition_level_encoding != PARQUET_ENC_RLE)
-					cursor_unsupported(c, "repetition level encoding %s is not supported",
+					lake_report(LAKE_UNSUPPORTED, cursor_ctx(c), "repetition level encoding %s is not supported",
 									   parquet_encoding_name(dh->repetition_level_encoding));
 				if (ulen - pos < 4)
-					cursor_error(c, "truncated repetition levels");
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "truncated repetition levels");
 				memcpy(&l, buf + pos, 4);
 				pos += 4;
 				if (l > ulen - pos)
-					cursor_error(c, "repetition levels length %u overruns the page", l);
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "repetition levels length %u overruns the page", l);
 				p->rep = palloc(Max(p->nlevels, 1));
 				decode_levels(c, (uint8 *) buf + pos, l, col->max_rep, p->nlevels, p->rep,
 							  "repetition level");
@@ -912,14 +831,14 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 				uint32		l;
 
 				if (dh->definition_level_encoding != PARQUET_ENC_RLE)
-					cursor_unsupported(c, "definition level encoding %s is not supported",
+					lake_report(LAKE_UNSUPPORTED, cursor_ctx(c), "definition level encoding %s is not supported",
 									   parquet_encoding_name(dh->definition_level_encoding));
 				if (ulen - pos < 4)
-					cursor_error(c, "truncated definition levels");
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "truncated definition levels");
 				memcpy(&l, buf + pos, 4);
 				pos += 4;
 				if (l > ulen - pos)
-					cursor_error(c, "definition levels length %u overruns the page", l);
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "definition levels length %u overruns the page", l);
 				p->def = palloc(Max(p->nlevels, 1));
 				decode_levels(c, (uint8 *) buf + pos, l, col->max_def, p->nlevels, p->def,
 							  "definition level");
@@ -938,10 +857,10 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 			size_t		vlen;
 
 			if (dh->num_values > PARQUET_MAX_PAGE_VALUES)
-				cursor_error(c, "page of %d values exceeds the limit of %d",
+				lake_report(LAKE_CORRUPT, cursor_ctx(c), "page of %d values exceeds the limit of %d",
 							 dh->num_values, PARQUET_MAX_PAGE_VALUES);
 			if (levlen > clen || levlen > ulen)
-				cursor_error(c, "level lengths (%zu bytes) exceed the page size", levlen);
+				lake_report(LAKE_CORRUPT, cursor_ctx(c), "level lengths (%zu bytes) exceed the page size", levlen);
 			p->nlevels = dh->num_values;
 			if (col->max_rep > 0)
 			{
@@ -965,16 +884,16 @@ decode_page_body(Cursor *c, const PqPageHeader *h, const char *body, PqCodec cod
 			else
 			{
 				if (clen != ulen)
-					cursor_error(c, "uncompressed page of %zu bytes declares %zu bytes", clen, ulen);
+					lake_report(LAKE_CORRUPT, cursor_ctx(c), "uncompressed page of %zu bytes declares %zu bytes", clen, ulen);
 				vals = (char *) body + levlen;
 			}
 			decode_values(c, dh->encoding, (uint8 *) vals, vlen, count_present(c, p), p);
 			p->nrows = count_rows(c, p);
 			if (p->nrows != dh->num_rows)
-				cursor_error(c, "page holds %lld rows but its header says %d",
+				lake_report(LAKE_CORRUPT, cursor_ctx(c), "page holds %lld rows but its header says %d",
 							 (long long) p->nrows, dh->num_rows);
 			if (p->nlevels - p->nvalues != dh->num_nulls && col->max_rep == 0)
-				cursor_error(c, "page holds %d nulls but its header says %d",
+				lake_report(LAKE_CORRUPT, cursor_ctx(c), "page holds %d nulls but its header says %d",
 							 p->nlevels - p->nvalues, dh->num_nulls);
 		}
 		MemoryContextSwitchTo(old);
@@ -994,12 +913,12 @@ parse_page_header(Cursor *c, const char *buf, size_t len, PqPageHeader *h, size_
 	ThriftReader tr;
 	char		what[128];
 
-	snprintf(what, sizeof(what), "page header (column \"%s\", row group %d, page %d)",
+	snprintf(what, sizeof(what), "page header of column \"%s\", row group %d, page %d",
 			 c->col->path, c->rg, c->page_no);
 	thrift_reader_init(&tr, buf, len, c->r->name, what);
 	parquet_decode_page_header(&tr, h);
 	if ((size_t) h->compressed_page_size > chunk_left - tr.pos)
-		cursor_error(c, "page of %d bytes overruns its column chunk (%zu bytes left)",
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "page of %d bytes overruns its column chunk (%zu bytes left)",
 					 h->compressed_page_size, chunk_left - tr.pos);
 	return tr.pos;
 }
@@ -1017,7 +936,7 @@ chunk_range(PqReader *r, PqColumnChunk *cc, int rg, uint64 *start, uint64 *len)
 		(uint64) m->dictionary_page_offset < s)
 		s = m->dictionary_page_offset;
 	if (s < 4 || s > data_end || (uint64) m->total_compressed_size > data_end - s)
-		parquet_file_error(r, "column chunk \"%s\" of row group %d (offset %llu, %lld bytes) lies outside the data area (4..%llu)",
+		lake_corrupt(PARQUET_FILE, r->name, "column chunk \"%s\" of row group %d (offset %llu, %lld bytes) lies outside the data area (4..%llu)",
 					  m->path_len > 0 ? m->path_in_schema[m->path_len - 1] : "?", rg,
 					  (unsigned long long) s, (long long) m->total_compressed_size,
 					  (unsigned long long) data_end);
@@ -1034,7 +953,7 @@ cursor_create(PqReader *r, PqColumnDesc *col, int rg, MemoryContext parent, int6
 	c->col = col;
 	c->rg = rg;
 	c->chunk = &r->meta->row_groups[rg].columns[col->leaf];
-	c->width = physical_width(col);
+	c->width = vector_width(col);
 	c->cxt = AllocSetContextCreate(parent, "parquet column chunk", ALLOCSET_DEFAULT_SIZES);
 	c->page_cxt = AllocSetContextCreate(c->cxt, "parquet page", ALLOCSET_DEFAULT_SIZES);
 	c->pages_read = pages_read;
@@ -1084,7 +1003,7 @@ cursor_next_page_chunk(Cursor *c)
 
 		CHECK_FOR_INTERRUPTS();
 		if (c->pos >= c->chunk_len)
-			cursor_error(c, "column chunk ends before row %lld of %lld",
+			lake_report(LAKE_CORRUPT, cursor_ctx(c), "column chunk ends before row %lld of %lld",
 						 (long long) c->next_row,
 						 (long long) c->r->meta->row_groups[c->rg].num_rows);
 		/* the header: up to PARQUET_MAX_PAGE_HEADER bytes from pos */
@@ -1102,7 +1021,7 @@ cursor_next_page_chunk(Cursor *c)
 			c->have_page = true;
 			c->values_seen += c->page.nlevels;
 			if (c->values_seen > c->chunk->meta_data.num_values)
-				cursor_error(c, "pages hold more values than the column chunk's %lld",
+				lake_report(LAKE_CORRUPT, cursor_ctx(c), "pages hold more values than the column chunk's %lld",
 							 (long long) c->chunk->meta_data.num_values);
 			return;
 		}
@@ -1160,10 +1079,10 @@ cursor_load_page(Cursor *c, int p)
 	hlen = parse_page_header(c, c->page_buf[p], pl->compressed_page_size, &h,
 							 pl->compressed_page_size);
 	if (h.type != PARQUET_PAGE_DATA && h.type != PARQUET_PAGE_DATA_V2)
-		cursor_error(c, "offset index points at a page of type %d, not a data page", h.type);
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "offset index points at a page of type %d, not a data page", h.type);
 	decode_page(c, &h, c->page_buf[p] + hlen);
 	if (c->page.nrows != page_rows(c, p))
-		cursor_error(c, "page holds %lld rows but the offset index says %lld",
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "page holds %lld rows but the offset index says %lld",
 					 (long long) c->page.nrows, (long long) page_rows(c, p));
 	c->page_first_row = pl->first_row_index;
 	c->next_row = pl->first_row_index;
@@ -1221,7 +1140,7 @@ static void
 vector_init(PqColumnVector *v, const PqColumnDesc *col, int64 nrows_cap)
 {
 	memset(v, 0, sizeof(*v));
-	v->width = physical_width(col);
+	v->width = vector_width(col);
 	v->row_null = palloc0(sizeof(bool) * Max(nrows_cap, 1));
 	if (col->is_list)
 	{
@@ -1261,7 +1180,7 @@ vector_put_value(PqColumnVector *v, int64 slot, Cursor *c, int32 vpos)
 	DecodedPage *p = &c->page;
 
 	if (vpos >= p->nvalues)
-		cursor_error(c, "definition levels promise more values than the page holds");
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "definition levels promise more values than the page holds");
 	if (v->width > 0)
 		memcpy(v->fixed + (size_t) slot * v->width, p->fixed + (size_t) vpos * v->width, v->width);
 	else
@@ -1284,7 +1203,7 @@ cursor_read_row(Cursor *c, PqColumnVector *v, int64 k)
 	PqColumnDesc *col = c->col;
 
 	if (p->lpos >= p->nlevels)
-		cursor_error(c, "page ends before its declared rows");
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "page ends before its declared rows");
 	if (!col->is_list)
 	{
 		bool		present = (p->def == NULL || p->def[p->lpos] == col->max_def);
@@ -1319,7 +1238,7 @@ cursor_read_row(Cursor *c, PqColumnVector *v, int64 k)
 		{
 			/* no null elements: one copy of the contiguous values */
 			if (p->vpos + npresent > p->nvalues)
-				cursor_error(c, "definition levels promise more values than the page holds");
+				lake_report(LAKE_CORRUPT, cursor_ctx(c), "definition levels promise more values than the page holds");
 			memcpy(v->fixed + (size_t) n * v->width, p->fixed + (size_t) p->vpos * v->width,
 				   (size_t) npresent * v->width);
 			memset(v->elem_null + n, 0, nslots);
@@ -1362,14 +1281,14 @@ decode_oi_checked(PqReader *r, PqColumnChunk *cc, const char *buf, int rg, int64
 
 		if ((uint64) pl->offset < cstart || (uint64) pl->offset > cstart + clen ||
 			(uint64) pl->compressed_page_size > cstart + clen - pl->offset)
-			parquet_file_error(r, "offset index of row group %d points outside its column chunk (page %d)",
+			lake_corrupt(PARQUET_FILE, r->name, "offset index of row group %d points outside its column chunk (page %d)",
 						  rg, i);
 		if (pl->first_row_index >= rg_rows)
-			parquet_file_error(r, "offset index of row group %d starts page %d at row %lld of %lld",
+			lake_corrupt(PARQUET_FILE, r->name, "offset index of row group %d starts page %d at row %lld of %lld",
 						  rg, i, (long long) pl->first_row_index, (long long) rg_rows);
 	}
 	if (oi->num_pages == 0 && rg_rows > 0)
-		parquet_file_error(r, "offset index of row group %d lists no pages", rg);
+		lake_corrupt(PARQUET_FILE, r->name, "offset index of row group %d lists no pages", rg);
 	return oi;
 }
 
@@ -1393,6 +1312,13 @@ fetch_offset_indexes(PqReader *r, Cursor **cur, int n)
 	{
 		PqColumnChunk *cc = cur[i]->chunk;
 
+		if (!cur[i]->oi && r->oi_cache && r->oi_cache[cur[i]->col->leaf] &&
+			r->oi_cache[cur[i]->col->leaf][cur[i]->rg])
+		{
+			cur[i]->oi = r->oi_cache[cur[i]->col->leaf][cur[i]->rg];
+			cur[i]->page_buf = MemoryContextAllocZero(cur[i]->cxt,
+													  sizeof(char *) * Max(cur[i]->oi->num_pages, 1));
+		}
 		if (cur[i]->oi || !chunk_has_offset_index(r, cc))
 			continue;
 		ranges[nr].offset = cc->offset_index_offset;
@@ -1412,6 +1338,72 @@ fetch_offset_indexes(PqReader *r, Cursor **cur, int n)
 		c->page_buf = palloc0(sizeof(char *) * Max(c->oi->num_pages, 1));
 		MemoryContextSwitchTo(old);
 	}
+}
+
+PqOffsetIndex **
+parquet_reader_offset_indexes(PqReader *r, int col)
+{
+	int			leaf = r->columns[col].leaf;
+	int			nrg = r->meta->num_row_groups;
+	MemoryContext old = MemoryContextSwitchTo(r->cxt);
+	PqOffsetIndex **ois;
+	ByteRange  *ranges;
+	int		   *which;
+	int			nr = 0;
+	uint64		tail_off = r->src->size - r->tail_len;
+
+	if (r->oi_cache == NULL)
+		r->oi_cache = palloc0(sizeof(PqOffsetIndex **) * Max(r->meta->num_leaves, 1));
+	if (r->oi_cache[leaf])
+	{
+		MemoryContextSwitchTo(old);
+		return r->oi_cache[leaf];
+	}
+	ois = palloc0(sizeof(PqOffsetIndex *) * Max(nrg, 1));
+	ranges = palloc(sizeof(ByteRange) * Max(nrg, 1));
+	which = palloc(sizeof(int) * Max(nrg, 1));
+	for (int g = 0; g < nrg; g++)
+	{
+		PqColumnChunk *cc = &r->meta->row_groups[g].columns[leaf];
+
+		if (!chunk_has_offset_index(r, cc))
+			continue;
+		ranges[nr].offset = cc->offset_index_offset;
+		ranges[nr].length = cc->offset_index_length;
+		if ((uint64) cc->offset_index_offset >= tail_off)
+			ranges[nr].dest = r->tail + (cc->offset_index_offset - tail_off);
+		else
+			ranges[nr].dest = NULL;
+		which[nr++] = g;
+	}
+	/* what the footer read did not cover, in one request */
+	{
+		ByteRange  *fetch = palloc(sizeof(ByteRange) * Max(nr, 1));
+		int			nf = 0;
+
+		for (int k = 0; k < nr; k++)
+			if (ranges[k].dest == NULL)
+			{
+				ranges[k].dest = palloc(ranges[k].length);
+				fetch[nf++] = ranges[k];
+			}
+		if (nf > 0)
+			parquet_source_read_ranges(r->src, fetch, nf);
+		pfree(fetch);
+	}
+	for (int k = 0; k < nr; k++)
+	{
+		int			g = which[k];
+		uint64		cstart,
+					clen;
+
+		chunk_range(r, &r->meta->row_groups[g].columns[leaf], g, &cstart, &clen);
+		ois[g] = decode_oi_checked(r, &r->meta->row_groups[g].columns[leaf], ranges[k].dest, g,
+								   r->meta->row_groups[g].num_rows, cstart, clen);
+	}
+	r->oi_cache[leaf] = ois;
+	MemoryContextSwitchTo(old);
+	return ois;
 }
 
 /*
@@ -1756,10 +1748,11 @@ check_projection(PqReader *r, int ncols, const int *cols)
 			elog(ERROR, "parquet reader: column %d out of range", cols[i]);
 		c = &r->columns[cols[i]];
 		if (c->unsupported)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot read column \"%s\" of Parquet file \"%s\": %s",
-							c->name, r->name, c->unsupported)));
+		{
+			LakeErrorContext fctx = {PARQUET_FILE, r->name, NULL, NULL};
+
+			lake_report(LAKE_UNSUPPORTED, &fctx, "column \"%s\": %s", c->name, c->unsupported);
+		}
 	}
 }
 
@@ -1860,7 +1853,7 @@ page_prune(PqScan *s, int rg, RowRanges *ranges)
 		buf = parquet_source_read(r->src, cc->column_index_offset, cc->column_index_length);
 		ci = parquet_decode_column_index((uint8 *) buf, cc->column_index_length, r->name);
 		if (ci->num_pages != c->oi->num_pages)
-			parquet_file_error(r, "column index and offset index of \"%s\" in row group %d disagree on the page count",
+			lake_corrupt(PARQUET_FILE, r->name, "column index and offset index of \"%s\" in row group %d disagree on the page count",
 						  col->path, rg);
 		keep.n = 0;
 		keep.start = palloc(sizeof(int64) * Max(ci->num_pages, 1));
@@ -2095,13 +2088,23 @@ vector_copy_row(PqColumnVector *dst, int64 d, const PqColumnVector *src, int64 s
  * last page_rows * k * width bytes, so a row's bytes are located without
  * reading the page.  Returns k, or 0 when the page must be decoded.
  */
+/* Bytes of one value located by offset: fixed-width types, and
+ * FIXED_LEN_BYTE_ARRAY scalars (their values become PqBytes). */
+static int
+take_width(const Cursor *c)
+{
+	if (c->col->type == PARQUET_FIXED_LEN_BYTE_ARRAY && !c->col->is_list)
+		return c->col->type_length;
+	return c->width;
+}
+
 static int
 take_values_per_row(PqReader *r, Cursor *c)
 {
 	PqColumnDesc *col = c->col;
 	bool		may_have_nulls;
 
-	if (c->oi == NULL || c->width == 0 || col->type == PARQUET_BOOLEAN)
+	if (c->oi == NULL || take_width(c) <= 0 || col->type == PARQUET_BOOLEAN)
 		return 0;
 	if (!parquet_chunk_takeable(c->chunk, &may_have_nulls, NULL, 0) || may_have_nulls)
 		return 0;
@@ -2127,7 +2130,7 @@ static void
 collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int64 n,
 					 int64 base, char *dest)
 {
-	uint64		rowbytes = (uint64) k * c->width;
+	uint64		rowbytes = (uint64) k * take_width(c);
 	uint64		prev_end = 0;
 	char	   *prev_dest_end = NULL;
 
@@ -2146,9 +2149,9 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 		pl = &c->oi->page_locations[p];
 		nr = page_rows(c, p);
 		if (nr <= 0 || rr < pl->first_row_index || rr - pl->first_row_index >= nr)
-			cursor_error(c, "offset index does not locate row %lld (page %d)", (long long) rr, p);
+			lake_report(LAKE_CORRUPT, cursor_ctx(c), "offset index does not locate row %lld (page %d)", (long long) rr, p);
 		if ((uint64) nr > (uint64) pl->compressed_page_size / rowbytes)
-			cursor_error(c, "page %d (%d bytes) is too small for its %lld rows of %llu bytes",
+			lake_report(LAKE_CORRUPT, cursor_ctx(c), "page %d (%d bytes) is too small for its %lld rows of %llu bytes",
 						 p, pl->compressed_page_size, (long long) nr,
 						 (unsigned long long) rowbytes);
 		off = (uint64) pl->offset + pl->compressed_page_size -
@@ -2165,20 +2168,32 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 /*
  * Rows items[0..n) fetched by collect_value_ranges into buf: fill in the
  * duplicates, then put each in its output row items[x].out of ov.  For a
- * list column ov's offsets already give every row k elements.
+ * list column ov's offsets already give every row k elements.  Binary
+ * (FIXED_LEN_BYTE_ARRAY) values are copied to memory of ov's context.
  */
 static void
-scatter_value_rows(PqColumnVector *ov, const TakeItem *items, int64 n, int k, char *buf)
+scatter_value_rows(PqColumnVector *ov, const TakeItem *items, int64 n, int k, int width,
+				   char *buf)
 {
-	size_t		rowbytes = (size_t) k * ov->width;
+	size_t		rowbytes = (size_t) k * width;
+	char	   *own = NULL;
 
+	if (ov->width == 0)
+		own = MemoryContextAllocHuge(GetMemoryChunkContext(ov->bin), Max(n * rowbytes, 1));
 	for (int64 x = 0; x < n; x++)
 	{
 		const char *src = buf + x * rowbytes;
 
 		if (x > 0 && items[x].row == items[x - 1].row)
 			memcpy((char *) src, src - rowbytes, rowbytes);
-		memcpy(ov->fixed + (size_t) items[x].out * rowbytes, src, rowbytes);
+		if (own)
+		{
+			memcpy(own + x * rowbytes, src, rowbytes);
+			ov->bin[items[x].out].data = (uint8 *) own + x * rowbytes;
+			ov->bin[items[x].out].len = (int32) rowbytes;
+		}
+		else
+			memcpy(ov->fixed + (size_t) items[x].out * rowbytes, src, rowbytes);
 	}
 }
 
@@ -2420,7 +2435,7 @@ parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 n
 			if (sg->kfast[c] > 0)
 			{
 				sg->fast_buf[c] = parquet_arena_alloc(arena, cu->cxt,
-												 (sg->j - sg->i) * sg->kfast[c] * cu->width);
+													  (sg->j - sg->i) * sg->kfast[c] * take_width(cu));
 				collect_value_ranges(&f, cu, sg->kfast[c], &items[sg->i], sg->j - sg->i,
 									 sg->base, sg->fast_buf[c]);
 			}
@@ -2459,7 +2474,7 @@ parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 n
 
 			if (sg->kfast[c] > 0 && (!is_list || kdirect[c] > 0))
 				scatter_value_rows(&out->cols[c], &items[sg->i], sg->j - sg->i, sg->kfast[c],
-								   sg->fast_buf[c]);
+								   take_width(sg->cur[c]), sg->fast_buf[c]);
 			else if (sg->kfast[c] > 0)
 			{
 				MemoryContextSwitchTo(old);

@@ -76,6 +76,10 @@ typedef struct PqReader
 	PqColumnDesc *columns;
 	int64	   *rg_first_row;	/* file row number of each row group's row 0 */
 	uint64		footer_len;
+	MemoryContext cxt;			/* where the reader lives */
+	char	   *tail;			/* the file's last tail_len bytes (footer read) */
+	uint64		tail_len;
+	PqOffsetIndex ***oi_cache;	/* [leaf][row group], parquet_reader_offset_indexes */
 
 	/*
 	 * Set by the reader's user when it knows that every row of LIST column
@@ -137,6 +141,14 @@ extern PqScan *parquet_scan_begin(PqReader *r, int ncols, const int *cols,
 extern PqBatch *parquet_scan_next(PqScan *s);
 extern const PqScanStats *parquet_scan_stats(PqScan *s);
 extern void parquet_scan_end(PqScan *s);
+
+/*
+ * The OffsetIndex of column col's chunk in every row group (NULL where a
+ * chunk has none), checked against the chunk and kept by the reader: later
+ * takes of the column need no request for them.  Read from the footer read
+ * when they lie there, else in one request.
+ */
+extern PqOffsetIndex **parquet_reader_offset_indexes(PqReader *r, int col);
 
 /* Rows by file row number (any order, duplicates allowed). */
 extern PqBatch *parquet_take(PqReader *r, int ncols, const int *cols,

@@ -111,45 +111,6 @@ parquet_sink_open_objstore(ObjStore *store, const char *key)
 	return &os->base;
 }
 
-typedef struct MemSink
-{
-	PqSink		base;
-	PqBuf		buf;
-} MemSink;
-
-static void
-mem_sink_write(PqSink *s, const char *data, size_t len)
-{
-	parquet_buf_append(&((MemSink *) s)->buf, data, len);
-	s->offset += len;
-}
-
-static void
-mem_sink_done(PqSink *s)
-{
-	s->done = true;
-}
-
-PqSink *
-parquet_sink_open_memory(void)
-{
-	MemSink    *ms = palloc0(sizeof(MemSink));
-
-	ms->base.name = "memory";
-	ms->base.write = mem_sink_write;
-	ms->base.finish = mem_sink_done;
-	ms->base.abort = mem_sink_done;
-	parquet_buf_init(&ms->buf, 4096);
-	return &ms->base;
-}
-
-const char *
-parquet_sink_memory_data(PqSink *s, size_t *len)
-{
-	*len = ((MemSink *) s)->buf.len;
-	return ((MemSink *) s)->buf.data;
-}
-
 /* ============================================================== columns === */
 
 typedef struct PqwStat

@@ -1,7 +1,7 @@
 /*
  * parquet_writer.h — a streaming Parquet writer of physical values.
  *
- *   PqSink *sink = parquet_sink_open_objstore(store, key);   (or parquet_sink_open_memory)
+ *   PqSink *sink = parquet_sink_open_objstore(store, key);
  *   PqWriterOptions opts; parquet_writer_default_options(&opts);
  *   PqWriter *w = parquet_writer_begin(sink, ncols, cols, &opts);
  *   for each row, for each column i in order:
@@ -49,10 +49,6 @@ struct PqSink
  * visible only after finish.  ERROR if the object already exists.
  */
 extern PqSink *parquet_sink_open_objstore(ObjStore *store, const char *key);
-
-/* An in-memory sink (tests, small files); data in *buf after finish. */
-extern PqSink *parquet_sink_open_memory(void);
-extern const char *parquet_sink_memory_data(PqSink *s, size_t *len);
 
 /* -------------------------------------------------------------- options -- */
 

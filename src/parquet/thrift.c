@@ -11,6 +11,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "lake/lake_error.h"
 #include "parquet/thrift.h"
 
 /* Decoded metadata may take at most this many times the input size, plus a
@@ -78,18 +79,17 @@ thrift_remaining(const ThriftReader *r)
 void
 thrift_error(const ThriftReader *r, const char *fmt,...)
 {
-	char		msg[256];
+	char		reason[256];
+	char		where[160];
+	LakeErrorContext ctx = {"Parquet file", r->source, where, NULL};
 	va_list		ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid %s in \"%s\": %s", r->what, r->source, msg),
-			 errdetail("Thrift compact protocol decoding failed at byte %zu of %zu.",
-					   r->pos, r->len)));
-	pg_unreachable();
+	snprintf(where, sizeof(where), "Thrift compact protocol decoding of the %s failed at byte %zu of %zu.",
+			 r->what, r->pos, r->len);
+	lake_report(LAKE_CORRUPT, &ctx, "%s", reason);
 }
 
 static inline void
@@ -231,21 +231,6 @@ thrift_read_i64(ThriftReader *r, const ThriftFieldHeader *fh)
 {
 	thrift_expect(r, fh, THRIFT_I64);
 	return read_zigzag(r, 64);
-}
-
-double
-thrift_read_double(ThriftReader *r, const ThriftFieldHeader *fh)
-{
-	uint64		bits = 0;
-	double		d;
-
-	thrift_expect(r, fh, THRIFT_DOUBLE);
-	need(r, 8, "double");
-	for (int i = 7; i >= 0; i--)
-		bits = (bits << 8) | r->buf[r->pos + i];
-	r->pos += 8;
-	memcpy(&d, &bits, sizeof(d));
-	return d;
 }
 
 const uint8 *
@@ -510,24 +495,14 @@ void
 thrift_write_uvarint(ThriftWriter *w, uint64 v)
 {
 	uint8		buf[10];
-	int			n = 0;
 
-	do
-	{
-		uint8		b = v & 0x7f;
-
-		v >>= 7;
-		if (v)
-			b |= 0x80;
-		buf[n++] = b;
-	} while (v);
-	thrift_write_raw(w, buf, n);
+	thrift_write_raw(w, buf, thrift_uleb128(buf, v));
 }
 
 static inline void
 write_zigzag(ThriftWriter *w, int64 v)
 {
-	thrift_write_uvarint(w, ((uint64) v << 1) ^ (uint64) (v >> 63));
+	thrift_write_uvarint(w, thrift_zigzag(v));
 }
 
 void
@@ -593,19 +568,6 @@ thrift_write_i64_field(ThriftWriter *w, int16 id, int64 v)
 {
 	thrift_write_field_begin(w, id, THRIFT_I64);
 	write_zigzag(w, v);
-}
-
-void
-thrift_write_double_field(ThriftWriter *w, int16 id, double v)
-{
-	uint64		bits;
-	uint8		buf[8];
-
-	thrift_write_field_begin(w, id, THRIFT_DOUBLE);
-	memcpy(&bits, &v, 8);
-	for (int i = 0; i < 8; i++)
-		buf[i] = (uint8) (bits >> (8 * i));
-	thrift_write_raw(w, buf, 8);
 }
 
 void

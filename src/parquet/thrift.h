@@ -23,8 +23,9 @@
  *   THRIFT_MAX_DEPTH; decoded arrays are charged to an allocation budget
  *   proportional to the input (thrift_alloc_array), so a hostile buffer
  *   cannot make the decoder allocate more than a small multiple of its own
- *   size.  Any violation ERRORs (ERRCODE_DATA_CORRUPTED) naming the source
- *   (usually the file URI), what was being decoded and the byte offset.
+ *   size.  Any violation ERRORs through lake_report (ERRCODE_DATA_CORRUPTED)
+ *   naming the source (the file URI), what was being decoded ("file
+ *   footer") and the byte offset.
  *   Memory is palloc'd in CurrentMemoryContext.
  *
  * Writer
@@ -85,7 +86,8 @@ extern void thrift_reader_init(ThriftReader *r, const void *buf, size_t len,
 							   const char *source, const char *what);
 extern size_t thrift_remaining(const ThriftReader *r);
 
-/* ERROR: "invalid <what> in "<source>": <msg> (at byte N)". */
+/* ERROR through lake_report: "invalid Parquet file "<source>": <msg>",
+ * DETAIL what was being decoded and the byte offset. */
 extern void thrift_error(const ThriftReader *r, const char *fmt,...)
 			pg_attribute_printf(2, 3) pg_attribute_noreturn();
 
@@ -100,7 +102,6 @@ extern int8 thrift_read_i8(ThriftReader *r, const ThriftFieldHeader *fh);
 extern int16 thrift_read_i16(ThriftReader *r, const ThriftFieldHeader *fh);
 extern int32 thrift_read_i32(ThriftReader *r, const ThriftFieldHeader *fh);
 extern int64 thrift_read_i64(ThriftReader *r, const ThriftFieldHeader *fh);
-extern double thrift_read_double(ThriftReader *r, const ThriftFieldHeader *fh);
 /* Binary/string: pointer into the buffer (not copied) and its length. */
 extern const uint8 *thrift_read_binary(ThriftReader *r, const ThriftFieldHeader *fh,
 									   uint32 *len);
@@ -131,6 +132,35 @@ extern uint64 thrift_read_uvarint(ThriftReader *r, int maxbits);
 
 /* ---------------- writer ---------------- */
 
+/*
+ * v as a ULEB128 varint into out (at most 10 bytes); returns its length.
+ * The one encoder of varints: Thrift's, and those of Parquet's RLE and
+ * DELTA encodings (parquet_buf_put_uleb).
+ */
+static inline int
+thrift_uleb128(uint8 *out, uint64 v)
+{
+	int			n = 0;
+
+	do
+	{
+		uint8		b = v & 0x7f;
+
+		v >>= 7;
+		if (v)
+			b |= 0x80;
+		out[n++] = b;
+	} while (v);
+	return n;
+}
+
+/* Zigzag mapping of a signed integer (small magnitudes, small varints). */
+static inline uint64
+thrift_zigzag(int64 v)
+{
+	return ((uint64) v << 1) ^ (uint64) (v >> 63);
+}
+
 typedef struct ThriftWriter
 {
 	uint8	   *data;
@@ -149,7 +179,6 @@ extern void thrift_write_i8_field(ThriftWriter *w, int16 id, int8 v);
 extern void thrift_write_i16_field(ThriftWriter *w, int16 id, int16 v);
 extern void thrift_write_i32_field(ThriftWriter *w, int16 id, int32 v);
 extern void thrift_write_i64_field(ThriftWriter *w, int16 id, int64 v);
-extern void thrift_write_double_field(ThriftWriter *w, int16 id, double v);
 extern void thrift_write_binary_field(ThriftWriter *w, int16 id, const void *data, uint32 len);
 extern void thrift_write_string_field(ThriftWriter *w, int16 id, const char *s);
 /* Field header + list header; then write count elements. */

@@ -28,6 +28,7 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
+#include "lake/lake_error.h"
 #include "layout/layout_keys.h"
 #include "layout/packed_reader.h"
 #include "pgmap/pgmap_datum.h"
@@ -211,10 +212,12 @@ resolve_columns(PqReader *r, ArrayType *names, int *ncols)
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" does not exist in Parquet file \"%s\"", name, r->name)));
 			if (r->columns[cols[i]].unsupported)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot read column \"%s\" of Parquet file \"%s\": %s",
-								name, r->name, r->columns[cols[i]].unsupported)));
+			{
+				LakeErrorContext ctx = {"Parquet file", r->name, NULL, NULL};
+
+				lake_report(LAKE_UNSUPPORTED, &ctx, "column \"%s\": %s",
+							name, r->columns[cols[i]].unsupported);
+			}
 		}
 		*ncols = n;
 		return cols;
@@ -717,11 +720,8 @@ vlake_parquet_validate(PG_FUNCTION_ARGS)
 		}
 		parquet_scan_end(s);
 		if (rows != r->meta->num_rows)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("invalid Parquet file \"%s\": column \"%s\" has %lld rows, the footer says %lld",
-							r->name, r->columns[cols[i]].name, (long long) rows,
-							(long long) r->meta->num_rows)));
+			lake_corrupt("Parquet file", r->name, "column \"%s\" has %lld rows, the footer says %lld",
+						 r->columns[cols[i]].name, (long long) rows, (long long) r->meta->num_rows);
 	}
 	error_context_stack = errcb.previous;
 	close_reader(r);
@@ -800,10 +800,13 @@ packed_resolve(PackedReader *p, ArrayType *names, int *ncols)
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" does not exist in the segment's ColumnGroups", name)));
 			else if (layout_packed_column_desc(p, cols[n - 1])->unsupported)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot read column \"%s\": %s", name,
-								layout_packed_column_desc(p, cols[n - 1])->unsupported)));
+			{
+				LakeErrorContext ctx = {"ColumnGroup", layout_packed_column_reader(p, cols[n - 1])->name,
+				NULL, NULL};
+
+				lake_report(LAKE_UNSUPPORTED, &ctx, "column \"%s\": %s", name,
+							layout_packed_column_desc(p, cols[n - 1])->unsupported);
+			}
 		}
 	}
 	*ncols = n;

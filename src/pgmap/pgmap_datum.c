@@ -21,6 +21,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "lake/lake_error.h"
 #include "pgmap/pgmap_datum.h"
 #include "vector/vector.h"
 
@@ -33,20 +34,18 @@ static void
 value_error(PqReader *r, const PqColumnDesc *col, const char *fmt,...)
 pg_attribute_printf(3, 4) pg_attribute_noreturn();
 
+/* "invalid Parquet file "<uri>": invalid value in column "<c>": <reason>" */
 static void
 value_error(PqReader *r, const PqColumnDesc *col, const char *fmt,...)
 {
-	char		msg[512];
+	char		reason[512];
+	LakeErrorContext ctx = {"Parquet file", r->name, NULL, NULL};
 	va_list		ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid value in column \"%s\" of Parquet file \"%s\": %s",
-					col->name, r->name, msg)));
-	pg_unreachable();
+	lake_report(LAKE_CORRUPT, &ctx, "invalid value in column \"%s\": %s", col->name, reason);
 }
 
 /* ---------------------------------------------------------------- types */

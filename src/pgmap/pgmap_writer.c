@@ -388,6 +388,23 @@ timestamp_to_unix(PgmapColumn *c, int64 ts)
 	return r;
 }
 
+/* PLAIN (little-endian) bytes of a 32- or 64-bit integer in tmp. */
+static const char *
+plain_int32(int32 v, char *tmp, int *len)
+{
+	memcpy(tmp, &v, 4);
+	*len = 4;
+	return tmp;
+}
+
+static const char *
+plain_int64(int64 v, char *tmp, int *len)
+{
+	memcpy(tmp, &v, 8);
+	*len = 8;
+	return tmp;
+}
+
 /* PLAIN bytes of a scalar value; *tmp is scratch space of >= 16 bytes. */
 static const char *
 scalar_bytes(PgmapColumn *c, Datum d, char *tmp, int *len)
@@ -399,29 +416,11 @@ scalar_bytes(PgmapColumn *c, Datum d, char *tmp, int *len)
 			*len = 1;
 			return tmp;
 		case K_INT16:
-			{
-				int32		v = DatumGetInt16(d);
-
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
-			}
+			return plain_int32(DatumGetInt16(d), tmp, len);
 		case K_INT32:
-			{
-				int32		v = DatumGetInt32(d);
-
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
-			}
+			return plain_int32(DatumGetInt32(d), tmp, len);
 		case K_INT64:
-			{
-				int64		v = DatumGetInt64(d);
-
-				memcpy(tmp, &v, 8);
-				*len = 8;
-				return tmp;
-			}
+			return plain_int64(DatumGetInt64(d), tmp, len);
 		case K_FLOAT4:
 			{
 				float4		v = DatumGetFloat4(d);
@@ -439,21 +438,9 @@ scalar_bytes(PgmapColumn *c, Datum d, char *tmp, int *len)
 				return tmp;
 			}
 		case K_DEC32:
-			{
-				int32		v = (int32) numeric_unscaled(c, d);
-
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
-			}
+			return plain_int32((int32) numeric_unscaled(c, d), tmp, len);
 		case K_DEC64:
-			{
-				int64		v = (int64) numeric_unscaled(c, d);
-
-				memcpy(tmp, &v, 8);
-				*len = 8;
-				return tmp;
-			}
+			return plain_int64((int64) numeric_unscaled(c, d), tmp, len);
 		case K_DECFLBA:
 			{
 				__int128	v = numeric_unscaled(c, d);
@@ -470,26 +457,16 @@ scalar_bytes(PgmapColumn *c, Datum d, char *tmp, int *len)
 		case K_DATE:
 			{
 				DateADT		dt = DatumGetDateADT(d);
-				int32		v;
 
 				if (DATE_NOT_FINITE(dt))
 					ereport(ERROR,
 							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 							 errmsg("cannot write an infinite date to Parquet column \"%s\"", c->name)));
-				v = dt + UNIX_TO_PG_DAYS;
-				memcpy(tmp, &v, 4);
-				*len = 4;
-				return tmp;
+				return plain_int32(dt + UNIX_TO_PG_DAYS, tmp, len);
 			}
 		case K_TIMESTAMP:
 		case K_TIMESTAMPTZ:
-			{
-				int64		v = timestamp_to_unix(c, DatumGetInt64(d));
-
-				memcpy(tmp, &v, 8);
-				*len = 8;
-				return tmp;
-			}
+			return plain_int64(timestamp_to_unix(c, DatumGetInt64(d)), tmp, len);
 		case K_UUID:
 			memcpy(tmp, DatumGetUUIDP(d)->data, UUID_LEN);
 			*len = UUID_LEN;

@@ -29,15 +29,13 @@ open_cg(text *uri_text, text *column_text)
 	char	   *uri = text_to_cstring(uri_text);
 	const char *slash = strrchr(uri, '/');
 	const char *scheme = strstr(uri, "://");
-	ObjStore   *store;
 
 	if (scheme == NULL || slash == NULL || slash < scheme + 3 || slash[1] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" is not the URI of a lake object", uri)));
-	store = objstore_open(pnstrdup(uri, slash - uri + 1));
-	return layout_vcg_open(store, slash + 1,
-						  column_text ? text_to_cstring(column_text) : NULL);
+	return layout_vcg_open(parquet_source_open_uri(uri),
+						   column_text ? text_to_cstring(column_text) : NULL);
 }
 
 /* One row's values as real[]: float32 lists, or binary16 (halfvec CGs). */

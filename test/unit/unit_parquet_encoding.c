@@ -1,5 +1,5 @@
 /*
- * unit_pq_encoding — tests of the Parquet codecs and encodings against the
+ * unit_parquet_encoding — tests of the Parquet codecs and encodings against the
  * hand-made examples of parquet-format Encodings.md (an independent oracle)
  * and round-trips over random data, plus malformed input that must ERROR.
  * Exit status 0 = all passed.
@@ -57,16 +57,16 @@ test_codecs(void)
 		const char *name = nm[codecs[c]];
 
 		memset(dst, 0, n);
-		parquet_decompress(codecs[c], comp, clen, dst, n, "test");
+		parquet_decompress(codecs[c], comp, clen, dst, n);
 		CHECK(memcmp(src, dst, n) == 0, "%s round trip", name);
 		if (codecs[c] != PARQUET_CODEC_UNCOMPRESSED)
 			CHECK(clen < n, "%s compresses (%zu)", name, clen);
 		/* declared size too small / too large */
-		CHECK_RAISES(parquet_decompress(codecs[c], comp, clen, dst, n - 1, "test"), name);
-		CHECK_RAISES(parquet_decompress(codecs[c], comp, clen, dst, n + 1, "test"), name);
+		CHECK_RAISES(parquet_decompress(codecs[c], comp, clen, dst, n - 1), name);
+		CHECK_RAISES(parquet_decompress(codecs[c], comp, clen, dst, n + 1), name);
 		/* truncated input */
 		if (codecs[c] != PARQUET_CODEC_UNCOMPRESSED)
-			CHECK_RAISES(parquet_decompress(codecs[c], comp, clen / 2, dst, n, "test"), name);
+			CHECK_RAISES(parquet_decompress(codecs[c], comp, clen / 2, dst, n), name);
 		/* garbage input */
 		{
 			char		junk[64];
@@ -74,14 +74,14 @@ test_codecs(void)
 			for (int i = 0; i < 64; i++)
 				junk[i] = (char) rnd();
 			if (codecs[c] != PARQUET_CODEC_UNCOMPRESSED)
-				CHECK_RAISES(parquet_decompress(codecs[c], junk, 64, dst, n, "test"), name);
+				CHECK_RAISES(parquet_decompress(codecs[c], junk, 64, dst, n), name);
 		}
 		/* empty page */
 		{
 			size_t		elen;
 			char	   *e = parquet_compress(codecs[c], -1, src, 0, &elen);
 
-			parquet_decompress(codecs[c], e, elen, dst, 0, "test");
+			parquet_decompress(codecs[c], e, elen, dst, 0);
 		}
 		pfree(comp);
 	}
@@ -95,12 +95,12 @@ test_codecs(void)
 
 		memcpy(ab, a, l1);
 		memcpy(ab + l1, b, l2);
-		parquet_decompress(PARQUET_CODEC_GZIP, ab, l1 + l2, dst, 3000, "test");
+		parquet_decompress(PARQUET_CODEC_GZIP, ab, l1 + l2, dst, 3000);
 		CHECK(memcmp(dst, src, 3000) == 0, "gzip multi-member");
 	}
 	/* unsupported codecs */
-	CHECK_RAISES(parquet_decompress(PARQUET_CODEC_BROTLI, src, 10, dst, 10, "test"), "brotli");
-	CHECK_RAISES(parquet_decompress(99, src, 10, dst, 10, "test"), "codec 99");
+	CHECK_RAISES(parquet_decompress(PARQUET_CODEC_BROTLI, src, 10, dst, 10), "brotli");
+	CHECK_RAISES(parquet_decompress(99, src, 10, dst, 10), "codec 99");
 	{
 		PqCodec		c;
 
@@ -443,6 +443,6 @@ main(void)
 	test_delta();
 	test_bss();
 	test_garbage();
-	printf("unit_pq_encoding: %d checks, %d failures\n", checks, failures);
+	printf("unit_parquet_encoding: %d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }
