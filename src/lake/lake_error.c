@@ -7,8 +7,8 @@
 
 #include "lake/lake_error.h"
 
-static void pg_attribute_noreturn()
-report(LakeProblem problem, const LakeErrorContext *ctx, const char *fmt, va_list ap)
+void
+lake_vreport(LakeProblem problem, const LakeErrorContext *ctx, const char *fmt, va_list ap)
 {
 	char		reason[512];
 	const char *what = ctx && ctx->what ? ctx->what : "lake file";
@@ -32,7 +32,7 @@ lake_report(LakeProblem problem, const LakeErrorContext *ctx, const char *fmt,..
 	va_list		ap;
 
 	va_start(ap, fmt);
-	report(problem, ctx, fmt, ap);
+	lake_vreport(problem, ctx, fmt, ap);
 }
 
 void
@@ -42,5 +42,5 @@ lake_corrupt(const char *what, const char *object, const char *fmt,...)
 	va_list		ap;
 
 	va_start(ap, fmt);
-	report(LAKE_CORRUPT, &ctx, fmt, ap);
+	lake_vreport(LAKE_CORRUPT, &ctx, fmt, ap);
 }

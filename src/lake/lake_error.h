@@ -26,6 +26,8 @@
 
 #include "postgres.h"
 
+#include <stdarg.h>
+
 typedef enum LakeProblem
 {
 	LAKE_CORRUPT,				/* ERRCODE_DATA_CORRUPTED */
@@ -45,6 +47,11 @@ typedef struct LakeErrorContext
 extern void lake_report(LakeProblem problem, const LakeErrorContext *ctx,
 						const char *fmt,...)
 			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+
+/* The same with a va_list, for reporters that add their own context. */
+extern void lake_vreport(LakeProblem problem, const LakeErrorContext *ctx,
+						 const char *fmt, va_list ap)
+			pg_attribute_printf(3, 0) pg_attribute_noreturn();
 
 /* Shorthand for the common case: a corrupt file, no place, no hint. */
 extern void lake_corrupt(const char *what, const char *object, const char *fmt,...)

@@ -79,17 +79,14 @@ thrift_remaining(const ThriftReader *r)
 void
 thrift_error(const ThriftReader *r, const char *fmt,...)
 {
-	char		reason[256];
 	char		where[160];
 	LakeErrorContext ctx = {"Parquet file", r->source, where, NULL};
 	va_list		ap;
 
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
 	snprintf(where, sizeof(where), "Thrift compact protocol decoding of the %s failed at byte %zu of %zu.",
 			 r->what, r->pos, r->len);
-	lake_report(LAKE_CORRUPT, &ctx, "%s", reason);
+	va_start(ap, fmt);
+	lake_vreport(LAKE_CORRUPT, &ctx, fmt, ap);
 }
 
 static inline void
