@@ -184,3 +184,5 @@ bench-ann-hier: all build/bin/synth build/bin/hier_select
 	bench/ann/hier.sh
 .PHONY: bench-ann-hier
 # ---- end ivfh ----
+check-fresh:  # the README's commands on a pristine Debian 12 root (docs/testing.md)
+	scripts/check-fresh.sh
