@@ -11,6 +11,7 @@ cd "$VLAKE_SRC"
 port=${VLAKE_PORT:-55432}
 
 if [ "${1:-}" = stop ]; then
+  id postgres >/dev/null 2>&1 || { vlake_log "no demo cluster (nothing installed yet)"; exit 0; }
   work=$(vlake_work_dir quickstart)
   bin=$($PG_CONFIG --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
   vlake_cluster_stop "$bin" "$work/pgdata"; vlake_log "demo cluster stopped"; exit 0
