@@ -99,7 +99,8 @@ if [ -f /etc/apt/sources.list.d/debian.sources ]; then
   mirror=$(awk '/^URIs:/ { print $2; exit }' "$sources")
 else
   sources=/etc/apt/sources.list
-  mirror=$(awk '$1 == "deb" && $3 == "'$suite'" { print $2; exit }' "$sources" 2>/dev/null || true)
+  mirror=$(awk -v s="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+                                            if ($(i + 1) == s) { print $i; exit } }' "$sources" 2>/dev/null || true)
 fi
 mirror=${VLAKE_FRESH_MIRROR:-${mirror:-http://deb.debian.org/debian}}
 
