@@ -70,11 +70,14 @@ quickstart-s3-stop:
 	scripts/quickstart-s3.sh stop
 check-layers:
 	scripts/check-layers.sh
+# the README's two commands on a pristine Debian 12 root, as CI runs them
+check-fresh:
+	scripts/check-fresh.sh
 # the pg_regress and isolation suites against the server PGHOST/PGPORT name
 # (vlake installed and preloaded, VLAKE_TEST_LAKE among its allowed roots)
 installcheck:
 	scripts/installcheck.sh
-.PHONY: test quickstart quickstart-stop quickstart-s3 quickstart-s3-stop check-layers installcheck
+.PHONY: test quickstart quickstart-stop quickstart-s3 quickstart-s3-stop check-layers check-fresh installcheck
 
 build/bin:
 	mkdir -p $@

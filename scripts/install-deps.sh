@@ -10,6 +10,9 @@ what=${1:-build}
 build_pkgs=(make gcc postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
             libssl-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev)
 test_pkgs=(libipc-run-perl nodejs npm valgrind clang procps openssl bc curl)
+# Used directly, so named even though other packages pull them in today:
+# prove (perl) for the TAP suites, the CA store for `npm ci` over https.
+test_pkgs+=(perl ca-certificates)
 demo_pkgs=(dataset-fashion-mnist)
 # ---- parquet-meta: libFuzzer runtime for unit_fuzz_parquet ----
 test_pkgs+=(clang-14 libclang-rt-14-dev)

@@ -9,17 +9,25 @@ set -euo pipefail
 cd "$VLAKE_SRC"
 
 port=${VLAKE_PORT:-55432}
-work=$(vlake_work_dir quickstart)
-data="$work/pgdata"; sock="$work/sock"
-bin=$($PG_CONFIG --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 
 if [ "${1:-}" = stop ]; then
-  vlake_cluster_stop "$bin" "$data"; vlake_log "demo cluster stopped"; exit 0
+  id postgres >/dev/null 2>&1 || { vlake_log "no demo cluster (nothing installed yet)"; exit 0; }
+  work=$(vlake_work_dir quickstart)
+  bin=$($PG_CONFIG --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+  vlake_cluster_stop "$bin" "$work/pgdata"; vlake_log "demo cluster stopped"; exit 0
 fi
 
 scripts/install-deps.sh quickstart
+# Only after the install: on a fresh machine the postgres user the work
+# directory is chosen for does not exist before it (and `stop` must find
+# the same directory).
+work=$(vlake_work_dir quickstart)
+data="$work/pgdata"; sock="$work/sock"
 bin=$($PG_CONFIG --bindir)
-make -s -j2 all tools
+# Only what the demo runs: the extension and the Fashion-MNIST loader (the
+# `tools` target also builds the unit tests and the libFuzzer target, whose
+# runtime only the test dependencies install).
+make -s -j2 all build/bin/fmnist
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo make -s install >/dev/null
 
