@@ -31,10 +31,10 @@ make -s -j2 all build/bin/fmnist
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo make -s install >/dev/null
 
-lake="$work/lake"
-vlake_cluster_start "$bin" "$data" "$port" "$sock" \
-  "vlake.allowed_file_roots = '$lake'" "vlake.default_location = 'file://$lake/'"
-mkdir -p "$lake"; [ "$(id -u)" -eq 0 ] && chown postgres: "$lake"
+# No vlake setting: the index files go to the embedded lake, a directory
+# under the data directory (docs/index.md, "Where the files go").
+vlake_cluster_start "$bin" "$data" "$port" "$sock"
+lake="$data/vlake_lake"
 
 psql_demo() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres "$@"; }
 psql_demo -d postgres -c "CREATE DATABASE vlake_demo" >/dev/null
@@ -53,12 +53,13 @@ build/bin/fmnist copy "$fm/t10k-images-idx3-ubyte.gz" "$fm/t10k-labels-idx1-ubyt
 psql_demo -d vlake_demo -c "ANALYZE" >/dev/null
 
 echo
-echo "== building a vlake ANN index; its files are written to the lake ($lake)"
+echo "== building a vlake ANN index; its files are written to the embedded lake ($lake)"
 psql_demo -d vlake_demo <<SQL
 \\timing on
 CREATE INDEX items_embedding_idx ON items USING vlake (embedding vector_l2_ops);
 \\timing off
-SELECT key, size FROM vlake.lake_list('file://$lake/') ORDER BY key;
+SELECT location FROM vlake.index_info('items_embedding_idx');
+SELECT key, size FROM vlake.lake_list((SELECT location FROM vlake.index_info('items_embedding_idx'))) ORDER BY key;
 SQL
 
 echo "== k-NN through the index: the 5 training images nearest to test image 0 (an ankle boot)"
