@@ -127,10 +127,15 @@ lake_location_remember(const char *root_uri)
 	if (root_listed(lake_locations_known(), root_uri))
 		goto listed;
 
-	/* O_APPEND: one short write() per line, so concurrent writers do not
-	 * interleave; a duplicate line is harmless (readers ignore it) */
+	/*
+	 * O_APPEND: one short write() per line, so concurrent writers do not
+	 * interleave; a duplicate line is harmless (readers ignore it).  The line
+	 * starts with a newline too: after a crash mid-write the torn line stays
+	 * on its own (readers skip what is not a valid root) instead of gluing
+	 * itself to this one.
+	 */
 	path = registry_path();
-	line = psprintf("%s\n", root_uri);
+	line = psprintf("\n%s\n", root_uri);
 	fd = OpenTransientFile(path, O_WRONLY | O_CREAT | O_APPEND | PG_BINARY);
 	ok = fd >= 0 &&
 		write(fd, line, strlen(line)) == (ssize_t) strlen(line) &&
