@@ -332,6 +332,12 @@ SELECT vlake.index_gc_parts(:'lakeuri');
 RESET ROLE;
 DROP ROLE vlake_index_nobody;
 
+-- a location must be a root the object store serves
+CREATE INDEX ON items USING vlake (embedding vector_l2_ops) WITH (location = 'http://example.com/lake/');
+CREATE INDEX ON items USING vlake (embedding vector_l2_ops) WITH (location = 'file://relative/dir/');
+SET vlake.default_location = 'ftp://example.com/lake/';
+SET vlake.default_location = 'file:///a/../b/';
+
 -- no location configured: the embedded lake under the data directory
 SET vlake.default_location = '';
 CREATE INDEX ON items USING vlake (embedding vector_l2_ops);
