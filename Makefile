@@ -117,6 +117,10 @@ $(eval $(call unit_test,parquet_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
 $(eval $(call unit_test,parquet_meta,$(PARQUET_META_SRCS),))
 $(eval $(call unit_test,ivf,src/index/ivf.c $(VECTOR_KERNEL_SRCS),))
 $(eval $(call unit_test,lake_delvec,src/lake/lake_delvec.c,-lroaring))
+# vlake's delete vectors read by roaring-wasm (test/tools/delvec_roaring.mjs)
+build/bin/unit_lake_delvec_interop: test/unit/run_delvec_interop.sh build/bin/unit_lake_delvec
+	cp $< $@
+tools: build/bin/unit_lake_delvec_interop
 
 # The layering check runs with the unit tests (it needs the objects of `all`).
 build/bin/unit_layers: scripts/check-layers.sh | build/bin
