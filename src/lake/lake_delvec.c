@@ -471,8 +471,8 @@ static inline void
 need(const DelvecParse *ps, size_t pos, uint64 n, const char *what)
 {
 	if (pos > ps->len || n > ps->len - pos)
-		delvec_bad(ps, pos, "truncated: %s needs %llu bytes, %zu remain",
-				   what, (unsigned long long) n, pos > ps->len ? 0 : ps->len - pos);
+		delvec_bad(ps, pos, "truncated: %llu bytes of %s expected, %zu remain",
+				   (unsigned long long) n, what, pos > ps->len ? 0 : ps->len - pos);
 }
 
 /*
