@@ -174,13 +174,16 @@ delvec_bucket(LakeDelvec *dv, uint32 high, const roaring_bitmap_t *init, bool *c
 		dv->highs[i] = high;
 		dv->bitmaps[i] = NULL;
 		dv->nbuckets++;
-		/* the slot is registered before the malloc: an ERROR below leaves
-		 * a NULL bitmap, which every function tolerates */
+	}
+	dv->last = i;
+	if (dv->bitmaps[i] == NULL)
+	{
+		/* the slot exists before the malloc: an ERROR here leaves a NULL
+		 * bitmap, which every reader tolerates and the next call fills */
 		dv->bitmaps[i] = delvec_check_alloc(init ? roaring_bitmap_copy(init)
 											: roaring_bitmap_create());
 		*created = true;
 	}
-	dv->last = i;
 	return dv->bitmaps[i];
 }
 
@@ -636,7 +639,7 @@ lake_delvec_deserialize(const char *buf, size_t len, const char *uri)
 		ps.in_bucket = true;
 		need(&ps, pos, 4, "the bucket's high bits");
 		high = get_le32(ps.buf + pos);
-		if (i > 0 && high <= dv->highs[dv->nbuckets - 1] && dv->nbuckets > 0)
+		if (dv->nbuckets > 0 && high <= dv->highs[dv->nbuckets - 1])
 			delvec_bad(&ps, pos, "bucket high bits not strictly ascending (%u after %u)",
 					   high, dv->highs[dv->nbuckets - 1]);
 		pos += 4;
