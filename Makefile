@@ -40,7 +40,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
 ifeq ($(WERROR),1)
 PG_CPPFLAGS += -Werror
 endif
-SHLIB_LINK = -lcurl -lcrypto -lzstd -lsnappy -lz -llz4 -lm
+SHLIB_LINK = -lcurl -lcrypto -lzstd -lsnappy -lz -llz4 -lroaring -lm
 
 EXTRA_CLEAN = $(DATA_built) build/bin
 
@@ -116,6 +116,11 @@ $(eval $(call unit_test,s3_xml,src/objstore/s3_xml.c,))
 $(eval $(call unit_test,parquet_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
 $(eval $(call unit_test,parquet_meta,$(PARQUET_META_SRCS),))
 $(eval $(call unit_test,ivf,src/index/ivf.c $(VECTOR_KERNEL_SRCS),))
+$(eval $(call unit_test,lake_delvec,src/lake/lake_delvec.c,-lroaring))
+# vlake's delete vectors read by roaring-wasm (test/tools/delvec_roaring.mjs)
+build/bin/unit_lake_delvec_interop: test/unit/run_delvec_interop.sh build/bin/unit_lake_delvec
+	cp $< $@
+tools: build/bin/unit_lake_delvec_interop
 
 # The layering check runs with the unit tests (it needs the objects of `all`).
 build/bin/unit_layers: scripts/check-layers.sh | build/bin

@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 what=${1:-build}
 
 build_pkgs=(make gcc postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
-            libssl-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev)
+            libssl-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev
+            libroaring-dev libroaring0)
+# libroaring-dev: CRoaring headers (delete vectors); libroaring0 (which it
+# depends on) is the runtime vlake.so links, named for the servers' sake.
 test_pkgs=(libipc-run-perl nodejs npm valgrind clang procps openssl bc curl)
 # Used directly, so named even though other packages pull them in today:
 # prove (perl) for the TAP suites, the CA store for `npm ci` over https.

@@ -144,9 +144,12 @@ pstrdup(const char *s)
 
 /* psprintf and StringInfo come from libpgcommon, over the palloc above */
 
+static void standin_run_callbacks(void);
+
 void
 standin_reset(void)
 {
+	standin_run_callbacks();
 	while (chunks)
 	{
 		Chunk	   *c = chunks;
@@ -252,6 +255,30 @@ errfinish(const char *filename, int lineno, const char *funcname)
 
 static struct MemoryContextData standin_context;
 
+/* Reset callbacks (one list: there is one context) run by every reset or
+ * delete and by standin_reset(), before memory is freed, as in the
+ * backend. */
+static MemoryContextCallback *standin_callbacks = NULL;
+
+void
+MemoryContextRegisterResetCallback(MemoryContext context, MemoryContextCallback *cb)
+{
+	cb->next = standin_callbacks;
+	standin_callbacks = cb;
+}
+
+static void
+standin_run_callbacks(void)
+{
+	while (standin_callbacks)
+	{
+		MemoryContextCallback *cb = standin_callbacks;
+
+		standin_callbacks = cb->next;
+		cb->func(cb->arg);
+	}
+}
+
 MemoryContext
 AllocSetContextCreateInternal(MemoryContext parent, const char *name,
 							  Size minContextSize, Size initBlockSize, Size maxBlockSize)
@@ -262,11 +289,13 @@ AllocSetContextCreateInternal(MemoryContext parent, const char *name,
 void
 MemoryContextReset(MemoryContext context)
 {
+	standin_run_callbacks();
 }
 
 void
 MemoryContextDelete(MemoryContext context)
 {
+	standin_run_callbacks();
 }
 
 void *
