@@ -116,6 +116,7 @@ $(eval $(call unit_test,s3_xml,src/objstore/s3_xml.c,))
 $(eval $(call unit_test,parquet_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
 $(eval $(call unit_test,parquet_meta,$(PARQUET_META_SRCS),))
 $(eval $(call unit_test,ivf,src/index/ivf.c $(VECTOR_KERNEL_SRCS),))
+$(eval $(call unit_test,manifest,src/manifest/manifest_json.c,))
 
 # The layering check runs with the unit tests (it needs the objects of `all`).
 build/bin/unit_layers: scripts/check-layers.sh | build/bin
