@@ -734,10 +734,11 @@ test_rules(void)
 	/* the valid escapes decode */
 	{
 		size_t		len;
-		char	   *doc = mutate(NULL, "\"media-ml\"", "\"\\ud83d\\ude00 \\u00e9\\/\\\"\\\\\\b\\f\\n\\r\\t\xC3\xA9\"", &len);
+		char	   *doc;
 		Manifest   *m;
 
 		standin_reset();
+		doc = mutate(NULL, "\"media-ml\"", "\"\\ud83d\\ude00 \\u00e9\\/\\\"\\\\\\b\\f\\n\\r\\t\xC3\xA9\"", &len);
 		m = try_decode(doc, len);
 		check(m != NULL && strcmp(m->properties[0].value,
 								  "\xF0\x9F\x98\x80 \xC3\xA9/\"\\\b\f\n\r\t\xC3\xA9") == 0,
@@ -918,8 +919,8 @@ test_hostile(void)
 			  "100,000 nested arrays refused");
 		deep[50] = '\0';
 		deep[49] = ']';
-		doc = mutate(NULL, "\"media-ml\"", "[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]", &len);
 		standin_reset();
+		doc = mutate(NULL, "\"media-ml\"", "[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]", &len);
 		check(try_decode(doc, len) == NULL &&
 			  strstr(standin_last_error, "properties.team[0][0][0]") != NULL &&
 			  strstr(standin_last_error, "nesting deeper than 16 levels") != NULL,
