@@ -221,12 +221,16 @@ extern bool manifest_parse_key(const char *key, int64 *version);
 
 /* ---- the codec ---- */
 
-/* Canonical JSON of a valid manifest (validated first); NUL-terminated,
+/* Canonical JSON of a valid manifest (validated first; ERROR when it would
+ * exceed MANIFEST_MAX_BYTES, about 45,000 segments of 3 groups with
+ * statistics); NUL-terminated,
  * *len (if not NULL) receives its length.  Deterministic: the same model
  * gives the same bytes. */
 extern char *manifest_encode(const Manifest *m, size_t *len);
 
-/* Parse and validate a document; uri names it in errors. */
+/* Parse and validate a document; uri names it in errors.  When uri ends
+ * with a version key ("…/_manifest/<20 digits>.json"), the document's
+ * version must be that version. */
 extern Manifest *manifest_decode(const char *buf, size_t len, const char *uri);
 
 /* The document rules of docs/manifest.md ("Validation"); ERROR on the first

@@ -1107,6 +1107,20 @@ manifest_decode(const char *buf, size_t len, const char *uri)
 	m = palloc0(sizeof(Manifest));
 	map_manifest(&c, &root, m);
 	manifest_validate(m, uri);
+
+	/* a document read from its version key must carry that version */
+	if (uri && strlen(uri) >= MANIFEST_KEY_LEN - 1)
+	{
+		int64		keyv;
+
+		if (manifest_parse_key(uri + strlen(uri) - (MANIFEST_KEY_LEN - 1), &keyv) &&
+			keyv != m->version)
+		{
+			path_key(&c, "version", 7);
+			CORRUPT(&c, "is " INT64_FORMAT ", but the document's key names version " INT64_FORMAT,
+					m->version, keyv);
+		}
+	}
 	return m;
 }
 
@@ -2218,6 +2232,13 @@ manifest_encode(const Manifest *m, size_t *len)
 	enc_close(&e, '}');
 	appendStringInfoChar(&buf, '\n');
 
+	if ((size_t) buf.len > MANIFEST_MAX_BYTES)
+	{
+		MCtx		c = {NULL, "", 0};
+
+		mfail(&c, LAKE_UNSUPPORTED, "the document would be %d bytes, more than the limit of %zu",
+			  buf.len, MANIFEST_MAX_BYTES);
+	}
 	if (len)
 		*len = buf.len;
 	return buf.data;

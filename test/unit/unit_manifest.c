@@ -720,6 +720,20 @@ test_rules(void)
 		if (getenv("VERBOSE"))
 			printf("   %s\n", standin_last_error);
 	}
+	/* the version in the key and in the document agree */
+	{
+		char	   *copy = malloc(example_len);
+
+		memcpy(copy, example, example_len);
+		standin_reset();
+		check(STANDIN_CATCH(manifest_decode(copy, example_len, "s3://b/clips/_manifest/00000000000000000005.json")) &&
+			  strstr(standin_last_error, "\"s3://b/clips/_manifest/00000000000000000005.json\": version: is 4, but the document's key names version 5") != NULL,
+			  "a document under another version's key is refused");
+		standin_reset();
+		check(!STANDIN_CATCH(manifest_decode(copy, example_len, "s3://b/clips/_manifest/00000000000000000004.json")),
+			  "a document under its own version's key decodes");
+		free(copy);
+	}
 	/* a NUL byte inside the document */
 	{
 		char	   *doc = malloc(example_len);
