@@ -121,6 +121,7 @@ $(eval $(call unit_test,lake_delvec,src/lake/lake_delvec.c,-lroaring))
 build/bin/unit_lake_delvec_interop: test/unit/run_delvec_interop.sh build/bin/unit_lake_delvec
 	cp $< $@
 tools: build/bin/unit_lake_delvec_interop
+$(eval $(call unit_test,manifest,src/manifest/manifest_json.c,))
 
 # The layering check runs with the unit tests (it needs the objects of `all`).
 build/bin/unit_layers: scripts/check-layers.sh | build/bin
@@ -141,6 +142,16 @@ build/bin/fuzz_parquet: test/fuzz/fuzz_parquet.c $(FUZZ_PARQUET_SRCS) $(UNIT_STA
 build/bin/unit_fuzz_parquet: test/fuzz/run_fuzz.sh build/bin/fuzz_parquet
 	cp test/fuzz/run_fuzz.sh $@
 tools: build/bin/unit_fuzz_parquet
+
+# The same over the dataset manifest decoder (docs/manifest.md), ~10 s.
+build/bin/fuzz_manifest: test/fuzz/fuzz_manifest.c src/manifest/manifest_json.c $(UNIT_STANDIN) $(wildcard src/*/*.h test/fuzz/*.h) | build/bin
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -DVLAKE_FRONTEND_TOOL -Isrc -Itest/fuzz -I$(PG_INCLUDEDIR_SERVER) \
+	  -Wno-unused-command-line-argument -Wno-ignored-attributes -o $@ \
+	  test/fuzz/fuzz_manifest.c src/manifest/manifest_json.c $(UNIT_STANDIN) $(UNIT_LIBS)
+build/bin/unit_fuzz_manifest: test/fuzz/run_fuzz_manifest.sh build/bin/fuzz_manifest
+	cp test/fuzz/run_fuzz_manifest.sh $@
+tools: build/bin/unit_fuzz_manifest
 
 # ----------------------------------------------- data-set tools, oracles ----
 build/bin/fmnist: bench/tools/fmnist.c | build/bin

@@ -25,6 +25,7 @@ declare -A prefixes=(
   [parquet]="parquet_ thrift_"
   [layout]="layout_"
   [pgmap]="pgmap_"
+  [manifest]="manifest_"
   [index]="vlindex_ ivf_"
   [workers]="workers_"
 )
