@@ -135,7 +135,7 @@ merge_pass(void)
 							 "LATERAL vlake.index_info(c.oid) i "
 							 "WHERE a.amname = 'vlake' AND c.relkind = 'i'", workers_index_threshold),
 					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "vlake index merge worker: catalog query failed");
+		elog(ERROR, "vlake index maintenance: catalog query failed");
 	/* outlives SPI_finish() and the transaction (SPI memory would not) */
 	oids = MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * Max(SPI_processed, 1));
 	n = 0;
@@ -165,7 +165,7 @@ merge_pass(void)
 		/* the index may have been dropped meanwhile: look it up again */
 		if (SPI_execute(psprintf("SELECT vlake.merge(c.oid) FROM pg_class c WHERE c.oid = %u", oids[i]),
 						false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "vlake index merge worker: merge of index %u failed", oids[i]);
+			elog(ERROR, "vlake index maintenance: merge of index %u failed", oids[i]);
 		merged += SPI_processed > 0;
 		PopActiveSnapshot();
 		SPI_finish();

@@ -1,4 +1,4 @@
-# vlake index merge worker: needs shared_preload_libraries (clear ERROR
+# vlake's database worker (index maintenance task): needs shared_preload_libraries (clear ERROR
 # with a hint otherwise); when configured it folds deltas on its own.
 use strict;
 use warnings;
@@ -13,7 +13,7 @@ $plain->init;
 $plain->start;
 $plain->safe_psql('postgres', 'CREATE EXTENSION vlake');
 my ($ret, $out, $err) = $plain->psql('postgres', 'SELECT vlake.worker_databases()');
-isnt($ret, 0, 'merge worker status fails without preloading');
+isnt($ret, 0, 'worker status fails without preloading');
 like($err, qr/shared_preload_libraries/, 'the error hint names shared_preload_libraries');
 $plain->stop;
 
@@ -53,7 +53,7 @@ ok($node->poll_query_until('Second DB',
 	'the second database\'s worker merged its index');
 is($node->safe_psql('postgres',
 	q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'vlake worker'}),
-	'2', 'one merge worker per listed database');
+	'2', 'one worker per listed database');
 ok($node->poll_query_until('postgres',
 	q{SELECT delta_vectors = 0 AND lake_vectors = 300 FROM vlake.index_info('items_idx')}),
 	'the worker merged the delta into a lake part');
