@@ -116,6 +116,7 @@ $(eval $(call unit_test,s3_xml,src/objstore/s3_xml.c,))
 $(eval $(call unit_test,parquet_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
 $(eval $(call unit_test,parquet_meta,$(PARQUET_META_SRCS),))
 $(eval $(call unit_test,ivf,src/index/ivf.c $(VECTOR_KERNEL_SRCS),))
+$(eval $(call unit_test,lake_rowref,,))
 $(eval $(call unit_test,lake_delvec,src/lake/lake_delvec.c,-lroaring))
 # vlake's delete vectors read by roaring-wasm (test/tools/delvec_roaring.mjs)
 build/bin/unit_lake_delvec_interop: test/unit/run_delvec_interop.sh build/bin/unit_lake_delvec
