@@ -151,6 +151,34 @@ vlake_index_info(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The arguments vlake.index_gc() and vlake.index_gc_parts() share, checked
+ * in this order: superuser (both delete or expose every index's parts),
+ * then the location (NULL: the default location), then min_age (NULL:
+ * vlake.index_gc_min_age; never negative).
+ */
+static void
+gc_arguments(FunctionCallInfo fcinfo, const char *denied, char **location, int64 *age_s)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s", denied)));
+	*location = lake_location_choose(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	*age_s = vlindex_gc_min_age;
+	if (!PG_ARGISNULL(1))
+	{
+		Interval   *min_age = PG_GETARG_INTERVAL_P(1);
+
+		*age_s = (int64) (min_age->time / USECS_PER_SEC) +
+			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
+		if (*age_s < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("min_age must not be negative")));
+	}
+}
+
+/*
  * vlake.index_gc(location, min_age, dry_run): one garbage-collection pass
  * over the index parts of this database (and of dropped databases) under
  * location (src/lake/lake_part.c has
@@ -163,28 +191,14 @@ Datum
 vlake_index_gc(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const char *location = lake_location_choose(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	char	   *location;
 	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
-	int64		age_s = vlindex_gc_min_age;
+	int64		age_s;
 	List	   *removed = NIL;
 	ListCell   *lc;
-	LakeGcStats	stats;
+	LakeGcStats stats;
 
-	if (!superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("only superusers may remove vlake index files")));
-	if (!PG_ARGISNULL(1))
-	{
-		Interval   *min_age = PG_GETARG_INTERVAL_P(1);
-
-		age_s = (int64) (min_age->time / USECS_PER_SEC) +
-			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
-		if (age_s < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("min_age must not be negative")));
-	}
+	gc_arguments(fcinfo, "only superusers may remove vlake index files", &location, &age_s);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
 	lake_gc_location(&vlindex_part_kind, location, age_s, dry_run, 0, &removed, &stats);
@@ -214,22 +228,12 @@ Datum
 vlake_index_gc_parts(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const char *location = lake_location_choose(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	int64		age_s = vlindex_gc_min_age;
+	char	   *location;
+	int64		age_s;
 	ListCell   *lc;
 	ObjStore   *store;
 
-	if (!superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("only superusers may inspect vlake index garbage collection")));
-	if (!PG_ARGISNULL(1))
-	{
-		Interval   *min_age = PG_GETARG_INTERVAL_P(1);
-
-		age_s = (int64) (min_age->time / USECS_PER_SEC) +
-			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
-	}
+	gc_arguments(fcinfo, "only superusers may inspect vlake index garbage collection", &location, &age_s);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	store = objstore_open(location);
 	foreach(lc, lake_gc_status(&vlindex_part_kind, location, age_s))
