@@ -26,6 +26,7 @@ declare -A prefixes=(
   [layout]="layout_"
   [pgmap]="pgmap_"
   [manifest]="manifest_"
+  [tableam]="vltab_"
   [index]="vlindex_ ivf_"
   [workers]="workers_"
 )

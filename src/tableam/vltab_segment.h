@@ -1,0 +1,118 @@
+/*
+ * vltab_segment.h — the files of one segment of a vlake table: writing a
+ * batch of rows as ColumnGroup files, and reading them back (scan of the
+ * projected columns, take by row ID).  Layer "tableam".
+ *
+ * A segment holds the rows with row IDs [first_row_id, first_row_id + n),
+ * in row-ID order, split into ColumnGroups (vltab_group_plan):
+ *   - group 0 "scalar": every fixed-width and short variable-width column
+ *     (zstd Parquet, statistics, page index);
+ *   - one vector ColumnGroup per vector/halfvec column (layout/vector_cg.h:
+ *     take by row ID in a few small range reads);
+ *   - one "long_text" group per text/varchar/bytea/json(b) column with no
+ *     declared length limit or a limit above VLTAB_SHORT_TEXT_BYTES, and per
+ *     column of any other varlena type of unbounded size.
+ * A column's storage group can be forced per column (the attribute option
+ * vlake.group = 'scalar' | 'own'); see docs/tables.md.
+ * Every file is a valid Parquet file (DuckDB reads it); the Parquet field
+ * id of a column is its attnum, so renames never break old files.  Every
+ * Postgres type round-trips exactly: types pgmap maps natively are stored
+ * natively (docs/parquet-layout.md); other types as their text output.
+ * Dropped columns are not written.  A column the segment's files do not
+ * have (added after the segment was written) reads as NULL.
+ *
+ * File names: "<segment prefix>/<group name>.parquet" where the segment
+ * prefix is a lake part (lake_part.h) under the dataset root; paths
+ * returned are relative to the dataset root.
+ *
+ * Memory: everything in CurrentMemoryContext at the call; the writer and
+ * the reader own a child context each, freed by finish / close.
+ * Errors: unreadable or inconsistent files ERROR through lake_report
+ * (layout/parquet readers), naming the file.
+ */
+#ifndef VLAKE_VLTAB_SEGMENT_H
+#define VLAKE_VLTAB_SEGMENT_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "access/tupdesc.h"
+#include "nodes/bitmapset.h"
+
+#define VLTAB_SHORT_TEXT_BYTES 256	/* varchar(n) with n <= this is "short" */
+
+typedef enum VltabGroupKind
+{
+	VLTAB_GROUP_SCALAR,			/* manifest layout "parquet" */
+	VLTAB_GROUP_VECTOR,			/* "vector_cg" */
+	VLTAB_GROUP_LONG_TEXT		/* "long_text" */
+} VltabGroupKind;
+
+/* Statistics of one column in one file (manifest "stats"). */
+typedef struct VltabColumnStats
+{
+	AttrNumber	attnum;
+	int64		null_count;
+	char	   *min;			/* NULL: none; text per docs/manifest.md */
+	char	   *max;
+} VltabColumnStats;
+
+/* One ColumnGroup file of a segment (catalog vlake.files, manifest group). */
+typedef struct VltabSegmentFile
+{
+	int			group_no;		/* 0.. in the segment */
+	VltabGroupKind kind;
+	char	   *path;			/* relative to the dataset root */
+	int			natts;
+	AttrNumber *attnums;		/* columns it holds, ascending */
+	int64		size;
+	char	   *etag;			/* "" when the store gives none */
+	int64		row_count;
+	int			nstats;
+	VltabColumnStats *stats;	/* scalar columns with statistics */
+} VltabSegmentFile;
+
+/* ---- writing ---- */
+typedef struct VltabSegmentWriter VltabSegmentWriter;
+
+/*
+ * root: dataset root URI ending in '/'; prefix: the segment's part prefix
+ * relative to root (no trailing '/').  The writer opens one file per group
+ * and streams rows into them; nothing is visible until finish.
+ */
+extern VltabSegmentWriter *vltab_segment_begin(const char *root, const char *prefix,
+											   TupleDesc desc, int64 first_row_id);
+extern void vltab_segment_add(VltabSegmentWriter *w, Datum *values, bool *isnull);
+extern int64 vltab_segment_rows(VltabSegmentWriter *w);
+/* Finishes every file; returns them (*nfiles set). */
+extern VltabSegmentFile *vltab_segment_finish(VltabSegmentWriter *w, int *nfiles);
+/* Aborts every open file (nothing visible); safe after an ERROR. */
+extern void vltab_segment_abort(VltabSegmentWriter *w);
+
+/* ---- reading ---- */
+typedef struct VltabSegmentReader VltabSegmentReader;
+typedef struct VltabSegmentScan VltabSegmentScan;
+
+/* Opens only the groups holding columns of attrs (attnums, may be NULL for
+ * none) lazily, on first use. */
+extern VltabSegmentReader *vltab_segment_open(const char *root, TupleDesc desc,
+											  int64 first_row_id, int64 row_count,
+											  const VltabSegmentFile *files, int nfiles);
+extern void vltab_segment_close(VltabSegmentReader *r);
+
+/*
+ * Scan: rows in row-ID order; fills values/isnull (desc->natts entries) for
+ * the attnums in attrs, NULL for the others.  Returns false at the end.
+ * Reads only the groups holding those columns.
+ */
+extern VltabSegmentScan *vltab_segment_scan_begin(VltabSegmentReader *r, Bitmapset *attrs);
+/* values stay valid until the next call or scan_end. */
+extern bool vltab_segment_scan_next(VltabSegmentScan *s, int64 *row_id,
+									Datum *values, bool *isnull);
+extern void vltab_segment_scan_end(VltabSegmentScan *s);
+
+/* Take: one row by row ID (inside the segment), same filling rules. */
+extern void vltab_segment_take(VltabSegmentReader *r, Bitmapset *attrs, int64 row_id,
+							   Datum *values, bool *isnull);
+
+#endif							/* VLAKE_VLTAB_SEGMENT_H */
