@@ -32,6 +32,7 @@ _PG_init(void)
 	vlake_objstore_init();
 	vlake_lake_init();
 	vlake_pgmap_init();
+	vlake_tableam_init();
 	vlake_index_init();
 	vlake_workers_init();
 	/* last: every layer has registered its tasks */

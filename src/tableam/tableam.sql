@@ -1,0 +1,110 @@
+-- tableam layer: vlake tables (docs/tables.md).  The table access method
+-- and the catalog tables that hold each table's lake state.  The catalog
+-- tables are changed only by vlake's C code, inside the writing
+-- transaction; their rows are MVCC like any row, which is what makes a
+-- segment visible to exactly the snapshots that see its writer committed.
+-- Nobody but the owner of the extension reads them directly (they carry
+-- column statistics, i.e. data): see the vlake.table_* functions.
+
+CREATE FUNCTION vlake_table_handler(internal) RETURNS table_am_handler
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+
+-- The table access method.  Its SQL name is vlake_table because the index
+-- access method already owns the name vlake; CREATE TABLE ... USING vlake,
+-- CREATE TABLE ... AS and ALTER TABLE ... SET ACCESS METHOD vlake are
+-- translated to it (needs vlake in shared_preload_libraries).
+CREATE ACCESS METHOD vlake_table TYPE TABLE HANDLER vlake_table_handler;
+COMMENT ON ACCESS METHOD vlake_table IS 'vlake table: rows in lake segments (ColumnGroup Parquet files) and a WAL-logged delta';
+
+-- One row per vlake table.
+CREATE TABLE vlake.datasets (
+    relid           oid PRIMARY KEY,
+    dataset_id      uuid NOT NULL UNIQUE,
+    root            text NOT NULL,          -- dataset root URI, ends in '/'
+    version         bigint NOT NULL,        -- last committed lake version (0: none)
+    next_row_id     bigint NOT NULL,
+    next_segment_id bigint NOT NULL,
+    created         timestamptz NOT NULL
+);
+
+-- Lake segments: row IDs [first_row_id, end_row_id).  A segment row is
+-- inserted by the transaction that wrote the segment (COPY, flush) and
+-- deleted by the one that removes it (TRUNCATE, compaction).
+CREATE TABLE vlake.segments (
+    relid           oid NOT NULL,
+    segment_id      bigint NOT NULL,
+    first_row_id    bigint NOT NULL,
+    end_row_id      bigint NOT NULL,
+    row_count       bigint NOT NULL,
+    version         bigint NOT NULL,        -- the lake version that added it
+    operation       text NOT NULL,          -- copy, flush, ...
+    PRIMARY KEY (relid, segment_id)
+);
+
+-- The ColumnGroup files of each segment.
+CREATE TABLE vlake.files (
+    relid           oid NOT NULL,
+    segment_id      bigint NOT NULL,
+    group_no        int NOT NULL,
+    kind            text NOT NULL,          -- parquet, vector_cg, long_text
+    path            text NOT NULL,          -- relative to the dataset root
+    attnums         int2[] NOT NULL,
+    size            bigint NOT NULL,
+    etag            text NOT NULL,
+    row_count       bigint NOT NULL,
+    stat_attnums    int2[],                 -- statistics, aligned arrays
+    null_counts     int8[],
+    mins            text[],
+    maxs            text[],
+    PRIMARY KEY (relid, segment_id, group_no)
+);
+
+-- Deleted, updated and locked lake rows: one row per lake row that a
+-- transaction deleted, updated (new_tid: the new version, in the delta) or
+-- locked.  Its MVCC visibility is the visibility of the deletion; the
+-- unique key makes two writers of one row meet.
+CREATE TABLE vlake.row_states (
+    relid           oid NOT NULL,
+    row_id          bigint NOT NULL,
+    kind            "char" NOT NULL,        -- d: deleted, u: updated, l: locked
+    new_tid         tid,
+    PRIMARY KEY (relid, row_id)
+);
+
+-- Delta rows a flush moved to the lake: lets a writer whose snapshot
+-- predates the flush find the row's lake copy instead of failing.
+CREATE TABLE vlake.moved_rows (
+    relid           oid NOT NULL,
+    delta_tid       tid NOT NULL,
+    flush_xid       xid8 NOT NULL,
+    row_id          bigint NOT NULL
+);
+CREATE INDEX ON vlake.moved_rows (relid, delta_tid);
+
+-- The lineage of every lake version (manifest "lineage").
+CREATE TABLE vlake.versions (
+    relid           oid NOT NULL,
+    version         bigint NOT NULL,
+    operation       text NOT NULL,
+    writer          text NOT NULL,
+    committed       timestamptz NOT NULL,
+    rows_added      bigint NOT NULL,
+    rows_deleted    bigint NOT NULL,
+    bytes_written   bigint NOT NULL,
+    PRIMARY KEY (relid, version)
+);
+
+REVOKE ALL ON vlake.datasets, vlake.segments, vlake.files, vlake.row_states,
+    vlake.moved_rows, vlake.versions FROM PUBLIC;
+
+-- Move the delta's settled rows of a vlake table to a new lake segment now
+-- (the flush task does this in the background); returns the rows moved.
+CREATE FUNCTION vlake.flush(tbl regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'vlake_flush' LANGUAGE C STRICT;
+
+-- Where a vlake table's rows are: the delta and each visible segment.
+CREATE FUNCTION vlake.table_segments(tbl regclass,
+    OUT segment_id bigint, OUT first_row_id bigint, OUT end_row_id bigint,
+    OUT row_count bigint, OUT files int, OUT bytes bigint, OUT version bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vlake_table_segments' LANGUAGE C STRICT;

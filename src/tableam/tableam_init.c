@@ -1,0 +1,254 @@
+/*
+ * tableam_init.c — initialisation of the tableam layer: settings, and the
+ * hooks that make `USING vlake` name the table access method, drop a
+ * table's catalog rows with it, and tell lake scans which columns a query
+ * reads.
+ */
+#include "postgres.h"
+
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "lake/lake_location.h"
+#include "tableam/vltab.h"
+#include "vlake.h"
+
+#define VLTAB_AM_NAME "vlake_table"
+
+static ProcessUtility_hook_type prev_utility = NULL;
+static object_access_hook_type prev_object_access = NULL;
+static ExecutorStart_hook_type prev_executor_start = NULL;
+
+/* `USING vlake` on a table means the table access method. */
+static void
+translate_am(char **am)
+{
+	if (*am && strcmp(*am, "vlake") == 0)
+		*am = pstrdup(VLTAB_AM_NAME);
+}
+
+static bool
+is_vlake_am(const char *am)
+{
+	if (am == NULL)
+		am = default_table_access_method;
+	return am && (strcmp(am, VLTAB_AM_NAME) == 0 || strcmp(am, "vlake") == 0);
+}
+
+/*
+ * The location option of a vlake table is taken out of the statement (heap
+ * options cannot be extended) and kept in the table's dataset row, created
+ * right after the table.  Elsewhere it is refused.
+ */
+static char *
+take_location_option(List **options, const char *am)
+{
+	ListCell   *lc;
+
+	foreach(lc, *options)
+	{
+		DefElem    *def = lfirst(lc);
+		char	   *location;
+
+		if (def->defnamespace != NULL || strcmp(def->defname, "location") != 0)
+			continue;
+		if (!is_vlake_am(am))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized parameter \"location\""),
+					 errhint("The location option belongs to vlake tables (CREATE TABLE ... USING vlake).")));
+		location = defGetString(def);
+		lake_location_check(location, "vlake table location");
+		*options = foreach_delete_current(*options, lc);
+		return location;
+	}
+	return NULL;
+}
+
+static void
+create_dataset(RangeVar *rv, const char *location)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	Relation	rel;
+
+	if (!OidIsValid(relid))
+		return;					/* IF NOT EXISTS skipped it, or WITH NO DATA */
+	rel = table_open(relid, NoLock);
+	if (vltab_is_vlake(rel))
+		vltab_dataset_create(rel, location);
+	table_close(rel, NoLock);
+}
+
+static void
+vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			  ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
+			  DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	RangeVar   *created = NULL;
+	char	   *location = NULL;
+
+	if (IsA(parsetree, CreateStmt) || IsA(parsetree, CreateTableAsStmt) ||
+		IsA(parsetree, AlterTableStmt))
+	{
+		if (readOnlyTree)
+		{
+			pstmt = copyObject(pstmt);
+			parsetree = pstmt->utilityStmt;
+			readOnlyTree = false;
+		}
+		if (IsA(parsetree, CreateStmt))
+		{
+			CreateStmt *cs = (CreateStmt *) parsetree;
+
+			translate_am(&cs->accessMethod);
+			location = take_location_option(&cs->options, cs->accessMethod);
+			if (is_vlake_am(cs->accessMethod) && cs->relation->relpersistence == RELPERSISTENCE_PERMANENT)
+				created = cs->relation;
+		}
+		else if (IsA(parsetree, CreateTableAsStmt))
+		{
+			IntoClause *into = ((CreateTableAsStmt *) parsetree)->into;
+
+			translate_am(&into->accessMethod);
+			location = take_location_option(&into->options, into->accessMethod);
+			if (is_vlake_am(into->accessMethod))
+				created = into->rel;
+		}
+		else
+		{
+			ListCell   *lc;
+
+			foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+			{
+				AlterTableCmd *cmd = lfirst(lc);
+
+				if (cmd->subtype == AT_SetAccessMethod)
+					translate_am(&cmd->name);
+			}
+		}
+	}
+	if (prev_utility)
+		prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+								dest, qc);
+	if (created)
+		create_dataset(created, location);
+}
+
+/* DROP TABLE: the catalog rows go in the dropping transaction. */
+static void
+vltab_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+	if (prev_object_access)
+		prev_object_access(access, classId, objectId, subId, arg);
+	if (access == OAT_DROP && classId == RelationRelationId && subId == 0 &&
+		get_rel_relkind(objectId) == RELKIND_RELATION)
+	{
+		Relation	rel = RelationIdGetRelation(objectId);
+
+		if (RelationIsValid(rel))
+		{
+			bool		vlake = vltab_is_vlake(rel);
+
+			RelationClose(rel);
+			if (vlake)
+				vltab_catalog_forget(objectId, false);
+		}
+	}
+}
+
+/* -------------------------------------------- projection of lake scans -- */
+
+static bool
+start_projected_scans(PlanState *ps, void *context)
+{
+	EState	   *estate = (EState *) context;
+
+	if (ps == NULL)
+		return false;
+	if (IsA(ps, SeqScanState) && !ps->plan->parallel_aware)
+	{
+		SeqScanState *ss = (SeqScanState *) ps;
+		Relation	rel = ss->ss.ss_currentRelation;
+
+		if (rel && vltab_is_vlake(rel) && ss->ss.ss_currentScanDesc == NULL)
+		{
+			Bitmapset  *attrs = NULL;
+			Bitmapset  *cols = NULL;
+			Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
+			int			x = -1;
+			bool		whole = false;
+
+			pull_varattnos((Node *) ps->plan->targetlist, scanrelid, &cols);
+			pull_varattnos((Node *) ps->plan->qual, scanrelid, &cols);
+			while ((x = bms_next_member(cols, x)) >= 0)
+			{
+				AttrNumber	att = x + FirstLowInvalidHeapAttributeNumber;
+
+				if (att == 0)
+					whole = true;	/* whole-row reference */
+				else if (att > 0)
+					attrs = bms_add_member(attrs, att);
+			}
+			if (!whole)
+				ss->ss.ss_currentScanDesc =
+					vltab_scan_begin_projected(rel, estate->es_snapshot, attrs);
+		}
+	}
+	return planstate_tree_walker(ps, start_projected_scans, context);
+}
+
+static void
+vltab_executor_start(QueryDesc *qd, int eflags)
+{
+	if (prev_executor_start)
+		prev_executor_start(qd, eflags);
+	else
+		standard_ExecutorStart(qd, eflags);
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->planstate)
+		start_projected_scans(qd->planstate, qd->estate);
+}
+
+static void
+vltab_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		vltab_bulk_reset();
+}
+
+void
+vlake_tableam_init(void)
+{
+	DefineCustomIntVariable("vlake.segment_rows",
+							"Most rows a lake segment of a vlake table holds.",
+							NULL, &vltab_max_segment_rows, 1000000, 1000, 100000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.copy_lake_threshold",
+							"Rows of one COPY into a vlake table that go to the delta before the rest is written as lake segments.",
+							"0 writes every COPY row to lake segments.",
+							&vltab_copy_threshold, 10000, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	prev_utility = ProcessUtility_hook;
+	ProcessUtility_hook = vltab_utility;
+	prev_object_access = object_access_hook;
+	object_access_hook = vltab_object_access;
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = vltab_executor_start;
+	RegisterXactCallback(vltab_xact_callback, NULL);
+}

@@ -1,0 +1,149 @@
+/*
+ * vltab.h — the vlake table access method: what its files share (layer
+ * "tableam").  Not a contract for other layers: nothing above tableam
+ * calls it except through SQL.
+ *
+ * A vlake table's rows live in two stores (docs/tables.md):
+ *   - the delta: the relation's main fork in heap format, written and read
+ *     through heapam (MVCC, row locks, WAL, replication are heap's);
+ *   - lake segments: immutable ColumnGroup files (vltab_segment.h) listed
+ *     in the catalog tables vlake.segments / vlake.files.  A segment is
+ *     visible to exactly the snapshots that see its catalog row.
+ * A lake row's TID derives from its row ID (lake_rowref.h); deletions,
+ * updates and locks of lake rows are rows of vlake.row_states whose MVCC
+ * visibility is the deletion's (vltab_rowstate.c).
+ */
+#ifndef VLAKE_VLTAB_H
+#define VLAKE_VLTAB_H
+
+#include "postgres.h"
+
+#include "access/relscan.h"
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+
+#include "tableam/vltab_segment.h"
+
+/* ---- the access method (vltab_am.c) ---- */
+extern const TableAmRoutine *vltab_routine(void);
+extern bool vltab_is_vlake(Relation rel);
+extern Oid	vltab_am_oid(void);
+
+/* Run heap's own routine on rel: swaps rd_tableam for the call (heapam
+ * code that insists on heap relations, e.g. heap_getnext). */
+#define VLTAB_AS_HEAP(rel, stmt) \
+	do { \
+		const TableAmRoutine *vltab_saved_ = (rel)->rd_tableam; \
+		(rel)->rd_tableam = GetHeapamTableAmRoutine(); \
+		PG_TRY(); \
+		{ stmt; } \
+		PG_FINALLY(); \
+		{ (rel)->rd_tableam = vltab_saved_; } \
+		PG_END_TRY(); \
+	} while (0)
+
+/* Every live column of desc, as attnums (segment readers' attrs). */
+static inline Bitmapset *
+vltab_all_attrs(TupleDesc desc)
+{
+	Bitmapset  *attrs = NULL;
+
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			attrs = bms_add_member(attrs, i + 1);
+	return attrs;
+}
+
+/* ---- the catalog (vltab_catalog.c) ---- */
+typedef struct VltabDataset
+{
+	Oid			relid;
+	char	   *dataset_id;		/* text UUID */
+	char	   *root;			/* ends in '/' */
+	int64		version;
+	int64		next_row_id;
+	int64		next_segment_id;
+	bool		mine;			/* row last written by this transaction */
+} VltabDataset;
+
+typedef struct VltabSegment
+{
+	int64		segment_id;
+	int64		first_row_id;
+	int64		end_row_id;
+	int64		row_count;
+	int64		version;
+	int			nfiles;
+	VltabSegmentFile *files;
+} VltabSegment;
+
+/* The segments of relid visible to snapshot, by first_row_id. */
+typedef struct VltabSegmentList
+{
+	Oid			relid;
+	char	   *root;			/* NULL when the table has no dataset yet */
+	int			nsegments;
+	VltabSegment *segments;
+	int64		nrows;			/* sum of row_count */
+} VltabSegmentList;
+
+extern Oid	vltab_catalog_relid(const char *name);	/* vlake.<name> */
+extern VltabDataset *vltab_dataset_get(Oid relid, Snapshot snapshot);
+/* Lock the dataset for a lake write (to the end of the transaction) and
+ * return its current row, creating it on first use. */
+extern VltabDataset *vltab_dataset_lock(Relation rel);
+extern void vltab_dataset_update(VltabDataset *ds);
+extern VltabSegmentList *vltab_segments_visible(Oid relid, Snapshot snapshot);
+/* Binary search: the segment holding row_id, or NULL. */
+extern VltabSegment *vltab_segment_find(VltabSegmentList *list, int64 row_id);
+extern void vltab_segment_insert(VltabDataset *ds, VltabSegment *seg, const char *operation);
+extern void vltab_version_insert(VltabDataset *ds, const char *operation, int64 rows_added,
+								 int64 rows_deleted, int64 bytes_written);
+/* This transaction changes the lake: take a new version on its first
+ * change (ds->version++ and a versions row), count the rest in it. */
+extern void vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,
+							   int64 rows_deleted, int64 bytes_written);
+/* Delete every catalog row of relid (keep_dataset: but its datasets row). */
+extern void vltab_catalog_forget(Oid relid, bool keep_dataset);
+/* A new table's dataset row, under location (NULL: the default). */
+extern void vltab_dataset_create(Relation rel, const char *location);
+
+/* Is the lake row visible to snapshot (segment visible, not deleted)?
+ * A dirty snapshot gets the deleter in progress in its xmax. */
+extern bool vltab_lake_row_visible(Relation rel, VltabSegmentList *segs, int64 row_id,
+								   Snapshot snapshot);
+/* A scan reading only attrs of lake rows (the executor hook's). */
+extern TableScanDesc vltab_scan_begin_projected(Relation rel, Snapshot snapshot,
+												Bitmapset *attrs);
+
+/* ---- deletions and locks of lake rows (vltab_rowstate.c) ---- */
+extern TM_Result vltab_rowstate_mark(Relation rel, int64 row_id, char kind,
+									 ItemPointer new_tid, CommandId cid, Snapshot snapshot,
+									 Snapshot crosscheck, bool wait, LockWaitPolicy policy,
+									 TM_FailureData *tmfd);
+/* Sorted row IDs of relid deleted (or updated) as snapshot sees it. */
+extern int64 *vltab_rowstate_deleted(Oid relid, Snapshot snapshot, int64 *n);
+extern void vltab_rowstate_set_new_tid(Relation rel, int64 row_id, ItemPointer new_tid);
+extern bool vltab_rowstate_is_deleted(Oid relid, int64 row_id, Snapshot snapshot,
+									  ItemPointer new_tid);
+
+/* ---- flush and bulk writes (vltab_flush.c) ---- */
+extern int	vltab_max_segment_rows;	/* GUC vlake.segment_rows */
+extern int	vltab_copy_threshold;	/* GUC vlake.copy_lake_threshold */
+extern void vltab_bulk_reset(void);
+
+/* ---- lake parts of tables (vltab_gc.c) ---- */
+struct LakePartKind;
+extern const struct LakePartKind vltab_part_kind;
+extern int64 vltab_flush_relation(Relation rel, int64 max_rows);
+/* COPY: buffer rows of a bulk insert; big batches become segments. */
+extern void vltab_bulk_add(Relation rel, TupleTableSlot **slots, int nslots,
+						   CommandId cid, int options, BulkInsertState bistate);
+extern void vltab_bulk_finish(Relation rel, int options);
+/* Redirect a write that met a delta tuple a flush moved: the row ID, or -1. */
+extern int64 vltab_moved_row(Relation rel, ItemPointer delta_tid, TransactionId xmax);
+
+#endif							/* VLAKE_VLTAB_H */

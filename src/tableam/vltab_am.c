@@ -1,0 +1,1005 @@
+/*
+ * vltab_am.c — the vlake table access method: heap's routine for the delta,
+ * with every callback that meets a lake row (a TID at or past
+ * LAKE_ROWID_BLOCK0, lake_rowref.h) or must see lake rows (scans, index
+ * builds, size estimates, TRUNCATE) overridden.
+ *
+ * Why heap for the delta (docs/design/tables.md): its MVCC, row locks,
+ * multixacts, update chains and WAL are correct and replicated already.
+ * Heap code that insists on a heap relation (heap_getnext) runs through
+ * VLTAB_AS_HEAP, which presents the relation as heap for the call only.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/parallel.h"
+#include "pgstat.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/multixact.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/tidbitmap.h"
+#include "optimizer/plancat.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "lake/lake_rowref.h"
+#include "tableam/vltab.h"
+
+static TableAmRoutine routine;
+static bool routine_ready = false;
+static const TableAmRoutine *heap;
+
+/* ------------------------------------------------------------- scans -- */
+
+typedef struct VltabParallelScan
+{
+	ParallelBlockTableScanDescData heap;	/* first: heap's code casts */
+	pg_atomic_uint64 next_segment;
+} VltabParallelScan;
+
+typedef struct VltabScanDesc
+{
+	TableScanDescData base;
+	TableScanDesc delta;		/* heap's scan of the main fork */
+	bool		delta_done;
+	bool		lake_started;
+	MemoryContext cxt;			/* lake state */
+	VltabSegmentList *segs;
+	int64	   *deleted;		/* sorted deleted row IDs (snapshot's view) */
+	int64		ndeleted;
+	int			seg_next;		/* serial: next segment index */
+	VltabSegmentReader *reader;
+	VltabSegmentScan *sscan;
+	Bitmapset  *attrs;			/* columns the scan needs, NULL = all */
+	Bitmapset  *want;			/* attrs, or all columns (in cxt) */
+	Datum	   *values;
+	bool	   *isnull;
+	/* bitmap scans of lake blocks */
+	int64		bm_rows[LAKE_ROWS_PER_BLOCK];
+	int			bm_n;
+	int			bm_i;
+} VltabScanDesc;
+
+static bool
+rowid_deleted(VltabScanDesc *s, int64 row_id)
+{
+	int64		lo = 0,
+				hi = s->ndeleted - 1;
+
+	while (lo <= hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (s->deleted[mid] == row_id)
+			return true;
+		if (s->deleted[mid] < row_id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* The catalog's view: MVCC snapshots as they are; others see the latest. */
+static Snapshot
+catalog_snapshot_for(Snapshot snapshot)
+{
+	if (snapshot && IsMVCCSnapshot(snapshot))
+		return snapshot;
+	return GetLatestSnapshot();
+}
+
+static void
+lake_scan_start(VltabScanDesc *s)
+{
+	MemoryContext old = MemoryContextSwitchTo(s->cxt);
+	Snapshot	snap = catalog_snapshot_for(s->base.rs_snapshot);
+	Relation	rel = s->base.rs_rd;
+
+	s->segs = vltab_segments_visible(RelationGetRelid(rel), snap);
+	if (s->segs->nsegments > 0)
+		s->deleted = vltab_rowstate_deleted(RelationGetRelid(rel), snap, &s->ndeleted);
+	s->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+	s->isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
+	s->want = s->attrs ? s->attrs : vltab_all_attrs(RelationGetDescr(rel));
+	s->lake_started = true;
+	MemoryContextSwitchTo(old);
+}
+
+static void
+lake_scan_reset(VltabScanDesc *s)
+{
+	if (s->cxt)
+		MemoryContextReset(s->cxt);
+	s->segs = NULL;
+	s->want = NULL;
+	s->deleted = NULL;
+	s->ndeleted = 0;
+	s->seg_next = 0;
+	s->reader = NULL;
+	s->sscan = NULL;
+	s->lake_started = false;
+	s->delta_done = false;
+	s->bm_n = s->bm_i = 0;
+}
+
+static int
+claim_segment(VltabScanDesc *s)
+{
+	if (s->base.rs_parallel)
+	{
+		VltabParallelScan *p = (VltabParallelScan *) s->base.rs_parallel;
+
+		return (int) pg_atomic_fetch_add_u64(&p->next_segment, 1);
+	}
+	return s->seg_next++;
+}
+
+/* Form the lake row's tuple in slot: frozen-looking header, lake TID. */
+static void
+store_lake_row(Relation rel, int64 row_id, Datum *values, bool *isnull,
+			   TupleTableSlot *slot)
+{
+	HeapTuple	tup = heap_form_tuple(RelationGetDescr(rel), values, isnull);
+
+	HeapTupleHeaderSetXmin(tup->t_data, FrozenTransactionId);
+	HeapTupleHeaderSetXminFrozen(tup->t_data);
+	HeapTupleHeaderSetXmax(tup->t_data, InvalidTransactionId);
+	tup->t_data->t_infomask |= HEAP_XMAX_INVALID;
+	lake_rowid_to_tid((uint64) row_id, &tup->t_self);
+	tup->t_data->t_ctid = tup->t_self;
+	tup->t_tableOid = RelationGetRelid(rel);
+	ExecForceStoreHeapTuple(tup, slot, true);
+	slot->tts_tableOid = RelationGetRelid(rel);
+	slot->tts_tid = tup->t_self;
+}
+
+static bool
+lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
+{
+	Relation	rel = s->base.rs_rd;
+
+	if (!s->lake_started)
+		lake_scan_start(s);
+	for (;;)
+	{
+		int64		row_id;
+		MemoryContext old;
+		bool		got;
+
+		CHECK_FOR_INTERRUPTS();
+		if (s->sscan == NULL)
+		{
+			int			i = claim_segment(s);
+			VltabSegment *seg;
+
+			if (i >= s->segs->nsegments)
+				return false;
+			seg = &s->segs->segments[i];
+			old = MemoryContextSwitchTo(s->cxt);
+			if (s->reader)
+				vltab_segment_close(s->reader);
+			s->reader = vltab_segment_open(s->segs->root, RelationGetDescr(rel),
+										   seg->first_row_id, seg->row_count,
+										   seg->files, seg->nfiles);
+			s->sscan = vltab_segment_scan_begin(s->reader, s->want);
+			MemoryContextSwitchTo(old);
+		}
+		old = MemoryContextSwitchTo(s->cxt);
+		got = vltab_segment_scan_next(s->sscan, &row_id, s->values, s->isnull);
+		MemoryContextSwitchTo(old);
+		if (!got)
+		{
+			vltab_segment_scan_end(s->sscan);
+			s->sscan = NULL;
+			continue;
+		}
+		if (s->ndeleted > 0 && rowid_deleted(s, row_id))
+			continue;
+		store_lake_row(rel, row_id, s->values, s->isnull, slot);
+		pgstat_count_heap_getnext(rel);
+		return true;
+	}
+}
+
+static TableScanDesc
+vltab_scan_begin(Relation rel, Snapshot snapshot, int nkeys, struct ScanKeyData *key,
+				 ParallelTableScanDesc pscan, uint32 flags)
+{
+	VltabScanDesc *s = palloc0(sizeof(VltabScanDesc));
+
+	s->delta = heap->scan_begin(rel, snapshot, nkeys, key, pscan, flags);
+	s->base = *s->delta;
+	s->cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake table scan",
+								   ALLOCSET_DEFAULT_SIZES);
+	return &s->base;
+}
+
+/* A scan that reads only attrs of lake rows (the executor hook's). */
+TableScanDesc
+vltab_scan_begin_projected(Relation rel, Snapshot snapshot, Bitmapset *attrs)
+{
+	VltabScanDesc *s;
+
+	s = (VltabScanDesc *) table_beginscan(rel, snapshot, 0, NULL);
+	s->attrs = bms_copy(attrs);
+	return &s->base;
+}
+
+static void
+vltab_scan_end(TableScanDesc sscan)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	heap->scan_end(s->delta);
+	if (s->reader)
+		vltab_segment_close(s->reader);
+	MemoryContextDelete(s->cxt);
+	pfree(s);
+}
+
+static void
+vltab_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key, bool set_params,
+				  bool allow_strat, bool allow_sync, bool allow_pagemode)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	heap->scan_rescan(s->delta, key, set_params, allow_strat, allow_sync, allow_pagemode);
+	s->base.rs_flags = s->delta->rs_flags;
+	s->base.rs_snapshot = s->delta->rs_snapshot;
+	if (s->reader)
+		vltab_segment_close(s->reader);
+	lake_scan_reset(s);
+}
+
+static bool
+vltab_scan_getnextslot(TableScanDesc sscan, ScanDirection direction, TupleTableSlot *slot)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	if (!s->delta_done)
+	{
+		if (heap->scan_getnextslot(s->delta, direction, slot))
+			return true;
+		s->delta_done = true;
+	}
+	if (ScanDirectionIsBackward(direction))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("backward scans of vlake tables are not supported"),
+				 errhint("Declare the cursor without SCROLL.")));
+	if (lake_scan_next(s, slot))
+		return true;
+	ExecClearTuple(slot);
+	return false;
+}
+
+static Size
+vltab_parallelscan_estimate(Relation rel)
+{
+	return sizeof(VltabParallelScan);
+}
+
+static Size
+vltab_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	VltabParallelScan *p = (VltabParallelScan *) pscan;
+
+	heap->parallelscan_initialize(rel, pscan);
+	pg_atomic_init_u64(&p->next_segment, 0);
+	return sizeof(VltabParallelScan);
+}
+
+static void
+vltab_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	VltabParallelScan *p = (VltabParallelScan *) pscan;
+
+	heap->parallelscan_reinitialize(rel, pscan);
+	pg_atomic_write_u64(&p->next_segment, 0);
+}
+
+/* TID range scans: delta part only, lake TIDs rejected (docs/tables.md). */
+static void
+vltab_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid, ItemPointer maxtid)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	heap->scan_set_tidrange(s->delta, mintid, maxtid);
+}
+
+static bool
+vltab_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
+								TupleTableSlot *slot)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	return heap->scan_getnextslot_tidrange(s->delta, direction, slot);
+}
+
+/* --------------------------------------------------------- bitmap scan -- */
+
+static bool
+vltab_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+	int64		base;
+	int			i;
+
+	if (tbmres->blockno < LAKE_ROWID_BLOCK0)
+		return heap->scan_bitmap_next_block(s->delta, tbmres);
+	if (!s->lake_started)
+		lake_scan_start(s);
+	base = (int64) (tbmres->blockno - LAKE_ROWID_BLOCK0) * LAKE_ROWS_PER_BLOCK;
+	s->bm_n = s->bm_i = 0;
+	if (tbmres->ntuples >= 0)
+	{
+		for (i = 0; i < tbmres->ntuples; i++)
+		{
+			OffsetNumber off = tbmres->offsets[i];
+
+			if (off >= 1 && off <= LAKE_ROWS_PER_BLOCK)
+				s->bm_rows[s->bm_n++] = base + off - 1;
+		}
+	}
+	else
+	{
+		for (i = 0; i < LAKE_ROWS_PER_BLOCK; i++)
+			s->bm_rows[s->bm_n++] = base + i;
+	}
+	return s->bm_n > 0;
+}
+
+static bool
+vltab_scan_bitmap_next_tuple(TableScanDesc sscan, TBMIterateResult *tbmres,
+							 TupleTableSlot *slot)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	if (tbmres->blockno < LAKE_ROWID_BLOCK0)
+		return heap->scan_bitmap_next_tuple(s->delta, tbmres, slot);
+	while (s->bm_i < s->bm_n)
+	{
+		int64		row_id = s->bm_rows[s->bm_i++];
+		VltabSegment *seg = vltab_segment_find(s->segs, row_id);
+		MemoryContext old;
+
+		if (seg == NULL || (s->ndeleted > 0 && rowid_deleted(s, row_id)))
+			continue;
+		old = MemoryContextSwitchTo(s->cxt);
+		if (s->reader == NULL || s->seg_next != (int) (seg - s->segs->segments) + 1)
+		{
+			if (s->reader)
+				vltab_segment_close(s->reader);
+			s->reader = vltab_segment_open(s->segs->root, RelationGetDescr(sscan->rs_rd),
+										   seg->first_row_id, seg->row_count,
+										   seg->files, seg->nfiles);
+			s->seg_next = (int) (seg - s->segs->segments) + 1;
+		}
+		vltab_segment_take(s->reader, s->want, row_id, s->values, s->isnull);
+		MemoryContextSwitchTo(old);
+		store_lake_row(sscan->rs_rd, row_id, s->values, s->isnull, slot);
+		pgstat_count_heap_fetch(sscan->rs_rd);
+		return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------- sample and analyze -- */
+
+static bool
+vltab_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanstate)
+{
+	return heap->scan_sample_next_block(((VltabScanDesc *) sscan)->delta, scanstate);
+}
+
+static bool
+vltab_scan_sample_next_tuple(TableScanDesc sscan, struct SampleScanState *scanstate,
+							 TupleTableSlot *slot)
+{
+	return heap->scan_sample_next_tuple(((VltabScanDesc *) sscan)->delta, scanstate, slot);
+}
+
+static bool
+vltab_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
+							  BufferAccessStrategy bstrategy)
+{
+	return heap->scan_analyze_next_block(((VltabScanDesc *) sscan)->delta, blockno, bstrategy);
+}
+
+static bool
+vltab_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
+							  double *liverows, double *deadrows, TupleTableSlot *slot)
+{
+	return heap->scan_analyze_next_tuple(((VltabScanDesc *) sscan)->delta, OldestXmin,
+										 liverows, deadrows, slot);
+}
+
+/* ------------------------------------------------------- index fetches -- */
+
+typedef struct VltabIndexFetch
+{
+	IndexFetchTableData base;
+	IndexFetchTableData *delta;
+	MemoryContext cxt;
+	Snapshot	snap;			/* the snapshot segs was read with */
+	CommandId	snap_cid;
+	VltabSegmentList *segs;
+	VltabSegment *cur;
+	VltabSegmentReader *reader;
+	Datum	   *values;
+	bool	   *isnull;
+	Bitmapset  *attrs;
+} VltabIndexFetch;
+
+static IndexFetchTableData *
+vltab_index_fetch_begin(Relation rel)
+{
+	VltabIndexFetch *f = palloc0(sizeof(VltabIndexFetch));
+
+	f->delta = heap->index_fetch_begin(rel);
+	f->base.rel = rel;
+	f->cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake table fetch",
+								   ALLOCSET_DEFAULT_SIZES);
+	return &f->base;
+}
+
+static void
+fetch_forget_lake(VltabIndexFetch *f)
+{
+	if (f->reader)
+		vltab_segment_close(f->reader);
+	MemoryContextReset(f->cxt);
+	f->segs = NULL;
+	f->cur = NULL;
+	f->reader = NULL;
+	f->snap = NULL;
+}
+
+static void
+vltab_index_fetch_reset(IndexFetchTableData *scan)
+{
+	VltabIndexFetch *f = (VltabIndexFetch *) scan;
+
+	heap->index_fetch_reset(f->delta);
+}
+
+static void
+vltab_index_fetch_end(IndexFetchTableData *scan)
+{
+	VltabIndexFetch *f = (VltabIndexFetch *) scan;
+
+	heap->index_fetch_end(f->delta);
+	fetch_forget_lake(f);
+	MemoryContextDelete(f->cxt);
+	pfree(f);
+}
+
+/*
+ * Fetch lake row row_id as snapshot sees it into slot.  Non-MVCC snapshots
+ * (SnapshotDirty from unique checks, SnapshotSelf, SnapshotAny) see the
+ * latest committed catalog state; a deletion in progress makes a dirty
+ * snapshot report the deleter in its xmax, as heap does.
+ */
+static bool
+fetch_lake(VltabIndexFetch *f, Relation rel, int64 row_id, Snapshot snapshot,
+		   TupleTableSlot *slot)
+{
+	Snapshot	snap = catalog_snapshot_for(snapshot);
+	VltabSegment *seg;
+	MemoryContext old;
+
+	if (f->segs == NULL || f->snap != snapshot || f->snap_cid != snap->curcid ||
+		!IsMVCCSnapshot(snapshot))
+	{
+		fetch_forget_lake(f);
+		old = MemoryContextSwitchTo(f->cxt);
+		f->segs = vltab_segments_visible(RelationGetRelid(rel), snap);
+		f->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+		f->isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
+		f->attrs = vltab_all_attrs(RelationGetDescr(rel));
+		MemoryContextSwitchTo(old);
+		f->snap = snapshot;
+		f->snap_cid = snap->curcid;
+	}
+	seg = vltab_segment_find(f->segs, row_id);
+	if (seg == NULL)
+		return false;
+	if (snapshot && snapshot->snapshot_type == SNAPSHOT_DIRTY)
+	{
+		if (!vltab_lake_row_visible(rel, f->segs, row_id, snapshot))
+			return false;
+	}
+	else if (snapshot == NULL || snapshot->snapshot_type != SNAPSHOT_ANY)
+	{
+		if (vltab_rowstate_is_deleted(RelationGetRelid(rel), row_id, snap, NULL))
+			return false;
+	}
+	old = MemoryContextSwitchTo(f->cxt);
+	if (f->cur != seg)
+	{
+		if (f->reader)
+			vltab_segment_close(f->reader);
+		f->reader = vltab_segment_open(f->segs->root, RelationGetDescr(rel),
+									   seg->first_row_id, seg->row_count,
+									   seg->files, seg->nfiles);
+		f->cur = seg;
+	}
+	vltab_segment_take(f->reader, f->attrs, row_id, f->values, f->isnull);
+	MemoryContextSwitchTo(old);
+	store_lake_row(rel, row_id, f->values, f->isnull, slot);
+	return true;
+}
+
+static bool
+vltab_index_fetch_tuple(IndexFetchTableData *scan, ItemPointer tid, Snapshot snapshot,
+						TupleTableSlot *slot, bool *call_again, bool *all_dead)
+{
+	VltabIndexFetch *f = (VltabIndexFetch *) scan;
+
+	if (!lake_tid_is_lake(tid))
+		return heap->index_fetch_tuple(f->delta, tid, snapshot, slot, call_again, all_dead);
+	*call_again = false;
+	if (all_dead)
+		*all_dead = false;
+	return fetch_lake(f, scan->rel, (int64) lake_tid_to_rowid(tid), snapshot, slot);
+}
+
+static bool
+vltab_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
+							  TupleTableSlot *slot)
+{
+	VltabIndexFetch *f;
+	bool		found;
+
+	if (!lake_tid_is_lake(tid))
+		return heap->tuple_fetch_row_version(rel, tid, snapshot, slot);
+	f = (VltabIndexFetch *) vltab_index_fetch_begin(rel);
+	found = fetch_lake(f, rel, (int64) lake_tid_to_rowid(tid), snapshot, slot);
+	vltab_index_fetch_end(&f->base);
+	return found;
+}
+
+static bool
+vltab_tuple_tid_valid(TableScanDesc sscan, ItemPointer tid)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	if (!lake_tid_is_lake(tid))
+		return heap->tuple_tid_valid(s->delta, tid);
+	return ItemPointerGetOffsetNumberNoCheck(tid) >= 1 &&
+		ItemPointerGetOffsetNumberNoCheck(tid) <= LAKE_ROWS_PER_BLOCK;
+}
+
+static void
+vltab_tuple_get_latest_tid(TableScanDesc sscan, ItemPointer tid)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+	ItemPointerData next;
+
+	if (lake_tid_is_lake(tid))
+	{
+		if (!vltab_rowstate_is_deleted(RelationGetRelid(sscan->rs_rd),
+									   (int64) lake_tid_to_rowid(tid),
+									   GetLatestSnapshot(), &next) ||
+			!ItemPointerIsValid(&next))
+			return;
+		*tid = next;
+	}
+	heap->tuple_get_latest_tid(s->delta, tid);
+}
+
+static bool
+vltab_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot, Snapshot snapshot)
+{
+	VltabSegmentList *segs;
+
+	if (!lake_tid_is_lake(&slot->tts_tid))
+		return heap->tuple_satisfies_snapshot(rel, slot, snapshot);
+	segs = vltab_segments_visible(RelationGetRelid(rel), catalog_snapshot_for(snapshot));
+	return vltab_lake_row_visible(rel, segs, (int64) lake_tid_to_rowid(&slot->tts_tid),
+								  snapshot);
+}
+
+/* ---------------------------------------------- writes to existing rows -- */
+
+/*
+ * A delta tuple a flush moved to the lake was deleted by the flush: the
+ * write goes to its lake copy (the same version of the row) instead of
+ * failing as if another transaction had changed it.
+ */
+static bool
+moved_to_lake(Relation rel, TM_Result res, TM_FailureData *tmfd, ItemPointer tid,
+			  ItemPointer lake_tid)
+{
+	int64		row_id;
+
+	if (res != TM_Updated && res != TM_Deleted)
+		return false;
+	row_id = vltab_moved_row(rel, tid, tmfd->xmax);
+	if (row_id < 0)
+		return false;
+	lake_rowid_to_tid((uint64) row_id, lake_tid);
+	return true;
+}
+
+static TM_Result
+vltab_tuple_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapshot,
+				   Snapshot crosscheck, bool wait, TM_FailureData *tmfd, bool changingPart)
+{
+	TM_Result	res;
+	ItemPointerData lake;
+
+	if (!lake_tid_is_lake(tid))
+	{
+		res = heap->tuple_delete(rel, tid, cid, snapshot, crosscheck, wait, tmfd, changingPart);
+		if (!moved_to_lake(rel, res, tmfd, tid, &lake))
+			return res;
+		tid = &lake;
+	}
+	return vltab_rowstate_mark(rel, (int64) lake_tid_to_rowid(tid), 'd', NULL, cid,
+							   snapshot, crosscheck, wait, LockWaitBlock, tmfd);
+}
+
+static TM_Result
+vltab_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, CommandId cid,
+				   Snapshot snapshot, Snapshot crosscheck, bool wait, TM_FailureData *tmfd,
+				   LockTupleMode *lockmode, bool *update_indexes)
+{
+	TM_Result	res;
+	ItemPointerData lake;
+
+	if (!lake_tid_is_lake(otid))
+	{
+		res = heap->tuple_update(rel, otid, slot, cid, snapshot, crosscheck, wait, tmfd,
+								 lockmode, update_indexes);
+		if (!moved_to_lake(rel, res, tmfd, otid, &lake))
+			return res;
+		otid = &lake;
+	}
+
+	/*
+	 * A lake row is updated like heap's non-HOT update: the old version is
+	 * marked (vlake.row_states, pointing at the new one), the new version
+	 * goes to the delta.  Mark first so two updaters meet on the row; the
+	 * new tuple is inserted only by the winner.
+	 */
+	*lockmode = LockTupleExclusive;
+	res = vltab_rowstate_mark(rel, (int64) lake_tid_to_rowid(otid), 'u', NULL, cid,
+							  snapshot, crosscheck, wait, LockWaitBlock, tmfd);
+	*update_indexes = (res == TM_Ok);
+	if (res == TM_Ok)
+	{
+		heap->tuple_insert(rel, slot, cid, 0, NULL);
+		vltab_rowstate_set_new_tid(rel, (int64) lake_tid_to_rowid(otid), &slot->tts_tid);
+	}
+	return res;
+}
+
+static TM_Result
+vltab_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot, TupleTableSlot *slot,
+				 CommandId cid, LockTupleMode mode, LockWaitPolicy wait_policy, uint8 flags,
+				 TM_FailureData *tmfd)
+{
+	TM_Result	res;
+	ItemPointerData cur = *tid;
+
+	for (;;)
+	{
+		if (!lake_tid_is_lake(&cur))
+		{
+			ItemPointerData lake;
+
+			res = heap->tuple_lock(rel, &cur, snapshot, slot, cid, mode, wait_policy, flags, tmfd);
+			if (!moved_to_lake(rel, res, tmfd, &cur, &lake))
+				return res;
+			cur = lake;
+		}
+		res = vltab_rowstate_mark(rel, (int64) lake_tid_to_rowid(&cur), 'l', NULL, cid,
+								  snapshot, InvalidSnapshot, true, wait_policy, tmfd);
+		if (res == TM_Updated && (flags & TUPLE_LOCK_FLAG_FIND_LAST_VERSION) &&
+			ItemPointerIsValid(&tmfd->ctid) && !ItemPointerEquals(&tmfd->ctid, &cur))
+		{
+			/* follow the update to the new version (in the delta) */
+			cur = tmfd->ctid;
+			tmfd->traversed = true;
+			snapshot = GetLatestSnapshot();
+			continue;
+		}
+		if (res == TM_Ok)
+		{
+			VltabIndexFetch *f = (VltabIndexFetch *) vltab_index_fetch_begin(rel);
+			bool		found = fetch_lake(f, rel, (int64) lake_tid_to_rowid(&cur),
+										   SnapshotAny, slot);
+
+			vltab_index_fetch_end(&f->base);
+			if (!found)
+				elog(ERROR, "vlake table \"%s\": locked lake row (%u,%u) is missing",
+					 RelationGetRelationName(rel), ItemPointerGetBlockNumber(&cur),
+					 ItemPointerGetOffsetNumber(&cur));
+			*tid = cur;
+		}
+		return res;
+	}
+}
+
+/* ------------------------------------------------------------ inserts -- */
+
+static void
+vltab_multi_insert(Relation rel, TupleTableSlot **slots, int nslots, CommandId cid,
+				   int options, BulkInsertState bistate)
+{
+	vltab_bulk_add(rel, slots, nslots, cid, options, bistate);
+}
+
+static void
+vltab_finish_bulk_insert(Relation rel, int options)
+{
+	vltab_bulk_finish(rel, options);
+	if (heap->finish_bulk_insert)
+		heap->finish_bulk_insert(rel, options);
+}
+
+/* ------------------------------------------------------ DDL callbacks -- */
+
+static void
+vltab_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode, char persistence,
+								TransactionId *freezeXid, MultiXactId *minmulti)
+{
+	if (persistence == RELPERSISTENCE_UNLOGGED || persistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("vlake tables cannot be %s", persistence == RELPERSISTENCE_TEMP ?
+						"temporary" : "unlogged"),
+				 errdetail("Their lake files are shared, durable objects.")));
+	heap->relation_set_new_filenode(rel, newrnode, persistence, freezeXid, minmulti);
+	/* TRUNCATE (and a rewrite): the lake rows go with the old contents */
+	vltab_catalog_forget(RelationGetRelid(rel), true);
+}
+
+static void
+vltab_relation_nontransactional_truncate(Relation rel)
+{
+	heap->relation_nontransactional_truncate(rel);
+	vltab_catalog_forget(RelationGetRelid(rel), true);
+}
+
+static void
+vltab_relation_copy_for_cluster(Relation OldTable, Relation NewTable, Relation OldIndex,
+								bool use_sort, TransactionId OldestXmin,
+								TransactionId *xid_cutoff, MultiXactId *multi_cutoff,
+								double *num_tuples, double *tups_vacuumed,
+								double *tups_recently_dead)
+{
+	/* the delta is rewritten; the lake rows stay where they are */
+	VLTAB_AS_HEAP(OldTable,
+				  heap->relation_copy_for_cluster(OldTable, NewTable, OldIndex, use_sort,
+												  OldestXmin, xid_cutoff, multi_cutoff,
+												  num_tuples, tups_vacuumed,
+												  tups_recently_dead));
+}
+
+static void
+vltab_relation_vacuum(Relation rel, struct VacuumParams *params, BufferAccessStrategy bstrategy)
+{
+	VLTAB_AS_HEAP(rel, heap->relation_vacuum(rel, params, bstrategy));
+}
+
+/* ------------------------------------------------------- index builds -- */
+
+static double
+build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
+				IndexBuildCallback callback, void *state)
+{
+	Snapshot	snap = catalog_snapshot_for(snapshot);
+	VltabSegmentList *segs = vltab_segments_visible(RelationGetRelid(rel), snap);
+	int64		ndeleted = 0;
+	int64	   *deleted;
+	EState	   *estate;
+	ExprContext *econtext;
+	ExprState  *predicate;
+	TupleTableSlot *slot;
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+	double		n = 0;
+	VltabScanDesc fake;
+
+	if (segs->nsegments == 0)
+		return 0;
+	deleted = vltab_rowstate_deleted(RelationGetRelid(rel), snap, &ndeleted);
+	memset(&fake, 0, sizeof(fake));
+	fake.deleted = deleted;
+	fake.ndeleted = ndeleted;
+
+	estate = CreateExecutorState();
+	econtext = GetPerTupleExprContext(estate);
+	slot = table_slot_create(rel, NULL);
+	econtext->ecxt_scantuple = slot;
+	predicate = ExecPrepareQual(ii->ii_Predicate, estate);
+
+	for (int i = 0; i < segs->nsegments; i++)
+	{
+		VltabSegment *seg = &segs->segments[i];
+		VltabSegmentReader *r = vltab_segment_open(segs->root, RelationGetDescr(rel),
+												   seg->first_row_id, seg->row_count,
+												   seg->files, seg->nfiles);
+		VltabSegmentScan *sc = vltab_segment_scan_begin(r, vltab_all_attrs(RelationGetDescr(rel)));
+		Datum	   *rv = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+		bool	   *rn = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
+		int64		row_id;
+
+		while (vltab_segment_scan_next(sc, &row_id, rv, rn))
+		{
+			bool		alive = !(ndeleted > 0 && rowid_deleted(&fake, row_id));
+
+			CHECK_FOR_INTERRUPTS();
+			/* a deleted row only an old snapshot sees: only non-unique builds */
+			if (!alive && (IsMVCCSnapshot(snapshot) || ii->ii_Unique))
+				continue;
+			MemoryContextReset(econtext->ecxt_per_tuple_memory);
+			store_lake_row(rel, row_id, rv, rn, slot);
+			if (predicate != NULL && !ExecQual(predicate, econtext))
+				continue;
+			FormIndexDatum(ii, slot, estate, values, isnull);
+			callback(index, &slot->tts_tid, values, isnull, alive, state);
+			n++;
+		}
+		vltab_segment_scan_end(sc);
+		vltab_segment_close(r);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	FreeExecutorState(estate);
+	return n;
+}
+
+static double
+vltab_index_build_range_scan(Relation rel, Relation index, IndexInfo *ii, bool allow_sync,
+							 bool anyvisible, bool progress, BlockNumber start_blockno,
+							 BlockNumber numblocks, IndexBuildCallback callback,
+							 void *state, TableScanDesc scan)
+{
+	double		n;
+	Snapshot	snapshot = scan ? scan->rs_snapshot : NULL;
+
+	if (index->rd_rel->relam == BRIN_AM_OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("BRIN indexes are not supported on vlake tables"),
+				 errdetail("Lake segments keep their own per-page statistics; use a btree index for lookups.")));
+	if (scan)
+	{
+		/* a parallel build's worker scan: its delta part is heap's */
+		VltabScanDesc *s = (VltabScanDesc *) scan;
+
+		VLTAB_AS_HEAP(rel, n = heap->index_build_range_scan(rel, index, ii, allow_sync,
+															anyvisible, progress,
+															start_blockno, numblocks,
+															callback, state, s->delta));
+		/* lake rows: the leader of a parallel build, or the serial build */
+		if (!IsParallelWorker())
+			n += build_lake_rows(rel, index, ii, snapshot, callback, state);
+		return n;
+	}
+	VLTAB_AS_HEAP(rel, n = heap->index_build_range_scan(rel, index, ii, allow_sync, anyvisible,
+														progress, start_blockno, numblocks,
+														callback, state, NULL));
+	if (start_blockno == 0 && numblocks == InvalidBlockNumber)
+		n += build_lake_rows(rel, index, ii, snapshot ? snapshot : SnapshotAny, callback, state);
+	return n;
+}
+
+static void
+vltab_index_validate_scan(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
+						  ValidateIndexState *state)
+{
+	VltabSegmentList *segs = vltab_segments_visible(RelationGetRelid(rel), snapshot);
+
+	if (segs->nsegments > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("CREATE INDEX CONCURRENTLY is not supported on vlake tables with lake segments"),
+				 errhint("Use CREATE INDEX without CONCURRENTLY.")));
+	VLTAB_AS_HEAP(rel, heap->index_validate_scan(rel, index, ii, snapshot, state));
+}
+
+/* ------------------------------------------------------------- sizes -- */
+
+static void
+vltab_relation_estimate_size(Relation rel, int32 *attr_widths, BlockNumber *pages,
+							 double *tuples, double *allvisfrac)
+{
+	VltabSegmentList *segs;
+
+	heap->relation_estimate_size(rel, attr_widths, pages, tuples, allvisfrac);
+	segs = vltab_segments_visible(RelationGetRelid(rel), GetCatalogSnapshot(RelationGetRelid(rel)));
+	if (segs->nrows > 0)
+	{
+		int32		width = get_rel_data_width(rel, attr_widths);
+		double		lake_pages = ceil((double) segs->nrows * (width + 24) / BLCKSZ);
+
+		*tuples += segs->nrows;
+		*pages += (BlockNumber) Min(lake_pages, (double) (MaxBlockNumber / 2));
+		*allvisfrac = 1.0 - (1.0 - *allvisfrac) * (*pages - lake_pages) / Max(*pages, 1);
+	}
+}
+
+static uint64
+vltab_relation_size(Relation rel, ForkNumber fork)
+{
+	return heap->relation_size(rel, fork);
+}
+
+/* ------------------------------------------------------------ handler -- */
+
+const TableAmRoutine *
+vltab_routine(void)
+{
+	if (routine_ready)
+		return &routine;
+	heap = GetHeapamTableAmRoutine();
+	routine = *heap;
+	routine.scan_begin = vltab_scan_begin;
+	routine.scan_end = vltab_scan_end;
+	routine.scan_rescan = vltab_scan_rescan;
+	routine.scan_getnextslot = vltab_scan_getnextslot;
+	routine.scan_set_tidrange = vltab_scan_set_tidrange;
+	routine.scan_getnextslot_tidrange = vltab_scan_getnextslot_tidrange;
+	routine.parallelscan_estimate = vltab_parallelscan_estimate;
+	routine.parallelscan_initialize = vltab_parallelscan_initialize;
+	routine.parallelscan_reinitialize = vltab_parallelscan_reinitialize;
+	routine.index_fetch_begin = vltab_index_fetch_begin;
+	routine.index_fetch_reset = vltab_index_fetch_reset;
+	routine.index_fetch_end = vltab_index_fetch_end;
+	routine.index_fetch_tuple = vltab_index_fetch_tuple;
+	routine.tuple_fetch_row_version = vltab_tuple_fetch_row_version;
+	routine.tuple_tid_valid = vltab_tuple_tid_valid;
+	routine.tuple_get_latest_tid = vltab_tuple_get_latest_tid;
+	routine.tuple_satisfies_snapshot = vltab_tuple_satisfies_snapshot;
+	routine.multi_insert = vltab_multi_insert;
+	routine.finish_bulk_insert = vltab_finish_bulk_insert;
+	routine.tuple_delete = vltab_tuple_delete;
+	routine.tuple_update = vltab_tuple_update;
+	routine.tuple_lock = vltab_tuple_lock;
+	routine.relation_set_new_filenode = vltab_relation_set_new_filenode;
+	routine.relation_nontransactional_truncate = vltab_relation_nontransactional_truncate;
+	routine.relation_copy_for_cluster = vltab_relation_copy_for_cluster;
+	routine.relation_vacuum = vltab_relation_vacuum;
+	routine.scan_analyze_next_block = vltab_scan_analyze_next_block;
+	routine.scan_analyze_next_tuple = vltab_scan_analyze_next_tuple;
+	routine.index_build_range_scan = vltab_index_build_range_scan;
+	routine.index_validate_scan = vltab_index_validate_scan;
+	routine.relation_size = vltab_relation_size;
+	routine.relation_estimate_size = vltab_relation_estimate_size;
+	routine.scan_bitmap_next_block = vltab_scan_bitmap_next_block;
+	routine.scan_bitmap_next_tuple = vltab_scan_bitmap_next_tuple;
+	routine.scan_sample_next_block = vltab_scan_sample_next_block;
+	routine.scan_sample_next_tuple = vltab_scan_sample_next_tuple;
+	routine_ready = true;
+	return &routine;
+}
+
+bool
+vltab_is_vlake(Relation rel)
+{
+	return rel->rd_tableam == vltab_routine();
+}
+
+PG_FUNCTION_INFO_V1(vlake_table_handler);
+Datum
+vlake_table_handler(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(vltab_routine());
+}

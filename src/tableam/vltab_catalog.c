@@ -1,0 +1,593 @@
+/*
+ * vltab_catalog.c — the catalog tables of vlake tables (tableam.sql):
+ * datasets, segments, files, versions.
+ *
+ * Rules this file keeps:
+ *  - Catalog rows change only inside the writing transaction, through
+ *    heap_insert/update/delete with their indexes (CatalogTuple*), so they
+ *    are WAL-logged, replicated and MVCC: a reader that scans them with its
+ *    own snapshot sees exactly the segments committed before it.
+ *  - Lake writers of one table serialize on a lock of the dataset
+ *    (vltab_dataset_lock, to the end of the transaction) and then read the
+ *    latest committed datasets row, so row IDs, segment IDs and versions
+ *    are handed out once.  Each transaction that writes to the lake takes
+ *    one new version number, whatever number of segments it writes.
+ *  - After each change the command counter is advanced, so the same
+ *    transaction reads (and may change again) what it wrote.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "lake/lake_location.h"
+#include "tableam/vltab.h"
+
+Oid
+vltab_catalog_relid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("vlake", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("vlake catalog table vlake.%s is missing", name),
+				 errhint("Is the vlake extension installed in this database?")));
+	return relid;
+}
+
+/* Scan catalog `table` by its index `index` on relid (and more keys). */
+static SysScanDesc
+scan_by_relid(Relation cat, const char *index, Oid relid, Snapshot snapshot,
+			  int nextra, ScanKeyData *extra)
+{
+	ScanKeyData keys[3];
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	for (int i = 0; i < nextra; i++)
+		keys[1 + i] = extra[i];
+	return systable_beginscan(cat, vltab_catalog_relid(index), true, snapshot,
+							  1 + nextra, keys);
+}
+
+static Datum
+getattr(HeapTuple tup, Relation cat, int attno, bool *isnull)
+{
+	return heap_getattr(tup, attno, RelationGetDescr(cat), isnull);
+}
+
+static int64
+getint64(HeapTuple tup, Relation cat, int attno)
+{
+	bool		isnull;
+	Datum		d = getattr(tup, cat, attno, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+static char *
+get_text(HeapTuple tup, Relation cat, int attno)
+{
+	bool		isnull;
+	Datum		d = getattr(tup, cat, attno, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* ------------------------------------------------------------ datasets -- */
+
+enum
+{
+	DS_RELID = 1, DS_DATASET_ID, DS_ROOT, DS_VERSION, DS_NEXT_ROW_ID, DS_NEXT_SEGMENT_ID,
+	DS_CREATED, DS_NATTS = DS_CREATED
+};
+
+static VltabDataset *
+dataset_from_tuple(HeapTuple tup, Relation cat)
+{
+	VltabDataset *ds = palloc0(sizeof(VltabDataset));
+	bool		isnull;
+
+	ds->relid = DatumGetObjectId(getattr(tup, cat, DS_RELID, &isnull));
+	ds->dataset_id = DatumGetCString(DirectFunctionCall1(uuid_out,
+														 getattr(tup, cat, DS_DATASET_ID, &isnull)));
+	ds->root = get_text(tup, cat, DS_ROOT);
+	ds->version = getint64(tup, cat, DS_VERSION);
+	ds->next_row_id = getint64(tup, cat, DS_NEXT_ROW_ID);
+	ds->next_segment_id = getint64(tup, cat, DS_NEXT_SEGMENT_ID);
+	ds->mine = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+	return ds;
+}
+
+VltabDataset *
+vltab_dataset_get(Oid relid, Snapshot snapshot)
+{
+	Relation	cat = table_open(vltab_catalog_relid("datasets"), AccessShareLock);
+	SysScanDesc scan = scan_by_relid(cat, "datasets_pkey", relid, snapshot, 0, NULL);
+	HeapTuple	tup = systable_getnext(scan);
+	VltabDataset *ds = HeapTupleIsValid(tup) ? dataset_from_tuple(tup, cat) : NULL;
+
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	return ds;
+}
+
+static char *
+new_uuid(pg_uuid_t *uuid)
+{
+	if (!pg_strong_random(uuid->data, UUID_LEN))
+		ereport(ERROR, (errmsg("could not generate a random dataset ID")));
+	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;	/* version 4 */
+	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(uuid)));
+}
+
+/* A new table's dataset root: its location, or <default>/tables/<uuid>/. */
+static char *
+dataset_root(const char *explicit, const char *uuid)
+{
+	char	   *loc = lake_location_choose(explicit);
+	size_t		len = strlen(loc);
+	const char *slash = (len > 0 && loc[len - 1] == '/') ? "" : "/";
+
+	if (explicit && explicit[0])
+		return psprintf("%s%s", loc, slash);
+	return psprintf("%s%stables/%s/", loc, slash, uuid);
+}
+
+static VltabDataset *
+dataset_insert(Relation rel, const char *location)
+{
+	Relation	cat = table_open(vltab_catalog_relid("datasets"), RowExclusiveLock);
+	Datum		values[DS_NATTS];
+	bool		nulls[DS_NATTS] = {0};
+	pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
+	VltabDataset *ds = palloc0(sizeof(VltabDataset));
+	HeapTuple	tup;
+
+	ds->relid = RelationGetRelid(rel);
+	ds->mine = true;
+	ds->dataset_id = new_uuid(uuid);
+	ds->root = dataset_root(location, ds->dataset_id);
+	ds->next_segment_id = 1;
+	values[DS_RELID - 1] = ObjectIdGetDatum(ds->relid);
+	values[DS_DATASET_ID - 1] = UUIDPGetDatum(uuid);
+	values[DS_ROOT - 1] = CStringGetTextDatum(ds->root);
+	values[DS_VERSION - 1] = Int64GetDatum(0);
+	values[DS_NEXT_ROW_ID - 1] = Int64GetDatum(0);
+	values[DS_NEXT_SEGMENT_ID - 1] = Int64GetDatum(1);
+	values[DS_CREATED - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
+	tup = heap_form_tuple(RelationGetDescr(cat), values, nulls);
+	CatalogTupleInsert(cat, tup);
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+	return ds;
+}
+
+void
+vltab_dataset_create(Relation rel, const char *location)
+{
+	LockDatabaseObject(RelationRelationId, RelationGetRelid(rel), 1, ExclusiveLock);
+	CommandCounterIncrement();
+	if (vltab_dataset_get(RelationGetRelid(rel), GetLatestSnapshot()) == NULL)
+		(void) dataset_insert(rel, location);
+}
+
+VltabDataset *
+vltab_dataset_lock(Relation rel)
+{
+	VltabDataset *ds;
+
+	LockDatabaseObject(RelationRelationId, RelationGetRelid(rel), 1, ExclusiveLock);
+	CommandCounterIncrement();
+	ds = vltab_dataset_get(RelationGetRelid(rel), GetLatestSnapshot());
+	if (ds == NULL)
+		ds = dataset_insert(rel, NULL);
+	return ds;
+}
+
+void
+vltab_dataset_update(VltabDataset *ds)
+{
+	Relation	cat = table_open(vltab_catalog_relid("datasets"), RowExclusiveLock);
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	CommandCounterIncrement();
+	scan = scan_by_relid(cat, "datasets_pkey", ds->relid, GetLatestSnapshot(), 0, NULL);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "vlake dataset of relation %u vanished", ds->relid);
+	{
+		Datum		values[DS_NATTS];
+		bool		nulls[DS_NATTS] = {0};
+		bool		repl[DS_NATTS] = {0};
+		HeapTuple	newtup;
+
+		values[DS_VERSION - 1] = Int64GetDatum(ds->version);
+		values[DS_NEXT_ROW_ID - 1] = Int64GetDatum(ds->next_row_id);
+		values[DS_NEXT_SEGMENT_ID - 1] = Int64GetDatum(ds->next_segment_id);
+		repl[DS_VERSION - 1] = repl[DS_NEXT_ROW_ID - 1] = repl[DS_NEXT_SEGMENT_ID - 1] = true;
+		newtup = heap_modify_tuple(tup, RelationGetDescr(cat), values, nulls, repl);
+		CatalogTupleUpdate(cat, &tup->t_self, newtup);
+	}
+	systable_endscan(scan);
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+/* ------------------------------------------------------------ segments -- */
+
+enum
+{
+	SG_RELID = 1, SG_SEGMENT_ID, SG_FIRST_ROW_ID, SG_END_ROW_ID, SG_ROW_COUNT, SG_VERSION,
+	SG_OPERATION, SG_NATTS = SG_OPERATION
+};
+
+enum
+{
+	FL_RELID = 1, FL_SEGMENT_ID, FL_GROUP_NO, FL_KIND, FL_PATH, FL_ATTNUMS, FL_SIZE, FL_ETAG,
+	FL_ROW_COUNT, FL_STAT_ATTNUMS, FL_NULL_COUNTS, FL_MINS, FL_MAXS, FL_NATTS = FL_MAXS
+};
+
+static const char *const kind_names[] = {"parquet", "vector_cg", "long_text"};
+
+static int
+segment_cmp(const void *a, const void *b)
+{
+	const VltabSegment *x = a,
+			   *y = b;
+
+	return (x->first_row_id > y->first_row_id) - (x->first_row_id < y->first_row_id);
+}
+
+static int16 *
+int2_array(Datum d, int *n)
+{
+	ArrayType  *a = DatumGetArrayTypeP(d);
+	Datum	   *elems;
+	bool	   *nulls;
+	int16	   *out;
+
+	deconstruct_array(a, INT2OID, 2, true, TYPALIGN_SHORT, &elems, &nulls, n);
+	out = palloc(sizeof(int16) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		out[i] = nulls[i] ? 0 : DatumGetInt16(elems[i]);
+	return out;
+}
+
+static void
+file_from_tuple(HeapTuple tup, Relation cat, VltabSegmentFile *f)
+{
+	bool		isnull;
+	char	   *kind = get_text(tup, cat, FL_KIND);
+	int16	   *att;
+	int			n;
+
+	memset(f, 0, sizeof(*f));
+	f->group_no = DatumGetInt32(getattr(tup, cat, FL_GROUP_NO, &isnull));
+	f->kind = VLTAB_GROUP_SCALAR;
+	for (int k = 0; k < lengthof(kind_names); k++)
+		if (strcmp(kind, kind_names[k]) == 0)
+			f->kind = (VltabGroupKind) k;
+	f->path = get_text(tup, cat, FL_PATH);
+	att = int2_array(getattr(tup, cat, FL_ATTNUMS, &isnull), &n);
+	f->natts = n;
+	f->attnums = palloc(sizeof(AttrNumber) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		f->attnums[i] = att[i];
+	f->size = getint64(tup, cat, FL_SIZE);
+	f->etag = get_text(tup, cat, FL_ETAG);
+	f->row_count = getint64(tup, cat, FL_ROW_COUNT);
+	/* statistics are not needed to read; vltab_publish reads them itself */
+}
+
+VltabSegmentList *
+vltab_segments_visible(Oid relid, Snapshot snapshot)
+{
+	VltabSegmentList *list = palloc0(sizeof(VltabSegmentList));
+	VltabDataset *ds = vltab_dataset_get(relid, snapshot);
+	Relation	cat;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int			cap = 8;
+
+	list->relid = relid;
+	if (ds == NULL)
+		return list;
+	list->root = ds->root;
+	list->segments = palloc(sizeof(VltabSegment) * cap);
+
+	cat = table_open(vltab_catalog_relid("segments"), AccessShareLock);
+	scan = scan_by_relid(cat, "segments_pkey", relid, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		VltabSegment *seg;
+
+		if (list->nsegments == cap)
+		{
+			cap *= 2;
+			list->segments = repalloc(list->segments, sizeof(VltabSegment) * cap);
+		}
+		seg = &list->segments[list->nsegments++];
+		memset(seg, 0, sizeof(*seg));
+		seg->segment_id = getint64(tup, cat, SG_SEGMENT_ID);
+		seg->first_row_id = getint64(tup, cat, SG_FIRST_ROW_ID);
+		seg->end_row_id = getint64(tup, cat, SG_END_ROW_ID);
+		seg->row_count = getint64(tup, cat, SG_ROW_COUNT);
+		seg->version = getint64(tup, cat, SG_VERSION);
+		list->nrows += seg->row_count;
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	if (list->nsegments == 0)
+		return list;
+
+	/* files: one scan over the table's rows, attached by segment ID */
+	cat = table_open(vltab_catalog_relid("files"), AccessShareLock);
+	scan = scan_by_relid(cat, "files_pkey", relid, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		int64		segid = getint64(tup, cat, FL_SEGMENT_ID);
+
+		for (int i = 0; i < list->nsegments; i++)
+		{
+			VltabSegment *seg = &list->segments[i];
+
+			if (seg->segment_id != segid)
+				continue;
+			seg->files = seg->files ?
+				repalloc(seg->files, sizeof(VltabSegmentFile) * (seg->nfiles + 1)) :
+				palloc(sizeof(VltabSegmentFile));
+			file_from_tuple(tup, cat, &seg->files[seg->nfiles++]);
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	qsort(list->segments, list->nsegments, sizeof(VltabSegment), segment_cmp);
+	return list;
+}
+
+VltabSegment *
+vltab_segment_find(VltabSegmentList *list, int64 row_id)
+{
+	int			lo = 0,
+				hi = list->nsegments - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		VltabSegment *seg = &list->segments[mid];
+
+		if (row_id < seg->first_row_id)
+			hi = mid - 1;
+		else if (row_id >= seg->end_row_id)
+			lo = mid + 1;
+		else
+			return seg;
+	}
+	return NULL;
+}
+
+static Datum
+int2_array_datum(const AttrNumber *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Int16GetDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, INT2OID, 2, true, TYPALIGN_SHORT));
+}
+
+static void
+insert_file(Relation cat, Oid relid, int64 segid, const VltabSegmentFile *f)
+{
+	Datum		values[FL_NATTS];
+	bool		nulls[FL_NATTS] = {0};
+	HeapTuple	tup;
+
+	values[FL_RELID - 1] = ObjectIdGetDatum(relid);
+	values[FL_SEGMENT_ID - 1] = Int64GetDatum(segid);
+	values[FL_GROUP_NO - 1] = Int32GetDatum(f->group_no);
+	values[FL_KIND - 1] = CStringGetTextDatum(kind_names[f->kind]);
+	values[FL_PATH - 1] = CStringGetTextDatum(f->path);
+	values[FL_ATTNUMS - 1] = int2_array_datum(f->attnums, f->natts);
+	values[FL_SIZE - 1] = Int64GetDatum(f->size);
+	values[FL_ETAG - 1] = CStringGetTextDatum(f->etag ? f->etag : "");
+	values[FL_ROW_COUNT - 1] = Int64GetDatum(f->row_count);
+	if (f->nstats > 0)
+	{
+		AttrNumber *att = palloc(sizeof(AttrNumber) * f->nstats);
+		Datum	   *nc = palloc(sizeof(Datum) * f->nstats);
+		Datum	   *mn = palloc(sizeof(Datum) * f->nstats);
+		Datum	   *mx = palloc(sizeof(Datum) * f->nstats);
+		bool	   *mnn = palloc(sizeof(bool) * f->nstats);
+		bool	   *mxn = palloc(sizeof(bool) * f->nstats);
+		int			dims[1] = {f->nstats};
+		int			lbs[1] = {1};
+
+		for (int i = 0; i < f->nstats; i++)
+		{
+			att[i] = f->stats[i].attnum;
+			nc[i] = Int64GetDatum(f->stats[i].null_count);
+			mnn[i] = f->stats[i].min == NULL;
+			mxn[i] = f->stats[i].max == NULL;
+			mn[i] = mnn[i] ? (Datum) 0 : CStringGetTextDatum(f->stats[i].min);
+			mx[i] = mxn[i] ? (Datum) 0 : CStringGetTextDatum(f->stats[i].max);
+		}
+		values[FL_STAT_ATTNUMS - 1] = int2_array_datum(att, f->nstats);
+		values[FL_NULL_COUNTS - 1] = PointerGetDatum(construct_array(nc, f->nstats, INT8OID, 8,
+																	  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[FL_MINS - 1] = PointerGetDatum(construct_md_array(mn, mnn, 1, dims, lbs, TEXTOID,
+																 -1, false, TYPALIGN_INT));
+		values[FL_MAXS - 1] = PointerGetDatum(construct_md_array(mx, mxn, 1, dims, lbs, TEXTOID,
+																 -1, false, TYPALIGN_INT));
+	}
+	else
+		nulls[FL_STAT_ATTNUMS - 1] = nulls[FL_NULL_COUNTS - 1] =
+			nulls[FL_MINS - 1] = nulls[FL_MAXS - 1] = true;
+	tup = heap_form_tuple(RelationGetDescr(cat), values, nulls);
+	CatalogTupleInsert(cat, tup);
+}
+
+void
+vltab_segment_insert(VltabDataset *ds, VltabSegment *seg, const char *operation)
+{
+	Relation	cat = table_open(vltab_catalog_relid("segments"), RowExclusiveLock);
+	Relation	fcat = table_open(vltab_catalog_relid("files"), RowExclusiveLock);
+	Datum		values[SG_NATTS];
+	bool		nulls[SG_NATTS] = {0};
+	HeapTuple	tup;
+
+	values[SG_RELID - 1] = ObjectIdGetDatum(ds->relid);
+	values[SG_SEGMENT_ID - 1] = Int64GetDatum(seg->segment_id);
+	values[SG_FIRST_ROW_ID - 1] = Int64GetDatum(seg->first_row_id);
+	values[SG_END_ROW_ID - 1] = Int64GetDatum(seg->end_row_id);
+	values[SG_ROW_COUNT - 1] = Int64GetDatum(seg->row_count);
+	values[SG_VERSION - 1] = Int64GetDatum(seg->version);
+	values[SG_OPERATION - 1] = CStringGetTextDatum(operation);
+	tup = heap_form_tuple(RelationGetDescr(cat), values, nulls);
+	CatalogTupleInsert(cat, tup);
+	for (int i = 0; i < seg->nfiles; i++)
+		insert_file(fcat, ds->relid, seg->segment_id, &seg->files[i]);
+	table_close(fcat, RowExclusiveLock);
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+/* ------------------------------------------------------------ versions -- */
+
+void
+vltab_version_insert(VltabDataset *ds, const char *operation, int64 rows_added,
+					 int64 rows_deleted, int64 bytes_written)
+{
+	Relation	cat = table_open(vltab_catalog_relid("versions"), RowExclusiveLock);
+	Datum		values[8];
+	bool		nulls[8] = {0};
+	HeapTuple	tup;
+
+	values[0] = ObjectIdGetDatum(ds->relid);
+	values[1] = Int64GetDatum(ds->version);
+	values[2] = CStringGetTextDatum(operation);
+	values[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[4] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	values[5] = Int64GetDatum(rows_added);
+	values[6] = Int64GetDatum(rows_deleted);
+	values[7] = Int64GetDatum(bytes_written);
+	tup = heap_form_tuple(RelationGetDescr(cat), values, nulls);
+	CatalogTupleInsert(cat, tup);
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+void
+vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,
+				   int64 rows_deleted, int64 bytes_written)
+{
+	Relation	cat;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!ds->mine || ds->version == 0)
+	{
+		ds->version++;
+		ds->mine = true;
+		vltab_dataset_update(ds);
+		vltab_version_insert(ds, operation, rows_added, rows_deleted, bytes_written);
+		return;
+	}
+	/* a later change of the same transaction: add to its version's counts */
+	cat = table_open(vltab_catalog_relid("versions"), RowExclusiveLock);
+	ScanKeyInit(&key, 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ds->version));
+	scan = scan_by_relid(cat, "versions_pkey", ds->relid, GetLatestSnapshot(), 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		Datum		values[8] = {0};
+		bool		nulls[8] = {0};
+		bool		repl[8] = {0};
+
+		values[5] = Int64GetDatum(getint64(tup, cat, 6) + rows_added);
+		values[6] = Int64GetDatum(getint64(tup, cat, 7) + rows_deleted);
+		values[7] = Int64GetDatum(getint64(tup, cat, 8) + bytes_written);
+		repl[5] = repl[6] = repl[7] = true;
+		CatalogTupleUpdate(cat, &tup->t_self,
+						   heap_modify_tuple(tup, RelationGetDescr(cat), values, nulls, repl));
+	}
+	systable_endscan(scan);
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+/* ------------------------------------------------------------- forget -- */
+
+static int64
+delete_rows(const char *table, const char *index, Oid relid)
+{
+	Relation	cat = table_open(vltab_catalog_relid(table), RowExclusiveLock);
+	SysScanDesc scan = scan_by_relid(cat, index, relid, GetLatestSnapshot(), 0, NULL);
+	HeapTuple	tup;
+	int64		n = 0;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		CatalogTupleDelete(cat, &tup->t_self);
+		n++;
+	}
+	systable_endscan(scan);
+	table_close(cat, RowExclusiveLock);
+	return n;
+}
+
+void
+vltab_catalog_forget(Oid relid, bool keep_dataset)
+{
+	Oid			nsp = get_namespace_oid("vlake", true);
+	int64		nsegs;
+
+	/* during CREATE EXTENSION's own tables, or before the catalog exists */
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("row_states", nsp)))
+		return;
+	CommandCounterIncrement();
+	nsegs = delete_rows("segments", "segments_pkey", relid);
+	delete_rows("files", "files_pkey", relid);
+	delete_rows("row_states", "row_states_pkey", relid);
+	delete_rows("moved_rows", "moved_rows_relid_delta_tid_idx", relid);
+	if (!keep_dataset)
+	{
+		delete_rows("versions", "versions_pkey", relid);
+		delete_rows("datasets", "datasets_pkey", relid);
+	}
+	CommandCounterIncrement();
+	if (keep_dataset && nsegs > 0)
+	{
+		Relation	rel = relation_open(relid, NoLock);
+		VltabDataset *ds = vltab_dataset_lock(rel);
+
+		relation_close(rel, NoLock);
+		vltab_version_note(ds, "truncate", 0, nsegs, 0);
+	}
+}

@@ -1,0 +1,390 @@
+/*
+ * vltab_flush.c — rows entering the lake: the flush of the delta, and
+ * COPY batches written as segments directly.
+ *
+ * Flush (one transaction X, the dataset locked):
+ *   1. read the delta with the latest snapshot; a row qualifies when its
+ *      inserter committed and nobody deletes or locks it;
+ *   2. delete it from the delta without waiting (a row someone is changing
+ *      stays for the next flush);
+ *   3. write the deleted rows as one segment, record it in the catalog,
+ *      point every index at the new lake TIDs, and note each move in
+ *      vlake.moved_rows.
+ * Exactly-once: a snapshot that sees X sees the segment and not the delta
+ * tuple (deleted by X); one that does not see X sees the delta tuple if it
+ * sees its inserter (committed before X read it) and not the segment.
+ * A crash before X commits leaves files no catalog names (lake GC removes
+ * them) and the delta as it was.
+ *
+ * COPY: the first vlake.copy_lake_threshold rows of a COPY go to the delta
+ * like any insert; later batches stream into segments of the copying
+ * transaction (at most vlake.segment_rows rows each), with the COPY's
+ * transaction as the segment's writer.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "storage/itemptr.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "access/table.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+
+#include "lake/lake_part.h"
+#include "lake/lake_rowref.h"
+#include "objstore/objstore.h"
+#include "tableam/vltab.h"
+
+int			vltab_max_segment_rows = 1000000;
+int			vltab_copy_threshold = 10000;
+
+/* ------------------------------------------------- one segment written -- */
+
+typedef struct SegmentBuild
+{
+	VltabDataset *ds;
+	VltabSegmentWriter *w;
+	int64		first_row_id;
+	int64		rows;
+	char	   *prefix;
+} SegmentBuild;
+
+static void
+segment_start(SegmentBuild *b, Relation rel, VltabDataset *ds)
+{
+	ObjStore   *store;
+
+	b->ds = ds;
+	b->first_row_id = ds->next_row_id;
+	b->rows = 0;
+	b->prefix = lake_part_new_prefix(&vltab_part_kind, RelationGetRelid(rel));
+	store = objstore_open(ds->root);
+	lake_part_begin(store, b->prefix, &vltab_part_kind);
+	objstore_close(store);
+	b->w = vltab_segment_begin(ds->root, b->prefix, RelationGetDescr(rel), b->first_row_id);
+}
+
+static int64
+segment_add(SegmentBuild *b, Datum *values, bool *isnull)
+{
+	int64		row_id = b->first_row_id + b->rows;
+
+	if ((uint64) row_id > LAKE_ROWID_MAX)
+	{
+		ItemPointerData t;
+
+		lake_rowid_to_tid((uint64) row_id, &t);	/* ERRORs */
+	}
+	vltab_segment_add(b->w, values, isnull);
+	b->rows++;
+	return row_id;
+}
+
+/* Finish the files and record the segment; returns bytes written. */
+static int64
+segment_finish(SegmentBuild *b, const char *operation)
+{
+	VltabSegment seg;
+	int64		bytes = 0;
+
+	memset(&seg, 0, sizeof(seg));
+	seg.files = vltab_segment_finish(b->w, &seg.nfiles);
+	b->w = NULL;
+	for (int i = 0; i < seg.nfiles; i++)
+		bytes += seg.files[i].size;
+	vltab_version_note(b->ds, operation, b->rows, 0, bytes);
+	seg.segment_id = b->ds->next_segment_id++;
+	seg.first_row_id = b->first_row_id;
+	seg.end_row_id = b->first_row_id + b->rows;
+	seg.row_count = b->rows;
+	seg.version = b->ds->version;
+	b->ds->next_row_id = seg.end_row_id;
+	vltab_segment_insert(b->ds, &seg, operation);
+	vltab_dataset_update(b->ds);
+	return bytes;
+}
+
+/* ---------------------------------------------------------------- flush -- */
+
+typedef struct MovedRow
+{
+	ItemPointerData delta_tid;
+	int64		row_id;
+} MovedRow;
+
+static void
+record_moves(Relation rel, MovedRow *moved, int64 n)
+{
+	Relation	cat = table_open(vltab_catalog_relid("moved_rows"), RowExclusiveLock);
+	CatalogIndexState ind = CatalogOpenIndexes(cat);
+	Datum		xid = UInt64GetDatum(U64FromFullTransactionId(GetTopFullTransactionId()));
+
+	for (int64 i = 0; i < n; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {0};
+		HeapTuple	tup;
+
+		values[0] = ObjectIdGetDatum(RelationGetRelid(rel));
+		values[1] = PointerGetDatum(&moved[i].delta_tid);
+		values[2] = xid;
+		values[3] = Int64GetDatum(moved[i].row_id);
+		tup = heap_form_tuple(RelationGetDescr(cat), values, nulls);
+		CatalogTupleInsertWithInfo(cat, tup, ind);
+		heap_freetuple(tup);
+	}
+	CatalogCloseIndexes(ind);
+	table_close(cat, RowExclusiveLock);
+}
+
+/* Point every index of rel at the moved rows' lake TIDs. */
+static void
+index_moved(Relation rel, SegmentBuild *b, MovedRow *moved, int64 n)
+{
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	VltabSegmentReader *r;
+	VltabSegmentScan *sc;
+	VltabSegment seg;
+	VltabSegmentList *segs;
+	Datum	   *values;
+	bool	   *isnull;
+	int64		row_id;
+
+	if (!RelationGetForm(rel)->relhasindex || n == 0)
+		return;
+	CommandCounterIncrement();
+	segs = vltab_segments_visible(RelationGetRelid(rel), GetLatestSnapshot());
+	seg = *vltab_segment_find(segs, moved[0].row_id);
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	slot = table_slot_create(rel, NULL);
+	values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+	isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
+	r = vltab_segment_open(segs->root, RelationGetDescr(rel), seg.first_row_id, seg.row_count,
+						   seg.files, seg.nfiles);
+	sc = vltab_segment_scan_begin(r, vltab_all_attrs(RelationGetDescr(rel)));
+	while (vltab_segment_scan_next(sc, &row_id, values, isnull))
+	{
+		HeapTuple	tup = heap_form_tuple(RelationGetDescr(rel), values, isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		lake_rowid_to_tid((uint64) row_id, &tup->t_self);
+		ExecForceStoreHeapTuple(tup, slot, true);
+		slot->tts_tid = tup->t_self;
+		slot->tts_tableOid = RelationGetRelid(rel);
+		ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
+		ResetPerTupleExprContext(estate);
+	}
+	vltab_segment_scan_end(sc);
+	vltab_segment_close(r);
+	ExecDropSingleTupleTableSlot(slot);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+}
+
+int64
+vltab_flush_relation(Relation rel, int64 max_rows)
+{
+	const TableAmRoutine *heap = GetHeapamTableAmRoutine();
+	VltabDataset *ds = vltab_dataset_lock(rel);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan;
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	SegmentBuild b;
+	MovedRow   *moved = NULL;
+	int64		n = 0,
+				cap = 0;
+	CommandId	cid = GetCurrentCommandId(true);
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "vlake flush row",
+												 ALLOCSET_DEFAULT_SIZES);
+
+	memset(&b, 0, sizeof(b));
+	scan = heap->scan_begin(rel, snap, 0, NULL, NULL,
+							SO_TYPE_SEQSCAN | SO_ALLOW_STRAT | SO_ALLOW_PAGEMODE);
+	while ((max_rows <= 0 || n < max_rows) &&
+		   heap->scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		TM_FailureData tmfd;
+		TM_Result	res;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		/* inserted by us: not settled; otherwise claim it without waiting */
+		res = heap->tuple_delete(rel, &slot->tts_tid, cid, snap, InvalidSnapshot, false,
+								 &tmfd, false);
+		if (res != TM_Ok)
+			continue;
+		if (b.w == NULL)
+			segment_start(&b, rel, ds);
+		slot_getallattrs(slot);
+		old = MemoryContextSwitchTo(rowcxt);
+		if (n == cap)
+		{
+			MemoryContextSwitchTo(old);
+			cap = cap ? cap * 2 : 1024;
+			moved = moved ? repalloc_huge(moved, sizeof(MovedRow) * cap) :
+				palloc(sizeof(MovedRow) * cap);
+			MemoryContextSwitchTo(rowcxt);
+		}
+		moved[n].delta_tid = slot->tts_tid;
+		moved[n].row_id = segment_add(&b, slot->tts_values, slot->tts_isnull);
+		n++;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	heap->scan_end(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snap);
+	if (n == 0)
+		return 0;
+	segment_finish(&b, "flush");
+	record_moves(rel, moved, n);
+	index_moved(rel, &b, moved, n);
+	CommandCounterIncrement();
+	return n;
+}
+
+PG_FUNCTION_INFO_V1(vlake_flush);
+Datum
+vlake_flush(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	int64		n;
+
+	if (!vltab_is_vlake(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	n = vltab_flush_relation(rel, 0);
+	table_close(rel, NoLock);
+	PG_RETURN_INT64(n);
+}
+
+/* ----------------------------------------------------------------- COPY -- */
+
+typedef struct BulkState
+{
+	Oid			relid;
+	SubTransactionId subxid;
+	int64		rows_seen;
+	SegmentBuild b;
+	MemoryContext cxt;
+} BulkState;
+
+static List *bulk_states = NIL;	/* in TopTransactionContext */
+
+static BulkState *
+bulk_state(Relation rel, bool create)
+{
+	ListCell   *lc;
+	BulkState  *st;
+	MemoryContext old;
+
+	foreach(lc, bulk_states)
+	{
+		st = lfirst(lc);
+		if (st->relid == RelationGetRelid(rel))
+			return st;
+	}
+	if (!create)
+		return NULL;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	st = palloc0(sizeof(BulkState));
+	st->relid = RelationGetRelid(rel);
+	st->subxid = GetCurrentSubTransactionId();
+	st->cxt = AllocSetContextCreate(TopTransactionContext, "vlake COPY segment",
+									ALLOCSET_DEFAULT_SIZES);
+	bulk_states = lappend(bulk_states, st);
+	MemoryContextSwitchTo(old);
+	return st;
+}
+
+static bool
+has_row_triggers(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+
+	return td && (td->trig_insert_after_row || td->trig_insert_new_table ||
+				  td->trig_insert_before_row || td->trig_insert_instead_row);
+}
+
+void
+vltab_bulk_add(Relation rel, TupleTableSlot **slots, int nslots, CommandId cid, int options,
+			   BulkInsertState bistate)
+{
+	BulkState  *st = bulk_state(rel, true);
+	MemoryContext old;
+
+	if (st->b.w == NULL &&
+		(st->rows_seen + nslots <= vltab_copy_threshold || has_row_triggers(rel) ||
+		 IsolationIsSerializable()))
+	{
+		st->rows_seen += nslots;
+		GetHeapamTableAmRoutine()->multi_insert(rel, slots, nslots, cid, options, bistate);
+		return;
+	}
+	st->rows_seen += nslots;
+	old = MemoryContextSwitchTo(st->cxt);
+	for (int i = 0; i < nslots; i++)
+	{
+		TupleTableSlot *slot = slots[i];
+		int64		row_id;
+
+		if (st->b.w == NULL)
+			segment_start(&st->b, rel, vltab_dataset_lock(rel));
+		slot_getallattrs(slot);
+		row_id = segment_add(&st->b, slot->tts_values, slot->tts_isnull);
+		lake_rowid_to_tid((uint64) row_id, &slot->tts_tid);
+		slot->tts_tableOid = RelationGetRelid(rel);
+		if (st->b.rows >= vltab_max_segment_rows)
+			segment_finish(&st->b, "copy");
+	}
+	MemoryContextSwitchTo(old);
+}
+
+void
+vltab_bulk_finish(Relation rel, int options)
+{
+	BulkState  *st = bulk_state(rel, false);
+
+	if (st == NULL)
+		return;
+	if (st->b.w != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		segment_finish(&st->b, "copy");
+		MemoryContextSwitchTo(old);
+	}
+	bulk_states = list_delete_ptr(bulk_states, st);
+	MemoryContextDelete(st->cxt);
+}
+
+/* Transaction end: streams of an aborted COPY are aborted by objstore. */
+void
+vltab_bulk_reset(void)
+{
+	bulk_states = NIL;
+}

@@ -1,0 +1,61 @@
+/*
+ * vltab_sql.c — SQL functions over vlake tables (vlake.table_segments).
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "tableam/vltab.h"
+
+/* Open tbl for a vlake.table_* function: a vlake table the caller may read. */
+static Relation
+open_readable(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	AclResult	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(rel));
+	if (!vltab_is_vlake(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
+	return rel;
+}
+
+PG_FUNCTION_INFO_V1(vlake_table_segments);
+Datum
+vlake_table_segments(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = open_readable(PG_GETARG_OID(0));
+	VltabSegmentList *segs;
+
+	InitMaterializedSRF(fcinfo, 0);
+	segs = vltab_segments_visible(RelationGetRelid(rel), GetActiveSnapshot());
+	for (int i = 0; i < segs->nsegments; i++)
+	{
+		VltabSegment *seg = &segs->segments[i];
+		Datum		values[7];
+		bool		nulls[7] = {0};
+		int64		bytes = 0;
+
+		for (int f = 0; f < seg->nfiles; f++)
+			bytes += seg->files[f].size;
+		values[0] = Int64GetDatum(seg->segment_id);
+		values[1] = Int64GetDatum(seg->first_row_id);
+		values[2] = Int64GetDatum(seg->end_row_id);
+		values[3] = Int64GetDatum(seg->row_count);
+		values[4] = Int32GetDatum(seg->nfiles);
+		values[5] = Int64GetDatum(bytes);
+		values[6] = Int64GetDatum(seg->version);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
