@@ -7,6 +7,7 @@
 
 #include "utils/guc.h"
 
+#include "lake/lake_fault.h"
 #include "lake/lake_location.h"
 #include "objstore/objstore.h"
 #include "vlake.h"
@@ -36,6 +37,7 @@ check_default_location(char **newval, void **extra, GucSource source)
 void
 vlake_lake_init(void)
 {
+	lake_fault_init();
 	DefineCustomStringVariable("vlake.default_location",
 							   "Root URI under which new lake assets (vlake indexes) write their files when they are given no location.",
 							   "Empty (the default): the embedded lake, the directory vlake_lake under the data directory.",

@@ -180,6 +180,10 @@ start_projected_scans(PlanState *ps, void *context)
 
 	if (ps == NULL)
 		return false;
+	/* bitmap scans: no read-ahead, it would ask md.c for lake "blocks" */
+	if (IsA(ps, BitmapHeapScanState) &&
+		vltab_is_vlake(((BitmapHeapScanState *) ps)->ss.ss_currentRelation))
+		((BitmapHeapScanState *) ps)->prefetch_maximum = 0;
 	if (IsA(ps, SeqScanState) && !ps->plan->parallel_aware)
 	{
 		SeqScanState *ss = (SeqScanState *) ps;

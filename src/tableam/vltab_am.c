@@ -28,15 +28,22 @@
 #include "miscadmin.h"
 #include "nodes/tidbitmap.h"
 #include "optimizer/plancat.h"
+#include "access/xloginsert.h"
+#include "commands/vacuum.h"
 #include "storage/bufmgr.h"
+#include "storage/smgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
 
 #include "lake/lake_rowref.h"
 #include "tableam/vltab.h"
+
+static void ensure_delta_block(Relation rel);
 
 static TableAmRoutine routine;
 static bool routine_ready = false;
@@ -67,6 +74,13 @@ typedef struct VltabScanDesc
 	Bitmapset  *want;			/* attrs, or all columns (in cxt) */
 	Datum	   *values;
 	bool	   *isnull;
+	/* ANALYZE's sample of lake rows */
+	int64	   *an_rows;
+	int64		an_n;
+	int64		an_i;
+	double		an_weight;
+	bool		an_done;
+	bool		an_block_done;	/* heap's tuples of this block are over */
 	/* bitmap scans of lake blocks */
 	int64		bm_rows[LAKE_ROWS_PER_BLOCK];
 	int			bm_n;
@@ -134,6 +148,9 @@ lake_scan_reset(VltabScanDesc *s)
 	s->lake_started = false;
 	s->delta_done = false;
 	s->bm_n = s->bm_i = 0;
+	s->an_rows = NULL;
+	s->an_n = s->an_i = 0;
+	s->an_done = false;
 }
 
 static int
@@ -413,19 +430,111 @@ vltab_scan_sample_next_tuple(TableScanDesc sscan, struct SampleScanState *scanst
 	return heap->scan_sample_next_tuple(((VltabScanDesc *) sscan)->delta, scanstate, slot);
 }
 
+/*
+ * ANALYZE samples blocks of the delta (heap's code); the lake rows join the
+ * sample when the first sampled block is exhausted: up to
+ * 300 x default_statistics_target rows drawn uniformly from the visible
+ * segments, each counted in liverows with the weight of the rows it stands
+ * for, so reltuples covers the lake (exact when every delta block is
+ * sampled).  The delta always has a block (ensure_delta_block) so that
+ * ANALYZE reaches this callback.
+ */
 static bool
 vltab_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 							  BufferAccessStrategy bstrategy)
 {
-	return heap->scan_analyze_next_block(((VltabScanDesc *) sscan)->delta, blockno, bstrategy);
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	s->an_block_done = false;
+	return heap->scan_analyze_next_block(s->delta, blockno, bstrategy);
+}
+
+static void
+analyze_lake_plan(VltabScanDesc *s)
+{
+	int64		want = (int64) 300 * default_statistics_target;
+	int64		total;
+	MemoryContext old;
+
+	lake_scan_start(s);
+	total = s->segs->nrows;
+	s->an_n = s->an_i = 0;
+	s->an_weight = 0;
+	if (total == 0)
+		return;
+	want = Min(want, total);
+	old = MemoryContextSwitchTo(s->cxt);
+	s->an_rows = palloc(sizeof(int64) * want);
+	/* systematic sample over the row positions of the visible segments */
+	for (int64 k = 0; k < want; k++)
+	{
+		int64		pos = (int64) (((double) k + 0.5) * total / want);
+
+		for (int i = 0; i < s->segs->nsegments; i++)
+		{
+			VltabSegment *seg = &s->segs->segments[i];
+
+			if (pos < seg->row_count)
+			{
+				s->an_rows[s->an_n++] = seg->first_row_id + pos;
+				break;
+			}
+			pos -= seg->row_count;
+		}
+	}
+	s->an_weight = (double) total / want;
+	MemoryContextSwitchTo(old);
 }
 
 static bool
 vltab_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 							  double *liverows, double *deadrows, TupleTableSlot *slot)
 {
-	return heap->scan_analyze_next_tuple(((VltabScanDesc *) sscan)->delta, OldestXmin,
-										 liverows, deadrows, slot);
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	/* heap's callback must not be called again once it returned false */
+	if (!s->an_block_done)
+	{
+		if (heap->scan_analyze_next_tuple(s->delta, OldestXmin, liverows, deadrows, slot))
+			return true;
+		s->an_block_done = true;
+	}
+	if (s->an_done)
+		return false;
+	if (s->an_rows == NULL)
+		analyze_lake_plan(s);
+	while (s->an_i < s->an_n)
+	{
+		int64		row_id = s->an_rows[s->an_i++];
+		VltabSegment *seg = vltab_segment_find(s->segs, row_id);
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (seg == NULL)
+			continue;
+		if (s->ndeleted > 0 && rowid_deleted(s, row_id))
+		{
+			*deadrows += s->an_weight;
+			continue;
+		}
+		old = MemoryContextSwitchTo(s->cxt);
+		if (s->reader == NULL || s->seg_next != (int) (seg - s->segs->segments) + 1)
+		{
+			if (s->reader)
+				vltab_segment_close(s->reader);
+			s->reader = vltab_segment_open(s->segs->root, RelationGetDescr(sscan->rs_rd),
+										   seg->first_row_id, seg->row_count,
+										   seg->files, seg->nfiles);
+			s->seg_next = (int) (seg - s->segs->segments) + 1;
+		}
+		vltab_segment_take(s->reader, s->want, row_id, s->values, s->isnull);
+		MemoryContextSwitchTo(old);
+		store_lake_row(sscan->rs_rd, row_id, s->values, s->isnull, slot);
+		*liverows += s->an_weight;
+		return true;
+	}
+	s->an_done = true;
+	return false;
 }
 
 /* ------------------------------------------------------- index fetches -- */
@@ -614,6 +723,28 @@ vltab_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot, Snapshot snap
 								  snapshot);
 }
 
+/*
+ * Index AMs ask which entries they may delete (btree's simple and bottom-up
+ * deletion).  Lake rows die through vlake.row_states, which an index AM
+ * cannot judge: their entries are never offered to heap, which would read
+ * the lake TIDs' "blocks".
+ */
+static TransactionId
+vltab_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
+{
+	int			n = 0;
+
+	for (int i = 0; i < delstate->ndeltids; i++)
+	{
+		if (!lake_tid_is_lake(&delstate->deltids[i].tid))
+			delstate->deltids[n++] = delstate->deltids[i];
+	}
+	delstate->ndeltids = n;
+	if (n == 0)
+		return InvalidTransactionId;
+	return heap->index_delete_tuples(rel, delstate);
+}
+
 /* ---------------------------------------------- writes to existing rows -- */
 
 /*
@@ -755,6 +886,19 @@ vltab_finish_bulk_insert(Relation rel, int options)
 
 /* ------------------------------------------------------ DDL callbacks -- */
 
+/* The new storage's first page, empty, WAL-logged (see ensure_delta_block). */
+static void
+empty_first_page(const RelFileNode *rnode)
+{
+	SMgrRelation srel = smgropen(*rnode, InvalidBackendId);
+	PGAlignedBlock page;
+
+	PageInit(page.data, BLCKSZ, 0);
+	log_newpage((RelFileNode *) rnode, MAIN_FORKNUM, 0, page.data, true);
+	PageSetChecksumInplace(page.data, 0);
+	smgrextend(srel, MAIN_FORKNUM, 0, page.data, false);
+}
+
 static void
 vltab_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode, char persistence,
 								TransactionId *freezeXid, MultiXactId *minmulti)
@@ -766,6 +910,7 @@ vltab_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode, char 
 						"temporary" : "unlogged"),
 				 errdetail("Their lake files are shared, durable objects.")));
 	heap->relation_set_new_filenode(rel, newrnode, persistence, freezeXid, minmulti);
+	empty_first_page(newrnode);
 	/* TRUNCATE (and a rewrite): the lake rows go with the old contents */
 	vltab_catalog_forget(RelationGetRelid(rel), true);
 }
@@ -774,6 +919,7 @@ static void
 vltab_relation_nontransactional_truncate(Relation rel)
 {
 	heap->relation_nontransactional_truncate(rel);
+	ensure_delta_block(rel);
 	vltab_catalog_forget(RelationGetRelid(rel), true);
 }
 
@@ -792,10 +938,50 @@ vltab_relation_copy_for_cluster(Relation OldTable, Relation NewTable, Relation O
 												  tups_recently_dead));
 }
 
+/* Give an empty delta its one empty page (see the ANALYZE callbacks). */
+static void
+ensure_delta_block(Relation rel)
+{
+	Buffer		buf;
+
+	if (RelationGetNumberOfBlocks(rel) > 0)
+		return;
+	LockRelationForExtension(rel, ExclusiveLock);
+	if (RelationGetNumberOfBlocks(rel) == 0)
+	{
+		buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_ZERO_AND_LOCK, NULL);
+		START_CRIT_SECTION();
+		PageInit(BufferGetPage(buf), BLCKSZ, 0);
+		MarkBufferDirty(buf);
+		log_newpage_buffer(buf, true);
+		END_CRIT_SECTION();
+		UnlockReleaseBuffer(buf);
+	}
+	UnlockRelationForExtension(rel, ExclusiveLock);
+}
+
 static void
 vltab_relation_vacuum(Relation rel, struct VacuumParams *params, BufferAccessStrategy bstrategy)
 {
+	VltabSegmentList *segs;
+
 	VLTAB_AS_HEAP(rel, heap->relation_vacuum(rel, params, bstrategy));
+	ensure_delta_block(rel);
+	/* heap counted the delta; reltuples counts the lake rows too */
+	segs = vltab_segments_visible(RelationGetRelid(rel), GetLatestSnapshot());
+	if (segs->nrows > 0)
+	{
+		HeapTuple	ctup = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(RelationGetRelid(rel)));
+
+		if (HeapTupleIsValid(ctup))
+		{
+			Form_pg_class form = (Form_pg_class) GETSTRUCT(ctup);
+
+			vac_update_relstats(rel, form->relpages, Max(form->reltuples, 0) + segs->nrows,
+								form->relallvisible, form->relhasindex,
+								InvalidTransactionId, InvalidMultiXactId, NULL, NULL, false);
+		}
+	}
 }
 
 /* ------------------------------------------------------- index builds -- */
@@ -917,6 +1103,13 @@ vltab_index_validate_scan(Relation rel, Relation index, IndexInfo *ii, Snapshot 
 
 /* ------------------------------------------------------------- sizes -- */
 
+/*
+ * Planner sizes.  pg_class.reltuples of a vlake table counts delta and lake
+ * rows (ANALYZE weighs its lake sample so; VACUUM adds the lake rows after
+ * heap's count, vltab_relation_vacuum), so heap's density estimate over the
+ * delta pages already covers the lake; the lake rows are added only before
+ * the first ANALYZE or VACUUM.  Pages: the delta's plus the lake's bytes.
+ */
 static void
 vltab_relation_estimate_size(Relation rel, int32 *attr_widths, BlockNumber *pages,
 							 double *tuples, double *allvisfrac)
@@ -930,9 +1123,9 @@ vltab_relation_estimate_size(Relation rel, int32 *attr_widths, BlockNumber *page
 		int32		width = get_rel_data_width(rel, attr_widths);
 		double		lake_pages = ceil((double) segs->nrows * (width + 24) / BLCKSZ);
 
-		*tuples += segs->nrows;
+		if (rel->rd_rel->reltuples < 0)
+			*tuples += segs->nrows;
 		*pages += (BlockNumber) Min(lake_pages, (double) (MaxBlockNumber / 2));
-		*allvisfrac = 1.0 - (1.0 - *allvisfrac) * (*pages - lake_pages) / Max(*pages, 1);
 	}
 }
 
@@ -968,6 +1161,7 @@ vltab_routine(void)
 	routine.tuple_tid_valid = vltab_tuple_tid_valid;
 	routine.tuple_get_latest_tid = vltab_tuple_get_latest_tid;
 	routine.tuple_satisfies_snapshot = vltab_tuple_satisfies_snapshot;
+	routine.index_delete_tuples = vltab_index_delete_tuples;
 	routine.multi_insert = vltab_multi_insert;
 	routine.finish_bulk_insert = vltab_finish_bulk_insert;
 	routine.tuple_delete = vltab_tuple_delete;

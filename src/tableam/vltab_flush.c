@@ -45,6 +45,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 
+#include "lake/lake_fault.h"
 #include "lake/lake_part.h"
 #include "lake/lake_rowref.h"
 #include "objstore/objstore.h"
@@ -105,6 +106,7 @@ segment_finish(SegmentBuild *b, const char *operation)
 	memset(&seg, 0, sizeof(seg));
 	seg.files = vltab_segment_finish(b->w, &seg.nfiles);
 	b->w = NULL;
+	lake_fault(strcmp(operation, "flush") == 0 ? "flush_after_files" : "copy_after_files");
 	for (int i = 0; i < seg.nfiles; i++)
 		bytes += seg.files[i].size;
 	vltab_version_note(b->ds, operation, b->rows, 0, bytes);
@@ -116,6 +118,7 @@ segment_finish(SegmentBuild *b, const char *operation)
 	b->ds->next_row_id = seg.end_row_id;
 	vltab_segment_insert(b->ds, &seg, operation);
 	vltab_dataset_update(b->ds);
+	lake_fault(strcmp(operation, "flush") == 0 ? "flush_after_catalog" : "copy_after_catalog");
 	return bytes;
 }
 
@@ -256,10 +259,12 @@ vltab_flush_relation(Relation rel, int64 max_rows)
 	UnregisterSnapshot(snap);
 	if (n == 0)
 		return 0;
+	lake_fault("flush_before_finish");
 	segment_finish(&b, "flush");
 	record_moves(rel, moved, n);
 	index_moved(rel, &b, moved, n);
 	CommandCounterIncrement();
+	lake_fault("flush_before_commit");
 	return n;
 }
 
@@ -362,6 +367,7 @@ vltab_bulk_add(Relation rel, TupleTableSlot **slots, int nslots, CommandId cid, 
 			segment_finish(&st->b, "copy");
 	}
 	MemoryContextSwitchTo(old);
+	lake_fault("copy_after_batch");
 }
 
 void

@@ -10,6 +10,16 @@
 extern int	workers_index_naptime;
 extern int	workers_index_threshold;
 
+/* GUCs vlake.flush_naptime, vlake.flush_threshold, vlake.flush_max_age,
+ * vlake.table_gc_min_age (workers_tables.c) */
+extern int	workers_flush_naptime;
+extern int	workers_flush_threshold;
+extern int	workers_flush_max_age;
+extern int	workers_table_gc_min_age;
+
+/* Register the table maintenance task (workers_tables.c). */
+extern void workers_tables_register(void);
+
 /* Register the index maintenance task (workers_index.c). */
 extern void workers_index_register(void);
 

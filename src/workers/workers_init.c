@@ -27,6 +27,24 @@ vlake_workers_init(void)
 							NULL,
 							&workers_index_threshold, 10000, 1, INT_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.flush_naptime",
+							"Seconds between two table maintenance passes (delta flushes, then garbage collection) of vlake's database workers.",
+							NULL, &workers_flush_naptime, 10, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.flush_threshold",
+							"Live delta rows at which the table maintenance task flushes a vlake table to a lake segment.",
+							NULL, &workers_flush_threshold, 100000, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.flush_max_age",
+							"Seconds after the last lake version of a vlake table at which any delta rows are flushed.",
+							NULL, &workers_flush_max_age, 300, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.table_gc_min_age",
+							"Seconds a lake part of a vlake table no catalog names is kept before garbage collection removes it.",
+							"Keeps files that readers of older published manifests may still use.",
+							&workers_table_gc_min_age, 3600, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	workers_tables_register();
 	workers_index_register();
 }
 

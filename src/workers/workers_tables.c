@@ -1,0 +1,180 @@
+/*
+ * workers_tables.c — the "table maintenance" task of vlake's database
+ * workers (lake_worker.h): flushes the deltas of vlake tables to lake
+ * segments, by size and by age, then collects the lake parts no table
+ * names any more (aborted COPYs and flushes, truncated and dropped tables).
+ *
+ * A table is due when its delta holds vlake.flush_threshold live rows, or
+ * any live row and its last lake version (or its creation) is older than
+ * vlake.flush_max_age.  Each flush runs in its own transaction and takes
+ * the table's lock without waiting: a table busy with DDL is skipped this
+ * pass.  An ERROR in one table's flush or one root's GC is logged as a
+ * WARNING and the pass goes on (lake_worker_try).
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "lake/lake_part.h"
+#include "lake/lake_worker.h"
+#include "tableam/vltab.h"
+#include "workers/workers.h"
+
+int			workers_flush_naptime = 10;
+int			workers_flush_threshold = 100000;
+int			workers_flush_max_age = 300;
+int			workers_table_gc_min_age = 3600;
+
+#define GC_ACTIONS_PER_PASS 64
+
+typedef struct DueTable
+{
+	Oid			relid;
+	char	   *root;
+	bool		flush;
+} DueTable;
+
+/* The vlake tables of this database, and which are due for a flush. */
+static List *
+tables_pass(void)
+{
+	List	   *due = NIL;
+	bool		present;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	present = SPI_execute("SELECT 1 FROM pg_extension WHERE extname = 'vlake'", true, 1) ==
+		SPI_OK_SELECT && SPI_processed > 0;
+	if (present &&
+		SPI_execute(psprintf("SELECT c.oid, d.root, "
+							 "  pg_stat_get_live_tuples(c.oid) >= %d OR "
+							 "  (pg_stat_get_live_tuples(c.oid) > 0 AND "
+							 "   coalesce((SELECT max(committed) FROM vlake.versions v "
+							 "             WHERE v.relid = c.oid), d.created) "
+							 "   < now() - make_interval(secs => %d)) "
+							 "FROM pg_class c JOIN pg_am a ON a.oid = c.relam "
+							 "LEFT JOIN vlake.datasets d ON d.relid = c.oid "
+							 "WHERE a.amname = 'vlake_table' AND c.relkind = 'r'",
+							 workers_flush_threshold, workers_flush_max_age),
+					true, 0) == SPI_OK_SELECT)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			DueTable   *t = palloc0(sizeof(DueTable));
+			bool		isnull;
+			Datum		d;
+
+			t->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+			t->root = SPI_getvalue(tup, desc, 2);
+			d = SPI_getbinval(tup, desc, 3, &isnull);
+			t->flush = !isnull && DatumGetBool(d);
+			due = lappend(due, t);
+		}
+		MemoryContextSwitchTo(old);
+	}
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+	return due;
+}
+
+static void
+flush_one(void *arg)
+{
+	DueTable   *t = arg;
+	Relation	rel;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!ConditionalLockRelationOid(t->relid, RowExclusiveLock))
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		return;
+	}
+	rel = try_relation_open(t->relid, NoLock);
+	if (rel != NULL && vltab_is_vlake(rel))
+	{
+		int64		n;
+
+		pgstat_report_activity(STATE_RUNNING, "vlake table flush");
+		n = vltab_flush_relation(rel, 0);
+		if (n > 0)
+			elog(DEBUG1, "vlake flushed %lld rows of \"%s\"", (long long) n,
+				 RelationGetRelationName(rel));
+	}
+	if (rel != NULL)
+		relation_close(rel, NoLock);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+static void
+gc_one(void *arg)
+{
+	DueTable   *t = arg;
+	LakeGcStats stats;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "vlake table GC");
+	lake_gc_location(&vltab_part_kind, t->root, workers_table_gc_min_age, false,
+					 GC_ACTIONS_PER_PASS, NULL, &stats);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+static void
+tables_run(void)
+{
+	List	   *tables = tables_pass();
+	ListCell   *lc;
+
+	foreach(lc, tables)
+	{
+		DueTable   *t = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (t->flush)
+			lake_worker_try(flush_one, t, "table flush");
+	}
+	foreach(lc, tables)
+	{
+		DueTable   *t = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (t->root)
+			lake_worker_try(gc_one, t, "table GC");
+	}
+	list_free_deep(tables);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+static const LakeWorkerTask tables_task = {
+	.name = "table maintenance",
+	.run = tables_run,
+	.interval_s = &workers_flush_naptime,
+};
+
+void
+workers_tables_register(void)
+{
+	lake_worker_register(&tables_task);
+}
