@@ -313,6 +313,17 @@ timestamp_from_units(PqReader *r, const PqColumnDesc *col, int64 v, PqTimeUnit u
 {
 	int64		us;
 
+	/* DuckDB's infinities (pgmap_writer.h: PgmapWriterOptions.infinities) */
+	if (v == PG_INT64_MAX || v == -PG_INT64_MAX)
+	{
+		Timestamp	t;
+
+		if (v > 0)
+			TIMESTAMP_NOEND(t);
+		else
+			TIMESTAMP_NOBEGIN(t);
+		return TimestampGetDatum(t);
+	}
 	switch (unit)
 	{
 		case PARQUET_UNIT_MILLIS:
@@ -377,6 +388,17 @@ scalar_datum(PqReader *r, const PqColumnDesc *col, const PqColumnVector *v, int6
 							return Int32GetDatum((int32) (col->leaf_elem->converted_type == PARQUET_CT_UINT_8 ? (uint8) x : (uint16) x));
 						return Int32GetDatum(x);
 					case DATEOID:
+						if (x == PG_INT32_MAX || x == -PG_INT32_MAX)
+						{
+							/* DuckDB's infinities, as timestamp_from_units */
+							DateADT		dt;
+
+							if (x > 0)
+								DATE_NOEND(dt);
+							else
+								DATE_NOBEGIN(dt);
+							return DateADTGetDatum(dt);
+						}
 						if (x < (int32) (DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE + UNIX_TO_PG_DAYS) ||
 							x > (int32) (DATE_END_JULIAN - POSTGRES_EPOCH_JDATE + UNIX_TO_PG_DAYS - 1))
 							value_error(r, col, "date %d days from 1970-01-01 out of range", x);

@@ -59,6 +59,7 @@ typedef struct PgmapColumn
 	int32		scale;
 	int			dim;			/* fixed vector dimension, -1 unknown */
 	int			seen_dim;		/* -1 none yet, -2 varying, else all rows' */
+	bool		infinities;		/* PgmapWriterOptions.infinities */
 } PgmapColumn;
 
 struct PgmapWriter
@@ -75,6 +76,7 @@ pgmap_writer_default_options(PgmapWriterOptions *opts)
 	parquet_writer_default_options(&opts->parquet);
 	opts->vector_layout = false;
 	opts->first_row_id = -1;
+	opts->infinities = false;
 }
 
 /* ------------------------------------------------------------- mapping --- */
@@ -377,6 +379,8 @@ timestamp_to_unix(PgmapColumn *c, int64 ts)
 {
 	int64		r;
 
+	if (TIMESTAMP_NOT_FINITE(ts) && c->infinities)
+		return TIMESTAMP_IS_NOBEGIN(ts) ? -PG_INT64_MAX : PG_INT64_MAX;
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
@@ -458,6 +462,8 @@ scalar_bytes(PgmapColumn *c, Datum d, char *tmp, int *len)
 			{
 				DateADT		dt = DatumGetDateADT(d);
 
+				if (DATE_NOT_FINITE(dt) && c->infinities)
+					return plain_int32(DATE_IS_NOBEGIN(dt) ? -PG_INT32_MAX : PG_INT32_MAX, tmp, len);
 				if (DATE_NOT_FINITE(dt))
 					ereport(ERROR,
 							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
@@ -554,6 +560,7 @@ pgmap_writer_begin(PqSink *sink, TupleDesc tupdesc, const PgmapWriterOptions *op
 		c->attno = i;
 		map_column(c, att, &spec->elem);
 		c->seen_dim = -1;
+		c->infinities = opts->infinities;
 		spec->name = c->name;
 		spec->nullable = !att->attnotnull;
 		spec->is_list = (c->kind == K_VECTOR);

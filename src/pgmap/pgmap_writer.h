@@ -27,6 +27,9 @@ typedef struct PgmapWriterOptions
 	PqWriterOptions parquet;	/* codec, pages, row groups, columns, metadata */
 	bool		vector_layout;	/* vector ColumnGroup (layout/vector_cg.h) */
 	int64		first_row_id;	/* row ID of row 0, recorded when >= 0 (-1) */
+	bool		infinities;		/* write +-infinity dates and timestamps as
+								 * DuckDB does (+-INT32_MAX days, +-INT64_MAX
+								 * units) instead of refusing them (false) */
 } PgmapWriterOptions;
 
 typedef struct PgmapWriter PgmapWriter;

@@ -10,16 +10,24 @@
  *   - one vector ColumnGroup per vector/halfvec column (layout/vector_cg.h:
  *     take by row ID in a few small range reads);
  *   - one "long_text" group per text/varchar/bytea/json(b) column with no
- *     declared length limit or a limit above VLTAB_SHORT_TEXT_BYTES, and per
- *     column of any other varlena type of unbounded size.
- * A column's storage group can be forced per column (the attribute option
- * vlake.group = 'scalar' | 'own'); see docs/tables.md.
+ *     declared length limit or a limit above VLTAB_SHORT_TEXT_BYTES, per
+ *     column of any other varlena type of unbounded size (arrays,
+ *     composites, ...), and per vector/halfvec column without a dimension
+ *     (a plain Parquet file: a vector ColumnGroup needs a fixed dimension).
+ * The plan is automatic for now: PostgreSQL 15 has no attribute options for
+ * extensions, so a per-column override (scalar / own group) is future work
+ * (an optional argument of vltab_segment_begin).  Details: docs/tables.md,
+ * "Segment files".
  * Every file is a valid Parquet file (DuckDB reads it); the Parquet field
  * id of a column is its attnum, so renames never break old files.  Every
- * Postgres type round-trips exactly: types pgmap maps natively are stored
- * natively (docs/parquet-layout.md); other types as their text output.
+ * Postgres type round-trips exactly: types pgmap maps exactly are stored
+ * natively (docs/parquet-layout.md; infinite dates and timestamps as
+ * DuckDB's sentinels); other types (numeric, enums, composites, arrays,
+ * jsonb, ...) as their text output, listed in the footer key
+ * "vlake.text_output" and read back with the input function.
  * Dropped columns are not written.  A column the segment's files do not
- * have (added after the segment was written) reads as NULL.
+ * have (added after the segment was written) reads as NULL.  The database
+ * must be UTF8.
  *
  * File names: "<segment prefix>/<group name>.parquet" where the segment
  * prefix is a lake part (lake_part.h) under the dataset root; paths
@@ -48,13 +56,18 @@ typedef enum VltabGroupKind
 	VLTAB_GROUP_LONG_TEXT		/* "long_text" */
 } VltabGroupKind;
 
-/* Statistics of one column in one file (manifest "stats"). */
+/*
+ * Statistics of one column in one file (manifest "stats"): every column has
+ * its null count; natively stored scalar-group columns also min/max, in the
+ * text forms of docs/manifest.md (dates: days, timestamps: µs since 1970;
+ * none for a float column holding NaN).
+ */
 typedef struct VltabColumnStats
 {
 	AttrNumber	attnum;
 	int64		null_count;
 	char	   *min;			/* NULL: none; text per docs/manifest.md */
-	char	   *max;
+	char	   *max;			/* set iff min is */
 } VltabColumnStats;
 
 /* One ColumnGroup file of a segment (catalog vlake.files, manifest group). */
@@ -69,7 +82,8 @@ typedef struct VltabSegmentFile
 	char	   *etag;			/* "" when the store gives none */
 	int64		row_count;
 	int			nstats;
-	VltabColumnStats *stats;	/* scalar columns with statistics */
+	VltabColumnStats *stats;	/* one per column of the file (attnums order);
+								 * the reader ignores them */
 } VltabSegmentFile;
 
 /* ---- writing ---- */
@@ -78,7 +92,12 @@ typedef struct VltabSegmentWriter VltabSegmentWriter;
 /*
  * root: dataset root URI ending in '/'; prefix: the segment's part prefix
  * relative to root (no trailing '/').  The writer opens one file per group
- * and streams rows into them; nothing is visible until finish.
+ * and streams rows into them; nothing is visible until finish.  Rows get
+ * row IDs first_row_id, first_row_id + 1, ... in the order added; values
+ * may be TOASTed.  On an ERROR during add or finish, call abort (files
+ * finished before the error stay; they are unreferenced parts for GC).
+ * The ETag of each file comes from a head request after it is finished
+ * (objstore_writer_finish returns none).
  */
 extern VltabSegmentWriter *vltab_segment_begin(const char *root, const char *prefix,
 											   TupleDesc desc, int64 first_row_id);
@@ -93,8 +112,14 @@ extern void vltab_segment_abort(VltabSegmentWriter *w);
 typedef struct VltabSegmentReader VltabSegmentReader;
 typedef struct VltabSegmentScan VltabSegmentScan;
 
-/* Opens only the groups holding columns of attrs (attnums, may be NULL for
- * none) lazily, on first use. */
+/*
+ * files as the catalog lists them (path, attnums, size, etag, row_count;
+ * stats unused).  Opens nothing: each scan or take opens, on first use, only
+ * the files holding its attrs (attnums; NULL = none), and reads the
+ * versions named by size and ETag (objstore_get_ranges_known: no head
+ * requests; an ERROR if a file was replaced).  With size 0 a file is opened
+ * by URI (one head request).
+ */
 extern VltabSegmentReader *vltab_segment_open(const char *root, TupleDesc desc,
 											  int64 first_row_id, int64 row_count,
 											  const VltabSegmentFile *files, int nfiles);

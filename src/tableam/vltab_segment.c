@@ -1,0 +1,1250 @@
+/*
+ * vltab_segment.c — the files of one segment of a vlake table (see
+ * vltab_segment.h and docs/tables.md, "Segment files").
+ *
+ * Writing: the columns are planned into ColumnGroups (plan_columns), each
+ * group gets its own pgmap writer over a copy of the table's descriptor in
+ * which every column of the other groups is marked dropped, so that the
+ * Parquet field id of a column stays its attnum.  A column whose type pgmap
+ * cannot store exactly is given to pgmap as text (its output function) and
+ * listed in the file's footer key VLTAB_KV_TEXT_OUTPUT.  Per-column
+ * statistics are computed here from the values, in the text forms of
+ * docs/manifest.md.
+ *
+ * Reading: the packed reader (layout/packed_reader.h) over only the groups
+ * that hold the requested columns, opened on first use and kept per set of
+ * groups; columns are matched by field id, not name.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/detoast.h"
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "lake/lake_error.h"
+#include "layout/layout_keys.h"
+#include "layout/packed_reader.h"
+#include "objstore/objstore.h"
+#include "parquet/byte_source.h"
+#include "parquet/parquet_writer.h"
+#include "pgmap/pgmap_datum.h"
+#include "pgmap/pgmap_writer.h"
+#include "tableam/vltab_segment.h"
+#include "vector/vector.h"
+
+/* Footer key: the field ids (attnums) stored as their type's text output. */
+#define VLTAB_KV_TEXT_OUTPUT	"vlake.text_output"
+/* Footer key prefix: "vlake.pg_type.<attnum>" = format_type of the column. */
+#define VLTAB_KV_PG_TYPE		"vlake.pg_type."
+
+#define VLTAB_STAT_MAX_BYTES	1024	/* docs/manifest.md: string statistics */
+
+#define UNIX_TO_PG_DAYS		10957
+#define UNIX_TO_PG_USECS	(INT64CONST(10957) * USECS_PER_DAY)
+
+/* How a column's values are stored. */
+typedef enum ColEncoding
+{
+	ENC_NATIVE,					/* pgmap's typed mapping */
+	ENC_TEXT,					/* the type's text output, as STRING */
+	ENC_JSONB					/* jsonb's text output, as JSON */
+} ColEncoding;
+
+/* Which statistics a column gets (docs/manifest.md, text forms). */
+typedef enum StatKind
+{
+	ST_NONE,					/* null count only */
+	ST_BOOL,
+	ST_INT,						/* int2, int4, int8 */
+	ST_FLOAT4,
+	ST_FLOAT8,
+	ST_DATE,					/* days since 1970-01-01 */
+	ST_TIMESTAMP,				/* µs since 1970-01-01 */
+	ST_UUID,					/* bytewise */
+	ST_STRING					/* bytewise */
+} StatKind;
+
+/* The plan of one column. */
+typedef struct ColPlan
+{
+	VltabGroupKind kind;
+	ColEncoding enc;
+	StatKind	stat;
+	Oid			basetype;		/* getBaseType of the column type */
+	int32		basetypmod;
+} ColPlan;
+
+static bool
+type_is(Oid typid, Oid (*oidfn) (void))
+{
+	Oid			t = oidfn();
+
+	return OidIsValid(t) && typid == t;
+}
+
+/* Declared length limit (characters) of varchar(n) / char(n), else -1. */
+static int
+char_limit(Oid basetype, int32 typmod)
+{
+	if ((basetype == VARCHAROID || basetype == BPCHAROID) && typmod >= (int32) VARHDRSZ)
+		return typmod - VARHDRSZ;
+	return -1;
+}
+
+/*
+ * The storage plan of one column: its group kind, encoding and statistics.
+ * Types pgmap stores exactly are stored natively; everything else as text.
+ */
+static void
+plan_column(Form_pg_attribute att, ColPlan *cp)
+{
+	int32		typmod = att->atttypmod;
+	Oid			base = getBaseTypeAndTypmod(att->atttypid, &typmod);
+
+	cp->basetype = base;
+	cp->basetypmod = typmod;
+	cp->stat = ST_NONE;
+	cp->enc = ENC_NATIVE;
+	cp->kind = VLTAB_GROUP_SCALAR;
+
+	if (type_is(base, vector_type_oid))
+	{
+		/* a vector ColumnGroup needs a fixed dimension; else a plain file */
+		cp->kind = typmod > 0 ? VLTAB_GROUP_VECTOR : VLTAB_GROUP_LONG_TEXT;
+		return;
+	}
+	if (type_is(base, halfvec_type_oid))
+	{
+		if (typmod > 0)
+			cp->kind = VLTAB_GROUP_VECTOR;
+		else
+		{
+			/* pgmap writes these as raw bytes it cannot read back as halfvec */
+			cp->kind = VLTAB_GROUP_LONG_TEXT;
+			cp->enc = ENC_TEXT;
+		}
+		return;
+	}
+	switch (base)
+	{
+		case BOOLOID:
+			cp->stat = ST_BOOL;
+			break;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			cp->stat = ST_INT;
+			break;
+		case FLOAT4OID:
+			cp->stat = ST_FLOAT4;
+			break;
+		case FLOAT8OID:
+			cp->stat = ST_FLOAT8;
+			break;
+		case DATEOID:
+			cp->stat = ST_DATE;
+			break;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			cp->stat = ST_TIMESTAMP;
+			break;
+		case UUIDOID:
+			cp->stat = ST_UUID;
+			break;
+		case VARCHAROID:
+		case BPCHAROID:
+			{
+				int			n = char_limit(base, typmod);
+
+				if (n >= 0 && n <= VLTAB_SHORT_TEXT_BYTES)
+					cp->stat = ST_STRING;
+				else
+					cp->kind = VLTAB_GROUP_LONG_TEXT;
+				break;
+			}
+		case TEXTOID:
+		case BYTEAOID:
+		case JSONOID:
+			cp->kind = VLTAB_GROUP_LONG_TEXT;
+			break;
+		case JSONBOID:
+			cp->kind = VLTAB_GROUP_LONG_TEXT;
+			cp->enc = ENC_JSONB;
+			break;
+		case NUMERICOID:
+			/*
+			 * Text, not DECIMAL: unconstrained numeric does not fit a DECIMAL,
+			 * and NaN fits none (docs/tables.md).
+			 */
+			cp->enc = ENC_TEXT;
+			break;
+		case INETOID:
+		case CIDROID:
+			cp->enc = ENC_TEXT;
+			break;
+		default:
+			cp->enc = ENC_TEXT;
+			/* fixed width (enums, intervals, ...) stay scalar; varlena of
+			 * unbounded size (arrays, composites, ...) get a group of their own */
+			if (att->attlen < 0)
+				cp->kind = VLTAB_GROUP_LONG_TEXT;
+			break;
+	}
+}
+
+static const char *
+kind_file_prefix(VltabGroupKind kind)
+{
+	switch (kind)
+	{
+		case VLTAB_GROUP_SCALAR:
+			return "scalar";
+		case VLTAB_GROUP_VECTOR:
+			return "v_";
+		case VLTAB_GROUP_LONG_TEXT:
+			return "t_";
+	}
+	return "?";
+}
+
+/* ================================================================ writer */
+
+typedef struct WCol
+{
+	AttrNumber	attnum;
+	int			group;			/* index into w->groups */
+	ColPlan		plan;
+	FmgrInfo	outfn;			/* ENC_TEXT, ENC_JSONB */
+	bool		varlena;
+	/* statistics */
+	int64		null_count;
+	int64		nvalues;
+	bool		no_minmax;		/* a value (NaN) that has no place in the order */
+	union
+	{
+		int64		i;
+		double		f;
+	}			min, max;
+	char	   *smin;			/* ST_STRING / ST_UUID bytes (in w->cxt) */
+	int			sminlen;
+	char	   *smax;
+	int			smaxlen;
+} WCol;
+
+typedef struct WGroup
+{
+	VltabGroupKind kind;
+	char	   *key;			/* relative to the store root */
+	int			natts;
+	AttrNumber *attnums;
+	TupleDesc	gdesc;			/* the table's, other groups' columns dropped */
+	PqSink	   *sink;
+	PgmapWriter *pw;
+} WGroup;
+
+struct VltabSegmentWriter
+{
+	MemoryContext cxt;
+	MemoryContext rowcxt;
+	ObjStore   *store;
+	char	   *prefix;
+	TupleDesc	desc;
+	int64		first_row_id;
+	int64		nrows;
+	int			ncols;
+	WCol	   *cols;			/* non-dropped columns, attnum order */
+	int			ngroups;
+	WGroup	   *groups;
+	Datum	   *values;			/* converted row, desc->natts */
+	bool	   *isnull;
+	bool		done;
+};
+
+static void
+check_prefix(const char *root, const char *prefix)
+{
+	size_t		n = strlen(root);
+
+	if (n == 0 || root[n - 1] != '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("segment root \"%s\" must end in \"/\"", root)));
+	if (prefix[0] == '\0' || prefix[0] == '/' || prefix[strlen(prefix) - 1] == '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("segment prefix \"%s\" must be a relative path without a leading or trailing \"/\"",
+						prefix)));
+}
+
+/* The footer keys of a group: text-output columns and the Postgres types. */
+static List *
+group_keys(VltabSegmentWriter *w, WGroup *g)
+{
+	List	   *kvs = NIL;
+	StringInfoData text;
+
+	initStringInfo(&text);
+	for (int i = 0; i < g->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(w->desc, g->attnums[i] - 1);
+
+		for (int c = 0; c < w->ncols; c++)
+			if (w->cols[c].attnum == g->attnums[i] && w->cols[c].plan.enc != ENC_NATIVE)
+				appendStringInfo(&text, "%s%d", text.len ? "," : "", g->attnums[i]);
+		kvs = layout_add_key(kvs, psprintf(VLTAB_KV_PG_TYPE "%d", g->attnums[i]),
+							 format_type_with_typemod(att->atttypid, att->atttypmod));
+	}
+	if (text.len > 0)
+		kvs = layout_add_key(kvs, VLTAB_KV_TEXT_OUTPUT, text.data);
+	return kvs;
+}
+
+static void
+begin_group(VltabSegmentWriter *w, WGroup *g)
+{
+	PgmapWriterOptions opts;
+
+	g->gdesc = CreateTupleDescCopy(w->desc);
+	for (int i = 0; i < g->gdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(g->gdesc, i);
+		bool		mine = false;
+
+		for (int k = 0; k < g->natts; k++)
+			mine |= (g->attnums[k] == i + 1);
+		if (!mine)
+		{
+			att->attisdropped = true;
+			continue;
+		}
+		for (int c = 0; c < w->ncols; c++)
+		{
+			WCol	   *col = &w->cols[c];
+
+			if (col->attnum != i + 1 || col->plan.enc == ENC_NATIVE)
+				continue;
+			/* pgmap gets the text we make: a STRING (or JSON) column */
+			att->atttypid = col->plan.enc == ENC_JSONB ? JSONOID : TEXTOID;
+			att->atttypmod = -1;
+			att->attlen = -1;
+			att->attbyval = false;
+			att->attalign = TYPALIGN_INT;
+			att->attstorage = TYPSTORAGE_EXTENDED;
+			att->attndims = 0;
+		}
+	}
+	pgmap_writer_default_options(&opts);
+	opts.first_row_id = w->first_row_id;
+	opts.infinities = true;
+	opts.parquet.key_values = group_keys(w, g);
+	if (g->kind == VLTAB_GROUP_VECTOR)
+	{
+		opts.vector_layout = true;
+		opts.parquet.codec = PARQUET_CODEC_UNCOMPRESSED;
+		opts.parquet.dictionary = false;
+		opts.parquet.page_rows = 128;
+	}
+	g->sink = parquet_sink_open_objstore(w->store, g->key);
+	g->pw = pgmap_writer_begin(g->sink, g->gdesc, &opts);
+}
+
+VltabSegmentWriter *
+vltab_segment_begin(const char *root, const char *prefix, TupleDesc desc, int64 first_row_id)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vltab segment writer",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	VltabSegmentWriter *w = palloc0(sizeof(VltabSegmentWriter));
+	int			scalar_group = -1;
+
+	check_prefix(root, prefix);
+	if (GetDatabaseEncoding() != PG_UTF8)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("vlake table segments need a database with UTF8 encoding, not %s",
+						GetDatabaseEncodingName()),
+				 errdetail("Parquet strings are UTF-8.")));
+	if (first_row_id < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("first row ID of a segment must not be negative")));
+	w->cxt = cxt;
+	w->rowcxt = AllocSetContextCreate(cxt, "vltab segment row", ALLOCSET_DEFAULT_SIZES);
+	w->prefix = pstrdup(prefix);
+	w->desc = CreateTupleDescCopy(desc);
+	w->first_row_id = first_row_id;
+	w->cols = palloc0(sizeof(WCol) * Max(desc->natts, 1));
+	w->groups = palloc0(sizeof(WGroup) * Max(desc->natts, 1));
+	w->values = palloc0(sizeof(Datum) * Max(desc->natts, 1));
+	w->isnull = palloc0(sizeof(bool) * Max(desc->natts, 1));
+
+	/* the plan: scalar columns in group 0, every other column on its own */
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		WCol	   *c;
+		WGroup	   *g;
+
+		if (att->attisdropped)
+			continue;
+		c = &w->cols[w->ncols++];
+		c->attnum = i + 1;
+		c->varlena = att->attlen == -1;
+		plan_column(att, &c->plan);
+		if (c->plan.enc != ENC_NATIVE)
+		{
+			Oid			outfn;
+			bool		isvarlena;
+
+			getTypeOutputInfo(att->atttypid, &outfn, &isvarlena);
+			fmgr_info_cxt(outfn, &c->outfn, cxt);
+		}
+		if (c->plan.kind == VLTAB_GROUP_SCALAR && scalar_group >= 0)
+		{
+			c->group = scalar_group;
+			g = &w->groups[scalar_group];
+			g->attnums[g->natts++] = c->attnum;
+			continue;
+		}
+		c->group = w->ngroups;
+		g = &w->groups[w->ngroups++];
+		g->kind = c->plan.kind;
+		g->attnums = palloc(sizeof(AttrNumber) * (c->plan.kind == VLTAB_GROUP_SCALAR ? desc->natts : 1));
+		g->attnums[g->natts++] = c->attnum;
+		if (c->plan.kind == VLTAB_GROUP_SCALAR)
+		{
+			scalar_group = c->group;
+			g->key = psprintf("%s/scalar.parquet", prefix);
+		}
+		else
+			g->key = psprintf("%s/%s%d.parquet", prefix, kind_file_prefix(g->kind), c->attnum);
+	}
+	/* the scalar group first: group numbers are 0 = scalar, then attnum order */
+	if (scalar_group > 0)
+	{
+		WGroup		sg = w->groups[scalar_group];
+
+		memmove(&w->groups[1], &w->groups[0], sizeof(WGroup) * scalar_group);
+		w->groups[0] = sg;
+		for (int c = 0; c < w->ncols; c++)
+			w->cols[c].group = w->cols[c].group == scalar_group ? 0 :
+				w->cols[c].group < scalar_group ? w->cols[c].group + 1 : w->cols[c].group;
+	}
+
+	w->store = objstore_open(root);
+	for (int g = 0; g < w->ngroups; g++)
+		begin_group(w, &w->groups[g]);
+	MemoryContextSwitchTo(old);
+	return w;
+}
+
+/* ---- statistics ---- */
+
+static int
+bytes_cmp(const char *a, int alen, const char *b, int blen)
+{
+	int			r = memcmp(a, b, Min(alen, blen));
+
+	return r != 0 ? r : (alen > blen) - (alen < blen);
+}
+
+static void
+stat_bytes(VltabSegmentWriter *w, WCol *c, const char *p, int len)
+{
+	if (c->nvalues == 0 || bytes_cmp(p, len, c->smin, c->sminlen) < 0)
+	{
+		if (c->smin)
+			pfree(c->smin);
+		c->smin = MemoryContextAlloc(w->cxt, Max(len, 1));
+		memcpy(c->smin, p, len);
+		c->sminlen = len;
+	}
+	if (c->nvalues == 0 || bytes_cmp(p, len, c->smax, c->smaxlen) > 0)
+	{
+		if (c->smax)
+			pfree(c->smax);
+		c->smax = MemoryContextAlloc(w->cxt, Max(len, 1));
+		memcpy(c->smax, p, len);
+		c->smaxlen = len;
+	}
+}
+
+static void
+stat_int(WCol *c, int64 v)
+{
+	if (c->nvalues == 0 || v < c->min.i)
+		c->min.i = v;
+	if (c->nvalues == 0 || v > c->max.i)
+		c->max.i = v;
+}
+
+static void
+stat_value(VltabSegmentWriter *w, WCol *c, Datum d)
+{
+	switch (c->plan.stat)
+	{
+		case ST_NONE:
+			return;
+		case ST_BOOL:
+			stat_int(c, DatumGetBool(d) ? 1 : 0);
+			break;
+		case ST_INT:
+			stat_int(c, c->plan.basetype == INT2OID ? DatumGetInt16(d) :
+					 c->plan.basetype == INT4OID ? DatumGetInt32(d) : DatumGetInt64(d));
+			break;
+		case ST_FLOAT4:
+		case ST_FLOAT8:
+			{
+				double		f = c->plan.stat == ST_FLOAT4 ? DatumGetFloat4(d) : DatumGetFloat8(d);
+
+				if (isnan(f))
+				{
+					/* NaN sorts above everything in Postgres, and
+					 * docs/manifest.md has no text for it: no bounds */
+					c->no_minmax = true;
+					return;
+				}
+				else
+				{
+					if (c->nvalues == 0 || f < c->min.f)
+						c->min.f = f;
+					if (c->nvalues == 0 || f > c->max.f)
+						c->max.f = f;
+				}
+				break;
+			}
+		case ST_DATE:
+			{
+				DateADT		dt = DatumGetDateADT(d);
+
+				/* the value as written (pgmap_writer.h, infinities) */
+				stat_int(c, DATE_IS_NOBEGIN(dt) ? -PG_INT32_MAX :
+						 DATE_IS_NOEND(dt) ? PG_INT32_MAX : (int64) dt + UNIX_TO_PG_DAYS);
+				break;
+			}
+		case ST_TIMESTAMP:
+			{
+				Timestamp	t = DatumGetTimestamp(d);
+				int64		u;
+
+				/* a finite value that overflows: the writer refuses it next */
+				if (TIMESTAMP_IS_NOBEGIN(t))
+					u = -PG_INT64_MAX;
+				else if (TIMESTAMP_IS_NOEND(t) || pg_add_s64_overflow(t, UNIX_TO_PG_USECS, &u))
+					u = PG_INT64_MAX;
+				stat_int(c, u);
+				break;
+			}
+		case ST_UUID:
+			stat_bytes(w, c, (const char *) DatumGetUUIDP(d)->data, UUID_LEN);
+			break;
+		case ST_STRING:
+			{
+				struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+				stat_bytes(w, c, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+				break;
+			}
+	}
+	c->nvalues++;
+}
+
+static char *
+float_text(double f, bool is4)
+{
+	if (isinf(f))
+		return pstrdup(f > 0 ? "Infinity" : "-Infinity");
+	return psprintf(is4 ? "%.9g" : "%.17g", f);
+}
+
+static char *
+uuid_text(const char *b)
+{
+	pg_uuid_t	u;
+
+	memcpy(u.data, b, UUID_LEN);
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u)));
+}
+
+/* min/max text (docs/manifest.md); false when the column has none. */
+static bool
+stat_texts(WCol *c, char **min, char **max)
+{
+	if (c->nvalues == 0 || c->no_minmax)
+		return false;
+	switch (c->plan.stat)
+	{
+		case ST_NONE:
+			return false;
+		case ST_BOOL:
+			*min = pstrdup(c->min.i ? "true" : "false");
+			*max = pstrdup(c->max.i ? "true" : "false");
+			return true;
+		case ST_INT:
+		case ST_DATE:
+		case ST_TIMESTAMP:
+			*min = psprintf(INT64_FORMAT, c->min.i);
+			*max = psprintf(INT64_FORMAT, c->max.i);
+			return true;
+		case ST_FLOAT4:
+		case ST_FLOAT8:
+			*min = float_text(c->min.f, c->plan.stat == ST_FLOAT4);
+			*max = float_text(c->max.f, c->plan.stat == ST_FLOAT4);
+			return true;
+		case ST_UUID:
+			*min = uuid_text(c->smin);
+			*max = uuid_text(c->smax);
+			return true;
+		case ST_STRING:
+			{
+				int			minlen;
+
+				/* a long max would need rounding up: no bounds rather */
+				if (c->smaxlen > VLTAB_STAT_MAX_BYTES)
+					return false;
+				/* a prefix of the min is still a lower bound */
+				minlen = c->sminlen <= VLTAB_STAT_MAX_BYTES ? c->sminlen :
+					pg_mbcliplen(c->smin, c->sminlen, VLTAB_STAT_MAX_BYTES);
+				*min = pnstrdup(c->smin, minlen);
+				*max = pnstrdup(c->smax, c->smaxlen);
+				return true;
+			}
+	}
+	return false;
+}
+
+/* ---- rows ---- */
+
+void
+vltab_segment_add(VltabSegmentWriter *w, Datum *values, bool *isnull)
+{
+	MemoryContext old;
+
+	CHECK_FOR_INTERRUPTS();
+	if (w->done)
+		elog(ERROR, "vltab_segment_add after finish or abort");
+	MemoryContextReset(w->rowcxt);
+	old = MemoryContextSwitchTo(w->rowcxt);
+	for (int i = 0; i < w->ncols; i++)
+	{
+		WCol	   *c = &w->cols[i];
+		int			a = c->attnum - 1;
+		Datum		d = values[a];
+
+		w->isnull[a] = isnull[a];
+		if (isnull[a])
+		{
+			c->null_count++;
+			w->values[a] = (Datum) 0;
+			continue;
+		}
+		if (c->plan.enc != ENC_NATIVE)
+		{
+			/* the output function detoasts for itself */
+			w->values[a] = PointerGetDatum(cstring_to_text(OutputFunctionCall(&c->outfn, d)));
+			continue;
+		}
+		if (c->varlena)
+			d = PointerGetDatum(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d)));
+		w->values[a] = d;
+		stat_value(w, c, d);
+	}
+	for (int g = 0; g < w->ngroups; g++)
+		pgmap_writer_add_row(w->groups[g].pw, w->values, w->isnull);
+	w->nrows++;
+	MemoryContextSwitchTo(old);
+}
+
+int64
+vltab_segment_rows(VltabSegmentWriter *w)
+{
+	return w->nrows;
+}
+
+VltabSegmentFile *
+vltab_segment_finish(VltabSegmentWriter *w, int *nfiles)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	VltabSegmentFile *files = palloc0(sizeof(VltabSegmentFile) * Max(w->ngroups, 1));
+
+	if (w->done)
+		elog(ERROR, "vltab_segment_finish after finish or abort");
+	for (int g = 0; g < w->ngroups; g++)
+	{
+		WGroup	   *wg = &w->groups[g];
+		VltabSegmentFile *f = &files[g];
+		uint64		size;
+		ObjStat		st;
+
+		MemoryContextSwitchTo(w->cxt);
+		size = pgmap_writer_finish(wg->pw);
+
+		if (!objstore_head(w->store, wg->key, &st))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("segment file \"%s\" is missing after it was written",
+							objstore_uri(w->store, wg->key))));
+		if (st.size != size)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("segment file \"%s\" has %llu bytes after it was written with %llu",
+							objstore_uri(w->store, wg->key),
+							(unsigned long long) st.size, (unsigned long long) size)));
+		MemoryContextSwitchTo(caller);
+
+		f->group_no = g;
+		f->kind = wg->kind;
+		f->path = pstrdup(wg->key);
+		f->natts = wg->natts;
+		f->attnums = palloc(sizeof(AttrNumber) * wg->natts);
+		memcpy(f->attnums, wg->attnums, sizeof(AttrNumber) * wg->natts);
+		f->size = (int64) size;
+		f->etag = pstrdup(st.etag);
+		f->row_count = w->nrows;
+		f->stats = palloc0(sizeof(VltabColumnStats) * wg->natts);
+		for (int i = 0; i < wg->natts; i++)
+		{
+			for (int c = 0; c < w->ncols; c++)
+			{
+				WCol	   *col = &w->cols[c];
+				VltabColumnStats *s;
+
+				if (col->attnum != wg->attnums[i])
+					continue;
+				s = &f->stats[f->nstats++];
+				s->attnum = col->attnum;
+				s->null_count = col->null_count;
+				if (!stat_texts(col, &s->min, &s->max))
+					s->min = s->max = NULL;
+			}
+		}
+	}
+	w->done = true;
+	*nfiles = w->ngroups;
+	objstore_close(w->store);
+	MemoryContextDelete(w->cxt);
+	return files;
+}
+
+void
+vltab_segment_abort(VltabSegmentWriter *w)
+{
+	if (w == NULL || w->done)
+		return;
+	w->done = true;
+	for (int g = 0; g < w->ngroups; g++)
+	{
+		PqSink	   *sink = w->groups[g].sink;
+
+		if (sink && !sink->done)
+			sink->abort(sink);
+	}
+	MemoryContextDelete(w->cxt);
+}
+
+/* ================================================================ reader */
+
+/* A packed reader over one set of groups, and how its columns map. */
+typedef struct ROpen
+{
+	Bitmapset  *groups;			/* indexes into r->files */
+	PackedReader *p;
+	int		   *colidx;			/* [natts]: packed column, -1 if not here */
+	bool	   *text;			/* [natts]: stored as text output */
+} ROpen;
+
+/* How to make a column's Datum. */
+typedef struct RCol
+{
+	int			file;			/* index into r->files, -1: no file has it */
+	Oid			basetype;
+	int32		basetypmod;
+	ColEncoding enc;			/* expected from the plan (the footer decides) */
+	FmgrInfo	infn;
+	Oid			ioparam;
+	bool		have_infn;
+} RCol;
+
+struct VltabSegmentReader
+{
+	MemoryContext cxt;
+	MemoryContext callcxt;		/* take: reset per call */
+	char	   *root;
+	TupleDesc	desc;
+	int64		first_row_id;
+	int64		row_count;
+	int			nfiles;
+	VltabSegmentFile *files;
+	ObjStore   *store;			/* on root, opened on first use */
+	ByteSource **srcs;			/* per file, opened on first use */
+	RCol	   *cols;			/* [natts] */
+	List	   *opens;			/* of ROpen* */
+};
+
+struct VltabSegmentScan
+{
+	VltabSegmentReader *r;
+	ROpen	   *o;				/* NULL: no file holds a requested column */
+	MemoryContext cxt;
+	MemoryContext rowcxt;
+	int			ncols;
+	int		   *cols;			/* packed columns */
+	AttrNumber *atts;			/* their attnums */
+	PackedScan *ps;
+	PqBatch    *batch;
+	int64		pos;			/* next row in batch */
+	int64		next_row_id;	/* when o == NULL */
+};
+
+static VltabSegmentFile *
+copy_files(const VltabSegmentFile *files, int nfiles)
+{
+	VltabSegmentFile *out = palloc0(sizeof(VltabSegmentFile) * Max(nfiles, 1));
+
+	for (int i = 0; i < nfiles; i++)
+	{
+		out[i] = files[i];
+		out[i].path = pstrdup(files[i].path);
+		out[i].etag = pstrdup(files[i].etag ? files[i].etag : "");
+		out[i].attnums = palloc(sizeof(AttrNumber) * Max(files[i].natts, 1));
+		memcpy(out[i].attnums, files[i].attnums, sizeof(AttrNumber) * files[i].natts);
+		out[i].nstats = 0;
+		out[i].stats = NULL;
+	}
+	return out;
+}
+
+VltabSegmentReader *
+vltab_segment_open(const char *root, TupleDesc desc, int64 first_row_id, int64 row_count,
+				   const VltabSegmentFile *files, int nfiles)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vltab segment reader",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	VltabSegmentReader *r = palloc0(sizeof(VltabSegmentReader));
+
+	if (root[0] == '\0' || root[strlen(root) - 1] != '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("segment root \"%s\" must end in \"/\"", root)));
+	if (first_row_id < 0 || row_count < 0 || row_count > PG_INT64_MAX - first_row_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid segment row range: first row ID " INT64_FORMAT ", " INT64_FORMAT " rows",
+						first_row_id, row_count)));
+	r->cxt = cxt;
+	r->callcxt = AllocSetContextCreate(cxt, "vltab segment take", ALLOCSET_DEFAULT_SIZES);
+	r->root = pstrdup(root);
+	r->desc = CreateTupleDescCopy(desc);
+	r->first_row_id = first_row_id;
+	r->row_count = row_count;
+	r->nfiles = nfiles;
+	r->files = copy_files(files, nfiles);
+	r->srcs = palloc0(sizeof(ByteSource *) * Max(nfiles, 1));
+	r->cols = palloc0(sizeof(RCol) * Max(desc->natts, 1));
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		RCol	   *c = &r->cols[a];
+		ColPlan		plan;
+
+		c->file = -1;
+		if (att->attisdropped)
+			continue;
+		plan_column(att, &plan);
+		c->basetype = plan.basetype;
+		c->basetypmod = plan.basetypmod;
+		c->enc = plan.enc;
+	}
+	for (int f = 0; f < nfiles; f++)
+	{
+		if (files[f].row_count != row_count)
+			lake_corrupt("segment file", files[f].path,
+						 "the catalog gives it " INT64_FORMAT " rows, the segment has " INT64_FORMAT,
+						 files[f].row_count, row_count);
+		for (int i = 0; i < files[f].natts; i++)
+		{
+			AttrNumber	an = files[f].attnums[i];
+
+			/* columns dropped since, or unknown to desc: never read */
+			if (an < 1 || an > desc->natts || TupleDescAttr(desc, an - 1)->attisdropped)
+				continue;
+			if (r->cols[an - 1].file >= 0)
+				lake_corrupt("segment file", files[f].path,
+							 "column %d is also in \"%s\"", an, files[r->cols[an - 1].file].path);
+			r->cols[an - 1].file = f;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	return r;
+}
+
+void
+vltab_segment_close(VltabSegmentReader *r)
+{
+	for (int f = 0; f < r->nfiles; f++)
+		if (r->srcs[f])
+			parquet_source_close(r->srcs[f]);
+	if (r->store)
+		objstore_close(r->store);
+	MemoryContextDelete(r->cxt);
+}
+
+/*
+ * A ByteSource over the version of a file the catalog names (size, ETag):
+ * no head request to open it, none to validate each read
+ * (objstore_get_ranges_known), and an ERROR if the store no longer holds
+ * that version.
+ */
+typedef struct KnownFile
+{
+	ObjStore   *store;
+	char	   *key;
+	ObjStat		known;
+} KnownFile;
+
+static void
+known_read_ranges(ByteSource *src, ByteRange *ranges, int n)
+{
+	KnownFile  *kf = src->state;
+	ObjRange   *or = palloc(sizeof(ObjRange) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		or[i].offset = ranges[i].offset;
+		or[i].length = ranges[i].length;
+		or[i].dest = ranges[i].dest;
+	}
+	objstore_get_ranges_known(kf->store, kf->key, &kf->known, or, n);
+	pfree(or);
+}
+
+static void
+known_close(ByteSource *src)
+{
+	/* the store is the reader's */
+}
+
+static ByteSource *
+open_file(VltabSegmentReader *r, const VltabSegmentFile *f)
+{
+	ByteSource *src;
+	KnownFile  *kf;
+
+	if (r->store == NULL)
+		r->store = objstore_open(r->root);
+	if (f->size <= 0)
+		return parquet_source_open_uri(objstore_uri(r->store, f->path));
+	if (strlen(f->etag) >= sizeof(kf->known.etag))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ETag of segment file \"%s\" is too long", f->path)));
+	src = palloc0(sizeof(ByteSource));
+	kf = palloc0(sizeof(KnownFile));
+	kf->store = r->store;
+	kf->key = f->path;
+	kf->known.size = (uint64) f->size;
+	strlcpy(kf->known.etag, f->etag, sizeof(kf->known.etag));
+	src->name = objstore_uri(r->store, f->path);
+	src->size = (uint64) f->size;
+	src->state = kf;
+	src->read_ranges = known_read_ranges;
+	src->close = known_close;
+	return src;
+}
+
+static const char *
+footer_value(PqReader *pr, const char *key)
+{
+	for (int i = 0; i < pr->meta->num_key_value; i++)
+		if (strcmp(pr->meta->key_value[i].key, key) == 0)
+			return pr->meta->key_value[i].value;
+	return NULL;
+}
+
+/* Is field id an in the comma-separated list s? */
+static bool
+list_has(const char *s, int an)
+{
+	while (s && *s)
+	{
+		char	   *end;
+		long		v = strtol(s, &end, 10);
+
+		if (end == s)
+			return false;
+		if (v == an)
+			return true;
+		s = (*end == ',') ? end + 1 : end;
+	}
+	return false;
+}
+
+/* The Parquet type a column must be read as (pgmap_vector_datum target). */
+static Oid
+read_target(RCol *c, bool text)
+{
+	if (text)
+		return c->basetype == JSONBOID ? JSONBOID : TEXTOID;
+	switch (c->basetype)
+	{
+		case VARCHAROID:
+		case BPCHAROID:
+			return TEXTOID;		/* the same bytes */
+		default:
+			return c->basetype;
+	}
+}
+
+static ROpen *
+open_groups(VltabSegmentReader *r, Bitmapset *groups)
+{
+	ListCell   *lc;
+	MemoryContext old;
+	ROpen	   *o;
+	ByteSource **srcs;
+	int			n = bms_num_members(groups);
+	int			g = -1,
+				k = 0;
+
+	foreach(lc, r->opens)
+	{
+		o = lfirst(lc);
+		if (bms_equal(o->groups, groups))
+			return o;
+	}
+	old = MemoryContextSwitchTo(r->cxt);
+	o = palloc0(sizeof(ROpen));
+	o->groups = bms_copy(groups);
+	srcs = palloc(sizeof(ByteSource *) * n);
+	while ((g = bms_next_member(groups, g)) >= 0)
+	{
+		if (r->srcs[g] == NULL)
+			r->srcs[g] = open_file(r, &r->files[g]);
+		srcs[k++] = r->srcs[g];
+	}
+	o->p = layout_packed_open(srcs, n, r->first_row_id);
+	if (o->p->nrows != r->row_count)
+		lake_corrupt("segment file", o->p->groups[0]->name,
+					 "it has %lld rows, the segment " INT64_FORMAT,
+					 (long long) o->p->nrows, r->row_count);
+	o->colidx = palloc(sizeof(int) * Max(r->desc->natts, 1));
+	o->text = palloc0(sizeof(bool) * Max(r->desc->natts, 1));
+	for (int a = 0; a < r->desc->natts; a++)
+		o->colidx[a] = -1;
+	for (int c = 0; c < o->p->ncolumns; c++)
+	{
+		const PqColumnDesc *cd = layout_packed_column_desc(o->p, c);
+		PqReader   *pr = layout_packed_column_reader(o->p, c);
+		int			an = cd->has_field_id ? cd->field_id : -1;
+		RCol	   *rc;
+		Oid			target;
+
+		if (an < 1 || an > r->desc->natts || r->cols[an - 1].file < 0)
+			continue;			/* not a column of desc, or not from this file */
+		rc = &r->cols[an - 1];
+		if (strcmp(pr->name, r->srcs[rc->file]->name) != 0)
+			continue;			/* the catalog places it in another file */
+		if (o->colidx[an - 1] >= 0)
+			lake_corrupt("segment file", pr->name, "field id %d appears twice", an);
+		o->colidx[an - 1] = c;
+		o->text[an - 1] = list_has(footer_value(pr, VLTAB_KV_TEXT_OUTPUT), an);
+		target = read_target(rc, o->text[an - 1]);
+		if (!pgmap_target_ok(cd, target))
+			lake_corrupt("segment file", pr->name,
+						 "column \"%s\" (field id %d) cannot be read as %s",
+						 cd->name, an, format_type_be(target));
+		if (o->text[an - 1] && target == TEXTOID && !rc->have_infn)
+		{
+			Oid			infn;
+
+			getTypeInputInfo(rc->basetype, &infn, &rc->ioparam);
+			fmgr_info_cxt(infn, &rc->infn, r->cxt);
+			rc->have_infn = true;
+		}
+	}
+	/* every column the catalog places in these files must be there */
+	g = -1;
+	while ((g = bms_next_member(groups, g)) >= 0)
+		for (int i = 0; i < r->files[g].natts; i++)
+		{
+			AttrNumber	an = r->files[g].attnums[i];
+
+			if (an >= 1 && an <= r->desc->natts && r->cols[an - 1].file == g &&
+				o->colidx[an - 1] < 0)
+				lake_corrupt("segment file", r->srcs[g]->name, "it has no column with field id %d", an);
+		}
+	r->opens = lappend(r->opens, o);
+	MemoryContextSwitchTo(old);
+	return o;
+}
+
+/* The groups holding attrs; their attnums into *atts (n returned). */
+static ROpen *
+open_for(VltabSegmentReader *r, Bitmapset *attrs, int *ncols, int **cols, AttrNumber **atts)
+{
+	Bitmapset  *groups = NULL;
+	ROpen	   *o;
+	int			a = -1;
+	int			n = 0;
+
+	while ((a = bms_next_member(attrs, a)) >= 0)
+	{
+		if (a < 1 || a > r->desc->natts)
+			elog(ERROR, "vltab segment: attnum %d out of range", a);
+		if (r->cols[a - 1].file >= 0)
+			groups = bms_add_member(groups, r->cols[a - 1].file);
+	}
+	*ncols = 0;
+	*cols = palloc(sizeof(int) * Max(r->desc->natts, 1));
+	*atts = palloc(sizeof(AttrNumber) * Max(r->desc->natts, 1));
+	if (groups == NULL)
+		return NULL;
+	o = open_groups(r, groups);
+	a = -1;
+	while ((a = bms_next_member(attrs, a)) >= 0)
+		if (o->colidx[a - 1] >= 0)
+		{
+			(*cols)[n] = o->colidx[a - 1];
+			(*atts)[n++] = a;
+		}
+	*ncols = n;
+	bms_free(groups);
+	return o;
+}
+
+/* Row k of batch column v as the Datum of attnum an (in CurrentMemoryContext). */
+static Datum
+column_datum(VltabSegmentReader *r, ROpen *o, int pcol, AttrNumber an,
+			 const PqColumnVector *v, int64 k, bool *isnull)
+{
+	RCol	   *rc = &r->cols[an - 1];
+	bool		as_text = o->text[an - 1];
+	Oid			target = read_target(rc, as_text);
+	Datum		d;
+
+	d = pgmap_vector_datum(layout_packed_column_reader(o->p, pcol),
+						   layout_packed_column_desc(o->p, pcol), v, k, target, isnull);
+	if (*isnull || !as_text || target != TEXTOID)
+		return d;
+	return InputFunctionCall(&rc->infn, text_to_cstring(DatumGetTextPP(d)),
+							 rc->ioparam, rc->basetypmod);
+}
+
+VltabSegmentScan *
+vltab_segment_scan_begin(VltabSegmentReader *r, Bitmapset *attrs)
+{
+	MemoryContext cxt = AllocSetContextCreate(r->cxt, "vltab segment scan", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	VltabSegmentScan *s = palloc0(sizeof(VltabSegmentScan));
+
+	s->r = r;
+	s->cxt = cxt;
+	s->rowcxt = AllocSetContextCreate(cxt, "vltab segment scan row", ALLOCSET_DEFAULT_SIZES);
+	s->o = open_for(r, attrs, &s->ncols, &s->cols, &s->atts);
+	if (s->o && s->ncols > 0)
+		s->ps = layout_packed_scan_begin(s->o->p, s->ncols, s->cols, 1024);
+	s->next_row_id = r->first_row_id;
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+bool
+vltab_segment_scan_next(VltabSegmentScan *s, int64 *row_id, Datum *values, bool *isnull)
+{
+	VltabSegmentReader *r = s->r;
+	MemoryContext old;
+
+	CHECK_FOR_INTERRUPTS();
+	MemoryContextReset(s->rowcxt);
+	for (int a = 0; a < r->desc->natts; a++)
+	{
+		values[a] = (Datum) 0;
+		isnull[a] = true;
+	}
+	if (s->ps == NULL)
+	{
+		/* no file holds a requested column: every row, all NULL */
+		if (s->next_row_id - r->first_row_id >= r->row_count)
+			return false;
+		*row_id = s->next_row_id++;
+		return true;
+	}
+	if (s->batch == NULL || s->pos >= s->batch->nrows)
+	{
+		old = MemoryContextSwitchTo(s->cxt);
+		s->batch = layout_packed_scan_next(s->ps);
+		MemoryContextSwitchTo(old);
+		s->pos = 0;
+		if (s->batch == NULL || s->batch->nrows == 0)
+			return false;
+	}
+	old = MemoryContextSwitchTo(s->rowcxt);
+	*row_id = s->batch->row_numbers[s->pos];
+	for (int i = 0; i < s->ncols; i++)
+	{
+		AttrNumber	an = s->atts[i];
+
+		values[an - 1] = column_datum(r, s->o, s->cols[i], an, &s->batch->cols[i], s->pos,
+									  &isnull[an - 1]);
+	}
+	MemoryContextSwitchTo(old);
+	s->pos++;
+	return true;
+}
+
+void
+vltab_segment_scan_end(VltabSegmentScan *s)
+{
+	if (s->ps)
+		layout_packed_scan_end(s->ps);
+	MemoryContextDelete(s->cxt);
+}
+
+void
+vltab_segment_take(VltabSegmentReader *r, Bitmapset *attrs, int64 row_id,
+				   Datum *values, bool *isnull)
+{
+	MemoryContext old;
+	ROpen	   *o;
+	int			ncols;
+	int		   *cols;
+	AttrNumber *atts;
+	PqBatch    *b;
+
+	MemoryContextReset(r->callcxt);
+	if (row_id < r->first_row_id || row_id - r->first_row_id >= r->row_count)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("row ID " INT64_FORMAT " is outside the segment's rows " INT64_FORMAT ".." INT64_FORMAT,
+						row_id, r->first_row_id, r->first_row_id + r->row_count - 1)));
+	for (int a = 0; a < r->desc->natts; a++)
+	{
+		values[a] = (Datum) 0;
+		isnull[a] = true;
+	}
+	old = MemoryContextSwitchTo(r->callcxt);
+	o = open_for(r, attrs, &ncols, &cols, &atts);
+	if (o && ncols > 0)
+	{
+		b = layout_packed_take(o->p, ncols, cols, &row_id, 1);
+		for (int i = 0; i < ncols; i++)
+			values[atts[i] - 1] = column_datum(r, o, cols[i], atts[i], &b->cols[i], 0,
+											   &isnull[atts[i] - 1]);
+	}
+	MemoryContextSwitchTo(old);
+}
