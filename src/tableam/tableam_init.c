@@ -173,17 +173,54 @@ vltab_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subI
 
 /* -------------------------------------------- projection of lake scans -- */
 
+/* The columns a scan node reads (NULL with *whole: every column). */
+static Bitmapset *
+scan_attrs(PlanState *ps, bool *whole)
+{
+	Bitmapset  *attrs = NULL;
+	Bitmapset  *cols = NULL;
+	Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
+	int			x = -1;
+
+	*whole = false;
+	pull_varattnos((Node *) ps->plan->targetlist, scanrelid, &cols);
+	pull_varattnos((Node *) ps->plan->qual, scanrelid, &cols);
+	if (IsA(ps, BitmapHeapScanState))
+		pull_varattnos((Node *) ((BitmapHeapScan *) ps->plan)->bitmapqualorig, scanrelid, &cols);
+	while ((x = bms_next_member(cols, x)) >= 0)
+	{
+		AttrNumber	att = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (att == 0)
+			*whole = true;		/* whole-row reference */
+		else if (att > 0)
+			attrs = bms_add_member(attrs, att);
+	}
+	return attrs;
+}
+
 static bool
 start_projected_scans(PlanState *ps, void *context)
 {
 	EState	   *estate = (EState *) context;
+	bool		whole;
 
 	if (ps == NULL)
 		return false;
-	/* bitmap scans: no read-ahead, it would ask md.c for lake "blocks" */
-	if (IsA(ps, BitmapHeapScanState) &&
-		vltab_is_vlake(((BitmapHeapScanState *) ps)->ss.ss_currentRelation))
-		((BitmapHeapScanState *) ps)->prefetch_maximum = 0;
+	if (IsA(ps, BitmapHeapScanState))
+	{
+		BitmapHeapScanState *bs = (BitmapHeapScanState *) ps;
+
+		if (bs->ss.ss_currentRelation && vltab_is_vlake(bs->ss.ss_currentRelation))
+		{
+			Bitmapset  *attrs = scan_attrs(ps, &whole);
+
+			/* no read-ahead: it would ask md.c for lake "blocks" */
+			bs->prefetch_maximum = 0;
+			if (!whole && bs->ss.ss_currentScanDesc)
+				vltab_scan_set_projection(bs->ss.ss_currentScanDesc, attrs);
+		}
+	}
 	if (IsA(ps, SeqScanState) && !ps->plan->parallel_aware)
 	{
 		SeqScanState *ss = (SeqScanState *) ps;
@@ -191,26 +228,13 @@ start_projected_scans(PlanState *ps, void *context)
 
 		if (rel && vltab_is_vlake(rel) && ss->ss.ss_currentScanDesc == NULL)
 		{
-			Bitmapset  *attrs = NULL;
-			Bitmapset  *cols = NULL;
-			Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
-			int			x = -1;
-			bool		whole = false;
+			Bitmapset  *attrs = scan_attrs(ps, &whole);
 
-			pull_varattnos((Node *) ps->plan->targetlist, scanrelid, &cols);
-			pull_varattnos((Node *) ps->plan->qual, scanrelid, &cols);
-			while ((x = bms_next_member(cols, x)) >= 0)
-			{
-				AttrNumber	att = x + FirstLowInvalidHeapAttributeNumber;
-
-				if (att == 0)
-					whole = true;	/* whole-row reference */
-				else if (att > 0)
-					attrs = bms_add_member(attrs, att);
-			}
 			if (!whole)
 				ss->ss.ss_currentScanDesc =
-					vltab_scan_begin_projected(rel, estate->es_snapshot, attrs);
+					vltab_scan_begin_projected(rel, estate->es_snapshot, attrs,
+											   vltab_prune_bounds(ps->plan->qual,
+																  ((Scan *) ps->plan)->scanrelid));
 		}
 	}
 	return planstate_tree_walker(ps, start_projected_scans, context);

@@ -117,7 +117,24 @@ extern bool vltab_lake_row_visible(Relation rel, VltabSegmentList *segs, int64 r
 								   Snapshot snapshot);
 /* A scan reading only attrs of lake rows (the executor hook's). */
 extern TableScanDesc vltab_scan_begin_projected(Relation rel, Snapshot snapshot,
-												Bitmapset *attrs);
+												Bitmapset *attrs, List *bounds);
+/* Restrict a scan that has not started (a bitmap scan's) to attrs. */
+extern void vltab_scan_set_projection(TableScanDesc scan, Bitmapset *attrs);
+
+/* ---- segment skipping by statistics (vltab_prune.c) ---- */
+typedef struct VltabBound
+{
+	AttrNumber	attnum;
+	int			strategy;		/* BT*StrategyNumber: column <op> constant */
+	bool		is_float;
+	int64		i;				/* the constant in the statistics' units */
+	double		f;
+} VltabBound;
+
+/* The usable "column op constant" conjuncts of a scan's quals (implicit AND). */
+extern List *vltab_prune_bounds(List *quals, Index scanrelid);
+/* Does no row of seg satisfy every bound (by its files' statistics)? */
+extern bool vltab_prune_segment(const VltabSegment *seg, List *bounds);
 
 /* ---- deletions and locks of lake rows (vltab_rowstate.c) ---- */
 extern TM_Result vltab_rowstate_mark(Relation rel, int64 row_id, char kind,

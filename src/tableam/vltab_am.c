@@ -72,6 +72,7 @@ typedef struct VltabScanDesc
 	VltabSegmentScan *sscan;
 	Bitmapset  *attrs;			/* columns the scan needs, NULL = all */
 	Bitmapset  *want;			/* attrs, or all columns (in cxt) */
+	List	   *bounds;			/* VltabBound: skip segments by statistics */
 	Datum	   *values;
 	bool	   *isnull;
 	/* ANALYZE's sample of lake rows */
@@ -206,6 +207,8 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 			if (i >= s->segs->nsegments)
 				return false;
 			seg = &s->segs->segments[i];
+			if (s->bounds && vltab_prune_segment(seg, s->bounds))
+				continue;
 			old = MemoryContextSwitchTo(s->cxt);
 			if (s->reader)
 				vltab_segment_close(s->reader);
@@ -247,13 +250,23 @@ vltab_scan_begin(Relation rel, Snapshot snapshot, int nkeys, struct ScanKeyData 
 
 /* A scan that reads only attrs of lake rows (the executor hook's). */
 TableScanDesc
-vltab_scan_begin_projected(Relation rel, Snapshot snapshot, Bitmapset *attrs)
+vltab_scan_begin_projected(Relation rel, Snapshot snapshot, Bitmapset *attrs, List *bounds)
 {
 	VltabScanDesc *s;
 
 	s = (VltabScanDesc *) table_beginscan(rel, snapshot, 0, NULL);
 	s->attrs = bms_copy(attrs);
+	s->bounds = bounds;
 	return &s->base;
+}
+
+void
+vltab_scan_set_projection(TableScanDesc sscan, Bitmapset *attrs)
+{
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+
+	Assert(!s->lake_started);
+	s->attrs = bms_copy(attrs);
 }
 
 static void

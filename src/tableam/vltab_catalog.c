@@ -277,6 +277,53 @@ int2_array(Datum d, int *n)
 	return out;
 }
 
+static Datum *
+text_array(Datum d, int *n, bool **nulls)
+{
+	Datum	   *elems;
+
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, nulls, n);
+	return elems;
+}
+
+/* The statistics arrays of a files row (for segment skipping). */
+static void
+file_stats_from_tuple(HeapTuple tup, Relation cat, VltabSegmentFile *f)
+{
+	bool		isnull;
+	Datum		att = getattr(tup, cat, FL_STAT_ATTNUMS, &isnull);
+	int16	   *atts;
+	int			n,
+				nn,
+				nmin,
+				nmax;
+	Datum	   *nc,
+			   *mins,
+			   *maxs;
+	bool	   *ncn,
+			   *minn,
+			   *maxn;
+
+	if (isnull)
+		return;
+	atts = int2_array(att, &n);
+	deconstruct_array(DatumGetArrayTypeP(getattr(tup, cat, FL_NULL_COUNTS, &isnull)), INT8OID, 8,
+					  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &nc, &ncn, &nn);
+	mins = text_array(getattr(tup, cat, FL_MINS, &isnull), &nmin, &minn);
+	maxs = text_array(getattr(tup, cat, FL_MAXS, &isnull), &nmax, &maxn);
+	if (nn != n || nmin != n || nmax != n)
+		return;					/* inconsistent: use no statistics */
+	f->nstats = n;
+	f->stats = palloc0(sizeof(VltabColumnStats) * n);
+	for (int i = 0; i < n; i++)
+	{
+		f->stats[i].attnum = atts[i];
+		f->stats[i].null_count = ncn[i] ? 0 : DatumGetInt64(nc[i]);
+		f->stats[i].min = minn[i] ? NULL : TextDatumGetCString(mins[i]);
+		f->stats[i].max = maxn[i] ? NULL : TextDatumGetCString(maxs[i]);
+	}
+}
+
 static void
 file_from_tuple(HeapTuple tup, Relation cat, VltabSegmentFile *f)
 {
@@ -300,7 +347,7 @@ file_from_tuple(HeapTuple tup, Relation cat, VltabSegmentFile *f)
 	f->size = getint64(tup, cat, FL_SIZE);
 	f->etag = get_text(tup, cat, FL_ETAG);
 	f->row_count = getint64(tup, cat, FL_ROW_COUNT);
-	/* statistics are not needed to read; vltab_publish reads them itself */
+	file_stats_from_tuple(tup, cat, f);
 }
 
 VltabSegmentList *

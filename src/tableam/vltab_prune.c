@@ -1,0 +1,235 @@
+/*
+ * vltab_prune.c — skipping lake segments whose statistics exclude a scan's
+ * quals.
+ *
+ * From a sequential scan's quals the executor hook (tableam_init.c) keeps
+ * the conjuncts "column op constant" (and "constant op column") whose
+ * operator is a btree comparison of the column's type, for the types whose
+ * file statistics are numbers in the manifest's text forms (integers,
+ * floats, dates as days, timestamps as microseconds since 1970-01-01,
+ * booleans).  A segment is skipped when, for one such conjunct, no value
+ * inside its [min, max] satisfies it, or when the column holds only NULLs
+ * (btree comparisons are strict).  Skipping is an optimisation only: a
+ * missing or unparsable statistic never skips.  The quals are still
+ * evaluated on every row returned.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/stratnum.h"
+#include "catalog/pg_type.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "tableam/vltab.h"
+
+#define EPOCH_DAYS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE))
+#define EPOCH_USECS (EPOCH_DAYS * USECS_PER_DAY)
+
+/* The constant as the statistics' number; false if the type is not one. */
+static bool
+const_number(Oid type, Datum d, bool *is_float, int64 *i, double *f)
+{
+	*is_float = false;
+	switch (type)
+	{
+		case BOOLOID:
+			*i = DatumGetBool(d) ? 1 : 0;
+			return true;
+		case INT2OID:
+			*i = DatumGetInt16(d);
+			return true;
+		case INT4OID:
+			*i = DatumGetInt32(d);
+			return true;
+		case INT8OID:
+			*i = DatumGetInt64(d);
+			return true;
+		case FLOAT4OID:
+			*is_float = true;
+			*f = DatumGetFloat4(d);
+			return !isnan(*f);
+		case FLOAT8OID:
+			*is_float = true;
+			*f = DatumGetFloat8(d);
+			return !isnan(*f);
+		case DATEOID:
+			if (DATE_NOT_FINITE(DatumGetDateADT(d)))
+				return false;
+			*i = (int64) DatumGetDateADT(d) + EPOCH_DAYS;
+			return true;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(d)))
+				return false;
+			*i = DatumGetTimestamp(d) + EPOCH_USECS;
+			return true;
+		default:
+			return false;
+	}
+}
+
+static int
+commute_strategy(int s)
+{
+	switch (s)
+	{
+		case BTLessStrategyNumber:
+			return BTGreaterStrategyNumber;
+		case BTLessEqualStrategyNumber:
+			return BTGreaterEqualStrategyNumber;
+		case BTGreaterStrategyNumber:
+			return BTLessStrategyNumber;
+		case BTGreaterEqualStrategyNumber:
+			return BTLessEqualStrategyNumber;
+		default:
+			return s;
+	}
+}
+
+List *
+vltab_prune_bounds(List *quals, Index scanrelid)
+{
+	List	   *bounds = NIL;
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		OpExpr	   *op = lfirst(lc);
+		Node	   *l,
+				   *r;
+		Var		   *var;
+		Const	   *cst;
+		bool		var_left;
+		TypeCacheEntry *tc;
+		int			strategy;
+		VltabBound *b;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+			continue;
+		l = strip_implicit_coercions(linitial(op->args));
+		r = strip_implicit_coercions(lsecond(op->args));
+		var_left = IsA(l, Var) && IsA(r, Const);
+		if (!var_left && !(IsA(r, Var) && IsA(l, Const)))
+			continue;
+		var = (Var *) (var_left ? l : r);
+		cst = (Const *) (var_left ? r : l);
+		if (var->varno != scanrelid || var->varattno <= 0 || cst->constisnull ||
+			var->vartype != cst->consttype)
+			continue;
+		tc = lookup_type_cache(var->vartype, TYPECACHE_BTREE_OPFAMILY);
+		if (!OidIsValid(tc->btree_opf))
+			continue;
+		strategy = get_op_opfamily_strategy(op->opno, tc->btree_opf);
+		if (strategy == 0)
+			continue;
+		if (!var_left)
+			strategy = commute_strategy(strategy);
+		b = palloc0(sizeof(VltabBound));
+		if (!const_number(var->vartype, cst->constvalue, &b->is_float, &b->i, &b->f))
+		{
+			pfree(b);
+			continue;
+		}
+		b->attnum = var->varattno;
+		b->strategy = strategy;
+		bounds = lappend(bounds, b);
+	}
+	return bounds;
+}
+
+static const VltabColumnStats *
+find_stats(const VltabSegment *seg, AttrNumber attnum)
+{
+	for (int f = 0; f < seg->nfiles; f++)
+		for (int s = 0; s < seg->files[f].nstats; s++)
+			if (seg->files[f].stats[s].attnum == attnum)
+				return &seg->files[f].stats[s];
+	return NULL;
+}
+
+static bool
+parse_number(const char *s, bool is_float, int64 *i, double *f)
+{
+	char	   *end;
+
+	if (s == NULL)
+		return false;
+	if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
+	{
+		*i = (s[0] == 't');
+		*f = (double) *i;
+		return !is_float;
+	}
+	errno = 0;
+	if (is_float)
+		*f = strtod(s, &end);
+	else
+		*i = strtoll(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0';
+}
+
+/* -1, 0, 1: statistic x against the bound's constant. */
+static int
+cmp_bound(const VltabBound *b, int64 xi, double xf)
+{
+	if (b->is_float)
+		return (xf > b->f) - (xf < b->f);
+	return (xi > b->i) - (xi < b->i);
+}
+
+bool
+vltab_prune_segment(const VltabSegment *seg, List *bounds)
+{
+	ListCell   *lc;
+
+	foreach(lc, bounds)
+	{
+		VltabBound *b = lfirst(lc);
+		const VltabColumnStats *st = find_stats(seg, b->attnum);
+		int64		mini,
+					maxi;
+		double		minf,
+					maxf;
+		int			cmin,
+					cmax;
+
+		if (st == NULL)
+			continue;
+		if (st->null_count >= seg->row_count)
+			return true;		/* only NULLs: no strict comparison holds */
+		if (!parse_number(st->min, b->is_float, &mini, &minf) ||
+			!parse_number(st->max, b->is_float, &maxi, &maxf))
+			continue;
+		cmin = cmp_bound(b, mini, minf);
+		cmax = cmp_bound(b, maxi, maxf);
+		switch (b->strategy)
+		{
+			case BTEqualStrategyNumber:
+				if (cmin > 0 || cmax < 0)
+					return true;
+				break;
+			case BTLessStrategyNumber:
+				if (cmin >= 0)
+					return true;
+				break;
+			case BTLessEqualStrategyNumber:
+				if (cmin > 0)
+					return true;
+				break;
+			case BTGreaterStrategyNumber:
+				if (cmax <= 0)
+					return true;
+				break;
+			case BTGreaterEqualStrategyNumber:
+				if (cmax < 0)
+					return true;
+				break;
+		}
+	}
+	return false;
+}
