@@ -173,17 +173,23 @@ vltab_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subI
 
 /* -------------------------------------------- projection of lake scans -- */
 
-/* The columns a scan node reads (NULL with *whole: every column). */
+/*
+ * The columns a scan node reads (NULL with *whole: every column): the
+ * columns the query uses of the table (the range table entry's
+ * selectedCols; the planner often gives a scan its full physical target
+ * list, so the target list says nothing), plus those of the node's quals
+ * (row-level security policies are not in selectedCols).
+ */
 static Bitmapset *
-scan_attrs(PlanState *ps, bool *whole)
+scan_attrs(PlanState *ps, EState *estate, bool *whole)
 {
 	Bitmapset  *attrs = NULL;
-	Bitmapset  *cols = NULL;
 	Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
+	RangeTblEntry *rte = exec_rt_fetch(scanrelid, estate);
+	Bitmapset  *cols = bms_copy(rte->selectedCols);
 	int			x = -1;
 
 	*whole = false;
-	pull_varattnos((Node *) ps->plan->targetlist, scanrelid, &cols);
 	pull_varattnos((Node *) ps->plan->qual, scanrelid, &cols);
 	if (IsA(ps, BitmapHeapScanState))
 		pull_varattnos((Node *) ((BitmapHeapScan *) ps->plan)->bitmapqualorig, scanrelid, &cols);
@@ -213,7 +219,7 @@ start_projected_scans(PlanState *ps, void *context)
 
 		if (bs->ss.ss_currentRelation && vltab_is_vlake(bs->ss.ss_currentRelation))
 		{
-			Bitmapset  *attrs = scan_attrs(ps, &whole);
+			Bitmapset  *attrs = scan_attrs(ps, estate, &whole);
 
 			/* no read-ahead: it would ask md.c for lake "blocks" */
 			bs->prefetch_maximum = 0;
@@ -228,7 +234,7 @@ start_projected_scans(PlanState *ps, void *context)
 
 		if (rel && vltab_is_vlake(rel) && ss->ss.ss_currentScanDesc == NULL)
 		{
-			Bitmapset  *attrs = scan_attrs(ps, &whole);
+			Bitmapset  *attrs = scan_attrs(ps, estate, &whole);
 
 			if (!whole)
 				ss->ss.ss_currentScanDesc =

@@ -73,6 +73,9 @@ typedef struct VltabScanDesc
 	Bitmapset  *attrs;			/* columns the scan needs, NULL = all */
 	Bitmapset  *want;			/* attrs, or all columns (in cxt) */
 	List	   *bounds;			/* VltabBound: skip segments by statistics */
+	bool		count_only;		/* no column wanted: rows from row ranges */
+	int64		next_row;		/* count_only: position in the segment */
+	int64		end_row;
 	Datum	   *values;
 	bool	   *isnull;
 	/* ANALYZE's sample of lake rows */
@@ -130,6 +133,7 @@ lake_scan_start(VltabScanDesc *s)
 	s->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
 	s->isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 	s->want = s->attrs ? s->attrs : vltab_all_attrs(RelationGetDescr(rel));
+	s->count_only = bms_is_empty(s->want);
 	s->lake_started = true;
 	MemoryContextSwitchTo(old);
 }
@@ -209,6 +213,13 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 			seg = &s->segs->segments[i];
 			if (s->bounds && vltab_prune_segment(seg, s->bounds))
 				continue;
+			if (s->count_only)
+			{
+				s->next_row = seg->first_row_id;
+				s->end_row = seg->end_row_id;
+				s->sscan = (VltabSegmentScan *) seg;	/* a mark: in a segment */
+				continue;
+			}
 			old = MemoryContextSwitchTo(s->cxt);
 			if (s->reader)
 				vltab_segment_close(s->reader);
@@ -218,12 +229,23 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 			s->sscan = vltab_segment_scan_begin(s->reader, s->want);
 			MemoryContextSwitchTo(old);
 		}
-		old = MemoryContextSwitchTo(s->cxt);
-		got = vltab_segment_scan_next(s->sscan, &row_id, s->values, s->isnull);
-		MemoryContextSwitchTo(old);
+		if (s->count_only)
+		{
+			/* no column needed (count(*)): the catalog's row range suffices */
+			got = s->next_row < s->end_row;
+			row_id = s->next_row++;
+			memset(s->isnull, true, sizeof(bool) * RelationGetDescr(rel)->natts);
+		}
+		else
+		{
+			old = MemoryContextSwitchTo(s->cxt);
+			got = vltab_segment_scan_next(s->sscan, &row_id, s->values, s->isnull);
+			MemoryContextSwitchTo(old);
+		}
 		if (!got)
 		{
-			vltab_segment_scan_end(s->sscan);
+			if (!s->count_only)
+				vltab_segment_scan_end(s->sscan);
 			s->sscan = NULL;
 			continue;
 		}
