@@ -70,7 +70,8 @@ typedef struct VltabScanDesc
 	int			seg_next;		/* serial: next segment index */
 	VltabSegmentReader *reader;
 	VltabSegmentScan *sscan;
-	Bitmapset  *attrs;			/* columns the scan needs, NULL = all */
+	Bitmapset  *attrs;			/* columns the scan needs, if projected */
+	bool		projected;		/* else: every column */
 	Bitmapset  *want;			/* attrs, or all columns (in cxt) */
 	List	   *bounds;			/* VltabBound: skip segments by statistics */
 	bool		count_only;		/* no column wanted: rows from row ranges */
@@ -132,7 +133,7 @@ lake_scan_start(VltabScanDesc *s)
 		s->deleted = vltab_rowstate_deleted(RelationGetRelid(rel), snap, &s->ndeleted);
 	s->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
 	s->isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
-	s->want = s->attrs ? s->attrs : vltab_all_attrs(RelationGetDescr(rel));
+	s->want = s->projected ? s->attrs : vltab_all_attrs(RelationGetDescr(rel));
 	s->count_only = bms_is_empty(s->want);
 	s->lake_started = true;
 	MemoryContextSwitchTo(old);
@@ -278,6 +279,7 @@ vltab_scan_begin_projected(Relation rel, Snapshot snapshot, Bitmapset *attrs, Li
 
 	s = (VltabScanDesc *) table_beginscan(rel, snapshot, 0, NULL);
 	s->attrs = bms_copy(attrs);
+	s->projected = true;
 	s->bounds = bounds;
 	return &s->base;
 }
@@ -289,6 +291,7 @@ vltab_scan_set_projection(TableScanDesc sscan, Bitmapset *attrs)
 
 	Assert(!s->lake_started);
 	s->attrs = bms_copy(attrs);
+	s->projected = true;
 }
 
 static void
