@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/pmsignal.h"
 #include "utils/guc.h"
 
 #include "lake/lake_fault.h"
@@ -59,6 +61,8 @@ lake_fault(const char *point)
 		for (;;)
 		{
 			CHECK_FOR_INTERRUPTS();
+			if (!PostmasterIsAlive())
+				proc_exit(1);	/* the test killed the postmaster */
 			pg_usleep(100000L);
 		}
 	}

@@ -30,6 +30,7 @@
 static ProcessUtility_hook_type prev_utility = NULL;
 static object_access_hook_type prev_object_access = NULL;
 static ExecutorStart_hook_type prev_executor_start = NULL;
+static ExecutorEnd_hook_type prev_executor_end = NULL;
 
 /* `USING vlake` on a table means the table access method. */
 static void
@@ -227,6 +228,19 @@ start_projected_scans(PlanState *ps, void *context)
 				vltab_scan_set_projection(bs->ss.ss_currentScanDesc, attrs);
 		}
 	}
+	if (IsA(ps, SeqScanState) && ps->plan->parallel_aware)
+	{
+		Relation	rel = ((SeqScanState *) ps)->ss.ss_currentRelation;
+
+		/* its scan starts later (shared memory set-up): leave a note */
+		if (rel && vltab_is_vlake(rel))
+		{
+			Bitmapset  *attrs = scan_attrs(ps, estate, &whole);
+
+			vltab_projection_note(estate, RelationGetRelid(rel), whole ? NULL : attrs, !whole,
+								  vltab_prune_bounds(ps->plan->qual, ((Scan *) ps->plan)->scanrelid));
+		}
+	}
 	if (IsA(ps, SeqScanState) && !ps->plan->parallel_aware)
 	{
 		SeqScanState *ss = (SeqScanState *) ps;
@@ -258,12 +272,25 @@ vltab_executor_start(QueryDesc *qd, int eflags)
 }
 
 static void
+vltab_executor_end(QueryDesc *qd)
+{
+	vltab_projection_forget(qd->estate);
+	if (prev_executor_end)
+		prev_executor_end(qd);
+	else
+		standard_ExecutorEnd(qd);
+}
+
+static void
 vltab_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_PREPARE)
+	{
 		vltab_bulk_reset();
+		vltab_projection_forget(NULL);
+	}
 }
 
 void
@@ -284,5 +311,7 @@ vlake_tableam_init(void)
 	object_access_hook = vltab_object_access;
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = vltab_executor_start;
+	prev_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = vltab_executor_end;
 	RegisterXactCallback(vltab_xact_callback, NULL);
 }

@@ -118,6 +118,14 @@ extern bool vltab_lake_row_visible(Relation rel, VltabSegmentList *segs, int64 r
 /* A scan reading only attrs of lake rows (the executor hook's). */
 extern TableScanDesc vltab_scan_begin_projected(Relation rel, Snapshot snapshot,
 												Bitmapset *attrs, List *bounds);
+/*
+ * Parallel sequential scans start after ExecutorStart: the executor hook
+ * notes (per query) the columns and bounds of each vlake relation's parallel
+ * scans, and parallel scan descriptors of that relation take the union.
+ */
+extern void vltab_projection_note(void *owner, Oid relid, Bitmapset *attrs, bool projected,
+								  List *bounds);
+extern void vltab_projection_forget(void *owner);	/* NULL: all */
 /* Restrict a scan that has not started (a bitmap scan's) to attrs. */
 extern void vltab_scan_set_projection(TableScanDesc scan, Bitmapset *attrs);
 

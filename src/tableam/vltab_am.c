@@ -258,6 +258,92 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 	}
 }
 
+/* ------------------------------------ projections of parallel scans -- */
+
+typedef struct ProjectionNote
+{
+	void	   *owner;			/* the query's EState */
+	Oid			relid;
+	bool		projected;
+	Bitmapset  *attrs;
+	List	   *bounds;
+} ProjectionNote;
+
+static List *projection_notes = NIL;	/* in TopMemoryContext */
+
+static List *
+copy_bounds(List *bounds)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, bounds)
+	{
+		VltabBound *b = palloc(sizeof(VltabBound));
+
+		memcpy(b, lfirst(lc), sizeof(VltabBound));
+		out = lappend(out, b);
+	}
+	return out;
+}
+
+void
+vltab_projection_note(void *owner, Oid relid, Bitmapset *attrs, bool projected, List *bounds)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	ProjectionNote *n = palloc0(sizeof(ProjectionNote));
+
+	n->owner = owner;
+	n->relid = relid;
+	n->projected = projected;
+	n->attrs = bms_copy(attrs);
+	n->bounds = copy_bounds(bounds);
+	projection_notes = lappend(projection_notes, n);
+	MemoryContextSwitchTo(old);
+}
+
+void
+vltab_projection_forget(void *owner)
+{
+	ListCell   *lc;
+
+	foreach(lc, projection_notes)
+	{
+		ProjectionNote *n = lfirst(lc);
+
+		if (owner == NULL || n->owner == owner)
+			projection_notes = foreach_delete_current(projection_notes, lc);
+	}
+}
+
+/* Apply the notes on s's relation: the union of their columns; bounds only
+ * when a single scan of the relation was noted. */
+static void
+apply_projection_notes(VltabScanDesc *s)
+{
+	ListCell   *lc;
+	int			found = 0;
+
+	foreach(lc, projection_notes)
+	{
+		ProjectionNote *n = lfirst(lc);
+
+		if (n->relid != RelationGetRelid(s->base.rs_rd))
+			continue;
+		if (!n->projected)
+			return;				/* one of them reads every column */
+		found++;
+		s->attrs = bms_union(s->attrs, n->attrs);
+		s->bounds = (found == 1) ? copy_bounds(n->bounds) : NIL;
+	}
+	s->projected = found > 0;
+	if (!s->projected)
+	{
+		s->attrs = NULL;
+		s->bounds = NIL;
+	}
+}
+
 static TableScanDesc
 vltab_scan_begin(Relation rel, Snapshot snapshot, int nkeys, struct ScanKeyData *key,
 				 ParallelTableScanDesc pscan, uint32 flags)
@@ -268,6 +354,8 @@ vltab_scan_begin(Relation rel, Snapshot snapshot, int nkeys, struct ScanKeyData 
 	s->base = *s->delta;
 	s->cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake table scan",
 								   ALLOCSET_DEFAULT_SIZES);
+	if (pscan != NULL && (flags & SO_TYPE_SEQSCAN) && projection_notes != NIL)
+		apply_projection_notes(s);
 	return &s->base;
 }
 
