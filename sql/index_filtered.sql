@@ -84,10 +84,11 @@ CREATE TEMP TABLE exhaustive AS SELECT * FROM check_filtered('one');
 SELECT r.every_query_10_rows, e.recall >= 0.95 AS exhaustive_ok,
        r.recall + 0.03 < e.recall AS rounds_worse
   FROM rounds r, exhaustive e;
--- vlake.exhaustive_after = 0: exhaustive only once the first lists run out
--- (as rounds here)
+-- vlake.exhaustive_after = 0: exhaustive only once the first lists run out,
+-- which is never worse than rounds (equal when no query runs out of its
+-- first lists; whether one does depends on the build's k-means seed)
 SET vlake.exhaustive_after = 0;
-SELECT (SELECT recall FROM check_filtered('one')) = (SELECT recall FROM rounds) AS same_as_rounds;
+SELECT (SELECT recall FROM check_filtered('one')) >= (SELECT recall FROM rounds) AS not_worse_than_rounds;
 RESET vlake.exhaustive_after;
 -- off: the first probed lists only, fewer rows than k for the rare category
 SET vlake.iterative_scan = off;
