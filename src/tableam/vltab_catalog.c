@@ -41,6 +41,8 @@
 #include "utils/uuid.h"
 
 #include "lake/lake_location.h"
+#include "manifest/manifest.h"
+#include "objstore/objstore.h"
 #include "tableam/vltab.h"
 
 Oid
@@ -185,13 +187,61 @@ dataset_insert(Relation rel, const char *location)
 	return ds;
 }
 
+/*
+ * A root holds one dataset: two tables publishing into one _manifest/ chain
+ * would corrupt it for every reader.  Refuse a root another table of this
+ * database uses, or one whose _manifest/ already has objects (another
+ * database, another cluster, an earlier incarnation).
+ */
+static void
+check_root_free_except(const char *root, Oid self)
+{
+	Relation	cat = table_open(vltab_catalog_relid("datasets"), AccessShareLock);
+	SysScanDesc scan = systable_beginscan(cat, InvalidOid, false, GetLatestSnapshot(), 0, NULL);
+	HeapTuple	tup;
+	ObjStore   *store;
+	List	   *found;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		char	   *other = get_text(tup, cat, DS_ROOT);
+		bool		isnull;
+
+		if (DatumGetObjectId(getattr(tup, cat, DS_RELID, &isnull)) == self)
+			continue;
+		if (strcmp(other, root) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("location \"%s\" is the dataset root of another vlake table", root),
+					 errdetail("Table \"%s\" uses it.",
+							   get_rel_name(DatumGetObjectId(getattr(tup, cat, DS_RELID, &isnull)))),
+					 errhint("Give each vlake table a location of its own.")));
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	store = objstore_open(root);
+	found = objstore_list(store, MANIFEST_DIR);
+	objstore_close(store);
+	if (found != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("location \"%s\" already holds a dataset", root),
+				 errdetail("Its %s directory is not empty.", MANIFEST_DIR),
+				 errhint("Give each vlake table a location of its own.")));
+}
+
 void
 vltab_dataset_create(Relation rel, const char *location)
 {
 	LockDatabaseObject(RelationRelationId, RelationGetRelid(rel), 1, ExclusiveLock);
 	CommandCounterIncrement();
 	if (vltab_dataset_get(RelationGetRelid(rel), GetLatestSnapshot()) == NULL)
-		(void) dataset_insert(rel, location);
+	{
+		VltabDataset *ds = dataset_insert(rel, location);
+
+		if (location && location[0])
+			check_root_free_except(ds->root, RelationGetRelid(rel));
+	}
 }
 
 VltabDataset *
