@@ -298,7 +298,7 @@ vlake_tableam_init(void)
 {
 	DefineCustomIntVariable("vlake.segment_rows",
 							"Most rows a lake segment of a vlake table holds.",
-							NULL, &vltab_max_segment_rows, 1000000, 1000, 100000000,
+							NULL, &vltab_max_segment_rows, 1000000, 100, 100000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vlake.copy_lake_threshold",
 							"Rows of one COPY into a vlake table that go to the delta before the rest is written as lake segments.",

@@ -95,7 +95,7 @@ sub start_armed
 	my $h = IPC::Run::start(
 		[ 'psql', '-X', '-d', $node->connstr('postgres'), '-v', 'ON_ERROR_STOP=1',
 		  '-c', "SET vlake.copy_lake_threshold = 0; SET vlake.segment_rows = 500; "
-		  . "SET vlake.fault_points = '$point:$action'",
+		  . "SET vlake.fault_points = '$point:" . ($action eq 'kill' ? 'sleep' : $action) . "'",
 		  '-c', $cmd ],
 		'<', \$in, '>', \$out, '2>', \$err);
 	return ($h, \$err);
