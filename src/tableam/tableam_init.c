@@ -251,4 +251,5 @@ vlake_tableam_init(void)
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = vltab_executor_start;
 	RegisterXactCallback(vltab_xact_callback, NULL);
+	vltab_publish_init();
 }
