@@ -314,4 +314,5 @@ vlake_tableam_init(void)
 	prev_executor_end = ExecutorEnd_hook;
 	ExecutorEnd_hook = vltab_executor_end;
 	RegisterXactCallback(vltab_xact_callback, NULL);
+	vltab_publish_init();
 }

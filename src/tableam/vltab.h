@@ -171,4 +171,20 @@ extern void vltab_bulk_finish(Relation rel, int options);
 /* Redirect a write that met a delta tuple a flush moved: the row ID, or -1. */
 extern int64 vltab_moved_row(Relation rel, ItemPointer delta_tid, TransactionId xmax);
 
+/* ---- publication (vltab_publish.c) ---- */
+extern void vltab_publish_init(void);
+/* This transaction gave relid a lake version (from vltab_version_note). */
+extern void vltab_publish_note_version(Oid relid);
+/* This transaction deleted or updated a lake row of rel: it takes its
+ * version at pre-commit, with the segments' new delete vectors. */
+extern void vltab_publish_note_delete(Relation rel);
+/* TRUNCATE / DROP: forget relid's delete vectors (vlake.delete_files). */
+extern void vltab_publish_forget(Oid relid);
+/* Publish the committed versions of rel the lake lacks (full: list and
+ * report every missing one; else check the latest only); returns the
+ * number of manifests written. */
+extern int64 vltab_publish_repair(Relation rel, bool full);
+/* The relids of every vlake table of the database (vlake.datasets). */
+extern List *vltab_publish_tables(void);
+
 #endif							/* VLAKE_VLTAB_H */

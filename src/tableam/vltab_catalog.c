@@ -608,6 +608,7 @@ vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,
 	SysScanDesc scan;
 	HeapTuple	tup;
 
+	vltab_publish_note_version(ds->relid);
 	if (!ds->mine || ds->version == 0)
 	{
 		ds->version++;
@@ -672,6 +673,7 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 	nsegs = delete_rows("segments", "segments_pkey", relid);
 	delete_rows("files", "files_pkey", relid);
 	delete_rows("row_states", "row_states_pkey", relid);
+	vltab_publish_forget(relid);
 	delete_rows("moved_rows", "moved_rows_relid_delta_tid_idx", relid);
 	if (!keep_dataset)
 	{

@@ -255,6 +255,8 @@ vltab_rowstate_mark(Relation rel, int64 row_id, char kind, ItemPointer new_tid,
 	}
 	UnlockTuple(rel, &tid, ExclusiveLock);
 	table_close(cat, RowExclusiveLock);
+	if (result == TM_Ok && kind != 'l')
+		vltab_publish_note_delete(rel);
 	if (result == TM_Ok)
 		CommandCounterIncrement();
 	(void) snapshot;

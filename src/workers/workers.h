@@ -23,4 +23,9 @@ extern void workers_tables_register(void);
 /* Register the index maintenance task (workers_index.c). */
 extern void workers_index_register(void);
 
+/* GUC vlake.publish_naptime; register the table publication task
+ * (workers_publish.c). */
+extern int	workers_publish_naptime;
+extern void workers_publish_register(void);
+
 #endif							/* VLAKE_WORKERS_H */

@@ -45,7 +45,13 @@ vlake_workers_init(void)
 							&workers_table_gc_min_age, 3600, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	workers_tables_register();
+	DefineCustomIntVariable("vlake.publish_naptime",
+							"Seconds between two passes of the table publication task of vlake's database workers (it publishes committed versions of vlake tables that are missing from the lake).",
+							NULL,
+							&workers_publish_naptime, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	workers_index_register();
+	workers_publish_register();
 }
 
 /*
