@@ -24,7 +24,12 @@ CREATE TABLE vlake.datasets (
     version         bigint NOT NULL,        -- last committed lake version (0: none)
     next_row_id     bigint NOT NULL,
     next_segment_id bigint NOT NULL,
-    created         timestamptz NOT NULL
+    created         timestamptz NOT NULL,
+    -- row IDs below this were handed out, maybe to a writer that aborted:
+    -- raised in place (not transactionally) before any is used, so a row ID
+    -- is never handed out twice (stale index entries of an aborted COPY
+    -- must never point at another row)
+    row_id_limit    bigint NOT NULL DEFAULT 0
 );
 
 -- Lake segments: row IDs [first_row_id, end_row_id).  A segment row is

@@ -67,6 +67,7 @@ typedef struct VltabDataset
 	int64		next_row_id;
 	int64		next_segment_id;
 	bool		mine;			/* row last written by this transaction */
+	int64		row_id_limit;	/* row IDs below were handed out */
 } VltabDataset;
 
 typedef struct VltabSegment
@@ -96,6 +97,9 @@ extern VltabDataset *vltab_dataset_get(Oid relid, Snapshot snapshot);
  * return its current row, creating it on first use. */
 extern VltabDataset *vltab_dataset_lock(Relation rel);
 extern void vltab_dataset_update(VltabDataset *ds);
+/* Hand out n new row IDs, contiguous with this writer's previous ones;
+ * returns the first (dataset lock held). */
+extern int64 vltab_rowids_reserve(VltabDataset *ds, int64 n);
 extern VltabSegmentList *vltab_segments_visible(Oid relid, Snapshot snapshot);
 /* Binary search: the segment holding row_id, or NULL. */
 extern VltabSegment *vltab_segment_find(VltabSegmentList *list, int64 row_id);

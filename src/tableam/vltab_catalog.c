@@ -102,7 +102,7 @@ get_text(HeapTuple tup, Relation cat, int attno)
 enum
 {
 	DS_RELID = 1, DS_DATASET_ID, DS_ROOT, DS_VERSION, DS_NEXT_ROW_ID, DS_NEXT_SEGMENT_ID,
-	DS_CREATED, DS_NATTS = DS_CREATED
+	DS_CREATED, DS_ROW_ID_LIMIT, DS_NATTS = DS_ROW_ID_LIMIT
 };
 
 static VltabDataset *
@@ -118,6 +118,7 @@ dataset_from_tuple(HeapTuple tup, Relation cat)
 	ds->version = getint64(tup, cat, DS_VERSION);
 	ds->next_row_id = getint64(tup, cat, DS_NEXT_ROW_ID);
 	ds->next_segment_id = getint64(tup, cat, DS_NEXT_SEGMENT_ID);
+	ds->row_id_limit = getint64(tup, cat, DS_ROW_ID_LIMIT);
 	ds->mine = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
 	return ds;
 }
@@ -180,6 +181,7 @@ dataset_insert(Relation rel, const char *location)
 	values[DS_NEXT_ROW_ID - 1] = Int64GetDatum(0);
 	values[DS_NEXT_SEGMENT_ID - 1] = Int64GetDatum(1);
 	values[DS_CREATED - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[DS_ROW_ID_LIMIT - 1] = Int64GetDatum(0);
 	tup = heap_form_tuple(RelationGetDescr(cat), values, nulls);
 	CatalogTupleInsert(cat, tup);
 	table_close(cat, RowExclusiveLock);
@@ -285,6 +287,75 @@ vltab_dataset_update(VltabDataset *ds)
 	systable_endscan(scan);
 	table_close(cat, RowExclusiveLock);
 	CommandCounterIncrement();
+}
+
+/*
+ * Row IDs are handed out from row_id_limit, which is raised in place on
+ * every version of the datasets row that may be (or become) the current
+ * one: the committed one and this transaction's own.  So the raise
+ * survives an abort of the writer, and a row ID is never given twice, even
+ * though index entries of an aborted COPY may still name it.  The caller
+ * holds the dataset lock (vltab_dataset_lock): nobody else raises it
+ * meanwhile, so consecutive reservations are contiguous.
+ */
+/* May this version of a datasets row be, or become, the current one? */
+static bool
+may_be_current(HeapTuple tup)
+{
+	HeapTupleHeader h = tup->t_data;
+	TransactionId xmin = HeapTupleHeaderGetXmin(h);
+
+	if (!TransactionIdIsCurrentTransactionId(xmin) && !TransactionIdDidCommit(xmin))
+		return false;			/* aborted (nobody else writes: we hold the lock) */
+	if (!(h->t_infomask & HEAP_XMAX_INVALID) && !HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask))
+	{
+		TransactionId xmax = HeapTupleHeaderGetUpdateXid(h);
+
+		if (TransactionIdIsValid(xmax) && !TransactionIdIsCurrentTransactionId(xmax) &&
+			TransactionIdDidCommit(xmax))
+			return false;		/* superseded for good */
+	}
+	return true;
+}
+
+int64
+vltab_rowids_reserve(VltabDataset *ds, int64 n)
+{
+	Relation	cat = table_open(vltab_catalog_relid("datasets"), RowExclusiveLock);
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int64		first = ds->next_row_id;
+	List	   *versions = NIL;
+	ListCell   *lc;
+
+	scan = scan_by_relid(cat, "datasets_pkey", ds->relid, SnapshotAny, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		if (!may_be_current(tup))
+			continue;
+		first = Max(first, getint64(tup, cat, DS_ROW_ID_LIMIT));
+		versions = lappend(versions, heap_copytuple(tup));
+	}
+	systable_endscan(scan);
+	if (versions == NIL)
+		elog(ERROR, "vlake dataset of relation %u has no current catalog row", ds->relid);
+	foreach(lc, versions)
+	{
+		HeapTuple	old = lfirst(lc);
+		Datum		values[DS_NATTS] = {0};
+		bool		nulls[DS_NATTS] = {0};
+		bool		repl[DS_NATTS] = {0};
+		HeapTuple	newtup;
+
+		values[DS_ROW_ID_LIMIT - 1] = Int64GetDatum(first + n);
+		repl[DS_ROW_ID_LIMIT - 1] = true;
+		newtup = heap_modify_tuple(old, RelationGetDescr(cat), values, nulls, repl);
+		newtup->t_self = old->t_self;
+		heap_inplace_update(cat, newtup);
+	}
+	table_close(cat, RowExclusiveLock);
+	ds->row_id_limit = first + n;
+	return first;
 }
 
 /* ------------------------------------------------------------ segments -- */

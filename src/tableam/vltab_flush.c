@@ -62,8 +62,13 @@ typedef struct SegmentBuild
 	VltabSegmentWriter *w;
 	int64		first_row_id;
 	int64		rows;
+	int64		reserved_end;	/* row IDs below are this writer's */
+	int64		chunk;			/* next reservation */
 	char	   *prefix;
 } SegmentBuild;
+
+#define ROWID_CHUNK_FIRST	4096
+#define ROWID_CHUNK_MAX		(1024 * 1024)
 
 static void
 segment_start(SegmentBuild *b, Relation rel, VltabDataset *ds)
@@ -71,8 +76,10 @@ segment_start(SegmentBuild *b, Relation rel, VltabDataset *ds)
 	ObjStore   *store;
 
 	b->ds = ds;
-	b->first_row_id = ds->next_row_id;
 	b->rows = 0;
+	b->chunk = ROWID_CHUNK_FIRST;
+	b->first_row_id = vltab_rowids_reserve(ds, b->chunk);
+	b->reserved_end = b->first_row_id + b->chunk;
 	b->prefix = lake_part_new_prefix(&vltab_part_kind, RelationGetRelid(rel));
 	store = objstore_open(ds->root);
 	lake_part_begin(store, b->prefix, &vltab_part_kind);
@@ -85,6 +92,17 @@ segment_add(SegmentBuild *b, Datum *values, bool *isnull)
 {
 	int64		row_id = b->first_row_id + b->rows;
 
+	if (row_id >= b->reserved_end)
+	{
+		int64		more;
+
+		b->chunk = Min(b->chunk * 2, ROWID_CHUNK_MAX);
+		more = vltab_rowids_reserve(b->ds, b->chunk);
+		if (more != b->reserved_end)
+			elog(ERROR, "vlake row IDs of \"%s\" were reserved by another writer",
+				 b->prefix);
+		b->reserved_end += b->chunk;
+	}
 	if ((uint64) row_id > LAKE_ROWID_MAX)
 	{
 		ItemPointerData t;
