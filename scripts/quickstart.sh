@@ -43,7 +43,8 @@ fm=/usr/share/datasets/fashion-mnist
 vlake_log "loading Fashion-MNIST (60,000 train + 10,000 test vectors, 784 dims)"
 psql_demo -d vlake_demo <<'SQL'
 CREATE EXTENSION vlake;
-CREATE TABLE items   (id bigint PRIMARY KEY, label int, category text, embedding vector(784));
+-- a vlake table: its rows live in the lake (ColumnGroup Parquet files + manifest)
+CREATE TABLE items   (id bigint PRIMARY KEY, label int, category text, embedding vector(784)) USING vlake;
 CREATE TABLE queries (id bigint PRIMARY KEY, label int, category text, embedding vector(784));
 SQL
 build/bin/fmnist copy "$fm/train-images-idx3-ubyte.gz" "$fm/train-labels-idx1-ubyte.gz" |
@@ -51,6 +52,15 @@ build/bin/fmnist copy "$fm/train-images-idx3-ubyte.gz" "$fm/train-labels-idx1-ub
 build/bin/fmnist copy "$fm/t10k-images-idx3-ubyte.gz" "$fm/t10k-labels-idx1-ubyte.gz" |
   psql_demo -d vlake_demo -c "COPY queries FROM STDIN"
 psql_demo -d vlake_demo -c "ANALYZE" >/dev/null
+
+echo
+echo "== the items table is a lake dataset: segments of ColumnGroup files and a published manifest"
+psql_demo -d vlake_demo <<'SQL'
+SELECT segment_id, first_row_id, end_row_id, files, pg_size_pretty(bytes) AS bytes FROM vlake.table_segments('items');
+SELECT m->>'version' AS version, jsonb_array_length(m->'segments') AS segments,
+       (SELECT string_agg(g->>'path', ', ') FROM jsonb_array_elements(m->'segments'->0->'groups') g) AS first_segment_files
+FROM vlake.table_manifest('items') m;
+SQL
 
 echo
 echo "== building a vlake ANN index; its files are written to the embedded lake ($lake)"
