@@ -92,6 +92,30 @@ create_dataset(RangeVar *rv, const char *location)
 	table_close(rel, NoLock);
 }
 
+/*
+ * After ALTER TABLE ... SET ACCESS METHOD: a table that became a vlake
+ * table gets its dataset (default location); one that stopped being one
+ * loses its catalog rows (its lake rows were copied into the new heap by the
+ * rewrite; the files become unnamed parts for GC).
+ */
+static void
+converted_table(RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	Relation	rel;
+	bool		vlake;
+
+	if (!OidIsValid(relid))
+		return;
+	rel = table_open(relid, NoLock);
+	vlake = vltab_is_vlake(rel);
+	if (vlake)
+		vltab_dataset_create(rel, NULL);
+	table_close(rel, NoLock);
+	if (!vlake)
+		vltab_catalog_forget(relid, false);
+}
+
 static void
 vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			  ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
@@ -99,6 +123,7 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	RangeVar   *created = NULL;
+	RangeVar   *converted = NULL;
 	char	   *location = NULL;
 
 	if (IsA(parsetree, CreateStmt) || IsA(parsetree, CreateTableAsStmt) ||
@@ -137,7 +162,10 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				AlterTableCmd *cmd = lfirst(lc);
 
 				if (cmd->subtype == AT_SetAccessMethod)
+				{
 					translate_am(&cmd->name);
+					converted = ((AlterTableStmt *) parsetree)->relation;
+				}
 			}
 		}
 	}
@@ -148,6 +176,8 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 								dest, qc);
 	if (created)
 		create_dataset(created, location);
+	if (converted)
+		converted_table(converted);
 }
 
 /* DROP TABLE: the catalog rows go in the dropping transaction. */

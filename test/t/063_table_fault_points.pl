@@ -166,6 +166,7 @@ for my $round (1 .. $rounds)
 		for (1 .. 60)
 		{
 			if ($node->start(fail_ok => 1)) { $started = 1; last; }
+			$node->{_pid} = undef;    # a failed start read the dead postmaster's pid file
 			sleep 1;
 		}
 		ok($started, "$what: the server starts again after SIGKILL of the postmaster");
