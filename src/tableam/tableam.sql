@@ -99,8 +99,23 @@ CREATE TABLE vlake.versions (
     PRIMARY KEY (relid, version)
 );
 
+-- A user's ColumnGroup choice for a column (vlake.set_column_group).
+CREATE TABLE vlake.column_groups (
+    relid           oid NOT NULL,
+    attnum          int2 NOT NULL,
+    grp             "char" NOT NULL CHECK (grp IN ('s', 'o')),  -- scalar, own
+    PRIMARY KEY (relid, attnum)
+);
+
+REVOKE ALL ON vlake.column_groups FROM PUBLIC;
 REVOKE ALL ON vlake.datasets, vlake.segments, vlake.files, vlake.row_states,
     vlake.moved_rows, vlake.versions FROM PUBLIC;
+
+-- Where a column of a vlake table goes in segments written from now on:
+-- 'scalar' (the scalar group, with statistics for strings), 'own' (a file
+-- of its own) or 'auto'.  Variable-width columns only; owner only.
+CREATE FUNCTION vlake.set_column_group(tbl regclass, col name, grp text) RETURNS void
+    AS 'MODULE_PATHNAME', 'vlake_set_column_group' LANGUAGE C STRICT;
 
 -- Move the delta's settled rows of a vlake table to a new lake segment now
 -- (the flush task does this in the background); returns the rows moved.

@@ -110,6 +110,10 @@ extern void vltab_version_insert(VltabDataset *ds, const char *operation, int64 
  * change (ds->version++ and a versions row), count the rest in it. */
 extern void vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,
 							   int64 rows_deleted, int64 bytes_written);
+/* vlake.column_groups: set a column's choice ('s', 'o'; 'a' removes it);
+ * read a table's choices for vltab_segment_begin_grouped (NULL: none). */
+extern void vltab_column_group_set(Oid relid, AttrNumber attnum, char choice);
+extern char *vltab_column_groups(Relation rel);
 /* Delete every catalog row of relid (keep_dataset: but its datasets row). */
 extern void vltab_catalog_forget(Oid relid, bool keep_dataset);
 /* A new table's dataset row, under location (NULL: the default). */

@@ -711,6 +711,64 @@ vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,
 	CommandCounterIncrement();
 }
 
+/* --------------------------------------------------------- column groups -- */
+
+void
+vltab_column_group_set(Oid relid, AttrNumber attnum, char choice)
+{
+	Relation	cat = table_open(vltab_catalog_relid("column_groups"), RowExclusiveLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, 2, BTEqualStrategyNumber, F_INT2EQ, Int16GetDatum(attnum));
+	scan = scan_by_relid(cat, "column_groups_pkey", relid, GetLatestSnapshot(), 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		CatalogTupleDelete(cat, &tup->t_self);
+	systable_endscan(scan);
+	if (choice != 'a')
+	{
+		Datum		values[3];
+		bool		nulls[3] = {0};
+
+		values[0] = ObjectIdGetDatum(relid);
+		values[1] = Int16GetDatum(attnum);
+		values[2] = CharGetDatum(choice);
+		CatalogTupleInsert(cat, heap_form_tuple(RelationGetDescr(cat), values, nulls));
+	}
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+char *
+vltab_column_groups(Relation rel)
+{
+	Relation	cat = table_open(vltab_catalog_relid("column_groups"), AccessShareLock);
+	SysScanDesc scan = scan_by_relid(cat, "column_groups_pkey", RelationGetRelid(rel),
+									 GetLatestSnapshot(), 0, NULL);
+	HeapTuple	tup;
+	char	   *groups = NULL;
+	int			natts = RelationGetDescr(rel)->natts;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		int			att = DatumGetInt16(getattr(tup, cat, 2, &isnull));
+
+		if (groups == NULL)
+		{
+			groups = palloc(natts + 1);
+			memset(groups, 'a', natts);
+			groups[natts] = '\0';
+		}
+		if (att >= 1 && att <= natts)
+			groups[att - 1] = DatumGetChar(getattr(tup, cat, 3, &isnull));
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	return groups;
+}
+
 /* ------------------------------------------------------------- forget -- */
 
 static int64
@@ -748,6 +806,7 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 	delete_rows("moved_rows", "moved_rows_relid_delta_tid_idx", relid);
 	if (!keep_dataset)
 	{
+		delete_rows("column_groups", "column_groups_pkey", relid);
 		delete_rows("versions", "versions_pkey", relid);
 		delete_rows("datasets", "datasets_pkey", relid);
 	}

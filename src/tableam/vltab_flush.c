@@ -84,7 +84,8 @@ segment_start(SegmentBuild *b, Relation rel, VltabDataset *ds)
 	store = objstore_open(ds->root);
 	lake_part_begin(store, b->prefix, &vltab_part_kind);
 	objstore_close(store);
-	b->w = vltab_segment_begin(ds->root, b->prefix, RelationGetDescr(rel), b->first_row_id);
+	b->w = vltab_segment_begin_grouped(ds->root, b->prefix, RelationGetDescr(rel),
+									   b->first_row_id, vltab_column_groups(rel));
 }
 
 static int64

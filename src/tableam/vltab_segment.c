@@ -365,6 +365,38 @@ begin_group(VltabSegmentWriter *w, WGroup *g)
 VltabSegmentWriter *
 vltab_segment_begin(const char *root, const char *prefix, TupleDesc desc, int64 first_row_id)
 {
+	return vltab_segment_begin_grouped(root, prefix, desc, first_row_id, NULL);
+}
+
+/*
+ * A user's choice for one column (vlake.set_column_group): 's' puts a
+ * variable-width column that would have a file of its own into the scalar
+ * group (with statistics when it is a string); 'o' gives a variable-width
+ * column of the scalar group a file of its own.  Fixed-width columns and
+ * vectors keep their plan.
+ */
+static void
+apply_override(Form_pg_attribute att, ColPlan *cp, char choice)
+{
+	if (choice == 's' && cp->kind == VLTAB_GROUP_LONG_TEXT && att->attlen == -1 &&
+		cp->enc != ENC_JSONB)
+	{
+		cp->kind = VLTAB_GROUP_SCALAR;
+		if (cp->enc == ENC_NATIVE &&
+			(cp->basetype == TEXTOID || cp->basetype == VARCHAROID || cp->basetype == BPCHAROID))
+			cp->stat = ST_STRING;
+	}
+	else if (choice == 'o' && cp->kind == VLTAB_GROUP_SCALAR && att->attlen == -1)
+	{
+		cp->kind = VLTAB_GROUP_LONG_TEXT;
+		cp->stat = ST_NONE;
+	}
+}
+
+VltabSegmentWriter *
+vltab_segment_begin_grouped(const char *root, const char *prefix, TupleDesc desc,
+							int64 first_row_id, const char *groups)
+{
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vltab segment writer",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -405,6 +437,8 @@ vltab_segment_begin(const char *root, const char *prefix, TupleDesc desc, int64 
 		c->attnum = i + 1;
 		c->varlena = att->attlen == -1;
 		plan_column(att, &c->plan);
+		if (groups)
+			apply_override(att, &c->plan, groups[i]);
 		if (c->plan.enc != ENC_NATIVE)
 		{
 			Oid			outfn;

@@ -14,10 +14,10 @@
  *     column of any other varlena type of unbounded size (arrays,
  *     composites, ...), and per vector/halfvec column without a dimension
  *     (a plain Parquet file: a vector ColumnGroup needs a fixed dimension).
- * The plan is automatic for now: PostgreSQL 15 has no attribute options for
- * extensions, so a per-column override (scalar / own group) is future work
- * (an optional argument of vltab_segment_begin).  Details: docs/tables.md,
- * "Segment files".
+ * The plan is automatic; a user may move a variable-width column into the
+ * scalar group or give it a file of its own (vlake.set_column_group, kept
+ * in vlake.column_groups, passed as vltab_segment_begin_grouped's groups).
+ * Details: docs/tables.md, "Segment files".
  * Every file is a valid Parquet file (DuckDB reads it); the Parquet field
  * id of a column is its attnum, so renames never break old files.  Every
  * Postgres type round-trips exactly: types pgmap maps exactly are stored
@@ -101,6 +101,12 @@ typedef struct VltabSegmentWriter VltabSegmentWriter;
  */
 extern VltabSegmentWriter *vltab_segment_begin(const char *root, const char *prefix,
 											   TupleDesc desc, int64 first_row_id);
+/* The same with a user's group choice per column (groups[attnum - 1]: 'a'
+ * automatic, 's' scalar group, 'o' a file of its own; NULL: all automatic;
+ * see vlake.set_column_group in docs/tables.md). */
+extern VltabSegmentWriter *vltab_segment_begin_grouped(const char *root, const char *prefix,
+													   TupleDesc desc, int64 first_row_id,
+													   const char *groups);
 extern void vltab_segment_add(VltabSegmentWriter *w, Datum *values, bool *isnull);
 extern int64 vltab_segment_rows(VltabSegmentWriter *w);
 /* Finishes every file; returns them (*nfiles set). */

@@ -7,6 +7,8 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
@@ -58,4 +60,48 @@ vlake_table_segments(PG_FUNCTION_ARGS)
 	}
 	table_close(rel, AccessShareLock);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(vlake_set_column_group);
+Datum
+vlake_set_column_group(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *col = NameStr(*PG_GETARG_NAME(1));
+	char	   *grp = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	Relation	rel = table_open(relid, ShareUpdateExclusiveLock);
+	AttrNumber	attnum;
+	char		choice;
+
+	if (!vltab_is_vlake(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	attnum = get_attnum(relid, col);
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						col, RelationGetRelationName(rel))));
+	if (strcmp(grp, "scalar") == 0)
+		choice = 's';
+	else if (strcmp(grp, "own") == 0)
+		choice = 'o';
+	else if (strcmp(grp, "auto") == 0)
+		choice = 'a';
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid ColumnGroup choice \"%s\"", grp),
+				 errhint("Use scalar, own or auto.")));
+	if (choice != 'a' && TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attlen != -1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" has a fixed width: it always goes to the scalar group", col),
+				 errhint("Only variable-width columns (text, bytea, arrays, ...) can be placed.")));
+	vltab_column_group_set(relid, attnum, choice);
+	table_close(rel, NoLock);
+	PG_RETURN_VOID();
 }
