@@ -100,6 +100,8 @@ extern void vltab_dataset_update(VltabDataset *ds);
 /* Hand out n new row IDs, contiguous with this writer's previous ones;
  * returns the first (dataset lock held). */
 extern int64 vltab_rowids_reserve(VltabDataset *ds, int64 n);
+/* ... and give back the unused rest of the reservation, above end. */
+extern void vltab_rowids_release(VltabDataset *ds, int64 end);
 extern VltabSegmentList *vltab_segments_visible(Oid relid, Snapshot snapshot);
 /* Binary search: the segment holding row_id, or NULL. */
 extern VltabSegment *vltab_segment_find(VltabSegmentList *list, int64 row_id);

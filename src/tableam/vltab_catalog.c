@@ -318,27 +318,12 @@ may_be_current(HeapTuple tup)
 	return true;
 }
 
-int64
-vltab_rowids_reserve(VltabDataset *ds, int64 n)
+/* Set row_id_limit in place on every version that may be current. */
+static void
+set_row_id_limit(Relation cat, List *versions, int64 limit)
 {
-	Relation	cat = table_open(vltab_catalog_relid("datasets"), RowExclusiveLock);
-	SysScanDesc scan;
-	HeapTuple	tup;
-	int64		first = ds->next_row_id;
-	List	   *versions = NIL;
 	ListCell   *lc;
 
-	scan = scan_by_relid(cat, "datasets_pkey", ds->relid, SnapshotAny, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		if (!may_be_current(tup))
-			continue;
-		first = Max(first, getint64(tup, cat, DS_ROW_ID_LIMIT));
-		versions = lappend(versions, heap_copytuple(tup));
-	}
-	systable_endscan(scan);
-	if (versions == NIL)
-		elog(ERROR, "vlake dataset of relation %u has no current catalog row", ds->relid);
 	foreach(lc, versions)
 	{
 		HeapTuple	old = lfirst(lc);
@@ -347,12 +332,61 @@ vltab_rowids_reserve(VltabDataset *ds, int64 n)
 		bool		repl[DS_NATTS] = {0};
 		HeapTuple	newtup;
 
-		values[DS_ROW_ID_LIMIT - 1] = Int64GetDatum(first + n);
+		values[DS_ROW_ID_LIMIT - 1] = Int64GetDatum(limit);
 		repl[DS_ROW_ID_LIMIT - 1] = true;
 		newtup = heap_modify_tuple(old, RelationGetDescr(cat), values, nulls, repl);
 		newtup->t_self = old->t_self;
 		heap_inplace_update(cat, newtup);
 	}
+}
+
+/* The versions of ds's row that may be current (copies), and their limit. */
+static List *
+current_versions(Relation cat, VltabDataset *ds, int64 *limit)
+{
+	SysScanDesc scan = scan_by_relid(cat, "datasets_pkey", ds->relid, SnapshotAny, 0, NULL);
+	HeapTuple	tup;
+	List	   *versions = NIL;
+
+	*limit = ds->next_row_id;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		if (!may_be_current(tup))
+			continue;
+		*limit = Max(*limit, getint64(tup, cat, DS_ROW_ID_LIMIT));
+		versions = lappend(versions, heap_copytuple(tup));
+	}
+	systable_endscan(scan);
+	if (versions == NIL)
+		elog(ERROR, "vlake dataset of relation %u has no current catalog row", ds->relid);
+	return versions;
+}
+
+/*
+ * A writer that used row IDs below end only gives the rest of its
+ * reservation back: no index entry can name them.
+ */
+void
+vltab_rowids_release(VltabDataset *ds, int64 end)
+{
+	Relation	cat = table_open(vltab_catalog_relid("datasets"), RowExclusiveLock);
+	int64		limit;
+	List	   *versions = current_versions(cat, ds, &limit);
+
+	if (end < limit)
+		set_row_id_limit(cat, versions, end);
+	table_close(cat, RowExclusiveLock);
+	ds->row_id_limit = Min(limit, end);
+}
+
+int64
+vltab_rowids_reserve(VltabDataset *ds, int64 n)
+{
+	Relation	cat = table_open(vltab_catalog_relid("datasets"), RowExclusiveLock);
+	int64		first;
+	List	   *versions = current_versions(cat, ds, &first);
+
+	set_row_id_limit(cat, versions, first + n);
 	table_close(cat, RowExclusiveLock);
 	ds->row_id_limit = first + n;
 	return first;

@@ -125,6 +125,8 @@ segment_finish(SegmentBuild *b, const char *operation)
 	memset(&seg, 0, sizeof(seg));
 	seg.files = vltab_segment_finish(b->w, &seg.nfiles);
 	b->w = NULL;
+	/* the IDs reserved but not used go back (nothing can name them) */
+	vltab_rowids_release(b->ds, b->first_row_id + b->rows);
 	lake_fault(strcmp(operation, "flush") == 0 ? "flush_after_files" : "copy_after_files");
 	for (int i = 0; i < seg.nfiles; i++)
 		bytes += seg.files[i].size;

@@ -1,0 +1,100 @@
+-- vlake tables: what a scan reads.  Oracles: a heap table with the same
+-- rows (results) and the catalog's file list (which files and bytes a
+-- scan may touch, by the I/O counters of vlake.io_stats).
+CREATE EXTENSION vlake;
+\getenv lake VLAKE_TEST_LAKE
+SELECT 'file://' || :'lake' || '/tables_scan' AS lakeuri \gset
+SET vlake.default_location = :'lakeuri';
+SET vlake.copy_lake_threshold = 0;
+SET vlake.segment_rows = 1000;
+
+CREATE TABLE h (id int, cat text, price real, day date, note text, e vector(8));
+INSERT INTO h SELECT g, 'c' || (g % 5), (g % 97) / 4.0, date '2024-01-01' + g / 10,
+       repeat(md5(g::text), 4), array_fill(g::real, ARRAY[8])::vector
+  FROM generate_series(1, 5000) g;
+CREATE TABLE t (LIKE h) USING vlake;
+SELECT :'lake' || '/tables_scan.csv' AS csv \gset
+COPY h TO :'csv' (FORMAT csv);
+COPY t FROM :'csv' (FORMAT csv);
+
+-- five segments of 1,000 rows, each a scalar file, a file per long column
+-- (cat, note) and a vector ColumnGroup
+SELECT count(*) AS segments, sum(row_count) AS rows, sum(files) AS files FROM vlake.table_segments('t');
+
+-- results equal heap's
+SELECT (SELECT count(*) FROM (SELECT * FROM h EXCEPT SELECT * FROM t) x) AS only_heap,
+       (SELECT count(*) FROM (SELECT * FROM t EXCEPT SELECT * FROM h) x) AS only_vlake;
+
+-- What a scan touches, proved by removing files: a second table with the
+-- same rows loses every file but its scalar ones, and, for segments past
+-- the first, those too; queries that need only what is left still answer
+-- (as heap does), the others fail naming a missing file.
+CREATE TABLE p (LIKE h) USING vlake;
+COPY p FROM :'csv' (FORMAT csv);
+SELECT root AS p_root FROM vlake.datasets WHERE relid = 'p'::regclass \gset
+SELECT count(vlake.lake_delete(:'p_root' || f.path)) AS removed_long_and_vector_files
+  FROM vlake.files f WHERE f.relid = 'p'::regclass AND f.kind <> 'parquet';
+SET max_parallel_workers_per_gather = 0;
+-- one scalar column: the scalar files only
+SELECT (SELECT sum(price) FROM p) = (SELECT sum(price) FROM h) AS scalar_scan_ok;
+-- count(*) reads no file at all (next: the scalar files go too)
+SELECT count(vlake.lake_delete(:'p_root' || f.path)) AS removed_scalar_files_of_later_segments
+  FROM vlake.files f JOIN vlake.segments s USING (relid, segment_id)
+  WHERE f.relid = 'p'::regclass AND f.kind = 'parquet' AND s.first_row_id >= 1000;
+SELECT count(*) FROM p;
+-- segment skipping: id < 500 and 500 > id need the first segment only
+SELECT (SELECT sum(price) FROM p WHERE id < 500) = (SELECT sum(price) FROM h WHERE id < 500) AS skipped_lt,
+       (SELECT count(*) FROM p WHERE 500 > id) AS skipped_gt_commuted,
+       (SELECT count(*) FROM p WHERE day < date '2024-01-20') = (SELECT count(*) FROM h WHERE day < date '2024-01-20') AS skipped_by_date;
+-- and the removed files are really needed by other queries
+CREATE FUNCTION fails_on(q text, file text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN CASE WHEN SQLERRM LIKE 'lake object "%/' || file || '" does not exist'
+              THEN 'missing ' || file ELSE SQLERRM END;
+END $$;
+SELECT fails_on('SELECT sum(price) FROM p WHERE id > 4000', 'scalar.parquet') AS later_segment,
+       fails_on('SELECT count(*) FROM p WHERE note IS NULL AND id < 10', 't_5.parquet') AS long_column;
+RESET max_parallel_workers_per_gather;
+
+-- the same skipping on the intact table gives heap's answers
+SELECT (SELECT count(*) FROM t WHERE 4500 < id) AS ge, (SELECT count(*) FROM h WHERE 4500 < id) AS ge_heap,
+       (SELECT count(*) FROM t WHERE day = date '2024-03-01') AS day, (SELECT count(*) FROM h WHERE day = date '2024-03-01') AS day_heap,
+       (SELECT count(*) FROM t WHERE id > 100000) AS none;
+
+-- parallel scans give the same answers
+SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SELECT count(*), sum(id), sum(price) FROM t WHERE id % 3 = 0;
+SELECT count(*), sum(id), sum(price) FROM h WHERE id % 3 = 0;
+RESET max_parallel_workers_per_gather;
+
+-- a column's group can be chosen: cat (unbounded text) into the scalar group
+SELECT vlake.set_column_group('t', 'cat', 'scalar');
+SELECT vlake.set_column_group('t', 'price', 'own');   -- fixed width: refused
+SELECT vlake.set_column_group('t', 'nosuch', 'own');
+SELECT vlake.set_column_group('t', 'cat', 'other');
+INSERT INTO t SELECT g, 'c' || (g % 5), 1, date '2024-01-01', 'n', NULL FROM generate_series(5001, 5100) g;
+SELECT vlake.flush('t');
+SELECT f.kind, f.attnums FROM vlake.files f JOIN vlake.segments s USING (relid, segment_id)
+  WHERE relid = 't'::regclass AND s.first_row_id = (SELECT max(first_row_id) FROM vlake.segments WHERE relid = 't'::regclass)
+  ORDER BY group_no;
+SELECT count(*) FROM t WHERE cat = 'c3';
+
+-- a location is one dataset's
+SELECT :'lakeuri' || 'own_place/' AS own_place \gset
+CREATE TABLE t2 (a int) USING vlake WITH (location = :'own_place');
+SELECT root = :'own_place' AS at_its_location FROM vlake.datasets WHERE relid = 't2'::regclass;
+SELECT root AS t_root FROM vlake.datasets WHERE relid = 't'::regclass \gset
+DO $$ BEGIN
+  EXECUTE format('CREATE TABLE t3 (a int) USING vlake WITH (location = %L)',
+                 (SELECT root FROM vlake.datasets WHERE relid = 't'::regclass));
+EXCEPTION WHEN duplicate_object THEN
+  RAISE NOTICE 'refused: %', regexp_replace(SQLERRM, '"[^"]*"', '"..."');
+END $$;
+CREATE TABLE t4 (a int) WITH (location = :'lakeuri');   -- not a vlake table
+
+DROP TABLE t;
+SELECT count(*) FROM vlake.segments WHERE relid NOT IN (SELECT oid FROM pg_class);
