@@ -614,6 +614,25 @@ vltab_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot, Snapshot snap
 								  snapshot);
 }
 
+/*
+ * Index AMs ask which of their entries point at dead rows (btree's simple
+ * and bottom-up deletion).  Heap's code would read lake TIDs as delta
+ * blocks: lake entries are never reported deletable here.
+ */
+static TransactionId
+vltab_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
+{
+	int			n = 0;
+
+	for (int i = 0; i < delstate->ndeltids; i++)
+		if (!lake_tid_is_lake(&delstate->deltids[i].tid))
+			delstate->deltids[n++] = delstate->deltids[i];
+	delstate->ndeltids = n;
+	if (n == 0)
+		return InvalidTransactionId;
+	return heap->index_delete_tuples(rel, delstate);
+}
+
 /* ---------------------------------------------- writes to existing rows -- */
 
 /*
@@ -968,6 +987,7 @@ vltab_routine(void)
 	routine.tuple_tid_valid = vltab_tuple_tid_valid;
 	routine.tuple_get_latest_tid = vltab_tuple_get_latest_tid;
 	routine.tuple_satisfies_snapshot = vltab_tuple_satisfies_snapshot;
+	routine.index_delete_tuples = vltab_index_delete_tuples;
 	routine.multi_insert = vltab_multi_insert;
 	routine.finish_bulk_insert = vltab_finish_bulk_insert;
 	routine.tuple_delete = vltab_tuple_delete;
