@@ -180,6 +180,10 @@ start_projected_scans(PlanState *ps, void *context)
 
 	if (ps == NULL)
 		return false;
+	/* prefetching reads lake blocks as delta blocks (mdprefetch ERRORs) */
+	if (IsA(ps, BitmapHeapScanState) && ((BitmapHeapScanState *) ps)->ss.ss_currentRelation &&
+		vltab_is_vlake(((BitmapHeapScanState *) ps)->ss.ss_currentRelation))
+		((BitmapHeapScanState *) ps)->prefetch_maximum = 0;
 	if (IsA(ps, SeqScanState) && !ps->plan->parallel_aware)
 	{
 		SeqScanState *ss = (SeqScanState *) ps;
