@@ -281,6 +281,19 @@ SET enable_seqscan = off; SET enable_bitmapscan = off;
 SELECT (SELECT array_agg(id ORDER BY id) FROM t_am WHERE k = 5) = (SELECT array_agg(id ORDER BY id) FROM h WHERE k = 5) AS k_index_equal;
 RESET enable_seqscan; RESET enable_bitmapscan;
 
+-- a parallel index build over lake rows builds the index heap builds
+-- (FAILS today: "cannot update SecondarySnapshot during a parallel
+-- operation" — build_lake_rows takes GetLatestSnapshot() in the leader
+-- of a parallel build, vltab_am.c)
+SET max_parallel_maintenance_workers = 2;
+SET min_parallel_table_scan_size = 0;
+CREATE INDEX h_k_id ON h (k, id);
+CREATE INDEX t_k_id ON t (k, id);
+RESET max_parallel_maintenance_workers;
+RESET min_parallel_table_scan_size;
+SELECT count(*) AS indexes_built FROM pg_indexes WHERE indexname IN ('h_k_id', 't_k_id');
+SELECT d_index('SELECT * FROM QTBL WHERE k >= 0 AND id > 0') AS parallel_built_index;
+
 -- vlake.table_segments: its columns, and rows that add up
 SELECT * FROM vlake.table_segments('t') LIMIT 0;
 SELECT count(*) > 0 AS has_segments,
