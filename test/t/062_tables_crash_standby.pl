@@ -137,6 +137,11 @@ note("flush still running at the stop: $still");
 $primary->start;
 same_as_heap($primary, 'postgres', 'after an immediate stop during a flush');
 # the table still works: a flush, writes and reads
+# FAILS today: this flush dies with 'duplicate key value violates unique
+# constraint "t_pkey"': the killed flush's btree entries for its lake TIDs
+# survive the crash, its row IDs are handed out again (next_row_id was
+# rolled back), so a stale entry now names a row of this flush (see
+# sql/tables.sql, aborted COPY).
 $primary->safe_psql('postgres', q{SELECT vlake.flush('t')});
 on_both($primary, 'postgres', q{UPDATE TBL SET txt = 'post-crash' WHERE id % 1000 = 1});
 on_both($primary, 'postgres', q{DELETE FROM TBL WHERE id % 1000 = 2});
