@@ -953,6 +953,7 @@ vltab_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot, TupleTableSlo
 {
 	TM_Result	res;
 	ItemPointerData cur = *tid;
+	bool		traversed = false;
 
 	for (;;)
 	{
@@ -962,7 +963,13 @@ vltab_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot, TupleTableSlo
 
 			res = heap->tuple_lock(rel, &cur, snapshot, slot, cid, mode, wait_policy, flags, tmfd);
 			if (!moved_to_lake(rel, res, tmfd, &cur, &lake))
+			{
+				/* the version heap locked, and whether we got there by an update */
+				*tid = cur;
+				if (traversed)
+					tmfd->traversed = true;
 				return res;
+			}
 			cur = lake;
 		}
 		res = vltab_rowstate_mark(rel, (int64) lake_tid_to_rowid(&cur), 'l', NULL, cid,
@@ -973,6 +980,7 @@ vltab_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot, TupleTableSlo
 			/* follow the update to the new version (in the delta) */
 			cur = tmfd->ctid;
 			tmfd->traversed = true;
+			traversed = true;
 			snapshot = GetLatestSnapshot();
 			continue;
 		}
