@@ -118,6 +118,14 @@ catalog_snapshot_for(Snapshot snapshot)
 {
 	if (snapshot && IsMVCCSnapshot(snapshot))
 		return snapshot;
+	/*
+	 * In parallel mode (a parallel index build's leader) there is no latest
+	 * snapshot; the catalog snapshot, renewed when the relation's lock was
+	 * taken, sees every lake writer that committed before it (they all hold
+	 * a conflicting lock while they write).
+	 */
+	if (IsInParallelMode())
+		return GetCatalogSnapshot(InvalidOid);
 	return GetLatestSnapshot();
 }
 
@@ -169,6 +177,36 @@ claim_segment(VltabScanDesc *s)
 		return (int) pg_atomic_fetch_add_u64(&p->next_segment, 1);
 	}
 	return s->seg_next++;
+}
+
+/*
+ * A delta tuple a flush moved to the lake is deleted by the flush; a
+ * snapshot older than the flush still sees it.  If that snapshot's own
+ * transaction then updated or deleted the row (its write went to the lake
+ * copy, moved_to_lake), the delta tuple must not show up any more: it is
+ * shadowed when the snapshot sees a row_states entry of the lake copy.
+ * Only tuples with a deleter the snapshot does not see are looked up.
+ */
+static bool
+moved_and_changed(Relation rel, TupleTableSlot *slot, Snapshot snapshot)
+{
+	BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
+	HeapTupleHeader h;
+	TransactionId xmax;
+	int64		row_id;
+
+	if (snapshot == NULL || !IsMVCCSnapshot(snapshot) || bslot->base.tuple == NULL)
+		return false;
+	h = bslot->base.tuple->t_data;
+	if ((h->t_infomask & HEAP_XMAX_INVALID) || HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask))
+		return false;
+	xmax = HeapTupleHeaderGetUpdateXid(h);
+	if (!TransactionIdIsValid(xmax) || TransactionIdIsCurrentTransactionId(xmax))
+		return false;
+	row_id = vltab_moved_row(rel, &slot->tts_tid, xmax);
+	if (row_id < 0)
+		return false;
+	return vltab_rowstate_is_deleted(RelationGetRelid(rel), row_id, snapshot, NULL);
 }
 
 /* Form the lake row's tuple in slot: frozen-looking header, lake TID. */
@@ -415,8 +453,11 @@ vltab_scan_getnextslot(TableScanDesc sscan, ScanDirection direction, TupleTableS
 
 	if (!s->delta_done)
 	{
-		if (heap->scan_getnextslot(s->delta, direction, slot))
-			return true;
+		while (heap->scan_getnextslot(s->delta, direction, slot))
+		{
+			if (!moved_and_changed(s->base.rs_rd, slot, s->base.rs_snapshot))
+				return true;
+		}
 		s->delta_done = true;
 	}
 	if (ScanDirectionIsBackward(direction))
@@ -513,7 +554,14 @@ vltab_scan_bitmap_next_tuple(TableScanDesc sscan, TBMIterateResult *tbmres,
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
 
 	if (tbmres->blockno < LAKE_ROWID_BLOCK0)
-		return heap->scan_bitmap_next_tuple(s->delta, tbmres, slot);
+	{
+		while (heap->scan_bitmap_next_tuple(s->delta, tbmres, slot))
+		{
+			if (!moved_and_changed(sscan->rs_rd, slot, sscan->rs_snapshot))
+				return true;
+		}
+		return false;
+	}
 	while (s->bm_i < s->bm_n)
 	{
 		int64		row_id = s->bm_rows[s->bm_i++];
@@ -786,7 +834,14 @@ vltab_index_fetch_tuple(IndexFetchTableData *scan, ItemPointer tid, Snapshot sna
 	VltabIndexFetch *f = (VltabIndexFetch *) scan;
 
 	if (!lake_tid_is_lake(tid))
-		return heap->index_fetch_tuple(f->delta, tid, snapshot, slot, call_again, all_dead);
+	{
+		if (!heap->index_fetch_tuple(f->delta, tid, snapshot, slot, call_again, all_dead))
+			return false;
+		if (!moved_and_changed(scan->rel, slot, snapshot))
+			return true;
+		*call_again = false;
+		return false;
+	}
 	*call_again = false;
 	if (all_dead)
 		*all_dead = false;
@@ -801,7 +856,8 @@ vltab_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 	bool		found;
 
 	if (!lake_tid_is_lake(tid))
-		return heap->tuple_fetch_row_version(rel, tid, snapshot, slot);
+		return heap->tuple_fetch_row_version(rel, tid, snapshot, slot) &&
+			!moved_and_changed(rel, slot, snapshot);
 	f = (VltabIndexFetch *) vltab_index_fetch_begin(rel);
 	found = fetch_lake(f, rel, (int64) lake_tid_to_rowid(tid), snapshot, slot);
 	vltab_index_fetch_end(&f->base);

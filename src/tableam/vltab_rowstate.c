@@ -126,6 +126,26 @@ insert_entry(Relation cat, Oid relid, int64 row_id, char kind, ItemPointer new_t
 	}
 }
 
+/* Has this transaction an entry for the row (live, as a dirty snapshot sees)? */
+static bool
+own_entry(Relation cat, Oid relid, int64 row_id)
+{
+	SnapshotData dirty;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		own = false;
+
+	InitDirtySnapshot(dirty);
+	scan = probe(cat, relid, row_id, &dirty);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+			own = true;
+	}
+	systable_endscan(scan);
+	return own;
+}
+
 static void
 lock_failed(Relation rel, ItemPointer tid)
 {
@@ -144,9 +164,18 @@ vltab_rowstate_mark(Relation rel, int64 row_id, char kind, ItemPointer new_tid,
 	Oid			relid = RelationGetRelid(rel);
 	ItemPointerData tid;
 	TM_Result	result = TM_Ok;
+	bool		tuple_locked = true;
 
 	lake_rowid_to_tid((uint64) row_id, &tid);
-	if (!wait || policy != LockWaitBlock)
+
+	/*
+	 * A row this transaction already locked, deleted or updated is ours: no
+	 * tuple lock (a waiter for our row lock holds it, as on heap, and would
+	 * deadlock with us).  Nobody else can change our entry meanwhile.
+	 */
+	if (own_entry(cat, RelationGetRelid(rel), row_id))
+		tuple_locked = false;
+	else if (!wait || policy != LockWaitBlock)
 	{
 		if (!ConditionalLockTuple(rel, &tid, ExclusiveLock))
 		{
@@ -253,7 +282,8 @@ vltab_rowstate_mark(Relation rel, int64 row_id, char kind, ItemPointer new_tid,
 		systable_endscan(scan);
 		break;
 	}
-	UnlockTuple(rel, &tid, ExclusiveLock);
+	if (tuple_locked)
+		UnlockTuple(rel, &tid, ExclusiveLock);
 	table_close(cat, RowExclusiveLock);
 	if (result == TM_Ok && kind != 'l')
 		vltab_publish_note_delete(rel);
