@@ -145,23 +145,23 @@ RESET enable_seqscan; RESET enable_indexscan; RESET enable_bitmapscan;
 -- ======== state 1: rows only in the delta
 CALL reset_pair('delta', :'copyfile');
 SELECT count(*) AS segments FROM vlake.table_segments('t');
-\i :src/test/data/tables/ops.psql
+\i test/data/tables/ops.psql
 
 -- ======== state 2: rows only in lake segments (vlake.flush)
 CALL reset_pair('lake', :'copyfile');
 SELECT count(*) AS segments, sum(row_count) AS lake_rows FROM vlake.table_segments('t');
-\i :src/test/data/tables/ops.psql
+\i test/data/tables/ops.psql
 
 -- ======== state 3: mixed, 200 lake rows and 100 delta rows
 CALL reset_pair('mixed', :'copyfile');
 SELECT count(*) AS segments, sum(row_count) AS lake_rows FROM vlake.table_segments('t');
-\i :src/test/data/tables/ops.psql
+\i test/data/tables/ops.psql
 
 -- ======== state 4: COPY with vlake.copy_lake_threshold = 0 writes segments
 SET vlake.copy_lake_threshold = 0;
 CALL reset_pair('copy', :'copyfile');
 SELECT count(*) > 0 AS has_segments, sum(row_count) AS lake_rows FROM vlake.table_segments('t');
-\i :src/test/data/tables/ops.psql
+\i test/data/tables/ops.psql
 RESET vlake.copy_lake_threshold;
 
 -- ======== beyond the matrix: one vlake table t (and its heap twin h)
@@ -202,8 +202,6 @@ RESET enable_seqscan; RESET vlake.probes; RESET vlake.rerank_epsilon;
 
 -- ANALYZE runs, and its statistics cover the lake rows as heap's cover all
 -- of its rows: the same reltuples, and k's 17 distinct values
--- (FAILS today: vlake's ANALYZE samples the delta only, see
--- vltab_scan_analyze_next_block; reltuples counts delta rows only)
 ANALYZE h;
 ANALYZE t;
 SELECT (SELECT reltuples FROM pg_class WHERE relname = 't') AS vlake_reltuples,
@@ -282,9 +280,6 @@ SELECT (SELECT array_agg(id ORDER BY id) FROM t_am WHERE k = 5) = (SELECT array_
 RESET enable_seqscan; RESET enable_bitmapscan;
 
 -- a parallel index build over lake rows builds the index heap builds
--- (FAILS today: "cannot update SecondarySnapshot during a parallel
--- operation" — build_lake_rows takes GetLatestSnapshot() in the leader
--- of a parallel build, vltab_am.c)
 SET max_parallel_maintenance_workers = 2;
 SET min_parallel_table_scan_size = 0;
 CREATE INDEX h_k_id ON h (k, id);
@@ -296,11 +291,8 @@ SELECT d_index('SELECT * FROM QTBL WHERE k >= 0 AND id > 0') AS parallel_built_i
 
 -- an aborted COPY into segments leaves btree entries behind, as an aborted
 -- heap insert does; they must never lead to rows written later
--- (FAILS today: the aborted COPY's row IDs are handed out again — next_row_id
--- lives in the rolled-back catalog row — so its stale entries (keys 1..5)
--- now point at the second COPY's rows: the index scan returns 10 rows and
--- "id = 3" returns the row with id 103.  Same after a crashed or failed
--- flush, see TAP 062.)
+-- (row IDs are never handed out twice: vlake.datasets.row_id_limit is
+-- raised in place before use and survives the abort)
 SET vlake.copy_lake_threshold = 0;
 CREATE TABLE ra_h (id int PRIMARY KEY, v text);
 CREATE TABLE ra_t (id int PRIMARY KEY, v text) USING vlake;

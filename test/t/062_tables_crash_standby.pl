@@ -137,11 +137,8 @@ note("flush still running at the stop: $still");
 $primary->start;
 same_as_heap($primary, 'postgres', 'after an immediate stop during a flush');
 # the table still works: a flush, writes and reads
-# FAILS today: this flush dies with 'duplicate key value violates unique
-# constraint "t_pkey"': the killed flush's btree entries for its lake TIDs
-# survive the crash, its row IDs are handed out again (next_row_id was
-# rolled back), so a stale entry now names a row of this flush (see
-# sql/tables.sql, aborted COPY).
+# (the killed flush's btree entries for its lake TIDs survive the crash;
+# its row IDs are never handed out again, so they name nothing)
 $primary->safe_psql('postgres', q{SELECT vlake.flush('t')});
 on_both($primary, 'postgres', q{UPDATE TBL SET txt = 'post-crash' WHERE id % 1000 = 1});
 on_both($primary, 'postgres', q{DELETE FROM TBL WHERE id % 1000 = 2});
@@ -163,9 +160,7 @@ $primary->command_ok(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-q', '-d', $primar
 is($primary->safe_psql('restored',
 	q{SELECT amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE relname = 't'}),
 	'vlake_table', 'restored t is a vlake table');
-# FAILS today: the restore's ADD PRIMARY KEY on t (230k rows in segments, a
-# parallel build) fails with "cannot update SecondarySnapshot during a
-# parallel operation" (see sql/tables.sql, parallel index build)
+# (the restore's ADD PRIMARY KEY on t is a parallel build over 230k lake rows)
 is($primary->safe_psql('restored', q{SELECT count(*) FROM pg_indexes WHERE tablename = 't'}),
 	'1', 'restored t has its primary key');
 for my $path ('seq', 'index')
