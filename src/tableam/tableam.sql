@@ -108,6 +108,24 @@ CREATE TABLE vlake.column_groups (
 );
 
 REVOKE ALL ON vlake.column_groups FROM PUBLIC;
+
+-- The embedding model of a vector column, from a lake version on
+-- (vlake.set_embedding_model; published in every manifest's lineage).
+CREATE TABLE vlake.column_models (
+    relid           oid NOT NULL,
+    attnum          int2 NOT NULL,
+    since_version   bigint NOT NULL,
+    model           text NOT NULL,
+    model_version   text NOT NULL,
+    PRIMARY KEY (relid, attnum, since_version)
+);
+REVOKE ALL ON vlake.column_models FROM PUBLIC;
+
+-- Declare the embedding model of a vector column of a vlake table: the
+-- manifests of the next version on name it in their lineage.  Owner only.
+CREATE FUNCTION vlake.set_embedding_model(tbl regclass, col name, model text,
+                                          model_version text DEFAULT '') RETURNS void
+    AS 'MODULE_PATHNAME', 'vlake_set_embedding_model' LANGUAGE C STRICT;
 REVOKE ALL ON vlake.datasets, vlake.segments, vlake.files, vlake.row_states,
     vlake.moved_rows, vlake.versions FROM PUBLIC;
 

@@ -116,6 +116,17 @@ extern void vltab_version_note(VltabDataset *ds, const char *operation, int64 ro
  * read a table's choices for vltab_segment_begin_grouped (NULL: none). */
 extern void vltab_column_group_set(Oid relid, AttrNumber attnum, char choice);
 extern char *vltab_column_groups(Relation rel);
+/* vlake.column_models: a vector column's embedding model from the next
+ * lake version on; and the models in force at a version. */
+typedef struct VltabModel
+{
+	AttrNumber	attnum;
+	char	   *model;
+	char	   *model_version;
+} VltabModel;
+extern void vltab_column_model_set(Relation rel, AttrNumber attnum, const char *model,
+								   const char *version);
+extern VltabModel *vltab_column_models(Oid relid, int64 version, Snapshot snapshot, int *n);
 /* Delete every catalog row of relid (keep_dataset: but its datasets row). */
 extern void vltab_catalog_forget(Oid relid, bool keep_dataset);
 /* A new table's dataset row, under location (NULL: the default). */

@@ -803,6 +803,72 @@ vltab_column_groups(Relation rel)
 	return groups;
 }
 
+/* --------------------------------------------------------- column models -- */
+
+void
+vltab_column_model_set(Relation rel, AttrNumber attnum, const char *model, const char *version)
+{
+	VltabDataset *ds = vltab_dataset_lock(rel);
+	Relation	cat = table_open(vltab_catalog_relid("column_models"), RowExclusiveLock);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Datum		values[5];
+	bool		nulls[5] = {0};
+	int64		since = ds->version + 1;
+
+	/* a second choice before the next version replaces the first */
+	ScanKeyInit(&keys[0], 2, BTEqualStrategyNumber, F_INT2EQ, Int16GetDatum(attnum));
+	ScanKeyInit(&keys[1], 3, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(since));
+	scan = scan_by_relid(cat, "column_models_pkey", ds->relid, GetLatestSnapshot(), 2, keys);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		CatalogTupleDelete(cat, &tup->t_self);
+	systable_endscan(scan);
+	values[0] = ObjectIdGetDatum(ds->relid);
+	values[1] = Int16GetDatum(attnum);
+	values[2] = Int64GetDatum(since);
+	values[3] = CStringGetTextDatum(model);
+	values[4] = CStringGetTextDatum(version);
+	CatalogTupleInsert(cat, heap_form_tuple(RelationGetDescr(cat), values, nulls));
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+VltabModel *
+vltab_column_models(Oid relid, int64 version, Snapshot snapshot, int *n)
+{
+	Relation	cat = table_open(vltab_catalog_relid("column_models"), AccessShareLock);
+	SysScanDesc scan = scan_by_relid(cat, "column_models_pkey", relid, snapshot, 0, NULL);
+	HeapTuple	tup;
+	VltabModel *out = NULL;
+
+	*n = 0;
+	/* index order: attnum, then since_version: the last one <= version wins */
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		AttrNumber	att = DatumGetInt16(getattr(tup, cat, 2, &isnull));
+		int64		since = getint64(tup, cat, 3);
+		VltabModel *m;
+
+		if (since > version)
+			continue;
+		if (*n > 0 && out[*n - 1].attnum == att)
+			m = &out[*n - 1];
+		else
+		{
+			out = out ? repalloc(out, sizeof(VltabModel) * (*n + 1)) : palloc(sizeof(VltabModel));
+			m = &out[(*n)++];
+			m->attnum = att;
+		}
+		m->model = get_text(tup, cat, 4);
+		m->model_version = get_text(tup, cat, 5);
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	return out;
+}
+
 /* ------------------------------------------------------------- forget -- */
 
 static int64
@@ -841,6 +907,7 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 	if (!keep_dataset)
 	{
 		delete_rows("column_groups", "column_groups_pkey", relid);
+		delete_rows("column_models", "column_models_pkey", relid);
 		delete_rows("versions", "versions_pkey", relid);
 		delete_rows("datasets", "datasets_pkey", relid);
 	}

@@ -441,6 +441,19 @@ lineage_read(Oid relid, int64 version, Snapshot snap, ManifestLineage *l)
 		l->rows_added = Max(att_int64(tup, cat, VR_ROWS_ADDED), 0);
 		l->rows_deleted = Max(att_int64(tup, cat, VR_ROWS_DELETED), 0);
 		l->bytes_written = Max(att_int64(tup, cat, VR_BYTES_WRITTEN), 0);
+		{
+			int			nm;
+			VltabModel *models = vltab_column_models(relid, version, snap, &nm);
+
+			l->nmodels = nm;
+			l->models = nm > 0 ? palloc0(sizeof(ManifestModel) * nm) : NULL;
+			for (int i = 0; i < nm; i++)
+			{
+				l->models[i].field_id = models[i].attnum;
+				l->models[i].model = models[i].model;
+				l->models[i].model_version = models[i].model_version;
+			}
+		}
 		found = true;
 	}
 	systable_endscan(scan);

@@ -6,7 +6,9 @@
 #include "access/table.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "catalog/pg_type.h"
 #include "utils/acl.h"
+#include "utils/syscache.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -15,6 +17,19 @@
 #include "tableam/vltab.h"
 
 /* Open tbl for a vlake.table_* function: a vlake table the caller may read. */
+static char *
+get_typ_name_safe(Oid typid)
+{
+	HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	char	   *name;
+
+	if (!HeapTupleIsValid(tp))
+		return NULL;
+	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tp))->typname));
+	ReleaseSysCache(tp);
+	return name;
+}
+
 static Relation
 open_readable(Oid relid)
 {
@@ -102,6 +117,48 @@ vlake_set_column_group(PG_FUNCTION_ARGS)
 				 errmsg("column \"%s\" has a fixed width: it always goes to the scalar group", col),
 				 errhint("Only variable-width columns (text, bytea, arrays, ...) can be placed.")));
 	vltab_column_group_set(relid, attnum, choice);
+	table_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(vlake_set_embedding_model);
+Datum
+vlake_set_embedding_model(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *col = NameStr(*PG_GETARG_NAME(1));
+	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *version = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	Relation	rel = table_open(relid, ShareUpdateExclusiveLock);
+	AttrNumber	attnum;
+	Form_pg_attribute att;
+	char	   *typname;
+
+	if (!vltab_is_vlake(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	attnum = get_attnum(relid, col);
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						col, RelationGetRelationName(rel))));
+	att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	typname = get_typ_name_safe(getBaseType(att->atttypid));
+	if (typname == NULL || (strcmp(typname, "vector") != 0 && strcmp(typname, "halfvec") != 0) ||
+		att->atttypmod <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("column \"%s\" is not a vector column with a dimension", col),
+				 errhint("Embedding models describe vector(n) and halfvec(n) columns.")));
+	if (strlen(model) < 1 || strlen(model) > 256 || strlen(version) > 256)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a model name has 1 to 256 bytes and a model version at most 256")));
+	vltab_column_model_set(rel, attnum, model, version);
 	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
