@@ -2370,6 +2370,13 @@ parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 n
 	check_projection(r, ncols, cols);
 	if (nrows < 0 || (size_t) nrows > MaxAllocSize / sizeof(TakeItem))
 		elog(ERROR, "parquet reader: too many rows to take");
+	/*
+	 * The reader keeps the offset indexes of the columns it takes from (one
+	 * request per column, on the first take): a reader that serves many
+	 * takes (index fetches of a vlake table) decodes each only once.
+	 */
+	for (int i = 0; i < ncols; i++)
+		(void) parquet_reader_offset_indexes(r, cols[i]);
 	for (int64 k = 0; k < nrows; k++)
 		if (rows[k] < 0 || rows[k] >= r->meta->num_rows)
 			ereport(ERROR,

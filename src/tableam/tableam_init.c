@@ -258,6 +258,34 @@ start_projected_scans(PlanState *ps, void *context)
 				vltab_scan_set_projection(bs->ss.ss_currentScanDesc, attrs);
 		}
 	}
+	/* index scans fetch lake rows by TID: the fetches read only the
+	 * columns the node uses (their descriptors start later: a note) */
+	if ((IsA(ps, IndexScanState) || IsA(ps, IndexOnlyScanState)) &&
+		((ScanState *) ps)->ss_currentRelation &&
+		vltab_is_vlake(((ScanState *) ps)->ss_currentRelation))
+	{
+		Relation	rel = ((ScanState *) ps)->ss_currentRelation;
+		Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
+		Bitmapset  *attrs = NULL;
+		Bitmapset  *extra = NULL;
+		int			x = -1;
+
+		if (IsA(ps, IndexScanState))
+		{
+			IndexScan  *is = (IndexScan *) ps->plan;
+
+			attrs = scan_attrs(ps, estate, &whole);
+			/* lossy quals and ORDER BY are rechecked on the fetched row */
+			pull_varattnos((Node *) is->indexqualorig, scanrelid, &extra);
+			pull_varattnos((Node *) is->indexorderbyorig, scanrelid, &extra);
+			while ((x = bms_next_member(extra, x)) >= 0)
+				if (x + FirstLowInvalidHeapAttributeNumber > 0)
+					attrs = bms_add_member(attrs, x + FirstLowInvalidHeapAttributeNumber);
+		}
+		else
+			whole = false;		/* index-only: the fetch checks visibility */
+		vltab_projection_note(estate, RelationGetRelid(rel), whole ? NULL : attrs, !whole, NIL);
+	}
 	if (IsA(ps, SeqScanState) && ps->plan->parallel_aware)
 	{
 		Relation	rel = ((SeqScanState *) ps)->ss.ss_currentRelation;

@@ -44,6 +44,7 @@
 #include "tableam/vltab.h"
 
 static void ensure_delta_block(Relation rel);
+static VltabSegmentReader *cached_reader(Relation rel, const char *root, VltabSegment *seg);
 
 static TableAmRoutine routine;
 static bool routine_ready = false;
@@ -354,6 +355,31 @@ vltab_projection_forget(void *owner)
 	}
 }
 
+/* The union of the noted columns of relid (NULL, *projected false: every
+ * column, also when nothing is noted). */
+static Bitmapset *
+noted_attrs(Oid relid, bool *projected)
+{
+	ListCell   *lc;
+	Bitmapset  *attrs = NULL;
+	int			found = 0;
+
+	*projected = false;
+	foreach(lc, projection_notes)
+	{
+		ProjectionNote *n = lfirst(lc);
+
+		if (n->relid != relid)
+			continue;
+		if (!n->projected)
+			return NULL;
+		found++;
+		attrs = bms_union(attrs, n->attrs);
+	}
+	*projected = found > 0;
+	return attrs;
+}
+
 /* Apply the notes on s's relation: the union of their columns; bounds only
  * when a single scan of the relation was noted. */
 static void
@@ -571,16 +597,8 @@ vltab_scan_bitmap_next_tuple(TableScanDesc sscan, TBMIterateResult *tbmres,
 		if (seg == NULL || (s->ndeleted > 0 && rowid_deleted(s, row_id)))
 			continue;
 		old = MemoryContextSwitchTo(s->cxt);
-		if (s->reader == NULL || s->seg_next != (int) (seg - s->segs->segments) + 1)
-		{
-			if (s->reader)
-				vltab_segment_close(s->reader);
-			s->reader = vltab_segment_open(s->segs->root, RelationGetDescr(sscan->rs_rd),
-										   seg->first_row_id, seg->row_count,
-										   seg->files, seg->nfiles);
-			s->seg_next = (int) (seg - s->segs->segments) + 1;
-		}
-		vltab_segment_take(s->reader, s->want, row_id, s->values, s->isnull);
+		vltab_segment_take(cached_reader(sscan->rs_rd, s->segs->root, seg), s->want, row_id,
+						   s->values, s->isnull);
 		MemoryContextSwitchTo(old);
 		store_lake_row(sscan->rs_rd, row_id, s->values, s->isnull, slot);
 		pgstat_count_heap_fetch(sscan->rs_rd);
@@ -692,16 +710,8 @@ vltab_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 			continue;
 		}
 		old = MemoryContextSwitchTo(s->cxt);
-		if (s->reader == NULL || s->seg_next != (int) (seg - s->segs->segments) + 1)
-		{
-			if (s->reader)
-				vltab_segment_close(s->reader);
-			s->reader = vltab_segment_open(s->segs->root, RelationGetDescr(sscan->rs_rd),
-										   seg->first_row_id, seg->row_count,
-										   seg->files, seg->nfiles);
-			s->seg_next = (int) (seg - s->segs->segments) + 1;
-		}
-		vltab_segment_take(s->reader, s->want, row_id, s->values, s->isnull);
+		vltab_segment_take(cached_reader(sscan->rs_rd, s->segs->root, seg), s->want, row_id,
+						   s->values, s->isnull);
 		MemoryContextSwitchTo(old);
 		store_lake_row(sscan->rs_rd, row_id, s->values, s->isnull, slot);
 		*liverows += s->an_weight;
@@ -709,6 +719,83 @@ vltab_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 	}
 	s->an_done = true;
 	return false;
+}
+
+/* ------------------------------------------------- segment reader cache -- */
+
+/*
+ * Fetches by TID (index and bitmap scans) open a segment's files and read
+ * their footers and offset indexes; across statements that would be paid
+ * per lookup.  Segment files are immutable and named by their part prefix,
+ * so a reader opened once serves every later fetch of the same files in
+ * this backend, as long as the table's row type is the one it was opened
+ * with.  A small LRU in TopMemoryContext.
+ */
+#define READER_CACHE_SIZE 32
+
+typedef struct ReaderEntry
+{
+	Oid			relid;
+	char	   *path0;			/* the segment's first file: its identity */
+	TupleDesc	desc;
+	VltabSegmentReader *reader;
+	uint64		used;
+} ReaderEntry;
+
+static ReaderEntry reader_cache[READER_CACHE_SIZE];
+static uint64 reader_clock = 0;
+
+static void
+reader_entry_free(ReaderEntry *e)
+{
+	if (e->reader)
+		vltab_segment_close(e->reader);
+	if (e->path0)
+		pfree(e->path0);
+	if (e->desc)
+		FreeTupleDesc(e->desc);
+	memset(e, 0, sizeof(*e));
+}
+
+static VltabSegmentReader *
+cached_reader(Relation rel, const char *root, VltabSegment *seg)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	ReaderEntry *victim = &reader_cache[0];
+	MemoryContext old;
+
+	if (seg->nfiles == 0)
+		return vltab_segment_open(root, desc, seg->first_row_id, seg->row_count,
+								  seg->files, seg->nfiles);
+	for (int i = 0; i < READER_CACHE_SIZE; i++)
+	{
+		ReaderEntry *e = &reader_cache[i];
+
+		if (e->reader && e->relid == RelationGetRelid(rel) &&
+			strcmp(e->path0, seg->files[0].path) == 0)
+		{
+			if (equalTupleDescs(e->desc, desc))
+			{
+				e->used = ++reader_clock;
+				return e->reader;
+			}
+			reader_entry_free(e);	/* the table changed shape */
+			victim = e;
+			break;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	reader_entry_free(victim);
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	victim->relid = RelationGetRelid(rel);
+	victim->path0 = pstrdup(seg->files[0].path);
+	victim->desc = CreateTupleDescCopyConstr(desc);	/* equalTupleDescs compares constraints */
+	victim->reader = vltab_segment_open(root, desc, seg->first_row_id, seg->row_count,
+										seg->files, seg->nfiles);
+	victim->used = ++reader_clock;
+	MemoryContextSwitchTo(old);
+	return victim->reader;
 }
 
 /* ------------------------------------------------------- index fetches -- */
@@ -721,12 +808,22 @@ typedef struct VltabIndexFetch
 	Snapshot	snap;			/* the snapshot segs was read with */
 	CommandId	snap_cid;
 	VltabSegmentList *segs;
-	VltabSegment *cur;
-	VltabSegmentReader *reader;
 	Datum	   *values;
 	bool	   *isnull;
 	Bitmapset  *attrs;
+	bool		all_columns;	/* row versions and locks: every column */
 } VltabIndexFetch;
+
+/* The columns an index fetch reads: those the running queries' index scans
+ * of rel use (noted by the executor hook), else all. */
+static Bitmapset *
+fetch_attrs(Relation rel)
+{
+	bool		projected;
+	Bitmapset  *attrs = noted_attrs(RelationGetRelid(rel), &projected);
+
+	return projected ? attrs : vltab_all_attrs(RelationGetDescr(rel));
+}
 
 static IndexFetchTableData *
 vltab_index_fetch_begin(Relation rel)
@@ -743,12 +840,8 @@ vltab_index_fetch_begin(Relation rel)
 static void
 fetch_forget_lake(VltabIndexFetch *f)
 {
-	if (f->reader)
-		vltab_segment_close(f->reader);
 	MemoryContextReset(f->cxt);
 	f->segs = NULL;
-	f->cur = NULL;
-	f->reader = NULL;
 	f->snap = NULL;
 }
 
@@ -793,7 +886,7 @@ fetch_lake(VltabIndexFetch *f, Relation rel, int64 row_id, Snapshot snapshot,
 		f->segs = vltab_segments_visible(RelationGetRelid(rel), snap);
 		f->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
 		f->isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
-		f->attrs = vltab_all_attrs(RelationGetDescr(rel));
+		f->attrs = f->all_columns ? vltab_all_attrs(RelationGetDescr(rel)) : fetch_attrs(rel);
 		MemoryContextSwitchTo(old);
 		f->snap = snapshot;
 		f->snap_cid = snap->curcid;
@@ -812,16 +905,8 @@ fetch_lake(VltabIndexFetch *f, Relation rel, int64 row_id, Snapshot snapshot,
 			return false;
 	}
 	old = MemoryContextSwitchTo(f->cxt);
-	if (f->cur != seg)
-	{
-		if (f->reader)
-			vltab_segment_close(f->reader);
-		f->reader = vltab_segment_open(f->segs->root, RelationGetDescr(rel),
-									   seg->first_row_id, seg->row_count,
-									   seg->files, seg->nfiles);
-		f->cur = seg;
-	}
-	vltab_segment_take(f->reader, f->attrs, row_id, f->values, f->isnull);
+	vltab_segment_take(cached_reader(rel, f->segs->root, seg), f->attrs, row_id,
+					   f->values, f->isnull);
 	MemoryContextSwitchTo(old);
 	store_lake_row(rel, row_id, f->values, f->isnull, slot);
 	return true;
@@ -859,6 +944,7 @@ vltab_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 		return heap->tuple_fetch_row_version(rel, tid, snapshot, slot) &&
 			!moved_and_changed(rel, slot, snapshot);
 	f = (VltabIndexFetch *) vltab_index_fetch_begin(rel);
+	f->all_columns = true;		/* the executor builds new versions from it */
 	found = fetch_lake(f, rel, (int64) lake_tid_to_rowid(tid), snapshot, slot);
 	vltab_index_fetch_end(&f->base);
 	return found;
@@ -1043,8 +1129,10 @@ vltab_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot, TupleTableSlo
 		if (res == TM_Ok)
 		{
 			VltabIndexFetch *f = (VltabIndexFetch *) vltab_index_fetch_begin(rel);
-			bool		found = fetch_lake(f, rel, (int64) lake_tid_to_rowid(&cur),
-										   SnapshotAny, slot);
+			bool		found;
+
+			f->all_columns = true;	/* EvalPlanQual re-evaluates on it */
+			found = fetch_lake(f, rel, (int64) lake_tid_to_rowid(&cur), SnapshotAny, slot);
 
 			vltab_index_fetch_end(&f->base);
 			if (!found)
@@ -1306,17 +1394,27 @@ vltab_relation_estimate_size(Relation rel, int32 *attr_widths, BlockNumber *page
 {
 	VltabSegmentList *segs;
 
-	heap->relation_estimate_size(rel, attr_widths, pages, tuples, allvisfrac);
-	segs = vltab_segments_visible(RelationGetRelid(rel), GetCatalogSnapshot(RelationGetRelid(rel)));
-	if (segs->nrows > 0)
-	{
-		int32		width = get_rel_data_width(rel, attr_widths);
-		double		lake_pages = ceil((double) segs->nrows * (width + 24) / BLCKSZ);
+	int32		width;
+	double		lake_rows;
+	double		lake_pages;
 
-		if (rel->rd_rel->reltuples < 0)
-			*tuples += segs->nrows;
-		*pages += (BlockNumber) Min(lake_pages, (double) (MaxBlockNumber / 2));
+	heap->relation_estimate_size(rel, attr_widths, pages, tuples, allvisfrac);
+	width = get_rel_data_width(rel, attr_widths);
+	if (rel->rd_rel->reltuples >= 0)
+	{
+		/* analyzed or vacuumed: reltuples counts the lake; no catalog read
+		 * (planning a point query stays as cheap as on heap) */
+		lake_rows = Max(*tuples - (double) *pages * BLCKSZ / (width + 24), 0);
 	}
+	else
+	{
+		segs = vltab_segments_visible(RelationGetRelid(rel),
+									  GetCatalogSnapshot(RelationGetRelid(rel)));
+		lake_rows = segs->nrows;
+		*tuples += lake_rows;
+	}
+	lake_pages = ceil(lake_rows * (width + 24) / BLCKSZ);
+	*pages += (BlockNumber) Min(lake_pages, (double) (MaxBlockNumber / 2));
 }
 
 static uint64

@@ -358,6 +358,22 @@ begin_group(VltabSegmentWriter *w, WGroup *g)
 		opts.parquet.dictionary = false;
 		opts.parquet.page_rows = 128;
 	}
+	else
+	{
+		/*
+		 * Small pages: a fetch by row ID (an index scan) decompresses the
+		 * pages holding the row, so page size is what one fetch costs;
+		 * 16 kB keeps scans and compression close to 1 MB pages' and makes
+		 * a fetch much cheaper (docs/benchmarks.md, vlake tables).
+		 */
+		opts.parquet.page_bytes = VLTAB_PAGE_BYTES;
+		/*
+		 * No dictionary: a fetch would read and decode a column's whole
+		 * dictionary page (tens of kB for a 1M-row segment) to get one
+		 * value; zstd over plain values compresses nearly as well.
+		 */
+		opts.parquet.dictionary = false;
+	}
 	g->sink = parquet_sink_open_objstore(w->store, g->key);
 	g->pw = pgmap_writer_begin(g->sink, g->gdesc, &opts);
 }

@@ -48,6 +48,7 @@
 #include "nodes/bitmapset.h"
 
 #define VLTAB_SHORT_TEXT_BYTES 256	/* varchar(n) with n <= this is "short" */
+#define VLTAB_PAGE_BYTES (16 * 1024)	/* target page size of non-vector groups */
 
 typedef enum VltabGroupKind
 {
