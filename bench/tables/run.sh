@@ -187,6 +187,9 @@ if [ "${LOOKUP_IO:-1}" = 1 ]; then
 fi
 
 # ---- 2. single-row INSERT transactions (last: they add delta rows) ----
+# Two rounds, alternating heap / vlake (the machine is shared: one 30 s run
+# of vlake once measured 0.40 x heap and 1.1 x heap on a rerun); the figure
+# is the better round of each.
 declare -A tps
 for t in heap vlake; do
   cat > "$work/insert-$t.sql" <<SQL
@@ -194,11 +197,16 @@ for t in heap vlake; do
 INSERT INTO t_$t SELECT nextval('t_${t}_ins'), video_id, duration, aesthetic, caption, embedding FROM pool WHERE id = :r;
 SQL
   chmod a+r "$work/insert-$t.sql"
-  q -c "CHECKPOINT" >/dev/null
-  l=$(load)
-  out=$(vlake_as_pg "$bin/pgbench" -n -c 2 -j 2 -T "$secs" -f "$work/insert-$t.sql" -h "$sock" -p "$port" -U postgres postgres 2>&1)
-  tps[$t]=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
-  say "insert $t: ${tps[$t]} TPS, $(echo "$out" | grep -E 'latency average|transactions actually' | tr '\n' ';' ) (load before: $l)"
+done
+for round in 1 2; do
+  for t in heap vlake; do
+    q -c "CHECKPOINT" >/dev/null
+    l=$(load)
+    out=$(vlake_as_pg "$bin/pgbench" -n -c 2 -j 2 -T "$secs" -f "$work/insert-$t.sql" -h "$sock" -p "$port" -U postgres postgres 2>&1)
+    v=$(echo "$out" | sed -n 's/^tps = \([0-9]*\)\.[0-9]* (without.*/\1/p')
+    [ -z "${tps[$t]:-}" ] || [ "$v" -gt "${tps[$t]}" ] && tps[$t]=$v
+    say "insert $t round $round: $v TPS, $(echo "$out" | grep -E 'latency average|transactions actually' | tr '\n' ';' ) (load before: $l)"
+  done
 done
 say "vlake delta after the inserts: $(q -c "SELECT count(*) FROM t_vlake") rows visible, $(vl_detail)"
 say "# load at end: $(load)"
@@ -213,7 +221,7 @@ rate() { awk -v n="$rows" -v s="$1" 'BEGIN{printf "%.0f", n/s}'; }
   echo "| bytes after COPY | ${bytes[heap]} | ${bytes[vlake]} | $(ratio "${bytes[vlake]}" "${bytes[heap]}") | ≤ 1 |"
   echo "| bytes, vlake flushed (all in the lake; delta not yet vacuumed) | ${bytes[heap]} | ${bytes[vlake_flushed]} | $(ratio "${bytes[vlake_flushed]}" "${bytes[heap]}") | ≤ 1 |"
   echo "| bytes after flush and VACUUM | ${bytes[heap_vacuumed]} | ${bytes[vlake_vacuumed]} | $(ratio "${bytes[vlake_vacuumed]}" "${bytes[heap_vacuumed]}") | ≤ 1 |"
-  echo "| single-row INSERT, TPS (pgbench -c 2, ${secs} s) | ${tps[heap]} | ${tps[vlake]} | $(ratio "${tps[vlake]}" "${tps[heap]}") | ≥ 0.5 |"
+  echo "| single-row INSERT, TPS (pgbench -c 2, ${secs} s, better of 2 rounds) | ${tps[heap]} | ${tps[vlake]} | $(ratio "${tps[vlake]}" "${tps[heap]}") | ≥ 0.5 |"
   for form in plain exact; do
     echo "| sum(duration) ($form): bytes read | ${scan_bytes[heap.$form]} | ${scan_bytes[vlake.$form]} | vlake = $(awk -v a="${scan_bytes[vlake.$form]}" -v b="${bytes[vlake_vacuumed]}" 'BEGIN{printf "%.3f%%", 100*a/b}') of its table; heap $(awk -v a="${scan_bytes[heap.$form]}" -v b="${bytes[heap]}" 'BEGIN{printf "%.3f%%", 100*a/b}') | ≤ 5% |"
     echo "| sum(duration) ($form): ms, best of 3 warm | ${scan_ms[heap.$form]} | ${scan_ms[vlake.$form]} | $(ratio "${scan_ms[vlake.$form]}" "${scan_ms[heap.$form]}") | ≤ 1 |"
