@@ -163,6 +163,8 @@ build/bin/ann_truth: bench/ann/ann_truth.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
 build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_SRCS) src/vector/distance.h | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/kernels.c $(VECTOR_KERNEL_SRCS) -lm
+build/bin/tablegen: bench/tables/tablegen.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
 build/bin/hier_select: bench/ann/hier_select.c src/index/ivf.c src/index/ivf.h $(VECTOR_KERNEL_SRCS) | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/ann/hier_select.c src/index/ivf.c $(VECTOR_KERNEL_SRCS) -lm
 tools: build/bin/fmnist build/bin/bench_kernels
@@ -184,4 +186,6 @@ bench-ann-hier: all build/bin/synth build/bin/hier_select
 	bench/ann/hier.sh
 bench-index-gc: all
 	bench/index_gc/run.sh
-.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc
+bench-tables: all build/bin/tablegen
+	bench/tables/run.sh $(ROWS)
+.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables
