@@ -289,25 +289,6 @@ vltab_flush_relation(Relation rel, int64 max_rows)
 	return n;
 }
 
-PG_FUNCTION_INFO_V1(vlake_flush);
-Datum
-vlake_flush(PG_FUNCTION_ARGS)
-{
-	Oid			relid = PG_GETARG_OID(0);
-	Relation	rel = table_open(relid, RowExclusiveLock);
-	int64		n;
-
-	if (!vltab_is_vlake(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	n = vltab_flush_relation(rel, 0);
-	table_close(rel, NoLock);
-	PG_RETURN_INT64(n);
-}
-
 /* ----------------------------------------------------------------- COPY -- */
 
 typedef struct BulkState

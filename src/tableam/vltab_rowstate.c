@@ -126,6 +126,30 @@ insert_entry(Relation cat, Oid relid, int64 row_id, char kind, ItemPointer new_t
 	}
 }
 
+/* Replace an entry that no longer counts (a lock) by a new one. */
+static void
+replace_entry(Relation cat, ItemPointer old, Oid relid, int64 row_id, char kind,
+			  ItemPointer new_tid, CommandId cid)
+{
+	CommandCounterIncrement();
+	simple_heap_delete(cat, old);
+	CommandCounterIncrement();
+	insert_entry(cat, relid, row_id, kind, new_tid, cid);
+}
+
+/* What a writer that met entry tup learns (heap's TM_FailureData). */
+static void
+fill_failure(TM_FailureData *tmfd, HeapTuple tup, Relation cat, TransactionId xmax,
+			 CommandId cmax, ItemPointer self)
+{
+	tmfd->xmax = xmax;
+	tmfd->cmax = cmax;
+	entry_new_tid(tup, cat, &tmfd->ctid);
+	if (!ItemPointerIsValid(&tmfd->ctid))
+		tmfd->ctid = *self;
+	tmfd->traversed = false;
+}
+
 /* Has this transaction an entry for the row (live, as a dirty snapshot sees)? */
 static bool
 own_entry(Relation cat, Oid relid, int64 row_id)
@@ -218,25 +242,14 @@ vltab_rowstate_mark(Relation rel, int64 row_id, char kind, ItemPointer new_tid,
 				ItemPointerData self = tup->t_self;
 
 				systable_endscan(scan);
-				if (kind == 'l')
-					break;
-				CommandCounterIncrement();
-				simple_heap_delete(cat, &self);
-				CommandCounterIncrement();
-				insert_entry(cat, relid, row_id, kind, new_tid, cid);
+				if (kind != 'l')
+					replace_entry(cat, &self, relid, row_id, kind, new_tid, cid);
 				break;
 			}
-			/* deleted or updated by this transaction */
-			tmfd->xmax = xmin;
-			tmfd->cmax = cmin >= cid ? cid : cmin;
-			entry_new_tid(tup, cat, &tmfd->ctid);
-			if (!ItemPointerIsValid(&tmfd->ctid))
-				tmfd->ctid = tid;
-			tmfd->traversed = false;
+			/* deleted or updated by this transaction (maybe by this command) */
+			fill_failure(tmfd, tup, cat, xmin, cmin >= cid ? cid : cmin, &tid);
 			systable_endscan(scan);
-			result = cmin >= cid ? TM_SelfModified : TM_Invisible;
-			if (result == TM_Invisible)
-				result = TM_SelfModified;
+			result = TM_SelfModified;
 			break;
 		}
 		if (TransactionIdIsValid(dirty.xmin))
@@ -265,19 +278,11 @@ vltab_rowstate_mark(Relation rel, int64 row_id, char kind, ItemPointer new_tid,
 			ItemPointerData self = tup->t_self;
 
 			systable_endscan(scan);
-			CommandCounterIncrement();
-			simple_heap_delete(cat, &self);
-			CommandCounterIncrement();
-			insert_entry(cat, relid, row_id, kind, new_tid, cid);
+			replace_entry(cat, &self, relid, row_id, kind, new_tid, cid);
 			break;
 		}
 		/* deleted or updated by a committed transaction */
-		tmfd->xmax = xmin;
-		tmfd->cmax = InvalidCommandId;
-		entry_new_tid(tup, cat, &tmfd->ctid);
-		if (!ItemPointerIsValid(&tmfd->ctid))
-			tmfd->ctid = tid;
-		tmfd->traversed = false;
+		fill_failure(tmfd, tup, cat, xmin, InvalidCommandId, &tid);
 		result = (k == 'u') ? TM_Updated : TM_Deleted;
 		systable_endscan(scan);
 		break;

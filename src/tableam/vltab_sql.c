@@ -45,6 +45,45 @@ open_readable(Oid relid)
 	return rel;
 }
 
+/* Open a vlake table its owner changes (vlake.flush, vlake.set_*). */
+static Relation
+open_owned(Oid relid, LOCKMODE lockmode)
+{
+	Relation	rel = table_open(relid, lockmode);
+
+	if (!vltab_is_vlake(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	return rel;
+}
+
+static AttrNumber
+column_attnum(Relation rel, const char *col)
+{
+	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), col);
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						col, RelationGetRelationName(rel))));
+	return attnum;
+}
+
+PG_FUNCTION_INFO_V1(vlake_flush);
+Datum
+vlake_flush(PG_FUNCTION_ARGS)
+{
+	Relation	rel = open_owned(PG_GETARG_OID(0), RowExclusiveLock);
+	int64		n = vltab_flush_relation(rel, 0);
+
+	table_close(rel, NoLock);
+	PG_RETURN_INT64(n);
+}
+
 PG_FUNCTION_INFO_V1(vlake_table_segments);
 Datum
 vlake_table_segments(PG_FUNCTION_ARGS)
@@ -84,22 +123,10 @@ vlake_set_column_group(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *col = NameStr(*PG_GETARG_NAME(1));
 	char	   *grp = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	Relation	rel = table_open(relid, ShareUpdateExclusiveLock);
-	AttrNumber	attnum;
+	Relation	rel = open_owned(relid, ShareUpdateExclusiveLock);
+	AttrNumber	attnum = column_attnum(rel, col);
 	char		choice;
 
-	if (!vltab_is_vlake(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	attnum = get_attnum(relid, col);
-	if (attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						col, RelationGetRelationName(rel))));
 	if (strcmp(grp, "scalar") == 0)
 		choice = 's';
 	else if (strcmp(grp, "own") == 0)
@@ -129,24 +156,11 @@ vlake_set_embedding_model(PG_FUNCTION_ARGS)
 	char	   *col = NameStr(*PG_GETARG_NAME(1));
 	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char	   *version = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	Relation	rel = table_open(relid, ShareUpdateExclusiveLock);
-	AttrNumber	attnum;
-	Form_pg_attribute att;
+	Relation	rel = open_owned(relid, ShareUpdateExclusiveLock);
+	AttrNumber	attnum = column_attnum(rel, col);
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
 	char	   *typname;
 
-	if (!vltab_is_vlake(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	attnum = get_attnum(relid, col);
-	if (attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						col, RelationGetRelationName(rel))));
-	att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
 	typname = get_typ_name_safe(getBaseType(att->atttypid));
 	if (typname == NULL || (strcmp(typname, "vector") != 0 && strcmp(typname, "halfvec") != 0) ||
 		att->atttypmod <= 0)
