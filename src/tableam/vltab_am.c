@@ -215,8 +215,18 @@ static void
 store_lake_row(Relation rel, int64 row_id, Datum *values, bool *isnull,
 			   TupleTableSlot *slot)
 {
-	HeapTuple	tup = heap_form_tuple(RelationGetDescr(rel), values, isnull);
+	HeapTuple	tup;
+	MemoryContext old;
 
+	/*
+	 * Formed in the slot's memory and handed to it as its own (what
+	 * ExecForceStoreHeapTuple does for a buffer slot, without its copy of
+	 * every row: scans of lake rows form one tuple per row).
+	 */
+	ExecClearTuple(slot);
+	old = MemoryContextSwitchTo(slot->tts_mcxt);
+	tup = heap_form_tuple(RelationGetDescr(rel), values, isnull);
+	MemoryContextSwitchTo(old);
 	HeapTupleHeaderSetXmin(tup->t_data, FrozenTransactionId);
 	HeapTupleHeaderSetXminFrozen(tup->t_data);
 	HeapTupleHeaderSetXmax(tup->t_data, InvalidTransactionId);
@@ -224,7 +234,18 @@ store_lake_row(Relation rel, int64 row_id, Datum *values, bool *isnull,
 	lake_rowid_to_tid((uint64) row_id, &tup->t_self);
 	tup->t_data->t_ctid = tup->t_self;
 	tup->t_tableOid = RelationGetRelid(rel);
-	ExecForceStoreHeapTuple(tup, slot, true);
+	if (TTS_IS_BUFFERTUPLE(slot))
+	{
+		BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
+
+		bslot->base.tuple = tup;
+		bslot->base.off = 0;
+		slot->tts_nvalid = 0;
+		slot->tts_flags &= ~TTS_FLAG_EMPTY;
+		slot->tts_flags |= TTS_FLAG_SHOULDFREE;
+	}
+	else
+		ExecForceStoreHeapTuple(tup, slot, true);
 	slot->tts_tableOid = RelationGetRelid(rel);
 	slot->tts_tid = tup->t_self;
 }
