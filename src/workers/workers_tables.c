@@ -137,6 +137,10 @@ gc_one(void *arg)
 	pgstat_report_activity(STATE_RUNNING, "vlake table GC");
 	lake_gc_location(&vltab_part_kind, t->root, workers_table_gc_min_age, false,
 					 GC_ACTIONS_PER_PASS, NULL, &stats);
+	if (stats.retired > 0 || stats.removed_parts > 0)
+		elog(LOG, "vlake table GC at %s: %lld parts retired, %lld removed (%lld files)",
+			 t->root, (long long) stats.retired, (long long) stats.removed_parts,
+			 (long long) stats.removed_files);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 }

@@ -1,0 +1,90 @@
+# The table maintenance task of vlake's database workers.
+#  - by size: a delta that reaches vlake.flush_threshold live rows is moved
+#    to a lake segment without anyone calling vlake.flush();
+#  - by age: a smaller delta is flushed once the table's last lake version
+#    is older than vlake.flush_max_age;
+#  - garbage collection: the files of an aborted COPY into segments (a part
+#    no catalog names) are removed, the committed segments' files stay.
+# Oracles: the rows inserted (kept here), the lake directory listing.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use File::Find;
+
+my $node = PostgreSQL::Test::Cluster->new('table_worker');
+$node->init;
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'vlake'
+vlake.worker_databases = 'postgres'
+vlake.flush_naptime = 1
+vlake.flush_threshold = 500
+vlake.flush_max_age = 20
+vlake.table_gc_min_age = 0
+vlake.index_merge_naptime = 3600
+});
+$node->start;
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION vlake;
+	CREATE TABLE big (id int PRIMARY KEY, v text) USING vlake;
+});
+
+sub lake_rows
+{
+	my ($t) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT coalesce(sum(row_count), 0) FROM vlake.table_segments('$t')");
+}
+
+# ---- by size
+$node->safe_psql('postgres', "INSERT INTO big SELECT g, 'r' || g FROM generate_series(1, 800) g");
+ok($node->poll_query_until('postgres', "SELECT coalesce(sum(row_count), 0) = 800 FROM vlake.table_segments('big')"),
+	'the worker flushed a delta past the size threshold');
+is($node->safe_psql('postgres', "SELECT count(*), sum(id) FROM big"), '800|320400',
+	'every row is there once');
+
+# ---- by age: 10 rows, below the size threshold, in a table just created
+$node->safe_psql('postgres', "CREATE TABLE small (id int PRIMARY KEY, v text) USING vlake; "
+	  . "INSERT INTO small SELECT g, 's' FROM generate_series(1, 10) g");
+is(lake_rows('small'), '0', 'a small delta stays in the delta at first');
+ok($node->poll_query_until('postgres', "SELECT coalesce(sum(row_count), 0) = 10 FROM vlake.table_segments('small')"),
+	'the worker flushed the small delta once it was old enough');
+is($node->safe_psql('postgres', "SELECT count(*) FROM small"), '10', 'rows intact');
+
+# ---- GC: an aborted COPY's files go, committed ones stay
+my $root = $node->safe_psql('postgres',
+	"SELECT substr(root, length('file://') + 1) FROM vlake.datasets WHERE relid = 'big'::regclass");
+sub parquet_dirs
+{
+	my %dirs;
+	find(sub { $dirs{$File::Find::dir} = 1 if /\.parquet$/ }, "$root/data") if -d "$root/data";
+	return sort keys %dirs;
+}
+my @before = parquet_dirs();
+$node->safe_psql('postgres', q{
+	SET vlake.copy_lake_threshold = 0;
+	BEGIN;
+	COPY big FROM PROGRAM 'seq 1001 3000 | sed "s/$/\tx/"';
+	ROLLBACK;
+});
+my @with_aborted = parquet_dirs();
+is(scalar(@with_aborted), scalar(@before) + 1, 'the aborted COPY left one part of files');
+my $ok = 0;
+my $t0 = time();
+for (1 .. 300)
+{
+	my @now = parquet_dirs();
+	if (@now == @before) { $ok = 1; last; }
+	# the snapshot horizon moves on only as transactions take xids
+	$node->safe_psql('postgres', 'SELECT pg_current_xact_id()');
+	sleep 1;
+}
+ok($ok, 'garbage collection removed the aborted COPY\'s files');
+note('removed after ' . (time() - $t0) . ' s');
+is_deeply([ parquet_dirs() ], \@before, 'the committed segments\' files are all still there');
+is($node->safe_psql('postgres', "SELECT count(*), sum(id) FROM big"), '800|320400',
+	'the table reads the same after garbage collection');
+
+$node->stop;
+done_testing();
