@@ -58,7 +58,8 @@ echo "== the items table is a lake dataset: segments of ColumnGroup files and a 
 psql_demo -d vlake_demo <<'SQL'
 SELECT segment_id, first_row_id, end_row_id, files, pg_size_pretty(bytes) AS bytes FROM vlake.table_segments('items');
 SELECT m->>'version' AS version, jsonb_array_length(m->'segments') AS segments,
-       (SELECT string_agg(g->>'path', ', ') FROM jsonb_array_elements(m->'segments'->0->'groups') g) AS first_segment_files
+       (SELECT string_agg(regexp_replace(g->>'path', '^.*/', '') || ' (' || (g->>'layout') || ')', ', ')
+          FROM jsonb_array_elements(m->'segments'->0->'groups') g) AS first_segment_files
 FROM vlake.table_manifest('items') m;
 SQL
 
