@@ -24,6 +24,8 @@
 #include "executor/tuptable.h"
 #include "utils/rel.h"
 #include "utils/snapshot.h"
+#include "storage/lockdefs.h"
+#include "nodes/parsenodes.h"
 
 #include "tableam/vltab_segment.h"
 
@@ -56,6 +58,10 @@ vltab_all_attrs(TupleDesc desc)
 			attrs = bms_add_member(attrs, i + 1);
 	return attrs;
 }
+
+/* Open a vlake table for a vlake.* SQL function (vltab_sql.c): mode 0 =
+ * owner only, else that privilege (and no row-level security in force). */
+extern Relation vltab_open_checked(Oid relid, AclMode mode, LOCKMODE lockmode);
 
 /* ---- the catalog (vltab_catalog.c) ---- */
 typedef struct VltabDataset

@@ -1310,35 +1310,11 @@ vltab_publish_forget(Oid relid)
 
 /* ------------------------------------------------------------------ SQL -- */
 
-static Relation
-open_vlake_table(Oid relid, AclMode mode)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-
-	if (!vltab_is_vlake(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
-	if (mode == 0)
-	{
-		if (!pg_class_ownercheck(relid, GetUserId()))
-			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	}
-	else
-	{
-		AclResult	acl = pg_class_aclcheck(relid, GetUserId(), mode);
-
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(rel));
-	}
-	return rel;
-}
-
 PG_FUNCTION_INFO_V1(vlake_table_publish);
 Datum
 vlake_table_publish(PG_FUNCTION_ARGS)
 {
-	Relation	rel = open_vlake_table(PG_GETARG_OID(0), 0);
+	Relation	rel = vltab_open_checked(PG_GETARG_OID(0), 0, AccessShareLock);
 	int64		n = vltab_publish_repair(rel, true);
 
 	table_close(rel, AccessShareLock);
@@ -1362,7 +1338,7 @@ vlake_table_manifest(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	rel = open_vlake_table(PG_GETARG_OID(0), ACL_SELECT);
+	rel = vltab_open_checked(PG_GETARG_OID(0), ACL_SELECT, AccessShareLock);
 	ds = vltab_dataset_get(RelationGetRelid(rel), GetActiveSnapshot());
 	if (ds == NULL || ds->version == 0)
 		ereport(ERROR,

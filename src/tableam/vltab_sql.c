@@ -8,6 +8,7 @@
 #include "miscadmin.h"
 #include "catalog/pg_type.h"
 #include "utils/acl.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -16,7 +17,43 @@
 
 #include "tableam/vltab.h"
 
-/* Open tbl for a vlake.table_* function: a vlake table the caller may read. */
+/*
+ * Open a vlake table for a vlake.* function: mode 0 for what only its owner
+ * may do (flush, settings, publication), else the privilege it needs
+ * (ACL_SELECT for what describes its contents).  Catalog contents of a table
+ * whose row-level security applies to the caller (statistics, row counts)
+ * are refused, as pg_stats hides them.
+ */
+Relation
+vltab_open_checked(Oid relid, AclMode mode, LOCKMODE lockmode)
+{
+	Relation	rel = table_open(relid, lockmode);
+
+	if (!vltab_is_vlake(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
+	if (mode == 0)
+	{
+		if (!pg_class_ownercheck(relid, GetUserId()))
+			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+		return rel;
+	}
+	{
+		AclResult	acl = pg_class_aclcheck(relid, GetUserId(), mode);
+
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(rel));
+	}
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("row-level security applies to \"%s\": its lake statistics and counts are not shown",
+						RelationGetRelationName(rel)),
+				 errhint("The table's owner, and roles that bypass row-level security, may read them.")));
+	return rel;
+}
+
 static char *
 get_typ_name_safe(Oid typid)
 {
@@ -28,36 +65,6 @@ get_typ_name_safe(Oid typid)
 	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tp))->typname));
 	ReleaseSysCache(tp);
 	return name;
-}
-
-static Relation
-open_readable(Oid relid)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	AclResult	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
-
-	if (acl != ACLCHECK_OK)
-		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(rel));
-	if (!vltab_is_vlake(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
-	return rel;
-}
-
-/* Open a vlake table its owner changes (vlake.flush, vlake.set_*). */
-static Relation
-open_owned(Oid relid, LOCKMODE lockmode)
-{
-	Relation	rel = table_open(relid, lockmode);
-
-	if (!vltab_is_vlake(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	return rel;
 }
 
 static AttrNumber
@@ -77,7 +84,7 @@ PG_FUNCTION_INFO_V1(vlake_flush);
 Datum
 vlake_flush(PG_FUNCTION_ARGS)
 {
-	Relation	rel = open_owned(PG_GETARG_OID(0), RowExclusiveLock);
+	Relation	rel = vltab_open_checked(PG_GETARG_OID(0), 0, RowExclusiveLock);
 	int64		n = vltab_flush_relation(rel, 0);
 
 	table_close(rel, NoLock);
@@ -89,7 +96,7 @@ Datum
 vlake_table_segments(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Relation	rel = open_readable(PG_GETARG_OID(0));
+	Relation	rel = vltab_open_checked(PG_GETARG_OID(0), ACL_SELECT, AccessShareLock);
 	VltabSegmentList *segs;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -123,7 +130,7 @@ vlake_set_column_group(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *col = NameStr(*PG_GETARG_NAME(1));
 	char	   *grp = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	Relation	rel = open_owned(relid, ShareUpdateExclusiveLock);
+	Relation	rel = vltab_open_checked(relid, 0, ShareUpdateExclusiveLock);
 	AttrNumber	attnum = column_attnum(rel, col);
 	char		choice;
 
@@ -156,7 +163,7 @@ vlake_set_embedding_model(PG_FUNCTION_ARGS)
 	char	   *col = NameStr(*PG_GETARG_NAME(1));
 	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char	   *version = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	Relation	rel = open_owned(relid, ShareUpdateExclusiveLock);
+	Relation	rel = vltab_open_checked(relid, 0, ShareUpdateExclusiveLock);
 	AttrNumber	attnum = column_attnum(rel, col);
 	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
 	char	   *typname;
