@@ -565,11 +565,12 @@ pread_ranges(int fd, ObjRange *ranges, int n, const char *uri)
 /*
  * Open files of known versions.  A read that names the version it wants
  * (an ETag: the catalogs of vlake tables and indexes record one) of an
- * object this backend opened before reuses that descriptor: no path
- * resolution, confinement check, open, fstat or version check per read
- * (index fetches of a vlake table read a few kB per lookup).  Safe because
- * a version never changes: the descriptor was opened after the checks, and
- * its inode is the version asked for even if the path was replaced since.
+ * object this backend opened before reuses that descriptor after one
+ * stat() of the path shows the same inode, size and mtime: no path
+ * resolution, confinement check, open or version check per read (index
+ * fetches of a vlake table read a few kB per lookup).  The descriptor was
+ * opened after those checks; the stat keeps the contract that a read of a
+ * version the path no longer holds (replaced, deleted) fails as before.
  * Unversioned reads never use it.  Plain descriptors (they outlive
  * transactions), at most FD_CACHE_SIZE, least recently used closed first.
  */
@@ -580,6 +581,8 @@ typedef struct FdEntry
 	char	   *path;			/* in TopMemoryContext; NULL: free */
 	char		etag[128];
 	uint64		size;
+	ino_t		ino;
+	int64		mtime_ns;
 	int			fd;
 	uint64		used;
 } FdEntry;
@@ -605,7 +608,7 @@ fd_cache_find(const char *path, const char *etag)
 
 /* Keep a duplicate of fd, which holds path's version etag (checked). */
 static void
-fd_cache_add(int fd, const char *path, const char *etag, uint64 size)
+fd_cache_add(int fd, const char *path, const char *etag, const struct stat *sb)
 {
 	FdEntry    *victim = &fd_cache[0];
 
@@ -629,7 +632,9 @@ fd_cache_add(int fd, const char *path, const char *etag, uint64 size)
 	}
 	victim->path = MemoryContextStrdup(TopMemoryContext, path);
 	strlcpy(victim->etag, etag, sizeof(victim->etag));
-	victim->size = size;
+	victim->size = (uint64) sb->st_size;
+	victim->ino = sb->st_ino;
+	victim->mtime_ns = (int64) sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 	victim->fd = fd;
 	victim->used = ++fd_clock;
 }
@@ -659,11 +664,22 @@ file_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 
 	if (cached)
 	{
-		check_ranges_size(ranges, n, cached->size, uri);
-		pread_ranges(cached->fd, ranges, n, uri);
-		pfree(path);
-		pfree(uri);
-		return true;
+		struct stat now;
+
+		if (stat(path, &now) == 0 && now.st_ino == cached->ino &&
+			(uint64) now.st_size == cached->size &&
+			(int64) now.st_mtim.tv_sec * 1000000000 + now.st_mtim.tv_nsec == cached->mtime_ns)
+		{
+			check_ranges_size(ranges, n, cached->size, uri);
+			pread_ranges(cached->fd, ranges, n, uri);
+			pfree(path);
+			pfree(uri);
+			return true;
+		}
+		/* the path holds something else now: forget it, read the slow way */
+		close(cached->fd);
+		pfree(cached->path);
+		memset(cached, 0, sizeof(*cached));
 	}
 	fd = open_for_read(fs, key, path, uri);
 	if (fstat(fd, &sb) != 0)
@@ -684,7 +700,7 @@ file_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 	check_ranges_size(ranges, n, (uint64) sb.st_size, uri);
 	pread_ranges(fd, ranges, n, uri);
 	if (etag != NULL)
-		fd_cache_add(fd, path, etag, (uint64) sb.st_size);
+		fd_cache_add(fd, path, etag, &sb);
 	CloseTransientFile(fd);
 	pfree(path);
 	pfree(uri);
