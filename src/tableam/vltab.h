@@ -32,7 +32,6 @@
 /* ---- the access method (vltab_am.c) ---- */
 extern const TableAmRoutine *vltab_routine(void);
 extern bool vltab_is_vlake(Relation rel);
-extern Oid	vltab_am_oid(void);
 
 /* Run heap's own routine on rel: swaps rd_tableam for the call (heapam
  * code that insists on heap relations, e.g. heap_getnext). */
@@ -73,7 +72,6 @@ typedef struct VltabDataset
 	int64		next_row_id;
 	int64		next_segment_id;
 	bool		mine;			/* row last written by this transaction */
-	int64		row_id_limit;	/* row IDs below were handed out */
 } VltabDataset;
 
 typedef struct VltabSegment
@@ -112,8 +110,6 @@ extern VltabSegmentList *vltab_segments_visible(Oid relid, Snapshot snapshot);
 /* Binary search: the segment holding row_id, or NULL. */
 extern VltabSegment *vltab_segment_find(VltabSegmentList *list, int64 row_id);
 extern void vltab_segment_insert(VltabDataset *ds, VltabSegment *seg, const char *operation);
-extern void vltab_version_insert(VltabDataset *ds, const char *operation, int64 rows_added,
-								 int64 rows_deleted, int64 bytes_written);
 /* This transaction changes the lake: take a new version on its first
  * change (ds->version++ and a versions row), count the rest in it. */
 extern void vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,

@@ -93,24 +93,12 @@ typedef struct VltabScanDesc
 	int			bm_i;
 } VltabScanDesc;
 
+/* Is row_id among the n sorted deleted row IDs? (row IDs are >= 0: they
+ * sort as the unsigned row references of lake_rowref.h) */
 static bool
-rowid_deleted(VltabScanDesc *s, int64 row_id)
+rowid_deleted(const int64 *deleted, int64 n, int64 row_id)
 {
-	int64		lo = 0,
-				hi = s->ndeleted - 1;
-
-	while (lo <= hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (s->deleted[mid] == row_id)
-			return true;
-		if (s->deleted[mid] < row_id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return false;
+	return n > 0 && bsearch(&row_id, deleted, n, sizeof(int64), lake_rowref_cmp) != NULL;
 }
 
 /* The catalog's view: MVCC snapshots as they are; others see the latest. */
@@ -310,7 +298,7 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 			s->sscan = NULL;
 			continue;
 		}
-		if (s->ndeleted > 0 && rowid_deleted(s, row_id))
+		if (rowid_deleted(s->deleted, s->ndeleted, row_id))
 			continue;
 		store_lake_row(rel, row_id, s->values, s->isnull, slot);
 		pgstat_count_heap_getnext(rel);
@@ -615,7 +603,7 @@ vltab_scan_bitmap_next_tuple(TableScanDesc sscan, TBMIterateResult *tbmres,
 		VltabSegment *seg = vltab_segment_find(s->segs, row_id);
 		MemoryContext old;
 
-		if (seg == NULL || (s->ndeleted > 0 && rowid_deleted(s, row_id)))
+		if (seg == NULL || rowid_deleted(s->deleted, s->ndeleted, row_id))
 			continue;
 		old = MemoryContextSwitchTo(s->cxt);
 		vltab_segment_take(cached_reader(sscan->rs_rd, s->segs->root, seg), s->want, row_id,
@@ -725,7 +713,7 @@ vltab_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 		CHECK_FOR_INTERRUPTS();
 		if (seg == NULL)
 			continue;
-		if (s->ndeleted > 0 && rowid_deleted(s, row_id))
+		if (rowid_deleted(s->deleted, s->ndeleted, row_id))
 		{
 			*deadrows += s->an_weight;
 			continue;
@@ -1300,14 +1288,10 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 	Datum		values[INDEX_MAX_KEYS];
 	bool		isnull[INDEX_MAX_KEYS];
 	double		n = 0;
-	VltabScanDesc fake;
 
 	if (segs->nsegments == 0)
 		return 0;
 	deleted = vltab_rowstate_deleted(RelationGetRelid(rel), snap, &ndeleted);
-	memset(&fake, 0, sizeof(fake));
-	fake.deleted = deleted;
-	fake.ndeleted = ndeleted;
 
 	estate = CreateExecutorState();
 	econtext = GetPerTupleExprContext(estate);
@@ -1328,7 +1312,7 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 
 		while (vltab_segment_scan_next(sc, &row_id, rv, rn))
 		{
-			bool		alive = !(ndeleted > 0 && rowid_deleted(&fake, row_id));
+			bool		alive = !rowid_deleted(deleted, ndeleted, row_id);
 
 			CHECK_FOR_INTERRUPTS();
 			/* a deleted row only an old snapshot sees: only non-unique builds */

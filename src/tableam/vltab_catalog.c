@@ -118,7 +118,6 @@ dataset_from_tuple(HeapTuple tup, Relation cat)
 	ds->version = getint64(tup, cat, DS_VERSION);
 	ds->next_row_id = getint64(tup, cat, DS_NEXT_ROW_ID);
 	ds->next_segment_id = getint64(tup, cat, DS_NEXT_SEGMENT_ID);
-	ds->row_id_limit = getint64(tup, cat, DS_ROW_ID_LIMIT);
 	ds->mine = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
 	return ds;
 }
@@ -376,7 +375,6 @@ vltab_rowids_release(VltabDataset *ds, int64 end)
 	if (end < limit)
 		set_row_id_limit(cat, versions, end);
 	table_close(cat, RowExclusiveLock);
-	ds->row_id_limit = Min(limit, end);
 }
 
 int64
@@ -388,7 +386,6 @@ vltab_rowids_reserve(VltabDataset *ds, int64 n)
 
 	set_row_id_limit(cat, versions, first + n);
 	table_close(cat, RowExclusiveLock);
-	ds->row_id_limit = first + n;
 	return first;
 }
 
@@ -681,8 +678,8 @@ vltab_segment_insert(VltabDataset *ds, VltabSegment *seg, const char *operation)
 
 /* ------------------------------------------------------------ versions -- */
 
-void
-vltab_version_insert(VltabDataset *ds, const char *operation, int64 rows_added,
+static void
+version_insert(VltabDataset *ds, const char *operation, int64 rows_added,
 					 int64 rows_deleted, int64 bytes_written)
 {
 	Relation	cat = table_open(vltab_catalog_relid("versions"), RowExclusiveLock);
@@ -719,7 +716,7 @@ vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,
 		ds->version++;
 		ds->mine = true;
 		vltab_dataset_update(ds);
-		vltab_version_insert(ds, operation, rows_added, rows_deleted, bytes_written);
+		version_insert(ds, operation, rows_added, rows_deleted, bytes_written);
 		return;
 	}
 	/* a later change of the same transaction: add to its version's counts */

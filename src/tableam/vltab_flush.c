@@ -176,53 +176,20 @@ record_moves(Relation rel, MovedRow *moved, int64 n)
 	table_close(cat, RowExclusiveLock);
 }
 
-/* Point every index of rel at the moved rows' lake TIDs. */
-static void
-index_moved(Relation rel, SegmentBuild *b, MovedRow *moved, int64 n)
+/* rel's indexes, opened to point them at moved rows' lake TIDs (NULL: none). */
+static ResultRelInfo *
+open_indexes(Relation rel, EState **estate)
 {
-	EState	   *estate;
 	ResultRelInfo *rri;
-	TupleTableSlot *slot;
-	VltabSegmentReader *r;
-	VltabSegmentScan *sc;
-	VltabSegment seg;
-	VltabSegmentList *segs;
-	Datum	   *values;
-	bool	   *isnull;
-	int64		row_id;
 
-	if (!RelationGetForm(rel)->relhasindex || n == 0)
-		return;
-	CommandCounterIncrement();
-	segs = vltab_segments_visible(RelationGetRelid(rel), GetLatestSnapshot());
-	seg = *vltab_segment_find(segs, moved[0].row_id);
-	estate = CreateExecutorState();
+	*estate = NULL;
+	if (!RelationGetForm(rel)->relhasindex)
+		return NULL;
+	*estate = CreateExecutorState();
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	ExecOpenIndices(rri, false);
-	slot = table_slot_create(rel, NULL);
-	values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
-	isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
-	r = vltab_segment_open(segs->root, RelationGetDescr(rel), seg.first_row_id, seg.row_count,
-						   seg.files, seg.nfiles);
-	sc = vltab_segment_scan_begin(r, vltab_all_attrs(RelationGetDescr(rel)));
-	while (vltab_segment_scan_next(sc, &row_id, values, isnull))
-	{
-		HeapTuple	tup = heap_form_tuple(RelationGetDescr(rel), values, isnull);
-
-		CHECK_FOR_INTERRUPTS();
-		lake_rowid_to_tid((uint64) row_id, &tup->t_self);
-		ExecForceStoreHeapTuple(tup, slot, true);
-		slot->tts_tid = tup->t_self;
-		slot->tts_tableOid = RelationGetRelid(rel);
-		ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
-		ResetPerTupleExprContext(estate);
-	}
-	vltab_segment_scan_end(sc);
-	vltab_segment_close(r);
-	ExecDropSingleTupleTableSlot(slot);
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
+	return rri;
 }
 
 int64
@@ -238,6 +205,8 @@ vltab_flush_relation(Relation rel, int64 max_rows)
 	int64		n = 0,
 				cap = 0;
 	CommandId	cid = GetCurrentCommandId(true);
+	EState	   *estate;
+	ResultRelInfo *indexes = open_indexes(rel, &estate);
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "vlake flush row",
 												 ALLOCSET_DEFAULT_SIZES);
 
@@ -259,31 +228,44 @@ vltab_flush_relation(Relation rel, int64 max_rows)
 			continue;
 		if (b.w == NULL)
 			segment_start(&b, rel, ds);
-		slot_getallattrs(slot);
-		old = MemoryContextSwitchTo(rowcxt);
 		if (n == cap)
 		{
-			MemoryContextSwitchTo(old);
 			cap = cap ? cap * 2 : 1024;
 			moved = moved ? repalloc_huge(moved, sizeof(MovedRow) * cap) :
 				palloc(sizeof(MovedRow) * cap);
-			MemoryContextSwitchTo(rowcxt);
 		}
+		slot_getallattrs(slot);
+		old = MemoryContextSwitchTo(rowcxt);
 		moved[n].delta_tid = slot->tts_tid;
 		moved[n].row_id = segment_add(&b, slot->tts_values, slot->tts_isnull);
-		n++;
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
+		/*
+		 * Point every index at the row's lake TID now, from the values in
+		 * hand (an incremental CREATE INDEX).  A unique index meets the
+		 * delta tuple's entry, deleted by this transaction: no conflict.
+		 */
+		if (indexes)
+		{
+			lake_rowid_to_tid((uint64) moved[n].row_id, &slot->tts_tid);
+			ExecInsertIndexTuples(indexes, slot, estate, false, false, NULL, NIL);
+			ResetPerTupleExprContext(estate);
+		}
+		n++;
 	}
 	heap->scan_end(scan);
 	ExecDropSingleTupleTableSlot(slot);
+	if (indexes)
+	{
+		ExecCloseIndices(indexes);
+		FreeExecutorState(estate);
+	}
 	UnregisterSnapshot(snap);
 	if (n == 0)
 		return 0;
 	lake_fault("flush_before_finish");
 	segment_finish(&b, "flush");
 	record_moves(rel, moved, n);
-	index_moved(rel, &b, moved, n);
 	CommandCounterIncrement();
 	lake_fault("flush_before_commit");
 	return n;
@@ -294,7 +276,6 @@ vltab_flush_relation(Relation rel, int64 max_rows)
 typedef struct BulkState
 {
 	Oid			relid;
-	SubTransactionId subxid;
 	int64		rows_seen;
 	SegmentBuild b;
 	MemoryContext cxt;
@@ -320,7 +301,6 @@ bulk_state(Relation rel, bool create)
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	st = palloc0(sizeof(BulkState));
 	st->relid = RelationGetRelid(rel);
-	st->subxid = GetCurrentSubTransactionId();
 	st->cxt = AllocSetContextCreate(TopTransactionContext, "vlake COPY segment",
 									ALLOCSET_DEFAULT_SIZES);
 	bulk_states = lappend(bulk_states, st);

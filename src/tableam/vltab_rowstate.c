@@ -327,15 +327,6 @@ vltab_rowstate_set_new_tid(Relation rel, int64 row_id, ItemPointer new_tid)
 	CommandCounterIncrement();
 }
 
-static int
-int64_cmp(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a,
-				y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
 int64 *
 vltab_rowstate_deleted(Oid relid, Snapshot snapshot, int64 *n)
 {
@@ -365,7 +356,7 @@ vltab_rowstate_deleted(Oid relid, Snapshot snapshot, int64 *n)
 	}
 	systable_endscan(scan);
 	table_close(cat, AccessShareLock);
-	qsort(ids, *n, sizeof(int64), int64_cmp);
+	qsort(ids, *n, sizeof(int64), lake_rowref_cmp);	/* row IDs are >= 0 */
 	return ids;
 }
 

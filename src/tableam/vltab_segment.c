@@ -719,12 +719,6 @@ vltab_segment_add(VltabSegmentWriter *w, Datum *values, bool *isnull)
 	MemoryContextSwitchTo(old);
 }
 
-int64
-vltab_segment_rows(VltabSegmentWriter *w)
-{
-	return w->nrows;
-}
-
 VltabSegmentFile *
 vltab_segment_finish(VltabSegmentWriter *w, int *nfiles)
 {

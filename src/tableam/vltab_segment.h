@@ -109,7 +109,6 @@ extern VltabSegmentWriter *vltab_segment_begin_grouped(const char *root, const c
 													   TupleDesc desc, int64 first_row_id,
 													   const char *groups);
 extern void vltab_segment_add(VltabSegmentWriter *w, Datum *values, bool *isnull);
-extern int64 vltab_segment_rows(VltabSegmentWriter *w);
 /* Finishes every file; returns them (*nfiles set). */
 extern VltabSegmentFile *vltab_segment_finish(VltabSegmentWriter *w, int *nfiles);
 /* Aborts every open file (nothing visible); safe after an ERROR. */

@@ -6,16 +6,16 @@
 #include "access/table.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "catalog/pg_type.h"
 #include "utils/acl.h"
 #include "utils/rls.h"
-#include "utils/syscache.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "manifest/manifest.h"
 #include "tableam/vltab.h"
+#include "vector/vector.h"
 
 /*
  * Open a vlake table for a vlake.* function: mode 0 for what only its owner
@@ -52,19 +52,6 @@ vltab_open_checked(Oid relid, AclMode mode, LOCKMODE lockmode)
 						RelationGetRelationName(rel)),
 				 errhint("The table's owner, and roles that bypass row-level security, may read them.")));
 	return rel;
-}
-
-static char *
-get_typ_name_safe(Oid typid)
-{
-	HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	char	   *name;
-
-	if (!HeapTupleIsValid(tp))
-		return NULL;
-	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tp))->typname));
-	ReleaseSysCache(tp);
-	return name;
 }
 
 static AttrNumber
@@ -166,19 +153,18 @@ vlake_set_embedding_model(PG_FUNCTION_ARGS)
 	Relation	rel = vltab_open_checked(relid, 0, ShareUpdateExclusiveLock);
 	AttrNumber	attnum = column_attnum(rel, col);
 	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
-	char	   *typname;
+	Oid			base = getBaseType(att->atttypid);
 
-	typname = get_typ_name_safe(getBaseType(att->atttypid));
-	if (typname == NULL || (strcmp(typname, "vector") != 0 && strcmp(typname, "halfvec") != 0) ||
-		att->atttypmod <= 0)
+	if ((base != vector_type_oid() && base != halfvec_type_oid()) || att->atttypmod <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("column \"%s\" is not a vector column with a dimension", col),
 				 errhint("Embedding models describe vector(n) and halfvec(n) columns.")));
-	if (strlen(model) < 1 || strlen(model) > 256 || strlen(version) > 256)
+	if (strlen(model) < 1 || strlen(model) > MANIFEST_MAX_TEXT || strlen(version) > MANIFEST_MAX_TEXT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a model name has 1 to 256 bytes and a model version at most 256")));
+				 errmsg("a model name has 1 to %d bytes and a model version at most %d",
+						MANIFEST_MAX_TEXT, MANIFEST_MAX_TEXT)));
 	vltab_column_model_set(rel, attnum, model, version);
 	table_close(rel, NoLock);
 	PG_RETURN_VOID();
