@@ -98,3 +98,16 @@ CREATE TABLE t4 (a int) WITH (location = :'lakeuri');   -- not a vlake table
 
 DROP TABLE t;
 SELECT count(*) FROM vlake.segments WHERE relid NOT IN (SELECT oid FROM pg_class);
+
+-- the embedding model of a vector column, published in the next version's
+-- lineage; refused for other columns and bad values
+CREATE TABLE m (id int, e vector(3), h halfvec, note text) USING vlake;
+SELECT vlake.set_embedding_model('m', 'note', 'any/model');
+SELECT vlake.set_embedding_model('m', 'h', 'any/model');        -- halfvec without a dimension
+SELECT vlake.set_embedding_model('m', 'e', '');
+SELECT vlake.set_embedding_model('m', 'e', repeat('x', 257));
+SELECT vlake.set_embedding_model('m', 'nosuch', 'any/model');
+SELECT vlake.set_embedding_model('m', 'e', 'intfloat/e5-small', '2024-01');
+INSERT INTO m VALUES (1, '[1,2,3]', NULL, 'n');
+SELECT vlake.flush('m');
+SELECT x->'lineage'->'models' AS models FROM vlake.table_manifest('m') x;
