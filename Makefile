@@ -108,7 +108,8 @@ VECTOR_KERNEL_SRCS = src/vector/distance.c
 PARQUET_META_SRCS  = src/parquet/thrift.c src/parquet/parquet_meta.c
 PARQUET_CODEC_SRCS = src/parquet/parquet_codec.c src/parquet/parquet_encoding.c
 PARQUET_READER_SRCS = $(PARQUET_META_SRCS) $(PARQUET_CODEC_SRCS) src/parquet/parquet_reader.c \
-                      src/parquet/byte_source.c src/parquet/parquet_takeable.c src/parquet/io_arena.c
+                      src/parquet/byte_source.c src/parquet/parquet_takeable.c src/parquet/io_arena.c \
+                      src/parquet/parquet_page_cache.c
 
 $(eval $(call unit_test,distance,$(VECTOR_KERNEL_SRCS),))
 $(eval $(call unit_test,s3_sigv4,src/objstore/s3_sigv4.c,-lcrypto))

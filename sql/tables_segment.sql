@@ -213,11 +213,62 @@ SELECT count(*) AS take_diff FROM (
 SELECT id, v, h, vu, left(big, 10) AS big
 FROM vlake.segment_take(NULL::src, current_setting('test.root'), 1000, (SELECT count(*) FROM src),
                         (SELECT f FROM files), ARRAY[1000 + 304, 1000 + 2, 1000 + 50, 1000 + 10, 1000], ARRAY['id', 'v', 'h', 'vu', 'big']);
--- take reads only the groups of the asked columns
+-- take reads only the groups of the asked columns (page cache emptied: the
+-- takes above kept the pages they decoded)
+SELECT vlake.page_cache_reset();
 SELECT vlake.io_stats_reset();
 SELECT id, vc FROM vlake.segment_take(NULL::src, current_setting('test.root'), 1000, (SELECT count(*) FROM src),
                         (SELECT f FROM files), ARRAY[1000 + 7], ARRAY['id', 'vc']);
 SELECT heads, gets FROM io;
+
+-- the page cache (vlake.page_cache_size): takes keep the decoded pages and
+-- value rows of the file versions the catalog names; taken again, they are
+-- neither read nor decoded, and the rows are still the heap's.  Every row,
+-- in a shuffled order with repeats, three times: cold, from the cache, and
+-- with the cache off.
+CREATE TEMP TABLE take_ids AS
+  SELECT array_agg(k ORDER BY (k * 7919) % 311, k) AS ks FROM (
+    SELECT g AS k FROM generate_series(0, 304) g UNION ALL SELECT 17 UNION ALL SELECT 290) x;
+CREATE FUNCTION pg_temp.take_all_diff() RETURNS bigint LANGUAGE sql AS $$
+  SELECT count(*) FROM (
+    (SELECT r::text FROM vlake.segment_take(NULL::src, current_setting('test.root'), 1000,
+              (SELECT count(*) FROM src), (SELECT f FROM files),
+              (SELECT array_agg(1000 + k) FROM take_ids, unnest(ks) k)) r
+     EXCEPT ALL
+     SELECT s::text FROM take_ids, unnest(ks) k JOIN heap_k USING (k))
+    UNION ALL
+    (SELECT s::text FROM take_ids, unnest(ks) k JOIN heap_k USING (k)
+     EXCEPT ALL
+     SELECT r::text FROM vlake.segment_take(NULL::src, current_setting('test.root'), 1000,
+              (SELECT count(*) FROM src), (SELECT f FROM files),
+              (SELECT array_agg(1000 + k) FROM take_ids, unnest(ks) k)) r)) x $$;
+SELECT vlake.page_cache_reset();
+SELECT vlake.io_stats_reset();
+SELECT pg_temp.take_all_diff() AS cold_diff;
+CREATE TEMP TABLE io_cold AS SELECT * FROM io;
+CREATE TEMP TABLE pc_cold AS SELECT * FROM vlake.page_cache_stats();
+SELECT inserts > 0 AS kept, entries = inserts AS all_kept, evictions FROM pc_cold;
+SELECT vlake.io_stats_reset();
+SELECT pg_temp.take_all_diff() AS cached_diff;
+-- what is still read: each take opens the files (footers, offset indexes)
+SELECT w.heads, w.gets < c.gets AS fewer_gets, w.bytes < c.bytes / 2 AS under_half_the_bytes
+FROM io w, io_cold c;
+SELECT s.hits > c.hits AS hits_warm, s.misses = c.misses AS no_new_misses,
+       s.inserts = c.inserts AS no_new_inserts
+FROM vlake.page_cache_stats() s, pc_cold c;
+SET vlake.page_cache_size = 0;
+SELECT vlake.page_cache_reset();
+SELECT vlake.io_stats_reset();
+SELECT pg_temp.take_all_diff() AS uncached_diff;
+SELECT heads, gets > 0 AS reads FROM io;
+SELECT hits, inserts, entries FROM vlake.page_cache_stats();
+-- a budget smaller than the take: what one take uses stays until it ends,
+-- older entries go first, and the rows are still right
+SET vlake.page_cache_size = 64;
+SELECT pg_temp.take_all_diff() AS small_cache_diff;
+SELECT pg_temp.take_all_diff() AS small_cache_diff_again;
+SELECT evictions > 0 AS evicted FROM vlake.page_cache_stats();
+RESET vlake.page_cache_size;
 RESET vlake.cache_memory_size;
 SELECT pg_temp.try(format($$SELECT * FROM vlake.segment_take(NULL::src, %L, 1000, 305, %L, ARRAY[999])$$,
                           current_setting('test.root'), (SELECT f FROM files)));

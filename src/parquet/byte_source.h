@@ -29,6 +29,10 @@ struct ByteSource
 {
 	const char *name;			/* URI for messages */
 	uint64		size;
+	/* the immutable version read (an ETag a catalog named; the source
+	 * refuses other versions), or NULL; decoded pages of a versioned
+	 * source may be cached (parquet_page_cache.h) */
+	const char *version;
 	/* ranges are already checked against size */
 	void		(*read_ranges) (ByteSource *src, ByteRange *ranges, int n);
 	void		(*close) (ByteSource *src);

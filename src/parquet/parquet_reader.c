@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 
 #include "parquet/io_arena.h"
+#include "parquet/parquet_page_cache.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_codec.h"
 #include "parquet/parquet_encoding.h"
@@ -265,6 +266,8 @@ parquet_reader_open(ByteSource *src)
 
 	r->src = src;
 	r->name = src->name;
+	if (src->version != NULL && src->version[0] != '\0')
+		r->page_cache_file = parquet_page_cache_file_hash(src->name, src->version) | 1;
 	r->cxt = CurrentMemoryContext;
 	if (src->size < 12)
 		lake_corrupt(PARQUET_FILE, r->name, "file is %llu bytes, too small to be Parquet",
@@ -357,6 +360,14 @@ typedef struct DecodedPage
 	int32		vpos;			/* next value */
 } DecodedPage;
 
+/* A page of a page-mode cursor that is at hand: fetched bytes or cached. */
+typedef struct PageSlot
+{
+	int32		page;
+	char	   *buf;			/* fetched page (header + body), or NULL */
+	void	   *hit;			/* the cached decoded page, or NULL */
+} PageSlot;
+
 typedef struct Cursor
 {
 	PqReader   *r;
@@ -376,7 +387,11 @@ typedef struct Cursor
 	int64		values_seen;	/* level entries decoded so far (vs num_values) */
 	/* page mode */
 	PqOffsetIndex *oi;
-	char	  **page_buf;		/* [oi->num_pages], fetched pages */
+	PageSlot   *slots;			/* pages fetched or found cached, by page */
+	int			nslots;
+	int			slots_cap;
+	bool		use_cache;		/* takes of a versioned source: page cache */
+	bool	   *row_hit;		/* offset-computed take: rows found cached */
 	bool		dict_fetched;
 	char	   *dict_buf;
 	uint64		dict_len;
@@ -1056,7 +1071,124 @@ page_for_row(Cursor *c, int64 row)
 	return lo;
 }
 
-/* Page mode: load page p (already fetched). */
+/*
+ * The slot of page p (sorted by page; binary search), made if create.
+ * Takes touch a few of a chunk's pages and scans append in page order, so
+ * slots cost what is touched, not the chunk's page count.
+ */
+static PageSlot *
+page_slot(Cursor *c, int p, bool create)
+{
+	int			lo = 0,
+				hi = c->nslots;
+
+	if (c->nslots > 0 && c->slots[c->nslots - 1].page < p)
+		lo = c->nslots;			/* the common case: appending */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (c->slots[mid].page < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->nslots && c->slots[lo].page == p)
+		return &c->slots[lo];
+	if (!create)
+		return NULL;
+	if (c->nslots == c->slots_cap)
+	{
+		c->slots_cap = Max(8, c->slots_cap * 2);
+		c->slots = c->slots ?
+			repalloc(c->slots, sizeof(PageSlot) * c->slots_cap) :
+			MemoryContextAlloc(c->cxt, sizeof(PageSlot) * c->slots_cap);
+	}
+	memmove(&c->slots[lo + 1], &c->slots[lo], sizeof(PageSlot) * (c->nslots - lo));
+	c->nslots++;
+	c->slots[lo].page = p;
+	c->slots[lo].buf = NULL;
+	c->slots[lo].hit = NULL;
+	return &c->slots[lo];
+}
+
+/* ------------------------------------------------ decoded page cache */
+
+/*
+ * Cache slots: page p of a chunk is slot p; the values of row rr (within
+ * the row group) of an offset-computed take are slot -(rr + 1).
+ */
+static inline int32
+row_cache_slot(int64 rr)
+{
+	Assert(rr >= 0 && rr < PG_INT32_MAX);
+	return (int32) -(rr + 1);
+}
+
+static void *
+cache_get(Cursor *c, int p)
+{
+	return parquet_page_cache_get(c->r->page_cache_file, c->r->name, c->r->src->version,
+								  c->col->leaf, c->rg, p);
+}
+
+/*
+ * Keep a copy of the cursor's freshly decoded page p: one blob holding the
+ * DecodedPage (positions zero) and everything it points to, pointers into
+ * the blob itself.
+ */
+static void
+cache_put(Cursor *c, int p)
+{
+	DecodedPage *d = &c->page;
+	Size		levels = (Size) Max(d->nlevels, 0);
+	Size		nfixed = (d->fixed != NULL) ? (Size) d->nvalues * c->width : 0;
+	Size		nbin = (d->bin != NULL) ? (Size) d->nvalues : 0;
+	Size		data = 0;
+	Size		off_def,
+				off_rep,
+				off_fixed,
+				off_bin,
+				off_data,
+				total;
+	char	   *blob;
+	DecodedPage *out;
+
+	for (Size i = 0; i < nbin; i++)
+		data += d->bin[i].len;
+	off_def = MAXALIGN(sizeof(DecodedPage));
+	off_rep = off_def + (d->def ? MAXALIGN(levels) : 0);
+	off_fixed = off_rep + (d->rep ? MAXALIGN(levels) : 0);
+	off_bin = off_fixed + MAXALIGN(nfixed);
+	off_data = off_bin + MAXALIGN(nbin * sizeof(PqBytes));
+	total = off_data + data;
+	blob = parquet_page_cache_alloc(total);
+	out = (DecodedPage *) blob;
+	*out = *d;
+	out->lpos = 0;
+	out->vpos = 0;
+	out->def = d->def ? (uint8 *) memcpy(blob + off_def, d->def, levels) : NULL;
+	out->rep = d->rep ? (uint8 *) memcpy(blob + off_rep, d->rep, levels) : NULL;
+	out->fixed = d->fixed ? (uint8 *) memcpy(blob + off_fixed, d->fixed, nfixed) : NULL;
+	out->bin = NULL;
+	if (d->bin != NULL)
+	{
+		char	   *dst = blob + off_data;
+
+		out->bin = (PqBytes *) (blob + off_bin);
+		for (Size i = 0; i < nbin; i++)
+		{
+			memcpy(dst, d->bin[i].data, d->bin[i].len);
+			out->bin[i].data = (uint8 *) dst;
+			out->bin[i].len = d->bin[i].len;
+			dst += d->bin[i].len;
+		}
+	}
+	parquet_page_cache_put(c->r->page_cache_file, c->r->name, c->r->src->version,
+						   c->col->leaf, c->rg, p, blob, total);
+}
+
+/* Page mode: load page p (already fetched, or cached). */
 static void
 cursor_load_page(Cursor *c, int p)
 {
@@ -1064,6 +1196,17 @@ cursor_load_page(Cursor *c, int p)
 	PqPageHeader h;
 	size_t		hlen;
 
+	PageSlot   *slot = page_slot(c, p, false);
+
+	if (slot != NULL && slot->hit != NULL)
+	{
+		c->page_no = p;
+		c->page = *(DecodedPage *) slot->hit;
+		c->page_first_row = pl->first_row_index;
+		c->next_row = pl->first_row_index;
+		c->have_page = true;
+		return;
+	}
 	if (!c->dict_fetched)
 		elog(ERROR, "parquet reader: dictionary of column \"%s\" not fetched", c->col->path);
 	if (c->dict_buf && !c->has_dict)
@@ -1073,17 +1216,19 @@ cursor_load_page(Cursor *c, int p)
 		if (h.type == PARQUET_PAGE_DICTIONARY)
 			decode_page(c, &h, c->dict_buf + dh);
 	}
-	if (c->page_buf[p] == NULL)
+	if (slot == NULL || slot->buf == NULL)
 		elog(ERROR, "parquet reader: page %d of column \"%s\" not fetched", p, c->col->path);
 	c->page_no = p;
-	hlen = parse_page_header(c, c->page_buf[p], pl->compressed_page_size, &h,
+	hlen = parse_page_header(c, slot->buf, pl->compressed_page_size, &h,
 							 pl->compressed_page_size);
 	if (h.type != PARQUET_PAGE_DATA && h.type != PARQUET_PAGE_DATA_V2)
 		lake_report(LAKE_CORRUPT, cursor_ctx(c), "offset index points at a page of type %d, not a data page", h.type);
-	decode_page(c, &h, c->page_buf[p] + hlen);
+	decode_page(c, &h, slot->buf + hlen);
 	if (c->page.nrows != page_rows(c, p))
 		lake_report(LAKE_CORRUPT, cursor_ctx(c), "page holds %lld rows but the offset index says %lld",
 					 (long long) c->page.nrows, (long long) page_rows(c, p));
+	if (c->use_cache)
+		cache_put(c, p);
 	c->page_first_row = pl->first_row_index;
 	c->next_row = pl->first_row_index;
 	c->have_page = true;
@@ -1126,6 +1271,29 @@ cursor_seek(Cursor *c, int64 row)
 				c->next_row = c->page_first_row + c->page.nrows;
 			cursor_next_page_chunk(c);
 		}
+	}
+	if (c->page.rep == NULL && c->next_row < row)
+	{
+		/* flat column: a row is one level; count the values it skips */
+		DecodedPage *p = &c->page;
+		int32		n = (int32) (row - c->next_row);
+
+		if (p->lpos + n > p->nlevels)
+			lake_report(LAKE_CORRUPT, cursor_ctx(c), "the page holds fewer rows than its offset index says");
+		if (p->def == NULL)
+			p->vpos += n;
+		else
+		{
+			const uint8 *def = p->def + p->lpos;
+			const uint8 max_def = (uint8) c->col->max_def;
+			int32		present = 0;
+
+			for (int32 k = 0; k < n; k++)	/* vectorizes: no aliasing */
+				present += (def[k] == max_def);
+			p->vpos += present;
+		}
+		p->lpos += n;
+		c->next_row = row;
 	}
 	while (c->next_row < row)
 	{
@@ -1314,11 +1482,7 @@ fetch_offset_indexes(PqReader *r, Cursor **cur, int n)
 
 		if (!cur[i]->oi && r->oi_cache && r->oi_cache[cur[i]->col->leaf] &&
 			r->oi_cache[cur[i]->col->leaf][cur[i]->rg])
-		{
 			cur[i]->oi = r->oi_cache[cur[i]->col->leaf][cur[i]->rg];
-			cur[i]->page_buf = MemoryContextAllocZero(cur[i]->cxt,
-													  sizeof(char *) * Max(cur[i]->oi->num_pages, 1));
-		}
 		if (cur[i]->oi || !chunk_has_offset_index(r, cc))
 			continue;
 		ranges[nr].offset = cc->offset_index_offset;
@@ -1335,7 +1499,6 @@ fetch_offset_indexes(PqReader *r, Cursor **cur, int n)
 		c->oi = decode_oi_checked(r, c->chunk, ranges[k].dest, c->rg,
 								  r->meta->row_groups[c->rg].num_rows,
 								  c->chunk_start, c->chunk_len);
-		c->page_buf = palloc0(sizeof(char *) * Max(c->oi->num_pages, 1));
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -1473,49 +1636,58 @@ fetch_run(PqReader *r, FetchList *f)
 /*
  * Add to f the pages of page-mode cursor c overlapping the sorted row ranges
  * that it has not fetched yet.  Pages adjacent in the file are read as one
- * range into one buffer (one read, no copy), c->page_buf[] pointing into it.
+ * range into one buffer (one read, no copy), their slots pointing into it.
+ * Cost: a binary search per range plus the pages it overlaps, never a walk
+ * over the chunk's pages (a take of one row from a chunk of 500,000 pages
+ * looks at one page).
  */
 static void
 collect_pages(FetchList *f, Cursor *c, const int64 *starts, const int64 *ends, int nranges)
 {
+	PqPageLocation *pl = c->oi->page_locations;
 	int			np = c->oi->num_pages;
-	bool	   *want = palloc0(sizeof(bool) * Max(np, 1));
-	int			p = 0;
+	int			run_first = -1,
+				run_last = -1,
+				last = -1;
 
-	/* the ranges are sorted: one forward walk over the pages */
-	for (int k = 0; k < nranges; k++)
+	for (int k = 0; k <= nranges; k++)
 	{
-		while (p + 1 < np && c->oi->page_locations[p + 1].first_row_index <= starts[k])
-			p++;
-		for (int q = p; q < np && c->oi->page_locations[q].first_row_index < ends[k]; q++)
-			want[q] = (c->page_buf[q] == NULL);
-	}
-	p = 0;
-	while (p < np)
-	{
-		PqPageLocation *pl = c->oi->page_locations;
-		int			q = p + 1;
-		uint64		run_start,
-					run_len;
-		char	   *buf;
+		int			q = k < nranges ? Max(page_for_row(c, starts[k]), last + 1) : np;
 
-		if (!want[p])
+		for (; q <= np; q++)
 		{
-			p++;
-			continue;
+			bool		want = q < np && k < nranges && pl[q].first_row_index < ends[k];
+
+			/* close the open run when q does not extend it */
+			PageSlot   *slot = want ? page_slot(c, q, true) : NULL;
+
+			if (slot != NULL && c->use_cache && slot->buf == NULL && slot->hit == NULL)
+				slot->hit = cache_get(c, q);
+			if (run_first >= 0 &&
+				(!want || q != run_last + 1 || slot->buf != NULL || slot->hit != NULL ||
+				 pl[q].offset != pl[run_last].offset + pl[run_last].compressed_page_size ||
+				 (uint64) (pl[q].offset + pl[q].compressed_page_size - pl[run_first].offset) >
+				 (uint64) parquet_chunk_window))
+			{
+				uint64		run_start = (uint64) pl[run_first].offset;
+				uint64		run_len = (uint64) (pl[run_last].offset + pl[run_last].compressed_page_size) - run_start;
+				char	   *buf = parquet_arena_alloc(c->arena, c->cxt, run_len);
+
+				fetch_add_into(f, run_start, run_len, buf);
+				for (int x = run_first; x <= run_last; x++)
+					page_slot(c, x, true)->buf = buf + ((uint64) pl[x].offset - run_start);
+				run_first = -1;
+			}
+			if (!want)
+				break;
+			last = q;
+			if (slot->buf != NULL || slot->hit != NULL)
+				continue;
+			if (run_first < 0)
+				run_first = q;
+			run_last = q;
 		}
-		run_start = (uint64) pl[p].offset;
-		run_len = (uint64) pl[p].compressed_page_size;
-		while (q < np && want[q] && (uint64) pl[q].offset == run_start + run_len &&
-			   run_len + (uint64) pl[q].compressed_page_size <= (uint64) parquet_chunk_window)
-			run_len += (uint64) pl[q++].compressed_page_size;
-		buf = parquet_arena_alloc(c->arena, c->cxt, run_len);
-		fetch_add_into(f, run_start, run_len, buf);
-		for (int x = p; x < q; x++)
-			c->page_buf[x] = buf + ((uint64) pl[x].offset - run_start);
-		p = q;
 	}
-	pfree(want);
 }
 
 /*
@@ -2134,6 +2306,8 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 	uint64		prev_end = 0;
 	char	   *prev_dest_end = NULL;
 
+	if (c->use_cache)
+		c->row_hit = palloc0(sizeof(bool) * Max(n, 1));
 	for (int64 x = 0; x < n; x++)
 	{
 		int64		rr = items[x].row - base;
@@ -2141,9 +2315,17 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 		PqPageLocation *pl;
 		int64		nr;
 		uint64		off;
+		void	   *hit;
 
 		if (x > 0 && items[x].row == items[x - 1].row)
 			continue;
+		if (c->use_cache && (hit = cache_get(c, row_cache_slot(rr))) != NULL)
+		{
+			memcpy(dest + x * rowbytes, hit, rowbytes);
+			c->row_hit[x] = true;
+			prev_dest_end = NULL;
+			continue;
+		}
 		p = page_for_row(c, rr);
 		c->page_no = p;			/* for error messages */
 		pl = &c->oi->page_locations[p];
@@ -2162,6 +2344,27 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 			fetch_add_into(f, off, rowbytes, dest + x * rowbytes);
 		prev_end = off + rowbytes;
 		prev_dest_end = dest + (x + 1) * rowbytes;
+	}
+}
+
+/* Keep the rows collect_value_ranges fetched (not found cached) of cursor c. */
+static void
+cache_put_value_rows(Cursor *c, int k, const TakeItem *items, int64 n, int64 base,
+					 const char *buf)
+{
+	uint64		rowbytes = (uint64) k * take_width(c);
+
+	for (int64 x = 0; x < n; x++)
+	{
+		void	   *blob;
+
+		if (c->row_hit[x] || (x > 0 && items[x].row == items[x - 1].row))
+			continue;
+		blob = parquet_page_cache_alloc(rowbytes);
+		memcpy(blob, buf + x * rowbytes, rowbytes);
+		parquet_page_cache_put(c->r->page_cache_file, c->r->name, c->r->src->version,
+							   c->col->leaf, c->rg, row_cache_slot(items[x].row - base),
+							   blob, rowbytes);
 	}
 }
 
@@ -2415,10 +2618,13 @@ parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 n
 	seg = take_segments(r, ncols, cols, items, nrows, work, &nseg);
 	arena = parquet_arena_begin(work);
 	all = palloc(sizeof(Cursor *) * Max(nseg * ncols, 1));
+	parquet_page_cache_round();
 	for (int g = 0; g < nseg; g++)
 		for (int c = 0; c < ncols; c++)
 		{
 			seg[g].cur[c]->arena = arena;
+			seg[g].cur[c]->use_cache = r->page_cache_file != 0 && parquet_page_cache_kb > 0 &&
+				r->meta->row_groups[seg[g].cur[c]->rg].num_rows < PG_INT32_MAX;
 			all[nall++] = seg[g].cur[c];
 		}
 	fetch_offset_indexes(r, all, nall);
@@ -2453,6 +2659,11 @@ parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 n
 	}
 	/* one request: value ranges, pages and dictionaries of every column */
 	fetch_run(r, &f);
+	for (int g = 0; g < nseg; g++)
+		for (int c = 0; c < ncols; c++)
+			if (seg[g].kfast[c] > 0 && seg[g].cur[c]->use_cache)
+				cache_put_value_rows(seg[g].cur[c], seg[g].kfast[c], &items[seg[g].i],
+									 seg[g].j - seg[g].i, seg[g].base, seg[g].fast_buf[c]);
 
 	MemoryContextSwitchTo(old);
 	for (int c = 0; c < ncols; c++)

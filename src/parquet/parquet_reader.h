@@ -80,6 +80,7 @@ typedef struct PqReader
 	char	   *tail;			/* the file's last tail_len bytes (footer read) */
 	uint64		tail_len;
 	PqOffsetIndex ***oi_cache;	/* [leaf][row group], parquet_reader_offset_indexes */
+	uint64		page_cache_file;	/* source has a version: its hash, else 0 */
 
 	/*
 	 * Set by the reader's user when it knows that every row of LIST column

@@ -87,3 +87,14 @@ CREATE FUNCTION vlake.packed_take_stats(uris text[], first_row_id bigint, row_id
 REVOKE ALL ON FUNCTION vlake.packed_read(text[], bigint, text[]),
     vlake.packed_take(text[], bigint, bigint[], text[]),
     vlake.packed_take_stats(text[], bigint, bigint[], text[]) FROM PUBLIC;
+
+-- The backend's cache of decoded Parquet pages (vlake.page_cache_size): what
+-- takes of versioned files (vlake table lookups) found in it since the last
+-- reset, and what it holds now.  Per backend.
+CREATE FUNCTION vlake.page_cache_stats(OUT hits bigint, OUT misses bigint, OUT inserts bigint,
+    OUT evictions bigint, OUT entries bigint, OUT bytes bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'vlake_page_cache_stats' LANGUAGE C VOLATILE STRICT;
+-- Empty this backend's page cache and zero its counters.
+CREATE FUNCTION vlake.page_cache_reset() RETURNS void
+    AS 'MODULE_PATHNAME', 'vlake_page_cache_reset' LANGUAGE C VOLATILE STRICT;

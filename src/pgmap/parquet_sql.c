@@ -32,6 +32,7 @@
 #include "layout/layout_keys.h"
 #include "layout/packed_reader.h"
 #include "pgmap/pgmap_datum.h"
+#include "parquet/parquet_page_cache.h"
 #include "parquet/parquet_reader.h"
 
 #define ROW_NUMBER_COLUMN "_row_number"
@@ -1005,4 +1006,33 @@ vlake_packed_take_stats(PG_FUNCTION_ARGS)
 	}
 	close_packed(p);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(vlake_page_cache_stats);
+Datum
+vlake_page_cache_stats(PG_FUNCTION_ARGS)
+{
+	PqPageCacheStats st;
+	TupleDesc	desc;
+	Datum		values[6];
+	bool		nulls[6] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	parquet_page_cache_stats(&st);
+	values[0] = Int64GetDatum(st.hits);
+	values[1] = Int64GetDatum(st.misses);
+	values[2] = Int64GetDatum(st.inserts);
+	values[3] = Int64GetDatum(st.evictions);
+	values[4] = Int64GetDatum(st.entries);
+	values[5] = Int64GetDatum(st.bytes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(vlake_page_cache_reset);
+Datum
+vlake_page_cache_reset(PG_FUNCTION_ARGS)
+{
+	parquet_page_cache_reset();
+	PG_RETURN_VOID();
 }

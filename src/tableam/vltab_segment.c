@@ -1006,6 +1006,7 @@ open_file(VltabSegmentReader *r, const VltabSegmentFile *f)
 	src->name = objstore_uri(r->store, f->path);
 	src->size = (uint64) f->size;
 	src->state = kf;
+	src->version = kf->known.etag;
 	src->read_ranges = known_read_ranges;
 	src->close = known_close;
 	return src;

@@ -19,6 +19,7 @@ char		standin_last_error[1024];
 
 volatile sig_atomic_t InterruptPending = false;
 MemoryContext CurrentMemoryContext = NULL;
+MemoryContext TopMemoryContext = NULL;
 
 typedef struct Chunk
 {
