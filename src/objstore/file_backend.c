@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
+#include "access/xact.h"
 #include "common/file_perm.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
@@ -571,8 +572,12 @@ pread_ranges(int fd, ObjRange *ranges, int n, const char *uri)
  * fetches of a vlake table read a few kB per lookup).  The descriptor was
  * opened after those checks; the stat keeps the contract that a read of a
  * version the path no longer holds (replaced, deleted) fails as before.
- * Unversioned reads never use it.  Plain descriptors (they outlive
- * transactions), at most FD_CACHE_SIZE, least recently used closed first.
+ * The stat is done once per descriptor per statement (statement start
+ * time): a statement that fetches many rows (a nested loop, a function
+ * looping over lookups) resolves each path once, and a later statement
+ * sees a replacement.  Unversioned reads never use it.  Plain descriptors
+ * (they outlive transactions), at most FD_CACHE_SIZE, least recently used
+ * closed first.
  */
 #define FD_CACHE_SIZE 16
 
@@ -585,6 +590,7 @@ typedef struct FdEntry
 	int64		mtime_ns;
 	int			fd;
 	uint64		used;
+	TimestampTz checked;		/* statement start of the last stat() */
 } FdEntry;
 
 static FdEntry fd_cache[FD_CACHE_SIZE];
@@ -637,6 +643,7 @@ fd_cache_add(int fd, const char *path, const char *etag, const struct stat *sb)
 	victim->mtime_ns = (int64) sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 	victim->fd = fd;
 	victim->used = ++fd_clock;
+	victim->checked = GetCurrentStatementStartTimestamp();
 }
 
 static void
@@ -666,10 +673,12 @@ file_get_ranges_if_match(void *state, const char *key, ObjRange *ranges, int n,
 	{
 		struct stat now;
 
-		if (stat(path, &now) == 0 && now.st_ino == cached->ino &&
-			(uint64) now.st_size == cached->size &&
-			(int64) now.st_mtim.tv_sec * 1000000000 + now.st_mtim.tv_nsec == cached->mtime_ns)
+		if (cached->checked == GetCurrentStatementStartTimestamp() ||
+			(stat(path, &now) == 0 && now.st_ino == cached->ino &&
+			 (uint64) now.st_size == cached->size &&
+			 (int64) now.st_mtim.tv_sec * 1000000000 + now.st_mtim.tv_nsec == cached->mtime_ns))
 		{
+			cached->checked = GetCurrentStatementStartTimestamp();
 			check_ranges_size(ranges, n, cached->size, uri);
 			pread_ranges(cached->fd, ranges, n, uri);
 			pfree(path);
