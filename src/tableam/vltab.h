@@ -72,6 +72,8 @@ typedef struct VltabDataset
 	int64		next_row_id;
 	int64		next_segment_id;
 	bool		mine;			/* row last written by this transaction */
+	TransactionId tup_xmin;		/* the catalog row version read (raw xmin) */
+	ItemPointerData tup_tid;
 } VltabDataset;
 
 typedef struct VltabSegment
@@ -93,6 +95,8 @@ typedef struct VltabSegmentList
 	int			nsegments;
 	VltabSegment *segments;
 	int64		nrows;			/* sum of row_count */
+	bool		no_deletes;		/* no lake row is deleted or updated for the
+								 * snapshot (false: unknown, ask row_states) */
 } VltabSegmentList;
 
 extern Oid	vltab_catalog_relid(const char *name);	/* vlake.<name> */
@@ -175,6 +179,7 @@ extern TM_Result vltab_rowstate_mark(Relation rel, int64 row_id, char kind,
 /* Sorted row IDs of relid deleted (or updated) as snapshot sees it. */
 extern int64 *vltab_rowstate_deleted(Oid relid, Snapshot snapshot, int64 *n);
 extern void vltab_rowstate_set_new_tid(Relation rel, int64 row_id, ItemPointer new_tid);
+extern bool vltab_rowstate_any_deleted(Oid relid, Snapshot snapshot);
 extern bool vltab_rowstate_is_deleted(Oid relid, int64 row_id, Snapshot snapshot,
 									  ItemPointer new_tid);
 
@@ -200,6 +205,7 @@ extern void vltab_publish_init(void);
 extern void vltab_publish_note_version(Oid relid);
 /* This transaction deleted or updated a lake row of rel: it takes its
  * version at pre-commit, with the segments' new delete vectors. */
+extern bool vltab_publish_noted(Oid relid);
 extern void vltab_publish_note_delete(Relation rel);
 /* TRUNCATE / DROP: forget relid's delete vectors (vlake.delete_files). */
 extern void vltab_publish_forget(Oid relid);

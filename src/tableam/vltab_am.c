@@ -910,7 +910,10 @@ fetch_lake(VltabIndexFetch *f, Relation rel, int64 row_id, Snapshot snapshot,
 	}
 	else if (snapshot == NULL || snapshot->snapshot_type != SNAPSHOT_ANY)
 	{
-		if (vltab_rowstate_is_deleted(RelationGetRelid(rel), row_id, snap, NULL))
+		/* no_deletes: see vltab_segments_visible; our own deletions are
+		 * not in it */
+		if (!(f->segs->no_deletes && !vltab_publish_noted(RelationGetRelid(rel))) &&
+			vltab_rowstate_is_deleted(RelationGetRelid(rel), row_id, snap, NULL))
 			return false;
 	}
 	old = MemoryContextSwitchTo(f->cxt);

@@ -119,6 +119,8 @@ dataset_from_tuple(HeapTuple tup, Relation cat)
 	ds->next_row_id = getint64(tup, cat, DS_NEXT_ROW_ID);
 	ds->next_segment_id = getint64(tup, cat, DS_NEXT_SEGMENT_ID);
 	ds->mine = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+	ds->tup_xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+	ds->tup_tid = tup->t_self;
 	return ds;
 }
 
@@ -502,11 +504,10 @@ file_from_tuple(HeapTuple tup, Relation cat, VltabSegmentFile *f)
 	file_stats_from_tuple(tup, cat, f);
 }
 
-VltabSegmentList *
-vltab_segments_visible(Oid relid, Snapshot snapshot)
+static VltabSegmentList *
+segments_read(Oid relid, VltabDataset *ds, Snapshot snapshot)
 {
 	VltabSegmentList *list = palloc0(sizeof(VltabSegmentList));
-	VltabDataset *ds = vltab_dataset_get(relid, snapshot);
 	Relation	cat;
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -566,6 +567,147 @@ vltab_segments_visible(Oid relid, Snapshot snapshot)
 	systable_endscan(scan);
 	table_close(cat, AccessShareLock);
 	qsort(list->segments, list->nsegments, sizeof(VltabSegment), segment_cmp);
+	return list;
+}
+
+/*
+ * The segment list cache.  Reading the list costs three catalog scans per
+ * statement; index lookups of a vlake table run one statement per row, so
+ * the backend keeps the lists it read, keyed by the version of the table's
+ * vlake.datasets row the snapshot saw (raw xmin, TID, version).  Why a list
+ * is a function of that key: every transaction that changes a table's
+ * segments, files or (deleting or updating lake rows) row states also
+ * writes its vlake.datasets row (vltab_version_note; deletions at
+ * pre-commit), and holds the dataset lock from that write until after its
+ * commit is visible; so these transactions are totally ordered, and an MVCC
+ * snapshot that sees the row one of them wrote sees exactly it and its
+ * predecessors, never a later one.  Not cached: rows this transaction
+ * wrote (its later commands may change the list without a new row
+ * version), non-MVCC snapshots.  no_deletes is cached with the list for the
+ * same reason; this transaction's own deletions are checked by the caller
+ * (vltab_publish_noted).
+ */
+#define SEGCACHE_SIZE 64
+
+typedef struct SegCacheEntry
+{
+	Oid			relid;			/* InvalidOid: free */
+	TransactionId xmin;
+	ItemPointerData tid;
+	int64		version;
+	uint64		used;
+	MemoryContext cxt;
+	VltabSegmentList *list;
+} SegCacheEntry;
+
+static SegCacheEntry segcache[SEGCACHE_SIZE];
+static uint64 segcache_clock = 0;
+
+static VltabSegmentList *
+segment_list_copy(const VltabSegmentList *src)
+{
+	VltabSegmentList *l = palloc(sizeof(VltabSegmentList));
+
+	*l = *src;
+	l->root = src->root ? pstrdup(src->root) : NULL;
+	l->segments = palloc(sizeof(VltabSegment) * Max(src->nsegments, 1));
+	for (int i = 0; i < src->nsegments; i++)
+	{
+		VltabSegment *s = &l->segments[i];
+
+		*s = src->segments[i];
+		s->files = palloc(sizeof(VltabSegmentFile) * Max(s->nfiles, 1));
+		for (int f = 0; f < s->nfiles; f++)
+		{
+			VltabSegmentFile *d = &s->files[f];
+			const VltabSegmentFile *o = &src->segments[i].files[f];
+
+			*d = *o;
+			d->path = pstrdup(o->path);
+			d->etag = pstrdup(o->etag);
+			d->attnums = palloc(sizeof(AttrNumber) * Max(o->natts, 1));
+			memcpy(d->attnums, o->attnums, sizeof(AttrNumber) * o->natts);
+			d->stats = palloc(sizeof(VltabColumnStats) * Max(o->nstats, 1));
+			for (int k = 0; k < o->nstats; k++)
+			{
+				d->stats[k] = o->stats[k];
+				d->stats[k].min = o->stats[k].min ? pstrdup(o->stats[k].min) : NULL;
+				d->stats[k].max = o->stats[k].max ? pstrdup(o->stats[k].max) : NULL;
+			}
+		}
+	}
+	return l;
+}
+
+static SegCacheEntry *
+segcache_find(VltabDataset *ds)
+{
+	for (int i = 0; i < SEGCACHE_SIZE; i++)
+	{
+		SegCacheEntry *e = &segcache[i];
+
+		if (e->relid == ds->relid && e->xmin == ds->tup_xmin && e->version == ds->version &&
+			ItemPointerEquals(&e->tid, &ds->tup_tid))
+		{
+			e->used = ++segcache_clock;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static void
+segcache_add(VltabDataset *ds, const VltabSegmentList *list)
+{
+	SegCacheEntry *e = &segcache[0];
+	MemoryContext old;
+
+	for (int i = 0; i < SEGCACHE_SIZE; i++)
+	{
+		if (segcache[i].relid == ds->relid || segcache[i].used < e->used)
+			e = &segcache[i];
+		if (segcache[i].relid == ds->relid)
+			break;				/* a table keeps one list: replace it */
+	}
+	if (e->cxt == NULL)
+		e->cxt = AllocSetContextCreate(TopMemoryContext, "vlake segment list",
+									   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(e->cxt);
+	e->relid = InvalidOid;		/* until the copy is complete */
+	old = MemoryContextSwitchTo(e->cxt);
+	e->list = segment_list_copy(list);
+	MemoryContextSwitchTo(old);
+	e->xmin = ds->tup_xmin;
+	e->tid = ds->tup_tid;
+	e->version = ds->version;
+	e->used = ++segcache_clock;
+	e->relid = ds->relid;
+}
+
+/* The segments of relid visible to snapshot (a new copy, by first_row_id). */
+VltabSegmentList *
+vltab_segments_visible(Oid relid, Snapshot snapshot)
+{
+	VltabDataset *ds = vltab_dataset_get(relid, snapshot);
+	VltabSegmentList *list;
+	SegCacheEntry *e;
+	bool		cacheable = ds != NULL && !ds->mine && IsMVCCSnapshot(snapshot);
+
+	if (ds == NULL)
+	{
+		list = palloc0(sizeof(VltabSegmentList));
+		list->relid = relid;
+		return list;
+	}
+	if (cacheable && (e = segcache_find(ds)) != NULL)
+		return segment_list_copy(e->list);
+	list = segments_read(relid, ds, snapshot);
+	if (cacheable)
+	{
+		list->no_deletes = !vltab_rowstate_any_deleted(relid, snapshot);
+		segcache_add(ds, list);
+	}
 	return list;
 }
 

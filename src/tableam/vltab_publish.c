@@ -183,6 +183,18 @@ vltab_publish_note_version(Oid relid)
 	(void) pub_rel(relid);
 }
 
+/* Whether this transaction registered relid (a version or a deletion). */
+bool
+vltab_publish_noted(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, pub_rels)
+		if (((PubRel *) lfirst(lc))->relid == relid)
+			return true;
+	return false;
+}
+
 void
 vltab_publish_note_delete(Relation rel)
 {

@@ -383,6 +383,26 @@ vltab_rowstate_is_deleted(Oid relid, int64 row_id, Snapshot snapshot, ItemPointe
 	return deleted;
 }
 
+/* Whether snapshot sees any deleted or updated lake row of relid. */
+bool
+vltab_rowstate_any_deleted(Oid relid, Snapshot snapshot)
+{
+	Relation	cat = table_open(vltab_catalog_relid("row_states"), AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, RS_RELID, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(cat, vltab_catalog_relid("row_states_pkey"), true, snapshot,
+							  1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = entry_kind(tup, cat) != 'l';
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	return found;
+}
+
 /* Visibility of a lake row to any snapshot (dirty: reports the deleter). */
 bool
 vltab_lake_row_visible(Relation rel, VltabSegmentList *segs, int64 row_id, Snapshot snapshot)
