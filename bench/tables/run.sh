@@ -12,7 +12,9 @@
 #      session's vlake.io_stats bytes_requested) and time, best of 3 warm runs
 #   4. 1,000 random primary-key lookups in one plpgsql loop (every column
 #      read: id, duration, length(caption), vector_dims(embedding)); run twice
-#      with the same ids, the second is the warm figure
+#      with the same ids, the second is the warm figure (heap's pages then
+#      come from shared buffers, vlake's from the backend's page cache,
+#      vlake.page_cache_size)
 # Env: INSERT_SECONDS (30), LOOKUPS (1000), SEED (42), KEEP=1 keeps the
 # cluster running at the end (psql line printed).
 # Results: printed, and kept in build/bench-tables/results-<rows>.txt.
@@ -183,7 +185,10 @@ SQL
 done
 if [ "${LOOKUP_IO:-1}" = 1 ]; then
   q -c "SELECT vlake.io_stats_reset()" -c "SELECT lookups_vlake($nlook, $rows, 0.5)" \
-    -c "SELECT format('vlake lookups io: %s get requests, %s head requests, %s bytes requested, %s bytes read', sum(get_requests), sum(head_requests), sum(bytes_requested), sum(bytes_read)) FROM vlake.io_stats" | tail -1 | tee -a "$res"
+    -c "SELECT format('vlake lookups io (first run in a new backend): %s get requests, %s head requests, %s bytes requested, %s bytes read', sum(get_requests), sum(head_requests), sum(bytes_requested), sum(bytes_read)) FROM vlake.io_stats" \
+    -c "SELECT lookups_vlake($nlook, $rows, 0.5)" \
+    -c "SELECT format('vlake page cache after both runs: %s hits, %s misses, %s entries, %s bytes', hits, misses, entries, bytes) FROM vlake.page_cache_stats()" \
+    | grep -E '^vlake (lookups io|page cache)' | tee -a "$res"
 fi
 
 # ---- 2. single-row INSERT transactions (last: they add delta rows) ----
