@@ -255,6 +255,22 @@ SELECT pg_temp.version() = :v_drop + 1 AS no_version;
 DROP INDEX t_id;                                    -- a btree: nothing either
 SELECT pg_temp.version() = :v_drop + 1 AS no_version;
 
+-- ======== indexes created with their table (LIKE ... INCLUDING INDEXES): the
+-- table keeps its location, an index's first part goes under it
+\set root2 'file://' :lake '/tables_indexes/t2'
+CREATE TABLE t2 (LIKE t INCLUDING INDEXES) USING vlake WITH (location = :'root2');
+SELECT root = :'root2' || '/' AS location_kept FROM vlake.datasets WHERE relid = 't2'::regclass;
+INSERT INTO t2 SELECT * FROM t WHERE id <= 100;
+SELECT vlake.flush('t2');
+SELECT count(*) AS merged FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid = 't2'::regclass AND vlake.merge(c.oid) > 0;
+SELECT x->'params'->>'metric' AS metric,
+       CASE WHEN x->>'location' LIKE 'vlake_index/%' THEN 'under the dataset root'
+            WHEN x->>'location' LIKE :'far' || '/vlake_index/%' THEN 'its own location' END AS location,
+       x->'end_row_id' AS "end"
+  FROM jsonb_array_elements(vlake.table_manifest('t2')->'indexes') x ORDER BY 1;
+DROP TABLE t2;
+
 -- ======== repair: the latest manifest rebuilt from the catalog is the
 -- same document, index entries included
 SELECT pg_temp.m() AS before \gset

@@ -124,11 +124,14 @@ vltab_index_default_location(Relation heap)
 	if (!vltab_index_table_is_vlake(heap))
 		return NULL;
 	ds = vltab_dataset_get(RelationGetRelid(heap), GetLatestSnapshot());
-	/* ALTER TABLE ... SET ACCESS METHOD vlake rebuilds the indexes before
-	 * the utility hook gives the table its dataset: create it now */
-	if (ds == NULL)
-		ds = vltab_dataset_lock(heap);
-	return ds->root;
+
+	/*
+	 * No dataset yet: indexes built inside CREATE TABLE (LIKE ... INCLUDING
+	 * INDEXES) or ALTER TABLE ... SET ACCESS METHOD vlake, before the
+	 * utility hook creates it with the statement's location.  Creating it
+	 * here would lose that location: the caller uses the default location.
+	 */
+	return ds ? ds->root : NULL;
 }
 
 int64

@@ -76,7 +76,8 @@ extern bool vltab_index_table_is_vlake(Relation heap);
  * Where an index of the vlake table heap that was given no location writes
  * its parts: the table's dataset root, so the dataset and its index travel
  * together and the manifest names the part by a relative path.  NULL for
- * another table.
+ * another table, and for a vlake table whose dataset does not exist yet
+ * (an index built inside CREATE TABLE or ALTER TABLE ... SET ACCESS METHOD).
  */
 extern char *vltab_index_default_location(Relation heap);
 
