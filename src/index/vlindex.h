@@ -367,9 +367,19 @@ extern IndexBulkDeleteResult *vlindex_vacuumcleanup(IndexVacuumInfo *info,
 extern uint64 *vlindex_tombstones_load(Relation index, const VlIndexMetaData *meta, int *n);
 
 /* vlindex_sql.c */
+extern const char *vlindex_metric_name(uint32 metric);	/* "l2", "inner_product", "cosine" */
 extern Relation vlindex_open(Oid relid, LOCKMODE lock);
 extern Relation vlindex_open_checked(Oid relid, LOCKMODE lock, bool need_owner);
 extern Oid	vlindex_check_access(Oid relid, bool need_owner);
+
+/* vlindex_table.c: indexes of vlake tables (their parts in the manifest) */
+extern char *vlindex_table_location(Relation index);
+extern int64 vlindex_table_next_row_id(Relation heap);
+extern int64 vlindex_table_recorded_end(Relation heap, Relation index);
+extern void vlindex_table_record(Relation heap, Relation index, const char *location,
+								 const char *prefix, IvfMetric metric, int dim, int lists,
+								 uint64 nvec, uint64 meta_size, const char *meta_etag,
+								 const char *meta_blob, int64 end_row_id);
 
 /* vlindex_gc.c: the index's parts in the lake's part lifecycle */
 extern const LakePartKind vlindex_part_kind;

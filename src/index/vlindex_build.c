@@ -73,6 +73,15 @@ vlindex_location_resolve(Relation index, bool missing_ok)
 
 	if (opts && opts->location_offset)
 		loc = (const char *) opts + opts->location_offset;
+	/* an index of a vlake table: next to the table's data, under its
+	 * dataset root (the manifest names the part by a relative path) */
+	if (!loc || loc[0] == '\0')
+	{
+		char	   *root = vlindex_table_location(index);
+
+		if (root != NULL)
+			return lake_location_choose(root);
+	}
 	/* nothing configured: decided when the first part is written */
 	if ((!loc || loc[0] == '\0') && missing_ok &&
 		(!lake_default_location || lake_default_location[0] == '\0'))
@@ -444,6 +453,9 @@ vlindex_build(Relation heap, Relation index, IndexInfo *info)
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake index build",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
+	/* vlake tables: read before the scan, so every row committed by then
+	 * is in the part (the range the manifest promises, vltab_index.h) */
+	int64		end_row_id = vlindex_table_next_row_id(heap);
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
@@ -468,6 +480,9 @@ vlindex_build(Relation heap, Relation index, IndexInfo *info)
 	write_metapage(index, MAIN_FORKNUM, metric, et, location ? location : "", out.dim,
 				   out.lists, out.n, out.prefix, out.meta_size, out.meta_etag,
 				   out.meta_blob);
+	/* on a vlake table: the part goes into its manifest with this commit */
+	vlindex_table_record(heap, index, location, out.prefix, metric, out.dim, out.lists, out.n,
+						 out.meta_size, out.meta_etag, out.meta_blob, end_row_id);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

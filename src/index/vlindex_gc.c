@@ -21,6 +21,7 @@
 
 #include "index/vlindex.h"
 #include "lake/lake_part.h"
+#include "tableam/vltab_index.h"
 
 int			vlindex_gc_min_age = 0;
 
@@ -37,6 +38,7 @@ collect_refs(LakeRefs *refs)
 	TableScanDesc scan;
 	HeapTuple	tup;
 	Oid			am = get_index_am_oid("vlake", false);
+	ListCell   *lc;
 
 	InvalidateCatalogSnapshot();
 	rel = table_open(RelationRelationId, AccessShareLock);
@@ -75,6 +77,15 @@ collect_refs(LakeRefs *refs)
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+
+	/*
+	 * The parts the manifests of vlake tables list (vlake.table_indexes):
+	 * normally the metapages' own, but a merge that switched its index to a
+	 * new part and then failed to commit leaves the catalog, and the latest
+	 * published manifest, naming the previous part.
+	 */
+	foreach(lc, vltab_index_prefixes())
+		lake_refs_add(refs, lfirst(lc));
 }
 
 const LakePartKind vlindex_part_kind = {

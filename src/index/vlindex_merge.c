@@ -57,16 +57,23 @@ merge_get(VlIndexVecSource *src, int64 seq, float *out)
 		memcpy(out, ms->delta + (seq - ms->nold) * ms->dim, sizeof(float) * ms->dim);
 }
 
-/* Step 1: seal the live delta (unless a sealed chain is still pending). */
-static void
+/*
+ * Step 1: seal the live delta (unless a sealed chain is still pending).
+ * Returns false when a sealed chain was pending (an earlier merge died after
+ * sealing it): entries inserted since then are in the live delta, not in
+ * what this merge folds.
+ */
+static bool
 seal_delta(Relation index, VlIndexMetaData *out)
 {
 	Buffer		buf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
 	GenericXLogState *xs;
 	VlIndexMetaData *m;
+	bool		fresh;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	m = VlIndexPageGetMeta(BufferGetPage(buf));
+	fresh = m->sealed_head == InvalidBlockNumber;
 	if (m->sealed_head == InvalidBlockNumber && m->delta_head != InvalidBlockNumber)
 	{
 		xs = GenericXLogStart(index);
@@ -81,6 +88,7 @@ seal_delta(Relation index, VlIndexMetaData *out)
 	m = VlIndexPageGetMeta(BufferGetPage(buf));
 	memcpy(out, m, sizeof(VlIndexMetaData));
 	UnlockReleaseBuffer(buf);
+	return fresh;
 }
 
 /* Read the sealed chain into a growing array of vectors and TIDs. */
@@ -233,10 +241,15 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 	BlockNumber blob_head = InvalidBlockNumber;
 	uint64		seed;
 	const char *location;
+	int64		end_row_id;
+	bool		fresh;
 
 	/* pages of earlier merges no snapshot needs any more are reused first */
 	vlindex_recycle_retired(index);
-	seal_delta(index, &meta);
+	/* vlake tables: read before the seal, so every row committed by then has
+	 * its entry in the old part or the sealed chain (vltab_index.h) */
+	end_row_id = vlindex_table_next_row_id(heap);
+	fresh = seal_delta(index, &meta);
 	memset(&ms, 0, sizeof(ms));
 	dim = meta.dim;
 	location = meta.location[0] ? meta.location : vlindex_location_for(index);
@@ -330,6 +343,17 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 		/* new pages, not yet named by the metapage: invisible until the swap */
 		blob_head = vlindex_blob_write(index, MAIN_FORKNUM, meta_blob, meta_size, meta.generation + 1);
 	}
+	/*
+	 * On a vlake table the new part goes into its manifest with this
+	 * commit.  Recorded before the switch: an ERROR up to the switch undoes
+	 * both.  A sealed chain left by an earlier merge holds only what was
+	 * inserted before that merge began: keep the range recorded then.
+	 */
+	if (!fresh)
+		end_row_id = Min(end_row_id, vlindex_table_recorded_end(heap, index));
+	vlindex_table_record(heap, index, location, prefix, (IvfMetric) meta.metric, dim,
+						 total > 0 ? lists : 0, total, meta_size, meta_etag, meta_blob,
+						 end_row_id);
 	swap_part(index, &meta, dim, total > 0 ? lists : 0, total, prefix,
 			  meta_size, meta_etag, blob_head);
 	vlindex_part_forget(indexoid);

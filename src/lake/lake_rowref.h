@@ -2,11 +2,13 @@
  * lake_rowref.h — row references: how lake files name table rows (layer
  * "lake").
  *
- * A lake file that points at rows (an index part's lists, a delete vector)
- * stores a 64-bit row reference.  For a heap table it is the TID,
- * (block << 16) | offset: blocks fit 32 bits and offsets 16, so every TID
- * has one reference and back.  vlake tables will use their row IDs, from
- * which their TIDs derive.
+ * A lake file that points at rows (an index part's lists) stores a 64-bit
+ * row reference: the TID, (block << 16) | offset: blocks fit 32 bits and
+ * offsets 16, so every TID has one reference and back.  On a vlake table a
+ * lake row's TID derives from its row ID (below), so the reference of a
+ * lake row (block >= LAKE_ROWID_BLOCK0) decodes to its row ID; a smaller
+ * block is a row of the table's delta (docs/manifest.md tells readers
+ * outside Postgres to skip those).  Delete vectors hold row IDs.
  *
  * Row IDs and TIDs of vlake tables (docs/design/tables.md): block numbers
  * below LAKE_ROWID_BLOCK0 are the table's delta (heap pages); a row in the

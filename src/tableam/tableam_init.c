@@ -9,6 +9,7 @@
 #include "access/reloptions.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
@@ -180,26 +181,46 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		converted_table(converted);
 }
 
-/* DROP TABLE: the catalog rows go in the dropping transaction. */
+/* Is relid a vlake table? */
+static bool
+relid_is_vlake(Oid relid)
+{
+	Relation	rel = RelationIdGetRelation(relid);
+	bool		vlake = false;
+
+	if (RelationIsValid(rel))
+	{
+		vlake = vltab_is_vlake(rel);
+		RelationClose(rel);
+	}
+	return vlake;
+}
+
+/*
+ * DROP TABLE: the catalog rows go in the dropping transaction.  DROP INDEX
+ * of an index of a vlake table: its lake part, if the manifest lists it,
+ * goes from the catalog, and the commit publishes a version without it.
+ */
 static void
 vltab_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
 {
+	char		relkind;
+
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
-	if (access == OAT_DROP && classId == RelationRelationId && subId == 0 &&
-		get_rel_relkind(objectId) == RELKIND_RELATION)
+	if (access != OAT_DROP || classId != RelationRelationId || subId != 0)
+		return;
+	relkind = get_rel_relkind(objectId);
+	if (relkind == RELKIND_INDEX)
 	{
-		Relation	rel = RelationIdGetRelation(objectId);
+		Oid			heapoid = IndexGetRelation(objectId, true);
 
-		if (RelationIsValid(rel))
-		{
-			bool		vlake = vltab_is_vlake(rel);
-
-			RelationClose(rel);
-			if (vlake)
-				vltab_catalog_forget(objectId, false);
-		}
+		if (OidIsValid(heapoid) && relid_is_vlake(heapoid))
+			vltab_index_dropped(objectId);
+		return;
 	}
+	if (relkind == RELKIND_RELATION && relid_is_vlake(objectId))
+		vltab_catalog_forget(objectId, false);
 }
 
 /* -------------------------------------------- projection of lake scans -- */

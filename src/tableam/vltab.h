@@ -207,6 +207,9 @@ extern void vltab_publish_note_version(Oid relid);
  * version at pre-commit, with the segments' new delete vectors. */
 extern bool vltab_publish_noted(Oid relid);
 extern void vltab_publish_note_delete(Relation rel);
+/* DROP INDEX of an index of relid that had a lake part listed in its
+ * manifest: the commit takes a version without it. */
+extern void vltab_publish_note_index(Oid relid);
 /* TRUNCATE / DROP: forget relid's delete vectors (vlake.delete_files). */
 extern void vltab_publish_forget(Oid relid);
 /* Publish the committed versions of rel the lake lacks (full: list and
@@ -215,5 +218,19 @@ extern void vltab_publish_forget(Oid relid);
 extern int64 vltab_publish_repair(Relation rel, bool full);
 /* The relids of every vlake table of the database (vlake.datasets). */
 extern List *vltab_publish_tables(void);
+
+/* ---- lake parts of indexes (vltab_index.c; the contract for index AMs
+ * is vltab_index.h) ---- */
+struct ManifestIndex;
+/* DROP INDEX: its row goes, its table takes a version at commit. */
+extern void vltab_index_dropped(Oid indexrelid);
+/* Every row of relid goes (TRUNCATE, SET ACCESS METHOD heap, DROP TABLE);
+ * returns how many. */
+extern int	vltab_index_forget(Oid relid);
+/* The manifest's "indexes" of a version, from the catalog as snap sees it;
+ * in_schema[attnum]: the field is in the manifest's schema. */
+extern struct ManifestIndex *vltab_index_manifest(Relation rel, const char *root, int64 version,
+												  int64 next_row_id, Snapshot snap,
+												  const bool *in_schema, int *n);
 
 #endif							/* VLAKE_VLTAB_H */

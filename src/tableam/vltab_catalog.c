@@ -1033,12 +1033,15 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 {
 	Oid			nsp = get_namespace_oid("vlake", true);
 	int64		nsegs;
+	int			nindexes;
 
 	/* during CREATE EXTENSION's own tables, or before the catalog exists */
 	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("row_states", nsp)))
 		return;
 	CommandCounterIncrement();
 	nsegs = delete_rows("segments", "segments_pkey", relid);
+	/* the index parts covered the old contents (a rebuild records anew) */
+	nindexes = vltab_index_forget(relid);
 	delete_rows("files", "files_pkey", relid);
 	delete_rows("row_states", "row_states_pkey", relid);
 	vltab_publish_forget(relid);
@@ -1051,7 +1054,9 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 		delete_rows("datasets", "datasets_pkey", relid);
 	}
 	CommandCounterIncrement();
-	if (keep_dataset && nsegs > 0)
+	/* a version without them, also when only an index part goes (the
+	 * published manifest must stop naming it before GC may remove it) */
+	if (keep_dataset && (nsegs > 0 || nindexes > 0))
 	{
 		Relation	rel = relation_open(relid, NoLock);
 		VltabDataset *ds = vltab_dataset_lock(rel);

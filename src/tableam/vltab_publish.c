@@ -89,6 +89,7 @@ typedef struct PubRel
 {
 	Oid			relid;
 	bool		deletes;		/* inserted d/u entries into vlake.row_states */
+	bool		indexes;		/* dropped an index listed in its manifest */
 } PubRel;
 
 /* Documents ready to put after the commit (TopTransactionContext). */
@@ -199,6 +200,12 @@ void
 vltab_publish_note_delete(Relation rel)
 {
 	pub_rel(RelationGetRelid(rel))->deletes = true;
+}
+
+void
+vltab_publish_note_index(Oid relid)
+{
+	pub_rel(relid)->indexes = true;
 }
 
 /* ------------------------------------------------------- catalog access -- */
@@ -713,6 +720,10 @@ build_manifest(Relation rel, VltabDataset *ds, int64 version, Snapshot snap, cha
 				f->nullable = true;
 		}
 	}
+	/* the lake parts of its indexes (vltab_index.c) */
+	m->indexes = vltab_index_manifest(rel, ds->root, version, m->next_row_id, snap, in_schema,
+									  &m->nindexes);
+
 	if (omitted.len > 0)
 	{
 		m->nproperties = 1;
@@ -1037,6 +1048,14 @@ prepare_rel(PubRel *p, bool publish)
 	{
 		ds = vltab_dataset_lock(rel);
 		vltab_version_note(ds, "delete", 0, own, 0);
+		CommandCounterIncrement();
+		ds = vltab_dataset_get(p->relid, GetLatestSnapshot());
+	}
+	/* 1b. a dropped index (DROP INDEX, not DROP TABLE: rel still exists) */
+	if (p->indexes)
+	{
+		ds = vltab_dataset_lock(rel);
+		vltab_version_note(ds, "index", 0, 0, 0);
 		CommandCounterIncrement();
 		ds = vltab_dataset_get(p->relid, GetLatestSnapshot());
 	}

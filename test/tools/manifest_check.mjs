@@ -68,9 +68,24 @@ function check(doc, file) {
       if (!isInt(s.deletes.cardinality, 1, s.row_count)) fail(`${at}.deletes.cardinality`);
     }
   });
+  const indexNames = new Set();
   doc.indexes.forEach((x, i) => {
-    if (!fields.has(x.field_id) || !isInt(x.data_version, 1, doc.version)) fail(`indexes[${i}]`);
-    for (const v of Object.values(x.params)) if (!isStr(v)) fail(`indexes[${i}].params`);
+    const at = `indexes[${i}]`;
+    keys(x, ['name', 'type', 'field_id', 'params', 'data_version', 'first_row_id', 'end_row_id',
+      'location'], at);
+    const bytes = (t) => Buffer.byteLength(t, 'utf8');
+    if (!isStr(x.name) || bytes(x.name) < 1 || bytes(x.name) > 63 || indexNames.has(x.name)) fail(`${at}.name`);
+    indexNames.add(x.name);
+    if (!isStr(x.type) || !/^[a-z][a-z0-9_]{0,31}$/.test(x.type)) fail(`${at}.type`);
+    if (!fields.has(x.field_id) || !isInt(x.data_version, 1, doc.version)) fail(at);
+    if (!isInt(x.first_row_id) || !isInt(x.end_row_id, x.first_row_id, doc.next_row_id)) fail(`${at}: row range`);
+    keys(x.params, Object.keys(x.params), `${at}.params`);
+    if (Object.keys(x.params).length > 64) fail(`${at}.params: too many`);
+    for (const [k, v] of Object.entries(x.params))
+      if (!isStr(v) || bytes(k) < 1 || bytes(k) > 256 || bytes(v) > 4096) fail(`${at}.params.${k}`);
+    const absolute = isStr(x.location) && /^(s3:\/\/|file:\/\/\/)/.test(x.location);
+    if (!isStr(x.location) || bytes(x.location) > 1024 || (!absolute && !relPath(x.location)))
+      fail(`${at}.location`);
   });
   const l = doc.lineage;
   if (!/^[a-z][a-z0-9_]{0,31}$/.test(l.operation) || !isStr(l.writer) || !isInt(l.timestamp_us)) fail('lineage');

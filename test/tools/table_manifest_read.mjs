@@ -14,14 +14,35 @@
 //  - every delete vector is decoded with this file's own reader of the
 //    portable 64-bit Roaring format (RoaringFormatSpec), each 32-bit bitmap
 //    cross-checked with roaring-wasm (CRoaring in WebAssembly) when present.
+//  - every index part of type "vlake_ivf" is read as docs/index-format.md
+//    describes it (index.meta with its CRC-32C, the list directory, the row
+//    references of codes.bin with each list's CRC-32C, vectors.bin) and
+//    used the way docs/manifest.md ("Indexes") tells a reader to: its
+//    entries that name lake rows (row references of blocks >= 2^31) within
+//    [first_row_id, end_row_id) that are rows of the version (not deleted),
+//    plus every other row of the version found by a scan; the tool reports
+//    rows of the range the part misses and vectors that differ from the
+//    ColumnGroups', and with --queries the exact top --k rows of each query
+//    found that way.  Index types it does not know are skipped.
 // Prints JSON: {"version", "chain": [versions present], "fields": [names],
-// "rows": [[text or null, ...] by field, in row-ID order], "deleted": n}.
+// "rows": [[text or null, ...] by field, in row-ID order], "deleted": n,
+// "indexes": [{name, type, field_id, first_row_id, end_row_id, location,
+// part: {...}, topk: [[row, ...] per query]}]}.
 // Every value is DuckDB's text of it (CAST AS VARCHAR).
+//
+//   node table_manifest_read.mjs ROOT_DIR [VERSION] [--queries=JSON] [--k=N]
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [root, wantVersion] = process.argv.slice(2);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const option = (name, dflt) => {
+  const a = process.argv.slice(2).find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? dflt : a.slice(name.length + 3);
+};
+const [root, wantVersion] = positional;
+const queries = JSON.parse(option('queries', '[]'));
+const topK = Number(option('k', '10'));
 const fail = (msg) => { console.error(`table_manifest_read: ${msg}`); process.exit(1); };
 
 // ---------------------------------------------------------------- manifest
@@ -121,6 +142,7 @@ const ident = (s) => `"${s.replaceAll('"', '""')}"`;
 
 const fields = doc.schema.fields;
 const rows = [];
+const rowIds = [];
 let deleted = 0;
 let prevEnd = 0;
 for (const seg of doc.segments) {
@@ -156,8 +178,136 @@ for (const seg of doc.segments) {
   for (let r = 0; r < seg.row_count; r++) {
     if (del.has(seg.first_row_id + r)) { deleted++; continue; }
     rows.push(values[r]);
+    rowIds.push(seg.first_row_id + r);
   }
 }
+
+// ----------------------------------------------------------- index parts
+// CRC-32C (Castagnoli, reflected 0x82F63B78), as index-format.md uses it.
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  return c >>> 0;
+});
+function crc32c(b) {
+  let c = 0xffffffff;
+  for (let i = 0; i < b.length; i++) c = crcTable[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+const METRICS = ['l2', 'inner_product', 'cosine'];
+
+// One part: every entry (row reference decoded, vector), checked against
+// the manifest's params and the files' own sizes and checksums.
+function readPart(x) {
+  const at = `index ${x.name}`;
+  let dir;
+  if (x.location.startsWith('file://')) dir = x.location.slice('file://'.length);
+  else if (/^[a-z0-9]+:\/\//.test(x.location)) fail(`${at}: this reader only reads file:// parts`);
+  else dir = join(root, x.location);
+  const meta = readFileSync(join(dir, 'index.meta'));
+  const codes = readFileSync(join(dir, 'codes.bin'));
+  const vecs = readFileSync(join(dir, 'vectors.bin'));
+  const m = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+  const c = new DataView(codes.buffer, codes.byteOffset, codes.byteLength);
+  const v = new DataView(vecs.buffer, vecs.byteOffset, vecs.byteLength);
+  if (String(meta.length) !== x.params.index_meta_size) fail(`${at}: index.meta has ${meta.length} bytes`);
+  if (meta.subarray(0, 8).toString('latin1') !== 'VLIXMETA') fail(`${at}: index.meta magic`);
+  if (codes.subarray(0, 8).toString('latin1') !== 'LIXCODES') fail(`${at}: codes.bin magic`);
+  if (vecs.subarray(0, 8).toString('latin1') !== 'VLIXVECS') fail(`${at}: vectors.bin magic`);
+  if (m.getUint32(meta.length - 4, true) !== crc32c(meta.subarray(0, meta.length - 4)))
+    fail(`${at}: index.meta checksum`);
+  const hdr = {
+    version: m.getUint32(8, true), metric: m.getUint32(12, true), dim: m.getUint32(16, true),
+    pdim: m.getUint32(20, true), lists: m.getUint32(24, true), groups: m.getUint32(28, true),
+    nvec: Number(m.getBigUint64(32, true)), codes_size: Number(m.getBigUint64(48, true)),
+    vectors_size: Number(m.getBigUint64(56, true)),
+  };
+  if (![2, 3].includes(hdr.version)) fail(`${at}: index.meta version ${hdr.version}`);
+  if (hdr.codes_size !== codes.length || hdr.vectors_size !== vecs.length) fail(`${at}: file sizes`);
+  if (String(hdr.dim) !== x.params.dim || String(hdr.lists) !== x.params.lists ||
+      String(hdr.nvec) !== x.params.vectors || METRICS[hdr.metric] !== x.params.metric)
+    fail(`${at}: params ${JSON.stringify(x.params)} do not match index.meta ${JSON.stringify(hdr)}`);
+  if (x.params.row_refs !== 'tid') fail(`${at}: row_refs ${x.params.row_refs}`);
+  const words = hdr.pdim / 64;
+  const dirAt = 320 + 4 * hdr.lists * hdr.dim;
+  const entries = [];
+  for (let l = 0; l < hdr.lists; l++) {
+    const codesOff = Number(m.getBigUint64(dirAt + 24 * l, true));
+    const vecsOff = Number(m.getBigUint64(dirAt + 24 * l + 8, true));
+    const count = m.getUint32(dirAt + 24 * l + 16, true);
+    const blockLen = count * (words * 8 + 8 + 20);
+    if (crc32c(codes.subarray(codesOff, codesOff + blockLen)) !== m.getUint32(dirAt + 24 * l + 20, true))
+      fail(`${at}: list ${l} checksum`);
+    for (let j = 0; j < count; j++) {
+      const ref = c.getBigUint64(codesOff + 8 * (count * words + j), true);
+      const block = ref >> 16n, offset = ref & 0xffffn;
+      // docs/manifest.md: lake rows have blocks from 2^31 on; others name
+      // rows of the table's delta, which a reader outside Postgres skips
+      const rowId = block >= 2n ** 31n ? Number((block - 2n ** 31n) * 256n + offset - 1n) : null;
+      const vec = Array.from({ length: hdr.dim }, (_, k) => v.getFloat32(vecsOff + 4 * (j * hdr.dim + k), true));
+      entries.push({ rowId, vec });
+    }
+  }
+  if (entries.length !== hdr.nvec) fail(`${at}: ${entries.length} entries, index.meta says ${hdr.nvec}`);
+  return { hdr, entries };
+}
+
+const parseVec = (t) => t.slice(1, -1).split(',').map(Number);
+function distance(metric, q, x) {
+  let s = 0, qq = 0, xx = 0;
+  for (let k = 0; k < q.length; k++) {
+    if (metric === 'l2') s += (q[k] - x[k]) ** 2;
+    else { s += q[k] * x[k]; qq += q[k] ** 2; xx += x[k] ** 2; }
+  }
+  if (metric === 'l2') return Math.sqrt(s);
+  if (metric === 'inner_product') return -s;
+  return 1 - s / Math.sqrt(qq * xx);
+}
+
+const indexes = [];
+for (const x of doc.indexes) {
+  if (x.type !== 'vlake_ivf') continue;          // readers skip types they do not know
+  const f = fields.findIndex((y) => y.id === x.field_id);
+  if (f < 0) fail(`index ${x.name}: field ${x.field_id} not in the schema`);
+  const { hdr, entries } = readPart(x);
+  const live = new Map(rowIds.map((id, i) => [id, i]));
+  const inRange = (id) => id !== null && id >= x.first_row_id && id < x.end_row_id;
+  const byRow = new Map();
+  let deltaRefs = 0, gone = 0, mismatched = 0;
+  for (const e of entries) {
+    if (e.rowId === null) { deltaRefs++; continue; }
+    if (!inRange(e.rowId)) continue;
+    if (!live.has(e.rowId)) { gone++; continue; }  // deleted (delete vectors)
+    byRow.set(e.rowId, e.vec);
+    const want = parseVec(rows[live.get(e.rowId)][f]);
+    if (hdr.metric !== 2 && want.some((w, k) => Math.fround(w) !== e.vec[k])) mismatched++;
+  }
+  // every row of the range with a value must have an entry
+  let missing = 0, scanned = 0;
+  rowIds.forEach((id, i) => {
+    if (rows[i][f] !== null && inRange(id) && !byRow.has(id)) missing++;
+  });
+  // the exact top k: the part for its range, a scan for everything else
+  const topk = queries.map((q) => {
+    const cand = [];
+    for (const [id, vec] of byRow) cand.push([distance(x.params.metric, q, vec), live.get(id)]);
+    rowIds.forEach((id, i) => {
+      if (rows[i][f] === null || inRange(id)) return;
+      scanned++;
+      cand.push([distance(x.params.metric, q, parseVec(rows[i][f])), i]);
+    });
+    cand.sort((a, b) => a[0] - b[0]);
+    return cand.slice(0, topK).map(([d, i]) => rows[i]);
+  });
+  indexes.push({
+    name: x.name, type: x.type, field_id: x.field_id, first_row_id: x.first_row_id,
+    end_row_id: x.end_row_id, data_version: x.data_version, location: x.location, params: x.params,
+    part: { lists: hdr.lists, vectors: hdr.nvec, delta_refs: deltaRefs, used: byRow.size,
+            deleted: gone, missing, mismatched, scanned_beyond: queries.length ? scanned / queries.length : 0 },
+    topk,
+  });
+}
+
 process.stdout.write(JSON.stringify({
-  version, chain: versions, fields: fields.map((f) => f.name), rows, deleted,
+  version, chain: versions, fields: fields.map((f) => f.name), rows, deleted, indexes,
 }) + '\n');

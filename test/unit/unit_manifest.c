@@ -185,7 +185,7 @@ test_example(void)
 		  "example: etag with quotes");
 	check(strcmp(m->segments[1].groups[0].stats[4].max, "\xE5\xA4\x9C\xE3\x81\xAE\xE6\xB8\x8B\xE8\xB0\xB7") == 0,
 		  "example: UTF-8 statistics");
-	check(m->nindexes == 1 && m->indexes[0].nparams == 3, "example: index");
+	check(m->nindexes == 1 && m->indexes[0].nparams == 8, "example: index");
 	check(m->lineage.nmodels == 2 && m->lineage.models[1].field_id == 8, "example: lineage models");
 	check(!STANDIN_CATCH(enc = manifest_encode(m, &len)) &&
 		  len == example_len && memcmp(enc, example, len) == 0,
