@@ -113,6 +113,8 @@ extern void vltab_rowids_release(VltabDataset *ds, int64 end);
 extern VltabSegmentList *vltab_segments_visible(Oid relid, Snapshot snapshot);
 /* Binary search: the segment holding row_id, or NULL. */
 extern VltabSegment *vltab_segment_find(VltabSegmentList *list, int64 row_id);
+/* The segment holding row_id or the first after it; NULL if none. */
+extern VltabSegment *vltab_segment_next_at(VltabSegmentList *list, int64 row_id);
 extern void vltab_segment_insert(VltabDataset *ds, VltabSegment *seg, const char *operation);
 /* This transaction changes the lake: take a new version on its first
  * change (ds->version++ and a versions row), count the rest in it. */

@@ -20,6 +20,7 @@
 #include "access/htup_details.h"
 #include "access/multixact.h"
 #include "access/tableam.h"
+#include "access/tsmapi.h"
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
@@ -34,6 +35,7 @@
 #include "storage/smgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -91,6 +93,17 @@ typedef struct VltabScanDesc
 	int64		bm_rows[LAKE_ROWS_PER_BLOCK];
 	int			bm_n;
 	int			bm_i;
+	/* TID range scans of lake rows: row IDs [tr_next, tr_end) remain */
+	int64		tr_next;
+	int64		tr_end;
+	/* TABLESAMPLE: lake blocks are numbered after the delta's (see there) */
+	bool		sm_lake;		/* the delta's blocks are over */
+	BlockNumber sm_dblocks;		/* delta blocks: the first lake block's number */
+	BlockNumber sm_nblocks;		/* lake blocks, from sm_first */
+	int64		sm_first;		/* row ID of the first lake block's row 0 */
+	BlockNumber sm_block;		/* the current lake block (its index) */
+	BlockNumber sm_seq;			/* next lake block without NextSampleBlock */
+	OffsetNumber sm_off;		/* last row offset without NextSampleTuple */
 } VltabScanDesc;
 
 /* Is row_id among the n sorted deleted row IDs? (row IDs are >= 0: they
@@ -154,6 +167,9 @@ lake_scan_reset(VltabScanDesc *s)
 	s->an_rows = NULL;
 	s->an_n = s->an_i = 0;
 	s->an_done = false;
+	s->tr_next = s->tr_end = 0;
+	s->sm_lake = false;
+	s->sm_nblocks = s->sm_seq = 0;
 }
 
 static int
@@ -531,13 +547,75 @@ vltab_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan)
 	pg_atomic_write_u64(&p->next_segment, 0);
 }
 
-/* TID range scans: delta part only, lake TIDs rejected (docs/tables.md). */
+/*
+ * Fetch the lake row row_id into slot if the scan's snapshot sees it (in a
+ * visible segment, not deleted): the path of bitmap, TID range and sample
+ * scans.
+ */
+static bool
+lake_fetch_row(VltabScanDesc *s, int64 row_id, TupleTableSlot *slot)
+{
+	Relation	rel = s->base.rs_rd;
+	VltabSegment *seg = vltab_segment_find(s->segs, row_id);
+	MemoryContext old;
+
+	if (seg == NULL || rowid_deleted(s->deleted, s->ndeleted, row_id))
+		return false;
+	old = MemoryContextSwitchTo(s->cxt);
+	vltab_segment_take(cached_reader(rel, s->segs->root, seg), s->want, row_id,
+					   s->values, s->isnull);
+	MemoryContextSwitchTo(old);
+	store_lake_row(rel, row_id, s->values, s->isnull, slot);
+	pgstat_count_heap_fetch(rel);
+	return true;
+}
+
+/* ------------------------------------------------------ TID range scan -- */
+
+/* The first lake row ID at or after tid (the executor passes offsets 0 and
+ * past the block's end, e.g. for ctid > '(b,65535)'). */
+static int64
+tidrange_first_rowid(ItemPointer tid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+	int64		base;
+
+	if (blk < LAKE_ROWID_BLOCK0)
+		return 0;
+	base = (int64) (blk - LAKE_ROWID_BLOCK0) * LAKE_ROWS_PER_BLOCK;
+	if (off == 0)
+		return base;
+	return base + Min(off, LAKE_ROWS_PER_BLOCK + 1) - 1;
+}
+
+/* One past the last lake row ID at or before tid. */
+static int64
+tidrange_end_rowid(ItemPointer tid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+
+	if (blk < LAKE_ROWID_BLOCK0)
+		return 0;
+	return (int64) (blk - LAKE_ROWID_BLOCK0) * LAKE_ROWS_PER_BLOCK +
+		Min(off, LAKE_ROWS_PER_BLOCK);
+}
+
+/*
+ * TID range scans (ctid >= ... AND ctid < ...): heap's over the delta, then
+ * the lake rows whose TIDs fall in the range, in row-ID order (which is TID
+ * order), each fetched by row ID.
+ */
 static void
 vltab_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid, ItemPointer maxtid)
 {
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
 
 	heap->scan_set_tidrange(s->delta, mintid, maxtid);
+	s->delta_done = false;
+	s->tr_next = tidrange_first_rowid(mintid);
+	s->tr_end = tidrange_end_rowid(maxtid);
 }
 
 static bool
@@ -546,7 +624,42 @@ vltab_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 {
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
 
-	return heap->scan_getnextslot_tidrange(s->delta, direction, slot);
+	if (ScanDirectionIsBackward(direction))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("backward scans of vlake tables are not supported"),
+				 errhint("Declare the cursor without SCROLL.")));
+	if (!s->delta_done)
+	{
+		while (heap->scan_getnextslot_tidrange(s->delta, direction, slot))
+		{
+			if (!moved_and_changed(s->base.rs_rd, slot, s->base.rs_snapshot))
+				return true;
+		}
+		s->delta_done = true;
+	}
+	if (s->tr_next >= s->tr_end)
+		return false;
+	if (!s->lake_started)
+		lake_scan_start(s);
+	while (s->tr_next < s->tr_end)
+	{
+		VltabSegment *seg = vltab_segment_next_at(s->segs, s->tr_next);
+
+		CHECK_FOR_INTERRUPTS();
+		if (seg == NULL)
+			break;
+		s->tr_next = Max(s->tr_next, seg->first_row_id);
+		while (s->tr_next < Min(s->tr_end, seg->end_row_id))
+		{
+			if (lake_fetch_row(s, s->tr_next++, slot))
+				return true;
+		}
+		s->tr_next = Max(s->tr_next, seg->end_row_id);
+	}
+	s->tr_next = s->tr_end;
+	ExecClearTuple(slot);
+	return false;
 }
 
 /* --------------------------------------------------------- bitmap scan -- */
@@ -599,36 +712,138 @@ vltab_scan_bitmap_next_tuple(TableScanDesc sscan, TBMIterateResult *tbmres,
 	}
 	while (s->bm_i < s->bm_n)
 	{
-		int64		row_id = s->bm_rows[s->bm_i++];
-		VltabSegment *seg = vltab_segment_find(s->segs, row_id);
-		MemoryContext old;
-
-		if (seg == NULL || rowid_deleted(s->deleted, s->ndeleted, row_id))
-			continue;
-		old = MemoryContextSwitchTo(s->cxt);
-		vltab_segment_take(cached_reader(sscan->rs_rd, s->segs->root, seg), s->want, row_id,
-						   s->values, s->isnull);
-		MemoryContextSwitchTo(old);
-		store_lake_row(sscan->rs_rd, row_id, s->values, s->isnull, slot);
-		pgstat_count_heap_fetch(sscan->rs_rd);
-		return true;
+		if (lake_fetch_row(s, s->bm_rows[s->bm_i++], slot))
+			return true;
 	}
 	return false;
 }
 
 /* ------------------------------------------------- sample and analyze -- */
 
+/*
+ * TABLESAMPLE: heap's sampling of the delta's blocks, then of the lake's.
+ * The lake's rows are cut into blocks of LAKE_ROWS_PER_BLOCK row IDs (a
+ * TID's block), from the first visible segment's block to the last one's,
+ * numbered after the delta's: the sampling method sees one table of
+ * sm_dblocks + sm_nblocks blocks and picks blocks (SYSTEM) or rows
+ * (BERNOULLI) by its hash of these numbers, so a REPEATABLE seed gives the
+ * same sample while the table does not change.  Only the built-in methods
+ * are known to start a second pass cleanly; others (tsm_system_rows keeps a
+ * stride chosen for the delta's block count) are refused.
+ */
+static void
+sample_check_method(SampleScanState *scanstate)
+{
+	Oid			handler = ((SampleScan *) scanstate->ss.ps.plan)->tablesample->tsmhandler;
+
+	if (handler != F_BERNOULLI && handler != F_SYSTEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("TABLESAMPLE method %s is not supported on vlake tables",
+						get_func_name(handler)),
+				 errhint("Use BERNOULLI or SYSTEM.")));
+}
+
+static bool
+sample_lake_start(VltabScanDesc *s)
+{
+	VltabSegment *first;
+	VltabSegment *last;
+	int64		end;
+
+	if (!s->lake_started)
+		lake_scan_start(s);
+	s->sm_lake = true;
+	s->sm_dblocks = ((HeapScanDesc) s->delta)->rs_nblocks;
+	if (s->segs->nsegments == 0)
+		return false;
+	first = &s->segs->segments[0];
+	last = &s->segs->segments[s->segs->nsegments - 1];
+	s->sm_first = first->first_row_id - first->first_row_id % LAKE_ROWS_PER_BLOCK;
+	end = last->end_row_id;
+	s->sm_nblocks = (BlockNumber) ((end - s->sm_first + LAKE_ROWS_PER_BLOCK - 1) /
+								   LAKE_ROWS_PER_BLOCK);
+	return s->sm_nblocks > 0;
+}
+
 static bool
 vltab_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanstate)
 {
-	return heap->scan_sample_next_block(((VltabScanDesc *) sscan)->delta, scanstate);
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+	TsmRoutine *tsm = scanstate->tsmroutine;
+	BlockNumber total;
+	BlockNumber b;
+
+	if (!s->sm_lake)
+	{
+		sample_check_method(scanstate);
+		if (heap->scan_sample_next_block(s->delta, scanstate))
+			return true;
+		if (!sample_lake_start(s))
+			return false;
+	}
+	if (s->sm_nblocks == 0)
+		return false;
+	if (tsm->NextSampleBlock == NULL)
+	{
+		if (s->sm_seq >= s->sm_nblocks)
+			return false;
+		s->sm_block = s->sm_seq++;
+	}
+	else
+	{
+		/* the method's pass over the delta's numbers is over; this one skips them */
+		total = s->sm_dblocks + s->sm_nblocks;
+		do
+			b = tsm->NextSampleBlock(scanstate, total);
+		while (BlockNumberIsValid(b) && b < s->sm_dblocks);
+		if (!BlockNumberIsValid(b))
+		{
+			s->sm_nblocks = 0;
+			return false;
+		}
+		s->sm_block = b - s->sm_dblocks;
+	}
+	s->sm_off = InvalidOffsetNumber;
+	return true;
 }
 
 static bool
 vltab_scan_sample_next_tuple(TableScanDesc sscan, struct SampleScanState *scanstate,
 							 TupleTableSlot *slot)
 {
-	return heap->scan_sample_next_tuple(((VltabScanDesc *) sscan)->delta, scanstate, slot);
+	VltabScanDesc *s = (VltabScanDesc *) sscan;
+	TsmRoutine *tsm = scanstate->tsmroutine;
+	int64		base;
+
+	if (!s->sm_lake)
+	{
+		while (heap->scan_sample_next_tuple(s->delta, scanstate, slot))
+		{
+			if (!moved_and_changed(sscan->rs_rd, slot, sscan->rs_snapshot))
+				return true;
+		}
+		return false;
+	}
+	base = s->sm_first + (int64) s->sm_block * LAKE_ROWS_PER_BLOCK;
+	for (;;)
+	{
+		OffsetNumber off;
+
+		CHECK_FOR_INTERRUPTS();
+		if (tsm->NextSampleTuple)
+			off = tsm->NextSampleTuple(scanstate, s->sm_dblocks + s->sm_block,
+									   LAKE_ROWS_PER_BLOCK);
+		else
+			off = (s->sm_off < LAKE_ROWS_PER_BLOCK) ? s->sm_off + 1 : InvalidOffsetNumber;
+		s->sm_off = off;
+		if (!OffsetNumberIsValid(off))
+			break;
+		if (lake_fetch_row(s, base + off - 1, slot))
+			return true;
+	}
+	ExecClearTuple(slot);
+	return false;
 }
 
 /*

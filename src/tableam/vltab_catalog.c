@@ -712,24 +712,30 @@ vltab_segments_visible(Oid relid, Snapshot snapshot)
 }
 
 VltabSegment *
-vltab_segment_find(VltabSegmentList *list, int64 row_id)
+vltab_segment_next_at(VltabSegmentList *list, int64 row_id)
 {
 	int			lo = 0,
-				hi = list->nsegments - 1;
+				hi = list->nsegments;
 
-	while (lo <= hi)
+	/* segments are sorted and disjoint: the first whose end is past row_id */
+	while (lo < hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
-		VltabSegment *seg = &list->segments[mid];
 
-		if (row_id < seg->first_row_id)
-			hi = mid - 1;
-		else if (row_id >= seg->end_row_id)
+		if (list->segments[mid].end_row_id <= row_id)
 			lo = mid + 1;
 		else
-			return seg;
+			hi = mid;
 	}
-	return NULL;
+	return lo < list->nsegments ? &list->segments[lo] : NULL;
+}
+
+VltabSegment *
+vltab_segment_find(VltabSegmentList *list, int64 row_id)
+{
+	VltabSegment *seg = vltab_segment_next_at(list, row_id);
+
+	return (seg && seg->first_row_id <= row_id) ? seg : NULL;
 }
 
 static Datum
