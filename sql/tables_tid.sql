@@ -111,3 +111,25 @@ SELECT (SELECT count(*) FROM (SELECT id, g, e FROM s1 EXCEPT SELECT * FROM h) x)
 CREATE EXTENSION tsm_system_rows;
 SELECT count(*) FROM t TABLESAMPLE SYSTEM_ROWS (10);
 SELECT count(*) FROM h TABLESAMPLE SYSTEM_ROWS (10);
+-- privileges and row-level security hold on both paths
+CREATE ROLE vlake_tid_reader;
+SET ROLE vlake_tid_reader;
+SELECT count(*) FROM t WHERE ctid >= '(2147483652,1)';
+SELECT count(*) FROM t TABLESAMPLE BERNOULLI (100);
+RESET ROLE;
+GRANT SELECT ON h, t TO vlake_tid_reader;
+ALTER TABLE h ENABLE ROW LEVEL SECURITY;
+ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY odd ON h FOR SELECT USING (id % 2 = 1);
+CREATE POLICY odd ON t FOR SELECT USING (id % 2 = 1);
+SET ROLE vlake_tid_reader;
+SELECT (SELECT count(*) FROM t WHERE ctid >= '(2147483652,1)' AND ctid < '(2147483656,1)') AS tid_range,
+       (SELECT count(*) FROM h WHERE id BETWEEN 1025 AND 2048) AS oracle;
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM t TABLESAMPLE SYSTEM (100) EXCEPT ALL SELECT * FROM h)
+  UNION ALL (SELECT * FROM h EXCEPT ALL SELECT * FROM t TABLESAMPLE BERNOULLI (100))) x;
+RESET ROLE;
+DROP POLICY odd ON h;
+DROP POLICY odd ON t;
+REVOKE ALL ON h, t FROM vlake_tid_reader;
+DROP ROLE vlake_tid_reader;
