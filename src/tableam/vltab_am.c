@@ -497,6 +497,18 @@ vltab_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key, bool set_params,
 	lake_scan_reset(s);
 }
 
+/* Lake rows are read forward only (segment readers and takes have no
+ * backward cursor). */
+static void
+refuse_backward(ScanDirection direction)
+{
+	if (ScanDirectionIsBackward(direction))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("backward scans of vlake tables are not supported"),
+				 errhint("Declare the cursor without SCROLL.")));
+}
+
 static bool
 vltab_scan_getnextslot(TableScanDesc sscan, ScanDirection direction, TupleTableSlot *slot)
 {
@@ -511,11 +523,7 @@ vltab_scan_getnextslot(TableScanDesc sscan, ScanDirection direction, TupleTableS
 		}
 		s->delta_done = true;
 	}
-	if (ScanDirectionIsBackward(direction))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("backward scans of vlake tables are not supported"),
-				 errhint("Declare the cursor without SCROLL.")));
+	refuse_backward(direction);
 	if (lake_scan_next(s, slot))
 		return true;
 	ExecClearTuple(slot);
@@ -624,11 +632,7 @@ vltab_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 {
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
 
-	if (ScanDirectionIsBackward(direction))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("backward scans of vlake tables are not supported"),
-				 errhint("Declare the cursor without SCROLL.")));
+	refuse_backward(direction);
 	if (!s->delta_done)
 	{
 		while (heap->scan_getnextslot_tidrange(s->delta, direction, slot))
