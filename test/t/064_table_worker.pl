@@ -4,7 +4,10 @@
 #  - by age: a smaller delta is flushed once the table's last lake version
 #    is older than vlake.flush_max_age;
 #  - garbage collection: the files of an aborted COPY into segments (a part
-#    no catalog names) are removed, the committed segments' files stay.
+#    no catalog names) are removed, the committed segments' files stay;
+#  - small writes do not make small files: 10,000 single-row INSERT
+#    transactions from two pgbench clients end up in the lake as a few
+#    segments (one per flush), not 10,000 files.
 # Oracles: the rows inserted (kept here), the lake directory listing.
 use strict;
 use warnings;
@@ -85,6 +88,32 @@ note('removed after ' . (time() - $t0) . ' s');
 is_deeply([ parquet_dirs() ], \@before, 'the committed segments\' files are all still there');
 is($node->safe_psql('postgres', "SELECT count(*), sum(id) FROM big"), '800|320400',
 	'the table reads the same after garbage collection');
+
+# ---- 10,000 single-row INSERT transactions, two clients
+$node->safe_psql('postgres', "CREATE TABLE ins (id bigint PRIMARY KEY, v text) USING vlake");
+my $script = PostgreSQL::Test::Utils::tempdir() . '/insert.sql';
+PostgreSQL::Test::Utils::append_to_file($script,
+	"INSERT INTO ins VALUES (nextval('ins_seq'), repeat('x', 50));\n");
+$node->safe_psql('postgres', "CREATE SEQUENCE ins_seq");
+$node->command_ok(
+	[ 'pgbench', '-n', '-c', '2', '-t', '5000', '-f', $script, $node->connstr('postgres') ],
+	'pgbench: 10,000 single-row INSERT transactions');
+ok($node->poll_query_until('postgres',
+		"SELECT coalesce(sum(row_count), 0) = 10000 FROM vlake.table_segments('ins')"),
+	'the workers moved every inserted row to the lake');
+is($node->safe_psql('postgres', "SELECT count(*), count(DISTINCT id) FROM ins"), '10000|10000',
+	'every row is there once');
+my $ins_root = $node->safe_psql('postgres',
+	"SELECT substr(root, length('file://') + 1) FROM vlake.datasets WHERE relid = 'ins'::regclass");
+my ($files, $manifests) = (0, 0);
+find(sub { $files++ if -f $_ && /\.parquet$/ }, "$ins_root/data");
+find(sub { $manifests++ if -f $_ }, "$ins_root/_manifest") if -d "$ins_root/_manifest";
+my $flushes = $node->safe_psql('postgres', "SELECT count(*) FROM vlake.table_segments('ins')");
+note("10,000 insert transactions: $flushes segments, $files Parquet files, $manifests version files");
+# a flush per vlake.flush_threshold (500) rows at most, a few files each
+cmp_ok($flushes, '<=', 10000 / 500 + 2, 'one segment per flush of at least the threshold (or the age)');
+cmp_ok($files, '<=', 3 * (10000 / 500 + 2), 'a few files a segment: not a file per transaction');
+cmp_ok($manifests, '<=', $flushes + 2, 'a published version per flush, none per insert');
 
 $node->stop;
 done_testing();
