@@ -111,6 +111,53 @@ SELECT (SELECT count(*) FROM (SELECT id, g, e FROM s1 EXCEPT SELECT * FROM h) x)
 CREATE EXTENSION tsm_system_rows;
 SELECT count(*) FROM t TABLESAMPLE SYSTEM_ROWS (10);
 SELECT count(*) FROM h TABLESAMPLE SYSTEM_ROWS (10);
+-- ------------------------------------------------- bitmap scans, nested
+-- Bitmap scans fetch a lake block's rows in one batch; an inner bitmap scan
+-- of the same table, run once per outer row, shares the segments' readers
+-- with the outer scan's batch in progress: the join equals heap's.
+CREATE INDEX ON h (id);
+CREATE INDEX ON t (id);
+CREATE INDEX ON h (g);
+CREATE INDEX ON t (g);
+SET enable_seqscan = off; SET enable_indexscan = off;
+SET enable_hashjoin = off; SET enable_mergejoin = off;
+EXPLAIN (COSTS OFF)
+SELECT a.id, b.e FROM t a JOIN t b ON b.id = a.id + 1 WHERE a.g = 3;
+SELECT count(*) AS differences FROM (
+  (SELECT a.id, a.e, b.e AS be FROM t a JOIN t b ON b.id = a.id + 1 WHERE a.g = 3
+   EXCEPT ALL SELECT a.id, a.e, b.e FROM h a JOIN h b ON b.id = a.id + 1 WHERE a.g = 3)
+  UNION ALL
+  (SELECT a.id, a.e, b.e FROM h a JOIN h b ON b.id = a.id + 1 WHERE a.g = 3
+   EXCEPT ALL SELECT a.id, a.e, b.e FROM t a JOIN t b ON b.id = a.id + 1 WHERE a.g = 3)) x;
+SELECT (SELECT count(*) FROM t a JOIN t b ON b.id = a.id + 1 WHERE a.g = 3) AS joined,
+       (SELECT count(*) FROM h a JOIN h b ON b.id = a.id + 1 WHERE a.g = 3) AS oracle;
+RESET enable_seqscan; RESET enable_indexscan; RESET enable_hashjoin; RESET enable_mergejoin;
+
+-- ------------------------------------------------------------- ANALYZE
+-- Every row is in the sample (4,850 rows, fewer than 300 x 100): the
+-- statistics equal heap's, and the lake rows came in batches (a request
+-- per ColumnGroup and batch, not per row: 4,800 lake rows, two groups)
+SELECT vlake.io_stats_reset() IS NULL AS reset;
+ANALYZE t;
+SELECT sum(get_requests) < 200 AS batched_requests FROM vlake.io_stats;
+ANALYZE h;
+SELECT attname,
+       count(DISTINCT (null_frac, n_distinct, most_common_vals::text, most_common_freqs::text,
+                       histogram_bounds::text)) AS different_stats
+  FROM pg_stats WHERE schemaname = 'public' AND tablename IN ('h', 't') AND attname IN ('id', 'g')
+  GROUP BY attname ORDER BY attname;
+SELECT (SELECT reltuples FROM pg_class WHERE relname = 't') AS vlake_reltuples,
+       (SELECT reltuples FROM pg_class WHERE relname = 'h') AS heap_reltuples;
+-- a sample smaller than the table (3,000 rows: runs of consecutive rows
+-- over the lake) still estimates the row count, and finds g's 13 common values
+SET default_statistics_target = 10;
+ANALYZE t;
+RESET default_statistics_target;
+SELECT abs(reltuples - 4850) < 4850 * 0.05 AS reltuples_close
+  FROM pg_class WHERE relname = 't';
+SELECT n_distinct >= 13 AS g_n_distinct_ok FROM pg_stats
+ WHERE schemaname = 'public' AND tablename = 't' AND attname = 'g';
+
 -- privileges and row-level security hold on both paths
 CREATE ROLE vlake_tid_reader;
 SET ROLE vlake_tid_reader;

@@ -89,10 +89,17 @@ typedef struct VltabScanDesc
 	double		an_weight;
 	bool		an_done;
 	bool		an_block_done;	/* heap's tuples of this block are over */
-	/* bitmap scans of lake blocks */
+	/*
+	 * Lake rows fetched a batch at a time (bitmap, TID range and sample
+	 * scans, ANALYZE): bm_rows[bm_i .. bm_n) are still to be returned, their
+	 * values in bt_values / bt_isnull (natts per row, in bt_cxt).
+	 */
 	int64		bm_rows[LAKE_ROWS_PER_BLOCK];
 	int			bm_n;
 	int			bm_i;
+	MemoryContext bt_cxt;
+	Datum	   *bt_values;
+	bool	   *bt_isnull;
 	/* TID range scans of lake rows: row IDs [tr_next, tr_end) remain */
 	int64		tr_next;
 	int64		tr_end;
@@ -103,7 +110,6 @@ typedef struct VltabScanDesc
 	int64		sm_first;		/* row ID of the first lake block's row 0 */
 	BlockNumber sm_block;		/* the current lake block (its index) */
 	BlockNumber sm_seq;			/* next lake block without NextSampleBlock */
-	OffsetNumber sm_off;		/* last row offset without NextSampleTuple */
 } VltabScanDesc;
 
 /* Is row_id among the n sorted deleted row IDs? (row IDs are >= 0: they
@@ -164,6 +170,7 @@ lake_scan_reset(VltabScanDesc *s)
 	s->lake_started = false;
 	s->delta_done = false;
 	s->bm_n = s->bm_i = 0;
+	s->bt_cxt = NULL;			/* a child of cxt: gone with its reset */
 	s->an_rows = NULL;
 	s->an_n = s->an_i = 0;
 	s->an_done = false;
@@ -556,24 +563,65 @@ vltab_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan)
 }
 
 /*
- * Fetch the lake row row_id into slot if the scan's snapshot sees it (in a
- * visible segment, not deleted): the path of bitmap, TID range and sample
- * scans.
+ * Lake rows by row ID, a batch at a time (bitmap, TID range and sample
+ * scans, ANALYZE).  Of rows (at most LAKE_ROWS_PER_BLOCK, any order), those
+ * the scan's snapshot sees (in a visible segment, not deleted) are taken in
+ * row-ID order with one request per ColumnGroup and segment (one row at a
+ * time, a table on S3 paid a round trip per row and group); lake_batch_next
+ * returns them.  Returns how many of rows were deleted (ANALYZE counts
+ * them).
  */
-static bool
-lake_fetch_row(VltabScanDesc *s, int64 row_id, TupleTableSlot *slot)
+static int
+lake_batch_load(VltabScanDesc *s, int64 *rows, int n)
 {
 	Relation	rel = s->base.rs_rd;
-	VltabSegment *seg = vltab_segment_find(s->segs, row_id);
+	int			natts = RelationGetDescr(rel)->natts;
+	int			ndeleted = 0;
 	MemoryContext old;
 
-	if (seg == NULL || rowid_deleted(s->deleted, s->ndeleted, row_id))
-		return false;
-	old = MemoryContextSwitchTo(s->cxt);
-	vltab_segment_take(cached_reader(rel, s->segs->root, seg), s->want, row_id,
-					   s->values, s->isnull);
+	Assert(n <= LAKE_ROWS_PER_BLOCK);
+	if (s->bt_cxt == NULL)
+		s->bt_cxt = AllocSetContextCreate(s->cxt, "vlake table batch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(s->bt_cxt);
+	s->bm_n = s->bm_i = 0;
+	qsort(rows, n, sizeof(int64), lake_rowref_cmp);
+	for (int k = 0; k < n; k++)
+	{
+		if (vltab_segment_find(s->segs, rows[k]) == NULL)
+			continue;
+		if (rowid_deleted(s->deleted, s->ndeleted, rows[k]))
+			ndeleted++;
+		else
+			s->bm_rows[s->bm_n++] = rows[k];
+	}
+	old = MemoryContextSwitchTo(s->bt_cxt);
+	s->bt_values = palloc(sizeof(Datum) * Max(s->bm_n * natts, 1));
+	s->bt_isnull = palloc(sizeof(bool) * Max(s->bm_n * natts, 1));
+	for (int k = 0, j; k < s->bm_n; k = j)
+	{
+		VltabSegment *seg = vltab_segment_find(s->segs, s->bm_rows[k]);
+
+		for (j = k + 1; j < s->bm_n && s->bm_rows[j] < seg->end_row_id; j++)
+			;
+		vltab_segment_take_rows(cached_reader(rel, s->segs->root, seg), s->want,
+								&s->bm_rows[k], j - k,
+								&s->bt_values[k * natts], &s->bt_isnull[k * natts]);
+	}
 	MemoryContextSwitchTo(old);
-	store_lake_row(rel, row_id, s->values, s->isnull, slot);
+	return ndeleted;
+}
+
+static bool
+lake_batch_next(VltabScanDesc *s, TupleTableSlot *slot)
+{
+	Relation	rel = s->base.rs_rd;
+	int			natts = RelationGetDescr(rel)->natts;
+	int			k;
+
+	if (s->bm_i >= s->bm_n)
+		return false;
+	k = s->bm_i++;
+	store_lake_row(rel, s->bm_rows[k], &s->bt_values[k * natts], &s->bt_isnull[k * natts], slot);
 	pgstat_count_heap_fetch(rel);
 	return true;
 }
@@ -622,6 +670,7 @@ vltab_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid, ItemPointer max
 
 	heap->scan_set_tidrange(s->delta, mintid, maxtid);
 	s->delta_done = false;
+	s->bm_n = s->bm_i = 0;
 	s->tr_next = tidrange_first_rowid(mintid);
 	s->tr_end = tidrange_end_rowid(maxtid);
 }
@@ -642,28 +691,30 @@ vltab_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 		}
 		s->delta_done = true;
 	}
-	if (s->tr_next >= s->tr_end)
-		return false;
-	if (!s->lake_started)
+	if (s->tr_next < s->tr_end && !s->lake_started)
 		lake_scan_start(s);
-	while (s->tr_next < s->tr_end)
+	while (!lake_batch_next(s, slot))
 	{
-		VltabSegment *seg = vltab_segment_next_at(s->segs, s->tr_next);
+		int64		rows[LAKE_ROWS_PER_BLOCK];
+		int			n = 0;
+		int64		end;
+		VltabSegment *seg;
 
 		CHECK_FOR_INTERRUPTS();
-		if (seg == NULL)
-			break;
-		s->tr_next = Max(s->tr_next, seg->first_row_id);
-		while (s->tr_next < Min(s->tr_end, seg->end_row_id))
+		if (s->tr_next >= s->tr_end ||
+			(seg = vltab_segment_next_at(s->segs, s->tr_next)) == NULL)
 		{
-			if (lake_fetch_row(s, s->tr_next++, slot))
-				return true;
+			s->tr_next = s->tr_end;
+			ExecClearTuple(slot);
+			return false;
 		}
-		s->tr_next = Max(s->tr_next, seg->end_row_id);
+		s->tr_next = Max(s->tr_next, seg->first_row_id);
+		end = Min(s->tr_end, seg->end_row_id);
+		while (s->tr_next < end && n < LAKE_ROWS_PER_BLOCK)
+			rows[n++] = s->tr_next++;
+		lake_batch_load(s, rows, n);
 	}
-	s->tr_next = s->tr_end;
-	ExecClearTuple(slot);
-	return false;
+	return true;
 }
 
 /* --------------------------------------------------------- bitmap scan -- */
@@ -673,6 +724,8 @@ vltab_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
 {
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
 	int64		base;
+	int64		rows[LAKE_ROWS_PER_BLOCK];
+	int			n = 0;
 	int			i;
 
 	if (tbmres->blockno < LAKE_ROWID_BLOCK0)
@@ -680,7 +733,6 @@ vltab_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
 	if (!s->lake_started)
 		lake_scan_start(s);
 	base = (int64) (tbmres->blockno - LAKE_ROWID_BLOCK0) * LAKE_ROWS_PER_BLOCK;
-	s->bm_n = s->bm_i = 0;
 	if (tbmres->ntuples >= 0)
 	{
 		for (i = 0; i < tbmres->ntuples; i++)
@@ -688,14 +740,15 @@ vltab_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
 			OffsetNumber off = tbmres->offsets[i];
 
 			if (off >= 1 && off <= LAKE_ROWS_PER_BLOCK)
-				s->bm_rows[s->bm_n++] = base + off - 1;
+				rows[n++] = base + off - 1;
 		}
 	}
 	else
 	{
 		for (i = 0; i < LAKE_ROWS_PER_BLOCK; i++)
-			s->bm_rows[s->bm_n++] = base + i;
+			rows[n++] = base + i;
 	}
+	lake_batch_load(s, rows, n);
 	return s->bm_n > 0;
 }
 
@@ -714,12 +767,7 @@ vltab_scan_bitmap_next_tuple(TableScanDesc sscan, TBMIterateResult *tbmres,
 		}
 		return false;
 	}
-	while (s->bm_i < s->bm_n)
-	{
-		if (lake_fetch_row(s, s->bm_rows[s->bm_i++], slot))
-			return true;
-	}
-	return false;
+	return lake_batch_next(s, slot);
 }
 
 /* ------------------------------------------------- sample and analyze -- */
@@ -770,6 +818,32 @@ sample_lake_start(VltabScanDesc *s)
 	return s->sm_nblocks > 0;
 }
 
+/* The rows of the current lake block the method picks, fetched. */
+static void
+sample_lake_block(VltabScanDesc *s, SampleScanState *scanstate)
+{
+	TsmRoutine *tsm = scanstate->tsmroutine;
+	int64		base = s->sm_first + (int64) s->sm_block * LAKE_ROWS_PER_BLOCK;
+	int64		rows[LAKE_ROWS_PER_BLOCK];
+	int			n = 0;
+	OffsetNumber off = InvalidOffsetNumber;
+
+	/* the method's state runs to the block's end (InvalidOffsetNumber) */
+	for (;;)
+	{
+		if (tsm->NextSampleTuple)
+			off = tsm->NextSampleTuple(scanstate, s->sm_dblocks + s->sm_block,
+									   LAKE_ROWS_PER_BLOCK);
+		else
+			off = (off < LAKE_ROWS_PER_BLOCK) ? off + 1 : InvalidOffsetNumber;
+		if (!OffsetNumberIsValid(off))
+			break;
+		if (off <= LAKE_ROWS_PER_BLOCK && n < LAKE_ROWS_PER_BLOCK)
+			rows[n++] = base + off - 1;
+	}
+	lake_batch_load(s, rows, n);
+}
+
 static bool
 vltab_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanstate)
 {
@@ -808,7 +882,7 @@ vltab_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanst
 		}
 		s->sm_block = b - s->sm_dblocks;
 	}
-	s->sm_off = InvalidOffsetNumber;
+	sample_lake_block(s, scanstate);
 	return true;
 }
 
@@ -817,8 +891,6 @@ vltab_scan_sample_next_tuple(TableScanDesc sscan, struct SampleScanState *scanst
 							 TupleTableSlot *slot)
 {
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
-	TsmRoutine *tsm = scanstate->tsmroutine;
-	int64		base;
 
 	if (!s->sm_lake)
 	{
@@ -829,23 +901,8 @@ vltab_scan_sample_next_tuple(TableScanDesc sscan, struct SampleScanState *scanst
 		}
 		return false;
 	}
-	base = s->sm_first + (int64) s->sm_block * LAKE_ROWS_PER_BLOCK;
-	for (;;)
-	{
-		OffsetNumber off;
-
-		CHECK_FOR_INTERRUPTS();
-		if (tsm->NextSampleTuple)
-			off = tsm->NextSampleTuple(scanstate, s->sm_dblocks + s->sm_block,
-									   LAKE_ROWS_PER_BLOCK);
-		else
-			off = (s->sm_off < LAKE_ROWS_PER_BLOCK) ? s->sm_off + 1 : InvalidOffsetNumber;
-		s->sm_off = off;
-		if (!OffsetNumberIsValid(off))
-			break;
-		if (lake_fetch_row(s, base + off - 1, slot))
-			return true;
-	}
+	if (lake_batch_next(s, slot))
+		return true;
 	ExecClearTuple(slot);
 	return false;
 }
@@ -853,9 +910,9 @@ vltab_scan_sample_next_tuple(TableScanDesc sscan, struct SampleScanState *scanst
 /*
  * ANALYZE samples blocks of the delta (heap's code); the lake rows join the
  * sample when the first sampled block is exhausted: up to
- * 300 x default_statistics_target rows drawn uniformly from the visible
- * segments, each counted in liverows with the weight of the rows it stands
- * for, so reltuples covers the lake (exact when every delta block is
+ * 300 x default_statistics_target rows in runs spread evenly over the visible
+ * segments (analyze_lake_plan), each counted in liverows with the weight of
+ * the rows it stands for, so reltuples covers the lake (exact when every delta block is
  * sampled).  The delta always has a block (ensure_delta_block) so that
  * ANALYZE reaches this callback.
  */
@@ -869,11 +926,24 @@ vltab_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 	return heap->scan_analyze_next_block(s->delta, blockno, bstrategy);
 }
 
+/*
+ * The lake's sample: runs of ANALYZE_RUN_ROWS consecutive rows spread
+ * evenly over the row positions of the visible segments (a systematic
+ * sample of runs, as heap samples blocks and reads every row of each).  A
+ * run's rows share their pages, so a table on S3 costs a request per run
+ * and ColumnGroup and reads a few percent of its vector files, where single
+ * rows spread evenly read every page.
+ */
+#define ANALYZE_RUN_ROWS 64
+
 static void
 analyze_lake_plan(VltabScanDesc *s)
 {
 	int64		want = (int64) 300 * default_statistics_target;
 	int64		total;
+	int64		nruns;
+	int			seg = 0;
+	int64		seg_pos = 0;	/* row position of segment seg's first row */
 	MemoryContext old;
 
 	lake_scan_start(s);
@@ -883,26 +953,24 @@ analyze_lake_plan(VltabScanDesc *s)
 	if (total == 0)
 		return;
 	want = Min(want, total);
+	nruns = (want + ANALYZE_RUN_ROWS - 1) / ANALYZE_RUN_ROWS;
 	old = MemoryContextSwitchTo(s->cxt);
 	s->an_rows = palloc(sizeof(int64) * want);
-	/* systematic sample over the row positions of the visible segments */
-	for (int64 k = 0; k < want; k++)
+	for (int64 r = 0; r < nruns; r++)
 	{
-		int64		pos = (int64) (((double) k + 0.5) * total / want);
+		int64		start = (int64) ((double) r * total / nruns);
+		int64		next = (r + 1 < nruns) ? (int64) ((double) (r + 1) * total / nruns) : total;
+		int64		len = Min(Min(ANALYZE_RUN_ROWS, want - s->an_n), next - start);
 
-		for (int i = 0; i < s->segs->nsegments; i++)
+		for (int64 pos = start; pos < start + len; pos++)
 		{
-			VltabSegment *seg = &s->segs->segments[i];
-
-			if (pos < seg->row_count)
-			{
-				s->an_rows[s->an_n++] = seg->first_row_id + pos;
-				break;
-			}
-			pos -= seg->row_count;
+			/* positions ascend: walk the segments along */
+			while (pos >= seg_pos + s->segs->segments[seg].row_count)
+				seg_pos += s->segs->segments[seg++].row_count;
+			s->an_rows[s->an_n++] = s->segs->segments[seg].first_row_id + (pos - seg_pos);
 		}
 	}
-	s->an_weight = (double) total / want;
+	s->an_weight = (double) total / s->an_n;
 	MemoryContextSwitchTo(old);
 }
 
@@ -923,30 +991,21 @@ vltab_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 		return false;
 	if (s->an_rows == NULL)
 		analyze_lake_plan(s);
-	while (s->an_i < s->an_n)
+	while (!lake_batch_next(s, slot))
 	{
-		int64		row_id = s->an_rows[s->an_i++];
-		VltabSegment *seg = vltab_segment_find(s->segs, row_id);
-		MemoryContext old;
+		int			n = (int) Min(LAKE_ROWS_PER_BLOCK, s->an_n - s->an_i);
 
 		CHECK_FOR_INTERRUPTS();
-		if (seg == NULL)
-			continue;
-		if (rowid_deleted(s->deleted, s->ndeleted, row_id))
+		if (n == 0)
 		{
-			*deadrows += s->an_weight;
-			continue;
+			s->an_done = true;
+			return false;
 		}
-		old = MemoryContextSwitchTo(s->cxt);
-		vltab_segment_take(cached_reader(sscan->rs_rd, s->segs->root, seg), s->want, row_id,
-						   s->values, s->isnull);
-		MemoryContextSwitchTo(old);
-		store_lake_row(sscan->rs_rd, row_id, s->values, s->isnull, slot);
-		*liverows += s->an_weight;
-		return true;
+		*deadrows += s->an_weight * lake_batch_load(s, &s->an_rows[s->an_i], n);
+		s->an_i += n;
 	}
-	s->an_done = true;
-	return false;
+	*liverows += s->an_weight;
+	return true;
 }
 
 /* ------------------------------------------------- segment reader cache -- */

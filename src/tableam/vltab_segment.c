@@ -1260,36 +1260,63 @@ vltab_segment_scan_end(VltabSegmentScan *s)
 	MemoryContextDelete(s->cxt);
 }
 
-void
-vltab_segment_take(VltabSegmentReader *r, Bitmapset *attrs, int64 row_id,
-				   Datum *values, bool *isnull)
+/*
+ * The rows' values of attrs into values/isnull (row k at k * natts), the
+ * Datums allocated in datum_cxt; the packed take (each ColumnGroup's pages
+ * in one request) lives in the reader's callcxt until the next take.
+ */
+static void
+take_into(VltabSegmentReader *r, Bitmapset *attrs, const int64 *row_ids, int n,
+		  Datum *values, bool *isnull, MemoryContext datum_cxt)
 {
+	int			natts = r->desc->natts;
 	MemoryContext old;
 	ROpen	   *o;
 	int			ncols;
 	int		   *cols;
 	AttrNumber *atts;
-	PqBatch    *b;
+	PqBatch    *b = NULL;
 
 	MemoryContextReset(r->callcxt);
-	if (row_id < r->first_row_id || row_id - r->first_row_id >= r->row_count)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("row ID " INT64_FORMAT " is outside the segment's rows " INT64_FORMAT ".." INT64_FORMAT,
-						row_id, r->first_row_id, r->first_row_id + r->row_count - 1)));
-	for (int a = 0; a < r->desc->natts; a++)
+	for (int k = 0; k < n; k++)
 	{
-		values[a] = (Datum) 0;
-		isnull[a] = true;
+		if (row_ids[k] < r->first_row_id || row_ids[k] - r->first_row_id >= r->row_count)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("row ID " INT64_FORMAT " is outside the segment's rows " INT64_FORMAT ".." INT64_FORMAT,
+							row_ids[k], r->first_row_id, r->first_row_id + r->row_count - 1)));
+	}
+	for (int i = 0; i < n * natts; i++)
+	{
+		values[i] = (Datum) 0;
+		isnull[i] = true;
 	}
 	old = MemoryContextSwitchTo(r->callcxt);
 	o = open_for(r, attrs, &ncols, &cols, &atts);
 	if (o && ncols > 0)
+		b = layout_packed_take(o->p, ncols, cols, row_ids, n);
+	MemoryContextSwitchTo(datum_cxt);
+	for (int k = 0; b && k < n; k++)
 	{
-		b = layout_packed_take(o->p, ncols, cols, &row_id, 1);
+		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < ncols; i++)
-			values[atts[i] - 1] = column_datum(r, o, cols[i], atts[i], &b->cols[i], 0,
-											   &isnull[atts[i] - 1]);
+			values[k * natts + atts[i] - 1] =
+				column_datum(r, o, cols[i], atts[i], &b->cols[i], k,
+							 &isnull[k * natts + atts[i] - 1]);
 	}
 	MemoryContextSwitchTo(old);
+}
+
+void
+vltab_segment_take(VltabSegmentReader *r, Bitmapset *attrs, int64 row_id,
+				   Datum *values, bool *isnull)
+{
+	take_into(r, attrs, &row_id, 1, values, isnull, r->callcxt);
+}
+
+void
+vltab_segment_take_rows(VltabSegmentReader *r, Bitmapset *attrs, const int64 *row_ids,
+						int n, Datum *values, bool *isnull)
+{
+	take_into(r, attrs, row_ids, n, values, isnull, CurrentMemoryContext);
 }

@@ -142,8 +142,19 @@ extern bool vltab_segment_scan_next(VltabSegmentScan *s, int64 *row_id,
 									Datum *values, bool *isnull);
 extern void vltab_segment_scan_end(VltabSegmentScan *s);
 
-/* Take: one row by row ID (inside the segment), same filling rules. */
+/* Take: one row by row ID (inside the segment), same filling rules; the
+ * values stay valid until the reader's next take. */
 extern void vltab_segment_take(VltabSegmentReader *r, Bitmapset *attrs, int64 row_id,
 							   Datum *values, bool *isnull);
+
+/*
+ * Take of n rows (row IDs inside the segment, any order) in one request per
+ * ColumnGroup: row k's values at values[k * natts], isnull likewise (n x
+ * natts entries), allocated in the caller's CurrentMemoryContext, so they
+ * outlive the reader's next take.
+ */
+extern void vltab_segment_take_rows(VltabSegmentReader *r, Bitmapset *attrs,
+									const int64 *row_ids, int n,
+									Datum *values, bool *isnull);
 
 #endif							/* VLAKE_VLTAB_SEGMENT_H */
