@@ -170,6 +170,10 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			}
 		}
 	}
+	if (IsA(parsetree, CreatePublicationStmt))
+		vltab_check_publication_stmt(parsetree, ((CreatePublicationStmt *) parsetree)->pubname);
+	else if (IsA(parsetree, AlterPublicationStmt))
+		vltab_check_publication_stmt(parsetree, ((AlterPublicationStmt *) parsetree)->pubname);
 	if (prev_utility)
 		prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else

@@ -31,6 +31,10 @@
 
 /* ---- the access method (vltab_am.c) ---- */
 extern const TableAmRoutine *vltab_routine(void);
+/* vltab_logical.c: a published vlake table refuses what decoding gets
+ * wrong (action: "flush", "copy into lake segments of", ...) */
+extern void vltab_refuse_published(Relation rel, const char *action);
+extern void vltab_check_publication_stmt(Node *stmt, const char *pubname);
 extern bool vltab_is_vlake(Relation rel);
 
 /* Run heap's own routine on rel: swaps rd_tableam for the call (heapam

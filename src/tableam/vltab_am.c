@@ -1339,6 +1339,7 @@ vltab_tuple_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapsh
 			return res;
 		tid = &lake;
 	}
+	vltab_refuse_published(rel, "delete a lake row of");
 	return vltab_rowstate_mark(rel, (int64) lake_tid_to_rowid(tid), 'd', NULL, cid,
 							   snapshot, crosscheck, wait, LockWaitBlock, tmfd);
 }
@@ -1366,6 +1367,7 @@ vltab_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, Command
 	 * goes to the delta.  Mark first so two updaters meet on the row; the
 	 * new tuple is inserted only by the winner.
 	 */
+	vltab_refuse_published(rel, "update a lake row of");
 	*lockmode = LockTupleExclusive;
 	res = vltab_rowstate_mark(rel, (int64) lake_tid_to_rowid(otid), 'u', NULL, cid,
 							  snapshot, crosscheck, wait, LockWaitBlock, tmfd);

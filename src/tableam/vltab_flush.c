@@ -192,8 +192,8 @@ open_indexes(Relation rel, EState **estate)
 	return rri;
 }
 
-int64
-vltab_flush_relation(Relation rel, int64 max_rows)
+static int64
+flush_relation(Relation rel, int64 max_rows)
 {
 	const TableAmRoutine *heap = GetHeapamTableAmRoutine();
 	VltabDataset *ds = vltab_dataset_lock(rel);
@@ -271,6 +271,13 @@ vltab_flush_relation(Relation rel, int64 max_rows)
 	return n;
 }
 
+int64
+vltab_flush_relation(Relation rel, int64 max_rows)
+{
+	vltab_refuse_published(rel, "flush");
+	return flush_relation(rel, max_rows);
+}
+
 /* ----------------------------------------------------------------- COPY -- */
 
 typedef struct BulkState
@@ -340,7 +347,10 @@ vltab_bulk_add(Relation rel, TupleTableSlot **slots, int nslots, CommandId cid, 
 		int64		row_id;
 
 		if (st->b.w == NULL)
+		{
+			vltab_refuse_published(rel, "copy into lake segments of");
 			segment_start(&st->b, rel, vltab_dataset_lock(rel));
+		}
 		slot_getallattrs(slot);
 		row_id = segment_add(&st->b, slot->tts_values, slot->tts_isnull);
 		lake_rowid_to_tid((uint64) row_id, &slot->tts_tid);
