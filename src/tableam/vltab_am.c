@@ -27,6 +27,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/tidbitmap.h"
+#include "optimizer/optimizer.h"
 #include "optimizer/plancat.h"
 #include "access/xloginsert.h"
 #include "commands/vacuum.h"
@@ -1276,6 +1277,36 @@ vltab_relation_vacuum(Relation rel, struct VacuumParams *params, BufferAccessStr
 
 /* ------------------------------------------------------- index builds -- */
 
+/*
+ * The columns an index build reads from lake segments: the key and INCLUDE
+ * columns, and those its expressions and predicate use (a whole-row
+ * reference needs them all).  Reading only their ColumnGroups keeps a btree
+ * build from downloading the vector files of an S3 table.
+ */
+static Bitmapset *
+index_build_attrs(Relation rel, IndexInfo *ii)
+{
+	Bitmapset  *used = NULL;
+	Bitmapset  *attrs = NULL;
+	int			x = -1;
+
+	for (int i = 0; i < ii->ii_NumIndexAttrs; i++)
+		if (ii->ii_IndexAttrNumbers[i] > 0)
+			attrs = bms_add_member(attrs, ii->ii_IndexAttrNumbers[i]);
+	pull_varattnos((Node *) ii->ii_Expressions, 1, &used);
+	pull_varattnos((Node *) ii->ii_Predicate, 1, &used);
+	while ((x = bms_next_member(used, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == InvalidAttrNumber)
+			return vltab_all_attrs(RelationGetDescr(rel));
+		if (attno > 0)
+			attrs = bms_add_member(attrs, attno);
+	}
+	return attrs;
+}
+
 static double
 build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 				IndexBuildCallback callback, void *state)
@@ -1288,6 +1319,7 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 	ExprContext *econtext;
 	ExprState  *predicate;
 	TupleTableSlot *slot;
+	Bitmapset  *attrs;
 	Datum		values[INDEX_MAX_KEYS];
 	bool		isnull[INDEX_MAX_KEYS];
 	double		n = 0;
@@ -1301,6 +1333,7 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 	slot = table_slot_create(rel, NULL);
 	econtext->ecxt_scantuple = slot;
 	predicate = ExecPrepareQual(ii->ii_Predicate, estate);
+	attrs = index_build_attrs(rel, ii);
 
 	for (int i = 0; i < segs->nsegments; i++)
 	{
@@ -1308,7 +1341,7 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 		VltabSegmentReader *r = vltab_segment_open(segs->root, RelationGetDescr(rel),
 												   seg->first_row_id, seg->row_count,
 												   seg->files, seg->nfiles);
-		VltabSegmentScan *sc = vltab_segment_scan_begin(r, vltab_all_attrs(RelationGetDescr(rel)));
+		VltabSegmentScan *sc = vltab_segment_scan_begin(r, attrs);
 		Datum	   *rv = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
 		bool	   *rn = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 		int64		row_id;
