@@ -33,6 +33,9 @@ static object_access_hook_type prev_object_access = NULL;
 static ExecutorStart_hook_type prev_executor_start = NULL;
 static ExecutorEnd_hook_type prev_executor_end = NULL;
 
+/* Executors started and not ended (never less than those running). */
+int			vltab_executor_depth = 0;
+
 /* `USING vlake` on a table means the table access method. */
 static void
 translate_am(char **am)
@@ -117,6 +120,92 @@ converted_table(RangeVar *rv)
 		vltab_catalog_forget(relid, false);
 }
 
+/*
+ * The columns ALTER TABLE's verification scan of relid needs when all its
+ * subcommands only check NOT NULL (SET NOT NULL, ADD PRIMARY KEY on
+ * nullable columns): those columns and the ones already NOT NULL (the scan
+ * checks them all), so the scan of a lake table reads their ColumnGroups
+ * only.  NULL when a subcommand may need others (a rewrite, a CHECK
+ * constraint, ...): the scan then reads every column.
+ */
+static Bitmapset *
+not_null_check_attrs(AlterTableStmt *stmt, Oid relid)
+{
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	ListCell   *k;
+	Relation	rel = RelationIdGetRelation(relid);
+
+	if (!RelationIsValid(rel))
+		return NULL;
+	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
+		if (TupleDescAttr(RelationGetDescr(rel), i)->attnotnull)
+			attrs = bms_add_member(attrs, i + 1);
+	RelationClose(rel);
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		Constraint *con = (Constraint *) cmd->def;
+		List	   *names;
+
+		if (cmd->subtype == AT_SetNotNull)
+			names = list_make1(makeString(cmd->name));
+		else if (cmd->subtype == AT_AddConstraint && con && IsA(con, Constraint) &&
+				 con->contype == CONSTR_PRIMARY && con->indexname == NULL)
+			names = con->keys;
+		else
+			return NULL;
+		foreach(k, names)
+		{
+			AttrNumber	attno = get_attnum(relid, strVal(lfirst(k)));
+
+			if (attno <= 0)
+				return NULL;
+			attrs = bms_add_member(attrs, attno);
+		}
+	}
+	return attrs;
+}
+
+static bool relid_is_vlake(Oid relid);
+
+/* Run the utility statement; an ALTER TABLE that only checks NOT NULL of a
+ * vlake table has its verification scan projected to those columns. */
+static void
+run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
+			DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	Bitmapset  *volatile check_attrs = NULL;
+
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (OidIsValid(relid) && relid_is_vlake(relid))
+			check_attrs = not_null_check_attrs(stmt, relid);
+		if (check_attrs)
+			vltab_check_scan_note(relid, check_attrs);
+	}
+	PG_TRY();
+	{
+		if (prev_utility)
+			prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+									dest, qc);
+	}
+	PG_FINALLY();
+	{
+		if (check_attrs)
+			vltab_check_scan_forget();
+	}
+	PG_END_TRY();
+}
+
 static void
 vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			  ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
@@ -170,11 +259,7 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			}
 		}
 	}
-	if (prev_utility)
-		prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv,
-								dest, qc);
+	run_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	if (created)
 		create_dataset(created, location);
 	if (converted)
@@ -342,6 +427,7 @@ start_projected_scans(PlanState *ps, void *context)
 static void
 vltab_executor_start(QueryDesc *qd, int eflags)
 {
+	vltab_executor_depth++;
 	if (prev_executor_start)
 		prev_executor_start(qd, eflags);
 	else
@@ -354,6 +440,8 @@ static void
 vltab_executor_end(QueryDesc *qd)
 {
 	vltab_projection_forget(qd->estate);
+	if (vltab_executor_depth > 0)
+		vltab_executor_depth--;
 	if (prev_executor_end)
 		prev_executor_end(qd);
 	else

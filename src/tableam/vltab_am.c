@@ -320,6 +320,11 @@ typedef struct ProjectionNote
 
 static List *projection_notes = NIL;	/* in TopMemoryContext */
 
+/* vltab_check_scan_note: ALTER TABLE's NOT NULL check of check_relid */
+static Oid	check_relid = InvalidOid;
+static Bitmapset *check_attrs = NULL;	/* in TopMemoryContext */
+static int	check_depth;			/* vltab_executor_depth at the note */
+
 static List *
 copy_bounds(List *bounds)
 {
@@ -430,7 +435,34 @@ vltab_scan_begin(Relation rel, Snapshot snapshot, int nkeys, struct ScanKeyData 
 								   ALLOCSET_DEFAULT_SIZES);
 	if (pscan != NULL && (flags & SO_TYPE_SEQSCAN) && projection_notes != NIL)
 		apply_projection_notes(s);
+	else if (pscan == NULL && (flags & SO_TYPE_SEQSCAN) && OidIsValid(check_relid) &&
+			 RelationGetRelid(rel) == check_relid && vltab_executor_depth == check_depth)
+	{
+		s->attrs = bms_copy(check_attrs);
+		s->projected = true;
+	}
 	return &s->base;
+}
+
+void
+vltab_check_scan_note(Oid relid, Bitmapset *attrs)
+{
+	MemoryContext old;
+
+	vltab_check_scan_forget();	/* a nested ALTER TABLE: the outer reads all */
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	check_attrs = bms_copy(attrs);
+	MemoryContextSwitchTo(old);
+	check_depth = vltab_executor_depth;
+	check_relid = relid;
+}
+
+void
+vltab_check_scan_forget(void)
+{
+	check_relid = InvalidOid;
+	bms_free(check_attrs);
+	check_attrs = NULL;
 }
 
 /* A scan that reads only attrs of lake rows (the executor hook's). */
