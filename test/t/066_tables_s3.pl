@@ -9,7 +9,8 @@
 #    with the catalog's size and ETag (MD5 of the bytes), and a manifest for
 #    every committed version;
 #  - the dataset downloaded and read by DuckDB from the latest manifest
-#    (test/tools/table_manifest_read.mjs, delete vectors applied) equals heap;
+#    (test/tools/table_manifest_read.mjs, delete vectors applied) equals heap,
+#    and the vlake index part it lists (on S3, under the root) is complete;
 #  - a restart; kill -9 of the postmaster in the middle of a flush and of a
 #    COPY; a backend killed between a commit and its publication, repaired
 #    by vlake.table_publish(): nothing lost, nothing twice;
@@ -242,6 +243,12 @@ sub lake_matches_heap
 		}
 	}
 	is($bad, 0, "$what: every value DuckDB reads equals heap's");
+	# the vlake index's part, downloaded with the dataset, is usable as listed
+	my @ix = grep { $_->{name} eq 't_ann' } @{ $lake->{indexes} // [] };
+	is(scalar(@ix), 1, "$what: the manifest lists the vlake index");
+	like($ix[0]{location} // '', qr{^vlake_index/}, "$what: its part is under the dataset root, on S3");
+	is($ix[0]{part}{missing} // -1, 0, "$what: the part has an entry for every row of its range");
+	is($ix[0]{part}{mismatched} // -1, 0, "$what: with the ColumnGroups' vectors");
 }
 lake_matches_heap('after the writes');
 
