@@ -12,8 +12,9 @@
 #    (test/tools/table_manifest_read.mjs, delete vectors applied) equals heap,
 #    and the vlake index part it lists (on S3, under the root) is complete;
 #  - a restart; kill -9 of the postmaster in the middle of a flush and of a
-#    COPY; a backend killed between a commit and its publication, repaired
-#    by vlake.table_publish(): nothing lost, nothing twice;
+#    COPY; a crash of the backend, and kill -9 of the postmaster, between a
+#    commit and its publication, repaired by vlake.table_publish(): nothing
+#    lost, nothing twice;
 #  - injected S3 failures (503, connection reset, connection refused) are
 #    retried, or end in an ERROR naming the object, and lose nothing;
 #  - the S3 secret is in no line of the server log.
@@ -313,6 +314,15 @@ is(sql("SELECT version FROM vlake.datasets WHERE relid = 't'::regclass"), $befor
 ok(!defined s3_oracle_get(sprintf("${p}t/_manifest/%020d.json", $before + 1)), 'but is not in the bucket');
 is(sql("SELECT vlake.table_publish('t')"), '1', 'vlake.table_publish() puts it');
 same_rows('after the crash before publication');
+# the same with kill -9 of the postmaster while the committed backend waits
+$before = sql("SELECT version FROM vlake.datasets WHERE relid = 't'::regclass");
+kill_at('publish_before_put', "DELETE FROM t WHERE id % 19 = 0");
+sql("DELETE FROM h WHERE id % 19 = 0");    # it committed
+is(sql("SELECT version FROM vlake.datasets WHERE relid = 't'::regclass"), $before + 1,
+	'killed after its commit: the version committed');
+ok(!defined s3_oracle_get(sprintf("${p}t/_manifest/%020d.json", $before + 1)), '  but is not in the bucket');
+is(sql("SELECT vlake.table_publish('t')"), '1', '  vlake.table_publish() puts it');
+same_rows('after kill -9 before publication');
 bucket_matches_catalog('after the repair');
 lake_matches_heap('after the crashes');
 
