@@ -121,74 +121,52 @@ converted_table(RangeVar *rv)
 }
 
 /*
- * The columns ALTER TABLE's verification scan of relid needs when all its
- * subcommands only check NOT NULL (SET NOT NULL, ADD PRIMARY KEY on
- * nullable columns): those columns and the ones already NOT NULL (the scan
- * checks them all), so the scan of a lake table reads their ColumnGroups
- * only.  NULL when a subcommand may need others (a rewrite, a CHECK
- * constraint, ...): the scan then reads every column.
+ * Does the ALTER TABLE only check NOT NULL (SET NOT NULL, ADD PRIMARY KEY on
+ * nullable columns)?  Then its verification scan needs only the NOT NULL
+ * columns, and that of a lake table reads their ColumnGroups only.  Any other
+ * subcommand may need more (a rewrite, a CHECK constraint, ...).
  */
-static Bitmapset *
-not_null_check_attrs(AlterTableStmt *stmt, Oid relid)
+static bool
+only_checks_not_null(AlterTableStmt *stmt)
 {
-	Bitmapset  *attrs = NULL;
 	ListCell   *lc;
-	ListCell   *k;
-	Relation	rel = RelationIdGetRelation(relid);
-
-	if (!RelationIsValid(rel))
-		return NULL;
-	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
-		if (TupleDescAttr(RelationGetDescr(rel), i)->attnotnull)
-			attrs = bms_add_member(attrs, i + 1);
-	RelationClose(rel);
 
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst(lc);
 		Constraint *con = (Constraint *) cmd->def;
-		List	   *names;
 
 		if (cmd->subtype == AT_SetNotNull)
-			names = list_make1(makeString(cmd->name));
-		else if (cmd->subtype == AT_AddConstraint && con && IsA(con, Constraint) &&
-				 con->contype == CONSTR_PRIMARY && con->indexname == NULL)
-			names = con->keys;
-		else
-			return NULL;
-		foreach(k, names)
-		{
-			AttrNumber	attno = get_attnum(relid, strVal(lfirst(k)));
-
-			if (attno <= 0)
-				return NULL;
-			attrs = bms_add_member(attrs, attno);
-		}
+			continue;
+		if (cmd->subtype == AT_AddConstraint && con && IsA(con, Constraint) &&
+			con->contype == CONSTR_PRIMARY && con->indexname == NULL)
+			continue;
+		return false;
 	}
-	return attrs;
+	return stmt->cmds != NIL;
 }
 
 static bool relid_is_vlake(Oid relid);
 
 /* Run the utility statement; an ALTER TABLE that only checks NOT NULL of a
- * vlake table has its verification scan projected to those columns. */
+ * vlake table has its verification scan projected to the NOT NULL columns. */
 static void
 run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
 			DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	Bitmapset  *volatile check_attrs = NULL;
+	volatile bool noted = false;
 
-	if (IsA(parsetree, AlterTableStmt))
+	if (IsA(parsetree, AlterTableStmt) && only_checks_not_null((AlterTableStmt *) parsetree))
 	{
-		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
-		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		Oid			relid = RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation, NoLock, true);
 
 		if (OidIsValid(relid) && relid_is_vlake(relid))
-			check_attrs = not_null_check_attrs(stmt, relid);
-		if (check_attrs)
-			vltab_check_scan_note(relid, check_attrs);
+		{
+			vltab_check_scan_note(relid);
+			noted = true;
+		}
 	}
 	PG_TRY();
 	{
@@ -200,7 +178,7 @@ run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	}
 	PG_FINALLY();
 	{
-		if (check_attrs)
+		if (noted)
 			vltab_check_scan_forget();
 	}
 	PG_END_TRY();

@@ -119,6 +119,18 @@ catalog_snapshot_for(Snapshot snapshot)
 	return GetLatestSnapshot();
 }
 
+/* The NOT NULL columns of desc, as attnums. */
+static Bitmapset *
+not_null_attrs(TupleDesc desc)
+{
+	Bitmapset  *attrs = NULL;
+
+	for (int i = 0; i < desc->natts; i++)
+		if (TupleDescAttr(desc, i)->attnotnull && !TupleDescAttr(desc, i)->attisdropped)
+			attrs = bms_add_member(attrs, i + 1);
+	return attrs;
+}
+
 static void
 lake_scan_start(VltabScanDesc *s)
 {
@@ -322,7 +334,6 @@ static List *projection_notes = NIL;	/* in TopMemoryContext */
 
 /* vltab_check_scan_note: ALTER TABLE's NOT NULL check of check_relid */
 static Oid	check_relid = InvalidOid;
-static Bitmapset *check_attrs = NULL;	/* in TopMemoryContext */
 static int	check_depth;			/* vltab_executor_depth at the note */
 
 static List *
@@ -438,21 +449,16 @@ vltab_scan_begin(Relation rel, Snapshot snapshot, int nkeys, struct ScanKeyData 
 	else if (pscan == NULL && (flags & SO_TYPE_SEQSCAN) && OidIsValid(check_relid) &&
 			 RelationGetRelid(rel) == check_relid && vltab_executor_depth == check_depth)
 	{
-		s->attrs = bms_copy(check_attrs);
+		s->attrs = not_null_attrs(RelationGetDescr(rel));
 		s->projected = true;
 	}
 	return &s->base;
 }
 
+/* A nested ALTER TABLE replaces the note: the outer one then reads all. */
 void
-vltab_check_scan_note(Oid relid, Bitmapset *attrs)
+vltab_check_scan_note(Oid relid)
 {
-	MemoryContext old;
-
-	vltab_check_scan_forget();	/* a nested ALTER TABLE: the outer reads all */
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	check_attrs = bms_copy(attrs);
-	MemoryContextSwitchTo(old);
 	check_depth = vltab_executor_depth;
 	check_relid = relid;
 }
@@ -461,8 +467,6 @@ void
 vltab_check_scan_forget(void)
 {
 	check_relid = InvalidOid;
-	bms_free(check_attrs);
-	check_attrs = NULL;
 }
 
 /* A scan that reads only attrs of lake rows (the executor hook's). */
