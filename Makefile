@@ -189,4 +189,6 @@ bench-index-gc: all
 	bench/index_gc/run.sh
 bench-tables: all build/bin/tablegen
 	bench/tables/run.sh $(ROWS)
-.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables
+bench-tables-cold: all tools build/bin/tablegen
+	bench/tables/cold_s3.sh $(ROWS)
+.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold

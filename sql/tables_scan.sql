@@ -71,6 +71,77 @@ SELECT count(*), sum(id), sum(price) FROM t WHERE id % 3 = 0;
 SELECT count(*), sum(id), sum(price) FROM h WHERE id % 3 = 0;
 RESET max_parallel_workers_per_gather;
 
+-- Index builds read only the ColumnGroups of the columns the index needs
+-- (key, INCLUDE, expression and predicate columns).  Counters: building a
+-- btree on id asks the store for fewer bytes than the vector ColumnGroups
+-- alone hold (the catalog's sizes are the oracle); an index on (id, e) asks
+-- for more.
+SELECT sum(size) AS t_vector_bytes FROM vlake.files
+  WHERE relid = 't'::regclass AND kind = 'vector_cg' \gset
+SELECT vlake.io_stats_reset();
+CREATE INDEX t_id_build ON t (id);
+SELECT sum(bytes_requested) > 0 AS build_read_the_lake,
+       sum(bytes_requested) < :t_vector_bytes AS build_read_no_vector_file
+  FROM vlake.io_stats;
+DROP INDEX t_id_build;
+SELECT vlake.io_stats_reset();
+CREATE INDEX t_id_build ON t (id, e);
+SELECT sum(bytes_requested) > :t_vector_bytes AS build_read_the_vector_files
+  FROM vlake.io_stats;
+DROP INDEX t_id_build;
+-- Proof by removal: a table without its vector files still builds such
+-- indexes, and they give heap's answers; an index of the vector column
+-- cannot be built (its files are gone).
+CREATE TABLE q (LIKE h) USING vlake;
+COPY q FROM :'csv' (FORMAT csv);
+SELECT root AS q_root FROM vlake.datasets WHERE relid = 'q'::regclass \gset
+SELECT count(vlake.lake_delete(:'q_root' || f.path)) AS removed_vector_files
+  FROM vlake.files f WHERE f.relid = 'q'::regclass AND f.kind = 'vector_cg';
+-- ALTER TABLE's own scan that checks NOT NULL (ADD PRIMARY KEY on a
+-- nullable column, SET NOT NULL) reads only the checked columns, and still
+-- finds a NULL in a lake row
+ALTER TABLE q ADD PRIMARY KEY (id);
+ALTER TABLE q ALTER price SET NOT NULL, ALTER day SET NOT NULL;
+INSERT INTO q (id, price, day) VALUES (-1, 0, date '2024-01-01');
+SELECT vlake.flush('q');
+ALTER TABLE q ALTER cat SET NOT NULL;
+DELETE FROM q WHERE id = -1;
+-- a subcommand that may need other columns: the scan reads them all
+SELECT fails_on('ALTER TABLE q ALTER cat SET NOT NULL, ADD CHECK (e IS NOT NULL)', 'v_6.parquet') AS check_constraint;
+-- a query the statement runs (an event trigger's whole-row scan of the
+-- table being checked) is not restricted to the checked columns: it sees
+-- the vectors heap has
+CREATE FUNCTION t_rows() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE 'rows with a vector: % (heap: %)',
+    (SELECT count(*) FROM t x WHERE x.e IS NOT NULL AND x::text <> ''),
+    (SELECT count(*) FROM h x WHERE x.e IS NOT NULL AND x::text <> '');
+END $$;
+CREATE EVENT TRIGGER t_rows ON ddl_command_end WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION t_rows();
+ALTER TABLE t ALTER id SET NOT NULL;
+DROP EVENT TRIGGER t_rows;
+DROP FUNCTION t_rows();
+ALTER TABLE t ALTER id DROP NOT NULL;
+CREATE INDEX q_expr ON q (lower(cat), (price * 2)) INCLUDE (day);
+CREATE INDEX q_partial ON q (day) WHERE note LIKE 'a%' AND price > 10;
+CREATE INDEX h_expr ON h (lower(cat), (price * 2)) INCLUDE (day);
+CREATE INDEX h_partial ON h (day) WHERE note LIKE 'a%' AND price > 10;
+SELECT fails_on('CREATE INDEX q_e ON q (e)', 'v_6.parquet') AS vector_index;
+SET enable_seqscan = off; SET enable_bitmapscan = off;
+SET max_parallel_workers_per_gather = 0;
+EXPLAIN (COSTS OFF) SELECT id, day FROM q WHERE lower(cat) = 'c3' AND price * 2 < 20;
+SELECT (SELECT array_agg(id ORDER BY id) FROM q WHERE lower(cat) = 'c3' AND price * 2 < 20)
+     = (SELECT array_agg(id ORDER BY id) FROM h WHERE lower(cat) = 'c3' AND price * 2 < 20)
+       AS expression_index_ok;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM q WHERE note LIKE 'a%' AND price > 10 AND day > date '2024-02-01';
+SELECT (SELECT count(*) FROM q WHERE note LIKE 'a%' AND price > 10 AND day > date '2024-02-01') AS partial,
+       (SELECT count(*) FROM h WHERE note LIKE 'a%' AND price > 10 AND day > date '2024-02-01') AS partial_heap;
+SELECT (SELECT array_agg(price ORDER BY id) FROM q WHERE id BETWEEN 100 AND 130)
+     = (SELECT array_agg(price ORDER BY id) FROM h WHERE id BETWEEN 100 AND 130) AS pk_ok;
+RESET enable_seqscan; RESET enable_bitmapscan; RESET max_parallel_workers_per_gather;
+DROP INDEX h_expr, h_partial;
+DROP TABLE q;
+
 -- a column's group can be chosen: cat (unbounded text) into the scalar group
 SELECT vlake.set_column_group('t', 'cat', 'scalar');
 SELECT vlake.set_column_group('t', 'price', 'own');   -- fixed width: refused

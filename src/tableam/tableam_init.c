@@ -33,6 +33,9 @@ static object_access_hook_type prev_object_access = NULL;
 static ExecutorStart_hook_type prev_executor_start = NULL;
 static ExecutorEnd_hook_type prev_executor_end = NULL;
 
+/* Executors started and not ended (never less than those running). */
+int			vltab_executor_depth = 0;
+
 /* `USING vlake` on a table means the table access method. */
 static void
 translate_am(char **am)
@@ -117,6 +120,70 @@ converted_table(RangeVar *rv)
 		vltab_catalog_forget(relid, false);
 }
 
+/*
+ * Does the ALTER TABLE only check NOT NULL (SET NOT NULL, ADD PRIMARY KEY on
+ * nullable columns)?  Then its verification scan needs only the NOT NULL
+ * columns, and that of a lake table reads their ColumnGroups only.  Any other
+ * subcommand may need more (a rewrite, a CHECK constraint, ...).
+ */
+static bool
+only_checks_not_null(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		Constraint *con = (Constraint *) cmd->def;
+
+		if (cmd->subtype == AT_SetNotNull)
+			continue;
+		if (cmd->subtype == AT_AddConstraint && con && IsA(con, Constraint) &&
+			con->contype == CONSTR_PRIMARY && con->indexname == NULL)
+			continue;
+		return false;
+	}
+	return stmt->cmds != NIL;
+}
+
+static bool relid_is_vlake(Oid relid);
+
+/* Run the utility statement; an ALTER TABLE that only checks NOT NULL of a
+ * vlake table has its verification scan projected to the NOT NULL columns. */
+static void
+run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
+			DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	volatile bool noted = false;
+
+	if (IsA(parsetree, AlterTableStmt) && only_checks_not_null((AlterTableStmt *) parsetree))
+	{
+		Oid			relid = RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation, NoLock, true);
+
+		if (OidIsValid(relid) && relid_is_vlake(relid))
+		{
+			vltab_check_scan_note(relid);
+			noted = true;
+		}
+	}
+	PG_TRY();
+	{
+		if (prev_utility)
+			prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+									dest, qc);
+	}
+	PG_FINALLY();
+	{
+		if (noted)
+			vltab_check_scan_forget();
+	}
+	PG_END_TRY();
+}
+
 static void
 vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			  ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
@@ -174,11 +241,7 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		vltab_check_publication_stmt(parsetree, ((CreatePublicationStmt *) parsetree)->pubname);
 	else if (IsA(parsetree, AlterPublicationStmt))
 		vltab_check_publication_stmt(parsetree, ((AlterPublicationStmt *) parsetree)->pubname);
-	if (prev_utility)
-		prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv,
-								dest, qc);
+	run_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	if (created)
 		create_dataset(created, location);
 	if (converted)
@@ -346,6 +409,7 @@ start_projected_scans(PlanState *ps, void *context)
 static void
 vltab_executor_start(QueryDesc *qd, int eflags)
 {
+	vltab_executor_depth++;
 	if (prev_executor_start)
 		prev_executor_start(qd, eflags);
 	else
@@ -358,6 +422,8 @@ static void
 vltab_executor_end(QueryDesc *qd)
 {
 	vltab_projection_forget(qd->estate);
+	if (vltab_executor_depth > 0)
+		vltab_executor_depth--;
 	if (prev_executor_end)
 		prev_executor_end(qd);
 	else

@@ -161,6 +161,16 @@ extern void vltab_projection_note(void *owner, Oid relid, Bitmapset *attrs, bool
 extern void vltab_projection_forget(void *owner);	/* NULL: all */
 /* Restrict a scan that has not started (a bitmap scan's) to attrs. */
 extern void vltab_scan_set_projection(TableScanDesc scan, Bitmapset *attrs);
+/*
+ * ALTER TABLE's verification scan when it only checks NOT NULL (the utility
+ * hook): serial sequential scans of relid begun by the statement itself —
+ * not by queries it runs (event triggers), which start executors — read
+ * only the NOT NULL columns of the relation as the scan finds it (the
+ * statement has set its own by then).  One at a time; forget ends it.
+ */
+extern void vltab_check_scan_note(Oid relid);
+extern void vltab_check_scan_forget(void);
+extern int	vltab_executor_depth;	/* tableam_init.c */
 
 /* ---- segment skipping by statistics (vltab_prune.c) ---- */
 typedef struct VltabBound

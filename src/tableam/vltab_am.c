@@ -28,6 +28,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/tidbitmap.h"
+#include "optimizer/optimizer.h"
 #include "optimizer/plancat.h"
 #include "access/xloginsert.h"
 #include "commands/vacuum.h"
@@ -135,6 +136,18 @@ catalog_snapshot_for(Snapshot snapshot)
 	if (IsInParallelMode())
 		return GetCatalogSnapshot(InvalidOid);
 	return GetLatestSnapshot();
+}
+
+/* The NOT NULL columns of desc, as attnums. */
+static Bitmapset *
+not_null_attrs(TupleDesc desc)
+{
+	Bitmapset  *attrs = NULL;
+
+	for (int i = 0; i < desc->natts; i++)
+		if (TupleDescAttr(desc, i)->attnotnull && !TupleDescAttr(desc, i)->attisdropped)
+			attrs = bms_add_member(attrs, i + 1);
+	return attrs;
 }
 
 static void
@@ -342,6 +355,10 @@ typedef struct ProjectionNote
 
 static List *projection_notes = NIL;	/* in TopMemoryContext */
 
+/* vltab_check_scan_note: ALTER TABLE's NOT NULL check of check_relid */
+static Oid	check_relid = InvalidOid;
+static int	check_depth;			/* vltab_executor_depth at the note */
+
 static List *
 copy_bounds(List *bounds)
 {
@@ -452,7 +469,27 @@ vltab_scan_begin(Relation rel, Snapshot snapshot, int nkeys, struct ScanKeyData 
 								   ALLOCSET_DEFAULT_SIZES);
 	if (pscan != NULL && (flags & SO_TYPE_SEQSCAN) && projection_notes != NIL)
 		apply_projection_notes(s);
+	else if (pscan == NULL && (flags & SO_TYPE_SEQSCAN) && OidIsValid(check_relid) &&
+			 RelationGetRelid(rel) == check_relid && vltab_executor_depth == check_depth)
+	{
+		s->attrs = not_null_attrs(RelationGetDescr(rel));
+		s->projected = true;
+	}
 	return &s->base;
+}
+
+/* A nested ALTER TABLE replaces the note: the outer one then reads all. */
+void
+vltab_check_scan_note(Oid relid)
+{
+	check_depth = vltab_executor_depth;
+	check_relid = relid;
+}
+
+void
+vltab_check_scan_forget(void)
+{
+	check_relid = InvalidOid;
 }
 
 /* A scan that reads only attrs of lake rows (the executor hook's). */
@@ -1556,6 +1593,36 @@ vltab_relation_vacuum(Relation rel, struct VacuumParams *params, BufferAccessStr
 
 /* ------------------------------------------------------- index builds -- */
 
+/*
+ * The columns an index build reads from lake segments: the key and INCLUDE
+ * columns, and those its expressions and predicate use (a whole-row
+ * reference needs them all).  Reading only their ColumnGroups keeps a btree
+ * build from downloading the vector files of an S3 table.
+ */
+static Bitmapset *
+index_build_attrs(Relation rel, IndexInfo *ii)
+{
+	Bitmapset  *used = NULL;
+	Bitmapset  *attrs = NULL;
+	int			x = -1;
+
+	for (int i = 0; i < ii->ii_NumIndexAttrs; i++)
+		if (ii->ii_IndexAttrNumbers[i] > 0)
+			attrs = bms_add_member(attrs, ii->ii_IndexAttrNumbers[i]);
+	pull_varattnos((Node *) ii->ii_Expressions, 1, &used);
+	pull_varattnos((Node *) ii->ii_Predicate, 1, &used);
+	while ((x = bms_next_member(used, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == InvalidAttrNumber)
+			return vltab_all_attrs(RelationGetDescr(rel));
+		if (attno > 0)
+			attrs = bms_add_member(attrs, attno);
+	}
+	return attrs;
+}
+
 static double
 build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 				IndexBuildCallback callback, void *state)
@@ -1568,6 +1635,7 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 	ExprContext *econtext;
 	ExprState  *predicate;
 	TupleTableSlot *slot;
+	Bitmapset  *attrs;
 	Datum		values[INDEX_MAX_KEYS];
 	bool		isnull[INDEX_MAX_KEYS];
 	double		n = 0;
@@ -1581,6 +1649,7 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 	slot = table_slot_create(rel, NULL);
 	econtext->ecxt_scantuple = slot;
 	predicate = ExecPrepareQual(ii->ii_Predicate, estate);
+	attrs = index_build_attrs(rel, ii);
 
 	for (int i = 0; i < segs->nsegments; i++)
 	{
@@ -1588,7 +1657,7 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 		VltabSegmentReader *r = vltab_segment_open(segs->root, RelationGetDescr(rel),
 												   seg->first_row_id, seg->row_count,
 												   seg->files, seg->nfiles);
-		VltabSegmentScan *sc = vltab_segment_scan_begin(r, vltab_all_attrs(RelationGetDescr(rel)));
+		VltabSegmentScan *sc = vltab_segment_scan_begin(r, attrs);
 		Datum	   *rv = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
 		bool	   *rn = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 		int64		row_id;
