@@ -146,6 +146,34 @@ split_projection(PackedReader *p, int ncols, const int *cols, int *nparts)
 	return parts;
 }
 
+/* Rows in both a and b (sorted disjoint ranges). */
+static PqRowRanges *
+intersect_rows(const PqRowRanges *a, const PqRowRanges *b)
+{
+	PqRowRanges *out = palloc0(sizeof(PqRowRanges));
+	int			i = 0,
+				j = 0;
+
+	out->start = palloc(sizeof(int64) * Max(a->n + b->n, 1));
+	out->end = palloc(sizeof(int64) * Max(a->n + b->n, 1));
+	while (i < a->n && j < b->n)
+	{
+		int64		lo = Max(a->start[i], b->start[j]);
+		int64		hi = Min(a->end[i], b->end[j]);
+
+		if (lo < hi)
+		{
+			out->start[out->n] = lo;
+			out->end[out->n++] = hi;
+		}
+		if (a->end[i] < b->end[j])
+			i++;
+		else
+			j++;
+	}
+	return out;
+}
+
 struct PackedScan
 {
 	PackedReader *p;
@@ -155,6 +183,7 @@ struct PackedScan
 	PqScan	  **scans;
 	MemoryContext cxt;
 	PqBatch    *batch;
+	PqScanStats prune;			/* of parquet_prune_rows */
 };
 
 PackedScan *
@@ -178,6 +207,73 @@ layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_
 	s->batch->cols = palloc0(sizeof(PqColumnVector) * Max(ncols, 1));
 	MemoryContextSwitchTo(old);
 	return s;
+}
+
+/* The rows every group holding predicate columns may match (file rows). */
+static PqRowRanges *
+prune_groups(PackedReader *p, const PqPredicate *preds, int npreds, PqScanStats *stats)
+{
+	PqRowRanges *all = NULL;
+	PqPredicate *mine = palloc(sizeof(PqPredicate) * Max(npreds, 1));
+
+	for (int g = 0; g < p->ngroups; g++)
+	{
+		int			n = 0;
+		PqRowRanges *rows;
+
+		for (int i = 0; i < npreds; i++)
+		{
+			if (preds[i].column < 0 || preds[i].column >= p->ncolumns)
+				elog(ERROR, "packed reader: column %d out of range", preds[i].column);
+			if (p->columns[preds[i].column].group != g)
+				continue;
+			mine[n] = preds[i];
+			mine[n++].column = p->columns[preds[i].column].column;
+		}
+		if (n == 0)
+			continue;
+		rows = parquet_prune_rows(p->groups[g], mine, n, stats);
+		if (all == NULL)
+			all = rows;
+		else
+			all = intersect_rows(all, rows);
+	}
+	return all;
+}
+
+PackedScan *
+layout_packed_scan_begin_pruned(PackedReader *p, int ncols, const int *cols,
+								const PqPredicate *preds, int npreds, int batch_rows)
+{
+	PackedScan *s = layout_packed_scan_begin(p, ncols, cols, batch_rows);
+	MemoryContext old = MemoryContextSwitchTo(s->cxt);
+	PqRowRanges *rows;
+
+	if (npreds == 0)
+	{
+		MemoryContextSwitchTo(old);
+		return s;
+	}
+	rows = prune_groups(p, preds, npreds, &s->prune);
+	/* the scans read the same rows: their batches stay aligned */
+	for (int i = 0; i < s->nparts; i++)
+		parquet_scan_restrict(s->scans[i], rows);
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+void
+layout_packed_scan_stats(PackedScan *s, PqScanStats *out)
+{
+	*out = s->prune;
+	for (int i = 0; i < s->nparts; i++)
+	{
+		const PqScanStats *st = parquet_scan_stats(s->scans[i]);
+
+		out->row_groups_total += st->row_groups_total;
+		out->row_groups_skipped += st->row_groups_skipped;
+		out->pages_read += st->pages_read;
+	}
 }
 
 PqBatch *
