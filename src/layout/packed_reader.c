@@ -209,36 +209,73 @@ layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_
 	return s;
 }
 
-/* The rows every group holding predicate columns may match (file rows). */
+/* The predicates on group g's columns, as columns of its file (*n). */
+static PqPredicate *
+group_predicates(PackedReader *p, int g, const PqPredicate *preds, int npreds, int *n)
+{
+	PqPredicate *mine = palloc(sizeof(PqPredicate) * Max(npreds, 1));
+
+	*n = 0;
+	for (int i = 0; i < npreds; i++)
+	{
+		if (preds[i].column < 0 || preds[i].column >= p->ncolumns)
+			elog(ERROR, "packed reader: column %d out of range", preds[i].column);
+		if (p->columns[preds[i].column].group != g)
+			continue;
+		mine[*n] = preds[i];
+		mine[(*n)++].column = p->columns[preds[i].column].column;
+	}
+	return mine;
+}
+
+/*
+ * The rows every group holding predicate columns may match (file rows).
+ * exact: then also drop the rows of kept pages whose values fail a
+ * predicate (reading those pages of the predicate columns once more), so
+ * that groups without predicate columns read only matching rows.
+ */
 static PqRowRanges *
-prune_groups(PackedReader *p, const PqPredicate *preds, int npreds, PqScanStats *stats)
+prune_groups(PackedReader *p, const PqPredicate *preds, int npreds, bool exact,
+			 PqScanStats *stats)
 {
 	PqRowRanges *all = NULL;
-	PqPredicate *mine = palloc(sizeof(PqPredicate) * Max(npreds, 1));
 
 	for (int g = 0; g < p->ngroups; g++)
 	{
-		int			n = 0;
+		int			n;
+		PqPredicate *mine = group_predicates(p, g, preds, npreds, &n);
 		PqRowRanges *rows;
 
-		for (int i = 0; i < npreds; i++)
-		{
-			if (preds[i].column < 0 || preds[i].column >= p->ncolumns)
-				elog(ERROR, "packed reader: column %d out of range", preds[i].column);
-			if (p->columns[preds[i].column].group != g)
-				continue;
-			mine[n] = preds[i];
-			mine[n++].column = p->columns[preds[i].column].column;
-		}
 		if (n == 0)
 			continue;
 		rows = parquet_prune_rows(p->groups[g], mine, n, stats);
-		if (all == NULL)
-			all = rows;
-		else
-			all = intersect_rows(all, rows);
+		all = (all == NULL) ? rows : intersect_rows(all, rows);
+	}
+	for (int g = 0; exact && all != NULL && g < p->ngroups; g++)
+	{
+		int			n;
+		PqPredicate *mine = group_predicates(p, g, preds, npreds, &n);
+
+		if (n > 0)
+			all = parquet_match_rows(p->groups[g], mine, n, all, stats);
 	}
 	return all;
+}
+
+/* Does a projected group hold none of the predicate columns? */
+static bool
+reads_other_groups(PackedScan *s, const PqPredicate *preds, int npreds)
+{
+	for (int i = 0; i < s->nparts; i++)
+	{
+		bool		has = false;
+
+		for (int k = 0; k < npreds && !has; k++)
+			has = (s->p->columns[preds[k].column].group == s->parts[i].group);
+		if (!has)
+			return true;
+	}
+	return false;
 }
 
 PackedScan *
@@ -254,7 +291,10 @@ layout_packed_scan_begin_pruned(PackedReader *p, int ncols, const int *cols,
 		MemoryContextSwitchTo(old);
 		return s;
 	}
-	rows = prune_groups(p, preds, npreds, &s->prune);
+	for (int i = 0; i < npreds; i++)
+		if (preds[i].column < 0 || preds[i].column >= p->ncolumns)
+			elog(ERROR, "packed reader: column %d out of range", preds[i].column);
+	rows = prune_groups(p, preds, npreds, reads_other_groups(s, preds, npreds), &s->prune);
 	/* the scans read the same rows: their batches stay aligned */
 	for (int i = 0; i < s->nparts; i++)
 		parquet_scan_restrict(s->scans[i], rows);

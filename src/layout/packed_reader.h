@@ -59,8 +59,12 @@ extern PackedScan *layout_packed_scan_begin(PackedReader *p, int ncols, const in
  * packed columns, of any groups): each group holding predicate columns
  * prunes with its statistics and page index (parquet_prune_rows), and every
  * projected group reads only the rows that survive in all of them (only
- * their pages, when the group has an OffsetIndex).  Rows of skipped pages
- * are not returned; surviving rows may still fail the predicates.
+ * their pages, when the group has an OffsetIndex).  When a projected group
+ * holds no predicate column (a vector ColumnGroup), the rows of the kept
+ * pages are first checked against the predicates (parquet_match_rows), so
+ * that it reads only the matching rows' values.  Rows of skipped pages are
+ * not returned; returned rows may still fail the predicates (no exact check
+ * when every projected group holds predicate columns).
  */
 extern PackedScan *layout_packed_scan_begin_pruned(PackedReader *p, int ncols, const int *cols,
 												   const PqPredicate *preds, int npreds,

@@ -2175,6 +2175,112 @@ parquet_prune_rows(PqReader *r, const PqPredicate *preds, int npreds, PqScanStat
 	return out;
 }
 
+/*
+ * Does row k of column vector v (a flat column) satisfy p?  NULL never
+ * does; NaN when p says so; a value the order cannot compare (a column
+ * statistics cannot be used on) always does.
+ */
+static bool
+value_matches(const PqColumnDesc *col, const PqPredicate *p, const PqColumnVector *v, int64 k)
+{
+	PqBytes		val;
+	bool		ok;
+	int			c;
+
+	if (v->row_null[k])
+		return false;
+	if (!parquet_column_filterable(col))
+		return true;
+	if (v->bin)
+		val = v->bin[k];
+	else
+	{
+		val.data = v->fixed + k * v->width;
+		val.len = v->width;
+	}
+	if (p->has_lo)
+	{
+		c = cmp_physical(col, &val, &p->lo, &ok);
+		if (!ok)
+			return p->nan_matches || !(col->type == PARQUET_FLOAT || col->type == PARQUET_DOUBLE);
+		if (c < 0)
+			return false;
+	}
+	if (p->has_hi)
+	{
+		c = cmp_physical(col, &val, &p->hi, &ok);
+		if (!ok)
+			return p->nan_matches || !(col->type == PARQUET_FLOAT || col->type == PARQUET_DOUBLE);
+		if (c > 0)
+			return false;
+	}
+	return true;
+}
+
+/* Append file row `row` to out (sorted, merging neighbours). */
+static void
+ranges_append_row(PqRowRanges *out, int *cap, int64 row)
+{
+	if (out->n > 0 && out->end[out->n - 1] == row)
+	{
+		out->end[out->n - 1]++;
+		return;
+	}
+	if (out->n == *cap)
+	{
+		*cap *= 2;
+		out->start = repalloc(out->start, sizeof(int64) * *cap);
+		out->end = repalloc(out->end, sizeof(int64) * *cap);
+	}
+	out->start[out->n] = row;
+	out->end[out->n++] = row + 1;
+}
+
+PqRowRanges *
+parquet_match_rows(PqReader *r, const PqPredicate *preds, int npreds, const PqRowRanges *within,
+				   PqScanStats *stats)
+{
+	PqRowRanges *out = palloc0(sizeof(PqRowRanges));
+	int			cap = 16;
+	int		   *cols = palloc(sizeof(int) * Max(npreds, 1));
+	PqScan	   *s;
+	PqBatch    *b;
+	int64		nwithin = 0;
+
+	out->start = palloc(sizeof(int64) * cap);
+	out->end = palloc(sizeof(int64) * cap);
+	for (int i = 0; i < npreds; i++)
+		cols[i] = preds[i].column;
+	for (int i = 0; i < within->n; i++)
+		nwithin += within->end[i] - within->start[i];
+	s = parquet_scan_begin(r, npreds, cols, NULL, 0, 4096);
+	parquet_scan_restrict(s, within);
+	while ((b = parquet_scan_next(s)) != NULL && b->nrows > 0)
+	{
+		for (int64 k = 0; k < b->nrows; k++)
+		{
+			bool		match = true;
+
+			for (int i = 0; i < npreds && match; i++)
+				match = value_matches(&r->columns[preds[i].column], &preds[i], &b->cols[i], k);
+			if (match)
+				ranges_append_row(out, &cap, b->row_numbers[k]);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (stats)
+	{
+		int64		kept = 0;
+
+		for (int i = 0; i < out->n; i++)
+			kept += out->end[i] - out->start[i];
+		stats->pages_read += parquet_scan_stats(s)->pages_read;
+		stats->rows_skipped += nwithin - kept;
+	}
+	parquet_scan_end(s);
+	return out;
+}
+
 static bool
 scan_start_row_group(PqScan *s)
 {

@@ -164,6 +164,15 @@ extern PqScan *parquet_scan_begin(PqReader *r, int ncols, const int *cols,
  */
 extern PqRowRanges *parquet_prune_rows(PqReader *r, const PqPredicate *preds, int npreds,
 									   PqScanStats *stats);
+/*
+ * The rows of within whose values satisfy every predicate (a NULL never
+ * does, a NaN when nan_matches; columns statistics cannot be used on always
+ * do): reads the predicate columns' pages of those rows.  Files with the
+ * same rows can then read only the matching rows; counts the pages read
+ * and the rows dropped into *stats (may be NULL).
+ */
+extern PqRowRanges *parquet_match_rows(PqReader *r, const PqPredicate *preds, int npreds,
+									   const PqRowRanges *within, PqScanStats *stats);
 /* Restrict a scan, before its first batch, to the rows of ranges (copied). */
 extern void parquet_scan_restrict(PqScan *s, const PqRowRanges *ranges);
 extern PqBatch *parquet_scan_next(PqScan *s);

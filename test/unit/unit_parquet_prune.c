@@ -1,6 +1,7 @@
 /*
  * unit_parquet_prune.c — unit test of page pruning in the Parquet reader
- * (parquet_prune_rows, parquet_scan_restrict, PqPredicate.nan_matches) and
+ * (parquet_prune_rows, parquet_match_rows, parquet_scan_restrict,
+ * PqPredicate.nan_matches) and
  * of the writer's page index for pages of only NaNs, run without a server
  * (test/fuzz/pg_standin.c).
  *
@@ -280,6 +281,30 @@ test_prune_rows(void)
 		memset(&st, 0, sizeof(st));
 		rr = parquet_prune_rows(r, ps, 2, &st);
 		CHECK(rr->n == 1 && rr->start[0] == 400 && rr->end[0] == 500);
+	}
+
+	/* exact matches inside the kept rows: NULLs never, NaN only when asked */
+	{
+		PqRowRanges all;
+		int64		s0 = 0,
+					e0 = NROWS;
+
+		all.n = 1;
+		all.start = &s0;
+		all.end = &e0;
+		memset(&st, 0, sizeof(st));
+		p = pred(1, true, 65, true, 70, false);
+		rr = parquet_match_rows(r, &p, 1, &all, &st);
+		CHECK(rr->n == 1 && rr->start[0] == 650 && rr->end[0] == 701);
+		CHECK(st.rows_skipped == NROWS - 51);
+		p = pred(1, true, 19.95, false, 0, true);
+		rr = parquet_match_rows(r, &p, 1, &all, NULL);
+		/* 200..299 NaN, 300..499, 600..999; not 500..599 (NULL) */
+		CHECK(rr->n == 2 && rr->start[0] == 200 && rr->end[0] == 500 &&
+			  rr->start[1] == 600 && rr->end[1] == 1000);
+		p = pred(1, true, 19.95, false, 0, false);
+		rr = parquet_match_rows(r, &p, 1, &all, NULL);
+		CHECK(rr->n == 2 && rr->start[0] == 300 && rr->end[0] == 500);
 	}
 
 	/* a restricted scan returns exactly the rows of the ranges, in order */
