@@ -24,7 +24,7 @@ make -s -j2 all build/bin/tablegen >/dev/null
 
 work=$(vlake_work_dir bench-tables-prune)
 bin=$(vlake_private_install "$work/install")
-data="$work/pgdata"; sock="$work/sock"; port=$(vlake_port 56900)
+data="$work/pgdata"; sock="$work/sock"; port=$(vlake_port 56950)
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 res="$work/results-$rows.txt"; : > "$res"
 say() { printf '%s\n' "$*" | tee -a "$res"; }
