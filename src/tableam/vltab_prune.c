@@ -1,17 +1,19 @@
 /*
  * vltab_prune.c — skipping lake segments whose statistics exclude a scan's
- * quals.
+ * quals, and the page-skipping ranges of the segments that remain.
  *
  * From a sequential scan's quals the executor hook (tableam_init.c) keeps
  * the conjuncts "column op constant" (and "constant op column") whose
- * operator is a btree comparison of the column's type, for the types whose
+ * operator is a btree comparison of the column's type (or a cross-type one
+ * inside the integer or the float family), for the types whose
  * file statistics are numbers in the manifest's text forms (integers,
  * floats, dates as days, timestamps as microseconds since 1970-01-01,
  * booleans).  A segment is skipped when, for one such conjunct, no value
  * inside its [min, max] satisfies it, or when the column holds only NULLs
  * (btree comparisons are strict).  Skipping is an optimisation only: a
- * missing or unparsable statistic never skips.  The quals are still
- * evaluated on every row returned.
+ * missing or unparsable statistic never skips.  The same bounds, as ranges
+ * (vltab_prune_ranges), let the segment reader skip pages by their
+ * ColumnIndex.  The quals are still evaluated on every row returned.
  */
 #include "postgres.h"
 
