@@ -116,6 +116,7 @@ $(eval $(call unit_test,s3_sigv4,src/objstore/s3_sigv4.c,-lcrypto))
 $(eval $(call unit_test,s3_xml,src/objstore/s3_xml.c,))
 $(eval $(call unit_test,parquet_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
 $(eval $(call unit_test,parquet_meta,$(PARQUET_META_SRCS),))
+$(eval $(call unit_test,parquet_prune,$(PARQUET_READER_SRCS) src/parquet/parquet_writer.c,$(CODEC_LIBS) -DVLAKE_FRONTEND_TOOL))
 $(eval $(call unit_test,ivf,src/index/ivf.c $(VECTOR_KERNEL_SRCS),))
 $(eval $(call unit_test,lake_rowref,,))
 $(eval $(call unit_test,lake_delvec,src/lake/lake_delvec.c,-lroaring))
@@ -191,4 +192,6 @@ bench-tables: all build/bin/tablegen
 	bench/tables/run.sh $(ROWS)
 bench-tables-cold: all tools build/bin/tablegen
 	bench/tables/cold_s3.sh $(ROWS)
-.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold
+bench-tables-prune: all build/bin/tablegen
+	bench/tables/prune.sh $(ROWS)
+.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune

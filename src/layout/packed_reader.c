@@ -146,6 +146,34 @@ split_projection(PackedReader *p, int ncols, const int *cols, int *nparts)
 	return parts;
 }
 
+/* Rows in both a and b (sorted disjoint ranges). */
+static PqRowRanges *
+intersect_rows(const PqRowRanges *a, const PqRowRanges *b)
+{
+	PqRowRanges *out = palloc0(sizeof(PqRowRanges));
+	int			i = 0,
+				j = 0;
+
+	out->start = palloc(sizeof(int64) * Max(a->n + b->n, 1));
+	out->end = palloc(sizeof(int64) * Max(a->n + b->n, 1));
+	while (i < a->n && j < b->n)
+	{
+		int64		lo = Max(a->start[i], b->start[j]);
+		int64		hi = Min(a->end[i], b->end[j]);
+
+		if (lo < hi)
+		{
+			out->start[out->n] = lo;
+			out->end[out->n++] = hi;
+		}
+		if (a->end[i] < b->end[j])
+			i++;
+		else
+			j++;
+	}
+	return out;
+}
+
 struct PackedScan
 {
 	PackedReader *p;
@@ -155,6 +183,7 @@ struct PackedScan
 	PqScan	  **scans;
 	MemoryContext cxt;
 	PqBatch    *batch;
+	PqScanStats prune;			/* of parquet_prune_rows */
 };
 
 PackedScan *
@@ -178,6 +207,113 @@ layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_
 	s->batch->cols = palloc0(sizeof(PqColumnVector) * Max(ncols, 1));
 	MemoryContextSwitchTo(old);
 	return s;
+}
+
+/* The predicates on group g's columns, as columns of its file (*n). */
+static PqPredicate *
+group_predicates(PackedReader *p, int g, const PqPredicate *preds, int npreds, int *n)
+{
+	PqPredicate *mine = palloc(sizeof(PqPredicate) * Max(npreds, 1));
+
+	*n = 0;
+	for (int i = 0; i < npreds; i++)
+	{
+		if (preds[i].column < 0 || preds[i].column >= p->ncolumns)
+			elog(ERROR, "packed reader: column %d out of range", preds[i].column);
+		if (p->columns[preds[i].column].group != g)
+			continue;
+		mine[*n] = preds[i];
+		mine[(*n)++].column = p->columns[preds[i].column].column;
+	}
+	return mine;
+}
+
+/*
+ * The rows every group holding predicate columns may match (file rows).
+ * exact: then also drop the rows of kept pages whose values fail a
+ * predicate (reading those pages of the predicate columns once more), so
+ * that groups without predicate columns read only matching rows.
+ */
+static PqRowRanges *
+prune_groups(PackedReader *p, const PqPredicate *preds, int npreds, bool exact,
+			 PqScanStats *stats)
+{
+	PqRowRanges *all = NULL;
+
+	for (int g = 0; g < p->ngroups; g++)
+	{
+		int			n;
+		PqPredicate *mine = group_predicates(p, g, preds, npreds, &n);
+		PqRowRanges *rows;
+
+		if (n == 0)
+			continue;
+		rows = parquet_prune_rows(p->groups[g], mine, n, stats);
+		all = (all == NULL) ? rows : intersect_rows(all, rows);
+	}
+	for (int g = 0; exact && all != NULL && g < p->ngroups; g++)
+	{
+		int			n;
+		PqPredicate *mine = group_predicates(p, g, preds, npreds, &n);
+
+		if (n > 0)
+			all = parquet_match_rows(p->groups[g], mine, n, all, stats);
+	}
+	return all;
+}
+
+/* Does a projected group hold none of the predicate columns? */
+static bool
+reads_other_groups(PackedScan *s, const PqPredicate *preds, int npreds)
+{
+	for (int i = 0; i < s->nparts; i++)
+	{
+		bool		has = false;
+
+		for (int k = 0; k < npreds && !has; k++)
+			has = (s->p->columns[preds[k].column].group == s->parts[i].group);
+		if (!has)
+			return true;
+	}
+	return false;
+}
+
+PackedScan *
+layout_packed_scan_begin_pruned(PackedReader *p, int ncols, const int *cols,
+								const PqPredicate *preds, int npreds, int batch_rows)
+{
+	PackedScan *s = layout_packed_scan_begin(p, ncols, cols, batch_rows);
+	MemoryContext old = MemoryContextSwitchTo(s->cxt);
+	PqRowRanges *rows;
+
+	if (npreds == 0)
+	{
+		MemoryContextSwitchTo(old);
+		return s;
+	}
+	for (int i = 0; i < npreds; i++)
+		if (preds[i].column < 0 || preds[i].column >= p->ncolumns)
+			elog(ERROR, "packed reader: column %d out of range", preds[i].column);
+	rows = prune_groups(p, preds, npreds, reads_other_groups(s, preds, npreds), &s->prune);
+	/* the scans read the same rows: their batches stay aligned */
+	for (int i = 0; i < s->nparts; i++)
+		parquet_scan_restrict(s->scans[i], rows);
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+void
+layout_packed_scan_stats(PackedScan *s, PqScanStats *out)
+{
+	*out = s->prune;
+	for (int i = 0; i < s->nparts; i++)
+	{
+		const PqScanStats *st = parquet_scan_stats(s->scans[i]);
+
+		out->row_groups_total += st->row_groups_total;
+		out->row_groups_skipped += st->row_groups_skipped;
+		out->pages_read += st->pages_read;
+	}
 }
 
 PqBatch *

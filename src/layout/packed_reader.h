@@ -53,6 +53,25 @@ extern const PqColumnDesc *layout_packed_column_desc(PackedReader *p, int column
 extern PqReader *layout_packed_column_reader(PackedReader *p, int column);
 
 extern PackedScan *layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_rows);
+
+/*
+ * A scan of the rows whose pages may match every predicate (preds[].column:
+ * packed columns, of any groups): each group holding predicate columns
+ * prunes with its statistics and page index (parquet_prune_rows), and every
+ * projected group reads only the rows that survive in all of them (only
+ * their pages, when the group has an OffsetIndex).  When a projected group
+ * holds no predicate column (a vector ColumnGroup), the rows of the kept
+ * pages are first checked against the predicates (parquet_match_rows), so
+ * that it reads only the matching rows' values.  Rows of skipped pages are
+ * not returned; returned rows may still fail the predicates (no exact check
+ * when every projected group holds predicate columns).
+ */
+extern PackedScan *layout_packed_scan_begin_pruned(PackedReader *p, int ncols, const int *cols,
+												   const PqPredicate *preds, int npreds,
+												   int batch_rows);
+/* What the scan did so far: row groups and pages of its groups read and
+ * skipped, rows skipped by pruning. */
+extern void layout_packed_scan_stats(PackedScan *s, PqScanStats *out);
 extern PqBatch *layout_packed_scan_next(PackedScan *s);
 extern void layout_packed_scan_end(PackedScan *s);
 

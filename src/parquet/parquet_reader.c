@@ -1436,6 +1436,26 @@ cursor_read_row(Cursor *c, PqColumnVector *v, int64 k)
 
 /* ------------------------------------------------------------- fetching */
 
+/*
+ * Page locations must follow each other in the file (the decoder checked
+ * their row order): a reader fetches page p at its offset and takes it for
+ * the rows the index gives it, so pages listed out of file order would be
+ * read as each other's rows, not fail.
+ */
+static void
+check_oi_order(PqReader *r, const PqOffsetIndex *oi, int rg, int i)
+{
+	const PqPageLocation *pl = &oi->page_locations[i];
+	const PqPageLocation *prev;
+
+	if (i == 0)
+		return;
+	prev = &oi->page_locations[i - 1];
+	if (pl->offset < prev->offset + (int64) prev->compressed_page_size)
+		lake_corrupt(PARQUET_FILE, r->name, "offset index of row group %d is out of file order at page %d (offset %lld is before the end of page %d)",
+					 rg, i, (long long) pl->offset, i - 1);
+}
+
 static PqOffsetIndex *
 decode_oi_checked(PqReader *r, PqColumnChunk *cc, const char *buf, int rg, int64 rg_rows,
 				  uint64 cstart, uint64 clen)
@@ -1454,6 +1474,7 @@ decode_oi_checked(PqReader *r, PqColumnChunk *cc, const char *buf, int rg, int64
 		if (pl->first_row_index >= rg_rows)
 			lake_corrupt(PARQUET_FILE, r->name, "offset index of row group %d starts page %d at row %lld of %lld",
 						  rg, i, (long long) pl->first_row_index, (long long) rg_rows);
+		check_oi_order(r, oi, rg, i);
 	}
 	if (oi->num_pages == 0 && rg_rows > 0)
 		lake_corrupt(PARQUET_FILE, r->name, "offset index of row group %d lists no pages", rg);
@@ -1841,6 +1862,8 @@ parquet_stats_may_match(const PqColumnDesc *col, const PqPredicate *p,
 
 	if (!parquet_column_filterable(col))
 		return true;
+	if (p->nan_matches && (col->type == PARQUET_FLOAT || col->type == PARQUET_DOUBLE))
+		return true;			/* statistics never tell whether NaNs are there */
 	if (p->has_lo && max != NULL && cmp_physical(col, max, &p->lo, &ok) < 0 && ok)
 		return false;
 	if (p->has_hi && min != NULL && cmp_physical(col, min, &p->hi, &ok) > 0 && ok)
@@ -1883,13 +1906,6 @@ row_group_may_match(PqReader *r, int rg, const PqPredicate *preds, int npreds)
 
 /* ---------------------------------------------------------------- scans */
 
-typedef struct RowRanges
-{
-	int			n;
-	int64	   *start;
-	int64	   *end;
-} RowRanges;
-
 struct PqScan
 {
 	PqReader   *r;
@@ -1903,7 +1919,8 @@ struct PqScan
 	MemoryContext batch_cxt;
 	int			rg;				/* current row group, -1 before the first */
 	Cursor	  **cur;
-	RowRanges	ranges;
+	PqRowRanges	ranges;
+	PqRowRanges *restrict_to;	/* parquet_scan_restrict: file rows, or NULL */
 	int			range_i;
 	int64		row;			/* next row within the current range */
 	PqScanStats stats;
@@ -1964,9 +1981,9 @@ parquet_scan_stats(PqScan *s)
 
 /* Intersect sorted disjoint range lists a and b into out. */
 static void
-ranges_intersect(RowRanges *a, const RowRanges *b)
+ranges_intersect(PqRowRanges *a, const PqRowRanges *b)
 {
-	RowRanges	out;
+	PqRowRanges	out;
 	int			i = 0,
 				j = 0;
 
@@ -1996,9 +2013,9 @@ ranges_intersect(RowRanges *a, const RowRanges *b)
  * row group's rows whose pages may match.  Falls back to all rows.
  */
 static void
-page_prune(PqScan *s, int rg, RowRanges *ranges)
+page_prune(PqReader *r, const PqPredicate *preds, int npreds, int rg, MemoryContext cxt,
+		   PqScanStats *stats, PqRowRanges *ranges)
 {
-	PqReader   *r = s->r;
 	int64		nrows = r->meta->row_groups[rg].num_rows;
 
 	ranges->n = 1;
@@ -2006,19 +2023,19 @@ page_prune(PqScan *s, int rg, RowRanges *ranges)
 	ranges->end = palloc(sizeof(int64));
 	ranges->start[0] = 0;
 	ranges->end[0] = nrows;
-	for (int i = 0; i < s->npreds; i++)
+	for (int i = 0; i < npreds; i++)
 	{
-		PqColumnDesc *col = &r->columns[s->preds[i].column];
+		PqColumnDesc *col = &r->columns[preds[i].column];
 		PqColumnChunk *cc = &r->meta->row_groups[rg].columns[col->leaf];
 		Cursor	   *c;
 		PqColumnIndex *ci;
-		RowRanges	keep;
+		PqRowRanges	keep;
 		char	   *buf;
 
 		if (!parquet_column_filterable(col) || !cc->has_column_index || cc->column_index_length <= 0 ||
 			!chunk_has_offset_index(r, cc))
 			continue;
-		c = cursor_create(r, col, rg, s->rg_cxt, NULL);
+		c = cursor_create(r, col, rg, cxt, NULL);
 		fetch_offset_indexes(r, &c, 1);
 		if (c->oi == NULL)
 			continue;
@@ -2033,11 +2050,13 @@ page_prune(PqScan *s, int rg, RowRanges *ranges)
 		for (int p = 0; p < ci->num_pages; p++)
 		{
 			bool		may = !ci->null_pages[p] &&
-				parquet_stats_may_match(col, &s->preds[i], &ci->min_values[p], &ci->max_values[p]);
+				parquet_stats_may_match(col, &preds[i], &ci->min_values[p], &ci->max_values[p]);
 
+			CHECK_FOR_INTERRUPTS();
 			if (!may)
 			{
-				s->stats.pages_skipped++;
+				if (stats)
+					stats->pages_skipped++;
 				continue;
 			}
 			if (keep.n > 0 && keep.end[keep.n - 1] == c->oi->page_locations[p].first_row_index)
@@ -2051,6 +2070,215 @@ page_prune(PqScan *s, int rg, RowRanges *ranges)
 		}
 		ranges_intersect(ranges, &keep);
 	}
+}
+
+/* Intersect a row group's ranges with the scan's restriction (file rows). */
+static void
+restrict_row_group(PqScan *s, PqRowRanges *ranges)
+{
+	int64		first = s->r->rg_first_row[s->rg];
+	int64		last = first + s->r->meta->row_groups[s->rg].num_rows;
+	const PqRowRanges *rs = s->restrict_to;
+	PqRowRanges local;
+
+	local.n = 0;
+	local.start = palloc(sizeof(int64) * Max(rs->n, 1));
+	local.end = palloc(sizeof(int64) * Max(rs->n, 1));
+	for (int i = 0; i < rs->n; i++)
+	{
+		int64		a = Max(rs->start[i], first);
+		int64		b = Min(rs->end[i], last);
+
+		if (a < b)
+		{
+			local.start[local.n] = a - first;
+			local.end[local.n++] = b - first;
+		}
+	}
+	ranges_intersect(ranges, &local);
+}
+
+void
+parquet_scan_restrict(PqScan *s, const PqRowRanges *ranges)
+{
+	PqRowRanges *rs = MemoryContextAlloc(s->scan_cxt, sizeof(PqRowRanges));
+
+	if (s->rg >= 0)
+		elog(ERROR, "parquet_scan_restrict after the scan started");
+	rs->n = ranges->n;
+	rs->start = MemoryContextAlloc(s->scan_cxt, sizeof(int64) * Max(ranges->n, 1));
+	rs->end = MemoryContextAlloc(s->scan_cxt, sizeof(int64) * Max(ranges->n, 1));
+	memcpy(rs->start, ranges->start, sizeof(int64) * ranges->n);
+	memcpy(rs->end, ranges->end, sizeof(int64) * ranges->n);
+	s->restrict_to = rs;
+}
+
+PqRowRanges *
+parquet_prune_rows(PqReader *r, const PqPredicate *preds, int npreds, PqScanStats *stats)
+{
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "parquet prune",
+											  ALLOCSET_DEFAULT_SIZES);
+	PqRowRanges *out = palloc0(sizeof(PqRowRanges));
+	int			cap = 16;
+
+	for (int i = 0; i < npreds; i++)
+		check_projection(r, 1, &preds[i].column);
+	out->start = palloc(sizeof(int64) * cap);
+	out->end = palloc(sizeof(int64) * cap);
+	for (int rg = 0; rg < r->meta->num_row_groups; rg++)
+	{
+		int64		nrows = r->meta->row_groups[rg].num_rows;
+		int64		first = r->rg_first_row[rg];
+		PqRowRanges rgr;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (stats)
+			stats->row_groups_total++;
+		if (nrows == 0)
+			continue;
+		if (!row_group_may_match(r, rg, preds, npreds))
+		{
+			if (stats)
+			{
+				stats->row_groups_skipped++;
+				stats->rows_skipped += nrows;
+			}
+			continue;
+		}
+		old = MemoryContextSwitchTo(tmp);
+		page_prune(r, preds, npreds, rg, tmp, stats, &rgr);
+		MemoryContextSwitchTo(old);
+		for (int i = 0; i < rgr.n; i++)
+		{
+			if (stats)
+				stats->rows_skipped += (i == 0 ? rgr.start[0] : rgr.start[i] - rgr.end[i - 1]);
+			if (out->n > 0 && out->end[out->n - 1] == first + rgr.start[i])
+			{
+				out->end[out->n - 1] = first + rgr.end[i];
+				continue;
+			}
+			if (out->n == cap)
+			{
+				cap *= 2;
+				out->start = repalloc(out->start, sizeof(int64) * cap);
+				out->end = repalloc(out->end, sizeof(int64) * cap);
+			}
+			out->start[out->n] = first + rgr.start[i];
+			out->end[out->n++] = first + rgr.end[i];
+		}
+		if (stats)
+			stats->rows_skipped += nrows - (rgr.n > 0 ? rgr.end[rgr.n - 1] : 0);
+		MemoryContextReset(tmp);
+	}
+	MemoryContextDelete(tmp);
+	return out;
+}
+
+/*
+ * Does row k of column vector v (a flat column) satisfy p?  NULL never
+ * does; NaN when p says so; a value the order cannot compare (a column
+ * statistics cannot be used on) always does.
+ */
+static bool
+value_matches(const PqColumnDesc *col, const PqPredicate *p, const PqColumnVector *v, int64 k)
+{
+	PqBytes		val;
+	bool		ok;
+	int			c;
+
+	if (v->row_null[k])
+		return false;
+	if (!parquet_column_filterable(col))
+		return true;
+	if (v->bin)
+		val = v->bin[k];
+	else
+	{
+		val.data = v->fixed + k * v->width;
+		val.len = v->width;
+	}
+	if (p->has_lo)
+	{
+		c = cmp_physical(col, &val, &p->lo, &ok);
+		if (!ok)
+			return p->nan_matches || !(col->type == PARQUET_FLOAT || col->type == PARQUET_DOUBLE);
+		if (c < 0)
+			return false;
+	}
+	if (p->has_hi)
+	{
+		c = cmp_physical(col, &val, &p->hi, &ok);
+		if (!ok)
+			return p->nan_matches || !(col->type == PARQUET_FLOAT || col->type == PARQUET_DOUBLE);
+		if (c > 0)
+			return false;
+	}
+	return true;
+}
+
+/* Append file row `row` to out (sorted, merging neighbours). */
+static void
+ranges_append_row(PqRowRanges *out, int *cap, int64 row)
+{
+	if (out->n > 0 && out->end[out->n - 1] == row)
+	{
+		out->end[out->n - 1]++;
+		return;
+	}
+	if (out->n == *cap)
+	{
+		*cap *= 2;
+		out->start = repalloc(out->start, sizeof(int64) * *cap);
+		out->end = repalloc(out->end, sizeof(int64) * *cap);
+	}
+	out->start[out->n] = row;
+	out->end[out->n++] = row + 1;
+}
+
+PqRowRanges *
+parquet_match_rows(PqReader *r, const PqPredicate *preds, int npreds, const PqRowRanges *within,
+				   PqScanStats *stats)
+{
+	PqRowRanges *out = palloc0(sizeof(PqRowRanges));
+	int			cap = 16;
+	int		   *cols = palloc(sizeof(int) * Max(npreds, 1));
+	PqScan	   *s;
+	PqBatch    *b;
+	int64		nwithin = 0;
+
+	out->start = palloc(sizeof(int64) * cap);
+	out->end = palloc(sizeof(int64) * cap);
+	for (int i = 0; i < npreds; i++)
+		cols[i] = preds[i].column;
+	for (int i = 0; i < within->n; i++)
+		nwithin += within->end[i] - within->start[i];
+	s = parquet_scan_begin(r, npreds, cols, NULL, 0, 4096);
+	parquet_scan_restrict(s, within);
+	while ((b = parquet_scan_next(s)) != NULL && b->nrows > 0)
+	{
+		for (int64 k = 0; k < b->nrows; k++)
+		{
+			bool		match = true;
+
+			for (int i = 0; i < npreds && match; i++)
+				match = value_matches(&r->columns[preds[i].column], &preds[i], &b->cols[i], k);
+			if (match)
+				ranges_append_row(out, &cap, b->row_numbers[k]);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (stats)
+	{
+		int64		kept = 0;
+
+		for (int i = 0; i < out->n; i++)
+			kept += out->end[i] - out->start[i];
+		stats->pages_read += parquet_scan_stats(s)->pages_read;
+		stats->rows_skipped += nwithin - kept;
+	}
+	parquet_scan_end(s);
+	return out;
 }
 
 static bool
@@ -2079,7 +2307,9 @@ scan_start_row_group(PqScan *s)
 			continue;
 		}
 		old = MemoryContextSwitchTo(s->rg_cxt);
-		page_prune(s, s->rg, &s->ranges);
+		page_prune(r, s->preds, s->npreds, s->rg, s->rg_cxt, &s->stats, &s->ranges);
+		if (s->restrict_to)
+			restrict_row_group(s, &s->ranges);
 		for (int i = 0; i < s->ranges.n; i++)
 			kept += s->ranges.end[i] - s->ranges.start[i];
 		if (kept == 0)

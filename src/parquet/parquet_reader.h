@@ -113,7 +113,13 @@ typedef struct PqBatch
 	PqColumnVector *cols;		/* projection order */
 } PqBatch;
 
-/* lo <= column <= hi on the physical value (PLAIN encoding bytes). */
+/*
+ * lo <= column <= hi on the physical value (PLAIN encoding bytes).
+ * FLOAT/DOUBLE: statistics leave NaN out (the spec's rule), so a row group
+ * or page may hold NaNs whatever its min/max say; with nan_matches the
+ * caller's predicate also holds for NaN (Postgres sorts NaN above every
+ * number: "x > 5" holds for it) and float statistics cannot exclude rows.
+ */
 typedef struct PqPredicate
 {
 	int			column;
@@ -121,7 +127,16 @@ typedef struct PqPredicate
 	PqBytes		lo;
 	bool		has_hi;
 	PqBytes		hi;
+	bool		nan_matches;
 } PqPredicate;
+
+/* Sorted, disjoint file row-number ranges [start[i], end[i]). */
+typedef struct PqRowRanges
+{
+	int			n;
+	int64	   *start;
+	int64	   *end;
+} PqRowRanges;
 
 typedef struct PqScanStats
 {
@@ -139,6 +154,27 @@ extern int	parquet_reader_column(PqReader *r, const char *name);
 
 extern PqScan *parquet_scan_begin(PqReader *r, int ncols, const int *cols,
 							 const PqPredicate *preds, int npreds, int batch_rows);
+/*
+ * The file rows whose row group statistics and ColumnIndex pages may match
+ * every predicate (a superset of the matching rows; all rows where a chunk
+ * has no page index).  Reads the ColumnIndex and OffsetIndex of the
+ * predicate columns' chunks; counts row groups and pages excluded into
+ * *stats (may be NULL).  Files with the same rows (the ColumnGroups of a
+ * segment) can restrict their scans to the result.
+ */
+extern PqRowRanges *parquet_prune_rows(PqReader *r, const PqPredicate *preds, int npreds,
+									   PqScanStats *stats);
+/*
+ * The rows of within whose values satisfy every predicate (a NULL never
+ * does, a NaN when nan_matches; columns statistics cannot be used on always
+ * do): reads the predicate columns' pages of those rows.  Files with the
+ * same rows can then read only the matching rows; counts the pages read
+ * and the rows dropped into *stats (may be NULL).
+ */
+extern PqRowRanges *parquet_match_rows(PqReader *r, const PqPredicate *preds, int npreds,
+									   const PqRowRanges *within, PqScanStats *stats);
+/* Restrict a scan, before its first batch, to the rows of ranges (copied). */
+extern void parquet_scan_restrict(PqScan *s, const PqRowRanges *ranges);
 extern PqBatch *parquet_scan_next(PqScan *s);
 extern const PqScanStats *parquet_scan_stats(PqScan *s);
 extern void parquet_scan_end(PqScan *s);

@@ -1201,6 +1201,20 @@ enc_oi(ThriftWriter *tw, const void *o)
 	parquet_encode_offset_index(tw, o);
 }
 
+/*
+ * Whether every page with values has min/max.  A page of only NaNs has none
+ * (NaN is never a bound) and is not a null page either, so no ColumnIndex
+ * entry describes it: the chunk gets no ColumnIndex (its OffsetIndex stays).
+ */
+static bool
+pages_have_bounds(PqwChunkIndex *ci)
+{
+	for (int i = 0; i < ci->npages; i++)
+		if (!ci->pages[i].null_page && ci->pages[i].min.data == NULL)
+			return false;
+	return true;
+}
+
 static bool
 pages_ascending(PqwColumn *c, PqwChunkIndex *ci, bool desc)
 {
@@ -1245,6 +1259,8 @@ write_page_indexes(PqWriter *w)
 			PqwColumn  *c = &w->cols[i];
 			PqColumnChunk *cc = &rg->columns[i];
 
+			if (!pages_have_bounds(ci))
+				continue;
 			memset(&cix, 0, sizeof(cix));
 			cix.num_pages = ci->npages;
 			cix.null_pages = palloc(sizeof(bool) * Max(ci->npages, 1));
@@ -1259,7 +1275,7 @@ write_page_indexes(PqWriter *w)
 				cix.max_values[p] = ci->pages[p].max;
 				if (cix.min_values[p].data == NULL)
 				{
-					/* null page (or only NaNs): empty min/max, as the spec says */
+					/* null page: empty min/max, as the spec says */
 					cix.min_values[p].data = cix.max_values[p].data = (uint8 *) "";
 					cix.min_values[p].len = cix.max_values[p].len = 0;
 					cix.null_pages[p] = true;

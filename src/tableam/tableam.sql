@@ -146,3 +146,17 @@ CREATE FUNCTION vlake.table_segments(tbl regclass,
     OUT row_count bigint, OUT files int, OUT bytes bigint, OUT version bigint)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'vlake_table_segments' LANGUAGE C STRICT;
+
+-- What this session's sequential scans of vlake tables read and skipped
+-- since the last reset: segments (skipped by their statistics), pages of
+-- the scalar group (skipped by their ColumnIndex), rows not returned thanks
+-- to skipped pages, bytes read from segment files.  Parallel workers count
+-- in their own sessions, not the leader's.
+CREATE FUNCTION vlake.table_scan_stats(
+    OUT scans bigint, OUT segments_total bigint, OUT segments_skipped bigint,
+    OUT pages_read bigint, OUT pages_skipped bigint, OUT rows_skipped bigint,
+    OUT bytes_read bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'vlake_table_scan_stats' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION vlake.table_scan_stats_reset() RETURNS void
+    AS 'MODULE_PATHNAME', 'vlake_table_scan_stats_reset' LANGUAGE C STRICT VOLATILE;

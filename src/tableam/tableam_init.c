@@ -449,6 +449,11 @@ vlake_tableam_init(void)
 							"Most rows a lake segment of a vlake table holds.",
 							NULL, &vltab_max_segment_rows, 1000000, 100, 100000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.segment_page_bytes",
+							"Target page size of the scalar and long-text files of new lake segments.",
+							"Smaller pages skip finer and make fetches by row cheaper, at some compression; tests use small pages to get many per segment.",
+							&vltab_page_bytes, VLTAB_PAGE_BYTES, 1024, 64 * 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("vlake.copy_lake_threshold",
 							"Rows of one COPY into a vlake table that go to the delta before the rest is written as lake segments.",
 							"0 writes every COPY row to lake segments.",
@@ -464,4 +469,5 @@ vlake_tableam_init(void)
 	ExecutorEnd_hook = vltab_executor_end;
 	RegisterXactCallback(vltab_xact_callback, NULL);
 	vltab_publish_init();
+	vltab_explain_init();
 }

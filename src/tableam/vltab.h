@@ -176,6 +176,7 @@ extern int	vltab_executor_depth;	/* tableam_init.c */
 typedef struct VltabBound
 {
 	AttrNumber	attnum;
+	Oid			coltype;		/* the column's type */
 	int			strategy;		/* BT*StrategyNumber: column <op> constant */
 	bool		is_float;
 	int64		i;				/* the constant in the statistics' units */
@@ -186,6 +187,20 @@ typedef struct VltabBound
 extern List *vltab_prune_bounds(List *quals, Index scanrelid);
 /* Does no row of seg satisfy every bound (by its files' statistics)? */
 extern bool vltab_prune_segment(const VltabSegment *seg, List *bounds);
+/* The bounds as page-skipping ranges of seg's scan (*n of them). */
+extern VltabRange *vltab_prune_ranges(const VltabSegment *seg, List *bounds, int *n);
+
+/* ---- scan counters (vltab_am.c): this backend's, since the last reset ---- */
+typedef struct VltabScanTotals
+{
+	int64		scans;
+	int64		segments_total;
+	int64		segments_skipped;
+	VltabScanCounts io;			/* pages read/skipped, rows skipped, bytes */
+} VltabScanTotals;
+extern VltabScanTotals vltab_scan_totals;
+/* EXPLAIN ANALYZE prints the statement's counts (vltab_explain.c). */
+extern void vltab_explain_init(void);
 
 /* ---- deletions and locks of lake rows (vltab_rowstate.c) ---- */
 extern TM_Result vltab_rowstate_mark(Relation rel, int64 row_id, char kind,

@@ -77,7 +77,8 @@ typedef struct VltabScanDesc
 	Bitmapset  *attrs;			/* columns the scan needs, if projected */
 	bool		projected;		/* else: every column */
 	Bitmapset  *want;			/* attrs, or all columns (in cxt) */
-	List	   *bounds;			/* VltabBound: skip segments by statistics */
+	List	   *bounds;			/* VltabBound: skip segments and pages */
+	VltabScanCounts counts;		/* of the current segment's reader */
 	bool		count_only;		/* no column wanted: rows from row ranges */
 	int64		next_row;		/* count_only: position in the segment */
 	int64		end_row;
@@ -158,6 +159,7 @@ lake_scan_start(VltabScanDesc *s)
 	Relation	rel = s->base.rs_rd;
 
 	s->segs = vltab_segments_visible(RelationGetRelid(rel), snap);
+	vltab_scan_totals.scans++;
 	if (s->segs->nsegments > 0)
 		s->deleted = vltab_rowstate_deleted(RelationGetRelid(rel), snap, &s->ndeleted);
 	s->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
@@ -234,6 +236,53 @@ moved_and_changed(Relation rel, TupleTableSlot *slot, Snapshot snapshot)
 	return vltab_rowstate_is_deleted(RelationGetRelid(rel), row_id, snapshot, NULL);
 }
 
+VltabScanTotals vltab_scan_totals;
+
+/* Add what the current segment scan read to the backend's counters. */
+static void
+count_segment_scan(VltabScanDesc *s)
+{
+	if (s->sscan && !s->count_only)
+		vltab_segment_scan_counts(s->sscan, &s->counts);
+}
+
+/* Close the segment reader, counting the bytes its files read. */
+static void
+close_reader(VltabScanDesc *s)
+{
+	count_segment_scan(s);
+	s->sscan = NULL;
+	if (s->reader)
+	{
+		s->counts.bytes_read += vltab_segment_bytes_read(s->reader);
+		vltab_segment_close(s->reader);
+		s->reader = NULL;
+	}
+	vltab_scan_totals.io.pages_read += s->counts.pages_read;
+	vltab_scan_totals.io.pages_skipped += s->counts.pages_skipped;
+	vltab_scan_totals.io.rows_skipped += s->counts.rows_skipped;
+	vltab_scan_totals.io.bytes_read += s->counts.bytes_read;
+	memset(&s->counts, 0, sizeof(s->counts));
+}
+
+/* A scan of seg, skipping the pages its bounds exclude. */
+static void
+open_segment(VltabScanDesc *s, VltabSegment *seg)
+{
+	Relation	rel = s->base.rs_rd;
+	MemoryContext old = MemoryContextSwitchTo(s->cxt);
+	VltabRange *ranges;
+	int			nranges;
+
+	close_reader(s);
+	ranges = vltab_prune_ranges(seg, s->bounds, &nranges);
+	s->reader = vltab_segment_open(s->segs->root, RelationGetDescr(rel),
+								   seg->first_row_id, seg->row_count,
+								   seg->files, seg->nfiles);
+	s->sscan = vltab_segment_scan_begin_pruned(s->reader, s->want, ranges, nranges);
+	MemoryContextSwitchTo(old);
+}
+
 /* Form the lake row's tuple in slot: frozen-looking header, lake TID. */
 static void
 store_lake_row(Relation rel, int64 row_id, Datum *values, bool *isnull,
@@ -296,8 +345,12 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 			if (i >= s->segs->nsegments)
 				return false;
 			seg = &s->segs->segments[i];
+			vltab_scan_totals.segments_total++;
 			if (s->bounds && vltab_prune_segment(seg, s->bounds))
+			{
+				vltab_scan_totals.segments_skipped++;
 				continue;
+			}
 			if (s->count_only)
 			{
 				s->next_row = seg->first_row_id;
@@ -305,14 +358,7 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 				s->sscan = (VltabSegmentScan *) seg;	/* a mark: in a segment */
 				continue;
 			}
-			old = MemoryContextSwitchTo(s->cxt);
-			if (s->reader)
-				vltab_segment_close(s->reader);
-			s->reader = vltab_segment_open(s->segs->root, RelationGetDescr(rel),
-										   seg->first_row_id, seg->row_count,
-										   seg->files, seg->nfiles);
-			s->sscan = vltab_segment_scan_begin(s->reader, s->want);
-			MemoryContextSwitchTo(old);
+			open_segment(s, seg);
 		}
 		if (s->count_only)
 		{
@@ -330,7 +376,10 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 		if (!got)
 		{
 			if (!s->count_only)
+			{
+				count_segment_scan(s);
 				vltab_segment_scan_end(s->sscan);
+			}
 			s->sscan = NULL;
 			continue;
 		}
@@ -521,8 +570,7 @@ vltab_scan_end(TableScanDesc sscan)
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
 
 	heap->scan_end(s->delta);
-	if (s->reader)
-		vltab_segment_close(s->reader);
+	close_reader(s);
 	MemoryContextDelete(s->cxt);
 	pfree(s);
 }
@@ -536,8 +584,7 @@ vltab_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key, bool set_params,
 	heap->scan_rescan(s->delta, key, set_params, allow_strat, allow_sync, allow_pagemode);
 	s->base.rs_flags = s->delta->rs_flags;
 	s->base.rs_snapshot = s->delta->rs_snapshot;
-	if (s->reader)
-		vltab_segment_close(s->reader);
+	close_reader(s);
 	lake_scan_reset(s);
 }
 

@@ -1,17 +1,19 @@
 /*
  * vltab_prune.c — skipping lake segments whose statistics exclude a scan's
- * quals.
+ * quals, and the page-skipping ranges of the segments that remain.
  *
  * From a sequential scan's quals the executor hook (tableam_init.c) keeps
  * the conjuncts "column op constant" (and "constant op column") whose
- * operator is a btree comparison of the column's type, for the types whose
+ * operator is a btree comparison of the column's type (or a cross-type one
+ * inside the integer or the float family), for the types whose
  * file statistics are numbers in the manifest's text forms (integers,
  * floats, dates as days, timestamps as microseconds since 1970-01-01,
  * booleans).  A segment is skipped when, for one such conjunct, no value
  * inside its [min, max] satisfies it, or when the column holds only NULLs
  * (btree comparisons are strict).  Skipping is an optimisation only: a
- * missing or unparsable statistic never skips.  The quals are still
- * evaluated on every row returned.
+ * missing or unparsable statistic never skips.  The same bounds, as ranges
+ * (vltab_prune_ranges), let the segment reader skip pages by their
+ * ColumnIndex.  The quals are still evaluated on every row returned.
  */
 #include "postgres.h"
 
@@ -19,6 +21,7 @@
 
 #include "access/stratnum.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
@@ -64,13 +67,42 @@ const_number(Oid type, Datum d, bool *is_float, int64 *i, double *f)
 			return true;
 		case TIMESTAMPOID:
 		case TIMESTAMPTZOID:
+
+			/*
+			 * The last days of the range overflow µs since 1970: no bound
+			 * then (saturating would meet the writer's stand-in for
+			 * 'infinity', PG_INT64_MAX, and skip segments holding it).
+			 */
 			if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(d)))
 				return false;
-			*i = DatumGetTimestamp(d) + EPOCH_USECS;
-			return true;
+			return !pg_add_s64_overflow(DatumGetTimestamp(d), EPOCH_USECS, i);
 		default:
 			return false;
 	}
+}
+
+static bool
+is_int_type(Oid t)
+{
+	return t == INT2OID || t == INT4OID || t == INT8OID;
+}
+
+/*
+ * May the constant's type differ from the column's?  Only inside the
+ * integer and the float families, whose cross-type comparisons compare the
+ * exact values (as int64, as double): int2col < 100000::int8 bounds like
+ * int2col < 100000.  Anything else (int4col < 2.5::numeric, date against
+ * timestamp, timestamp against timestamptz) makes no bound.
+ */
+static bool
+types_comparable(Oid coltype, Oid consttype)
+{
+	if (coltype == consttype)
+		return true;
+	if (is_int_type(coltype) && is_int_type(consttype))
+		return true;
+	return (coltype == FLOAT4OID || coltype == FLOAT8OID) &&
+		(consttype == FLOAT4OID || consttype == FLOAT8OID);
 }
 
 static int
@@ -119,7 +151,7 @@ vltab_prune_bounds(List *quals, Index scanrelid)
 		var = (Var *) (var_left ? l : r);
 		cst = (Const *) (var_left ? r : l);
 		if (var->varno != scanrelid || var->varattno <= 0 || cst->constisnull ||
-			var->vartype != cst->consttype)
+			!types_comparable(var->vartype, cst->consttype))
 			continue;
 		tc = lookup_type_cache(var->vartype, TYPECACHE_BTREE_OPFAMILY);
 		if (!OidIsValid(tc->btree_opf))
@@ -130,12 +162,18 @@ vltab_prune_bounds(List *quals, Index scanrelid)
 		if (!var_left)
 			strategy = commute_strategy(strategy);
 		b = palloc0(sizeof(VltabBound));
-		if (!const_number(var->vartype, cst->constvalue, &b->is_float, &b->i, &b->f))
+		if (!const_number(cst->consttype, cst->constvalue, &b->is_float, &b->i, &b->f))
 		{
 			pfree(b);
 			continue;
 		}
+		if (b->is_float != (var->vartype == FLOAT4OID || var->vartype == FLOAT8OID))
+		{
+			pfree(b);			/* a column of another type than its constant */
+			continue;
+		}
 		b->attnum = var->varattno;
+		b->coltype = var->vartype;
 		b->strategy = strategy;
 		bounds = lappend(bounds, b);
 	}
@@ -152,9 +190,15 @@ find_stats(const VltabSegment *seg, AttrNumber attnum)
 	return NULL;
 }
 
+/*
+ * A statistic's text as a number.  A real column's text ("%.9g") names a
+ * float exactly only when read back as a float: read as a double it lands
+ * off the float (0.1 is not 0.1f) and could exclude the column's own max.
+ */
 static bool
-parse_number(const char *s, bool is_float, int64 *i, double *f)
+parse_number(const char *s, Oid coltype, int64 *i, double *f)
 {
+	bool		is_float = (coltype == FLOAT4OID || coltype == FLOAT8OID);
 	char	   *end;
 
 	if (s == NULL)
@@ -166,7 +210,9 @@ parse_number(const char *s, bool is_float, int64 *i, double *f)
 		return !is_float;
 	}
 	errno = 0;
-	if (is_float)
+	if (coltype == FLOAT4OID)
+		*f = (double) strtof(s, &end);
+	else if (is_float)
 		*f = strtod(s, &end);
 	else
 		*i = strtoll(s, &end, 10);
@@ -202,8 +248,8 @@ vltab_prune_segment(const VltabSegment *seg, List *bounds)
 			continue;
 		if (st->null_count >= seg->row_count)
 			return true;		/* only NULLs: no strict comparison holds */
-		if (!parse_number(st->min, b->is_float, &mini, &minf) ||
-			!parse_number(st->max, b->is_float, &maxi, &maxf))
+		if (!parse_number(st->min, b->coltype, &mini, &minf) ||
+			!parse_number(st->max, b->coltype, &maxi, &maxf))
 			continue;
 		cmin = cmp_bound(b, mini, minf);
 		cmax = cmp_bound(b, maxi, maxf);
@@ -232,4 +278,55 @@ vltab_prune_segment(const VltabSegment *seg, List *bounds)
 		}
 	}
 	return false;
+}
+
+/*
+ * The bounds as page-skipping ranges for seg's scan.  Integers' strict
+ * bounds tighten by one; floats' stay closed.  A float lower bound also
+ * holds for NaN, which no page statistic admits to: it may exclude pages
+ * only when the segment's statistics show the column has no NaN (the
+ * writer gives a float column with a NaN no min/max).
+ */
+VltabRange *
+vltab_prune_ranges(const VltabSegment *seg, List *bounds, int *n)
+{
+	VltabRange *out = palloc0(sizeof(VltabRange) * Max(list_length(bounds), 1));
+	ListCell   *lc;
+
+	*n = 0;
+	foreach(lc, bounds)
+	{
+		VltabBound *b = lfirst(lc);
+		VltabRange *r = &out[*n];
+		const VltabColumnStats *st = find_stats(seg, b->attnum);
+		bool		lower = (b->strategy == BTGreaterStrategyNumber ||
+							 b->strategy == BTGreaterEqualStrategyNumber);
+		bool		upper = (b->strategy == BTLessStrategyNumber ||
+							 b->strategy == BTLessEqualStrategyNumber);
+		bool		eq = (b->strategy == BTEqualStrategyNumber);
+
+		if (!lower && !upper && !eq)
+			continue;
+		r->attnum = b->attnum;
+		r->is_float = b->is_float;
+		r->nan_matches = b->is_float && lower && (st == NULL || st->min == NULL);
+		r->has_lo = lower || eq;
+		r->has_hi = upper || eq;
+		r->lo_i = r->hi_i = b->i;
+		r->lo_f = r->hi_f = b->f;
+		if (!b->is_float && b->strategy == BTGreaterStrategyNumber)
+		{
+			if (b->i == PG_INT64_MAX)
+				continue;		/* nothing is greater: leave it to the quals */
+			r->lo_i = b->i + 1;
+		}
+		if (!b->is_float && b->strategy == BTLessStrategyNumber)
+		{
+			if (b->i == PG_INT64_MIN)
+				continue;
+			r->hi_i = b->i - 1;
+		}
+		(*n)++;
+	}
+	return out;
 }

@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/detoast.h"
@@ -45,6 +46,8 @@
 #include "pgmap/pgmap_writer.h"
 #include "tableam/vltab_segment.h"
 #include "vector/vector.h"
+
+int			vltab_page_bytes = VLTAB_PAGE_BYTES;	/* GUC vlake.segment_page_bytes */
 
 /* Footer key: the field ids (attnums) stored as their type's text output. */
 #define VLTAB_KV_TEXT_OUTPUT	"vlake.text_output"
@@ -366,7 +369,7 @@ begin_group(VltabSegmentWriter *w, WGroup *g)
 		 * 16 kB keeps scans and compression close to 1 MB pages' and makes
 		 * a fetch much cheaper (docs/benchmarks.md, vlake tables).
 		 */
-		opts.parquet.page_bytes = VLTAB_PAGE_BYTES;
+		opts.parquet.page_bytes = vltab_page_bytes;
 		/*
 		 * No dictionary: a fetch would read and decode a column's whole
 		 * dictionary page (tens of kB for a 1M-row segment) to get one
@@ -1190,22 +1193,195 @@ column_datum(VltabSegmentReader *r, ROpen *o, int pcol, AttrNumber an,
 							 rc->ioparam, rc->basetypmod);
 }
 
+/* ---- page skipping ---- */
+
+/*
+ * Does the column's physical type hold the statistics' units for its
+ * Postgres type?  (What the writer stores natively; a file from elsewhere
+ * with, say, millisecond timestamps makes no predicate.)
+ */
+static bool
+physical_matches(Oid basetype, const PqColumnDesc *cd)
+{
+	const PqLogicalType *lt = &cd->leaf_elem->logical_type;
+
+	if (!parquet_column_filterable(cd))
+		return false;
+	switch (basetype)
+	{
+		case BOOLOID:
+			return cd->type == PARQUET_BOOLEAN;
+		case INT2OID:
+		case INT4OID:
+			return cd->type == PARQUET_INT32 &&
+				(lt->kind == PARQUET_LT_NONE || lt->kind == PARQUET_LT_INTEGER);
+		case INT8OID:
+			return cd->type == PARQUET_INT64 &&
+				(lt->kind == PARQUET_LT_NONE || lt->kind == PARQUET_LT_INTEGER);
+		case DATEOID:
+			return cd->type == PARQUET_INT32 && lt->kind == PARQUET_LT_DATE;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return cd->type == PARQUET_INT64 && lt->kind == PARQUET_LT_TIMESTAMP &&
+				lt->unit == PARQUET_UNIT_MICROS;
+		case FLOAT4OID:
+			return cd->type == PARQUET_FLOAT;
+		case FLOAT8OID:
+			return cd->type == PARQUET_DOUBLE;
+		default:
+			return false;
+	}
+}
+
+static PqBytes
+phys_bytes(const void *v, int len)
+{
+	PqBytes		b;
+
+	b.data = palloc(len);
+	memcpy(b.data, v, len);
+	b.len = len;
+	return b;
+}
+
+/*
+ * A bound as a physical value; false: no bound (the column holds no value
+ * beyond it).  Bounds out of the physical range clamp to its ends and
+ * float bounds round outwards (up for hi, down for lo): a looser bound
+ * skips less, never a matching page.
+ */
+static bool
+bound_bytes(PqType type, bool is_float, int64 i, double f, bool is_hi, PqBytes *out)
+{
+	switch (type)
+	{
+		case PARQUET_BOOLEAN:
+			{
+				uint8		b = (i != 0);
+
+				if (i < 0 || i > 1)
+					return false;
+				*out = phys_bytes(&b, 1);
+				return true;
+			}
+		case PARQUET_INT32:
+			{
+				int32		v;
+
+				if (is_hi ? i >= PG_INT32_MAX : i <= PG_INT32_MIN)
+					return false;
+				v = (int32) Max(Min(i, PG_INT32_MAX), PG_INT32_MIN);
+				*out = phys_bytes(&v, 4);
+				return true;
+			}
+		case PARQUET_INT64:
+			*out = phys_bytes(&i, 8);
+			return true;
+		case PARQUET_FLOAT:
+			{
+				float		v;
+
+				if (isnan(f))
+					return false;
+				/* out of float's range: its ends (a cast would be undefined) */
+				if (f > FLT_MAX)
+					v = is_hi ? INFINITY : FLT_MAX;
+				else if (f < -FLT_MAX)
+					v = is_hi ? -FLT_MAX : -INFINITY;
+				else
+					v = (float) f;
+				if (is_hi && (double) v < f)
+					v = nextafterf(v, INFINITY);
+				else if (!is_hi && (double) v > f)
+					v = nextafterf(v, -INFINITY);
+				*out = phys_bytes(&v, 4);
+				return true;
+			}
+		case PARQUET_DOUBLE:
+			if (isnan(f))
+				return false;
+			*out = phys_bytes(&f, 8);
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* The range as a predicate on packed column pcol; false if none applies. */
+static bool
+range_predicate(VltabSegmentReader *r, ROpen *o, const VltabRange *rg, PqPredicate *p)
+{
+	AttrNumber	an = rg->attnum;
+	const PqColumnDesc *cd;
+
+	if (an < 1 || an > r->desc->natts || o->colidx[an - 1] < 0 || o->text[an - 1])
+		return false;
+	cd = layout_packed_column_desc(o->p, o->colidx[an - 1]);
+	if (!physical_matches(r->cols[an - 1].basetype, cd) ||
+		rg->is_float != (cd->type == PARQUET_FLOAT || cd->type == PARQUET_DOUBLE))
+		return false;
+	memset(p, 0, sizeof(PqPredicate));
+	p->column = o->colidx[an - 1];
+	p->nan_matches = rg->nan_matches;
+	p->has_lo = rg->has_lo && bound_bytes(cd->type, rg->is_float, rg->lo_i, rg->lo_f, false, &p->lo);
+	p->has_hi = rg->has_hi && bound_bytes(cd->type, rg->is_float, rg->hi_i, rg->hi_f, true, &p->hi);
+	return p->has_lo || p->has_hi;
+}
+
 VltabSegmentScan *
-vltab_segment_scan_begin(VltabSegmentReader *r, Bitmapset *attrs)
+vltab_segment_scan_begin_pruned(VltabSegmentReader *r, Bitmapset *attrs,
+								const VltabRange *ranges, int nranges)
 {
 	MemoryContext cxt = AllocSetContextCreate(r->cxt, "vltab segment scan", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	VltabSegmentScan *s = palloc0(sizeof(VltabSegmentScan));
+	PqPredicate *preds = palloc(sizeof(PqPredicate) * Max(nranges, 1));
+	int			npreds = 0;
 
 	s->r = r;
 	s->cxt = cxt;
 	s->rowcxt = AllocSetContextCreate(cxt, "vltab segment scan row", ALLOCSET_DEFAULT_SIZES);
 	s->o = open_for(r, attrs, &s->ncols, &s->cols, &s->atts);
 	if (s->o && s->ncols > 0)
-		s->ps = layout_packed_scan_begin(s->o->p, s->ncols, s->cols, 1024);
+	{
+		for (int i = 0; i < nranges; i++)
+			if (range_predicate(r, s->o, &ranges[i], &preds[npreds]))
+				npreds++;
+		s->ps = layout_packed_scan_begin_pruned(s->o->p, s->ncols, s->cols, preds, npreds, 1024);
+	}
 	s->next_row_id = r->first_row_id;
 	MemoryContextSwitchTo(old);
 	return s;
+}
+
+void
+vltab_segment_scan_counts(VltabSegmentScan *s, VltabScanCounts *counts)
+{
+	PqScanStats st;
+
+	if (s->ps == NULL)
+		return;
+	layout_packed_scan_stats(s->ps, &st);
+	counts->pages_read += st.pages_read;
+	counts->pages_skipped += st.pages_skipped;
+	counts->rows_skipped += st.rows_skipped;
+}
+
+int64
+vltab_segment_bytes_read(VltabSegmentReader *r)
+{
+	int64		n = 0;
+
+	for (int f = 0; f < r->nfiles; f++)
+		if (r->srcs[f])
+			n += (int64) r->srcs[f]->nbytes;
+	return n;
+}
+
+VltabSegmentScan *
+vltab_segment_scan_begin(VltabSegmentReader *r, Bitmapset *attrs)
+{
+	return vltab_segment_scan_begin_pruned(r, attrs, NULL, 0);
 }
 
 bool

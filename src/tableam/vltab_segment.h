@@ -49,6 +49,7 @@
 
 #define VLTAB_SHORT_TEXT_BYTES 256	/* varchar(n) with n <= this is "short" */
 #define VLTAB_PAGE_BYTES (16 * 1024)	/* target page size of non-vector groups */
+extern int	vltab_page_bytes;	/* GUC vlake.segment_page_bytes (tests: many pages) */
 
 typedef enum VltabGroupKind
 {
@@ -137,6 +138,49 @@ extern void vltab_segment_close(VltabSegmentReader *r);
  * Reads only the groups holding those columns.
  */
 extern VltabSegmentScan *vltab_segment_scan_begin(VltabSegmentReader *r, Bitmapset *attrs);
+/*
+ * A condition lo <= column <= hi for page skipping, in the statistics'
+ * units of VltabColumnStats (integers, booleans as 0/1, dates as days and
+ * timestamps as µs since 1970; floats as doubles).  nan_matches: NaN
+ * satisfies the scan's condition too (Postgres sorts NaN above every
+ * number), so float pages cannot be excluded by their min/max.
+ */
+typedef struct VltabRange
+{
+	AttrNumber	attnum;
+	bool		is_float;
+	bool		has_lo;
+	bool		has_hi;
+	int64		lo_i;
+	int64		hi_i;
+	double		lo_f;
+	double		hi_f;
+	bool		nan_matches;
+} VltabRange;
+
+/* What segment scans read and skipped (page skipping, bytes). */
+typedef struct VltabScanCounts
+{
+	int64		pages_read;
+	int64		pages_skipped;
+	int64		rows_skipped;
+	int64		bytes_read;
+} VltabScanCounts;
+
+/*
+ * A scan that skips the pages of the scalar group whose ColumnIndex
+ * excludes a range (on natively stored columns of matching physical type;
+ * others are ignored), and reads of the other projected groups only the
+ * rows that survive.  Rows of skipped pages are not returned; returned rows
+ * may still fail the ranges.
+ */
+extern VltabSegmentScan *vltab_segment_scan_begin_pruned(VltabSegmentReader *r, Bitmapset *attrs,
+														 const VltabRange *ranges, int nranges);
+/* Adds what the scan read so far (pages, rows) to *counts. */
+extern void vltab_segment_scan_counts(VltabSegmentScan *s, VltabScanCounts *counts);
+/* Bytes the reader's files have read from the store so far. */
+extern int64 vltab_segment_bytes_read(VltabSegmentReader *r);
+
 /* values stay valid until the next call or scan_end. */
 extern bool vltab_segment_scan_next(VltabSegmentScan *s, int64 *row_id,
 									Datum *values, bool *isnull);

@@ -169,3 +169,33 @@ vlake_set_embedding_model(PG_FUNCTION_ARGS)
 	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
+
+/* vlake.table_scan_stats(): this session's scan counters (vltab_am.c). */
+PG_FUNCTION_INFO_V1(vlake_table_scan_stats);
+Datum
+vlake_table_scan_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[7];
+	bool		nulls[7] = {0};
+	const VltabScanTotals *t = &vltab_scan_totals;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "vlake.table_scan_stats must return a record");
+	values[0] = Int64GetDatum(t->scans);
+	values[1] = Int64GetDatum(t->segments_total);
+	values[2] = Int64GetDatum(t->segments_skipped);
+	values[3] = Int64GetDatum(t->io.pages_read);
+	values[4] = Int64GetDatum(t->io.pages_skipped);
+	values[5] = Int64GetDatum(t->io.rows_skipped);
+	values[6] = Int64GetDatum(t->io.bytes_read);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(vlake_table_scan_stats_reset);
+Datum
+vlake_table_scan_stats_reset(PG_FUNCTION_ARGS)
+{
+	memset(&vltab_scan_totals, 0, sizeof(vltab_scan_totals));
+	PG_RETURN_VOID();
+}
