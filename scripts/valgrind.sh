@@ -48,7 +48,7 @@ run() {
   local drv=$1 dir=$2 t=$3
   vlake_as_pg "$bin/psql" -X -q -h "$sock" -p "$port" -U postgres -d postgres \
     -c "DROP DATABASE IF EXISTS vg_$t" -c "CREATE DATABASE vg_$t"
-  vlake_as_pg env VLAKE_TEST_LAKE="$lake" "$drv" --use-existing --host="$sock" --port="$port" \
+  vlake_as_pg env VLAKE_SRC="$VLAKE_SRC" VLAKE_TEST_LAKE="$lake" "$drv" --use-existing --host="$sock" --port="$port" \
     --user=postgres --dbname="vg_$t" --inputdir="$dir" --outputdir="$work/out/$t" \
     --bindir="$bin" "$t" | grep -E '^(not )?ok|^test |FAILED' || true
 }
