@@ -9,10 +9,8 @@
 #include "postgres.h"
 
 #include "commands/explain.h"
-#include "executor/instrument.h"
-#include "optimizer/optimizer.h"
-#include "portability/instr_time.h"
-#include "tcop/tcopprot.h"
+
+#include "lake/lake_explain.h"
 
 #include "index/vlindex.h"
 #include "objstore/objstore.h"
@@ -81,31 +79,8 @@ vlindex_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
 
 	objstore_io_totals(&io_before);
 
-	if (prev_explain_hook)
-		prev_explain_hook(query, cursorOptions, into, es, queryString, params, queryEnv);
-	else
-	{
-		/* what ExplainOneQuery() does without a hook */
-		PlannedStmt *plan;
-		instr_time	planstart,
-					planduration;
-		BufferUsage bufusage_start,
-					bufusage;
-
-		if (es->buffers)
-			bufusage_start = pgBufferUsage;
-		INSTR_TIME_SET_CURRENT(planstart);
-		plan = pg_plan_query(query, queryString, cursorOptions, params);
-		INSTR_TIME_SET_CURRENT(planduration);
-		INSTR_TIME_SUBTRACT(planduration, planstart);
-		if (es->buffers)
-		{
-			memset(&bufusage, 0, sizeof(BufferUsage));
-			BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &bufusage_start);
-		}
-		ExplainOnePlan(plan, into, es, queryString, params, queryEnv,
-					   &planduration, es->buffers ? &bufusage : NULL);
-	}
+	lake_explain_one_query(prev_explain_hook, query, cursorOptions, into, es, queryString,
+						   params, queryEnv);
 
 	if (es->analyze && vlindex_stats.scans > before.scans)
 		explain_counters(es, &before, &io_before);

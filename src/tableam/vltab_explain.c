@@ -11,10 +11,8 @@
 #include "postgres.h"
 
 #include "commands/explain.h"
-#include "executor/instrument.h"
-#include "optimizer/optimizer.h"
-#include "portability/instr_time.h"
-#include "tcop/tcopprot.h"
+
+#include "lake/lake_explain.h"
 
 #include "tableam/vltab.h"
 
@@ -51,31 +49,8 @@ vltab_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
 {
 	VltabScanTotals before = vltab_scan_totals;
 
-	if (prev_explain_hook)
-		prev_explain_hook(query, cursorOptions, into, es, queryString, params, queryEnv);
-	else
-	{
-		/* what ExplainOneQuery() does without a hook */
-		PlannedStmt *plan;
-		instr_time	planstart,
-					planduration;
-		BufferUsage bufusage_start,
-					bufusage;
-
-		if (es->buffers)
-			bufusage_start = pgBufferUsage;
-		INSTR_TIME_SET_CURRENT(planstart);
-		plan = pg_plan_query(query, queryString, cursorOptions, params);
-		INSTR_TIME_SET_CURRENT(planduration);
-		INSTR_TIME_SUBTRACT(planduration, planstart);
-		if (es->buffers)
-		{
-			memset(&bufusage, 0, sizeof(BufferUsage));
-			BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &bufusage_start);
-		}
-		ExplainOnePlan(plan, into, es, queryString, params, queryEnv,
-					   &planduration, es->buffers ? &bufusage : NULL);
-	}
+	lake_explain_one_query(prev_explain_hook, query, cursorOptions, into, es, queryString,
+						   params, queryEnv);
 	if (es->analyze && vltab_scan_totals.scans > before.scans)
 		explain_scan_counts(es, &before);
 }
