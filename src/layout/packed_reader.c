@@ -146,34 +146,6 @@ split_projection(PackedReader *p, int ncols, const int *cols, int *nparts)
 	return parts;
 }
 
-/* Rows in both a and b (sorted disjoint ranges). */
-static PqRowRanges *
-intersect_rows(const PqRowRanges *a, const PqRowRanges *b)
-{
-	PqRowRanges *out = palloc0(sizeof(PqRowRanges));
-	int			i = 0,
-				j = 0;
-
-	out->start = palloc(sizeof(int64) * Max(a->n + b->n, 1));
-	out->end = palloc(sizeof(int64) * Max(a->n + b->n, 1));
-	while (i < a->n && j < b->n)
-	{
-		int64		lo = Max(a->start[i], b->start[j]);
-		int64		hi = Min(a->end[i], b->end[j]);
-
-		if (lo < hi)
-		{
-			out->start[out->n] = lo;
-			out->end[out->n++] = hi;
-		}
-		if (a->end[i] < b->end[j])
-			i++;
-		else
-			j++;
-	}
-	return out;
-}
-
 struct PackedScan
 {
 	PackedReader *p;
@@ -209,7 +181,8 @@ layout_packed_scan_begin(PackedReader *p, int ncols, const int *cols, int batch_
 	return s;
 }
 
-/* The predicates on group g's columns, as columns of its file (*n). */
+/* The predicates on group g's columns, as columns of its file (*n);
+ * preds[].column checked by the caller. */
 static PqPredicate *
 group_predicates(PackedReader *p, int g, const PqPredicate *preds, int npreds, int *n)
 {
@@ -218,8 +191,6 @@ group_predicates(PackedReader *p, int g, const PqPredicate *preds, int npreds, i
 	*n = 0;
 	for (int i = 0; i < npreds; i++)
 	{
-		if (preds[i].column < 0 || preds[i].column >= p->ncolumns)
-			elog(ERROR, "packed reader: column %d out of range", preds[i].column);
 		if (p->columns[preds[i].column].group != g)
 			continue;
 		mine[*n] = preds[i];
@@ -249,7 +220,10 @@ prune_groups(PackedReader *p, const PqPredicate *preds, int npreds, bool exact,
 		if (n == 0)
 			continue;
 		rows = parquet_prune_rows(p->groups[g], mine, n, stats);
-		all = (all == NULL) ? rows : intersect_rows(all, rows);
+		if (all == NULL)
+			all = rows;
+		else
+			parquet_row_ranges_intersect(all, rows);
 	}
 	for (int g = 0; exact && all != NULL && g < p->ngroups; g++)
 	{

@@ -1979,9 +1979,8 @@ parquet_scan_stats(PqScan *s)
 	return &s->stats;
 }
 
-/* Intersect sorted disjoint range lists a and b into out. */
-static void
-ranges_intersect(PqRowRanges *a, const PqRowRanges *b)
+void
+parquet_row_ranges_intersect(PqRowRanges *a, const PqRowRanges *b)
 {
 	PqRowRanges	out;
 	int			i = 0,
@@ -2068,7 +2067,7 @@ page_prune(PqReader *r, const PqPredicate *preds, int npreds, int rg, MemoryCont
 				keep.n++;
 			}
 		}
-		ranges_intersect(ranges, &keep);
+		parquet_row_ranges_intersect(ranges, &keep);
 	}
 }
 
@@ -2095,7 +2094,26 @@ restrict_row_group(PqScan *s, PqRowRanges *ranges)
 			local.end[local.n++] = b - first;
 		}
 	}
-	ranges_intersect(ranges, &local);
+	parquet_row_ranges_intersect(ranges, &local);
+}
+
+/* Append [start, end) to out, past its last range (merging when adjacent). */
+static void
+ranges_append(PqRowRanges *out, int *cap, int64 start, int64 end)
+{
+	if (out->n > 0 && out->end[out->n - 1] == start)
+	{
+		out->end[out->n - 1] = end;
+		return;
+	}
+	if (out->n == *cap)
+	{
+		*cap *= 2;
+		out->start = repalloc(out->start, sizeof(int64) * *cap);
+		out->end = repalloc(out->end, sizeof(int64) * *cap);
+	}
+	out->start[out->n] = start;
+	out->end[out->n++] = end;
 }
 
 void
@@ -2153,19 +2171,7 @@ parquet_prune_rows(PqReader *r, const PqPredicate *preds, int npreds, PqScanStat
 		{
 			if (stats)
 				stats->rows_skipped += (i == 0 ? rgr.start[0] : rgr.start[i] - rgr.end[i - 1]);
-			if (out->n > 0 && out->end[out->n - 1] == first + rgr.start[i])
-			{
-				out->end[out->n - 1] = first + rgr.end[i];
-				continue;
-			}
-			if (out->n == cap)
-			{
-				cap *= 2;
-				out->start = repalloc(out->start, sizeof(int64) * cap);
-				out->end = repalloc(out->end, sizeof(int64) * cap);
-			}
-			out->start[out->n] = first + rgr.start[i];
-			out->end[out->n++] = first + rgr.end[i];
+			ranges_append(out, &cap, first + rgr.start[i], first + rgr.end[i]);
 		}
 		if (stats)
 			stats->rows_skipped += nrows - (rgr.n > 0 ? rgr.end[rgr.n - 1] : 0);
@@ -2185,6 +2191,7 @@ value_matches(const PqColumnDesc *col, const PqPredicate *p, const PqColumnVecto
 {
 	PqBytes		val;
 	bool		ok;
+	bool		unordered;
 	int			c;
 
 	if (v->row_null[k])
@@ -2198,11 +2205,13 @@ value_matches(const PqColumnDesc *col, const PqPredicate *p, const PqColumnVecto
 		val.data = v->fixed + k * v->width;
 		val.len = v->width;
 	}
+	/* not comparable: a NaN (matches when p says so) or an unordered value */
+	unordered = p->nan_matches || !(col->type == PARQUET_FLOAT || col->type == PARQUET_DOUBLE);
 	if (p->has_lo)
 	{
 		c = cmp_physical(col, &val, &p->lo, &ok);
 		if (!ok)
-			return p->nan_matches || !(col->type == PARQUET_FLOAT || col->type == PARQUET_DOUBLE);
+			return unordered;
 		if (c < 0)
 			return false;
 	}
@@ -2210,31 +2219,13 @@ value_matches(const PqColumnDesc *col, const PqPredicate *p, const PqColumnVecto
 	{
 		c = cmp_physical(col, &val, &p->hi, &ok);
 		if (!ok)
-			return p->nan_matches || !(col->type == PARQUET_FLOAT || col->type == PARQUET_DOUBLE);
+			return unordered;
 		if (c > 0)
 			return false;
 	}
 	return true;
 }
 
-/* Append file row `row` to out (sorted, merging neighbours). */
-static void
-ranges_append_row(PqRowRanges *out, int *cap, int64 row)
-{
-	if (out->n > 0 && out->end[out->n - 1] == row)
-	{
-		out->end[out->n - 1]++;
-		return;
-	}
-	if (out->n == *cap)
-	{
-		*cap *= 2;
-		out->start = repalloc(out->start, sizeof(int64) * *cap);
-		out->end = repalloc(out->end, sizeof(int64) * *cap);
-	}
-	out->start[out->n] = row;
-	out->end[out->n++] = row + 1;
-}
 
 PqRowRanges *
 parquet_match_rows(PqReader *r, const PqPredicate *preds, int npreds, const PqRowRanges *within,
@@ -2264,7 +2255,7 @@ parquet_match_rows(PqReader *r, const PqPredicate *preds, int npreds, const PqRo
 			for (int i = 0; i < npreds && match; i++)
 				match = value_matches(&r->columns[preds[i].column], &preds[i], &b->cols[i], k);
 			if (match)
-				ranges_append_row(out, &cap, b->row_numbers[k]);
+				ranges_append(out, &cap, b->row_numbers[k], b->row_numbers[k] + 1);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}

@@ -173,6 +173,8 @@ extern PqRowRanges *parquet_prune_rows(PqReader *r, const PqPredicate *preds, in
  */
 extern PqRowRanges *parquet_match_rows(PqReader *r, const PqPredicate *preds, int npreds,
 									   const PqRowRanges *within, PqScanStats *stats);
+/* a := rows in both a and b (allocated in CurrentMemoryContext). */
+extern void parquet_row_ranges_intersect(PqRowRanges *a, const PqRowRanges *b);
 /* Restrict a scan, before its first batch, to the rows of ranges (copied). */
 extern void parquet_scan_restrict(PqScan *s, const PqRowRanges *ranges);
 extern PqBatch *parquet_scan_next(PqScan *s);
