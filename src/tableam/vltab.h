@@ -31,10 +31,6 @@
 
 /* ---- the access method (vltab_am.c) ---- */
 extern const TableAmRoutine *vltab_routine(void);
-/* vltab_logical.c: a published vlake table refuses what decoding gets
- * wrong (action: "flush", "copy into lake segments of", ...) */
-extern void vltab_refuse_published(Relation rel, const char *action);
-extern void vltab_check_publication_stmt(Node *stmt, const char *pubname);
 extern bool vltab_is_vlake(Relation rel);
 
 /* Run heap's own routine on rel: swaps rd_tableam for the call (heapam
@@ -201,6 +197,12 @@ typedef struct VltabScanTotals
 extern VltabScanTotals vltab_scan_totals;
 /* EXPLAIN ANALYZE prints the statement's counts (vltab_explain.c). */
 extern void vltab_explain_init(void);
+
+/* ---- logical replication: refused (vltab_logical.c) ---- */
+/* ERROR if rel is published (action: "flush", "copy into lake segments of", ...) */
+extern void vltab_refuse_published(Relation rel, const char *action);
+/* ERROR if CREATE / ALTER PUBLICATION stmt adds a vlake table */
+extern void vltab_check_publication_stmt(Node *stmt, const char *pubname);
 
 /* ---- deletions and locks of lake rows (vltab_rowstate.c) ---- */
 extern TM_Result vltab_rowstate_mark(Relation rel, int64 row_id, char kind,

@@ -745,7 +745,7 @@ tidrange_end_rowid(ItemPointer tid)
 /*
  * TID range scans (ctid >= ... AND ctid < ...): heap's over the delta, then
  * the lake rows whose TIDs fall in the range, in row-ID order (which is TID
- * order), each fetched by row ID.
+ * order), fetched a block of row IDs at a time (lake_batch_load).
  */
 static void
 vltab_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid, ItemPointer maxtid)

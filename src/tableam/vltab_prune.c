@@ -167,11 +167,6 @@ vltab_prune_bounds(List *quals, Index scanrelid)
 			pfree(b);
 			continue;
 		}
-		if (b->is_float != (var->vartype == FLOAT4OID || var->vartype == FLOAT8OID))
-		{
-			pfree(b);			/* a column of another type than its constant */
-			continue;
-		}
 		b->attnum = var->varattno;
 		b->coltype = var->vartype;
 		b->strategy = strategy;
