@@ -23,6 +23,7 @@
 # Results: printed, and kept in build/bench-tables-cold/results-<rows>.txt.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$VLAKE_SRC"
 
 rows=${1:-${ROWS:-1000000}}
@@ -83,20 +84,7 @@ COMMIT;
 CREATE TABLE t (id bigint, video_id bigint, duration real, aesthetic real,
                 caption text, embedding vector(768))
   USING vlake WITH (location = 's3://$VLAKE_TEST_S3_BUCKET/tables/t/');
-CREATE FUNCTION lookups(n int, maxid bigint, seed float8) RETURNS float8 LANGUAGE plpgsql AS \$\$
-DECLARE t0 timestamptz; r record; acc bigint := 0; k bigint;
-BEGIN
-  PERFORM setseed(seed);
-  t0 := clock_timestamp();
-  FOR i IN 1..n LOOP
-    k := 1 + floor(random() * maxid)::bigint;
-    SELECT id, duration, length(caption) AS lc, vector_dims(embedding) AS d INTO r
-      FROM t WHERE id = k;
-    acc := acc + r.lc + r.d;
-  END LOOP;
-  IF acc = 0 THEN RAISE 'no rows'; END IF;
-  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END \$\$;
+$(lookups_function lookups t)
 SQL
 
 say "# bench-tables-cold: $rows rows x (id bigint, video_id bigint, duration real, aesthetic real, caption text ~200 B, embedding vector(768)), lake on the S3 test server (127.0.0.1)"

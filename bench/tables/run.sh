@@ -20,6 +20,7 @@
 # Results: printed, and kept in build/bench-tables/results-<rows>.txt.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$VLAKE_SRC"
 
 rows=${1:-1000000}
@@ -160,22 +161,7 @@ done
 # ---- 4. primary-key lookups ----
 declare -A look_ms look_cold_ms
 for t in heap vlake; do
-  q >/dev/null <<SQL
-CREATE FUNCTION lookups_$t(n int, maxid bigint, seed float8) RETURNS float8 LANGUAGE plpgsql AS \$\$
-DECLARE t0 timestamptz; r record; acc bigint := 0; k bigint;
-BEGIN
-  PERFORM setseed(seed);
-  t0 := clock_timestamp();
-  FOR i IN 1..n LOOP
-    k := 1 + floor(random() * maxid)::bigint;
-    SELECT id, duration, length(caption) AS lc, vector_dims(embedding) AS d INTO r
-      FROM t_$t WHERE id = k;
-    acc := acc + r.lc + r.d;
-  END LOOP;
-  IF acc = 0 THEN RAISE 'no rows'; END IF;
-  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END \$\$;
-SQL
+  lookups_function "lookups_$t" "t_$t" | q >/dev/null
   # plan check: the lookup goes through the primary key
   q -c "EXPLAIN (COSTS OFF) SELECT id, duration, length(caption), vector_dims(embedding) FROM t_$t WHERE id = 42" | tr '\n' ' ' | sed 's/  */ /g' > "$work/lookup-$t.plan"
   l=$(load)
