@@ -1472,7 +1472,9 @@ static void
 validate_group(MCtx *c, const Manifest *m, const ManifestSegment *seg,
 			   const ManifestGroup *g, int32 *seen_ids, int *nseen)
 {
-	int			save;
+	int			save,
+				first_seen,
+				j;
 
 	save = path_key(c, "path", 4);
 	check_path(c, g->path, false);
@@ -1488,6 +1490,7 @@ validate_group(MCtx *c, const Manifest *m, const ManifestSegment *seg,
 		CORRUPT(c, "must list 1 to %d field ids", MANIFEST_MAX_FIELDS);
 	if (g->layout != MANIFEST_L_PARQUET && g->nfield_ids != 1)
 		CORRUPT(c, "a %s group holds exactly one field", manifest_layout_name(g->layout));
+	first_seen = *nseen;
 	for (int i = 0; i < g->nfield_ids; i++)
 	{
 		int			s2 = path_index(c, i);
@@ -1501,11 +1504,15 @@ validate_group(MCtx *c, const Manifest *m, const ManifestSegment *seg,
 			f->type != MANIFEST_T_JSON && f->type != MANIFEST_T_BINARY)
 			CORRUPT(c, "a long_text group holds a string, json or binary field, not %s",
 					manifest_type_name(f->type));
-		for (int j = 0; j < *nseen; j++)
+		/* a later group of the segment may hold a field again: its copy
+		 * supersedes the earlier one (a column patch) */
+		for (int j = first_seen; j < *nseen; j++)
 			if (seen_ids[j] == g->field_ids[i])
-				CORRUPT(c, "field id %d is held by another group of the segment, or twice by this one",
-						g->field_ids[i]);
-		seen_ids[(*nseen)++] = g->field_ids[i];
+				CORRUPT(c, "field id %d is held twice by this group", g->field_ids[i]);
+		for (j = 0; j < first_seen && seen_ids[j] != g->field_ids[i]; j++)
+			;
+		if (j == first_seen)	/* ids are in the schema: at most nfields */
+			seen_ids[(*nseen)++] = g->field_ids[i];
 		path_restore(c, s2);
 	}
 	path_restore(c, save);

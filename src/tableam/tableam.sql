@@ -135,6 +135,16 @@ REVOKE ALL ON vlake.datasets, vlake.segments, vlake.files, vlake.row_states,
 CREATE FUNCTION vlake.set_column_group(tbl regclass, col name, grp text) RETURNS void
     AS 'MODULE_PATHNAME', 'vlake_set_column_group' LANGUAGE C STRICT;
 
+-- New values of one column for the rows whose key matches: source is a
+-- query giving (key, value) pairs (from a query over the table itself, a
+-- staging table, vlake.parquet_read of Parquet files, ...); key defaults to
+-- the table's one-column primary key.  Writes only that column's
+-- ColumnGroup of the segments holding those rows; row IDs do not change.
+-- Returns the number of rows given a value.  Needs UPDATE on the table.
+CREATE FUNCTION vlake.backfill(tbl regclass, col name, source text, key name DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'vlake_backfill' LANGUAGE C;
+
 -- Move the delta's settled rows of a vlake table to a new lake segment now
 -- (the flush task does this in the background); returns the rows moved.
 CREATE FUNCTION vlake.flush(tbl regclass) RETURNS bigint

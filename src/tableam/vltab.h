@@ -116,6 +116,10 @@ extern VltabSegment *vltab_segment_find(VltabSegmentList *list, int64 row_id);
 /* The segment holding row_id or the first after it; NULL if none. */
 extern VltabSegment *vltab_segment_next_at(VltabSegmentList *list, int64 row_id);
 extern void vltab_segment_insert(VltabDataset *ds, VltabSegment *seg, const char *operation);
+/* A column patch's catalog change: add files to segment segid, remove the
+ * groups drop[] (whose every column the new files supersede). */
+extern void vltab_files_patch(VltabDataset *ds, int64 segid, const VltabSegmentFile *add, int nadd,
+							  const int *drop, int ndrop);
 /* This transaction changes the lake: take a new version on its first
  * change (ds->version++ and a versions row), count the rest in it. */
 extern void vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,

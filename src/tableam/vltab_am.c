@@ -1107,7 +1107,8 @@ vltab_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 typedef struct ReaderEntry
 {
 	Oid			relid;
-	char	   *path0;			/* the segment's first file: its identity */
+	char	   *path0;			/* the segment's files, '\n'-joined: its identity
+								 * (a column patch adds a file to a segment) */
 	TupleDesc	desc;
 	VltabSegmentReader *reader;
 	uint64		used;
@@ -1128,22 +1129,35 @@ reader_entry_free(ReaderEntry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+static char *
+segment_identity(VltabSegment *seg)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	for (int f = 0; f < seg->nfiles; f++)
+		appendStringInfo(&b, "%s\n", seg->files[f].path);
+	return b.data;
+}
+
 static VltabSegmentReader *
 cached_reader(Relation rel, const char *root, VltabSegment *seg)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	ReaderEntry *victim = &reader_cache[0];
 	MemoryContext old;
+	char	   *ident;
 
 	if (seg->nfiles == 0)
 		return vltab_segment_open(root, desc, seg->first_row_id, seg->row_count,
 								  seg->files, seg->nfiles);
+	ident = segment_identity(seg);
 	for (int i = 0; i < READER_CACHE_SIZE; i++)
 	{
 		ReaderEntry *e = &reader_cache[i];
 
 		if (e->reader && e->relid == RelationGetRelid(rel) &&
-			strcmp(e->path0, seg->files[0].path) == 0)
+			strcmp(e->path0, ident) == 0)
 		{
 			if (equalTupleDescs(e->desc, desc))
 			{
@@ -1160,7 +1174,7 @@ cached_reader(Relation rel, const char *root, VltabSegment *seg)
 	reader_entry_free(victim);
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	victim->relid = RelationGetRelid(rel);
-	victim->path0 = pstrdup(seg->files[0].path);
+	victim->path0 = pstrdup(ident);
 	victim->desc = CreateTupleDescCopyConstr(desc);	/* equalTupleDescs compares constraints */
 	victim->reader = vltab_segment_open(root, desc, seg->first_row_id, seg->row_count,
 										seg->files, seg->nfiles);

@@ -824,6 +824,38 @@ vltab_segment_insert(VltabDataset *ds, VltabSegment *seg, const char *operation)
 	CommandCounterIncrement();
 }
 
+/*
+ * A column patch of segment segid: its new files (group numbers set by the
+ * caller, above every existing one) and the removal of the files whose
+ * every column they supersede (groups drop[0..ndrop)).
+ */
+void
+vltab_files_patch(VltabDataset *ds, int64 segid, const VltabSegmentFile *add, int nadd,
+				  const int *drop, int ndrop)
+{
+	Relation	cat = table_open(vltab_catalog_relid("files"), RowExclusiveLock);
+
+	for (int i = 0; i < ndrop; i++)
+	{
+		ScanKeyData keys[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&keys[0], FL_SEGMENT_ID, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(segid));
+		ScanKeyInit(&keys[1], FL_GROUP_NO, BTEqualStrategyNumber, F_INT4EQ,
+					Int32GetDatum(drop[i]));
+		scan = scan_by_relid(cat, "files_pkey", ds->relid, GetLatestSnapshot(), 2, keys);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			CatalogTupleDelete(cat, &tup->t_self);
+		systable_endscan(scan);
+	}
+	for (int i = 0; i < nadd; i++)
+		insert_file(cat, ds->relid, segid, &add[i]);
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
 /* ------------------------------------------------------------ versions -- */
 
 static void

@@ -178,10 +178,14 @@ vltab_prune_bounds(List *quals, Index scanrelid)
 static const VltabColumnStats *
 find_stats(const VltabSegment *seg, AttrNumber attnum)
 {
-	for (int f = 0; f < seg->nfiles; f++)
-		for (int s = 0; s < seg->files[f].nstats; s++)
-			if (seg->files[f].stats[s].attnum == attnum)
-				return &seg->files[f].stats[s];
+	/* the file whose copy of the column is read (a later group's wins) */
+	int			f = vltab_segment_file_of(seg->files, seg->nfiles, attnum);
+
+	if (f < 0)
+		return NULL;
+	for (int s = 0; s < seg->files[f].nstats; s++)
+		if (seg->files[f].stats[s].attnum == attnum)
+			return &seg->files[f].stats[s];
 	return NULL;
 }
 

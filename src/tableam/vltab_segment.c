@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "access/detoast.h"
+#include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
@@ -31,6 +32,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -824,6 +826,8 @@ typedef struct RCol
 	FmgrInfo	infn;
 	Oid			ioparam;
 	bool		have_infn;
+	bool		has_missing;	/* file < 0: reads as missing, not NULL */
+	Datum		missing;
 } RCol;
 
 struct VltabSegmentReader
@@ -856,6 +860,19 @@ struct VltabSegmentScan
 	int64		pos;			/* next row in batch */
 	int64		next_row_id;	/* when o == NULL */
 };
+
+int
+vltab_segment_file_of(const VltabSegmentFile *files, int nfiles, AttrNumber attnum)
+{
+	int			best = -1;
+
+	for (int f = 0; f < nfiles; f++)
+		for (int i = 0; i < files[f].natts; i++)
+			if (files[f].attnums[i] == attnum &&
+				(best < 0 || files[f].group_no > files[best].group_no))
+				best = f;
+	return best;
+}
 
 static VltabSegmentFile *
 copy_files(const VltabSegmentFile *files, int nfiles)
@@ -912,6 +929,18 @@ vltab_segment_open(const char *root, TupleDesc desc, int64 first_row_id, int64 r
 		c->file = -1;
 		if (att->attisdropped)
 			continue;
+		/* ADD COLUMN ... DEFAULT without a rewrite: files lack the column */
+		if (att->atthasmissing)
+		{
+			bool		isnull;
+			Datum		d = getmissingattr(desc, a + 1, &isnull);
+
+			if (!isnull)
+			{
+				c->has_missing = true;
+				c->missing = datumCopy(d, att->attbyval, att->attlen);
+			}
+		}
 		plan_column(att, &plan);
 		c->basetype = plan.basetype;
 		c->basetypmod = plan.basetypmod;
@@ -930,12 +959,20 @@ vltab_segment_open(const char *root, TupleDesc desc, int64 first_row_id, int64 r
 			/* columns dropped since, or unknown to desc: never read */
 			if (an < 1 || an > desc->natts || TupleDescAttr(desc, an - 1)->attisdropped)
 				continue;
-			if (r->cols[an - 1].file >= 0)
+			if (r->cols[an - 1].file >= 0 &&
+				files[r->cols[an - 1].file].group_no == files[f].group_no)
 				lake_corrupt("segment file", files[f].path,
-							 "column %d is also in \"%s\"", an, files[r->cols[an - 1].file].path);
-			r->cols[an - 1].file = f;
+							 "column %d is also in \"%s\" of the same group", an,
+							 files[r->cols[an - 1].file].path);
+			/* a later group's copy of a column supersedes an earlier one's */
+			if (r->cols[an - 1].file < 0 ||
+				files[r->cols[an - 1].file].group_no < files[f].group_no)
+				r->cols[an - 1].file = f;
 		}
 	}
+	for (int a = 0; a < desc->natts; a++)
+		if (r->cols[a].file >= 0)
+			r->cols[a].has_missing = false;
 	MemoryContextSwitchTo(old);
 	return r;
 }
@@ -1175,6 +1212,21 @@ open_for(VltabSegmentReader *r, Bitmapset *attrs, int *ncols, int **cols, AttrNu
 	return o;
 }
 
+/*
+ * A row's values before its files are read: NULL, or for a column no file
+ * holds and that was added with a default (attmissingval), that default,
+ * as heap gives it for tuples older than the column.
+ */
+static void
+fill_absent(VltabSegmentReader *r, Datum *values, bool *isnull)
+{
+	for (int a = 0; a < r->desc->natts; a++)
+	{
+		values[a] = r->cols[a].missing;
+		isnull[a] = !r->cols[a].has_missing;
+	}
+}
+
 /* Row k of batch column v as the Datum of attnum an (in CurrentMemoryContext). */
 static Datum
 column_datum(VltabSegmentReader *r, ROpen *o, int pcol, AttrNumber an,
@@ -1392,11 +1444,7 @@ vltab_segment_scan_next(VltabSegmentScan *s, int64 *row_id, Datum *values, bool 
 
 	CHECK_FOR_INTERRUPTS();
 	MemoryContextReset(s->rowcxt);
-	for (int a = 0; a < r->desc->natts; a++)
-	{
-		values[a] = (Datum) 0;
-		isnull[a] = true;
-	}
+	fill_absent(r, values, isnull);
 	if (s->ps == NULL)
 	{
 		/* no file holds a requested column: every row, all NULL */
@@ -1462,11 +1510,8 @@ take_into(VltabSegmentReader *r, Bitmapset *attrs, const int64 *row_ids, int n,
 					 errmsg("row ID " INT64_FORMAT " is outside the segment's rows " INT64_FORMAT ".." INT64_FORMAT,
 							row_ids[k], r->first_row_id, r->first_row_id + r->row_count - 1)));
 	}
-	for (int i = 0; i < n * natts; i++)
-	{
-		values[i] = (Datum) 0;
-		isnull[i] = true;
-	}
+	for (int k = 0; k < n; k++)
+		fill_absent(r, values + k * natts, isnull + k * natts);
 	old = MemoryContextSwitchTo(r->callcxt);
 	o = open_for(r, attrs, &ncols, &cols, &atts);
 	if (o && ncols > 0)

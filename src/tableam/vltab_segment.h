@@ -88,6 +88,14 @@ typedef struct VltabSegmentFile
 								 * the reader ignores them */
 } VltabSegmentFile;
 
+/*
+ * A segment's files may hold a column more than once: a column patch (a
+ * backfill, an UPDATE folded back into its rows) adds a file with a higher
+ * group_no, whose copy supersedes the earlier ones.  The index of the file
+ * whose copy of attnum is read, or -1 when no file holds it.
+ */
+extern int	vltab_segment_file_of(const VltabSegmentFile *files, int nfiles, AttrNumber attnum);
+
 /* ---- writing ---- */
 typedef struct VltabSegmentWriter VltabSegmentWriter;
 
