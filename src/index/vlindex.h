@@ -248,6 +248,9 @@ typedef struct VlIndexPart
 	uint64		vectors_size;
 	char		codes_etag[128];
 	char		vectors_etag[128];
+	/* no vectors.bin: re-rank reads the table's column (vlake tables) */
+	bool		table_vectors;
+	uint64		seed;			/* of the rotation (a merge keeps codes) */
 } VlIndexPart;
 
 /* Per-backend counters, shown by EXPLAIN ANALYZE (vlindex_explain.c). */
@@ -376,6 +379,7 @@ extern Oid	vlindex_check_access(Oid relid, bool need_owner);
 extern char *vlindex_table_location(Relation index);
 extern int64 vlindex_table_next_row_id(Relation heap);
 extern int64 vlindex_table_recorded_end(Relation heap, Relation index);
+extern AttrNumber vlindex_table_rerank_column(Relation index);
 extern void vlindex_table_record(Relation heap, Relation index, const char *location,
 								 const char *prefix, IvfMetric metric, int dim, int lists,
 								 uint64 nvec, uint64 meta_size, const char *meta_etag,

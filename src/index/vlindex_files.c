@@ -4,7 +4,10 @@
  * Writing: vlindex_write_part() turns assigned vectors into the three immutable
  * files of one index part (index.meta, codes.bin, vectors.bin) under a key
  * prefix that is unique to this build.  index.meta is written last, so a
- * part whose meta file exists is complete.
+ * part whose meta file exists is complete.  An index of a column of a vlake
+ * table writes no vectors.bin (vectors_size 0 in index.meta): its re-rank
+ * reads the table's own vector ColumnGroup (vlindex_table_rerank_column),
+ * so the lake holds the vectors once.
  *
  * Reading: vlindex_part_get() returns the part for the file set the metapage
  * names, from the per-backend cache when it is current.  Centroids come with
@@ -122,8 +125,9 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	VlIndexFileHeader fh;
 	VlIndexFileMetaHeader mh;
 	ObjWriter  *cw,
-			   *vw;
+			   *vw = NULL;
 	pg_crc32c	crc;
+	bool		table_vectors = vlindex_table_rerank_column(index) != 0;
 
 	/* counting sort of the vectors by list */
 	for (int64 i = 0; i < nvec; i++)
@@ -141,7 +145,7 @@ write_part(Relation index, const char *location, IvfMetric metric,
 
 		dir[c].count = (uint32) cnt;
 		dir[c].codes_off = codes_size;
-		dir[c].vecs_off = vecs_size;
+		dir[c].vecs_off = table_vectors ? 0 : vecs_size;
 		codes_size += vlindex_list_block_size(words, cnt);
 		vecs_size += cnt * dim * sizeof(float);
 		maxblock = Max(maxblock, vlindex_list_block_size(words, cnt));
@@ -160,11 +164,16 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	/* before any other object of the part: GC can find a crashed write */
 	lake_part_begin(store, prefix, &vlindex_part_kind);
 	cw = objstore_writer_begin(store, part_key(prefix, VLINDEX_FILE_CODES));
-	vw = objstore_writer_begin(store, part_key(prefix, VLINDEX_FILE_VECS));
 	fh.magic = VLINDEX_MAGIC_CODES;
 	objstore_writer_write(cw, (const char *) &fh, sizeof(fh));
-	fh.magic = VLINDEX_MAGIC_VECS;
-	objstore_writer_write(vw, (const char *) &fh, sizeof(fh));
+	if (!table_vectors)
+	{
+		vw = objstore_writer_begin(store, part_key(prefix, VLINDEX_FILE_VECS));
+		fh.magic = VLINDEX_MAGIC_VECS;
+		objstore_writer_write(vw, (const char *) &fh, sizeof(fh));
+	}
+	else
+		vecs_size = 0;
 
 	block = palloc_extended(Max(maxblock, 1), MCXT_ALLOC_HUGE);
 	for (int c = 0; c < lists; c++)
@@ -191,7 +200,8 @@ write_part(Relation index, const char *location, IvfMetric metric,
 				ivf_encode(&rot, metric, vec, cen, codes + j * words, &fac[j], tmp);
 				lrefs[j] = refs[seq];
 			}
-			objstore_writer_write(vw, (const char *) vec, sizeof(float) * dim);
+			if (vw)
+				objstore_writer_write(vw, (const char *) vec, sizeof(float) * dim);
 		}
 		INIT_CRC32C(crc);
 		COMP_CRC32C(crc, block, vlindex_list_block_size(words, cnt));
@@ -200,7 +210,8 @@ write_part(Relation index, const char *location, IvfMetric metric,
 		objstore_writer_write(cw, block, vlindex_list_block_size(words, cnt));
 	}
 	objstore_writer_finish(cw);
-	objstore_writer_finish(vw);
+	if (vw)
+		objstore_writer_finish(vw);
 
 	/* index.meta last: its presence means the part is complete */
 	memset(&mh, 0, sizeof(mh));
@@ -219,15 +230,19 @@ write_part(Relation index, const char *location, IvfMetric metric,
 		ObjStat		st;
 
 		if (!objstore_head(store, part_key(prefix, VLINDEX_FILE_CODES), &st) || st.size != codes_size ||
-			!objstore_head(store, part_key(prefix, VLINDEX_FILE_VECS), &st) || st.size != vecs_size)
+			(vw && (!objstore_head(store, part_key(prefix, VLINDEX_FILE_VECS), &st) ||
+					st.size != vecs_size)))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("vlake index files under \"%s\" do not have the size just written",
 							objstore_uri(store, prefix))));
 		objstore_head(store, part_key(prefix, VLINDEX_FILE_CODES), &st);
 		strlcpy(mh.codes_etag, st.etag, sizeof(mh.codes_etag));
-		objstore_head(store, part_key(prefix, VLINDEX_FILE_VECS), &st);
-		strlcpy(mh.vectors_etag, st.etag, sizeof(mh.vectors_etag));
+		if (vw)
+		{
+			objstore_head(store, part_key(prefix, VLINDEX_FILE_VECS), &st);
+			strlcpy(mh.vectors_etag, st.etag, sizeof(mh.vectors_etag));
+		}
 	}
 	initStringInfo(&meta);
 	appendBinaryStringInfo(&meta, (const char *) &mh, sizeof(mh));
@@ -478,6 +493,10 @@ part_load(Relation index, const VlIndexMetaData *meta)
 
 		part->codes_size = mh.codes_size;
 		part->vectors_size = mh.vectors_size;
+		/* no vectors.bin (a real one has at least its header): re-rank
+		 * from the table's column (docs/index-format.md) */
+		part->table_vectors = (mh.vectors_size == 0);
+		part->seed = mh.seed;
 		mh.codes_etag[sizeof(mh.codes_etag) - 1] = '\0';
 		mh.vectors_etag[sizeof(mh.vectors_etag) - 1] = '\0';
 		strlcpy(part->codes_etag, mh.codes_etag, sizeof(part->codes_etag));
@@ -496,8 +515,9 @@ part_load(Relation index, const VlIndexMetaData *meta)
 
 			if (d->codes_off < sizeof(VlIndexFileHeader) ||
 				d->codes_off + vlindex_list_block_size(part->words, d->count) > mh.codes_size ||
-				d->vecs_off < sizeof(VlIndexFileHeader) ||
-				d->vecs_off + (uint64) d->count * part->dim * sizeof(float) > mh.vectors_size)
+				(part->table_vectors ? d->vecs_off != 0 :
+				 (d->vecs_off < sizeof(VlIndexFileHeader) ||
+				  d->vecs_off + (uint64) d->count * part->dim * sizeof(float) > mh.vectors_size)))
 				corrupt(part, VLINDEX_FILE_META, psprintf("List %d points outside the data files.", c));
 			sum += d->count;
 		}
@@ -652,6 +672,8 @@ vlindex_part_fetch_vectors(VlIndexPart *part, const int *list, const int *idx, i
 
 	if (n <= 0)
 		return;
+	if (part->table_vectors)
+		elog(ERROR, "vlake index part \"%s\" has no vectors file", part->prefix);
 	ranges = palloc(sizeof(ObjRange) * n);
 	for (int i = 0; i < n; i++)
 	{

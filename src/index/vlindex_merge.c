@@ -9,7 +9,11 @@
  *  2. write: the new part holds the old part's rows minus tombstones, plus
  *     the sealed delta, assigned to the existing centroids (k-means runs
  *     only when there was no lake part yet; REINDEX re-clusters).  The files
- *     are new, uniquely named objects; nothing existing is modified.
+ *     are new, uniquely named objects; nothing existing is modified.  On a
+ *     vlake table the part has no vectors file (the re-rank reads the
+ *     table), so the old rows cannot be re-encoded from it: the new part
+ *     keeps the old rotation seed and copies their codes as they are; only
+ *     the sealed delta is encoded.
  *  3. swap: one GenericXLog record sets the new file set, drops the sealed
  *     chain and the tombstones.  A scan reads the metapage once, so it sees
  *     the old set (old part + sealed + live delta) or the new one (new part
@@ -44,7 +48,41 @@ typedef struct MergeSource
 	int		   *old_idx;
 	float	   *delta;			/* [ndelta][dim] */
 	int			dim;
+	/* codes kept (vlake tables): the delta encoded with the old rotation */
+	const int  *assign;
+	const uint64 *delta_refs;
+	const float *centroids;
+	float	   *tmp;			/* [2 * pdim] */
 } MergeSource;
+
+/* The old rows' codes as they are, the delta's encoded like a build's. */
+static void
+merge_get_encoded(VlIndexCodeSource *src, int64 seq, float *vec, uint64 *code,
+				  IvfFactor *f, uint64 *ref)
+{
+	MergeSource *ms = src->arg;
+	VlIndexPart	   *part = ms->part;
+
+	if (seq < ms->nold)
+	{
+		VlIndexList	   *l = &part->list[ms->old_list[seq]];
+		int			j = ms->old_idx[seq];
+
+		memcpy(code, l->codes + (size_t) j * part->words, sizeof(uint64) * part->words);
+		*f = l->factors[j];
+		*ref = l->refs[j];
+		memset(vec, 0, sizeof(float) * ms->dim);	/* no vectors file to write */
+	}
+	else
+	{
+		const float *v = ms->delta + (seq - ms->nold) * ms->dim;
+
+		memcpy(vec, v, sizeof(float) * ms->dim);
+		ivf_encode(&part->rot, (IvfMetric) part->metric, vec,
+				   ms->centroids + (size_t) ms->assign[seq] * ms->dim, code, f, ms->tmp);
+		*ref = ms->delta_refs[seq - ms->nold];
+	}
+}
 
 static void
 merge_get(VlIndexVecSource *src, int64 seq, float *out)
@@ -333,13 +371,30 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 	prefix[0] = '\0';
 	if (total > 0)
 	{
-		src.get = merge_get;
-		src.arg = &ms;
-		if (!pg_strong_random(&seed, sizeof(seed)))
-			seed = meta.generation * 7919 + 1;
-		vlindex_write_part(index, location, (IvfMetric) meta.metric, dim, lists,
-					  centroids, seed, total, assign, refs, &src, prefix,
-					  &meta_size, meta_etag, &meta_blob);
+		if (ms.part != NULL && vlindex_table_rerank_column(index) != 0)
+		{
+			VlIndexCodeSource csrc;
+
+			ms.assign = assign;
+			ms.delta_refs = delta_refs;
+			ms.centroids = centroids;
+			ms.tmp = palloc(sizeof(float) * 2 * ms.part->pdim);
+			csrc.get = merge_get_encoded;
+			csrc.arg = &ms;
+			vlindex_write_part_encoded(index, location, (IvfMetric) meta.metric, dim, lists,
+									   centroids, ms.part->seed, total, assign, &csrc, prefix,
+									   &meta_size, meta_etag, &meta_blob);
+		}
+		else
+		{
+			src.get = merge_get;
+			src.arg = &ms;
+			if (!pg_strong_random(&seed, sizeof(seed)))
+				seed = meta.generation * 7919 + 1;
+			vlindex_write_part(index, location, (IvfMetric) meta.metric, dim, lists,
+							   centroids, seed, total, assign, refs, &src, prefix,
+							   &meta_size, meta_etag, &meta_blob);
+		}
 		/* new pages, not yet named by the metapage: invisible until the swap */
 		blob_head = vlindex_blob_write(index, MAIN_FORKNUM, meta_blob, meta_size, meta.generation + 1);
 	}

@@ -34,6 +34,13 @@
  * centroids of the lists of the nearest groups (vlake.hierarchy_cover x
  * probes lists); later steps compare with the rest only when they need it.
  * Rows VACUUM removed from the lake part are skipped via the tombstones.
+ *
+ * On a vlake table the part has no vectors file: step 3 reads the indexed
+ * column of the batch's rows from the table (vltab_index_take: one request
+ * per segment's vector ColumnGroup), as the scan's snapshot sees them; a
+ * row it does not see is dropped from the candidates, and a TID is returned
+ * once even if the index holds two entries for it (a lake row whose vector
+ * was rewritten in place has its old entry and a new one).
  */
 #include "postgres.h"
 
@@ -43,10 +50,12 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/float.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "index/vlindex.h"
+#include "tableam/vltab_index.h"
 #include "vector/distance.h"
 
 #define FIRST_BATCH_K	10
@@ -109,6 +118,9 @@ typedef struct VlIndexScanOpaque
 	/* sorted tombstones */
 	uint64	   *tomb;
 	int			ntomb;
+	/* re-rank from the table (part->table_vectors), and the TIDs returned */
+	VltabIndexTake *take;
+	HTAB	   *returned;
 } VlIndexScanOpaque;
 
 /* ---------------------------------------------------------------- heaps */
@@ -743,9 +755,57 @@ next_batch_size(VlIndexScanOpaque *so)
 	return (int) Max(NEXT_BATCH, Min(so->nreturned, MAX_BATCH));
 }
 
+/*
+ * Exact distances of candidates from the table's column (no vectors file):
+ * rows the scan's snapshot does not see, or whose value is NULL now, are
+ * dropped.
+ */
+static void
+rerank_from_table(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
+				  const int *idx, int n)
+{
+	VlIndexPart	   *part = so->part;
+	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * n);
+	Datum	   *vals = palloc(sizeof(Datum) * n);
+	bool	   *nulls = palloc(sizeof(bool) * n);
+	bool	   *found = palloc(sizeof(bool) * n);
+	float	   *vec = palloc(sizeof(float) * part->dim);
+
+	if (so->take == NULL)
+	{
+		AttrNumber	attnum = scan->indexRelation->rd_index->indkey.values[0];
+
+		if (scan->heapRelation != NULL)
+			so->take = vltab_index_take_begin(scan->heapRelation, scan->xs_snapshot, attnum);
+		if (so->take == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("vlake index \"%s\" re-ranks from its vlake table, which this scan does not read",
+							RelationGetRelationName(scan->indexRelation)),
+					 errhint("REINDEX the index.")));
+	}
+	for (int i = 0; i < n; i++)
+		lake_rowref_to_tid(part->list[lists[i]].refs[idx[i]], &tids[i]);
+	vltab_index_take(so->take, tids, n, vals, nulls, found);
+	for (int i = 0; i < n; i++)
+	{
+		if (!found[i] || nulls[i])
+			continue;
+		vlindex_datum_to_floats(vals[i], so->et, so->metric, part->dim, vec, NULL,
+								scan->indexRelation);
+		res_push(so, exact_dist(so, vec), &tids[i]);
+	}
+	vlindex_stats.round_trips++;
+	pfree(tids);
+	pfree(vals);
+	pfree(nulls);
+	pfree(found);
+	pfree(vec);
+}
+
 /* Re-rank the next batch of candidates exactly. */
 static void
-rerank_batch(VlIndexScanOpaque *so)
+rerank_batch(IndexScanDesc scan, VlIndexScanOpaque *so)
 {
 	VlIndexPart	   *part = so->part;
 	int			cap = next_batch_size(so),
@@ -774,7 +834,12 @@ rerank_batch(VlIndexScanOpaque *so)
 		idx[n] = c.idx;
 		n++;
 	}
-	if (n > 0)
+	if (n > 0 && part->table_vectors)
+	{
+		rerank_from_table(scan, so, lists, idx, n);
+		vlindex_stats.reranked += n;
+	}
+	else if (n > 0)
 	{
 		vecs = palloc(sizeof(float) * part->dim * n);
 		vlindex_part_fetch_vectors(part, lists, idx, n, vecs);
@@ -865,6 +930,8 @@ vlindex_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	VlIndexScanOpaque *so = scan->opaque;
 	MemoryContext cxt = so->cxt;
 
+	/* the take pins a delta buffer: released before its memory goes */
+	vltab_index_take_end(so->take);
 	MemoryContextReset(cxt);
 	memset(so, 0, sizeof(VlIndexScanOpaque));
 	so->cxt = cxt;
@@ -918,6 +985,25 @@ vlindex_gettuple(IndexScanDesc scan, ScanDirection dir)
 		{
 			VlIndexResult	r = res_pop(so);
 
+			if (so->part && so->part->table_vectors)
+			{
+				/* each TID once (see the header comment) */
+				bool		dup;
+
+				if (so->returned == NULL)
+				{
+					HASHCTL		ctl;
+
+					ctl.keysize = sizeof(ItemPointerData);
+					ctl.entrysize = sizeof(ItemPointerData);
+					ctl.hcxt = so->cxt;
+					so->returned = hash_create("vlake index scan TIDs", 256, &ctl,
+											   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+				}
+				(void) hash_search(so->returned, &r.tid, HASH_ENTER, &dup);
+				if (dup)
+					continue;
+			}
 			so->nreturned++;
 
 			scan->xs_heaptid = r.tid;
@@ -934,7 +1020,7 @@ vlindex_gettuple(IndexScanDesc scan, ScanDirection dir)
 		{
 			MemoryContext old = MemoryContextSwitchTo(so->cxt);
 
-			rerank_batch(so);
+			rerank_batch(scan, so);
 			MemoryContextSwitchTo(old);
 			continue;
 		}
@@ -955,6 +1041,7 @@ vlindex_endscan(IndexScanDesc scan)
 {
 	VlIndexScanOpaque *so = scan->opaque;
 
+	vltab_index_take_end(so->take);
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;

@@ -138,11 +138,14 @@ vlake_index_info(PG_FUNCTION_ARGS)
 	if (meta.prefix[0] != '\0')
 	{
 		Datum		f[3];
+		int			nf = 2;
 
 		f[0] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VLINDEX_FILE_META));
 		f[1] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VLINDEX_FILE_CODES));
-		f[2] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VLINDEX_FILE_VECS));
-		values[8] = PointerGetDatum(construct_array(f, 3, TEXTOID, -1, false, TYPALIGN_INT));
+		/* a part of a vlake table's index has no vectors file */
+		if (meta.lists == 0 || meta.nvec == 0 || !vlindex_part_get(index, &meta)->table_vectors)
+			f[nf++] = CStringGetTextDatum(psprintf("%s/%s", meta.prefix, VLINDEX_FILE_VECS));
+		values[8] = PointerGetDatum(construct_array(f, nf, TEXTOID, -1, false, TYPALIGN_INT));
 	}
 	else
 		nulls[8] = true;

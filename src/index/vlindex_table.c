@@ -53,6 +53,28 @@ vlindex_table_recorded_end(Relation heap, Relation index)
 	return vltab_index_part_end(heap, RelationGetRelid(index));
 }
 
+/*
+ * The column of the index's table whose values the exact re-rank reads
+ * (vltab_index.h, vltab_index_take), or 0 when the part keeps its own copy
+ * of the vectors (vectors.bin): a vlake table's index on a plain column
+ * keeps none, so the lake holds its vectors once (docs/index.md, "On vlake
+ * tables"); expression indexes and indexes of other tables keep theirs.
+ * The caller holds a lock on the table.
+ */
+AttrNumber
+vlindex_table_rerank_column(Relation index)
+{
+	Relation	heap;
+	bool		vlake;
+
+	if (index->rd_index->indnatts != 1 || index->rd_index->indkey.values[0] <= 0)
+		return 0;
+	heap = relation_open(index->rd_index->indrelid, NoLock);
+	vlake = vltab_index_table_is_vlake(heap);
+	relation_close(heap, NoLock);
+	return vlake ? index->rd_index->indkey.values[0] : 0;
+}
+
 /* The indexed column, or 0 when the index is not listed in the manifest. */
 static AttrNumber
 listed_attnum(Relation index)
@@ -77,6 +99,7 @@ vlindex_table_record(Relation heap, Relation index, const char *location, const 
 	VltabIndexPart part;
 	AttrNumber	attnum;
 	int			k = 0;
+	bool		table_vectors = false;
 
 	if (!vltab_index_table_is_vlake(heap))
 		return;
@@ -99,6 +122,7 @@ vlindex_table_record(Relation heap, Relation index, const char *location, const 
 
 		memcpy(&mh, meta_blob, sizeof(mh));
 		part.bytes += (int64) (mh.codes_size + mh.vectors_size);
+		table_vectors = (mh.vectors_size == 0);
 	}
 	/* docs/manifest.md, "Indexes": what a reader needs to read the part */
 #define PARAM(n, v) (part.param_names[k] = (n), part.param_values[k++] = (v))
@@ -108,6 +132,9 @@ vlindex_table_record(Relation heap, Relation index, const char *location, const 
 	PARAM("index_meta_size", psprintf(UINT64_FORMAT, meta_size));
 	PARAM("lists", psprintf("%d", lists));
 	PARAM("metric", vlindex_metric_name(metric));
+	/* no vectors.bin: re-rank reads field field_id of the version */
+	if (table_vectors)
+		PARAM("rerank", "table");
 	PARAM("row_refs", "tid");
 	PARAM("vectors", psprintf(UINT64_FORMAT, nvec));
 #undef PARAM

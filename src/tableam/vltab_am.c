@@ -36,6 +36,7 @@
 #include "storage/smgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -45,6 +46,7 @@
 
 #include "lake/lake_rowref.h"
 #include "tableam/vltab.h"
+#include "tableam/vltab_index.h"
 
 static void ensure_delta_block(Relation rel);
 static VltabSegmentReader *cached_reader(Relation rel, const char *root, VltabSegment *seg);
@@ -1336,6 +1338,194 @@ vltab_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 	found = fetch_lake(f, rel, (int64) lake_tid_to_rowid(tid), snapshot, slot);
 	vltab_index_fetch_end(&f->base);
 	return found;
+}
+
+/* ------------------------------------ re-rank takes (vltab_index.h) -- */
+
+struct VltabIndexTake
+{
+	Relation	rel;
+	Snapshot	snapshot;		/* the index scan's */
+	AttrNumber	attnum;
+	Bitmapset  *attrs;			/* {attnum} */
+	MemoryContext cxt;			/* the take and its segment list */
+	MemoryContext call_cxt;		/* values of the last call */
+	VltabSegmentList *segs;		/* as snap saw them */
+	CommandId	snap_cid;
+	IndexFetchTableData *fetch; /* delta rows: this AM's fetch */
+	TupleTableSlot *slot;
+};
+
+typedef struct TakeRow
+{
+	int64		row_id;
+	int			i;				/* position in the caller's arrays */
+} TakeRow;
+
+static int
+take_row_cmp(const void *a, const void *b)
+{
+	int64		x = ((const TakeRow *) a)->row_id;
+	int64		y = ((const TakeRow *) b)->row_id;
+
+	return (x > y) - (x < y);
+}
+
+VltabIndexTake *
+vltab_index_take_begin(Relation heap_rel, Snapshot snapshot, AttrNumber attnum)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	VltabIndexTake *t;
+
+	if (!vltab_index_table_is_vlake(heap_rel))
+		return NULL;
+	if (attnum < 1 || attnum > RelationGetDescr(heap_rel)->natts)
+		elog(ERROR, "column %d of \"%s\" does not exist", attnum,
+			 RelationGetRelationName(heap_rel));
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake index take",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	t = palloc0(sizeof(VltabIndexTake));
+	t->rel = heap_rel;
+	t->snapshot = snapshot;
+	t->attnum = attnum;
+	t->attrs = bms_make_singleton(attnum);
+	t->cxt = cxt;
+	t->call_cxt = AllocSetContextCreate(cxt, "vlake index take values",
+										ALLOCSET_DEFAULT_SIZES);
+	t->fetch = vltab_index_fetch_begin(heap_rel);
+	t->slot = MakeSingleTupleTableSlot(RelationGetDescr(heap_rel), &TTSOpsBufferHeapTuple);
+	MemoryContextSwitchTo(old);
+	return t;
+}
+
+void
+vltab_index_take(VltabIndexTake *t, const ItemPointerData *tids, int n,
+				 Datum *values, bool *isnull, bool *found)
+{
+	Relation	rel = t->rel;
+	Oid			relid = RelationGetRelid(rel);
+	int			natts = RelationGetDescr(rel)->natts;
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), t->attnum - 1);
+	Snapshot	snap = catalog_snapshot_for(t->snapshot);
+	TakeRow    *lake;
+	int			nlake = 0;
+	bool		check_deletes;
+	MemoryContext old;
+
+	MemoryContextReset(t->call_cxt);
+	old = MemoryContextSwitchTo(t->call_cxt);
+	lake = palloc(sizeof(TakeRow) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		ItemPointerData tid = tids[i];
+
+		found[i] = false;
+		isnull[i] = true;
+		values[i] = (Datum) 0;
+		if (lake_tid_is_lake(&tid))
+		{
+			lake[nlake].row_id = (int64) lake_tid_to_rowid(&tid);
+			lake[nlake].i = i;
+			nlake++;
+			continue;
+		}
+		else
+		{
+			/* a delta row: heap's fetch (and a row a flush moved and this
+			 * snapshot's transaction then changed is not seen) */
+			bool		call_again = false;
+
+			CHECK_FOR_INTERRUPTS();
+			if (table_index_fetch_tuple(t->fetch, &tid, t->snapshot, t->slot, &call_again, NULL))
+			{
+				Datum		d = slot_getattr(t->slot, t->attnum, &isnull[i]);
+
+				found[i] = true;
+				if (!isnull[i])
+					values[i] = datumCopy(d, att->attbyval, att->attlen);
+				ExecClearTuple(t->slot);
+			}
+		}
+	}
+	if (nlake == 0)
+	{
+		MemoryContextSwitchTo(old);
+		return;
+	}
+
+	/* the segments the snapshot sees, read once per command */
+	if (t->segs == NULL || t->snap_cid != snap->curcid || !IsMVCCSnapshot(snap))
+	{
+		MemoryContextSwitchTo(t->cxt);
+		t->segs = vltab_segments_visible(relid, snap);
+		t->snap_cid = snap->curcid;
+		MemoryContextSwitchTo(t->call_cxt);
+	}
+	/* no_deletes: see vltab_segments_visible; our own deletions are not in it */
+	check_deletes = !(t->segs->no_deletes && !vltab_publish_noted(relid));
+	qsort(lake, nlake, sizeof(TakeRow), take_row_cmp);
+	for (int k = 0, j; k < nlake; k = j)
+	{
+		VltabSegment *seg = vltab_segment_find(t->segs, lake[k].row_id);
+		int64	   *rows;
+		Datum	   *vals;
+		bool	   *nulls;
+		int			m = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (seg == NULL)
+		{
+			/* not in a segment this snapshot sees */
+			j = k + 1;
+			continue;
+		}
+		for (j = k + 1; j < nlake && lake[j].row_id < seg->end_row_id; j++)
+			;
+		rows = palloc(sizeof(int64) * (j - k));
+		for (int r = k; r < j; r++)
+		{
+			if (check_deletes &&
+				vltab_rowstate_is_deleted(relid, lake[r].row_id, snap, NULL))
+			{
+				lake[r].i = -1;
+				continue;
+			}
+			if (r > k && lake[r].row_id == lake[r - 1].row_id)
+				continue;		/* the same row twice: taken once */
+			rows[m++] = lake[r].row_id;
+		}
+		if (m == 0)
+			continue;
+		/* one request per ColumnGroup holding the column (its newest file) */
+		vals = palloc(sizeof(Datum) * m * natts);
+		nulls = palloc(sizeof(bool) * m * natts);
+		vltab_segment_take_rows(cached_reader(rel, t->segs->root, seg), t->attrs,
+								rows, m, vals, nulls);
+		for (int r = k, x = -1; r < j; r++)
+		{
+			if (lake[r].i < 0)
+				continue;
+			if (x < 0 || rows[x] != lake[r].row_id)
+				x++;
+			Assert(x < m && rows[x] == lake[r].row_id);
+			found[lake[r].i] = true;
+			isnull[lake[r].i] = nulls[x * natts + t->attnum - 1];
+			values[lake[r].i] = vals[x * natts + t->attnum - 1];
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+void
+vltab_index_take_end(VltabIndexTake *t)
+{
+	if (t == NULL)
+		return;
+	ExecDropSingleTupleTableSlot(t->slot);
+	table_index_fetch_end(t->fetch);
+	MemoryContextDelete(t->cxt);
 }
 
 static bool

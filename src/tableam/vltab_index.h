@@ -51,6 +51,8 @@
 #include "postgres.h"
 
 #include "nodes/pg_list.h"
+#include "storage/itemptr.h"
+#include "utils/snapshot.h"
 #include "utils/relcache.h"
 
 #define VLTAB_INDEX_MAX_PARAMS	16
@@ -91,6 +93,37 @@ extern int64 vltab_index_part_end(Relation heap, Oid indexrelid);
 
 extern void vltab_index_part_set(Relation heap, Relation index, const VltabIndexPart *part);
 extern void vltab_index_part_clear(Relation heap, Relation index);
+
+/*
+ * Re-ranking from the table (docs/index.md, "On vlake tables"): an index of
+ * a vlake table keeps no copy of the vectors; its exact re-rank reads the
+ * indexed column of the candidate rows through these functions.
+ *
+ *  - vltab_index_take_begin(heap, snapshot, attnum): for a vlake table only
+ *    (NULL for another table: the caller keeps its own copy).  snapshot is
+ *    the index scan's; a non-MVCC one sees the latest committed state.
+ *  - vltab_index_take(t, tids, n, values, isnull, found): the values of
+ *    column attnum of the rows tids[0..n) (any order, lake and delta rows
+ *    mixed) as the snapshot sees them.  found[i] is false for a row the
+ *    snapshot does not see (deleted, updated, not committed, moved by a
+ *    flush it does not see): the caller skips it (the executor re-checks
+ *    visibility of what it returns anyway).  Lake rows are taken with one
+ *    request per ColumnGroup of each segment the batch touches (the segment
+ *    reader's batched take, through the per-backend page cache; the newest
+ *    file holding the column wins, as for every read), delta rows with
+ *    heap's fetch.  values[i] (copied) stay valid until the next call or
+ *    the end.
+ *  - vltab_index_take_end(t).
+ * Memory: t and the values live in a child of CurrentMemoryContext at
+ * begin.  Errors: unreadable segment files ERROR (lake_report).
+ */
+typedef struct VltabIndexTake VltabIndexTake;
+
+extern VltabIndexTake *vltab_index_take_begin(Relation heap, Snapshot snapshot,
+											  AttrNumber attnum);
+extern void vltab_index_take(VltabIndexTake *t, const ItemPointerData *tids, int n,
+							 Datum *values, bool *isnull, bool *found);
+extern void vltab_index_take_end(VltabIndexTake *t);
 
 /* Every part prefix vlake.table_indexes names (latest snapshot; NIL when
  * the catalog does not exist). */
