@@ -64,14 +64,16 @@ LANGUAGE sql AS $$
          pg_temp.u64(b, 56)
     FROM pg_read_binary_file(pg_temp.path(loc || 'index.meta')) b $$;
 -- Every row reference of a part (codes.bin, list by list) with its vector
--- (vectors.bin): lake rows as their row ID (block >= 2^31), delta rows as
--- row_id NULL.
+-- (vectors.bin; NULL when the part has none, vectors_size 0: an index of a
+-- vlake table re-ranks from the table): lake rows as their row ID (block
+-- >= 2^31), delta rows as row_id NULL.
 CREATE FUNCTION pg_temp.refs(loc text) RETURNS TABLE (row_id bigint, vec real[])
 LANGUAGE plpgsql AS $$
 DECLARE
   meta bytea := pg_read_binary_file(pg_temp.path(loc || 'index.meta'));
   codes bytea := pg_read_binary_file(pg_temp.path(loc || 'codes.bin'));
-  vecs bytea := pg_read_binary_file(pg_temp.path(loc || 'vectors.bin'));
+  vecs bytea := CASE WHEN pg_temp.u64(meta, 56) > 0
+                     THEN pg_read_binary_file(pg_temp.path(loc || 'vectors.bin')) END;
   dim int := pg_temp.u32(meta, 16);
   words int := pg_temp.u32(meta, 20) / 64;
   lists int := pg_temp.u32(meta, 24);
@@ -86,7 +88,7 @@ BEGIN
       ref := pg_temp.u64(codes, (coff + 8 * (cnt * words + j))::int);
       blk := ref >> 16;
       row_id := CASE WHEN blk >= 2147483648 THEN (blk - 2147483648) * 256 + (ref & 65535) - 1 END;
-      vec := ARRAY(SELECT pg_temp.f32(vecs, (voff + 4 * (j * dim + k))::int) FROM generate_series(0, dim - 1) k);
+      vec := CASE WHEN vecs IS NOT NULL THEN ARRAY(SELECT pg_temp.f32(vecs, (voff + 4 * (j * dim + k))::int) FROM generate_series(0, dim - 1) k) END;
       RETURN NEXT;
     END LOOP;
   END LOOP;
@@ -143,7 +145,8 @@ SELECT pg_temp.size(x->>'location' || 'index.meta') = (x->'params'->>'index_meta
        h.lists = (x->'params'->>'lists')::int AS lists_ok,
        h.nvec = (x->'params'->>'vectors')::bigint AS vectors_ok,
        h.codes_size = pg_temp.size(x->>'location' || 'codes.bin') AS codes_ok,
-       h.vectors_size = pg_temp.size(x->>'location' || 'vectors.bin') AS vectors_file_ok
+       -- no copy of the vectors: the re-rank reads the table's column
+       h.vectors_size = 0 AND pg_temp.size(x->>'location' || 'vectors.bin') IS NULL AS no_vectors_file
   FROM pg_temp.ix('t_emb') x, pg_temp.meta(x->>'location') h;
 -- the row range covers every flushed row: [0, next_row_id), each lake row
 -- with its vector in the part; the 20 delta rows are there by heap TID
