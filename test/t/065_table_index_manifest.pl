@@ -5,10 +5,11 @@
 #    vlake index (and a btree, which is not listed); rows appended and
 #    deleted after the build.  test/tools/table_manifest_read.mjs reads the
 #    latest manifest and the index part it names from the lake directory
-#    alone (index.meta, codes.bin, vectors.bin as docs/index-format.md lays
-#    them out, checksums included) and uses it as the manifest spec says:
-#    every row of [first_row_id, end_row_id) of the version has its entry
-#    and its vector there, and the exact top 10 of queries found from the
+#    alone (index.meta and codes.bin as docs/index-format.md lays them out,
+#    checksums included; the part has no vectors.bin: its re-rank reads the
+#    vector field of the version's ColumnGroups) and uses it as the manifest
+#    spec says: every row of [first_row_id, end_row_id) of the version has
+#    its entry there, and the exact top 10 of queries found from the
 #    part plus a scan of the rows outside its range equal Postgres' exact
 #    ORDER BY (the oracle);
 #  - every published manifest passes the independent checker
@@ -87,6 +88,7 @@ sub reader_uses_index
 	  if defined $expect_location;
 	like($ix->{location}, qr{^vlake_index/db\d+_rel\d+_[^/]+/$}, "$name: a path under the dataset root");
 	is($ix->{part}{missing}, 0, "$name: every row of [first_row_id, end_row_id) has its entry");
+	is($ix->{part}{rerank}, 'table', "$name: no vectors.bin, the re-rank reads the ColumnGroup");
 	is($ix->{part}{mismatched}, 0, "$name: with the vector of the ColumnGroup");
 	cmp_ok($ix->{part}{used}, '>', 1000, "$name: the part serves most rows ($ix->{part}{used})");
 	for my $i (0 .. $#queries)

@@ -16,7 +16,9 @@
 //    cross-checked with roaring-wasm (CRoaring in WebAssembly) when present.
 //  - every index part of type "vlake_ivf" is read as docs/index-format.md
 //    describes it (index.meta with its CRC-32C, the list directory, the row
-//    references of codes.bin with each list's CRC-32C, vectors.bin) and
+//    references of codes.bin with each list's CRC-32C, vectors.bin — or,
+//    for a part with none (vectors_size 0, param rerank "table"), the
+//    indexed field of the version's ColumnGroups) and
 //    used the way docs/manifest.md ("Indexes") tells a reader to: its
 //    entries that name lake rows (row references of blocks >= 2^31) within
 //    [first_row_id, end_row_id) that are rows of the version (not deleted),
@@ -32,7 +34,7 @@
 //
 //   node table_manifest_read.mjs ROOT_DIR [VERSION] [--queries=JSON] [--k=N]
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -206,14 +208,19 @@ function readPart(x) {
   else dir = join(root, x.location);
   const meta = readFileSync(join(dir, 'index.meta'));
   const codes = readFileSync(join(dir, 'codes.bin'));
-  const vecs = readFileSync(join(dir, 'vectors.bin'));
   const m = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
   const c = new DataView(codes.buffer, codes.byteOffset, codes.byteLength);
-  const v = new DataView(vecs.buffer, vecs.byteOffset, vecs.byteLength);
   if (String(meta.length) !== x.params.index_meta_size) fail(`${at}: index.meta has ${meta.length} bytes`);
   if (meta.subarray(0, 8).toString('latin1') !== 'VLIXMETA') fail(`${at}: index.meta magic`);
   if (codes.subarray(0, 8).toString('latin1') !== 'LIXCODES') fail(`${at}: codes.bin magic`);
-  if (vecs.subarray(0, 8).toString('latin1') !== 'VLIXVECS') fail(`${at}: vectors.bin magic`);
+  // index-format.md: vectors_size 0 = no vectors.bin, the re-rank reads the
+  // indexed field of the version (manifest param rerank "table")
+  const tableVectors = Number(m.getBigUint64(56, true)) === 0;
+  if (tableVectors !== (x.params.rerank === 'table')) fail(`${at}: rerank param ${x.params.rerank} vs vectors_size`);
+  if (tableVectors && existsSync(join(dir, 'vectors.bin'))) fail(`${at}: a vectors.bin index.meta does not name`);
+  const vecs = tableVectors ? null : readFileSync(join(dir, 'vectors.bin'));
+  const v = vecs && new DataView(vecs.buffer, vecs.byteOffset, vecs.byteLength);
+  if (vecs && vecs.subarray(0, 8).toString('latin1') !== 'VLIXVECS') fail(`${at}: vectors.bin magic`);
   if (m.getUint32(meta.length - 4, true) !== crc32c(meta.subarray(0, meta.length - 4)))
     fail(`${at}: index.meta checksum`);
   const hdr = {
@@ -223,7 +230,7 @@ function readPart(x) {
     vectors_size: Number(m.getBigUint64(56, true)),
   };
   if (![2, 3].includes(hdr.version)) fail(`${at}: index.meta version ${hdr.version}`);
-  if (hdr.codes_size !== codes.length || hdr.vectors_size !== vecs.length) fail(`${at}: file sizes`);
+  if (hdr.codes_size !== codes.length || hdr.vectors_size !== (vecs ? vecs.length : 0)) fail(`${at}: file sizes`);
   if (String(hdr.dim) !== x.params.dim || String(hdr.lists) !== x.params.lists ||
       String(hdr.nvec) !== x.params.vectors || METRICS[hdr.metric] !== x.params.metric)
     fail(`${at}: params ${JSON.stringify(x.params)} do not match index.meta ${JSON.stringify(hdr)}`);
@@ -244,12 +251,14 @@ function readPart(x) {
       // docs/manifest.md: lake rows have blocks from 2^31 on; others name
       // rows of the table's delta, which a reader outside Postgres skips
       const rowId = block >= 2n ** 31n ? Number((block - 2n ** 31n) * 256n + offset - 1n) : null;
-      const vec = Array.from({ length: hdr.dim }, (_, k) => v.getFloat32(vecsOff + 4 * (j * hdr.dim + k), true));
+      if (tableVectors && vecsOff !== 0) fail(`${at}: list ${l} points into a vectors.bin`);
+      const vec = tableVectors ? null
+        : Array.from({ length: hdr.dim }, (_, k) => v.getFloat32(vecsOff + 4 * (j * hdr.dim + k), true));
       entries.push({ rowId, vec });
     }
   }
   if (entries.length !== hdr.nvec) fail(`${at}: ${entries.length} entries, index.meta says ${hdr.nvec}`);
-  return { hdr, entries };
+  return { hdr, entries, tableVectors };
 }
 
 const parseVec = (t) => t.slice(1, -1).split(',').map(Number);
@@ -269,7 +278,7 @@ for (const x of doc.indexes) {
   if (x.type !== 'vlake_ivf') continue;          // readers skip types they do not know
   const f = fields.findIndex((y) => y.id === x.field_id);
   if (f < 0) fail(`index ${x.name}: field ${x.field_id} not in the schema`);
-  const { hdr, entries } = readPart(x);
+  const { hdr, entries, tableVectors } = readPart(x);
   const live = new Map(rowIds.map((id, i) => [id, i]));
   const inRange = (id) => id !== null && id >= x.first_row_id && id < x.end_row_id;
   const byRow = new Map();
@@ -278,8 +287,13 @@ for (const x of doc.indexes) {
     if (e.rowId === null) { deltaRefs++; continue; }
     if (!inRange(e.rowId)) continue;
     if (!live.has(e.rowId)) { gone++; continue; }  // deleted (delete vectors)
+    const want = rows[live.get(e.rowId)][f] === null ? null : parseVec(rows[live.get(e.rowId)][f]);
+    if (e.vec === null) {
+      // no vectors file: the exact re-rank reads the field of the version
+      if (want !== null) byRow.set(e.rowId, want);
+      continue;
+    }
     byRow.set(e.rowId, e.vec);
-    const want = parseVec(rows[live.get(e.rowId)][f]);
     if (hdr.metric !== 2 && want.some((w, k) => Math.fround(w) !== e.vec[k])) mismatched++;
   }
   // every row of the range with a value must have an entry
@@ -302,7 +316,7 @@ for (const x of doc.indexes) {
   indexes.push({
     name: x.name, type: x.type, field_id: x.field_id, first_row_id: x.first_row_id,
     end_row_id: x.end_row_id, data_version: x.data_version, location: x.location, params: x.params,
-    part: { lists: hdr.lists, vectors: hdr.nvec, delta_refs: deltaRefs, used: byRow.size,
+    part: { lists: hdr.lists, vectors: hdr.nvec, rerank: tableVectors ? 'table' : 'part', delta_refs: deltaRefs, used: byRow.size,
             deleted: gone, missing, mismatched, scanned_beyond: queries.length ? scanned / queries.length : 0 },
     topk,
   });
