@@ -61,6 +61,9 @@ CREATE TABLE vlake.files (
     null_counts     int8[],
     mins            text[],
     maxs            text[],
+    -- deleted rows whose values a compaction erased (NULL placeholders: the
+    -- file keeps one row per row ID); the statistics ignore them
+    purged_rows     bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (relid, segment_id, group_no)
 );
 

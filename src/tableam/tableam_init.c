@@ -459,6 +459,16 @@ vlake_tableam_init(void)
 							"0 writes every COPY row to lake segments.",
 							&vltab_copy_threshold, 10000, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("vlake.compact_min_savings",
+							 "Least share of a lake file's bytes a compaction must save to rewrite it.",
+							 "The share of its rows newly erased (deleted) and of its columns a later file supersedes; merged segments are rewritten whole.",
+							 &vltab_compact_min_savings, 0.2, 0.0, 1.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.compact_small_segment_rows",
+							"Lake segments with fewer rows are merged with their neighbours in row-ID space by compaction.",
+							NULL, &vltab_compact_small_rows, 100000, 0, 100000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	vltab_compact_shmem_init();
 	prev_utility = ProcessUtility_hook;
 	ProcessUtility_hook = vltab_utility;
 	prev_object_access = object_access_hook;

@@ -120,6 +120,10 @@ extern void vltab_segment_insert(VltabDataset *ds, VltabSegment *seg, const char
  * groups drop[] (whose every column the new files supersede). */
 extern void vltab_files_patch(VltabDataset *ds, int64 segid, const VltabSegmentFile *add, int nadd,
 							  const int *drop, int ndrop);
+/* Compaction: drop a segment's rows (segments, files); replace one file's
+ * row, keeping its group number (f NULL: drop it). */
+extern void vltab_segment_remove(Oid relid, int64 segid);
+extern void vltab_file_replace(Oid relid, int64 segid, int group_no, const VltabSegmentFile *f);
 /* This transaction changes the lake: take a new version on its first
  * change (ds->version++ and a versions row), count the rest in it. */
 extern void vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,
@@ -236,6 +240,24 @@ extern void vltab_bulk_finish(Relation rel, int options);
 /* Redirect a write that met a delta tuple a flush moved: the row ID, or -1. */
 extern int64 vltab_moved_row(Relation rel, ItemPointer delta_tid, TransactionId xmax);
 
+/* ---- compaction (vltab_compact.c) ---- */
+extern double vltab_compact_min_savings;	/* GUC vlake.compact_min_savings */
+extern int	vltab_compact_small_rows;	/* GUC vlake.compact_small_segment_rows */
+typedef struct VltabCompactResult
+{
+	int64		segments_merged;	/* input segments of merges */
+	int64		rows_purged;	/* deleted rows erased (in rewritten files) */
+	int64		groups_rewritten;	/* files written */
+	int64		groups_dropped; /* files removed (every column superseded) */
+	int64		bytes_read;
+	int64		bytes_written;
+} VltabCompactResult;
+/* Compact rel (caller holds ShareUpdateExclusiveLock): merge adjacent small
+ * segments, rewrite the files worth it; min_savings < 0: the setting. */
+extern void vltab_compact_relation(Relation rel, double min_savings, bool merge,
+								   VltabCompactResult *res);
+extern void vltab_compact_shmem_init(void);
+
 /* ---- publication (vltab_publish.c) ---- */
 extern void vltab_publish_init(void);
 /* This transaction gave relid a lake version (from vltab_version_note). */
@@ -244,6 +266,9 @@ extern void vltab_publish_note_version(Oid relid);
  * version at pre-commit, with the segments' new delete vectors. */
 extern bool vltab_publish_noted(Oid relid);
 extern void vltab_publish_note_delete(Relation rel);
+/* Compaction replaced segments of rel: refresh every delete vector at
+ * pre-commit (merged segments get one, removed ones lose theirs). */
+extern void vltab_publish_note_segments(Relation rel);
 /* DROP INDEX of an index of relid that had a lake part listed in its
  * manifest: the commit takes a version without it. */
 extern void vltab_publish_note_index(Oid relid);

@@ -402,7 +402,8 @@ enum
 enum
 {
 	FL_RELID = 1, FL_SEGMENT_ID, FL_GROUP_NO, FL_KIND, FL_PATH, FL_ATTNUMS, FL_SIZE, FL_ETAG,
-	FL_ROW_COUNT, FL_STAT_ATTNUMS, FL_NULL_COUNTS, FL_MINS, FL_MAXS, FL_NATTS = FL_MAXS
+	FL_ROW_COUNT, FL_STAT_ATTNUMS, FL_NULL_COUNTS, FL_MINS, FL_MAXS, FL_PURGED_ROWS,
+	FL_NATTS = FL_PURGED_ROWS
 };
 
 static const char *const kind_names[] = {"parquet", "vector_cg", "long_text"};
@@ -501,6 +502,7 @@ file_from_tuple(HeapTuple tup, Relation cat, VltabSegmentFile *f)
 	f->size = getint64(tup, cat, FL_SIZE);
 	f->etag = get_text(tup, cat, FL_ETAG);
 	f->row_count = getint64(tup, cat, FL_ROW_COUNT);
+	f->purged_rows = getint64(tup, cat, FL_PURGED_ROWS);
 	file_stats_from_tuple(tup, cat, f);
 }
 
@@ -764,6 +766,7 @@ insert_file(Relation cat, Oid relid, int64 segid, const VltabSegmentFile *f)
 	values[FL_SIZE - 1] = Int64GetDatum(f->size);
 	values[FL_ETAG - 1] = CStringGetTextDatum(f->etag ? f->etag : "");
 	values[FL_ROW_COUNT - 1] = Int64GetDatum(f->row_count);
+	values[FL_PURGED_ROWS - 1] = Int64GetDatum(f->purged_rows);
 	if (f->nstats > 0)
 	{
 		AttrNumber *att = palloc(sizeof(AttrNumber) * f->nstats);
@@ -852,6 +855,57 @@ vltab_files_patch(VltabDataset *ds, int64 segid, const VltabSegmentFile *add, in
 	}
 	for (int i = 0; i < nadd; i++)
 		insert_file(cat, ds->relid, segid, &add[i]);
+/* Delete the rows of segment segid and of its files (compaction). */
+void
+vltab_segment_remove(Oid relid, int64 segid)
+{
+	const char *const tables[2] = {"segments", "files"};
+
+	for (int t = 0; t < 2; t++)
+	{
+		Relation	cat = table_open(vltab_catalog_relid(tables[t]), RowExclusiveLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(segid));
+		scan = scan_by_relid(cat, t == 0 ? "segments_pkey" : "files_pkey", relid,
+							 GetLatestSnapshot(), 1, &key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			CatalogTupleDelete(cat, &tup->t_self);
+		systable_endscan(scan);
+		table_close(cat, RowExclusiveLock);
+	}
+	CommandCounterIncrement();
+}
+
+/*
+ * Replace the files row (relid, segid, group_no) by f (NULL: just delete
+ * it); f keeps the group number, so the order of a segment's files (which
+ * decides which file holds a column) does not change.
+ */
+void
+vltab_file_replace(Oid relid, int64 segid, int group_no, const VltabSegmentFile *f)
+{
+	Relation	cat = table_open(vltab_catalog_relid("files"), RowExclusiveLock);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&keys[0], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(segid));
+	ScanKeyInit(&keys[1], 3, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(group_no));
+	scan = scan_by_relid(cat, "files_pkey", relid, GetLatestSnapshot(), 2, keys);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		CatalogTupleDelete(cat, &tup->t_self);
+	systable_endscan(scan);
+	CommandCounterIncrement();
+	if (f != NULL)
+	{
+		VltabSegmentFile copy = *f;
+
+		copy.group_no = group_no;
+		insert_file(cat, relid, segid, &copy);
+	}
 	table_close(cat, RowExclusiveLock);
 	CommandCounterIncrement();
 }

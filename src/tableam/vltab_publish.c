@@ -90,6 +90,7 @@ typedef struct PubRel
 	Oid			relid;
 	bool		deletes;		/* inserted d/u entries into vlake.row_states */
 	bool		indexes;		/* dropped an index listed in its manifest */
+	bool		segments;		/* compaction replaced segments */
 } PubRel;
 
 /* Documents ready to put after the commit (TopTransactionContext). */
@@ -200,6 +201,12 @@ void
 vltab_publish_note_delete(Relation rel)
 {
 	pub_rel(RelationGetRelid(rel))->deletes = true;
+}
+
+void
+vltab_publish_note_segments(Relation rel)
+{
+	pub_rel(RelationGetRelid(rel))->segments = true;
 }
 
 void
@@ -898,6 +905,16 @@ delete_vectors_refresh(Relation rel, VltabDataset *ds, ObjStore *store, bool cou
 	CommandCounterIncrement();
 	segs = vltab_segments_visible(relid, GetLatestSnapshot());
 	dfiles = delete_files_read(relid, GetLatestSnapshot(), &ndfiles);
+	/* vectors of segments a compaction removed go with them */
+	for (int i = 0; i < ndfiles; i++)
+	{
+		bool		live = false;
+
+		for (int s = 0; s < segs->nsegments && !live; s++)
+			live = segs->segments[s].segment_id == dfiles[i].segment_id;
+		if (!live)
+			delete_file_replace(relid, &dfiles[i], dfiles[i].segment_id, ds->version, NULL);
+	}
 	for (int s = 0; s < segs->nsegments; s++)
 	{
 		VltabSegment *seg = &segs->segments[s];
@@ -1066,7 +1083,7 @@ prepare_rel(PubRel *p, bool publish)
 		return;
 	}
 	store = objstore_open(ds->root);
-	if (own > 0)
+	if (own > 0 || p->segments)
 		(void) delete_vectors_refresh(rel, ds, store, false);
 	if (!publish)
 	{

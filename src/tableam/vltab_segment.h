@@ -83,6 +83,8 @@ typedef struct VltabSegmentFile
 	int64		size;
 	char	   *etag;			/* "" when the store gives none */
 	int64		row_count;
+	int64		purged_rows;	/* deleted rows a compaction erased (NULL
+								 * placeholders); vlake.files only */
 	int			nstats;
 	VltabColumnStats *stats;	/* one per column of the file (attnums order);
 								 * the reader ignores them */

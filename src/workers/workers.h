@@ -16,6 +16,7 @@ extern int	workers_flush_naptime;
 extern int	workers_flush_threshold;
 extern int	workers_flush_max_age;
 extern int	workers_table_gc_min_age;
+extern int	workers_compact_naptime;
 
 /* Register the table maintenance task (workers_tables.c). */
 extern void workers_tables_register(void);

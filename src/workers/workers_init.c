@@ -44,6 +44,10 @@ vlake_workers_init(void)
 							"Keeps files that readers of older published manifests may still use.",
 							&workers_table_gc_min_age, 3600, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.compact_naptime",
+							"Seconds between two compaction passes of vlake's database workers over the vlake tables.",
+							NULL, &workers_compact_naptime, 300, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	workers_tables_register();
 	DefineCustomIntVariable("vlake.publish_naptime",
 							"Seconds between two passes of the table publication task of vlake's database workers (it publishes committed versions of vlake tables that are missing from the lake).",

@@ -10,6 +10,12 @@
  * the table's lock without waiting: a table busy with DDL is skipped this
  * pass.  An ERROR in one table's flush or one root's GC is logged as a
  * WARNING and the pass goes on (lake_worker_try).
+ *
+ * The "table compaction" task (every vlake.compact_naptime seconds) runs
+ * vltab_compact_relation on each vlake table with the settings'
+ * thresholds (vlake.compact_min_savings, vlake.compact_small_segment_rows),
+ * one transaction per table, skipping a table whose lock it cannot take
+ * at once (DDL, a running vlake.compact()).
  */
 #include "postgres.h"
 
@@ -33,6 +39,7 @@ int			workers_flush_naptime = 10;
 int			workers_flush_threshold = 100000;
 int			workers_flush_max_age = 300;
 int			workers_table_gc_min_age = 3600;
+int			workers_compact_naptime = 300;
 
 #define GC_ACTIONS_PER_PASS 64
 
@@ -171,6 +178,64 @@ tables_run(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
+static void
+compact_one(void *arg)
+{
+	DueTable   *t = arg;
+	Relation	rel;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!ConditionalLockRelationOid(t->relid, ShareUpdateExclusiveLock))
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		return;
+	}
+	rel = try_relation_open(t->relid, NoLock);
+	if (rel != NULL && vltab_is_vlake(rel))
+	{
+		VltabCompactResult res;
+
+		pgstat_report_activity(STATE_RUNNING, "vlake table compaction");
+		vltab_compact_relation(rel, -1, true, &res);
+		if (res.groups_rewritten > 0 || res.groups_dropped > 0)
+			elog(LOG, "vlake compacted \"%s\": %lld segments merged, %lld rows purged, %lld files rewritten (%lld bytes read, %lld written)",
+				 RelationGetRelationName(rel), (long long) res.segments_merged,
+				 (long long) res.rows_purged, (long long) res.groups_rewritten,
+				 (long long) res.bytes_read, (long long) res.bytes_written);
+	}
+	if (rel != NULL)
+		relation_close(rel, NoLock);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+static void
+compact_run(void)
+{
+	List	   *tables = tables_pass();
+	ListCell   *lc;
+
+	foreach(lc, tables)
+	{
+		DueTable   *t = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (t->root)
+			lake_worker_try(compact_one, t, "table compaction");
+	}
+	list_free_deep(tables);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+static const LakeWorkerTask compact_task = {
+	.name = "table compaction",
+	.run = compact_run,
+	.interval_s = &workers_compact_naptime,
+};
+
 static const LakeWorkerTask tables_task = {
 	.name = "table maintenance",
 	.run = tables_run,
@@ -181,4 +246,5 @@ void
 workers_tables_register(void)
 {
 	lake_worker_register(&tables_task);
+	lake_worker_register(&compact_task);
 }
