@@ -333,8 +333,7 @@ new_part(Relation rel, VltabDataset *ds)
 	return prefix;
 }
 
-/* desc with only the columns in keep (NULL: every live one), all nullable
- * (erased rows are NULL placeholders, NOT NULL columns included). */
+/* desc with only the columns in keep (NULL: every live one). */
 static TupleDesc
 writer_desc(TupleDesc desc, Bitmapset *keep)
 {
@@ -344,7 +343,6 @@ writer_desc(TupleDesc desc, Bitmapset *keep)
 	{
 		Form_pg_attribute att = TupleDescAttr(d, i);
 
-		att->attnotnull = false;
 		if (keep && !bms_is_member(i + 1, keep))
 			att->attisdropped = true;
 	}
@@ -389,7 +387,8 @@ copy_rows(Relation rel, const char *root, VltabSegment *seg, Bitmapset *attrs,
 				expect = seg->first_row_id,
 				k = 0;
 
-	memset(nulls, true, sizeof(bool) * Max(desc->natts, 1));
+	/* NOT NULL columns keep their values (the manifest says they have no
+	 * NULLs, deleted rows included) */
 	while (vltab_segment_scan_next(s, &row_id, values, isnull))
 	{
 		bool		erase;
@@ -404,6 +403,9 @@ copy_rows(Relation rel, const char *root, VltabSegment *seg, Bitmapset *attrs,
 		while (k < nids && ids[k] < row_id)
 			k++;
 		erase = k < nids && ids[k] == row_id;
+		if (erase)
+			for (int i = 0; i < desc->natts; i++)
+				nulls[i] = isnull[i] || !TupleDescAttr(desc, i)->attnotnull;
 		for (int i = 0; i < nws; i++)
 			vltab_segment_add(ws[i], values, erase ? nulls : isnull);
 	}
