@@ -855,6 +855,10 @@ vltab_files_patch(VltabDataset *ds, int64 segid, const VltabSegmentFile *add, in
 	}
 	for (int i = 0; i < nadd; i++)
 		insert_file(cat, ds->relid, segid, &add[i]);
+	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
 /* Delete the rows of segment segid and of its files (compaction). */
 void
 vltab_segment_remove(Oid relid, int64 segid)
