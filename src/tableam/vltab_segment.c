@@ -1142,7 +1142,9 @@ open_groups(VltabSegmentReader *r, Bitmapset *groups)
 		if (an < 1 || an > r->desc->natts || r->cols[an - 1].file < 0)
 			continue;			/* not a column of desc, or not from this file */
 		rc = &r->cols[an - 1];
-		if (strcmp(pr->name, r->srcs[rc->file]->name) != 0)
+		/* a copy superseded by a later file: that file may not be open here
+		 * (a take of other columns of this file) */
+		if (r->srcs[rc->file] == NULL || strcmp(pr->name, r->srcs[rc->file]->name) != 0)
 			continue;			/* the catalog places it in another file */
 		if (o->colidx[an - 1] >= 0)
 			lake_corrupt("segment file", pr->name, "field id %d appears twice", an);
