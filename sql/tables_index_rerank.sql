@@ -5,7 +5,8 @@
 -- vlake index of t probing every list (vlake.probes = lists), so that the
 -- results must be equal, row for row, after each kind of change: delta
 -- inserts, deletes and updates of lake and delta rows, flushes, merges, a
--- column added with a default and updates of other columns, VACUUM, a
+-- column added with a default and updates of other columns, backfills
+-- (column patches) of another column and of the vector column, VACUUM, a
 -- transaction's own changes and its rollback; for l2, inner product and
 -- cosine, vector and halfvec.
 SET client_min_messages = warning;
@@ -151,6 +152,26 @@ SELECT (SELECT array_agg(id) FROM (SELECT id FROM t WHERE tag = 1 ORDER BY emb <
      = (SELECT array_agg(id) FROM (SELECT id FROM h WHERE tag = 1 ORDER BY emb <-> (SELECT v FROM q WHERE qid = 3), id LIMIT 10) x)
        AS filtered_equal;
 RESET enable_seqscan;
+
+-- ======== backfills: another column (column patches beside the vector
+-- files: the re-rank keeps reading the vectors through the segment reader),
+-- then the vector column itself (its indexes are rebuilt)
+SELECT vlake.backfill('t', 'tag', $$SELECT id, id % 5 FROM t WHERE id % 2 = 0$$, 'id') > 0 AS backfilled;
+UPDATE h SET tag = id % 5 WHERE id % 2 = 0;
+SELECT * FROM pg_temp.check_all();
+SELECT vlake.backfill('t', 'emb', $$SELECT id, pg_temp.v(id + 9000)::vector FROM t WHERE id % 3 = 1$$, 'id') > 0 AS backfilled;
+UPDATE h SET emb = pg_temp.v(id + 9000) WHERE id % 3 = 1;
+SELECT * FROM pg_temp.check_all();
+SELECT bool_and(f NOT LIKE '%vectors.bin') AS no_vectors_file
+  FROM pg_class i, vlake.index_info(i.oid) x, unnest(x.files) f
+ WHERE i.relname IN ('t_l2', 't_ip', 't_cos', 't_h');
+-- a delete after the backfill, the rows that remain flushed and merged
+SELECT pg_temp.both($$DELETE FROM $T WHERE id % 13 = 0$$);
+SELECT pg_temp.both($$INSERT INTO $T SELECT i, 'k' || i, pg_temp.v(i), pg_temp.v(i), 2 FROM generate_series(1001, 1040) i$$);
+SELECT vlake.flush('t') > 0 AS flushed;
+SELECT count(*) AS merged FROM (SELECT vlake.merge(c) FROM unnest(ARRAY['t_l2', 't_ip', 't_cos', 't_h']::regclass[]) c) m;
+SELECT * FROM pg_temp.check_all();
+SELECT * FROM pg_temp.check_all(200);
 
 -- ======== REINDEX: a fresh part over the lake rows, again without vectors
 REINDEX INDEX t_l2;
