@@ -173,3 +173,30 @@ CREATE FUNCTION vlake.table_scan_stats(
     AS 'MODULE_PATHNAME', 'vlake_table_scan_stats' LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION vlake.table_scan_stats_reset() RETURNS void
     AS 'MODULE_PATHNAME', 'vlake_table_scan_stats_reset' LANGUAGE C STRICT VOLATILE;
+
+-- Time travel, lineage and retention (docs/tables.md).
+
+-- A table's own retention (the retention option of CREATE TABLE / ALTER
+-- TABLE ... SET, or vlake.set_retention); without a row, the setting
+-- vlake.table_retention applies.
+CREATE TABLE vlake.table_retention (
+    relid           oid PRIMARY KEY,
+    retention       interval NOT NULL
+);
+REVOKE ALL ON vlake.table_retention FROM PUBLIC;
+
+-- Set (NULL: remove) the retention of a vlake table.  Owner only.
+CREATE FUNCTION vlake.set_retention(tbl regclass, retention interval) RETURNS void
+    AS 'MODULE_PATHNAME', 'vlake_set_retention' LANGUAGE C;
+
+-- The lineage of a vlake table: one row per committed version, whether the
+-- lake has its manifest, and whether it is still retained (readable by
+-- vlake.as_of_version / vlake.as_of_timestamp).  Same privilege rule as
+-- vlake.table_manifest.
+CREATE FUNCTION vlake.table_versions(tbl regclass,
+    OUT version bigint, OUT parent bigint, OUT operation text, OUT rows_added bigint,
+    OUT rows_deleted bigint, OUT bytes_written bigint, OUT writer text,
+    OUT committed timestamptz, OUT models jsonb, OUT published boolean,
+    OUT retained boolean)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vlake_table_versions' LANGUAGE C STRICT;

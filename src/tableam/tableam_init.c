@@ -82,6 +82,38 @@ take_location_option(List **options, const char *am)
 	return NULL;
 }
 
+/*
+ * The retention option of a vlake table (docs/tables.md, "Retention"): taken
+ * out of the statement like location, kept in vlake.table_retention.
+ * *found: the option was there (reset: without a value).
+ */
+static Interval *
+take_retention_option(List **options, const char *am, bool vlake_known, bool *found)
+{
+	ListCell   *lc;
+
+	*found = false;
+	foreach(lc, *options)
+	{
+		DefElem    *def = lfirst(lc);
+		Interval   *iv = NULL;
+
+		if (def->defnamespace != NULL || strcmp(def->defname, "retention") != 0)
+			continue;
+		if (!vlake_known && !is_vlake_am(am))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized parameter \"retention\""),
+					 errhint("The retention option belongs to vlake tables (CREATE TABLE ... USING vlake).")));
+		if (def->arg != NULL)
+			iv = vltab_retention_parse(defGetString(def));
+		*found = true;
+		*options = foreach_delete_current(*options, lc);
+		return iv;
+	}
+	return NULL;
+}
+
 static void
 create_dataset(RangeVar *rv, const char *location)
 {
@@ -148,6 +180,63 @@ only_checks_not_null(AlterTableStmt *stmt)
 
 static bool relid_is_vlake(Oid relid);
 
+/*
+ * ALTER TABLE ... SET (retention = ...) / RESET (retention): taken out of
+ * the statement (heap's options cannot be extended); *iv the new value
+ * (NULL: reset).  Returns whether a subcommand named it.
+ */
+static bool
+take_alter_retention(AlterTableStmt *stmt, Interval **iv)
+{
+	ListCell   *lc;
+	bool		any = false;
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	bool		vlake = OidIsValid(relid) && relid_is_vlake(relid);
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		bool		found;
+		Interval   *v;
+
+		if (cmd->subtype != AT_SetRelOptions && cmd->subtype != AT_ResetRelOptions)
+			continue;
+		/* a table that is not a vlake one refuses it as an unknown option */
+		if (!vlake)
+			continue;
+		v = take_retention_option((List **) &cmd->def, VLTAB_AM_NAME, true, &found);
+		if (!found)
+			continue;
+		any = true;
+		*iv = cmd->subtype == AT_SetRelOptions ? v : NULL;
+		if (cmd->def == NULL || list_length((List *) cmd->def) == 0)
+			stmt->cmds = foreach_delete_current(stmt->cmds, lc);
+	}
+	return any;
+}
+
+/* Apply a retention ALTER TABLE named: the table's owner only. */
+static void
+alter_retention(RangeVar *rv, Interval *iv)
+{
+	Oid			relid = RangeVarGetRelid(rv, ShareUpdateExclusiveLock, false);
+	Relation	rel = vltab_open_checked(relid, 0, ShareUpdateExclusiveLock);
+
+	vltab_retention_set(relid, iv);
+	table_close(rel, NoLock);
+}
+
+/* Statements that scan a vlake table for themselves read its present, not
+ * the version vlake.as_of_* names (their scans would rewrite, index or
+ * check the past). */
+static bool
+reads_the_present(Node *parsetree)
+{
+	return IsA(parsetree, AlterTableStmt) || IsA(parsetree, IndexStmt) ||
+		IsA(parsetree, ReindexStmt) || IsA(parsetree, ClusterStmt) ||
+		IsA(parsetree, VacuumStmt) || IsA(parsetree, DropStmt);
+}
+
 /* Run the utility statement; an ALTER TABLE that only checks NOT NULL of a
  * vlake table has its verification scan projected to the NOT NULL columns. */
 static void
@@ -157,6 +246,7 @@ run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	volatile bool noted = false;
+	volatile bool suspended = false;
 
 	if (IsA(parsetree, AlterTableStmt) && only_checks_not_null((AlterTableStmt *) parsetree))
 	{
@@ -167,6 +257,11 @@ run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			vltab_check_scan_note(relid);
 			noted = true;
 		}
+	}
+	if (reads_the_present(parsetree))
+	{
+		vltab_travel_suspended++;
+		suspended = true;
 	}
 	PG_TRY();
 	{
@@ -180,6 +275,8 @@ run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	{
 		if (noted)
 			vltab_check_scan_forget();
+		if (suspended)
+			vltab_travel_suspended--;
 	}
 	PG_END_TRY();
 }
@@ -193,6 +290,9 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	RangeVar   *created = NULL;
 	RangeVar   *converted = NULL;
 	char	   *location = NULL;
+	Interval   *retention = NULL;
+	bool		has_retention = false;
+	bool		run = true;
 
 	if (IsA(parsetree, CreateStmt) || IsA(parsetree, CreateTableAsStmt) ||
 		IsA(parsetree, AlterTableStmt))
@@ -209,6 +309,8 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 
 			translate_am(&cs->accessMethod);
 			location = take_location_option(&cs->options, cs->accessMethod);
+			retention = take_retention_option(&cs->options, cs->accessMethod, false,
+											  &has_retention);
 			if (is_vlake_am(cs->accessMethod) && cs->relation->relpersistence == RELPERSISTENCE_PERMANENT)
 				created = cs->relation;
 		}
@@ -218,6 +320,8 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 
 			translate_am(&into->accessMethod);
 			location = take_location_option(&into->options, into->accessMethod);
+			retention = take_retention_option(&into->options, into->accessMethod, false,
+											  &has_retention);
 			if (is_vlake_am(into->accessMethod))
 				created = into->rel;
 		}
@@ -225,6 +329,9 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		{
 			ListCell   *lc;
 
+			has_retention = take_alter_retention((AlterTableStmt *) parsetree, &retention);
+			/* nothing left for ALTER TABLE itself */
+			run = ((AlterTableStmt *) parsetree)->cmds != NIL;
 			foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
 			{
 				AlterTableCmd *cmd = lfirst(lc);
@@ -241,9 +348,19 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		vltab_check_publication_stmt(parsetree, ((CreatePublicationStmt *) parsetree)->pubname);
 	else if (IsA(parsetree, AlterPublicationStmt))
 		vltab_check_publication_stmt(parsetree, ((AlterPublicationStmt *) parsetree)->pubname);
-	run_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	if (run)
+		run_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	if (created)
 		create_dataset(created, location);
+	if (created && has_retention)
+	{
+		Oid			relid = RangeVarGetRelid(created, NoLock, true);
+
+		if (OidIsValid(relid) && relid_is_vlake(relid))
+			vltab_retention_set(relid, retention);
+	}
+	else if (has_retention && IsA(parsetree, AlterTableStmt))
+		alter_retention(((AlterTableStmt *) parsetree)->relation, retention);
 	if (converted)
 		converted_table(converted);
 }
@@ -478,6 +595,7 @@ vlake_tableam_init(void)
 	prev_executor_end = ExecutorEnd_hook;
 	ExecutorEnd_hook = vltab_executor_end;
 	RegisterXactCallback(vltab_xact_callback, NULL);
+	vltab_travel_init();
 	vltab_publish_init();
 	vltab_explain_init();
 }

@@ -21,6 +21,7 @@
 #include "access/relscan.h"
 #include "access/heapam.h"
 #include "access/tableam.h"
+#include "datatype/timestamp.h"
 #include "executor/tuptable.h"
 #include "utils/rel.h"
 #include "utils/snapshot.h"
@@ -294,5 +295,55 @@ extern int	vltab_index_forget(Oid relid);
 extern struct ManifestIndex *vltab_index_manifest(Relation rel, const char *root, int64 version,
 												  int64 next_row_id, Snapshot snap,
 												  const bool *in_schema, int *n);
+
+/* ---- time travel (vltab_travel.c) ---- */
+extern int	vltab_as_of_version;	/* GUC vlake.as_of_version */
+extern char *vltab_as_of_timestamp;	/* GUC vlake.as_of_timestamp */
+/* > 0 while a statement that scans tables for itself runs (ALTER TABLE,
+ * CREATE INDEX, CLUSTER, VACUUM): its scans read the present. */
+extern int	vltab_travel_suspended;
+extern void vltab_travel_init(void);
+/* Is a setting on (and not suspended)? */
+extern bool vltab_travel_active(void);
+/* ERROR when a setting is on: a past version is read-only (action: "insert
+ * into", "flush", ...). */
+extern void vltab_travel_refuse_write(Relation rel, const char *action);
+/* ERROR when a setting is on: fetches by TID read the present. */
+extern void vltab_travel_refuse_fetch(Relation rel);
+/* rel's lake state at the setting's version as snap sees the catalog:
+ * segments by first_row_id and sorted deleted row IDs; owned by a cache
+ * that lives to the end of the transaction.  ERROR naming rel when it has
+ * no such version or the version expired. */
+extern VltabSegmentList *vltab_travel_segments(Relation rel, Snapshot snap, int64 **deleted,
+											   int64 *ndeleted);
+
+/* ---- lineage and retention (vltab_retention.c) ---- */
+typedef struct VltabVersionRow
+{
+	int64		version;
+	char	   *operation;
+	char	   *writer;
+	TimestampTz committed;
+	int64		rows_added;
+	int64		rows_deleted;
+	int64		bytes_written;
+} VltabVersionRow;
+extern int	vltab_table_retention;	/* GUC vlake.table_retention, seconds */
+/* relid's vlake.versions rows, by version. */
+extern VltabVersionRow *vltab_versions_read(Oid relid, Snapshot snap, int *n);
+/* The table's retention (its option, else the setting), in seconds / as text. */
+extern int64 vltab_retention_seconds(Oid relid, Snapshot snap);
+extern char *vltab_retention_text(Oid relid, Snapshot snap);
+/* The oldest retained version (latest: the table's latest version). */
+extern int64 vltab_oldest_retained(Oid relid, int64 latest, Snapshot snap);
+/* The retention option: parse (ERROR if invalid), set or remove (NULL). */
+extern Interval *vltab_retention_parse(const char *text);
+extern void vltab_retention_set(Oid relid, Interval *iv);
+/* Remove the manifests of expired versions and the delete vectors only
+ * they name; returns the number of objects (removed: their URIs). */
+extern int64 vltab_retention_expire(Oid relid, const char *root, bool dry_run, List **removed,
+									int64 *nmanifests, int64 *ndeletes);
+/* The paths of relid's current delete vectors (vltab_publish.c). */
+extern List *vltab_publish_delete_paths(Oid relid, Snapshot snap);
 
 #endif							/* VLAKE_VLTAB_H */

@@ -69,6 +69,7 @@ typedef struct VltabScanDesc
 	TableScanDesc delta;		/* heap's scan of the main fork */
 	bool		delta_done;
 	bool		lake_started;
+	bool		travel;			/* a past version (vltab_travel.c): no delta */
 	MemoryContext cxt;			/* lake state */
 	VltabSegmentList *segs;
 	int64	   *deleted;		/* sorted deleted row IDs (snapshot's view) */
@@ -160,10 +161,15 @@ lake_scan_start(VltabScanDesc *s)
 	Snapshot	snap = catalog_snapshot_for(s->base.rs_snapshot);
 	Relation	rel = s->base.rs_rd;
 
-	s->segs = vltab_segments_visible(RelationGetRelid(rel), snap);
+	if (s->travel)
+		s->segs = vltab_travel_segments(rel, snap, &s->deleted, &s->ndeleted);
+	else
+	{
+		s->segs = vltab_segments_visible(RelationGetRelid(rel), snap);
+		if (s->segs->nsegments > 0)
+			s->deleted = vltab_rowstate_deleted(RelationGetRelid(rel), snap, &s->ndeleted);
+	}
 	vltab_scan_totals.scans++;
-	if (s->segs->nsegments > 0)
-		s->deleted = vltab_rowstate_deleted(RelationGetRelid(rel), snap, &s->ndeleted);
 	s->values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
 	s->isnull = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 	s->want = s->projected ? s->attrs : vltab_all_attrs(RelationGetDescr(rel));
@@ -518,6 +524,17 @@ vltab_scan_begin(Relation rel, Snapshot snapshot, int nkeys, struct ScanKeyData 
 	s->base = *s->delta;
 	s->cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake table scan",
 								   ALLOCSET_DEFAULT_SIZES);
+	/* a query's scans under vlake.as_of_*: ANALYZE reads the present */
+	if ((flags & (SO_TYPE_SEQSCAN | SO_TYPE_TIDRANGESCAN | SO_TYPE_BITMAPSCAN |
+				  SO_TYPE_SAMPLESCAN)) && vltab_travel_active())
+	{
+		if (flags & SO_TYPE_SAMPLESCAN)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("TABLESAMPLE of vlake table \"%s\" is not supported under vlake.as_of_version or vlake.as_of_timestamp",
+							RelationGetRelationName(rel))));
+		s->travel = true;
+	}
 	if (pscan != NULL && (flags & SO_TYPE_SEQSCAN) && projection_notes != NIL)
 		apply_projection_notes(s);
 	else if (pscan == NULL && (flags & SO_TYPE_SEQSCAN) && OidIsValid(check_relid) &&
@@ -607,7 +624,7 @@ vltab_scan_getnextslot(TableScanDesc sscan, ScanDirection direction, TupleTableS
 {
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
 
-	if (!s->delta_done)
+	if (!s->delta_done && !s->travel)
 	{
 		while (heap->scan_getnextslot(s->delta, direction, slot))
 		{
@@ -768,7 +785,7 @@ vltab_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
 	VltabScanDesc *s = (VltabScanDesc *) sscan;
 
 	refuse_backward(direction);
-	if (!s->delta_done)
+	if (!s->delta_done && !s->travel)
 	{
 		while (heap->scan_getnextslot_tidrange(s->delta, direction, slot))
 		{
@@ -815,7 +832,7 @@ vltab_scan_bitmap_next_block(TableScanDesc sscan, TBMIterateResult *tbmres)
 	int			i;
 
 	if (tbmres->blockno < LAKE_ROWID_BLOCK0)
-		return heap->scan_bitmap_next_block(s->delta, tbmres);
+		return !s->travel && heap->scan_bitmap_next_block(s->delta, tbmres);
 	if (!s->lake_started)
 		lake_scan_start(s);
 	base = (int64) (tbmres->blockno - LAKE_ROWID_BLOCK0) * LAKE_ROWS_PER_BLOCK;
@@ -1308,6 +1325,7 @@ vltab_index_fetch_tuple(IndexFetchTableData *scan, ItemPointer tid, Snapshot sna
 {
 	VltabIndexFetch *f = (VltabIndexFetch *) scan;
 
+	vltab_travel_refuse_fetch(scan->rel);
 	if (!lake_tid_is_lake(tid))
 	{
 		if (!heap->index_fetch_tuple(f->delta, tid, snapshot, slot, call_again, all_dead))
@@ -1330,6 +1348,7 @@ vltab_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 	VltabIndexFetch *f;
 	bool		found;
 
+	vltab_travel_refuse_fetch(rel);
 	if (!lake_tid_is_lake(tid))
 		return heap->tuple_fetch_row_version(rel, tid, snapshot, slot) &&
 			!moved_and_changed(rel, slot, snapshot);
@@ -1620,6 +1639,7 @@ vltab_tuple_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapsh
 	TM_Result	res;
 	ItemPointerData lake;
 
+	vltab_travel_refuse_write(rel, "delete from");
 	if (!lake_tid_is_lake(tid))
 	{
 		res = heap->tuple_delete(rel, tid, cid, snapshot, crosscheck, wait, tmfd, changingPart);
@@ -1640,6 +1660,7 @@ vltab_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, Command
 	TM_Result	res;
 	ItemPointerData lake;
 
+	vltab_travel_refuse_write(rel, "update");
 	if (!lake_tid_is_lake(otid))
 	{
 		res = heap->tuple_update(rel, otid, slot, cid, snapshot, crosscheck, wait, tmfd,
@@ -1677,6 +1698,7 @@ vltab_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot, TupleTableSlo
 	ItemPointerData cur = *tid;
 	bool		traversed = false;
 
+	vltab_travel_refuse_write(rel, "lock rows of");
 	for (;;)
 	{
 		if (!lake_tid_is_lake(&cur))
@@ -1728,9 +1750,26 @@ vltab_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot, TupleTableSlo
 /* ------------------------------------------------------------ inserts -- */
 
 static void
+vltab_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
+				   BulkInsertState bistate)
+{
+	vltab_travel_refuse_write(rel, "insert into");
+	heap->tuple_insert(rel, slot, cid, options, bistate);
+}
+
+static void
+vltab_tuple_insert_speculative(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
+							   BulkInsertState bistate, uint32 specToken)
+{
+	vltab_travel_refuse_write(rel, "insert into");
+	heap->tuple_insert_speculative(rel, slot, cid, options, bistate, specToken);
+}
+
+static void
 vltab_multi_insert(Relation rel, TupleTableSlot **slots, int nslots, CommandId cid,
 				   int options, BulkInsertState bistate)
 {
+	vltab_travel_refuse_write(rel, "copy into");
 	vltab_bulk_add(rel, slots, nslots, cid, options, bistate);
 }
 
@@ -2058,6 +2097,8 @@ vltab_routine(void)
 	routine.tuple_get_latest_tid = vltab_tuple_get_latest_tid;
 	routine.tuple_satisfies_snapshot = vltab_tuple_satisfies_snapshot;
 	routine.index_delete_tuples = vltab_index_delete_tuples;
+	routine.tuple_insert = vltab_tuple_insert;
+	routine.tuple_insert_speculative = vltab_tuple_insert_speculative;
 	routine.multi_insert = vltab_multi_insert;
 	routine.finish_bulk_insert = vltab_finish_bulk_insert;
 	routine.tuple_delete = vltab_tuple_delete;

@@ -252,6 +252,8 @@ vltab_dataset_lock(Relation rel)
 {
 	VltabDataset *ds;
 
+	/* every lake writer comes here: flush, COPY to segments, TRUNCATE */
+	vltab_travel_refuse_write(rel, "write to");
 	LockDatabaseObject(RelationRelationId, RelationGetRelid(rel), 1, ExclusiveLock);
 	CommandCounterIncrement();
 	ds = vltab_dataset_get(RelationGetRelid(rel), GetLatestSnapshot());
@@ -1146,6 +1148,7 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 	{
 		delete_rows("column_groups", "column_groups_pkey", relid);
 		delete_rows("column_models", "column_models_pkey", relid);
+		delete_rows("table_retention", "table_retention_pkey", relid);
 		delete_rows("versions", "versions_pkey", relid);
 		delete_rows("datasets", "datasets_pkey", relid);
 	}

@@ -304,6 +304,20 @@ delete_files_read(Oid relid, Snapshot snap, int *n)
 	return out;
 }
 
+/* The paths of relid's current delete vectors as snap sees the catalog
+ * (retention keeps them: vltab_retention.c). */
+List *
+vltab_publish_delete_paths(Oid relid, Snapshot snap)
+{
+	int			n;
+	DeleteFile *files = delete_files_read(relid, snap, &n);
+	List	   *out = NIL;
+
+	for (int i = 0; i < n; i++)
+		out = lappend(out, files[i].d.path);
+	return out;
+}
+
 static DeleteFile *
 delete_file_find(DeleteFile *files, int n, int64 segment_id)
 {

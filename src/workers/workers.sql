@@ -4,3 +4,15 @@
 -- ERROR with a hint when vlake is not preloaded or the setting is empty.
 CREATE FUNCTION vlake.worker_databases() RETURNS text
     AS 'MODULE_PATHNAME', 'vlake_worker_databases' LANGUAGE C STRICT;
+
+-- One GC pass over a vlake table's dataset root now, as the table
+-- maintenance task runs it (docs/tables.md, "Retention"): the manifests
+-- and delete vectors of expired versions, then the lake parts no catalog
+-- names, once no snapshot needs them and max(min_age, the table's
+-- retention) has passed since their retirement mark (min_age default
+-- vlake.table_gc_min_age).  Returns the URIs removed (superuser).
+CREATE FUNCTION vlake.table_gc(tbl regclass, min_age interval DEFAULT NULL,
+    dry_run boolean DEFAULT false)
+    RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'vlake_table_gc' LANGUAGE C CALLED ON NULL INPUT;
+REVOKE ALL ON FUNCTION vlake.table_gc(regclass, interval, boolean) FROM PUBLIC;

@@ -25,7 +25,9 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/lmgr.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -132,18 +134,39 @@ flush_one(void *arg)
 	CommitTransactionCommand();
 }
 
+/*
+ * One GC pass over a table's dataset root: the manifests and delete vectors
+ * of expired versions (vltab_retention_expire), then the lake parts no
+ * catalog names, kept at least the table's retention after their mark so
+ * that every retained version's files stay (docs/tables.md, "Retention").
+ */
+static void
+table_gc(Oid relid, const char *root, int64 min_age_s, bool dry_run, int max_actions,
+		 List **removed, LakeGcStats *stats, int64 *nmanifests, int64 *ndeletes)
+{
+	int64		keep = Max(min_age_s, vltab_retention_seconds(relid, GetLatestSnapshot()));
+
+	vltab_retention_expire(relid, root, dry_run, removed, nmanifests, ndeletes);
+	lake_gc_location(&vltab_part_kind, root, keep, dry_run, max_actions, removed, stats);
+}
+
 static void
 gc_one(void *arg)
 {
 	DueTable   *t = arg;
 	LakeGcStats stats;
+	int64		nmanifests;
+	int64		ndeletes;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "vlake table GC");
-	lake_gc_location(&vltab_part_kind, t->root, workers_table_gc_min_age, false,
-					 GC_ACTIONS_PER_PASS, NULL, &stats);
+	table_gc(t->relid, t->root, workers_table_gc_min_age, false, GC_ACTIONS_PER_PASS, NULL,
+			 &stats, &nmanifests, &ndeletes);
+	if (nmanifests > 0 || ndeletes > 0)
+		elog(LOG, "vlake table GC at %s: %lld expired manifests and %lld delete vectors removed",
+			 t->root, (long long) nmanifests, (long long) ndeletes);
 	if (stats.retired > 0 || stats.removed_parts > 0)
 		elog(LOG, "vlake table GC at %s: %lld parts retired, %lld removed (%lld files)",
 			 t->root, (long long) stats.retired, (long long) stats.removed_parts,
@@ -247,4 +270,63 @@ workers_tables_register(void)
 {
 	lake_worker_register(&tables_task);
 	lake_worker_register(&compact_task);
+}
+
+/*
+ * vlake.table_gc(tbl, min_age, dry_run): one GC pass over the table's
+ * dataset root now, as the table maintenance task runs it; the URIs of the
+ * objects removed (or that would be).  Superuser (the install script
+ * revokes it from PUBLIC), like vlake.index_gc.
+ */
+PG_FUNCTION_INFO_V1(vlake_table_gc);
+Datum
+vlake_table_gc(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid;
+	Relation	rel;
+	int64		min_age = workers_table_gc_min_age;
+	bool		dry_run = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	VltabDataset *ds;
+	List	   *removed = NIL;
+	LakeGcStats stats;
+	int64		nmanifests,
+				ndeletes;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("vlake.table_gc needs a table")));
+	relid = PG_GETARG_OID(0);
+	if (!PG_ARGISNULL(1))
+	{
+		Interval   *iv = PG_GETARG_INTERVAL_P(1);
+
+		min_age = iv->time / USECS_PER_SEC + (int64) iv->day * SECS_PER_DAY +
+			(int64) iv->month * DAYS_PER_MONTH * SECS_PER_DAY;
+		if (min_age < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("min_age must not be negative")));
+	}
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	rel = table_open(relid, AccessShareLock);
+	if (!vltab_is_vlake(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
+	ds = vltab_dataset_get(relid, GetLatestSnapshot());
+	if (ds != NULL)
+		table_gc(relid, ds->root, min_age, dry_run, 0, &removed, &stats, &nmanifests,
+				 &ndeletes);
+	foreach(lc, removed)
+	{
+		Datum		v = CStringGetTextDatum((char *) lfirst(lc));
+		bool		n = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &n);
+	}
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
 }
