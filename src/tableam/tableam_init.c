@@ -17,6 +17,7 @@
 #include "executor/executor.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -523,9 +524,78 @@ start_projected_scans(PlanState *ps, void *context)
 	return planstate_tree_walker(ps, start_projected_scans, context);
 }
 
+/*
+ * A statement that writes or locks rows of a vlake table under
+ * vlake.as_of_*: refused before it starts (its scans would read the past
+ * version, its writes the present).
+ */
+static void
+refuse_travel_writes(PlannedStmt *ps)
+{
+	ListCell   *lc;
+	const char *action;
+
+	if (ps->commandType == CMD_SELECT && ps->rowMarks == NIL)
+		return;
+	if (!vltab_travel_active())
+		return;
+	switch (ps->commandType)
+	{
+		case CMD_INSERT:
+			action = "insert into";
+			break;
+		case CMD_UPDATE:
+			action = "update";
+			break;
+		case CMD_DELETE:
+			action = "delete from";
+			break;
+		case CMD_SELECT:
+			action = "lock rows of";
+			break;
+		default:
+			action = "write to";
+			break;
+	}
+	foreach(lc, ps->resultRelations)
+	{
+		RangeTblEntry *rte = rt_fetch(lfirst_int(lc), ps->rtable);
+		Relation	rel = RelationIdGetRelation(rte->relid);
+
+		if (RelationIsValid(rel))
+		{
+			bool		vlake = vltab_is_vlake(rel);
+
+			RelationClose(rel);
+			if (vlake)
+			{
+				rel = relation_open(rte->relid, NoLock);
+				vltab_travel_refuse_write(rel, action);
+				relation_close(rel, NoLock);
+			}
+		}
+	}
+	foreach(lc, ps->rowMarks)
+	{
+		PlanRowMark *rm = lfirst(lc);
+		RangeTblEntry *rte = rt_fetch(rm->rti, ps->rtable);
+
+		if (rte->rtekind == RTE_RELATION && rm->markType != ROW_MARK_REFERENCE &&
+			rm->markType != ROW_MARK_COPY && relid_is_vlake(rte->relid))
+		{
+			Relation	rel = relation_open(rte->relid, NoLock);
+
+			vltab_travel_refuse_write(rel, "lock rows of");
+			relation_close(rel, NoLock);
+		}
+	}
+}
+
 static void
 vltab_executor_start(QueryDesc *qd, int eflags)
 {
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+		refuse_travel_writes(qd->plannedstmt);
 	vltab_executor_depth++;
 	if (prev_executor_start)
 		prev_executor_start(qd, eflags);

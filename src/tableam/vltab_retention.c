@@ -45,6 +45,7 @@
 #include "manifest/manifest.h"
 #include "objstore/objstore.h"
 #include "tableam/vltab.h"
+#include "vlake.h"
 
 /* GUC vlake.table_retention, seconds */
 int			vltab_table_retention = 7 * 24 * 3600;
@@ -434,7 +435,9 @@ vlake_table_versions(PG_FUNCTION_ARGS)
 		values[3] = Int64GetDatum(r->rows_added);
 		values[4] = Int64GetDatum(r->rows_deleted);
 		values[5] = Int64GetDatum(r->bytes_written);
-		values[6] = CStringGetTextDatum(r->writer);
+		/* as the manifest's lineage names it */
+		values[6] = CStringGetTextDatum(psprintf("vlake %s (database %u, role %s)",
+												 VLAKE_VERSION_STR, MyDatabaseId, r->writer));
 		values[7] = TimestampTzGetDatum(r->committed);
 		values[8] = models_jsonb(rel, r->version, snap);
 		values[9] = BoolGetDatum(bsearch(&r->version, published, npublished, sizeof(int64),
