@@ -328,7 +328,11 @@ SELECT version, retained FROM vlake.table_versions('r') ORDER BY 1;
 SET vlake.as_of_version = 1;
 SELECT pg_temp.try('SELECT count(*) FROM r');
 RESET vlake.as_of_version;
-SELECT pg_temp.gc() > 0 AS removed, pg_temp.gc() >= 0, pg_temp.gc() >= 0;
+-- (a pass marks the part that only expired versions name, the next one,
+-- in a later transaction, removes it)
+SELECT pg_temp.gc() > 0 AS removed;
+SELECT pg_temp.parts() AS parts;
+SELECT pg_temp.gc() > 0 AS removed;
 SELECT f FROM pg_temp.ls('_manifest');
 SELECT count(*) AS delete_vectors FROM pg_temp.ls('deletes');
 SELECT pg_temp.parts() AS parts;

@@ -343,6 +343,13 @@ extern void vltab_retention_set(Oid relid, Interval *iv);
  * they name; returns the number of objects (removed: their URIs). */
 extern int64 vltab_retention_expire(Oid relid, const char *root, bool dry_run, List **removed,
 									int64 *nmanifests, int64 *ndeletes);
+/* One GC pass over relid's dataset root (vltab_gc.c): expired manifests and
+ * delete vectors, then the lake parts neither the catalog nor a retained
+ * version's manifest names (lake_gc_location's arguments). */
+struct LakeGcStats;
+extern void vltab_gc_table(Oid relid, const char *root, int64 min_age_s, bool dry_run,
+						   int max_actions, List **removed, struct LakeGcStats *stats,
+						   int64 *nmanifests, int64 *ndeletes);
 /* The paths of relid's current delete vectors (vltab_publish.c). */
 extern List *vltab_publish_delete_paths(Oid relid, Snapshot snap);
 

@@ -9,13 +9,10 @@
  * so they are not monotonic in versions; a suffix keeps "retained" closed
  * under "newer").  What expired versions alone need goes:
  *
- *  - segment files (lake parts): by the lake GC (lake_part.h), which keeps
- *    what vlake.files names and, once unnamed, a part for at least the
- *    retention after its retirement mark (the GC's min_age floor,
- *    vltab_retention_seconds): the mark is written after the commit that
- *    stopped naming the part, which committed after every version naming
- *    it, so a part a retained version names is never removed (proof in
- *    docs/tables.md); running snapshots are the lake GC's business;
+ *  - segment files (lake parts): by the lake GC (lake_part.h), whose
+ *    collect_refs names what vlake.files and the retained versions'
+ *    manifests name (vltab_gc.c); running snapshots are the lake GC's
+ *    business;
  *  - manifests of expired versions: removed by vltab_retention_expire;
  *  - delete vectors ("deletes/<segment>-v<N>-<hash>.bin"): a vector is
  *    named by a contiguous run of versions from N (it is replaced, never

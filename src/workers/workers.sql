@@ -7,10 +7,10 @@ CREATE FUNCTION vlake.worker_databases() RETURNS text
 
 -- One GC pass over a vlake table's dataset root now, as the table
 -- maintenance task runs it (docs/tables.md, "Retention"): the manifests
--- and delete vectors of expired versions, then the lake parts no catalog
--- names, once no snapshot needs them and max(min_age, the table's
--- retention) has passed since their retirement mark (min_age default
--- vlake.table_gc_min_age).  Returns the URIs removed (superuser).
+-- and delete vectors of expired versions, then the lake parts neither the
+-- catalog nor a retained version's manifest names, once no snapshot needs
+-- them and min_age (default vlake.table_gc_min_age) has passed since their
+-- retirement mark.  Returns the URIs removed (superuser).
 CREATE FUNCTION vlake.table_gc(tbl regclass, min_age interval DEFAULT NULL,
     dry_run boolean DEFAULT false)
     RETURNS SETOF text

@@ -134,22 +134,6 @@ flush_one(void *arg)
 	CommitTransactionCommand();
 }
 
-/*
- * One GC pass over a table's dataset root: the manifests and delete vectors
- * of expired versions (vltab_retention_expire), then the lake parts no
- * catalog names, kept at least the table's retention after their mark so
- * that every retained version's files stay (docs/tables.md, "Retention").
- */
-static void
-table_gc(Oid relid, const char *root, int64 min_age_s, bool dry_run, int max_actions,
-		 List **removed, LakeGcStats *stats, int64 *nmanifests, int64 *ndeletes)
-{
-	int64		keep = Max(min_age_s, vltab_retention_seconds(relid, GetLatestSnapshot()));
-
-	vltab_retention_expire(relid, root, dry_run, removed, nmanifests, ndeletes);
-	lake_gc_location(&vltab_part_kind, root, keep, dry_run, max_actions, removed, stats);
-}
-
 static void
 gc_one(void *arg)
 {
@@ -162,8 +146,8 @@ gc_one(void *arg)
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "vlake table GC");
-	table_gc(t->relid, t->root, workers_table_gc_min_age, false, GC_ACTIONS_PER_PASS, NULL,
-			 &stats, &nmanifests, &ndeletes);
+	vltab_gc_table(t->relid, t->root, workers_table_gc_min_age, false, GC_ACTIONS_PER_PASS,
+				   NULL, &stats, &nmanifests, &ndeletes);
 	if (nmanifests > 0 || ndeletes > 0)
 		elog(LOG, "vlake table GC at %s: %lld expired manifests and %lld delete vectors removed",
 			 t->root, (long long) nmanifests, (long long) ndeletes);
@@ -318,8 +302,8 @@ vlake_table_gc(PG_FUNCTION_ARGS)
 				 errmsg("\"%s\" is not a vlake table", RelationGetRelationName(rel))));
 	ds = vltab_dataset_get(relid, GetLatestSnapshot());
 	if (ds != NULL)
-		table_gc(relid, ds->root, min_age, dry_run, 0, &removed, &stats, &nmanifests,
-				 &ndeletes);
+		vltab_gc_table(relid, ds->root, min_age, dry_run, 0, &removed, &stats, &nmanifests,
+					   &ndeletes);
 	foreach(lc, removed)
 	{
 		Datum		v = CStringGetTextDatum((char *) lfirst(lc));
