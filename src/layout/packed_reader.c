@@ -21,6 +21,12 @@
 PackedReader *
 layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 {
+	return layout_packed_open_patched(srcs, ngroups, first_row_id, false);
+}
+
+PackedReader *
+layout_packed_open_patched(ByteSource **srcs, int ngroups, int64 first_row_id, bool patched)
+{
 	PackedReader *p = palloc0(sizeof(PackedReader));
 	int			total = 0;
 
@@ -70,7 +76,7 @@ layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 		{
 			const char *name = p->groups[g]->columns[c].name;
 
-			if (layout_packed_column(p, name) >= 0)
+			if (!patched && layout_packed_column(p, name) >= 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("column \"%s\" appears in more than one ColumnGroup (\"%s\" and \"%s\")",
@@ -87,7 +93,8 @@ layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id)
 int
 layout_packed_column(PackedReader *p, const char *name)
 {
-	for (int i = 0; i < p->ncolumns; i++)
+	/* the last: a later group's column shadows an earlier one (patched) */
+	for (int i = p->ncolumns - 1; i >= 0; i--)
 		if (strcmp(layout_packed_column_desc(p, i)->name, name) == 0)
 			return i;
 	return -1;

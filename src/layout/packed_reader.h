@@ -20,7 +20,7 @@
  * holding the rows, via the OffsetIndex).  Opening reads each group's footer.
  *
  * Checks: every group has the same row count; a column name appears in one
- * group only; row IDs must fall inside the segment.  Errors name the files.
+ * group only (unless opened as patched); row IDs must fall inside the segment.  Errors name the files.
  */
 #ifndef VLAKE_PACKED_READER_H
 #define VLAKE_PACKED_READER_H
@@ -48,6 +48,11 @@ typedef struct PackedReader
 typedef struct PackedScan PackedScan;
 
 extern PackedReader *layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id);
+/* patched: a column may appear in several groups (a column patch of a vlake
+ * table's segment); every copy is a packed column, and layout_packed_column
+ * names the last group's. */
+extern PackedReader *layout_packed_open_patched(ByteSource **srcs, int ngroups,
+												int64 first_row_id, bool patched);
 extern int	layout_packed_column(PackedReader *p, const char *name);
 extern const PqColumnDesc *layout_packed_column_desc(PackedReader *p, int column);
 extern PqReader *layout_packed_column_reader(PackedReader *p, int column);

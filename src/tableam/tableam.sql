@@ -76,6 +76,9 @@ CREATE TABLE vlake.row_states (
     row_id          bigint NOT NULL,
     kind            "char" NOT NULL,        -- d: deleted, u: updated, l: locked
     new_tid         tid,
+    -- 'u': the columns the update changed (a flush folds the new version
+    -- back into the row's ID when none of them is indexed)
+    attrs           int2[],
     PRIMARY KEY (relid, row_id)
 );
 

@@ -220,7 +220,19 @@ extern TM_Result vltab_rowstate_mark(Relation rel, int64 row_id, char kind,
 									 TM_FailureData *tmfd);
 /* Sorted row IDs of relid deleted (or updated) as snapshot sees it. */
 extern int64 *vltab_rowstate_deleted(Oid relid, Snapshot snapshot, int64 *n);
-extern void vltab_rowstate_set_new_tid(Relation rel, int64 row_id, ItemPointer new_tid);
+/* An update of a lake row: the new version's TID and the columns it changed
+ * (recorded with it: a flush may fold it back into row_id). */
+extern void vltab_rowstate_set_new_tid(Relation rel, int64 row_id, ItemPointer new_tid,
+									   Bitmapset *attrs);
+typedef struct VltabRowUpdate
+{
+	int64		row_id;
+	ItemPointerData new_tid;
+	Bitmapset  *attrs;
+} VltabRowUpdate;
+extern VltabRowUpdate *vltab_rowstate_updates(Oid relid, Snapshot snapshot, int *n);
+/* Drop the entries of rows whose update a flush folded back (live again). */
+extern void vltab_rowstate_forget(Relation rel, const int64 *row_ids, int n);
 extern bool vltab_rowstate_any_deleted(Oid relid, Snapshot snapshot);
 extern bool vltab_rowstate_is_deleted(Oid relid, int64 row_id, Snapshot snapshot,
 									  ItemPointer new_tid);

@@ -1652,6 +1652,43 @@ vltab_tuple_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapsh
 							   snapshot, crosscheck, wait, LockWaitBlock, tmfd);
 }
 
+/*
+ * The columns whose values the new version of lake row row_id changes
+ * (compared with the row in its segment): recorded with the update, they
+ * let a flush write only those columns back under the same row ID.
+ */
+static Bitmapset *
+update_changed_attrs(Relation rel, int64 row_id, TupleTableSlot *slot)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	VltabSegmentList *segs = vltab_segments_visible(RelationGetRelid(rel), GetLatestSnapshot());
+	VltabSegment *seg = vltab_segment_find(segs, row_id);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+	Bitmapset  *changed = NULL;
+
+	if (seg == NULL)
+		elog(ERROR, "vlake table \"%s\": updated lake row " INT64_FORMAT " is in no segment",
+			 RelationGetRelationName(rel), row_id);
+	vltab_segment_take(cached_reader(rel, segs->root, seg), vltab_all_attrs(desc), row_id,
+					   values, isnull);
+	slot_getallattrs(slot);
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (att->attisdropped)
+			continue;
+		if (isnull[a] != slot->tts_isnull[a] ||
+			(!isnull[a] && !datum_image_eq(values[a], slot->tts_values[a], att->attbyval,
+										   att->attlen)))
+			changed = bms_add_member(changed, a + 1);
+	}
+	pfree(values);
+	pfree(isnull);
+	return changed;
+}
+
 static TM_Result
 vltab_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, CommandId cid,
 				   Snapshot snapshot, Snapshot crosscheck, bool wait, TM_FailureData *tmfd,
@@ -1683,8 +1720,11 @@ vltab_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, Command
 	*update_indexes = (res == TM_Ok);
 	if (res == TM_Ok)
 	{
+		int64		row_id = (int64) lake_tid_to_rowid(otid);
+		Bitmapset  *changed = update_changed_attrs(rel, row_id, slot);
+
 		heap->tuple_insert(rel, slot, cid, 0, NULL);
-		vltab_rowstate_set_new_tid(rel, (int64) lake_tid_to_rowid(otid), &slot->tts_tid);
+		vltab_rowstate_set_new_tid(rel, row_id, &slot->tts_tid, changed);
 	}
 	return res;
 }

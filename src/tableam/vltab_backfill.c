@@ -157,7 +157,8 @@ collect(Relation rel, AttrNumber col, const char *query, TupleDesc pair, int64 *
 	upd = SPI_prepare(updsql, 2, argtypes);
 	if (upd == NULL)
 		elog(ERROR, "vlake.backfill: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open_with_args(NULL, query, 0, NULL, NULL, NULL, true, 0);
+	/* not read-only: a new snapshot, which sees the flush just done */
+	portal = SPI_cursor_open_with_args(NULL, query, 0, NULL, NULL, NULL, false, 0);
 	*nrows = 0;
 	for (;;)
 	{
@@ -217,7 +218,8 @@ write_patches(Relation rel, VltabDataset *ds, AttrNumber col, Tuplesortstate *ts
 	Bitmapset  *attrs = bms_make_singleton(col);
 	VltabSegment *cur = NULL;
 	VltabPatch *p = NULL;
-	int64		bytes = 0;
+	int64		bytes = 0,
+				prev = -1;
 
 	while (tuplesort_gettupleslot(ts, true, false, slot, NULL))
 	{
@@ -225,6 +227,13 @@ write_patches(Relation rel, VltabDataset *ds, AttrNumber col, Tuplesortstate *ts
 
 		slot_getallattrs(slot);
 		row_id = DatumGetInt64(slot->tts_values[0]);
+		if (row_id == prev)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("the source gives a row of \"%s\" more than one value (row ID " INT64_FORMAT ")",
+							RelationGetRelationName(rel), row_id),
+					 errhint("Each key may appear at most once in the source.")));
+		prev = row_id;
 		if (cur == NULL || row_id >= cur->end_row_id)
 		{
 			if (p)

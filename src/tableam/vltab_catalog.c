@@ -1052,9 +1052,12 @@ vltab_column_model_set(Relation rel, AttrNumber attnum, const char *model, const
 	HeapTuple	tup;
 	Datum		values[5];
 	bool		nulls[5] = {0};
-	int64		since = ds->version + 1;
+	int64		since;
 
-	/* a second choice before the next version replaces the first */
+	/* a model change is a version of its own (or part of this transaction's) */
+	vltab_version_note(ds, "model", 0, 0, 0);
+	since = ds->version;
+	/* a second choice in the same version replaces the first */
 	ScanKeyInit(&keys[0], 2, BTEqualStrategyNumber, F_INT2EQ, Int16GetDatum(attnum));
 	ScanKeyInit(&keys[1], 3, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(since));
 	scan = scan_by_relid(cat, "column_models_pkey", ds->relid, GetLatestSnapshot(), 2, keys);

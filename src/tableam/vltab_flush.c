@@ -40,6 +40,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "access/table.h"
 #include "access/genam.h"
@@ -50,6 +51,7 @@
 #include "lake/lake_rowref.h"
 #include "objstore/objstore.h"
 #include "tableam/vltab.h"
+#include "tableam/vltab_patch.h"
 
 int			vltab_max_segment_rows = 1000000;
 int			vltab_copy_threshold = 10000;
@@ -192,6 +194,139 @@ open_indexes(Relation rel, EState **estate)
 	return rri;
 }
 
+/*
+ * Folding updates back.  A lake row updated by a committed transaction has
+ * its new version in the delta and a 'u' entry (vltab_rowstate.c) naming
+ * it and the columns it changed.  When none of those columns is indexed,
+ * the flush writes the new values as a column patch of the row's segment
+ * (vltab_patch.h: only the changed columns' files) and drops the entry, so
+ * the row keeps its row ID and TID: every index entry of that TID still
+ * holds the row's key values, and the delta tuple's entries die with it.
+ * Snapshots that do not see the flush see the entry and the delta tuple,
+ * the others the patched row: the same exactly-once argument as a move.
+ */
+typedef struct FoldRow
+{
+	int64		row_id;
+	Bitmapset  *attrs;
+	HeapTuple	tup;
+} FoldRow;
+
+typedef struct FoldState
+{
+	VltabRowUpdate *upd;		/* by new_tid */
+	int			nupd;
+	Bitmapset  *indexed;		/* offset by FirstLowInvalidHeapAttributeNumber */
+	FoldRow    *rows;
+	int			nrows;
+	int			cap;
+} FoldState;
+
+static int
+upd_tid_cmp(const void *a, const void *b)
+{
+	return ItemPointerCompare(&((VltabRowUpdate *) a)->new_tid, &((VltabRowUpdate *) b)->new_tid);
+}
+
+static int
+fold_row_cmp(const void *a, const void *b)
+{
+	int64		x = ((const FoldRow *) a)->row_id,
+				y = ((const FoldRow *) b)->row_id;
+
+	return (x > y) - (x < y);
+}
+
+static void
+fold_start(FoldState *fs, Relation rel, Snapshot snap)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->upd = vltab_rowstate_updates(RelationGetRelid(rel), snap, &fs->nupd);
+	qsort(fs->upd, fs->nupd, sizeof(VltabRowUpdate), upd_tid_cmp);
+	fs->indexed = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_ALL);
+}
+
+/* The update whose new version is slot's tuple, if it can be folded back. */
+static VltabRowUpdate *
+fold_candidate(FoldState *fs, TupleTableSlot *slot)
+{
+	VltabRowUpdate key;
+	VltabRowUpdate *u;
+	int			a = -1;
+
+	if (fs->nupd == 0)
+		return NULL;
+	key.new_tid = slot->tts_tid;
+	u = bsearch(&key, fs->upd, fs->nupd, sizeof(VltabRowUpdate), upd_tid_cmp);
+	if (u == NULL || bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, fs->indexed))
+		return NULL;
+	while ((a = bms_next_member(u->attrs, a)) >= 0)
+		if (bms_is_member(a - FirstLowInvalidHeapAttributeNumber, fs->indexed))
+			return NULL;		/* an indexed column changed: a new row ID */
+	return u;
+}
+
+static void
+fold_add(FoldState *fs, VltabRowUpdate *u, TupleTableSlot *slot)
+{
+	if (fs->nrows == fs->cap)
+	{
+		fs->cap = fs->cap ? fs->cap * 2 : 256;
+		fs->rows = fs->rows ? repalloc_huge(fs->rows, sizeof(FoldRow) * fs->cap) :
+			palloc(sizeof(FoldRow) * fs->cap);
+	}
+	fs->rows[fs->nrows].row_id = u->row_id;
+	fs->rows[fs->nrows].attrs = u->attrs;
+	fs->rows[fs->nrows].tup = ExecCopySlotHeapTuple(slot);
+	fs->nrows++;
+}
+
+/* Write the folded rows as one column patch per segment; returns bytes. */
+static int64
+fold_finish(FoldState *fs, Relation rel, VltabDataset *ds)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	VltabSegmentList *segs;
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+	int64	   *ids = palloc(sizeof(int64) * Max(fs->nrows, 1));
+	int64		bytes = 0;
+	int			i = 0;
+
+	if (fs->nrows == 0)
+		return 0;
+	qsort(fs->rows, fs->nrows, sizeof(FoldRow), fold_row_cmp);
+	segs = vltab_segments_visible(RelationGetRelid(rel), GetLatestSnapshot());
+	while (i < fs->nrows)
+	{
+		VltabSegment *seg = vltab_segment_find(segs, fs->rows[i].row_id);
+		Bitmapset  *attrs = NULL;
+		int			j;
+
+		if (seg == NULL)
+			elog(ERROR, "vlake flush of \"%s\": updated lake row " INT64_FORMAT " is in no segment",
+				 RelationGetRelationName(rel), fs->rows[i].row_id);
+		for (j = i; j < fs->nrows && fs->rows[j].row_id < seg->end_row_id; j++)
+			attrs = bms_add_members(attrs, fs->rows[j].attrs);
+		if (attrs != NULL)
+		{
+			VltabPatch *p = vltab_patch_begin(rel, ds, seg, attrs);
+
+			for (int k = i; k < j; k++)
+			{
+				heap_deform_tuple(fs->rows[k].tup, desc, values, isnull);
+				vltab_patch_set(p, fs->rows[k].row_id, values, isnull);
+			}
+			bytes += vltab_patch_finish(p);
+		}
+		for (int k = i; k < j; k++)
+			ids[k] = fs->rows[k].row_id;
+		i = j;
+	}
+	vltab_rowstate_forget(rel, ids, fs->nrows);
+	return bytes;
+}
+
 static int64
 flush_relation(Relation rel, int64 max_rows)
 {
@@ -209,8 +344,12 @@ flush_relation(Relation rel, int64 max_rows)
 	ResultRelInfo *indexes = open_indexes(rel, &estate);
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "vlake flush row",
 												 ALLOCSET_DEFAULT_SIZES);
+	FoldState	fs;
+	int64		nnew = 0,
+				bytes;
 
 	memset(&b, 0, sizeof(b));
+	fold_start(&fs, rel, snap);
 	scan = heap->scan_begin(rel, snap, 0, NULL, NULL,
 							SO_TYPE_SEQSCAN | SO_ALLOW_STRAT | SO_ALLOW_PAGEMODE);
 	while ((max_rows <= 0 || n < max_rows) &&
@@ -226,8 +365,6 @@ flush_relation(Relation rel, int64 max_rows)
 								 &tmfd, false);
 		if (res != TM_Ok)
 			continue;
-		if (b.w == NULL)
-			segment_start(&b, rel, ds);
 		if (n == cap)
 		{
 			cap = cap ? cap * 2 : 1024;
@@ -235,6 +372,20 @@ flush_relation(Relation rel, int64 max_rows)
 				palloc(sizeof(MovedRow) * cap);
 		}
 		slot_getallattrs(slot);
+		{
+			VltabRowUpdate *u = fold_candidate(&fs, slot);
+
+			if (u)
+			{
+				moved[n].delta_tid = slot->tts_tid;
+				moved[n++].row_id = u->row_id;
+				fold_add(&fs, u, slot);
+				continue;
+			}
+		}
+		if (b.w == NULL)
+			segment_start(&b, rel, ds);
+		nnew++;
 		old = MemoryContextSwitchTo(rowcxt);
 		moved[n].delta_tid = slot->tts_tid;
 		moved[n].row_id = segment_add(&b, slot->tts_values, slot->tts_isnull);
@@ -264,7 +415,11 @@ flush_relation(Relation rel, int64 max_rows)
 	if (n == 0)
 		return 0;
 	lake_fault("flush_before_finish");
-	segment_finish(&b, "flush");
+	if (nnew > 0)
+		segment_finish(&b, "flush");
+	bytes = fold_finish(&fs, rel, ds);
+	if (fs.nrows > 0)
+		vltab_version_note(ds, "flush", 0, 0, bytes);
 	record_moves(rel, moved, n);
 	CommandCounterIncrement();
 	lake_fault("flush_before_commit");

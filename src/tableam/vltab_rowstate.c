@@ -35,9 +35,11 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "storage/itemptr.h"
 #include "utils/fmgroids.h"
@@ -49,7 +51,7 @@
 
 enum
 {
-	RS_RELID = 1, RS_ROW_ID, RS_KIND, RS_NEW_TID, RS_NATTS = RS_NEW_TID
+	RS_RELID = 1, RS_ROW_ID, RS_KIND, RS_NEW_TID, RS_ATTRS, RS_NATTS = RS_ATTRS
 };
 
 static SysScanDesc
@@ -106,6 +108,7 @@ insert_entry(Relation cat, Oid relid, int64 row_id, char kind, ItemPointer new_t
 	}
 	else
 		nulls[RS_NEW_TID - 1] = true;
+	nulls[RS_ATTRS - 1] = true;
 	tup = heap_form_tuple(RelationGetDescr(cat), values, nulls);
 	heap_insert(cat, tup, cid, 0, NULL);
 
@@ -300,7 +303,7 @@ vltab_rowstate_mark(Relation rel, int64 row_id, char kind, ItemPointer new_tid,
 }
 
 void
-vltab_rowstate_set_new_tid(Relation rel, int64 row_id, ItemPointer new_tid)
+vltab_rowstate_set_new_tid(Relation rel, int64 row_id, ItemPointer new_tid, Bitmapset *attrs)
 {
 	Relation	cat = table_open(vltab_catalog_relid("row_states"), RowExclusiveLock);
 	SysScanDesc scan;
@@ -319,11 +322,93 @@ vltab_rowstate_set_new_tid(Relation rel, int64 row_id, ItemPointer new_tid)
 		*t = *new_tid;
 		values[RS_NEW_TID - 1] = PointerGetDatum(t);
 		repl[RS_NEW_TID - 1] = true;
+		repl[RS_ATTRS - 1] = true;
+		{
+			Datum	   *d = palloc(sizeof(Datum) * (bms_num_members(attrs) + 1));
+			int			a = -1,
+						k = 0;
+
+			while ((a = bms_next_member(attrs, a)) >= 0)
+				d[k++] = Int16GetDatum((int16) a);
+			values[RS_ATTRS - 1] = PointerGetDatum(construct_array(d, k, INT2OID, 2, true,
+																   TYPALIGN_SHORT));
+		}
 		CatalogTupleUpdate(cat, &tup->t_self,
 						   heap_modify_tuple(tup, RelationGetDescr(cat), values, nulls, repl));
 	}
 	systable_endscan(scan);
 	table_close(cat, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+/*
+ * The updates ('u' entries) of relid's lake rows snapshot sees whose new
+ * version and changed columns are recorded (*n of them).
+ */
+VltabRowUpdate *
+vltab_rowstate_updates(Oid relid, Snapshot snapshot, int *n)
+{
+	Relation	cat = table_open(vltab_catalog_relid("row_states"), AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int			cap = 64;
+	VltabRowUpdate *u = palloc(sizeof(VltabRowUpdate) * cap);
+
+	*n = 0;
+	ScanKeyInit(&key, RS_RELID, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(cat, vltab_catalog_relid("row_states_pkey"), true, snapshot,
+							  1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d;
+		Datum	   *elems;
+		int			ne;
+
+		if (entry_kind(tup, cat) != 'u')
+			continue;
+		d = heap_getattr(tup, RS_ATTRS, RelationGetDescr(cat), &isnull);
+		if (isnull)
+			continue;
+		if (*n == cap)
+		{
+			cap *= 2;
+			u = repalloc_huge(u, sizeof(VltabRowUpdate) * cap);
+		}
+		u[*n].row_id = DatumGetInt64(heap_getattr(tup, RS_ROW_ID, RelationGetDescr(cat), &isnull));
+		entry_new_tid(tup, cat, &u[*n].new_tid);
+		u[*n].attrs = NULL;
+		deconstruct_array(DatumGetArrayTypeP(d), INT2OID, 2, true, TYPALIGN_SHORT,
+						  &elems, NULL, &ne);
+		for (int i = 0; i < ne; i++)
+			u[*n].attrs = bms_add_member(u[*n].attrs, DatumGetInt16(elems[i]));
+		if (ItemPointerIsValid(&u[*n].new_tid))
+			(*n)++;
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	return u;
+}
+
+/* The rows live again at their row IDs (a flush folded their updates back). */
+void
+vltab_rowstate_forget(Relation rel, const int64 *row_ids, int n)
+{
+	Relation	cat = table_open(vltab_catalog_relid("row_states"), RowExclusiveLock);
+
+	for (int i = 0; i < n; i++)
+	{
+		SysScanDesc scan = probe(cat, RelationGetRelid(rel), row_ids[i], GetLatestSnapshot());
+		HeapTuple	tup;
+
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			CatalogTupleDelete(cat, &tup->t_self);
+		systable_endscan(scan);
+	}
+	table_close(cat, RowExclusiveLock);
+	if (n > 0)
+		vltab_publish_note_delete(rel);
 	CommandCounterIncrement();
 }
 

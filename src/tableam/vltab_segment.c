@@ -1122,7 +1122,7 @@ open_groups(VltabSegmentReader *r, Bitmapset *groups)
 			r->srcs[g] = open_file(r, &r->files[g]);
 		srcs[k++] = r->srcs[g];
 	}
-	o->p = layout_packed_open(srcs, n, r->first_row_id);
+	o->p = layout_packed_open_patched(srcs, n, r->first_row_id, true);
 	if (o->p->nrows != r->row_count)
 		lake_corrupt("segment file", o->p->groups[0]->name,
 					 "it has %lld rows, the segment " INT64_FORMAT,
@@ -1142,10 +1142,8 @@ open_groups(VltabSegmentReader *r, Bitmapset *groups)
 		if (an < 1 || an > r->desc->natts || r->cols[an - 1].file < 0)
 			continue;			/* not a column of desc, or not from this file */
 		rc = &r->cols[an - 1];
-		/* a copy superseded by a later file: that file may not be open here
-		 * (a take of other columns of this file) */
-		if (r->srcs[rc->file] == NULL || strcmp(pr->name, r->srcs[rc->file]->name) != 0)
-			continue;			/* the catalog places it in another file */
+		if (!bms_is_member(rc->file, groups) || strcmp(pr->name, r->srcs[rc->file]->name) != 0)
+			continue;			/* read from another file (a later group's, say) */
 		if (o->colidx[an - 1] >= 0)
 			lake_corrupt("segment file", pr->name, "field id %d appears twice", an);
 		o->colidx[an - 1] = c;
