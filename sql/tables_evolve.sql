@@ -165,5 +165,20 @@ SELECT operation FROM vlake.versions WHERE relid = 't'::regclass AND version = :
 SELECT m->'lineage'->'operation' AS op, m->'lineage'->'models' AS models
   FROM vlake.table_manifest('t') m;
 
+-- ======== a rewrite (a volatile default, a type change) moves every row
+-- into the delta; VACUUM FULL keeps the lake rows where they are
+ALTER TABLE t ADD COLUMN r int DEFAULT (random() * 0)::int;
+ALTER TABLE h ADD COLUMN r int DEFAULT (random() * 0)::int;
+SELECT same('volatile default (a rewrite)');
+SELECT count(*) AS segments FROM vlake.table_segments('t');
+SELECT vlake.flush('t') AS flushed;
+ALTER TABLE t ALTER COLUMN video TYPE bigint;
+ALTER TABLE h ALTER COLUMN video TYPE bigint;
+SELECT same('type change (a rewrite)');
+SELECT vlake.flush('t') AS flushed;
+VACUUM FULL t;
+SELECT same('vacuum full');
+SELECT count(*) AS segments FROM vlake.table_segments('t');
+
 DROP TABLE t, h, staging, files0, files1, tids0, tids1;
 DROP ROLE vlake_evolve_reader;

@@ -382,6 +382,20 @@ relid_is_vlake(Oid relid)
 }
 
 /*
+ * A post-alter of relid while its transient copy exists (make_new_heap
+ * names it "pg_temp_<relid>" in relid's schema): the swap of a rewrite,
+ * CLUSTER or VACUUM FULL (cluster.c's swap_relation_files).
+ */
+static bool
+is_swap_of(Oid relid)
+{
+	char		name[NAMEDATALEN];
+
+	snprintf(name, sizeof(name), "pg_temp_%u", relid);
+	return OidIsValid(get_relname_relid(name, get_rel_namespace(relid)));
+}
+
+/*
  * DROP TABLE: the catalog rows go in the dropping transaction.  DROP INDEX
  * of an index of a vlake table: its lake part, if the manifest lists it,
  * goes from the catalog, and the commit publishes a version without it.
@@ -393,6 +407,12 @@ vltab_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subI
 
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
+	if (access == OAT_POST_ALTER && classId == RelationRelationId && subId == 0 &&
+		relid_is_vlake(objectId) && is_swap_of(objectId))
+	{
+		vltab_rewrite_swapped(objectId);
+		return;
+	}
 	if (access != OAT_DROP || classId != RelationRelationId || subId != 0)
 		return;
 	relkind = get_rel_relkind(objectId);
@@ -626,6 +646,7 @@ vltab_xact_callback(XactEvent event, void *arg)
 	{
 		vltab_bulk_reset();
 		vltab_projection_forget(NULL);
+		vltab_cluster_reset();
 	}
 }
 

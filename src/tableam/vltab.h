@@ -63,6 +63,12 @@ vltab_all_attrs(TupleDesc desc)
  * owner only, else that privilege (and no row-level security in force). */
 extern Relation vltab_open_checked(Oid relid, AclMode mode, LOCKMODE lockmode);
 
+/* ---- table rewrites (vltab_am.c) ---- */
+extern void vltab_cluster_note(Oid relid);	/* CLUSTER / VACUUM FULL copied the delta */
+extern void vltab_cluster_reset(void);	/* transaction end */
+/* The storage of relid was swapped with its rewritten copy (object access hook). */
+extern void vltab_rewrite_swapped(Oid relid);
+
 /* ---- the catalog (vltab_catalog.c) ---- */
 typedef struct VltabDataset
 {

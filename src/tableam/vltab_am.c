@@ -87,6 +87,7 @@ typedef struct VltabScanDesc
 	int64		end_row;
 	Datum	   *values;
 	bool	   *isnull;
+	TupleDesc	rowdesc;		/* lake rows are read as (see lake_row_desc) */
 	/* ANALYZE's sample of lake rows */
 	int64	   *an_rows;
 	int64		an_n;
@@ -284,11 +285,25 @@ open_segment(VltabScanDesc *s, VltabSegment *seg)
 
 	close_reader(s);
 	ranges = vltab_prune_ranges(seg, s->bounds, &nranges);
-	s->reader = vltab_segment_open(s->segs->root, RelationGetDescr(rel),
+	s->reader = vltab_segment_open(s->segs->root, s->rowdesc ? s->rowdesc : RelationGetDescr(rel),
 								   seg->first_row_id, seg->row_count,
 								   seg->files, seg->nfiles);
 	s->sscan = vltab_segment_scan_begin_pruned(s->reader, s->want, ranges, nranges);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The row type lake rows of a scan are read as: the slot's when it has the
+ * relation's number of columns (ALTER TABLE's rewrite reads the old rows
+ * with the old row type, while the relation already has the new one; heap
+ * reads its bytes through the slot's descriptor too), else the relation's.
+ */
+static TupleDesc
+lake_row_desc(Relation rel, TupleTableSlot *slot)
+{
+	TupleDesc	sd = slot->tts_tupleDescriptor;
+
+	return (sd && sd->natts == RelationGetDescr(rel)->natts) ? sd : RelationGetDescr(rel);
 }
 
 /* Form the lake row's tuple in slot: frozen-looking header, lake TID. */
@@ -306,7 +321,7 @@ store_lake_row(Relation rel, int64 row_id, Datum *values, bool *isnull,
 	 */
 	ExecClearTuple(slot);
 	old = MemoryContextSwitchTo(slot->tts_mcxt);
-	tup = heap_form_tuple(RelationGetDescr(rel), values, isnull);
+	tup = heap_form_tuple(lake_row_desc(rel, slot), values, isnull);
 	MemoryContextSwitchTo(old);
 	HeapTupleHeaderSetXmin(tup->t_data, FrozenTransactionId);
 	HeapTupleHeaderSetXminFrozen(tup->t_data);
@@ -338,6 +353,8 @@ lake_scan_next(VltabScanDesc *s, TupleTableSlot *slot)
 
 	if (!s->lake_started)
 		lake_scan_start(s);
+	if (s->rowdesc == NULL)
+		s->rowdesc = lake_row_desc(rel, slot);
 	for (;;)
 	{
 		int64		row_id;
@@ -1868,11 +1885,50 @@ vltab_relation_copy_for_cluster(Relation OldTable, Relation NewTable, Relation O
 								double *tups_recently_dead)
 {
 	/* the delta is rewritten; the lake rows stay where they are */
+	vltab_cluster_note(RelationGetRelid(OldTable));
 	VLTAB_AS_HEAP(OldTable,
 				  heap->relation_copy_for_cluster(OldTable, NewTable, OldIndex, use_sort,
 												  OldestXmin, xid_cutoff, multi_cutoff,
 												  num_tuples, tups_vacuumed,
 												  tups_recently_dead));
+}
+
+/*
+ * Relations whose delta CLUSTER / VACUUM FULL copied in this transaction:
+ * the swap that follows keeps their lake rows (vltab_rewrite_swapped).
+ */
+static List *cluster_copies = NIL;	/* of Oid, in TopTransactionContext */
+
+void
+vltab_cluster_note(Oid relid)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	cluster_copies = list_append_unique_oid(cluster_copies, relid);
+	MemoryContextSwitchTo(old);
+}
+
+void
+vltab_cluster_reset(void)
+{
+	cluster_copies = NIL;
+}
+
+/*
+ * relid's storage was swapped with its transient copy (make_new_heap's
+ * "pg_temp_<relid>").  An ALTER TABLE rewrite (a volatile default, a type
+ * change) filled that copy through a scan of every row, lake rows
+ * included, so they now all live in the new delta: the old lake rows go
+ * from the catalog (like TRUNCATE; their files become parts GC reclaims)
+ * before the rewrite rebuilds the indexes.  CLUSTER and VACUUM FULL copy
+ * only the delta: their lake rows stay.
+ */
+void
+vltab_rewrite_swapped(Oid relid)
+{
+	if (list_member_oid(cluster_copies, relid))
+		return;
+	vltab_catalog_forget(relid, true);
 }
 
 /* Give an empty delta its one empty page (see the ANALYZE callbacks). */
