@@ -158,6 +158,17 @@ SELECT s->>'id' AS segment, jsonb_agg(g->'field_ids' ORDER BY ord) AS groups
        jsonb_array_elements(s->'groups') WITH ORDINALITY AS x(g, ord)
   GROUP BY 1 ORDER BY 1;
 
+-- an update waiting in the delta survives a compaction that erases deleted
+-- rows: its row's other columns are kept for the flush that folds it back
+UPDATE t SET caption = 'compacted ' || id WHERE id % 100 = 43;
+UPDATE h SET caption = 'compacted ' || id WHERE id % 100 = 43;
+DELETE FROM t WHERE id % 100 = 44;
+DELETE FROM h WHERE id % 100 = 44;
+SELECT rows_purged > 0 AS purged FROM vlake.compact('t', min_savings => 0);
+SELECT vlake.flush('t');
+SELECT same('folded after a compaction');
+SELECT count(*) AS moved FROM t JOIN tids1 USING (id) WHERE t.ctid <> tids1.tid AND id <> 77;
+
 -- ======== the embedding model is per column and a change is a version
 SELECT max(version) AS v FROM vlake.versions WHERE relid = 't'::regclass \gset
 SELECT vlake.set_embedding_model('t', 'e2', 'example/e2-model', '2');

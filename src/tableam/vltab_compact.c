@@ -264,6 +264,11 @@ purgeable_rows(Relation rel, Snapshot snap, int64 *n)
 		CHECK_FOR_INTERRUPTS();
 		if (kind != 'd' && kind != 'u')
 			continue;
+		/* an update with its changed columns recorded may be folded back
+		 * into this row ID by a flush, which keeps the other columns'
+		 * values: they are not erased (vltab_flush.c) */
+		if (kind == 'u' && !heap_attisnull(tup, 5, RelationGetDescr(cat)))
+			continue;
 		if (TransactionIdIsCurrentTransactionId(xmin) ||
 			(TransactionIdIsNormal(xmin) && !TransactionIdPrecedes(xmin, horizon)))
 			continue;
