@@ -100,7 +100,8 @@ RESET enable_seqscan;
 RESET enable_bitmapscan;
 -- again: nothing left worth rewriting (2% deleted does not rewrite a group)
 SELECT segments_merged, rows_purged, groups_rewritten FROM vlake.compact('t', merge => false);
--- with min_savings 0 the 2% and 1% segments are rewritten too
+-- with min_savings 0 the 2% segment is rewritten too (the updated rows of the
+-- 1% segment are not erased: a flush folds their new versions back)
 SELECT segments_merged, rows_purged, groups_rewritten FROM vlake.compact('t', 0, false);
 
 -- ======== merges: adjacent small segments, not across a gap
