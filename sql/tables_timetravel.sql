@@ -31,43 +31,45 @@ CREATE TABLE t (id int PRIMARY KEY, name text, score float8, emb vector(3))
   USING vlake WITH (location = :'root');
 CREATE TABLE h (id int PRIMARY KEY, name text, score float8, emb vector(3));
 -- one oracle per version: oracle(version) = the rows of h then
-CREATE TABLE oracles (version bigint PRIMARY KEY, tbl text);
-CREATE FUNCTION pg_temp.latest() RETURNS bigint LANGUAGE sql
-  AS $$ SELECT max(version) FROM vlake.table_versions('t') $$;
-CREATE FUNCTION pg_temp.keep(query text DEFAULT 'SELECT * FROM h') RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE v bigint := pg_temp.latest();
+CREATE TABLE oracles (tname text, version bigint, tbl text, PRIMARY KEY (tname, version));
+CREATE FUNCTION pg_temp.latest(tname text DEFAULT 't') RETURNS bigint LANGUAGE sql
+  AS $$ SELECT max(version) FROM vlake.table_versions(tname::regclass) $$;
+CREATE FUNCTION pg_temp.keep(query text DEFAULT 'SELECT * FROM h', tname text DEFAULT 't')
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v bigint := pg_temp.latest(tname);
+        o text := CASE WHEN tname = 't' THEN 'o' || v ELSE tname || '_o' || v END;
 BEGIN
-  EXECUTE format('CREATE TABLE o%s AS %s', v, query);
-  INSERT INTO oracles VALUES (v, 'o' || v);
+  EXECUTE format('CREATE TABLE %I AS %s', o, query);
+  INSERT INTO oracles VALUES (tname, v, o);
   RETURN v;
 END $$;
 -- rows of t read under a setting that are not in the oracle, and the reverse
-CREATE FUNCTION pg_temp.diff(setting text, value text, oracle text, cols text) RETURNS text
+CREATE FUNCTION pg_temp.diff(setting text, value text, oracle text, cols text,
+                             tname text DEFAULT 't') RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE a bigint; b bigint; n bigint;
 BEGIN
   PERFORM set_config(setting, value, true);
-  EXECUTE format('SELECT count(*) FROM (SELECT %s FROM t EXCEPT ALL SELECT %s FROM %I) x', cols, cols, oracle) INTO a;
-  EXECUTE format('SELECT count(*) FROM (SELECT %s FROM %I EXCEPT ALL SELECT %s FROM t) x', cols, oracle, cols) INTO b;
-  EXECUTE 'SELECT count(*) FROM t' INTO n;
+  EXECUTE format('SELECT count(*) FROM (SELECT %s FROM %I EXCEPT ALL SELECT %s FROM %I) x', cols, tname, cols, oracle) INTO a;
+  EXECUTE format('SELECT count(*) FROM (SELECT %s FROM %I EXCEPT ALL SELECT %s FROM %I) x', cols, oracle, cols, tname) INTO b;
+  EXECUTE format('SELECT count(*) FROM %I', tname) INTO n;
   PERFORM set_config(setting, CASE WHEN setting = 'vlake.as_of_version' THEN '0' ELSE '' END, true);
   RETURN format('%s rows, %s extra, %s missing', n, a, b);
 END $$;
 -- every kept version, by number, by its commit time, and by a time between
 -- it and the next version
-CREATE FUNCTION pg_temp.check_all(cols text) RETURNS TABLE (version bigint, by_number text,
-  by_time text, by_time_between text) LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.check_all(cols text, tname text DEFAULT 't') RETURNS TABLE (version bigint,
+  by_number text, by_time text, by_time_between text) LANGUAGE plpgsql AS $$
 DECLARE o record; ts timestamptz; nxt timestamptz;
 BEGIN
-  FOR o IN SELECT * FROM oracles ORDER BY 1 LOOP
-    SELECT v.committed INTO ts FROM vlake.table_versions('t') v WHERE v.version = o.version;
-    SELECT v.committed INTO nxt FROM vlake.table_versions('t') v WHERE v.version = o.version + 1;
+  FOR o IN SELECT * FROM oracles x WHERE x.tname = check_all.tname ORDER BY x.version LOOP
+    SELECT v.committed INTO ts FROM vlake.table_versions(tname::regclass) v WHERE v.version = o.version;
+    SELECT v.committed INTO nxt FROM vlake.table_versions(tname::regclass) v WHERE v.version = o.version + 1;
     version := o.version;
-    by_number := pg_temp.diff('vlake.as_of_version', o.version::text, o.tbl, cols);
-    by_time := pg_temp.diff('vlake.as_of_timestamp', ts::text, o.tbl, cols);
+    by_number := pg_temp.diff('vlake.as_of_version', o.version::text, o.tbl, cols, tname);
+    by_time := pg_temp.diff('vlake.as_of_timestamp', ts::text, o.tbl, cols, tname);
     by_time_between := pg_temp.diff('vlake.as_of_timestamp',
-                                    (ts + (coalesce(nxt, ts + '1 ms') - ts) / 2)::text, o.tbl, cols);
+                                    (ts + (coalesce(nxt, ts + '1 ms') - ts) / 2)::text, o.tbl, cols, tname);
     RETURN NEXT;
   END LOOP;
 END $$;
@@ -269,6 +271,48 @@ DROP ROLE tt_reader;
 SELECT vlake.set_embedding_model('t', 'emb', 'clip', 'v2');
 SELECT pg_temp.both('DELETE FROM $T WHERE id = 1');
 SELECT version, operation, models FROM vlake.table_versions('t') WHERE version >= 9 ORDER BY 1;
+
+-- -------------------------------------------- compaction and backfill --
+-- Compaction and column patches stop naming files in vlake.files; the
+-- versions before them still read their own files (kept by the GC while
+-- those versions are retained).
+CREATE TABLE c (id int PRIMARY KEY, a int, b text) USING vlake;
+CREATE TABLE hc (id int PRIMARY KEY, a int, b text);
+CREATE FUNCTION pg_temp.both_c(stmt text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE replace(stmt, '$T', 'c');
+  EXECUTE replace(stmt, '$T', 'hc');
+END $$;
+SELECT pg_temp.both_c($$INSERT INTO $T SELECT i, i % 10, 'b' || i FROM generate_series(1, 300) i$$);
+SELECT vlake.flush('c');
+SELECT pg_temp.keep('SELECT * FROM hc', 'c');
+SELECT pg_temp.both_c($$INSERT INTO $T SELECT i, i % 10, 'b' || i FROM generate_series(301, 600) i$$);
+SELECT vlake.flush('c');
+SELECT pg_temp.keep('SELECT * FROM hc', 'c');
+SELECT pg_temp.both_c('DELETE FROM $T WHERE id % 3 = 0');
+SELECT pg_temp.keep('SELECT * FROM hc', 'c');
+SELECT vlake.backfill('c', 'b', $$SELECT id, 'patched' || id FROM c WHERE id % 5 = 0$$);
+UPDATE hc SET b = 'patched' || id WHERE id % 5 = 0;
+SELECT pg_temp.keep('SELECT * FROM hc', 'c');
+SELECT segments_merged > 0 AS merged, rows_purged > 0 AS purged
+  FROM vlake.compact('c', 0.0);
+SELECT pg_temp.keep('SELECT * FROM hc', 'c');
+SELECT version, operation FROM vlake.table_versions('c') ORDER BY 1;
+SELECT * FROM pg_temp.check_all('id, a, b', 'c');
+-- GC passes (retention 7 days): every version still reads as it was
+SELECT count(*) FILTER (WHERE x ~ '/data/db') AS data_files_removed FROM vlake.table_gc('c', '0') x;
+SELECT count(*) FILTER (WHERE x ~ '/data/db') AS data_files_removed FROM vlake.table_gc('c', '0') x;
+SELECT * FROM pg_temp.check_all('id, a, b', 'c');
+-- retention 0: the versions before the latest expire, their files go
+SELECT vlake.set_retention('c', '0');
+SELECT count(*) FILTER (WHERE x ~ '/_manifest/') AS manifests_removed FROM vlake.table_gc('c', '0') x;
+SELECT count(*) FILTER (WHERE x ~ '/data/db') > 0 AS data_files_removed FROM vlake.table_gc('c', '0') x;
+SELECT version, retained FROM vlake.table_versions('c') ORDER BY 1;
+SELECT pg_temp.diff('vlake.as_of_version', '5', 'c_o5', 'id, a, b', 'c');
+SET vlake.as_of_version = 4;
+SELECT pg_temp.try('SELECT count(*) FROM c');
+RESET vlake.as_of_version;
+DROP TABLE c, hc;
 
 -- ---------------------------------------------------------- retention --
 -- the option and the setting
