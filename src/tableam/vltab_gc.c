@@ -27,6 +27,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
@@ -230,6 +231,11 @@ void
 vltab_gc_table(Oid relid, const char *root, int64 min_age_s, bool dry_run, int max_actions,
 			   List **removed, LakeGcStats *stats, int64 *nmanifests, int64 *ndeletes)
 {
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("vlake table garbage collection cannot run during recovery"),
+				 errhint("Run it on the primary; standbys read the same lake files.")));
 	vltab_retention_expire(relid, root, dry_run, removed, nmanifests, ndeletes);
 	gc_relid = relid;
 	PG_TRY();
