@@ -1097,7 +1097,9 @@ prepare_rel(PubRel *p, bool publish)
 		return;
 	}
 	store = objstore_open(ds->root);
-	if (own > 0 || p->segments)
+	/* p->deletes without own deletions: a flush folded updated rows back
+	 * (vltab_rowstate_forget), their segments' vectors shrink */
+	if (own > 0 || p->segments || p->deletes)
 		(void) delete_vectors_refresh(rel, ds, store, false);
 	if (!publish)
 	{
