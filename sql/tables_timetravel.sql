@@ -272,6 +272,14 @@ SELECT vlake.set_embedding_model('t', 'emb', 'clip', 'v2');
 SELECT pg_temp.both('DELETE FROM $T WHERE id = 1');
 SELECT version, operation, models FROM vlake.table_versions('t') WHERE version >= 9 ORDER BY 1;
 
+-- a column whose type changed since (a rewrite that keeps its attnum): the
+-- older versions cannot be read as the new type
+ALTER TABLE t ALTER COLUMN score TYPE numeric;
+SELECT version, operation FROM vlake.table_versions('t') WHERE version > 10 ORDER BY 1;
+SET vlake.as_of_version = 9;
+SELECT pg_temp.try('SELECT count(*) FROM t');
+RESET vlake.as_of_version;
+
 -- -------------------------------------------- compaction and backfill --
 -- Compaction and column patches stop naming files in vlake.files; the
 -- versions before them still read their own files (kept by the GC while
