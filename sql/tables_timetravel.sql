@@ -311,6 +311,18 @@ SELECT * FROM pg_temp.check_all('id, a, b', 'c');
 SELECT count(*) FILTER (WHERE x ~ '/data/db') AS data_files_removed FROM vlake.table_gc('c', '0') x;
 SELECT count(*) FILTER (WHERE x ~ '/data/db') AS data_files_removed FROM vlake.table_gc('c', '0') x;
 SELECT * FROM pg_temp.check_all('id, a, b', 'c');
+-- the latest version while the lake lacks its manifest (a publication to
+-- repair) reads from the catalog
+SELECT set_config('test.c_root', regexp_replace(root, '^file://', ''), false) IS NOT NULL AS got_root
+  FROM vlake.datasets WHERE relid = 'c'::regclass;
+DO $$ BEGIN
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', format('rm -f %s_manifest/00000000000000000005.json',
+                 current_setting('test.c_root')));
+END $$;
+SELECT version, published FROM vlake.table_versions('c') WHERE version = 5;
+SELECT pg_temp.diff('vlake.as_of_version', '5', 'c_o5', 'id, a, b', 'c');
+SELECT vlake.table_publish('c');
+SELECT version, published FROM vlake.table_versions('c') WHERE version = 5;
 -- retention 0: the versions before the latest expire, their files go
 SELECT vlake.set_retention('c', '0');
 SELECT count(*) FILTER (WHERE x ~ '/_manifest/') AS manifests_removed FROM vlake.table_gc('c', '0') x;
