@@ -194,4 +194,6 @@ bench-tables-cold: all tools build/bin/tablegen
 	bench/tables/cold_s3.sh $(ROWS)
 bench-tables-prune: all build/bin/tablegen
 	bench/tables/prune.sh $(ROWS)
-.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune
+bench-tables-timetravel: all
+	bench/tables/timetravel.sh $(ROWS)
+.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel
