@@ -196,4 +196,6 @@ bench-tables-prune: all build/bin/tablegen
 	bench/tables/prune.sh $(ROWS)
 bench-tables-timetravel: all
 	bench/tables/timetravel.sh $(ROWS)
-.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel
+bench-tables-index: all tools build/bin/ann_truth build/bin/fmnist
+	bench/tables/index.sh
+.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index
