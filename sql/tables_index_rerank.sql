@@ -6,7 +6,8 @@
 -- results must be equal, row for row, after each kind of change: delta
 -- inserts, deletes and updates of lake and delta rows, flushes, merges, a
 -- column added with a default and updates of other columns, backfills
--- (column patches) of another column and of the vector column, VACUUM, a
+-- (column patches) of another column and of the vector column, compaction
+-- (row IDs kept), VACUUM, a
 -- transaction's own changes and its rollback; for l2, inner product and
 -- cosine, vector and halfvec.
 SET client_min_messages = warning;
@@ -170,6 +171,14 @@ SELECT pg_temp.both($$DELETE FROM $T WHERE id % 13 = 0$$);
 SELECT pg_temp.both($$INSERT INTO $T SELECT i, 'k' || i, pg_temp.v(i), pg_temp.v(i), 2 FROM generate_series(1001, 1040) i$$);
 SELECT vlake.flush('t') > 0 AS flushed;
 SELECT count(*) AS merged FROM (SELECT vlake.merge(c) FROM unnest(ARRAY['t_l2', 't_ip', 't_cos', 't_h']::regclass[]) c) m;
+SELECT * FROM pg_temp.check_all();
+SELECT * FROM pg_temp.check_all(200);
+
+-- ======== compaction: segments merged, deleted rows erased, superseded
+-- columns dropped, row IDs (and so the index's references) kept
+SELECT segments_merged > 0 AS merged_segments, rows_purged > 0 AS purged, groups_rewritten > 0 AS rewritten
+  FROM vlake.compact('t', 0);
+SELECT count(*) AS segments_after_compaction FROM vlake.table_segments('t');
 SELECT * FROM pg_temp.check_all();
 SELECT * FROM pg_temp.check_all(200);
 
