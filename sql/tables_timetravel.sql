@@ -307,10 +307,28 @@ SELECT segments_merged > 0 AS merged, rows_purged > 0 AS purged
 SELECT pg_temp.keep('SELECT * FROM hc', 'c');
 SELECT version, operation FROM vlake.table_versions('c') ORDER BY 1;
 SELECT * FROM pg_temp.check_all('id, a, b', 'c');
+-- every file every published manifest names (groups, delete vectors) is
+-- in the lake with its size
+CREATE FUNCTION pg_temp.missing_files(tname text) RETURNS TABLE (manifests bigint, files bigint,
+  missing bigint) LANGUAGE sql AS $$
+  WITH root AS (SELECT regexp_replace(root, '^file://', '') AS dir FROM vlake.datasets
+                 WHERE relid = tname::regclass),
+       m AS (SELECT v.version, vlake.table_manifest(tname::regclass, v.version) AS doc
+               FROM vlake.table_versions(tname::regclass) v WHERE v.published),
+       f AS (SELECT g->>'path' AS path, (g->>'size')::bigint AS size
+               FROM m, jsonb_array_elements(doc->'segments') seg, jsonb_array_elements(seg->'groups') g
+             UNION ALL
+             SELECT seg#>>'{deletes,path}', (seg#>>'{deletes,size}')::bigint
+               FROM m, jsonb_array_elements(doc->'segments') seg WHERE seg ? 'deletes')
+  SELECT (SELECT count(*) FROM m), count(*),
+         count(*) FILTER (WHERE (pg_stat_file(root.dir || f.path, true)).size IS DISTINCT FROM f.size)
+    FROM f, root $$;
+SELECT * FROM pg_temp.missing_files('c');
 -- GC passes (retention 7 days): every version still reads as it was
 SELECT count(*) FILTER (WHERE x ~ '/data/db') AS data_files_removed FROM vlake.table_gc('c', '0') x;
 SELECT count(*) FILTER (WHERE x ~ '/data/db') AS data_files_removed FROM vlake.table_gc('c', '0') x;
 SELECT * FROM pg_temp.check_all('id, a, b', 'c');
+SELECT * FROM pg_temp.missing_files('c');
 -- the latest version while the lake lacks its manifest (a publication to
 -- repair) reads from the catalog
 SELECT set_config('test.c_root', regexp_replace(root, '^file://', ''), false) IS NOT NULL AS got_root
@@ -328,6 +346,7 @@ SELECT vlake.set_retention('c', '0');
 SELECT count(*) FILTER (WHERE x ~ '/_manifest/') AS manifests_removed FROM vlake.table_gc('c', '0') x;
 SELECT count(*) FILTER (WHERE x ~ '/data/db') > 0 AS data_files_removed FROM vlake.table_gc('c', '0') x;
 SELECT version, retained FROM vlake.table_versions('c') ORDER BY 1;
+SELECT * FROM pg_temp.missing_files('c');
 SELECT pg_temp.diff('vlake.as_of_version', '5', 'c_o5', 'id, a, b', 'c');
 SET vlake.as_of_version = 4;
 SELECT pg_temp.try('SELECT count(*) FROM c');
