@@ -22,7 +22,7 @@ EXTVERSION = 0.1.0
 # The layers, bottom first.  A layer includes headers of the layers before
 # it only (scripts/check-layers.sh enforces it), and its SQL may reference
 # only objects the layers before it created.
-LAYERS = vector objstore lake parquet layout pgmap manifest tableam index fulltext planner fdw workers
+LAYERS = vector objstore lake objref parquet layout pgmap manifest tableam index fulltext planner fdw workers
 
 MODULE_big = vlake
 SRCS = $(wildcard src/*.c) $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))

@@ -22,6 +22,7 @@ declare -A prefixes=(
   [vector]="vec_ distance_ vector_ halfvec_"
   [objstore]="objstore_ objcache_ objstats_ s3_ s3xml_ file_"
   [lake]="lake_"
+  [objref]="objref_"
   [parquet]="parquet_ thrift_"
   [layout]="layout_"
   [pgmap]="pgmap_"

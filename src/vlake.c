@@ -31,6 +31,7 @@ _PG_init(void)
 	vlake_vector_init();
 	vlake_objstore_init();
 	vlake_lake_init();
+	vlake_objref_init();
 	vlake_pgmap_init();
 	vlake_tableam_init();
 	vlake_index_init();

@@ -25,6 +25,7 @@ extern void vlake_require_preload(const char *feature);
 extern void vlake_vector_init(void);
 extern void vlake_objstore_init(void);
 extern void vlake_lake_init(void);
+extern void vlake_objref_init(void);
 extern void vlake_pgmap_init(void);
 extern void vlake_tableam_init(void);
 extern void vlake_index_init(void);
