@@ -40,7 +40,10 @@
 #define MANIFEST_KEY_LEN		(10 + MANIFEST_VERSION_DIGITS + 5 + 1)
 
 #define MANIFEST_FORMAT_NAME	"vlake.manifest"
-#define MANIFEST_FORMAT_VERSION	1
+#define MANIFEST_FORMAT_VERSION	2	/* the newest this build reads and writes */
+/* Format 2 is format 1 plus the field type "object_ref"; a writer writes 1
+ * unless the document needs 2 (manifest_format_needed). */
+#define MANIFEST_FORMAT_OBJECT_REF 2
 
 /* ---- limits (docs/manifest.md, "Limits") ---- */
 #define MANIFEST_MAX_BYTES		((size_t) 64 * 1024 * 1024)
@@ -83,7 +86,9 @@ typedef enum ManifestType
 	MANIFEST_T_DATE,
 	MANIFEST_T_TIMESTAMP,
 	MANIFEST_T_TIMESTAMPTZ,
-	MANIFEST_T_VECTOR			/* dim, element */
+	MANIFEST_T_VECTOR,			/* dim, element */
+	MANIFEST_T_OBJECT_REF		/* format 2: JSON text of a reference to a
+								 * raw object (docs/objref.md) */
 } ManifestType;
 
 typedef enum ManifestElement
@@ -242,6 +247,9 @@ extern void manifest_validate(const Manifest *m, const char *uri);
  * its type.  uri names the child. */
 extern void manifest_validate_successor(const Manifest *parent,
 										const Manifest *child, const char *uri);
+
+/* The lowest format version that can hold the document (1 or 2). */
+extern int32 manifest_format_needed(const Manifest *m);
 
 /* Names of enum values as the document spells them. */
 extern const char *manifest_type_name(ManifestType t);

@@ -760,10 +760,19 @@ map_kv(MCtx *c, const JVal *obj, const char *key, int max, int *n, ManifestKV **
 static const char *const type_names[] = {
 	"boolean", "int16", "int32", "int64", "float32", "float64", "decimal",
 	"string", "binary", "json", "uuid", "date", "timestamp", "timestamptz",
-	"vector"
+	"vector", "object_ref"
 };
 static const char *const layout_names[] = {"parquet", "vector_cg", "long_text"};
 static const char *const element_names[] = {"", "float32", "float16"};
+
+int32
+manifest_format_needed(const Manifest *m)
+{
+	for (int i = 0; i < m->nfields; i++)
+		if (m->fields[i].type == MANIFEST_T_OBJECT_REF)
+			return MANIFEST_FORMAT_OBJECT_REF;
+	return 1;
+}
 
 const char *
 manifest_type_name(ManifestType t)
@@ -1404,6 +1413,7 @@ check_stat_value(MCtx *c, const ManifestField *f, const char *v, int64 *iv, doub
 			return 2;
 		case MANIFEST_T_STRING:
 		case MANIFEST_T_JSON:
+		case MANIFEST_T_OBJECT_REF:
 			return 2;
 		default:
 			CORRUPT(c, "a %s field has no min/max statistics", manifest_type_name(f->type));
@@ -1501,8 +1511,9 @@ validate_group(MCtx *c, const Manifest *m, const ManifestSegment *seg,
 		if (g->layout == MANIFEST_L_VECTOR_CG && f->type != MANIFEST_T_VECTOR)
 			CORRUPT(c, "a vector_cg group holds a vector field, not %s", manifest_type_name(f->type));
 		if (g->layout == MANIFEST_L_LONG_TEXT && f->type != MANIFEST_T_STRING &&
-			f->type != MANIFEST_T_JSON && f->type != MANIFEST_T_BINARY)
-			CORRUPT(c, "a long_text group holds a string, json or binary field, not %s",
+			f->type != MANIFEST_T_JSON && f->type != MANIFEST_T_BINARY &&
+			f->type != MANIFEST_T_OBJECT_REF)
+			CORRUPT(c, "a long_text group holds a string, json, binary or object_ref field, not %s",
 					manifest_type_name(f->type));
 		/* a later group of the segment may hold a field again: its copy
 		 * supersedes the earlier one (a column patch) */
@@ -1606,8 +1617,8 @@ manifest_validate(const Manifest *m, const char *uri)
 #define DONE() path_restore(&c, save)
 
 	AT("format_version");
-	if (m->format_version != MANIFEST_FORMAT_VERSION)
-		mfail(&c, LAKE_UNSUPPORTED, "format_version %d is not %d", m->format_version,
+	if (m->format_version < 1 || m->format_version > MANIFEST_FORMAT_VERSION)
+		mfail(&c, LAKE_UNSUPPORTED, "format_version %d is not in [1, %d]", m->format_version,
 			  MANIFEST_FORMAT_VERSION);
 	DONE();
 	AT("dataset_id");
@@ -1658,6 +1669,8 @@ manifest_validate(const Manifest *m, const char *uri)
 			s3 = path_key(&c, "type", 4);
 			if ((unsigned) f->type >= lengthof(type_names))
 				CORRUPT(&c, "unknown type %d", (int) f->type);
+			if (f->type == MANIFEST_T_OBJECT_REF && m->format_version < MANIFEST_FORMAT_OBJECT_REF)
+				CORRUPT(&c, "type \"object_ref\" needs format_version %d", MANIFEST_FORMAT_OBJECT_REF);
 			path_restore(&c, s3);
 			if (f->type == MANIFEST_T_VECTOR)
 			{

@@ -561,7 +561,10 @@ typedef struct Rule
 
 static const Rule rules[] = {
 	{NULL, "\"vlake.manifest\"", "\"vlake.other\"", "invalid vlake manifest \"file:///lake/clips/_manifest/x.json\": format: must be \"vlake.manifest\""},
-	{NULL, "\"format_version\": 1", "\"format_version\": 2", "cannot read vlake manifest \"file:///lake/clips/_manifest/x.json\": format_version: format_version 2 is newer"},
+	{NULL, "\"format_version\": 1", "\"format_version\": 3", "cannot read vlake manifest \"file:///lake/clips/_manifest/x.json\": format_version: format_version 3 is newer"},
+	/* object_ref (format 2) needs format_version 2; a format 1 document may be read as 2 */
+	{NULL, "\"type\": \"string\"", "\"type\": \"object_ref\"", "schema.fields[4].type: type \"object_ref\" needs format_version 2"},
+	{NULL, "\"type\": \"string\"", "\"type\": \"objectref\"", "schema.fields[4].type: unknown value \"objectref\""},
 	{NULL, "\"format_version\": 1", "\"format_version\": 0", "format_version: must be a positive integer"},
 	{NULL, "\"format_version\": 1", "\"format_version\": \"1\"", "format_version: must be a positive integer"},
 	{NULL, "6f1c2a4e-8b3d", "6F1C2A4E-8b3d", "dataset_id: must be a lowercase UUID"},
@@ -617,7 +620,7 @@ static const Rule rules[] = {
 	{NULL, "[1, 2, 3, 4]", "[1, 2, 3, 0]", "segments[0].groups[0].field_ids[3]: must be a field id"},
 	{"embedding.parquet", "[6]", "[5]", "segments[0].groups[2].field_ids[0]: a vector_cg group holds a vector field, not string"},
 	{"caption.parquet", "[5]", "[5, 4]", "segments[0].groups[1].field_ids: a long_text group holds exactly one field"},
-	{"caption.parquet", "[5]", "[4]", "segments[0].groups[1].field_ids[0]: a long_text group holds a string, json or binary field, not decimal"},
+	{"caption.parquet", "[5]", "[4]", "segments[0].groups[1].field_ids[0]: a long_text group holds a string, json, binary or object_ref field, not decimal"},
 	{NULL, "{\"field_id\": 2, \"null_count\": 0", "{\"field_id\": 5, \"null_count\": 0", "segments[0].groups[0].stats[1].field_id: field id 5 is not one of the group's field_ids"},
 	{NULL, "{\"field_id\": 2, \"null_count\": 0", "{\"field_id\": 1, \"null_count\": 0", "segments[0].groups[0].stats[1].field_id: field id 1 has statistics twice"},
 	{NULL, "\"null_count\": 12", "\"null_count\": 1001", "segments[0].groups[0].stats[2].null_count: must be in [0, 1000], not 1001"},
@@ -810,9 +813,27 @@ test_model_rules(void)
 	(void) enc;
 
 	FRESH();
-	m->format_version = 2;
-	REFUSED(manifest_validate(m, "u"), "cannot read vlake manifest \"u\": format_version: format_version 2 is not 1",
+	m->format_version = 3;
+	REFUSED(manifest_validate(m, "u"), "cannot read vlake manifest \"u\": format_version: format_version 3 is not in [1, 2]",
 			"the model's format_version");
+
+	/* format 2: an object_ref field (field 5, a string held by a long_text
+	 * group in the example) round-trips; format 1 cannot hold it */
+	FRESH();
+	m->fields[4].type = MANIFEST_T_OBJECT_REF;
+	check(manifest_format_needed(m) == 2 && manifest_format_needed(c) == 1, "format needed: 2 with object_ref");
+	REFUSED(manifest_validate(m, "u"), "type \"object_ref\" needs format_version 2", "object_ref in format 1");
+	m->format_version = manifest_format_needed(m);
+	{
+		size_t		len2 = 0;
+		Manifest   *back = NULL;
+
+		check(!STANDIN_CATCH(enc = manifest_encode(m, &len2)) &&
+			  !STANDIN_CATCH(back = manifest_decode(enc, len2, "u")) &&
+			  back->format_version == 2 && back->fields[4].type == MANIFEST_T_OBJECT_REF &&
+			  strstr(enc, "\"type\": \"object_ref\"") != NULL,
+			  "format 2 with an object_ref field round-trips");
+	}
 
 	/* successor rules */
 	FRESH();
