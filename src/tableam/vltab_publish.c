@@ -73,6 +73,7 @@
 #include "lake/lake_delvec.h"
 #include "lake/lake_error.h"
 #include "manifest/manifest.h"
+#include "objref/objref.h"
 #include "objstore/objstore.h"
 #include "lake/lake_fault.h"
 #include "tableam/vltab.h"
@@ -519,6 +520,11 @@ field_type(Form_pg_attribute att, ManifestField *f)
 	Oid			half = halfvec_type_oid();
 
 	f->element = MANIFEST_E_NONE;
+	if (OidIsValid(objref_type_oid()) && base == objref_type_oid())
+	{
+		f->type = MANIFEST_T_OBJECT_REF;	/* JSON text (docs/objref.md) */
+		return true;
+	}
 	if (OidIsValid(vec) && base == vec)
 	{
 		if (typmod <= 0 || typmod > MANIFEST_MAX_VECTOR_DIM)
@@ -610,7 +616,6 @@ build_manifest(Relation rel, VltabDataset *ds, int64 version, Snapshot snap, cha
 	bool	   *in_schema;
 	StringInfoData omitted;
 
-	m->format_version = MANIFEST_FORMAT_VERSION;
 	strlcpy(m->dataset_id, ds->dataset_id, sizeof(m->dataset_id));
 	m->version = version;
 	m->parent_version = version > 1 ? version - 1 : 0;
@@ -647,6 +652,8 @@ build_manifest(Relation rel, VltabDataset *ds, int64 version, Snapshot snap, cha
 		in_schema[att->attnum] = true;
 		m->nfields++;
 	}
+	/* the oldest format that holds the schema (docs/manifest.md, Compatibility) */
+	m->format_version = manifest_format_needed(m);
 
 	/* segments, their groups and delete vectors */
 	segs = vltab_segments_visible(relid, snap);

@@ -41,6 +41,7 @@
 #include "lake/lake_error.h"
 #include "layout/layout_keys.h"
 #include "layout/packed_reader.h"
+#include "objref/objref.h"
 #include "objstore/objstore.h"
 #include "parquet/byte_source.h"
 #include "parquet/parquet_writer.h"
@@ -66,7 +67,7 @@ typedef enum ColEncoding
 {
 	ENC_NATIVE,					/* pgmap's typed mapping */
 	ENC_TEXT,					/* the type's text output, as STRING */
-	ENC_JSONB					/* jsonb's text output, as JSON */
+	ENC_JSONB					/* JSON text output (jsonb, objref), as JSON */
 } ColEncoding;
 
 /* Which statistics a column gets (docs/manifest.md, text forms). */
@@ -130,6 +131,13 @@ plan_column(Form_pg_attribute att, ColPlan *cp)
 	{
 		/* a vector ColumnGroup needs a fixed dimension; else a plain file */
 		cp->kind = typmod > 0 ? VLTAB_GROUP_VECTOR : VLTAB_GROUP_LONG_TEXT;
+		return;
+	}
+	if (type_is(base, objref_type_oid))
+	{
+		/* its text form is a JSON object: a JSON column other engines read */
+		cp->kind = VLTAB_GROUP_LONG_TEXT;
+		cp->enc = ENC_JSONB;
 		return;
 	}
 	if (type_is(base, halfvec_type_oid))
