@@ -20,7 +20,8 @@ function check(doc, file) {
   };
   keys(doc, ['format', 'format_version', 'dataset_id', 'version', 'parent_version', 'next_row_id',
     'schema', 'segments', 'indexes', 'lineage', 'properties'], '(root)');
-  if (doc.format !== 'vlake.manifest' || doc.format_version !== 1) fail('format');
+  // format 2 = format 1 + the field type object_ref
+  if (doc.format !== 'vlake.manifest' || ![1, 2].includes(doc.format_version)) fail('format');
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(doc.dataset_id)) fail('dataset_id');
   if (!isInt(doc.version, 1)) fail('version');
   if (doc.parent_version !== (doc.version === 1 ? null : doc.version - 1)) fail('parent_version');
@@ -31,6 +32,7 @@ function check(doc, file) {
   doc.schema.fields.forEach((f, i) => {
     if (!isInt(f.id, 1, doc.schema.next_field_id - 1) || fields.has(f.id)) fail(`schema.fields[${i}].id`);
     if (typeof f.nullable !== 'boolean') fail(`schema.fields[${i}].nullable`);
+    if (f.type === 'object_ref' && doc.format_version < 2) fail(`schema.fields[${i}].type: object_ref in format 1`);
     if (f.type === 'vector' && (!isInt(f.dim, 1, 16000) || !['float32', 'float16'].includes(f.element)))
       fail(`schema.fields[${i}]: vector`);
     fields.set(f.id, f);

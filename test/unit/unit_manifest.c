@@ -315,7 +315,8 @@ gen_manifest(int nsegments)
 	strcpy(m->dataset_id, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
 	m->version = 1 + rnd() % 1000;
 	m->parent_version = m->version == 1 ? 0 : m->version - 1;
-	m->nfields = 15;
+	/* every type; half the documents add object_ref (so are format 2) */
+	m->nfields = MANIFEST_T_VECTOR + 1 + rnd() % 2;
 	m->fields = palloc0(sizeof(ManifestField) * m->nfields);
 	for (int i = 0; i < m->nfields; i++)
 	{
@@ -349,6 +350,7 @@ gen_manifest(int nsegments)
 		if (rnd() % 2)
 			f->pg_type = rnd_text(40);
 	}
+	m->format_version = manifest_format_needed(m);
 	m->next_field_id = m->nfields * 2 + rnd() % 5;
 	m->nsegments = nsegments;
 	m->segments = palloc0(sizeof(ManifestSegment) * Max(nsegments, 1));
