@@ -55,7 +55,7 @@ if (versions.length === 0) fail('no manifest');
 const version = wantVersion ? Number(wantVersion) : versions[versions.length - 1];
 const key = `_manifest/${String(version).padStart(20, '0')}.json`;
 const doc = JSON.parse(readFileSync(join(root, key), 'utf8'));
-if (doc.format !== 'vlake.manifest' || doc.format_version !== 1) fail('not a format 1 manifest');
+if (doc.format !== 'vlake.manifest' || ![1, 2].includes(doc.format_version)) fail('not a format 1 or 2 manifest');
 if (doc.version !== version) fail(`${key} says version ${doc.version}`);
 if (doc.parent_version !== (version === 1 ? null : version - 1)) fail('bad parent_version');
 
