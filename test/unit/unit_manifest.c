@@ -616,7 +616,7 @@ static const Rule rules[] = {
 	{NULL, "\"data/s00000002/scalars.parquet\"", "\"data/s00000001/scalars.parquet\"", "segments: the path \"data/s00000001/scalars.parquet\" is named twice"},
 	{NULL, "\"deletes/s00000001-v3.roaring\"", "\"data/s00000001/caption.parquet\"", "is named twice"},
 	{NULL, "\"layout\": \"parquet\"", "\"layout\": \"orc\"", "segments[0].groups[0].layout: unknown value \"orc\""},
-	{NULL, "[1, 2, 3, 4]", "[1, 2, 3, 4, 1]", "segments[0].groups[0].field_ids[4]: field id 1 is held by another group of the segment, or twice"},
+	{NULL, "[1, 2, 3, 4]", "[1, 2, 3, 4, 1]", "segments[0].groups[0].field_ids[4]: field id 1 is held twice by this group"},
 	{NULL, "[1, 2, 3, 4]", "[1, 2, 3, 7]", "segments[0].groups[0].field_ids[3]: field id 7 is not in the schema"},
 	{NULL, "[1, 2, 3, 4]", "[]", "segments[0].groups[0].field_ids: must list 1 to 1600 field ids"},
 	{NULL, "[1, 2, 3, 4]", "[1, 2, 3, 0]", "segments[0].groups[0].field_ids[3]: must be a field id"},
