@@ -10,11 +10,11 @@
 #    of each referenced object equal Perl's Digest::SHA of the file;
 #  - DuckDB parses the segment's objref column as JSON (json_extract);
 #  - GC: the referenced objects live next to the dataset root, inside it in
-#    non-part paths, and inside its data/ directory next to the parts; rows
-#    are deleted, the table truncated, the database workers' GC
-#    (vlake.table_gc_min_age = 0) removes every part the table no longer
-#    names, the table is dropped, and every referenced object is still
-#    there, byte for byte.
+#    non-part paths, inside its data/ directory next to the parts, and even
+#    in its deletes/ and _manifest/ directories; rows are deleted, the table
+#    truncated, GC passes (vlake.table_gc with min age 0, retention 0)
+#    remove every part the table no longer names, the table is dropped, and
+#    every referenced object is still there, byte for byte.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -36,9 +36,7 @@ my $node = PostgreSQL::Test::Cluster->new('objref_lake');
 $node->init;
 $node->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'vlake'\nvlake.allowed_file_roots = '$lake'\n"
-	  . "vlake.worker_databases = 'postgres'\nvlake.flush_naptime = 1\n"
-	  . "vlake.flush_threshold = 1000000\nvlake.flush_max_age = 100000\n"
-	  . "vlake.table_gc_min_age = 0\nvlake.index_merge_naptime = 3600\n");
+	  . "vlake.table_gc_min_age = 0\nvlake.table_retention = 0\n");
 $node->start;
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION vlake;
@@ -52,6 +50,8 @@ my %objects = (
 	inside  => "$root/raw/clip-inside.mp4",
 	in_data => "$root/data/clip-in-data.pdf",
 	deeper  => "$root/data/not_a_part/frame.png",
+	in_dels => "$root/deletes/user-clip.bin",
+	in_mfst => "$root/_manifest/user-notes.json",
 );
 my %content;
 for my $k (sort keys %objects)
@@ -205,10 +205,12 @@ $node->safe_psql('postgres', "SELECT vlake.flush('t')");
 $node->safe_psql('postgres', "TRUNCATE t");
 $node->safe_psql('postgres', "INSERT INTO t VALUES (1, vlake.objref('file://$objects{beside}'), 'after truncate')");
 $node->safe_psql('postgres', "SELECT vlake.flush('t')");
-# every part of before the TRUNCATE is unnamed now: the workers' GC removes them
+# every part of before the TRUNCATE is unnamed now (retention 0): GC passes
+# (vlake.table_gc, as the maintenance task runs them) mark, then remove them
 my $gone = 0;
-for (1 .. 240)
+for (1 .. 60)
 {
+	$node->safe_psql('postgres', "SELECT count(*) FROM vlake.table_gc('t', '0')");
 	my %now = map { $_ => 1 } parts();
 	if (!grep { $now{$_} } @old_parts) { $gone = 1; last; }
 	sleep 1;
@@ -217,9 +219,8 @@ ok($gone, 'GC removed every part the truncated table no longer names');
 my @live = split /\n/, $node->safe_psql('postgres', "SELECT path FROM vlake.files WHERE relid = 't'::regclass");
 ok(@live && !(grep { !-f "$root/$_" } @live), 'the files of the segment written after the TRUNCATE stay');
 is($node->safe_psql('postgres', "SELECT vlake.objref_verify(r) FROM t"), 't', 'its row still verifies');
-# DROP TABLE, a few more GC passes
+$node->safe_psql('postgres', "SELECT count(*) FROM vlake.table_gc('t', '0')") for 1 .. 3;
 $node->safe_psql('postgres', "DROP TABLE t");
-sleep 3;
 for my $k (sort keys %objects)
 {
 	ok(-f $objects{$k}, "object '$k' is still there");
