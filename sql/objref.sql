@@ -153,6 +153,9 @@ INSERT INTO t VALUES (1000, NULL, 'null ref'), (1001, vlake.objref(:'a', 'text/p
   (1002, '{"uri":"s3://bkt/\u00e9\"q","size":0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}', 'escapes');
 INSERT INTO h SELECT * FROM t;
 SELECT vlake.flush('t') > 0 AS flushed;
+-- the heap twin as of this version (time travel below)
+SELECT version AS v1 FROM vlake.datasets WHERE relid = 't'::regclass \gset
+CREATE TEMP TABLE h1 AS SELECT * FROM h;
 SELECT count(*) AS lake_files FROM vlake.files WHERE relid = 't'::regclass;
 -- every row and value alike, read from the lake segment
 SELECT (SELECT count(*) FROM t) AS n,
@@ -167,6 +170,13 @@ UPDATE h SET r = vlake.objref('s3://bkt/updated', 1, repeat('f', 64)) WHERE id %
 SELECT vlake.flush('t') >= 0 AS flushed_again;
 SELECT (SELECT count(*) FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM h) d) AS t_only,
        (SELECT count(*) FROM (SELECT * FROM h EXCEPT ALL SELECT * FROM t) d) AS h_only;
+-- time travel: version v1 still holds the references it had (row -> source object)
+SET vlake.as_of_version = :v1;
+SELECT (SELECT count(*) FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM h1) d) AS t_v1_only,
+       (SELECT count(*) FROM (SELECT * FROM h1 EXCEPT ALL SELECT * FROM t) d) AS h1_only,
+       (SELECT count(DISTINCT r) FROM t) AS v1_objects;
+RESET vlake.as_of_version;
+SELECT count(DISTINCT r) AS latest_objects FROM t;
 -- the manifest: an object_ref field (format 2) held by a long_text group
 SELECT m->'format_version' AS format_version, f->>'type' AS type, f->>'pg_type' AS pg_type
   FROM vlake.table_manifest('t') m, jsonb_array_elements(m->'schema'->'fields') f WHERE f->>'name' = 'r';
