@@ -5,6 +5,8 @@
 #    is older than vlake.flush_max_age;
 #  - garbage collection: the files of an aborted COPY into segments (a part
 #    no catalog names) are removed, the committed segments' files stay;
+#  - retention: with a retention of 0 the workers remove the expired
+#    manifests and the files only they name; the latest stays readable;
 #  - small writes do not make small files: 10,000 single-row INSERT
 #    transactions from two pgbench clients end up in the lake as a few
 #    segments (one per flush), not 10,000 files.
@@ -114,6 +116,42 @@ note("10,000 insert transactions: $flushes segments, $files Parquet files, $mani
 cmp_ok($flushes, '<=', 10000 / 500 + 2, 'one segment per flush of at least the threshold (or the age)');
 cmp_ok($files, '<=', 3 * (10000 / 500 + 2), 'a few files a segment: not a file per transaction');
 cmp_ok($manifests, '<=', $flushes + 2, 'a published version per flush, none per insert');
+
+# ---- retention: the workers expire what only old versions need
+# (docs/tables.md, "Retention"): with a retention of 0 only the latest
+# version of 'big' is retained; after a TRUNCATE and a flush the workers
+# remove the older manifests and the truncated segments' files, and the
+# latest version stays readable, by time travel too.
+sub manifest_versions
+{
+	my @v;
+	find(sub { push @v, $1 if /^(\d{20})\.json$/ }, "$root/_manifest") if -d "$root/_manifest";
+	return sort @v;
+}
+$node->safe_psql('postgres', "SELECT vlake.set_retention('big', '0')");
+$node->safe_psql('postgres', "TRUNCATE big");
+$node->safe_psql('postgres', "INSERT INTO big SELECT g, 'n' || g FROM generate_series(1, 600) g");
+ok($node->poll_query_until('postgres', "SELECT coalesce(sum(row_count), 0) = 600 FROM vlake.table_segments('big')"),
+	'the worker flushed the new rows');
+my $latest = $node->safe_psql('postgres', "SELECT max(version) FROM vlake.table_versions('big')");
+cmp_ok($latest, '>=', 3, 'big has older versions (its first flush, the TRUNCATE)');
+$ok = 0;
+for (1 .. 300)
+{
+	my @m = manifest_versions();
+	my @d = parquet_dirs();
+	if (@m == 1 && @d == 1) { $ok = 1; last; }
+	$node->safe_psql('postgres', 'SELECT pg_current_xact_id()');
+	sleep 1;
+}
+ok($ok, 'the workers removed the expired manifests and the truncated segments\' files');
+is_deeply([ manifest_versions() ], [ sprintf('%020d', $latest) ], 'the latest manifest stays');
+is($node->safe_psql('postgres', "SELECT count(*), sum(id) FROM big"), '600|180300',
+	'the table reads the same');
+is($node->safe_psql('postgres', "SET vlake.as_of_version = $latest; SELECT count(*), sum(id) FROM big"),
+	'600|180300', 'the latest version reads by time travel');
+my ($ret, $out, $err) = $node->psql('postgres', "SET vlake.as_of_version = 1; SELECT count(*) FROM big");
+like($err, qr/version 1 of vlake table "big" is no longer retained/, 'an expired version is refused');
 
 $node->stop;
 done_testing();
