@@ -198,4 +198,6 @@ bench-tables-timetravel: all
 	bench/tables/timetravel.sh $(ROWS)
 bench-tables-index: all tools build/bin/ann_truth build/bin/fmnist
 	bench/tables/index.sh
-.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index
+bench-tables-evolve: all build/bin/tablegen
+	bench/tables/evolve.sh $(ROWS)
+.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve

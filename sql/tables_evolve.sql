@@ -51,7 +51,9 @@ CREATE TABLE tids0 AS SELECT id, ctid AS tid FROM t;
 SELECT count(*) AS segments FROM vlake.table_segments('t');
 SELECT same('loaded');
 
--- ======== ADD COLUMN / DROP COLUMN write no file
+-- ======== ADD COLUMN / DROP COLUMN rewrite no file; a constant default is
+-- written once per segment into a small file of that column only (so that
+-- other engines reading the published files see it too)
 ALTER TABLE t ADD COLUMN score int DEFAULT 7, ADD COLUMN label text, ADD COLUMN e2 vector(32);
 ALTER TABLE h ADD COLUMN score int DEFAULT 7, ADD COLUMN label text, ADD COLUMN e2 vector(32);
 SELECT same('added columns');
@@ -60,9 +62,15 @@ SELECT count(*) FROM t WHERE score = 7 AND id <= 1000;
 ALTER TABLE t DROP COLUMN tag;
 ALTER TABLE h DROP COLUMN tag;
 SELECT same('dropped a column');
-SELECT count(*) AS files_changed FROM (
-  SELECT segment_id, group_no, path, etag FROM vlake.files WHERE relid = 't'::regclass
-  EXCEPT SELECT segment_id, group_no, path, etag FROM files0) x;
+SELECT count(*) AS old_files_gone FROM (
+  SELECT segment_id, group_no, path, etag FROM files0
+  EXCEPT SELECT segment_id, group_no, path, etag FROM vlake.files WHERE relid = 't'::regclass) x;
+SELECT kind, attnums, count(*), max(size) < 1024 AS small FROM vlake.files
+  WHERE relid = 't'::regclass AND path NOT IN (SELECT path FROM files0) GROUP BY 1, 2;
+SELECT operation FROM vlake.versions WHERE relid = 't'::regclass ORDER BY version DESC LIMIT 1;
+DELETE FROM files0;
+INSERT INTO files0 SELECT segment_id, group_no, kind, path, etag, attnums FROM vlake.files
+  WHERE relid = 't'::regclass;
 
 -- ======== backfill a vector column: only its ColumnGroup is written
 SELECT vlake.io_stats_reset();

@@ -180,6 +180,7 @@ only_checks_not_null(AlterTableStmt *stmt)
 }
 
 static bool relid_is_vlake(Oid relid);
+static void added_columns(RangeVar *rv, List *names);
 
 /*
  * ALTER TABLE ... SET (retention = ...) / RESET (retention): taken out of
@@ -294,6 +295,7 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	Interval   *retention = NULL;
 	bool		has_retention = false;
 	bool		run = true;
+	List	   *added = NIL;
 
 	if (IsA(parsetree, CreateStmt) || IsA(parsetree, CreateTableAsStmt) ||
 		IsA(parsetree, AlterTableStmt))
@@ -342,6 +344,8 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 					translate_am(&cmd->name);
 					converted = ((AlterTableStmt *) parsetree)->relation;
 				}
+				if (cmd->subtype == AT_AddColumn && IsA(cmd->def, ColumnDef))
+					added = lappend(added, pstrdup(((ColumnDef *) cmd->def)->colname));
 			}
 		}
 	}
@@ -364,6 +368,8 @@ vltab_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		alter_retention(((AlterTableStmt *) parsetree)->relation, retention);
 	if (converted)
 		converted_table(converted);
+	if (added)
+		added_columns(((AlterTableStmt *) parsetree)->relation, added);
 }
 
 /* Is relid a vlake table? */
@@ -379,6 +385,31 @@ relid_is_vlake(Oid relid)
 		RelationClose(rel);
 	}
 	return vlake;
+}
+
+/*
+ * Columns ALTER TABLE added to a vlake table with a constant default (kept
+ * in attmissingval): the lake's segments get the default written
+ * (vltab_backfill_default), so other engines read it as Postgres does.
+ */
+static void
+added_columns(RangeVar *rv, List *names)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	Relation	rel;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || !relid_is_vlake(relid))
+		return;
+	rel = table_open(relid, NoLock);
+	foreach(lc, names)
+	{
+		AttrNumber	an = get_attnum(relid, lfirst(lc));
+
+		if (an > 0 && TupleDescAttr(RelationGetDescr(rel), an - 1)->atthasmissing)
+			vltab_backfill_default(rel, an);
+	}
+	table_close(rel, NoLock);
 }
 
 /*

@@ -63,6 +63,10 @@ vltab_all_attrs(TupleDesc desc)
  * owner only, else that privilege (and no row-level security in force). */
 extern Relation vltab_open_checked(Oid relid, AclMode mode, LOCKMODE lockmode);
 
+/* ADD COLUMN ... DEFAULT const: write the default into a column patch of
+ * each segment lacking the column (vltab_backfill.c). */
+extern void vltab_backfill_default(Relation rel, AttrNumber attnum);
+
 /* ---- table rewrites (vltab_am.c) ---- */
 extern void vltab_cluster_note(Oid relid);	/* CLUSTER / VACUUM FULL copied the delta */
 extern void vltab_cluster_reset(void);	/* transaction end */

@@ -254,6 +254,44 @@ write_patches(Relation rel, VltabDataset *ds, AttrNumber col, Tuplesortstate *ts
 	return bytes;
 }
 
+/*
+ * ALTER TABLE ... ADD COLUMN ... DEFAULT <constant> on a table with lake
+ * rows: Postgres reads the default for older rows from attmissingval, which
+ * the segment reader applies too; other engines read the files, which do
+ * not have the column.  Each segment without a file holding it gets a
+ * column patch of it (the default in every row: a few bytes a segment once
+ * dictionary- and run-length-encoded), so every reader of the published
+ * version sees the same value.  No existing file is rewritten.
+ */
+void
+vltab_backfill_default(Relation rel, AttrNumber attnum)
+{
+	VltabSegmentList *segs;
+	VltabDataset *ds;
+	Bitmapset  *attrs = bms_make_singleton(attnum);
+	int64		bytes = 0;
+	bool		any = false;
+
+	segs = vltab_segments_visible(RelationGetRelid(rel), GetLatestSnapshot());
+	for (int i = 0; i < segs->nsegments; i++)
+		any |= vltab_segment_file_of(segs->segments[i].files, segs->segments[i].nfiles, attnum) < 0;
+	if (!any)
+		return;
+	ds = vltab_dataset_lock(rel);
+	segs = vltab_segments_visible(RelationGetRelid(rel), GetLatestSnapshot());
+	for (int i = 0; i < segs->nsegments; i++)
+	{
+		VltabSegment *seg = &segs->segments[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (vltab_segment_file_of(seg->files, seg->nfiles, attnum) >= 0)
+			continue;
+		bytes += vltab_patch_finish(vltab_patch_begin(rel, ds, seg, attrs));
+	}
+	vltab_version_note(ds, "add_column", 0, 0, bytes);
+	CommandCounterIncrement();
+}
+
 PG_FUNCTION_INFO_V1(vlake_backfill);
 Datum
 vlake_backfill(PG_FUNCTION_ARGS)

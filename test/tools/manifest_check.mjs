@@ -48,12 +48,14 @@ function check(doc, file) {
     end = s.end_row_id;
     const held = new Set();
     s.groups.forEach((g, j) => {
+      const inGroup = new Set();   // a later group may hold a field again (it supersedes)
       const gat = `${at}.groups[${j}]`;
       if (!relPath(g.path) || paths.has(g.path)) fail(`${gat}.path`);
       paths.add(g.path);
       if (!['parquet', 'vector_cg', 'long_text'].includes(g.layout)) fail(`${gat}.layout`);
       for (const id of g.field_ids) {
-        if (!fields.has(id) || held.has(id)) fail(`${gat}.field_ids: ${id}`);
+        if (!fields.has(id) || inGroup.has(id)) fail(`${gat}.field_ids: ${id}`);
+        inGroup.add(id);
         held.add(id);
       }
       if (!isInt(g.size) || !isStr(g.etag) || g.row_count !== s.row_count) fail(`${gat}: size/etag/row_count`);
