@@ -219,8 +219,10 @@ chain_complete('after the crash');
 lake_matches_table('after the crash');
 
 # ---------------------------------------- the workers' publication task --
+# (the workers' compaction would take versions of its own: off)
 $node->append_conf('postgresql.conf',
-	"vlake.worker_databases = 'postgres'\nvlake.publish_naptime = 1\n");
+	"vlake.worker_databases = 'postgres'\nvlake.publish_naptime = 1\n"
+	  . "vlake.compact_naptime = 86400\nvlake.compact_min_savings = 1\nvlake.compact_small_segment_rows = 0\n");
 $node->restart;
 $before = latest_committed();
 IPC::Run::run(
