@@ -246,6 +246,8 @@ extern void vltab_rowstate_forget(Relation rel, const int64 *row_ids, int n);
 extern bool vltab_rowstate_any_deleted(Oid relid, Snapshot snapshot);
 extern bool vltab_rowstate_is_deleted(Oid relid, int64 row_id, Snapshot snapshot,
 									  ItemPointer new_tid);
+extern bool vltab_rowstate_changed_besides(Oid relid, int64 row_id, Snapshot snapshot,
+										   ItemPointer tid);
 
 /* ---- flush and bulk writes (vltab_flush.c) ---- */
 extern int	vltab_max_segment_rows;	/* GUC vlake.segment_rows */

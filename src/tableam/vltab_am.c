@@ -220,7 +220,8 @@ claim_segment(VltabScanDesc *s)
  * snapshot older than the flush still sees it.  If that snapshot's own
  * transaction then updated or deleted the row (its write went to the lake
  * copy, moved_to_lake), the delta tuple must not show up any more: it is
- * shadowed when the snapshot sees a row_states entry of the lake copy.
+ * shadowed when the snapshot sees a row_states entry of the lake copy
+ * other than the update whose new version the tuple is (a fold's origin).
  * Only tuples with a deleter the snapshot does not see are looked up.
  */
 static bool
@@ -242,7 +243,10 @@ moved_and_changed(Relation rel, TupleTableSlot *slot, Snapshot snapshot)
 	row_id = vltab_moved_row(rel, &slot->tts_tid, xmax);
 	if (row_id < 0)
 		return false;
-	return vltab_rowstate_is_deleted(RelationGetRelid(rel), row_id, snapshot, NULL);
+	/* not the update this tuple came from (a flush folded it back into
+	 * row_id): that entry is older than the move, not a change after it */
+	return vltab_rowstate_changed_besides(RelationGetRelid(rel), row_id, snapshot,
+										  &slot->tts_tid);
 }
 
 VltabScanTotals vltab_scan_totals;

@@ -468,6 +468,33 @@ vltab_rowstate_is_deleted(Oid relid, int64 row_id, Snapshot snapshot, ItemPointe
 	return deleted;
 }
 
+/*
+ * Does snapshot see row_id deleted or updated by an entry other than the
+ * update whose new version is tid (the one a flush folded back: that entry
+ * is the tuple's own origin, not a later change)?
+ */
+bool
+vltab_rowstate_changed_besides(Oid relid, int64 row_id, Snapshot snapshot, ItemPointer tid)
+{
+	Relation	cat = table_open(vltab_catalog_relid("row_states"), AccessShareLock);
+	SysScanDesc scan = probe(cat, relid, row_id, snapshot);
+	HeapTuple	tup;
+	bool		changed = false;
+
+	while (!changed && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		ItemPointerData nt;
+
+		if (entry_kind(tup, cat) == 'l')
+			continue;
+		entry_new_tid(tup, cat, &nt);
+		changed = !(ItemPointerIsValid(&nt) && ItemPointerEquals(&nt, tid));
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	return changed;
+}
+
 /* Whether snapshot sees any deleted or updated lake row of relid. */
 bool
 vltab_rowstate_any_deleted(Oid relid, Snapshot snapshot)
