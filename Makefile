@@ -200,4 +200,6 @@ bench-tables-index: all tools build/bin/ann_truth build/bin/fmnist
 	bench/tables/index.sh
 bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
-.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve
+bench-tables-compact: all build/bin/tablegen
+	bench/tables/compact.sh $(ROWS)
+.PHONY: bench-kernels bench-objstore bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact

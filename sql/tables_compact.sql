@@ -68,6 +68,9 @@ SELECT b.segment_id, b.kind, f.path <> b.path AS rewritten,
 SELECT s.segment_id, s.row_count = b.row_count AS same_rows, s.first_row_id = b.first_row_id AS same_range,
        s.bytes < b.bytes AS smaller
   FROM vlake.table_segments('t') s JOIN seg_before b USING (segment_id) ORDER BY 1;
+-- the replaced files are listed for the table GC (their part is still in use)
+SELECT count(*) AS retired, bool_and(path IN (SELECT path FROM files_before WHERE segment_id = 1)) AS old_files_of_segment_1
+  FROM vlake.retired_files WHERE relid = 't'::regclass;
 -- one new version "compact", published
 SELECT version = :v_before + 1 AS one_version FROM vlake.datasets WHERE relid = 't'::regclass;
 SELECT operation, rows_added, rows_deleted, bytes_written > 0 AS bytes

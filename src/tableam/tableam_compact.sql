@@ -1,6 +1,20 @@
 -- tableam layer: compaction of vlake tables (src/tableam/vltab_compact.c,
 -- docs/tables.md "Compaction").
 
+-- Files a committed compaction stopped naming whose part (directory) other
+-- files of the table still use: the table GC deletes each once no snapshot
+-- can read the catalog that named it, no retained version names it and
+-- vlake.table_gc_min_age has passed (whole unnamed parts go by the part GC).
+CREATE TABLE vlake.retired_files (
+    relid           oid NOT NULL,
+    path            text NOT NULL,          -- relative to the dataset root
+    retired_xid     xid8 NOT NULL,          -- the compaction's transaction
+    retired_version bigint NOT NULL,        -- its version (the first not naming it)
+    retired         timestamptz NOT NULL,
+    PRIMARY KEY (relid, path)
+);
+REVOKE ALL ON vlake.retired_files FROM PUBLIC;
+
 -- Merge adjacent small segments and rewrite the lake files worth it
 -- (deleted rows erased, superseded columns dropped), keeping every row ID.
 -- min_savings: NULL = vlake.compact_min_savings.  Owner only.

@@ -282,6 +282,10 @@ typedef struct VltabCompactResult
 extern void vltab_compact_relation(Relation rel, double min_savings, bool merge,
 								   VltabCompactResult *res);
 extern void vltab_compact_shmem_init(void);
+/* Delete the files compactions of relid retired (vlake.retired_files) that
+ * no snapshot nor retained version can need any more and that are older
+ * than min_age_s; returns how many (vltab_gc_table calls it). */
+extern int64 vltab_retired_gc(Oid relid, int64 min_age_s);
 
 /* ---- publication (vltab_publish.c) ---- */
 extern void vltab_publish_init(void);

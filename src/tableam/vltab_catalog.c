@@ -1150,6 +1150,7 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 	if (!keep_dataset)
 	{
 		delete_rows("column_groups", "column_groups_pkey", relid);
+		delete_rows("retired_files", "retired_files_pkey", relid);
 		delete_rows("column_models", "column_models_pkey", relid);
 		delete_rows("table_retention", "table_retention_pkey", relid);
 		delete_rows("versions", "versions_pkey", relid);

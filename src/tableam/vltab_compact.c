@@ -43,8 +43,10 @@
  *     One that does not see the compaction reads the old files, unchanged.
  *     One that sees the compaction committed was taken after it committed,
  *     hence after the deleter committed: it sees the deletion (row_states
- *     entries of 'd'/'u' are never removed while the table lives — TRUNCATE
- *     and DROP remove segments with them), so it skips the row;
+ *     entries of 'd' are never removed while the table lives — TRUNCATE
+ *     and DROP remove segments with them; a 'u' whose changed columns are
+ *     recorded may be folded back into its row ID by a flush, so such rows
+ *     are never erased), so it skips the row;
  *   - non-MVCC readers (an index build's SnapshotAny scan indexes deleted
  *     rows "only an old snapshot sees"; unique checks' dirty snapshots):
  *     by (b) no snapshot that could see the row live exists any more, nor
@@ -57,9 +59,14 @@
  * Readers of published manifests (other engines) read the old files until
  * GC removes them (vlake.table_gc_min_age).
  *
- * Limit: the table GC removes lake parts, not single files: the old file of
- * a rewritten group stays on storage while another file of its part (the
- * segment's other groups) is still named; a merge frees whole parts.
+ * Old files: a merge's input parts become unnamed and go by the part GC
+ * (vltab_gc.c).  A rewritten or dropped file whose part other files still
+ * use is listed in vlake.retired_files by the compaction's transaction;
+ * vltab_retired_gc deletes it once that transaction is committed and
+ * precedes every snapshot's xmin (then no snapshot reads the catalog rows
+ * that named it), no retained version names it (time travel: the version
+ * before the compaction's is the last one that does) and
+ * vlake.table_gc_min_age has passed (readers of the published manifests).
  *
  * Progress: vlake.stat_progress_compact, from a small array in shared
  * memory (PG15 has no custom progress command).
@@ -68,7 +75,9 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "catalog/indexing.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -78,6 +87,8 @@
 #include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -428,6 +439,86 @@ copy_rows(Relation rel, const char *root, VltabSegment *seg, Bitmapset *attrs,
 	pfree(nulls);
 }
 
+/* List a file this transaction stops naming in vlake.retired_files. */
+static void
+retire_file(Oid relid, const char *path, int64 version)
+{
+	Relation	cat = table_open(vltab_catalog_relid("retired_files"), RowExclusiveLock);
+	Datum		values[5];
+	bool		nulls[5] = {0};
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(path);
+	values[2] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	values[3] = Int64GetDatum(version);
+	values[4] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	CatalogTupleInsert(cat, heap_form_tuple(RelationGetDescr(cat), values, nulls));
+	table_close(cat, RowExclusiveLock);
+}
+
+int64
+vltab_retired_gc(Oid relid, int64 min_age_s)
+{
+	TransactionId horizon = GetOldestNonRemovableTransactionId(NULL);
+	FullTransactionId next = ReadNextFullTransactionId();
+	FullTransactionId fhorizon;
+	TimestampTz cutoff = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), -min_age_s * 1000);
+	Relation	cat;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	VltabDataset *ds = vltab_dataset_get(relid, GetLatestSnapshot());
+	VltabSegmentList *segs;
+	ObjStore   *store = NULL;
+	int64		n = 0;
+	int64		oldest;
+
+	if (ds == NULL)
+		return 0;
+	/* time travel: versions from the oldest retained one on may be read */
+	oldest = vltab_oldest_retained(relid, ds->version, GetLatestSnapshot());
+	/* the horizon as a full xid: it is at most 2^31 behind next */
+	fhorizon = FullTransactionIdFromEpochAndXid(EpochFromFullTransactionId(next) -
+												(horizon > XidFromFullTransactionId(next) ? 1 : 0),
+												horizon);
+	segs = vltab_segments_visible(relid, GetLatestSnapshot());
+	cat = table_open(vltab_catalog_relid("retired_files"), RowExclusiveLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(cat, vltab_catalog_relid("retired_files_pkey"), true,
+							  GetLatestSnapshot(), 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		char	   *path = TextDatumGetCString(heap_getattr(tup, 2, RelationGetDescr(cat), &isnull));
+		FullTransactionId xid = DatumGetFullTransactionId(heap_getattr(tup, 3, RelationGetDescr(cat), &isnull));
+		int64		version = DatumGetInt64(heap_getattr(tup, 4, RelationGetDescr(cat), &isnull));
+		TimestampTz when = DatumGetTimestampTz(heap_getattr(tup, 5, RelationGetDescr(cat), &isnull));
+		bool		named = false;
+
+		CHECK_FOR_INTERRUPTS();
+		/* version - 1 is the last that names it */
+		if (!FullTransactionIdPrecedes(xid, fhorizon) || when > cutoff || version - 1 >= oldest)
+			continue;
+		/* never a file the catalog names (cannot happen: paths are unique) */
+		for (int s = 0; s < segs->nsegments && !named; s++)
+			for (int f = 0; f < segs->segments[s].nfiles && !named; f++)
+				named = strcmp(segs->segments[s].files[f].path, path) == 0;
+		if (!named)
+		{
+			if (store == NULL)
+				store = objstore_open(ds->root);
+			objstore_delete(store, path);
+		}
+		CatalogTupleDelete(cat, &tup->t_self);
+		n++;
+	}
+	systable_endscan(scan);
+	table_close(cat, RowExclusiveLock);
+	if (store)
+		objstore_close(store);
+	return n;
+}
+
 /* Are seg's files in cur still exactly the ones the plan read? */
 static bool
 segment_unchanged(VltabSegmentList *cur, const VltabSegment *seg)
@@ -651,8 +742,11 @@ compact_body(Relation rel, VltabDataset *ds, Snapshot snap, double min_savings, 
 			else
 			{
 				for (int f = 0; f < j->nfiles; f++)
+				{
 					vltab_file_replace(relid, segs->segments[j->first].segment_id,
 									   j->files[f].old->group_no, j->files[f].out);
+					retire_file(relid, j->files[f].old->path, ds->version);
+				}
 			}
 		}
 		vltab_dataset_update(ds);

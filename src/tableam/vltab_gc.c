@@ -247,5 +247,7 @@ vltab_gc_table(Oid relid, const char *root, int64 min_age_s, bool dry_run, int m
 	{
 		gc_relid = InvalidOid;
 	}
-	PG_END_TRY();
+	PG_END_TRY();	/* files compactions replaced inside parts still in use */
+	if (!dry_run)
+		(void) vltab_retired_gc(relid, min_age_s);
 }
