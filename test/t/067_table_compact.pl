@@ -198,13 +198,15 @@ my @named = parts_named();
 my @on_disk = parts_on_disk();
 cmp_ok(scalar(@on_disk), '>', scalar(@named),
 	'interrupted compactions left files no catalog names (and completed ones the files they replaced)');
-# the workers now: table GC at once, compaction every second
+# the workers now: table GC at once (no past version retained: the files
+# only they name go too), compaction every second
 $node->append_conf('postgresql.conf', q{
 vlake.worker_databases = 'postgres'
 vlake.flush_naptime = 1
 vlake.flush_threshold = 1000000
 vlake.flush_max_age = 100000
 vlake.table_gc_min_age = 0
+vlake.table_retention = 0
 vlake.compact_naptime = 1
 vlake.compact_small_segment_rows = 300
 vlake.index_merge_naptime = 3600
