@@ -194,7 +194,8 @@ sub parts
 {
 	opendir(my $d, "$root/data") or return ();
 	# a removed part may leave its empty directory behind (file://)
-	my @p = grep { /^db[0-9]+_rel/ && glob("$root/data/$_/*") } readdir($d);
+	# glob in list context: in scalar context it iterates, per call site
+	my @p = grep { /^db[0-9]+_rel/ && (() = glob("$root/data/$_/*")) } readdir($d);
 	closedir $d;
 	return @p;
 }
