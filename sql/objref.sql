@@ -134,6 +134,13 @@ RESET enable_hashagg;
 SET enable_sort = off;
 SELECT count(*) AS groups FROM (SELECT r FROM many GROUP BY r) g;
 RESET enable_sort;
+-- binary I/O: a binary COPY round trip
+\set binfile :dir '/many.bin'
+COPY many TO :'binfile' (FORMAT binary);
+CREATE TEMP TABLE many2 (LIKE many);
+COPY many2 FROM :'binfile' (FORMAT binary);
+SELECT (SELECT count(*) FROM many2) AS copied,
+       (SELECT count(*) FROM (SELECT * FROM many EXCEPT ALL SELECT * FROM many2) d) AS differ;
 CREATE INDEX ON many (r);
 SET enable_seqscan = off;
 SELECT count(*) FROM many WHERE r = vlake.objref('s3://bkt/o3', 3, repeat('3', 64), 'image/png');

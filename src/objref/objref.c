@@ -14,6 +14,7 @@
 #include "common/jsonapi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -329,6 +330,30 @@ Datum
 vlake_objref_out(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_CSTRING(objref_to_text(PG_GETARG_OBJREF_P(0)));
+}
+
+/* Binary I/O: the text form as bytes (binary COPY, the binary protocol);
+ * receive validates as input does. */
+PG_FUNCTION_INFO_V1(vlake_objref_send);
+Datum
+vlake_objref_send(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+	char	   *text = objref_to_text(PG_GETARG_OBJREF_P(0));
+
+	pq_begintypsend(&buf);
+	pq_sendtext(&buf, text, strlen(text));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(vlake_objref_recv);
+Datum
+vlake_objref_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			nbytes = buf->len - buf->cursor;
+
+	PG_RETURN_OBJREF_P(objref_parse(pq_getmsgtext(buf, nbytes, &nbytes)));
 }
 
 /* A reference from its fields, without reading the object. */

@@ -7,10 +7,16 @@ CREATE FUNCTION objref_in(cstring) RETURNS objref
     AS 'MODULE_PATHNAME', 'vlake_objref_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION objref_out(objref) RETURNS cstring
     AS 'MODULE_PATHNAME', 'vlake_objref_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION objref_recv(internal) RETURNS objref
+    AS 'MODULE_PATHNAME', 'vlake_objref_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION objref_send(objref) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'vlake_objref_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE objref (
     INPUT     = objref_in,
     OUTPUT    = objref_out,
+    RECEIVE   = objref_recv,
+    SEND      = objref_send,
     ALIGNMENT = double,
     STORAGE   = extended
 );
