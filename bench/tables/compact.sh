@@ -10,7 +10,9 @@
 #      segments (even ids <= N/5), compact with the defaults: those two
 #      segments' files are rewritten, no other;
 #   3. another 8% deleted uniformly (ids = 1, 2 mod 25), compact with
-#      min_savings 0.1: every segment's files are rewritten.
+#      min_savings 0.05: every segment's files are rewritten.
+# (merge => false: the segments are below vlake.compact_small_segment_rows
+# at small N, and a merge rewrites everything.)
 # Figures per step: time of vlake.compact (ms), its counts, bytes written
 # (vlake.io_stats) against the table's size (vlake.table_segments).
 # Env: SEED (42), FILE (an existing tablegen COPY file of the same rows),
@@ -56,16 +58,17 @@ say "# bench-tables-compact: $rows rows (tablegen seed $seed) in $(q -c "SELECT 
 say "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, git $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+dirty'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 step() { # step TITLE DELETE-CONDITION MIN-SAVINGS
-  local before out ms counts
+  local before out
   q -c "DELETE FROM t WHERE $2" >/dev/null
   before=$(size)
-  out=$(q -c "SELECT vlake.io_stats_reset()" -c '\timing on' \
-          -c "SELECT format('merged %s, rows purged %s, files rewritten %s, read %s B, written %s B', segments_merged, rows_purged, groups_rewritten, bytes_read, bytes_written) FROM vlake.compact('t', $3)" \
-          -c '\timing off' -c "SELECT sum(bytes_written) FROM vlake.io_stats")
-  ms=$(printf '%s\n' "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
-  counts=$(printf '%s\n' "$out" | grep '^merged')
-  say "$1 (DELETE WHERE $2; min_savings $3): $ms ms; $counts; io written $(printf '%s\n' "$out" | tail -1) B = $(q -c "SELECT round(100.0 * $(printf '%s\n' "$out" | tail -1) / $before, 1)")% of the table ($before B before, $(size) B after); $(q -c "SELECT count(*) FROM t") rows"
+  out=$(q -c "SELECT vlake.io_stats_reset()" \
+          -c "SELECT format('%s ms; rows purged %s, files rewritten %s, read %s B, written %s B', round(extract(epoch FROM clock_timestamp() - now()) * 1000), rows_purged, groups_rewritten, bytes_read, bytes_written) FROM vlake.compact('t', $3, false)" \
+          -c "SELECT coalesce(sum(bytes_written), 0) FROM vlake.io_stats")
+  local line io
+  line=$(printf '%s\n' "$out" | tail -2 | head -1)
+  io=$(printf '%s\n' "$out" | tail -1)
+  say "$1 (DELETE WHERE $2; min_savings $3): $line; object store written $io B = $(q -c "SELECT round(100.0 * $io / $before, 1)")% of the table ($before B before, $(size) B after); $(q -c "SELECT count(*) FROM t") rows"
 }
 step "2% deleted" "id % 50 = 0" 0.2
 step "10% deleted in two segments" "id <= $((rows / 5)) AND id % 2 = 0" 0.2
-step "8% more deleted uniformly" "id % 25 IN (1, 2)" 0.1
+step "8% more deleted uniformly" "id % 25 IN (1, 2)" 0.05
