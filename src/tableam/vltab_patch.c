@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "lake/lake_fault.h"
 #include "lake/lake_part.h"
 #include "objstore/objstore.h"
 #include "tableam/vltab.h"
@@ -158,6 +159,7 @@ vltab_patch_finish(VltabPatch *p)
 	vltab_segment_close(p->r);
 	files = vltab_segment_finish(p->w, &nfiles);
 	p->w = NULL;
+	lake_fault("patch_after_files");
 	for (int f = 0; f < seg->nfiles; f++)
 		base = Max(base, seg->files[f].group_no + 1);
 	nall = seg->nfiles + nfiles;
