@@ -35,8 +35,6 @@ typedef struct ArenaRelease
 	uint64		generation;
 } ArenaRelease;
 
-static IoArena *arena = NULL;
-
 #ifdef VLAKE_FRONTEND_TOOL
 /*
  * Unit tests and the fuzzer have no memory contexts to keep blocks in, and
@@ -60,6 +58,8 @@ parquet_arena_end(IoArena *a)
 }
 
 #else
+
+static IoArena *arena = NULL;
 
 static void
 release_arena(void *arg)
