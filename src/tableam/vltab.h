@@ -310,6 +310,25 @@ extern int64 vltab_publish_repair(Relation rel, bool full);
 /* The relids of every vlake table of the database (vlake.datasets). */
 extern List *vltab_publish_tables(void);
 
+/* The lake version of the dataset root holds other bytes than the catalog's
+ * latest version (another engine won the race for it): true.  Missing or
+ * the same bytes: false.  Adopted versions are never compared. */
+struct ObjStore;
+extern bool vltab_publish_latest_lost(Relation rel, VltabDataset *ds, struct ObjStore *store);
+/* Replace segment_id's delete vector row (d NULL: none) as of version. */
+struct ManifestDeletes;
+extern void vltab_publish_set_delete_file(Oid relid, int64 segment_id, int64 version,
+										  const struct ManifestDeletes *d);
+/* Forget that this backend published relid's versions (a renumbering). */
+extern void vltab_publish_forget_known(Oid relid);
+
+/* ---- versions of other engines (vltab_refresh.c) ---- */
+/* Adopt the versions other engines committed to rel's manifest chain after
+ * the catalog's latest (and merge a lost race); returns how many. */
+extern int64 vltab_refresh(Oid relid);	/* opens it: not open in the caller */
+/* Did version come from another engine (vlake.foreign_versions)? */
+extern bool vltab_refresh_adopted(Oid relid, int64 version);
+
 /* ---- lake parts of indexes (vltab_index.c; the contract for index AMs
  * is vltab_index.h) ---- */
 struct ManifestIndex;

@@ -951,7 +951,9 @@ vltab_version_note(VltabDataset *ds, const char *operation, int64 rows_added,
 	HeapTuple	tup;
 
 	vltab_publish_note_version(ds->relid);
-	if (!ds->mine || ds->version == 0)
+	/* a version this transaction adopted from another engine is not ours to
+	 * add to (vltab_refresh.c): take the next one */
+	if (!ds->mine || ds->version == 0 || vltab_refresh_adopted(ds->relid, ds->version))
 	{
 		ds->version++;
 		ds->mine = true;
@@ -1154,6 +1156,7 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 		delete_rows("column_models", "column_models_pkey", relid);
 		delete_rows("table_retention", "table_retention_pkey", relid);
 		delete_rows("versions", "versions_pkey", relid);
+		delete_rows("foreign_versions", "foreign_versions_pkey", relid);
 		delete_rows("datasets", "datasets_pkey", relid);
 	}
 	CommandCounterIncrement();

@@ -159,6 +159,16 @@ known_set(Oid relid, int64 version)
 	MemoryContextSwitchTo(old);
 }
 
+void
+vltab_publish_forget_known(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, known_published)
+		if (((KnownPublished *) lfirst(lc))->relid == relid)
+			((KnownPublished *) lfirst(lc))->version = 0;
+}
+
 static PubRel *
 pub_rel(Oid relid)
 {
@@ -476,8 +486,11 @@ lineage_read(Oid relid, int64 version, Snapshot snap, ManifestLineage *l)
 		memset(l, 0, sizeof(*l));
 		l->operation = att_text(tup, cat, VR_OPERATION);
 		/* deterministic: from the catalog only, so a repair writes the same */
-		l->writer = psprintf("vlake %s (database %u, role %s)", VLAKE_VERSION_STR,
-							 MyDatabaseId, att_text(tup, cat, VR_WRITER));
+		if (vltab_refresh_adopted(relid, version))
+			l->writer = att_text(tup, cat, VR_WRITER);	/* another engine's, verbatim */
+		else
+			l->writer = psprintf("vlake %s (database %u, role %s)", VLAKE_VERSION_STR,
+								 MyDatabaseId, att_text(tup, cat, VR_WRITER));
 		l->timestamp_us = Max(ts + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY, 0);
 		l->rows_added = Max(att_int64(tup, cat, VR_ROWS_ADDED), 0);
 		l->rows_deleted = Max(att_int64(tup, cat, VR_ROWS_DELETED), 0);
@@ -974,7 +987,94 @@ delete_vectors_refresh(Relation rel, VltabDataset *ds, ObjStore *store, bool cou
 	return own;
 }
 
+void
+vltab_publish_set_delete_file(Oid relid, int64 segment_id, int64 version,
+							  const ManifestDeletes *d)
+{
+	int			n;
+	DeleteFile *files;
+
+	CommandCounterIncrement();
+	files = delete_files_read(relid, GetLatestSnapshot(), &n);
+	delete_file_replace(relid, delete_file_find(files, n, segment_id), segment_id, version, d);
+}
+
 /* ------------------------------------------------------------ publishing -- */
+
+static bool manifest_exists(ObjStore *store, int64 version);
+
+/*
+ * Is the published document of `version` the one this catalog committed?
+ * Compared by lineage (operation, writer, commit time to the microsecond):
+ * a schema change since (a rename, ADD COLUMN: no version) changes what the
+ * catalog would build now, not what it built then.  Versions adopted from
+ * another engine match by definition.  A missing document: true.
+ */
+static bool
+lake_version_is_ours(Relation rel, ObjStore *store, int64 version, Snapshot snap)
+{
+	char		key[MANIFEST_KEY_LEN];
+	char	   *buf;
+	uint64		len;
+	Manifest   *lake;
+	ManifestLineage mine;
+	bool		same;
+	MemoryContext cxt,
+				old;
+
+	if (vltab_refresh_adopted(RelationGetRelid(rel), version))
+		return true;
+	manifest_key(version, key);
+	if (!manifest_exists(store, version))
+		return true;
+	if (!lineage_read(RelationGetRelid(rel), version, snap, &mine))
+		return true;			/* nothing to compare with */
+	buf = objstore_get(store, key, &len);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake manifest", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	lake = manifest_decode(buf, len, objstore_uri(store, key));
+	same = lake->version == version &&
+		strcmp(lake->lineage.operation, mine.operation) == 0 &&
+		strcmp(lake->lineage.writer, mine.writer) == 0 &&
+		lake->lineage.timestamp_us == mine.timestamp_us;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	pfree(buf);
+	return same;
+}
+
+bool
+vltab_publish_latest_lost(Relation rel, VltabDataset *ds, ObjStore *store)
+{
+	bool		ours;
+	Snapshot	snap;
+
+	if (ds->version == 0 || known_get(ds->relid) >= ds->version)
+		return false;
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	ours = lake_version_is_ours(rel, store, ds->version, snap);
+	UnregisterSnapshot(snap);
+	return !ours;
+}
+
+static void
+refuse_foreign_version(Relation rel, ObjStore *store, int64 version, bool committed)
+{
+	char		key[MANIFEST_KEY_LEN];
+
+	manifest_key(version, key);
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not commit to vlake table \"%s\": version " INT64_FORMAT " of its dataset was committed by another engine",
+					RelationGetRelationName(rel), version),
+			 committed ?
+			 errdetail("\"%s\" is not the version the catalog committed (this table lost a race for it); vlake.table_refresh() merges the two.",
+					   objstore_uri(store, key)) :
+			 errdetail("\"%s\" exists; vlake adopts it before it commits a later version.",
+					   objstore_uri(store, key)),
+			 errhint("Call vlake.table_refresh('%s') (or wait for the database workers' publication task), then retry the transaction.",
+					 RelationGetRelationName(rel))));
+}
 
 /*
  * Put a manifest with put-if-absent.  true: this call created it; false: it
@@ -1115,7 +1215,18 @@ prepare_rel(PubRel *p, bool publish)
 		return;
 	}
 
-	/* 2. the documents, built now, put after the commit */
+	/*
+	 * 2. another engine may have committed this version number meanwhile
+	 * (docs/manifest.md, "Commits by other engines"): refuse rather than
+	 * lose it; the caller adopts it (vlake.table_refresh) and retries.  A
+	 * put racing this check after it is caught by the put-if-absent and
+	 * merged by the refresh.
+	 */
+	lake_fault("publish_before_check");
+	if (manifest_exists(store, ds->version))
+		refuse_foreign_version(rel, store, ds->version, false);
+
+	/* 3. the documents, built now, put after the commit */
 	CommandCounterIncrement();
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	m = build_manifest(rel, ds, ds->version, snap, &why);
@@ -1140,9 +1251,23 @@ prepare_rel(PubRel *p, bool publish)
 	ready->doc = manifest_encode(m, &ready->len);
 	MemoryContextSwitchTo(old);
 
-	/* the parent, if its writer crashed before publishing it */
+	/*
+	 * The parent: published by another writer of this table, or lost to
+	 * another engine (its put found other bytes: building on it would drop
+	 * that engine's version), or unpublished (its writer crashed before its
+	 * put: publish it first).
+	 */
 	if (ds->version > 1 && known_get(p->relid) < ds->version - 1 &&
-		!manifest_exists(store, ds->version - 1))
+		manifest_exists(store, ds->version - 1))
+	{
+		snap = RegisterSnapshot(GetLatestSnapshot());
+		snap->curcid = FirstCommandId;
+		if (!lake_version_is_ours(rel, store, ds->version - 1, snap))
+			refuse_foreign_version(rel, store, ds->version - 1, true);
+		UnregisterSnapshot(snap);
+		known_set(p->relid, ds->version - 1);
+	}
+	else if (ds->version > 1 && known_get(p->relid) < ds->version - 1)
 	{
 		VltabDataset *pds;
 
@@ -1214,6 +1339,8 @@ post_commit(void)
 					(errcode(e->sqlerrcode),
 					 errmsg("version " INT64_FORMAT " of vlake table \"%s\" is committed but not published: %s",
 							r->version, r->name, e->message),
+					 e->sqlerrcode == ERRCODE_DUPLICATE_OBJECT ?
+					 errdetail("Another engine committed this version number first; vlake.table_refresh() (or the publication task of the database workers) adopts it and publishes this commit as the next version.") :
 					 errdetail("The publication task of the database workers, or vlake.table_publish(), publishes it.")));
 			FreeErrorData(e);
 		}

@@ -4,7 +4,8 @@
  * that the latest committed lake version of every vlake table of its
  * database is published in the lake, and publishes it when not (a backend
  * killed between its commit and its manifest put, an object store that
- * failed at that moment).  The work is the table AM's
+ * failed at that moment); first it adopts the versions other engines
+ * committed to the table's manifest chain (vltab_refresh).  The work is the table AM's
  * (vltab_publish_repair(), docs/tables.md "Publication"); each table is
  * checked in its own transaction, and a table that fails (an unreachable
  * location) is logged as a WARNING without stopping the others.
@@ -64,7 +65,23 @@ publish_step(void *arg)
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel != NULL)
 	{
-		int64		n = vltab_publish_repair(rel, false);
+		int64		n;
+		char	   *name = pstrdup(RelationGetRelationName(rel));
+
+		/*
+		 * Versions other engines committed first (and a race this table
+		 * lost: then the commit below publishes the merged version).  The
+		 * refresh opens the table itself (ALTER TABLE ADD COLUMN of a new
+		 * field refuses a table open here); the lock stays.
+		 */
+		relation_close(rel, NoLock);
+		n = vltab_refresh(relid);
+		if (n > 0)
+			ereport(LOG,
+					(errmsg("vlake adopted %lld version(s) of table \"%s\" that another engine committed",
+							(long long) n, name)));
+		rel = relation_open(relid, NoLock);
+		n = vltab_publish_noted(relid) ? 0 : vltab_publish_repair(rel, false);
 
 		if (n > 0)
 			ereport(LOG,
