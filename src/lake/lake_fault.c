@@ -4,6 +4,7 @@
 #include "postgres.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "miscadmin.h"
 #include "storage/ipc.h"
@@ -35,6 +36,8 @@ armed(const char *point)
 				return "error";
 			if (strncmp(a, "sleep", 5) == 0)
 				return "sleep";
+			if (strncmp(a, "wait", 4) == 0)
+				return "wait";
 		}
 		p = strchr(p, ',');
 	}
@@ -66,6 +69,26 @@ lake_fault(const char *point)
 			pg_usleep(100000L);
 		}
 	}
+	if (strcmp(action, "wait") == 0)
+	{
+		/*
+		 * Race tests: hold here until the test creates "<point>.go" in the
+		 * data directory (at most a minute), then go on.  Interrupts are not
+		 * served: the point may be past a commit, where an ERROR is a PANIC.
+		 */
+		char	   *go = psprintf("%s/%s.go", DataDir, point);
+
+		elog(LOG, "vlake fault point %s reached: waiting for %s", point, go);
+		for (int i = 0; i < 600 && access(go, F_OK) != 0; i++)
+		{
+			if (!PostmasterIsAlive())
+				proc_exit(1);
+			pg_usleep(100000L);
+		}
+		(void) unlink(go);
+		pfree(go);
+		return;
+	}
 	elog(LOG, "vlake fault point %s reached: crashing", point);
 	abort();
 }
@@ -74,7 +97,7 @@ void
 lake_fault_init(void)
 {
 	DefineCustomStringVariable("vlake.fault_points",
-							   "Fault points armed for crash tests (point:crash|error|sleep, comma-separated).",
+							   "Fault points armed for crash and race tests (point:crash|error|sleep|wait, comma-separated).",
 							   "For tests only: crash aborts the backend, which restarts the server.",
 							   &lake_fault_points, "",
 							   PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);

@@ -466,7 +466,6 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 	int			nnew = 0;
 	const ManifestField **newf = palloc(sizeof(ManifestField *) * Max(C->nfields, 1));
 	int			ci;
-	Bitmapset  *new_attrs = NULL;
 	int64		max_segment_id = 0;
 
 	manifest_validate_successor(P, C, uri);
@@ -523,7 +522,6 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 		if (get_attnum(relid, newf[i]->name) != InvalidAttrNumber)
 			REFUSE(uri, "New field %d is named \"%s\", as an existing column of \"%s\".",
 				   newf[i]->id, newf[i]->name, RelationGetRelationName(rel));
-		new_attrs = bms_add_member(new_attrs, newf[i]->id);
 	}
 	if (C->next_field_id != (nnew > 0 ? newf[nnew - 1]->id + 1 : P->next_field_id))
 		REFUSE(uri, "Its next_field_id is %d: it must be %d (the highest new field id + 1, or the parent's).",
@@ -552,10 +550,14 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 					   g, a->id);
 		for (int g = a->ngroups; g < b->ngroups; g++)
 		{
+			/* a field the segment did not hold (a new one, or one added
+			 * before and not backfilled): not a patch of existing values */
 			for (int k = 0; k < b->groups[g].nfield_ids; k++)
-				if (!bms_is_member(b->groups[g].field_ids[k], new_attrs))
-					REFUSE(uri, "Its new ColumnGroup \"%s\" of segment " INT64_FORMAT " holds field %d, which is not a field it adds.",
-						   b->groups[g].path, a->id, b->groups[g].field_ids[k]);
+				for (int h = 0; h < a->ngroups; h++)
+					for (int x = 0; x < a->groups[h].nfield_ids; x++)
+						if (a->groups[h].field_ids[x] == b->groups[g].field_ids[k])
+							REFUSE(uri, "Its new ColumnGroup \"%s\" of segment " INT64_FORMAT " holds field %d, which the segment holds already (replacing values is not adoptable).",
+								   b->groups[g].path, a->id, b->groups[g].field_ids[k]);
 			check_file(store, b->groups[g].path, b->groups[g].size, b->groups[g].etag, uri);
 		}
 		if (a->deletes != NULL && b->deletes == NULL)
@@ -649,12 +651,18 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 			int			next = 0;
 			int			n = b->ngroups - a->ngroups;
 			VltabSegmentFile *files = palloc(sizeof(VltabSegmentFile) * n);
+			Bitmapset  *attrs = NULL;
 
 			for (int f = 0; f < vs->nfiles; f++)
 				next = Max(next, vs->files[f].group_no + 1);
+
 			for (int g = 0; g < n; g++)
+			{
 				file_of(&b->groups[a->ngroups + g], next + g, &files[g]);
-			read_segment(rel, ds->root, b->first_row_id, b->row_count, files, n, new_attrs, uri);
+				for (int x = 0; x < files[g].natts; x++)
+					attrs = bms_add_member(attrs, files[g].attnums[x]);
+			}
+			read_segment(rel, ds->root, b->first_row_id, b->row_count, files, n, attrs, uri);
 			vltab_files_patch(ds, b->id, files, n, NULL, 0);
 		}
 
