@@ -21,7 +21,8 @@
 // _manifest/, fsynced and link()ed to its key: EEXIST is a lost race, and the
 // whole operation is redone on the new latest version (--retries times,
 // default 0: exit 3).  Then the _latest hint.  --hold=FILE: wait until FILE
-// exists before the put (tests widen race windows with it).
+// exists before the put (tests widen race windows with it); --ready=FILE:
+// create FILE when the document is built, before that wait.
 // Prints JSON: {"version": committed version, "field_id"?: new field id,
 // "first_row_id"?: first row ID of the appended segment, "lost": lost races}.
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -41,6 +42,7 @@ const option = (name, dflt) => {
 const [root, command, json] = positional;
 const input = JSON.parse(json ?? '{}');
 const hold = option('hold', null);
+const ready = option('ready', null);
 let retries = Number(option('retries', '0'));
 const fail = (msg, code = 1) => { console.error(`foreign_writer: ${msg}`); process.exit(code); };
 
@@ -280,6 +282,7 @@ async function del(base) {
 
 // ---------------------------------------------------------------- commit
 async function waitHold() {
+  if (ready) writeFileSync(ready, '');
   if (!hold) return;
   while (!existsSync(hold)) await new Promise((r) => setTimeout(r, 50));
 }
