@@ -1051,9 +1051,13 @@ vltab_publish_latest_lost(Relation rel, VltabDataset *ds, ObjStore *store)
 
 	if (ds->version == 0 || known_get(ds->relid) >= ds->version)
 		return false;
+	if (!manifest_exists(store, ds->version))
+		return false;			/* unpublished: the repair's business */
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	ours = lake_version_is_ours(rel, store, ds->version, snap);
 	UnregisterSnapshot(snap);
+	if (ours)
+		known_set(ds->relid, ds->version);	/* the next pass need not look */
 	return !ours;
 }
 

@@ -386,4 +386,22 @@ like($err, qr/cannot adopt vlake manifest ".*14\.json".*changes ColumnGroup 0 of
 is(latest_committed(), '13', 'nothing of a refused version is kept');
 unlink(sprintf("$root/_manifest/%020d.json", 14));
 
+# ------------------------------- the workers' publication task adopts too --
+$node->append_conf('postgresql.conf',
+	"vlake.worker_databases = 'postgres'\nvlake.publish_naptime = 1\n"
+	  # no compaction pass (it would make versions of its own)
+	  . "vlake.compact_small_segment_rows = 0\nvlake.compact_min_savings = 1\n");
+$node->restart;
+my @more = map { [ $_, "worker $_", $_ / 2 ] } 9101 .. 9105;
+is(writer('append', { fields => [qw(id name score)], rows => \@more }, '--retries=3')->{version}, 14,
+	'the script appends version 14');
+$node->safe_psql('postgres', 'INSERT INTO h (id, name, score) VALUES '
+	  . join(', ', map { "($_->[0], '$_->[1]', $_->[2])" } @more));
+ok($node->poll_query_until('postgres',
+		"SELECT version = 14 FROM vlake.datasets WHERE relid = 't'::regclass"),
+	'the publication task adopted version 14');
+table_matches_twin('adopted by the task');
+chain_complete('adopted by the task');
+
+$node->stop;
 done_testing();
