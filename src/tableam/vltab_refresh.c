@@ -128,12 +128,22 @@ renumber(const char *table, const char *index, Oid relid, int attno, int64 from,
 	CommandCounterIncrement();
 }
 
+/* A catalog row of n leading columns; any later column is null (catalog
+ * tables grow columns: a row written here must not read past n). */
 static void
-insert_row(const char *table, Datum *values, bool *nulls)
+insert_row(const char *table, const Datum *values, const bool *nulls, int n)
 {
 	Relation	cat = table_open(vltab_catalog_relid(table), RowExclusiveLock);
+	int			natts = RelationGetDescr(cat)->natts;
+	Datum	   *v = palloc0(sizeof(Datum) * Max(natts, n));
+	bool	   *isnull = palloc(sizeof(bool) * Max(natts, n));
 
-	CatalogTupleInsert(cat, heap_form_tuple(RelationGetDescr(cat), values, nulls));
+	for (int i = 0; i < natts; i++)
+	{
+		v[i] = i < n ? values[i] : (Datum) 0;
+		isnull[i] = i < n ? nulls[i] : true;
+	}
+	CatalogTupleInsert(cat, heap_form_tuple(RelationGetDescr(cat), v, isnull));
 	table_close(cat, RowExclusiveLock);
 }
 
@@ -153,9 +163,9 @@ record_version(Oid relid, int64 version, const ManifestLineage *l, const Manifes
 	values[5] = Int64GetDatum(l->rows_added);
 	values[6] = Int64GetDatum(l->rows_deleted);
 	values[7] = Int64GetDatum(l->bytes_written);
-	insert_row("versions", values, nulls);
+	insert_row("versions", values, nulls, 8);
 	values[2] = CStringGetTextDatum(l->writer);
-	insert_row("foreign_versions", values, nulls);
+	insert_row("foreign_versions", values, nulls, 3);
 
 	/* embedding models it declares for fields (new or changed) */
 	for (int i = 0; i < l->nmodels; i++)
@@ -174,7 +184,7 @@ record_version(Oid relid, int64 version, const ManifestLineage *l, const Manifes
 		values[2] = Int64GetDatum(version);
 		values[3] = CStringGetTextDatum(m->model);
 		values[4] = CStringGetTextDatum(m->model_version);
-		insert_row("column_models", values, nulls);
+		insert_row("column_models", values, nulls, 5);
 	}
 	CommandCounterIncrement();
 }
@@ -191,7 +201,7 @@ record_deleted_row(Oid relid, int64 row_id)
 	values[1] = Int64GetDatum(row_id);
 	values[2] = CharGetDatum('d');
 	values[3] = (Datum) 0;
-	insert_row("row_states", values, nulls);
+	insert_row("row_states", values, nulls, 4);
 }
 
 /* ------------------------------------------------------------- the lake -- */
