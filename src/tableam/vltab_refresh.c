@@ -55,6 +55,7 @@
 #include "lake/lake_fault.h"
 #include "lake/lake_rowref.h"
 #include "manifest/manifest.h"
+#include "objref/objref.h"
 #include "objstore/objstore.h"
 #include "tableam/vltab.h"
 #include "vector/vector.h"
@@ -342,6 +343,8 @@ pg_type_of(const ManifestField *f)
 			return "timestamp";
 		case MANIFEST_T_TIMESTAMPTZ:
 			return "timestamptz";
+		case MANIFEST_T_OBJECT_REF:
+			return OidIsValid(objref_type_oid()) ? format_type_be_qualified(objref_type_oid()) : NULL;
 		case MANIFEST_T_VECTOR:
 			{
 				Oid			t = f->element == MANIFEST_E_FLOAT16 ? halfvec_type_oid() : vector_type_oid();
