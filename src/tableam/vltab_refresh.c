@@ -23,7 +23,7 @@
  * "_manifest/<V>.json" found another engine's document.  The refresh then
  * renumbers vlake's V to the version after the other engine's (catalog rows
  * of version V: versions, segments, delete_files, column_models,
- * table_indexes), adopts the other engine's versions below it, and the
+ * table_indexes, retired_files), adopts the other engine's versions below it, and the
  * commit publishes the renumbered version, built from the catalog, so it
  * includes both.  Changes that cannot both hold (the same row IDs, the
  * delete vector of the same segment) are refused with an ERROR; nothing is
@@ -830,6 +830,7 @@ vltab_refresh(Oid relid)
 		renumber("delete_files", "delete_files_pkey", relid, 3, lost, to);
 		renumber("column_models", "column_models_pkey", relid, 3, lost, to);
 		renumber("table_indexes", "table_indexes_pkey", relid, 7, lost, to);
+		renumber("retired_files", "retired_files_pkey", relid, 4, lost, to);
 		vltab_publish_forget_known(relid);
 	}
 	for (int i = 0; i < k; i++)
