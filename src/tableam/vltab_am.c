@@ -1180,24 +1180,37 @@ segment_identity(VltabSegment *seg)
 	return b.data;
 }
 
+/* Is ident segment_identity(seg)?  (Compared in place: a lookup allocates nothing.) */
+static bool
+segment_identity_is(const char *ident, VltabSegment *seg)
+{
+	for (int f = 0; f < seg->nfiles; f++)
+	{
+		size_t		len = strlen(seg->files[f].path);
+
+		if (strncmp(ident, seg->files[f].path, len) != 0 || ident[len] != '\n')
+			return false;
+		ident += len + 1;
+	}
+	return *ident == '\0';
+}
+
 static VltabSegmentReader *
 cached_reader(Relation rel, const char *root, VltabSegment *seg)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	ReaderEntry *victim = &reader_cache[0];
 	MemoryContext old;
-	char	   *ident;
 
 	if (seg->nfiles == 0)
 		return vltab_segment_open(root, desc, seg->first_row_id, seg->row_count,
 								  seg->files, seg->nfiles);
-	ident = segment_identity(seg);
 	for (int i = 0; i < READER_CACHE_SIZE; i++)
 	{
 		ReaderEntry *e = &reader_cache[i];
 
 		if (e->reader && e->relid == RelationGetRelid(rel) &&
-			strcmp(e->path0, ident) == 0)
+			segment_identity_is(e->path0, seg))
 		{
 			if (equalTupleDescs(e->desc, desc))
 			{
@@ -1214,7 +1227,7 @@ cached_reader(Relation rel, const char *root, VltabSegment *seg)
 	reader_entry_free(victim);
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	victim->relid = RelationGetRelid(rel);
-	victim->path0 = pstrdup(ident);
+	victim->path0 = segment_identity(seg);
 	victim->desc = CreateTupleDescCopyConstr(desc);	/* equalTupleDescs compares constraints */
 	victim->reader = vltab_segment_open(root, desc, seg->first_row_id, seg->row_count,
 										seg->files, seg->nfiles);
