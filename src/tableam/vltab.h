@@ -246,6 +246,9 @@ extern void vltab_rowstate_forget(Relation rel, const int64 *row_ids, int n);
 extern bool vltab_rowstate_any_deleted(Oid relid, Snapshot snapshot);
 extern bool vltab_rowstate_is_deleted(Oid relid, int64 row_id, Snapshot snapshot,
 									  ItemPointer new_tid);
+/* Row IDs whose values compaction may erase (vltab_compact.c), sorted. */
+extern int64 *vltab_rowstate_purgeable(Relation rel, Snapshot snap, TransactionId horizon,
+									   int64 *n);
 extern bool vltab_rowstate_changed_besides(Oid relid, int64 row_id, Snapshot snapshot,
 										   ItemPointer tid);
 

@@ -246,56 +246,6 @@ progress_set(int phase, int64 total, int64 done, const VltabCompactResult *res)
 
 /* ------------------------------------------------------------ planning -- */
 
-/*
- * Row IDs of rel whose values may be erased (sorted): a 'd'/'u' entry
- * visible to snap whose writer precedes every snapshot's xmin (see the
- * header).
- */
-static int64 *
-purgeable_rows(Relation rel, Snapshot snap, int64 *n)
-{
-	TransactionId horizon = GetOldestNonRemovableTransactionId(rel);
-	Relation	cat = table_open(vltab_catalog_relid("row_states"), AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	int64		cap = 64;
-	int64	   *out = palloc(sizeof(int64) * cap);
-
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(RelationGetRelid(rel)));
-	scan = systable_beginscan(cat, vltab_catalog_relid("row_states_pkey"), true, snap, 1, &key);
-	*n = 0;
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-		char		kind = DatumGetChar(heap_getattr(tup, 3, RelationGetDescr(cat), &isnull));
-		TransactionId xmin = HeapTupleHeaderGetXmin(tup->t_data);
-
-		CHECK_FOR_INTERRUPTS();
-		if (kind != 'd' && kind != 'u')
-			continue;
-		/* an update with its changed columns recorded may be folded back
-		 * into this row ID by a flush, which keeps the other columns'
-		 * values: they are not erased (vltab_flush.c) */
-		if (kind == 'u' && !heap_attisnull(tup, 5, RelationGetDescr(cat)))
-			continue;
-		if (TransactionIdIsCurrentTransactionId(xmin) ||
-			(TransactionIdIsNormal(xmin) && !TransactionIdPrecedes(xmin, horizon)))
-			continue;
-		if (*n == cap)
-		{
-			cap *= 2;
-			out = repalloc_huge(out, sizeof(int64) * cap);
-		}
-		out[(*n)++] = DatumGetInt64(heap_getattr(tup, 2, RelationGetDescr(cat), &isnull));
-	}
-	systable_endscan(scan);
-	table_close(cat, AccessShareLock);
-	/* the index returns them in (relid, row_id) order already */
-	return out;
-}
-
 /* Purgeable rows in [first, end): index range [*lo, return) of ids. */
 static int64
 purge_range(const int64 *ids, int64 n, int64 first, int64 end, int64 *lo)
@@ -556,7 +506,7 @@ compact_body(Relation rel, VltabDataset *ds, Snapshot snap, double min_savings, 
 				segs_done = 0;
 
 	segs = vltab_segments_visible(relid, snap);
-	ids = purgeable_rows(rel, snap, &nids);
+	ids = vltab_rowstate_purgeable(rel, snap, GetOldestNonRemovableTransactionId(rel), &nids);
 	progress_set(PH_PLANNING, segs->nsegments, 0, res);
 
 	/* 1. plan */

@@ -65,6 +65,25 @@ probe(Relation cat, Oid relid, int64 row_id, Snapshot snapshot)
 							  2, keys);
 }
 
+/* Every entry of relid snapshot sees, in row-ID order. */
+static SysScanDesc
+scan_table(Relation cat, Oid relid, Snapshot snapshot)
+{
+	ScanKeyData key;
+
+	ScanKeyInit(&key, RS_RELID, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	return systable_beginscan(cat, vltab_catalog_relid("row_states_pkey"), true, snapshot,
+							  1, &key);
+}
+
+static int64
+entry_row_id(HeapTuple tup, Relation cat)
+{
+	bool		isnull;
+
+	return DatumGetInt64(heap_getattr(tup, RS_ROW_ID, RelationGetDescr(cat), &isnull));
+}
+
 static char
 entry_kind(HeapTuple tup, Relation cat)
 {
@@ -349,16 +368,13 @@ VltabRowUpdate *
 vltab_rowstate_updates(Oid relid, Snapshot snapshot, int *n)
 {
 	Relation	cat = table_open(vltab_catalog_relid("row_states"), AccessShareLock);
-	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	int			cap = 64;
 	VltabRowUpdate *u = palloc(sizeof(VltabRowUpdate) * cap);
 
 	*n = 0;
-	ScanKeyInit(&key, RS_RELID, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(cat, vltab_catalog_relid("row_states_pkey"), true, snapshot,
-							  1, &key);
+	scan = scan_table(cat, relid, snapshot);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
@@ -376,7 +392,7 @@ vltab_rowstate_updates(Oid relid, Snapshot snapshot, int *n)
 			cap *= 2;
 			u = repalloc_huge(u, sizeof(VltabRowUpdate) * cap);
 		}
-		u[*n].row_id = DatumGetInt64(heap_getattr(tup, RS_ROW_ID, RelationGetDescr(cat), &isnull));
+		u[*n].row_id = entry_row_id(tup, cat);
 		entry_new_tid(tup, cat, &u[*n].new_tid);
 		u[*n].attrs = NULL;
 		deconstruct_array(DatumGetArrayTypeP(d), INT2OID, 2, true, TYPALIGN_SHORT,
@@ -412,24 +428,61 @@ vltab_rowstate_forget(Relation rel, const int64 *row_ids, int n)
 	CommandCounterIncrement();
 }
 
+/*
+ * Row IDs of rel whose values compaction may erase (sorted): a 'd' or 'u'
+ * entry snap sees whose writer precedes horizon (every snapshot's xmin; see
+ * vltab_compact.c), except an update with its changed columns recorded,
+ * which a flush may fold back into the row ID keeping the other columns'
+ * values (vltab_flush.c).
+ */
+int64 *
+vltab_rowstate_purgeable(Relation rel, Snapshot snap, TransactionId horizon, int64 *n)
+{
+	Relation	cat = table_open(vltab_catalog_relid("row_states"), AccessShareLock);
+	SysScanDesc scan = scan_table(cat, RelationGetRelid(rel), snap);
+	HeapTuple	tup;
+	int64		cap = 64;
+	int64	   *out = palloc(sizeof(int64) * cap);
+
+	*n = 0;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		char		kind = entry_kind(tup, cat);
+		TransactionId xmin = HeapTupleHeaderGetXmin(tup->t_data);
+
+		CHECK_FOR_INTERRUPTS();
+		if (kind != 'd' && kind != 'u')
+			continue;
+		if (kind == 'u' && !heap_attisnull(tup, RS_ATTRS, RelationGetDescr(cat)))
+			continue;
+		if (TransactionIdIsCurrentTransactionId(xmin) ||
+			(TransactionIdIsNormal(xmin) && !TransactionIdPrecedes(xmin, horizon)))
+			continue;
+		if (*n == cap)
+		{
+			cap *= 2;
+			out = repalloc_huge(out, sizeof(int64) * cap);
+		}
+		out[(*n)++] = entry_row_id(tup, cat);
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	return out;					/* the index gives (relid, row_id) order */
+}
+
 int64 *
 vltab_rowstate_deleted(Oid relid, Snapshot snapshot, int64 *n)
 {
 	Relation	cat = table_open(vltab_catalog_relid("row_states"), AccessShareLock);
-	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	int64		cap = 64;
 	int64	   *ids = palloc(sizeof(int64) * cap);
 
 	*n = 0;
-	ScanKeyInit(&key, RS_RELID, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(cat, vltab_catalog_relid("row_states_pkey"), true, snapshot,
-							  1, &key);
+	scan = scan_table(cat, relid, snapshot);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		bool		isnull;
-
 		if (entry_kind(tup, cat) == 'l')
 			continue;
 		if (*n == cap)
@@ -437,7 +490,7 @@ vltab_rowstate_deleted(Oid relid, Snapshot snapshot, int64 *n)
 			cap *= 2;
 			ids = repalloc_huge(ids, sizeof(int64) * cap);
 		}
-		ids[(*n)++] = DatumGetInt64(heap_getattr(tup, RS_ROW_ID, RelationGetDescr(cat), &isnull));
+		ids[(*n)++] = entry_row_id(tup, cat);
 	}
 	systable_endscan(scan);
 	table_close(cat, AccessShareLock);
@@ -500,14 +553,11 @@ bool
 vltab_rowstate_any_deleted(Oid relid, Snapshot snapshot)
 {
 	Relation	cat = table_open(vltab_catalog_relid("row_states"), AccessShareLock);
-	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	bool		found = false;
 
-	ScanKeyInit(&key, RS_RELID, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(cat, vltab_catalog_relid("row_states_pkey"), true, snapshot,
-							  1, &key);
+	scan = scan_table(cat, relid, snapshot);
 	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 		found = entry_kind(tup, cat) != 'l';
 	systable_endscan(scan);
