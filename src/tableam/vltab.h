@@ -62,6 +62,8 @@ vltab_all_attrs(TupleDesc desc)
 /* Open a vlake table for a vlake.* SQL function (vltab_sql.c): mode 0 =
  * owner only, else that privilege (and no row-level security in force). */
 extern Relation vltab_open_checked(Oid relid, AclMode mode, LOCKMODE lockmode);
+/* A user column by name, or ERROR "[what ]column ... does not exist" (vltab_sql.c). */
+extern AttrNumber vltab_column_attnum(Relation rel, const char *col, const char *what);
 
 /* ADD COLUMN ... DEFAULT const: write the default into a column patch of
  * each segment lacking the column (vltab_backfill.c). */

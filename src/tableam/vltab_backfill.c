@@ -43,19 +43,6 @@
 #include "tableam/vltab.h"
 #include "tableam/vltab_patch.h"
 
-static AttrNumber
-backfill_attnum(Relation rel, const char *col, const char *what)
-{
-	AttrNumber	an = get_attnum(RelationGetRelid(rel), col);
-
-	if (an <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("%s column \"%s\" of relation \"%s\" does not exist",
-						what, col, RelationGetRelationName(rel))));
-	return an;
-}
-
 /* The single-column primary key of rel, or ERROR. */
 static AttrNumber
 primary_key_attnum(Relation rel)
@@ -277,8 +264,8 @@ vltab_backfill_default(Relation rel, AttrNumber attnum)
 		any |= vltab_segment_file_of(segs->segments[i].files, segs->segments[i].nfiles, attnum) < 0;
 	if (!any)
 		return;
+	/* ALTER TABLE holds ACCESS EXCLUSIVE: no lake writer changed the list */
 	ds = vltab_dataset_lock(rel);
-	segs = vltab_segments_visible(RelationGetRelid(rel), GetLatestSnapshot());
 	for (int i = 0; i < segs->nsegments; i++)
 	{
 		VltabSegment *seg = &segs->segments[i];
@@ -300,9 +287,9 @@ vlake_backfill(PG_FUNCTION_ARGS)
 	char	   *colname = NameStr(*PG_GETARG_NAME(1));
 	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	Relation	rel = vltab_open_checked(relid, ACL_UPDATE, ShareRowExclusiveLock);
-	AttrNumber	col = backfill_attnum(rel, colname, "backfilled");
+	AttrNumber	col = vltab_column_attnum(rel, colname, "backfilled");
 	AttrNumber	key = PG_ARGISNULL(3) ? primary_key_attnum(rel) :
-		backfill_attnum(rel, NameStr(*PG_GETARG_NAME(3)), "key");
+		vltab_column_attnum(rel, NameStr(*PG_GETARG_NAME(3)), "key");
 	Form_pg_attribute c = TupleDescAttr(RelationGetDescr(rel), col - 1);
 	TupleDesc	pair;
 	Tuplesortstate *ts;

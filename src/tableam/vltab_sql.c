@@ -54,16 +54,18 @@ vltab_open_checked(Oid relid, AclMode mode, LOCKMODE lockmode)
 	return rel;
 }
 
-static AttrNumber
-column_attnum(Relation rel, const char *col)
+/* A user column of rel by name, or ERROR; what (may be NULL) names its role
+ * in the message ("key column ..."). */
+AttrNumber
+vltab_column_attnum(Relation rel, const char *col, const char *what)
 {
 	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), col);
 
 	if (attnum <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						col, RelationGetRelationName(rel))));
+				 errmsg("%s%scolumn \"%s\" of relation \"%s\" does not exist",
+						what ? what : "", what ? " " : "", col, RelationGetRelationName(rel))));
 	return attnum;
 }
 
@@ -118,7 +120,7 @@ vlake_set_column_group(PG_FUNCTION_ARGS)
 	char	   *col = NameStr(*PG_GETARG_NAME(1));
 	char	   *grp = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	Relation	rel = vltab_open_checked(relid, 0, ShareUpdateExclusiveLock);
-	AttrNumber	attnum = column_attnum(rel, col);
+	AttrNumber	attnum = vltab_column_attnum(rel, col, NULL);
 	char		choice;
 
 	if (strcmp(grp, "scalar") == 0)
@@ -151,7 +153,7 @@ vlake_set_embedding_model(PG_FUNCTION_ARGS)
 	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char	   *version = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	Relation	rel = vltab_open_checked(relid, 0, ShareUpdateExclusiveLock);
-	AttrNumber	attnum = column_attnum(rel, col);
+	AttrNumber	attnum = vltab_column_attnum(rel, col, NULL);
 	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
 	Oid			base = getBaseType(att->atttypid);
 
