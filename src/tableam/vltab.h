@@ -47,6 +47,11 @@ extern bool vltab_is_vlake(Relation rel);
 		PG_END_TRY(); \
 	} while (0)
 
+/* The columns an index reads: key and INCLUDE columns and those its
+ * expressions and predicate use (a whole-row reference: every column). */
+struct IndexInfo;
+extern Bitmapset *vltab_index_attrs(Relation rel, struct IndexInfo *ii);
+
 /* Every live column of desc, as attnums (segment readers' attrs). */
 static inline Bitmapset *
 vltab_all_attrs(TupleDesc desc)

@@ -2002,8 +2002,8 @@ vltab_relation_vacuum(Relation rel, struct VacuumParams *params, BufferAccessStr
  * reference needs them all).  Reading only their ColumnGroups keeps a btree
  * build from downloading the vector files of an S3 table.
  */
-static Bitmapset *
-index_build_attrs(Relation rel, IndexInfo *ii)
+Bitmapset *
+vltab_index_attrs(Relation rel, IndexInfo *ii)
 {
 	Bitmapset  *used = NULL;
 	Bitmapset  *attrs = NULL;
@@ -2052,7 +2052,7 @@ build_lake_rows(Relation rel, Relation index, IndexInfo *ii, Snapshot snapshot,
 	slot = table_slot_create(rel, NULL);
 	econtext->ecxt_scantuple = slot;
 	predicate = ExecPrepareQual(ii->ii_Predicate, estate);
-	attrs = index_build_attrs(rel, ii);
+	attrs = vltab_index_attrs(rel, ii);
 
 	for (int i = 0; i < segs->nsegments; i++)
 	{

@@ -29,8 +29,6 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "nodes/nodeFuncs.h"
-#include "optimizer/optimizer.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -69,21 +67,11 @@ primary_key_attnum(Relation rel)
 
 /* Does the index use attnum (key, INCLUDE, expression or predicate)? */
 static bool
-index_uses(Oid indexoid, AttrNumber attnum)
+index_uses(Relation rel, Oid indexoid, AttrNumber attnum)
 {
 	Relation	ind = index_open(indexoid, AccessShareLock);
-	Bitmapset  *used = NULL;
-	List	   *exprs;
-	bool		r;
+	bool		r = bms_is_member(attnum, vltab_index_attrs(rel, BuildIndexInfo(ind)));
 
-	for (int i = 0; i < ind->rd_index->indnatts; i++)
-		if (ind->rd_index->indkey.values[i] != 0)
-			used = bms_add_member(used, ind->rd_index->indkey.values[i] -
-								  FirstLowInvalidHeapAttributeNumber);
-	exprs = list_concat(RelationGetIndexExpressions(ind), RelationGetIndexPredicate(ind));
-	pull_varattnos((Node *) exprs, 1, &used);
-	r = bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, used) ||
-		bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, used);	/* whole row */
 	index_close(ind, AccessShareLock);
 	return r;
 }
@@ -99,7 +87,7 @@ reindex_users(Relation rel, AttrNumber attnum)
 		Oid			ind = lfirst_oid(lc);
 		ReindexParams params = {0};
 
-		if (index_uses(ind, attnum))
+		if (index_uses(rel, ind, attnum))
 			reindex_index(ind, false, rel->rd_rel->relpersistence, &params);
 	}
 }
