@@ -192,11 +192,3 @@ vltab_patch_finish(VltabPatch *p)
 	MemoryContextDelete(p->cxt);
 	return bytes;
 }
-
-void
-vltab_patch_abort(VltabPatch *p)
-{
-	if (p->w)
-		vltab_segment_abort(p->w);
-	p->w = NULL;
-}

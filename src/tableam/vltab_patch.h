@@ -10,8 +10,8 @@
  *
  * Memory: the patch owns a child of CurrentMemoryContext at begin, freed
  * by finish.  Errors: an ERROR between begin and finish leaves files no
- * catalog row names (a lake part GC removes); call abort to close the
- * writer's streams early.  The caller holds the dataset lock
+ * catalog row names (a lake part GC removes; the object store aborts the
+ * open streams at transaction end).  The caller holds the dataset lock
  * (vltab_dataset_lock) and notes the version (vltab_version_note).
  */
 #ifndef VLAKE_VLTAB_PATCH_H
@@ -34,6 +34,5 @@ extern VltabPatch *vltab_patch_begin(Relation rel, VltabDataset *ds, const Vltab
 extern void vltab_patch_set(VltabPatch *p, int64 row_id, Datum *values, bool *isnull);
 /* Write the rest of the rows, record the files; returns bytes written. */
 extern int64 vltab_patch_finish(VltabPatch *p);
-extern void vltab_patch_abort(VltabPatch *p);
 
 #endif							/* VLAKE_VLTAB_PATCH_H */
