@@ -6,10 +6,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "access/genam.h"
-#include "access/table.h"
-#include "catalog/indexing.h"
-#include "catalog/pg_extension.h"
 #include "common/hashfn.h"
 #include "common/jsonapi.h"
 #include "fmgr.h"
@@ -18,11 +14,10 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/inval.h"
 #include "utils/json.h"
-#include "utils/syscache.h"
 
 #include "objref/objref.h"
+#include "vector/vector.h"
 #include "objstore/objstore.h"
 
 /* ------------------------------------------------------------ building --- */
@@ -471,52 +466,8 @@ vlake_objref_hash(PG_FUNCTION_ARGS)
 
 /* ---------------------------------------------------------- the type OID --- */
 
-static Oid	cached_oid = InvalidOid;
-static bool callback_registered = false;
-
-static void
-invalidate_oid(Datum arg, int cacheid, uint32 hashvalue)
-{
-	cached_oid = InvalidOid;
-}
-
-/* The schema vlake is installed in (not search_path: see vector_types.c). */
-static Oid
-extension_namespace(void)
-{
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("vlake"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nsp;
-}
-
 Oid
 objref_type_oid(void)
 {
-	Oid			nsp;
-
-	if (OidIsValid(cached_oid))
-		return cached_oid;
-	if (!callback_registered)
-	{
-		CacheRegisterSyscacheCallback(TYPEOID, invalidate_oid, (Datum) 0);
-		callback_registered = true;
-	}
-	nsp = extension_namespace();
-	if (!OidIsValid(nsp))
-		return InvalidOid;
-	cached_oid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("objref"),
-								 ObjectIdGetDatum(nsp));
-	return cached_oid;
+	return vector_extension_type_oid("objref");
 }

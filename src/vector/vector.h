@@ -46,6 +46,9 @@ extern HalfVector *halfvec_new(int dim);
 
 /* OIDs of vlake's vector and halfvec types (in the extension's schema);
  * InvalidOid when the extension is not installed in this database. */
+/* The OID of a type the extension script creates (in vlake's schema), or
+ * InvalidOid; name must outlive the backend (a string literal). */
+extern Oid	vector_extension_type_oid(const char *name);
 extern Oid	vector_type_oid(void);
 extern Oid	halfvec_type_oid(void);
 

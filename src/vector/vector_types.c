@@ -18,15 +18,26 @@
 
 #include "vector/vector.h"
 
-static Oid	cached_vector = InvalidOid;
-static Oid	cached_halfvec = InvalidOid;
-static bool cache_valid = false;
+/*
+ * Types the extension script creates, by name: their OIDs are looked up in
+ * the extension's schema once and kept until a pg_type change invalidates
+ * them.  A name not found (CREATE EXTENSION still running) is asked again.
+ */
+#define EXT_TYPES_MAX 8
+
+static struct
+{
+	const char *name;
+	Oid			oid;
+}			ext_types[EXT_TYPES_MAX];
+static int	n_ext_types = 0;
 static bool callback_registered = false;
 
 static void
 invalidate_type_cache(Datum arg, int cacheid, uint32 hashvalue)
 {
-	cache_valid = false;
+	for (int i = 0; i < n_ext_types; i++)
+		ext_types[i].oid = InvalidOid;
 }
 
 static Oid
@@ -49,39 +60,44 @@ extension_namespace(void)
 	return nsp;
 }
 
-static void
-resolve_types(void)
+Oid
+vector_extension_type_oid(const char *name)
 {
+	int			i;
 	Oid			nsp;
 
-	if (cache_valid)
-		return;
+	for (i = 0; i < n_ext_types; i++)
+		if (strcmp(ext_types[i].name, name) == 0)
+			break;
+	if (i < n_ext_types && OidIsValid(ext_types[i].oid))
+		return ext_types[i].oid;
 	if (!callback_registered)
 	{
 		CacheRegisterSyscacheCallback(TYPEOID, invalidate_type_cache, (Datum) 0);
 		callback_registered = true;
 	}
+	if (i == n_ext_types)
+	{
+		if (n_ext_types == EXT_TYPES_MAX)
+			elog(ERROR, "too many vlake types looked up by name");
+		ext_types[n_ext_types].name = name;
+		ext_types[n_ext_types++].oid = InvalidOid;
+	}
 	nsp = extension_namespace();
-	cached_vector = OidIsValid(nsp) ?
-		GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("vector"),
+	ext_types[i].oid = OidIsValid(nsp) ?
+		GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum(name),
 						ObjectIdGetDatum(nsp)) : InvalidOid;
-	cached_halfvec = OidIsValid(nsp) ?
-		GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("halfvec"),
-						ObjectIdGetDatum(nsp)) : InvalidOid;
-	/* while CREATE EXTENSION runs, the types may not exist yet: ask again */
-	cache_valid = OidIsValid(cached_vector) && OidIsValid(cached_halfvec);
+	return ext_types[i].oid;
 }
 
 Oid
 vector_type_oid(void)
 {
-	resolve_types();
-	return cached_vector;
+	return vector_extension_type_oid("vector");
 }
 
 Oid
 halfvec_type_oid(void)
 {
-	resolve_types();
-	return cached_halfvec;
+	return vector_extension_type_oid("halfvec");
 }
