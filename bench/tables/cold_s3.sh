@@ -38,8 +38,6 @@ data="$work/pgdata"; sock="$work/sock"; port=$(vlake_port 56700)
 cache="$work/cache"; mkdir -p "$cache"
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
 res="$work/results-$rows.txt"; : > "$res"
-say() { printf '%s\n' "$*" | tee -a "$res"; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 
 # ---- data: the binary COPY file of bench-tables (same generator and seed) ----
@@ -61,7 +59,6 @@ cleanup() {
   vlake_cluster_stop "$bin" "$data"; kill "$s3_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
-q() { vlake_as_pg "$bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres "$@"; }
 admin() { curl -s -X "$1" -H 'content-type: application/json' "$VLAKE_TEST_S3_ADMIN$2" ${3:+-d "$3"}; }
 restart() {
   vlake_as_pg "$bin/pg_ctl" -D "$data" -w -m fast restart -l "$data/server.log" >/dev/null

@@ -14,6 +14,7 @@
 # Results: printed, and kept in build/bench-tables-evolve/results-<rows>.txt.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$VLAKE_SRC"
 
 rows=${1:-1000000}
@@ -25,8 +26,6 @@ bin=$(vlake_private_install "$work/install")
 data="$work/pgdata"; sock="$work/sock"; port=$(vlake_port 56700)
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 res="$work/results-$rows.txt"; : > "$res"
-say() { printf '%s\n' "$*" | tee -a "$res"; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # ---- data: the table's rows and, from another seed, the new embeddings ----
 file="$work/rows-$rows-seed$seed.copy"
@@ -43,7 +42,6 @@ settings=("shared_buffers = '2GB'" "max_wal_size = '32GB'" "checkpoint_timeout =
   "jit = off" "max_parallel_workers_per_gather = 0" "maintenance_work_mem = '1GB'"
   "work_mem = '256MB'")
 vlake_cluster_start "$bin" "$data" "$port" "$sock" "${settings[@]}"
-q() { vlake_as_pg "$bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres "$@"; }
 secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "-"; else printf "%.2f", a/b }'; }
 

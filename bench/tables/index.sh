@@ -23,6 +23,7 @@
 # Results: printed, and kept in build/bench-tables-index/results.txt.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$VLAKE_SRC"
 
 ds=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
@@ -37,7 +38,6 @@ data="$work/pgdata"; sock="$work/sock"; port=${PORT:-$(vlake_port 56900)}
 lake="$work/lake"
 rm -rf "$lake"; mkdir -p "$lake"; [ "$(id -u)" -eq 0 ] && chown postgres: "$lake" "$work"
 res="$work/results.txt"; : > "$res"
-say() { printf '%s\n' "$*" | tee -a "$res"; }
 vlake_cluster_start "$bin" "$data" "$port" "$sock" \
   "vlake.allowed_file_roots = '$lake'" "vlake.default_location = 'file://$lake'" \
   "maintenance_work_mem = '1GB'" "shared_buffers = '1GB'" "jit = off" \

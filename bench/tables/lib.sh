@@ -1,4 +1,10 @@
-# Shared pieces of the vlake-table benchmarks (sourced by run.sh and cold_s3.sh).
+# Shared pieces of the vlake-table benchmarks (sourced by every bench/tables/*.sh).
+
+# say LINE: print and append to the results file $res; load: the load average;
+# q ARGS: psql on the benchmark's cluster ($bin, $sock, $port), unaligned, quiet.
+say() { printf '%s\n' "$*" | tee -a "$res"; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+q() { vlake_as_pg "$bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres "$@"; }
 
 # lookups_function NAME TABLE: the SQL of a plpgsql function NAME(n, maxid,
 # seed) that fetches n random rows of TABLE by id (the bench tables' columns:

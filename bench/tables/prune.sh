@@ -15,6 +15,7 @@
 # Results: printed, and kept in build/bench-tables-prune/results-<rows>.txt.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$VLAKE_SRC"
 
 rows=${1:-1000000}
@@ -27,7 +28,6 @@ bin=$(vlake_private_install "$work/install")
 data="$work/pgdata"; sock="$work/sock"; port=$(vlake_port 56950)
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 res="$work/results-$rows.txt"; : > "$res"
-say() { printf '%s\n' "$*" | tee -a "$res"; }
 
 file=${FILE:-"$work/rows-$rows-seed$seed.copy"}
 if [ ! -s "$file" ]; then
@@ -39,7 +39,6 @@ cleanup() { [ "${KEEP:-0}" = 1 ] || vlake_cluster_stop "$bin" "$data"; }
 trap cleanup EXIT
 vlake_cluster_start "$bin" "$data" "$port" "$sock" "shared_buffers = '1GB'" "jit = off" \
   "max_parallel_workers_per_gather = 0" "max_wal_size = '8GB'"
-q() { vlake_as_pg "$bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres "$@"; }
 
 q >/dev/null <<SQL
 CREATE EXTENSION vlake;

@@ -34,8 +34,6 @@ bin=$(vlake_private_install "$work/install")
 data="$work/pgdata"; sock="$work/sock"; port=$(vlake_port 56600)
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 res="$work/results-$rows.txt"; : > "$res"
-say() { printf '%s\n' "$*" | tee -a "$res"; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # ---- data: reproducible binary COPY files (kept between runs) ----
 file="$work/rows-$rows-seed$seed.copy"
@@ -55,7 +53,6 @@ settings=("shared_buffers = '2GB'" "max_wal_size = '32GB'" "checkpoint_timeout =
   "synchronous_commit = on" "jit = off" "max_parallel_workers_per_gather = 0"
   "maintenance_work_mem = '1GB'")
 vlake_cluster_start "$bin" "$data" "$port" "$sock" "${settings[@]}"
-q() { vlake_as_pg "$bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres "$@"; }
 secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.3f", b-a}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "-"; else printf "%.2f", a/b }'; }
 

@@ -19,6 +19,7 @@
 # Results: printed, and kept in <work>/results-<rows>.txt.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 cd "$VLAKE_SRC"
 
 rows=${1:-2000000}
@@ -31,13 +32,11 @@ bin=$(vlake_private_install "$work/install")
 data="$work/pgdata"; sock="$work/sock"; port=${PORT:-$(vlake_port 57150)}
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 res="$work/results-$rows.txt"; : > "$res"
-say() { printf '%s\n' "$*" | tee -a "$res"; }
 
 cleanup() { [ "${KEEP:-0}" = 1 ] || vlake_cluster_stop "$bin" "$data"; }
 trap cleanup EXIT
 vlake_cluster_start "$bin" "$data" "$port" "$sock" "shared_buffers = '512MB'" "jit = off" \
   "max_parallel_workers_per_gather = 0" "max_wal_size = '4GB'"
-q() { vlake_as_pg "$bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d postgres "$@"; }
 # best of 3 of 4 runs (the first warms the caches), ms; settings in PGOPTIONS
 best() { q -c '\timing on' "$@" "$@" "$@" "$@" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -3 | sort -n | head -1; }
 
