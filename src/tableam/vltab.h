@@ -342,6 +342,10 @@ extern bool vltab_refresh_adopted(Oid relid, int64 version);
 /* ---- lake parts of indexes (vltab_index.c; the contract for index AMs
  * is vltab_index.h) ---- */
 struct ManifestIndex;
+struct ManifestGroup;
+/* A manifest's group as a catalog file (vltab_travel.c; refresh too). */
+extern void vltab_file_from_manifest(const struct ManifestGroup *g, int group_no,
+									 VltabSegmentFile *f);
 /* DROP INDEX: its row goes, its table takes a version at commit. */
 extern void vltab_index_dropped(Oid indexrelid);
 /* Every row of relid goes (TRUNCATE, SET ACCESS METHOD heap, DROP TABLE);

@@ -357,46 +357,6 @@ pg_type_of(const ManifestField *f)
 	return NULL;
 }
 
-static VltabGroupKind
-kind_of(ManifestLayout l)
-{
-	return l == MANIFEST_L_VECTOR_CG ? VLTAB_GROUP_VECTOR :
-		l == MANIFEST_L_LONG_TEXT ? VLTAB_GROUP_LONG_TEXT : VLTAB_GROUP_SCALAR;
-}
-
-static int
-attnum_cmp(const void *a, const void *b)
-{
-	return (int) *(const AttrNumber *) a - (int) *(const AttrNumber *) b;
-}
-
-/* A manifest group as a catalog file. */
-static void
-file_of(const ManifestGroup *g, int group_no, VltabSegmentFile *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->group_no = group_no;
-	f->kind = kind_of(g->layout);
-	f->path = g->path;
-	f->natts = g->nfield_ids;
-	f->attnums = palloc(sizeof(AttrNumber) * Max(g->nfield_ids, 1));
-	for (int i = 0; i < g->nfield_ids; i++)
-		f->attnums[i] = (AttrNumber) g->field_ids[i];
-	qsort(f->attnums, f->natts, sizeof(AttrNumber), attnum_cmp);
-	f->size = g->size;
-	f->etag = g->etag;
-	f->row_count = g->row_count;
-	f->nstats = g->nstats;
-	f->stats = palloc0(sizeof(VltabColumnStats) * Max(g->nstats, 1));
-	for (int i = 0; i < g->nstats; i++)
-	{
-		f->stats[i].attnum = (AttrNumber) g->stats[i].field_id;
-		f->stats[i].null_count = g->stats[i].null_count;
-		f->stats[i].min = g->stats[i].min;
-		f->stats[i].max = g->stats[i].max;
-	}
-}
-
 /* ------------------------------------------------------------ applying -- */
 
 /*
@@ -652,7 +612,7 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 			seg.nfiles = b->ngroups;
 			seg.files = palloc(sizeof(VltabSegmentFile) * b->ngroups);
 			for (int g = 0; g < b->ngroups; g++)
-				file_of(&b->groups[g], g, &seg.files[g]);
+				vltab_file_from_manifest(&b->groups[g], g, &seg.files[g]);
 			read_segment(rel, ds->root, seg.first_row_id, seg.row_count, seg.files, seg.nfiles,
 						 vltab_all_attrs(RelationGetDescr(rel)), uri);
 			*new_rows = true;
@@ -671,7 +631,7 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 
 			for (int g = 0; g < n; g++)
 			{
-				file_of(&b->groups[a->ngroups + g], next + g, &files[g]);
+				vltab_file_from_manifest(&b->groups[a->ngroups + g], next + g, &files[g]);
 				for (int x = 0; x < files[g].natts; x++)
 					attrs = bms_add_member(attrs, files[g].attnums[x]);
 			}

@@ -185,17 +185,37 @@ segment_cmp(const void *a, const void *b)
 	return x->first_row_id < y->first_row_id ? -1 : x->first_row_id > y->first_row_id;
 }
 
-static VltabGroupKind
-group_kind(ManifestLayout l)
+static int
+attnum_cmp(const void *a, const void *b)
 {
-	switch (l)
+	return (int) *(const AttrNumber *) a - (int) *(const AttrNumber *) b;
+}
+
+/* A manifest group as a catalog file (group_no: its place in the segment). */
+void
+vltab_file_from_manifest(const ManifestGroup *g, int group_no, VltabSegmentFile *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->group_no = group_no;
+	f->kind = g->layout == MANIFEST_L_VECTOR_CG ? VLTAB_GROUP_VECTOR :
+		g->layout == MANIFEST_L_LONG_TEXT ? VLTAB_GROUP_LONG_TEXT : VLTAB_GROUP_SCALAR;
+	f->path = g->path;
+	f->natts = g->nfield_ids;
+	f->attnums = palloc(sizeof(AttrNumber) * Max(g->nfield_ids, 1));
+	for (int i = 0; i < g->nfield_ids; i++)
+		f->attnums[i] = (AttrNumber) g->field_ids[i];
+	qsort(f->attnums, f->natts, sizeof(AttrNumber), attnum_cmp);
+	f->size = g->size;
+	f->etag = g->etag;
+	f->row_count = g->row_count;
+	f->nstats = g->nstats;
+	f->stats = palloc0(sizeof(VltabColumnStats) * Max(g->nstats, 1));
+	for (int i = 0; i < g->nstats; i++)
 	{
-		case MANIFEST_L_VECTOR_CG:
-			return VLTAB_GROUP_VECTOR;
-		case MANIFEST_L_LONG_TEXT:
-			return VLTAB_GROUP_LONG_TEXT;
-		default:
-			return VLTAB_GROUP_SCALAR;
+		f->stats[i].attnum = (AttrNumber) g->stats[i].field_id;
+		f->stats[i].null_count = g->stats[i].null_count;
+		f->stats[i].min = g->stats[i].min;
+		f->stats[i].max = g->stats[i].max;
 	}
 }
 
@@ -254,32 +274,9 @@ state_from_manifest(Relation rel, ObjStore *store, const char *root, const Manif
 		vs->version = m->version;
 		vs->nfiles = ms->ngroups;
 		vs->files = palloc0(sizeof(VltabSegmentFile) * Max(ms->ngroups, 1));
+		/* the manifest lists a segment's groups in group order */
 		for (int g = 0; g < ms->ngroups; g++)
-		{
-			const ManifestGroup *mg = &ms->groups[g];
-			VltabSegmentFile *f = &vs->files[g];
-
-			/* the manifest lists a segment's groups in group order */
-			f->group_no = g;
-			f->kind = group_kind(mg->layout);
-			f->path = mg->path;
-			f->natts = mg->nfield_ids;
-			f->attnums = palloc(sizeof(AttrNumber) * Max(mg->nfield_ids, 1));
-			for (int k = 0; k < mg->nfield_ids; k++)
-				f->attnums[k] = (AttrNumber) mg->field_ids[k];
-			f->size = mg->size;
-			f->etag = mg->etag;
-			f->row_count = mg->row_count;
-			f->nstats = mg->nstats;
-			f->stats = palloc0(sizeof(VltabColumnStats) * Max(mg->nstats, 1));
-			for (int k = 0; k < mg->nstats; k++)
-			{
-				f->stats[k].attnum = (AttrNumber) mg->stats[k].field_id;
-				f->stats[k].null_count = mg->stats[k].null_count;
-				f->stats[k].min = mg->stats[k].min;
-				f->stats[k].max = mg->stats[k].max;
-			}
-		}
+			vltab_file_from_manifest(&ms->groups[g], g, &vs->files[g]);
 		list->nrows += vs->row_count;
 	}
 	qsort(list->segments, list->nsegments, sizeof(VltabSegment), segment_cmp);
