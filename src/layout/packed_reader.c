@@ -42,8 +42,14 @@ layout_packed_open_patched(ByteSource **srcs, int ngroups, int64 first_row_id, b
 
 		p->groups[g] = parquet_reader_open(srcs[g]);
 		layout_reader_init(p->groups[g]);
-		/* the writer records the row ID of row 0 (footer key vlake.first_row_id) */
-		declared = layout_first_row_id(p->groups[g]->meta, p->groups[g]->name);
+		/*
+		 * the writer records the row ID of row 0 (footer key
+		 * vlake.first_row_id); a table's segment (patched) has its range in
+		 * the catalog and manifest, which are authoritative: another
+		 * engine's segment may have been given other row IDs than its files
+		 * say (docs/manifest.md)
+		 */
+		declared = patched ? -1 : layout_first_row_id(p->groups[g]->meta, p->groups[g]->name);
 		if (declared >= 0)
 		{
 			if (first_row_id < 0)

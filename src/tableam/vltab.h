@@ -329,6 +329,11 @@ extern bool vltab_publish_latest_lost(Relation rel, VltabDataset *ds, struct Obj
 struct ManifestDeletes;
 extern void vltab_publish_set_delete_file(Oid relid, int64 segment_id, int64 version,
 										  const struct ManifestDeletes *d);
+/* Write vlake's delete vector of a segment from the catalog's deleted rows
+ * in its range and record it as of version (vltab_refresh.c). */
+extern void vltab_publish_write_delete_file(Oid relid, struct ObjStore *store,
+											int64 segment_id, int64 first_row_id,
+											int64 end_row_id, int64 version);
 /* Forget that this backend published relid's versions (a renumbering). */
 extern void vltab_publish_forget_known(Oid relid);
 

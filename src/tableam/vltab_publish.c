@@ -999,6 +999,44 @@ vltab_publish_set_delete_file(Oid relid, int64 segment_id, int64 version,
 	delete_file_replace(relid, delete_file_find(files, n, segment_id), segment_id, version, d);
 }
 
+/*
+ * Write vlake's own delete vector of a segment from the deleted rows the
+ * catalog has in [first_row_id, end_row_id) (latest snapshot) and record it
+ * as of version (none when the segment has no deleted row).  The refresh
+ * uses it where another engine's vector cannot be named: a segment it gave
+ * other row IDs, or a segment both deleted rows of (the union).
+ */
+void
+vltab_publish_write_delete_file(Oid relid, ObjStore *store, int64 segment_id,
+								int64 first_row_id, int64 end_row_id, int64 version)
+{
+	int64		n,
+				lo,
+				hi;
+	DeletedRow *rows;
+	int64	   *ids;
+	ManifestDeletes d;
+
+	CommandCounterIncrement();
+	rows = deleted_rows_read(relid, &n);
+	for (lo = 0; lo < n && rows[lo].row_id < first_row_id; lo++)
+		;
+	for (hi = lo; hi < n && rows[hi].row_id < end_row_id; hi++)
+		;
+	if (hi == lo)
+	{
+		vltab_publish_set_delete_file(relid, segment_id, version, NULL);
+		return;
+	}
+	ids = palloc(sizeof(int64) * (hi - lo));
+	for (int64 i = lo; i < hi; i++)
+		ids[i - lo] = rows[i].row_id;
+	delete_vector_write(store, segment_id, version, ids, hi - lo, &d);
+	vltab_publish_set_delete_file(relid, segment_id, version, &d);
+	pfree(ids);
+	pfree(rows);
+}
+
 /* ------------------------------------------------------------ publishing -- */
 
 static bool manifest_exists(ObjStore *store, int64 version);

@@ -425,6 +425,42 @@ add_column(Relation *relp, const ManifestField *f, const char *uri)
 			   RelationGetRelationName(rel));
 }
 
+/* Does catalog segment vs hold the file at path (relative to the root)? */
+static bool
+segment_holds(const VltabSegment *vs, const char *path)
+{
+	for (int f = 0; f < vs->nfiles; f++)
+		if (strcmp(vs->files[f].path, path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The catalog segment of segment a of an adopted parent.  Usually the one
+ * of the same id and range; but a segment of another engine that a refresh
+ * gave other row IDs (and maybe another id: vlake had taken them for its
+ * own rows in a race it lost) is found by its files, which keep their
+ * paths.  A segment whose files a compaction rewrote keeps id and range.
+ */
+static VltabSegment *
+cat_segment_of(VltabSegmentList *cat, const ManifestSegment *a)
+{
+	VltabSegment *same = NULL;
+
+	for (int s = 0; s < cat->nsegments && same == NULL; s++)
+		if (cat->segments[s].segment_id == a->id &&
+			cat->segments[s].first_row_id == a->first_row_id &&
+			cat->segments[s].row_count == a->row_count)
+			same = &cat->segments[s];
+	if (a->ngroups == 0 || (same != NULL && segment_holds(same, a->groups[0].path)))
+		return same;
+	for (int s = 0; s < cat->nsegments; s++)
+		if (cat->segments[s].row_count == a->row_count &&
+			segment_holds(&cat->segments[s], a->groups[0].path))
+			return &cat->segments[s];
+	return same;
+}
+
 /*
  * Apply the difference between version P (the parent, as published) and C
  * (another engine's version `version`) to the catalog of rel.
@@ -440,6 +476,10 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 	const ManifestField **newf = palloc(sizeof(ManifestField *) * Max(C->nfields, 1));
 	int			ci;
 	int64		max_segment_id = 0;
+	int64		next_row = ds->next_row_id;
+	int64		next_seg;
+	int64	   *place_first = palloc(sizeof(int64) * Max(C->nsegments, 1));
+	int64	   *place_id = palloc(sizeof(int64) * Max(C->nsegments, 1));
 
 	manifest_validate_successor(P, C, uri);
 	if (!kvs_equal(P->properties, P->nproperties, C->properties, C->nproperties))
@@ -543,11 +583,14 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 		}
 	}
 	for (int i = 0; i < C->nsegments; i++)
+		max_segment_id = Max(max_segment_id, C->segments[i].id);
+	next_seg = Max(ds->next_segment_id, max_segment_id + 1);
+	for (int i = 0; i < C->nsegments; i++)
 	{
 		const ManifestSegment *b = &C->segments[i];
 		bool		old = false;
+		bool		taken = false;
 
-		max_segment_id = Max(max_segment_id, b->id);
 		for (int k = 0; k < P->nsegments && !old; k++)
 			old = P->segments[k].id == b->id;
 		if (old)
@@ -555,21 +598,24 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 		if (b->first_row_id < P->next_row_id)
 			REFUSE(uri, "New segment " INT64_FORMAT " starts at row ID " INT64_FORMAT ", below the parent's next_row_id " INT64_FORMAT ".",
 				   b->id, b->first_row_id, P->next_row_id);
-		{
-			VltabSegment *hit = vltab_segment_next_at(cat, b->first_row_id);
 
-			if (hit != NULL && hit->first_row_id < b->end_row_id)
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("cannot adopt vlake manifest \"%s\": its segment " INT64_FORMAT " has the row IDs [" INT64_FORMAT ", " INT64_FORMAT ") of segment " INT64_FORMAT " of table \"%s\"",
-								uri, b->id, b->first_row_id, b->end_row_id, hit->segment_id,
-								RelationGetRelationName(rel)),
-						 errdetail("The other engine and vlake appended rows at the same time; row IDs are never renumbered."),
-						 errhint("Both versions stay as they are: the catalog keeps the table's rows, the lake keeps the other engine's version.")));
-			for (int s = 0; s < cat->nsegments; s++)
-				if (cat->segments[s].segment_id == b->id)
-					REFUSE(uri, "New segment id " INT64_FORMAT " is taken.", b->id);
-		}
+		/*
+		 * Row IDs below the catalog's next_row_id are vlake's (its version
+		 * of a race it lost appended rows there) or were given to an
+		 * earlier segment: this one takes the next free ones.  vlake's rows
+		 * cannot be renumbered (their row IDs are in TIDs, indexes and the
+		 * catalog); a segment's files are positional and the manifest's
+		 * range is authoritative, so the other engine's rows can
+		 * (docs/manifest.md, "When vlake and another engine both want
+		 * N+1").  Its id stays unless vlake's catalog has it.
+		 */
+		place_first[i] = Max(b->first_row_id, next_row);
+		next_row = place_first[i] + b->row_count;
+		for (int s = 0; s < cat->nsegments && !taken; s++)
+			taken = cat->segments[s].segment_id == b->id;
+		for (int k = 0; k < i && !taken; k++)
+			taken = place_id[k] == b->id;
+		place_id[i] = taken ? next_seg++ : b->id;
 		for (int g = 0; g < b->ngroups; g++)
 			check_file(store, b->groups[g].path, b->groups[g].size, b->groups[g].etag, uri);
 		if (b->deletes)
@@ -587,26 +633,31 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 		const ManifestSegment *b = &C->segments[i];
 		const ManifestSegment *a = NULL;
 		VltabSegment *vs = NULL;
+		int64		seg_id,
+					shift;
 
 		CHECK_FOR_INTERRUPTS();
+
 		for (int k = 0; k < P->nsegments && a == NULL; k++)
 			if (P->segments[k].id == b->id)
 				a = &P->segments[k];
-		for (int s = 0; s < cat->nsegments && vs == NULL; s++)
-			if (cat->segments[s].segment_id == b->id)
-				vs = &cat->segments[s];
+		if (a != NULL)
+			vs = cat_segment_of(cat, a);
 		if (a != NULL && vs == NULL)
 			REFUSE(uri, "Segment " INT64_FORMAT " of its parent is not a segment of table \"%s\".",
 				   b->id, RelationGetRelationName(rel));
+		/* the catalog's id and row IDs of the segment (the lake's + shift) */
+		seg_id = vs ? vs->segment_id : place_id[i];
+		shift = (vs ? vs->first_row_id : place_first[i]) - b->first_row_id;
 		if (a == NULL)
 		{
 			/* a new segment, its rows indexed */
 			VltabSegment seg;
 
 			memset(&seg, 0, sizeof(seg));
-			seg.segment_id = b->id;
-			seg.first_row_id = b->first_row_id;
-			seg.end_row_id = b->end_row_id;
+			seg.segment_id = seg_id;
+			seg.first_row_id = b->first_row_id + shift;
+			seg.end_row_id = b->end_row_id + shift;
 			seg.row_count = b->row_count;
 			seg.version = version;
 			seg.nfiles = b->ngroups;
@@ -635,8 +686,8 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 				for (int x = 0; x < files[g].natts; x++)
 					attrs = bms_add_member(attrs, files[g].attnums[x]);
 			}
-			read_segment(rel, ds->root, b->first_row_id, b->row_count, files, n, attrs, uri);
-			vltab_files_patch(ds, b->id, files, n, NULL, 0);
+			read_segment(rel, ds->root, b->first_row_id + shift, b->row_count, files, n, attrs, uri);
+			vltab_files_patch(ds, seg_id, files, n, NULL, 0);
 		}
 
 		/* deletions */
@@ -650,23 +701,25 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 			int64		card = 0;
 			Snapshot	snap;
 
+			/*
+			 * The other engine's vector names its row IDs: a segment at
+			 * other row IDs in the catalog gets a vector of vlake's.  So
+			 * does a segment whose rows vlake deleted too in its version of
+			 * a race it lost (the catalog's deletions of the segment are not
+			 * the parent's): the union of both deletions.
+			 */
+			bool		own_vector = shift != 0;
+
 			if (a != NULL)
 			{
-				/* the catalog's vector of the segment must be the parent's:
-				 * vlake's own deletions of a lost race cannot be merged */
 				int64		nd;
 				int64	   *del = vltab_rowstate_deleted(relid, GetLatestSnapshot(), &nd);
 				int64		in_seg = 0;
 
 				for (int64 k = 0; k < nd; k++)
-					in_seg += del[k] >= b->first_row_id && del[k] < b->end_row_id;
+					in_seg += del[k] >= b->first_row_id + shift && del[k] < b->end_row_id + shift;
 				if (in_seg != (a->deletes ? a->deletes->cardinality : 0))
-					ereport(ERROR,
-							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							 errmsg("cannot adopt vlake manifest \"%s\": table \"%s\" deleted rows of segment " INT64_FORMAT " too",
-									uri, RelationGetRelationName(rel), b->id),
-							 errdetail("Both changed the segment's delete vector since version " INT64_FORMAT ".",
-									   P->version)));
+					own_vector = true;
 			}
 			buf = objstore_get(store, b->deletes->path, &len);
 			dv = lake_delvec_deserialize(buf, len, objstore_uri(store, b->deletes->path));
@@ -681,8 +734,8 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 							 errmsg("cannot adopt vlake manifest \"%s\": delete vector \"%s\" holds row ID " UINT64_FORMAT ", outside its segment",
 									uri, b->deletes->path, rid)));
 				card++;
-				if (!vltab_rowstate_is_deleted(relid, (int64) rid, snap, NULL))
-					record_deleted_row(relid, (int64) rid);
+				if (!vltab_rowstate_is_deleted(relid, (int64) rid + shift, snap, NULL))
+					record_deleted_row(relid, (int64) rid + shift);
 			}
 			lake_delvec_iter_end(it);
 			UnregisterSnapshot(snap);
@@ -692,13 +745,17 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 						 errmsg("cannot adopt vlake manifest \"%s\": delete vector \"%s\" holds " INT64_FORMAT " row IDs, the manifest says " INT64_FORMAT,
 								uri, b->deletes->path, card, b->deletes->cardinality)));
 			CommandCounterIncrement();
-			vltab_publish_set_delete_file(relid, b->id, version, b->deletes);
+			if (own_vector)
+				vltab_publish_write_delete_file(relid, store, seg_id, b->first_row_id + shift,
+												b->end_row_id + shift, version);
+			else
+				vltab_publish_set_delete_file(relid, seg_id, version, b->deletes);
 		}
 	}
 	record_version(relid, version, &C->lineage, &P->lineage);
 
-	ds->next_row_id = Max(ds->next_row_id, C->next_row_id);
-	ds->next_segment_id = Max(ds->next_segment_id, max_segment_id + 1);
+	ds->next_row_id = Max(Max(ds->next_row_id, next_row), C->next_row_id);
+	ds->next_segment_id = Max(next_seg, max_segment_id + 1);
 	/* the datasets row becomes this transaction's: segment lists are not
 	 * served from the cache of the committed row any more */
 	ds->version = Max(ds->version, version);

@@ -15,6 +15,15 @@
 #    version is renumbered after the script's and published with both);
 #    Postgres commits N+1 while the script is about to (the script's link()
 #    fails with EEXIST and it rebases on N+1);
+#  - both append in one race window (race 4): a Postgres transaction flushes
+#    rows and deletes one, and waits between its commit and its put; the
+#    script appends a segment at the same row IDs (its file's footer says
+#    so), then deletes a row of it and one of the segment Postgres deleted
+#    from.  An ERROR at refresh_before_commit and a SIGKILL of the
+#    postmaster in the refresh leave the lost version as it was; the refresh
+#    then gives the script's segment the next row IDs, merges both delete
+#    vectors, and publishes vlake's version after the script's two; the
+#    script's versions stay in the lake as written;
 #  - after each step the chain 1..latest is complete, each version once, each
 #    the successor of the one before;
 #  - bad versions are refused with an ERROR naming the manifest: a file of
@@ -126,7 +135,8 @@ sub table_matches_twin
 	my $c = join(', ', @cols);
 	my $want = q_rows("SELECT $c FROM h ORDER BY id");
 	rows_eq("$name (seq scan)", q_rows("SET enable_indexscan = off; SET enable_bitmapscan = off; SELECT $c FROM t ORDER BY id"), $want);
-	my $ids = '3, 97, 1500, 2001, 2999, 5001, 5005, 5010, 6001, 7001, 7002, 8001';
+	my $ids = '3, 97, 1500, 2001, 2400, 2401, 2500, 2999, 5001, 5005, 5010, 6001, 7001, 7002, '
+	  . '7004, 7008, 8001, 8101, 8102, 8103, 8104';
 	rows_eq("$name (index scan)",
 		q_rows("SET enable_seqscan = off; SET enable_bitmapscan = off; SELECT $c FROM t WHERE id IN ($ids) ORDER BY id"),
 		q_rows("SELECT $c FROM h WHERE id IN ($ids) ORDER BY id"));
@@ -360,31 +370,145 @@ table_matches_twin('race 3');
 lake_matches_table('race 3');
 chain_complete('race 3');
 
+
+# ------- race 4: both append rows in one race window (the same row IDs) --
+my $pg4 = "INSERT INTO t (id, name, score) SELECT i, 'race four ' || i, i / 4.0 FROM generate_series(7004, 7008) i";
+$offset = -s $node->logfile;
+$bg = $node->background_psql('postgres', on_error_stop => 0);
+$bg->query_safe("SET vlake.fault_points = 'publish_before_put:wait'");
+$bg->query_until(qr/started/, qq{
+	\\echo started
+	BEGIN;
+	$pg4;
+	SELECT vlake.flush('t');
+	DELETE FROM t WHERE id = 2500;
+	COMMIT;
+});
+ok(wait_log(qr/fault point publish_before_put reached/, $offset),
+	'version 14 (a flush and a delete) is committed, its put waits');
+is(latest_committed(), '14', 'the catalog has version 14');
+my $pg_first = rowid_of(7004);
+my @f4 = map { [ $_, "foreign four $_", $_ / 2 ] } 8101 .. 8104;
+my $app4 = writer('append', { fields => [qw(id name score)], rows => \@f4 });
+is_deeply([ $app4->{version}, $app4->{first_row_id} ], [ 14, $pg_first ],
+	'meanwhile the script appends a segment as version 14, at the row IDs of Postgres\'s new rows');
+is(writer('delete', { row_ids => [ 0 + rowid_of(2400), $app4->{first_row_id} + 1 ] })->{version}, 15,
+	'and deletes id 2400 (the segment Postgres deleted from) and its own row 8102 as version 15');
+my $doc14_path = sprintf("$root/_manifest/%020d.json", 14);
+my $doc14 = slurp_file($doc14_path);
+my $app4_path = decode_json($doc14)->{segments}[-1]{groups}[0]{path};
+go('publish_before_put');
+$bg->{stderr} = '';
+$bg->query_until(qr/done/, "\\echo done\n");
+like($bg->{stderr}, qr/version 14 of vlake table "t" is committed but not published/,
+	'the put finds the script\'s version 14: a WARNING');
+$bg->quit;
+(my $h4sql = $pg4) =~ s/INTO t/INTO h/;
+$node->safe_psql('postgres', qq{
+	$h4sql;
+	INSERT INTO h (id, name, score) VALUES } . join(', ', map { "($_->[0], '$_->[1]', $_->[2])" } @f4) . qq{;
+	DELETE FROM h WHERE id IN (2400, 2500, 8102);
+});
+
+sub catalog_state
+{
+	return $node->safe_psql('postgres', q{
+		SELECT (SELECT version || '/' || next_row_id || '/' || next_segment_id FROM vlake.datasets WHERE relid = 't'::regclass),
+		       (SELECT string_agg(segment_id || ':' || first_row_id || '-' || end_row_id || '@' || version, ',' ORDER BY first_row_id)
+		          FROM vlake.segments WHERE relid = 't'::regclass),
+		       (SELECT count(*) FROM vlake.row_states WHERE relid = 't'::regclass),
+		       (SELECT string_agg(segment_id || ':' || path, ',' ORDER BY segment_id) FROM vlake.delete_files WHERE relid = 't'::regclass)});
+}
+my $before = catalog_state();
+
+($ret, $out, $err) = $node->psql('postgres',
+	"SET vlake.fault_points = 'refresh_before_commit:error'; SELECT vlake.table_refresh('t')");
+like($err, qr/fault point refresh_before_commit reached/, 'a refresh fails at refresh_before_commit');
+is(catalog_state(), $before, 'the failed refresh changed nothing in the catalog');
+
+$offset = -s $node->logfile;
+my $h4 = $node->background_psql('postgres', on_error_stop => 0);
+$h4->query_until(qr/started/, q{
+	\echo started
+	SET vlake.fault_points = 'refresh_before_commit:sleep';
+	SELECT vlake.table_refresh('t');
+});
+ok(wait_log(qr/fault point refresh_before_commit reached/, $offset),
+	'a second refresh is in its transaction, before the commit');
+$node->kill9;
+eval { $h4->quit; };
+my $started = 0;
+for (1 .. 60)
+{
+	if ($node->start(fail_ok => 1)) { $started = 1; last; }
+	$node->{_pid} = undef;
+	sleep 1;
+}
+ok($started, 'the server starts again after SIGKILL of the postmaster in the refresh');
+is(catalog_state(), $before, 'the killed refresh left the catalog as it was');
+
+is($node->safe_psql('postgres', "SELECT vlake.table_refresh('t')"), '2',
+	'the refresh adopts the script\'s versions 14 and 15');
+is(latest_committed(), '16', 'vlake\'s version became 16');
+is($node->safe_psql('postgres',
+		"SELECT string_agg(version || ':' || operation, ',' ORDER BY version) FROM vlake.versions WHERE relid = 't'::regclass AND version >= 14"),
+	'14:append,15:delete,16:flush', 'versions 14 and 15 are the script\'s, 16 is the flush');
+is(rowid_of(7004), $pg_first, 'Postgres\'s rows keep their row IDs');
+is(rowid_of(8101), $pg_first + 5, 'the script\'s rows take the row IDs after them');
+is(rowid_of(8104), $pg_first + 8, '... all four of them');
+is(slurp_file($doc14_path), $doc14, 'the script\'s version 14 stays in the lake as written');
+table_matches_twin('race 4');
+$l = lake_matches_table('race 4');
+is($l->{version}, 16, 'the lake\'s latest is version 16, published by the merge');
+{
+	my $d16 = decode_json(slurp_file(sprintf("$root/_manifest/%020d.json", 16)));
+	my ($s4) = grep { $_->{groups}[0]{path} eq $app4_path } @{ $d16->{segments} };
+	ok($s4, 'version 16 lists the script\'s segment');
+	is_deeply([ $s4->{first_row_id}, $s4->{end_row_id} ], [ $pg_first + 5, $pg_first + 9 ],
+		'at its new row IDs');
+	like($s4->{deletes}{path}, qr{^deletes/}, 'with a delete vector of vlake\'s at those row IDs');
+	is($d16->{next_row_id}, $pg_first + 9, 'next_row_id covers both appends');
+	my $d15 = decode_json(slurp_file(sprintf("$root/_manifest/%020d.json", 15)));
+	my ($o4) = grep { $_->{groups}[0]{path} eq $app4_path } @{ $d15->{segments} };
+	is($o4->{first_row_id}, $pg_first, 'version 15 (the script\'s) has it at the script\'s row IDs');
+}
+chain_complete('race 4');
+is($node->safe_psql('postgres', "SELECT vlake.table_refresh('t')"), '0', 'nothing left to adopt');
+$node->safe_psql('postgres', qq{
+	INSERT INTO t VALUES (7009, 'after four', 1);
+	SELECT vlake.flush('t');
+	INSERT INTO h VALUES (7009, 'after four', 1, NULL, NULL);
+});
+is(latest_committed(), '17', 'vlake\'s next commit builds on the merge: version 17');
+table_matches_twin('after race 4');
+lake_matches_table('after race 4');
+chain_complete('after race 4');
+
 # ------------------------------------------------------------ bad versions --
-my $doc = decode_json(slurp_file(sprintf("$root/_manifest/%020d.json", 13)));
+my $doc = decode_json(slurp_file(sprintf("$root/_manifest/%020d.json", 17)));
 my $bad = JSON::PP->new->decode(encode_json($doc));
-$bad->{version} = 14;
-$bad->{parent_version} = 13;
+$bad->{version} = 18;
+$bad->{parent_version} = 17;
 push @{ $bad->{schema}{fields} }, { id => 7, name => 'skipped', type => 'int32', nullable => JSON::PP::true };
 $bad->{schema}{next_field_id} = 8;
 $bad->{lineage}{writer} = 'bad writer';
-open(my $bf, '>', sprintf("$root/_manifest/%020d.json", 14)) or die;
+open(my $bf, '>', sprintf("$root/_manifest/%020d.json", 18)) or die;
 print $bf encode_json($bad);
 close $bf;
 ($ret, $out, $err) = $node->psql('postgres', "SELECT vlake.table_refresh('t')");
-like($err, qr/cannot adopt vlake manifest ".*00000000000000000014\.json".*\n.*should have id 6/,
+like($err, qr/cannot adopt vlake manifest ".*00000000000000000018\.json".*\n.*should have id 6/,
 	'a skipped field id is refused, naming the manifest');
 $bad->{schema}{fields}[-1]{id} = 6;
 $bad->{schema}{next_field_id} = 7;
 $bad->{segments}[0]{groups}[0]{size} += 1;
-open($bf, '>', sprintf("$root/_manifest/%020d.json", 14)) or die;
+open($bf, '>', sprintf("$root/_manifest/%020d.json", 18)) or die;
 print $bf encode_json($bad);
 close $bf;
 ($ret, $out, $err) = $node->psql('postgres', "SELECT vlake.table_refresh('t')");
-like($err, qr/cannot adopt vlake manifest ".*14\.json".*changes ColumnGroup 0 of segment/s,
+like($err, qr/cannot adopt vlake manifest ".*18\.json".*changes ColumnGroup 0 of segment/s,
 	'a changed group of an existing segment is refused');
-is(latest_committed(), '13', 'nothing of a refused version is kept');
-unlink(sprintf("$root/_manifest/%020d.json", 14));
+is(latest_committed(), '17', 'nothing of a refused version is kept');
+unlink(sprintf("$root/_manifest/%020d.json", 18));
 
 # ------------------------------- the workers' publication task adopts too --
 $node->append_conf('postgresql.conf',
@@ -393,13 +517,13 @@ $node->append_conf('postgresql.conf',
 	  . "vlake.compact_small_segment_rows = 0\nvlake.compact_min_savings = 1\n");
 $node->restart;
 my @more = map { [ $_, "worker $_", $_ / 2 ] } 9101 .. 9105;
-is(writer('append', { fields => [qw(id name score)], rows => \@more }, '--retries=3')->{version}, 14,
-	'the script appends version 14');
+is(writer('append', { fields => [qw(id name score)], rows => \@more }, '--retries=3')->{version}, 18,
+	'the script appends version 18');
 $node->safe_psql('postgres', 'INSERT INTO h (id, name, score) VALUES '
 	  . join(', ', map { "($_->[0], '$_->[1]', $_->[2])" } @more));
 ok($node->poll_query_until('postgres',
-		"SELECT version = 14 FROM vlake.datasets WHERE relid = 't'::regclass"),
-	'the publication task adopted version 14');
+		"SELECT version = 18 FROM vlake.datasets WHERE relid = 't'::regclass"),
+	'the publication task adopted version 18');
 table_matches_twin('adopted by the task');
 chain_complete('adopted by the task');
 

@@ -87,12 +87,14 @@ const DUCK = {
 };
 
 // Write a DuckDB query's rows as a Parquet file with the given field ids
-// ({column: id}); returns the manifest group (layout parquet).
-async function writeGroup(select, fieldIds, rowCount, part) {
+// ({column: id}) and optional footer key-values ({key: value}); returns the
+// manifest group (layout parquet).
+async function writeGroup(select, fieldIds, rowCount, part, kv = {}) {
   const path = `foreign/${part}/${randomUUID()}.parquet`;
   const tmp = join(root, `foreign-tmp-${randomUUID()}.parquet`);
   const ids = Object.entries(fieldIds).map(([c, id]) => `${ident(c)}: ${id}`).join(', ');
-  await con.run(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet, FIELD_IDS {${ids}})`);
+  const kvs = Object.entries(kv).map(([k, v]) => `${ident(k)}: ${lit(v)}`).join(', ');
+  await con.run(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet, FIELD_IDS {${ids}}${kvs ? `, KV_METADATA {${kvs}}` : ''})`);
   const { size, etag } = publishFile(tmp, path);
   const stats = [];
   for (const [c, id] of Object.entries(fieldIds)) {
@@ -165,7 +167,10 @@ async function append(base) {
                   FROM (VALUES ${rows.join(', ')}) AS v(ord, ${fields.map((_, k) => `col${k + 1}`).join(', ')})
                   ORDER BY ord`;
   const id = Math.max(0, ...base.segments.map((s) => s.id)) + 1;
-  const grp = await writeGroup(select, Object.fromEntries(fields.map((f) => [f.name, f.id])), n, `s${id}`);
+  // the informational footer key of docs/manifest.md (the manifest's range
+  // is authoritative)
+  const grp = await writeGroup(select, Object.fromEntries(fields.map((f) => [f.name, f.id])), n, `s${id}`,
+    { 'vlake.first_row_id': String(first) });
   doc.segments.push({ id, first_row_id: first, end_row_id: first + n, row_count: n, groups: [grp] });
   doc.next_row_id = first + n;
   doc.lineage.bytes_written = grp.size;
