@@ -48,6 +48,14 @@ layout_first_row_id(const PqFileMetaData *fm, const char *uri)
 	return (int64) r;
 }
 
+bool
+layout_written_by_vlake(const PqFileMetaData *fm)
+{
+	const char *v = parquet_kv_value(fm, LAYOUT_KV_WRITER);
+
+	return v != NULL && strncmp(v, "vlake ", 6) == 0;
+}
+
 static int
 declared_list_length(const PqReader *r, const PqColumnDesc *col)
 {

@@ -35,6 +35,8 @@ extern int	layout_declared_dim(const PqFileMetaData *fm, const char *column, con
 /* Row ID of the file's row 0 (vlake.first_row_id); -1 when absent; ERROR
  * (naming uri) if malformed. */
 extern int64 layout_first_row_id(const PqFileMetaData *fm, const char *uri);
+/* Did vlake write the file (its vlake.writer key is "vlake <version>")? */
+extern bool layout_written_by_vlake(const PqFileMetaData *fm);
 
 /*
  * Tell a reader what the layout keys declare (the fixed number of values

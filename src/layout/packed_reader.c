@@ -44,12 +44,14 @@ layout_packed_open_patched(ByteSource **srcs, int ngroups, int64 first_row_id, b
 		layout_reader_init(p->groups[g]);
 		/*
 		 * the writer records the row ID of row 0 (footer key
-		 * vlake.first_row_id); a table's segment (patched) has its range in
-		 * the catalog and manifest, which are authoritative: another
-		 * engine's segment may have been given other row IDs than its files
-		 * say (docs/manifest.md)
+		 * vlake.first_row_id).  A table's segment (patched) has its range in
+		 * the catalog and manifest, which are authoritative for another
+		 * engine's file: a merge may have given its rows other row IDs than
+		 * the file says (docs/manifest.md); a file vlake wrote must agree.
 		 */
-		declared = patched ? -1 : layout_first_row_id(p->groups[g]->meta, p->groups[g]->name);
+		declared = layout_first_row_id(p->groups[g]->meta, p->groups[g]->name);
+		if (patched && declared >= 0 && !layout_written_by_vlake(p->groups[g]->meta))
+			declared = -1;
 		if (declared >= 0)
 		{
 			if (first_row_id < 0)

@@ -50,8 +50,9 @@ typedef struct PackedScan PackedScan;
 extern PackedReader *layout_packed_open(ByteSource **srcs, int ngroups, int64 first_row_id);
 /* patched: a column may appear in several groups (a column patch of a vlake
  * table's segment); every copy is a packed column, and layout_packed_column
- * names the last group's.  The caller's first_row_id is then authoritative:
- * the files' vlake.first_row_id key is not checked against it. */
+ * names the last group's.  The caller's first_row_id is then authoritative
+ * for files another engine wrote: their vlake.first_row_id key is not
+ * checked against it (files vlake wrote must agree with it). */
 extern PackedReader *layout_packed_open_patched(ByteSource **srcs, int ngroups,
 												int64 first_row_id, bool patched);
 extern int	layout_packed_column(PackedReader *p, const char *name);
