@@ -9,8 +9,8 @@
  * database workers) adopt such versions: under the dataset lock, each
  * manifest after the catalog's latest version is decoded, checked as a
  * successor of its parent that vlake can record (new segments, ColumnGroups
- * of new fields on existing segments, grown delete vectors; nothing
- * removed or rewritten), its new files are checked (size, ETag) and read
+ * of new fields or new values of fields on existing segments, grown delete
+ * vectors; nothing removed or rewritten), its new files are checked (size, ETag) and read
  * through the segment reader, and the difference is applied to the catalog:
  * ALTER TABLE ADD COLUMN for each new field (its attnum is its field id),
  * vlake.segments / vlake.files rows, row_states 'd' rows and the segment's
@@ -25,9 +25,12 @@
  * of version V: versions, segments, delete_files, column_models,
  * table_indexes, retired_files), adopts the other engine's versions below it, and the
  * commit publishes the renumbered version, built from the catalog, so it
- * includes both.  Changes that cannot both hold (the same row IDs, the
- * delete vector of the same segment) are refused with an ERROR; nothing is
- * renumbered then.
+ * includes both.  When both appended rows at the same row IDs, vlake's rows
+ * keep theirs and the other engine's new segment takes the next free ones
+ * (its files are positional; the manifest's range is authoritative); both
+ * deleting rows of one segment gives the union.  Changes that cannot both
+ * hold (both patched one column of a segment, a segment vlake's version
+ * removed) are refused with an ERROR; nothing is renumbered then.
  */
 #include "postgres.h"
 
@@ -251,7 +254,7 @@ check_file(ObjStore *store, const char *path, int64 size, const char *etag, cons
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), \
 			 errmsg("cannot adopt vlake manifest \"%s\"", uri), \
 			 errdetail(__VA_ARGS__), \
-			 errhint("vlake adopts versions that add segments, add ColumnGroups of new nullable fields to existing segments and grow delete vectors (docs/manifest.md, \"Commits by other engines\").")))
+			 errhint("vlake adopts versions that add segments, add ColumnGroups (of new nullable fields, or new values of fields) to existing segments and grow delete vectors (docs/manifest.md, \"Commits by other engines\").")))
 
 static bool
 groups_equal(const ManifestGroup *a, const ManifestGroup *b)
@@ -462,6 +465,51 @@ cat_segment_of(VltabSegmentList *cat, const ManifestSegment *a)
 }
 
 /*
+ * Before new ColumnGroups of segment vs (the parent's a) holding the columns
+ * attrs are recorded:
+ *  - vlake's version of a race it lost must not have patched one of them in
+ *    this segment (its files not in the parent): both replaced the same
+ *    values, which cannot both hold;
+ *  - rows of the segment whose update waits in the delta keep their values:
+ *    the other engine wrote the lake row, which the update had already
+ *    ended, so the columns are added to the update's changed columns and a
+ *    flush that folds it back writes them from the new version (not from
+ *    the other engine's file, which would change a visible value).
+ */
+static void
+check_patch(Relation rel, const VltabSegment *vs, const ManifestSegment *a, Bitmapset *attrs,
+			const char *uri)
+{
+	VltabRowUpdate *upd;
+	int			nupd;
+
+	for (int f = 0; f < vs->nfiles; f++)
+	{
+		bool		parents = false;
+
+		for (int g = 0; g < a->ngroups && !parents; g++)
+			parents = strcmp(a->groups[g].path, vs->files[f].path) == 0;
+		if (parents)
+			continue;
+		for (int x = 0; x < vs->files[f].natts; x++)
+			if (bms_is_member(vs->files[f].attnums[x], attrs))
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("cannot adopt vlake manifest \"%s\": table \"%s\" changed column \"%s\" of segment " INT64_FORMAT " too",
+								uri, RelationGetRelationName(rel),
+								get_attname(RelationGetRelid(rel), vs->files[f].attnums[x], false),
+								vs->segment_id),
+						 errdetail("Both wrote new values of the column in the segment since the other engine's parent version.")));
+	}
+	upd = vltab_rowstate_updates(RelationGetRelid(rel), GetLatestSnapshot(), &nupd);
+	for (int i = 0; i < nupd; i++)
+		if (upd[i].row_id >= vs->first_row_id && upd[i].row_id < vs->end_row_id &&
+			!bms_is_subset(attrs, upd[i].attrs))
+			vltab_rowstate_set_new_tid(rel, upd[i].row_id, &upd[i].new_tid,
+									   bms_union(upd[i].attrs, attrs));
+}
+
+/*
  * Apply the difference between version P (the parent, as published) and C
  * (another engine's version `version`) to the catalog of rel.
  */
@@ -561,18 +609,11 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 			if (!groups_equal(&a->groups[g], &b->groups[g]))
 				REFUSE(uri, "It changes ColumnGroup %d of segment " INT64_FORMAT " (new groups go after the existing ones).",
 					   g, a->id);
+		/* new groups: of fields the segment did not hold, or a column
+		 * patch of fields it holds (the last group holding a field
+		 * supersedes the earlier ones) */
 		for (int g = a->ngroups; g < b->ngroups; g++)
-		{
-			/* a field the segment did not hold (a new one, or one added
-			 * before and not backfilled): not a patch of existing values */
-			for (int k = 0; k < b->groups[g].nfield_ids; k++)
-				for (int h = 0; h < a->ngroups; h++)
-					for (int x = 0; x < a->groups[h].nfield_ids; x++)
-						if (a->groups[h].field_ids[x] == b->groups[g].field_ids[k])
-							REFUSE(uri, "Its new ColumnGroup \"%s\" of segment " INT64_FORMAT " holds field %d, which the segment holds already (replacing values is not adoptable).",
-								   b->groups[g].path, a->id, b->groups[g].field_ids[k]);
 			check_file(store, b->groups[g].path, b->groups[g].size, b->groups[g].etag, uri);
-		}
 		if (a->deletes != NULL && b->deletes == NULL)
 			REFUSE(uri, "It removes the delete vector of segment " INT64_FORMAT ".", a->id);
 		if (!deletes_equal(a->deletes, b->deletes))
@@ -671,14 +712,18 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 		}
 		else if (b->ngroups > a->ngroups)
 		{
-			/* ColumnGroups of new fields, after the segment's files */
+			/* ColumnGroups after the segment's files (new fields, patches) */
 			int			next = 0;
 			int			n = b->ngroups - a->ngroups;
 			VltabSegmentFile *files = palloc(sizeof(VltabSegmentFile) * n);
 			Bitmapset  *attrs = NULL;
+			Bitmapset  *held = NULL;
 
 			for (int f = 0; f < vs->nfiles; f++)
 				next = Max(next, vs->files[f].group_no + 1);
+			for (int g = 0; g < a->ngroups; g++)
+				for (int x = 0; x < a->groups[g].nfield_ids; x++)
+					held = bms_add_member(held, a->groups[g].field_ids[x]);
 
 			for (int g = 0; g < n; g++)
 			{
@@ -686,8 +731,12 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 				for (int x = 0; x < files[g].natts; x++)
 					attrs = bms_add_member(attrs, files[g].attnums[x]);
 			}
+			check_patch(rel, vs, a, attrs, uri);
 			read_segment(rel, ds->root, b->first_row_id + shift, b->row_count, files, n, attrs, uri);
 			vltab_files_patch(ds, seg_id, files, n, NULL, 0);
+			/* new values of indexed columns: the indexes are rebuilt */
+			if (bms_overlap(attrs, held))
+				*new_rows = true;
 		}
 
 		/* deletions */

@@ -11,6 +11,10 @@
 //       over x, the value of field `from` of the same row (read from the
 //       segment's group holding it, row r of a file being row ID
 //       first_row_id + r);
+//   patch-column {"name": "label", "from": "id", "expr": "SQL over x"}
+//       new values of an existing field for every row of every segment: a
+//       group per segment holding it (after the segment's groups, so it
+//       supersedes the earlier copies), computed as for add-column;
 //   append {"fields": ["id", "name", ...], "rows": [[1, "a"], ...]}
 //       one new segment holding those rows, row IDs from next_row_id on;
 //   delete {"row_ids": [...]}
@@ -124,13 +128,18 @@ function successor(base, operation, counts) {
 }
 
 // ------------------------------------------------------------ operations
-async function addColumn(base) {
-  const fid = base.schema.next_field_id;
+async function addColumn(base, patch = false) {
   const from = base.schema.fields.find((f) => f.name === input.from);
   if (!from) fail(`no field ${input.from}`);
-  const doc = successor(base, 'add_columns', {});
-  doc.schema.next_field_id = fid + 1;
-  doc.schema.fields.push({ id: fid, name: input.name, type: input.type, nullable: true });
+  const old = base.schema.fields.find((f) => f.name === input.name);
+  if (patch && !old) fail(`no field ${input.name}`);
+  const fid = patch ? old.id : base.schema.next_field_id;
+  if (patch) input.type = old.type;
+  const doc = successor(base, patch ? 'backfill' : 'add_columns', {});
+  if (!patch) {
+    doc.schema.next_field_id = fid + 1;
+    doc.schema.fields.push({ id: fid, name: input.name, type: input.type, nullable: true });
+  }
   let bytes = 0;
   for (const seg of doc.segments) {
     const g = seg.groups.filter((x) => x.field_ids.includes(from.id)).pop();
@@ -297,7 +306,7 @@ for (;;) {
   const n = latest();
   const base = JSON.parse(readFileSync(join(root, key(n)), 'utf8'));
   if (base.format !== 'vlake.manifest' || base.format_version !== 1) fail('unsupported manifest');
-  const op = { 'add-column': addColumn, append, delete: del }[command];
+  const op = { 'add-column': addColumn, 'patch-column': (b) => addColumn(b, true), append, delete: del }[command];
   if (!op) fail(`unknown command ${command}`);
   const { doc, out } = await op(base);
   await waitHold();
