@@ -478,11 +478,8 @@ cat_segment_of(VltabSegmentList *cat, const ManifestSegment *a)
  */
 static void
 check_patch(Relation rel, const VltabSegment *vs, const ManifestSegment *a, Bitmapset *attrs,
-			const char *uri)
+			VltabRowUpdate *upd, int nupd, const char *uri)
 {
-	VltabRowUpdate *upd;
-	int			nupd;
-
 	for (int f = 0; f < vs->nfiles; f++)
 	{
 		bool		parents = false;
@@ -501,7 +498,6 @@ check_patch(Relation rel, const VltabSegment *vs, const ManifestSegment *a, Bitm
 								vs->segment_id),
 						 errdetail("Both wrote new values of the column in the segment since the other engine's parent version.")));
 	}
-	upd = vltab_rowstate_updates(RelationGetRelid(rel), GetLatestSnapshot(), &nupd);
 	for (int i = 0; i < nupd; i++)
 		if (upd[i].row_id >= vs->first_row_id && upd[i].row_id < vs->end_row_id &&
 			!bms_is_subset(attrs, upd[i].attrs))
@@ -528,6 +524,8 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 	int64		next_seg;
 	int64	   *place_first = palloc(sizeof(int64) * Max(C->nsegments, 1));
 	int64	   *place_id = palloc(sizeof(int64) * Max(C->nsegments, 1));
+	VltabRowUpdate *upd = NULL;
+	int			nupd = 0;
 
 	manifest_validate_successor(P, C, uri);
 	if (!kvs_equal(P->properties, P->nproperties, C->properties, C->nproperties))
@@ -731,7 +729,11 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 				for (int x = 0; x < files[g].natts; x++)
 					attrs = bms_add_member(attrs, files[g].attnums[x]);
 			}
-			check_patch(rel, vs, a, attrs, uri);
+			/* the table's pending updates, read once per version (each
+			 * segment changes only its own rows' entries) */
+			if (upd == NULL)
+				upd = vltab_rowstate_updates(relid, GetLatestSnapshot(), &nupd);
+			check_patch(rel, vs, a, attrs, upd, nupd, uri);
 			read_segment(rel, ds->root, b->first_row_id + shift, b->row_count, files, n, attrs, uri);
 			vltab_files_patch(ds, seg_id, files, n, NULL, 0);
 			/* new values of indexed columns: the indexes are rebuilt */
