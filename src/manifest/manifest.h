@@ -40,10 +40,12 @@
 #define MANIFEST_KEY_LEN		(10 + MANIFEST_VERSION_DIGITS + 5 + 1)
 
 #define MANIFEST_FORMAT_NAME	"vlake.manifest"
-#define MANIFEST_FORMAT_VERSION	2	/* the newest this build reads and writes */
-/* Format 2 is format 1 plus the field type "object_ref"; a writer writes 1
- * unless the document needs 2 (manifest_format_needed). */
+#define MANIFEST_FORMAT_VERSION	3	/* the newest this build reads and writes */
+/* Format 2 is format 1 plus the field type "object_ref"; format 3 is format
+ * 2 plus a group's optional object list ("objects").  A writer writes the
+ * lowest one the document needs (manifest_format_needed). */
 #define MANIFEST_FORMAT_OBJECT_REF 2
+#define MANIFEST_FORMAT_OBJECT_LIST 3
 
 /* ---- limits (docs/manifest.md, "Limits") ---- */
 #define MANIFEST_MAX_BYTES		((size_t) 64 * 1024 * 1024)
@@ -132,6 +134,19 @@ typedef struct ManifestStat
 	char	   *max;
 } ManifestStat;
 
+/*
+ * The object list of a group holding object_ref fields (format 3): a Parquet
+ * file of one row per non-null reference of the group, sorted by (uri,
+ * row_id) (docs/manifest.md, "Object lists").
+ */
+typedef struct ManifestObjects
+{
+	char	   *path;			/* relative to the dataset root */
+	int64		size;			/* bytes */
+	char	   *etag;			/* "" when the store has none */
+	int64		count;			/* rows of the file: the group's references */
+} ManifestObjects;
+
 typedef struct ManifestGroup
 {
 	char	   *path;			/* relative to the dataset root */
@@ -143,6 +158,7 @@ typedef struct ManifestGroup
 	int64		row_count;
 	int			nstats;
 	ManifestStat *stats;
+	ManifestObjects *objects;	/* NULL: none (optional, format 3) */
 } ManifestGroup;
 
 typedef struct ManifestDeletes

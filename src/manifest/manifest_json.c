@@ -768,6 +768,10 @@ static const char *const element_names[] = {"", "float32", "float16"};
 int32
 manifest_format_needed(const Manifest *m)
 {
+	for (int i = 0; i < m->nsegments; i++)
+		for (int g = 0; g < m->segments[i].ngroups; g++)
+			if (m->segments[i].groups[g].objects)
+				return MANIFEST_FORMAT_OBJECT_LIST;
 	for (int i = 0; i < m->nfields; i++)
 		if (m->fields[i].type == MANIFEST_T_OBJECT_REF)
 			return MANIFEST_FORMAT_OBJECT_REF;
@@ -859,8 +863,10 @@ static void
 map_group(MCtx *c, const JVal *g, ManifestGroup *out)
 {
 	static const char *const keys[] = {"path", "layout", "field_ids", "size", "etag",
-	"row_count", "stats", NULL};
+	"row_count", "stats", "objects", NULL};
+	static const char *const okeys[] = {"path", "size", "etag", "count", NULL};
 	const JVal *a;
+	const JVal *o;
 	int			save;
 
 	expect_kind(c, g, JV_OBJ, "an object");
@@ -893,6 +899,18 @@ map_group(MCtx *c, const JVal *g, ManifestGroup *out)
 
 		map_stat(c, &a->u.arr[i], &out->stats[i]);
 		path_restore(c, s2);
+	}
+	path_restore(c, save);
+	o = member(c, g, "objects", false, &save);
+	if (o)
+	{
+		expect_kind(c, o, JV_OBJ, "an object");
+		check_keys(c, o, okeys);
+		out->objects = palloc0(sizeof(ManifestObjects));
+		out->objects->path = get_str(c, o, "path", true);
+		out->objects->size = get_int(c, o, "size", 0, MANIFEST_MAX_INT);
+		out->objects->etag = get_str(c, o, "etag", true);
+		out->objects->count = get_int(c, o, "count", 0, MANIFEST_MAX_INT);
 	}
 	path_restore(c, save);
 }
@@ -1600,6 +1618,38 @@ validate_group(MCtx *c, const Manifest *m, const ManifestSegment *seg,
 		path_restore(c, s2);
 	}
 	path_restore(c, save);
+
+	if (g->objects)
+	{
+		int			nrefs = 0;
+
+		save = path_key(c, "objects", 7);
+		if (m->format_version < MANIFEST_FORMAT_OBJECT_LIST)
+			CORRUPT(c, "an object list needs format_version %d", MANIFEST_FORMAT_OBJECT_LIST);
+		for (int i = 0; i < g->nfield_ids; i++)
+			nrefs += field_by_id(m, g->field_ids[i])->type == MANIFEST_T_OBJECT_REF;
+		if (nrefs == 0)
+			CORRUPT(c, "only a group holding an object_ref field has an object list");
+		{
+			int			s2 = path_key(c, "path", 4);
+
+			check_path(c, g->objects->path, false);
+			path_restore(c, s2);
+			s2 = path_key(c, "size", 4);
+			check_range(c, g->objects->size, 0, MANIFEST_MAX_INT);
+			path_restore(c, s2);
+			s2 = path_key(c, "etag", 4);
+			check_text(c, g->objects->etag, 0, MANIFEST_MAX_ETAG);
+			path_restore(c, s2);
+			/* one row per non-null reference of the group's rows */
+			s2 = path_key(c, "count", 5);
+			check_range(c, g->objects->count, 0,
+						g->row_count > MANIFEST_MAX_INT / nrefs ? MANIFEST_MAX_INT :
+						g->row_count * nrefs);
+			path_restore(c, s2);
+		}
+		path_restore(c, save);
+	}
 }
 
 void
@@ -1709,7 +1759,7 @@ manifest_validate(const Manifest *m, const char *uri)
 		CORRUPT(&c, "has %d segments, more than the limit of %d", m->nsegments, MANIFEST_MAX_SEGMENTS);
 	ids = palloc(sizeof(int32) * MANIFEST_MAX_FIELDS);
 	for (int i = 0; i < m->nsegments; i++)
-		maxpaths += m->segments[i].ngroups + 1;
+		maxpaths += 2 * m->segments[i].ngroups + 1;
 	paths = palloc(sizeof(char *) * Max(maxpaths, 1));
 	segids = palloc0(sizeof(int64) * Max(m->nsegments, 1));
 	for (int i = 0; i < m->nsegments; i++)
@@ -1746,6 +1796,8 @@ manifest_validate(const Manifest *m, const char *uri)
 
 			validate_group(&c, m, s, &s->groups[g], ids, &nseen);
 			paths[npaths++] = s->groups[g].path;
+			if (s->groups[g].objects)
+				paths[npaths++] = s->groups[g].objects->path;
 			path_restore(&c, s4);
 		}
 		path_restore(&c, s3);
@@ -2187,6 +2239,16 @@ manifest_encode(const Manifest *m, size_t *len)
 				e.inline_ = false;
 			}
 			enc_close(&e, ']');
+			if (gr->objects)
+			{
+				enc_key(&e, "objects");
+				enc_open(&e, '{');
+				enc_text(&e, "path", gr->objects->path);
+				enc_int(&e, "size", gr->objects->size);
+				enc_text(&e, "etag", gr->objects->etag);
+				enc_int(&e, "count", gr->objects->count);
+				enc_close(&e, '}');
+			}
 			enc_close(&e, '}');
 		}
 		enc_close(&e, ']');

@@ -64,6 +64,12 @@ CREATE TABLE vlake.files (
     -- deleted rows whose values a compaction erased (NULL placeholders: the
     -- file keeps one row per row ID); the statistics ignore them
     purged_rows     bigint NOT NULL DEFAULT 0,
+    -- the file's object list (files holding objref columns): the Parquet
+    -- file of its references, sorted by (uri, row_id); NULL: none
+    objects_path    text,
+    objects_size    bigint,
+    objects_etag    text,
+    objects_count   bigint,
     PRIMARY KEY (relid, segment_id, group_no)
 );
 
@@ -203,3 +209,16 @@ CREATE FUNCTION vlake.table_versions(tbl regclass,
     OUT retained boolean)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'vlake_table_versions' LANGUAGE C STRICT;
+
+-- Lineage of source objects (docs/objref.md, "Lineage"): the distinct
+-- references held by the objref columns of the rows the caller sees (under
+-- vlake.as_of_version / as_of_timestamp: of that version), and the rows
+-- referencing one object.  Run as the caller: SELECT on the table needed.
+CREATE FUNCTION vlake.table_objects(tbl regclass,
+    OUT uri text, OUT size bigint, OUT sha256 text, OUT mime text, OUT rows bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vlake_table_objects' LANGUAGE C STRICT;
+CREATE FUNCTION vlake.object_rows(tbl regclass, uri text,
+    OUT ctid tid, OUT row_id bigint, OUT col name, OUT ref objref)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vlake_object_rows' LANGUAGE C STRICT;

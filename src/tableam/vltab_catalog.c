@@ -405,7 +405,8 @@ enum
 {
 	FL_RELID = 1, FL_SEGMENT_ID, FL_GROUP_NO, FL_KIND, FL_PATH, FL_ATTNUMS, FL_SIZE, FL_ETAG,
 	FL_ROW_COUNT, FL_STAT_ATTNUMS, FL_NULL_COUNTS, FL_MINS, FL_MAXS, FL_PURGED_ROWS,
-	FL_NATTS = FL_PURGED_ROWS
+	FL_OBJECTS_PATH, FL_OBJECTS_SIZE, FL_OBJECTS_ETAG, FL_OBJECTS_COUNT,
+	FL_NATTS = FL_OBJECTS_COUNT
 };
 
 static const char *const kind_names[] = {"parquet", "vector_cg", "long_text"};
@@ -505,6 +506,14 @@ file_from_tuple(HeapTuple tup, Relation cat, VltabSegmentFile *f)
 	f->etag = get_text(tup, cat, FL_ETAG);
 	f->row_count = getint64(tup, cat, FL_ROW_COUNT);
 	f->purged_rows = getint64(tup, cat, FL_PURGED_ROWS);
+	(void) getattr(tup, cat, FL_OBJECTS_PATH, &isnull);
+	if (!isnull)
+	{
+		f->objects_path = get_text(tup, cat, FL_OBJECTS_PATH);
+		f->objects_size = getint64(tup, cat, FL_OBJECTS_SIZE);
+		f->objects_etag = get_text(tup, cat, FL_OBJECTS_ETAG);
+		f->objects_count = getint64(tup, cat, FL_OBJECTS_COUNT);
+	}
 	file_stats_from_tuple(tup, cat, f);
 }
 
@@ -629,6 +638,8 @@ segment_list_copy(const VltabSegmentList *src)
 			*d = *o;
 			d->path = pstrdup(o->path);
 			d->etag = pstrdup(o->etag);
+			d->objects_path = o->objects_path ? pstrdup(o->objects_path) : NULL;
+			d->objects_etag = o->objects_etag ? pstrdup(o->objects_etag) : NULL;
 			d->attnums = palloc(sizeof(AttrNumber) * Max(o->natts, 1));
 			memcpy(d->attnums, o->attnums, sizeof(AttrNumber) * o->natts);
 			d->stats = palloc(sizeof(VltabColumnStats) * Max(o->nstats, 1));
@@ -769,6 +780,16 @@ insert_file(Relation cat, Oid relid, int64 segid, const VltabSegmentFile *f)
 	values[FL_ETAG - 1] = CStringGetTextDatum(f->etag ? f->etag : "");
 	values[FL_ROW_COUNT - 1] = Int64GetDatum(f->row_count);
 	values[FL_PURGED_ROWS - 1] = Int64GetDatum(f->purged_rows);
+	if (f->objects_path)
+	{
+		values[FL_OBJECTS_PATH - 1] = CStringGetTextDatum(f->objects_path);
+		values[FL_OBJECTS_SIZE - 1] = Int64GetDatum(f->objects_size);
+		values[FL_OBJECTS_ETAG - 1] = CStringGetTextDatum(f->objects_etag ? f->objects_etag : "");
+		values[FL_OBJECTS_COUNT - 1] = Int64GetDatum(f->objects_count);
+	}
+	else
+		nulls[FL_OBJECTS_PATH - 1] = nulls[FL_OBJECTS_SIZE - 1] =
+			nulls[FL_OBJECTS_ETAG - 1] = nulls[FL_OBJECTS_COUNT - 1] = true;
 	if (f->nstats > 0)
 	{
 		AttrNumber *att = palloc(sizeof(AttrNumber) * f->nstats);

@@ -600,7 +600,7 @@ compact_body(Relation rel, VltabDataset *ds, Snapshot snap, double min_savings, 
 			for (int f = 0; f < j->merged.nfiles; f++)
 			{
 				j->merged.files[f].purged_rows = j->purged;
-				res->bytes_written += j->merged.files[f].size;
+				res->bytes_written += j->merged.files[f].size + j->merged.files[f].objects_size;
 				res->groups_rewritten++;
 			}
 			res->segments_merged += j->nsegs;
@@ -649,7 +649,7 @@ compact_body(Relation rel, VltabDataset *ds, Snapshot snap, double min_savings, 
 							 errmsg("rewriting file \"%s\" of vlake table \"%s\" gave %d files",
 									fj->old->path, RelationGetRelationName(rel), nout)));
 				fj->out->purged_rows = j->purged;
-				res->bytes_written += fj->out->size;
+				res->bytes_written += fj->out->size + fj->out->objects_size;
 				res->groups_rewritten++;
 				newly = Max(newly, j->purged - fj->old->purged_rows);
 			}
@@ -696,6 +696,9 @@ compact_body(Relation rel, VltabDataset *ds, Snapshot snap, double min_savings, 
 					vltab_file_replace(relid, segs->segments[j->first].segment_id,
 									   j->files[f].old->group_no, j->files[f].out);
 					retire_file(relid, j->files[f].old->path, ds->version);
+					/* its object list goes with it */
+					if (j->files[f].old->objects_path)
+						retire_file(relid, j->files[f].old->objects_path, ds->version);
 				}
 			}
 		}

@@ -131,7 +131,7 @@ segment_finish(SegmentBuild *b, const char *operation)
 	vltab_rowids_release(b->ds, b->first_row_id + b->rows);
 	lake_fault(strcmp(operation, "flush") == 0 ? "flush_after_files" : "copy_after_files");
 	for (int i = 0; i < seg.nfiles; i++)
-		bytes += seg.files[i].size;
+		bytes += seg.files[i].size + seg.files[i].objects_size;
 	vltab_version_note(b->ds, operation, b->rows, 0, bytes);
 	seg.segment_id = b->ds->next_segment_id++;
 	seg.first_row_id = b->first_row_id;

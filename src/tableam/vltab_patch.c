@@ -168,7 +168,7 @@ vltab_patch_finish(VltabPatch *p)
 	for (int i = 0; i < nfiles; i++)
 	{
 		files[i].group_no = base + i;
-		bytes += files[i].size;
+		bytes += files[i].size + files[i].objects_size;
 		all[seg->nfiles + i] = files[i];
 	}
 	/* an old file none of whose live columns is read any more goes */

@@ -237,7 +237,8 @@ enum
 enum
 {
 	FL_RELID = 1, FL_SEGMENT_ID, FL_GROUP_NO, FL_KIND, FL_PATH, FL_ATTNUMS, FL_SIZE, FL_ETAG,
-	FL_ROW_COUNT, FL_STAT_ATTNUMS, FL_NULL_COUNTS, FL_MINS, FL_MAXS
+	FL_ROW_COUNT, FL_STAT_ATTNUMS, FL_NULL_COUNTS, FL_MINS, FL_MAXS, FL_PURGED_ROWS,
+	FL_OBJECTS_PATH, FL_OBJECTS_SIZE, FL_OBJECTS_ETAG, FL_OBJECTS_COUNT
 };
 
 enum
@@ -389,6 +390,17 @@ group_from_tuple(HeapTuple tup, Relation cat, GroupRow *r)
 	if (r->g.etag == NULL)
 		r->g.etag = "";
 	r->g.row_count = att_int64(tup, cat, FL_ROW_COUNT);
+	(void) heap_getattr(tup, FL_OBJECTS_PATH, desc, &isnull);
+	if (!isnull)
+	{
+		r->g.objects = palloc0(sizeof(ManifestObjects));
+		r->g.objects->path = att_text(tup, cat, FL_OBJECTS_PATH);
+		r->g.objects->size = att_int64(tup, cat, FL_OBJECTS_SIZE);
+		r->g.objects->etag = att_text(tup, cat, FL_OBJECTS_ETAG);
+		if (r->g.objects->etag == NULL)
+			r->g.objects->etag = "";
+		r->g.objects->count = att_int64(tup, cat, FL_OBJECTS_COUNT);
+	}
 
 	d = heap_getattr(tup, FL_STAT_ATTNUMS, desc, &isnull);
 	if (!isnull)
@@ -665,8 +677,6 @@ build_manifest(Relation rel, VltabDataset *ds, int64 version, Snapshot snap, cha
 		in_schema[att->attnum] = true;
 		m->nfields++;
 	}
-	/* the oldest format that holds the schema (docs/manifest.md, Compatibility) */
-	m->format_version = manifest_format_needed(m);
 
 	/* segments, their groups and delete vectors */
 	segs = vltab_segments_visible(relid, snap);
@@ -772,6 +782,9 @@ build_manifest(Relation rel, VltabDataset *ds, int64 version, Snapshot snap, cha
 		m->properties[0].key = "vlake.omitted_field_ids";
 		m->properties[0].value = omitted.data;
 	}
+	/* the oldest format that holds the document: the schema's types and the
+	 * groups' object lists (docs/manifest.md, Compatibility) */
+	m->format_version = manifest_format_needed(m);
 	return m;
 }
 

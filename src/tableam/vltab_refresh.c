@@ -266,7 +266,13 @@ groups_equal(const ManifestGroup *a, const ManifestGroup *b)
 	for (int i = 0; i < a->nfield_ids; i++)
 		if (a->field_ids[i] != b->field_ids[i])
 			return false;
-	return true;
+	/* an object list belongs to its group: kept as it is, never added later */
+	if ((a->objects == NULL) != (b->objects == NULL))
+		return false;
+	return a->objects == NULL ||
+		(strcmp(a->objects->path, b->objects->path) == 0 &&
+		 a->objects->size == b->objects->size && a->objects->count == b->objects->count &&
+		 strcmp(a->objects->etag, b->objects->etag) == 0);
 }
 
 static bool
@@ -611,7 +617,12 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 		 * patch of fields it holds (the last group holding a field
 		 * supersedes the earlier ones) */
 		for (int g = a->ngroups; g < b->ngroups; g++)
+		{
 			check_file(store, b->groups[g].path, b->groups[g].size, b->groups[g].etag, uri);
+			if (b->groups[g].objects)
+				check_file(store, b->groups[g].objects->path, b->groups[g].objects->size,
+						   b->groups[g].objects->etag, uri);
+		}
 		if (a->deletes != NULL && b->deletes == NULL)
 			REFUSE(uri, "It removes the delete vector of segment " INT64_FORMAT ".", a->id);
 		if (!deletes_equal(a->deletes, b->deletes))
@@ -656,7 +667,12 @@ adopt_one(Relation *relp, VltabDataset *ds, ObjStore *store, const Manifest *P,
 			taken = place_id[k] == b->id;
 		place_id[i] = taken ? next_seg++ : b->id;
 		for (int g = 0; g < b->ngroups; g++)
+		{
 			check_file(store, b->groups[g].path, b->groups[g].size, b->groups[g].etag, uri);
+			if (b->groups[g].objects)
+				check_file(store, b->groups[g].objects->path, b->groups[g].objects->size,
+						   b->groups[g].objects->etag, uri);
+		}
 		if (b->deletes)
 			check_file(store, b->deletes->path, b->deletes->size, b->deletes->etag, uri);
 	}

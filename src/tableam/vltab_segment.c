@@ -243,6 +243,8 @@ typedef struct WCol
 	ColPlan		plan;
 	FmgrInfo	outfn;			/* ENC_TEXT, ENC_JSONB */
 	bool		varlena;
+	bool		objref;			/* an objref column: listed in its group's
+								 * object list */
 	/* statistics */
 	int64		null_count;
 	int64		nvalues;
@@ -258,6 +260,14 @@ typedef struct WCol
 	int			smaxlen;
 } WCol;
 
+/* One reference of a group's rows, for its object list. */
+typedef struct WRef
+{
+	int64		row_id;
+	AttrNumber	attnum;
+	ObjRef	   *ref;			/* detoasted copy, in the writer's context */
+} WRef;
+
 typedef struct WGroup
 {
 	VltabGroupKind kind;
@@ -267,6 +277,12 @@ typedef struct WGroup
 	TupleDesc	gdesc;			/* the table's, other groups' columns dropped */
 	PqSink	   *sink;
 	PgmapWriter *pw;
+	/* object list (groups holding objref columns): the references so far */
+	bool		has_objref;
+	WRef	   *refs;
+	int64		nrefs;
+	int64		maxrefs;
+	PqSink	   *osink;			/* while the list is written (finish) */
 } WGroup;
 
 struct VltabSegmentWriter
@@ -466,6 +482,7 @@ vltab_segment_begin_grouped(const char *root, const char *prefix, TupleDesc desc
 		c->attnum = i + 1;
 		c->varlena = att->attlen == -1;
 		plan_column(att, &c->plan);
+		c->objref = type_is(c->plan.basetype, objref_type_oid);
 		if (groups)
 			apply_override(att, &c->plan, groups[i]);
 		if (c->plan.enc != ENC_NATIVE)
@@ -508,6 +525,9 @@ vltab_segment_begin_grouped(const char *root, const char *prefix, TupleDesc desc
 				w->cols[c].group < scalar_group ? w->cols[c].group + 1 : w->cols[c].group;
 	}
 
+	for (int c = 0; c < w->ncols; c++)
+		if (w->cols[c].objref)
+			w->groups[w->cols[c].group].has_objref = true;
 	w->store = objstore_open(root);
 	for (int g = 0; g < w->ngroups; g++)
 		begin_group(w, &w->groups[g]);
@@ -690,6 +710,122 @@ stat_texts(WCol *c, char **min, char **max)
 	return false;
 }
 
+/* ---- object lists ---- */
+
+/* Keep a reference of the row being added for its group's object list. */
+static void
+note_ref(VltabSegmentWriter *w, WCol *c, Datum d)
+{
+	WGroup	   *g = &w->groups[c->group];
+	ObjRef	   *r = DatumGetObjRefP(d);	/* in the row context */
+	WRef	   *e;
+
+	if (g->nrefs == g->maxrefs)
+	{
+		g->maxrefs = Max(g->maxrefs * 2, 256);
+		g->refs = g->refs == NULL ?
+			MemoryContextAllocHuge(w->cxt, sizeof(WRef) * g->maxrefs) :
+			repalloc_huge(g->refs, sizeof(WRef) * g->maxrefs);
+	}
+	e = &g->refs[g->nrefs++];
+	e->row_id = w->first_row_id + w->nrows;
+	e->attnum = c->attnum;
+	e->ref = MemoryContextAlloc(w->cxt, VARSIZE(r));
+	memcpy(e->ref, r, VARSIZE(r));
+}
+
+/* (uri bytewise, row_id, field id): the order docs/manifest.md promises */
+static int
+wref_cmp(const void *a, const void *b)
+{
+	const WRef *x = a,
+			   *y = b;
+	int			n = memcmp(OBJREF_URI(x->ref), OBJREF_URI(y->ref),
+						   Min(x->ref->uri_len, y->ref->uri_len));
+
+	if (n != 0)
+		return n;
+	if (x->ref->uri_len != y->ref->uri_len)
+		return x->ref->uri_len < y->ref->uri_len ? -1 : 1;
+	if (x->row_id != y->row_id)
+		return x->row_id < y->row_id ? -1 : 1;
+	return (int) x->attnum - (int) y->attnum;
+}
+
+/*
+ * Write the object list of group g next to its file ("<file name without
+ * .parquet>.objects.parquet"): one row per non-null reference, sorted by
+ * (uri, row_id), columns uri, row_id, field_id, size, sha256 (lowercase
+ * hex), mime (docs/manifest.md, "Object lists").  zstd with dictionaries:
+ * sorted URIs and repeated checksums compress to little.  Sets f's objects
+ * fields.
+ */
+static void
+write_objects(VltabSegmentWriter *w, WGroup *g, VltabSegmentFile *f)
+{
+	TupleDesc	desc = CreateTemplateTupleDesc(6);
+	PgmapWriterOptions opts;
+	PgmapWriter *pw;
+	char	   *key;
+	size_t		klen = strlen(g->key);
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "vltab object list row",
+												 ALLOCSET_SMALL_SIZES);
+	uint64		size;
+	ObjStat		st;
+
+	TupleDescInitEntry(desc, 1, "uri", TEXTOID, -1, 0);
+	TupleDescInitEntry(desc, 2, "row_id", INT8OID, -1, 0);
+	TupleDescInitEntry(desc, 3, "field_id", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, 4, "size", INT8OID, -1, 0);
+	TupleDescInitEntry(desc, 5, "sha256", TEXTOID, -1, 0);
+	TupleDescInitEntry(desc, 6, "mime", TEXTOID, -1, 0);
+	for (int i = 0; i < 5; i++)
+		TupleDescAttr(desc, i)->attnotnull = true;
+	if (klen > 8 && strcmp(g->key + klen - 8, ".parquet") == 0)
+		klen -= 8;
+	key = psprintf("%.*s.objects.parquet", (int) klen, g->key);
+	if (g->nrefs > 1)
+		qsort(g->refs, g->nrefs, sizeof(WRef), wref_cmp);
+	pgmap_writer_default_options(&opts);
+	g->osink = parquet_sink_open_objstore(w->store, key);
+	pw = pgmap_writer_begin(g->osink, desc, &opts);
+	for (int64 i = 0; i < g->nrefs; i++)
+	{
+		const ObjRef *r = g->refs[i].ref;
+		Datum		values[6];
+		bool		nulls[6] = {0};
+		char		hex[2 * OBJREF_SHA256_LEN + 1];
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		old = MemoryContextSwitchTo(rowcxt);
+		objref_sha256_hex(r->sha256, hex);
+		values[0] = PointerGetDatum(cstring_to_text_with_len(OBJREF_URI(r), r->uri_len));
+		values[1] = Int64GetDatum(g->refs[i].row_id);
+		values[2] = Int32GetDatum(g->refs[i].attnum);
+		values[3] = Int64GetDatum(r->size);
+		values[4] = PointerGetDatum(cstring_to_text(hex));
+		if (OBJREF_MIME(r))
+			values[5] = PointerGetDatum(cstring_to_text_with_len(OBJREF_MIME(r), r->mime_len));
+		else
+			nulls[5] = true;
+		pgmap_writer_add_row(pw, values, nulls);
+		MemoryContextSwitchTo(old);
+	}
+	size = pgmap_writer_finish(pw);
+	if (!objstore_head(w->store, key, &st) || st.size != size)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("object list \"%s\" is missing or has another size after it was written",
+						objstore_uri(w->store, key))));
+	MemoryContextDelete(rowcxt);
+	f->objects_path = key;
+	f->objects_size = (int64) size;
+	f->objects_etag = pstrdup(st.etag);
+	f->objects_count = g->nrefs;
+}
+
 /* ---- rows ---- */
 
 void
@@ -715,6 +851,8 @@ vltab_segment_add(VltabSegmentWriter *w, Datum *values, bool *isnull)
 			w->values[a] = (Datum) 0;
 			continue;
 		}
+		if (c->objref)
+			note_ref(w, c, d);
 		if (c->plan.enc != ENC_NATIVE)
 		{
 			/* the output function detoasts for itself */
@@ -772,6 +910,14 @@ vltab_segment_finish(VltabSegmentWriter *w, int *nfiles)
 		f->size = (int64) size;
 		f->etag = pstrdup(st.etag);
 		f->row_count = w->nrows;
+		if (wg->has_objref)
+		{
+			MemoryContextSwitchTo(w->cxt);
+			write_objects(w, wg, f);
+			MemoryContextSwitchTo(caller);
+			f->objects_path = pstrdup(f->objects_path);
+			f->objects_etag = pstrdup(f->objects_etag);
+		}
 		f->stats = palloc0(sizeof(VltabColumnStats) * wg->natts);
 		for (int i = 0; i < wg->natts; i++)
 		{
@@ -807,6 +953,9 @@ vltab_segment_abort(VltabSegmentWriter *w)
 	{
 		PqSink	   *sink = w->groups[g].sink;
 
+		if (sink && !sink->done)
+			sink->abort(sink);
+		sink = w->groups[g].osink;
 		if (sink && !sink->done)
 			sink->abort(sink);
 	}
@@ -892,6 +1041,8 @@ copy_files(const VltabSegmentFile *files, int nfiles)
 		out[i] = files[i];
 		out[i].path = pstrdup(files[i].path);
 		out[i].etag = pstrdup(files[i].etag ? files[i].etag : "");
+		out[i].objects_path = files[i].objects_path ? pstrdup(files[i].objects_path) : NULL;
+		out[i].objects_etag = files[i].objects_etag ? pstrdup(files[i].objects_etag) : NULL;
 		out[i].attnums = palloc(sizeof(AttrNumber) * Max(files[i].natts, 1));
 		memcpy(out[i].attnums, files[i].attnums, sizeof(AttrNumber) * files[i].natts);
 		out[i].nstats = 0;

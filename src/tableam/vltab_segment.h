@@ -88,6 +88,16 @@ typedef struct VltabSegmentFile
 	int			nstats;
 	VltabColumnStats *stats;	/* one per column of the file (attnums order);
 								 * the reader ignores them */
+	/*
+	 * The file's object list (manifest group "objects"): written beside a
+	 * file holding objref columns, one row per non-null reference, sorted by
+	 * (uri, row_id); NULL objects_path: none (a file without objref
+	 * columns, or one another engine wrote without a list).
+	 */
+	char	   *objects_path;	/* relative to the dataset root */
+	int64		objects_size;
+	char	   *objects_etag;
+	int64		objects_count;
 } VltabSegmentFile;
 
 /*

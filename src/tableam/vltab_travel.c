@@ -208,6 +208,13 @@ vltab_file_from_manifest(const ManifestGroup *g, int group_no, VltabSegmentFile 
 	f->size = g->size;
 	f->etag = g->etag;
 	f->row_count = g->row_count;
+	if (g->objects)
+	{
+		f->objects_path = g->objects->path;
+		f->objects_size = g->objects->size;
+		f->objects_etag = g->objects->etag;
+		f->objects_count = g->objects->count;
+	}
 	f->nstats = g->nstats;
 	f->stats = palloc0(sizeof(VltabColumnStats) * Max(g->nstats, 1));
 	for (int i = 0; i < g->nstats; i++)

@@ -20,8 +20,8 @@ function check(doc, file) {
   };
   keys(doc, ['format', 'format_version', 'dataset_id', 'version', 'parent_version', 'next_row_id',
     'schema', 'segments', 'indexes', 'lineage', 'properties'], '(root)');
-  // format 2 = format 1 + the field type object_ref
-  if (doc.format !== 'vlake.manifest' || ![1, 2].includes(doc.format_version)) fail('format');
+  // format 2 = format 1 + the field type object_ref; 3 = 2 + a group's object list
+  if (doc.format !== 'vlake.manifest' || ![1, 2, 3].includes(doc.format_version)) fail('format');
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(doc.dataset_id)) fail('dataset_id');
   if (!isInt(doc.version, 1)) fail('version');
   if (doc.parent_version !== (doc.version === 1 ? null : doc.version - 1)) fail('parent_version');
@@ -63,6 +63,17 @@ function check(doc, file) {
         if (!g.field_ids.includes(st.field_id) || !isInt(st.null_count, 0, g.row_count)) fail(`${gat}.stats`);
         if (('min' in st) !== ('max' in st)) fail(`${gat}.stats: min without max`);
         if ('min' in st && (!isStr(st.min) || !isStr(st.max))) fail(`${gat}.stats: min/max are strings`);
+      }
+      if ('objects' in g) {
+        const o = g.objects;
+        keys(o, ['path', 'size', 'etag', 'count'], `${gat}.objects`);
+        if (doc.format_version < 3) fail(`${gat}.objects: an object list in format ${doc.format_version}`);
+        const refs = g.field_ids.filter((id) => fields.get(id).type === 'object_ref').length;
+        if (refs === 0) fail(`${gat}.objects: no object_ref field in the group`);
+        if (!relPath(o.path) || paths.has(o.path)) fail(`${gat}.objects.path`);
+        paths.add(o.path);
+        if (!isInt(o.size) || !isStr(o.etag) || !isInt(o.count, 0, g.row_count * refs))
+          fail(`${gat}.objects: size/etag/count`);
       }
     });
     for (const f of fields.values()) if (!f.nullable && !held.has(f.id)) fail(`${at}: field ${f.id} missing`);

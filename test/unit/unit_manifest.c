@@ -563,7 +563,7 @@ typedef struct Rule
 
 static const Rule rules[] = {
 	{NULL, "\"vlake.manifest\"", "\"vlake.other\"", "invalid vlake manifest \"file:///lake/clips/_manifest/x.json\": format: must be \"vlake.manifest\""},
-	{NULL, "\"format_version\": 1", "\"format_version\": 3", "cannot read vlake manifest \"file:///lake/clips/_manifest/x.json\": format_version: format_version 3 is newer"},
+	{NULL, "\"format_version\": 1", "\"format_version\": 4", "cannot read vlake manifest \"file:///lake/clips/_manifest/x.json\": format_version: format_version 4 is newer"},
 	/* object_ref (format 2) needs format_version 2; a format 1 document may be read as 2 */
 	{NULL, "\"type\": \"string\"", "\"type\": \"object_ref\"", "schema.fields[4].type: type \"object_ref\" needs format_version 2"},
 	{NULL, "\"type\": \"string\"", "\"type\": \"objectref\"", "schema.fields[4].type: unknown value \"objectref\""},
@@ -815,8 +815,8 @@ test_model_rules(void)
 	(void) enc;
 
 	FRESH();
-	m->format_version = 3;
-	REFUSED(manifest_validate(m, "u"), "cannot read vlake manifest \"u\": format_version: format_version 3 is not in [1, 2]",
+	m->format_version = 4;
+	REFUSED(manifest_validate(m, "u"), "cannot read vlake manifest \"u\": format_version: format_version 4 is not in [1, 3]",
 			"the model's format_version");
 
 	/* format 2: an object_ref field (field 5, a string held by a long_text
@@ -835,6 +835,45 @@ test_model_rules(void)
 			  back->format_version == 2 && back->fields[4].type == MANIFEST_T_OBJECT_REF &&
 			  strstr(enc, "\"type\": \"object_ref\"") != NULL,
 			  "format 2 with an object_ref field round-trips");
+	}
+
+	/* format 3: the object list of a group holding an object_ref field
+	 * (segment 1's caption group) round-trips; format 2 cannot hold it, nor
+	 * can a group without an object_ref field, and its count is bounded */
+	{
+		ManifestGroup *g = &m->segments[0].groups[1];
+		ManifestObjects o = {"data/s00000001/caption.objects.parquet", 4321, "\"e1\"", 997};
+		size_t		len3 = 0;
+		Manifest   *back = NULL;
+
+		g->objects = &o;
+		check(manifest_format_needed(m) == 3, "format needed: 3 with an object list");
+		REFUSED(manifest_validate(m, "u"), "segments[0].groups[1].objects: an object list needs format_version 3",
+				"object list in format 2");
+		m->format_version = 3;
+		check(!STANDIN_CATCH(enc = manifest_encode(m, &len3)) &&
+			  !STANDIN_CATCH(back = manifest_decode(enc, len3, "u")) &&
+			  back->format_version == 3 && back->segments[0].groups[1].objects != NULL &&
+			  strcmp(back->segments[0].groups[1].objects->path, o.path) == 0 &&
+			  back->segments[0].groups[1].objects->size == 4321 &&
+			  strcmp(back->segments[0].groups[1].objects->etag, "\"e1\"") == 0 &&
+			  back->segments[0].groups[1].objects->count == 997 &&
+			  back->segments[0].groups[0].objects == NULL &&
+			  strstr(enc, "\"objects\": {") != NULL,
+			  "format 3 with an object list round-trips");
+		o.count = 1001;
+		REFUSED(manifest_validate(m, "u"), "segments[0].groups[1].objects.count: ", "object list count above row_count");
+		o.count = 1;
+		o.path = "data/s00000001/caption.parquet";
+		REFUSED(manifest_validate(m, "u"), "is named twice", "object list path named twice");
+		o.path = "../x.parquet";
+		REFUSED(manifest_validate(m, "u"), "segments[0].groups[1].objects.path: ", "object list path rules");
+		o.path = "data/s00000001/caption.objects.parquet";
+		g->objects = NULL;
+		m->segments[0].groups[0].objects = &o;
+		REFUSED(manifest_validate(m, "u"), "segments[0].groups[0].objects: only a group holding an object_ref field",
+				"object list of a group without object_ref");
+		m->segments[0].groups[0].objects = NULL;
 	}
 
 	/* successor rules */
