@@ -184,7 +184,7 @@ SELECT (SELECT count(*) FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM h1) d) AS
        (SELECT count(DISTINCT r) FROM t) AS v1_objects;
 RESET vlake.as_of_version;
 SELECT count(DISTINCT r) AS latest_objects FROM t;
--- the manifest: an object_ref field (format 2) held by a long_text group
+-- the manifest: an object_ref field held by a long_text group, with its object list (format 3)
 SELECT m->'format_version' AS format_version, f->>'type' AS type, f->>'pg_type' AS pg_type
   FROM vlake.table_manifest('t') m, jsonb_array_elements(m->'schema'->'fields') f WHERE f->>'name' = 'r';
 SELECT DISTINCT g->>'layout' AS layout
