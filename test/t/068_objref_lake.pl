@@ -8,6 +8,16 @@
 #    of objects the version references, decoded from DuckDB's text of the
 #    JSON column, is the set the table referenced then; the SHA-256 and size
 #    of each referenced object equal Perl's Digest::SHA of the file;
+#  - the object lists (docs/manifest.md, "Object lists"): each version's
+#    manifest names one per group holding the objref column, and the objects
+#    read from those lists by DuckDB (minus the rows the delete vectors list;
+#    the tool checks every list row against the group's column) are exactly
+#    the table's distinct references at that version, with their row
+#    counts; vlake.table_objects as of that version says the same;
+#  - retention: a compaction retires a group file and its list; while a
+#    retained version names the list, the table GC keeps it; once no
+#    retained version does (retention 0), the GC removes both, and every
+#    list the latest version names is still there;
 #  - DuckDB parses the segment's objref column as JSON (json_extract);
 #  - GC: the referenced objects live next to the dataset root, inside it in
 #    non-part paths, inside its data/ directory next to the parts, and even
@@ -40,7 +50,7 @@ $node->append_conf('postgresql.conf',
 $node->start;
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION vlake;
-	CREATE TABLE t (id int NOT NULL, r objref, note text) USING vlake WITH (location = 'file://$root');
+	CREATE TABLE t (id int NOT NULL, r objref, note text) USING vlake WITH (location = 'file://$root', retention = '1 hour');
 });
 
 # ---------------------------------------------------------------- objects --
@@ -92,7 +102,29 @@ sub pg_state
 	my @rows = map { [ map { $_ eq '<NULL>' ? undef : $_ } split /\x1f/, $_, -1 ] } split /\n/, $out;
 	my $refs = $node->safe_psql('postgres',
 		"SELECT string_agg(DISTINCT vlake.objref_uri(r), ' ' ORDER BY vlake.objref_uri(r)) FROM t");
-	return { rows => \@rows, refs => $refs };
+	# the distinct references and their rows, from the JSON text (the oracle)
+	my $objs = $node->safe_psql('postgres', q{
+		SELECT coalesce(json_agg(json_build_array(j->>'uri', (j->>'size')::bigint, j->>'sha256', j->>'mime', n)
+		                         ORDER BY j->>'uri', j->>'mime' NULLS FIRST), '[]')
+		  FROM (SELECT r::text::jsonb AS j, count(*) AS n FROM t WHERE r IS NOT NULL GROUP BY 1) s});
+	return { rows => \@rows, refs => $refs, objects => JSON::PP->new->decode($objs) };
+}
+
+# [uri, size, sha256, mime, rows] lists in one order
+sub canon
+{
+	my ($l) = @_;
+	my $js = JSON::PP->new->canonical;
+	return [ sort { $js->encode($a) cmp $js->encode($b) } map { [ map { defined $_ && /^[0-9]+$/ ? $_ + 0 : $_ } @$_ ] } @$l ];
+}
+
+# vlake.table_objects('t') as of version v (undef: the latest)
+sub table_objects
+{
+	my ($v) = @_;
+	my $set = defined $v ? "SET vlake.as_of_version = $v;" : '';
+	return JSON::PP->new->decode($node->safe_psql('postgres', qq{$set
+		SELECT coalesce(json_agg(json_build_array(uri, size, sha256, mime, rows)), '[]') FROM vlake.table_objects('t')}));
 }
 
 sub version
@@ -142,7 +174,14 @@ for my $v (@versions)
 		open(my $fh, '<', sprintf("$root/_manifest/%020d.json", $v)) or die;
 		<$fh>;
 	});
-	is($doc->{format_version}, 2, "v$v: format_version 2");
+	is($doc->{format_version}, 3, "v$v: format_version 3 (object lists)");
+	my @rgroups = map { my $g = $_; grep { grep { $_ == 2 } @{ $_->{field_ids} } } @{ $g->{groups} } } @{ $doc->{segments} };
+	ok(@rgroups && !(grep { !$_->{objects} } @rgroups), "v$v: every group holding r has an object list");
+	is($lv->{object_lists}{fallback}, 0, "v$v: no group read without its list");
+	cmp_ok($lv->{object_lists}{read}, '>', 0, "v$v: object lists read by DuckDB: $lv->{object_lists}{read}");
+	is_deeply(canon($lv->{objects}), canon($oracle{$v}{objects}),
+		"v$v: the objects of the lists minus deleted rows are the table's references then, with their rows");
+	is_deeply(canon(table_objects($v)), canon($oracle{$v}{objects}), "v$v: vlake.table_objects as of v$v says the same");
 	is((grep { $_->{name} eq 'r' } @{ $doc->{schema}{fields} })[0]{type}, 'object_ref', "v$v: r is an object_ref field");
 	my @got = sort { $a->[0] <=> $b->[0] } @{ $lv->{rows} };
 	my $want = $oracle{$v}{rows};
@@ -188,6 +227,38 @@ my $dd = duckdb("SELECT json_extract_string(r, '\$.uri') AS uri, max(CAST(json_e
 	FROM read_parquet([$list]) WHERE r IS NOT NULL AND json_extract_string(r, '\$.uri') = 'file://$objects{in_data}' GROUP BY 1");
 is_deeply($dd, [ [ "file://$objects{in_data}", length($content{in_data}), sha256_hex($content{in_data}), 'application/pdf' ] ],
 	'DuckDB parses the objref JSON of the segment files');
+
+# ------------------------------------------- retention of the object lists --
+# a compaction rewriting the segment with deleted rows retires its files and
+# their lists; retained versions keep them, an expired one lets them go
+my $v_before = version();
+my %before_lists = map { $_ => 1 } split /\n/, $node->safe_psql('postgres',
+	"SELECT objects_path FROM vlake.files WHERE relid = 't'::regclass AND objects_path IS NOT NULL");
+$node->safe_psql('postgres', "SELECT * FROM vlake.compact('t', 0.0, merge => false)");
+my @retired = split /\n/, $node->safe_psql('postgres',
+	"SELECT path FROM vlake.retired_files WHERE relid = 't'::regclass AND path LIKE '%.objects.parquet' ORDER BY 1");
+ok(@retired > 0, 'the compaction retired object lists: ' . scalar(@retired));
+ok(!(grep { !$before_lists{$_} } @retired), 'the retired lists are lists of the version before it');
+my $named_before = do { local $/; open(my $fh, '<', sprintf("$root/_manifest/%020d.json", $v_before)) or die; <$fh> };
+ok(!(grep { index($named_before, "\"$_\"") < 0 } @retired), "version $v_before names every retired list");
+$node->safe_psql('postgres', "SELECT count(*) FROM vlake.table_gc('t', '0')") for 1 .. 2;
+ok(!(grep { !-f "$root/$_" } @retired), 'retained version: the GC keeps the retired lists');
+is_deeply(canon(lake_read($v_before)->{objects}), canon($oracle{$v_before}{objects}),
+	"version $v_before still reads its objects from its lists");
+$node->safe_psql('postgres', "ALTER TABLE t SET (retention = '0')");
+$node->safe_psql('postgres', "INSERT INTO t VALUES (3000, NULL, 'a newer version'); SELECT vlake.flush('t')");
+my $lists_gone = 0;
+for (1 .. 60)
+{
+	$node->safe_psql('postgres', "SELECT count(*) FROM vlake.table_gc('t', '0')");
+	if (!(grep { -f "$root/$_" } @retired)) { $lists_gone = 1; last; }
+	sleep 1;
+}
+ok($lists_gone, 'no retained version names them: the GC removed the retired lists');
+ok(!(grep { -f "$root/" . ($_ =~ s/\.objects\.parquet$/.parquet/r) } @retired), 'and their group files');
+my $latest = lake_read();
+is($latest->{object_lists}{fallback}, 0, 'the latest version reads every list it names');
+is_deeply(canon($latest->{objects}), canon(table_objects()), 'the latest lists equal vlake.table_objects');
 
 # -------------------------------------------------------------------- GC --
 sub parts

@@ -14,6 +14,13 @@
 //  - every delete vector is decoded with this file's own reader of the
 //    portable 64-bit Roaring format (RoaringFormatSpec), each 32-bit bitmap
 //    cross-checked with roaring-wasm (CRoaring in WebAssembly) when present.
+//  - every object list (format 3, a group's "objects": docs/manifest.md,
+//    "Object lists") of the group each object_ref field is read from is
+//    read with DuckDB and checked against that group's column (one list row
+//    per non-null value, the same reference, sorted by (uri, row_id), the
+//    count and size the manifest gives); the version's referenced objects
+//    are the list rows of rows the delete vectors do not list (for a group
+//    without a list, the live values of its column);
 //  - every index part of type "vlake_ivf" is read as docs/index-format.md
 //    describes it (index.meta with its CRC-32C, the list directory, the row
 //    references of codes.bin with each list's CRC-32C, vectors.bin — or,
@@ -28,13 +35,16 @@
 //    found that way.  Index types it does not know are skipped.
 // Prints JSON: {"version", "chain": [versions present], "fields": [names],
 // "rows": [[text or null, ...] by field, in row-ID order], "deleted": n,
+// "objects": [[uri, size, sha256, mime or null, rows], ...] sorted,
+// "object_lists": {read, fallback, rows} (lists read, groups without one,
+// list rows read),
 // "indexes": [{name, type, field_id, first_row_id, end_row_id, location,
 // part: {...}, topk: [[row, ...] per query]}]}.
 // Every value is DuckDB's text of it (CAST AS VARCHAR).
 //
 //   node table_manifest_read.mjs ROOT_DIR [VERSION] [--queries=JSON] [--k=N]
 import { DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -55,7 +65,7 @@ if (versions.length === 0) fail('no manifest');
 const version = wantVersion ? Number(wantVersion) : versions[versions.length - 1];
 const key = `_manifest/${String(version).padStart(20, '0')}.json`;
 const doc = JSON.parse(readFileSync(join(root, key), 'utf8'));
-if (doc.format !== 'vlake.manifest' || ![1, 2].includes(doc.format_version)) fail('not a format 1 or 2 manifest');
+if (doc.format !== 'vlake.manifest' || ![1, 2, 3].includes(doc.format_version)) fail('not a format 1, 2 or 3 manifest');
 if (doc.version !== version) fail(`${key} says version ${doc.version}`);
 if (doc.parent_version !== (version === 1 ? null : version - 1)) fail('bad parent_version');
 
@@ -143,6 +153,13 @@ const lit = (s) => `'${s.replaceAll("'", "''")}'`;
 const ident = (s) => `"${s.replaceAll('"', '""')}"`;
 
 const fields = doc.schema.fields;
+const objects = new Map();       // JSON [uri, size, sha256, mime] -> rows
+const objectLists = { read: 0, fallback: 0, rows: 0 };
+const noteObject = (uri, size, sha, mime) => {
+  const k = JSON.stringify([uri, Number(size), sha, mime ?? null]);
+  objects.set(k, (objects.get(k) ?? 0) + 1);
+};
+const bytewise = (a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 const rows = [];
 const rowIds = [];
 let deleted = 0;
@@ -152,7 +169,9 @@ for (const seg of doc.segments) {
     fail(`segment ${seg.id}: bad row range`);
   prevEnd = seg.end_row_id;
   const values = Array.from({ length: seg.row_count }, () => fields.map(() => null));
+  const readFrom = new Map();    // field id -> the group its values come from (the last)
   for (const g of seg.groups) {
+    for (const f of g.field_ids) readFrom.set(f, g);
     const file = join(root, g.path);
     // top-level columns by field id
     const top = new Set((await q(`DESCRIBE SELECT * FROM read_parquet(${lit(file)})`)).map((r) => r[0]));
@@ -181,6 +200,48 @@ for (const seg of doc.segments) {
     if (del.has(seg.first_row_id + r)) { deleted++; continue; }
     rows.push(values[r]);
     rowIds.push(seg.first_row_id + r);
+  }
+  // the referenced objects of the segment's live rows
+  for (const f of fields.filter((x) => x.type === 'object_ref')) {
+    const g = readFrom.get(f.id);
+    if (!g) continue;                             // the segment has no value of it
+    const fi = fields.indexOf(f);
+    if (!g.objects) {                             // no list (another engine's group): the column
+      objectLists.fallback++;
+      for (let r = 0; r < seg.row_count; r++) {
+        if (del.has(seg.first_row_id + r) || values[r][fi] === null) continue;
+        const o = JSON.parse(values[r][fi]);
+        noteObject(o.uri, o.size, o.sha256, o.mime);
+      }
+      continue;
+    }
+    const at = g.objects.path;
+    const file = join(root, at);
+    if (statSync(file).size !== g.objects.size) fail(`${at}: size is not the manifest's`);
+    const list = await q(`SELECT uri, row_id, field_id, size, sha256, mime
+      FROM read_parquet(${lit(file)}, file_row_number = true) ORDER BY file_row_number`);
+    if (list.length !== g.objects.count) fail(`${at}: ${list.length} rows, the manifest says ${g.objects.count}`);
+    objectLists.read++;
+    objectLists.rows += list.length;
+    let nonNull = 0;
+    for (let r = 0; r < seg.row_count; r++) if (values[r][fi] !== null) nonNull++;
+    if (g.field_ids.filter((x) => fields.find((y) => y.id === x).type === 'object_ref').length === 1 &&
+        list.length !== nonNull)
+      fail(`${at}: ${list.length} rows for ${nonNull} non-null values of field ${f.id}`);
+    let prev = null;
+    for (const [uri, rowIdB, fid, size, sha, mime] of list) {
+      const rowId = Number(rowIdB);
+      if (prev && (bytewise(prev[0], uri) > 0 || (prev[0] === uri && prev[1] >= rowId)))
+        fail(`${at}: not sorted by (uri, row_id) at row ${rowId}`);
+      prev = [uri, rowId];
+      if (rowId < seg.first_row_id || rowId >= seg.end_row_id) fail(`${at}: row ${rowId} outside the segment`);
+      if (Number(fid) !== f.id) continue;         // another object_ref field of the group
+      const v = values[rowId - seg.first_row_id][fi];
+      const o = v === null ? null : JSON.parse(v);
+      if (!o || o.uri !== uri || o.size !== Number(size) || o.sha256 !== sha || (o.mime ?? null) !== mime)
+        fail(`${at}: row ${rowId} lists ${uri}, its value is ${v}`);
+      if (!del.has(rowId)) noteObject(uri, size, sha, mime);
+    }
   }
 }
 
@@ -324,4 +385,6 @@ for (const x of doc.indexes) {
 
 process.stdout.write(JSON.stringify({
   version, chain: versions, fields: fields.map((f) => f.name), rows, deleted, indexes,
+  objects: [...objects].map(([k, n]) => [...JSON.parse(k), n]).sort((a, b) => bytewise(JSON.stringify(a), JSON.stringify(b))),
+  object_lists: objectLists,
 }) + '\n');
