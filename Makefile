@@ -194,6 +194,9 @@ bench-tables-cold: all tools build/bin/tablegen
 	bench/tables/cold_s3.sh $(ROWS)
 bench-objref: all
 	bench/objref/run.sh
+
+bench-objref-lists: all
+	bench/objref/lists.sh
 bench-tables-prune: all build/bin/tablegen
 	bench/tables/prune.sh $(ROWS)
 bench-tables-timetravel: all
@@ -204,4 +207,4 @@ bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
 bench-tables-compact: all build/bin/tablegen
 	bench/tables/compact.sh $(ROWS)
-.PHONY: bench-kernels bench-objstore bench-objref bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
+.PHONY: bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
