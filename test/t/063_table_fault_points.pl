@@ -10,7 +10,10 @@
 # Rows committed before the round are the oracle (kept in Perl, not read
 # back from vlake): after recovery every committed row is present exactly
 # once, no row of the interrupted COPY is visible, index and sequential
-# scans agree, and a new flush and COPY work.  Rounds are drawn at random
+# scans agree, and a new flush and COPY work; the table's objref column makes
+# every segment file of it carry an object list (objects_before_finish dies
+# while one is written), which the lake check reads back row by row.
+# Rounds are drawn at random
 # (the seed is printed; VLAKE_FAULT_SEED replays a run).
 use strict;
 use warnings;
@@ -36,7 +39,7 @@ $node->append_conf('postgresql.conf', "shared_preload_libraries = 'vlake'\nresta
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION vlake;
-	CREATE TABLE t (id bigint PRIMARY KEY, note text, e vector(4)) USING vlake;
+	CREATE TABLE t (id bigint PRIMARY KEY, note text, e vector(4), r objref) USING vlake;
 });
 
 my %committed;    # the oracle: ids of committed rows
@@ -46,7 +49,9 @@ sub rows_sql
 {
 	my ($from, $to) = @_;
 	return "SELECT g, 'row ' || g || repeat('x', (g % 7) * 40), "
-	  . "array[g, g + 1, g + 2, g + 3]::real[]::vector FROM generate_series($from, $to) g";
+	  . "array[g, g + 1, g + 2, g + 3]::real[]::vector, "
+	  . "CASE WHEN g % 5 <> 0 THEN vlake.objref('s3://bkt/o' || g % 11, g % 11, repeat('a', 64)) END "
+	  . "FROM generate_series($from, $to) g";
 }
 
 # committed delta rows (small INSERT transactions)
@@ -87,7 +92,8 @@ sub check_state
 	is($by_index, scalar(keys %distinct) . '', "$what: index scan finds the probed rows");
 	is($node->safe_psql('postgres',
 		"SELECT count(*) FROM t WHERE e <> array[id, id + 1, id + 2, id + 3]::real[]::vector "
-		  . "OR note <> 'row ' || id || repeat('x', (id % 7)::int * 40)"),
+		  . "OR note <> 'row ' || id || repeat('x', (id % 7)::int * 40) "
+		  . "OR r IS DISTINCT FROM CASE WHEN id % 5 <> 0 THEN vlake.objref('s3://bkt/o' || id % 11, id % 11, repeat('a', 64)) END"),
 		'0', "$what: every row's values are intact");
 }
 
@@ -133,7 +139,8 @@ sub start_armed
 
 my $csv = PostgreSQL::Test::Utils::tempdir('copy') . '/rows.csv';
 
-my @flush_points = qw(flush_before_finish flush_after_files flush_after_catalog flush_before_commit);
+# objects_before_finish: while the object list of the objref column is written
+my @flush_points = qw(flush_before_finish objects_before_finish flush_after_files flush_after_catalog flush_before_commit);
 my @copy_points = qw(copy_after_batch copy_after_files copy_after_catalog);
 my @actions = qw(crash kill error);
 my %seen;
@@ -151,7 +158,7 @@ for my $round (1 .. $rounds)
 	# cover every point with a crash at least once
 	for my $p (@flush_points, @copy_points)
 	{
-		if (!$seen{$p} && $round > $rounds - 7)
+		if (!$seen{$p} && $round > $rounds - scalar(@flush_points) - scalar(@copy_points))
 		{
 			($point, $action) = ($p, 'crash');
 			$is_copy = ($p =~ /^copy/);
