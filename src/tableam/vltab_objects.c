@@ -81,39 +81,49 @@ run_into(FunctionCallInfo fcinfo, const char *q, int nargs, Oid *argtypes, Datum
 		 int rowid_of, bool lake)
 {
 	ReturnSetInfo *rsinfo;
-	int			rc;
+	Portal		portal;
+	Datum	   *values;
+	bool	   *nulls;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	values = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
+	nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
 	SPI_connect();
-	rc = SPI_execute_with_args(q, nargs, argtypes, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	/* a cursor: the result streams into the tuplestore (which spills to
+	 * disk past work_mem), not all of it into SPI's memory first */
+	portal = SPI_cursor_open_with_args(NULL, q, nargs, argtypes, args, NULL, true, 0);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		int			n = rsinfo->setDesc->natts;
-		int			k = 0;
-		Datum	   *values = palloc(sizeof(Datum) * n);
-		bool	   *nulls = palloc(sizeof(bool) * n);
-
-		CHECK_FOR_INTERRUPTS();
-		for (int o = 0; o < n; o++)
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
 		{
-			if (o == rowid_of + 1 && rowid_of >= 0)
-			{
-				ItemPointer tid = (ItemPointer) DatumGetPointer(values[rowid_of]);
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			int			n = rsinfo->setDesc->natts;
+			int			k = 0;
 
-				nulls[o] = nulls[rowid_of] || !lake || !lake_tid_is_lake(tid);
-				values[o] = nulls[o] ? (Datum) 0 :
-					Int64GetDatum((int64) (ItemPointerGetBlockNumberNoCheck(tid) - LAKE_ROWID_BLOCK0) *
-								  LAKE_ROWS_PER_BLOCK + ItemPointerGetOffsetNumberNoCheck(tid) - 1);
-				continue;
+			CHECK_FOR_INTERRUPTS();
+			for (int o = 0; o < n; o++)
+			{
+				if (o == rowid_of + 1 && rowid_of >= 0)
+				{
+					ItemPointer tid = (ItemPointer) DatumGetPointer(values[rowid_of]);
+
+					nulls[o] = nulls[rowid_of] || !lake || !lake_tid_is_lake(tid);
+					values[o] = nulls[o] ? (Datum) 0 :
+						Int64GetDatum((int64) (ItemPointerGetBlockNumberNoCheck(tid) - LAKE_ROWID_BLOCK0) *
+									  LAKE_ROWS_PER_BLOCK + ItemPointerGetOffsetNumberNoCheck(tid) - 1);
+					continue;
+				}
+				values[o] = SPI_getbinval(tup, SPI_tuptable->tupdesc, ++k, &nulls[o]);
 			}
-			values[o] = SPI_getbinval(tup, SPI_tuptable->tupdesc, ++k, &nulls[o]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		SPI_freetuptable(SPI_tuptable);
 	}
+	SPI_cursor_close(portal);
 	SPI_finish();
 }
 
