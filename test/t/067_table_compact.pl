@@ -10,8 +10,10 @@
 # intact, through sequential and index scans; no version was added; a
 # compaction then succeeds and changes nothing a query sees; DuckDB reading
 # the published manifest (test/tools/table_manifest_read.mjs) finds the same
-# rows.  At the end the table GC removes the parts the crashed compactions
-# wrote, and the workers' task compacts a table on its own.
+# rows (and the object lists of the objref column agree with it row by row).
+# At the end the table GC removes the parts the crashed compactions wrote and
+# the files (object lists too) completed ones replaced, and the workers' task
+# compacts a table on its own.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -37,14 +39,18 @@ restart_after_crash = on
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION vlake;
-	CREATE TABLE t (id bigint PRIMARY KEY, note text, e vector(4)) USING vlake;
+	CREATE TABLE t (id bigint PRIMARY KEY, note text, e vector(4), r objref) USING vlake;
 });
+# the objref column: every file of it carries an object list, which the
+# compactions rewrite and retire with the file (docs/objref.md, "Lineage")
+my $refsql = "CASE WHEN g % 3 <> 0 THEN vlake.objref('s3://bkt/o' || g % 13, g % 13, repeat('b', 64)) END";
+(my $refsql_id = $refsql) =~ s/\bg\b/id/g;
 # six segments of 500 rows, then six small adjacent ones of 200 (one flush each)
 for my $k (0 .. 11)
 {
 	my ($a, $b) = $k < 6 ? (1 + $k * 500, 500 + $k * 500) : (3001 + ($k - 6) * 200, 3200 + ($k - 6) * 200);
 	$node->safe_psql('postgres', "INSERT INTO t SELECT g, 'row ' || g || repeat('x', (g % 7) * 40), "
-		  . "array[g, g + 1, g + 2, g + 3]::real[]::vector FROM generate_series($a, $b) g; "
+		  . "array[g, g + 1, g + 2, g + 3]::real[]::vector, $refsql FROM generate_series($a, $b) g; "
 		  . "SELECT vlake.flush('t')");
 }
 my %committed = map { $_ => 1 } (1 .. 4200);
@@ -73,7 +79,8 @@ sub check_state
 		scalar(keys %distinct) . '', "$what: index scan finds the probed rows");
 	is($node->safe_psql('postgres',
 		"SELECT count(*) FROM t WHERE e IS DISTINCT FROM array[id, id + 1, id + 2, id + 3]::real[]::vector "
-		  . "OR note IS DISTINCT FROM 'row ' || id || repeat('x', (id % 7)::int * 40)"),
+		  . "OR note IS DISTINCT FROM 'row ' || id || repeat('x', (id % 7)::int * 40) "
+		  . "OR r IS DISTINCT FROM $refsql_id"),
 		'0', "$what: every row's values are intact");
 }
 
@@ -116,7 +123,8 @@ sub parts_on_disk
 sub parts_named
 {
 	my %dirs = map { ("$root/" . $_) => 1 } split /\n/,
-	  $node->safe_psql('postgres', "SELECT path FROM vlake.files WHERE relid = 't'::regclass");
+	  $node->safe_psql('postgres', "SELECT path FROM vlake.files WHERE relid = 't'::regclass UNION ALL "
+		  . "SELECT objects_path FROM vlake.files WHERE relid = 't'::regclass AND objects_path IS NOT NULL");
 	return sort keys %dirs;
 }
 
