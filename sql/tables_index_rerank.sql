@@ -59,6 +59,27 @@ BEGIN
   END LOOP;
   RETURN n;
 END $$;
+-- The values of the rows an index scan returns (the executor fetches each
+-- row and computes the ORDER BY distance again): equal to the heap twin's.
+CREATE FUNCTION pg_temp.value_mismatches(col text, op text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint := 0; got text[]; want text[]; r record;
+  cast_to text := CASE WHEN col = 'h' THEN 'halfvec(6)' ELSE 'vector(6)' END;
+  sel text := 'SELECT array_agg(x::text) FROM (SELECT id, note, emb::text, h::text, round((%I %s $1::%s)::numeric, 4) FROM %I WHERE %I IS NOT NULL ORDER BY %I %s $1::%s%s LIMIT 10) x';
+BEGIN
+  FOR r IN SELECT qid, v FROM q LOOP
+    SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = on;
+    EXECUTE format(sel, col, op, cast_to, 't', col, col, op, cast_to, '') INTO got USING r.v;
+    SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = off;
+    EXECUTE format(sel, col, op, cast_to, 'h', col, col, op, cast_to, ', id') INTO want USING r.v;
+    IF got IS DISTINCT FROM want THEN
+      n := n + 1;
+      RAISE NOTICE 'query % on %: got %, want %', r.qid, col, got, want;
+    END IF;
+  END LOOP;
+  RETURN n;
+END $$;
 -- The plan of the checked query is an index scan of t.
 CREATE FUNCTION pg_temp.uses_index(col text, op text) RETURNS bool LANGUAGE plpgsql AS $$
 DECLARE line text; found bool := false;
@@ -109,6 +130,8 @@ SELECT pg_temp.uses_index('emb', '<->') AS l2_index, pg_temp.uses_index('emb', '
        pg_temp.uses_index('emb', '<=>') AS cos_index, pg_temp.uses_index('h', '<->') AS half_index;
 SELECT * FROM pg_temp.check_all();
 SELECT * FROM pg_temp.check_all(200);   -- deep: many re-rank batches
+SELECT pg_temp.value_mismatches('emb', '<->') AS l2_values, pg_temp.value_mismatches('emb', '<=>') AS cos_values,
+       pg_temp.value_mismatches('h', '<->') AS half_values;
 
 -- ======== deletes and updates of lake rows and delta rows
 SELECT pg_temp.both($$DELETE FROM $T WHERE id % 7 = 0$$);
@@ -117,6 +140,7 @@ SELECT pg_temp.both($$UPDATE $T SET note = 'n' || id WHERE id % 10 = 4$$);      
 SELECT pg_temp.both($$UPDATE $T SET emb = NULL WHERE id % 50 = 1$$);
 SELECT pg_temp.both($$INSERT INTO $T SELECT i, 'e' || i, pg_temp.v(i), pg_temp.v(i) FROM generate_series(901, 950) i$$);
 SELECT * FROM pg_temp.check_all();
+SELECT pg_temp.value_mismatches('emb', '<->') AS l2_values, pg_temp.value_mismatches('h', '<->') AS half_values;
 
 -- ======== a transaction's own changes, and its rollback
 BEGIN;

@@ -769,6 +769,7 @@ rerank_from_table(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 	Datum	   *vals = palloc(sizeof(Datum) * n);
 	bool	   *nulls = palloc(sizeof(bool) * n);
 	bool	   *found = palloc(sizeof(bool) * n);
+	float	   *vecs = palloc(sizeof(float) * part->dim * n);
 	float	   *vec = palloc(sizeof(float) * part->dim);
 
 	if (so->take == NULL)
@@ -786,20 +787,31 @@ rerank_from_table(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 	}
 	for (int i = 0; i < n; i++)
 		lake_rowref_to_tid(part->list[lists[i]].refs[idx[i]], &tids[i]);
-	vltab_index_take(so->take, tids, n, vals, nulls, found);
+	vltab_index_take_vectors(so->take, tids, n, part->dim, vecs, vals, nulls, found);
 	for (int i = 0; i < n; i++)
 	{
+		float	   *v = vec;
+
 		if (!found[i] || nulls[i])
 			continue;
-		vlindex_datum_to_floats(vals[i], so->et, so->metric, part->dim, vec, NULL,
-								scan->indexRelation);
-		res_push(so, exact_dist(so, vec), &tids[i]);
+		if (vals[i] == (Datum) 0)
+		{
+			/* read as stored: what vlindex_datum_to_floats does after */
+			v = vecs + (size_t) i * part->dim;
+			if (so->metric == IVF_COSINE)
+				ivf_normalize(v, part->dim);
+		}
+		else
+			vlindex_datum_to_floats(vals[i], so->et, so->metric, part->dim, vec, NULL,
+									scan->indexRelation);
+		res_push(so, exact_dist(so, v), &tids[i]);
 	}
 	vlindex_stats.round_trips++;
 	pfree(tids);
 	pfree(vals);
 	pfree(nulls);
 	pfree(found);
+	pfree(vecs);
 	pfree(vec);
 }
 

@@ -344,13 +344,11 @@ layout_packed_scan_end(PackedScan *s)
 	MemoryContextDelete(s->cxt);
 }
 
-PqBatch *
-layout_packed_take(PackedReader *p, int ncols, const int *cols, const int64 *row_ids, int64 n)
+/* Row IDs to file row numbers, ERROR for one outside the segment. */
+static int64 *
+file_rows(PackedReader *p, const int64 *row_ids, int64 n)
 {
-	int			nparts;
-	GroupPart  *parts = split_projection(p, ncols, cols, &nparts);
 	int64	   *rows = palloc(sizeof(int64) * Max(n, 1));
-	PqBatch    *out = palloc0(sizeof(PqBatch));
 
 	for (int64 k = 0; k < n; k++)
 	{
@@ -362,6 +360,33 @@ layout_packed_take(PackedReader *p, int ncols, const int *cols, const int64 *row
 							(long long) (p->first_row_id + p->nrows - 1))));
 		rows[k] = row_ids[k] - p->first_row_id;
 	}
+	return rows;
+}
+
+bool
+layout_packed_take_fixed(PackedReader *p, int col, const int64 *row_ids, int64 n,
+						 size_t rowbytes, char *out)
+{
+	int64	   *rows;
+	bool		ok;
+
+	if (col < 0 || col >= p->ncolumns)
+		elog(ERROR, "packed reader: column %d out of range", col);
+	rows = file_rows(p, row_ids, n);
+	ok = parquet_take_fixed(p->groups[p->columns[col].group], p->columns[col].column,
+							rows, n, rowbytes, out);
+	pfree(rows);
+	return ok;
+}
+
+PqBatch *
+layout_packed_take(PackedReader *p, int ncols, const int *cols, const int64 *row_ids, int64 n)
+{
+	int			nparts;
+	GroupPart  *parts = split_projection(p, ncols, cols, &nparts);
+	int64	   *rows = file_rows(p, row_ids, n);
+	PqBatch    *out = palloc0(sizeof(PqBatch));
+
 	out->nrows = n;
 	out->ncols = ncols;
 	out->cols = palloc0(sizeof(PqColumnVector) * Max(ncols, 1));

@@ -85,4 +85,9 @@ extern void layout_packed_scan_end(PackedScan *s);
 extern PqBatch *layout_packed_take(PackedReader *p, int ncols, const int *cols,
 							const int64 *row_ids, int64 n);
 
+/* One column's stored bytes for row IDs, rowbytes each (parquet_take_fixed:
+ * false, nothing read, when the column's file does not allow it). */
+extern bool layout_packed_take_fixed(PackedReader *p, int col, const int64 *row_ids,
+									 int64 n, size_t rowbytes, char *out);
+
 #endif							/* VLAKE_PACKED_READER_H */

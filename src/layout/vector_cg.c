@@ -293,8 +293,17 @@ static void
 take_rows(VectorCG *cg, const int64 *rows, int64 n, char *out, bool *isnull)
 {
 	size_t		rowbytes = (size_t) cg->k * cg->width;
-	PqBatch    *b = parquet_take(cg->r, 1, &cg->col, rows, n);
-	PqColumnVector *v = &b->cols[0];
+	PqBatch    *b;
+	PqColumnVector *v;
+
+	/* no nulls in the chunks: the values as stored, straight into out */
+	if (parquet_take_fixed(cg->r, cg->col, rows, n, rowbytes, out))
+	{
+		memset(isnull, 0, n);
+		return;
+	}
+	b = parquet_take(cg->r, 1, &cg->col, rows, n);
+	v = &b->cols[0];
 
 	for (int64 i = 0; i < n; i++)
 	{

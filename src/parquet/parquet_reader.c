@@ -2513,6 +2513,28 @@ take_values_per_row(PqReader *r, Cursor *c)
 }
 
 /*
+ * The file offset of the values (rowbytes) of row rr (within the row group)
+ * of an offset-computed chunk: the page's last bytes are its values.
+ */
+static uint64
+value_offset(Cursor *c, int64 rr, uint64 rowbytes)
+{
+	int			p = page_for_row(c, rr);
+	PqPageLocation *pl = &c->oi->page_locations[p];
+	int64		nr = page_rows(c, p);
+
+	c->page_no = p;				/* for error messages */
+	if (nr <= 0 || rr < pl->first_row_index || rr - pl->first_row_index >= nr)
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "offset index does not locate row %lld (page %d)", (long long) rr, p);
+	if ((uint64) nr > (uint64) pl->compressed_page_size / rowbytes)
+		lake_report(LAKE_CORRUPT, cursor_ctx(c), "page %d (%d bytes) is too small for its %lld rows of %llu bytes",
+					 p, pl->compressed_page_size, (long long) nr,
+					 (unsigned long long) rowbytes);
+	return (uint64) pl->offset + pl->compressed_page_size -
+		(uint64) (nr - (rr - pl->first_row_index)) * rowbytes;
+}
+
+/*
  * Add to f the byte ranges of the values of rows items[0..n) (sorted; row
  * numbers relative to the row group: items[x].row - base) of a column that
  * take_values_per_row() accepted with k values per row, each landing in
@@ -2532,9 +2554,6 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 	for (int64 x = 0; x < n; x++)
 	{
 		int64		rr = items[x].row - base;
-		int			p;
-		PqPageLocation *pl;
-		int64		nr;
 		uint64		off;
 		void	   *hit;
 
@@ -2547,18 +2566,7 @@ collect_value_ranges(FetchList *f, Cursor *c, int k, const TakeItem *items, int6
 			prev_dest_end = NULL;
 			continue;
 		}
-		p = page_for_row(c, rr);
-		c->page_no = p;			/* for error messages */
-		pl = &c->oi->page_locations[p];
-		nr = page_rows(c, p);
-		if (nr <= 0 || rr < pl->first_row_index || rr - pl->first_row_index >= nr)
-			lake_report(LAKE_CORRUPT, cursor_ctx(c), "offset index does not locate row %lld (page %d)", (long long) rr, p);
-		if ((uint64) nr > (uint64) pl->compressed_page_size / rowbytes)
-			lake_report(LAKE_CORRUPT, cursor_ctx(c), "page %d (%d bytes) is too small for its %lld rows of %llu bytes",
-						 p, pl->compressed_page_size, (long long) nr,
-						 (unsigned long long) rowbytes);
-		off = (uint64) pl->offset + pl->compressed_page_size -
-			(uint64) (nr - (rr - pl->first_row_index)) * rowbytes;
+		off = value_offset(c, rr, rowbytes);
 		if (prev_dest_end == dest + x * rowbytes && prev_end == off)
 			f->ranges[f->n - 1].length += rowbytes;
 		else
@@ -2947,4 +2955,103 @@ parquet_take(PqReader *r, int ncols, const int *cols, const int64 *rows, int64 n
 		pfree(where);
 	}
 	return out;
+}
+
+/* ---------------------------------------------------------- fixed take */
+
+/* A column's cursors for parquet_take_fixed, one per row group, made on
+ * first use and kept by the reader (they hold the OffsetIndex). */
+typedef struct PqFixedPlan
+{
+	Cursor	  **cur;			/* [row group] */
+	uint64	   *rowbytes;		/* [row group]: 0 = not offset-computed */
+} PqFixedPlan;
+
+/* The row group holding file row row (binary search). */
+static int
+row_group_of(PqReader *r, int64 row)
+{
+	int			lo = 0,
+				hi = r->meta->num_row_groups - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi + 1) / 2;
+
+		if (r->rg_first_row[mid] <= row)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static Cursor *
+fixed_cursor(PqReader *r, int col, int rg, uint64 *rowbytes)
+{
+	int			leaf = r->columns[col].leaf;
+	int			nrg = r->meta->num_row_groups;
+	PqFixedPlan *fp;
+
+	if (r->fixed == NULL)
+		r->fixed = MemoryContextAllocZero(r->cxt, sizeof(PqFixedPlan *) * Max(r->meta->num_leaves, 1));
+	if (r->fixed[leaf] == NULL)
+	{
+		fp = MemoryContextAlloc(r->cxt, sizeof(PqFixedPlan));
+		fp->cur = MemoryContextAllocZero(r->cxt, sizeof(Cursor *) * Max(nrg, 1));
+		fp->rowbytes = MemoryContextAllocZero(r->cxt, sizeof(uint64) * Max(nrg, 1));
+		r->fixed[leaf] = fp;
+	}
+	fp = r->fixed[leaf];
+	if (fp->cur[rg] == NULL)
+	{
+		PqOffsetIndex **ois = parquet_reader_offset_indexes(r, col);
+		Cursor	   *c = cursor_create(r, &r->columns[col], rg, r->cxt, NULL);
+		int			k;
+
+		c->oi = ois[rg];
+		k = take_values_per_row(r, c);
+		fp->rowbytes[rg] = (uint64) Max(k, 0) * Max(take_width(c), 0);
+		fp->cur[rg] = c;
+	}
+	*rowbytes = fp->rowbytes[rg];
+	return fp->cur[rg];
+}
+
+bool
+parquet_take_fixed(PqReader *r, int col, const int64 *rows, int64 n, size_t rowbytes, char *out)
+{
+	ByteRange  *ranges;
+	int			rg = 0;
+
+	check_projection(r, 1, &col);
+	if (n <= 0 || n > PG_INT32_MAX || rowbytes == 0 ||
+		(size_t) n > MaxAllocSize / sizeof(ByteRange))
+		return false;
+	ranges = palloc(sizeof(ByteRange) * n);
+	for (int64 k = 0; k < n; k++)
+	{
+		uint64		rb;
+		Cursor	   *c;
+
+		if (rows[k] < 0 || rows[k] >= r->meta->num_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("row %lld is out of range for Parquet file \"%s\" (%lld rows)",
+							(long long) rows[k], r->name, (long long) r->meta->num_rows)));
+		if (rows[k] < r->rg_first_row[rg] || rows[k] >= r->rg_first_row[rg + 1])
+			rg = row_group_of(r, rows[k]);
+		c = fixed_cursor(r, col, rg, &rb);
+		if (rb != rowbytes)
+		{
+			pfree(ranges);
+			return false;
+		}
+		ranges[k].offset = value_offset(c, rows[k] - r->rg_first_row[rg], rowbytes);
+		ranges[k].length = rowbytes;
+		ranges[k].dest = out + (size_t) k * rowbytes;
+	}
+	parquet_source_read_ranges(r->src, ranges, (int) n);
+	pfree(ranges);
+	return true;
 }

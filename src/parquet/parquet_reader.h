@@ -80,6 +80,7 @@ typedef struct PqReader
 	char	   *tail;			/* the file's last tail_len bytes (footer read) */
 	uint64		tail_len;
 	PqOffsetIndex ***oi_cache;	/* [leaf][row group], parquet_reader_offset_indexes */
+	struct PqFixedPlan **fixed;	/* [leaf], parquet_take_fixed's cursors */
 	uint64		page_cache_file;	/* source has a version: its hash, else 0 */
 
 	/*
@@ -192,6 +193,20 @@ extern PqOffsetIndex **parquet_reader_offset_indexes(PqReader *r, int col);
 /* Rows by file row number (any order, duplicates allowed). */
 extern PqBatch *parquet_take(PqReader *r, int ncols, const int *cols,
 						const int64 *rows, int64 nrows);
+
+/*
+ * The stored bytes of column col for rows[0..n) (file row numbers, any
+ * order, duplicates allowed) when every row group the rows touch holds the
+ * column offset-computed (vector_cg.h: uncompressed PLAIN, an OffsetIndex,
+ * no nulls, k fixed-width values per row) with k * width = rowbytes: row i's
+ * bytes land at out + i * rowbytes, all read in one request, without
+ * decoding pages or using the decoded-page cache (a re-rank reads each row
+ * once; the object store's caches keep the bytes).  Returns false — nothing
+ * read — when some touched row group does not qualify: parquet_take is the
+ * general path.  The caller interprets the bytes (values as stored).
+ */
+extern bool parquet_take_fixed(PqReader *r, int col, const int64 *rows, int64 n,
+							   size_t rowbytes, char *out);
 
 /* Whether range predicates on the column can use physical order. */
 extern bool parquet_column_filterable(const PqColumnDesc *col);

@@ -47,6 +47,7 @@
 #include "lake/lake_rowref.h"
 #include "tableam/vltab.h"
 #include "tableam/vltab_index.h"
+#include "vector/half.h"
 
 static void ensure_delta_block(Relation rel);
 static VltabSegmentReader *cached_reader(Relation rel, const char *root, VltabSegment *seg);
@@ -1453,9 +1454,60 @@ vltab_index_take_begin(Relation heap_rel, Snapshot snapshot, AttrNumber attnum)
 	return t;
 }
 
+/*
+ * Lake rows rows[0..m) of one segment, wanted at positions where[] of the
+ * caller's arrays, as floats when the vector ColumnGroup allows it.
+ */
+static bool
+take_vectors_fixed(VltabSegmentReader *reader, AttrNumber attnum, const int64 *rows, int m,
+				   const int *where, int dim, float *vecs)
+{
+	char	   *buf = palloc(sizeof(float) * (size_t) dim * m);
+	bool		half;
+
+	if (!vltab_segment_take_fixed(reader, attnum, rows, m, dim, buf, &half))
+	{
+		pfree(buf);
+		return false;
+	}
+	for (int x = 0; x < m; x++)
+	{
+		float	   *dst = vecs + (size_t) where[x] * dim;
+
+		if (half)
+		{
+			const uint16 *h = (const uint16 *) (buf + (size_t) x * dim * 2);
+
+			for (int e = 0; e < dim; e++)
+				dst[e] = vec_half_to_float(h[e]);
+		}
+		else
+			memcpy(dst, buf + (size_t) x * dim * 4, sizeof(float) * dim);
+	}
+	pfree(buf);
+	return true;
+}
+
+static void take_common(VltabIndexTake *t, const ItemPointerData *tids, int n, int dim,
+						float *vecs, Datum *values, bool *isnull, bool *found);
+
 void
 vltab_index_take(VltabIndexTake *t, const ItemPointerData *tids, int n,
 				 Datum *values, bool *isnull, bool *found)
+{
+	take_common(t, tids, n, 0, NULL, values, isnull, found);
+}
+
+void
+vltab_index_take_vectors(VltabIndexTake *t, const ItemPointerData *tids, int n, int dim,
+						 float *vecs, Datum *values, bool *isnull, bool *found)
+{
+	take_common(t, tids, n, dim, vecs, values, isnull, found);
+}
+
+static void
+take_common(VltabIndexTake *t, const ItemPointerData *tids, int n, int dim, float *vecs,
+			Datum *values, bool *isnull, bool *found)
 {
 	Relation	rel = t->rel;
 	Oid			relid = RelationGetRelid(rel);
@@ -1522,6 +1574,7 @@ vltab_index_take(VltabIndexTake *t, const ItemPointerData *tids, int n,
 	for (int k = 0, j; k < nlake; k = j)
 	{
 		VltabSegment *seg = vltab_segment_find(t->segs, lake[k].row_id);
+		VltabSegmentReader *reader;
 		int64	   *rows;
 		Datum	   *vals;
 		bool	   *nulls;
@@ -1551,11 +1604,36 @@ vltab_index_take(VltabIndexTake *t, const ItemPointerData *tids, int n,
 		}
 		if (m == 0)
 			continue;
+		reader = cached_reader(rel, t->segs->root, seg);
+		if (vecs != NULL)
+		{
+			/* the caller's position of each distinct row (duplicates: after) */
+			int		   *where = palloc(sizeof(int) * m);
+
+			for (int r = k, x = -1; r < j; r++)
+				if (lake[r].i >= 0 && (x < 0 || rows[x] != lake[r].row_id))
+					where[++x] = lake[r].i;
+			if (take_vectors_fixed(reader, t->attnum, rows, m, where, dim, vecs))
+			{
+				for (int r = k, x = -1; r < j; r++)
+				{
+					if (lake[r].i < 0)
+						continue;
+					if (x < 0 || rows[x] != lake[r].row_id)
+						x++;
+					else
+						memcpy(vecs + (size_t) lake[r].i * dim,
+							   vecs + (size_t) where[x] * dim, sizeof(float) * dim);
+					found[lake[r].i] = true;
+					isnull[lake[r].i] = false;
+				}
+				continue;
+			}
+		}
 		/* one request per ColumnGroup holding the column (its newest file) */
 		vals = palloc(sizeof(Datum) * m * natts);
 		nulls = palloc(sizeof(bool) * m * natts);
-		vltab_segment_take_rows(cached_reader(rel, t->segs->root, seg), t->attrs,
-								rows, m, vals, nulls);
+		vltab_segment_take_rows(reader, t->attrs, rows, m, vals, nulls);
 		for (int r = k, x = -1; r < j; r++)
 		{
 			if (lake[r].i < 0)

@@ -113,6 +113,12 @@ extern void vltab_index_part_clear(Relation heap, Relation index);
  *    file holding the column wins, as for every read), delta rows with
  *    heap's fetch.  values[i] (copied) stay valid until the next call or
  *    the end.
+ *  - vltab_index_take_vectors(t, tids, n, dim, vecs, values, isnull, found):
+ *    the same for a vector or halfvec column, except that a lake row held
+ *    by a vector ColumnGroup of dim values comes as dim floats in
+ *    vecs[i * dim ..] (halfvec widened), read as stored with no Datum in
+ *    between (the re-rank's hot path), and values[i] is then (Datum) 0
+ *    with isnull[i] false; other rows come as values[i].
  *  - vltab_index_take_end(t).
  * Memory: t and the values live in a child of CurrentMemoryContext at
  * begin.  Errors: unreadable segment files ERROR (lake_report).
@@ -123,6 +129,9 @@ extern VltabIndexTake *vltab_index_take_begin(Relation heap, Snapshot snapshot,
 											  AttrNumber attnum);
 extern void vltab_index_take(VltabIndexTake *t, const ItemPointerData *tids, int n,
 							 Datum *values, bool *isnull, bool *found);
+extern void vltab_index_take_vectors(VltabIndexTake *t, const ItemPointerData *tids, int n,
+									 int dim, float *vecs,
+									 Datum *values, bool *isnull, bool *found);
 extern void vltab_index_take_end(VltabIndexTake *t);
 
 /* Every part prefix vlake.table_indexes names (latest snapshot; NIL when

@@ -1004,7 +1004,22 @@ struct VltabSegmentReader
 	ByteSource **srcs;			/* per file, opened on first use */
 	RCol	   *cols;			/* [natts] */
 	List	   *opens;			/* of ROpen* */
+	/*
+	 * The last fixed take's rows (ascending row IDs, at most
+	 * MEMO_MAX_BYTES): an index scan re-ranks candidates, then the executor
+	 * fetches the winners with the same column (ORDER BY emb <-> q computes
+	 * the distance again), from the same files, so this reader's bytes.
+	 */
+	AttrNumber	memo_att;		/* 0: none */
+	bool		memo_half;
+	int			memo_dim;
+	int			memo_n;
+	int64	   *memo_rows;
+	char	   *memo_bytes;
+	Datum		memo_datum;		/* the last one vltab_segment_take built */
 };
+
+#define MEMO_MAX_BYTES (1024 * 1024)
 
 struct VltabSegmentScan
 {
@@ -1690,11 +1705,173 @@ take_into(VltabSegmentReader *r, Bitmapset *attrs, const int64 *row_ids, int n,
 	MemoryContextSwitchTo(old);
 }
 
+static void check_vector_values(ROpen *o, int pcol, const char *vals, size_t nv);
+static void memo_keep(VltabSegmentReader *r, AttrNumber attnum, bool half, int dim,
+					  const int64 *row_ids, int n, const char *bytes);
+
+bool
+vltab_segment_take_fixed(VltabSegmentReader *r, AttrNumber attnum, const int64 *row_ids,
+						 int n, int dim, char *out, bool *half)
+{
+	RCol	   *rc;
+	ROpen	   *o;
+	int			ncols;
+	int		   *cols;
+	AttrNumber *atts;
+	const PqColumnDesc *col;
+	size_t		rowbytes;
+	MemoryContext old;
+
+#ifdef WORDS_BIGENDIAN
+	return false;				/* values are stored little-endian */
+#endif
+	if (attnum < 1 || attnum > r->desc->natts)
+		elog(ERROR, "vltab segment: attnum %d out of range", attnum);
+	rc = &r->cols[attnum - 1];
+	*half = type_is(rc->basetype, halfvec_type_oid);
+	if (rc->file < 0 || n <= 0 || dim < 1 || (!*half && !type_is(rc->basetype, vector_type_oid)))
+		return false;
+	MemoryContextReset(r->callcxt);
+	old = MemoryContextSwitchTo(r->callcxt);
+	o = open_for(r, bms_make_singleton(attnum), &ncols, &cols, &atts);
+	MemoryContextSwitchTo(old);
+	if (o == NULL || ncols != 1 || o->text[attnum - 1])
+		return false;
+	/* what pgmap writes: vector as LIST<FLOAT>, halfvec as FLBA(2 * dim) */
+	col = layout_packed_column_desc(o->p, cols[0]);
+	if (*half ? (col->is_list || col->type != PARQUET_FIXED_LEN_BYTE_ARRAY)
+		: (!col->is_list || col->type != PARQUET_FLOAT))
+		return false;
+	rowbytes = (size_t) dim * (*half ? 2 : 4);
+	if (!layout_packed_take_fixed(o->p, cols[0], row_ids, n, rowbytes, out))
+		return false;
+	if (!*half)
+		check_vector_values(o, cols[0], out, rowbytes / 4 * n);
+	memo_keep(r, attnum, *half, dim, row_ids, n, out);
+	return true;
+}
+
+/* NaN and infinity (every exponent bit set) are no vector's values: one
+ * branch-free pass, as the Datum path's. */
+static void
+check_vector_values(ROpen *o, int pcol, const char *vals, size_t nv)
+{
+	uint32		special = 0;
+
+	for (size_t i = 0; i < nv; i++)
+	{
+		uint32		bits;
+
+		memcpy(&bits, vals + i * 4, 4);
+		special |= (uint32) ((bits & 0x7f800000) == 0x7f800000);
+	}
+	if (special)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid vector in Parquet file \"%s\": NaN or infinity cannot be stored in a vector",
+						layout_packed_column_reader(o->p, pcol)->name),
+				 errdetail("Column \"%s\".", layout_packed_column_desc(o->p, pcol)->path)));
+}
+
+/* Keep a fixed take's rows when ascending and small (see memo_att). */
+static void
+memo_keep(VltabSegmentReader *r, AttrNumber attnum, bool half, int dim,
+		  const int64 *row_ids, int n, const char *bytes)
+{
+	size_t		rowbytes = (size_t) dim * (half ? 2 : 4);
+
+	if (r->memo_rows)
+		pfree(r->memo_rows);
+	if (r->memo_bytes)
+		pfree(r->memo_bytes);
+	r->memo_att = 0;
+	r->memo_rows = NULL;
+	r->memo_bytes = NULL;
+	if (rowbytes * n > MEMO_MAX_BYTES)
+		return;
+	for (int k = 1; k < n; k++)
+		if (row_ids[k] <= row_ids[k - 1])
+			return;
+	r->memo_rows = MemoryContextAlloc(r->cxt, sizeof(int64) * n);
+	memcpy(r->memo_rows, row_ids, sizeof(int64) * n);
+	r->memo_bytes = MemoryContextAlloc(r->cxt, rowbytes * n);
+	memcpy(r->memo_bytes, bytes, rowbytes * n);
+	r->memo_att = attnum;
+	r->memo_half = half;
+	r->memo_dim = dim;
+	r->memo_n = n;
+}
+
+/* Row row_id's value of column attnum from the memo, as a Datum, or 0. */
+static Datum
+memo_datum(VltabSegmentReader *r, AttrNumber attnum, int64 row_id)
+{
+	int			lo = 0,
+				hi = r->memo_n - 1;
+	size_t		rowbytes;
+
+	if (r->memo_att != attnum || attnum == 0)
+		return (Datum) 0;
+	rowbytes = (size_t) r->memo_dim * (r->memo_half ? 2 : 4);
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (r->memo_rows[mid] == row_id)
+		{
+			const char *src = r->memo_bytes + rowbytes * mid;
+
+			if (r->memo_half)
+			{
+				HalfVector *hv = halfvec_new(r->memo_dim);
+
+				memcpy(hv->x, src, rowbytes);
+				return PointerGetDatum(hv);
+			}
+			else
+			{
+				Vector	   *v = vector_new(r->memo_dim);
+
+				memcpy(v->x, src, rowbytes);
+				return PointerGetDatum(v);
+			}
+		}
+		if (r->memo_rows[mid] < row_id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return (Datum) 0;
+}
+
+
 void
 vltab_segment_take(VltabSegmentReader *r, Bitmapset *attrs, int64 row_id,
 				   Datum *values, bool *isnull)
 {
+	Datum		memo = (Datum) 0;
+
+	if (r->memo_att != 0 && bms_is_member(r->memo_att, attrs))
+	{
+		MemoryContext old = MemoryContextSwitchTo(r->cxt);
+
+		/* the memo's Datum outlives take_into's reset of callcxt: in cxt,
+		 * freed at the next take of this reader */
+		if (r->memo_datum)
+			pfree(DatumGetPointer(r->memo_datum));
+		r->memo_datum = memo = memo_datum(r, r->memo_att, row_id);
+		MemoryContextSwitchTo(old);
+	}
+	if (memo == (Datum) 0)
+	{
+		take_into(r, attrs, &row_id, 1, values, isnull, r->callcxt);
+		return;
+	}
+	attrs = bms_del_member(bms_copy(attrs), r->memo_att);
 	take_into(r, attrs, &row_id, 1, values, isnull, r->callcxt);
+	bms_free(attrs);
+	values[r->memo_att - 1] = memo;
+	isnull[r->memo_att - 1] = false;
 }
 
 void

@@ -221,4 +221,19 @@ extern void vltab_segment_take_rows(VltabSegmentReader *r, Bitmapset *attrs,
 									const int64 *row_ids, int n,
 									Datum *values, bool *isnull);
 
+/*
+ * Take of a vector or halfvec column's values as stored, for row IDs inside
+ * the segment (any order): row k's dim little-endian float32 (vector) or
+ * float16 (halfvec: *half set) values at out + k * rowbytes (out holds
+ * n * dim * 4 bytes), read without decoding pages or building Datums (the
+ * re-rank of a vlake index reads here).  Returns false — nothing read —
+ * when the rows cannot be read so: no file holds the column, it may hold
+ * nulls, another dimension or layout than a vector ColumnGroup, a
+ * big-endian build; vltab_segment_take_rows is the general path.  ERROR for
+ * NaN or infinity in a vector (as the Datum path).
+ */
+extern bool vltab_segment_take_fixed(VltabSegmentReader *r, AttrNumber attnum,
+									 const int64 *row_ids, int n, int dim,
+									 char *out, bool *half);
+
 #endif							/* VLAKE_VLTAB_SEGMENT_H */
