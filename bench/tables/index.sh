@@ -12,12 +12,14 @@
 #   - per vlake.probes setting: recall@10 over QUERIES test vectors (ground
 #     truth: build/bin/ann_truth, exact integer L2 over the IDX files,
 #     independent of vlake), the wall time per query of those queries in one
-#     statement, and pgbench QPS (-M prepared -c 1, BENCH_SECONDS), heap and
-#     vlake interleaved; ratios vlake / heap.
+#     statement, and pgbench QPS (-M prepared -c 1): ROUNDS rounds of
+#     BENCH_SECONDS each, heap and vlake alternating, reported as the median
+#     QPS of each and the median (and range) of the rounds' vlake/heap
+#     ratios — on a shared machine one run of each is mostly noise.
 # Vectors are stored inline in the heap table (SET STORAGE PLAIN), as in
 # bench-ann.  Env: FMNIST_DIR (/usr/share/datasets/fashion-mnist, package
-# dataset-fashion-mnist), PROBES ("8 16 32"), QUERIES (10000), BENCH_SECONDS
-# (10), PAGE_CACHE (vlake.page_cache_size, default 64MB: the vlake table's
+# dataset-fashion-mnist), PROBES ("8 16 32"), QUERIES (10000), ROUNDS (5),
+# BENCH_SECONDS (4), PAGE_CACHE (vlake.page_cache_size, default 64MB: the vlake table's
 # re-rank values come through it; the heap table lives in shared_buffers =
 # 1GB), PORT (default derived from the checkout), KEEP=1 keeps the cluster.
 # Results: printed, and kept in build/bench-tables-index/results.txt.
@@ -27,7 +29,8 @@ set -euo pipefail
 cd "$VLAKE_SRC"
 
 ds=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
-secs=${BENCH_SECONDS:-10}
+secs=${BENCH_SECONDS:-4}
+rounds=${ROUNDS:-5}
 probes_list=${PROBES:-"8 16 32"}
 nq=${QUERIES:-10000}
 make -s -j2 all build/bin/fmnist build/bin/ann_truth >/dev/null
@@ -99,6 +102,8 @@ table_bytes=$(psql -At -c "SELECT sum(bytes) FROM vlake.table_segments('fm_lake'
 root_bytes=$(du -sb "$lake/fm_lake" | cut -f1)
 lists=$(psql -At -c "SELECT lists FROM vlake.index_info('fm_lake_idx')")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.3f", a / b; else printf "n/a" }'; }
+range() { echo "$(median "$@") ($(printf '%s\n' "$@" | sort -g | head -1)–$(printf '%s\n' "$@" | sort -g | tail -1))"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END{ if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mb() { awk -v a="$1" 'BEGIN{ printf "%.1f MB", a / 1048576 }'; }
 say ""
 say "build (serial, $lists lists): heap table $heap_build ms, vlake table $lake_build ms (vlake/heap $(ratio "$lake_build" "$heap_build"))"
@@ -131,14 +136,34 @@ SQL
   vlake_as_pg env PGOPTIONS="-c vlake.probes=$2" "$bin/pgbench" -n -M prepared -c 1 -T "$secs" \
     -h "$sock" -p "$port" -U postgres -f "$work/q_$1.sql" postgres 2>/dev/null | awk '/^tps/{printf "%.0f", $3}'
 }
+cpu_us() { # cpu_us TABLE PROBES — the backend's CPU time (utime + stime of /proc/self/stat) per
+  # query over CPU_QUERIES prepared queries after 200 warm-up ones, in one session: less
+  # sensitive to other work on the machine than wall-clock QPS
+  local f="$work/cpu_$1.sql" n=${CPU_QUERIES:-3000}
+  { echo "SET vlake.probes = $2;"
+    echo "PREPARE q(int) AS SELECT id FROM $1 ORDER BY embedding <-> (SELECT embedding FROM fm_test WHERE id = \$1) LIMIT 10;"
+    awk -v n=200 'BEGIN{srand(7); for (i = 0; i < n; i++) printf "EXECUTE q(%d);\n", int(rand() * 10000)}'
+    echo "SELECT (string_to_array(pg_read_file('/proc/self/stat'), ' '))[14:15] AS c0 \\gset"
+    awk -v n="$n" 'BEGIN{srand(11); for (i = 0; i < n; i++) printf "EXECUTE q(%d);\n", int(rand() * 10000)}'
+    echo "SELECT (string_to_array(pg_read_file('/proc/self/stat'), ' '))[14:15] AS c1 \\gset"
+    echo "SELECT round((((:'c1'::int[])[1] + (:'c1'::int[])[2]) - ((:'c0'::int[])[1] + (:'c0'::int[])[2]))"
+    echo "       * 1e6 / $(getconf CLK_TCK) / $n) AS cpu_us;"
+  } > "$f"
+  chmod a+r "$f"
+  psql -At -v ON_ERROR_STOP=1 -f "$f" | tail -1
+}
 say ""
-say "| probes | recall@10 heap | recall@10 vlake | vlake/heap | µs/query heap | µs/query vlake | pgbench QPS heap | pgbench QPS vlake | QPS vlake/heap |"
-say "|---|---|---|---|---|---|---|---|---|"
+say "| probes | recall@10 heap | recall@10 vlake | vlake/heap | µs/query heap | µs/query vlake | pgbench QPS heap | pgbench QPS vlake | QPS vlake/heap | CPU µs/query heap | CPU µs/query vlake | heap/vlake CPU (= QPS ratio on an idle core) |"
+say "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for p in $probes_list; do
   read -r hr hw <<<"$( { echo "SET vlake.probes = $p;"; recall_sql fm_heap; } | psql -At -F ' ' | tail -1)"
   read -r lr lw <<<"$( { echo "SET vlake.probes = $p;"; recall_sql fm_lake; } | psql -At -F ' ' | tail -1)"
-  hq=$(qps fm_heap "$p"); lq=$(qps fm_lake "$p")
-  say "| $p | $hr | $lr | $(ratio "$lr" "$hr") | $hw | $lw | $hq | $lq | $(ratio "$lq" "$hq") |"
+  hs=(); ls=(); rs=(); hc=(); lc=(); rc=()
+  for ((r = 0; r < rounds; r++)); do
+    hs+=("$(qps fm_heap "$p")"); ls+=("$(qps fm_lake "$p")"); rs+=("$(ratio "${ls[-1]}" "${hs[-1]}")")
+    hc+=("$(cpu_us fm_heap "$p")"); lc+=("$(cpu_us fm_lake "$p")"); rc+=("$(ratio "${hc[-1]}" "${lc[-1]}")")
+  done
+  say "| $p | $hr | $lr | $(ratio "$lr" "$hr") | $hw | $lw | $(median "${hs[@]}") | $(median "${ls[@]}") | $(range "${rs[@]}") | $(median "${hc[@]}") | $(median "${lc[@]}") | $(range "${rc[@]}") |"
 done
 say ""
 say "EXPLAIN ANALYZE of one query on each (warm):"

@@ -1462,14 +1462,11 @@ static bool
 take_vectors_fixed(VltabSegmentReader *reader, AttrNumber attnum, const int64 *rows, int m,
 				   const int *where, int dim, float *vecs)
 {
-	char	   *buf = palloc(sizeof(float) * (size_t) dim * m);
 	bool		half;
+	const char *buf = vltab_segment_take_fixed(reader, attnum, rows, m, dim, &half);
 
-	if (!vltab_segment_take_fixed(reader, attnum, rows, m, dim, buf, &half))
-	{
-		pfree(buf);
+	if (buf == NULL)
 		return false;
-	}
 	for (int x = 0; x < m; x++)
 	{
 		float	   *dst = vecs + (size_t) where[x] * dim;
@@ -1484,7 +1481,6 @@ take_vectors_fixed(VltabSegmentReader *reader, AttrNumber attnum, const int64 *r
 		else
 			memcpy(dst, buf + (size_t) x * dim * 4, sizeof(float) * dim);
 	}
-	pfree(buf);
 	return true;
 }
 

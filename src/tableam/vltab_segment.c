@@ -1010,10 +1010,11 @@ struct VltabSegmentReader
 	 * fetches the winners with the same column (ORDER BY emb <-> q computes
 	 * the distance again), from the same files, so this reader's bytes.
 	 */
-	AttrNumber	memo_att;		/* 0: none */
+	AttrNumber	memo_att;		/* 0: none (buffers may be allocated) */
 	bool		memo_half;
 	int			memo_dim;
 	int			memo_n;
+	int			memo_cap;		/* of memo_rows */
 	int64	   *memo_rows;
 	char	   *memo_bytes;
 	Datum		memo_datum;		/* the last one vltab_segment_take built */
@@ -1706,12 +1707,10 @@ take_into(VltabSegmentReader *r, Bitmapset *attrs, const int64 *row_ids, int n,
 }
 
 static void check_vector_values(ROpen *o, int pcol, const char *vals, size_t nv);
-static void memo_keep(VltabSegmentReader *r, AttrNumber attnum, bool half, int dim,
-					  const int64 *row_ids, int n, const char *bytes);
 
-bool
+const char *
 vltab_segment_take_fixed(VltabSegmentReader *r, AttrNumber attnum, const int64 *row_ids,
-						 int n, int dim, char *out, bool *half)
+						 int n, int dim, bool *half)
 {
 	RCol	   *rc;
 	ROpen	   *o;
@@ -1720,50 +1719,86 @@ vltab_segment_take_fixed(VltabSegmentReader *r, AttrNumber attnum, const int64 *
 	AttrNumber *atts;
 	const PqColumnDesc *col;
 	size_t		rowbytes;
+	char	   *out;
+	bool		keep;
 	MemoryContext old;
 
 #ifdef WORDS_BIGENDIAN
-	return false;				/* values are stored little-endian */
+	return NULL;				/* values are stored little-endian */
 #endif
 	if (attnum < 1 || attnum > r->desc->natts)
 		elog(ERROR, "vltab segment: attnum %d out of range", attnum);
 	rc = &r->cols[attnum - 1];
 	*half = type_is(rc->basetype, halfvec_type_oid);
 	if (rc->file < 0 || n <= 0 || dim < 1 || (!*half && !type_is(rc->basetype, vector_type_oid)))
-		return false;
+		return NULL;
+	r->memo_att = 0;			/* what it held is about to be overwritten */
 	MemoryContextReset(r->callcxt);
 	old = MemoryContextSwitchTo(r->callcxt);
 	o = open_for(r, bms_make_singleton(attnum), &ncols, &cols, &atts);
 	MemoryContextSwitchTo(old);
 	if (o == NULL || ncols != 1 || o->text[attnum - 1])
-		return false;
+		return NULL;
 	/* what pgmap writes: vector as LIST<FLOAT>, halfvec as FLBA(2 * dim) */
 	col = layout_packed_column_desc(o->p, cols[0]);
 	if (*half ? (col->is_list || col->type != PARQUET_FIXED_LEN_BYTE_ARRAY)
 		: (!col->is_list || col->type != PARQUET_FLOAT))
-		return false;
+		return NULL;
 	rowbytes = (size_t) dim * (*half ? 2 : 4);
+	/*
+	 * Into the memo's buffer, kept across takes (fresh memory per take
+	 * cost page faults), unless the batch is large: then memory of callcxt.
+	 */
+	keep = rowbytes * n <= MEMO_MAX_BYTES;
+	for (int k = 1; k < n && keep; k++)
+		keep = row_ids[k] > row_ids[k - 1];
+	if (keep && r->memo_bytes == NULL)
+		r->memo_bytes = MemoryContextAlloc(r->cxt, MEMO_MAX_BYTES);
+	if (keep && n > r->memo_cap)
+	{
+		if (r->memo_rows)
+			pfree(r->memo_rows);
+		r->memo_cap = Max(n, 256);
+		r->memo_rows = MemoryContextAlloc(r->cxt, sizeof(int64) * r->memo_cap);
+	}
+	out = keep ? r->memo_bytes : MemoryContextAllocHuge(r->callcxt, rowbytes * n);
 	if (!layout_packed_take_fixed(o->p, cols[0], row_ids, n, rowbytes, out))
-		return false;
+		return NULL;
 	if (!*half)
 		check_vector_values(o, cols[0], out, rowbytes / 4 * n);
-	memo_keep(r, attnum, *half, dim, row_ids, n, out);
-	return true;
+	if (keep)
+	{
+		memcpy(r->memo_rows, row_ids, sizeof(int64) * n);
+		r->memo_att = attnum;
+		r->memo_half = *half;
+		r->memo_dim = dim;
+		r->memo_n = n;
+	}
+	return out;
 }
 
 /* NaN and infinity (every exponent bit set) are no vector's values: one
- * branch-free pass, as the Datum path's. */
+ * branch-free pass in blocks the compiler vectorizes. */
 static void
 check_vector_values(ROpen *o, int pcol, const char *vals, size_t nv)
 {
 	uint32		special = 0;
+	size_t		i = 0;
 
-	for (size_t i = 0; i < nv; i++)
+	for (; i + 16 <= nv; i += 16)
+	{
+		uint32		bits[16];
+
+		memcpy(bits, vals + i * 4, sizeof(bits));
+		for (int e = 0; e < 16; e++)
+			special |= (bits[e] & 0x7f800000) == 0x7f800000;
+	}
+	for (; i < nv; i++)
 	{
 		uint32		bits;
 
 		memcpy(&bits, vals + i * 4, 4);
-		special |= (uint32) ((bits & 0x7f800000) == 0x7f800000);
+		special |= (bits & 0x7f800000) == 0x7f800000;
 	}
 	if (special)
 		ereport(ERROR,
@@ -1771,35 +1806,6 @@ check_vector_values(ROpen *o, int pcol, const char *vals, size_t nv)
 				 errmsg("invalid vector in Parquet file \"%s\": NaN or infinity cannot be stored in a vector",
 						layout_packed_column_reader(o->p, pcol)->name),
 				 errdetail("Column \"%s\".", layout_packed_column_desc(o->p, pcol)->path)));
-}
-
-/* Keep a fixed take's rows when ascending and small (see memo_att). */
-static void
-memo_keep(VltabSegmentReader *r, AttrNumber attnum, bool half, int dim,
-		  const int64 *row_ids, int n, const char *bytes)
-{
-	size_t		rowbytes = (size_t) dim * (half ? 2 : 4);
-
-	if (r->memo_rows)
-		pfree(r->memo_rows);
-	if (r->memo_bytes)
-		pfree(r->memo_bytes);
-	r->memo_att = 0;
-	r->memo_rows = NULL;
-	r->memo_bytes = NULL;
-	if (rowbytes * n > MEMO_MAX_BYTES)
-		return;
-	for (int k = 1; k < n; k++)
-		if (row_ids[k] <= row_ids[k - 1])
-			return;
-	r->memo_rows = MemoryContextAlloc(r->cxt, sizeof(int64) * n);
-	memcpy(r->memo_rows, row_ids, sizeof(int64) * n);
-	r->memo_bytes = MemoryContextAlloc(r->cxt, rowbytes * n);
-	memcpy(r->memo_bytes, bytes, rowbytes * n);
-	r->memo_att = attnum;
-	r->memo_half = half;
-	r->memo_dim = dim;
-	r->memo_n = n;
 }
 
 /* Row row_id's value of column attnum from the memo, as a Datum, or 0. */

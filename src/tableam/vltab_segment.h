@@ -223,17 +223,20 @@ extern void vltab_segment_take_rows(VltabSegmentReader *r, Bitmapset *attrs,
 
 /*
  * Take of a vector or halfvec column's values as stored, for row IDs inside
- * the segment (any order): row k's dim little-endian float32 (vector) or
- * float16 (halfvec: *half set) values at out + k * rowbytes (out holds
- * n * dim * 4 bytes), read without decoding pages or building Datums (the
- * re-rank of a vlake index reads here).  Returns false — nothing read —
- * when the rows cannot be read so: no file holds the column, it may hold
- * nulls, another dimension or layout than a vector ColumnGroup, a
- * big-endian build; vltab_segment_take_rows is the general path.  ERROR for
- * NaN or infinity in a vector (as the Datum path).
+ * the segment (any order): returns the rows' bytes, row k's dim
+ * little-endian float32 (vector) or float16 (halfvec: *half set) values at
+ * k * dim * (4 or 2), held by the reader until its next take; read without
+ * decoding pages or building Datums (the re-rank of a vlake index reads
+ * here).  Returns NULL — nothing read — when the rows cannot be read so: no
+ * file holds the column, it may hold nulls, another dimension or layout
+ * than a vector ColumnGroup, a big-endian build; vltab_segment_take_rows
+ * is the general path.  ERROR for NaN or infinity in a vector (as the
+ * Datum path).  A later vltab_segment_take of one of these rows (ascending
+ * row IDs, up to 1 MB) builds that column's Datum from the bytes kept here
+ * instead of reading them again.
  */
-extern bool vltab_segment_take_fixed(VltabSegmentReader *r, AttrNumber attnum,
-									 const int64 *row_ids, int n, int dim,
-									 char *out, bool *half);
+extern const char *vltab_segment_take_fixed(VltabSegmentReader *r, AttrNumber attnum,
+											const int64 *row_ids, int n, int dim,
+											bool *half);
 
 #endif							/* VLAKE_VLTAB_SEGMENT_H */
