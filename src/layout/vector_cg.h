@@ -15,10 +15,10 @@
  *   end   = page.offset + page.compressed_page_size
  *   start = end - (page_rows - (row - page.first_row_index)) * k * width
  *
- * take(rows) is the generic reader's parquet_take, which turns rows into
- * those byte ranges (consecutive rows make one range) and reads them with
- * one ByteSource call; the object store coalesces near ranges of a local
- * file.  Opening costs the reader's footer read, which usually holds the
+ * take(rows) is the reader's parquet_take_fixed, which turns rows into
+ * those byte ranges and reads them with one ByteSource call straight into
+ * the output (the object store coalesces near ranges of a local file); a
+ * file whose chunks may hold nulls goes through the generic parquet_take.  Opening costs the reader's footer read, which usually holds the
  * OffsetIndexes too, plus one read if they lie before it; the reader keeps
  * them, so a take is one read.  Pages that hold nulls (chunk statistics say
  * so) are fetched whole and decoded by the reader.  The writer side is pgmap/pgmap_writer.h with options.vector_layout;
