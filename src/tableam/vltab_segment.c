@@ -1326,6 +1326,13 @@ open_groups(VltabSegmentReader *r, Bitmapset *groups)
 			lake_corrupt("segment file", pr->name, "field id %d appears twice", an);
 		o->colidx[an - 1] = c;
 		o->text[an - 1] = list_has(footer_value(pr, VLTAB_KV_TEXT_OUTPUT), an);
+		/*
+		 * A file another engine wrote has no such key: a column of a type
+		 * vlake stores as its text (objref's JSON, numeric, ...) that the
+		 * file holds as a string is that text (docs/manifest.md, types).
+		 */
+		if (!o->text[an - 1] && rc->enc != ENC_NATIVE && cd->type == PARQUET_BYTE_ARRAY)
+			o->text[an - 1] = true;
 		target = read_target(rc, o->text[an - 1]);
 		if (!pgmap_target_ok(cd, target))
 			lake_corrupt("segment file", pr->name,

@@ -18,6 +18,11 @@
 #    retained version names the list, the table GC keeps it; once no
 #    retained version does (retention 0), the GC removes both, and every
 #    list the latest version names is still there;
+#  - another engine (test/tools/foreign_writer.mjs, Node + DuckDB) appends a
+#    segment whose group names its own object list: vlake.table_refresh
+#    adopts it (the list recorded in vlake.files, the values read from the
+#    engine's JSON column), vlake.table_objects and the lists read by DuckDB
+#    agree, and vlake's next version keeps naming the engine's list;
 #  - DuckDB parses the segment's objref column as JSON (json_extract);
 #  - GC: the referenced objects live next to the dataset root, inside it in
 #    non-part paths, inside its data/ directory next to the parts, and even
@@ -259,6 +264,43 @@ ok(!(grep { -f "$root/" . ($_ =~ s/\.objects\.parquet$/.parquet/r) } @retired), 
 my $latest = lake_read();
 is($latest->{object_lists}{fallback}, 0, 'the latest version reads every list it names');
 is_deeply(canon($latest->{objects}), canon(table_objects()), 'the latest lists equal vlake.table_objects');
+
+# ------------------------------------- another engine's segment and list --
+{
+	my $ref = sub {
+		my ($k, $mime) = @_;
+		return undef unless defined $k;
+		return sprintf('{"uri":"file://%s","size":%d,"sha256":"%s"%s}', $objects{$k}, length($content{$k}),
+			sha256_hex($content{$k}), defined $mime ? qq{,"mime":"$mime"} : '');
+	};
+	my $rows = JSON::PP->new->encode({ fields => [qw(id r note)],
+		rows => [ [ 4000, $ref->('in_dels', 'application/octet-stream'), 'foreign' ],
+				  [ 4001, undef, 'foreign, no reference' ],
+				  [ 4002, $ref->('beside'), 'foreign' ] ] });
+	my ($out, $err);
+	IPC::Run::run([ 'node', "$tools/foreign_writer.mjs", $root, 'append', $rows ], '>', \$out, '2>', \$err)
+	  or die "foreign_writer failed: $err";
+	my $fv = JSON::PP->new->decode($out)->{version};
+	$node->safe_psql('postgres', "SELECT vlake.table_refresh('t')");
+	is(version(), $fv, "vlake adopted the other engine's version $fv");
+	like($node->safe_psql('postgres', "SELECT objects_path FROM vlake.files f JOIN vlake.segments s USING (relid, segment_id)
+		WHERE relid = 't'::regclass AND s.first_row_id = (SELECT max(first_row_id) FROM vlake.segments WHERE relid = 't'::regclass)"),
+		qr{^foreign/.*\.objects\.parquet$}, "the engine's object list is recorded in vlake.files");
+	is($node->safe_psql('postgres', "SELECT vlake.objref_uri(r) FROM t WHERE id = 4000"), "file://$objects{in_dels}",
+		"the engine's references read back (its JSON column)");
+	my $lv = lake_read($fv);
+	is($lv->{object_lists}{fallback}, 0, "version $fv: every group read through its list");
+	is_deeply(canon($lv->{objects}), canon(table_objects()), "version $fv: the lists equal vlake.table_objects");
+	$node->safe_psql('postgres', "INSERT INTO t VALUES (4003, NULL, 'vlake after the engine'); SELECT vlake.flush('t')");
+	my $doc = JSON::PP->new->decode(do {
+		local $/;
+		open(my $fh, '<', sprintf("$root/_manifest/%020d.json", version())) or die;
+		<$fh>;
+	});
+	ok((grep { $_->{objects} && $_->{objects}{path} =~ m{^foreign/} } map { @{ $_->{groups} } } @{ $doc->{segments} }),
+		"vlake's next version names the engine's list");
+	is_deeply(canon(lake_read()->{objects}), canon(table_objects()), "and its lists equal vlake.table_objects");
+}
 
 # -------------------------------------------------------------------- GC --
 sub parts

@@ -16,7 +16,10 @@
 //       group per segment holding it (after the segment's groups, so it
 //       supersedes the earlier copies), computed as for add-column;
 //   append {"fields": ["id", "name", ...], "rows": [[1, "a"], ...]}
-//       one new segment holding those rows, row IDs from next_row_id on;
+//       one new segment holding those rows, row IDs from next_row_id on (an
+//       object_ref field's values are their JSON text; in a format 3
+//       dataset the group then names its object list, docs/manifest.md
+//       "Object lists", written here with DuckDB);
 //   delete {"row_ids": [...]}
 //       a new delete vector (the old one's row IDs plus these) for every
 //       segment holding one of them.
@@ -87,7 +90,7 @@ const ident = (s) => `"${s.replaceAll('"', '""')}"`;
 
 const DUCK = {
   boolean: 'BOOLEAN', int16: 'SMALLINT', int32: 'INTEGER', int64: 'BIGINT', float32: 'FLOAT',
-  float64: 'DOUBLE', string: 'VARCHAR', date: 'DATE', json: 'VARCHAR',
+  float64: 'DOUBLE', string: 'VARCHAR', date: 'DATE', json: 'VARCHAR', object_ref: 'JSON',
 };
 
 // Write a DuckDB query's rows as a Parquet file with the given field ids
@@ -180,9 +183,28 @@ async function append(base) {
   // is authoritative)
   const grp = await writeGroup(select, Object.fromEntries(fields.map((f) => [f.name, f.id])), n, `s${id}`,
     { 'vlake.first_row_id': String(first) });
+  // the object list of the group's object_ref fields: one row per non-null
+  // reference, sorted by (uri, row_id)
+  const refs = fields.filter((f) => f.type === 'object_ref');
+  if (refs.length > 0 && doc.format_version >= 3) {
+    const parts = refs.map((f) => {
+      const k = fields.indexOf(f) + 1;
+      return `SELECT json_extract_string(col${k}, '$.uri') AS uri, CAST(${first} + ord AS BIGINT) AS row_id,
+                     CAST(${f.id} AS INTEGER) AS field_id, CAST(json_extract(col${k}, '$.size') AS BIGINT) AS size,
+                     json_extract_string(col${k}, '$.sha256') AS sha256, json_extract_string(col${k}, '$.mime') AS mime
+                FROM (VALUES ${rows.join(', ')}) AS v(ord, ${fields.map((_, j) => `col${j + 1}`).join(', ')})
+               WHERE col${k} IS NOT NULL`;
+    });
+    const path = `foreign/s${id}/${randomUUID()}.objects.parquet`;
+    const tmp = join(root, `foreign-tmp-${randomUUID()}.parquet`);
+    await con.run(`COPY (SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY uri, row_id) TO ${lit(tmp)} (FORMAT parquet)`);
+    const [[count]] = await q(`SELECT count(*) FROM read_parquet(${lit(tmp)})`);
+    const { size, etag } = publishFile(tmp, path);
+    grp.objects = { path, size, etag, count: Number(count) };
+  }
   doc.segments.push({ id, first_row_id: first, end_row_id: first + n, row_count: n, groups: [grp] });
   doc.next_row_id = first + n;
-  doc.lineage.bytes_written = grp.size;
+  doc.lineage.bytes_written = grp.size + (grp.objects ? grp.objects.size : 0);
   return { doc, out: { first_row_id: first } };
 }
 
@@ -305,7 +327,7 @@ let lost = 0;
 for (;;) {
   const n = latest();
   const base = JSON.parse(readFileSync(join(root, key(n)), 'utf8'));
-  if (base.format !== 'vlake.manifest' || base.format_version !== 1) fail('unsupported manifest');
+  if (base.format !== 'vlake.manifest' || ![1, 2, 3].includes(base.format_version)) fail('unsupported manifest');
   const op = { 'add-column': addColumn, 'patch-column': (b) => addColumn(b, true), append, delete: del }[command];
   if (!op) fail(`unknown command ${command}`);
   const { doc, out } = await op(base);
