@@ -194,6 +194,19 @@ CREATE TABLE vlake.table_retention (
 );
 REVOKE ALL ON vlake.table_retention FROM PUBLIC;
 
+-- The datasets of dropped vlake tables (DROP TABLE, or a change of access
+-- method): the lake keeps each as published for its retention, then the
+-- garbage collection removes what vlake wrote under its root and the row
+-- (docs/tables.md, "Dropping a table").
+CREATE TABLE vlake.dropped_datasets (
+    dataset_id      uuid PRIMARY KEY,
+    root            text NOT NULL,
+    relname         text NOT NULL,          -- for people: the table's name then
+    dropped_at      timestamptz NOT NULL,
+    retention       interval NOT NULL       -- the table's, when it was dropped
+);
+REVOKE ALL ON vlake.dropped_datasets FROM PUBLIC;
+
 -- Set (NULL: remove) the retention of a vlake table.  Owner only.
 CREATE FUNCTION vlake.set_retention(tbl regclass, retention interval) RETURNS void
     AS 'MODULE_PATHNAME', 'vlake_set_retention' LANGUAGE C;

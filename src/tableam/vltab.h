@@ -407,6 +407,24 @@ extern Interval *vltab_retention_parse(const char *text);
 extern void vltab_retention_set(Oid relid, Interval *iv);
 /* Remove the manifests of expired versions and the delete vectors only
  * they name; returns the number of objects (removed: their URIs). */
+/* ---- dropped tables' datasets (vltab_dropped.c) ---- */
+typedef struct VltabDropped
+{
+	char	   *dataset_id;		/* text UUID */
+	char	   *root;
+} VltabDropped;
+struct LakeGcStats;
+/* Record relid's dataset as dropped (the dropping transaction). */
+extern void vltab_dropped_note(Oid relid);
+/* The dropped datasets whose retention has passed (List of VltabDropped *). */
+extern List *vltab_dropped_due(void);
+/* Its manifests, delete vectors and a part GC pass over data/. */
+extern void vltab_dropped_purge(const VltabDropped *d, int64 min_age_s, bool dry_run,
+								List **removed, struct LakeGcStats *stats);
+/* Forget it once no part of this database is left under its root ("data/"
+ * and index_dir, the index kind's directory); true if forgotten. */
+extern bool vltab_dropped_finish(const VltabDropped *d, const char *index_dir);
+
 extern int64 vltab_retention_expire(Oid relid, const char *root, bool dry_run, List **removed,
 									int64 *nmanifests, int64 *ndeletes);
 /* One GC pass over relid's dataset root (vltab_gc.c): expired manifests and

@@ -1172,6 +1172,8 @@ vltab_catalog_forget(Oid relid, bool keep_dataset)
 	delete_rows("moved_rows", "moved_rows_relid_delta_tid_idx", relid);
 	if (!keep_dataset)
 	{
+		/* the dataset's files stay for its retention, then go (GC) */
+		vltab_dropped_note(relid);
 		delete_rows("column_groups", "column_groups_pkey", relid);
 		delete_rows("retired_files", "retired_files_pkey", relid);
 		delete_rows("column_models", "column_models_pkey", relid);

@@ -32,6 +32,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "index/vlindex.h"
 #include "lake/lake_part.h"
 #include "lake/lake_worker.h"
 #include "tableam/vltab.h"
@@ -159,6 +160,43 @@ gc_one(void *arg)
 	CommitTransactionCommand();
 }
 
+/*
+ * One pass over the datasets of dropped tables whose retention has passed
+ * (vltab_dropped.c): their manifests and delete vectors, their table parts
+ * and their index parts (this layer owns both kinds), then the catalog row
+ * of each with nothing of this database's left.
+ */
+static void
+dropped_pass(int64 min_age_s, bool dry_run, List **removed)
+{
+	ListCell   *lc;
+
+	foreach(lc, vltab_dropped_due())
+	{
+		VltabDropped *d = lfirst(lc);
+		LakeGcStats stats;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(&stats, 0, sizeof(stats));
+		vltab_dropped_purge(d, min_age_s, dry_run, removed, &stats);
+		lake_gc_location(&vlindex_part_kind, d->root, min_age_s, dry_run, 0, removed, &stats);
+		if (!dry_run && vltab_dropped_finish(d, vlindex_part_kind.dir))
+			elog(LOG, "vlake table GC: the dataset of a dropped table at %s is gone", d->root);
+	}
+}
+
+static void
+gc_dropped(void *arg)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "vlake dropped table GC");
+	dropped_pass(workers_table_gc_min_age, false, NULL);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
 static void
 tables_run(void)
 {
@@ -181,6 +219,7 @@ tables_run(void)
 		if (t->root)
 			lake_worker_try(gc_one, t, "table GC");
 	}
+	lake_worker_try(gc_dropped, NULL, "dropped table GC");
 	list_free_deep(tables);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
@@ -256,6 +295,20 @@ workers_tables_register(void)
 	lake_worker_register(&compact_task);
 }
 
+/* A min_age argument in seconds; ERROR if negative. */
+static int64
+interval_arg_seconds(Interval *iv)
+{
+	int64		s = iv->time / USECS_PER_SEC + (int64) iv->day * SECS_PER_DAY +
+		(int64) iv->month * DAYS_PER_MONTH * SECS_PER_DAY;
+
+	if (s < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_age must not be negative")));
+	return s;
+}
+
 /*
  * vlake.table_gc(tbl, min_age, dry_run): one GC pass over the table's
  * dataset root now, as the table maintenance task runs it; the URIs of the
@@ -284,16 +337,7 @@ vlake_table_gc(PG_FUNCTION_ARGS)
 				 errmsg("vlake.table_gc needs a table")));
 	relid = PG_GETARG_OID(0);
 	if (!PG_ARGISNULL(1))
-	{
-		Interval   *iv = PG_GETARG_INTERVAL_P(1);
-
-		min_age = iv->time / USECS_PER_SEC + (int64) iv->day * SECS_PER_DAY +
-			(int64) iv->month * DAYS_PER_MONTH * SECS_PER_DAY;
-		if (min_age < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("min_age must not be negative")));
-	}
+		min_age = interval_arg_seconds(PG_GETARG_INTERVAL_P(1));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	rel = table_open(relid, AccessShareLock);
 	if (!vltab_is_vlake(rel))
@@ -312,5 +356,34 @@ vlake_table_gc(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &n);
 	}
 	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/*
+ * vlake.dropped_table_gc(min_age, dry_run): one pass over the datasets of
+ * dropped tables now, as the table maintenance task runs it; the URIs of
+ * the objects removed (or that would be).  Superuser, like vlake.table_gc.
+ */
+PG_FUNCTION_INFO_V1(vlake_dropped_table_gc);
+Datum
+vlake_dropped_table_gc(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		min_age = workers_table_gc_min_age;
+	bool		dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	List	   *removed = NIL;
+	ListCell   *lc;
+
+	if (!PG_ARGISNULL(0))
+		min_age = interval_arg_seconds(PG_GETARG_INTERVAL_P(0));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	dropped_pass(min_age, dry_run, &removed);
+	foreach(lc, removed)
+	{
+		Datum		v = CStringGetTextDatum((char *) lfirst(lc));
+		bool		n = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &n);
+	}
 	return (Datum) 0;
 }

@@ -153,5 +153,30 @@ is($node->safe_psql('postgres', "SET vlake.as_of_version = $latest; SELECT count
 my ($ret, $out, $err) = $node->psql('postgres', "SET vlake.as_of_version = 1; SELECT count(*) FROM big");
 like($err, qr/version 1 of vlake table "big" is no longer retained/, 'an expired version is refused');
 
+# ---- a dropped table: the workers remove its dataset once its retention
+# has passed (docs/tables.md, "Dropping a table"), and only what vlake wrote
+$node->safe_psql('postgres', "ALTER TABLE ins SET (retention = '0s')");
+my $user_file = "$ins_root/data/kept-by-the-user.txt";
+PostgreSQL::Test::Utils::append_to_file($user_file, "not vlake's\n");
+$node->safe_psql('postgres', "DROP TABLE ins");
+is($node->safe_psql('postgres', "SELECT relname FROM vlake.dropped_datasets"), 'ins',
+	'DROP TABLE records the dataset');
+$ok = 0;
+for (1 .. 300)
+{
+	my $vlake_files = 0;
+	find(sub { $vlake_files++ if -f $_ && $_ ne 'kept-by-the-user.txt' }, $ins_root);
+	if ($vlake_files == 0
+		&& $node->safe_psql('postgres', "SELECT count(*) FROM vlake.dropped_datasets") eq '0')
+	{
+		$ok = 1;
+		last;
+	}
+	$node->safe_psql('postgres', 'SELECT pg_current_xact_id()');
+	sleep 1;
+}
+ok($ok, 'the workers removed every file vlake wrote under the dropped table\'s root, then its row');
+ok(-f $user_file, 'a file vlake did not write stays');
+
 $node->stop;
 done_testing();
