@@ -40,7 +40,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
 ifeq ($(WERROR),1)
 PG_CPPFLAGS += -Werror
 endif
-SHLIB_LINK = -lcurl -lcrypto -lzstd -lsnappy -lz -llz4 -lroaring -lm
+SHLIB_LINK = -lcurl -lcrypto -lzstd -lsnappy -lz -llz4 -lroaring -lstemmer -lm
 
 EXTRA_CLEAN = $(DATA_built) build/bin
 

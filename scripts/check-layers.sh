@@ -29,6 +29,7 @@ declare -A prefixes=(
   [manifest]="manifest_"
   [tableam]="vltab_"
   [index]="vlindex_ ivf_"
+  [fulltext]="fts_"
   [workers]="workers_"
 )
 layers=$(sed -n 's/^LAYERS *= *//p' Makefile)
