@@ -125,6 +125,7 @@ build/bin/unit_lake_delvec_interop: test/unit/run_delvec_interop.sh build/bin/un
 	cp $< $@
 tools: build/bin/unit_lake_delvec_interop
 $(eval $(call unit_test,manifest,src/manifest/manifest_json.c,))
+$(eval $(call unit_test,fts_analyzer,src/fulltext/fts_analyzer.c,-lstemmer))
 
 # The layering check runs with the unit tests (it needs the objects of `all`).
 build/bin/unit_layers: scripts/check-layers.sh | build/bin
@@ -155,6 +156,15 @@ build/bin/fuzz_manifest: test/fuzz/fuzz_manifest.c src/manifest/manifest_json.c 
 build/bin/unit_fuzz_manifest: test/fuzz/run_fuzz_manifest.sh build/bin/fuzz_manifest
 	cp test/fuzz/run_fuzz_manifest.sh $@
 tools: build/bin/unit_fuzz_manifest
+
+# The same over the full-text analyzer (docs/fulltext.md), ~10 s.
+build/bin/fuzz_fts_analyzer: test/fuzz/fuzz_fts_analyzer.c src/fulltext/fts_analyzer.c $(wildcard src/fulltext/*.h) | build/bin
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Isrc -Wno-unused-command-line-argument -o $@ \
+	  test/fuzz/fuzz_fts_analyzer.c src/fulltext/fts_analyzer.c -lstemmer
+build/bin/unit_fuzz_fts_analyzer: test/fuzz/run_fuzz_fts_analyzer.sh build/bin/fuzz_fts_analyzer
+	cp test/fuzz/run_fuzz_fts_analyzer.sh $@
+tools: build/bin/unit_fuzz_fts_analyzer
 
 # ----------------------------------------------- data-set tools, oracles ----
 build/bin/fmnist: bench/tools/fmnist.c | build/bin
