@@ -9,9 +9,11 @@ what=${1:-build}
 
 build_pkgs=(make gcc postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
             libssl-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev
-            libroaring-dev libroaring0)
+            libroaring-dev libroaring0 libstemmer-dev libstemmer0d)
 # libroaring-dev: CRoaring headers (delete vectors); libroaring0 (which it
 # depends on) is the runtime vlake.so links, named for the servers' sake.
+# libstemmer-dev / libstemmer0d: the Snowball stemmers of the full-text
+# analyzer (docs/fulltext.md), the same way.
 test_pkgs=(libipc-run-perl nodejs npm valgrind clang procps openssl bc curl)
 # Used directly, so named even though other packages pull them in today:
 # prove (perl) for the TAP suites, the CA store for `npm ci` over https.
@@ -20,6 +22,13 @@ demo_pkgs=(dataset-fashion-mnist)
 # ---- parquet-meta: libFuzzer runtime for unit_fuzz_parquet ----
 test_pkgs+=(clang-14 libclang-rt-14-dev)
 # ---- end parquet-meta ----
+# ---- fulltext: the analyzer's oracles (TAP 078, docs/fulltext.md) ----
+# sqlite3 (FTS5's tokens), libstemmer-tools (the `stemwords` command),
+# dict-gcide (real English text; it pulls in dictd, whose service no test
+# uses), unicode-data (DerivedAge.txt, and the source of
+# scripts/gen-fts-unicode.py's tables).
+test_pkgs+=(sqlite3 libstemmer-tools dict-gcide unicode-data)
+# ---- end fulltext ----
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
