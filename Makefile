@@ -70,6 +70,10 @@ quickstart-s3-stop:
 	scripts/quickstart-s3.sh stop
 check-layers:
 	scripts/check-layers.sh
+# the checked-in Unicode tables of the full-text analyzer are what
+# scripts/gen-fts-unicode.py makes of the installed unicode-data
+check-fts-unicode:
+	scripts/gen-fts-unicode.py | cmp - src/fulltext/fts_unicode_data.h
 # the README's two commands on a pristine Debian 12 root, as CI runs them
 check-fresh:
 	scripts/check-fresh.sh
@@ -77,7 +81,7 @@ check-fresh:
 # (vlake installed and preloaded, VLAKE_TEST_LAKE among its allowed roots)
 installcheck:
 	scripts/installcheck.sh
-.PHONY: test quickstart quickstart-stop quickstart-s3 quickstart-s3-stop check-layers check-fresh installcheck
+.PHONY: test quickstart quickstart-stop quickstart-s3 quickstart-s3-stop check-layers check-fts-unicode check-fresh installcheck
 
 build/bin:
 	mkdir -p $@
@@ -175,6 +179,8 @@ build/bin/ann_truth: bench/ann/ann_truth.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
 build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_SRCS) src/vector/distance.h | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/kernels.c $(VECTOR_KERNEL_SRCS) -lm
+build/bin/bench_fts_analyzer: bench/fulltext/analyzer.c src/fulltext/fts_analyzer.c $(wildcard src/fulltext/*.h) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/fulltext/analyzer.c src/fulltext/fts_analyzer.c -lstemmer
 build/bin/tablegen: bench/tables/tablegen.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
 build/bin/hier_select: bench/ann/hier_select.c src/index/ivf.c src/index/ivf.h $(VECTOR_KERNEL_SRCS) | build/bin
@@ -204,6 +210,8 @@ bench-tables-cold: all tools build/bin/tablegen
 	bench/tables/cold_s3.sh $(ROWS)
 bench-objref: all
 	bench/objref/run.sh
+bench-fts-analyzer: build/bin/bench_fts_analyzer
+	bench/fulltext/run.sh
 
 bench-objref-lists: all
 	bench/objref/lists.sh
@@ -217,4 +225,4 @@ bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
 bench-tables-compact: all build/bin/tablegen
 	bench/tables/compact.sh $(ROWS)
-.PHONY: bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
+.PHONY: bench-fts-analyzer bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
