@@ -167,8 +167,9 @@ while (<$af>)
 	$changed{$_} = 1 for $lo .. $hi;
 }
 close $af;
-# general category changed since Unicode 6.1: U+1885..1886 (Lo -> Mn, 9.0),
-# U+19B0..19C0, U+19C8..19C9 (Mc -> Lo, 8.0), U+1CF2..1CF3 (Mc -> Lo, 10.0)
+# general category changed since Unicode 6.1: U+1885..1886 (letters then,
+# marks now), U+19B0..19C0, U+19C8..19C9, U+1CF2..1CF3 (spacing marks then,
+# letters now)
 $changed{$_} = 1 for 0x1885 .. 0x1886, 0x19B0 .. 0x19C0, 0x19C8 .. 0x19C9, 0x1CF2 .. 0x1CF3;
 
 my %f = map { split /\t/, $_, 2 } @{ lines("$dir/fts5_sweep.tsv") };
