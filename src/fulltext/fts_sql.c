@@ -96,7 +96,8 @@ fts_config_analyze(const char *name, const char *text, size_t len, FtsTokenFn fn
 	size_t		bad = 0;
 	FtsResult	r;
 
-	if (GetDatabaseEncoding() != PG_UTF8)
+	/* SQL_ASCII bytes go as they are: the analyzer's error names the offset */
+	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
 	{
 		utf8 = pg_server_to_any(text, len, PG_UTF8);
 		if (utf8 != text)
@@ -154,7 +155,7 @@ vlake_fts_tokens(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	st.convert = GetDatabaseEncoding() != PG_UTF8;
+	st.convert = GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII;
 	st.count = 0;
 	fts_config_analyze(config, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), tokens_put, &st);
 	return (Datum) 0;

@@ -16,6 +16,8 @@
 #    vlake.fts_tokens(word, '<language>') equals the Snowball `stemwords`
 #    command's output (Debian libstemmer-tools) for english, porter and
 #    german; the language's stop words give no term.
+# 4. Other server encodings: LATIN1 (converted both ways), SQL_ASCII (bytes
+#    that are not UTF-8: a clear error).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -239,6 +241,23 @@ is($node->safe_psql('postgres', q{SELECT string_agg(term, ' ' ORDER BY position)
 is($node->safe_psql('postgres', q{SELECT string_agg(position || ':' || term, ' ' ORDER BY position)
   FROM vlake.fts_tokens('The generously running ponies of consistency')}),
 	'1:generous 2:run 3:poni 5:consist', 'the default configuration is english; stop words keep their positions');
+
+# ---- other server encodings ---------------------------------------------
+# LATIN1: the text is converted to UTF-8 for the analyzer, terms back
+$node->safe_psql('postgres', q{CREATE DATABASE latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
+$node->safe_psql('latin1', 'CREATE EXTENSION vlake');
+is($node->safe_psql('latin1', q{SELECT string_agg(length(term) || ':' || encode(convert_to(term, 'LATIN1'), 'hex'), ' ' ORDER BY position)
+  FROM vlake.fts_tokens(convert_from('\xc672f820c96ce97068616e74'::bytea, 'LATIN1'), 'simple')}),
+	'3:e672f8 8:656c657068616e74', 'LATIN1 database: "Ærø Éléphant" (LATIN1 bytes) gives the LATIN1 terms "ærø" and "elephant"');
+# SQL_ASCII stores any bytes: text that is not UTF-8 is a clear error
+$node->safe_psql('postgres', q{CREATE DATABASE ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
+$node->safe_psql('ascii', 'CREATE EXTENSION vlake');
+my ($ret, $out, $err) = $node->psql('ascii',
+	q{SELECT * FROM vlake.fts_tokens(convert_from('\x616220ff63'::bytea, 'SQL_ASCII'), 'english')});
+isnt($ret, 0, 'SQL_ASCII database: invalid UTF-8 fails');
+like($err, qr/ERROR:  full-text configuration "english": text is not valid UTF-8\nDETAIL:  Invalid byte sequence at byte offset 3\./,
+	'the error names the configuration and the offset');
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up');
 
 $node->stop;
 done_testing();
