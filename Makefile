@@ -130,6 +130,7 @@ build/bin/unit_lake_delvec_interop: test/unit/run_delvec_interop.sh build/bin/un
 tools: build/bin/unit_lake_delvec_interop
 $(eval $(call unit_test,manifest,src/manifest/manifest_json.c,))
 $(eval $(call unit_test,fts_analyzer,src/fulltext/fts_analyzer.c,-lstemmer))
+$(eval $(call unit_test,hyb_fusion,src/planner/hyb_fusion.c,))
 
 # The layering check runs with the unit tests (it needs the objects of `all`).
 build/bin/unit_layers: scripts/check-layers.sh | build/bin

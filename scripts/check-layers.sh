@@ -30,6 +30,7 @@ declare -A prefixes=(
   [tableam]="vltab_"
   [index]="vlindex_ ivf_"
   [fulltext]="fts_"
+  [planner]="hyb_"
   [workers]="workers_"
 )
 layers=$(sed -n 's/^LAYERS *= *//p' Makefile)
