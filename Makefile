@@ -171,6 +171,15 @@ build/bin/unit_fuzz_fts_analyzer: test/fuzz/run_fuzz_fts_analyzer.sh build/bin/f
 	cp test/fuzz/run_fuzz_fts_analyzer.sh $@
 tools: build/bin/unit_fuzz_fts_analyzer
 
+# The same over the fusion core of hybrid retrieval (docs/hybrid.md), ~10 s:
+# arbitrary batches, every run without errors checked by brute force.
+build/bin/fuzz_hyb_fusion: test/fuzz/fuzz_hyb_fusion.c src/planner/hyb_fusion.c src/planner/hyb_fusion.h | build/bin
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Isrc -o $@ test/fuzz/fuzz_hyb_fusion.c src/planner/hyb_fusion.c -lm
+build/bin/unit_fuzz_hyb_fusion: test/fuzz/run_fuzz_hyb_fusion.sh build/bin/fuzz_hyb_fusion
+	cp test/fuzz/run_fuzz_hyb_fusion.sh $@
+tools: build/bin/unit_fuzz_hyb_fusion
+
 # ----------------------------------------------- data-set tools, oracles ----
 build/bin/fmnist: bench/tools/fmnist.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
