@@ -193,6 +193,8 @@ build/bin/bench_fts_analyzer: bench/fulltext/analyzer.c src/fulltext/fts_analyze
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/fulltext/analyzer.c src/fulltext/fts_analyzer.c -lstemmer
 build/bin/tablegen: bench/tables/tablegen.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
+build/bin/bench_hyb_fusion: bench/hybrid/fusion.c src/planner/hyb_fusion.c src/planner/hyb_fusion.h | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/hybrid/fusion.c src/planner/hyb_fusion.c -lm
 build/bin/hier_select: bench/ann/hier_select.c src/index/ivf.c src/index/ivf.h $(VECTOR_KERNEL_SRCS) | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/ann/hier_select.c src/index/ivf.c $(VECTOR_KERNEL_SRCS) -lm
 tools: build/bin/fmnist build/bin/bench_kernels
@@ -220,6 +222,8 @@ bench-tables-cold: all tools build/bin/tablegen
 	bench/tables/cold_s3.sh $(ROWS)
 bench-objref: all
 	bench/objref/run.sh
+bench-hybrid-fusion: build/bin/bench_hyb_fusion
+	build/bin/bench_hyb_fusion
 bench-fts-analyzer: build/bin/bench_fts_analyzer
 	bench/fulltext/run.sh
 
@@ -235,4 +239,4 @@ bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
 bench-tables-compact: all build/bin/tablegen
 	bench/tables/compact.sh $(ROWS)
-.PHONY: bench-fts-analyzer bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
+.PHONY: bench-hybrid-fusion bench-fts-analyzer bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
