@@ -19,7 +19,7 @@ done
 [ -f Makefile ] && [ -d src ] || { echo "check-layers: run it from the checkout or set VLAKE_SRC" >&2; exit 2; }
 
 declare -A prefixes=(
-  [vector]="vec_ distance_ vector_ halfvec_"
+  [vector]="vec_ distance_ vector_ halfvec_ sparsevec_"
   [objstore]="objstore_ objcache_ objstats_ s3_ s3xml_ file_"
   [lake]="lake_"
   [objref]="objref_"

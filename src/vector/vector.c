@@ -93,6 +93,12 @@ vec_check_result(float r, float a, float b, bool is_mul)
 int32
 vec_typmod_in(ArrayType *ta, const char *typname)
 {
+	return vec_typmod_in_max(ta, typname, VECTOR_MAX_DIM);
+}
+
+int32
+vec_typmod_in_max(ArrayType *ta, const char *typname, int32 maxdim)
+{
 	int32	   *mods;
 	int			n;
 
@@ -106,18 +112,18 @@ vec_typmod_in(ArrayType *ta, const char *typname)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dimensions for type %s must be at least 1", typname)));
-	if (mods[0] > VECTOR_MAX_DIM)
+	if (mods[0] > maxdim)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type %s cannot exceed %d", typname, VECTOR_MAX_DIM)));
+				 errmsg("dimensions for type %s cannot exceed %d", typname, maxdim)));
 	return mods[0];
 }
 
 /* ------------------------------------------------------ text parsing --- */
 
 /* The literal as quoted in an error message: long literals are cut. */
-static char *
-literal_for_message(const char *str)
+char *
+vec_literal_for_message(const char *str)
 {
 	size_t		len = strlen(str);
 
@@ -132,7 +138,7 @@ syntax_error(const char *str, const char *typname, const char *p, const char *wh
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("invalid input syntax for type %s: \"%s\"",
-					typname, literal_for_message(str)),
+					typname, vec_literal_for_message(str)),
 			 errdetail("%s at character %d.", what, (int) (p - str) + 1),
 			 errhint("A %s literal looks like '[1,2,3]'.", typname)));
 }
@@ -143,6 +149,26 @@ skip_space(const char *p)
 	while (isspace((unsigned char) *p))
 		p++;
 	return p;
+}
+
+bool
+vec_parse_element(const char *p, char **end, const char *typname, float *out)
+{
+	float		v;
+
+	errno = 0;
+	v = strtof(p, end);
+	if (*end == p)
+		return false;
+	if (errno == ERANGE && (v == 0.0f || isinf(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("\"%.*s\" is out of range for type %s",
+						(int) Min(*end - p, 40), p, typname),
+				 errdetail("Elements must be within the range of type real (about 1e-45 to 3.4e38 in magnitude).")));
+	vec_check_element(v, typname);
+	*out = v;
+	return true;
 }
 
 float *
@@ -160,7 +186,7 @@ vec_parse_literal(const char *str, const char *typname, int *dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must have at least 1 dimension", typname),
-				 errdetail("The literal \"%s\" is empty.", literal_for_message(str))));
+				 errdetail("The literal \"%s\" is empty.", vec_literal_for_message(str))));
 
 	x = palloc(sizeof(float) * cap);
 	for (;;)
@@ -171,17 +197,8 @@ vec_parse_literal(const char *str, const char *typname, int *dim)
 		p = skip_space(p);
 		if (*p == '\0' || *p == ',' || *p == ']')
 			syntax_error(str, typname, p, "Expected a number");
-		errno = 0;
-		v = strtof(p, &end);
-		if (end == p)
+		if (!vec_parse_element(p, &end, typname, &v))
 			syntax_error(str, typname, p, "Expected a number");
-		if (errno == ERANGE && (v == 0.0f || isinf(v)))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("\"%.*s\" is out of range for type %s",
-							(int) Min(end - p, 40), p, typname),
-					 errdetail("Elements must be within the range of type real (about 1e-45 to 3.4e38 in magnitude).")));
-		vec_check_element(v, typname);
 		if (n == VECTOR_MAX_DIM)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

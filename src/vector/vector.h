@@ -1,5 +1,5 @@
 /*
- * vector.h — the vector and halfvec types (on-disk layout and accessors).
+ * vector.h — the vector, halfvec and sparsevec types (on-disk layout and accessors).
  *
  * The layout matches pgvector's so binary send/recv and dumps interoperate:
  * a varlena header, int16 dimension count, int16 reserved (zero), then the
@@ -31,6 +31,28 @@ typedef struct HalfVector
 	half		x[FLEXIBLE_ARRAY_MEMBER];
 } HalfVector;
 
+/*
+ * sparsevec: the non-zero elements only.  Layout (pgvector's, so values
+ * move between the two unchanged): varlena header, int32 dim, int32 nnz,
+ * int32 reserved (zero), int32 indices[nnz] (0-based, strictly increasing),
+ * then float4 values[nnz] (finite, never zero).
+ */
+#define SPARSEVEC_MAX_DIM 1000000000
+#define SPARSEVEC_MAX_NNZ 16000
+
+typedef struct SparseVector
+{
+	int32		vl_len_;
+	int32		dim;
+	int32		nnz;
+	int32		unused;			/* reserved, always zero */
+	int32		indices[FLEXIBLE_ARRAY_MEMBER];
+	/* float values[nnz] follow the indices */
+} SparseVector;
+
+#define SPARSEVEC_SIZE(nnz)		(offsetof(SparseVector, indices) + (sizeof(int32) + sizeof(float)) * (Size) (nnz))
+#define SPARSEVEC_VALUES(v)		((float *) ((v)->indices + (v)->nnz))
+
 #define VECTOR_SIZE(dim)		(offsetof(Vector, x) + sizeof(float) * (dim))
 #define HALFVEC_SIZE(dim)		(offsetof(HalfVector, x) + sizeof(half) * (dim))
 
@@ -40,9 +62,13 @@ typedef struct HalfVector
 #define DatumGetHalfVector(d)	((HalfVector *) PG_DETOAST_DATUM(d))
 #define PG_GETARG_HALFVEC_P(n)	DatumGetHalfVector(PG_GETARG_DATUM(n))
 #define PG_RETURN_HALFVEC_P(v)	PG_RETURN_POINTER(v)
+#define DatumGetSparseVector(d)	((SparseVector *) PG_DETOAST_DATUM(d))
+#define PG_GETARG_SPARSEVEC_P(n) DatumGetSparseVector(PG_GETARG_DATUM(n))
+#define PG_RETURN_SPARSEVEC_P(v) PG_RETURN_POINTER(v)
 
 extern Vector *vector_new(int dim);
 extern HalfVector *halfvec_new(int dim);
+extern SparseVector *sparsevec_new(int dim, int nnz);
 
 /* OIDs of vlake's vector and halfvec types (in the extension's schema);
  * InvalidOid when the extension is not installed in this database. */

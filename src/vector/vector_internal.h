@@ -1,6 +1,6 @@
 /*
  * vector_internal.h — helpers shared by the vector layer's SQL functions
- * (vector.c, halfvec.c, vector_cast.c, vector_agg.c).  Not a contract for
+ * (vector.c, halfvec.c, sparsevec.c, vector_cast.c, vector_agg.c).  Not a contract for
  * other layers: use vector.h and distance.h.
  */
 #ifndef VLAKE_VECTOR_INTERNAL_H
@@ -21,8 +21,19 @@ extern void vec_check_typmod(int dim, int32 typmod, const char *typname);
 /* element is finite (no NaN, no Infinity), else ERROR 22000 */
 extern void vec_check_element(float v, const char *typname);
 
-/* typmod_in shared by vector(n) and halfvec(n) */
+/* typmod_in shared by vector(n) and halfvec(n) (max VECTOR_MAX_DIM) and
+ * sparsevec(n) (max SPARSEVEC_MAX_DIM) */
 extern int32 vec_typmod_in(ArrayType *ta, const char *typname);
+extern int32 vec_typmod_in_max(ArrayType *ta, const char *typname, int32 maxdim);
+
+/* the literal as quoted in an error message (long literals are cut) */
+extern char *vec_literal_for_message(const char *str);
+
+/* Read one element of a literal at p with strtof into *out, *end after it.
+ * False when no number starts at p; ERRORs 22003 (out of range of real)
+ * and 22000 (NaN, Infinity). */
+extern bool vec_parse_element(const char *p, char **end, const char *typname,
+							  float *out);
 
 /*
  * Parse a '[1,2,3]' literal.  Returns a palloc'd array of *dim floats,
