@@ -47,7 +47,7 @@ FROM (VALUES (''), ('{'), ('{}'), ('{}/'), ('{}/1a'), ('[1,2]'), ('{:}/1'), ('{,
              ('{1:4e38}/2'), ('{1:-1e-46}/2'),
              ('{}/0'), ('{}/-1'), ('{}/1000000001'), ('{}/99999999999999999999'), ('{}/-99999999999999999999'),
              ('{0:1}/1'), ('{2:1}/1'), ('{-1:1}/3'), ('{2147483648:1}/3'), ('{99999999999999999999:1}/3'),
-             ('{2:0}/1'),
+             ('{2:0}/1'), -- zero pairs are dropped unchecked, as pgvector does
              ('{1:1,1:2}/2'), ('{2:1,1:1,2:3}/3'), ('{1:0,1:1}/2')) t(lit);
 -- 16,000 non-zero elements are fine, 16,001 are not (zeros do not count)
 SELECT vector_dims(('{' || string_agg(i || ':1', ',') || '}/100000')::sparsevec)
@@ -203,9 +203,14 @@ SELECT * FROM vfroms;
 
 -- ordering: for one dimension count, the order of the dense arrays
 SELECT (SELECT array_agg(id ORDER BY v, id) FROM sp) = (SELECT array_agg(id ORDER BY a, id) FROM dense) AS order_ok;
--- across dimension counts: elements first (a missing one is 0), then fewer dimensions first
-SELECT v FROM (VALUES ('{}/3'::sparsevec), ('{1:1,2:2}/2'), ('{1:1,2:2,3:3}/3'), ('{3:-1}/3'), ('{}/2'),
-                      ('{2:1}/2'), ('{1:-1}/5'), ('{5:1}/5'), ('{1:1,2:2}/3')) t(v) ORDER BY v;
+-- across dimension counts: vector's order (elements over the dimensions both
+-- have, a missing one counting as 0, then fewer dimensions first)
+CREATE TABLE mixed AS SELECT v FROM (VALUES ('{}/3'::sparsevec), ('{1:1,2:2}/2'), ('{1:1,2:2,3:3}/3'), ('{3:-1}/3'),
+    ('{}/2'), ('{2:1}/2'), ('{1:-1}/5'), ('{5:1}/5'), ('{1:1,2:2}/3'), ('{2:-1,3:1}/3'), ('{2:-1}/2')) t(v);
+SELECT v FROM mixed ORDER BY v;
+SELECT array_agg(v::text ORDER BY v) = array_agg(v::text ORDER BY v::vector) AS same_order_as_vector FROM mixed;
+SELECT count(*) AS pairs, count(*) FILTER (WHERE sparsevec_cmp(a.v, b.v) = vector_cmp(a.v::vector, b.v::vector)) AS cmp_as_vector
+FROM mixed a, mixed b;
 SELECT sparsevec_cmp('{1:1,2:2}/2', '{1:1,2:2,3:3}/3'), sparsevec_cmp('{1:2,2:3}/2', '{1:1,2:2,3:3}/3'),
        '{1:1}/2'::sparsevec = '{1:1}/3', '{1:1}/2'::sparsevec = '{1:1,2:0}/2',
        '{1:1}/2'::sparsevec < '{1:1}/3', '{2:-1}/2'::sparsevec < '{}/2';
@@ -251,5 +256,5 @@ SELECT split_part(try_copy('sb', decode(hex, 'hex'), :'f'), ':', 1) AS recv, cou
 FROM fuzz_bin GROUP BY 1 ORDER BY 1;
 SELECT count(*) = count(*) FILTER (WHERE v::text::sparsevec = v) AS received_round_trip FROM sb;
 
-DROP TABLE st, sb, sb3, pairs, sp, sp2, dense, oracle, got, vfroms, fuzz_text, fuzz_bin;
+DROP TABLE st, sb, sb3, mixed, pairs, sp, sp2, dense, oracle, got, vfroms, fuzz_text, fuzz_bin;
 DROP FUNCTION try_copy, copy_field, write_file, try;

@@ -4,7 +4,8 @@
  *
  * Text format (pgvector's): '{1:0.5,7:1.2}/30000' — 1-based index:value
  * pairs, then the dimension count.  Input accepts the pairs in any order
- * (they are sorted), drops zero values and refuses duplicate indices.
+ * (they are sorted), drops zero pairs (without checking their indices, as
+ * pgvector does) and refuses duplicate indices.
  * Output lists the pairs by increasing index, values printed as vector
  * prints its elements (shortest text that reads back to the same float).
  *
@@ -14,8 +15,9 @@
  * (vector.h), so a value is canonical: equal vectors have equal bytes.
  *
  * Distances walk both index lists in one merge and add the terms, in
- * increasing index order, into a single float accumulator — pgvector's
- * summation order, so the results are the same to the last bit.
+ * increasing index order, into a single float accumulator: the order
+ * pgvector's source states, so the results equal a pgvector built without
+ * reassociating float sums to the last bit (docs/vector.md).
  */
 #include "postgres.h"
 
@@ -137,7 +139,6 @@ sparsevec_in(PG_FUNCTION_ARGS)
 	SparseEntry *e;
 	int			n = 0;
 	int			cap = 16;
-	int			nnz = 0;
 	int64		dim;
 	char	   *end;
 	SparseVector *v;
@@ -167,21 +168,23 @@ sparsevec_in(PG_FUNCTION_ARGS)
 			if (!vec_parse_element(p, &end, "sparsevec", &value))
 				sparse_syntax_error(str, p, "Expected a number");
 
-			/* zeros are not stored, but their indices are still checked */
+			/*
+			 * A zero pair is read and then forgotten: like pgvector, its
+			 * index is neither range- nor duplicate-checked, so every
+			 * literal pgvector accepts loads here.
+			 */
 			if (value != 0.0f)
 			{
-				nnz++;
-				sparse_check_nnz(nnz);
+				sparse_check_nnz(n + 1);
+				if (n == cap)
+				{
+					cap *= 2;	/* at most SPARSEVEC_MAX_NNZ entries */
+					e = repalloc(e, sizeof(SparseEntry) * cap);
+				}
+				e[n].index = index;
+				e[n].value = value;
+				n++;
 			}
-			if (n == cap)
-			{
-				/* bounded: every entry took at least 4 characters of str */
-				cap *= 2;
-				e = repalloc_huge(e, sizeof(SparseEntry) * (Size) cap);
-			}
-			e[n].index = index;
-			e[n].value = value;
-			n++;
 
 			p = sparse_skip_space(end);
 			if (*p == ',')
@@ -229,16 +232,12 @@ sparsevec_in(PG_FUNCTION_ARGS)
 					 errmsg("sparsevec indices must not contain duplicates"),
 					 errdetail("Index " INT64_FORMAT " appears more than once.", e[i].index)));
 
-	v = sparsevec_new((int) dim, nnz);
+	v = sparsevec_new((int) dim, n);
 	vx = SPARSEVEC_VALUES(v);
-	nnz = 0;
 	for (int i = 0; i < n; i++)
 	{
-		if (e[i].value == 0.0f)
-			continue;
-		v->indices[nnz] = (int32) (e[i].index - 1);
-		vx[nnz] = e[i].value;
-		nnz++;
+		v->indices[i] = (int32) (e[i].index - 1);
+		vx[i] = e[i].value;
 	}
 	pfree(e);
 	PG_RETURN_SPARSEVEC_P(v);
@@ -616,16 +615,27 @@ sparsevec_negative_inner_product(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(-(double) sparse_dot(a, b));
 }
 
-/* 1 - cos(a, b); NaN when either vector is zero, clamped to [0, 2] */
+/*
+ * 1 - cos(a, b), clamped to [0, 2]; NaN when either vector is zero.  The
+ * sums of squares are float sums, as in pgvector: when one underflows to 0
+ * for a non-zero vector (every element below about 1e-19 in magnitude) the
+ * quotient is infinite and clamps to 0 or 2, as pgvector's does.
+ */
 PG_FUNCTION_INFO_V1(sparsevec_cosine_distance);
 Datum
 sparsevec_cosine_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_SPARSEVECS(a, b);
+	double		sim;
+
 	vec_check_same_dim(a->dim, b->dim);
-	PG_RETURN_FLOAT8(vec_cosine_from_parts((double) sparse_dot(a, b),
-										   (double) sparse_sumsq(a),
-										   (double) sparse_sumsq(b)));
+	sim = (double) sparse_dot(a, b) /
+		sqrt((double) sparse_sumsq(a) * (double) sparse_sumsq(b));
+	if (sim > 1.0)
+		sim = 1.0;
+	else if (sim < -1.0)
+		sim = -1.0;
+	PG_RETURN_FLOAT8(1.0 - sim);	/* NaN stays NaN */
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_l1_distance);
@@ -705,24 +715,27 @@ sparsevec_l2_normalize(PG_FUNCTION_ARGS)
 /* --------------------------------------------------- ordering, hashing --- */
 
 /*
- * The order of the dense vectors they stand for — lexicographic over all
- * indices, a missing element counting as 0 — then fewer dimensions first.
- * Stored values are never zero, so the first index where the two differ
- * decides, and equal means same dimension and same pairs.
+ * vector's order (and pgvector's for sparsevec): the dense elements over the
+ * dimensions both have, lexicographically, a missing element counting as 0;
+ * then fewer dimensions first.  Stored values are never zero, so the first
+ * index (below both dimension counts) where the pairs differ decides.
  */
 static int
 sparse_cmp(const SparseVector *a, const SparseVector *b)
 {
 	const float *ax = SPARSEVEC_VALUES(a);
 	const float *bx = SPARSEVEC_VALUES(b);
+	int			mindim = Min(a->dim, b->dim);
 	int			i = 0,
 				j = 0;
 
-	while (i < a->nnz || j < b->nnz)
+	for (;;)
 	{
-		int64		ia = i < a->nnz ? a->indices[i] : INT64_MAX;
-		int64		ib = j < b->nnz ? b->indices[j] : INT64_MAX;
+		int			ia = i < a->nnz ? a->indices[i] : INT_MAX;
+		int			ib = j < b->nnz ? b->indices[j] : INT_MAX;
 
+		if (ia >= mindim && ib >= mindim)
+			break;
 		if (ia == ib)
 		{
 			if (ax[i] != bx[j])
