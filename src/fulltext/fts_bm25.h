@@ -1,0 +1,124 @@
+/*
+ * fts_bm25.h — BM25 scoring and the top-k search over posting lists: the
+ * backend-independent core of vlake's full-text ranking (docs/bm25.md).
+ *
+ * No postgres.h here: unit tests link fts_bm25.c directly.  Nothing here
+ * allocates except fts_topk (through the allocator it is given) and does
+ * I/O: posting lists are read through cursors the caller implements (the
+ * index access method over its lake files and delta; the unit test over
+ * arrays).
+ *
+ * Scores are "larger is better" (SQLite FTS5 returns their negation).
+ *
+ * The formula, for a document d and query terms t (a term given twice in a
+ * query counts twice, as FTS5's phrases do):
+ *
+ *   score(d) = sum_t idf(t) * w_t * f(t,d) * (k1 + 1) / (f(t,d) + k1 * (1 - b + b * |d| / avgdl))
+ *
+ *   f(t,d)  occurrences of t in d (with per-column weights: sum over columns
+ *           of weight(c) * occurrences in c; w_t is the query weight, 1)
+ *   |d|     tokens of d (every indexed column), avgdl = tokens / documents
+ *   idf     FTS_IDF_FTS5:   ln((N - n + 0.5) / (n + 0.5)), and 1e-6 when that
+ *                           is <= 0 (SQLite FTS5's bm25())
+ *           FTS_IDF_LUCENE: ln(1 + (N - n + 0.5) / (n + 0.5)) (never <= 0)
+ *           N documents, n of them containing t.
+ */
+#ifndef VLAKE_FTS_BM25_H
+#define VLAKE_FTS_BM25_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum FtsIdf
+{
+	FTS_IDF_FTS5 = 0,
+	FTS_IDF_LUCENE = 1
+} FtsIdf;
+
+typedef struct FtsBm25
+{
+	double		k1;				/* 1.2 */
+	double		b;				/* 0.75 */
+	FtsIdf		idf;
+	double		ndocs;			/* N */
+	double		avgdl;			/* tokens / documents (> 0) */
+} FtsBm25;
+
+extern double fts_bm25_idf(const FtsBm25 *p, double df);
+/* One term's contribution: idf * f * (k1 + 1) / (f + k1 * (1 - b + b * dl / avgdl)). */
+extern double fts_bm25_term(const FtsBm25 *p, double idf, double f, double dl);
+
+/*
+ * An upper bound of fts_bm25_term over documents with f <= max_f and
+ * dl >= min_dl (the contribution grows with f and shrinks with dl): a
+ * block's bound from the block's largest f and smallest length.
+ */
+extern double fts_bm25_bound(const FtsBm25 *p, double idf, double max_f, double min_dl);
+
+/*
+ * A term's postings for the top-k search, implemented by the caller.
+ * Documents are 64-bit ids in increasing order (row IDs or TIDs as one
+ * number); postings are grouped in blocks whose bound is known without
+ * decoding them (block-max metadata).
+ *
+ *  - next(c, target): move to the first posting with doc >= target;
+ *    false at the end of the list.  Sets c->doc and c->f.  Never moves
+ *    backwards (target <= c->doc leaves it where it is).
+ *  - shallow(c, target, &block_last, &block_bound): the block that holds
+ *    target, or the next block after it (without decoding postings): its
+ *    last doc and an upper bound of the term's contribution in it.  false
+ *    when no block holds a doc >= target.
+ *  - max_bound: an upper bound of the term's contribution to any document.
+ */
+typedef struct FtsCursor FtsCursor;
+struct FtsCursor
+{
+	bool		(*next) (FtsCursor *c, uint64_t target);
+	bool		(*shallow) (FtsCursor *c, uint64_t target, uint64_t *block_last,
+							double *block_bound);
+	double		max_bound;
+	double		idf;			/* the term's idf (from fts_bm25_idf) */
+	double		weight;			/* query weight (1; per-term boosts later) */
+	void	   *state;			/* the implementation's */
+	/* set by next() */
+	uint64_t	doc;
+	double		f;				/* occurrences, column weights applied */
+};
+
+/* The length |d| of a document, for scoring (the caller's document lengths). */
+typedef double (*FtsDocLen) (void *arg, uint64_t doc);
+
+typedef struct FtsHit
+{
+	uint64_t	doc;
+	double		score;
+} FtsHit;
+
+typedef struct FtsTopkStats
+{
+	uint64_t	scored;			/* documents fully scored */
+	uint64_t	pivots;			/* candidate documents the bounds looked at */
+	uint64_t	block_skips;	/* times block bounds skipped ahead */
+	uint64_t	seeks;			/* next() calls */
+} FtsTopkStats;
+
+/*
+ * The k best documents of the disjunction (OR) of terms[0..nterms), by
+ * score descending, ties by doc ascending, into out (k entries); returns
+ * how many (fewer than k only when fewer documents match).  Block-max
+ * WAND: a document is scored only when the bounds of the terms it may
+ * hold can beat the k-th best score so far, and runs of documents whose
+ * block bounds cannot are skipped without decoding them.  The result
+ * equals scoring every matching document (exact, not approximate): the
+ * unit test checks it against that.  Every cursor must be fresh (before
+ * its first next()).  nterms <= FTS_MAX_TERMS.  scratch: at least
+ * fts_topk_scratch(nterms, k) bytes, suitably aligned for doubles.
+ */
+#define FTS_MAX_TERMS 64
+extern size_t fts_topk_scratch(int nterms, int k);
+extern int	fts_topk(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
+					 FtsDocLen doclen, void *doclen_arg, void *scratch,
+					 FtsHit *out, FtsTopkStats *stats);
+
+#endif							/* VLAKE_FTS_BM25_H */
