@@ -258,6 +258,15 @@ else
       --exclude=./test/tools/node_modules -cf - . |
     tar -C "$root/opt/vlake" --no-same-owner -xf -
 fi
+# The test peers (../shared/peers beside the checkout, e.g. the pgvector
+# tarball TAP 070 builds): copied to /opt/shared/peers, beside /opt/vlake.
+for p in "$src/../shared/peers" /work/shared/peers; do
+  if [ -d "$p" ]; then
+    mkdir -p "$root/opt/shared/peers"
+    cp -a "$p"/. "$root/opt/shared/peers/"
+    break
+  fi
+done
 t1=$(now)
 results+=("root prep $(secs "$t0" "$t1") s ($prep_kind)")
 log "root prep: $(secs "$t0" "$t1") s ($prep_kind; $(du -sh "$cache" | cut -f1) in $cache)"

@@ -30,8 +30,11 @@ vlake_as_pg() {
 vlake_work_dir() {
   local name=$1 dir
   dir="$VLAKE_SRC/build/$name"
-  mkdir -p "$dir"
-  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+  if ! mkdir -p "$dir" 2>/dev/null || ! [ -w "$dir" ]; then
+    # not root, in a checkout root built (a test run as postgres): /tmp
+    dir="/tmp/vlake-$name-$(id -u)-$(printf '%s' "$VLAKE_SRC" | cksum | cut -d' ' -f1)"
+    mkdir -p "$dir"
+  elif [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
     chown postgres: "$dir" 2>/dev/null || true
     if ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
       dir="/tmp/vlake-$name-$(printf '%s' "$VLAKE_SRC" | cksum | cut -d' ' -f1)"

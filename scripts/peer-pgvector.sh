@@ -3,7 +3,7 @@
 # (the peer vlake's vector types are compared with; never part of vlake).
 #
 # Builds pgvector from its release tarball (PGVECTOR_TARBALL, default
-# /work/shared/peers/pgvector-0.8.6.tar.gz; PostgreSQL licence) once into
+# ../shared/peers/pgvector-0.8.6.tar.gz beside the checkout; PostgreSQL licence) once into
 # build/peers/ (kept while the tarball's checksum is unchanged), then installs
 # it into PREFIX the way vlake_private_install installs vlake: PREFIX gets a
 # copy of the server tree of $PG_CONFIG (or of the system's, when that one
@@ -21,8 +21,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 dest=${1:?usage: scripts/peer-pgvector.sh PREFIX}
-tarball=${PGVECTOR_TARBALL:-/work/shared/peers/pgvector-0.8.6.tar.gz}
-[ -f "$tarball" ] || { vlake_log "peer-pgvector: $tarball not found"; exit 3; }
+# the peers live beside the checkout (../shared/peers; CI's fresh root gets
+# a copy there from scripts/check-fresh.sh)
+tarball=
+for t in "${PGVECTOR_TARBALL:-}" "$VLAKE_SRC/../shared/peers/pgvector-0.8.6.tar.gz" \
+         /work/shared/peers/pgvector-0.8.6.tar.gz; do
+  [ -n "$t" ] && [ -f "$t" ] && { tarball=$t; break; }
+done
+[ -n "$tarball" ] || { vlake_log "peer-pgvector: pgvector-0.8.6.tar.gz not found (PGVECTOR_TARBALL, ../shared/peers)"; exit 3; }
 
 # A pg_config with server headers: a private install's copy (first in PATH
 # inside the test suites) reports include paths it does not have.

@@ -3021,37 +3021,60 @@ fixed_cursor(PqReader *r, int col, int rg, uint64 *rowbytes)
 bool
 parquet_take_fixed(PqReader *r, int col, const int64 *rows, int64 n, size_t rowbytes, char *out)
 {
+	TakeItem   *items;
 	ByteRange  *ranges;
+	int			nr = 0;
 	int			rg = 0;
+	bool		sorted = true;
 
 	check_projection(r, 1, &col);
 	if (n <= 0 || n > PG_INT32_MAX || rowbytes == 0 ||
-		(size_t) n > MaxAllocSize / sizeof(ByteRange))
+		(size_t) n > MaxAllocSize / sizeof(TakeItem))
 		return false;
-	ranges = palloc(sizeof(ByteRange) * n);
+	items = palloc(sizeof(TakeItem) * n);
 	for (int64 k = 0; k < n; k++)
 	{
-		uint64		rb;
-		Cursor	   *c;
-
 		if (rows[k] < 0 || rows[k] >= r->meta->num_rows)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("row %lld is out of range for Parquet file \"%s\" (%lld rows)",
 							(long long) rows[k], r->name, (long long) r->meta->num_rows)));
-		if (rows[k] < r->rg_first_row[rg] || rows[k] >= r->rg_first_row[rg + 1])
-			rg = row_group_of(r, rows[k]);
+		items[k].row = rows[k];
+		items[k].out = k;
+		sorted &= k == 0 || rows[k] >= rows[k - 1];
+	}
+	/* in file order: each row read once, near rows coalesced by the store */
+	if (!sorted)
+		qsort(items, n, sizeof(TakeItem), cmp_take);
+	ranges = palloc(sizeof(ByteRange) * n);
+	for (int64 x = 0; x < n; x++)
+	{
+		uint64		rb;
+		Cursor	   *c;
+		int64		row = items[x].row;
+
+		if (x > 0 && row == items[x - 1].row)
+			continue;			/* copied below */
+		if (row < r->rg_first_row[rg] || row >= r->rg_first_row[rg + 1])
+			rg = row_group_of(r, row);
 		c = fixed_cursor(r, col, rg, &rb);
 		if (rb != rowbytes)
 		{
 			pfree(ranges);
+			pfree(items);
 			return false;
 		}
-		ranges[k].offset = value_offset(c, rows[k] - r->rg_first_row[rg], rowbytes);
-		ranges[k].length = rowbytes;
-		ranges[k].dest = out + (size_t) k * rowbytes;
+		ranges[nr].offset = value_offset(c, row - r->rg_first_row[rg], rowbytes);
+		ranges[nr].length = rowbytes;
+		ranges[nr].dest = out + (size_t) items[x].out * rowbytes;
+		nr++;
 	}
-	parquet_source_read_ranges(r->src, ranges, (int) n);
+	parquet_source_read_ranges(r->src, ranges, nr);
+	for (int64 x = 1; x < n; x++)
+		if (items[x].row == items[x - 1].row)
+			memcpy(out + (size_t) items[x].out * rowbytes,
+				   out + (size_t) items[x - 1].out * rowbytes, rowbytes);
 	pfree(ranges);
+	pfree(items);
 	return true;
 }

@@ -199,7 +199,8 @@ extern PqBatch *parquet_take(PqReader *r, int ncols, const int *cols,
  * order, duplicates allowed) when every row group the rows touch holds the
  * column offset-computed (vector_cg.h: uncompressed PLAIN, an OffsetIndex,
  * no nulls, k fixed-width values per row) with k * width = rowbytes: row i's
- * bytes land at out + i * rowbytes, all read in one request, without
+ * bytes land at out + i * rowbytes, each distinct row read once, in file
+ * order (the store coalesces near ranges), all in one request, without
  * decoding pages or using the decoded-page cache (a re-rank reads each row
  * once; the object store's caches keep the bytes).  Returns false — nothing
  * read — when some touched row group does not qualify: parquet_take is the
