@@ -658,7 +658,8 @@ check_keys(MCtx *c, const JVal *obj, const char *const *allowed)
 		if (!ok)
 		{
 			path_key(c, m->key, m->keylen);
-			CORRUPT(c, "unknown key (format_version 1 has no such key; extensions go in \"properties\")");
+			CORRUPT(c, "unknown key (no format_version this build reads, 1 to %d, has it; extensions go in \"properties\")",
+					MANIFEST_FORMAT_VERSION);
 		}
 	}
 }
