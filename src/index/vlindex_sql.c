@@ -169,16 +169,7 @@ gc_arguments(FunctionCallInfo fcinfo, const char *denied, char **location, int64
 	*location = lake_location_choose(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	*age_s = vlindex_gc_min_age;
 	if (!PG_ARGISNULL(1))
-	{
-		Interval   *min_age = PG_GETARG_INTERVAL_P(1);
-
-		*age_s = (int64) (min_age->time / USECS_PER_SEC) +
-			(int64) min_age->day * SECS_PER_DAY + (int64) min_age->month * 30 * SECS_PER_DAY;
-		if (*age_s < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("min_age must not be negative")));
-	}
+		*age_s = lake_min_age_seconds(PG_GETARG_INTERVAL_P(1));
 }
 
 /*

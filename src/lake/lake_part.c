@@ -68,6 +68,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_database.h"
+#include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "port/pg_crc32c.h"
 #include "storage/lmgr.h"
@@ -663,4 +664,37 @@ lake_gc_status(const LakePartKind *kind, const char *location, int64 min_age_s)
 
 	gc_run(kind, location, min_age_s, true, 0, NULL, &stats, &status);
 	return status;
+}
+
+/* ------------------------------------------------------------- helpers -- */
+
+bool
+lake_has_parts(const LakePartKind *kind, ObjStore *store)
+{
+	char	   *mine = psprintf("%s/db%u_", kind->dir, MyDatabaseId);
+	ListCell   *lc;
+
+	foreach(lc, objstore_list(store, psprintf("%s/", kind->dir)))
+		if (strncmp(((ObjListEntry *) lfirst(lc))->key, mine, strlen(mine)) == 0)
+			return true;
+	return false;
+}
+
+int64
+lake_interval_seconds(const Interval *iv)
+{
+	return iv->time / USECS_PER_SEC + (int64) iv->day * SECS_PER_DAY +
+		(int64) iv->month * DAYS_PER_MONTH * SECS_PER_DAY;
+}
+
+int64
+lake_min_age_seconds(const Interval *iv)
+{
+	int64		s = lake_interval_seconds(iv);
+
+	if (s < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_age must not be negative")));
+	return s;
 }

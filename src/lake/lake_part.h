@@ -31,6 +31,7 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
 struct ObjStore;
@@ -141,6 +142,14 @@ extern void lake_part_begin(struct ObjStore *store, const char *prefix,
 extern void lake_gc_location(const LakePartKind *kind, const char *location,
 							 int64 min_age_s, bool dry_run, int max_actions,
 							 List **removed, LakeGcStats *stats);
+
+/* Does location hold a part of kind written by this database? */
+extern bool lake_has_parts(const LakePartKind *kind, struct ObjStore *store);
+
+/* An interval (a GC min_age, a retention) in seconds, a month as 30 days. */
+extern int64 lake_interval_seconds(const Interval *iv);
+/* The same for a min_age argument: ERROR when it is negative. */
+extern int64 lake_min_age_seconds(const Interval *iv);
 
 /* What a pass would do to each part, changing nothing; List of LakePartStatus*. */
 extern List *lake_gc_status(const LakePartKind *kind, const char *location,

@@ -421,9 +421,9 @@ extern List *vltab_dropped_due(void);
 /* Its manifests, delete vectors and a part GC pass over data/. */
 extern void vltab_dropped_purge(const VltabDropped *d, int64 min_age_s, bool dry_run,
 								List **removed, struct LakeGcStats *stats);
-/* Forget it once no part of this database is left under its root ("data/"
- * and index_dir, the index kind's directory); true if forgotten. */
-extern bool vltab_dropped_finish(const VltabDropped *d, const char *index_dir);
+/* Forget it once no part of this database is left under its root (the
+ * table kind's and index_kind's); true if forgotten. */
+extern bool vltab_dropped_finish(const VltabDropped *d, const struct LakePartKind *index_kind);
 
 extern int64 vltab_retention_expire(Oid relid, const char *root, bool dry_run, List **removed,
 									int64 *nmanifests, int64 *ndeletes);

@@ -195,25 +195,12 @@ vltab_dropped_purge(const VltabDropped *d, int64 min_age_s, bool dry_run, List *
 	lake_gc_location(&vltab_part_kind, d->root, min_age_s, dry_run, 0, removed, stats);
 }
 
-/* Does the root hold objects under dir that are parts of this database? */
-static bool
-has_parts_here(ObjStore *store, const char *dir)
-{
-	char	   *mine = psprintf("%s/db%u_", dir, MyDatabaseId);
-	ListCell   *lc;
-
-	foreach(lc, objstore_list(store, psprintf("%s/", dir)))
-		if (strncmp(((ObjListEntry *) lfirst(lc))->key, mine, strlen(mine)) == 0)
-			return true;
-	return false;
-}
-
 bool
-vltab_dropped_finish(const VltabDropped *d, const char *index_dir)
+vltab_dropped_finish(const VltabDropped *d, const LakePartKind *index_kind)
 {
 	ObjStore   *store = objstore_open(d->root);
-	bool		done = !has_parts_here(store, vltab_part_kind.dir) &&
-		!has_parts_here(store, index_dir);
+	bool		done = !lake_has_parts(&vltab_part_kind, store) &&
+		!lake_has_parts(index_kind, store);
 	Datum		arg = CStringGetTextDatum(d->dataset_id);
 	Oid			type = TEXTOID;
 

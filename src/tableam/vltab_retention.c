@@ -39,6 +39,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "lake/lake_part.h"
 #include "manifest/manifest.h"
 #include "objstore/objstore.h"
 #include "tableam/vltab.h"
@@ -114,19 +115,13 @@ retention_option(Oid relid, Snapshot snap)
 	return iv;
 }
 
-static int64
-interval_seconds(const Interval *iv)
-{
-	return iv->time / USECS_PER_SEC + (int64) iv->day * SECS_PER_DAY +
-		(int64) iv->month * DAYS_PER_MONTH * SECS_PER_DAY;
-}
 
 int64
 vltab_retention_seconds(Oid relid, Snapshot snap)
 {
 	Interval   *iv = retention_option(relid, snap);
 
-	return iv ? interval_seconds(iv) : vltab_table_retention;
+	return iv ? lake_interval_seconds(iv) : vltab_table_retention;
 }
 
 char *
@@ -162,7 +157,7 @@ vltab_retention_parse(const char *text)
 														   ObjectIdGetDatum(InvalidOid),
 														   Int32GetDatum(-1)));
 
-	if (interval_seconds(iv) < 0 || iv->time < 0 || iv->day < 0 || iv->month < 0)
+	if (lake_interval_seconds(iv) < 0 || iv->time < 0 || iv->day < 0 || iv->month < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for parameter \"retention\": \"%s\"", text),

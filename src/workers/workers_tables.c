@@ -180,7 +180,7 @@ dropped_pass(int64 min_age_s, bool dry_run, List **removed)
 		memset(&stats, 0, sizeof(stats));
 		vltab_dropped_purge(d, min_age_s, dry_run, removed, &stats);
 		lake_gc_location(&vlindex_part_kind, d->root, min_age_s, dry_run, 0, removed, &stats);
-		if (!dry_run && vltab_dropped_finish(d, vlindex_part_kind.dir))
+		if (!dry_run && vltab_dropped_finish(d, &vlindex_part_kind))
 			elog(LOG, "vlake table GC: the dataset of a dropped table at %s is gone", d->root);
 	}
 }
@@ -295,20 +295,6 @@ workers_tables_register(void)
 	lake_worker_register(&compact_task);
 }
 
-/* A min_age argument in seconds; ERROR if negative. */
-static int64
-interval_arg_seconds(Interval *iv)
-{
-	int64		s = iv->time / USECS_PER_SEC + (int64) iv->day * SECS_PER_DAY +
-		(int64) iv->month * DAYS_PER_MONTH * SECS_PER_DAY;
-
-	if (s < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("min_age must not be negative")));
-	return s;
-}
-
 /*
  * vlake.table_gc(tbl, min_age, dry_run): one GC pass over the table's
  * dataset root now, as the table maintenance task runs it; the URIs of the
@@ -337,7 +323,7 @@ vlake_table_gc(PG_FUNCTION_ARGS)
 				 errmsg("vlake.table_gc needs a table")));
 	relid = PG_GETARG_OID(0);
 	if (!PG_ARGISNULL(1))
-		min_age = interval_arg_seconds(PG_GETARG_INTERVAL_P(1));
+		min_age = lake_min_age_seconds(PG_GETARG_INTERVAL_P(1));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	rel = table_open(relid, AccessShareLock);
 	if (!vltab_is_vlake(rel))
@@ -375,7 +361,7 @@ vlake_dropped_table_gc(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	if (!PG_ARGISNULL(0))
-		min_age = interval_arg_seconds(PG_GETARG_INTERVAL_P(0));
+		min_age = lake_min_age_seconds(PG_GETARG_INTERVAL_P(0));
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	dropped_pass(min_age, dry_run, &removed);
 	foreach(lc, removed)
