@@ -84,10 +84,63 @@ struct FtsCursor
 	/* set by next() */
 	uint64_t	doc;
 	double		f;				/* occurrences, column weights applied */
+
+	/*
+	 * The positions of the term in the current document (after a next()
+	 * that returned true): *pos gets n positions in increasing order, each
+	 * FTS_POSITION(field, token index); valid until the cursor moves.  NULL
+	 * when the postings keep no positions (phrases then cannot be asked).
+	 */
+	int			(*positions) (FtsCursor *c, const uint32_t **pos);
 };
+
+/*
+ * A position: the field (the element of an indexed text[], 0 for a text
+ * column) in the top 8 bits, the token index in the field (the analyzer's
+ * position, stop words counted) in the low 24.  A phrase never spans two
+ * fields because their positions differ in the top bits.
+ */
+#define FTS_FIELD_SHIFT 24
+#define FTS_MAX_FIELDS 255
+#define FTS_MAX_POSITION ((UINT32_C(1) << FTS_FIELD_SHIFT) - 1)
+#define FTS_POSITION(field, pos) (((uint32_t) (field) << FTS_FIELD_SHIFT) | (uint32_t) (pos))
+#define FTS_POSITION_FIELD(p) ((uint32_t) (p) >> FTS_FIELD_SHIFT)
 
 /* The length |d| of a document, for scoring (the caller's document lengths). */
 typedef double (*FtsDocLen) (void *arg, uint64_t doc);
+
+/*
+ * One set of indexed documents the search reads: the lake part of a BM25
+ * index, or its delta (documents inserted since the part was written, built
+ * into the same in-memory form).  Documents of a source are numbered by the
+ * source (doc ids increasing in posting order); doc_ref maps one to the
+ * table row it indexes (a lake_rowref.h reference).  A query over several
+ * sources takes N, avgdl and every term's n summed over them, then searches
+ * each and merges the results (the sources hold disjoint documents).
+ */
+typedef struct FtsSource FtsSource;
+struct FtsSource
+{
+	uint64_t	ndocs;			/* documents (deleted ones included until a merge) */
+	double		ntokens;		/* their tokens, sum of |d| */
+	int			nfields;		/* fields per document (1 for a text column) */
+	const double *field_weights;	/* [nfields], applied in f */
+	/* documents holding term (n); 0 when none */
+	uint64_t	(*term_df) (FtsSource *s, const char *term, size_t len);
+	/*
+	 * A fresh cursor over the term's postings, NULL when no document holds
+	 * it; its bounds use p and idf.  Lives as long as the source.
+	 */
+	FtsCursor  *(*open_term) (FtsSource *s, const char *term, size_t len,
+							  const FtsBm25 *p, double idf);
+	/* |d| of a document of this source */
+	double		(*doclen) (FtsSource *s, uint64_t doc);
+	/* the table row of a document */
+	uint64_t	(*doc_ref) (FtsSource *s, uint64_t doc);
+	/* true when the document must not be returned (its row was vacuumed) */
+	bool		(*deleted) (FtsSource *s, uint64_t doc);
+	void	   *state;			/* the implementation's */
+};
 
 typedef struct FtsHit
 {
