@@ -35,6 +35,7 @@ _PG_init(void)
 	vlake_pgmap_init();
 	vlake_tableam_init();
 	vlake_index_init();
+	vlake_fulltext_init();
 	vlake_workers_init();
 	/* last: every layer has registered its tasks */
 	lake_worker_start();

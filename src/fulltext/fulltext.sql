@@ -14,3 +14,43 @@ CREATE FUNCTION vlake.fts_tokens(doc text, config text DEFAULT 'english',
 CREATE FUNCTION vlake.fts_configs(OUT config text, OUT stemmer text,
     OUT stop_words text, OUT stop_word_count int) RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'vlake_fts_configs' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+-- ---- BM25 queries and operators (docs/bm25.md) ----
+-- A full-text query in SQLite FTS5's query syntax, with the vlake_bm25 index
+-- whose configuration and statistics score it (to_bm25query).  Its text
+-- form is the query alone.
+CREATE TYPE bm25query;
+CREATE FUNCTION bm25query_in(cstring) RETURNS bm25query
+    AS 'MODULE_PATHNAME', 'vlake_bm25query_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bm25query_out(bm25query) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'vlake_bm25query_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bm25query_recv(internal) RETURNS bm25query
+    AS 'MODULE_PATHNAME', 'vlake_bm25query_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bm25query_send(bm25query) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'vlake_bm25query_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE bm25query (
+    INPUT = bm25query_in, OUTPUT = bm25query_out,
+    RECEIVE = bm25query_recv, SEND = bm25query_send,
+    INTERNALLENGTH = VARIABLE, STORAGE = extended, ALIGNMENT = int4);
+
+CREATE FUNCTION to_bm25query(query text, index regclass) RETURNS bm25query
+    AS 'MODULE_PATHNAME', 'vlake_to_bm25query' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- Outside an index scan: does the document match (FTS5 semantics), and minus
+-- its BM25 score under the named index's statistics (FTS5's bm25() sign:
+-- lower is better).  A text[] document is one field per element.
+CREATE FUNCTION bm25_match_text(doc text, query bm25query) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vlake_bm25_match_text' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bm25_match_array(doc text[], query bm25query) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vlake_bm25_match_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bm25_score_text(doc text, query bm25query) RETURNS float8
+    AS 'MODULE_PATHNAME', 'vlake_bm25_score_text' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bm25_score_array(doc text[], query bm25query) RETURNS float8
+    AS 'MODULE_PATHNAME', 'vlake_bm25_score_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR @@@ (LEFTARG = text, RIGHTARG = bm25query, PROCEDURE = bm25_match_text,
+    RESTRICT = contsel, JOIN = contjoinsel);
+CREATE OPERATOR @@@ (LEFTARG = text[], RIGHTARG = bm25query, PROCEDURE = bm25_match_array,
+    RESTRICT = contsel, JOIN = contjoinsel);
+CREATE OPERATOR <@> (LEFTARG = text, RIGHTARG = bm25query, PROCEDURE = bm25_score_text);
+CREATE OPERATOR <@> (LEFTARG = text[], RIGHTARG = bm25query, PROCEDURE = bm25_score_array);
