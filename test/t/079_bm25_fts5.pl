@@ -1,0 +1,305 @@
+# BM25 against SQLite FTS5 over a real corpus (docs/bm25.md, "Tests").
+#
+# 60,000 GCIDE entries (Debian dict-gcide; bench/fulltext/corpus.pl: head
+# word as title, definition as body) and 300 queries generated from them with
+# a fixed seed (single frequent and rare terms, implicit and explicit AND, OR,
+# NOT, "phrases" of 2-3 words taken from documents, parentheses, precedence,
+# edge cases) go into a heap table with two vlake_bm25 indexes, config
+# 'simple':
+#     docs_body_idx  (body)
+#     docs_tb_idx    ((ARRAY[title, body])) WITH (weights = '2,1')
+# and into two FTS5 tables with the default tokenizer (unicode61):
+#     d   fts5(body)          scored by bm25(d)
+#     d2  fts5(title, body)   scored by bm25(d2, 2.0, 1.0)
+# For every query (q = to_bm25query('...', index)), vlake's
+#     SELECT id, col <@> q FROM docs WHERE col @@@ q ORDER BY col <@> q LIMIT 100
+# (through the index: EXPLAIN is checked for every query) is compared with
+# FTS5's top 100 ordered by bm25(), and count(*) WHERE col @@@ q with FTS5's
+# count of matches. "Equal up to ties", precisely: F is FTS5's list ordered by
+# (score, rowid), cut at 100 rows, plus every further row whose score ties
+# the 100th; V is vlake's list. Then
+#   - |V| = min(100, FTS5's count) and V has no id twice;
+#   - V's scores do not decrease;
+#   - at every rank i, V[i].score is within a relative 1e-6 of F[i].score;
+#   - at every rank i, V[i].id is a row of F whose FTS5 score is within a
+#     relative 1e-6 of F[i].score: the id FTS5 has there, or one tied with it
+#     (so two documents may swap only when FTS5 cannot tell them apart at
+#     the precision required of the scores).
+# Three states, both indexes each time:
+#   A. after CREATE INDEX over 99% of the documents (ids not multiple of 100);
+#   B. after inserting the other 1% (they go to the indexes' deltas);
+#   C. after deleting ~1% (ids = 7 mod 97, base and delta rows) and VACUUM.
+# FTS5 gets the same rows at each step.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use File::Basename qw(dirname);
+use Time::HiRes qw(time);
+
+my $gcide = '/usr/share/dictd/gcide.dict.dz';
+my $corpus_pl = dirname(__FILE__) . '/../../bench/fulltext/corpus.pl';
+my $ndocs = $ENV{VLAKE_BM25_DOCS} // 60000;
+my $nqueries = $ENV{VLAKE_BM25_QUERIES} // 300;
+my $tol = 1e-6;
+
+my $node = PostgreSQL::Test::Cluster->new('bm25');
+$node->init;
+$node->append_conf('postgresql.conf', "max_parallel_workers_per_gather = 0\njit = off\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION vlake');
+if ($node->safe_psql('postgres', "SELECT count(*) FROM pg_am WHERE amname = 'vlake_bm25'") ne '1')
+{
+	plan skip_all => 'this build has no vlake_bm25 index access method yet (issue 12)';
+}
+ok(-r $gcide, "$gcide is installed (scripts/install-deps.sh test)") or BAIL_OUT("missing $gcide");
+ok(system('command -v sqlite3 >/dev/null') == 0, 'sqlite3 is installed') or BAIL_OUT('missing sqlite3');
+my $dir = PostgreSQL::Test::Utils::tempdir('bm25');
+my $t0 = time;
+sub elapsed { return sprintf('%.1f s', time - $t0); }
+
+# ---- the corpus ---------------------------------------------------------
+system('perl', $corpus_pl, $dir, $ndocs, $nqueries) == 0 or BAIL_OUT('corpus.pl failed');
+my @queries;    # [qid, kind, text]
+open(my $qf, '<', "$dir/queries.tsv") or die;
+while (<$qf>)
+{
+	chomp;
+	push @queries, [ split /\t/, $_, 3 ];
+}
+close $qf;
+is(scalar @queries, $nqueries, "$nqueries queries");
+note('corpus written: ' . elapsed());
+
+sub sql_str { my $s = shift; $s =~ s/'/''/g; return "'$s'"; }
+
+# ---- SQLite FTS5 --------------------------------------------------------
+my $db = "$dir/fts5.db";
+sub sqlite
+{
+	my ($script, $out) = @_;
+	open(my $fh, '>', "$dir/sqlite.sql") or die;
+	print $fh $script;
+	close $fh;
+	system("sqlite3 -bail $db < $dir/sqlite.sql > $out") == 0 or BAIL_OUT("sqlite3 failed, see $out");
+}
+sqlite(<<SQL, "$dir/sqlite_load.out");
+CREATE TABLE src (id INTEGER PRIMARY KEY, title TEXT, body TEXT);
+.import --csv $dir/docs.csv src
+CREATE VIRTUAL TABLE d USING fts5(body);
+CREATE VIRTUAL TABLE d2 USING fts5(title, body);
+INSERT INTO d (rowid, body) SELECT id, body FROM src WHERE id % 100 <> 0;
+INSERT INTO d2 (rowid, title, body) SELECT id, title, body FROM src WHERE id % 100 <> 0;
+SQL
+
+# every query's count and top 100 (+ ties of the 100th), as lines
+#   Q qid | C count | R id score
+sub fts5_run
+{
+	my ($table, $rank, $out) = @_;
+	my $s = ".mode tabs\n";
+	for my $q (@queries)
+	{
+		my $m = sql_str($q->[2]);
+		$s .= "SELECT 'Q', $q->[0];\n";
+		$s .= "SELECT 'C', count(*) FROM $table WHERE $table MATCH $m;\n";
+		$s .= "WITH r AS MATERIALIZED (SELECT rowid AS id, $rank AS s FROM $table WHERE $table MATCH $m),\n"
+		  . "  b AS (SELECT s FROM r ORDER BY s LIMIT 1 OFFSET 99)\n"
+		  . "SELECT 'R', id, printf('%.17g', s) FROM r\n"
+		  . "  WHERE NOT EXISTS (SELECT 1 FROM b) OR s <= (SELECT s + abs(s) * $tol FROM b) ORDER BY s, id;\n";
+	}
+	sqlite($s, $out);
+}
+
+# ---- vlake --------------------------------------------------------------
+$node->safe_psql('postgres', qq{
+CREATE TABLE src (id int, title text, body text);
+COPY src FROM '$dir/docs.csv' WITH (FORMAT csv);
+CREATE TABLE docs (id int PRIMARY KEY, title text, body text);
+INSERT INTO docs SELECT * FROM src WHERE id % 100 <> 0;
+VACUUM ANALYZE docs;
+});
+note('loaded: ' . elapsed());
+my $b0 = time;
+$node->safe_psql('postgres',
+	"CREATE INDEX docs_body_idx ON docs USING vlake_bm25 (body) WITH (config = 'simple')");
+my $build1 = time - $b0;
+$b0 = time;
+$node->safe_psql('postgres',
+	"CREATE INDEX docs_tb_idx ON docs USING vlake_bm25 ((ARRAY[title, body])) WITH (config = 'simple', weights = '2,1')");
+my $build2 = time - $b0;
+note(sprintf('CREATE INDEX over %d documents: (body) %.1f s, (ARRAY[title, body]) %.1f s', $ndocs * 0.99, $build1, $build2));
+
+my %index = (body => [ 'docs_body_idx', 'body' ], tb => [ 'docs_tb_idx', 'ARRAY[title, body]' ]);
+
+sub vlake_sql
+{
+	my ($which, $q) = @_;
+	my ($idx, $col) = @{ $index{$which} };
+	my $b = 'to_bm25query(' . sql_str($q) . ", '$idx')";
+	return "SELECT id, $col <@> $b FROM docs WHERE $col @@@ $b ORDER BY $col <@> $b LIMIT 100";
+}
+
+sub vlake_run
+{
+	my ($which, $out) = @_;
+	my ($idx, $col) = @{ $index{$which} };
+	open(my $fh, '>', "$dir/vlake.sql") or die;
+	for my $q (@queries)
+	{
+		my $b = 'to_bm25query(' . sql_str($q->[2]) . ", '$idx')";
+		print $fh "SELECT 'Q', $q->[0];\n";
+		print $fh "SELECT 'C', count(*) FROM docs WHERE $col @@@ $b;\n";
+		print $fh "SELECT 'R', x.* FROM (" . vlake_sql($which, $q->[2]) . ") x;\n";
+	}
+	close $fh;
+	my ($stdout, $stderr);
+	$node->psql('postgres', undef, extra_params => [ '-f', "$dir/vlake.sql", '-F', "\t" ],
+		stdout => \$stdout, stderr => \$stderr, on_error_stop => 0);
+	open(my $o, '>', $out) or die;
+	print $o $stdout, "\n";
+	close $o;
+	return $stderr;
+}
+
+# parse: qid -> { count, rows => [[id, score], ...] }
+sub parse
+{
+	my $f = shift;
+	my (%r, $cur);
+	open(my $fh, '<', $f) or die "$f: $!";
+	while (my $l = <$fh>)
+	{
+		chomp $l;
+		my @c = split /\t/, $l;
+		next unless @c;
+		if ($c[0] eq 'Q') { $cur = $r{ $c[1] } = { rows => [] }; }
+		elsif ($c[0] eq 'C') { $cur->{count} = $c[1]; }
+		elsif ($c[0] eq 'R') { push @{ $cur->{rows} }, [ $c[1], $c[2] ]; }
+	}
+	close $fh;
+	return \%r;
+}
+
+sub near
+{
+	my ($a, $b) = @_;
+	return abs($a - $b) <= $tol * abs($b);
+}
+
+# the comparison described at the top; returns (failures, stats)
+sub compare
+{
+	my ($want, $got) = @_;
+	my (@fail, %bad_kind);
+	my ($maxrel, $swapped, $rows, $matches) = (0, 0, 0, 0);
+	for my $q (@queries)
+	{
+		my ($qid, $kind, $text) = @$q;
+		my $w = $want->{$qid};
+		my $g = $got->{$qid};
+		my @why;
+		if (!defined $g || !defined $g->{count}) { push @why, 'no result (error)'; }
+		else
+		{
+			my $nw = $w->{count} < 100 ? $w->{count} : 100;
+			my @F = @{ $w->{rows} };
+			my @V = @{ $g->{rows} };
+			my %fs = map { $_->[0] => $_->[1] } @F;
+			my %seen;
+			push @why, "count $g->{count}, FTS5 $w->{count}" if $g->{count} != $w->{count};
+			push @why, scalar(@V) . " rows, FTS5 $nw" if @V != $nw;
+			for my $i (0 .. $#V)
+			{
+				my ($id, $s) = @{ $V[$i] };
+				if ($seen{$id}++) { push @why, "id $id twice"; last; }
+				if ($i > 0 && $s < $V[ $i - 1 ][1]) { push @why, "rank $i: score $s after $V[$i-1][1]"; last; }
+				last if $i >= @F;
+				my $fscore = $F[$i][1];
+				my $rel = abs($s - $fscore) / (abs($fscore) || 1);
+				$maxrel = $rel if $rel > $maxrel;
+				if (!near($s, $fscore)) { push @why, "rank $i: score $s, FTS5 $fscore"; last; }
+				if (!defined $fs{$id}) { push @why, "rank $i: id $id, not in FTS5's top $nw (+ ties); FTS5 has $F[$i][0]"; last; }
+				if (!near($fs{$id}, $fscore)) { push @why, "rank $i: id $id (FTS5 score $fs{$id}), FTS5 has $F[$i][0] ($fscore)"; last; }
+				$swapped++ if $id != $F[$i][0];
+			}
+			$rows += @V;
+			$matches += $g->{count};
+		}
+		if (@why)
+		{
+			push @fail, "query $qid ($kind) [$text]: " . join('; ', @why);
+			$bad_kind{$kind}++;
+		}
+	}
+	return (\@fail, { maxrel => $maxrel, swapped => $swapped, rows => $rows, matches => $matches, bad_kind => \%bad_kind });
+}
+
+sub check_state
+{
+	my $state = shift;
+	for my $which (qw(body tb))
+	{
+		my ($table, $rank, $what) = $which eq 'body'
+		  ? ('d', 'bm25(d)', '(body)')
+		  : ('d2', 'bm25(d2, 2.0, 1.0)', "(ARRAY[title, body]) weights '2,1'");
+		my $s0 = time;
+		fts5_run($table, $rank, "$dir/fts5_$state$which.tsv");
+		my $s1 = time;
+		my $err = vlake_run($which, "$dir/vlake_$state$which.tsv");
+		my $s2 = time;
+		my ($fail, $st) = compare(parse("$dir/fts5_$state$which.tsv"), parse("$dir/vlake_$state$which.tsv"));
+		diag("psql: " . substr($err, 0, 2000)) if @$fail && $err ne '';
+		diag($_) for @$fail[ 0 .. ($#$fail < 14 ? $#$fail : 14) ];
+		is(scalar @$fail, 0,
+			sprintf('%s %s: %d queries, top 100 and count equal FTS5\'s up to ties', $state, $what, scalar @queries));
+		note(sprintf('%s %s: %d rows, %d matches, max relative score error %.3g, %d ranks with a tied id swapped, '
+			  . 'failures by kind: %s; FTS5 %.1f s, vlake %.1f s',
+			$state, $what, $st->{rows}, $st->{matches}, $st->{maxrel}, $st->{swapped},
+			join(' ', map { "$_=$st->{bad_kind}{$_}" } sort keys %{ $st->{bad_kind} }) || 'none',
+			$s1 - $s0, $s2 - $s1));
+	}
+}
+
+# ---- the plans ----------------------------------------------------------
+for my $which (qw(body tb))
+{
+	my $idx = $index{$which}[0];
+	my @nouse;
+	open(my $fh, '>', "$dir/explain.sql") or die;
+	print $fh "EXPLAIN (COSTS OFF) " . vlake_sql($which, $_->[2]) . ";\n" for @queries;
+	close $fh;
+	my ($stdout, $stderr);
+	$node->psql('postgres', undef, extra_params => [ '-f', "$dir/explain.sql" ],
+		stdout => \$stdout, stderr => \$stderr, on_error_stop => 0);
+	my @plans = split /^(?=Limit)/m, $stdout;
+	my $uses = grep { /Index (?:Only )?Scan using $idx on docs/ } @plans;
+	is($uses, scalar @queries, "EXPLAIN: the $nqueries top-100 queries scan $idx")
+	  or diag(substr($stdout, 0, 1500) . $stderr);
+}
+
+# ---- A, B, C ------------------------------------------------------------
+check_state('A');
+
+my @extra = grep { $_ % 100 == 0 } 1 .. $ndocs;
+$node->safe_psql('postgres', 'INSERT INTO docs SELECT * FROM src WHERE id % 100 = 0');
+sqlite(<<SQL, "$dir/sqlite_insert.out");
+INSERT INTO d (rowid, body) SELECT id, body FROM src WHERE id % 100 = 0;
+INSERT INTO d2 (rowid, title, body) SELECT id, title, body FROM src WHERE id % 100 = 0;
+SQL
+note(scalar(@extra) . ' documents inserted: ' . elapsed());
+check_state('B');
+
+my $ndel = $node->safe_psql('postgres', 'WITH x AS (DELETE FROM docs WHERE id % 97 = 7 RETURNING id) SELECT count(*) FROM x');
+$node->safe_psql('postgres', 'VACUUM docs');
+sqlite(<<SQL, "$dir/sqlite_delete.out");
+DELETE FROM d WHERE rowid % 97 = 7;
+DELETE FROM d2 WHERE rowid % 97 = 7;
+SQL
+note("$ndel documents deleted and VACUUM: " . elapsed());
+check_state('C');
+
+note('total: ' . elapsed());
+$node->stop;
+done_testing();
