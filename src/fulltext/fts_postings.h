@@ -8,7 +8,7 @@
  * Backend-free like fts_bm25.c: no postgres.h, no I/O, no ereport.  Memory
  * comes from the FtsAlloc the caller passes (palloc in a memory context in
  * the backend, malloc in the tests); errors are FTSP_* codes with a message
- * in an FtsPostingsError.
+ * in an FtsPostingsError (every function's err argument must not be NULL).
  *
  * Documents of an image are numbered 0..N-1 in the order they were added;
  * each carries the 64-bit row reference the caller gave (any order).  A
@@ -80,8 +80,7 @@ extern FtsPostingsBuilder *fts_postings_builder_create(const FtsAlloc *a, int nf
 /*
  * One document: begin_doc with its row reference, then its tokens (term
  * bytes, len >= 1, and FTS_POSITION(field, token index) with field <
- * nfields; a term's positions in a document strictly increasing, any
- * interleaving of terms), then end_doc with |d| (the tokens of the document
+ * nfields; in any order, but a term never twice at one position), then end_doc with |d| (the tokens of the document
  * over all fields as the analyzer counts them, stop words included: the
  * caller's number, used as is).  A document with no tokens is fine (it
  * counts in N and in the total length).
