@@ -29,7 +29,9 @@
 #   A. after CREATE INDEX over 99% of the documents (ids not multiple of 100);
 #   B. after inserting the other 1% (they go to the indexes' deltas);
 #   C. after deleting ~1% (ids = 7 mod 97, base and delta rows) and VACUUM.
-# FTS5 gets the same rows at each step.
+# FTS5 gets the same rows at each step. The oracle is checked too: in state A,
+# FTS5's scores of the term-only queries equal docs/bm25.md's formula computed
+# here in perl (relative 1e-12).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -236,6 +238,80 @@ sub compare
 	return (\@fail, { maxrel => $maxrel, swapped => $swapped, rows => $rows, matches => $matches, bad_kind => \%bad_kind });
 }
 
+# ---- the oracle itself --------------------------------------------------
+# FTS5's bm25() is the formula of docs/bm25.md: recomputed here in perl
+# (k1 1.2, b 0.75, FTS5's IDF with its 1e-6 floor, f = sum of column weight x
+# occurrences, |d| = tokens of every column, avgdl over the rows) for the
+# queries made of bare terms only (kinds freq, rare, and, freqand, or), over
+# the rows of state A. Tokens of ASCII text under unicode61: runs of [a-z0-9].
+sub brute_check
+{
+	my ($which, $fts5out) = @_;
+	my $weighted = $which eq 'tb';
+	my (%post, %len, $ntok);
+	open(my $fh, '<', "$dir/docs.csv") or die;
+	while (my $l = <$fh>)
+	{
+		chomp $l;
+		my ($id, $rest) = $l =~ /^(\d+),(.*)$/ or die "docs.csv: $l";
+		next if $id % 100 == 0;
+		my @f = $rest =~ /"((?:[^"]|"")*)"/g;
+		s/""/"/g for @f;
+		my ($n, @w) = (0, $weighted ? (2, 1) : (0, 1));
+		for my $c ($weighted ? (0, 1) : (1))
+		{
+			my @t = grep { $_ ne '' } split /[^a-z0-9]+/, lc $f[$c];
+			$n += @t;
+			$post{$_}{$id} += $w[$c] for @t;
+		}
+		$len{$id} = $n;
+		$ntok += $n;
+	}
+	close $fh;
+	my $N = keys %len;
+	my $avgdl = $ntok / $N;
+	my $want = parse($fts5out);
+	my ($checked, @bad, $maxrel) = (0);
+	$maxrel = 0;
+	for my $q (@queries)
+	{
+		my ($qid, $kind, $text) = @$q;
+		next unless $kind =~ /^(?:freq|rare|and|freqand|or)$/;
+		my $or = $text =~ / OR /;
+		my @terms = $or ? split(/ OR /, $text) : grep { $_ ne 'AND' } split(/ /, $text);
+		my (%score, %hits);
+		for my $t (@terms)
+		{
+			my $p = $post{$t} || {};
+			my $n = keys %$p;
+			my $idf = log(($N - $n + 0.5) / ($n + 0.5));
+			$idf = 1e-6 if $idf <= 0;
+			for my $d (keys %$p)
+			{
+				my $f = $p->{$d};
+				$score{$d} += $idf * ($f * 2.2) / ($f + 1.2 * (1 - 0.75 + 0.75 * $len{$d} / $avgdl));
+				$hits{$d}++;
+			}
+		}
+		my @s = sort { $a <=> $b } map { -$score{$_} } grep { $or || $hits{$_} == @terms } keys %score;
+		my $w = $want->{$qid};
+		my $why = @s != $w->{count} ? scalar(@s) . " matches, FTS5 $w->{count}" : '';
+		for my $i (0 .. ($#s < 99 ? $#s : 99))
+		{
+			last if $why;
+			my $fs = $w->{rows}[$i][1];
+			my $rel = abs($s[$i] - $fs) / abs($fs);
+			$maxrel = $rel if $rel > $maxrel;
+			$why = "rank $i: $s[$i], FTS5 $fs" if $rel > 1e-12;
+		}
+		$checked++;
+		push @bad, "query $qid [$text]: $why" if $why;
+	}
+	diag($_) for @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ];
+	is(scalar @bad, 0, "the oracle: FTS5's bm25() is docs/bm25.md's formula for the $checked term-only queries ($which)");
+	note(sprintf('%s: N %d, avgdl %.4f, max relative difference %.3g', $which, $N, $avgdl, $maxrel));
+}
+
 sub check_state
 {
 	my $state = shift;
@@ -249,6 +325,7 @@ sub check_state
 		my $s1 = time;
 		my $err = vlake_run($which, "$dir/vlake_$state$which.tsv");
 		my $s2 = time;
+		brute_check($which, "$dir/fts5_$state$which.tsv") if $state eq 'A';
 		my ($fail, $st) = compare(parse("$dir/fts5_$state$which.tsv"), parse("$dir/vlake_$state$which.tsv"));
 		diag("psql: " . substr($err, 0, 2000)) if @$fail && $err ne '';
 		diag($_) for @$fail[ 0 .. ($#$fail < 14 ? $#$fail : 14) ];
