@@ -29,6 +29,10 @@ test_pkgs+=(clang-14 libclang-rt-14-dev)
 # scripts/gen-fts-unicode.py's tables).
 test_pkgs+=(sqlite3 libstemmer-tools dict-gcide unicode-data)
 # ---- end fulltext ----
+# ---- hybrid: PostGIS predicates inside a hybrid query (regress
+# hybrid_postgis, docs/hybrid.md) ----
+test_pkgs+=(postgresql-15-postgis-3)
+# ---- end hybrid ----
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in

@@ -36,6 +36,7 @@ _PG_init(void)
 	vlake_tableam_init();
 	vlake_index_init();
 	vlake_fulltext_init();
+	vlake_planner_init();
 	vlake_workers_init();
 	/* last: every layer has registered its tasks */
 	lake_worker_start();

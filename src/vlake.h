@@ -30,6 +30,7 @@ extern void vlake_pgmap_init(void);
 extern void vlake_tableam_init(void);
 extern void vlake_index_init(void);
 extern void vlake_fulltext_init(void);
+extern void vlake_planner_init(void);
 extern void vlake_workers_init(void);
 
 #endif							/* VLAKE_H */
