@@ -173,6 +173,34 @@ END $$;
 SELECT explain_masked($$SELECT id FROM docs WHERE lang = 'fr'
   ORDER BY vlake.fuse(emb <=> '[1,1,0,0]', sp <#> '{4:1}/8', weights => '{1,0.5}') LIMIT 5$$);
 
+-- rerank: the fused top max(LIMIT, rerank_window) rows re-ordered by fused
+-- score + rerank(row); the oracle re-orders its own fused top-W the same way
+CREATE FUNCTION rerank_oracle(w int, lim int, boost float8) RETURNS text[] LANGUAGE sql AS $$
+  WITH b1 AS (SELECT ctid AS t, row_number() OVER (ORDER BY emb <=> '[0.5,0,1,0]', ctid) AS r FROM docs WHERE lang <> 'fr' AND emb IS NOT NULL),
+       b2 AS (SELECT ctid AS t, row_number() OVER (ORDER BY sp <#> '{1:1,6:1}/8', ctid) AS r FROM docs WHERE lang <> 'fr' AND sp IS NOT NULL),
+       fused AS (SELECT x.id, x.ctid, x.tag, 0::float8 + coalesce(1::float8 / (60 + b1.r), 0) + coalesce(1::float8 / (60 + b2.r), 0) AS f
+                 FROM docs x LEFT JOIN b1 ON b1.t = x.ctid LEFT JOIN b2 ON b2.t = x.ctid
+                 WHERE b1.r IS NOT NULL OR b2.r IS NOT NULL ORDER BY f DESC, x.ctid LIMIT w)
+  SELECT array_agg(ROW(id, f + boost * tag)::text ORDER BY f + boost * tag DESC, ctid)
+  FROM (SELECT * FROM fused ORDER BY f + boost * tag DESC, ctid LIMIT lim) z
+$$;
+SELECT array_agg(ROW(id, -v)::text) = rerank_oracle(20, 10, 0.001) AS rerank_w20,
+       array_agg(id) <> (SELECT array_agg(id) FROM (SELECT id FROM docs WHERE lang <> 'fr'
+         ORDER BY vlake.rrf(emb <=> '[0.5,0,1,0]', sp <#> '{1:1,6:1}/8') LIMIT 10) p) AS order_changed
+FROM (SELECT id, vlake.rrf(emb <=> '[0.5,0,1,0]', sp <#> '{1:1,6:1}/8', rerank => 0.001::float8 * tag, rerank_window => 20) AS v
+      FROM docs WHERE lang <> 'fr'
+      ORDER BY vlake.rrf(emb <=> '[0.5,0,1,0]', sp <#> '{1:1,6:1}/8', rerank => 0.001::float8 * tag, rerank_window => 20) LIMIT 10) h;
+-- the window defaults to 100; LIMIT above the window widens it
+SELECT array_agg(ROW(id, -v)::text) = rerank_oracle(100, 7, 0.0005) AS rerank_default
+FROM (SELECT id, vlake.rrf(emb <=> '[0.5,0,1,0]', sp <#> '{1:1,6:1}/8', rerank => 0.0005::float8 * tag) AS v
+      FROM docs WHERE lang <> 'fr'
+      ORDER BY vlake.rrf(emb <=> '[0.5,0,1,0]', sp <#> '{1:1,6:1}/8', rerank => 0.0005::float8 * tag) LIMIT 7) h;
+SELECT array_agg(ROW(id, -v)::text) = rerank_oracle(30, 30, 0.002) AS rerank_limit_over_window
+FROM (SELECT id, vlake.rrf(emb <=> '[0.5,0,1,0]', sp <#> '{1:1,6:1}/8', rerank => 0.002::float8 * tag, rerank_window => 5) AS v
+      FROM docs WHERE lang <> 'fr'
+      ORDER BY vlake.rrf(emb <=> '[0.5,0,1,0]', sp <#> '{1:1,6:1}/8', rerank => 0.002::float8 * tag, rerank_window => 5) LIMIT 30) h;
+SELECT explain_masked($$SELECT id FROM docs ORDER BY vlake.rrf(emb <=> '[0.5,0,1,0]', rerank => 0.001::float8 * tag, rerank_window => 20) LIMIT 3$$);
+
 -- a parameterised LIMIT and OFFSET under a generic plan: k is evaluated at
 -- execution, not planning
 PREPARE p(int, int) AS SELECT array_agg(id) FROM (SELECT id FROM docs WHERE tag = 3
@@ -210,6 +238,8 @@ SELECT try($$SELECT id FROM docs ORDER BY vlake.rrf(emb <=> '[1,0,0,0]', k => -1
 SELECT try($$SELECT id FROM docs ORDER BY vlake.fuse(emb <-> '[1,0,0,0]') LIMIT 3$$);
 SELECT try($$SELECT id FROM docs ORDER BY vlake.fuse(emb <-> '[1,0,0,0]', bounds => '{1,2}') LIMIT 3$$);
 SELECT try($$SELECT id FROM docs ORDER BY vlake.rrf(NULL) LIMIT 3$$);
+SELECT try($$SELECT id FROM docs ORDER BY vlake.rrf(emb <=> '[1,0,0,0]', rerank => random()) LIMIT 3$$);
+SELECT try($$SELECT id FROM docs ORDER BY vlake.rrf(emb <=> '[1,0,0,0]', rerank => 1, rerank_window => 0) LIMIT 3$$);
 
 -- privileges: a role without SELECT gets an ERROR
 CREATE ROLE hyb_reader;

@@ -58,6 +58,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/ruleutils.h"
 #include "utils/rel.h"
 
 #include "lake/lake_rowref.h"
@@ -67,23 +68,28 @@
 #define HYB_SCAN_NAME "VlakeHybrid"
 
 /* Argument layout of vlake.rrf / vlake.fuse (src/planner/planner.sql):
- * b1 .. b8, then weights, then k (rrf) or bounds (fuse). */
+ * b1 .. b8, weights, k (rrf) or bounds (fuse), rerank, rerank_window. */
 #define HYB_ARG_WEIGHTS HYB_MAX_BRANCHES
 #define HYB_ARG_OPTION (HYB_MAX_BRANCHES + 1)
-#define HYB_NARGS (HYB_MAX_BRANCHES + 2)
+#define HYB_ARG_RERANK (HYB_MAX_BRANCHES + 2)
+#define HYB_ARG_WINDOW (HYB_MAX_BRANCHES + 3)
+#define HYB_NARGS (HYB_MAX_BRANCHES + 4)
 
-/* custom_exprs layout: B branch expressions, weights, option, limit, offset */
+/* custom_exprs layout: B branch expressions, weights, option, limit, offset,
+ * rerank, rerank window */
 #define CE_WEIGHTS(nb) (nb)
 #define CE_OPTION(nb) ((nb) + 1)
 #define CE_LIMIT(nb) ((nb) + 2)
 #define CE_OFFSET(nb) ((nb) + 3)
+#define CE_RERANK(nb) ((nb) + 4)
+#define CE_WINDOW(nb) ((nb) + 5)
 
 /* custom_private: method, nbranches, exact_scores, ncols (child columns),
  * ctid column (1-based in the child tlist), fusion column, then per branch
  * its default bound as a Float (NaN: none) and its operator name. */
 enum
 {
-	CP_METHOD, CP_NBRANCHES, CP_EXACT, CP_NCOLS, CP_CTIDCOL, CP_FUSIONCOL,
+	CP_METHOD, CP_NBRANCHES, CP_EXACT, CP_NCOLS, CP_CTIDCOL, CP_RERANK,
 	CP_FIXED
 };
 
@@ -247,6 +253,7 @@ hyb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntr
 	PathKey    *pk;
 	EquivalenceMember *em;
 	FuncExpr   *fusion;
+	Node	   *rerank;
 	int			method;
 	int			nbranches = 0;
 	List	   *branches = NIL;
@@ -311,12 +318,24 @@ hyb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntr
 		branches = lappend(branches, arg);
 	}
 	nbranches = list_length(branches);
+	rerank = list_nth(fusion->args, HYB_ARG_RERANK);
+	if (IsA(rerank, Const) && ((Const *) rerank)->constisnull)
+		rerank = NULL;
+	else if (!bms_is_subset(pull_varnos(root, rerank), rel->relids) ||
+			 contain_volatile_functions(rerank) || contain_subplans(rerank) ||
+			 checkExprHasSubLink(rerank))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the rerank expression of vlake.%s() must be computed from the row",
+						method == HYB_RRF ? "rrf" : "fuse"),
+				 errdetail("It may use the table's columns, constants, parameters and stable functions; "
+						   "not volatile functions or sub-selects.")));
 	if (nbranches == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("vlake.%s() needs at least one branch", method == HYB_RRF ? "rrf" : "fuse")));
 	for (int i = HYB_ARG_WEIGHTS; i < HYB_NARGS; i++)
-		if (!hyb_limit_ok(list_nth(fusion->args, i)))
+		if (i != HYB_ARG_RERANK && !hyb_limit_ok(list_nth(fusion->args, i)))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("the options of vlake.%s() must be constants or parameters",
@@ -344,7 +363,11 @@ hyb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntr
 		add_column_to_pathtarget(childtarget, lfirst(lc), 0);
 	set_pathtarget_cost_width(root, childtarget);
 
-	/* the fused value is output (not only sorted by): ask for exact scores */
+	/*
+	 * The fused value is output (not only sorted by), or a rerank adds to it:
+	 * ask for exact scores.
+	 */
+	exact = (rerank != NULL);
 	foreach(lc, root->processed_tlist)
 	{
 		TargetEntry *te = lfirst(lc);
@@ -395,7 +418,7 @@ hyb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntr
 	private = list_make4(makeInteger(method), makeInteger(nbranches),
 						 makeInteger(exact), makeInteger(list_length(childvars)));
 	private = lappend(private, makeInteger(ctidcol));
-	private = lappend(private, makeInteger(list_length(childvars) + 1));
+	private = lappend(private, makeInteger(rerank != NULL));
 	foreach(lc, branches)
 	{
 		OpExpr	   *op = lfirst(lc);
@@ -410,6 +433,8 @@ hyb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntr
 	exprs = lappend(exprs, parse->limitCount);
 	exprs = lappend(exprs, parse->limitOffset ? parse->limitOffset :
 					(Node *) makeNullConst(INT8OID, -1, InvalidOid));
+	exprs = lappend(exprs, rerank ? rerank : (Node *) makeNullConst(FLOAT8OID, -1, InvalidOid));
+	exprs = lappend(exprs, list_nth(fusion->args, HYB_ARG_WINDOW));
 
 	cpath = makeNode(CustomPath);
 	cpath->path.pathtype = T_CustomScan;
@@ -506,6 +531,7 @@ typedef struct HybBranchRun
 	PlanState  *ps;
 	ExprState  *score;
 	const char *opname;
+	bool		match_only;		/* <@>: a row scoring 0 does not match */
 	int			batch;			/* size of the next batch */
 	bool		ended;
 	bool		has_peek;		/* a row read past the last batch */
@@ -527,6 +553,8 @@ typedef struct HybScanState
 	HybBranchRun br[HYB_MAX_BRANCHES];
 	ExprState  *limit;
 	ExprState  *offset;
+	ExprState  *rerank;			/* NULL: none */
+	int64		window;			/* rerank: fuse this many, then re-rank */
 	MemoryContext runcxt;		/* rows and the core's state, per run */
 	HybState   *hyb;
 	hybrows_hash *rows;
@@ -609,6 +637,7 @@ hyb_begin(CustomScanState *node, EState *estate, int eflags)
 		st->br[i].ps = lfirst(lc);
 		st->br[i].score = ExecInitExpr(list_nth(exprs, i), &node->ss.ps);
 		st->br[i].opname = strVal(list_nth(private, CP_FIXED + 2 * i + 1));
+		st->br[i].match_only = strcmp(st->br[i].opname, "<@>") == 0;
 		i++;
 	}
 	st->runcxt = AllocSetContextCreate(estate->es_query_cxt, "vlake hybrid scan",
@@ -634,6 +663,19 @@ hyb_begin(CustomScanState *node, EState *estate, int eflags)
 	option = ExecInitExpr(list_nth(exprs, CE_OPTION(nb)), &node->ss.ps);
 	st->limit = ExecInitExpr(list_nth(exprs, CE_LIMIT(nb)), &node->ss.ps);
 	st->offset = ExecInitExpr(list_nth(exprs, CE_OFFSET(nb)), &node->ss.ps);
+	if (intVal(list_nth(private, CP_RERANK)))
+	{
+		ExprState  *w = ExecInitExpr(list_nth(exprs, CE_WINDOW(nb)), &node->ss.ps);
+
+		st->rerank = ExecInitExpr(list_nth(exprs, CE_RERANK(nb)), &node->ss.ps);
+		d = hyb_eval_const(w, econtext, &isnull);
+		st->window = isnull ? 100 : DatumGetInt32(d);
+		if (st->window < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rerank_window of vlake.%s() is " INT64_FORMAT, hyb_fn_name(st), st->window),
+					 errdetail("The window is the number of fused rows the rerank expression re-orders: at least 1.")));
+	}
 
 	d = hyb_eval_const(weights, econtext, &isnull);
 	if (!isnull)
@@ -729,7 +771,7 @@ hyb_start_run(HybScanState *st, int64 k)
 	MemoryContextReset(st->runcxt);
 	st->hyb = NULL;
 	st->k = k;
-	st->spec.k = (int) k;
+	st->spec.k = (int) (st->rerank ? Max(k, st->window) : k);
 	st->spec.alloc_arg = st->runcxt;
 	s = hyb_create(&st->spec, &st->hyb);
 	if (s != HYB_OK)
@@ -790,6 +832,9 @@ hyb_fetch(HybScanState *st, int b, uint64 *key, double *score)
 		if (isnull)
 			continue;
 		*score = DatumGetFloat8(d);
+		/* BM25: minus a score of 0 is a document without the query's terms */
+		if (br->match_only && *score >= 0)
+			continue;
 		if (isnan(*score))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -906,6 +951,56 @@ hyb_pull(HybScanState *st, int b)
 	pfree(pairs);
 }
 
+/* Order by final score, larger first, then key. */
+static int
+hyb_final_cmp(const void *a, const void *b)
+{
+	const HybResult *x = a,
+			   *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+/*
+ * The window of fused rows re-ordered by fused score + rerank(row); a NULL
+ * rerank value adds 0.  The result's score (and so the output value) is the
+ * sum.
+ */
+static void
+hyb_apply_rerank(HybScanState *st)
+{
+	TupleTableSlot *scan = st->css.ss.ss_ScanTupleSlot;
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+
+	for (int i = 0; i < st->ntop; i++)
+	{
+		HybCand    *row = hybrows_lookup(st->rows, st->top[i].key);
+		Datum		d;
+		bool		isnull;
+
+		if (row == NULL)
+			elog(ERROR, "hybrid scan: fused row " UINT64_FORMAT " was not kept", st->top[i].key);
+		ExecForceStoreMinimalTuple(row->tuple, scan, false);
+		econtext->ecxt_scantuple = scan;
+		ResetExprContext(econtext);
+		d = ExecEvalExprSwitchContext(st->rerank, econtext, &isnull);
+		if (!isnull)
+		{
+			double		r = DatumGetFloat8(d);
+
+			if (isnan(r))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("the rerank expression of vlake.%s() is NaN", hyb_fn_name(st))));
+			st->top[i].score = st->top[i].score + r;
+		}
+		st->top[i].upper = st->top[i].score;
+	}
+	qsort(st->top, st->ntop, sizeof(HybResult), hyb_final_cmp);
+}
+
 static void
 hyb_fuse(HybScanState *st)
 {
@@ -917,8 +1012,10 @@ hyb_fuse(HybScanState *st)
 			elog(ERROR, "hybrid scan: the fusion core chose branch %d", b);
 		hyb_pull(st, b);
 	}
-	st->top = MemoryContextAlloc(st->runcxt, sizeof(HybResult) * Min(st->k, Max(hyb_rows_seen(st->hyb), 1)));
+	st->top = MemoryContextAlloc(st->runcxt, sizeof(HybResult) * Max(Min((int64) st->spec.k, hyb_rows_seen(st->hyb)), 1));
 	st->ntop = hyb_topk(st->hyb, st->top);
+	if (st->rerank)
+		hyb_apply_rerank(st);
 	for (int b = 0; b < st->nbranches; b++)
 	{
 		st->depth[b] += hyb_depth(st->hyb, b);
@@ -966,7 +1063,7 @@ hyb_exec(CustomScanState *node)
 		 * Asked for more than k: fuse again with 2k and skip what was
 		 * returned.  Fewer than k rows means there are no more.
 		 */
-		if (st->ntop < st->k || st->k >= PG_INT32_MAX)
+		if (st->ntop < st->k || st->k >= PG_INT32_MAX || st->rerank)
 			return NULL;
 		hyb_rescan_children(st);
 		hyb_start_run(st, Min(st->k * 2, PG_INT32_MAX));
@@ -1028,6 +1125,16 @@ hyb_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	ExplainPropertyText("Branches", buf.data, es);
 	if (intVal(list_nth(private, CP_EXACT)))
 		ExplainPropertyBool("Exact Scores", true, es);
+	if (intVal(list_nth(private, CP_RERANK)))
+	{
+		char	   *expr;
+		List	   *ctx = set_deparse_context_plan(es->deparse_cxt, node->ss.ps.plan, ancestors);
+
+		expr = deparse_expression(list_nth(cscan->custom_exprs, CE_RERANK(nb)), ctx, false, false);
+		ExplainPropertyText("Rerank", expr, es);
+		if (es->analyze && st->runs > 0)
+			ExplainPropertyInteger("Rerank Window", NULL, st->window, es);
+	}
 	if (es->analyze && st->runs > 0)
 	{
 		resetStringInfo(&buf);
