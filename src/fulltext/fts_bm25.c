@@ -174,6 +174,15 @@ int
 fts_topk(const FtsBm25 *p, FtsCursor **terms, int nterms, int k, FtsDocLen doclen,
 		 void *doclen_arg, void *scratch, FtsHit *out, FtsTopkStats *stats)
 {
+	return fts_topk_filtered(p, terms, nterms, k, doclen, doclen_arg, NULL, NULL,
+							 scratch, out, stats);
+}
+
+int
+fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
+				  FtsDocLen doclen, void *doclen_arg, FtsTopkFilter filter,
+				  void *filter_arg, void *scratch, FtsHit *out, FtsTopkStats *stats)
+{
 	FtsHit	   *heap = scratch;
 	double	   *contrib = (double *) (heap + (k > 0 ? k : 1));
 	int		   *order = (int *) (contrib + nterms + 1);
@@ -262,6 +271,20 @@ fts_topk(const FtsBm25 *p, FtsCursor **terms, int nterms, int k, FtsDocLen docle
 			}
 		}
 
+		if (terms[order[0]]->doc == d && filter != NULL)
+		{
+			uint64_t	present = 0;
+
+			for (int j = 0; j <= piv; j++)
+				present |= UINT64_C(1) << order[j];
+			if (!filter(filter_arg, d, present))
+			{
+				for (int j = 0; j <= piv; j++)
+					ended[j] = !advance(&s, j, d + 1);
+				resort(&s, ended);
+				continue;
+			}
+		}
 		if (terms[order[0]]->doc == d)
 		{
 			/* every cursor up to the pivot is at d: score d */

@@ -174,4 +174,18 @@ extern int	fts_topk(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 					 FtsDocLen doclen, void *doclen_arg, void *scratch,
 					 FtsHit *out, FtsTopkStats *stats);
 
+/*
+ * fts_topk keeping only the documents filter accepts (a boolean query's
+ * AND / NOT, deleted rows): filter(arg, doc, present) is asked before a
+ * document is scored; bit i of present is set when terms[i] holds doc.
+ * The document must hold one of the terms to be a candidate.  Exact as
+ * fts_topk: a refused document is never held, so theta only comes from
+ * accepted ones.  stats->scored counts accepted documents.
+ */
+typedef bool (*FtsTopkFilter) (void *arg, uint64_t doc, uint64_t present);
+extern int	fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
+							  FtsDocLen doclen, void *doclen_arg,
+							  FtsTopkFilter filter, void *filter_arg, void *scratch,
+							  FtsHit *out, FtsTopkStats *stats);
+
 #endif							/* VLAKE_FTS_BM25_H */
