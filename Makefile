@@ -174,6 +174,16 @@ build/bin/unit_fuzz_fts_analyzer: test/fuzz/run_fuzz_fts_analyzer.sh build/bin/f
 	cp test/fuzz/run_fuzz_fts_analyzer.sh $@
 tools: build/bin/unit_fuzz_fts_analyzer
 
+# The same over the BM25 query parser and single-document evaluation
+# (docs/bm25.md), ~10 s, with failing allocations.
+build/bin/fuzz_fts_query: test/fuzz/fuzz_fts_query.c src/fulltext/fts_query.c src/fulltext/fts_bm25.c src/fulltext/fts_analyzer.c $(wildcard src/fulltext/*.h) | build/bin
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Isrc -Wno-unused-command-line-argument -o $@ \
+	  test/fuzz/fuzz_fts_query.c src/fulltext/fts_query.c src/fulltext/fts_bm25.c src/fulltext/fts_analyzer.c -lstemmer -lm
+build/bin/unit_fuzz_fts_query: test/fuzz/run_fuzz_fts_query.sh build/bin/fuzz_fts_query
+	cp test/fuzz/run_fuzz_fts_query.sh $@
+tools: build/bin/unit_fuzz_fts_query
+
 # The same over the fusion core of hybrid retrieval (docs/hybrid.md), ~10 s:
 # arbitrary batches, every run without errors checked by brute force.
 build/bin/fuzz_hyb_fusion: test/fuzz/fuzz_hyb_fusion.c src/planner/hyb_fusion.c src/planner/hyb_fusion.h | build/bin

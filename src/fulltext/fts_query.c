@@ -396,7 +396,7 @@ static int	parse_or(Parser *ps);
 static int
 fail_other(Parser *ps)
 {
-	char		c = ps->text[ps->tstart];
+	char		c = ps->tok == T_OTHER ? ps->text[ps->tstart] : '\0';
 
 	if (ps->tok == T_OTHER && (c == '{' || c == '-'))
 		return fail(ps, FTS_QUERY_UNSUPPORTED, "column filters are not supported", NULL, 0);
