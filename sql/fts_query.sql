@@ -55,4 +55,6 @@ SET vlake.fts_config = 'klingon';
 SELECT 'a' @@@ 'a'::bm25query;
 RESET vlake.fts_config;
 
+DROP TABLE docs;
+DROP FUNCTION matches(text);
 DROP EXTENSION vlake CASCADE;
