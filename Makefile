@@ -133,7 +133,7 @@ $(eval $(call unit_test,fts_analyzer,src/fulltext/fts_analyzer.c,-lstemmer))
 $(eval $(call unit_test,hyb_fusion,src/planner/hyb_fusion.c,))
 $(eval $(call unit_test,fts_bm25,src/fulltext/fts_bm25.c,))
 $(eval $(call unit_test,fts_postings,src/fulltext/fts_postings.c src/fulltext/fts_bm25.c,))
-$(eval $(call unit_test,fts_query,src/fulltext/fts_query.c src/fulltext/fts_bm25.c src/fulltext/fts_analyzer.c,-lstemmer))
+$(eval $(call unit_test,fts_query,src/fulltext/fts_query.c src/fulltext/fts_bm25.c src/fulltext/fts_analyzer.c src/fulltext/fts_postings.c,-lstemmer))
 
 # The layering check runs with the unit tests (it needs the objects of `all`).
 build/bin/unit_layers: scripts/check-layers.sh | build/bin

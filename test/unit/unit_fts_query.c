@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fulltext/fts_postings.h"
 #include "fulltext/fts_query.h"
 
 static int	failures = 0;
@@ -770,11 +771,91 @@ close_enough(double a, double b)
 	return fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b)) + 1e-300;
 }
 
+/* ---- the same corpus as a postings image (fts_postings.c) ---- */
+
+static void *
+p_alloc(void *arg, size_t n)
+{
+	(void) arg;
+	return malloc(n ? n : 1);
+}
+
+static void *
+p_realloc(void *arg, void *ptr, size_t old, size_t n)
+{
+	(void) arg;
+	(void) old;
+	return realloc(ptr, n ? n : 1);
+}
+
+static FtsAlloc palloc_ = {p_alloc, p_realloc, m_free, NULL};
+
+/* The image's FtsSource with the array corpus's deleted documents. */
+typedef struct ImageSource
+{
+	FtsSource	s;				/* a copy of the reader's, state unchanged */
+	Src		   *arr;
+	FtsPostingsReader *r;
+	uint8_t    *image;
+} ImageSource;
+
+static bool
+img_deleted(FtsSource *fs, uint64_t doc)
+{
+	return ((ImageSource *) fs)->arr->docs[doc].deleted;
+}
+
+static bool
+build_image(Src *s, int nfields, ImageSource *out)
+{
+	FtsPostingsError err;
+	FtsPostingsBuilder *b = fts_postings_builder_create(&palloc_, nfields, weights, 0, &err);
+	size_t		size;
+
+	memset(out, 0, sizeof(*out));
+	if (b == NULL)
+		return false;
+	for (int d = 0; d < s->ndocs; d++)
+	{
+		Doc		   *doc = &s->docs[d];
+
+		if (fts_postings_begin_doc(b, doc->ref, &err) != FTSP_OK)
+			return false;
+		for (int t = 0; t < doc->ntok; t++)
+			if (fts_postings_add_token(b, words[doc->word[t]], strlen(words[doc->word[t]]),
+									   doc->pos[t], &err) != FTSP_OK)
+				return false;
+		if (fts_postings_end_doc(b, (uint32_t) doc->ntok, &err) != FTSP_OK)
+			return false;
+	}
+	if (fts_postings_builder_finish(b, &out->image, &size, &err) != FTSP_OK)
+		return false;
+	fts_postings_builder_free(b);
+	out->r = fts_postings_open(&palloc_, out->image, size, FTSP_OPEN_VALIDATE_ALL, &err);
+	if (out->r == NULL)
+	{
+		printf("image: %s\n", err.message);
+		return false;
+	}
+	out->s = *fts_postings_source(out->r);
+	out->s.deleted = img_deleted;
+	out->arr = s;
+	return true;
+}
+
+static void
+free_image(ImageSource *im)
+{
+	if (im->r)
+		fts_postings_close(im->r);
+	free(im->image);
+}
+
 static long topk_scored,
 			topk_matches;
 
 static void
-test_random(int rounds)
+test_random(int rounds, bool images)
 {
 	char		err[256];
 	FtsAnalyzer *an = fts_analyzer_new(FTS_SIMPLE_CONFIG, NULL, err, sizeof(err));
@@ -784,6 +865,7 @@ test_random(int rounds)
 		int			nsrc = 1 + rn(3);
 		int			nfields = 1 + rn(3);
 		Src			src[3];
+		ImageSource img[3];
 		FtsSource  *fs[3];
 		int			total = 0;
 		FtsBm25		p;
@@ -793,6 +875,15 @@ test_random(int rounds)
 		{
 			build_source(&src[s], rn(4) == 0 ? rn(5) : 20 + rn(300), nfields, nsrc, s);
 			fs[s] = &src[s].s;
+			if (images)
+			{
+				bool		ok = build_image(&src[s], nfields, &img[s]);
+
+				CHECK(ok, "building the image of source %d", s);
+				if (!ok)
+					return;
+				fs[s] = &img[s].s;
+			}
 			total += src[s].ndocs;
 			for (int d = 0; d < src[s].ndocs; d++)
 				tokens += src[s].docs[d].ntok;
@@ -944,7 +1035,11 @@ test_random(int rounds)
 			free(hits);
 		}
 		for (int s = 0; s < nsrc; s++)
+		{
+			if (images)
+				free_image(&img[s]);
 			free_source(&src[s]);
+		}
 		for (int i = 0; i < ncursors; i++)
 			free(cursor_list[i]);
 		ncursors = 0;
@@ -958,8 +1053,12 @@ main(int argc, char **argv)
 	int			rounds = argc > 1 ? atoi(argv[1]) : 150;
 
 	test_parser();
-	test_random(rounds);
-	printf("unit_fts_query: %d checks, %d failures; top-k scored %ld documents for %ld matches\n",
+	test_random(rounds, false);
+	printf("unit_fts_query: array postings: %d checks, %d failures; top-k scored %ld documents for %ld matches\n",
+		   checks, failures, topk_scored, topk_matches);
+	topk_scored = topk_matches = 0;
+	test_random(rounds / 3, true);
+	printf("unit_fts_query: with postings images (fts_postings.c): %d checks, %d failures; top-k scored %ld documents for %ld matches\n",
 		   checks, failures, topk_scored, topk_matches);
 	return failures ? 1 : 0;
 }
