@@ -237,6 +237,8 @@ bench-objref: all
 	bench/objref/run.sh
 bench-hybrid-fusion: build/bin/bench_hyb_fusion
 	build/bin/bench_hyb_fusion
+bench-hybrid: all
+	bench/hybrid/run.sh
 bench-fts-analyzer: build/bin/bench_fts_analyzer
 	bench/fulltext/run.sh
 bench-bm25: all
@@ -254,4 +256,4 @@ bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
 bench-tables-compact: all build/bin/tablegen
 	bench/tables/compact.sh $(ROWS)
-.PHONY: bench-hybrid-fusion bench-fts-analyzer bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
+.PHONY: bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact

@@ -29,6 +29,9 @@ SELECT i, (ARRAY['en', 'de', 'fr'])[1 + i % 3], i % 7,
           (5 + (i * 7) % 4) || ':' || round(random()::numeric, 1) || '}/8')::sparsevec END
 FROM generate_series(1, 3000) i;
 CREATE INDEX docs_emb_idx ON docs USING vlake (emb vector_cosine_ops) WITH (lists = 4);
+-- an index whose ranking has many ties (L2 over emb2's few distinct values):
+-- the scan ranks ties in ctid order whatever order the index returns them in
+CREATE INDEX docs_emb2_idx ON docs USING vlake (emb2 vector_l2_ops) WITH (lists = 4);
 ANALYZE docs;
 -- every list probed and a 10-sigma error bound: the index branch returns
 -- the exact cosine order (the oracle's); an approximate order would be the
@@ -42,9 +45,10 @@ LANGUAGE sql AS $$
   SELECT CASE b WHEN 'dense' THEN format('emb <=> %L::vector', q)
                 WHEN 'dense_l2' THEN format('emb <-> %L::vector', q)
                 WHEN 'noindex' THEN format('emb2 <=> %L::vector', q)
+                WHEN 'tied_idx' THEN format('emb2 <-> %L::vector', q)
                 WHEN 'sparse' THEN format('sp <#> %L::sparsevec', s) END,
          CASE b WHEN 'dense' THEN 2 WHEN 'dense_l2' THEN 1.5 WHEN 'noindex' THEN 2
-                WHEN 'sparse' THEN 0 END
+                WHEN 'tied_idx' THEN 4 WHEN 'sparse' THEN 0 END
 $$;
 
 -- The oracle: ids of the fused top-lim in order.
@@ -101,7 +105,7 @@ BEGIN
   END IF;
   IF method = 'rrf' THEN
     args := args || format(', k => %s', rrf_k);
-  ELSIF 'dense_l2' = ANY (branches) THEN
+  ELSIF 'dense_l2' = ANY (branches) OR 'tied_idx' = ANY (branches) THEN
     args := args || format(', bounds => %L::float8[]', bounds);
   END IF;
   EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM docs WHERE %s ORDER BY vlake.%s(%s) LIMIT %s OFFSET %s) z',
@@ -125,7 +129,7 @@ SELECT hybrid('rrf', '{dense,sparse}', '[1,0.5,0,0]', '{1:1,5:1}/8', 'lang = ''e
 CREATE TABLE cases AS
 SELECT n,
        (ARRAY['rrf', 'fuse'])[1 + n % 2] AS method,
-       (ARRAY['{dense,sparse}', '{dense}', '{sparse,noindex}', '{dense,noindex,sparse}', '{noindex}', '{dense_l2,sparse}'])[1 + n % 6]::text[] AS branches,
+       (ARRAY['{dense,sparse}', '{dense}', '{sparse,noindex}', '{dense,noindex,sparse}', '{noindex}', '{dense_l2,sparse}', '{tied_idx,sparse}', '{tied_idx}', '{dense,tied_idx}'])[1 + n % 9]::text[] AS branches,
        ARRAY[random(), random(), random(), random()]::vector AS q,
        ('{' || (1 + n % 4) || ':1,' || (5 + n % 3) || ':' || round(random()::numeric, 1) || '}/8')::sparsevec AS s,
        (ARRAY['true', 'lang = ''en''', 'meta @> ''{"tag": 3}''', 'tag < 2 AND meta @> ''{"pub": true}''',
@@ -134,7 +138,7 @@ SELECT n,
        (ARRAY[60, 0, 1, 10.5])[1 + n % 4]::float8 AS rrf_k,
        (ARRAY[10, 1, 25, 3, 100])[1 + n % 5] AS lim,
        CASE WHEN n % 11 = 0 THEN 5 ELSE 0 END AS off
-FROM generate_series(1, 84) n;
+FROM generate_series(1, 108) n;
 UPDATE cases SET weights = weights[1:array_length(branches, 1)] WHERE weights IS NOT NULL;
 
 SELECT n, method, branches, filter, lim, off,

@@ -85,8 +85,9 @@
 #define CE_WINDOW(nb) ((nb) + 5)
 
 /* custom_private: method, nbranches, exact_scores, ncols (child columns),
- * ctid column (1-based in the child tlist), fusion column, then per branch
- * its default bound as a Float (NaN: none) and its operator name. */
+ * ctid column (1-based in the child tlist), rerank present, then per branch
+ * its default bound as a Float (NaN: none), its operator name, and whether
+ * its child returns ties in ctid order (a Sort on (value, ctid)). */
 enum
 {
 	CP_METHOD, CP_NBRANCHES, CP_EXACT, CP_NCOLS, CP_CTIDCOL, CP_RERANK,
@@ -261,6 +262,7 @@ hyb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntr
 	List	   *private = NIL;
 	List	   *exprs = NIL;
 	List	   *childvars = NIL;
+	List	   *ties_ordered = NIL;
 	PathTarget *childtarget;
 	CustomPath *cpath;
 	ListCell   *lc;
@@ -390,11 +392,24 @@ hyb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntr
 		double		frac;
 
 		if (child)
+		{
 			child->pathtarget = childtarget;
+			ties_ordered = lappend_int(ties_ordered, 0);
+		}
 		else
 		{
 			ListCell   *lc2;
 
+			/*
+			 * A Sort on (value, ctid): ties come in ctid order, so a batch
+			 * need not read on through a group of ties (a sparse branch's
+			 * rows without a common dimension are one large group).
+			 */
+			pathkeys = list_concat_copy(pathkeys,
+										build_expression_pathkey(root, list_nth(childvars, ctidcol - 1),
+																 NULL, TIDLessOperator,
+																 rel->relids, true));
+			ties_ordered = lappend_int(ties_ordered, 1);
 			foreach(lc2, rel->pathlist)
 			{
 				Path	   *p = lfirst(lc2);
@@ -425,6 +440,7 @@ hyb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntr
 
 		private = lappend(private, makeFloat(psprintf("%.17g", hyb_default_bound(op->opno))));
 		private = lappend(private, makeString(get_opname(op->opno)));
+		private = lappend(private, makeInteger(list_nth_int(ties_ordered, foreach_current_index(lc))));
 	}
 
 	exprs = list_copy(branches);
@@ -532,6 +548,7 @@ typedef struct HybBranchRun
 	ExprState  *score;
 	const char *opname;
 	bool		match_only;		/* <@>: a row scoring 0 does not match */
+	bool		ties_ordered;	/* the child returns ties in ctid order */
 	int			batch;			/* size of the next batch */
 	bool		ended;
 	bool		has_peek;		/* a row read past the last batch */
@@ -636,8 +653,9 @@ hyb_begin(CustomScanState *node, EState *estate, int eflags)
 	{
 		st->br[i].ps = lfirst(lc);
 		st->br[i].score = ExecInitExpr(list_nth(exprs, i), &node->ss.ps);
-		st->br[i].opname = strVal(list_nth(private, CP_FIXED + 2 * i + 1));
+		st->br[i].opname = strVal(list_nth(private, CP_FIXED + 3 * i + 1));
 		st->br[i].match_only = strcmp(st->br[i].opname, "<@>") == 0;
+		st->br[i].ties_ordered = intVal(list_nth(private, CP_FIXED + 3 * i + 2));
 		i++;
 	}
 	st->runcxt = AllocSetContextCreate(estate->es_query_cxt, "vlake hybrid scan",
@@ -657,7 +675,7 @@ hyb_begin(CustomScanState *node, EState *estate, int eflags)
 	{
 		st->spec.branch[i].weight = 1.0;
 		st->spec.branch[i].ascending = true;
-		st->spec.branch[i].bound = floatVal(list_nth(private, CP_FIXED + 2 * i));
+		st->spec.branch[i].bound = floatVal(list_nth(private, CP_FIXED + 3 * i));
 	}
 	weights = ExecInitExpr(list_nth(exprs, CE_WEIGHTS(nb)), &node->ss.ps);
 	option = ExecInitExpr(list_nth(exprs, CE_OPTION(nb)), &node->ss.ps);
@@ -909,7 +927,7 @@ hyb_pull(HybScanState *st, int b)
 		}
 		if (br->any && score < br->last)
 			score = br->last;
-		if (n >= br->batch && score != br->last)
+		if (n >= br->batch && (br->ties_ordered || score != br->last))
 		{
 			br->has_peek = true;
 			br->peek_key = key;
@@ -1119,7 +1137,7 @@ hyb_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 
 	initStringInfo(&buf);
 	for (int b = 0; b < nb; b++)
-		appendStringInfo(&buf, "%s%s", b ? ", " : "", strVal(list_nth(private, CP_FIXED + 2 * b + 1)));
+		appendStringInfo(&buf, "%s%s", b ? ", " : "", strVal(list_nth(private, CP_FIXED + 3 * b + 1)));
 	ExplainPropertyText("Fusion", intVal(list_nth(private, CP_METHOD)) == HYB_RRF ?
 						"rrf" : "weighted sum", es);
 	ExplainPropertyText("Branches", buf.data, es);
