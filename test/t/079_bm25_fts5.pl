@@ -28,7 +28,8 @@
 # Three states, both indexes each time:
 #   A. after CREATE INDEX over 99% of the documents (ids not multiple of 100);
 #   B. after inserting the other 1% (they go to the indexes' deltas);
-#   C. after deleting ~1% (ids = 7 mod 97, base and delta rows) and VACUUM.
+#   C. after deleting ~1% (ids = 7 mod 97, base and delta rows) and VACUUM;
+#   D. after vlake.bm25_merge() folded each delta into a new lake part.
 # FTS5 gets the same rows at each step. The oracle is checked too: in state A,
 # FTS5's scores of the term-only queries equal docs/bm25.md's formula computed
 # here in perl (relative 1e-12).
@@ -143,17 +144,25 @@ sub vlake_sql
 	return "SELECT id, $col <@> $b FROM docs WHERE $col @@@ $b ORDER BY $col <@> $b LIMIT 100";
 }
 
+# every query's count (plan of the planner's choice) and top 100 through the
+# index's ordered scan (bitmap and sequential scans off: the comparison is of
+# the top-k path; the plans at default settings are checked apart), or, with
+# $seq, the operators outside any index scan (sequential scan and sort) for
+# the queries given
 sub vlake_run
 {
-	my ($which, $out) = @_;
+	my ($which, $out, $seq, @qs) = @_;
 	my ($idx, $col) = @{ $index{$which} };
 	open(my $fh, '>', "$dir/vlake.sql") or die;
-	for my $q (@queries)
+	print $fh "SET enable_indexscan = off;\nSET enable_bitmapscan = off;\n" if $seq;
+	for my $q (@qs)
 	{
 		my $b = 'to_bm25query(' . sql_str($q->[2]) . ", '$idx')";
 		print $fh "SELECT 'Q', $q->[0];\n";
 		print $fh "SELECT 'C', count(*) FROM docs WHERE $col @@@ $b;\n";
+		print $fh "SET enable_bitmapscan = off;\nSET enable_seqscan = off;\n" unless $seq;
 		print $fh "SELECT 'R', x.* FROM (" . vlake_sql($which, $q->[2]) . ") x;\n";
+		print $fh "RESET enable_bitmapscan;\nRESET enable_seqscan;\n" unless $seq;
 	}
 	close $fh;
 	my ($stdout, $stderr);
@@ -193,10 +202,10 @@ sub near
 # the comparison described at the top; returns (failures, stats)
 sub compare
 {
-	my ($want, $got) = @_;
+	my ($want, $got, @qs) = @_;
 	my (@fail, %bad_kind);
 	my ($maxrel, $swapped, $rows, $matches) = (0, 0, 0, 0);
-	for my $q (@queries)
+	for my $q (@qs)
 	{
 		my ($qid, $kind, $text) = @$q;
 		my $w = $want->{$qid};
@@ -246,9 +255,8 @@ sub compare
 # the rows of state A. Tokens of ASCII text under unicode61: runs of [a-z0-9].
 sub brute_check
 {
-	my ($which, $fts5out) = @_;
-	my $weighted = $which eq 'tb';
-	my (%post, %len, $ntok);
+	my $fts5 = shift;    # which -> parsed FTS5 results
+	my (%post, %len, %ntok);    # which -> term -> doc -> f; which -> doc -> |d|; which -> tokens
 	open(my $fh, '<', "$dir/docs.csv") or die;
 	while (my $l = <$fh>)
 	{
@@ -257,103 +265,133 @@ sub brute_check
 		next if $id % 100 == 0;
 		my @f = $rest =~ /"((?:[^"]|"")*)"/g;
 		s/""/"/g for @f;
-		my ($n, @w) = (0, $weighted ? (2, 1) : (0, 1));
-		for my $c ($weighted ? (0, 1) : (1))
-		{
-			my @t = grep { $_ ne '' } split /[^a-z0-9]+/, lc $f[$c];
-			$n += @t;
-			$post{$_}{$id} += $w[$c] for @t;
-		}
-		$len{$id} = $n;
-		$ntok += $n;
+		my @title = grep { $_ ne '' } split /[^a-z0-9]+/, lc $f[0];
+		my @body = grep { $_ ne '' } split /[^a-z0-9]+/, lc $f[1];
+		$post{body}{$_}{$id} += 1 for @body;
+		$post{tb}{$_}{$id} += 2 for @title;
+		$post{tb}{$_}{$id} += 1 for @body;
+		$len{body}{$id} = @body;
+		$len{tb}{$id} = @title + @body;
+		$ntok{body} += @body;
+		$ntok{tb} += @title + @body;
 	}
 	close $fh;
-	my $N = keys %len;
-	my $avgdl = $ntok / $N;
-	my $want = parse($fts5out);
-	my ($checked, @bad, $maxrel) = (0);
-	$maxrel = 0;
-	for my $q (@queries)
+	for my $which (qw(body tb))
 	{
-		my ($qid, $kind, $text) = @$q;
-		next unless $kind =~ /^(?:freq|rare|and|freqand|or)$/;
-		my $or = $text =~ / OR /;
-		my @terms = $or ? split(/ OR /, $text) : grep { $_ ne 'AND' } split(/ /, $text);
-		my (%score, %hits);
-		for my $t (@terms)
+		my ($post, $len) = ($post{$which}, $len{$which});
+		my $N = keys %$len;
+		my $avgdl = $ntok{$which} / $N;
+		my ($checked, $maxrel, @bad) = (0, 0);
+		for my $q (@queries)
 		{
-			my $p = $post{$t} || {};
-			my $n = keys %$p;
-			my $idf = log(($N - $n + 0.5) / ($n + 0.5));
-			$idf = 1e-6 if $idf <= 0;
-			for my $d (keys %$p)
+			my ($qid, $kind, $text) = @$q;
+			next unless $kind =~ /^(?:freq|rare|and|freqand|or)$/;
+			my $or = $text =~ / OR /;
+			my @terms = $or ? split(/ OR /, $text) : grep { $_ ne 'AND' } split(/ /, $text);
+			my (%score, %hits);
+			for my $t (@terms)
 			{
-				my $f = $p->{$d};
-				$score{$d} += $idf * ($f * 2.2) / ($f + 1.2 * (1 - 0.75 + 0.75 * $len{$d} / $avgdl));
-				$hits{$d}++;
+				my $p = $post->{$t} || {};
+				my $n = keys %$p;
+				my $idf = log(($N - $n + 0.5) / ($n + 0.5));
+				$idf = 1e-6 if $idf <= 0;
+				for my $d (keys %$p)
+				{
+					my $f = $p->{$d};
+					$score{$d} += $idf * ($f * 2.2) / ($f + 1.2 * (1 - 0.75 + 0.75 * $len->{$d} / $avgdl));
+					$hits{$d}++;
+				}
 			}
+			my @s = sort { $a <=> $b } map { -$score{$_} } grep { $or || $hits{$_} == @terms } keys %score;
+			my $w = $fts5->{$which}{$qid};
+			my $why = @s != $w->{count} ? scalar(@s) . " matches, FTS5 $w->{count}" : '';
+			for my $i (0 .. ($#s < 99 ? $#s : 99))
+			{
+				last if $why;
+				my $fs = $w->{rows}[$i][1];
+				my $rel = abs($s[$i] - $fs) / abs($fs);
+				$maxrel = $rel if $rel > $maxrel;
+				$why = "rank $i: $s[$i], FTS5 $fs" if $rel > 1e-12;
+			}
+			$checked++;
+			push @bad, "query $qid [$text]: $why" if $why;
 		}
-		my @s = sort { $a <=> $b } map { -$score{$_} } grep { $or || $hits{$_} == @terms } keys %score;
-		my $w = $want->{$qid};
-		my $why = @s != $w->{count} ? scalar(@s) . " matches, FTS5 $w->{count}" : '';
-		for my $i (0 .. ($#s < 99 ? $#s : 99))
-		{
-			last if $why;
-			my $fs = $w->{rows}[$i][1];
-			my $rel = abs($s[$i] - $fs) / abs($fs);
-			$maxrel = $rel if $rel > $maxrel;
-			$why = "rank $i: $s[$i], FTS5 $fs" if $rel > 1e-12;
-		}
-		$checked++;
-		push @bad, "query $qid [$text]: $why" if $why;
+		diag($_) for @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ];
+		is(scalar @bad, 0, "the oracle: FTS5's bm25() is docs/bm25.md's formula for the $checked term-only queries ($which)");
+		note(sprintf('%s: N %d, avgdl %.4f, max relative difference %.3g', $which, $N, $avgdl, $maxrel));
 	}
-	diag($_) for @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ];
-	is(scalar @bad, 0, "the oracle: FTS5's bm25() is docs/bm25.md's formula for the $checked term-only queries ($which)");
-	note(sprintf('%s: N %d, avgdl %.4f, max relative difference %.3g', $which, $N, $avgdl, $maxrel));
 }
 
 sub check_state
 {
 	my $state = shift;
+	my %fts5;
 	for my $which (qw(body tb))
 	{
-		my ($table, $rank, $what) = $which eq 'body'
-		  ? ('d', 'bm25(d)', '(body)')
-		  : ('d2', 'bm25(d2, 2.0, 1.0)', "(ARRAY[title, body]) weights '2,1'");
+		my ($table, $rank) = $which eq 'body' ? ('d', 'bm25(d)') : ('d2', 'bm25(d2, 2.0, 1.0)');
 		my $s0 = time;
 		fts5_run($table, $rank, "$dir/fts5_$state$which.tsv");
-		my $s1 = time;
-		my $err = vlake_run($which, "$dir/vlake_$state$which.tsv");
-		my $s2 = time;
-		brute_check($which, "$dir/fts5_$state$which.tsv") if $state eq 'A';
-		my ($fail, $st) = compare(parse("$dir/fts5_$state$which.tsv"), parse("$dir/vlake_$state$which.tsv"));
-		diag("psql: " . substr($err, 0, 2000)) if @$fail && $err ne '';
-		diag($_) for @$fail[ 0 .. ($#$fail < 14 ? $#$fail : 14) ];
-		is(scalar @$fail, 0,
-			sprintf('%s %s: %d queries, top 100 and count equal FTS5\'s up to ties', $state, $what, scalar @queries));
-		note(sprintf('%s %s: %d rows, %d matches, max relative score error %.3g, %d ranks with a tied id swapped, '
-			  . 'failures by kind: %s; FTS5 %.1f s, vlake %.1f s',
-			$state, $what, $st->{rows}, $st->{matches}, $st->{maxrel}, $st->{swapped},
-			join(' ', map { "$_=$st->{bad_kind}{$_}" } sort keys %{ $st->{bad_kind} }) || 'none',
-			$s1 - $s0, $s2 - $s1));
+		note(sprintf('%s: FTS5 %s %.1f s', $state, $table, time - $s0));
+		$fts5{$which} = parse("$dir/fts5_$state$which.tsv");
+	}
+	brute_check(\%fts5) if $state eq 'A';
+	for my $which (qw(body tb))
+	{
+		my $what = $which eq 'body' ? '(body)' : "(ARRAY[title, body]) weights '2,1'";
+		my @runs = ([ 'index scan', 0, @queries ]);
+		# the operators evaluated row by row: every 20th query, in state A
+		push @runs, [ 'sequential scan', 1, grep { $_->[0] % 20 == 3 } @queries ] if $state eq 'A';
+		for my $run (@runs)
+		{
+			my ($how, $seq, @qs) = @$run;
+			my $s1 = time;
+			my $err = vlake_run($which, "$dir/vlake_$state$which$seq.tsv", $seq, @qs);
+			my $s2 = time;
+			my ($fail, $st) = compare($fts5{$which}, parse("$dir/vlake_$state$which$seq.tsv"), @qs);
+			diag("psql: " . substr($err, 0, 2000)) if @$fail && $err ne '';
+			diag($_) for @$fail[ 0 .. ($#$fail < 14 ? $#$fail : 14) ];
+			is(scalar @$fail, 0,
+				sprintf('%s %s, %s: %d queries, top 100 and count equal FTS5\'s up to ties', $state, $what, $how, scalar @qs));
+			note(sprintf('%s %s, %s: %d rows, %d matches, max relative score error %.3g, %d ranks with a tied id swapped, '
+				  . 'failures by kind: %s; vlake %.1f s',
+				$state, $what, $how, $st->{rows}, $st->{matches}, $st->{maxrel}, $st->{swapped},
+				join(' ', map { "$_=$st->{bad_kind}{$_}" } sort keys %{ $st->{bad_kind} }) || 'none',
+				$s2 - $s1));
+		}
 	}
 }
 
 # ---- the plans ----------------------------------------------------------
+# at default settings the planner picks the index's ordered scan for every
+# query; with bitmap and sequential scans off (the comparisons' top-100
+# statements) it is the only plan
 for my $which (qw(body tb))
 {
 	my $idx = $index{$which}[0];
-	my @nouse;
-	open(my $fh, '>', "$dir/explain.sql") or die;
-	print $fh "EXPLAIN (COSTS OFF) " . vlake_sql($which, $_->[2]) . ";\n" for @queries;
-	close $fh;
-	my ($stdout, $stderr);
-	$node->psql('postgres', undef, extra_params => [ '-f', "$dir/explain.sql" ],
-		stdout => \$stdout, stderr => \$stderr, on_error_stop => 0);
-	my @plans = split /^(?=Limit)/m, $stdout;
-	my $uses = grep { /Index (?:Only )?Scan using $idx on docs/ } @plans;
-	is($uses, scalar @queries, "EXPLAIN: the $nqueries top-100 queries scan $idx")
-	  or diag(substr($stdout, 0, 1500) . $stderr);
+	for my $forced (0, 1)
+	{
+		open(my $fh, '>', "$dir/explain.sql") or die;
+		print $fh "SET enable_bitmapscan = off;\nSET enable_seqscan = off;\n" if $forced;
+		print $fh "EXPLAIN (COSTS OFF) " . vlake_sql($which, $_->[2]) . ";\n" for @queries;
+		close $fh;
+		my ($stdout, $stderr);
+		$node->psql('postgres', undef, extra_params => [ '-f', "$dir/explain.sql" ],
+			stdout => \$stdout, stderr => \$stderr, on_error_stop => 0);
+		my @plans = split /^(?=Limit)/m, $stdout;
+		my @other = grep { !/Index (?:Only )?Scan using $idx on docs/ } @plans;
+		my $uses = @plans - @other;
+		is($uses, scalar @queries,
+			"EXPLAIN: the $nqueries top-100 queries scan $idx" . ($forced ? ' (bitmap and sequential scans off)' : ''))
+		  or diag(join('', @other[ 0 .. ($#other < 2 ? $#other : 2) ]) . $stderr);
+	}
+}
+
+# the index's own counters, when this build has them
+my $info = $node->safe_psql('postgres', "SELECT count(*) FROM pg_proc WHERE proname = 'bm25_index_info'") eq '1';
+sub delta_docs
+{
+	my $idx = shift;
+	return $node->safe_psql('postgres', "SELECT delta_docs FROM vlake.bm25_index_info('$idx')");
 }
 
 # ---- A, B, C ------------------------------------------------------------
@@ -366,6 +404,10 @@ INSERT INTO d (rowid, body) SELECT id, body FROM src WHERE id % 100 = 0;
 INSERT INTO d2 (rowid, title, body) SELECT id, title, body FROM src WHERE id % 100 = 0;
 SQL
 note(scalar(@extra) . ' documents inserted: ' . elapsed());
+if ($info)
+{
+	is(delta_docs($_), scalar @extra, "$_: the inserted documents are in its delta") for qw(docs_body_idx docs_tb_idx);
+}
 check_state('B');
 
 my $ndel = $node->safe_psql('postgres', 'WITH x AS (DELETE FROM docs WHERE id % 97 = 7 RETURNING id) SELECT count(*) FROM x');
@@ -376,6 +418,18 @@ DELETE FROM d2 WHERE rowid % 97 = 7;
 SQL
 note("$ndel documents deleted and VACUUM: " . elapsed());
 check_state('C');
+
+# D. the deltas folded into new lake parts
+if ($node->safe_psql('postgres', "SELECT count(*) FROM pg_proc WHERE proname = 'bm25_merge'") eq '1')
+{
+	$node->safe_psql('postgres', "SELECT vlake.bm25_merge('$_')") for qw(docs_body_idx docs_tb_idx);
+	if ($info)
+	{
+		is(delta_docs($_), 0, "$_: vlake.bm25_merge emptied its delta") for qw(docs_body_idx docs_tb_idx);
+	}
+	note('merged: ' . elapsed());
+	check_state('D');
+}
 
 note('total: ' . elapsed());
 $node->stop;
