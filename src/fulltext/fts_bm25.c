@@ -174,14 +174,15 @@ int
 fts_topk(const FtsBm25 *p, FtsCursor **terms, int nterms, int k, FtsDocLen doclen,
 		 void *doclen_arg, void *scratch, FtsHit *out, FtsTopkStats *stats)
 {
-	return fts_topk_filtered(p, terms, nterms, k, doclen, doclen_arg, NULL, NULL,
+	return fts_topk_filtered(p, terms, nterms, k, doclen, doclen_arg, NULL, NULL, 0,
 							 scratch, out, stats);
 }
 
 int
 fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 				  FtsDocLen doclen, void *doclen_arg, FtsTopkFilter filter,
-				  void *filter_arg, void *scratch, FtsHit *out, FtsTopkStats *stats)
+				  void *filter_arg, uint64_t required, void *scratch, FtsHit *out,
+				  FtsTopkStats *stats)
 {
 	FtsHit	   *heap = scratch;
 	double	   *contrib = (double *) (heap + (k > 0 ? k : 1));
@@ -215,6 +216,36 @@ fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 		double		acc = 0.0;
 		int			piv = -1;
 		uint64_t	d;
+
+		if (required != 0)
+		{
+			/* no document before the furthest required cursor's can match */
+			uint64_t	m = 0,
+						seen = 0;
+			bool		moved = false;
+
+			for (int j = 0; j < s.nact; j++)
+				if ((required >> order[j]) & 1)
+				{
+					seen |= UINT64_C(1) << order[j];
+					if (terms[order[j]]->doc > m)
+						m = terms[order[j]]->doc;
+				}
+			if (seen != required)
+				break;			/* a required cursor ended: no match left */
+			memset(ended, 0, sizeof(bool) * s.nact);
+			for (int j = 0; j < s.nact; j++)
+				if (terms[order[j]]->doc < m)
+				{
+					ended[j] = !advance(&s, j, m);
+					moved = true;
+				}
+			if (moved)
+			{
+				resort(&s, ended);
+				continue;
+			}
+		}
 
 		/* 1. the pivot: the first cursor where the bounds can beat theta */
 		for (int j = 0; j < s.nact; j++)

@@ -181,11 +181,15 @@ extern int	fts_topk(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
  * The document must hold one of the terms to be a candidate.  Exact as
  * fts_topk: a refused document is never held, so theta only comes from
  * accepted ones.  stats->scored counts accepted documents.
+ *
+ * required (bit i: terms[i]): terms every accepted document holds (an AND's
+ * operands); the search then jumps every cursor to the furthest required
+ * cursor's document, and stops when a required cursor ends.  0: none.
  */
 typedef bool (*FtsTopkFilter) (void *arg, uint64_t doc, uint64_t present);
 extern int	fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 							  FtsDocLen doclen, void *doclen_arg,
-							  FtsTopkFilter filter, void *filter_arg, void *scratch,
-							  FtsHit *out, FtsTopkStats *stats);
+							  FtsTopkFilter filter, void *filter_arg, uint64_t required,
+							  void *scratch, FtsHit *out, FtsTopkStats *stats);
 
 #endif							/* VLAKE_FTS_BM25_H */

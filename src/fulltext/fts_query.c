@@ -1060,6 +1060,26 @@ fts_query_df(const FtsQuery *q, FtsSource **src, int nsrc,
 	return true;
 }
 
+/* The phrases every matching document holds (bit i: phrase i). */
+static uint64_t
+required_phrases(const FtsQuery *q, int node)
+{
+	const FtsQueryNode *n = &q->nodes[node];
+
+	switch (n->type)
+	{
+		case FTS_QNODE_PHRASE:
+			return UINT64_C(1) << n->phrase;
+		case FTS_QNODE_AND:
+			return required_phrases(q, n->left) | required_phrases(q, n->right);
+		case FTS_QNODE_OR:
+			return required_phrases(q, n->left) & required_phrases(q, n->right);
+		case FTS_QNODE_NOT:
+			return required_phrases(q, n->left);
+	}
+	return 0;
+}
+
 /* The filter of fts_topk_filtered: map cursor bits to phrase bits. */
 typedef struct FilterArg
 {
@@ -1141,6 +1161,7 @@ fts_query_topk(const FtsQuery *q, FtsSource **src, int nsrc, const FtsBm25 *para
 	FtsHit	   *all;
 	int			nall = 0;
 	void	   *scratch;
+	uint64_t	need;
 
 	if (stats == NULL)
 		stats = &dummy;
@@ -1156,6 +1177,7 @@ fts_query_topk(const FtsQuery *q, FtsSource **src, int nsrc, const FtsBm25 *para
 		free_list(mem, list);
 		return -1;
 	}
+	need = required_phrases(q, q->root);
 	idf = df + q->nphrases;
 	for (int i = 0; i < q->nphrases; i++)
 		idf[i] = fts_bm25_idf(&p, df[i]);
@@ -1176,8 +1198,21 @@ fts_query_topk(const FtsQuery *q, FtsSource **src, int nsrc, const FtsBm25 *para
 			free_list(mem, list);
 			return -1;
 		}
+		uint64_t	required = 0,
+					held = 0;
+
+		/* the required phrases as cursor bits; one absent: nothing matches here */
+		for (int i = 0; i < n; i++)
+		{
+			held |= UINT64_C(1) << phrase_of[i];
+			if ((need >> phrase_of[i]) & 1)
+				required |= UINT64_C(1) << i;
+		}
+		if ((need & held) != need)
+			n = 0;
 		got = n > 0 ? fts_topk_filtered(&p, cursors, n, k, source_doclen, src[s],
-										topk_filter, &fa, scratch, all + nall, &ts) : 0;
+										topk_filter, &fa, required, scratch,
+										all + nall, &ts) : 0;
 		free_list(mem, slist);
 		for (int i = 0; i < got; i++)
 			all[nall + i].doc = src[s]->doc_ref(src[s], all[nall + i].doc);

@@ -852,7 +852,8 @@ free_image(ImageSource *im)
 }
 
 static long topk_scored,
-			topk_matches;
+			topk_matches,
+			topk_rejected;
 
 static void
 test_random(int rounds, bool images)
@@ -1006,6 +1007,7 @@ test_random(int rounds, bool images)
 			got = fts_query_topk(q, fs, nsrc, &p, k, &mem, hits, &qs);
 			CHECK(got == (nmatch < k ? nmatch : k), "[%s] k %d: %d hits, oracle %d", text, k, got, nmatch);
 			topk_scored += qs.topk.scored;
+			topk_rejected += qs.rejected;
 			topk_matches += nmatch;
 			for (int i = 0; i < got && i < nmatch; i++)
 			{
@@ -1054,11 +1056,11 @@ main(int argc, char **argv)
 
 	test_parser();
 	test_random(rounds, false);
-	printf("unit_fts_query: array postings: %d checks, %d failures; top-k scored %ld documents for %ld matches\n",
-		   checks, failures, topk_scored, topk_matches);
-	topk_scored = topk_matches = 0;
+	printf("unit_fts_query: array postings: %d checks, %d failures; top-k scored %ld documents for %ld matches, refused %ld candidates\n",
+		   checks, failures, topk_scored, topk_matches, topk_rejected);
+	topk_scored = topk_matches = topk_rejected = 0;
 	test_random(rounds / 3, true);
-	printf("unit_fts_query: with postings images (fts_postings.c): %d checks, %d failures; top-k scored %ld documents for %ld matches\n",
-		   checks, failures, topk_scored, topk_matches);
+	printf("unit_fts_query: with postings images (fts_postings.c): %d checks, %d failures; top-k scored %ld documents for %ld matches, refused %ld candidates\n",
+		   checks, failures, topk_scored, topk_matches, topk_rejected);
 	return failures ? 1 : 0;
 }
