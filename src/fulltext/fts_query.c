@@ -1191,6 +1191,8 @@ fts_query_topk(const FtsQuery *q, FtsSource **src, int nsrc, const FtsBm25 *para
 		FilterArg	fa = {q, src[s], phrase_of, 0};
 		FtsTopkStats ts;
 		int			got;
+		uint64_t	required = 0,
+					held = 0;
 
 		if (oom)
 		{
@@ -1198,8 +1200,6 @@ fts_query_topk(const FtsQuery *q, FtsSource **src, int nsrc, const FtsBm25 *para
 			free_list(mem, list);
 			return -1;
 		}
-		uint64_t	required = 0,
-					held = 0;
 
 		/* the required phrases as cursor bits; one absent: nothing matches here */
 		for (int i = 0; i < n; i++)
