@@ -37,7 +37,7 @@ typedef struct QueryCache
 	Oid			indexoid;
 	char		config[FTS_CONFIG_NAME_MAX];
 	FtsQuery   *q;
-	bool		scored;			/* settings and idf below are set */
+	bool		scored;			/* idf below is set (settings: whenever indexoid is) */
 	FtsIndexSettings settings;
 	double	   *idf;			/* [q->nphrases] */
 } QueryCache;
@@ -159,7 +159,8 @@ get_cache(FunctionCallInfo fcinfo, FtsQueryDatum *fq, bool score)
 		strlcpy(c->config, c->settings.config, sizeof(c->config));
 		c->q = parse_query(fq->query, c->config, cxt);
 		c->idf = MemoryContextAllocZero(cxt, sizeof(double) * (c->q->nphrases + 1));
-		if (c->q->nphrases > 0)
+		/* @@@ needs the configuration only; the statistics are for <@> */
+		if (score && c->q->nphrases > 0)
 		{
 			FtsAllocator mem = {cxt_alloc, cxt_free, CurrentMemoryContext};
 
@@ -171,7 +172,7 @@ get_cache(FunctionCallInfo fcinfo, FtsQueryDatum *fq, bool score)
 			for (int i = 0; i < c->q->nphrases; i++)
 				c->idf[i] = fts_bm25_idf(&c->settings.params, c->idf[i]);
 		}
-		c->scored = true;
+		c->scored = score;
 	}
 	else
 	{
@@ -270,8 +271,8 @@ doc_match(QueryCache *c, DocTokens *d, double *f)
 	bool		match;
 	FtsAllocator mem = {cxt_alloc, cxt_free, CurrentMemoryContext};
 
-	if (!fts_query_doc(c->q, d->tok, d->n, c->scored ? c->settings.weights : NULL,
-					   c->scored ? c->settings.nfields : 0, &mem, f, &match))
+	if (!fts_query_doc(c->q, d->tok, d->n, OidIsValid(c->indexoid) ? c->settings.weights : NULL,
+					   OidIsValid(c->indexoid) ? c->settings.nfields : 0, &mem, f, &match))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	return match;
 }
