@@ -11,7 +11,9 @@
 #      query, and text[] @@@ q those of the two-column table;
 #   2. when the vlake_bm25 index access method is installed: for every
 #      matching row, body <@> to_bm25query(q, index) equals FTS5's bm25()
-#      within 1e-6 relative (weights 2,1 on the two-column table too).
+#      within 1e-6 relative (weights 2,1 on the two-column table too), for
+#      the queries without an empty phrase (FTS5 scores some of the phrases
+#      an empty phrase cuts off; docs/bm25.md).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -189,10 +191,13 @@ CREATE INDEX docs2_fields_idx ON docs2 USING vlake_bm25 (fields) WITH (config = 
 SELECT i, coalesce((SELECT string_agg(id || ':' || ($col <\@> to_bm25query(queries.q, '$idx')), ',' ORDER BY id)
                     FROM $table WHERE $col @@@ to_bm25query(queries.q, '$idx')), '')
   FROM queries ORDER BY i;});
-		my ($same, $scores, @bad) = (0, 0);
+		my ($same, $scores, $nq, @bad) = (0, 0, 0);
 		for (split /\n/, $res)
 		{
 			my ($i, $list) = split /\|/, $_, 2;
+			# FTS5 scores some phrases an empty phrase cut off (docs/bm25.md)
+			next if $queries[$i] =~ /"--"/;
+			$nq++;
 			my %want = map { split /:/ } grep { length } split /,/, $fts5{$t}[$i];
 			my %got = map { split /:/ } grep { length } split /,/, ($list // '');
 			my $ok = join(',', sort keys %want) eq join(',', sort keys %got);
@@ -205,7 +210,7 @@ SELECT i, coalesce((SELECT string_agg(id || ':' || ($col <\@> to_bm25query(queri
 			if ($ok) { $same++ }
 			else { push @bad, "[$queries[$i]]: vlake {$list}, FTS5 {$fts5{$t}[$i]}" }
 		}
-		is($same, scalar @queries, "$table: <\@> equals FTS5's bm25() for every query ($scores scores)")
+		is($same, $nq, "$table: <\@> equals FTS5's bm25() for the $nq queries without an empty phrase ($scores scores)")
 		  or diag(join("\n", @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ]));
 	}
 }
