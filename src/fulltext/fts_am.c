@@ -1,16 +1,289 @@
 /*
- * fts_am.c — the vlake_bm25 index access method (docs/bm25.md).
- * Being built: for now only the entry the operators call.
+ * fts_am.c — the vlake_bm25 index access method: handler, reloptions,
+ * settings and cost estimate (docs/bm25.md).  Build and insert are
+ * fts_am_build.c, scans fts_am_scan.c, VACUUM and merge fts_am_vacuum.c,
+ * the metapage and logs fts_am_meta.c.
  */
 #include "postgres.h"
 
-#include "fulltext/fts_am.h"
+#include <math.h>
 
-int
-fts_am_sources(Oid indexoid, FtsIndexSettings *settings, FtsSource ***sources)
+#include "access/amapi.h"
+#include "access/reloptions.h"
+#include "commands/vacuum.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "utils/rel.h"
+#include "utils/selfuncs.h"
+
+#include "fulltext/fts_am_internal.h"
+#include "fulltext/fts_config.h"
+
+static relopt_kind fts_relopt_kind;
+
+static relopt_enum_elt_def idf_values[] = {
+	{"fts5", FTS_IDF_FTS5},
+	{"lucene", FTS_IDF_LUCENE},
+	{NULL}
+};
+
+static void
+validate_location(const char *value)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("the vlake_bm25 index access method is not built yet")));
-	return 0;
+	if (value && value[0] != '\0')
+		lake_location_check(value, "vlake_bm25 index location");
+}
+
+/* "2, 1, 0.5": finite weights >= 0, at most FTS_MAX_FIELDS. */
+static int
+parse_weights(const char *value, double *out)
+{
+	const char *p = value;
+	int			n = 0;
+
+	while (*p)
+	{
+		char	   *end;
+		double		w;
+
+		while (*p == ' ')
+			p++;
+		w = strtod(p, &end);
+		if (end == p || !isfinite(w) || w < 0 || n >= FTS_MAX_FIELDS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for vlake_bm25 option \"weights\": \"%s\"", value),
+					 errdetail("Expected up to %d comma-separated numbers >= 0, one per field.",
+							   FTS_MAX_FIELDS)));
+		if (out)
+			out[n] = w;
+		n++;
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for vlake_bm25 option \"weights\": \"%s\"", value)));
+	}
+	return n;
+}
+
+static void
+validate_weights(const char *value)
+{
+	if (value && value[0] != '\0')
+		parse_weights(value, NULL);
+}
+
+static void
+validate_config(const char *value)
+{
+	if (value && value[0] != '\0')
+	{
+		if (strlen(value) >= FTS_CONFIG_NAME_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("full-text configuration name \"%s\" is too long", value)));
+		(void) fts_config_analyzer(value);
+	}
+}
+
+void
+fts_am_init_reloptions(void)
+{
+	fts_relopt_kind = add_reloption_kind();
+	add_string_reloption(fts_relopt_kind, "config",
+						 "Full-text configuration: 'simple' (SQLite FTS5 tokens) or a Snowball language",
+						 "english", validate_config, AccessExclusiveLock);
+	add_real_reloption(fts_relopt_kind, "k1", "BM25 k1 (term frequency saturation)",
+					   1.2, 0.0, 1000.0, ShareUpdateExclusiveLock);
+	add_real_reloption(fts_relopt_kind, "b", "BM25 b (document length normalisation)",
+					   0.75, 0.0, 1.0, ShareUpdateExclusiveLock);
+	add_enum_reloption(fts_relopt_kind, "idf", "IDF variant: fts5 (SQLite FTS5's bm25()) or lucene",
+					   idf_values, FTS_IDF_FTS5, "Valid values are \"fts5\" and \"lucene\".",
+					   ShareUpdateExclusiveLock);
+	add_string_reloption(fts_relopt_kind, "weights",
+						 "Weights of the fields (elements of an indexed text[]), comma-separated",
+						 NULL, validate_weights, AccessExclusiveLock);
+	add_string_reloption(fts_relopt_kind, "location",
+						 "Root URI of the index's lake files (default vlake.default_location)",
+						 NULL, validate_location, AccessExclusiveLock);
+}
+
+static bytea *
+fts_am_options(Datum reloptions, bool validate)
+{
+	static const relopt_parse_elt tab[] = {
+		{"config", RELOPT_TYPE_STRING, offsetof(FtsIndexOptions, config_offset)},
+		{"k1", RELOPT_TYPE_REAL, offsetof(FtsIndexOptions, k1)},
+		{"b", RELOPT_TYPE_REAL, offsetof(FtsIndexOptions, b)},
+		{"idf", RELOPT_TYPE_ENUM, offsetof(FtsIndexOptions, idf)},
+		{"weights", RELOPT_TYPE_STRING, offsetof(FtsIndexOptions, weights_offset)},
+		{"location", RELOPT_TYPE_STRING, offsetof(FtsIndexOptions, location_offset)},
+	};
+
+	return (bytea *) build_reloptions(reloptions, validate, fts_relopt_kind,
+									  sizeof(FtsIndexOptions), tab, lengthof(tab));
+}
+
+static const char *
+opt_string(Relation index, int offset)
+{
+	FtsIndexOptions *o = (FtsIndexOptions *) index->rd_options;
+
+	if (o == NULL || offset == 0)
+		return NULL;
+	return (const char *) o + offset;
+}
+
+/*
+ * The settings of an index: config and field weights as the build fixed
+ * them (meta; NULL during the build: from the reloptions), k1, b and the
+ * IDF variant from the reloptions now (they change no stored byte).
+ */
+void
+fts_am_settings(Relation index, const FtsMetaData *meta, FtsIndexSettings *s)
+{
+	FtsIndexOptions *o = (FtsIndexOptions *) index->rd_options;
+
+	memset(s, 0, sizeof(*s));
+	s->params.k1 = o ? o->k1 : 1.2;
+	s->params.b = o ? o->b : 0.75;
+	s->params.idf = o ? o->idf : FTS_IDF_FTS5;
+	if (meta)
+	{
+		strlcpy(s->config, meta->config, sizeof(s->config));
+		s->nfields = meta->nfields;
+		memcpy(s->weights, meta->weights, sizeof(double) * meta->nfields);
+		return;
+	}
+	strlcpy(s->config, opt_string(index, o ? o->config_offset : 0) ?
+			opt_string(index, o->config_offset) : "english", sizeof(s->config));
+	if (opt_string(index, o ? o->weights_offset : 0) &&
+		opt_string(index, o->weights_offset)[0] != '\0')
+		s->nfields = parse_weights(opt_string(index, o->weights_offset), s->weights);
+	else
+	{
+		/* a text column: one field; a text[] without weights: every element 1 */
+		s->nfields = FTS_MAX_FIELDS;
+		for (int i = 0; i < FTS_MAX_FIELDS; i++)
+			s->weights[i] = 1.0;
+	}
+	if (s->nfields < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vlake_bm25 option \"weights\" of index \"%s\" names no field",
+						RelationGetRelationName(index))));
+}
+
+char *
+fts_am_location(Relation index)
+{
+	FtsIndexOptions *o = (FtsIndexOptions *) index->rd_options;
+	const char *loc = opt_string(index, o ? o->location_offset : 0);
+
+	return lake_location_choose(loc && loc[0] ? loc : NULL);
+}
+
+/*
+ * Costs.  An ordered scan (ORDER BY <@> … LIMIT k) costs the top-k search,
+ * which reads a few posting blocks per query term: far less than a sort of
+ * every match, so it wins for LIMIT queries.  A match scan (@@@) returns
+ * the estimated matches.
+ */
+static void
+fts_am_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+					Cost *startup, Cost *total, Selectivity *selectivity,
+					double *correlation, double *pages)
+{
+	GenericCosts costs;
+	double		tuples = Max(path->indexinfo->tuples, 1);
+
+	if (path->indexorderbys == NIL && path->indexclauses == NIL)
+	{
+		*startup = *total = disable_cost;
+		*selectivity = 1;
+		*correlation = 0;
+		*pages = 0;
+		return;
+	}
+	MemSet(&costs, 0, sizeof(costs));
+	genericcostestimate(root, path, loop_count, &costs);
+	if (path->indexorderbys != NIL)
+	{
+		double		want = root->limit_tuples > 0 ? root->limit_tuples : tuples;
+
+		/* the search touches about sqrt(matches) postings per returned row */
+		*startup = costs.indexStartupCost + 10 * cpu_operator_cost * sqrt(tuples) * Min(want, 100);
+		*total = *startup + tuples * cpu_index_tuple_cost;
+	}
+	else
+	{
+		*startup = costs.indexStartupCost + tuples * 0.01 * cpu_operator_cost;
+		*total = costs.indexTotalCost;
+	}
+	*selectivity = costs.indexSelectivity;
+	*correlation = 0;
+	*pages = costs.numIndexPages;
+}
+
+static bool
+fts_am_validate(Oid opclassoid)
+{
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(vlake_bm25_handler);
+Datum
+vlake_bm25_handler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *am = makeNode(IndexAmRoutine);
+
+	am->amstrategies = 2;
+	am->amsupport = 0;
+	am->amoptsprocnum = 0;
+	am->amcanorder = false;
+	am->amcanorderbyop = true;
+	am->amcanbackward = false;
+	am->amcanunique = false;
+	am->amcanmulticol = false;
+	am->amoptionalkey = true;
+	am->amsearcharray = false;
+	am->amsearchnulls = false;
+	am->amstorage = false;
+	am->amclusterable = false;
+	am->ampredlocks = false;
+	am->amcanparallel = false;
+	am->amcaninclude = false;
+	am->amusemaintenanceworkmem = true;
+	am->amparallelvacuumoptions = VACUUM_OPTION_NO_PARALLEL;
+	am->amkeytype = InvalidOid;
+
+	am->ambuild = fts_am_build;
+	am->ambuildempty = fts_am_buildempty;
+	am->aminsert = fts_am_insert;
+	am->ambulkdelete = fts_am_bulkdelete;
+	am->amvacuumcleanup = fts_am_vacuumcleanup;
+	am->amcanreturn = NULL;
+	am->amcostestimate = fts_am_costestimate;
+	am->amoptions = fts_am_options;
+	am->amproperty = NULL;
+	am->ambuildphasename = NULL;
+	am->amvalidate = fts_am_validate;
+	am->amadjustmembers = NULL;
+	am->ambeginscan = fts_am_beginscan;
+	am->amrescan = fts_am_rescan;
+	am->amgettuple = fts_am_gettuple;
+	am->amgetbitmap = fts_am_getbitmap;
+	am->amendscan = fts_am_endscan;
+	am->ammarkpos = NULL;
+	am->amrestrpos = NULL;
+	am->amestimateparallelscan = NULL;
+	am->aminitparallelscan = NULL;
+	am->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(am);
 }

@@ -12,6 +12,7 @@
 #include "fmgr.h"
 
 #include "fulltext/fts_bm25.h"
+#include "lake/lake_part.h"
 
 /*
  * A bm25query value: the query text (SQLite FTS5 query syntax) and the
@@ -51,5 +52,11 @@ typedef struct FtsIndexSettings
  * valid until the next call for the same index.
  */
 extern int	fts_am_sources(Oid indexoid, FtsIndexSettings *settings, FtsSource ***sources);
+
+/*
+ * The lake parts of vlake_bm25 indexes (dir "vlake_bm25"): the database
+ * workers' GC passes collect them with the vector index's.
+ */
+extern const LakePartKind fts_part_kind;
 
 #endif							/* VLAKE_FTS_AM_H */

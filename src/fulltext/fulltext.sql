@@ -54,3 +54,26 @@ CREATE OPERATOR @@@ (LEFTARG = text[], RIGHTARG = bm25query, PROCEDURE = bm25_ma
     RESTRICT = contsel, JOIN = contjoinsel);
 CREATE OPERATOR <@> (LEFTARG = text, RIGHTARG = bm25query, PROCEDURE = bm25_score_text);
 CREATE OPERATOR <@> (LEFTARG = text[], RIGHTARG = bm25query, PROCEDURE = bm25_score_array);
+
+-- ---- the vlake_bm25 index access method (docs/bm25.md) ----
+CREATE FUNCTION vlake_bm25_handler(internal) RETURNS index_am_handler
+    AS 'MODULE_PATHNAME', 'vlake_bm25_handler' LANGUAGE C;
+CREATE ACCESS METHOD vlake_bm25 TYPE INDEX HANDLER vlake_bm25_handler;
+COMMENT ON ACCESS METHOD vlake_bm25 IS 'BM25 full-text index: postings in the lake, WAL-logged delta';
+
+CREATE OPERATOR CLASS bm25_text_ops DEFAULT FOR TYPE text USING vlake_bm25 AS
+    OPERATOR 1 @@@ (text, bm25query),
+    OPERATOR 2 <@> (text, bm25query) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS bm25_text_array_ops DEFAULT FOR TYPE text[] USING vlake_bm25 AS
+    OPERATOR 1 @@@ (text[], bm25query),
+    OPERATOR 2 <@> (text[], bm25query) FOR ORDER BY float_ops;
+
+-- Fold an index's delta and tombstones into a new lake part (the database
+-- workers do it when vlake.bm25_merge_threshold documents are pending).
+CREATE FUNCTION vlake.bm25_merge(index regclass) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vlake_bm25_merge' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION vlake.bm25_index_info(index regclass,
+    OUT config text, OUT fields int, OUT location text, OUT part text,
+    OUT part_docs bigint, OUT part_bytes bigint, OUT delta_docs bigint,
+    OUT delta_bytes bigint, OUT tombstones bigint, OUT generation bigint)
+    AS 'MODULE_PATHNAME', 'vlake_bm25_index_info' LANGUAGE C STRICT STABLE;

@@ -6,7 +6,7 @@
 
 #include "utils/guc.h"
 
-#include "fulltext/fts_am.h"
+#include "fulltext/fts_am_internal.h"
 #include "vlake.h"
 
 char	   *fts_default_config = NULL;
@@ -14,6 +14,7 @@ char	   *fts_default_config = NULL;
 void
 vlake_fulltext_init(void)
 {
+	fts_am_init_reloptions();
 	DefineCustomStringVariable("vlake.fts_config",
 							   "Full-text configuration of a bm25query that names no index.",
 							   "'simple' (SQLite FTS5 tokens) or a Snowball language (SELECT config FROM vlake.fts_configs()).  "

@@ -33,6 +33,7 @@
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 
+#include "fulltext/fts_am.h"
 #include "index/vlindex.h"
 #include "lake/lake_location.h"
 #include "lake/lake_part.h"
@@ -111,6 +112,7 @@ merge_pass(void)
 	int			merged = 0;
 	int			n;
 	Oid		   *oids;
+	bool	   *bm25;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -129,15 +131,23 @@ merge_pass(void)
 		pgstat_report_activity(STATE_IDLE, NULL);
 		return 0;
 	}
+	/* vlake indexes, then vlake_bm25 indexes (fourth column) */
 	if (SPI_execute(psprintf("SELECT c.oid, i.location, "
-							 "i.delta_vectors + i.tombstones >= %d "
+							 "i.delta_vectors + i.tombstones >= %d, false "
 							 "FROM pg_class c JOIN pg_am a ON a.oid = c.relam, "
 							 "LATERAL vlake.index_info(c.oid) i "
-							 "WHERE a.amname = 'vlake' AND c.relkind = 'i'", workers_index_threshold),
+							 "WHERE a.amname = 'vlake' AND c.relkind = 'i' "
+							 "UNION ALL "
+							 "SELECT c.oid, i.location, i.delta_docs + i.tombstones >= %d, true "
+							 "FROM pg_class c JOIN pg_am a ON a.oid = c.relam, "
+							 "LATERAL vlake.bm25_index_info(c.oid) i "
+							 "WHERE a.amname = 'vlake_bm25' AND c.relkind = 'i'",
+							 workers_index_threshold, workers_index_threshold),
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "vlake index maintenance: catalog query failed");
 	/* outlives SPI_finish() and the transaction (SPI memory would not) */
 	oids = MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * Max(SPI_processed, 1));
+	bm25 = MemoryContextAlloc(TopMemoryContext, sizeof(bool) * Max(SPI_processed, 1));
 	n = 0;
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -148,7 +158,10 @@ merge_pass(void)
 
 		remember_location(SPI_getvalue(tup, desc, 2), true);
 		if (!isnull && DatumGetBool(due))
+		{
+			bm25[n] = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
 			oids[n++] = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		}
 	}
 	PopActiveSnapshot();
 	SPI_finish();
@@ -163,7 +176,8 @@ merge_pass(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "vlake index merge: merging");
 		/* the index may have been dropped meanwhile: look it up again */
-		if (SPI_execute(psprintf("SELECT vlake.merge(c.oid) FROM pg_class c WHERE c.oid = %u", oids[i]),
+		if (SPI_execute(psprintf("SELECT vlake.%s(c.oid) FROM pg_class c WHERE c.oid = %u",
+								 bm25[i] ? "bm25_merge" : "merge", oids[i]),
 						false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "vlake index maintenance: merge of index %u failed", oids[i]);
 		merged += SPI_processed > 0;
@@ -172,6 +186,7 @@ merge_pass(void)
 		CommitTransactionCommand();
 	}
 	pfree(oids);
+	pfree(bm25);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return merged;
 }
@@ -192,6 +207,16 @@ gc_location_step(void *arg)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	lake_gc_location(&vlindex_part_kind, loc->uri, vlindex_gc_min_age, false,
 					 GC_ACTIONS_PER_PASS, NULL, &stats);
+	{
+		/* the parts of vlake_bm25 indexes at the same location */
+		LakeGcStats fstats;
+
+		lake_gc_location(&fts_part_kind, loc->uri, vlindex_gc_min_age, false,
+						 GC_ACTIONS_PER_PASS, NULL, &fstats);
+		stats.parts_seen += fstats.parts_seen;
+		stats.retired += fstats.retired;
+		stats.removed_parts += fstats.removed_parts;
+	}
 	if (stats.removed_parts + stats.retired > 0)
 		elog(DEBUG1, "vlake index gc of \"%s\": %lld part(s) retired, %lld removed",
 			 loc->uri, (long long) stats.retired, (long long) stats.removed_parts);

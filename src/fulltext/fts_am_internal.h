@@ -1,0 +1,144 @@
+/*
+ * fts_am_internal.h — internals of the vlake_bm25 index access method (not a
+ * contract; the rest of the layer uses fts_am.h).
+ *
+ * The index relation holds only small, WAL-logged state:
+ *   block 0      metapage: settings, the lake part (postings.bin), and the
+ *                delta and tombstone logs
+ *   log pages    two append-only byte logs, each a chain of pages holding
+ *                FTS_LOG_CHUNK bytes apiece: the delta (one record per
+ *                document inserted since the part was written: its row
+ *                reference, length and tokens) and the tombstones (rows
+ *                VACUUM removed)
+ * The bulk — the term dictionary, postings with positions and block maxima,
+ * the document table — is one immutable lake file per part
+ * (docs/bm25-format.md).  Every change of block 0 and of log pages goes
+ * through GenericXLog, so crash recovery and physical standbys see what the
+ * primary sees; a lake part is written completely before the metapage
+ * names it.
+ */
+#ifndef VLAKE_FTS_AM_INTERNAL_H
+#define VLAKE_FTS_AM_INTERNAL_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "common/relpath.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufpage.h"
+#include "utils/relcache.h"
+
+#include "fulltext/fts_am.h"
+#include "lake/lake_location.h"
+#include "lake/lake_part.h"
+
+#define FTS_AM_NAME			"vlake_bm25"
+#define FTS_META_MAGIC		0x564C424D	/* "VLBM" */
+#define FTS_META_VERSION	1
+#define FTS_METAPAGE_BLKNO	0
+#define FTS_FILE_POSTINGS	"postings.bin"
+
+/* Strategy numbers (one opclass per column type). */
+#define FTS_STRATEGY_MATCH	1		/* @@@ */
+#define FTS_STRATEGY_SCORE	2		/* <@> (ORDER BY) */
+
+/* A byte log: chain of pages, page k holds bytes [k * CHUNK, (k+1) * CHUNK). */
+typedef struct FtsLog
+{
+	BlockNumber head;
+	BlockNumber tail;
+	uint64		bytes;			/* bytes of complete records */
+	uint64		start;			/* bytes before this are folded into the part */
+	uint64		records;		/* records in [start, bytes) */
+} FtsLog;
+
+#define FTS_LOG_DELTA	1
+#define FTS_LOG_TOMB	2
+
+typedef struct FtsPageOpaque
+{
+	BlockNumber next;
+	uint16		kind;			/* FTS_LOG_DELTA / FTS_LOG_TOMB */
+	uint16		page_id;
+} FtsPageOpaque;
+#define FTS_PAGE_ID 0xFD2B
+#define FTS_LOG_CHUNK (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(FtsPageOpaque)))
+
+/* Contents of block 0. */
+typedef struct FtsMetaData
+{
+	uint32		magic;
+	uint32		version;
+	uint64		generation;		/* bumped when the part changes */
+	/* settings fixed at build (the terms depend on them) */
+	char		config[FTS_CONFIG_NAME_MAX];
+	uint32		nfields;
+	double		weights[FTS_MAX_FIELDS];
+	/* the lake part: empty prefix = none yet */
+	char		location[LAKE_LOCATION_MAX];
+	char		prefix[LAKE_PREFIX_MAX];
+	uint64		part_size;
+	uint64		part_docs;
+	char		part_etag[128];
+	FtsLog		delta;
+	FtsLog		tomb;
+} FtsMetaData;
+
+#define FtsPageGetMeta(page) ((FtsMetaData *) PageGetContents(page))
+
+/* A tombstone: a part document's row reference, or a delta record's offset. */
+#define FTS_TOMB_DELTA		(UINT64_C(1) << 63)
+
+/* Reloptions. */
+typedef struct FtsIndexOptions
+{
+	int32		vl_len_;
+	int			config_offset;
+	double		k1;
+	double		b;
+	int			idf;			/* FtsIdf */
+	int			weights_offset;
+	int			location_offset;
+} FtsIndexOptions;
+
+/* fts_am.c */
+extern void fts_am_init_reloptions(void);
+extern void fts_am_settings(Relation index, const FtsMetaData *meta, FtsIndexSettings *s);
+
+/* fts_am_meta.c: metapage and logs */
+extern void fts_meta_read(Relation index, FtsMetaData *out);
+extern void fts_meta_init(Relation index, ForkNumber fork, const FtsMetaData *m);
+/* Append one record to a log; the caller holds no buffer lock. */
+extern void fts_log_append(Relation index, int which, const char *rec, uint32 len);
+/* Bytes [log->start, log->bytes) of a log as of the metapage copy. */
+extern char *fts_log_read(Relation index, const FtsLog *log, int which);
+/* Switch the metapage to a new part folding delta/tombstone bytes up to the given offsets. */
+extern void fts_meta_switch_part(Relation index, const char *location, const char *prefix,
+								 uint64 size, const char *etag, uint64 docs,
+								 uint64 delta_upto, uint64 delta_records,
+								 uint64 tomb_upto, uint64 tomb_records);
+
+/* fts_am_build.c */
+extern IndexBuildResult *fts_am_build(Relation heap, Relation index, IndexInfo *info);
+extern void fts_am_buildempty(Relation index);
+extern bool fts_am_insert(Relation index, Datum *values, bool *isnull, ItemPointer tid,
+						  Relation heap, IndexUniqueCheck check, bool unchanged,
+						  IndexInfo *info);
+/* The tokens of one row's document, as a delta record body. */
+extern char *fts_am_location(Relation index);
+
+/* fts_am_scan.c */
+extern IndexScanDesc fts_am_beginscan(Relation index, int nkeys, int norderbys);
+extern void fts_am_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+extern bool fts_am_gettuple(IndexScanDesc scan, ScanDirection dir);
+extern int64 fts_am_getbitmap(IndexScanDesc scan, TIDBitmap *tbm);
+extern void fts_am_endscan(IndexScanDesc scan);
+
+/* fts_am_vacuum.c */
+extern IndexBulkDeleteResult *fts_am_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+												IndexBulkDeleteCallback callback, void *state);
+extern IndexBulkDeleteResult *fts_am_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+#endif							/* VLAKE_FTS_AM_INTERNAL_H */
