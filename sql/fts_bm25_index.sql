@@ -178,6 +178,34 @@ SELECT (SELECT array_agg(round(-s::numeric, 9) ORDER BY s) FROM x)
        (SELECT count(*) FROM x JOIN o USING (id)) AS same_ids;
 RESET enable_seqscan;
 
+-- On a vlake table: lake rows (flushed), delta rows, rows a flush moved
+-- after the build (their old TIDs lead to them), deletes: the index equals
+-- the operators row by row.
+CREATE TABLE vt (id int, body text) USING vlake;
+INSERT INTO vt SELECT i, corpus_doc(i) FROM generate_series(1, 1500) i;
+SELECT vlake.flush('vt') > 0 AS flushed;
+INSERT INTO vt SELECT i, corpus_doc(i) FROM generate_series(1501, 1700) i;
+CREATE INDEX vt_bm25 ON vt USING vlake_bm25 (body) WITH (config = 'simple');
+SELECT vlake.flush('vt') > 0 AS flushed_after_build;
+INSERT INTO vt SELECT i, 'zinc ' || corpus_doc(i) FROM generate_series(1701, 1800) i;
+DELETE FROM vt WHERE id % 9 = 0;
+CREATE FUNCTION check_vt(qq text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE a int[]; b int[]; sa float8[]; sb float8[];
+BEGIN
+  SET LOCAL enable_seqscan = off;
+  SELECT array_agg(id ORDER BY id) INTO a FROM vt WHERE body @@@ to_bm25query(qq, 'vt_bm25');
+  SELECT array_agg(round(s::numeric, 9)) INTO sa FROM (SELECT body <@> to_bm25query(qq, 'vt_bm25') s FROM vt
+    ORDER BY body <@> to_bm25query(qq, 'vt_bm25') LIMIT 30) x;
+  SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;
+  SELECT array_agg(id ORDER BY id) INTO b FROM vt WHERE body @@@ to_bm25query(qq, 'vt_bm25');
+  SELECT array_agg(round(s::numeric, 9)) INTO sb FROM (SELECT body <@> to_bm25query(qq, 'vt_bm25') s FROM vt
+    WHERE body IS NOT NULL ORDER BY body <@> to_bm25query(qq, 'vt_bm25') LIMIT 30) x;
+  RETURN a = b AND sa = sb;
+END $$;
+SELECT q, check_vt(q) FROM (VALUES ('zinc'), ('alpha bravo'), ('kelp OR marble')) v(q);
+SELECT vlake.bm25_merge('vt_bm25');
+SELECT q, check_vt(q) FROM (VALUES ('zinc'), ('alpha bravo')) v(q);
+
 -- Errors
 CREATE INDEX ON docs USING vlake_bm25 (body) WITH (config = 'klingon');
 CREATE INDEX ON docs USING vlake_bm25 (body) WITH (weights = '1, 2');
@@ -191,5 +219,5 @@ RESET enable_seqscan;
 -- the Lucene IDF variant is a setting: every score changes, the order of a one-term query does not
 ALTER INDEX docs_bm25 SET (idf = 'lucene');
 SELECT (SELECT body <@> to_bm25query('alpha', 'docs_bm25') FROM docs WHERE id = 1) < -1e-3 AS lucene_idf_positive;
-DROP TABLE docs, art;
+DROP TABLE docs, art, vt;
 DROP EXTENSION vlake;
