@@ -228,6 +228,14 @@ SELECT array_agg(id) = oracle('rrf', '{dense}', '[1,1,1,0]', NULL, 'id % 13 = 0'
        count(*)
 FROM (SELECT id FROM docs WHERE id % 13 = 0 ORDER BY vlake.rrf(emb <=> '[1,1,1,0]') LIMIT ALL) z;
 
+-- a correlated (LATERAL) hybrid subquery: rescanned per outer row with new
+-- parameters in its branches
+SELECT count(*) AS outer_rows,
+       count(*) FILTER (WHERE got = oracle('rrf', '{dense,noindex}', q, NULL, 'tag = ' || t, NULL, 60, 4)) AS same
+FROM (SELECT n % 7 AS t, ARRAY[n, 1, 2, n % 3]::vector AS q FROM generate_series(1, 6) n) o,
+     LATERAL (SELECT array_agg(id) AS got FROM (SELECT id FROM docs WHERE tag = o.t
+              ORDER BY vlake.rrf(emb <=> o.q, emb2 <=> o.q) LIMIT 4) z) h;
+
 -- errors
 SELECT try($$SELECT vlake.rrf(emb <=> '[1,0,0,0]') FROM docs LIMIT 1$$);
 SELECT try($$SELECT id FROM docs ORDER BY vlake.rrf(emb <=> '[1,0,0,0]')$$);
