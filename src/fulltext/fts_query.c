@@ -1098,8 +1098,9 @@ topk_filter(void *arg, uint64_t doc, uint64_t present)
 	for (int i = 0; present != 0; i++, present >>= 1)
 		if (present & 1)
 			phrases |= UINT64_C(1) << fa->phrase_of[i];
-	if (!fts_query_eval(fa->q, phrases) ||
-		(fa->src->deleted != NULL && fa->src->deleted(fa->src, doc)))
+	/* deleted() first: it is called for every candidate (a backend's hook) */
+	if ((fa->src->deleted != NULL && fa->src->deleted(fa->src, doc)) ||
+		!fts_query_eval(fa->q, phrases))
 	{
 		fa->rejected++;
 		return false;
@@ -1277,8 +1278,8 @@ fts_query_matches(const FtsQuery *q, FtsSource **src, int nsrc,
 			for (int i = 0; i < n; i++)
 				if (live[i] && cursors[i]->doc == d)
 					present |= UINT64_C(1) << phrase_of[i];
-			if (fts_query_eval(q, present) &&
-				!(src[s]->deleted != NULL && src[s]->deleted(src[s], d)))
+			if (!(src[s]->deleted != NULL && src[s]->deleted(src[s], d)) &&
+				fts_query_eval(q, present))
 				stop = !fn(arg, src[s]->doc_ref(src[s], d));
 			for (int i = 0; i < n; i++)
 				if (live[i] && cursors[i]->doc == d)

@@ -189,6 +189,12 @@ extern int	fts_query_topk(const FtsQuery *q, FtsSource **src, int nsrc,
 						   FtsHit *out, FtsQueryStats *stats);
 
 /*
+ * Both searches call the source's deleted() (when set) for every candidate
+ * document, before the query is evaluated on it: a backend can check for
+ * interrupts there (the searches themselves never stop on their own).
+ */
+
+/*
  * Every matching, not deleted document, in each source's doc order (the
  * sources one after the other): fn(arg, ref); fn returns false to stop.
  * Returns false when out of memory.
