@@ -56,13 +56,28 @@ typedef struct FtsLog
 
 #define FTS_LOG_DELTA	1
 #define FTS_LOG_TOMB	2
+#define FTS_PAGE_FREE	3			/* recycled, in the free space map */
 
 typedef struct FtsPageOpaque
 {
 	BlockNumber next;
-	uint16		kind;			/* FTS_LOG_DELTA / FTS_LOG_TOMB */
+	uint16		kind;			/* FTS_LOG_DELTA / FTS_LOG_TOMB / FTS_PAGE_FREE */
 	uint16		page_id;
+	uint64		stamp;			/* metapage generation when the page joined its log */
 } FtsPageOpaque;
+
+/*
+ * A log chain a part switch emptied: scans that read the metapage before
+ * may still follow it, so its pages are recycled only once no snapshot can
+ * be older than xid (ReadNextFullTransactionId() at the switch).
+ */
+typedef struct FtsRetired
+{
+	BlockNumber head;
+	uint32		kind;
+	uint64		xid;
+} FtsRetired;
+#define FTS_MAX_RETIRED 32
 #define FTS_PAGE_ID 0xFD2B
 #define FTS_LOG_CHUNK (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(FtsPageOpaque)))
 
@@ -84,6 +99,8 @@ typedef struct FtsMetaData
 	char		part_etag[128];
 	FtsLog		delta;
 	FtsLog		tomb;
+	uint32		nretired;
+	FtsRetired	retired[FTS_MAX_RETIRED];
 } FtsMetaData;
 
 #define FtsPageGetMeta(page) ((FtsMetaData *) PageGetContents(page))
@@ -113,7 +130,11 @@ extern void fts_meta_init(Relation index, ForkNumber fork, const FtsMetaData *m)
 /* Append one record to a log; the caller holds no buffer lock. */
 extern void fts_log_append(Relation index, int which, const char *rec, uint32 len);
 /* Bytes [log->start, log->bytes) of a log as of the metapage copy. */
-extern char *fts_log_read(Relation index, const FtsLog *log, int which);
+extern char *fts_log_read(Relation index, const FtsLog *log, int which, uint64 generation);
+/* Recycle retired chains no snapshot can need; returns the pages freed. */
+extern int64 fts_log_recycle(Relation index);
+/* VACUUM: every free page into the free space map. */
+extern void fts_log_vacuum_free_pages(Relation index);
 /* Switch the metapage to a new part folding delta/tombstone bytes up to the given offsets. */
 extern void fts_meta_switch_part(Relation index, const char *location, const char *prefix,
 								 uint64 size, const char *etag, uint64 docs,

@@ -8,13 +8,28 @@
  * of its last chunk.  A crash before that leaves bytes no reader trusts;
  * the next append writes over them.  Readers copy the metapage under a
  * share lock and read only [start, bytes) of that copy; appends are
- * serialized by the metapage's exclusive lock; pages of a log are never
- * reused while the index exists (a part switch starts new chains when
- * nothing is pending; the old pages stay allocated — see docs/bm25.md).
+ * serialized by the metapage's exclusive lock.
+ *
+ * Recycling: a part switch that folds every byte of a log starts a new
+ * chain and records the old one as retired with the next transaction ID; a
+ * later merge or VACUUM frees its pages only when no snapshot anywhere can
+ * be older than that ID (GlobalVisCheckRemovableFullXid: every scan that
+ * read the old metapage holds such a snapshot until it ends), marking them
+ * FREE (WAL-logged) before the free space map hears of them, so a page is
+ * reused only once nothing can read it — the rule of the vector index's
+ * chains (src/index/vlindex_pages.c).  A standby does not hold back the
+ * primary's horizon without hot_standby_feedback: every log page carries
+ * the metapage generation at which it joined its log, and a reader meeting
+ * a FREE page or one stamped after its metapage copy stops with a
+ * serialization failure rather than read another chain's bytes.
  */
 #include "postgres.h"
 
 #include "access/generic_xlog.h"
+#include "access/transam.h"
+#include "commands/vacuum.h"
+#include "storage/indexfsm.h"
+#include "utils/snapmgr.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
@@ -91,21 +106,45 @@ log_of(FtsMetaData *m, int which)
 	return which == FTS_LOG_DELTA ? &m->delta : &m->tomb;
 }
 
-/* A new log page, exclusively locked. */
+static bool
+is_free_page(Page page)
+{
+	return PageIsNew(page) ||
+		(PageGetSpecialSize(page) == MAXALIGN(sizeof(FtsPageOpaque)) &&
+		 ((FtsPageOpaque *) PageGetSpecialPointer(page))->page_id == FTS_PAGE_ID &&
+		 ((FtsPageOpaque *) PageGetSpecialPointer(page))->kind == FTS_PAGE_FREE);
+}
+
+/* A new log page, exclusively locked: a recycled one, else a new one. */
 static Buffer
 new_log_buffer(Relation index)
 {
 	Buffer		buf;
 
+	for (;;)
+	{
+		BlockNumber blk = GetFreeIndexPage(index);
+
+		if (blk == InvalidBlockNumber || blk == FTS_METAPAGE_BLKNO)
+			break;
+		buf = ReadBuffer(index, blk);
+		if (ConditionalLockBuffer(buf))
+		{
+			if (is_free_page(BufferGetPage(buf)))
+				return buf;
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		}
+		ReleaseBuffer(buf);
+	}
 	LockRelationForExtension(index, ExclusiveLock);
 	buf = ReadBuffer(index, P_NEW);
-	UnlockRelationForExtension(index, ExclusiveLock);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(index, ExclusiveLock);
 	return buf;
 }
 
 static void
-init_log_page(Page page, int which)
+init_log_page(Page page, int which, uint64 stamp)
 {
 	FtsPageOpaque *op;
 
@@ -114,12 +153,22 @@ init_log_page(Page page, int which)
 	op->next = InvalidBlockNumber;
 	op->kind = which;
 	op->page_id = FTS_PAGE_ID;
+	op->stamp = stamp;
 }
 
 static void
-check_log_page(Relation index, BlockNumber blk, Page page, int which)
+check_log_page(Relation index, BlockNumber blk, Page page, int which, uint64 generation)
 {
 	FtsPageOpaque *op;
+
+	if (is_free_page(page) || (PageGetSpecialSize(page) == MAXALIGN(sizeof(FtsPageOpaque)) &&
+							   ((FtsPageOpaque *) PageGetSpecialPointer(page))->stamp > generation))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("a page of index \"%s\" was recycled while this query read it",
+						RelationGetRelationName(index)),
+				 errdetail("A merge replaced the log the query was reading."),
+				 errhint("Retry the query; on a standby, hot_standby_feedback prevents this.")));
 
 	if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(FtsPageOpaque)))
 		ereport(ERROR,
@@ -185,7 +234,7 @@ fts_log_append(Relation index, int which, const char *rec, uint32 len)
 			}
 			cur = new_log_buffer(index);
 			page = GenericXLogRegisterBuffer(xs, cur, GENERIC_XLOG_FULL_IMAGE);
-			init_log_page(page, which);
+			init_log_page(page, which, m.generation);
 			if (BufferIsValid(prev))
 			{
 				Page		pp = GenericXLogRegisterBuffer(xs, prev, 0);
@@ -203,7 +252,7 @@ fts_log_append(Relation index, int which, const char *rec, uint32 len)
 			{
 				cur = ReadBuffer(index, curblk);
 				LockBuffer(cur, BUFFER_LOCK_EXCLUSIVE);
-				check_log_page(index, curblk, BufferGetPage(cur), which);
+				check_log_page(index, curblk, BufferGetPage(cur), which, m.generation);
 			}
 			page = GenericXLogRegisterBuffer(xs, cur, 0);
 		}
@@ -235,7 +284,7 @@ fts_log_append(Relation index, int which, const char *rec, uint32 len)
 
 /* Bytes [start, bytes) of the log as the metapage copy m describes it. */
 char *
-fts_log_read(Relation index, const FtsLog *log, int which)
+fts_log_read(Relation index, const FtsLog *log, int which, uint64 generation)
 {
 	uint64		len = log->bytes - log->start;
 	char	   *out = palloc_extended(Max(len, 1), MCXT_ALLOC_HUGE);
@@ -263,7 +312,7 @@ fts_log_read(Relation index, const FtsLog *log, int which)
 			buf = ReadBuffer(index, blk);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
-			check_log_page(index, blk, page, which);
+			check_log_page(index, blk, page, which, generation);
 			blk = ((FtsPageOpaque *) PageGetSpecialPointer(page))->next;
 			UnlockReleaseBuffer(buf);
 			pos += FTS_LOG_CHUNK;
@@ -272,7 +321,7 @@ fts_log_read(Relation index, const FtsLog *log, int which)
 		buf = ReadBuffer(index, blk);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		check_log_page(index, blk, page, which);
+		check_log_page(index, blk, page, which, generation);
 		lo = Max(pos, log->start) - pos;
 		hi = Min(pos + FTS_LOG_CHUNK, log->bytes) - pos;
 		memcpy(out + got, PageGetContents(page) + lo, hi - lo);
@@ -320,6 +369,14 @@ fts_meta_switch_part(Relation index, const char *location, const char *prefix,
 		Assert(upto >= log->start && upto <= log->bytes && recs <= log->records);
 		if (upto == log->bytes)
 		{
+			/* the old chain: recycled once no snapshot can follow it */
+			if (log->head != InvalidBlockNumber && m->nretired < FTS_MAX_RETIRED)
+			{
+				m->retired[m->nretired].head = log->head;
+				m->retired[m->nretired].kind = which;
+				m->retired[m->nretired].xid = U64FromFullTransactionId(ReadNextFullTransactionId());
+				m->nretired++;
+			}
 			log->head = log->tail = InvalidBlockNumber;
 			log->bytes = log->start = log->records = 0;
 		}
@@ -331,4 +388,125 @@ fts_meta_switch_part(Relation index, const char *location, const char *prefix,
 	}
 	GenericXLogFinish(xs);
 	UnlockReleaseBuffer(metabuf);
+}
+
+/* ---- recycling ---- */
+
+static void
+mark_free(Relation index, BlockNumber blk)
+{
+	Buffer		buf = ReadBuffer(index, blk);
+	GenericXLogState *xs;
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	xs = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(xs, buf, 0);
+	if (!PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(FtsPageOpaque)))
+		((FtsPageOpaque *) PageGetSpecialPointer(page))->kind = FTS_PAGE_FREE;
+	GenericXLogFinish(xs);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Free the pages of retired chains no snapshot can still follow: mark them
+ * FREE, drop the chains from the metapage, then tell the free space map.
+ * Callers hold ShareUpdateExclusiveLock on the table (merge, VACUUM), so
+ * two recyclers never meet; a crash between the steps leaves FREE pages
+ * that VACUUM hands to the map.
+ */
+int64
+fts_log_recycle(Relation index)
+{
+	FtsMetaData m;
+	bool		done[FTS_MAX_RETIRED] = {0};
+	List	   *blocks = NIL;
+	ListCell   *lc;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	bool		any = false;
+
+	fts_meta_read(index, &m);
+	for (uint32 i = 0; i < m.nretired && i < FTS_MAX_RETIRED; i++)
+	{
+		BlockNumber blk = m.retired[i].head;
+		BlockNumber steps = 0;
+
+		if (!GlobalVisCheckRemovableFullXid(NULL, FullTransactionIdFromU64(m.retired[i].xid)))
+			continue;
+		while (blk != InvalidBlockNumber && blk < nblocks && blk != FTS_METAPAGE_BLKNO &&
+			   steps++ < nblocks)
+		{
+			Buffer		buf = ReadBuffer(index, blk);
+			Page		page;
+			BlockNumber next = InvalidBlockNumber;
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (!PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(FtsPageOpaque)) &&
+				((FtsPageOpaque *) PageGetSpecialPointer(page))->page_id == FTS_PAGE_ID)
+			{
+				next = ((FtsPageOpaque *) PageGetSpecialPointer(page))->next;
+				blocks = lappend_int(blocks, (int) blk);
+			}
+			UnlockReleaseBuffer(buf);
+			blk = next;
+		}
+		done[i] = any = true;
+	}
+	if (!any)
+		return 0;
+	foreach(lc, blocks)
+		mark_free(index, (BlockNumber) lfirst_int(lc));
+	{
+		Buffer		metabuf = ReadBuffer(index, FTS_METAPAGE_BLKNO);
+		GenericXLogState *xs;
+		FtsMetaData *pm;
+		uint32		keep = 0;
+
+		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+		xs = GenericXLogStart(index);
+		pm = FtsPageGetMeta(GenericXLogRegisterBuffer(xs, metabuf, 0));
+		for (uint32 i = 0; i < pm->nretired; i++)
+		{
+			bool		drop = false;
+
+			for (uint32 j = 0; j < m.nretired && j < FTS_MAX_RETIRED; j++)
+				if (done[j] && m.retired[j].head == pm->retired[i].head &&
+					m.retired[j].xid == pm->retired[i].xid)
+					drop = true;
+			if (!drop)
+				pm->retired[keep++] = pm->retired[i];
+		}
+		pm->nretired = keep;
+		GenericXLogFinish(xs);
+		UnlockReleaseBuffer(metabuf);
+	}
+	foreach(lc, blocks)
+		RecordFreeIndexPage(index, (BlockNumber) lfirst_int(lc));
+	IndexFreeSpaceMapVacuum(index);
+	return list_length(blocks);
+}
+
+/* Every FREE (or never initialized) page into the free space map. */
+void
+fts_log_vacuum_free_pages(Relation index)
+{
+	BlockNumber nblocks;
+
+	LockRelationForExtension(index, ExclusiveLock);
+	nblocks = RelationGetNumberOfBlocks(index);
+	UnlockRelationForExtension(index, ExclusiveLock);
+	for (BlockNumber blk = FTS_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+	{
+		Buffer		buf = ReadBuffer(index, blk);
+		bool		free_page;
+
+		vacuum_delay_point();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		free_page = is_free_page(BufferGetPage(buf));
+		UnlockReleaseBuffer(buf);
+		if (free_page)
+			RecordFreeIndexPage(index, blk);
+	}
+	IndexFreeSpaceMapVacuum(index);
 }

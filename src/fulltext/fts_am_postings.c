@@ -395,7 +395,7 @@ load_delta(Relation index, CacheEntry *e, const FtsMetaData *m)
 	/* tombstones: two sorted arrays */
 	{
 		uint64		len = m->tomb.bytes - m->tomb.start;
-		char	   *bytes = fts_log_read(index, &m->tomb, FTS_LOG_TOMB);
+		char	   *bytes = fts_log_read(index, &m->tomb, FTS_LOG_TOMB, m->generation);
 		uint64		off = 0;
 
 		part_tombs = palloc(Max(len, 8));
@@ -432,7 +432,7 @@ load_delta(Relation index, CacheEntry *e, const FtsMetaData *m)
 	}
 	if (m->delta.bytes > m->delta.start)
 	{
-		char	   *bytes = fts_log_read(index, &m->delta, FTS_LOG_DELTA);
+		char	   *bytes = fts_log_read(index, &m->delta, FTS_LOG_DELTA, m->generation);
 		DeltaBuild	d;
 		uint8	   *image;
 		size_t		size;

@@ -122,6 +122,8 @@ fts_am_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
 	if (info->analyze_only)
 		return stats;
+	fts_log_recycle(info->index);
+	fts_log_vacuum_free_pages(info->index);
 	if (stats == NULL)
 	{
 		FtsMetaData m;
@@ -163,6 +165,8 @@ bm25_merge(Relation index)
 
 	if (m.delta.records == 0 && m.tomb.records == 0)
 		return false;
+	/* pages of logs earlier merges emptied, once nothing can read them */
+	fts_log_recycle(index);
 	for (int i = 0; i < s->nsources; i++)
 		inputs[i] = s->readers[i];
 	fts_am_alloc_init(&a, CurrentMemoryContext);

@@ -118,6 +118,21 @@ is($primary->safe_psql('postgres', q{SELECT delta_docs FROM vlake.bm25_index_inf
 $primary->safe_psql('postgres', q{INSERT INTO docs SELECT i, doc(i) FROM generate_series(80001, 80200) i});
 is(probe($primary, 1), probe($primary, 0), 'inserts around merges are all found');
 
+# ---- the pages of emptied logs are reused ----
+my @sizes;
+for my $round (1 .. 6)
+{
+	my $lo = 100000 + $round * 3000;
+	$primary->safe_psql('postgres', qq{
+INSERT INTO docs SELECT i, doc(i) || ' ' || doc(i + 1) FROM generate_series($lo, $lo + 2999) i;
+DELETE FROM docs WHERE id BETWEEN $lo AND $lo + 999;
+VACUUM docs;
+SELECT vlake.bm25_merge('docs_bm25');});
+	push @sizes, $primary->safe_psql('postgres', q{SELECT pg_relation_size('docs_bm25')});
+}
+ok($sizes[5] <= $sizes[2], "the index stops growing once emptied logs are recycled (@sizes)");
+is(probe($primary, 1), probe($primary, 0), 'after recycling the index equals the operators');
+
 # ---- physical standby ----
 $primary->backup('b1');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
