@@ -271,6 +271,8 @@ am_deleted(FtsSource *s, uint64_t doc)
 	AmSource   *a = (AmSource *) s;
 	uint64		key;
 
+	/* the query core asks this for every candidate: a long search stays cancellable */
+	CHECK_FOR_INTERRUPTS();
 	if (a->ntombs == 0)
 		return false;
 	key = a->delta_offsets ? a->delta_offsets[doc] : s->doc_ref(s, doc);
