@@ -193,6 +193,16 @@ build/bin/unit_fuzz_hyb_fusion: test/fuzz/run_fuzz_hyb_fusion.sh build/bin/fuzz_
 	cp test/fuzz/run_fuzz_hyb_fusion.sh $@
 tools: build/bin/unit_fuzz_hyb_fusion
 
+# The same over the BM25 postings image reader (docs/bm25-format.md), ~10 s:
+# images with CRCs fixed up so mutations reach the structural checks, and
+# documents built, merged and read back.
+build/bin/fuzz_fts_postings: test/fuzz/fuzz_fts_postings.c src/fulltext/fts_postings.c src/fulltext/fts_bm25.c $(wildcard src/fulltext/*.h) | build/bin
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Isrc -o $@ test/fuzz/fuzz_fts_postings.c src/fulltext/fts_postings.c src/fulltext/fts_bm25.c -lm
+build/bin/unit_fuzz_fts_postings: test/fuzz/run_fuzz_fts_postings.sh build/bin/fuzz_fts_postings
+	cp test/fuzz/run_fuzz_fts_postings.sh $@
+tools: build/bin/unit_fuzz_fts_postings
+
 # ----------------------------------------------- data-set tools, oracles ----
 build/bin/fmnist: bench/tools/fmnist.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm

@@ -831,7 +831,8 @@ fts_postings_end_doc(FtsPostingsBuilder *b, uint32_t doclen, FtsPostingsError *e
 	if (!b->in_doc)
 		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "end_doc outside a document");
 	doc = (uint32_t) b->ndocs;
-	qsort(b->toks, b->ntoks, sizeof(uint64_t), u64_cmp);
+	if (b->ntoks > 1)
+		qsort(b->toks, b->ntoks, sizeof(uint64_t), u64_cmp);
 	for (size_t i = 0; i < b->ntoks;)
 	{
 		uint32_t	id = (uint32_t) (b->toks[i] >> 32);
@@ -928,7 +929,8 @@ finish_image(Mem *m, Buf *out, int nfields, const double *weights, const Buf *di
 	size[SEC_DICT] = dict->len;
 	if (!buf_reserve(m, out, dict->len + termbytes->len + 8 + ndocs * DOC_ENTRY))
 		return m->err->code;
-	memcpy(out->data + out->len, dict->data, dict->len);
+	if (dict->len)
+		memcpy(out->data + out->len, dict->data, dict->len);
 	out->len += dict->len;
 	off[SEC_TERMS] = out->len;
 	size[SEC_TERMS] = termbytes->len;
