@@ -214,6 +214,8 @@ build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_SRCS) src/vector/distan
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/kernels.c $(VECTOR_KERNEL_SRCS) -lm
 build/bin/bench_fts_analyzer: bench/fulltext/analyzer.c src/fulltext/fts_analyzer.c $(wildcard src/fulltext/*.h) | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/fulltext/analyzer.c src/fulltext/fts_analyzer.c -lstemmer
+build/bin/bench_fts_postings: bench/fulltext/postings.c src/fulltext/fts_postings.c src/fulltext/fts_bm25.c $(wildcard src/fulltext/*.h) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/fulltext/postings.c src/fulltext/fts_postings.c src/fulltext/fts_bm25.c -lm
 build/bin/tablegen: bench/tables/tablegen.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
 build/bin/bench_hyb_fusion: bench/hybrid/fusion.c src/planner/hyb_fusion.c src/planner/hyb_fusion.h | build/bin
@@ -251,6 +253,8 @@ bench-hybrid: all
 	bench/hybrid/run.sh
 bench-fts-analyzer: build/bin/bench_fts_analyzer
 	bench/fulltext/run.sh
+bench-fts-postings: build/bin/bench_fts_postings
+	build/bin/bench_fts_postings
 bench-bm25: all
 	bench/fulltext/bm25.sh
 
@@ -266,4 +270,4 @@ bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
 bench-tables-compact: all build/bin/tablegen
 	bench/tables/compact.sh $(ROWS)
-.PHONY: bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
+.PHONY: bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-fts-postings bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
