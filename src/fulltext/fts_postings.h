@@ -47,7 +47,9 @@ typedef struct FtsPostingsError
  * Memory.  alloc returns NULL on failure (or does not return: palloc's
  * ereport is fine, nothing here holds resources other than memory).
  * realloc gets the old size; free may be NULL (a memory context reset
- * frees everything).
+ * frees everything).  In a backend, use the huge variants
+ * (MemoryContextAllocHuge, repalloc_huge): the builder's buffers and an
+ * image may pass 1 GB.
  */
 typedef struct FtsAlloc
 {
