@@ -24,6 +24,8 @@
 # Each measurement repeats the set until it lasts MIN_SECONDS (1; the count of
 # passes is fixed per engine and set by the warm-up pass), so that the 10 ms
 # clock ticks of /proc/self/stat do not matter.
+# FORCE_INDEX_SCAN=1 turns bitmap and sequential scans off in vlake's session
+# (to measure the index's ordered scan should the planner prefer another plan).
 # Env: BM25_DOCS (60000), BM25_REPEAT (1), ROUNDS (5), MIN_SECONDS (1), PORT (default derived from the
 # checkout), KEEP=1 keeps the cluster. Results: printed, and kept in
 # build/bench-bm25/results.txt.
@@ -96,17 +98,21 @@ matches() { # matches SET — average number of matching documents (FTS5's count
 }
 tsq() { sed 's/ OR / | /g' <<<"$1"; }
 
+prepare() { # prepare ENGINE — the statement measured, as q(text)
+  if [ "$1" = vlake ]; then
+    [ -n "${FORCE_INDEX_SCAN:-}" ] && echo "SET enable_bitmapscan = off; SET enable_seqscan = off;"
+    echo "PREPARE q(text) AS SELECT id FROM docs WHERE body @@@ to_bm25query(\$1, 'docs_body_idx')"
+    echo "  ORDER BY body <@> to_bm25query(\$1, 'docs_body_idx') LIMIT 10;"
+  else
+    echo "PREPARE q(text) AS SELECT id FROM docs WHERE to_tsvector('simple', body) @@ to_tsquery('simple', \$1)"
+    echo "  ORDER BY ts_rank(to_tsvector('simple', body), to_tsquery('simple', \$1)) DESC LIMIT 10;"
+  fi
+}
 pg_script() { # pg_script ENGINE SET PASSES — prints "wall_us cpu_us" per query of the set
   local f="$work/run_$1_$2.sql" nq p
   nq=$(( $(wc -l < "$work/set_$2") * $3 ))
   {
-    if [ "$1" = vlake ]; then
-      echo "PREPARE q(text) AS SELECT id FROM docs WHERE body @@@ to_bm25query(\$1, 'docs_body_idx')"
-      echo "  ORDER BY body <@> to_bm25query(\$1, 'docs_body_idx') LIMIT 10;"
-    else
-      echo "PREPARE q(text) AS SELECT id FROM docs WHERE to_tsvector('simple', body) @@ to_tsquery('simple', \$1)"
-      echo "  ORDER BY ts_rank(to_tsvector('simple', body), to_tsquery('simple', \$1)) DESC LIMIT 10;"
-    fi
+    prepare "$1"
     echo "SELECT clock_timestamp() AS w0, (string_to_array(pg_read_file('/proc/self/stat'), ' '))[14:15] AS c0 \\gset"
     for ((p = 0; p < $3; p++)); do
       while read -r q; do
@@ -145,11 +151,15 @@ say "== bench-bm25, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores shared with
 say "corpus: $n documents (bench/fulltext/corpus.pl $ndocs GCIDE entries x $repeat), body $(psql -At -c "SELECT pg_size_pretty(sum(length(body))::bigint) FROM docs") of text; heap $(awk -v a="$heap_size" 'BEGIN{printf "%.1f MB", a/1048576}')"
 say "build: vlake_bm25 $bm25_build ms; GIN on to_tsvector('simple', body) $gin_build ms ($(awk -v a="$gin_size" 'BEGIN{printf "%.1f MB", a/1048576}')); FTS5 import + index $fts5_build ms (database $(du -m "$db" | cut -f1) MB)"
 q1=$(head -1 "$work/set_frequent")
-say "plans (first frequent query, '$q1'):"
-[ "$have_bm25" = 1 ] && psql -c "EXPLAIN (COSTS OFF) SELECT id FROM docs WHERE body @@@ to_bm25query('$q1', 'docs_body_idx') ORDER BY body <@> to_bm25query('$q1', 'docs_body_idx') LIMIT 10" \
-  | sed 's/^/    /' | tee -a "$res"
-psql -c "EXPLAIN (COSTS OFF) SELECT id FROM docs WHERE to_tsvector('simple', body) @@ to_tsquery('simple', '$q1') ORDER BY ts_rank(to_tsvector('simple', body), to_tsquery('simple', '$q1')) DESC LIMIT 10" \
-  | sed 's/^/    /' | tee -a "$res"
+say "plans of the statements measured (first frequent query, '$q1'${FORCE_INDEX_SCAN:+; vlake with FORCE_INDEX_SCAN: bitmap and sequential scans off}):"
+for e in vlake tsrank; do
+  [ "$e" = vlake ] && [ "$have_bm25" != 1 ] && continue
+  say "  $e:"
+  { prepare "$e"; for i in 1 2 3 4 5 6; do echo "EXECUTE q('$q1');"; done
+    echo "EXPLAIN (COSTS OFF) EXECUTE q('$q1');"; } > "$work/plan_$e.sql"
+  chmod a+r "$work/plan_$e.sql"
+  psql -At -f "$work/plan_$e.sql" | grep -vE '^[0-9]+$' | sed 's/^/    /' | tee -a "$res"
+done
 declare -A passes
 passes_for() { # passes_for KEY "wall_us cpu_us" SET — passes of the set that last MIN_SECONDS
   local w=${2%% *} nq
