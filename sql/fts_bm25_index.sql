@@ -178,6 +178,28 @@ SELECT (SELECT array_agg(round(-s::numeric, 9) ORDER BY s) FROM x)
        (SELECT count(*) FROM x JOIN o USING (id)) AS same_ids;
 RESET enable_seqscan;
 
+-- english (stemming, stop words): |d| counts the stop words (the analyzer's
+-- positions), in the index as in the operators; stemmed query terms match
+CREATE TABLE en (id int, body text);
+INSERT INTO en SELECT i, (ARRAY['The cats are running to the house', 'A running cat', 'Houses of the running dogs',
+  'the the the dog', 'Running, ran, runs: the runner ran'])[1 + i % 5] || ' ' || corpus_doc(i)
+  FROM generate_series(1, 300) i;
+CREATE INDEX en_bm25 ON en USING vlake_bm25 (body);
+SELECT config FROM vlake.bm25_index_info('en_bm25');
+SET enable_seqscan = off;
+CREATE TEMP TABLE en_idx AS SELECT id, round(s::numeric, 9) s FROM (SELECT id, body <@> to_bm25query('cats running house', 'en_bm25') s
+  FROM en ORDER BY body <@> to_bm25query('cats running house', 'en_bm25') LIMIT 40) x;
+RESET enable_seqscan;
+SET enable_indexscan = off; SET enable_bitmapscan = off;
+SELECT (SELECT array_agg(s ORDER BY s, id) FROM en_idx)
+     = (SELECT array_agg(s ORDER BY s, id) FROM (SELECT id, round((body <@> to_bm25query('cats running house', 'en_bm25'))::numeric, 9) s
+          FROM en ORDER BY 2, 1 LIMIT 40) y) AS english_scores_equal,
+       (SELECT count(*) FROM en WHERE body @@@ to_bm25query('cat AND run', 'en_bm25')) AS stemmed_matches;
+RESET enable_indexscan; RESET enable_bitmapscan;
+SET enable_seqscan = off;
+SELECT count(*) AS stemmed_matches_index FROM en WHERE body @@@ to_bm25query('cat AND run', 'en_bm25');
+RESET enable_seqscan;
+
 -- On a vlake table: lake rows (flushed), delta rows, rows a flush moved
 -- after the build (their old TIDs lead to them), deletes: the index equals
 -- the operators row by row.
@@ -219,5 +241,5 @@ RESET enable_seqscan;
 -- the Lucene IDF variant is a setting: every score changes, the order of a one-term query does not
 ALTER INDEX docs_bm25 SET (idf = 'lucene');
 SELECT (SELECT body <@> to_bm25query('alpha', 'docs_bm25') FROM docs WHERE id = 1) < -1e-3 AS lucene_idf_positive;
-DROP TABLE docs, art, vt;
+DROP TABLE docs, art, vt, en;
 DROP EXTENSION vlake;

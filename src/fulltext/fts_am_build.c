@@ -28,7 +28,8 @@ typedef struct DocTokens
 {
 	Relation	index;
 	int			field;
-	uint32		count;			/* |d| so far */
+	uint32		count;			/* |d| so far: the fields' lengths */
+	uint32		field_len;		/* this field's: its last position + 1 */
 	FtsDocSink *sink;
 } DocTokens;
 
@@ -51,7 +52,8 @@ doc_token(void *arg, const char *term, size_t len, uint32_t position,
 						RelationGetRelationName(d->index)),
 				 errdetail("A field has more than %u tokens.", (unsigned) FTS_MAX_POSITION)));
 	d->sink->token(d->sink, term, len, FTS_POSITION(d->field, position));
-	d->count++;
+	if (position + 1 > d->field_len)
+		d->field_len = position + 1;
 	return true;
 }
 
@@ -64,14 +66,21 @@ analyze_field(DocTokens *d, const FtsIndexSettings *s, text *t)
 				 errmsg("row has more fields than vlake_bm25 index \"%s\" has weights",
 						RelationGetRelationName(d->index)),
 				 errdetail("The index has %d fields (option \"weights\").", s->nfields)));
+	d->field_len = 0;
 	fts_config_analyze(s->config, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), doc_token, d);
+	/* |d| counts stop words too (the analyzer's positions), as the operators do */
+	d->count += d->field_len;
 }
 
-/* Analyze the indexed value (text or text[]) into sink; returns |d|. */
+/*
+ * Analyze the indexed value (text or text[]) into sink; returns |d|: per
+ * field, the last token's position + 1 (stop words count; a trailing stop
+ * word does not), summed over the fields.
+ */
 uint32
 fts_am_analyze_value(Relation index, const FtsIndexSettings *s, Datum value, FtsDocSink *sink)
 {
-	DocTokens	d = {index, 0, 0, sink};
+	DocTokens	d = {index, 0, 0, 0, sink};
 	Oid			type = TupleDescAttr(RelationGetDescr(index), 0)->atttypid;
 
 	if (type == TEXTARRAYOID)

@@ -186,6 +186,7 @@ get_cache(FunctionCallInfo fcinfo, FtsQueryDatum *fq, bool score)
 /* A document's tokens, one field after the other. */
 typedef struct DocTokens
 {
+	const FtsQuery *q;			/* only its terms are kept */
 	FtsDocToken *tok;
 	int			n,
 				cap;
@@ -200,11 +201,21 @@ add_token(void *arg, const char *term, size_t len, uint32_t position,
 {
 	DocTokens  *d = arg;
 	char	   *copy;
+	bool		wanted = false;
 
 	if (position > FTS_MAX_POSITION)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a document field has more than %u tokens", FTS_MAX_POSITION + 1)));
+	if (position + 1 > d->field_len)
+		d->field_len = position + 1;
+	/* matching and scoring look at the query's terms only: keep just those */
+	for (int i = 0; i < d->q->nphrases && !wanted; i++)
+		for (int j = 0; j < d->q->phrases[i].nterms && !wanted; j++)
+			wanted = d->q->phrases[i].terms[j].len == len &&
+				memcmp(d->q->phrases[i].terms[j].text, term, len) == 0;
+	if (!wanted)
+		return true;
 	if (d->n == d->cap)
 	{
 		d->cap = d->cap ? d->cap * 2 : 64;
@@ -218,8 +229,6 @@ add_token(void *arg, const char *term, size_t len, uint32_t position,
 	d->tok[d->n].len = (uint32_t) len;
 	d->tok[d->n].pos = FTS_POSITION(d->field, position);
 	d->n++;
-	if (position + 1 > d->field_len)
-		d->field_len = position + 1;
 	return true;
 }
 
@@ -232,21 +241,23 @@ add_field(DocTokens *d, const char *config, const char *text, size_t len)
 }
 
 static void
-doc_text(DocTokens *d, const char *config, text *t)
+doc_text(DocTokens *d, const FtsQuery *q, const char *config, text *t)
 {
 	memset(d, 0, sizeof(*d));
+	d->q = q;
 	add_field(d, config, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
 /* A text[]: element i (in storage order, NULLs skipped) is field i. */
 static void
-doc_array(DocTokens *d, const char *config, ArrayType *arr)
+doc_array(DocTokens *d, const FtsQuery *q, const char *config, ArrayType *arr)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 
 	memset(d, 0, sizeof(*d));
+	d->q = q;
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	if (n > FTS_MAX_FIELDS)
 		ereport(ERROR,
@@ -300,7 +311,7 @@ vlake_bm25_match_text(PG_FUNCTION_ARGS)
 
 	if (fts_query_empty(c->q))
 		PG_RETURN_BOOL(false);
-	doc_text(&d, c->config, t);
+	doc_text(&d, c->q, c->config, t);
 	f = palloc(sizeof(double) * c->q->nphrases);
 	PG_RETURN_BOOL(doc_match(c, &d, f));
 }
@@ -316,7 +327,7 @@ vlake_bm25_match_array(PG_FUNCTION_ARGS)
 
 	if (fts_query_empty(c->q))
 		PG_RETURN_BOOL(false);
-	doc_array(&d, c->config, a);
+	doc_array(&d, c->q, c->config, a);
 	f = palloc(sizeof(double) * c->q->nphrases);
 	PG_RETURN_BOOL(doc_match(c, &d, f));
 }
@@ -329,7 +340,7 @@ vlake_bm25_score_text(PG_FUNCTION_ARGS)
 	QueryCache *c = get_cache(fcinfo, fq, true);
 	DocTokens	d;
 
-	doc_text(&d, c->config, t);
+	doc_text(&d, c->q, c->config, t);
 	PG_RETURN_FLOAT8(doc_score(c, &d));
 }
 
@@ -341,6 +352,6 @@ vlake_bm25_score_array(PG_FUNCTION_ARGS)
 	QueryCache *c = get_cache(fcinfo, fq, true);
 	DocTokens	d;
 
-	doc_array(&d, c->config, a);
+	doc_array(&d, c->q, c->config, a);
 	PG_RETURN_FLOAT8(doc_score(c, &d));
 }
