@@ -216,6 +216,7 @@ fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 		double		acc = 0.0;
 		int			piv = -1;
 		uint64_t	d;
+		uint64_t	scored;
 
 		if (required != 0)
 		{
@@ -302,13 +303,15 @@ fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 			}
 		}
 
+		scored = ~UINT64_C(0);
 		if (terms[order[0]]->doc == d && filter != NULL)
 		{
 			uint64_t	present = 0;
 
 			for (int j = 0; j <= piv; j++)
 				present |= UINT64_C(1) << order[j];
-			if (!filter(filter_arg, d, present))
+			scored = present;
+			if (!filter(filter_arg, d, present, &scored))
 			{
 				for (int j = 0; j <= piv; j++)
 					ended[j] = !advance(&s, j, d + 1);
@@ -327,7 +330,8 @@ fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 			{
 				FtsCursor  *c = terms[order[j]];
 
-				contrib[order[j]] = c->weight * fts_bm25_term(p, c->idf, c->f, dl);
+				if ((scored >> order[j]) & 1)
+					contrib[order[j]] = c->weight * fts_bm25_term(p, c->idf, c->f, dl);
 			}
 			for (int i = 0; i < nterms; i++)
 			{

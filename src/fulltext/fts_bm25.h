@@ -182,11 +182,17 @@ extern int	fts_topk(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
  * fts_topk: a refused document is never held, so theta only comes from
  * accepted ones.  stats->scored counts accepted documents.
  *
+ * *scored (set to present before the call): the terms whose contributions
+ * the accepted document's score sums (a subset of present; SQLite FTS5
+ * leaves out the phrases of a part of the query the document does not
+ * match).  The bounds stay valid: contributions are never negative.
+ *
  * required (bit i: terms[i]): terms every accepted document holds (an AND's
  * operands); the search then jumps every cursor to the furthest required
  * cursor's document, and stops when a required cursor ends.  0: none.
  */
-typedef bool (*FtsTopkFilter) (void *arg, uint64_t doc, uint64_t present);
+typedef bool (*FtsTopkFilter) (void *arg, uint64_t doc, uint64_t present,
+							   uint64_t *scored);
 extern int	fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 							  FtsDocLen doclen, void *doclen_arg,
 							  FtsTopkFilter filter, void *filter_arg, uint64_t required,

@@ -621,6 +621,32 @@ fts_query_eval(const FtsQuery *q, uint64_t present)
 	return q->root >= 0 && eval_node(q, q->root, present);
 }
 
+static uint64_t
+scored_node(const FtsQuery *q, int node, uint64_t present)
+{
+	const FtsQueryNode *n = &q->nodes[node];
+
+	if (!eval_node(q, node, present))
+		return 0;				/* FTS5 zeroes a failed part's positions */
+	switch (n->type)
+	{
+		case FTS_QNODE_PHRASE:
+			return UINT64_C(1) << n->phrase;
+		case FTS_QNODE_AND:
+		case FTS_QNODE_OR:
+			return scored_node(q, n->left, present) | scored_node(q, n->right, present);
+		case FTS_QNODE_NOT:
+			return scored_node(q, n->left, present);
+	}
+	return 0;
+}
+
+uint64_t
+fts_query_scored(const FtsQuery *q, uint64_t present)
+{
+	return q->root >= 0 ? scored_node(q, q->root, present) : 0;
+}
+
 typedef struct Out
 {
 	char	   *buf;
@@ -767,6 +793,14 @@ fts_query_doc(const FtsQuery *q, FtsDocToken *tok, int ntok,
 			present |= UINT64_C(1) << p;
 	}
 	*match = fts_query_eval(q, present);
+	if (*match)
+	{
+		uint64_t	scored = fts_query_scored(q, present);
+
+		for (int p = 0; p < q->nphrases; p++)
+			if (!((scored >> p) & 1))
+				f[p] = 0.0;
+	}
 	return true;
 }
 
@@ -1090,13 +1124,14 @@ typedef struct FilterArg
 } FilterArg;
 
 static bool
-topk_filter(void *arg, uint64_t doc, uint64_t present)
+topk_filter(void *arg, uint64_t doc, uint64_t present, uint64_t *scored)
 {
 	FilterArg  *fa = arg;
-	uint64_t	phrases = 0;
+	uint64_t	phrases = 0,
+				sp;
 
-	for (int i = 0; present != 0; i++, present >>= 1)
-		if (present & 1)
+	for (int i = 0; (present >> i) != 0; i++)
+		if ((present >> i) & 1)
 			phrases |= UINT64_C(1) << fa->phrase_of[i];
 	/* deleted() first: it is called for every candidate (a backend's hook) */
 	if ((fa->src->deleted != NULL && fa->src->deleted(fa->src, doc)) ||
@@ -1105,6 +1140,11 @@ topk_filter(void *arg, uint64_t doc, uint64_t present)
 		fa->rejected++;
 		return false;
 	}
+	sp = fts_query_scored(fa->q, phrases);
+	*scored = 0;
+	for (int i = 0; (present >> i) != 0; i++)
+		if (((present >> i) & 1) && ((sp >> fa->phrase_of[i]) & 1))
+			*scored |= UINT64_C(1) << i;
 	return true;
 }
 

@@ -121,6 +121,14 @@ fts_query_empty(const FtsQuery *q)
 /* Does the query match when phrase i is present iff bit i of present is set? */
 extern bool fts_query_eval(const FtsQuery *q, uint64_t present);
 
+/*
+ * The phrases a matching document's score sums, as SQLite FTS5's bm25()
+ * does: those of the parts of the query the document matches (a phrase
+ * under an AND or a NOT the document does not satisfy, or on the right of
+ * a NOT, is left out).  0 when the document does not match.
+ */
+extern uint64_t fts_query_scored(const FtsQuery *q, uint64_t present);
+
 /* The tree as text, for tests: (AND "a" (OR "b c" "d@2")). */
 extern size_t fts_query_format(const FtsQuery *q, char *buf, size_t buflen);
 
@@ -138,8 +146,10 @@ typedef struct FtsDocToken
  * Each phrase's weighted occurrences in the document (f[nphrases]: the sum
  * over the phrase's occurrences of its field's weight, weight 1 when
  * field_weights is NULL or the field >= nfields; occurrences may overlap),
- * and whether the document matches.  Tokens may come in any order; tok is
- * reordered (by position).  false: no memory.
+ * and whether the document matches.  In a matching document the phrases
+ * fts_query_scored leaves out get f = 0 (FTS5's score); in a document that
+ * does not match every present phrase keeps its f.  Tokens may come in any
+ * order; tok is reordered (by position).  false: no memory.
  */
 extern bool fts_query_doc(const FtsQuery *q, FtsDocToken *tok, int ntok,
 						  const double *field_weights, int nfields,
