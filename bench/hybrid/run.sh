@@ -9,8 +9,9 @@
 #   dense+sparse   an index branch and a Sort branch
 # Forms, each with the WHERE lang = 'en' filter:
 #   hybrid         ORDER BY vlake.rrf(b1, b2) LIMIT 10
-#   cte N=100      each CTE ORDER BY its branch LIMIT 100, row_number(),
-#                  FULL OUTER JOIN, RRF in SQL, LIMIT 10
+#   cte N=100      each CTE ORDER BY its branch LIMIT 100 (the index scan,
+#                  as the pattern is written), row_number() after the
+#                  LIMIT, FULL OUTER JOIN, RRF in SQL, LIMIT 10
 #   cte unlimited  each CTE over all filtered rows (no LIMIT)
 # Prints the median and mean latency per form (each query run once after a
 # warm-up pass), and how many of the hybrid's rows each CTE form returns
@@ -67,13 +68,22 @@ psql_b <<'SQL' >/dev/null
 CREATE FUNCTION form_sql(form text, b1 text, b2 text, depth int) RETURNS text LANGUAGE sql AS $f$
   SELECT CASE form
     WHEN 'hybrid' THEN format('SELECT array_agg(id) FROM (SELECT id FROM docs WHERE lang = %L ORDER BY vlake.rrf(%s, %s) LIMIT 10) z', 'en', b1, b2)
-    ELSE format('WITH a AS (SELECT id, ctid AS t, row_number() OVER (ORDER BY %s, ctid) r FROM docs WHERE lang = %L %s), '
-                'b AS (SELECT id, ctid AS t, row_number() OVER (ORDER BY %s, ctid) r FROM docs WHERE lang = %L %s) '
-                'SELECT array_agg(id ORDER BY f DESC, t) FROM (SELECT coalesce(a.id, b.id) AS id, coalesce(a.t, b.t) AS t, '
+    WHEN 'cte' THEN CASE WHEN depth > 0 THEN
+      -- as the pattern is written: each branch its index scan ORDER BY b LIMIT N,
+      -- ranks numbered after the LIMIT (a window ordered by (b, ctid) over the
+      -- table would sort every row first)
+      format('WITH a AS (SELECT id, t, row_number() OVER () r FROM (SELECT id, ctid AS t FROM docs WHERE lang = %2$L ORDER BY %1$s LIMIT %5$s) s), '
+             'b AS (SELECT id, t, row_number() OVER () r FROM (SELECT id, ctid AS t FROM docs WHERE lang = %2$L ORDER BY %3$s LIMIT %5$s) s) %4$s',
+             b1, 'en', b2, 'SELECT array_agg(id ORDER BY f DESC, t) FROM (SELECT coalesce(a.id, b.id) AS id, coalesce(a.t, b.t) AS t, '
                 '0::float8 + coalesce(1::float8 / (60 + a.r), 0) + coalesce(1::float8 / (60 + b.r), 0) AS f '
-                'FROM a FULL OUTER JOIN b ON a.t = b.t ORDER BY f DESC, t LIMIT 10) z',
-                b1, 'en', CASE WHEN depth > 0 THEN format('ORDER BY %s, ctid LIMIT %s', b1, depth) ELSE '' END,
-                b2, 'en', CASE WHEN depth > 0 THEN format('ORDER BY %s, ctid LIMIT %s', b2, depth) ELSE '' END) END
+                'FROM a FULL OUTER JOIN b ON a.t = b.t ORDER BY f DESC, t LIMIT 10) z', depth)
+    ELSE
+      -- every filtered row of each branch, ties by ctid: the complete rankings
+      format('WITH a AS (SELECT id, ctid AS t, row_number() OVER (ORDER BY %1$s, ctid) r FROM docs WHERE lang = %2$L), '
+             'b AS (SELECT id, ctid AS t, row_number() OVER (ORDER BY %3$s, ctid) r FROM docs WHERE lang = %2$L) %4$s',
+             b1, 'en', b2, 'SELECT array_agg(id ORDER BY f DESC, t) FROM (SELECT coalesce(a.id, b.id) AS id, coalesce(a.t, b.t) AS t, '
+                '0::float8 + coalesce(1::float8 / (60 + a.r), 0) + coalesce(1::float8 / (60 + b.r), 0) AS f '
+                'FROM a FULL OUTER JOIN b ON a.t = b.t ORDER BY f DESC, t LIMIT 10) z') END END
 $f$;
 CREATE FUNCTION branches(qset text, n int, OUT b1 text, OUT b2 text) LANGUAGE sql AS $f$
   SELECT format('emb <=> %L::vector', q1),
