@@ -48,12 +48,16 @@ fts_bm25_idf(const FtsBm25 *p, double df)
 double
 fts_bm25_term(const FtsBm25 *p, double idf, double f, double dl)
 {
+	if (p->impact)
+		return (double) (float) (idf * f);
 	return idf * (f * (p->k1 + 1.0)) / (f + p->k1 * (1.0 - p->b + p->b * dl / p->avgdl));
 }
 
 double
 fts_bm25_bound(const FtsBm25 *p, double idf, double max_f, double min_dl)
 {
+	if (p->impact)
+		return idf * max_f * FTS_IMPACT_SLACK;
 	return fts_bm25_term(p, idf, max_f, min_dl);
 }
 
@@ -336,6 +340,8 @@ fts_topk_filtered(const FtsBm25 *p, FtsCursor **terms, int nterms, int k,
 			for (int i = 0; i < nterms; i++)
 			{
 				score += contrib[i];
+				if (p->impact)
+					score = (double) (float) score; /* binary32, as sparsevec's <#> */
 				contrib[i] = 0.0;
 			}
 			hit.doc = d;

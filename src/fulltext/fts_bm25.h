@@ -43,10 +43,25 @@ typedef struct FtsBm25
 	FtsIdf		idf;
 	double		ndocs;			/* N */
 	double		avgdl;			/* tokens / documents (> 0) */
+
+	/*
+	 * Impact mode (the sparse-vector index): f is a posting's impact (a
+	 * non-negative weight) and idf the query's weight for the term; a term
+	 * contributes idf * f, k1, b and lengths play no part.  Scores are
+	 * binary32 like sparsevec's <#>: each product is rounded to float and
+	 * fts_topk rounds each partial sum (query-term order) to float, which
+	 * equals pgvector's float accumulation bit for bit (a binary64 result of
+	 * one sum or product of floats rounds to the float the binary32 operation gives).
+	 * Bounds are inflated by FTS_IMPACT_SLACK to cover that rounding.
+	 */
+	bool		impact;
 } FtsBm25;
 
+/* (1 + 2^-24)^(FTS_MAX_TERMS + 1) < 1 + 4e-6: float rounding of a score of up to 64 terms */
+#define FTS_IMPACT_SLACK (1.0 + 1e-5)
+
 extern double fts_bm25_idf(const FtsBm25 *p, double df);
-/* One term's contribution: idf * f * (k1 + 1) / (f + k1 * (1 - b + b * dl / avgdl)). */
+/* One term's contribution: idf * f * (k1 + 1) / (f + k1 * (1 - b + b * dl / avgdl)); impact mode: (float) (idf * f). */
 extern double fts_bm25_term(const FtsBm25 *p, double idf, double f, double dl);
 
 /*

@@ -38,7 +38,7 @@
 #define SKIP_ENTRY 24
 #define DOC_ENTRY 12			/* ref (8) + |d| (4) */
 #define FLAG_POSITIONS 0x1
-#define FLAG_IMPACTS 0x2		/* reserved: a float per posting (sparse vectors) */
+#define FLAG_IMPACTS 0x2		/* an f64 impact per posting, no positions (sparse vectors) */
 #define VARINT_MAX 5
 
 static const char *const section_names[NSECTIONS] = {"postings", "dictionary", "terms", "documents"};
@@ -382,6 +382,7 @@ typedef struct Encoder
 	bool		any;
 	Buf			fcode;			/* the block's f codes, appended after its doc gaps */
 	uint32_t	counts[FTS_MAX_FIELDS];
+	bool		impact;			/* f codes are f64 impacts, no positions */
 } Encoder;
 
 static void
@@ -496,6 +497,27 @@ enc_add(Encoder *e, uint32_t doc, uint32_t dl, const uint32_t *positions, uint32
 	return true;
 }
 
+/* One posting of an impact list: doc (> the previous), its |d|, its impact (finite, >= 0). */
+static bool
+enc_add_impact(Encoder *e, uint32_t doc, uint32_t dl, double f)
+{
+	if (!buf_reserve(e->m, &e->fcode, 8))
+		return false;
+	putf64(e->fcode.data + e->fcode.len, f);
+	e->fcode.len += 8;
+	e->docs[e->n++] = doc;
+	if (f > e->block_max_f)
+		e->block_max_f = f;
+	if (dl < e->block_min_dl)
+		e->block_min_dl = dl;
+	e->df++;
+	e->last_doc = doc;
+	e->any = true;
+	if (e->n == FTSP_BLOCK_SIZE)
+		return enc_block_flush(e);
+	return true;
+}
+
 /*
  * Append the list to out and fill its dictionary entry (term offset and
  * length are the caller's).  Nothing is written for an empty list.
@@ -540,9 +562,9 @@ enc_free(Encoder *e)
  * bytes reserved there) once every section is in place.
  */
 static void
-write_header(uint8_t *h, int nfields, const double *weights, uint64_t ndocs, uint64_t nterms,
-			 uint64_t ntokens, uint64_t npostings, const size_t *sec_off, const size_t *sec_size,
-			 const uint8_t *base)
+write_header(uint8_t *h, uint32_t flags, int nfields, const double *weights, uint64_t ndocs,
+			 uint64_t nterms, uint64_t ntokens, uint64_t npostings, const size_t *sec_off,
+			 const size_t *sec_size, const uint8_t *base)
 {
 	size_t		hsize = HEADER_FIXED + 8 * (size_t) nfields + 4;
 
@@ -550,7 +572,7 @@ write_header(uint8_t *h, int nfields, const double *weights, uint64_t ndocs, uin
 	memcpy(h, FTSP_MAGIC, 8);
 	put32(h + 8, FTSP_VERSION_CURRENT);
 	put32(h + 12, (uint32_t) hsize);
-	put32(h + 16, FLAG_POSITIONS);
+	put32(h + 16, flags);
 	put32(h + 20, (uint32_t) nfields);
 	put64(h + 24, ndocs);
 	put64(h + 32, nterms);
@@ -624,7 +646,8 @@ typedef struct BTerm
 	uint32_t	hash;
 	uint32_t	df;
 	uint32_t	last_doc;		/* of the raw stream, valid when df > 0 */
-	Buf			raw;			/* per posting: doc gap, npos, position gaps (varints) */
+	Buf			raw;			/* per posting: doc gap, npos, position gaps (varints);
+								 * impact mode: doc gap, f64 impact */
 } BTerm;
 
 struct FtsPostingsBuilder
@@ -636,6 +659,7 @@ struct FtsPostingsBuilder
 	bool		failed;
 	bool		in_doc;
 	bool		finished;
+	bool		impact;			/* add_impact, not add_token */
 	/* terms */
 	Buf			arena;
 	BTerm	   *terms;
@@ -653,6 +677,9 @@ struct FtsPostingsBuilder
 	uint64_t   *toks;
 	size_t		toks_cap;		/* bytes */
 	size_t		ntoks;
+	/* impact mode: the current document's impacts; a token's low 32 bits index them */
+	double	   *vals;
+	size_t		vals_cap;		/* bytes */
 };
 
 static uint32_t
@@ -697,6 +724,17 @@ fts_postings_builder_create(const FtsAlloc *a, int nfields, const double *field_
 	}
 	memset(b->hash, 0, b->hash_cap);
 	b->hash_mask = 1023;
+	return b;
+}
+
+FtsPostingsBuilder *
+fts_postings_builder_create_impact(const FtsAlloc *a, size_t mem_limit, FtsPostingsError *err)
+{
+	const double one = 1.0;
+	FtsPostingsBuilder *b = fts_postings_builder_create(a, 1, &one, mem_limit, err);
+
+	if (b)
+		b->impact = true;
 	return b;
 }
 
@@ -753,23 +791,16 @@ hash_grow(FtsPostingsBuilder *b)
 	return true;
 }
 
-int
-fts_postings_add_token(FtsPostingsBuilder *b, const char *term, size_t len, uint32_t position,
-					   FtsPostingsError *err)
+/* The id of a term, adding it to the dictionary when new; false on error (err set). */
+static bool
+b_term_id(FtsPostingsBuilder *b, const char *term, size_t len, uint32_t *out, FtsPostingsError *err)
 {
 	uint32_t	h,
 				i,
 				id;
 
-	if (!b_usable(b, err))
-		return err ? err->code : FTSP_BAD_ARGUMENT;
-	if (!b->in_doc)
-		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "a token outside a document");
 	if (len == 0 || len > UINT32_MAX)
-		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "a term of %zu bytes", len);
-	if (FTS_POSITION_FIELD(position) >= (uint32_t) b->nfields)
-		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "a token in field %u of an index with %d fields",
-									FTS_POSITION_FIELD(position) + 1, b->nfields);
+		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "a term of %zu bytes", len), false;
 	h = hash_bytes(term, len);
 	for (i = h & b->hash_mask;; i = (i + 1) & b->hash_mask)
 	{
@@ -788,12 +819,12 @@ fts_postings_add_token(FtsPostingsBuilder *b, const char *term, size_t len, uint
 		BTerm	   *t;
 
 		if (b->nterms == UINT32_MAX - 1)
-			return b_fail(b), set_error(err, FTSP_TOO_LARGE, "too many distinct terms");
+			return b_fail(b), set_error(err, FTSP_TOO_LARGE, "too many distinct terms"), false;
 		if (b->arena.len + len > UINT32_MAX)
-			return b_fail(b), set_error(err, FTSP_TOO_LARGE, "the terms exceed 4 GB");
+			return b_fail(b), set_error(err, FTSP_TOO_LARGE, "the terms exceed 4 GB"), false;
 		if (!buf_reserve(&b->m, &b->arena, len) ||
 			!mem_grow(&b->m, (void **) &b->terms, &b->terms_cap, (b->nterms + 1) * sizeof(BTerm)))
-			return b_fail(b), err->code;
+			return b_fail(b);
 		id = b->nterms++;
 		t = &b->terms[id];
 		memset(t, 0, sizeof(*t));
@@ -804,11 +835,61 @@ fts_postings_add_token(FtsPostingsBuilder *b, const char *term, size_t len, uint
 		b->arena.len += len;
 		b->hash[i] = id + 1;
 		if ((uint64_t) b->nterms * 2 > b->hash_mask && !hash_grow(b))
-			return b_fail(b), err->code;
+			return b_fail(b);
 	}
+	*out = id;
+	return true;
+}
+
+int
+fts_postings_add_token(FtsPostingsBuilder *b, const char *term, size_t len, uint32_t position,
+					   FtsPostingsError *err)
+{
+	uint32_t	id;
+
+	if (!b_usable(b, err))
+		return err ? err->code : FTSP_BAD_ARGUMENT;
+	if (!b->in_doc)
+		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "a token outside a document");
+	if (b->impact)
+		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "add_token on a builder in impact mode");
+	if (len == 0 || len > UINT32_MAX)
+		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "a term of %zu bytes", len);
+	if (FTS_POSITION_FIELD(position) >= (uint32_t) b->nfields)
+		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "a token in field %u of an index with %d fields",
+									FTS_POSITION_FIELD(position) + 1, b->nfields);
+	if (!b_term_id(b, term, len, &id, err))
+		return err->code;
 	if (!mem_grow(&b->m, (void **) &b->toks, &b->toks_cap, (b->ntoks + 1) * sizeof(uint64_t)))
 		return b_fail(b), err->code;
 	b->toks[b->ntoks++] = (uint64_t) id << 32 | position;
+	return FTSP_OK;
+}
+
+int
+fts_postings_add_impact(FtsPostingsBuilder *b, const char *term, size_t len, double value,
+						FtsPostingsError *err)
+{
+	uint32_t	id;
+
+	if (!b_usable(b, err))
+		return err ? err->code : FTSP_BAD_ARGUMENT;
+	if (!b->in_doc)
+		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "an impact outside a document");
+	if (!b->impact)
+		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "add_impact on a builder not in impact mode");
+	if (!(value >= 0 && isfinite(value)))
+		return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT, "an impact that is not a finite number >= 0");
+	if (b->ntoks >= UINT32_MAX)
+		return b_fail(b), set_error(err, FTSP_TOO_LARGE, "too many terms in a document");
+	if (!b_term_id(b, term, len, &id, err))
+		return err->code;
+	if (!mem_grow(&b->m, (void **) &b->toks, &b->toks_cap, (b->ntoks + 1) * sizeof(uint64_t)) ||
+		!mem_grow(&b->m, (void **) &b->vals, &b->vals_cap, (b->ntoks + 1) * sizeof(double)))
+		return b_fail(b), err->code;
+	b->vals[b->ntoks] = value;
+	b->toks[b->ntoks] = (uint64_t) id << 32 | (uint32_t) b->ntoks;
+	b->ntoks++;
 	return FTSP_OK;
 }
 
@@ -842,6 +923,22 @@ fts_postings_end_doc(FtsPostingsBuilder *b, uint32_t doclen, FtsPostingsError *e
 
 		while (j < b->ntoks && (uint32_t) (b->toks[j] >> 32) == id)
 			j++;
+		if (b->impact)
+		{
+			if (j - i > 1)
+				return b_fail(b), set_error(err, FTSP_BAD_ARGUMENT,
+											"term \"%.*s\" given twice in a document",
+											(int) (t->len > 64 ? 64 : t->len), b->arena.data + t->off);
+			if (!buf_reserve(&b->m, &t->raw, VARINT_MAX + 8))
+				return b_fail(b), err->code;
+			t->raw.len += varint_put(t->raw.data + t->raw.len, t->df ? doc - t->last_doc : doc);
+			putf64(t->raw.data + t->raw.len, b->vals[(uint32_t) b->toks[i]]);
+			t->raw.len += 8;
+			t->df++;
+			t->last_doc = doc;
+			i = j;
+			continue;
+		}
 		if (!buf_reserve(&b->m, &t->raw, (2 + (j - i)) * VARINT_MAX))
 			return b_fail(b), err->code;
 		t->raw.len += varint_put(t->raw.data + t->raw.len, t->df ? doc - t->last_doc : doc);
@@ -914,7 +1011,7 @@ sort_term_cmp(const void *x, const void *y)
  * (out holds header space + postings), then write the header.
  */
 static int
-finish_image(Mem *m, Buf *out, int nfields, const double *weights, const Buf *dict,
+finish_image(Mem *m, Buf *out, uint32_t flags, int nfields, const double *weights, const Buf *dict,
 			 uint64_t nterms, const Buf *termbytes, const uint8_t *refs, const uint8_t *lens,
 			 uint64_t ndocs, uint64_t ntokens, uint64_t npostings, size_t post_start)
 {
@@ -947,7 +1044,8 @@ finish_image(Mem *m, Buf *out, int nfields, const double *weights, const Buf *di
 		memcpy(out->data + out->len + ndocs * 8, lens, ndocs * 4);
 	}
 	out->len += ndocs * DOC_ENTRY;
-	write_header(out->data, nfields, weights, ndocs, nterms, ntokens, npostings, off, size, out->data);
+	write_header(out->data, flags, nfields, weights, ndocs, nterms, ntokens, npostings, off, size,
+				 out->data);
 	return FTSP_OK;
 }
 
@@ -979,6 +1077,9 @@ fts_postings_builder_finish(FtsPostingsBuilder *b, uint8_t **image, size_t *size
 	mem_free(&b->m, b->hash, b->hash_cap);
 	b->hash = NULL;
 	b->hash_cap = 0;
+	mem_free(&b->m, b->vals, b->vals_cap);
+	b->vals = NULL;
+	b->vals_cap = 0;
 
 	if (b->nterms && !(order = mem_alloc(&b->m, order_size)))
 		goto fail;
@@ -1003,6 +1104,7 @@ fts_postings_builder_finish(FtsPostingsBuilder *b, uint8_t **image, size_t *size
 	e.weights = b->weights;
 	e.out = &out;
 	e.post_start = out.len;
+	e.impact = b->impact;
 	for (uint32_t k = 0; k < b->nterms; k++)
 	{
 		BTerm	   *t = &b->terms[order[k].id];
@@ -1018,6 +1120,17 @@ fts_postings_builder_finish(FtsPostingsBuilder *b, uint8_t **image, size_t *size
 						npos,
 						pos = 0;
 
+			if (b->impact)
+			{
+				/* our own stream: cannot fail, but stay bounded */
+				if (!varint_get(&p, end, &gap) || end - p < 8)
+					break;
+				doc = n == 0 ? gap : doc + gap;
+				if (!enc_add_impact(&e, doc, get32(b->lens.data + 4 * (size_t) doc), getf64(p)))
+					goto fail;
+				p += 8;
+				continue;
+			}
 			/* our own stream: cannot fail, but stay bounded */
 			if (!varint_get(&p, end, &gap) || !varint_get(&p, end, &npos))
 				break;
@@ -1047,7 +1160,7 @@ fts_postings_builder_finish(FtsPostingsBuilder *b, uint8_t **image, size_t *size
 		npostings += t->df;
 		buf_free(&b->m, &t->raw);
 	}
-	rc = finish_image(&b->m, &out, b->nfields, b->weights, &dict, b->nterms, &tb, b->refs.data,
+	rc = finish_image(&b->m, &out, b->impact ? FLAG_IMPACTS : FLAG_POSITIONS, b->nfields, b->weights, &dict, b->nterms, &tb, b->refs.data,
 					  b->lens.data, b->ndocs, b->ntokens, npostings, e.post_start);
 	if (rc != FTSP_OK)
 		goto fail;
@@ -1087,6 +1200,7 @@ fts_postings_builder_free(FtsPostingsBuilder *b)
 	mem_free(&m, b->terms, b->terms_cap);
 	mem_free(&m, b->hash, b->hash_cap);
 	mem_free(&m, b->toks, b->toks_cap);
+	mem_free(&m, b->vals, b->vals_cap);
 	buf_free(&m, &b->arena);
 	buf_free(&m, &b->refs);
 	buf_free(&m, &b->lens);
@@ -1111,6 +1225,7 @@ struct FtsPostingsReader
 	uint64_t	ntokens;
 	int			nfields;
 	double		weights[FTS_MAX_FIELDS];
+	bool		impact;			/* FLAG_IMPACTS: an f64 per posting, no positions */
 	const uint8_t *post;
 	size_t		post_size;
 	const uint8_t *dict;
@@ -1170,8 +1285,8 @@ skip_last(const uint8_t *skip, uint32_t b)
  */
 static bool
 decode_block(const uint8_t *p, const uint8_t *end, int n, uint32_t base, int nfields,
-			 const double *weights, uint64_t ndocs, uint32_t *docs, double *f, uint32_t *npos,
-			 const char **what)
+			 const double *weights, bool impact, uint64_t ndocs, uint32_t *docs, double *f,
+			 uint32_t *npos, const char **what)
 {
 	uint64_t	prev = base;
 
@@ -1190,7 +1305,17 @@ decode_block(const uint8_t *p, const uint8_t *end, int n, uint32_t base, int nfi
 	{
 		uint32_t	c;
 
-		if (nfields == 1)
+		if (impact)
+		{
+			if (end - p < 8)
+				return *what = "a truncated impact", false;
+			f[i] = getf64(p);
+			p += 8;
+			if (!(f[i] >= 0 && isfinite(f[i])))
+				return *what = "an impact that is not a finite number >= 0", false;
+			npos[i] = 0;
+		}
+		else if (nfields == 1)
 		{
 			if (!varint_get(&p, end, &c) || c == 0)
 				return *what = "an invalid frequency", false;
@@ -1304,6 +1429,8 @@ validate_list(FtsPostingsReader *r, uint64_t t, FtsPostingsError *err)
 		return list_corrupt(r, err, t, nblocks - 1, "the block data run past the list");
 	pos = data + data_total;
 	pos_total = len - skip_size - data_total;
+	if (r->impact && pos_total != 0)
+		return list_corrupt(r, err, t, nblocks - 1, "positions in a list of impacts");
 	for (uint32_t b = 0; b < nblocks; b++)
 	{
 		const uint8_t *s = skip + (size_t) b * SKIP_ENTRY;
@@ -1320,7 +1447,7 @@ validate_list(FtsPostingsReader *r, uint64_t t, FtsPostingsError *err)
 		if (pend < prev_pend || pend > pos_total)
 			return list_corrupt(r, err, t, b, "a block's positions offset out of order or past the list");
 		if (!decode_block(data + prev_dend, data + dend, n, b == 0 ? 0 : skip_last(skip, b - 1) + 1,
-						  r->nfields, r->weights, r->ndocs, docs, f, npos, &what))
+						  r->nfields, r->weights, r->impact, r->ndocs, docs, f, npos, &what))
 			return list_corrupt(r, err, t, b, what);
 		if (docs[n - 1] != skip_last(skip, b))
 			return list_corrupt(r, err, t, b, "the block's last doc id differs from its skip entry");
@@ -1359,7 +1486,7 @@ validate_list(FtsPostingsReader *r, uint64_t t, FtsPostingsError *err)
 			else
 				for (uint32_t k = 0; k < nf; k++)
 					acc += r->weights[fields[k]] * (double) counts[fields[k]];
-			if (acc != f[i])
+			if (!r->impact && acc != f[i])
 				return list_corrupt(r, err, t, b, "frequencies differ from the positions");
 			if (f[i] > bmax)
 				bmax = f[i];
@@ -1473,8 +1600,11 @@ open_checks(FtsPostingsReader *r, const uint8_t *img, size_t size, FtsPostingsEr
 		return corrupt(err, -1, "header size %u for %u fields in %zu bytes", hsize, nfields, size);
 	if (get32(img + hsize - 4) != fts_crc32c(img, hsize - 4))
 		return corrupt(err, -1, "CRC-32C mismatch");
-	if (get32(img + 16) != FLAG_POSITIONS)
+	if (get32(img + 16) != FLAG_POSITIONS && get32(img + 16) != FLAG_IMPACTS)
 		return corrupt(err, -1, "unknown flags 0x%x", get32(img + 16));
+	r->impact = get32(img + 16) == FLAG_IMPACTS;
+	if (r->impact && (nfields != 1 || getf64(img + HEADER_FIXED) != 1.0))
+		return corrupt(err, -1, "an image of impacts with %u fields or a weight other than 1", nfields);
 	if (get32(img + 56) != FTSP_BLOCK_SIZE || get32(img + 60) != 0)
 		return corrupt(err, -1, "block size %u", get32(img + 56));
 	r->nfields = (int) nfields;
@@ -1666,6 +1796,12 @@ fts_postings_ntokens(const FtsPostingsReader *r)
 	return (double) r->ntokens;
 }
 
+bool
+fts_postings_impact(const FtsPostingsReader *r)
+{
+	return r->impact;
+}
+
 int
 fts_postings_nfields(const FtsPostingsReader *r)
 {
@@ -1729,7 +1865,7 @@ cur_load(PCursor *c, uint32_t b)
 	de = get32(c->skip + (size_t) b * SKIP_ENTRY + 8);
 	c->n = block_count(c->df, c->nblocks, b);
 	if (!decode_block(c->data + ds, c->data + de, c->n, block_base(c->skip, b), c->r->nfields,
-					  c->r->weights, c->r->ndocs, c->docs, c->f, c->npos, &what))
+					  c->r->weights, c->r->impact, c->r->ndocs, c->docs, c->f, c->npos, &what))
 	{
 		/* cannot happen on a validated list; end the list rather than read garbage */
 		c->done = true;
@@ -1812,7 +1948,7 @@ cur_positions(FtsCursor *fc, const uint32_t **out)
 	const uint8_t *pp;
 
 	*out = NULL;
-	if (c->done || c->i < 0)
+	if (c->done || c->i < 0 || c->r->impact)
 		return 0;
 	/* skip the positions of the postings before the current one */
 	while (c->pidx < c->i)
@@ -1968,9 +2104,10 @@ fts_postings_merge(const FtsAlloc *a, FtsPostingsReader **inputs, int ninputs,
 		return set_error(err, FTSP_BAD_ARGUMENT, "a merge needs at least one image");
 	nfields = inputs[0]->nfields;
 	for (int i = 1; i < ninputs; i++)
-		if (inputs[i]->nfields != nfields ||
+		if (inputs[i]->nfields != nfields || inputs[i]->impact != inputs[0]->impact ||
 			memcmp(inputs[i]->weights, inputs[0]->weights, sizeof(double) * nfields) != 0)
-			return set_error(err, FTSP_BAD_ARGUMENT, "image %d has other fields or field weights than image 0", i);
+			return set_error(err, FTSP_BAD_ARGUMENT,
+							 "image %d has other fields, field weights or mode (impacts) than image 0", i);
 	hsize = header_size(nfields);
 	if (!(map = mem_alloc(&m, map_size)) || !(next_term = mem_alloc(&m, next_size)) ||
 		!(cur = mem_alloc(&m, sizeof(PCursor))))
@@ -2020,6 +2157,7 @@ fts_postings_merge(const FtsAlloc *a, FtsPostingsReader **inputs, int ninputs,
 	e.weights = inputs[0]->weights;
 	e.out = &out;
 	e.post_start = out.len;
+	e.impact = inputs[0]->impact;
 
 	/* the terms of every input in byte order (a k-way merge of the dictionaries) */
 	for (;;)
@@ -2070,6 +2208,12 @@ fts_postings_merge(const FtsAlloc *a, FtsPostingsReader **inputs, int ninputs,
 
 					if (nd == UINT32_MAX)
 						continue;
+					if (e.impact)
+					{
+						if (!enc_add_impact(&e, nd, get32(lens.data + 4 * (size_t) nd), cur->f[k]))
+							goto fail;
+						continue;
+					}
 					cur->i = k;
 					np = cur_positions(&cur->c, &pos);
 					if (np <= 0)
@@ -2104,7 +2248,7 @@ fts_postings_merge(const FtsAlloc *a, FtsPostingsReader **inputs, int ninputs,
 		nterms++;
 		npostings += e.df;
 	}
-	rc = finish_image(&m, &out, nfields, inputs[0]->weights, &dict, nterms, &tb, refs.data, lens.data,
+	rc = finish_image(&m, &out, inputs[0]->impact ? FLAG_IMPACTS : FLAG_POSITIONS, nfields, inputs[0]->weights, &dict, nterms, &tb, refs.data, lens.data,
 					  ndocs, ntokens, npostings, e.post_start);
 	if (rc != FTSP_OK)
 		goto fail;

@@ -80,6 +80,18 @@ extern FtsPostingsBuilder *fts_postings_builder_create(const FtsAlloc *a, int nf
 													   FtsPostingsError *err);
 
 /*
+ * Impact mode (the sparse-vector index, docs/bm25-format.md): one field of
+ * weight 1, and per document each term given once with an impact (finite,
+ * >= 0, stored as the f64 given) instead of positions.  A posting's f is its
+ * impact; cursors have no positions (positions() returns 0 and NULL).
+ * add_token is refused on such a builder and add_impact on the other kind.
+ */
+extern FtsPostingsBuilder *fts_postings_builder_create_impact(const FtsAlloc *a, size_t mem_limit,
+															  FtsPostingsError *err);
+extern int	fts_postings_add_impact(FtsPostingsBuilder *b, const char *term, size_t len,
+									double value, FtsPostingsError *err);
+
+/*
  * One document: begin_doc with its row reference, then its tokens (term
  * bytes, len >= 1, and FTS_POSITION(field, token index) with field <
  * nfields; in any order, but a term never twice at one position), then end_doc with |d| (the tokens of the document
@@ -149,6 +161,7 @@ extern uint64_t fts_postings_ndocs(const FtsPostingsReader *r);
 extern uint64_t fts_postings_nterms(const FtsPostingsReader *r);
 extern double fts_postings_ntokens(const FtsPostingsReader *r);
 extern int	fts_postings_nfields(const FtsPostingsReader *r);
+extern bool fts_postings_impact(const FtsPostingsReader *r);	/* an image of impacts */
 extern const double *fts_postings_field_weights(const FtsPostingsReader *r);
 
 /* Check every posting list now (what FTSP_OPEN_VALIDATE_ALL does). */
@@ -176,7 +189,7 @@ typedef bool (*FtsPostingsDeleted) (void *arg, int input, uint64_t doc);
  * does not drop, renumbered in input order (input 0's documents first,
  * each input's in its own order), with their refs, lengths, postings and
  * positions; the inputs must have the same fields and weights
- * (FTSP_BAD_ARGUMENT otherwise).  Every input list is validated as it is
+ * and the same mode (positions or impacts) (FTSP_BAD_ARGUMENT otherwise).  Every input list is validated as it is
  * read.  *image from a's allocator; mem_limit as for the builder.
  */
 extern int	fts_postings_merge(const FtsAlloc *a, FtsPostingsReader **inputs, int ninputs,

@@ -446,6 +446,7 @@ check_image(const Oracle *o, const uint8_t *img, size_t size, bool validate_all,
 	p.k1 = seed % 3 == 0 ? 0.9 : 1.2;
 	p.b = 0.75;
 	p.idf = seed % 2 ? FTS_IDF_LUCENE : FTS_IDF_FTS5;
+	p.impact = false;
 	p.ndocs = o->ndocs;
 	p.avgdl = o->ndocs && o->ntokens > 0 ? o->ntokens / o->ndocs : 1.0;
 
@@ -1061,6 +1062,479 @@ test_builder_errors(void)
 	t_free(NULL, img);
 }
 
+/* ------------------------------------------------------- impact mode -- */
+
+/*
+ * The sparse-vector index's use: documents are sparse vectors (dimension ->
+ * float weight >= 0), a term is the dimension as 4 big-endian bytes, a
+ * posting's f its weight.  Checked against the raw vectors: postings,
+ * bounds, top-k (impact mode) equal to a brute-force float inner product
+ * (sparsevec's <#> arithmetic), merge equal to a rebuild of the survivors.
+ */
+typedef struct SVec
+{
+	int			nnz;
+	uint32_t   *dim;			/* increasing */
+	float	   *val;
+} SVec;
+
+static void
+dim_term(uint32_t d, char *t)
+{
+	t[0] = (char) (d >> 24);
+	t[1] = (char) (d >> 16);
+	t[2] = (char) (d >> 8);
+	t[3] = (char) d;
+}
+
+static SVec *
+svec_corpus(uint64_t seed, int ndocs, int dims)
+{
+	SVec	   *v = xmalloc(sizeof(SVec) * (size_t) ndocs);
+	uint64_t	st = seed;
+	bool	   *used = xmalloc((size_t) dims);
+
+	for (int d = 0; d < ndocs; d++)
+	{
+		int			want = (int) (rnd(&st) % 41);
+
+		v[d].dim = xmalloc(sizeof(uint32_t) * (size_t) (want + 1));
+		v[d].val = xmalloc(sizeof(float) * (size_t) (want + 1));
+		memset(used, 0, (size_t) dims);
+		for (int i = 0; i < want; i++)
+			used[zipf(&st, dims, 1.1)] = true;
+		for (int i = 0; i < dims; i++)
+			if (used[i])
+			{
+				v[d].dim[v[d].nnz] = (uint32_t) i * 977u % 1000003u;	/* spread, not sorted by zipf rank */
+				v[d].val[v[d].nnz] = rnd(&st) % 50 == 0 ? 0.0f : (float) (unif(&st) * 3.0);
+				v[d].nnz++;
+			}
+		/* sort by dimension */
+		for (int i = 1; i < v[d].nnz; i++)
+			for (int j = i; j > 0 && v[d].dim[j - 1] > v[d].dim[j]; j--)
+			{
+				uint32_t	td = v[d].dim[j];
+				float		tv = v[d].val[j];
+
+				v[d].dim[j] = v[d].dim[j - 1];
+				v[d].val[j] = v[d].val[j - 1];
+				v[d].dim[j - 1] = td;
+				v[d].val[j - 1] = tv;
+			}
+	}
+	free(used);
+	return v;
+}
+
+/* an image of the vectors [from, to) with keep (NULL: all), terms added in reverse order */
+static uint8_t *
+svec_build(const SVec *v, const bool *keep, int from, int to, size_t *size)
+{
+	FtsPostingsError err = {0};
+	FtsPostingsBuilder *b = fts_postings_builder_create_impact(&talloc, 0, &err);
+	uint8_t    *img = NULL;
+
+	CHECK(b != NULL, "create_impact: %s", err.message);
+	for (int d = from; d < to; d++)
+	{
+		if (keep && !keep[d])
+			continue;
+		CHECK(fts_postings_begin_doc(b, 1000 + (uint64_t) d, &err) == FTSP_OK, "begin: %s", err.message);
+		for (int i = v[d].nnz - 1; i >= 0; i--)
+		{
+			char		t[4];
+
+			dim_term(v[d].dim[i], t);
+			CHECK(fts_postings_add_impact(b, t, 4, v[d].val[i], &err) == FTSP_OK, "add_impact: %s", err.message);
+		}
+		CHECK(fts_postings_end_doc(b, (uint32_t) v[d].nnz, &err) == FTSP_OK, "end: %s", err.message);
+	}
+	CHECK(fts_postings_builder_finish(b, &img, size, &err) == FTSP_OK, "finish: %s", err.message);
+	fts_postings_builder_free(b);
+	return img;
+}
+
+/* brute force, as sparsevec's <#>: float products summed in a float, by increasing dimension */
+static float
+svec_dot(const SVec *a, const SVec *q)
+{
+	float		s = 0.0f;
+	int			i = 0,
+				j = 0;
+
+	while (i < a->nnz && j < q->nnz)
+	{
+		if (a->dim[i] == q->dim[j])
+			s += a->val[i++] * q->val[j++];
+		else if (a->dim[i] < q->dim[j])
+			i++;
+		else
+			j++;
+	}
+	return s;
+}
+
+/* check an image of the vectors v[ids[0..n)] (doc i of the image is v[ids[i]]) */
+static void
+svec_check(const SVec *v, const int *ids, int n, const uint8_t *img, size_t size, uint64_t seed,
+		   const char *what)
+{
+	FtsPostingsError err = {0};
+	FtsPostingsReader *r = fts_postings_open(&talloc, img, size, FTSP_OPEN_VALIDATE_ALL, &err);
+	FtsSource  *s;
+	uint64_t	st = seed;
+	uint64_t	npost = 0;
+	FtsBm25		p = {.k1 = 1.2, .b = 0.75, .idf = FTS_IDF_FTS5, .ndocs = n, .avgdl = 1, .impact = true};
+
+	CHECK(r != NULL, "%s: open: %s", what, err.message);
+	if (!r)
+		return;
+	s = fts_postings_source(r);
+	CHECK(fts_postings_impact(r), "%s: an image of impacts", what);
+	CHECK(s->ndocs == (uint64_t) n, "%s: N %llu, %d", what, (unsigned long long) s->ndocs, n);
+	for (int i = 0; i < n; i++)
+	{
+		CHECK(s->doc_ref(s, i) == 1000 + (uint64_t) ids[i], "%s: ref of doc %d", what, i);
+		CHECK(s->doclen(s, i) == v[ids[i]].nnz, "%s: |d| of doc %d", what, i);
+		npost += v[ids[i]].nnz;
+	}
+	/* every term: its postings, in doc order, with the raw weights, and the block bounds */
+	{
+		uint64_t	total = 0;
+		uint32_t	prev_dim = 0;
+
+		for (uint64_t t = 0; t < fts_postings_nterms(r); t++)
+		{
+			size_t		len;
+			uint64_t	df;
+			const char *tb = fts_postings_term(r, t, &len, &df);
+			uint32_t	dim;
+			FtsCursor  *c;
+			uint64_t	k = 0;
+			double		idf = 0.5 + unif(&st);
+			double		bmax = 0,
+						tmax = 0;
+
+			CHECK(len == 4, "%s: term of %zu bytes", what, len);
+			if (len != 4)
+				continue;
+			dim = (uint32_t) (uint8_t) tb[0] << 24 | (uint32_t) (uint8_t) tb[1] << 16 |
+				(uint32_t) (uint8_t) tb[2] << 8 | (uint8_t) tb[3];
+			CHECK(t == 0 || dim > prev_dim, "%s: dictionary in dimension order", what);
+			prev_dim = dim;
+			c = s->open_term(s, tb, 4, &p, idf);
+			CHECK(c != NULL, "%s: open_term", what);
+			if (!c)
+				continue;
+			for (int i = 0; i < n; i++)
+			{
+				const SVec *x = &v[ids[i]];
+
+				for (int j = 0; j < x->nnz; j++)
+					if (x->dim[j] == dim)
+					{
+						const uint32_t *pos = (const uint32_t *) 1;
+						uint64_t	last;
+						double		bound;
+
+						CHECK(c->next(c, i) && c->doc == (uint64_t) i && c->f == (double) x->val[j],
+							  "%s: posting %llu of dim %u: doc %llu f %g, want doc %d f %g", what,
+							  (unsigned long long) k, dim, (unsigned long long) c->doc, c->f, i,
+							  (double) x->val[j]);
+						CHECK(c->positions(c, &pos) == 0 && pos == NULL, "%s: no positions", what);
+						if (k % FTSP_BLOCK_SIZE == 0)
+							bmax = 0;
+						if (x->val[j] > bmax)
+							bmax = x->val[j];
+						if (x->val[j] > tmax)
+							tmax = x->val[j];
+						/* the block bound, checked at the block's last posting */
+						if (k % FTSP_BLOCK_SIZE == FTSP_BLOCK_SIZE - 1 || k + 1 == df)
+							CHECK(c->shallow(c, i, &last, &bound) && last == (uint64_t) i &&
+								  bound == idf * bmax * FTS_IMPACT_SLACK,
+								  "%s: block bound of dim %u at posting %llu: %g, want %g", what, dim,
+								  (unsigned long long) k, bound, idf * bmax * FTS_IMPACT_SLACK);
+						k++;
+					}
+			}
+			CHECK(k == df, "%s: df of dim %u: %llu, want %llu", what, dim, (unsigned long long) df,
+				  (unsigned long long) k);
+			CHECK(!c->next(c, (uint64_t) n), "%s: the list of dim %u ends", what, dim);
+			CHECK(c->max_bound == idf * tmax * FTS_IMPACT_SLACK, "%s: max bound of dim %u", what, dim);
+			total += df;
+		}
+		CHECK(total == npost, "%s: %llu postings, want %llu", what, (unsigned long long) total,
+			  (unsigned long long) npost);
+	}
+	/* top-k of random queries against the brute-force inner product */
+	for (int qi = 0; qi < 60; qi++)
+	{
+		SVec		q;
+		uint32_t	qd[FTS_MAX_TERMS];
+		float		qv[FTS_MAX_TERMS];
+		FtsCursor  *cur[FTS_MAX_TERMS];
+		int			ncur = 0;
+		int			k = 1 + (int) (rnd(&st) % 20);
+		FtsHit	   *got = xmalloc(sizeof(FtsHit) * (size_t) k);
+		FtsHit	   *want = xmalloc(sizeof(FtsHit) * (size_t) (n + 1));
+		void	   *scratch = xmalloc(fts_topk_scratch(FTS_MAX_TERMS, k));
+		int			ngot,
+					nwant = 0;
+
+		/* the query: dimensions of a random document, plus a few others */
+		q.nnz = 0;
+		q.dim = qd;
+		q.val = qv;
+		if (n > 0)
+		{
+			const SVec *x = &v[ids[rnd(&st) % (uint64_t) n]];
+
+			for (int j = 0; j < x->nnz && q.nnz < FTS_MAX_TERMS - 4; j++)
+				if (rnd(&st) % 2)
+				{
+					qd[q.nnz] = x->dim[j];
+					qv[q.nnz++] = (float) (unif(&st) * 2.0);
+				}
+		}
+		if (q.nnz == 0)
+		{
+			qd[0] = 0;
+			qv[0] = 1.0f;
+			q.nnz = 1;
+		}
+		for (int j = 0; j < q.nnz; j++)
+		{
+			char		t[4];
+			FtsCursor  *c;
+
+			dim_term(qd[j], t);
+			c = s->open_term(s, t, 4, &p, qv[j]);
+			if (c)
+				cur[ncur++] = c;
+		}
+		ngot = ncur ? fts_topk(&p, cur, ncur, k, (FtsDocLen) s->doclen, s, scratch, got, NULL) : 0;
+		for (int i = 0; i < n; i++)
+		{
+			/* a candidate holds a query dimension */
+			bool		holds = false;
+			const SVec *x = &v[ids[i]];
+
+			for (int a = 0, b = 0; a < x->nnz && b < q.nnz;)
+				if (x->dim[a] == qd[b])
+				{
+					holds = true;
+					break;
+				}
+				else if (x->dim[a] < qd[b])
+					a++;
+				else
+					b++;
+			if (holds)
+			{
+				want[nwant].doc = (uint64_t) i;
+				want[nwant++].score = (double) svec_dot(x, &q);
+			}
+		}
+		qsort(want, (size_t) nwant, sizeof(FtsHit), hit_cmp);
+		CHECK(ngot == (nwant < k ? nwant : k), "%s: query %d: %d hits, want %d", what, qi, ngot,
+			  nwant < k ? nwant : k);
+		for (int i = 0; i < ngot && i < nwant; i++)
+			CHECK(got[i].doc == want[i].doc && got[i].score == want[i].score,
+				  "%s: query %d hit %d: doc %llu score %.9g, want doc %llu score %.9g", what, qi, i,
+				  (unsigned long long) got[i].doc, got[i].score, (unsigned long long) want[i].doc,
+				  want[i].score);
+		free(got);
+		free(want);
+		free(scratch);
+	}
+	fts_postings_close(r);
+}
+
+static bool
+impact_deleted(void *arg, int input, uint64_t doc)
+{
+	const bool *keep = arg;
+
+	/* input 0 holds docs [0, 500), input 1 the rest */
+	return !keep[(input == 0 ? 0 : 500) + doc];
+}
+
+static void
+test_impact(void)
+{
+	int			ndocs = 1300;
+	SVec	   *v = svec_corpus(777, ndocs, 3000);
+	int		   *ids = xmalloc(sizeof(int) * (size_t) ndocs);
+	bool	   *keep = xmalloc((size_t) ndocs);
+	uint64_t	st = 99;
+	size_t		size,
+				s0,
+				s1,
+				msize,
+				rsize;
+	uint8_t    *img,
+			   *i0,
+			   *i1,
+			   *merged = NULL,
+			   *rebuilt;
+	FtsPostingsError err = {0};
+	FtsPostingsReader *in[2];
+	int			nkeep = 0;
+
+	for (int i = 0; i < ndocs; i++)
+		ids[i] = i;
+	img = svec_build(v, NULL, 0, ndocs, &size);
+	svec_check(v, ids, ndocs, img, size, 1, "impact build");
+
+	/* merge of two images without deleted documents = the survivors built anew */
+	for (int i = 0; i < ndocs; i++)
+		if ((keep[i] = rnd(&st) % 4 != 0))
+			ids[nkeep++] = i;
+	i0 = svec_build(v, NULL, 0, 500, &s0);
+	i1 = svec_build(v, NULL, 500, ndocs, &s1);
+	in[0] = fts_postings_open(&talloc, i0, s0, 0, &err);
+	in[1] = fts_postings_open(&talloc, i1, s1, 0, &err);
+	CHECK(in[0] && in[1], "open the merge inputs: %s", err.message);
+	if (in[0] && in[1])
+	{
+		CHECK(fts_postings_merge(&talloc, in, 2, impact_deleted, keep, 0, &merged, &msize, &err) == FTSP_OK,
+			  "impact merge: %s", err.message);
+		rebuilt = svec_build(v, keep, 0, ndocs, &rsize);
+		CHECK(merged && msize == rsize && memcmp(merged, rebuilt, rsize) == 0,
+			  "impact merge equals the rebuild of the survivors (%zu and %zu bytes)", msize, rsize);
+		if (merged)
+			svec_check(v, ids, nkeep, merged, msize, 2, "impact merge");
+		t_free(NULL, rebuilt);
+		t_free(NULL, merged);
+	}
+
+	/* a merge refuses to mix impacts and positions */
+	{
+		FtsPostingsBuilder *b = fts_postings_builder_create(&talloc, 1, (const double[]) {1.0}, 0, &err);
+		uint8_t    *pimg = NULL;
+		size_t		psize;
+		FtsPostingsReader *mix[2];
+		uint8_t    *out = NULL;
+		size_t		osize;
+
+		fts_postings_begin_doc(b, 1, &err);
+		fts_postings_add_token(b, "\0\0\0\1", 4, 0, &err);
+		CHECK(fts_postings_add_impact(b, "x", 1, 1.0, &err) == FTSP_BAD_ARGUMENT,
+			  "add_impact on a positions builder refused");
+		fts_postings_builder_free(b);
+		b = fts_postings_builder_create(&talloc, 1, (const double[]) {1.0}, 0, &err);
+		fts_postings_begin_doc(b, 1, &err);
+		fts_postings_add_token(b, "\0\0\0\1", 4, 0, &err);
+		fts_postings_end_doc(b, 1, &err);
+		CHECK(fts_postings_builder_finish(b, &pimg, &psize, &err) == FTSP_OK, "positions image");
+		fts_postings_builder_free(b);
+		mix[0] = in[0];
+		mix[1] = fts_postings_open(&talloc, pimg, psize, 0, &err);
+		CHECK(mix[1] && !fts_postings_impact(mix[1]), "a positions image");
+		if (mix[0] && mix[1])
+			CHECK(fts_postings_merge(&talloc, mix, 2, NULL, NULL, 0, &out, &osize, &err) == FTSP_BAD_ARGUMENT,
+				  "a merge of impacts and positions refused");
+		if (mix[1])
+			fts_postings_close(mix[1]);
+		t_free(NULL, pimg);
+	}
+	if (in[0])
+		fts_postings_close(in[0]);
+	if (in[1])
+		fts_postings_close(in[1]);
+
+	/* builder errors */
+	{
+		FtsPostingsBuilder *b;
+		double		bad[] = {-1.0, NAN, INFINITY};
+
+		for (int i = 0; i < 3; i++)
+		{
+			b = fts_postings_builder_create_impact(&talloc, 0, &err);
+			fts_postings_begin_doc(b, 1, &err);
+			CHECK(fts_postings_add_impact(b, "ab", 2, bad[i], &err) == FTSP_BAD_ARGUMENT,
+				  "impact %g refused", bad[i]);
+			fts_postings_builder_free(b);
+		}
+		b = fts_postings_builder_create_impact(&talloc, 0, &err);
+		fts_postings_begin_doc(b, 1, &err);
+		CHECK(fts_postings_add_token(b, "ab", 2, 0, &err) == FTSP_BAD_ARGUMENT, "add_token in impact mode refused");
+		fts_postings_builder_free(b);
+		b = fts_postings_builder_create_impact(&talloc, 0, &err);
+		fts_postings_begin_doc(b, 1, &err);
+		fts_postings_add_impact(b, "ab", 2, 1.0, &err);
+		fts_postings_add_impact(b, "ab", 2, 2.0, &err);
+		CHECK(fts_postings_end_doc(b, 2, &err) == FTSP_BAD_ARGUMENT && strstr(err.message, "twice"),
+			  "a dimension twice in a document refused: %s", err.message);
+		fts_postings_builder_free(b);
+	}
+
+	/* damage: a negative impact, a changed impact (block max differs), positions after impacts */
+	{
+		uint8_t    *bad = xmalloc(size + 8);
+		char		msg[400];
+		uint64_t	post_off = rd64(img + 64);
+		uint32_t	dfirst = 0;
+		double		nf = -1.0;
+		uint64_t	bits;
+		FtsPostingsReader *r = fts_postings_open(&talloc, img, size, 0, &err);
+		size_t		tlen;
+		uint64_t	df;
+
+		uint64_t	t = 0;
+
+		/* a term of one block: one skip entry, doc varints, then f64 impacts */
+		for (t = 0; t < fts_postings_nterms(r); t++)
+		{
+			fts_postings_term(r, t, &tlen, &df);
+			if (df <= FTSP_BLOCK_SIZE)
+				break;
+		}
+		fts_postings_close(r);
+		if (df <= FTSP_BLOCK_SIZE)
+		{
+			uint64_t	list = post_off + rd64(img + rd64(img + 64 + 24) + 40 * t); /* its dict entry: offset */
+			uint32_t	dend = rd32(img + list + 8);	/* end of block 0's data */
+			uint64_t	f0 = list + 24 + dend - 8 * df; /* the first impact */
+
+			(void) dfirst;
+			memcpy(&bits, &nf, 8);
+			memcpy(bad, img, size);
+			wr64(bad + f0, bits);
+			fix_crcs(bad, size);
+			CHECK(refused(bad, size, FTSP_CORRUPT, "not a finite number >= 0", msg, sizeof(msg)),
+				  "a negative impact: %s", msg);
+			nf = 1e6;
+			memcpy(&bits, &nf, 8);
+			memcpy(bad, img, size);
+			wr64(bad + f0, bits);
+			fix_crcs(bad, size);
+			CHECK(refused(bad, size, FTSP_CORRUPT, "max frequency", msg, sizeof(msg)),
+				  "an impact above the block max: %s", msg);
+		}
+		else
+			CHECK(false, "no term of one block for the damage test");
+		memcpy(bad, img, size);
+		wr32(bad + 16, 3);
+		fix_crcs(bad, size);
+		CHECK(refused(bad, size, FTSP_CORRUPT, "flags", msg, sizeof(msg)), "flags 3: %s", msg);
+		free(bad);
+	}
+
+	t_free(NULL, img);
+	t_free(NULL, i0);
+	t_free(NULL, i1);
+	for (int d = 0; d < ndocs; d++)
+	{
+		free(v[d].dim);
+		free(v[d].val);
+	}
+	free(v);
+	free(ids);
+	free(keep);
+}
+
 int
 main(void)
 {
@@ -1068,6 +1542,7 @@ main(void)
 	test_random();
 	test_merge();
 	test_corrupt();
+	test_impact();
 	CHECK(live_allocs == 0, "%ld allocations left behind", live_allocs);
 	printf("unit_fts_postings: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;

@@ -912,6 +912,7 @@ test_random(int rounds, bool images)
 		p.k1 = rn(2) ? 1.2 : 0.9;
 		p.b = rn(2) ? 0.75 : 0.4;
 		p.idf = rn(2) ? FTS_IDF_FTS5 : FTS_IDF_LUCENE;
+		p.impact = false;
 		for (int qi = 0; qi < 20; qi++)
 		{
 			char		text[8192] = "";
