@@ -16,8 +16,10 @@
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
 
+#include "commands/defrem.h"
 #include "fulltext/fts_am_internal.h"
 #include "fulltext/fts_config.h"
+#include "vector/vector.h"
 
 static relopt_kind fts_relopt_kind;
 
@@ -150,6 +152,15 @@ fts_am_settings(Relation index, const FtsMetaData *meta, FtsIndexSettings *s)
 	FtsIndexOptions *o = (FtsIndexOptions *) index->rd_options;
 
 	memset(s, 0, sizeof(*s));
+	if (fts_am_is_sparse(index))
+	{
+		/* inner products: one field of weight 1, impacts; no analyzer */
+		s->params.impact = true;
+		strlcpy(s->config, "simple", sizeof(s->config));
+		s->nfields = 1;
+		s->weights[0] = 1.0;
+		return;
+	}
 	s->params.k1 = o ? o->k1 : 1.2;
 	s->params.b = o ? o->b : 0.75;
 	s->params.idf = o ? o->idf : FTS_IDF_FTS5;
@@ -177,6 +188,22 @@ fts_am_settings(Relation index, const FtsMetaData *meta, FtsIndexSettings *s)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("vlake_bm25 option \"weights\" of index \"%s\" names no field",
 						RelationGetRelationName(index))));
+}
+
+bool
+fts_am_is_sparse(Relation index)
+{
+	Oid			sparse = vector_extension_type_oid("sparsevec");
+
+	return OidIsValid(sparse) && TupleDescAttr(RelationGetDescr(index), 0)->atttypid == sparse;
+}
+
+bool
+fts_am_is_ours(Oid amoid)
+{
+	return OidIsValid(amoid) &&
+		(amoid == get_index_am_oid(FTS_AM_NAME, true) ||
+		 amoid == get_index_am_oid(FTS_SPARSE_AM_NAME, true));
 }
 
 char *
@@ -236,9 +263,28 @@ fts_am_validate(Oid opclassoid)
 	return true;
 }
 
+static IndexAmRoutine *fts_am_routine(void);
+
 PG_FUNCTION_INFO_V1(vlake_bm25_handler);
 Datum
 vlake_bm25_handler(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(fts_am_routine());
+}
+
+/*
+ * vlake_sparse: the same routine; build, insert and scan branch on the
+ * column type (fts_am_is_sparse), its only operator is ORDER BY <#>.
+ */
+PG_FUNCTION_INFO_V1(vlake_sparse_handler);
+Datum
+vlake_sparse_handler(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(fts_am_routine());
+}
+
+static IndexAmRoutine *
+fts_am_routine(void)
 {
 	IndexAmRoutine *am = makeNode(IndexAmRoutine);
 
@@ -284,6 +330,5 @@ vlake_bm25_handler(PG_FUNCTION_ARGS)
 	am->amestimateparallelscan = NULL;
 	am->aminitparallelscan = NULL;
 	am->amparallelrescan = NULL;
-
-	PG_RETURN_POINTER(am);
+	return am;
 }

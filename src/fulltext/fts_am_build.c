@@ -21,6 +21,7 @@
 #include "fulltext/fts_am_postings.h"
 #include "fulltext/fts_config.h"
 #include "lake/lake_rowref.h"
+#include "vector/vector.h"
 
 /* ---- one row's document: fields analyzed into tokens ---- */
 
@@ -108,6 +109,43 @@ fts_am_analyze_value(Relation index, const FtsIndexSettings *s, Datum value, Fts
 	return d.count;
 }
 
+/*
+ * A sparsevec row: each nonzero (i, v) a token, term i as 4 big-endian
+ * bytes (the dictionary then sorts by dimension), the float's bits in the
+ * position slot; |d| = nnz.  Inner products with non-negative weights are
+ * what the exact top-k bounds need: a negative weight is refused.
+ */
+uint32
+fts_am_sparse_value(Relation index, Datum value, ItemPointer tid, FtsDocSink *sink)
+{
+	SparseVector *v = DatumGetSparseVector(value);
+	const float *x = SPARSEVEC_VALUES(v);
+
+	for (int i = 0; i < v->nnz; i++)
+	{
+		uint32		d = (uint32) v->indices[i];
+		char		term[4];
+		uint32		bits;
+
+		if (!(x[i] >= 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("vlake_sparse index \"%s\" cannot index row %s: element %d is negative (%g)",
+							RelationGetRelationName(index),
+							tid ? psprintf("(%u,%u)", ItemPointerGetBlockNumber(tid),
+										   ItemPointerGetOffsetNumber(tid)) : "?",
+							v->indices[i] + 1, (double) x[i]),
+					 errdetail("vlake_sparse indexes non-negative weights, as learned sparse models produce.")));
+		term[0] = (char) (d >> 24);
+		term[1] = (char) (d >> 16);
+		term[2] = (char) (d >> 8);
+		term[3] = (char) d;
+		memcpy(&bits, &x[i], sizeof(bits));
+		sink->token(sink, term, 4, bits);
+	}
+	return (uint32) v->nnz;
+}
+
 /* ---- build ---- */
 
 typedef struct BuildState
@@ -131,7 +169,10 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		return;
 	old = MemoryContextSwitchTo(bs->tmp);
 	fts_am_builder_begin(bs->builder, lake_rowref_from_tid(tid));
-	dl = fts_am_analyze_value(index, &bs->settings, values[0], &bs->builder->sink);
+	if (bs->settings.params.impact)
+		dl = fts_am_sparse_value(index, values[0], tid, &bs->builder->sink);
+	else
+		dl = fts_am_analyze_value(index, &bs->settings, values[0], &bs->builder->sink);
 	fts_am_builder_end(bs->builder, dl);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmp);
@@ -146,6 +187,8 @@ build_settings(Relation index, FtsIndexSettings *s)
 	FtsIndexOptions *o = (FtsIndexOptions *) index->rd_options;
 
 	fts_am_settings(index, NULL, s);
+	if (s->params.impact)
+		return;					/* sparsevec: fixed by fts_am_settings */
 	if (type != TEXTARRAYOID)
 	{
 		if (o && o->weights_offset && s->nfields > 1)
@@ -265,7 +308,8 @@ fts_am_insert(Relation index, Datum *values, bool *isnull, ItemPointer tid,
 	memset(&h, 0, sizeof(h));
 	appendBinaryStringInfo(&r.buf, (const char *) &h, sizeof(h));
 	h.ref = lake_rowref_from_tid(tid);
-	h.doclen = fts_am_analyze_value(index, &s, values[0], &r.sink);
+	h.doclen = s.params.impact ? fts_am_sparse_value(index, values[0], tid, &r.sink)
+		: fts_am_analyze_value(index, &s, values[0], &r.sink);
 	h.ntokens = r.ntokens;
 	memcpy(r.buf.data, &h, sizeof(h));
 	if ((uint64) r.buf.len > MaxAllocSize / 2)

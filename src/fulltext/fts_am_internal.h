@@ -35,6 +35,12 @@
 #include "lake/lake_part.h"
 
 #define FTS_AM_NAME			"vlake_bm25"
+/*
+ * The sparse-vector index (docs/bm25-index.md, "Sparse vectors"): the same
+ * access method over a sparsevec column, its postings in impact mode
+ * (dimension i as the term of 4 big-endian bytes, weight as impact).
+ */
+#define FTS_SPARSE_AM_NAME	"vlake_sparse"
 #define FTS_META_MAGIC		0x564C424D	/* "VLBM" */
 #define FTS_META_VERSION	1
 #define FTS_METAPAGE_BLKNO	0
@@ -122,6 +128,10 @@ typedef struct FtsIndexOptions
 
 /* fts_am.c */
 extern void fts_am_init_reloptions(void);
+/* The index is on a sparsevec column (a vlake_sparse index). */
+extern bool fts_am_is_sparse(Relation index);
+/* amoid is vlake_bm25 or vlake_sparse. */
+extern bool fts_am_is_ours(Oid amoid);
 extern void fts_am_settings(Relation index, const FtsMetaData *meta, FtsIndexSettings *s);
 
 /* fts_am_meta.c: metapage and logs */
@@ -147,7 +157,6 @@ extern void fts_am_buildempty(Relation index);
 extern bool fts_am_insert(Relation index, Datum *values, bool *isnull, ItemPointer tid,
 						  Relation heap, IndexUniqueCheck check, bool unchanged,
 						  IndexInfo *info);
-/* The tokens of one row's document, as a delta record body. */
 extern char *fts_am_location(Relation index);
 
 /* fts_am_scan.c */

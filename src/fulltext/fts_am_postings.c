@@ -87,8 +87,19 @@ builder_token(FtsDocSink *s, const char *term, size_t len, uint32 position)
 {
 	FtsAmBuilder *b = (FtsAmBuilder *) s;
 	FtsPostingsError err;
+	int			rc;
 
-	if (fts_postings_add_token(b->b, term, len, position, &err) != FTSP_OK)
+	if (b->impact)
+	{
+		/* a sparsevec element: position holds the float's bits */
+		float		v;
+
+		memcpy(&v, &position, sizeof(v));
+		rc = fts_postings_add_impact(b->b, term, len, (double) v, &err);
+	}
+	else
+		rc = fts_postings_add_token(b->b, term, len, position, &err);
+	if (rc != FTSP_OK)
 		fts_am_postings_error(b->index, RelationGetRelationName(b->index), &err);
 }
 
@@ -108,7 +119,11 @@ fts_am_builder_create(Relation index, const FtsIndexSettings *s)
 	b->sink.token = builder_token;
 	b->index = index;
 	fts_am_alloc_init(&b->alloc, CurrentMemoryContext);
-	b->b = fts_postings_builder_create(&b->alloc, s->nfields, s->weights, build_mem_limit(), &err);
+	b->impact = s->params.impact;
+	if (b->impact)
+		b->b = fts_postings_builder_create_impact(&b->alloc, build_mem_limit(), &err);
+	else
+		b->b = fts_postings_builder_create(&b->alloc, s->nfields, s->weights, build_mem_limit(), &err);
 	if (b->b == NULL)
 		fts_am_postings_error(index, RelationGetRelationName(index), &err);
 	return b;

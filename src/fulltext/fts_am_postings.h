@@ -18,7 +18,12 @@ struct FtsDocSink
 	void		(*token) (FtsDocSink *s, const char *term, size_t len, uint32 position);
 };
 
-/* A delta record: this header, then ntokens x ([uint16 len][term][uint32 position]). */
+/*
+ * A delta record: this header, then ntokens x ([uint16 len][term][uint32 position]).
+ * In a vlake_sparse index a token is a nonzero element: term = the
+ * dimension (0-based) as 4 big-endian bytes, the uint32 slot holds the
+ * float4 weight's bits (memcpy), doclen = nnz.
+ */
 typedef struct FtsDeltaHeader
 {
 	uint64		ref;
@@ -34,10 +39,13 @@ typedef struct FtsAmBuilder
 	FtsPostingsBuilder *b;
 	Relation	index;
 	FtsAlloc	alloc;
+	bool		impact;			/* a vlake_sparse index: tokens carry float bits */
 } FtsAmBuilder;
 
 extern uint32 fts_am_analyze_value(Relation index, const FtsIndexSettings *s, Datum value,
 								   FtsDocSink *sink);
+/* A sparsevec's nonzeros as tokens (see FtsDeltaHeader); ERROR on a negative one. */
+extern uint32 fts_am_sparse_value(Relation index, Datum value, ItemPointer tid, FtsDocSink *sink);
 
 extern void fts_am_alloc_init(FtsAlloc *a, MemoryContext cxt);
 extern void fts_am_postings_error(Relation index, const char *what, const FtsPostingsError *err);

@@ -10,6 +10,11 @@
  * query, only matching rows are ranked; without one every indexed row comes
  * back (the sum over the query's phrases it holds; rows holding none last,
  * score 0), as a sort would return them.
+ *
+ * A vlake_sparse index (a sparsevec column): ORDER BY emb <#> q, the same
+ * batches, each an exact inner-product top-k per source (fts_topk in
+ * impact mode: the query's nonzeros are the terms, their weights the
+ * idf), merged by score; rows holding no query dimension last, score 0.
  */
 #include "postgres.h"
 
@@ -25,6 +30,7 @@
 #include "fulltext/fts_config.h"
 #include "fulltext/fts_query.h"
 #include "lake/lake_rowref.h"
+#include "vector/vector.h"
 
 /* Rows of the first ranked batch (a LIMIT 10 is served by one). */
 #define FTS_FIRST_BATCH 10
@@ -55,6 +61,9 @@ typedef struct FtsScan
 	uint64		nrefs;
 	uint64		rpos;
 	FtsQueryStats stats;
+	/* vlake_sparse */
+	bool		sparse;
+	SparseVector *sq;			/* the ORDER BY's query vector, or NULL */
 } FtsScan;
 
 static void *
@@ -178,6 +187,30 @@ fts_am_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	old = MemoryContextSwitchTo(so->cxt);
 	so->s = fts_am_get_sources(scan->indexRelation);
 	so->ordered = scan->numberOfOrderBys > 0;
+	so->sparse = so->s->settings.params.impact;
+	so->sq = NULL;
+	if (so->sparse)
+	{
+		/* the opclass has only ORDER BY <#>: no keys */
+		if (so->ordered && !(scan->orderByData[0].sk_flags & SK_ISNULL))
+		{
+			SparseVector *q = (SparseVector *) PG_DETOAST_DATUM_COPY(scan->orderByData[0].sk_argument);
+			const float *qx = SPARSEVEC_VALUES(q);
+
+			for (int i = 0; i < q->nnz; i++)
+				if (!(qx[i] >= 0))
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("vlake_sparse index \"%s\" cannot rank by a query with a negative weight (element %d is %g)",
+									RelationGetRelationName(scan->indexRelation), q->indices[i] + 1,
+									(double) qx[i]),
+							 errdetail("The index's exact top-k bounds need non-negative weights, as learned sparse models produce."),
+							 errhint("Disable index scans (SET enable_indexscan = off) to rank by such a query.")));
+			so->sq = q;
+		}
+		MemoryContextSwitchTo(old);
+		return;
+	}
 	for (int i = 0; i < scan->numberOfKeys; i++)
 	{
 		ScanKey		k = &scan->keyData[i];
@@ -210,6 +243,139 @@ fts_am_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 
 /* ---- ordered ---- */
 
+static double
+sparse_doclen(void *arg, uint64_t doc)
+{
+	FtsSource  *s = arg;
+
+	return s->doclen(s, doc);
+}
+
+static bool
+sparse_keep(void *arg, uint64_t doc, uint64_t present, uint64_t *scored)
+{
+	FtsSource  *s = arg;
+
+	return !(s->deleted && s->deleted(s, doc));
+}
+
+static int
+hit_cmp(const void *x, const void *y)
+{
+	const FtsHit *a = x,
+			   *b = y;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return (a->doc > b->doc) - (a->doc < b->doc);
+}
+
+/*
+ * The k best rows of one source by inner product with q, into out (doc =
+ * the source's document): fts_topk in impact mode, or with more query
+ * nonzeros than FTS_MAX_TERMS every posting of the query's dimensions
+ * scored into a float per document (the same float sums, in dimension
+ * order) and sorted.
+ */
+static int
+sparse_source_topk(FtsScan *so, FtsSource *src, int k, FtsHit *out)
+{
+	SparseVector *q = so->sq;
+	const float *qx = SPARSEVEC_VALUES(q);
+	const FtsBm25 *p = &so->s->settings.params;
+	int			n = 0;
+
+	if (q->nnz <= FTS_MAX_TERMS)
+	{
+		FtsCursor  *cur[FTS_MAX_TERMS];
+		int			ncur = 0;
+		void	   *scratch;
+
+		for (int i = 0; i < q->nnz; i++)
+		{
+			uint32		d = (uint32) q->indices[i];
+			char		term[4] = {(char) (d >> 24), (char) (d >> 16), (char) (d >> 8), (char) d};
+			FtsCursor  *c = src->open_term(src, term, 4, p, (double) qx[i]);
+
+			if (c)
+				cur[ncur++] = c;
+		}
+		if (ncur == 0)
+			return 0;
+		scratch = palloc_extended(fts_topk_scratch(ncur, k), MCXT_ALLOC_HUGE);
+		n = fts_topk_filtered(p, cur, ncur, k, sparse_doclen, src, sparse_keep, src, 0, scratch, out, NULL);
+		pfree(scratch);
+		return n;
+	}
+	else
+	{
+		float	   *acc = palloc0_array(float, Max(src->ndocs, 1));
+		bool	   *held = palloc0_array(bool, Max(src->ndocs, 1));
+		FtsHit	   *all;
+		uint64		nall = 0;
+
+		for (int i = 0; i < q->nnz; i++)
+		{
+			uint32		d = (uint32) q->indices[i];
+			char		term[4] = {(char) (d >> 24), (char) (d >> 16), (char) (d >> 8), (char) d};
+			FtsCursor  *c = src->open_term(src, term, 4, p, (double) qx[i]);
+			uint64		target = 0;
+
+			if (c == NULL)
+				continue;
+			while (c->next(c, target))
+			{
+				CHECK_FOR_INTERRUPTS();
+				/* sparsevec's arithmetic: a float product added to a float */
+				acc[c->doc] += (float) c->f * qx[i];
+				held[c->doc] = true;
+				target = c->doc + 1;
+			}
+		}
+		for (uint64 doc = 0; doc < src->ndocs; doc++)
+			if (held[doc] && !(src->deleted && src->deleted(src, doc)))
+				nall++;
+		all = palloc_extended(sizeof(FtsHit) * Max(nall, 1), MCXT_ALLOC_HUGE);
+		nall = 0;
+		for (uint64 doc = 0; doc < src->ndocs; doc++)
+			if (held[doc] && !(src->deleted && src->deleted(src, doc)))
+			{
+				all[nall].doc = doc;
+				all[nall++].score = (double) acc[doc];
+			}
+		qsort(all, nall, sizeof(FtsHit), hit_cmp);
+		n = (int) Min(nall, (uint64) k);
+		memcpy(out, all, sizeof(FtsHit) * n);
+		pfree(all);
+		pfree(acc);
+		pfree(held);
+		return n;
+	}
+}
+
+/* The k best rows over every source (doc = row reference), ties by reference. */
+static int
+sparse_topk(FtsScan *so, int k, FtsHit *out)
+{
+	FtsAmSources *s = so->s;
+	FtsHit	   *all = palloc_extended(sizeof(FtsHit) * (Size) k * Max(s->nsources, 1), MCXT_ALLOC_HUGE);
+	int			nall = 0;
+
+	for (int i = 0; i < s->nsources; i++)
+	{
+		int			n = sparse_source_topk(so, s->sources[i], k, all + nall);
+
+		for (int j = 0; j < n; j++)
+			all[nall + j].doc = s->sources[i]->doc_ref(s->sources[i], all[nall + j].doc);
+		nall += n;
+	}
+	qsort(all, nall, sizeof(FtsHit), hit_cmp);
+	nall = Min(nall, k);
+	memcpy(out, all, sizeof(FtsHit) * nall);
+	pfree(all);
+	return nall;
+}
+
 static void
 next_batch(IndexScanDesc scan)
 {
@@ -220,8 +386,11 @@ next_batch(IndexScanDesc scan)
 	if (so->hits)
 		so->k = so->k > INT_MAX / 4 ? INT_MAX : so->k * 4;
 	so->hits = palloc_extended(sizeof(FtsHit) * (Size) so->k, MCXT_ALLOC_HUGE);
-	n = fts_query_topk(so->rank, so->s->sources, so->s->nsources, &so->s->settings.params,
-					   so->k, &so->mem, so->hits, &so->stats);
+	if (so->sparse)
+		n = sparse_topk(so, so->k, so->hits);
+	else
+		n = fts_query_topk(so->rank, so->s->sources, so->s->nsources, &so->s->settings.params,
+						   so->k, &so->mem, so->hits, &so->stats);
 	if (n < 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	so->nhits = n;
@@ -383,12 +552,12 @@ fts_am_gettuple(IndexScanDesc scan, ScanDirection dir)
 		return true;
 	}
 	so->started = true;
-	if (so->rank == NULL)
+	if (so->sparse ? so->sq == NULL : so->rank == NULL)
 		return false;			/* ORDER BY doc <@> NULL: nothing is ordered */
 	if (!next_ranked(scan, &ref, &score))
 	{
 		/* with a match condition only matches come back; else the rest */
-		if (so->rank == so->match || !next_zero(scan, &ref))
+		if ((!so->sparse && so->rank == so->match) || !next_zero(scan, &ref))
 			return false;
 		score = 0;
 	}

@@ -206,10 +206,10 @@ open_bm25_index(Oid indexoid, LOCKMODE heaplock, Relation *heap)
 				 errmsg("relation with OID %u is not an index", indexoid)));
 	*heap = table_open(heapoid, heaplock);
 	index = index_open(indexoid, heaplock);
-	if (index->rd_rel->relam != get_index_am_oid(FTS_AM_NAME, false))
+	if (!fts_am_is_ours(index->rd_rel->relam))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a vlake_bm25 index", RelationGetRelationName(index))));
+				 errmsg("\"%s\" is not a vlake_bm25 or vlake_sparse index", RelationGetRelationName(index))));
 	return index;
 }
 
@@ -280,6 +280,7 @@ collect_refs(LakeRefs *refs)
 	HeapTuple	tup;
 	Oid			am = get_index_am_oid(FTS_AM_NAME, true);
 
+	/* vlake_sparse indexes keep their parts in the same directory */
 	if (!OidIsValid(am))
 		return;
 	InvalidateCatalogSnapshot();
@@ -291,7 +292,7 @@ collect_refs(LakeRefs *refs)
 		Relation	index;
 
 		CHECK_FOR_INTERRUPTS();
-		if (c->relkind != RELKIND_INDEX || c->relam != am)
+		if (c->relkind != RELKIND_INDEX || !fts_am_is_ours(c->relam))
 			continue;
 		if (!ConditionalLockRelationOid(c->oid, AccessShareLock))
 		{

@@ -68,6 +68,15 @@ CREATE OPERATOR CLASS bm25_text_array_ops DEFAULT FOR TYPE text[] USING vlake_bm
     OPERATOR 1 @@@ (text[], bm25query),
     OPERATOR 2 <@> (text[], bm25query) FOR ORDER BY float_ops;
 
+-- ---- vlake_sparse: exact inner-product top-k over sparsevec (docs/bm25-index.md) ----
+-- The vlake_bm25 machinery with impacts instead of positions: ORDER BY emb <#> q.
+CREATE FUNCTION vlake_sparse_handler(internal) RETURNS index_am_handler
+    AS 'MODULE_PATHNAME', 'vlake_sparse_handler' LANGUAGE C;
+CREATE ACCESS METHOD vlake_sparse TYPE INDEX HANDLER vlake_sparse_handler;
+COMMENT ON ACCESS METHOD vlake_sparse IS 'sparse-vector inner-product index (learned sparse retrieval) on the BM25 postings engine';
+CREATE OPERATOR CLASS sparsevec_ip_ops DEFAULT FOR TYPE sparsevec USING vlake_sparse AS
+    OPERATOR 1 <#> (sparsevec, sparsevec) FOR ORDER BY float_ops;
+
 -- Fold an index's delta and tombstones into a new lake part (the database
 -- workers do it when vlake.bm25_merge_threshold documents are pending).
 CREATE FUNCTION vlake.bm25_merge(index regclass) RETURNS boolean

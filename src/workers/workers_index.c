@@ -141,7 +141,7 @@ merge_pass(void)
 							 "SELECT c.oid, i.location, i.delta_docs + i.tombstones >= %d, true "
 							 "FROM pg_class c JOIN pg_am a ON a.oid = c.relam, "
 							 "LATERAL vlake.bm25_index_info(c.oid) i "
-							 "WHERE a.amname = 'vlake_bm25' AND c.relkind = 'i'",
+							 "WHERE a.amname IN ('vlake_bm25', 'vlake_sparse') AND c.relkind = 'i'",
 							 workers_index_threshold, workers_index_threshold),
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "vlake index maintenance: catalog query failed");
