@@ -178,6 +178,19 @@ SELECT (SELECT array_agg(round(-s::numeric, 9) ORDER BY s) FROM x)
        (SELECT count(*) FROM x JOIN o USING (id)) AS same_ids;
 RESET enable_seqscan;
 
+-- The index's cached part does not grow with the queries it serves (each
+-- search's cursors live in the search's memory).
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM docs ORDER BY body <@> to_bm25query('alpha bravo', 'docs_bm25') LIMIT 10) x;
+CREATE TEMP TABLE mem0 AS SELECT sum(total_bytes) AS b FROM pg_backend_memory_contexts WHERE name LIKE 'vlake_bm25%';
+DO $$ DECLARE q text; BEGIN
+  FOR i IN 1..100 LOOP FOR q IN SELECT unnest(ARRAY['alpha', 'alpha bravo', 'kelp OR zinc', '"alpha bravo"']) LOOP
+    PERFORM (SELECT array_agg(id) FROM (SELECT id FROM docs WHERE body @@@ to_bm25query(q, 'docs_bm25')
+             ORDER BY body <@> to_bm25query(q, 'docs_bm25') LIMIT 10) x);
+  END LOOP; END LOOP; END $$;
+SELECT (SELECT sum(total_bytes) FROM pg_backend_memory_contexts WHERE name LIKE 'vlake_bm25%') = b AS cache_not_growing FROM mem0;
+RESET enable_seqscan;
+
 -- english (stemming, stop words): |d| counts the stop words (the analyzer's
 -- positions), in the index as in the operators; stemmed query terms match
 CREATE TABLE en (id int, body text);

@@ -40,6 +40,15 @@ am_free(void *arg, void *ptr)
 		pfree(ptr);
 }
 
+/* Memory of whatever context is current at the call: a search's cursors. */
+static void *
+current_alloc(void *arg, size_t size)
+{
+	return palloc_extended(Max(size, 1), MCXT_ALLOC_HUGE);
+}
+
+static const FtsAlloc current_cxt_alloc = {current_alloc, am_realloc, am_free, NULL};
+
 void
 fts_am_alloc_init(FtsAlloc *a, MemoryContext cxt)
 {
@@ -329,6 +338,12 @@ open_image(Relation index, const FtsAlloc *a, const uint8 *image, size_t size, c
 	if (r == NULL)
 		fts_am_postings_error(index, what, &err);
 	fts_postings_set_error_callback(r, corrupt_list, (void *) what);
+	/*
+	 * The reader is cached across queries; each search's cursors go to the
+	 * memory context current while it runs (a scan's, a call's), not to the
+	 * cache, where they would pile up until the part changes.
+	 */
+	fts_postings_set_cursor_alloc(r, &current_cxt_alloc);
 	return r;
 }
 

@@ -1235,6 +1235,8 @@ struct FtsPostingsReader
 	uint8_t    *checked;		/* a bit per term: its list was validated */
 	size_t		checked_size;
 	PCursor    *cursors;		/* every cursor made, freed with the reader */
+	bool		cursor_external;	/* cursors from cursor_m, not chained */
+	Mem			cursor_m;
 	FtsSource	src;
 };
 
@@ -1766,6 +1768,19 @@ fts_postings_source_reader(FtsSource *s)
 }
 
 void
+fts_postings_set_cursor_alloc(FtsPostingsReader *r, const FtsAlloc *a)
+{
+	r->cursor_external = a != NULL;
+	if (a)
+	{
+		r->cursor_m.a = *a;
+		r->cursor_m.held = 0;
+		r->cursor_m.limit = 0;
+		r->cursor_m.err = &r->error;
+	}
+}
+
+void
 fts_postings_set_error_callback(FtsPostingsReader *r, FtsPostingsErrorCallback cb, void *arg)
 {
 	r->cb = cb;
@@ -2042,7 +2057,7 @@ src_open_term(FtsSource *s, const char *term, size_t len, const FtsBm25 *p, doub
 			r->cb(r->cb_arg, &r->error);
 		return NULL;
 	}
-	c = mem_alloc(&r->m, sizeof(PCursor));
+	c = mem_alloc(r->cursor_external ? &r->cursor_m : &r->m, sizeof(PCursor));
 	if (!c)
 	{
 		if (r->cb)
@@ -2052,6 +2067,12 @@ src_open_term(FtsSource *s, const char *term, size_t len, const FtsBm25 *p, doub
 	c->posbuf = NULL;
 	c->posbuf_cap = 0;
 	cur_init(c, r, (uint64_t) t, p, idf);
+	if (r->cursor_external)
+	{
+		/* the caller's memory: not chained, never freed by the reader */
+		c->mem = &r->cursor_m;
+		return &c->c;
+	}
 	c->chain = r->cursors;
 	r->cursors = c;
 	return &c->c;

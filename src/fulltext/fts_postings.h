@@ -151,6 +151,14 @@ extern FtsPostingsReader *fts_postings_open(const FtsAlloc *a, const uint8_t *im
  */
 extern FtsSource *fts_postings_source(FtsPostingsReader *r);
 extern FtsPostingsReader *fts_postings_source_reader(FtsSource *s);
+/*
+ * Where the cursors open_term makes from now on take their memory: a
+ * (copied), and then the reader neither keeps nor frees them — the caller
+ * does, e.g. by resetting the memory context a's functions use.  NULL:
+ * the reader's own memory (cursors freed with the reader).  A reader cached
+ * for many queries needs this, or each query's cursors stay until close.
+ */
+extern void fts_postings_set_cursor_alloc(FtsPostingsReader *r, const FtsAlloc *a);
 typedef void (*FtsPostingsErrorCallback) (void *arg, const FtsPostingsError *err);
 extern void fts_postings_set_error_callback(FtsPostingsReader *r, FtsPostingsErrorCallback cb,
 											void *arg);
