@@ -115,6 +115,14 @@ END $$;
 SELECT q, check_match(q) FROM (VALUES ('alpha'), ('alpha bravo'), ('kelp OR zinc'), ('alpha NOT bravo'),
   ('"alpha bravo"'), ('(kelp OR zinc) AND alpha'), ('nosuchword')) v(q);
 EXPLAIN (COSTS OFF) SELECT id FROM docs WHERE body @@@ 'zinc';
+-- the planner's estimate of the matches comes from the index's document
+-- frequencies: a frequent term (alpha) is ranked by the ordered scan even at
+-- LIMIT 100, as is a rare one
+SELECT round(100.0 * count(*) / 3003) AS alpha_pct FROM docs WHERE body @@@ 'alpha';
+EXPLAIN (COSTS OFF) SELECT id FROM docs WHERE body @@@ to_bm25query('alpha', 'docs_bm25')
+  ORDER BY body <@> to_bm25query('alpha', 'docs_bm25') LIMIT 100;
+EXPLAIN (COSTS OFF) SELECT id FROM docs WHERE body @@@ to_bm25query('fern', 'docs_bm25')
+  ORDER BY body <@> to_bm25query('fern', 'docs_bm25') LIMIT 100;
 SELECT count(*) FROM docs WHERE body @@@ 'zinc';
 -- match and rank together: only matches, best first (equal scores in any order)
 SET enable_seqscan = off;

@@ -13,12 +13,15 @@
 #include "commands/vacuum.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
 
 #include "commands/defrem.h"
 #include "fulltext/fts_am_internal.h"
 #include "fulltext/fts_config.h"
+#include "fulltext/fts_query.h"
+#include "optimizer/optimizer.h"
 #include "vector/vector.h"
 
 static relopt_kind fts_relopt_kind;
@@ -337,4 +340,80 @@ fts_am_routine(void)
 	am->aminitparallelscan = NULL;
 	am->amparallelrescan = NULL;
 	return am;
+}
+
+static void *
+sel_alloc(void *arg, size_t size)
+{
+	return MemoryContextAllocExtended((MemoryContext) arg, Max(size, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+sel_free(void *arg, void *ptr)
+{
+	if (ptr)
+		pfree(ptr);
+}
+
+/*
+ * Selectivity of doc @@@ q: when q names an index (to_bm25query), the
+ * largest document frequency of the query's terms over the index's
+ * documents — exact for one term, an upper bound for an AND, a lower
+ * bound for an OR of rare terms; else PostgreSQL's default for
+ * containment (0.1%).  Good enough for the planner to see that a frequent
+ * term matches thousands of rows (so LIMIT 100 of the ordered scan beats
+ * sorting them all) and a rare one a handful.
+ */
+PG_FUNCTION_INFO_V1(vlake_bm25_matchsel);
+Datum
+vlake_bm25_matchsel(PG_FUNCTION_ARGS)
+{
+	List	   *args = (List *) PG_GETARG_POINTER(2);
+	Node	   *right;
+	FtsQueryDatum *qd;
+	FtsIndexSettings set;
+	FtsSource **src;
+	int			nsrc;
+	FtsQuery   *q;
+	char		err[256];
+	double		maxdf = 0,
+				ndocs = 0;
+	MemoryContext cxt,
+				old;
+	FtsAllocator mem;
+
+	if (list_length(args) != 2)
+		PG_RETURN_FLOAT8(0.001);
+	right = estimate_expression_value((PlannerInfo *) PG_GETARG_POINTER(0), lsecond(args));
+	if (!IsA(right, Const) || ((Const *) right)->constisnull)
+		PG_RETURN_FLOAT8(0.001);
+	qd = DatumGetFtsQueryP(((Const *) right)->constvalue);
+	if (!OidIsValid(qd->indexoid))
+		PG_RETURN_FLOAT8(0.001);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vlake_bm25 selectivity", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	mem.alloc = sel_alloc;
+	mem.free = sel_free;
+	mem.arg = cxt;
+	nsrc = fts_am_sources(qd->indexoid, &set, &src);
+	if (fts_query_parse(qd->query, strlen(qd->query), fts_config_analyzer(set.config), &mem, &q,
+						err, sizeof(err)) == FTS_QUERY_OK)
+	{
+		for (int i = 0; i < nsrc; i++)
+			ndocs += src[i]->ndocs;
+		for (int p = 0; p < q->nphrases; p++)
+			for (int t = 0; t < q->phrases[p].nterms; t++)
+			{
+				double		df = 0;
+
+				for (int i = 0; i < nsrc; i++)
+					df += src[i]->term_df(src[i], q->phrases[p].terms[t].text, q->phrases[p].terms[t].len);
+				maxdf = Max(maxdf, df);
+			}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	if (ndocs <= 0)
+		PG_RETURN_FLOAT8(0.001);
+	PG_RETURN_FLOAT8(Max(maxdf, 1.0) / ndocs);
 }

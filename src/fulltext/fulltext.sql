@@ -48,10 +48,15 @@ CREATE FUNCTION bm25_score_text(doc text, query bm25query) RETURNS float8
 CREATE FUNCTION bm25_score_array(doc text[], query bm25query) RETURNS float8
     AS 'MODULE_PATHNAME', 'vlake_bm25_score_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+-- The planner's estimate of the rows doc @@@ q matches: from the document
+-- frequencies of the index the query names, else 0.1%.
+CREATE FUNCTION bm25_matchsel(internal, oid, internal, integer) RETURNS float8
+    AS 'MODULE_PATHNAME', 'vlake_bm25_matchsel' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
 CREATE OPERATOR @@@ (LEFTARG = text, RIGHTARG = bm25query, PROCEDURE = bm25_match_text,
-    RESTRICT = contsel, JOIN = contjoinsel);
+    RESTRICT = bm25_matchsel, JOIN = contjoinsel);
 CREATE OPERATOR @@@ (LEFTARG = text[], RIGHTARG = bm25query, PROCEDURE = bm25_match_array,
-    RESTRICT = contsel, JOIN = contjoinsel);
+    RESTRICT = bm25_matchsel, JOIN = contjoinsel);
 CREATE OPERATOR <@> (LEFTARG = text, RIGHTARG = bm25query, PROCEDURE = bm25_score_text);
 CREATE OPERATOR <@> (LEFTARG = text[], RIGHTARG = bm25query, PROCEDURE = bm25_score_array);
 
