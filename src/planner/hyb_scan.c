@@ -850,9 +850,14 @@ hyb_fetch(HybScanState *st, int b, uint64 *key, double *score)
 		if (isnull)
 			continue;
 		*score = DatumGetFloat8(d);
-		/* BM25: minus a score of 0 is a document without the query's terms */
+		/*
+		 * BM25: minus a score of 0 is a document without the query's terms.
+		 * The branch comes in ascending order (an ordered index scan or a
+		 * sort), so every row after it scores 0 too: the ranking ends here
+		 * (reading on would fetch every remaining row of the table).
+		 */
 		if (br->match_only && *score >= 0)
-			continue;
+			return false;
 		if (isnan(*score))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
