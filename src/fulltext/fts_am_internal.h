@@ -46,10 +46,6 @@
 #define FTS_METAPAGE_BLKNO	0
 #define FTS_FILE_POSTINGS	"postings.bin"
 
-/* Strategy numbers (one opclass per column type). */
-#define FTS_STRATEGY_MATCH	1		/* @@@ */
-#define FTS_STRATEGY_SCORE	2		/* <@> (ORDER BY) */
-
 /* A byte log: chain of pages, page k holds bytes [k * CHUNK, (k+1) * CHUNK). */
 typedef struct FtsLog
 {

@@ -212,9 +212,13 @@ bad_delta(Relation index, uint64 offset, const char *why)
 			 errhint("REINDEX it.")));
 }
 
-void
-fts_am_delta_decode(Relation index, const char *bytes, uint64 len, uint64 base,
-					FtsDeltaFn fn, void *arg)
+/* Decode the delta log bytes into records; calls fn per document. */
+typedef void (*FtsDeltaFn) (void *arg, uint64 offset, const FtsDeltaHeader *h,
+							const char *tokens, size_t len);
+
+static void
+delta_decode(Relation index, const char *bytes, uint64 len, uint64 base,
+			 FtsDeltaFn fn, void *arg)
 {
 	uint64		off = 0;
 
@@ -476,7 +480,7 @@ load_delta(Relation index, CacheEntry *e, const FtsMetaData *m)
 		d.b = fts_am_builder_create(index, &s->settings);
 		d.offsets = palloc_extended(sizeof(uint64) * Max(m->delta.records, 1), MCXT_ALLOC_HUGE);
 		/* records counts what the log holds; decode checks it is not exceeded */
-		fts_am_delta_decode(index, bytes, m->delta.bytes - m->delta.start, m->delta.start,
+		delta_decode(index, bytes, m->delta.bytes - m->delta.start, m->delta.start,
 							delta_doc, &d);
 		if (fts_postings_builder_finish(d.b->b, &image, &size, &err) != FTSP_OK)
 			fts_am_postings_error(index, RelationGetRelationName(index), &err);
@@ -485,7 +489,6 @@ load_delta(Relation index, CacheEntry *e, const FtsMetaData *m)
 											 psprintf("delta of index \"%s\"",
 													  RelationGetRelationName(index)));
 		s->delta_offsets = d.offsets;
-		s->delta_docs = d.n;
 		s->sources[s->nsources] = wrap_source(fts_postings_source(s->readers[s->nsources]),
 											  delta_tombs, ndelta_tombs, d.offsets);
 		s->nsources++;

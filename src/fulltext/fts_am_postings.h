@@ -73,15 +73,9 @@ typedef struct FtsAmSources
 	FtsIndexSettings settings;	/* N and avgdl filled in */
 	/* delta: log offset of each delta document (tombstones name them) */
 	uint64	   *delta_offsets;
-	uint64		delta_docs;
 } FtsAmSources;
 
 extern FtsAmSources *fts_am_get_sources(Relation index);
 
-/* Decode the delta log bytes into records; calls fn per document. */
-typedef void (*FtsDeltaFn) (void *arg, uint64 offset, const FtsDeltaHeader *h,
-							const char *tokens, size_t len);
-extern void fts_am_delta_decode(Relation index, const char *bytes, uint64 len, uint64 base,
-								FtsDeltaFn fn, void *arg);
 
 #endif							/* VLAKE_FTS_AM_POSTINGS_H */
