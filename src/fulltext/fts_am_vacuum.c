@@ -273,52 +273,28 @@ vlake_bm25_index_info(PG_FUNCTION_ARGS)
 /* ---- GC: the parts metapages name ---- */
 
 static void
+add_metapage_prefix(LakeRefs *refs, Relation index)
+{
+	FtsMetaData m;
+
+	fts_meta_read(index, &m);
+	if (m.prefix[0] != '\0')
+		lake_refs_add(refs, m.prefix);
+}
+
+/* Every prefix a vlake_bm25 or vlake_sparse metapage of this database names. */
+static void
 collect_refs(LakeRefs *refs)
 {
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	Oid			am = get_index_am_oid(FTS_AM_NAME, true);
+	const char *ams[] = {FTS_AM_NAME, FTS_SPARSE_AM_NAME};
 
-	/* vlake_sparse indexes keep their parts in the same directory */
-	if (!OidIsValid(am))
-		return;
-	InvalidateCatalogSnapshot();
-	rel = table_open(RelationRelationId, AccessShareLock);
-	scan = table_beginscan_catalog(rel, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	for (int i = 0; i < lengthof(ams); i++)
 	{
-		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
-		Relation	index;
+		Oid			am = get_index_am_oid(ams[i], true);
 
-		CHECK_FOR_INTERRUPTS();
-		if (c->relkind != RELKIND_INDEX || !fts_am_is_ours(c->relam))
-			continue;
-		if (!ConditionalLockRelationOid(c->oid, AccessShareLock))
-		{
-			lake_refs_add_opaque(refs, c->oid);
-			continue;
-		}
-		index = try_relation_open(c->oid, NoLock);
-		if (index == NULL)
-		{
-			UnlockRelationOid(c->oid, AccessShareLock);
-			continue;
-		}
-		if (RELATION_IS_OTHER_TEMP(index))
-			lake_refs_add_opaque(refs, c->oid);
-		else if (RelationGetNumberOfBlocks(index) > 0)
-		{
-			FtsMetaData m;
-
-			fts_meta_read(index, &m);
-			if (m.prefix[0] != '\0')
-				lake_refs_add(refs, m.prefix);
-		}
-		relation_close(index, AccessShareLock);
+		if (OidIsValid(am))
+			lake_refs_add_indexes(refs, am, add_metapage_prefix);
 	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
 }
 
 const LakePartKind fts_part_kind = {

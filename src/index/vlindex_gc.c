@@ -25,58 +25,27 @@
 
 int			vlindex_gc_min_age = 0;
 
+/* The prefix a vlake index's metapage names, if any. */
+static void
+add_metapage_prefix(LakeRefs *refs, Relation index)
+{
+	VlIndexMetaData meta;
+
+	vlindex_meta_read(index, &meta);
+	if (meta.prefix[0] != '\0')
+		lake_refs_add(refs, meta.prefix);
+}
+
 /*
- * Every prefix a vlake index metapage of this database names, read under a
- * fresh catalog snapshot; indexes someone holds exclusively (REINDEX, DROP,
- * LOCK TABLE in progress) or another session's temporary indexes protect all
- * their parts this pass.
+ * Every prefix a vlake index metapage of this database names
+ * (lake_refs_add_indexes), and the parts vlake tables' manifests list.
  */
 static void
 collect_refs(LakeRefs *refs)
 {
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	Oid			am = get_index_am_oid("vlake", false);
 	ListCell   *lc;
 
-	InvalidateCatalogSnapshot();
-	rel = table_open(RelationRelationId, AccessShareLock);
-	scan = table_beginscan_catalog(rel, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
-		Relation	index;
-		VlIndexMetaData meta;
-
-		CHECK_FOR_INTERRUPTS();
-		if (c->relkind != RELKIND_INDEX || c->relam != am)
-			continue;
-		/* never wait */
-		if (!ConditionalLockRelationOid(c->oid, AccessShareLock))
-		{
-			lake_refs_add_opaque(refs, c->oid);
-			continue;
-		}
-		index = try_relation_open(c->oid, NoLock);
-		if (index == NULL)
-		{
-			/* dropped meanwhile: names nothing */
-			UnlockRelationOid(c->oid, AccessShareLock);
-			continue;
-		}
-		if (RELATION_IS_OTHER_TEMP(index))
-			lake_refs_add_opaque(refs, c->oid);
-		else if (RelationGetNumberOfBlocks(index) > 0)
-		{
-			vlindex_meta_read(index, &meta);
-			if (meta.prefix[0] != '\0')
-				lake_refs_add(refs, meta.prefix);
-		}
-		relation_close(index, AccessShareLock);
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
+	lake_refs_add_indexes(refs, get_index_am_oid("vlake", false), add_metapage_prefix);
 
 	/*
 	 * The parts the manifests of vlake tables list (vlake.table_indexes):

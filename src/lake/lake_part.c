@@ -61,21 +61,25 @@
 #include <time.h>
 
 #include "access/heapam.h"
+#include "access/relation.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "port/pg_crc32c.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "lake/lake_location.h"
@@ -421,6 +425,53 @@ void
 lake_refs_add_opaque(LakeRefs *refs, Oid relid)
 {
 	refs->opaque_rels = lappend_oid(refs->opaque_rels, relid);
+}
+
+/*
+ * For kinds whose parts index metapages name: every index of access method
+ * am in this database, read under a fresh catalog snapshot, adds what
+ * add_prefix finds in it; indexes someone holds exclusively (REINDEX, DROP,
+ * LOCK TABLE in progress) or another session's temporary indexes protect
+ * all their parts this pass (never wait for a lock).
+ */
+void
+lake_refs_add_indexes(LakeRefs *refs, Oid am, void (*add_prefix) (LakeRefs *refs, struct RelationData *index))
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	InvalidateCatalogSnapshot();
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+		Relation	index;
+
+		CHECK_FOR_INTERRUPTS();
+		if (c->relkind != RELKIND_INDEX || c->relam != am)
+			continue;
+		if (!ConditionalLockRelationOid(c->oid, AccessShareLock))
+		{
+			lake_refs_add_opaque(refs, c->oid);
+			continue;
+		}
+		index = try_relation_open(c->oid, NoLock);
+		if (index == NULL)
+		{
+			/* dropped meanwhile: names nothing */
+			UnlockRelationOid(c->oid, AccessShareLock);
+			continue;
+		}
+		if (RELATION_IS_OTHER_TEMP(index))
+			lake_refs_add_opaque(refs, c->oid);
+		else if (RelationGetNumberOfBlocks(index) > 0)
+			add_prefix(refs, index);
+		relation_close(index, AccessShareLock);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 }
 
 /*

@@ -71,6 +71,15 @@ extern void lake_refs_add(LakeRefs *refs, const char *prefix);
  * (locked exclusively, another session's temporary): all its parts live. */
 extern void lake_refs_add_opaque(LakeRefs *refs, Oid relid);
 
+/*
+ * For a collect_refs whose parts index metapages name: add_prefix(refs,
+ * index) for every readable index of access method am in this database
+ * (locked or other sessions' temporary indexes: opaque, all parts live).
+ */
+struct RelationData;
+extern void lake_refs_add_indexes(LakeRefs *refs, Oid am,
+								  void (*add_prefix) (LakeRefs *refs, struct RelationData *index));
+
 /* A kind of part: where its prefixes live and who names them. */
 typedef struct LakePartKind
 {
