@@ -208,6 +208,8 @@ build/bin/fmnist: bench/tools/fmnist.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
 build/bin/synth: bench/tools/synth.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
+build/bin/fmblend: bench/tools/fmblend.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
 build/bin/ann_truth: bench/ann/ann_truth.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
 build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_SRCS) src/vector/distance.h | build/bin
@@ -222,7 +224,7 @@ build/bin/bench_hyb_fusion: bench/hybrid/fusion.c src/planner/hyb_fusion.c src/p
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/hybrid/fusion.c src/planner/hyb_fusion.c -lm
 build/bin/hier_select: bench/ann/hier_select.c src/index/ivf.c src/index/ivf.h $(VECTOR_KERNEL_SRCS) | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/ann/hier_select.c src/index/ivf.c $(VECTOR_KERNEL_SRCS) -lm
-tools: build/bin/fmnist build/bin/bench_kernels
+tools: build/bin/fmnist build/bin/fmblend build/bin/bench_kernels
 .PHONY: tools
 
 # ---------------------------------------------------------- benchmarks ----
@@ -236,6 +238,10 @@ bench-ann: all tools build/bin/ann_truth build/bin/fmnist
 	bench/ann/run.sh
 bench-ann-cold: all tools build/bin/ann_truth build/bin/fmnist
 	bench/ann/cold_s3.sh
+bench-ann-1m: all tools build/bin/fmblend build/bin/ann_truth
+	bench/ann/versus.sh
+bench-ann-versus: all tools build/bin/fmblend build/bin/ann_truth
+	DATASET=fmnist bench/ann/versus.sh
 bench-ann-hier: all build/bin/synth build/bin/hier_select
 	build/bin/hier_select
 	bench/ann/hier.sh
@@ -272,4 +278,4 @@ bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
 bench-tables-compact: all build/bin/tablegen
 	bench/tables/compact.sh $(ROWS)
-.PHONY: bench-sparse bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-fts-postings bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
+.PHONY: bench-ann-1m bench-ann-versus bench-sparse bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-fts-postings bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
