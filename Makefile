@@ -41,6 +41,10 @@ ifeq ($(WERROR),1)
 PG_CPPFLAGS += -Werror
 endif
 SHLIB_LINK = -lcurl -lcrypto -lzstd -lsnappy -lz -llz4 -lroaring -lstemmer -lm
+# export only vlake_* (SQL-callable functions, processes started by name),
+# Pg_magic_func and _PG_init: pgvector's vector.so is loaded into the same
+# backend (src/vlake.exports, docs/pgvector.md)
+SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/vlake.exports
 
 EXTRA_CLEAN = $(DATA_built) build/bin
 
@@ -53,6 +57,8 @@ srcdir ?= .
 # header under src/ (coarse, but a stale object after a struct change is a
 # memory-corruption bug, and a full rebuild takes seconds).
 $(OBJS): $(wildcard src/*.h src/*/*.h)
+
+$(MODULE_big)$(DLSUFFIX): src/vlake.exports
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@

@@ -6,10 +6,13 @@
 #  2. names: every symbol a layer's objects export starts with one of that
 #     layer's prefixes (the table below), and no prefix belongs to two
 #     layers.  Exempt: C functions behind SQL functions (they have a
-#     pg_finfo_ twin and are named vlake_<SQL name> or after pgvector's SQL
-#     names), processes started by name (vlake_*_main) and each layer's
-#     vlake_<layer>_init().
-# Needs the objects of `make all` for (2).
+#     pg_finfo_ twin), processes started by name (vlake_*_main) and each
+#     layer's vlake_<layer>_init().
+#  3. SQL-callable C functions are named vlake_<name> (never after a
+#     pgvector symbol: both libraries are loaded in one backend), and
+#     vlake.so exports nothing but vlake_*, pg_finfo_vlake_*, Pg_magic_func
+#     and _PG_init (the version script src/vlake.exports; docs/pgvector.md).
+# Needs the objects of `make all` for (2) and (3).
 set -euo pipefail
 # the checkout: VLAKE_SRC, or up from scripts/ or build/bin/
 here=$(dirname "$(readlink -f "$0")")
@@ -70,7 +73,10 @@ for l in $layers; do
   while read -r s; do
     [ -n "$s" ] || continue
     case "$s" in pg_finfo_*|vlake_*_main|"vlake_${l}_init") continue ;; esac
-    grep -qxF "$s" <<< "$finfo" && continue
+    if grep -qxF "$s" <<< "$finfo"; then
+      [[ "$s" == vlake_* ]] || problem "src/$l: SQL-callable C function $s is not named vlake_<name> (PG_FUNCTION_INFO_V1(vlake_$s), SQL AS 'MODULE_PATHNAME', 'vlake_$s')"
+      continue
+    fi
     ok=0
     for p in ${prefixes[$l]}; do [[ "$s" == "$p"* ]] && { ok=1; break; }; done
     [ $ok -eq 1 ] || problem "src/$l exports $s, which has none of its prefixes (${prefixes[$l]})"
@@ -82,6 +88,13 @@ for o in src/*.o; do
     case "$s" in vlake_*|pg_finfo_*|_PG_init|Pg_magic_func) ;; *) problem "$o exports $s (module entry names start with vlake_)" ;; esac
   done
 done
+
+# 3. the dynamic symbols of the module
+if [ -f vlake.so ]; then
+  for s in $(nm -D --defined-only vlake.so | awk 'NF == 3 {print $3}'); do
+    case "$s" in vlake_*|pg_finfo_vlake_*|_PG_init|Pg_magic_func) ;; *) problem "vlake.so exports $s (see src/vlake.exports)" ;; esac
+  done
+fi
 
 if [ $fail -ne 0 ]; then echo "layering check failed (see docs/architecture.md)"; exit 1; fi
 echo "layering check passed: $(echo $layers | wc -w) layers"

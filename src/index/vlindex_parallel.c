@@ -126,7 +126,7 @@ typedef struct VlIndexParShared
 	VlIndexParticipant part[FLEXIBLE_ARRAY_MEMBER];	/* [planned] */
 } VlIndexParShared;
 
-PGDLLEXPORT void vlindex_parallel_build_main(dsm_segment *seg, shm_toc *toc);
+PGDLLEXPORT void vlake_index_build_main(dsm_segment *seg, shm_toc *toc);
 
 static char *
 file_name(const char *fmt, int participant)
@@ -492,7 +492,7 @@ wait_for_phase2(VlIndexParShared *sh)
 
 /* Entry point of a worker (by name, from the ParallelContext). */
 void
-vlindex_parallel_build_main(dsm_segment *seg, shm_toc *toc)
+vlake_index_build_main(dsm_segment *seg, shm_toc *toc)
 {
 	VlIndexParShared *sh;
 	ParallelTableScanDesc pscan;
@@ -890,7 +890,7 @@ leader_begin(Relation heap, Relation index, IndexInfo *info, int nworkers,
 				nkeys = 4;
 
 	EnterParallelMode();
-	pcxt = CreateParallelContext("vlake", "vlindex_parallel_build_main", nworkers);
+	pcxt = CreateParallelContext("vlake", "vlake_index_build_main", nworkers);
 	ld->pcxt = pcxt;
 
 	/*

@@ -63,9 +63,9 @@ hf(half h)
 
 /* ---------------------------------------------------------------- I/O --- */
 
-PG_FUNCTION_INFO_V1(halfvec_in);
+PG_FUNCTION_INFO_V1(vlake_halfvec_in);
 Datum
-halfvec_in(PG_FUNCTION_ARGS)
+vlake_halfvec_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
@@ -81,9 +81,9 @@ halfvec_in(PG_FUNCTION_ARGS)
 	PG_RETURN_HALFVEC_P(v);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_out);
+PG_FUNCTION_INFO_V1(vlake_halfvec_out);
 Datum
-halfvec_out(PG_FUNCTION_ARGS)
+vlake_halfvec_out(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	char	   *buf = palloc((Size) v->dim * (FLOAT_SHORTEST_DECIMAL_LEN + 1) + 3);
@@ -101,16 +101,16 @@ halfvec_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_typmod_in);
+PG_FUNCTION_INFO_V1(vlake_halfvec_typmod_in);
 Datum
-halfvec_typmod_in(PG_FUNCTION_ARGS)
+vlake_halfvec_typmod_in(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(vec_typmod_in(PG_GETARG_ARRAYTYPE_P(0), "halfvec"));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_recv);
+PG_FUNCTION_INFO_V1(vlake_halfvec_recv);
 Datum
-halfvec_recv(PG_FUNCTION_ARGS)
+vlake_halfvec_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
@@ -156,9 +156,9 @@ halfvec_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_HALFVEC_P(v);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_send);
+PG_FUNCTION_INFO_V1(vlake_halfvec_send);
 Datum
-halfvec_send(PG_FUNCTION_ARGS)
+vlake_halfvec_send(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	StringInfoData buf;
@@ -171,9 +171,9 @@ halfvec_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_typmod_cast);
+PG_FUNCTION_INFO_V1(vlake_halfvec_typmod_cast);
 Datum
-halfvec_typmod_cast(PG_FUNCTION_ARGS)
+vlake_halfvec_typmod_cast(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 
@@ -183,9 +183,9 @@ halfvec_typmod_cast(PG_FUNCTION_ARGS)
 
 /* ---------------------------------------------------- vector <-> halfvec --- */
 
-PG_FUNCTION_INFO_V1(vector_to_halfvec);
+PG_FUNCTION_INFO_V1(vlake_vector_to_halfvec);
 Datum
-vector_to_halfvec(PG_FUNCTION_ARGS)
+vlake_vector_to_halfvec(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 	HalfVector *r;
@@ -197,9 +197,9 @@ vector_to_halfvec(PG_FUNCTION_ARGS)
 	PG_RETURN_HALFVEC_P(r);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_to_vector);
+PG_FUNCTION_INFO_V1(vlake_halfvec_to_vector);
 Datum
-halfvec_to_vector(PG_FUNCTION_ARGS)
+vlake_halfvec_to_vector(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	Vector	   *r;
@@ -217,45 +217,45 @@ halfvec_to_vector(PG_FUNCTION_ARGS)
 	HalfVector *a = PG_GETARG_HALFVEC_P(0); \
 	HalfVector *b = PG_GETARG_HALFVEC_P(1)
 
-PG_FUNCTION_INFO_V1(halfvec_l2_distance);
+PG_FUNCTION_INFO_V1(vlake_halfvec_l2_distance);
 Datum
-halfvec_l2_distance(PG_FUNCTION_ARGS)
+vlake_halfvec_l2_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8(sqrt((double) vec_l2sq_f16(a->x, b->x, a->dim)));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_l2_squared_distance);
+PG_FUNCTION_INFO_V1(vlake_halfvec_l2_squared_distance);
 Datum
-halfvec_l2_squared_distance(PG_FUNCTION_ARGS)
+vlake_halfvec_l2_squared_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8((double) vec_l2sq_f16(a->x, b->x, a->dim));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_inner_product);
+PG_FUNCTION_INFO_V1(vlake_halfvec_inner_product);
 Datum
-halfvec_inner_product(PG_FUNCTION_ARGS)
+vlake_halfvec_inner_product(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8((double) vec_dot_f16(a->x, b->x, a->dim));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_negative_inner_product);
+PG_FUNCTION_INFO_V1(vlake_halfvec_negative_inner_product);
 Datum
-halfvec_negative_inner_product(PG_FUNCTION_ARGS)
+vlake_halfvec_negative_inner_product(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8(-(double) vec_dot_f16(a->x, b->x, a->dim));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_cosine_distance);
+PG_FUNCTION_INFO_V1(vlake_halfvec_cosine_distance);
 Datum
-halfvec_cosine_distance(PG_FUNCTION_ARGS)
+vlake_halfvec_cosine_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
 	float		parts[3];
@@ -265,9 +265,9 @@ halfvec_cosine_distance(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(vec_cosine_from_parts(parts[0], parts[1], parts[2]));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_spherical_distance);
+PG_FUNCTION_INFO_V1(vlake_halfvec_spherical_distance);
 Datum
-halfvec_spherical_distance(PG_FUNCTION_ARGS)
+vlake_halfvec_spherical_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
 	double		dot;
@@ -278,18 +278,18 @@ halfvec_spherical_distance(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(acos(dot) / M_PI);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_l1_distance);
+PG_FUNCTION_INFO_V1(vlake_halfvec_l1_distance);
 Datum
-halfvec_l1_distance(PG_FUNCTION_ARGS)
+vlake_halfvec_l1_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8((double) vec_l1_f16(a->x, b->x, a->dim));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_vector_dims);
+PG_FUNCTION_INFO_V1(vlake_halfvec_vector_dims);
 Datum
-halfvec_vector_dims(PG_FUNCTION_ARGS)
+vlake_halfvec_vector_dims(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(PG_GETARG_HALFVEC_P(0)->dim);
 }
@@ -308,16 +308,16 @@ halfvec_norm_internal(const HalfVector *v)
 	return sqrt(s);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_l2_norm);
+PG_FUNCTION_INFO_V1(vlake_halfvec_l2_norm);
 Datum
-halfvec_l2_norm(PG_FUNCTION_ARGS)
+vlake_halfvec_l2_norm(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_FLOAT8(halfvec_norm_internal(PG_GETARG_HALFVEC_P(0)));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_l2_normalize);
+PG_FUNCTION_INFO_V1(vlake_halfvec_l2_normalize);
 Datum
-halfvec_l2_normalize(PG_FUNCTION_ARGS)
+vlake_halfvec_l2_normalize(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	double		norm = halfvec_norm_internal(v);
@@ -365,30 +365,30 @@ halfvec_arith(FunctionCallInfo fcinfo, HalfOp op)
 	PG_RETURN_HALFVEC_P(r);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_add);
+PG_FUNCTION_INFO_V1(vlake_halfvec_add);
 Datum
-halfvec_add(PG_FUNCTION_ARGS)
+vlake_halfvec_add(PG_FUNCTION_ARGS)
 {
 	return halfvec_arith(fcinfo, HV_ADD);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_sub);
+PG_FUNCTION_INFO_V1(vlake_halfvec_sub);
 Datum
-halfvec_sub(PG_FUNCTION_ARGS)
+vlake_halfvec_sub(PG_FUNCTION_ARGS)
 {
 	return halfvec_arith(fcinfo, HV_SUB);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_mul);
+PG_FUNCTION_INFO_V1(vlake_halfvec_mul);
 Datum
-halfvec_mul(PG_FUNCTION_ARGS)
+vlake_halfvec_mul(PG_FUNCTION_ARGS)
 {
 	return halfvec_arith(fcinfo, HV_MUL);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_concat);
+PG_FUNCTION_INFO_V1(vlake_halfvec_concat);
 Datum
-halfvec_concat(PG_FUNCTION_ARGS)
+vlake_halfvec_concat(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_HALFVECS(a, b);
 	HalfVector *r;
@@ -400,9 +400,9 @@ halfvec_concat(PG_FUNCTION_ARGS)
 	PG_RETURN_HALFVEC_P(r);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_subvector);
+PG_FUNCTION_INFO_V1(vlake_halfvec_subvector);
 Datum
-halfvec_subvector(PG_FUNCTION_ARGS)
+vlake_halfvec_subvector(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	int64		start = PG_GETARG_INT32(1);
@@ -450,23 +450,23 @@ name(PG_FUNCTION_ARGS) \
 	PG_RETURN_BOOL(expr); \
 }
 
-HALFVEC_CMP_FN(halfvec_lt, c < 0)
-HALFVEC_CMP_FN(halfvec_le, c <= 0)
-HALFVEC_CMP_FN(halfvec_eq, c == 0)
-HALFVEC_CMP_FN(halfvec_ne, c != 0)
-HALFVEC_CMP_FN(halfvec_ge, c >= 0)
-HALFVEC_CMP_FN(halfvec_gt, c > 0)
+HALFVEC_CMP_FN(vlake_halfvec_lt, c < 0)
+HALFVEC_CMP_FN(vlake_halfvec_le, c <= 0)
+HALFVEC_CMP_FN(vlake_halfvec_eq, c == 0)
+HALFVEC_CMP_FN(vlake_halfvec_ne, c != 0)
+HALFVEC_CMP_FN(vlake_halfvec_ge, c >= 0)
+HALFVEC_CMP_FN(vlake_halfvec_gt, c > 0)
 
-PG_FUNCTION_INFO_V1(halfvec_cmp);
+PG_FUNCTION_INFO_V1(vlake_halfvec_cmp);
 Datum
-halfvec_cmp(PG_FUNCTION_ARGS)
+vlake_halfvec_cmp(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(halfvec_cmp_internal(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_hash);
+PG_FUNCTION_INFO_V1(vlake_halfvec_hash);
 Datum
-halfvec_hash(PG_FUNCTION_ARGS)
+vlake_halfvec_hash(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	uint32		h = hash_bytes_uint32((uint32) v->dim);
@@ -482,9 +482,9 @@ halfvec_hash(PG_FUNCTION_ARGS)
 
 /* --------------------------------------------------------- aggregates --- */
 
-PG_FUNCTION_INFO_V1(halfvec_accum);
+PG_FUNCTION_INFO_V1(vlake_halfvec_accum);
 Datum
-halfvec_accum(PG_FUNCTION_ARGS)
+vlake_halfvec_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
 	HalfVector *v = PG_GETARG_HALFVEC_P(1);
@@ -522,16 +522,16 @@ halfvec_final(FunctionCallInfo fcinfo, bool average)
 	PG_RETURN_HALFVEC_P(r);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_avg);
+PG_FUNCTION_INFO_V1(vlake_halfvec_avg);
 Datum
-halfvec_avg(PG_FUNCTION_ARGS)
+vlake_halfvec_avg(PG_FUNCTION_ARGS)
 {
 	return halfvec_final(fcinfo, true);
 }
 
-PG_FUNCTION_INFO_V1(halfvec_sum);
+PG_FUNCTION_INFO_V1(vlake_halfvec_sum);
 Datum
-halfvec_sum(PG_FUNCTION_ARGS)
+vlake_halfvec_sum(PG_FUNCTION_ARGS)
 {
 	return halfvec_final(fcinfo, false);
 }

@@ -129,9 +129,9 @@ sparse_entry_cmp(const void *a, const void *b)
 	return (ia > ib) - (ia < ib);
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_in);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_in);
 Datum
-sparsevec_in(PG_FUNCTION_ARGS)
+vlake_sparsevec_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
@@ -243,9 +243,9 @@ sparsevec_in(PG_FUNCTION_ARGS)
 	PG_RETURN_SPARSEVEC_P(v);
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_out);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_out);
 Datum
-sparsevec_out(PG_FUNCTION_ARGS)
+vlake_sparsevec_out(PG_FUNCTION_ARGS)
 {
 	SparseVector *v = PG_GETARG_SPARSEVEC_P(0);
 	float	   *vx = SPARSEVEC_VALUES(v);
@@ -265,9 +265,9 @@ sparsevec_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf);
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_typmod_in);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_typmod_in);
 Datum
-sparsevec_typmod_in(PG_FUNCTION_ARGS)
+vlake_sparsevec_typmod_in(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(vec_typmod_in_max(PG_GETARG_ARRAYTYPE_P(0), "sparsevec",
 									  SPARSEVEC_MAX_DIM));
@@ -279,9 +279,9 @@ sparsevec_typmod_in(PG_FUNCTION_ARGS)
  * indices in range and strictly increasing, values finite and non-zero,
  * and exactly 8 * nnz bytes after the header (fewer: 08P01, more: 22P03).
  */
-PG_FUNCTION_INFO_V1(sparsevec_recv);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_recv);
 Datum
-sparsevec_recv(PG_FUNCTION_ARGS)
+vlake_sparsevec_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
@@ -357,9 +357,9 @@ sparsevec_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_SPARSEVEC_P(v);
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_send);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_send);
 Datum
-sparsevec_send(PG_FUNCTION_ARGS)
+vlake_sparsevec_send(PG_FUNCTION_ARGS)
 {
 	SparseVector *v = PG_GETARG_SPARSEVEC_P(0);
 	float	   *vx = SPARSEVEC_VALUES(v);
@@ -377,9 +377,9 @@ sparsevec_send(PG_FUNCTION_ARGS)
 }
 
 /* sparsevec(n) coercion: the cast applied when storing into a sparsevec(n) */
-PG_FUNCTION_INFO_V1(sparsevec_typmod_cast);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_typmod_cast);
 Datum
-sparsevec_typmod_cast(PG_FUNCTION_ARGS)
+vlake_sparsevec_typmod_cast(PG_FUNCTION_ARGS)
 {
 	SparseVector *v = PG_GETARG_SPARSEVEC_P(0);
 
@@ -414,9 +414,9 @@ sparse_from_dense(const float *x, int dim)
 	return v;
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_from_vector);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_from_vector);
 Datum
-sparsevec_from_vector(PG_FUNCTION_ARGS)
+vlake_sparsevec_from_vector(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 
@@ -424,9 +424,9 @@ sparsevec_from_vector(PG_FUNCTION_ARGS)
 	PG_RETURN_SPARSEVEC_P(sparse_from_dense(v->x, v->dim));
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_from_halfvec);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_from_halfvec);
 Datum
-sparsevec_from_halfvec(PG_FUNCTION_ARGS)
+vlake_sparsevec_from_halfvec(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	float	   *x = palloc(sizeof(float) * v->dim);
@@ -437,9 +437,9 @@ sparsevec_from_halfvec(PG_FUNCTION_ARGS)
 	PG_RETURN_SPARSEVEC_P(sparse_from_dense(x, v->dim));
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_to_vector);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_to_vector);
 Datum
-sparsevec_to_vector(PG_FUNCTION_ARGS)
+vlake_sparsevec_to_vector(PG_FUNCTION_ARGS)
 {
 	SparseVector *v = PG_GETARG_SPARSEVEC_P(0);
 	float	   *vx = SPARSEVEC_VALUES(v);
@@ -453,9 +453,9 @@ sparsevec_to_vector(PG_FUNCTION_ARGS)
 	PG_RETURN_VECTOR_P(r);
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_to_halfvec);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_to_halfvec);
 Datum
-sparsevec_to_halfvec(PG_FUNCTION_ARGS)
+vlake_sparsevec_to_halfvec(PG_FUNCTION_ARGS)
 {
 	SparseVector *v = PG_GETARG_SPARSEVEC_P(0);
 	float	   *vx = SPARSEVEC_VALUES(v);
@@ -579,36 +579,36 @@ sparse_sumsq(const SparseVector *v)
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0); \
 	SparseVector *b = PG_GETARG_SPARSEVEC_P(1)
 
-PG_FUNCTION_INFO_V1(sparsevec_l2_distance);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_l2_distance);
 Datum
-sparsevec_l2_distance(PG_FUNCTION_ARGS)
+vlake_sparsevec_l2_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_SPARSEVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8(sqrt((double) sparse_l2sq(a, b)));
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_l2_squared_distance);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_l2_squared_distance);
 Datum
-sparsevec_l2_squared_distance(PG_FUNCTION_ARGS)
+vlake_sparsevec_l2_squared_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_SPARSEVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8((double) sparse_l2sq(a, b));
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_inner_product);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_inner_product);
 Datum
-sparsevec_inner_product(PG_FUNCTION_ARGS)
+vlake_sparsevec_inner_product(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_SPARSEVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8((double) sparse_dot(a, b));
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_negative_inner_product);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_negative_inner_product);
 Datum
-sparsevec_negative_inner_product(PG_FUNCTION_ARGS)
+vlake_sparsevec_negative_inner_product(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_SPARSEVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
@@ -621,9 +621,9 @@ sparsevec_negative_inner_product(PG_FUNCTION_ARGS)
  * for a non-zero vector (every element below about 1e-19 in magnitude) the
  * quotient is infinite and clamps to 0 or 2, as pgvector's does.
  */
-PG_FUNCTION_INFO_V1(sparsevec_cosine_distance);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_cosine_distance);
 Datum
-sparsevec_cosine_distance(PG_FUNCTION_ARGS)
+vlake_sparsevec_cosine_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_SPARSEVECS(a, b);
 	double		sim;
@@ -638,18 +638,18 @@ sparsevec_cosine_distance(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(1.0 - sim);	/* NaN stays NaN */
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_l1_distance);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_l1_distance);
 Datum
-sparsevec_l1_distance(PG_FUNCTION_ARGS)
+vlake_sparsevec_l1_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_SPARSEVECS(a, b);
 	vec_check_same_dim(a->dim, b->dim);
 	PG_RETURN_FLOAT8((double) sparse_l1(a, b));
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_vector_dims);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_vector_dims);
 Datum
-sparsevec_vector_dims(PG_FUNCTION_ARGS)
+vlake_sparsevec_vector_dims(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(PG_GETARG_SPARSEVEC_P(0)->dim);
 }
@@ -666,9 +666,9 @@ sparse_norm(const SparseVector *v)
 	return sqrt(s);
 }
 
-PG_FUNCTION_INFO_V1(sparsevec_l2_norm);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_l2_norm);
 Datum
-sparsevec_l2_norm(PG_FUNCTION_ARGS)
+vlake_sparsevec_l2_norm(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_FLOAT8(sparse_norm(PG_GETARG_SPARSEVEC_P(0)));
 }
@@ -678,9 +678,9 @@ sparsevec_l2_norm(PG_FUNCTION_ARGS)
  * underflows to zero in the division is dropped, so the result stays
  * canonical (no stored zeros).
  */
-PG_FUNCTION_INFO_V1(sparsevec_l2_normalize);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_l2_normalize);
 Datum
-sparsevec_l2_normalize(PG_FUNCTION_ARGS)
+vlake_sparsevec_l2_normalize(PG_FUNCTION_ARGS)
 {
 	SparseVector *v = PG_GETARG_SPARSEVEC_P(0);
 	const float *vx = SPARSEVEC_VALUES(v);
@@ -759,24 +759,24 @@ name(PG_FUNCTION_ARGS) \
 	PG_RETURN_BOOL(expr); \
 }
 
-SPARSEVEC_CMP_FN(sparsevec_lt, c < 0)
-SPARSEVEC_CMP_FN(sparsevec_le, c <= 0)
-SPARSEVEC_CMP_FN(sparsevec_eq, c == 0)
-SPARSEVEC_CMP_FN(sparsevec_ne, c != 0)
-SPARSEVEC_CMP_FN(sparsevec_ge, c >= 0)
-SPARSEVEC_CMP_FN(sparsevec_gt, c > 0)
+SPARSEVEC_CMP_FN(vlake_sparsevec_lt, c < 0)
+SPARSEVEC_CMP_FN(vlake_sparsevec_le, c <= 0)
+SPARSEVEC_CMP_FN(vlake_sparsevec_eq, c == 0)
+SPARSEVEC_CMP_FN(vlake_sparsevec_ne, c != 0)
+SPARSEVEC_CMP_FN(vlake_sparsevec_ge, c >= 0)
+SPARSEVEC_CMP_FN(vlake_sparsevec_gt, c > 0)
 
-PG_FUNCTION_INFO_V1(sparsevec_cmp);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_cmp);
 Datum
-sparsevec_cmp(PG_FUNCTION_ARGS)
+vlake_sparsevec_cmp(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(sparse_cmp(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* Equal values have equal pairs (no stored zeros, so no -0 either). */
-PG_FUNCTION_INFO_V1(sparsevec_hash);
+PG_FUNCTION_INFO_V1(vlake_sparsevec_hash);
 Datum
-sparsevec_hash(PG_FUNCTION_ARGS)
+vlake_sparsevec_hash(PG_FUNCTION_ARGS)
 {
 	SparseVector *v = PG_GETARG_SPARSEVEC_P(0);
 	const float *vx = SPARSEVEC_VALUES(v);

@@ -254,9 +254,9 @@ vector_new(int dim)
 
 /* ---------------------------------------------------------------- I/O --- */
 
-PG_FUNCTION_INFO_V1(vector_in);
+PG_FUNCTION_INFO_V1(vlake_vector_in);
 Datum
-vector_in(PG_FUNCTION_ARGS)
+vlake_vector_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
@@ -272,9 +272,9 @@ vector_in(PG_FUNCTION_ARGS)
 	PG_RETURN_VECTOR_P(v);
 }
 
-PG_FUNCTION_INFO_V1(vector_out);
+PG_FUNCTION_INFO_V1(vlake_vector_out);
 Datum
-vector_out(PG_FUNCTION_ARGS)
+vlake_vector_out(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 	char	   *buf = palloc((Size) v->dim * (FLOAT_SHORTEST_DECIMAL_LEN + 1) + 3);
@@ -292,9 +292,9 @@ vector_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf);
 }
 
-PG_FUNCTION_INFO_V1(vector_typmod_in);
+PG_FUNCTION_INFO_V1(vlake_vector_typmod_in);
 Datum
-vector_typmod_in(PG_FUNCTION_ARGS)
+vlake_vector_typmod_in(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(vec_typmod_in(PG_GETARG_ARRAYTYPE_P(0), "vector"));
 }
@@ -304,9 +304,9 @@ vector_typmod_in(PG_FUNCTION_ARGS)
  * dim * 4: fewer is a truncated message (08P01, as the protocol reports
  * short reads), more is a malformed value (22P03).
  */
-PG_FUNCTION_INFO_V1(vector_recv);
+PG_FUNCTION_INFO_V1(vlake_vector_recv);
 Datum
-vector_recv(PG_FUNCTION_ARGS)
+vlake_vector_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
@@ -352,9 +352,9 @@ vector_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_VECTOR_P(v);
 }
 
-PG_FUNCTION_INFO_V1(vector_send);
+PG_FUNCTION_INFO_V1(vlake_vector_send);
 Datum
-vector_send(PG_FUNCTION_ARGS)
+vlake_vector_send(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 	StringInfoData buf;
@@ -368,9 +368,9 @@ vector_send(PG_FUNCTION_ARGS)
 }
 
 /* vector(n) coercion: the cast applied when storing into a vector(n) */
-PG_FUNCTION_INFO_V1(vector_typmod_cast);
+PG_FUNCTION_INFO_V1(vlake_vector_typmod_cast);
 Datum
-vector_typmod_cast(PG_FUNCTION_ARGS)
+vlake_vector_typmod_cast(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 
@@ -391,33 +391,33 @@ vector_typmod_cast(PG_FUNCTION_ARGS)
 	Vector	   *a = PG_GETARG_VECTOR_P(0); \
 	Vector	   *b = PG_GETARG_VECTOR_P(1)
 
-PG_FUNCTION_INFO_V1(l2_distance);
+PG_FUNCTION_INFO_V1(vlake_l2_distance);
 Datum
-l2_distance(PG_FUNCTION_ARGS)
+vlake_l2_distance(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
 	PG_RETURN_FLOAT8(sqrt((double) vec_l2sq_f32(a->x, b->x, a->dim)));
 }
 
-PG_FUNCTION_INFO_V1(vector_l2_squared_distance);
+PG_FUNCTION_INFO_V1(vlake_vector_l2_squared_distance);
 Datum
-vector_l2_squared_distance(PG_FUNCTION_ARGS)
+vlake_vector_l2_squared_distance(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
 	PG_RETURN_FLOAT8((double) vec_l2sq_f32(a->x, b->x, a->dim));
 }
 
-PG_FUNCTION_INFO_V1(inner_product);
+PG_FUNCTION_INFO_V1(vlake_inner_product);
 Datum
-inner_product(PG_FUNCTION_ARGS)
+vlake_inner_product(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
 	PG_RETURN_FLOAT8((double) vec_dot_f32(a->x, b->x, a->dim));
 }
 
-PG_FUNCTION_INFO_V1(vector_negative_inner_product);
+PG_FUNCTION_INFO_V1(vlake_vector_negative_inner_product);
 Datum
-vector_negative_inner_product(PG_FUNCTION_ARGS)
+vlake_vector_negative_inner_product(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
 	PG_RETURN_FLOAT8(-(double) vec_dot_f32(a->x, b->x, a->dim));
@@ -443,9 +443,9 @@ vec_cosine_from_parts(double dot, double na, double nb)
 	return 1.0 - sim;
 }
 
-PG_FUNCTION_INFO_V1(cosine_distance);
+PG_FUNCTION_INFO_V1(vlake_cosine_distance);
 Datum
-cosine_distance(PG_FUNCTION_ARGS)
+vlake_cosine_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_VECTORS(a, b);
 	float		parts[3];
@@ -459,9 +459,9 @@ cosine_distance(PG_FUNCTION_ARGS)
  * Angle between two unit vectors, scaled to [0, 1]: a metric on the sphere,
  * for index structures that need the triangle inequality.
  */
-PG_FUNCTION_INFO_V1(vector_spherical_distance);
+PG_FUNCTION_INFO_V1(vlake_vector_spherical_distance);
 Datum
-vector_spherical_distance(PG_FUNCTION_ARGS)
+vlake_vector_spherical_distance(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_VECTORS(a, b);
 	double		dot;
@@ -476,17 +476,17 @@ vector_spherical_distance(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(acos(dot) / M_PI);
 }
 
-PG_FUNCTION_INFO_V1(l1_distance);
+PG_FUNCTION_INFO_V1(vlake_l1_distance);
 Datum
-l1_distance(PG_FUNCTION_ARGS)
+vlake_l1_distance(PG_FUNCTION_ARGS)
 {
 	GET_TWO_VECTORS(a, b);
 	PG_RETURN_FLOAT8((double) vec_l1_f32(a->x, b->x, a->dim));
 }
 
-PG_FUNCTION_INFO_V1(vector_dims);
+PG_FUNCTION_INFO_V1(vlake_vector_dims);
 Datum
-vector_dims(PG_FUNCTION_ARGS)
+vlake_vector_dims(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(PG_GETARG_VECTOR_P(0)->dim);
 }
@@ -502,17 +502,17 @@ vector_norm_internal(const Vector *v)
 	return sqrt(s);
 }
 
-PG_FUNCTION_INFO_V1(vector_norm);
+PG_FUNCTION_INFO_V1(vlake_vector_norm);
 Datum
-vector_norm(PG_FUNCTION_ARGS)
+vlake_vector_norm(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_FLOAT8(vector_norm_internal(PG_GETARG_VECTOR_P(0)));
 }
 
 /* v / |v|; the zero vector is returned unchanged (it has no direction). */
-PG_FUNCTION_INFO_V1(l2_normalize);
+PG_FUNCTION_INFO_V1(vlake_l2_normalize);
 Datum
-l2_normalize(PG_FUNCTION_ARGS)
+vlake_l2_normalize(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 	double		norm = vector_norm_internal(v);
@@ -525,9 +525,9 @@ l2_normalize(PG_FUNCTION_ARGS)
 
 /* --------------------------------------------------------- arithmetic --- */
 
-PG_FUNCTION_INFO_V1(vector_add);
+PG_FUNCTION_INFO_V1(vlake_vector_add);
 Datum
-vector_add(PG_FUNCTION_ARGS)
+vlake_vector_add(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_VECTORS(a, b);
 	Vector	   *r;
@@ -543,9 +543,9 @@ vector_add(PG_FUNCTION_ARGS)
 	PG_RETURN_VECTOR_P(r);
 }
 
-PG_FUNCTION_INFO_V1(vector_sub);
+PG_FUNCTION_INFO_V1(vlake_vector_sub);
 Datum
-vector_sub(PG_FUNCTION_ARGS)
+vlake_vector_sub(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_VECTORS(a, b);
 	Vector	   *r;
@@ -561,9 +561,9 @@ vector_sub(PG_FUNCTION_ARGS)
 	PG_RETURN_VECTOR_P(r);
 }
 
-PG_FUNCTION_INFO_V1(vector_mul);
+PG_FUNCTION_INFO_V1(vlake_vector_mul);
 Datum
-vector_mul(PG_FUNCTION_ARGS)
+vlake_vector_mul(PG_FUNCTION_ARGS)
 {
 	DECL_TWO_VECTORS(a, b);
 	Vector	   *r;
@@ -580,9 +580,9 @@ vector_mul(PG_FUNCTION_ARGS)
 }
 
 /* a || b: concatenation */
-PG_FUNCTION_INFO_V1(vector_concat);
+PG_FUNCTION_INFO_V1(vlake_vector_concat);
 Datum
-vector_concat(PG_FUNCTION_ARGS)
+vlake_vector_concat(PG_FUNCTION_ARGS)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
@@ -596,9 +596,9 @@ vector_concat(PG_FUNCTION_ARGS)
 }
 
 /* subvector(v, start, count): elements start .. start+count-1 (1-based) */
-PG_FUNCTION_INFO_V1(subvector);
+PG_FUNCTION_INFO_V1(vlake_subvector);
 Datum
-subvector(PG_FUNCTION_ARGS)
+vlake_subvector(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 	int64		start = PG_GETARG_INT32(1);
@@ -652,24 +652,24 @@ name(PG_FUNCTION_ARGS) \
 	PG_RETURN_BOOL(expr); \
 }
 
-VECTOR_CMP_FN(vector_lt, c < 0)
-VECTOR_CMP_FN(vector_le, c <= 0)
-VECTOR_CMP_FN(vector_eq, c == 0)
-VECTOR_CMP_FN(vector_ne, c != 0)
-VECTOR_CMP_FN(vector_ge, c >= 0)
-VECTOR_CMP_FN(vector_gt, c > 0)
+VECTOR_CMP_FN(vlake_vector_lt, c < 0)
+VECTOR_CMP_FN(vlake_vector_le, c <= 0)
+VECTOR_CMP_FN(vlake_vector_eq, c == 0)
+VECTOR_CMP_FN(vlake_vector_ne, c != 0)
+VECTOR_CMP_FN(vlake_vector_ge, c >= 0)
+VECTOR_CMP_FN(vlake_vector_gt, c > 0)
 
-PG_FUNCTION_INFO_V1(vector_cmp);
+PG_FUNCTION_INFO_V1(vlake_vector_cmp);
 Datum
-vector_cmp(PG_FUNCTION_ARGS)
+vlake_vector_cmp(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(vector_cmp_internal(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
 }
 
 /* Equal vectors hash equally: -0 is hashed as 0. */
-PG_FUNCTION_INFO_V1(vector_hash);
+PG_FUNCTION_INFO_V1(vlake_vector_hash);
 Datum
-vector_hash(PG_FUNCTION_ARGS)
+vlake_vector_hash(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 	uint32		h = hash_bytes_uint32((uint32) v->dim);

@@ -83,9 +83,9 @@ vec_agg_accum(FunctionCallInfo fcinfo, ArrayType *state, const float *x, int dim
 	return state;
 }
 
-PG_FUNCTION_INFO_V1(vector_accum);
+PG_FUNCTION_INFO_V1(vlake_vector_accum);
 Datum
-vector_accum(PG_FUNCTION_ARGS)
+vlake_vector_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
 	Vector	   *v = PG_GETARG_VECTOR_P(1);
@@ -94,9 +94,9 @@ vector_accum(PG_FUNCTION_ARGS)
 }
 
 /* Merge two partial states (parallel aggregation). */
-PG_FUNCTION_INFO_V1(vector_combine);
+PG_FUNCTION_INFO_V1(vlake_vector_combine);
 Datum
-vector_combine(PG_FUNCTION_ARGS)
+vlake_vector_combine(PG_FUNCTION_ARGS)
 {
 	ArrayType  *s1 = PG_GETARG_ARRAYTYPE_P(0);
 	ArrayType  *s2 = PG_GETARG_ARRAYTYPE_P(1);
@@ -153,16 +153,16 @@ vector_final(FunctionCallInfo fcinfo, bool average)
 	PG_RETURN_VECTOR_P(r);
 }
 
-PG_FUNCTION_INFO_V1(vector_avg);
+PG_FUNCTION_INFO_V1(vlake_vector_avg);
 Datum
-vector_avg(PG_FUNCTION_ARGS)
+vlake_vector_avg(PG_FUNCTION_ARGS)
 {
 	return vector_final(fcinfo, true);
 }
 
-PG_FUNCTION_INFO_V1(vector_sum);
+PG_FUNCTION_INFO_V1(vlake_vector_sum);
 Datum
-vector_sum(PG_FUNCTION_ARGS)
+vlake_vector_sum(PG_FUNCTION_ARGS)
 {
 	return vector_final(fcinfo, false);
 }

@@ -104,9 +104,9 @@ array_to_floats(ArrayType *arr, const char *typname, int *dim)
 	return x;
 }
 
-PG_FUNCTION_INFO_V1(array_to_vector);
+PG_FUNCTION_INFO_V1(vlake_array_to_vector);
 Datum
-array_to_vector(PG_FUNCTION_ARGS)
+vlake_array_to_vector(PG_FUNCTION_ARGS)
 {
 	int			dim;
 	float	   *x = array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "vector", &dim);
@@ -118,9 +118,9 @@ array_to_vector(PG_FUNCTION_ARGS)
 	PG_RETURN_VECTOR_P(v);
 }
 
-PG_FUNCTION_INFO_V1(array_to_halfvec);
+PG_FUNCTION_INFO_V1(vlake_array_to_halfvec);
 Datum
-array_to_halfvec(PG_FUNCTION_ARGS)
+vlake_array_to_halfvec(PG_FUNCTION_ARGS)
 {
 	int			dim;
 	float	   *x = array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "halfvec", &dim);
@@ -143,18 +143,18 @@ floats_to_array(const float *x, int dim)
 	return construct_array(d, dim, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
 }
 
-PG_FUNCTION_INFO_V1(vector_to_float4);
+PG_FUNCTION_INFO_V1(vlake_vector_to_float4);
 Datum
-vector_to_float4(PG_FUNCTION_ARGS)
+vlake_vector_to_float4(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 
 	PG_RETURN_ARRAYTYPE_P(floats_to_array(v->x, v->dim));
 }
 
-PG_FUNCTION_INFO_V1(halfvec_to_float4);
+PG_FUNCTION_INFO_V1(vlake_halfvec_to_float4);
 Datum
-halfvec_to_float4(PG_FUNCTION_ARGS)
+vlake_halfvec_to_float4(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	float	   *x = palloc(sizeof(float) * v->dim);
