@@ -5,7 +5,9 @@
 #   src/*.c, src/<layer>/*.c      -> compiled into vlake.so
 #   src/<layer>/*.sql             -> concatenated, in LAYERS order (files
 #                                    sorted by name within a layer), into the
-#                                    extension install script
+#                                    extension install script; src/vector/'s
+#                                    (but vlake_*.sql) only when pgvector is
+#                                    not installed (scripts/gen-install-sql.sh)
 #   sql/*.sql + expected/*.out    -> pg_regress suites
 #   test/isolation/specs/*.spec   -> isolation suites
 #   test/t/*.pl                   -> TAP suites
@@ -60,8 +62,10 @@ $(OBJS): $(wildcard src/*.h src/*/*.h)
 
 $(MODULE_big)$(DLSUFFIX): src/vlake.exports
 
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
-	cat $^ > $@
+# the fragments of src/vector/ but vlake_*.sql run only when pgvector is not
+# installed in vlake's schema (scripts/gen-install-sql.sh, docs/pgvector.md)
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS) scripts/gen-install-sql.sh
+	scripts/gen-install-sql.sh $(SQL_FRAGMENTS) > $@
 
 # ----------------------------------------------------------- workflows ----
 test:

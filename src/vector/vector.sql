@@ -79,8 +79,6 @@ CREATE FUNCTION vector_gt(vector, vector) RETURNS bool
     AS 'MODULE_PATHNAME', 'vlake_vector_gt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION vector_cmp(vector, vector) RETURNS integer
     AS 'MODULE_PATHNAME', 'vlake_vector_cmp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vector_hash(vector) RETURNS integer
-    AS 'MODULE_PATHNAME', 'vlake_vector_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- aggregates: state is float8[] {count, sum_1, ..., sum_dim}
 CREATE FUNCTION vector_accum(double precision[], vector) RETURNS double precision[]
@@ -128,13 +126,6 @@ CREATE OPERATOR > (LEFTARG = vector, RIGHTARG = vector, FUNCTION = vector_gt,
 CREATE OPERATOR CLASS vector_ops DEFAULT FOR TYPE vector USING btree AS
     OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >,
     FUNCTION 1 vector_cmp(vector, vector);
-CREATE OPERATOR CLASS vector_ops DEFAULT FOR TYPE vector USING hash AS
-    OPERATOR 1 =,
-    FUNCTION 1 vector_hash(vector);
-
--- which distance kernels this backend uses (scalar, avx2, avx512, neon)
-CREATE FUNCTION vlake.distance_kernels() RETURNS text
-    AS 'MODULE_PATHNAME', 'vlake_distance_kernels' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- ----------------------------------------------------- casts with arrays --
 -- integer[], real[], double precision[], numeric[] -> vector / halfvec

@@ -47,8 +47,6 @@ CREATE FUNCTION vector_dims(halfvec) RETURNS integer
     AS 'MODULE_PATHNAME', 'vlake_halfvec_vector_dims' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION l2_norm(halfvec) RETURNS float8
     AS 'MODULE_PATHNAME', 'vlake_halfvec_l2_norm' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vector_norm(halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'vlake_halfvec_l2_norm' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION l2_normalize(halfvec) RETURNS halfvec
     AS 'MODULE_PATHNAME', 'vlake_halfvec_l2_normalize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION subvector(halfvec, integer, integer) RETURNS halfvec
@@ -85,8 +83,6 @@ CREATE FUNCTION halfvec_gt(halfvec, halfvec) RETURNS bool
     AS 'MODULE_PATHNAME', 'vlake_halfvec_gt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION halfvec_cmp(halfvec, halfvec) RETURNS integer
     AS 'MODULE_PATHNAME', 'vlake_halfvec_cmp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION halfvec_hash(halfvec) RETURNS integer
-    AS 'MODULE_PATHNAME', 'vlake_halfvec_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION halfvec_accum(double precision[], halfvec) RETURNS double precision[]
     AS 'MODULE_PATHNAME', 'vlake_halfvec_accum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -130,9 +126,6 @@ CREATE OPERATOR > (LEFTARG = halfvec, RIGHTARG = halfvec, FUNCTION = halfvec_gt,
 CREATE OPERATOR CLASS halfvec_ops DEFAULT FOR TYPE halfvec USING btree AS
     OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >,
     FUNCTION 1 halfvec_cmp(halfvec, halfvec);
-CREATE OPERATOR CLASS halfvec_ops DEFAULT FOR TYPE halfvec USING hash AS
-    OPERATOR 1 =,
-    FUNCTION 1 halfvec_hash(halfvec);
 
 -- casts with arrays (see vector.sql)
 CREATE FUNCTION array_to_halfvec(integer[], integer, boolean) RETURNS halfvec

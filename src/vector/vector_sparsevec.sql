@@ -52,8 +52,6 @@ CREATE FUNCTION cosine_distance(sparsevec, sparsevec) RETURNS float8
     AS 'MODULE_PATHNAME', 'vlake_sparsevec_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION l1_distance(sparsevec, sparsevec) RETURNS float8
     AS 'MODULE_PATHNAME', 'vlake_sparsevec_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vector_dims(sparsevec) RETURNS integer
-    AS 'MODULE_PATHNAME', 'vlake_sparsevec_vector_dims' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION l2_norm(sparsevec) RETURNS float8
     AS 'MODULE_PATHNAME', 'vlake_sparsevec_l2_norm' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION l2_normalize(sparsevec) RETURNS sparsevec
@@ -79,8 +77,6 @@ CREATE FUNCTION sparsevec_gt(sparsevec, sparsevec) RETURNS bool
     AS 'MODULE_PATHNAME', 'vlake_sparsevec_gt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION sparsevec_cmp(sparsevec, sparsevec) RETURNS integer
     AS 'MODULE_PATHNAME', 'vlake_sparsevec_cmp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION sparsevec_hash(sparsevec) RETURNS integer
-    AS 'MODULE_PATHNAME', 'vlake_sparsevec_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE OPERATOR <-> (LEFTARG = sparsevec, RIGHTARG = sparsevec, FUNCTION = l2_distance, COMMUTATOR = '<->');
 CREATE OPERATOR <#> (LEFTARG = sparsevec, RIGHTARG = sparsevec, FUNCTION = sparsevec_negative_inner_product, COMMUTATOR = '<#>');
@@ -103,6 +99,3 @@ CREATE OPERATOR > (LEFTARG = sparsevec, RIGHTARG = sparsevec, FUNCTION = sparsev
 CREATE OPERATOR CLASS sparsevec_ops DEFAULT FOR TYPE sparsevec USING btree AS
     OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >,
     FUNCTION 1 sparsevec_cmp(sparsevec, sparsevec);
-CREATE OPERATOR CLASS sparsevec_ops DEFAULT FOR TYPE sparsevec USING hash AS
-    OPERATOR 1 =,
-    FUNCTION 1 sparsevec_hash(sparsevec);

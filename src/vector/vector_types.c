@@ -3,15 +3,24 @@
  * the schema vlake is installed in (not through search_path, which may not
  * include it and may hold pgvector's types of the same names) and cached
  * until pg_type changes.
+ *
+ * Those are vlake's own types, or pgvector's when pgvector was installed in
+ * that schema first (the install script then creates no types:
+ * scripts/gen-install-sql.sh, docs/pgvector.md) — either way the types of
+ * vlake's schema, whose varlena layouts are the same.  vlake never calls
+ * pgvector's C functions.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
@@ -100,4 +109,34 @@ Oid
 halfvec_type_oid(void)
 {
 	return vector_extension_type_oid("halfvec");
+}
+
+/*
+ * vlake_record_type_provider(): called once by the install script.  When
+ * the vector type of vlake's schema belongs to pgvector, extension vlake
+ * is recorded as depending on extension vector, as a `requires` would:
+ * pg_dump then restores pgvector first, so the restored vlake uses its
+ * types again, and DROP EXTENSION vector names vlake as what stops it.
+ */
+PG_FUNCTION_INFO_V1(vlake_record_type_provider);
+Datum
+vlake_record_type_provider(PG_FUNCTION_ARGS)
+{
+	Oid			pgvector = get_extension_oid("vector", true);
+	Oid			typ;
+	ObjectAddress self,
+				provider;
+
+	if (!creating_extension || get_extension_oid("vlake", true) != CurrentExtensionObject)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("vlake_record_type_provider() runs only in vlake's install script")));
+	typ = vector_type_oid();
+	if (!OidIsValid(pgvector) || !OidIsValid(typ) ||
+		getExtensionOfObject(TypeRelationId, typ) != pgvector)
+		PG_RETURN_TEXT_P(cstring_to_text("vlake"));
+	ObjectAddressSet(self, ExtensionRelationId, CurrentExtensionObject);
+	ObjectAddressSet(provider, ExtensionRelationId, pgvector);
+	recordDependencyOn(&self, &provider, DEPENDENCY_NORMAL);
+	PG_RETURN_TEXT_P(cstring_to_text("pgvector"));
 }
