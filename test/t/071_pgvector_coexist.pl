@@ -79,8 +79,8 @@ sq('postgres', 'CREATE DATABASE pv');
 sq('pv', q{
 CREATE EXTENSION vector;
 SELECT setseed(0.71);
-CREATE TABLE items (id int PRIMARY KEY, v vector(8), h halfvec(8));
-INSERT INTO items SELECT i, a::vector, a::halfvec
+CREATE TABLE items (id int PRIMARY KEY, v vector(8), h halfvec(8), s sparsevec(8));
+INSERT INTO items SELECT i, a::vector, a::halfvec, (SELECT array_agg(abs(e)) FROM unnest(a) e)::vector::sparsevec
   FROM generate_series(1, 1500) i,
        LATERAL (SELECT array_agg(round((random() * 2 - 1)::numeric, 4)::real) a
                 FROM generate_series(1, 8) WHERE i > 0) x;
@@ -114,6 +114,7 @@ CREATE INDEX items_vlake_l2  ON items USING vlake (v vector_l2_ops);
 CREATE INDEX items_vlake_cos ON items USING vlake (v vector_cosine_ops);
 CREATE INDEX items_vlake_ip  ON items USING vlake (v vector_ip_ops);
 CREATE INDEX items_vlake_h   ON items USING vlake (h halfvec_l2_ops);
+CREATE INDEX items_vlake_s   ON items USING vlake_sparse (s);
 });
 
 my %metric = (l2 => '<->', cos => '<=>', ip => '<#>');
@@ -180,9 +181,24 @@ is(sq('pv', "SET enable_seqscan = off; SET vlake.probes = 100000; $hq"),
 	'vlake index on pgvector\'s halfvec equals exact search');
 like(sq('pv', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $hq"), qr/items_vlake_h/, '... and is used');
 
+# pgvector's stored values read by vlake's C code (the layouts are the same:
+# int32 varlena header, int16 dim, int16 unused, float or binary16 elements;
+# sparsevec int32 dim, nnz, unused, indices, float values)
+my $sq_ = q{SELECT string_agg(id::text, ',' ORDER BY d, id) FROM (SELECT id, s <#> '{1:0.5,4:1,8:0.25}/8' AS d
+  FROM items ORDER BY s <#> '{1:0.5,4:1,8:0.25}/8' LIMIT 10) s};
+is(sq('pv', "SET enable_seqscan = off; $sq_"),
+	sq('pv', "SET enable_indexscan = off; SET enable_bitmapscan = off; $sq_"),
+	'vlake_sparse index on pgvector\'s sparsevec equals exact search');
+like(sq('pv', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $sq_"), qr/items_vlake_s/, '... and is used');
+is(sq('pv', q{SELECT count(*) FROM items WHERE abs(vector_norm(h) - l2_norm(h)) > 1e-6 * l2_norm(h)
+  OR vector_dims(s) <> 8 OR abs(l2_norm(s) - vector_norm(v)) > 1e-6 * vector_norm(v)}), '0',
+	'vlake\'s vector_norm(halfvec), vector_dims(sparsevec) on pgvector\'s values agree with pgvector\'s functions');
+
 # vlake's additions over pgvector's types: hash opclasses, overloads
-is(sq('pv', q{SET enable_sort = off; SELECT count(*) FROM (SELECT DISTINCT v FROM items UNION SELECT v FROM items) s}),
+is(sq('pv', q{SET enable_sort = off; SELECT count(*) FROM (SELECT DISTINCT v FROM items UNION SELECT v FROM items) x}),
 	'1500', 'hash aggregation over pgvector\'s vector with vlake\'s hash opclass');
+is(sq('pv', q{SET enable_sort = off; SELECT (SELECT count(*) FROM (SELECT DISTINCT h FROM items) a) = count(DISTINCT h::text)
+  AND (SELECT count(*) FROM (SELECT DISTINCT s FROM items) b) = count(DISTINCT s::text) FROM items}), 't', '... and over halfvec and sparsevec');
 like(sq('pv', q{SET enable_sort = off; EXPLAIN (COSTS OFF) SELECT DISTINCT v FROM items}), qr/HashAggregate/,
 	'... planned as a HashAggregate');
 is(sq('pv', q{SELECT vector_dims('{1:2}/7'::sparsevec), vector_norm('[3,4]'::halfvec)}), '7|5',
@@ -193,12 +209,13 @@ my $err = fails('pv', 'DROP EXTENSION vector');
 like($err, qr/cannot drop extension vector because other objects depend on it/,
 	'DROP EXTENSION vector fails while vlake uses its types');
 like($err, qr/extension vlake depends on/, '... naming vlake');
-is(sq('pv', q{SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'items_vlake%'}), '4', '... and drops nothing');
+is(sq('pv', q{SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'items_vlake%'}), '5', '... and drops nothing');
 
 # ------------------------------------------------------- dump / restore --
 my $answers = sub {
 	my ($db) = @_;
-	my $r = sq($db, q{SELECT md5(string_agg(id || ':' || v::text || ':' || h::text, ';' ORDER BY id)) FROM items});
+	my $r = sq($db, q{SELECT md5(string_agg(id || ':' || v::text || ':' || h::text || ':' || s::text, ';' ORDER BY id)) FROM items});
+	$r .= "\n" . sq($db, "SET enable_seqscan = off; $sq_");
 	$r .= "\n" . sq($db, q{SELECT string_agg(indexname || '=' || regexp_replace(indexdef, ' ON \S+', ''), E'\n' ORDER BY indexname)
 	  FROM pg_indexes WHERE tablename = 'items'});
 	for my $m (sort keys %metric)
