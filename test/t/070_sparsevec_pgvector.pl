@@ -2,11 +2,9 @@
 # its release tarball by scripts/peer-pgvector.sh; never part of vlake).
 #
 # Two clusters: A runs pgvector (CREATE EXTENSION vector) from a private
-# install that has pgvector, B runs vlake.  Not one cluster with two
-# databases: vlake is preloaded, and on PostgreSQL 15 extension libraries
-# are loaded RTLD_GLOBAL with default symbol visibility, so pgvector's calls
-# between its own exported functions could bind to vlake's functions of the
-# same names — the peer would then partly run vlake's code.
+# install that has pgvector, B runs vlake.  (Both also run in one cluster
+# now that vlake.so exports no name pgvector's library defines:
+# test/t/071_pgvector_coexist.pl, docs/pgvector.md.)
 #
 # The same inputs (hand-picked edge cases and ~600 generated vectors, fixed
 # seed) must give, in A and in B:
