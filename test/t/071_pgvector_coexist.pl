@@ -130,9 +130,12 @@ sub topk
 	$qvec{$db} //= [ '', split /\n/, sq($db, 'SELECT q FROM queries ORDER BY qid') ];
 	my $q    = "'$qvec{$db}[$qid]'";
 	my $drop = join('', map { "DROP INDEX IF EXISTS $_;" } grep { !$idx || $_ ne $idx } @all);
-	my $set  = ($idx ? 'SET LOCAL enable_seqscan = off;'
-		: 'SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;')
-	  . ' SET LOCAL vlake.probes = 100000; SET LOCAL ivfflat.probes = 10; SET LOCAL hnsw.ef_search = 100;';
+	# each index's own search setting only (vlake warns about hnsw.* and
+	# ivfflat.* in sessions that use its indexes)
+	my $set  = !$idx ? 'SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off;'
+	  : 'SET LOCAL enable_seqscan = off; '
+	  . ($idx =~ /_vlake_/ ? 'SET LOCAL vlake.probes = 100000;'
+		: $idx =~ /_ivf_/ ? 'SET LOCAL ivfflat.probes = 10;' : 'SET LOCAL hnsw.ef_search = 100;');
 	my @out = split /\n/, sq($db, "BEGIN; $drop $set EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY v $op $q LIMIT 10; "
 		  . "SELECT string_agg(id::text, ',' ORDER BY d, id) FROM "
 		  . "(SELECT id, v $op $q AS d FROM items ORDER BY v $op $q LIMIT 10) s; ROLLBACK");
@@ -359,8 +362,11 @@ sub dists
 	my ($db, $type) = @_;
 	my $bits = join(" || ' ' || ", map { "coalesce(encode(float8send($_), 'hex'), 'null')" } @fns);
 	$bits =~ s/l2_norm\(x\)/vector_norm(x)/ if $type eq 'vector';
+	# sparsevec: the dense literal through each extension's own cast
+	my $t = $type eq 'sparsevec' ? 'vector' : $type;
+	my $c = $type eq 'sparsevec' ? '::vector::sparsevec' : "::$type";
 	return sq($db, "SELECT string_agg(id || ' ' || $bits, E'\\n' ORDER BY id) FROM "
-		  . "(SELECT id, a::$type AS x, b::$type AS y FROM p WHERE ok_as(a, '$type') AND ok_as(b, '$type')) s");
+		  . "(SELECT id, a$c AS x, b$c AS y FROM p WHERE ok_as(a, '$t') AND ok_as(b, '$t')) s");
 }
 
 # the error bound of docs/vector.md ("Error bounds"): each side's float sum
@@ -406,6 +412,30 @@ for my $type (qw(vector halfvec))
 	}
 	is(join("\n", @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ]), '', "$type: every distance within the documented bound of pgvector's");
 	note sprintf('%s: %d of %d results bit-identical to pgvector\'s', $type, $same, $total);
+}
+
+# sparsevec: the same pairs as sparse values; vlake's merge loops add in
+# pgvector's source order, so every result but cosine is bit-identical
+# (docs/vector.md, sparsevec), cosine within 1e-6 of max(1, |d|) as in TAP 070
+{
+	my %va = map { my @f = split / /; (shift(@f) => \@f) } split /\n/, dists('dist_vlake', 'sparsevec');
+	my %vb = map { my @f = split / /; (shift(@f) => \@f) } split /\n/, dists('dist_pgv', 'sparsevec');
+	is(join(',', sort { $a <=> $b } keys %va), join(',', sort { $a <=> $b } keys %vb), 'sparsevec: both accept the same pairs');
+	my @bad;
+	for my $id (sort { $a <=> $b } keys %va)
+	{
+		for my $k (0 .. $#fns)
+		{
+			my ($h1, $h2) = ($va{$id}[$k], $vb{$id}[$k]);
+			next if $h1 eq $h2;
+			my ($f1, $f2) = (f8($h1), f8($h2));
+			next if defined $f1 && defined $f2 && $f1 != $f1 && $f2 != $f2;
+			next if $k >= 7 && defined $f1 && defined $f2 && abs($f1 - $f2) <= 1e-6 * (abs($f2) > 1 ? abs($f2) : 1);
+			push @bad, "pair $id $fns[$k]: vlake $h1 pgvector $h2";
+		}
+	}
+	is(join("\n", @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ]), '',
+		'sparsevec: <->, <+>, <#>, l2_norm, inner_product, l1_distance, l2_distance bit-identical, cosine within 1e-6');
 }
 
 done_testing();
