@@ -23,6 +23,9 @@ static const struct config_enum_entry iterative_options[] = {
 	{"exhaustive", VLINDEX_ITERATIVE_EXHAUSTIVE, false},
 	{"rounds", VLINDEX_ITERATIVE_ROUNDS, false},
 	{"off", VLINDEX_ITERATIVE_OFF, false},
+	/* pgvector's values (docs/migrate-from-pgvector.md) */
+	{"strict_order", VLINDEX_ITERATIVE_STRICT, false},
+	{"relaxed_order", VLINDEX_ITERATIVE_EXHAUSTIVE, false},
 	{"on", VLINDEX_ITERATIVE_EXHAUSTIVE, true},
 	{"true", VLINDEX_ITERATIVE_EXHAUSTIVE, true},
 	{"yes", VLINDEX_ITERATIVE_EXHAUSTIVE, true},
@@ -54,7 +57,8 @@ vlake_index_init(void)
 	DefineCustomEnumVariable("vlake.iterative_scan",
 							 "What a vlake index scan does when the first probed lists are exhausted (filtered queries).",
 							 "exhaustive (default, also \"on\"): probe every remaining list at once and return the rest in exact order; "
-							 "rounds: probe the next vlake.probes lists at a time; off: stop.",
+							 "rounds: probe the next vlake.probes lists at a time; off: stop; "
+							 "strict_order: exhaustive, dropping rows closer than one already returned; relaxed_order: exhaustive.",
 							 &vlindex_iterative, VLINDEX_ITERATIVE_EXHAUSTIVE, iterative_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vlake.exhaustive_after",

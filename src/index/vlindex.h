@@ -34,7 +34,7 @@
 #define VLINDEX_METAPAGE_BLKNO	0
 #define VLINDEX_LOCATION_MAX		LAKE_LOCATION_MAX
 #define VLINDEX_PREFIX_MAX		LAKE_PREFIX_MAX
-#define VLINDEX_MAX_DIM			2000		/* a delta item must fit a page */
+#define VLINDEX_MAX_DIM			16000	/* the vector and halfvec types' limit */
 
 /* Strategy numbers of the ORDER BY operators (one per opclass). */
 #define VLINDEX_STRATEGY_L2		1
@@ -121,6 +121,27 @@ typedef struct VlIndexDeltaItem
 	float		x[FLEXIBLE_ARRAY_MEMBER];
 } VlIndexDeltaItem;
 #define VLINDEX_DELTA_ITEM_SIZE(dim) (offsetof(VlIndexDeltaItem, x) + sizeof(float) * (dim))
+
+/*
+ * Up to this many dimensions a delta item fits an empty page and is one
+ * VlIndexDeltaItem (the only layout before 16,000 dimensions, so existing
+ * indexes read as they are).  Above it, an item is a run of chunks, in
+ * chain order, that may span pages (vlindex_delta.c).
+ */
+#define VLINDEX_DELTA_SINGLE_MAX_DIM	2000
+#define VLINDEX_DELTA_CHUNKED(dim)	((dim) > VLINDEX_DELTA_SINGLE_MAX_DIM)
+typedef struct VlIndexDeltaChunk
+{
+	ItemPointerData tid;
+	uint16		pad;
+	uint32		serial;			/* the same in every chunk of one item */
+	uint32		first;			/* position of x[0] in the vector */
+	float		x[FLEXIBLE_ARRAY_MEMBER];	/* the rest of the item's length */
+} VlIndexDeltaChunk;
+#define VLINDEX_DELTA_CHUNK_HDR		offsetof(VlIndexDeltaChunk, x)
+
+/* Every complete delta item of a chain (vlindex_delta.c). */
+typedef void (*VlIndexDeltaFn) (void *arg, ItemPointer tid, const float *x);
 
 /* Reloptions. */
 typedef struct VlIndexOptions
@@ -281,8 +302,14 @@ typedef enum VlIndexIterativeMode
 {
 	VLINDEX_ITERATIVE_OFF = 0,		/* stop after the first probes lists */
 	VLINDEX_ITERATIVE_ROUNDS = 1,	/* then the next probes lists, round by round */
-	VLINDEX_ITERATIVE_EXHAUSTIVE = 2	/* then every remaining list at once */
+	VLINDEX_ITERATIVE_EXHAUSTIVE = 2,	/* then every remaining list at once
+										 * (pgvector's relaxed_order) */
+	VLINDEX_ITERATIVE_STRICT = 3	/* exhaustive, never returning a row closer
+									 * than one already returned
+									 * (pgvector's strict_order) */
 } VlIndexIterativeMode;
+#define VLINDEX_ITERATIVE_GOES_EXHAUSTIVE(m) \
+	((m) == VLINDEX_ITERATIVE_EXHAUSTIVE || (m) == VLINDEX_ITERATIVE_STRICT)
 
 /* vlindex_am.c */
 extern bytea *vlindex_options(Datum reloptions, bool validate);
@@ -356,6 +383,13 @@ extern void vlindex_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 extern bool vlindex_gettuple(IndexScanDesc scan, ScanDirection dir);
 extern void vlindex_endscan(IndexScanDesc scan);
 
+/* vlindex_delta.c: the delta chains' items, single or chunked */
+extern void vlindex_delta_append(Relation index, ItemPointer tid, const float *x, int dim);
+extern int64 vlindex_delta_walk(Relation index, BlockNumber head, int dim, uint64 generation,
+								VlIndexDeltaFn fn, void *arg);
+extern void vlindex_chain_append(Relation index, uint16 kind, const void *item, Size size,
+								 int set_dim);
+
 /* vlindex_insert.c */
 extern bool vlindex_insert(Relation index, Datum *values, bool *isnull,
 					  ItemPointer heap_tid, Relation heap,
@@ -388,6 +422,9 @@ extern void vlindex_table_record(Relation heap, Relation index, const char *loca
 /* vlindex_gc.c: the index's parts in the lake's part lifecycle */
 extern const LakePartKind vlindex_part_kind;
 extern int	vlindex_gc_min_age;		/* GUC vlake.index_gc_min_age */
+
+/* vlindex_pgvector.c: pgvector's settings, which do nothing here */
+extern void vlindex_warn_pgvector_settings(Relation index);
 
 /* vlindex_explain.c */
 extern void vlindex_explain_init(void);

@@ -283,7 +283,7 @@ vlindex_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	sel = Max(sel, 1.0 / tuples);
 	want = root->limit_tuples > 0 ? root->limit_tuples : tuples * sel;
 	needed = Min(tuples, want / sel);
-	exhaustive = vlindex_iterative == VLINDEX_ITERATIVE_EXHAUSTIVE && needed < tuples * 0.999 + 1 &&
+	exhaustive = VLINDEX_ITERATIVE_GOES_EXHAUSTIVE(vlindex_iterative) && needed < tuples * 0.999 + 1 &&
 		(needed > first ||
 		 (vlindex_exhaustive_after > 0 && needed > Max(vlindex_exhaustive_after, first / 8)));
 

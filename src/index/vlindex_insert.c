@@ -2,7 +2,8 @@
  * vlindex_insert.c — writes after the build: the delta and the tombstones.
  *
  * aminsert appends (TID, vector) to the delta, a chain of index pages that
- * every scan searches exhaustively.  Inserts serialise on the metapage lock
+ * every scan searches exhaustively (items above 2,000 dimensions span pages:
+ * vlindex_delta.c).  Inserts serialise on the metapage lock
  * (held exclusively while the tail page is extended), which keeps the chain
  * and its counters consistent; every change is GenericXLog-logged.
  *
@@ -22,11 +23,11 @@
 #include "index/vlindex.h"
 
 /*
- * Append one item to a chain (delta or tombstones) whose head/tail/count
- * live in the metapage.  Takes the metapage lock exclusively.
+ * Append one item that fits a page to a chain (delta or tombstones) whose
+ * head/tail/count live in the metapage.  Takes the metapage lock exclusively.
  */
-static void
-chain_append(Relation index, uint16 kind, const void *item, Size size,
+void
+vlindex_chain_append(Relation index, uint16 kind, const void *item, Size size,
 			 int set_dim)
 {
 	Buffer		metabuf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
@@ -113,19 +114,16 @@ vlindex_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid
 {
 	VlIndexElemType	et;
 	IvfMetric	metric;
-	VlIndexDeltaItem *item;
 	int			dim;
-	float		tmp[VLINDEX_MAX_DIM];
+	float	   *x;
 
 	if (isnull[0])
 		return false;
 	metric = vlindex_metric(index, &et);
-	vlindex_datum_to_floats(values[0], et, metric, 0, tmp, &dim, index);
-	item = palloc0(VLINDEX_DELTA_ITEM_SIZE(dim));
-	item->tid = *heap_tid;
-	memcpy(item->x, tmp, sizeof(float) * dim);
-	chain_append(index, VLINDEX_PAGE_DELTA, item, VLINDEX_DELTA_ITEM_SIZE(dim), dim);
-	pfree(item);
+	x = palloc(sizeof(float) * VLINDEX_MAX_DIM);
+	vlindex_datum_to_floats(values[0], et, metric, 0, x, &dim, index);
+	vlindex_delta_append(index, heap_tid, x, dim);
+	pfree(x);
 	return false;
 }
 
@@ -182,10 +180,12 @@ vlindex_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	Relation	index = info->index;
 	VlIndexMetaData meta;
 	BlockNumber blk;
+	bool		chunked;
 
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 	vlindex_meta_read(index, &meta);
+	chunked = VLINDEX_DELTA_CHUNKED(meta.dim);
 
 	/* lake part: tombstone the dead row references */
 	if (meta.lists > 0 && meta.nvec > 0)
@@ -213,7 +213,7 @@ vlindex_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				lake_rowref_to_tid(ref, &tid);
 				if (callback(&tid, callback_state))
 				{
-					chain_append(index, VLINDEX_PAGE_TOMB, &ref, sizeof(uint64), 0);
+					vlindex_chain_append(index, VLINDEX_PAGE_TOMB, &ref, sizeof(uint64), 0);
 					stats->tuples_removed++;
 				}
 				else
@@ -233,7 +233,8 @@ vlindex_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		Buffer		buf = ReadBuffer(index, blk);
 		Page		page;
 		OffsetNumber dead[MaxOffsetNumber];
-		int			ndead = 0;
+		int			ndead = 0,
+					nremoved = 0;
 		OffsetNumber maxoff;
 
 		vacuum_delay_point();
@@ -245,13 +246,23 @@ vlindex_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		{
 			ItemId		iid = PageGetItemId(page, off);
 			VlIndexDeltaItem *item;
+			bool		counts = true;
 
 			if (!ItemIdIsUsed(iid))
 				continue;
+			/* both layouts start with the TID; every chunk of a dead
+			 * item goes, an item is counted at its first chunk */
 			item = (VlIndexDeltaItem *) PageGetItem(page, iid);
+			if (chunked)
+				counts = ItemIdGetLength(iid) > VLINDEX_DELTA_CHUNK_HDR &&
+					((VlIndexDeltaChunk *) item)->first == 0;
 			if (callback(&item->tid, callback_state))
+			{
 				dead[ndead++] = off;
-			else
+				if (counts)
+					nremoved++;
+			}
+			else if (counts)
 				stats->num_index_tuples++;
 		}
 		if (ndead > 0)
@@ -261,7 +272,7 @@ vlindex_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 			PageIndexMultiDelete(p, dead, ndead);
 			GenericXLogFinish(xs);
-			stats->tuples_removed += ndead;
+			stats->tuples_removed += nremoved;
 		}
 		blk = ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->next;
 		UnlockReleaseBuffer(buf);

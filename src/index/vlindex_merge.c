@@ -129,51 +129,47 @@ seal_delta(Relation index, VlIndexMetaData *out)
 	return fresh;
 }
 
+typedef struct SealedRows
+{
+	float	   *vecs;
+	uint64	   *refs;
+	int64		n;
+	int64		cap;
+	int			dim;
+} SealedRows;
+
+static void
+sealed_row(void *arg, ItemPointer tid, const float *x)
+{
+	SealedRows *s = arg;
+
+	if (s->n == s->cap)
+	{
+		s->cap *= 2;
+		s->vecs = repalloc_huge(s->vecs, sizeof(float) * s->dim * s->cap);
+		s->refs = repalloc_huge(s->refs, sizeof(uint64) * s->cap);
+	}
+	memcpy(s->vecs + s->n * s->dim, x, sizeof(float) * s->dim);
+	s->refs[s->n] = lake_rowref_from_tid(tid);
+	s->n++;
+}
+
 /* Read the sealed chain into a growing array of vectors and TIDs. */
 static int64
 read_sealed(Relation index, const VlIndexMetaData *meta, float **vecs, uint64 **refs)
 {
-	BlockNumber blk = meta->sealed_head;
-	int64		n = 0,
-				cap = 64;
-	int			dim = meta->dim;
+	SealedRows	s;
 
-	*vecs = palloc_extended(sizeof(float) * dim * cap, MCXT_ALLOC_HUGE);
-	*refs = palloc(sizeof(uint64) * cap);
-	while (blk != InvalidBlockNumber)
-	{
-		Buffer		buf = ReadBuffer(index, blk);
-		Page		page;
-		OffsetNumber maxoff;
-
-		CHECK_FOR_INTERRUPTS();
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		vlindex_check_chain_page(index, blk, page, VLINDEX_PAGE_DELTA, meta->generation);
-		maxoff = PageGetMaxOffsetNumber(page);
-		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
-		{
-			ItemId		iid = PageGetItemId(page, off);
-			VlIndexDeltaItem *item;
-
-			if (!ItemIdIsUsed(iid) || ItemIdIsDead(iid) ||
-				ItemIdGetLength(iid) != VLINDEX_DELTA_ITEM_SIZE(dim))
-				continue;
-			item = (VlIndexDeltaItem *) PageGetItem(page, iid);
-			if (n == cap)
-			{
-				cap *= 2;
-				*vecs = repalloc_huge(*vecs, sizeof(float) * dim * cap);
-				*refs = repalloc_huge(*refs, sizeof(uint64) * cap);
-			}
-			memcpy(*vecs + n * dim, item->x, sizeof(float) * dim);
-			(*refs)[n] = lake_rowref_from_tid(&item->tid);
-			n++;
-		}
-		blk = ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->next;
-		UnlockReleaseBuffer(buf);
-	}
-	return n;
+	s.dim = meta->dim;
+	s.n = 0;
+	s.cap = 64;
+	s.vecs = palloc_extended(sizeof(float) * s.dim * s.cap, MCXT_ALLOC_HUGE);
+	s.refs = palloc(sizeof(uint64) * s.cap);
+	(void) vlindex_delta_walk(index, meta->sealed_head, s.dim, meta->generation,
+							  sealed_row, &s);
+	*vecs = s.vecs;
+	*refs = s.refs;
+	return s.n;
 }
 
 /*

@@ -61,6 +61,8 @@
 #define FIRST_BATCH_K	10
 #define NEXT_BATCH		32
 #define MAX_BATCH		4096
+/* vectors of one re-rank batch held at once: 32 MB (512 at 16,000-d) */
+#define MAX_BATCH_BYTES	((Size) 32 << 20)
 
 typedef struct VlIndexCand
 {
@@ -97,6 +99,7 @@ typedef struct VlIndexScanOpaque
 	int			nordered;		/* order[0..nordered) is final */
 	bool		exhaustive;		/* every list has been probed at once */
 	int64		nreturned;		/* rows returned so far */
+	float		last_dist;		/* distance of the last row returned */
 	int64		first_rows;		/* rows of the first probed lists */
 	/*
 	 * candidates: cand[0..nnear) is a min-heap on lb; cand[nnear..ncand)
@@ -397,33 +400,19 @@ tombstoned(VlIndexScanOpaque *so, uint64 ref)
 /* ----------------------------------------------------------------- scan */
 
 static void
+delta_row(void *arg, ItemPointer tid, const float *x)
+{
+	VlIndexScanOpaque *so = arg;
+
+	res_push(so, exact_dist(so, x), tid);
+	vlindex_stats.delta_scanned++;
+}
+
+static void
 load_delta_chain(IndexScanDesc scan, VlIndexScanOpaque *so, BlockNumber blk)
 {
-	while (blk != InvalidBlockNumber)
-	{
-		Buffer		buf = ReadBuffer(scan->indexRelation, blk);
-		Page		page;
-		OffsetNumber maxoff;
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		vlindex_check_chain_page(scan->indexRelation, blk, page, VLINDEX_PAGE_DELTA, so->meta.generation);
-		maxoff = PageGetMaxOffsetNumber(page);
-		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
-		{
-			ItemId		iid = PageGetItemId(page, off);
-			VlIndexDeltaItem *item;
-
-			if (!ItemIdIsUsed(iid) || ItemIdIsDead(iid) ||
-				ItemIdGetLength(iid) != VLINDEX_DELTA_ITEM_SIZE(so->dim))
-				continue;
-			item = (VlIndexDeltaItem *) PageGetItem(page, iid);
-			res_push(so, exact_dist(so, item->x), &item->tid);
-			vlindex_stats.delta_scanned++;
-		}
-		blk = ((VlIndexPageOpaque *) PageGetSpecialPointer(page))->next;
-		UnlockReleaseBuffer(buf);
-	}
+	(void) vlindex_delta_walk(scan->indexRelation, blk, so->dim, so->meta.generation,
+							  delta_row, so);
 }
 
 /* Rows inserted after the build: the live delta and a sealed one. */
@@ -833,6 +822,8 @@ rerank_batch(IndexScanDesc scan, VlIndexScanOpaque *so)
 		so->first_done = true;
 	}
 	cap = Min(cap, so->ncand);
+	/* the rest of a large first batch follows in later batches */
+	cap = Min(cap, (int) Max(1, MAX_BATCH_BYTES / (sizeof(float) * part->dim)));
 	lists = palloc(sizeof(int) * Max(cap, 1));
 	idx = palloc(sizeof(int) * Max(cap, 1));
 	/* only near candidates: the far ones cannot beat the next result yet */
@@ -884,6 +875,7 @@ start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 		MemoryContextSwitchTo(old);
 		return;
 	}
+	vlindex_warn_pgvector_settings(index);
 	vlindex_meta_read(index, &so->meta);
 	so->metric = (IvfMetric) so->meta.metric;
 	so->et = (VlIndexElemType) so->meta.elemtype;
@@ -973,7 +965,7 @@ vlindex_gettuple(IndexScanDesc scan, ScanDirection dir)
 		bool		more_lists = so->part && so->nprobed < so->part->lists;
 
 		CHECK_FOR_INTERRUPTS();
-		if (more_lists && vlindex_iterative == VLINDEX_ITERATIVE_EXHAUSTIVE &&
+		if (more_lists && VLINDEX_ITERATIVE_GOES_EXHAUSTIVE(vlindex_iterative) &&
 			(so->ncand == 0 ||
 			 (vlindex_exhaustive_after > 0 &&
 			  so->nreturned >= Max(vlindex_exhaustive_after, so->first_rows / 8))))
@@ -997,6 +989,15 @@ vlindex_gettuple(IndexScanDesc scan, ScanDirection dir)
 		{
 			VlIndexResult	r = res_pop(so);
 
+			/*
+			 * strict_order: a row closer than one already returned (found
+			 * after the switch to exhaustive, in a list not probed before,
+			 * or past the error bound) is dropped, so the output is in
+			 * order; the other modes return it.
+			 */
+			if (vlindex_iterative == VLINDEX_ITERATIVE_STRICT && so->nreturned > 0 &&
+				r.dist < so->last_dist)
+				continue;
 			if (so->part && so->part->table_vectors)
 			{
 				/* each TID once (see the header comment) */
@@ -1017,6 +1018,7 @@ vlindex_gettuple(IndexScanDesc scan, ScanDirection dir)
 					continue;
 			}
 			so->nreturned++;
+			so->last_dist = r.dist;
 
 			scan->xs_heaptid = r.tid;
 			scan->xs_recheck = false;
