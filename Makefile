@@ -220,6 +220,8 @@ build/bin/synth: bench/tools/synth.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
 build/bin/fmblend: bench/tools/fmblend.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
+build/bin/embgen: bench/tools/embgen.c | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lm
 build/bin/ann_truth: bench/ann/ann_truth.c | build/bin
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lz -lm
 build/bin/bench_kernels: bench/kernels.c $(VECTOR_KERNEL_SRCS) src/vector/distance.h | build/bin
@@ -255,6 +257,8 @@ bench-ann-versus: all tools build/bin/fmblend build/bin/ann_truth
 bench-ann-hier: all build/bin/synth build/bin/hier_select
 	build/bin/hier_select
 	bench/ann/hier.sh
+bench-ann-3072: all build/bin/embgen
+	bench/ann/halfvec3072.sh
 bench-index-gc: all
 	bench/index_gc/run.sh
 bench-tables: all build/bin/tablegen
@@ -288,4 +292,4 @@ bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
 bench-tables-compact: all build/bin/tablegen
 	bench/tables/compact.sh $(ROWS)
-.PHONY: bench-ann-1m bench-ann-versus bench-sparse bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-fts-postings bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
+.PHONY: bench-ann-1m bench-ann-versus bench-sparse bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-fts-postings bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-ann-3072 bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
