@@ -15,7 +15,7 @@
  * is appended by several records (metapage + tail page + one new page each),
  * all under the metapage's exclusive lock, which serialises inserts; the
  * metapage's delta_count goes up with the last chunk.  A crash or ERROR in
- * between leaves a prefix of the item's chunks with no ending: readers skip
+ * between (fault point index_delta_chunk) leaves a prefix of the item's chunks with no ending: readers skip
  * it (the row's transaction did not commit, so nothing may see it).  A scan
  * that meets an item still being appended sees the same incomplete prefix
  * and skips it for the same reason.  VACUUM deletes every chunk of a dead
@@ -32,6 +32,7 @@
 #include "utils/rel.h"
 
 #include "index/vlindex.h"
+#include "lake/lake_fault.h"
 
 /* A chunk shorter than this starts on a new page instead. */
 #define MIN_CHUNK_FLOATS	64
@@ -144,6 +145,9 @@ append_chunked(Relation index, ItemPointer tid, const float *x, int dim)
 			UnlockReleaseBuffer(newbuf);
 		if (BufferIsValid(tailbuf))
 			UnlockReleaseBuffer(tailbuf);
+		/* crash tests: an item left unfinished between two records */
+		if (off < dim)
+			lake_fault("index_delta_chunk");
 	}
 	UnlockReleaseBuffer(metabuf);
 	pfree(scratch);
