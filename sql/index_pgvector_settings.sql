@@ -66,6 +66,32 @@ SELECT count(*) AS relaxed_rows,
   FROM filtered('relaxed_order');
 -- off: only the rows of the first probed lists
 SELECT count(*) < 40 AS off_stops_early FROM filtered('off');
+-- a row closer than rows already returned: two clusters, A on [0, 1] and
+-- B on [9, 10], plus one row at 5.1, which k-means puts in B's list; a
+-- query at 4.9 probes A's list first (one probe) and turns exhaustive after
+-- 1/8 of its rows, then finds the row at 5.1: relaxed_order returns it
+-- there, out of order; strict_order drops it
+CREATE TABLE ab (id int, v vector(2));
+INSERT INTO ab SELECT i, ARRAY[i / 100.0, 0]::vector FROM generate_series(1, 100) i;
+INSERT INTO ab SELECT 100 + i, ARRAY[9 + i / 100.0, 0]::vector FROM generate_series(1, 100) i;
+INSERT INTO ab VALUES (1000, '[5.1,0]');
+CREATE INDEX ab_vl ON ab USING vlake (v vector_l2_ops) WITH (lists = 2);
+CREATE FUNCTION ab_scan(mode text) RETURNS TABLE (rk bigint, id int, d float8) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  PERFORM set_config('vlake.iterative_scan', mode, true);
+  SET LOCAL vlake.probes = 1; SET LOCAL vlake.exhaustive_after = 1;
+  SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = on;
+  RETURN QUERY SELECT row_number() OVER (), x.id, x.d FROM (
+    SELECT ab.id, ab.v <-> '[4.9,0]' AS d FROM ab ORDER BY ab.v <-> '[4.9,0]' LIMIT 30) x;
+END $$;
+SELECT mode, count(*) AS rows_returned,
+       count(*) FILTER (WHERE d < prev) AS out_of_order,
+       bool_or(id = 1000) AS has_row_at_5_1
+  FROM unnest(ARRAY['relaxed_order', 'strict_order']) mode,
+       LATERAL (SELECT id, d, lag(d) OVER (ORDER BY rk) AS prev FROM ab_scan(mode)) s
+ GROUP BY mode ORDER BY mode;
+
 -- the plan of those queries
 SET vlake.probes = 2; SET enable_seqscan = off; SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM items WHERE id % 50 = 0
