@@ -21,7 +21,6 @@ shared_preload_libraries = 'vlake'
 vlake.allowed_file_roots = '$lake'
 vlake.default_location = 'file://$lake'
 restart_after_crash = on
-hot_standby_feedback = on
 });
 $primary->start;
 $primary->safe_psql('postgres', q{
