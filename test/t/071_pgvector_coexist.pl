@@ -63,7 +63,7 @@ ok(scalar(keys %$sp) > 100, 'pgvector exports its functions (' . scalar(keys %$s
 
 my $node = PostgreSQL::Test::Cluster->new('coexist', install_path => dirname($bindir));
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'vlake'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'vlake'\nvlake.allowed_file_roots = '$tmp'\n");
 $node->start;
 
 sub sq { my ($db, $sql) = @_; return $node->safe_psql($db, $sql); }
@@ -260,6 +260,29 @@ sq('dropper', 'DROP EXTENSION vlake');
 sq('dropper', 'DROP EXTENSION vector');
 is(sq('dropper', q{SELECT count(*) FROM pg_extension WHERE extname IN ('vector', 'vlake')}), '0',
 	'... and done after DROP EXTENSION vlake');
+
+# vlake's lake layers over pgvector's types (the type OIDs they look up by
+# name in vlake's schema are pgvector's): Parquet write and read, a vlake
+# table flushed to the lake, a vlake index on it
+q_lake: {
+	sq('postgres', 'CREATE DATABASE pvlake');
+	sq('pvlake', q{CREATE EXTENSION vector; CREATE EXTENSION vlake;
+	  CREATE TABLE src (id int, v vector(3), h halfvec(3));
+	  INSERT INTO src SELECT i, ARRAY[i % 13, i % 7, i * 0.01]::real[]::vector, ARRAY[i % 5, 1, -i * 0.5]::real[]::halfvec
+	    FROM generate_series(1, 400) i;});
+	my $md5 = q{SELECT md5(string_agg(id || v::text || h::text, ';' ORDER BY id)) FROM };
+	my $want = sq('pvlake', "$md5 src");
+	sq('pvlake', "SELECT vlake.parquet_write('file://$tmp/src.parquet', 'SELECT id, v, h FROM src')");
+	is(sq('pvlake', "$md5 vlake.parquet_read('file://$tmp/src.parquet') AS t(id int, v vector, h halfvec)"), $want,
+		'Parquet written and read back as pgvector\'s vector and halfvec');
+	sq('pvlake', q{CREATE TABLE lk (id int, v vector(3), h halfvec(3)) USING vlake;
+	  INSERT INTO lk SELECT * FROM src; SELECT vlake.flush('lk');
+	  CREATE INDEX lk_v ON lk USING vlake (v vector_l2_ops);});
+	is(sq('pvlake', "$md5 lk"), $want, 'a vlake table of pgvector\'s types, flushed to the lake, reads back');
+	my $lq = q{SELECT string_agg(id::text, ',' ORDER BY d, id) FROM (SELECT id, v <-> '[3,2,1]' AS d FROM lk ORDER BY v <-> '[3,2,1]' LIMIT 5) s};
+	is(sq('pvlake', "SET enable_seqscan = off; SET vlake.probes = 100000; $lq"),
+		sq('pvlake', "SET enable_indexscan = off; SET enable_bitmapscan = off; $lq"), '... and its vlake index equals exact search');
+}
 
 # ------------------------------------------ vlake first, then pgvector ----
 sq('postgres', 'CREATE DATABASE vp');
