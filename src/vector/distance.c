@@ -938,6 +938,145 @@ cos_f16_neon(const uint16_t *a, const uint16_t *b, int n, float out[3])
 
 #endif							/* VEC_NEON */
 
+/* -------------------------------------------------- bit strings --- */
+
+/*
+ * Popcount kernels over bit strings of nbytes bytes (the core bit type's
+ * bytes: its pad bits are zero, so whole bytes can be counted).  Words are
+ * read with memcpy: a varlena's bits need not be 8-byte aligned.  The
+ * portable version lets the compiler pick its popcount (a bit trick or a
+ * libgcc call without -mpopcnt); the x86 one uses POPCNT, chosen at run time.
+ */
+static uint64_t
+hamming_bits_scalar(const uint8_t *a, const uint8_t *b, size_t nbytes)
+{
+	uint64_t	d = 0;
+	size_t		i = 0;
+
+	for (; i + 8 <= nbytes; i += 8)
+	{
+		uint64_t	x,
+					y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		d += (uint64_t) __builtin_popcountll(x ^ y);
+	}
+	for (; i < nbytes; i++)
+		d += (uint64_t) __builtin_popcount((unsigned) (a[i] ^ b[i]));
+	return d;
+}
+
+static void
+jaccard_bits_scalar(const uint8_t *a, const uint8_t *b, size_t nbytes, uint64_t out[3])
+{
+	uint64_t	ab = 0,
+				aa = 0,
+				bb = 0;
+	size_t		i = 0;
+
+	for (; i + 8 <= nbytes; i += 8)
+	{
+		uint64_t	x,
+					y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		ab += (uint64_t) __builtin_popcountll(x & y);
+		aa += (uint64_t) __builtin_popcountll(x);
+		bb += (uint64_t) __builtin_popcountll(y);
+	}
+	for (; i < nbytes; i++)
+	{
+		ab += (uint64_t) __builtin_popcount((unsigned) (a[i] & b[i]));
+		aa += (uint64_t) __builtin_popcount((unsigned) a[i]);
+		bb += (uint64_t) __builtin_popcount((unsigned) b[i]);
+	}
+	out[0] = ab;
+	out[1] = aa;
+	out[2] = bb;
+}
+
+#ifdef VEC_X86
+#define VEC_POPCNT __attribute__((target("popcnt")))
+
+VEC_POPCNT static uint64_t
+hamming_bits_popcnt(const uint8_t *a, const uint8_t *b, size_t nbytes)
+{
+	uint64_t	d = 0;
+	size_t		i = 0;
+
+	for (; i + 8 <= nbytes; i += 8)
+	{
+		uint64_t	x,
+					y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		d += (uint64_t) _mm_popcnt_u64(x ^ y);
+	}
+	for (; i < nbytes; i++)
+		d += (uint64_t) _mm_popcnt_u32((unsigned) (a[i] ^ b[i]));
+	return d;
+}
+
+VEC_POPCNT static void
+jaccard_bits_popcnt(const uint8_t *a, const uint8_t *b, size_t nbytes, uint64_t out[3])
+{
+	uint64_t	ab = 0,
+				aa = 0,
+				bb = 0;
+	size_t		i = 0;
+
+	for (; i + 8 <= nbytes; i += 8)
+	{
+		uint64_t	x,
+					y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		ab += (uint64_t) _mm_popcnt_u64(x & y);
+		aa += (uint64_t) _mm_popcnt_u64(x);
+		bb += (uint64_t) _mm_popcnt_u64(y);
+	}
+	for (; i < nbytes; i++)
+	{
+		ab += (uint64_t) _mm_popcnt_u32((unsigned) (a[i] & b[i]));
+		aa += (uint64_t) _mm_popcnt_u32((unsigned) a[i]);
+		bb += (uint64_t) _mm_popcnt_u32((unsigned) b[i]);
+	}
+	out[0] = ab;
+	out[1] = aa;
+	out[2] = bb;
+}
+#endif							/* VEC_X86 */
+
+vec_bits_hamming_kernel vec_hamming_bits = hamming_bits_scalar;
+vec_bits_jaccard_kernel vec_jaccard_bits = jaccard_bits_scalar;
+
+const char *
+distance_bits_level(void)
+{
+	return vec_hamming_bits == hamming_bits_scalar ? "scalar" : "popcnt";
+}
+
+void
+distance_bits_use(bool fast)
+{
+	vec_hamming_bits = hamming_bits_scalar;
+	vec_jaccard_bits = jaccard_bits_scalar;
+#ifdef VEC_X86
+	__builtin_cpu_init();
+	if (fast && __builtin_cpu_supports("popcnt"))
+	{
+		vec_hamming_bits = hamming_bits_popcnt;
+		vec_jaccard_bits = jaccard_bits_popcnt;
+	}
+#else
+	(void) fast;
+#endif
+}
+
 /* ---------------------------------------------------------- dispatch --- */
 
 static const VecKernelSet kernel_sets[] = {
@@ -1036,6 +1175,8 @@ distance_init(void)
 	if (forced != NULL && forced[0] != '\0')
 		k = distance_kernel_set(forced);
 	use_set(k ? k : best_set());
+	/* VLAKE_KERNELS=scalar also keeps bit strings on the portable loop */
+	distance_bits_use(strcmp(current_level, "scalar") != 0);
 	return current_level;
 }
 

@@ -10,6 +10,8 @@
 #ifndef VLAKE_DISTANCE_H
 #define VLAKE_DISTANCE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef float (*vec_f32_kernel) (const float *a, const float *b, int n);
@@ -57,6 +59,21 @@ typedef struct VecKernelSet
 } VecKernelSet;
 
 extern const VecKernelSet *distance_kernel_set(const char *name);
+
+/*
+ * Bit strings (the bit type's bytes, pad bits zero): Hamming distance =
+ * popcount(a ^ b); the Jaccard kernel returns popcount(a & b), popcount(a)
+ * and popcount(b) in out[0..2].  POPCNT on x86 when the CPU has it
+ * (chosen by distance_init(), or distance_bits_use()), else portable C.
+ */
+typedef uint64_t (*vec_bits_hamming_kernel) (const uint8_t *a, const uint8_t *b, size_t nbytes);
+typedef void (*vec_bits_jaccard_kernel) (const uint8_t *a, const uint8_t *b, size_t nbytes,
+										 uint64_t out[3]);
+extern vec_bits_hamming_kernel vec_hamming_bits;
+extern vec_bits_jaccard_kernel vec_jaccard_bits;
+/* fast = false forces the portable loops (tests compare both). */
+extern void distance_bits_use(bool fast);
+extern const char *distance_bits_level(void);
 
 /* Name of the kernel level in use. */
 extern const char *distance_level(void);

@@ -437,6 +437,20 @@ vlake_sparsevec_from_halfvec(PG_FUNCTION_ARGS)
 	PG_RETURN_SPARSEVEC_P(sparse_from_dense(x, v->dim));
 }
 
+/* integer[], real[], double precision[], numeric[] -> sparsevec (pgvector's
+ * array_to_sparsevec): the array is the dense form; zeros are dropped. */
+PG_FUNCTION_INFO_V1(vlake_array_to_sparsevec);
+Datum
+vlake_array_to_sparsevec(PG_FUNCTION_ARGS)
+{
+	int			dim;
+	float	   *x = vec_array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "sparsevec", true, &dim);
+
+	sparse_check_dim(dim);
+	vec_check_typmod(dim, PG_GETARG_INT32(1), "sparsevec");
+	PG_RETURN_SPARSEVEC_P(sparse_from_dense(x, dim));
+}
+
 PG_FUNCTION_INFO_V1(vlake_sparsevec_to_vector);
 Datum
 vlake_sparsevec_to_vector(PG_FUNCTION_ARGS)

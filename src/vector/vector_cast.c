@@ -67,9 +67,13 @@ element_to_float(Datum d, Oid elemtype, int i, const char *typname)
 	return (float) x;
 }
 
-/* A one-dimensional array without NULLs as floats; *dim gets the count. */
-static float *
-array_to_floats(ArrayType *arr, const char *typname, int *dim)
+/*
+ * A one-dimensional array without NULLs as floats; *dim gets the count.
+ * sparse: the array is a sparsevec's dense form (up to 10^9 elements, the
+ * non-zero limit checked by the caller) rather than a vector's (16,000).
+ */
+float *
+vec_array_to_floats(ArrayType *arr, const char *typname, bool sparse, int *dim)
 {
 	Oid			elemtype = ARR_ELEMTYPE(arr);
 	int16		typlen;
@@ -86,7 +90,8 @@ array_to_floats(ArrayType *arr, const char *typname, int *dim)
 				 errmsg("cannot cast a %d-dimensional array to %s", ARR_NDIM(arr), typname),
 				 errhint("Use a one-dimensional array, e.g. ARRAY[1,2,3].")));
 	n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	vec_check_dim(n, typname);
+	if (!sparse || n < 1)
+		vec_check_dim(n, typname);
 
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
@@ -109,7 +114,7 @@ Datum
 vlake_array_to_vector(PG_FUNCTION_ARGS)
 {
 	int			dim;
-	float	   *x = array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "vector", &dim);
+	float	   *x = vec_array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "vector", false, &dim);
 	Vector	   *v;
 
 	vec_check_typmod(dim, PG_GETARG_INT32(1), "vector");
@@ -123,7 +128,7 @@ Datum
 vlake_array_to_halfvec(PG_FUNCTION_ARGS)
 {
 	int			dim;
-	float	   *x = array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "halfvec", &dim);
+	float	   *x = vec_array_to_floats(PG_GETARG_ARRAYTYPE_P(0), "halfvec", false, &dim);
 	HalfVector *v;
 
 	vec_check_typmod(dim, PG_GETARG_INT32(1), "halfvec");

@@ -27,12 +27,12 @@ CREATE FUNCTION halfvec(halfvec, integer, boolean) RETURNS halfvec
     AS 'MODULE_PATHNAME', 'vlake_halfvec_typmod_cast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE CAST (halfvec AS halfvec) WITH FUNCTION halfvec(halfvec, integer, boolean) AS IMPLICIT;
 
-CREATE FUNCTION halfvec(vector, integer, boolean) RETURNS halfvec
+CREATE FUNCTION vector_to_halfvec(vector, integer, boolean) RETURNS halfvec
     AS 'MODULE_PATHNAME', 'vlake_vector_to_halfvec' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vector(halfvec, integer, boolean) RETURNS vector
+CREATE FUNCTION halfvec_to_vector(halfvec, integer, boolean) RETURNS vector
     AS 'MODULE_PATHNAME', 'vlake_halfvec_to_vector' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE CAST (vector AS halfvec) WITH FUNCTION halfvec(vector, integer, boolean) AS IMPLICIT;
-CREATE CAST (halfvec AS vector) WITH FUNCTION vector(halfvec, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (vector AS halfvec) WITH FUNCTION vector_to_halfvec(vector, integer, boolean) AS IMPLICIT;
+CREATE CAST (halfvec AS vector) WITH FUNCTION halfvec_to_vector(halfvec, integer, boolean) AS ASSIGNMENT;
 
 -- distances and norms (same names as for vector, overloaded)
 CREATE FUNCTION l2_distance(halfvec, halfvec) RETURNS float8
@@ -51,6 +51,8 @@ CREATE FUNCTION l2_normalize(halfvec) RETURNS halfvec
     AS 'MODULE_PATHNAME', 'vlake_halfvec_l2_normalize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION subvector(halfvec, integer, integer) RETURNS halfvec
     AS 'MODULE_PATHNAME', 'vlake_halfvec_subvector' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION binary_quantize(halfvec) RETURNS bit
+    AS 'MODULE_PATHNAME', 'vlake_halfvec_binary_quantize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- support functions for index operator classes (src/index/*.sql)
 CREATE FUNCTION halfvec_l2_squared_distance(halfvec, halfvec) RETURNS float8
@@ -91,13 +93,16 @@ CREATE FUNCTION halfvec_avg(double precision[]) RETURNS halfvec
 CREATE FUNCTION halfvec_sum(double precision[]) RETURNS halfvec
     AS 'MODULE_PATHNAME', 'vlake_halfvec_sum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- pgvector's name for the combine function of the halfvec aggregates
+CREATE FUNCTION halfvec_combine(double precision[], double precision[]) RETURNS double precision[]
+    AS 'MODULE_PATHNAME', 'vlake_vector_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE avg(halfvec) (
     SFUNC = halfvec_accum, STYPE = double precision[], FINALFUNC = halfvec_avg,
-    COMBINEFUNC = vector_combine, INITCOND = '{0}', PARALLEL = SAFE
+    COMBINEFUNC = halfvec_combine, INITCOND = '{0}', PARALLEL = SAFE
 );
 CREATE AGGREGATE sum(halfvec) (
     SFUNC = halfvec_accum, STYPE = double precision[], FINALFUNC = halfvec_sum,
-    COMBINEFUNC = vector_combine, INITCOND = '{0}', PARALLEL = SAFE
+    COMBINEFUNC = halfvec_combine, INITCOND = '{0}', PARALLEL = SAFE
 );
 
 CREATE OPERATOR <-> (LEFTARG = halfvec, RIGHTARG = halfvec, FUNCTION = l2_distance, COMMUTATOR = '<->');
@@ -143,4 +148,4 @@ CREATE CAST (integer[] AS halfvec) WITH FUNCTION array_to_halfvec(integer[], int
 CREATE CAST (real[] AS halfvec) WITH FUNCTION array_to_halfvec(real[], integer, boolean) AS ASSIGNMENT;
 CREATE CAST (double precision[] AS halfvec) WITH FUNCTION array_to_halfvec(double precision[], integer, boolean) AS ASSIGNMENT;
 CREATE CAST (numeric[] AS halfvec) WITH FUNCTION array_to_halfvec(numeric[], integer, boolean) AS ASSIGNMENT;
-CREATE CAST (halfvec AS real[]) WITH FUNCTION halfvec_to_float4(halfvec, integer, boolean) AS IMPLICIT;
+CREATE CAST (halfvec AS real[]) WITH FUNCTION halfvec_to_float4(halfvec, integer, boolean) AS ASSIGNMENT;

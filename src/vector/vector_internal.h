@@ -11,6 +11,9 @@
 
 /* dimension count is between 1 and VECTOR_MAX_DIM, else ERROR 22023 */
 extern void vec_check_dim(int dim, const char *typname);
+/* A one-dimensional SQL array without NULLs as floats (vector_cast.c);
+ * sparse: up to sparsevec's dimension limit rather than vector's. */
+extern float *vec_array_to_floats(ArrayType *arr, const char *typname, bool sparse, int *dim);
 
 /* both operands of a binary operator have the same dimension count */
 extern void vec_check_same_dim(int adim, int bdim);

@@ -43,6 +43,20 @@ CREATE CAST (sparsevec AS vector) WITH FUNCTION sparsevec_to_vector(sparsevec, i
 CREATE CAST (halfvec AS sparsevec) WITH FUNCTION halfvec_to_sparsevec(halfvec, integer, boolean) AS IMPLICIT;
 CREATE CAST (sparsevec AS halfvec) WITH FUNCTION sparsevec_to_halfvec(sparsevec, integer, boolean) AS ASSIGNMENT;
 
+-- integer[], real[], double precision[], numeric[] -> sparsevec (the dense form)
+CREATE FUNCTION array_to_sparsevec(integer[], integer, boolean) RETURNS sparsevec
+    AS 'MODULE_PATHNAME', 'vlake_array_to_sparsevec' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION array_to_sparsevec(real[], integer, boolean) RETURNS sparsevec
+    AS 'MODULE_PATHNAME', 'vlake_array_to_sparsevec' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION array_to_sparsevec(double precision[], integer, boolean) RETURNS sparsevec
+    AS 'MODULE_PATHNAME', 'vlake_array_to_sparsevec' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION array_to_sparsevec(numeric[], integer, boolean) RETURNS sparsevec
+    AS 'MODULE_PATHNAME', 'vlake_array_to_sparsevec' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (integer[] AS sparsevec) WITH FUNCTION array_to_sparsevec(integer[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (real[] AS sparsevec) WITH FUNCTION array_to_sparsevec(real[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (double precision[] AS sparsevec) WITH FUNCTION array_to_sparsevec(double precision[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (numeric[] AS sparsevec) WITH FUNCTION array_to_sparsevec(numeric[], integer, boolean) AS ASSIGNMENT;
+
 -- distances and norms (same names as for vector, overloaded)
 CREATE FUNCTION l2_distance(sparsevec, sparsevec) RETURNS float8
     AS 'MODULE_PATHNAME', 'vlake_sparsevec_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
