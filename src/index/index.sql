@@ -7,20 +7,31 @@ CREATE FUNCTION vlake_index_handler(internal) RETURNS index_am_handler
 CREATE ACCESS METHOD vlake TYPE INDEX HANDLER vlake_index_handler;
 COMMENT ON ACCESS METHOD vlake IS 'vlake ANN index (IVF + RaBitQ codes, lake files)';
 
--- One ORDER BY operator per class; its strategy number names the metric
--- (1 = L2, 2 = negative inner product, 3 = cosine).
-CREATE OPERATOR CLASS vector_l2_ops FOR TYPE vector USING vlake AS
+-- One ORDER BY operator per class; its strategy number names the distance
+-- (1 = L2, 2 = negative inner product, 3 = cosine, 4 = L1, 5 = Hamming,
+-- 6 = Jaccard).  The L2 classes are the defaults for vector and halfvec
+-- (as ivfflat's vector_l2_ops is pgvector's default) and Hamming for bit, so
+-- USING vlake (col) works without naming a class.
+CREATE OPERATOR CLASS vector_l2_ops DEFAULT FOR TYPE vector USING vlake AS
     OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops;
 CREATE OPERATOR CLASS vector_ip_ops FOR TYPE vector USING vlake AS
     OPERATOR 2 <#> (vector, vector) FOR ORDER BY float_ops;
 CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING vlake AS
     OPERATOR 3 <=> (vector, vector) FOR ORDER BY float_ops;
-CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING vlake AS
+CREATE OPERATOR CLASS vector_l1_ops FOR TYPE vector USING vlake AS
+    OPERATOR 4 <+> (vector, vector) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS halfvec_l2_ops DEFAULT FOR TYPE halfvec USING vlake AS
     OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops;
 CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING vlake AS
     OPERATOR 2 <#> (halfvec, halfvec) FOR ORDER BY float_ops;
 CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING vlake AS
     OPERATOR 3 <=> (halfvec, halfvec) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS halfvec_l1_ops FOR TYPE halfvec USING vlake AS
+    OPERATOR 4 <+> (halfvec, halfvec) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS bit_hamming_ops DEFAULT FOR TYPE bit USING vlake AS
+    OPERATOR 5 <~> (bit, bit) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS bit_jaccard_ops FOR TYPE bit USING vlake AS
+    OPERATOR 6 <%> (bit, bit) FOR ORDER BY float_ops;
 
 -- Load an index's lake part (centroids and every list's codes) into this
 -- backend's memory; returns the bytes held.

@@ -40,12 +40,35 @@
 #define VLINDEX_STRATEGY_L2		1
 #define VLINDEX_STRATEGY_IP		2
 #define VLINDEX_STRATEGY_COSINE	3
+#define VLINDEX_STRATEGY_L1		4
+#define VLINDEX_STRATEGY_HAMMING	5
+#define VLINDEX_STRATEGY_JACCARD	6
+#define VLINDEX_NSTRATEGIES		6
+
+/*
+ * The distance an index orders by (its operator class).  The codes and the
+ * lists are built in the geometry of the IvfMetric vlindex_metric() returns:
+ * its own for L2 / IP / cosine; squared L2 for the other three, over the
+ * raw floats (bits as 0 and 1, so squared L2 = Hamming), and the scan
+ * turns the squared-L2 lower bounds into lower bounds of the distance it
+ * orders by (vlindex_scan.c), then re-ranks with that exact distance.
+ */
+typedef enum VlIndexDist
+{
+	VLINDEX_DIST_L2 = 0,
+	VLINDEX_DIST_IP = 1,
+	VLINDEX_DIST_COSINE = 2,
+	VLINDEX_DIST_L1 = 3,
+	VLINDEX_DIST_HAMMING = 4,
+	VLINDEX_DIST_JACCARD = 5
+} VlIndexDist;
 
 /* Element type of the indexed column. */
 typedef enum VlIndexElemType
 {
 	VLINDEX_ELEM_FLOAT4 = 0,			/* vector */
-	VLINDEX_ELEM_HALF = 1			/* halfvec */
+	VLINDEX_ELEM_HALF = 1,			/* halfvec */
+	VLINDEX_ELEM_BIT = 2			/* bit: one float 0 or 1 per bit */
 } VlIndexElemType;
 
 /* Page special space, on delta and tombstone pages. */
@@ -315,6 +338,8 @@ typedef enum VlIndexIterativeMode
 extern bytea *vlindex_options(Datum reloptions, bool validate);
 extern void vlindex_init_reloptions(void);
 extern IvfMetric vlindex_metric(Relation index, VlIndexElemType *elemtype);
+extern VlIndexDist vlindex_dist(Relation index);
+extern const char *vlindex_dist_name(VlIndexDist d);	/* "l2", "l1", "hamming", ... */
 extern int	vlindex_hierarchy_threshold(Relation index);
 extern int	vlindex_default_probes(int lists);
 extern void vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric,

@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
+#include "utils/varbit.h"
 
 #include "index/vlindex.h"
 #include "vector/half.h"
@@ -88,34 +89,87 @@ typedef struct VlIndexAmCache
 {
 	IvfMetric	metric;
 	VlIndexElemType	elemtype;
+	VlIndexDist	dist;
 } VlIndexAmCache;
 
-static IvfMetric vlindex_metric_lookup(Relation index, VlIndexElemType *elemtype);
+static VlIndexDist vlindex_dist_lookup(Relation index, VlIndexElemType *elemtype);
 
-/* Metric and element type, cached in the relcache entry (rd_amcache). */
-IvfMetric
-vlindex_metric(Relation index, VlIndexElemType *elemtype)
+static VlIndexAmCache *
+vlindex_am_cache(Relation index)
 {
 	VlIndexAmCache  *c = (VlIndexAmCache *) index->rd_amcache;
 
 	if (c == NULL)
 	{
 		VlIndexElemType	et;
-		IvfMetric	m = vlindex_metric_lookup(index, &et);
+		VlIndexDist	d = vlindex_dist_lookup(index, &et);
 
 		c = MemoryContextAlloc(index->rd_indexcxt, sizeof(VlIndexAmCache));
-		c->metric = m;
+		c->dist = d;
+		/* the geometry of codes and lists: see VlIndexDist */
+		c->metric = d == VLINDEX_DIST_IP ? IVF_IP :
+			d == VLINDEX_DIST_COSINE ? IVF_COSINE : IVF_L2;
 		c->elemtype = et;
 		index->rd_amcache = c;
 	}
+	return c;
+}
+
+/* Metric of the codes and element type, cached in the relcache entry. */
+IvfMetric
+vlindex_metric(Relation index, VlIndexElemType *elemtype)
+{
+	VlIndexAmCache  *c = vlindex_am_cache(index);
+
 	if (elemtype)
 		*elemtype = c->elemtype;
 	return c->metric;
 }
 
-static IvfMetric
-vlindex_metric_lookup(Relation index, VlIndexElemType *elemtype)
+/* The distance the index's operator class orders by. */
+VlIndexDist
+vlindex_dist(Relation index)
 {
+	return vlindex_am_cache(index)->dist;
+}
+
+const char *
+vlindex_dist_name(VlIndexDist d)
+{
+	switch (d)
+	{
+		case VLINDEX_DIST_L2:
+			return "l2";
+		case VLINDEX_DIST_IP:
+			return "inner_product";
+		case VLINDEX_DIST_COSINE:
+			return "cosine";
+		case VLINDEX_DIST_L1:
+			return "l1";
+		case VLINDEX_DIST_HAMMING:
+			return "hamming";
+		case VLINDEX_DIST_JACCARD:
+			return "jaccard";
+	}
+	return "?";
+}
+
+static VlIndexDist
+vlindex_dist_lookup(Relation index, VlIndexElemType *elemtype)
+{
+	static const struct
+	{
+		int			strategy;
+		VlIndexDist	dist;
+	}			strategies[] = {
+		{VLINDEX_STRATEGY_L2, VLINDEX_DIST_L2},
+		{VLINDEX_STRATEGY_IP, VLINDEX_DIST_IP},
+		{VLINDEX_STRATEGY_COSINE, VLINDEX_DIST_COSINE},
+		{VLINDEX_STRATEGY_L1, VLINDEX_DIST_L1},
+		{VLINDEX_STRATEGY_HAMMING, VLINDEX_DIST_HAMMING},
+		{VLINDEX_STRATEGY_JACCARD, VLINDEX_DIST_JACCARD},
+	};
+	bool		is_bit;
 	Oid			family = index->rd_opfamily[0];
 	Oid			type = index->rd_opcintype[0];
 	char	   *typname = NULL;
@@ -127,29 +181,38 @@ vlindex_metric_lookup(Relation index, VlIndexElemType *elemtype)
 		ReleaseSysCache(tp);
 	}
 
-	if (elemtype)
+	is_bit = type == BITOID;
+	if (is_bit)
+		*elemtype = VLINDEX_ELEM_BIT;
+	else if (typname && strcmp(typname, "halfvec") == 0)
+		*elemtype = VLINDEX_ELEM_HALF;
+	else if (typname && strcmp(typname, "vector") == 0)
+		*elemtype = VLINDEX_ELEM_FLOAT4;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("vlake indexes support the vector, halfvec and bit types, not %s",
+						typname ? typname : "?")));
+	for (int i = 0; i < lengthof(strategies); i++)
 	{
-		if (typname && strcmp(typname, "halfvec") == 0)
-			*elemtype = VLINDEX_ELEM_HALF;
-		else if (typname && strcmp(typname, "vector") == 0)
-			*elemtype = VLINDEX_ELEM_FLOAT4;
-		else
+		bool		bit_dist = strategies[i].dist == VLINDEX_DIST_HAMMING ||
+			strategies[i].dist == VLINDEX_DIST_JACCARD;
+
+		if (!OidIsValid(get_opfamily_member(family, type, type, strategies[i].strategy)))
+			continue;
+		if (bit_dist != is_bit)
 			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("vlake indexes support the vector and halfvec types, not %s",
-							typname ? typname : "?")));
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("operator class of index \"%s\" orders %s by a %s distance",
+							RelationGetRelationName(index), typname ? typname : "?",
+							vlindex_dist_name(strategies[i].dist))));
+		return strategies[i].dist;
 	}
-	if (OidIsValid(get_opfamily_member(family, type, type, VLINDEX_STRATEGY_L2)))
-		return IVF_L2;
-	if (OidIsValid(get_opfamily_member(family, type, type, VLINDEX_STRATEGY_IP)))
-		return IVF_IP;
-	if (OidIsValid(get_opfamily_member(family, type, type, VLINDEX_STRATEGY_COSINE)))
-		return IVF_COSINE;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 			 errmsg("operator class of index \"%s\" has no vlake distance operator",
 					RelationGetRelationName(index))));
-	return IVF_L2;				/* keep compiler quiet */
+	return VLINDEX_DIST_L2;		/* keep compiler quiet */
 }
 
 /*
@@ -162,7 +225,18 @@ vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric, int expec
 {
 	int			dim;
 
-	if (et == VLINDEX_ELEM_HALF)
+	if (et == VLINDEX_ELEM_BIT)
+	{
+		VarBit	   *v = DatumGetVarBitP(d);
+		const bits8 *bx = VARBITS(v);
+
+		dim = VARBITLEN(v);
+		if (dim < 1 || dim > VLINDEX_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
+			goto bad;
+		for (int i = 0; i < dim; i++)
+			out[i] = (bx[i / 8] >> (7 - i % 8)) & 1;
+	}
+	else if (et == VLINDEX_ELEM_HALF)
 	{
 		HalfVector *v = DatumGetHalfVector(d);
 
@@ -195,7 +269,8 @@ bad:
 						RelationGetRelationName(index), VLINDEX_MAX_DIM, dim)));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("vector has %d dimensions, index \"%s\" has %d",
+			 errmsg("%s has %d dimensions, index \"%s\" has %d",
+					et == VLINDEX_ELEM_BIT ? "bit string" : "vector",
 					dim, RelationGetRelationName(index), expect_dim)));
 }
 
@@ -312,7 +387,7 @@ vlake_index_handler(PG_FUNCTION_ARGS)
 {
 	IndexAmRoutine *am = makeNode(IndexAmRoutine);
 
-	am->amstrategies = 3;
+	am->amstrategies = VLINDEX_NSTRATEGIES;
 	am->amsupport = 0;
 	am->amoptsprocnum = 0;
 	am->amcanorder = false;

@@ -47,7 +47,8 @@ vlindex_chain_append(Relation index, uint16 kind, const void *item, Size size,
 	else if (set_dim > 0 && (int) m->dim != set_dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector has %d dimensions, index \"%s\" has %u",
+				 errmsg("%s has %d dimensions, index \"%s\" has %u",
+						m->elemtype == VLINDEX_ELEM_BIT ? "bit string" : "vector",
 						set_dim, RelationGetRelationName(index), m->dim)));
 	tail = kind == VLINDEX_PAGE_DELTA ? m->delta_tail : m->tomb_tail;
 

@@ -84,9 +84,11 @@ typedef struct VlIndexScanOpaque
 	bool		noquery;
 	VlIndexMetaData meta;
 	VlIndexPart	   *part;
-	IvfMetric	metric;
+	IvfMetric	metric;			/* of the codes */
+	VlIndexDist	dist;			/* of ORDER BY: the exact re-rank's */
 	VlIndexElemType	et;
 	float	   *q;
+	double		qpop;			/* Jaccard: bits set in the query */
 	float	   *qrot;
 	int			dim;
 	/* lists in probe order */
@@ -352,19 +354,67 @@ res_pop(VlIndexScanOpaque *so)
 /* ------------------------------------------------------------ distances */
 
 /* Exact distance in internal units (L2: squared; IP: negative; cosine:
- * 1 - cos with both sides normalised). */
+ * 1 - cos with both sides normalised; L1, Hamming and Jaccard as the SQL
+ * operators compute them: bits are 0/1 floats, so the sums are exact
+ * integers). */
 static inline float
 exact_dist(VlIndexScanOpaque *so, const float *v)
 {
-	return ivf_exact_distance(so->metric, so->q, v, so->dim);
+	switch (so->dist)
+	{
+		case VLINDEX_DIST_L1:
+			return vec_l1_f32(so->q, v, so->dim);
+		case VLINDEX_DIST_JACCARD:
+			{
+				double		ab = vec_dot_f32(so->q, v, so->dim),
+							bb = vec_dot_f32(v, v, so->dim);
+
+				/* pgvector's convention: no common bit = distance 1 */
+				if (ab == 0)
+					return 1.0f;
+				return (float) (1.0 - ab / (so->qpop + bb - ab));
+			}
+		default:
+			/* L2, IP, cosine; Hamming = squared L2 of 0/1 vectors */
+			return ivf_exact_distance(so->metric, so->q, v, so->dim);
+	}
 }
 
 static double
 output_dist(VlIndexScanOpaque *so, float d)
 {
-	if (so->metric == IVF_L2)
+	if (so->dist == VLINDEX_DIST_L2)
 		return sqrt(Max(d, 0));
 	return d;
+}
+
+/*
+ * A squared-L2 estimate or lower bound h of a candidate (the codes'
+ * geometry) as one of the ORDER BY distance, for the classes that order by
+ * something else.  Each map is non-decreasing in h, so the order of the
+ * candidates and the first re-rank batch stay those of h, and a lower
+ * bound of h gives a lower bound of the distance:
+ *   L1 >= L2 = sqrt(h);
+ *   Hamming = h exactly;
+ *   Jaccard = H / |q or v| and |q or v| <= |q| + H, so J >= H / (|q| + H)
+ *   (and J = 1 >= it when no bit is common).
+ * L1's bound is loose by up to sqrt(dim): such a scan re-ranks most
+ * candidates of the lists it probes before its first row, but every row
+ * still comes out in exact order.
+ */
+static inline float
+bound_from_l2sq(VlIndexScanOpaque *so, float h)
+{
+	h = Max(h, 0.0f);
+	switch (so->dist)
+	{
+		case VLINDEX_DIST_L1:
+			return sqrtf(h);
+		case VLINDEX_DIST_JACCARD:
+			return so->qpop + h > 0 ? (float) (h / (so->qpop + h)) : 0.0f;
+		default:
+			return h;
+	}
 }
 
 static int
@@ -660,6 +710,11 @@ probe_lists(VlIndexScanOpaque *so, int nprobe)
 				e *= 0.5f;
 				b *= 0.5f;
 			}
+			else if (so->dist > VLINDEX_DIST_COSINE)
+			{
+				e = bound_from_l2sq(so, e);
+				b = bound_from_l2sq(so, b);
+			}
 			cand_append(so, b, c, j);
 			if (!so->first_done)
 			{
@@ -878,6 +933,7 @@ start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 	vlindex_warn_pgvector_settings(index);
 	vlindex_meta_read(index, &so->meta);
 	so->metric = (IvfMetric) so->meta.metric;
+	so->dist = vlindex_dist(index);
 	so->et = (VlIndexElemType) so->meta.elemtype;
 	if (so->meta.dim == 0)
 	{
@@ -890,6 +946,8 @@ start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 	so->q = palloc(sizeof(float) * so->dim);
 	qd = scan->orderByData[0].sk_argument;
 	vlindex_datum_to_floats(qd, so->et, so->metric, so->dim, so->q, NULL, index);
+	if (so->dist == VLINDEX_DIST_JACCARD)
+		so->qpop = vec_dot_f32(so->q, so->q, so->dim);
 
 	load_delta(scan, so);
 	so->tomb = vlindex_tombstones_load(index, &so->meta, &so->ntomb);

@@ -127,7 +127,7 @@ vlake_index_info(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	vlindex_meta_read(index, &meta);
 	values[9] = Int32GetDatum((int32) meta.nretired);
-	values[0] = CStringGetTextDatum(vlindex_metric_name(meta.metric));
+	values[0] = CStringGetTextDatum(vlindex_dist_name(vlindex_dist(index)));
 	values[1] = Int32GetDatum(meta.dim);
 	values[2] = Int32GetDatum(meta.lists);
 	values[3] = Int64GetDatum(meta.nvec);
