@@ -173,9 +173,27 @@ DROP INDEX items_dv, items_dh, items_db;
 -- errors: a query of another length than the index's; too many bits
 CREATE INDEX items_ham ON items USING vlake (bits);
 SELECT id FROM items ORDER BY bits <~> '101' LIMIT 1;
-CREATE TABLE wide (b bit(3000));
-INSERT INTO wide VALUES (repeat('1', 3000)::bit(3000));
-CREATE INDEX ON wide USING vlake (b);
+CREATE TABLE toowide (b bit(16001));
+INSERT INTO toowide VALUES (repeat('1', 16001)::bit(16001));
+CREATE INDEX ON toowide USING vlake (b);
+DROP TABLE toowide;
+-- 3,000 bits: more than a page holds as floats, so rows inserted after the
+-- build are delta items in chunks; Hamming top 10 against a sequential scan
+CREATE TABLE wide (id int, b bit(3000));
+INSERT INTO wide SELECT i, binary_quantize(gen(i, 3000, 1.7)::vector)::bit(3000) FROM generate_series(1, 200) i;
+CREATE INDEX wide_idx ON wide USING vlake (b) WITH (lists = 4);
+INSERT INTO wide SELECT i, binary_quantize(gen(i, 3000, 2.9)::vector)::bit(3000) FROM generate_series(201, 260) i;
+CREATE TABLE wide_q AS SELECT binary_quantize(gen(3, 3000, 0.4)::vector)::bit(3000) AS q;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT b <~> (SELECT q FROM wide_q) AS d FROM wide ORDER BY b <~> (SELECT q FROM wide_q) LIMIT 10;
+CREATE TABLE wide_got AS SELECT b <~> (SELECT q FROM wide_q) AS d FROM wide ORDER BY b <~> (SELECT q FROM wide_q) LIMIT 10;
+RESET enable_seqscan;
+SET enable_indexscan = off;
+SELECT (SELECT array_agg(d ORDER BY d) FROM wide_got) =
+       (SELECT array_agg(d) FROM (SELECT b <~> q AS d FROM wide, wide_q ORDER BY 1 LIMIT 10) s)
+       AS wide_top10_exact;
+RESET enable_indexscan;
+DROP TABLE wide;
 -- an empty index, then a first row
 CREATE TABLE empty_bits (b bit varying);
 CREATE INDEX empty_bits_idx ON empty_bits USING vlake (b bit_jaccard_ops);
