@@ -17,6 +17,7 @@ int			vlindex_rerank_min = 0;
 int			vlindex_iterative = VLINDEX_ITERATIVE_EXHAUSTIVE;
 double		vlindex_hierarchy_cover = 8.0;
 int			vlindex_exhaustive_after = 100;
+int			vlindex_probe_patience = 4;
 
 /* "on" (and its spellings) keeps meaning what it meant: keep searching */
 static const struct config_enum_entry iterative_options[] = {
@@ -40,9 +41,14 @@ void
 vlake_index_init(void)
 {
 	DefineCustomIntVariable("vlake.probes",
-							"Lists a vlake index scan probes first (0 = automatic: max(8, lists/16)).",
-							"More lists: higher recall, slower queries.",
+							"Lists a vlake index scan probes first (0 = automatic: decided per query).",
+							"More lists: higher recall, slower queries.  Automatic: at least max(8, 0.55 sqrt(lists)) lists, then more while they keep contributing (vlake.probe_patience), at most 4 times that.",
 							&vlindex_probes, 0, 0, 1 << 20,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vlake.probe_patience",
+							"With vlake.probes = 0: lists in a row that added nothing to the 10 best estimates after which a vlake index scan stops probing.",
+							"Larger: more lists for queries between clusters (higher recall, slower).  0: always the floor, max(8, 0.55 sqrt(lists)).",
+							&vlindex_probe_patience, 4, 0, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("vlake.rerank_epsilon",
 							 "Width of the RaBitQ error bound, in standard deviations, used to decide which candidates are re-ranked exactly.",

@@ -850,3 +850,62 @@ ivf_exact_distance(IvfMetric metric, const float *a, const float *b, int dim)
 			return vec_l2sq_f32(a, b, dim);
 	}
 }
+
+/* ------------------------------------------------------ adaptive probing */
+
+void
+ivf_probe_stop_init(IvfProbeStop *ps, int k)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->k = k < 1 ? 1 : (k > IVF_PROBE_K ? IVF_PROBE_K : k);
+}
+
+void
+ivf_probe_stop_observe(IvfProbeStop *ps, const float *est, int n,
+					   IvfProbeList *obs)
+{
+	int			entered = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		float		e = est[i];
+		int			j;
+
+		if (ps->ntop == ps->k && !(e < ps->top[ps->k - 1]))
+			continue;
+		/* insertion into the sorted top (k is small) */
+		j = ps->ntop < ps->k ? ps->ntop++ : ps->k - 1;
+		while (j > 0 && ps->top[j - 1] > e)
+		{
+			ps->top[j] = ps->top[j - 1];
+			j--;
+		}
+		ps->top[j] = e;
+		entered++;
+	}
+	ps->probed++;
+	if (entered > 0)
+	{
+		ps->quiet = 0;
+		ps->last_contrib = ps->probed;
+	}
+	else
+		ps->quiet++;
+	if (obs)
+	{
+		obs->entered = entered;
+		obs->quiet = ps->quiet;
+		obs->last_contrib = ps->last_contrib;
+	}
+}
+
+bool
+ivf_probe_stop_decide(const IvfProbeParams *pp, const IvfProbeList *obs,
+					  int probed)
+{
+	if (probed >= pp->ceiling)
+		return true;
+	if (probed < pp->floor)
+		return false;
+	return obs->quiet >= pp->patience + (int) (pp->depth * obs->last_contrib);
+}

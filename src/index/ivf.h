@@ -192,6 +192,55 @@ extern void ivf_scan_codes(IvfMetric metric, const IvfQueryPart *qp,
 						   const uint64_t *codes, const IvfFactor *f, int n,
 						   float eps0, float *est, float *lb);
 
+/*
+ * Adaptive probing (vlake.probes = 0): a query probes lists nearest first
+ * and decides after each one whether to go on.  The scan does not know the
+ * LIMIT, so it watches the k (IVF_PROBE_K) best RaBitQ estimates seen so
+ * far: a list is *quiet* when none of its codes entered them.  The lists of
+ * a query's neighbourhood keep entering them; once `patience` lists in a
+ * row plus `depth` times the position of the last list that contributed
+ * were quiet, the lists further out (farther centroids) rarely hold a true
+ * neighbour, and the scan stops — never before `floor` lists nor after
+ * `ceiling`.  Easy queries (one dense cluster) stop early, queries between
+ * clusters go on.
+ */
+#define IVF_PROBE_K 10
+
+typedef struct IvfProbeParams
+{
+	int			floor;			/* lists always probed */
+	int			ceiling;		/* lists never exceeded */
+	int			patience;		/* quiet lists in a row that stop the probing */
+	double		depth;			/* + this x the position of the last contributor */
+} IvfProbeParams;
+
+/* What the scan saw in one probed list (for the decision and for tools). */
+typedef struct IvfProbeList
+{
+	int			entered;		/* codes that entered the k best estimates */
+	int			quiet;			/* quiet lists in a row, this one included */
+	int			last_contrib;	/* lists probed when one last contributed */
+} IvfProbeList;
+
+/* Running state of one query: the k best estimates, sorted. */
+typedef struct IvfProbeStop
+{
+	int			k;
+	int			ntop;
+	float		top[IVF_PROBE_K];
+	int			probed;
+	int			quiet;
+	int			last_contrib;
+} IvfProbeStop;
+
+extern void ivf_probe_stop_init(IvfProbeStop *ps, int k);
+/* Account for one probed list's estimates est[n]; fills *obs (may be NULL). */
+extern void ivf_probe_stop_observe(IvfProbeStop *ps, const float *est, int n,
+								   IvfProbeList *obs);
+/* After `probed` lists with the last one's observation: stop probing? */
+extern bool ivf_probe_stop_decide(const IvfProbeParams *pp,
+								  const IvfProbeList *obs, int probed);
+
 /* Exact distance between two float vectors for a metric (squared L2,
  * negative IP, or for cosine 1 - cos computed from the raw vectors). */
 extern float ivf_exact_distance(IvfMetric metric, const float *a,

@@ -319,6 +319,7 @@ extern int	vlindex_rerank_min;
 extern int	vlindex_iterative;
 extern double vlindex_hierarchy_cover;
 extern int	vlindex_exhaustive_after;
+extern int	vlindex_probe_patience;
 
 /* vlake.iterative_scan */
 typedef enum VlIndexIterativeMode
@@ -342,6 +343,7 @@ extern VlIndexDist vlindex_dist(Relation index);
 extern const char *vlindex_dist_name(VlIndexDist d);	/* "l2", "l1", "hamming", ... */
 extern int	vlindex_hierarchy_threshold(Relation index);
 extern int	vlindex_default_probes(int lists);
+extern void vlindex_auto_probes(int lists, int *floor, int *ceiling);
 extern void vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric,
 							   int expect_dim, float *out, int *dim_out,
 							   Relation index);

@@ -660,9 +660,15 @@ order_lists(VlIndexScanOpaque *so, int upto)
 	}
 }
 
-/* Probe the next batch of lists: scan their codes into the candidate heap. */
+/*
+ * Probe the next batch of lists: scan their codes into the candidate heap.
+ * With adaptive (vlake.probes = 0, first probes only), nprobe is the
+ * ceiling and the probing stops earlier when ivf_probe_stop_decide() says
+ * so; the codes of every list up to the ceiling are loaded together (one
+ * ranged read when cold), so stopping early never costs a round trip.
+ */
 static void
-probe_lists(VlIndexScanOpaque *so, int nprobe)
+probe_lists(VlIndexScanOpaque *so, int nprobe, const IvfProbeParams *adaptive)
 {
 	VlIndexPart	   *part = so->part;
 	int			from = so->nprobed,
@@ -672,80 +678,75 @@ probe_lists(VlIndexScanOpaque *so, int nprobe)
 			   *lb;
 	uint64	   *planes = palloc(sizeof(uint64) * 4 * part->words);
 	float	   *tmp = palloc(sizeof(float) * part->pdim);
-	float		top[FIRST_BATCH_K];
-	int			ntop = 0;
+	IvfProbeStop ps;
 	IvfMetric	codemetric = so->metric == IVF_COSINE ? IVF_L2 : so->metric;
+	int			i;
 
 	order_lists(so, to);
 	to = Min(to, so->nordered);
 	vlindex_part_load_lists(part, so->order + from, to - from);
-	for (int i = from; i < to; i++)
+	for (i = from; i < to; i++)
 		maxcount = Max(maxcount, (int) part->dir[so->order[i]].count);
 	est = palloc(sizeof(float) * Max(maxcount, 1));
 	lb = palloc(sizeof(float) * Max(maxcount, 1));
+	/* the FIRST_BATCH_K best estimates, and the stopping rule's state */
+	ivf_probe_stop_init(&ps, FIRST_BATCH_K);
 
-	for (int i = from; i < to; i++)
+	for (i = from; i < to; i++)
 	{
 		int			c = so->order[i];
 		VlIndexList	   *l = &part->list[c];
 		const float *cv = part->centroids + (size_t) c * part->dim;
 		IvfQueryPart qp;
-		float		rq2 = vec_l2sq_f32(so->q, cv, so->dim);
-		float		qc = so->metric == IVF_IP ? vec_dot_f32(so->q, cv, so->dim) : 0;
+		IvfProbeList obs;
 
-		if (l->count == 0)
-			continue;
-		ivf_query_prepare(part->pdim, so->qrot, part->crot + (size_t) c * part->pdim,
-						  rq2, qc, planes, tmp, &qp);
-		ivf_scan_codes(codemetric, &qp, l->codes, l->factors, l->count,
-					   (float) vlindex_epsilon, est, lb);
-		for (int j = 0; j < l->count; j++)
+		if (l->count > 0)
 		{
-			float		e = est[j],
-						b = lb[j];
+			float		rq2 = vec_l2sq_f32(so->q, cv, so->dim);
+			float		qc = so->metric == IVF_IP ? vec_dot_f32(so->q, cv, so->dim) : 0;
 
-			if (so->metric == IVF_COSINE)
+			ivf_query_prepare(part->pdim, so->qrot, part->crot + (size_t) c * part->pdim,
+							  rq2, qc, planes, tmp, &qp);
+			ivf_scan_codes(codemetric, &qp, l->codes, l->factors, l->count,
+						   (float) vlindex_epsilon, est, lb);
+			for (int j = 0; j < l->count; j++)
 			{
-				/* codes measure |a - b|^2 = 2 (1 - cos) on unit vectors */
-				e *= 0.5f;
-				b *= 0.5f;
-			}
-			else if (so->dist > VLINDEX_DIST_COSINE)
-			{
-				e = bound_from_l2sq(so, e);
-				b = bound_from_l2sq(so, b);
-			}
-			cand_append(so, b, c, j);
-			if (!so->first_done)
-			{
-				/* keep the FIRST_BATCH_K smallest estimates, sorted */
-				if (ntop < FIRST_BATCH_K || e < top[ntop - 1])
+				if (so->metric == IVF_COSINE)
 				{
-					int			k = ntop < FIRST_BATCH_K ? ntop++ : ntop - 1;
-
-					while (k > 0 && top[k - 1] > e)
-					{
-						top[k] = top[k - 1];
-						k--;
-					}
-					top[k] = e;
+					/* codes measure |a - b|^2 = 2 (1 - cos) on unit vectors */
+					est[j] *= 0.5f;
+					lb[j] *= 0.5f;
 				}
+				else if (so->dist > VLINDEX_DIST_COSINE)
+				{
+					est[j] = bound_from_l2sq(so, est[j]);
+					lb[j] = bound_from_l2sq(so, lb[j]);
+				}
+				cand_append(so, lb[j], c, j);
 			}
+			vlindex_stats.codes_scanned += l->count;
 		}
-		vlindex_stats.codes_scanned += l->count;
+		if (!so->first_done || adaptive)
+			ivf_probe_stop_observe(&ps, est, l->count, &obs);
 		CHECK_FOR_INTERRUPTS();
+		if (adaptive && ivf_probe_stop_decide(adaptive, &obs, i + 1 - from))
+		{
+			i++;
+			break;
+		}
 	}
+	to = Min(i, to);
 	vlindex_stats.lists_probed += to - from;
 	if (!so->first_done)
 	{
-		so->first_threshold = ntop > 0 ? top[ntop - 1] : 0;
+		so->first_threshold = ps.ntop > 0 ? ps.top[ps.ntop - 1] : 0;
 		if (vlindex_rerank_min > 0 && so->ncand > vlindex_rerank_min)
 		{
 			/* at least vlake.rerank_min candidates in the first batch */
 			float	   *lbs = palloc(sizeof(float) * so->ncand);
 
-			for (int i = 0; i < so->ncand; i++)
-				lbs[i] = so->cand[i].lb;
+			for (int j = 0; j < so->ncand; j++)
+				lbs[j] = so->cand[j].lb;
 			so->first_threshold = Max(so->first_threshold,
 									  kth_smallest(lbs, so->ncand, vlindex_rerank_min - 1));
 			pfree(lbs);
@@ -784,7 +785,7 @@ probe_rest(VlIndexScanOpaque *so)
 	pfree(taken);
 	so->nordered = lists;
 	so->exhaustive = true;
-	probe_lists(so, lists - so->nprobed);
+	probe_lists(so, lists - so->nprobed, NULL);
 }
 
 /*
@@ -962,8 +963,22 @@ start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 		so->order = palloc(sizeof(int) * part->lists);
 		so->cdist = palloc(sizeof(float) * part->lists);
 		so->nordered = 0;
-		choose_pool(so, vlindex_default_probes(part->lists));
-		probe_lists(so, vlindex_default_probes(part->lists));
+		if (vlindex_probes > 0)
+		{
+			choose_pool(so, vlindex_default_probes(part->lists));
+			probe_lists(so, vlindex_default_probes(part->lists), NULL);
+		}
+		else
+		{
+			/* automatic: floor .. ceiling lists, decided per query */
+			IvfProbeParams pp;
+
+			vlindex_auto_probes(part->lists, &pp.floor, &pp.ceiling);
+			pp.patience = vlindex_probe_patience;
+			pp.depth = 0;
+			choose_pool(so, pp.ceiling);
+			probe_lists(so, pp.ceiling, &pp);
+		}
 		so->first_rows = so->ncand;
 	}
 	MemoryContextSwitchTo(old);
@@ -1100,7 +1115,7 @@ vlindex_gettuple(IndexScanDesc scan, ScanDirection dir)
 		{
 			MemoryContext old = MemoryContextSwitchTo(so->cxt);
 
-			probe_lists(so, vlindex_default_probes(so->part->lists));
+			probe_lists(so, vlindex_default_probes(so->part->lists), NULL);
 			MemoryContextSwitchTo(old);
 			continue;
 		}

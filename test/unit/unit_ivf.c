@@ -150,6 +150,15 @@ cmp_cand(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int
+cmp_float(const void *a, const void *b)
+{
+	float		x = *(const float *) a,
+				y = *(const float *) b;
+
+	return x < y ? -1 : x > y;
+}
+
 typedef struct DI
 {
 	double		d;
@@ -572,6 +581,227 @@ test_groups(void)
 	}
 }
 
+
+/*
+ * Adaptive probing: the bookkeeping of ivf_probe_stop_observe() against a
+ * sorted copy of everything observed, the decision's floor, ceiling and
+ * patience, and on clustered data (double-precision oracle) that stopping
+ * by patience keeps the recall of probing more lists while probing fewer
+ * than the ceiling, and more than the floor for some queries.
+ */
+static void
+test_probe_stop(void)
+{
+	IvfProbeStop ps;
+	IvfProbeList obs;
+	IvfProbeParams pp = {3, 10, 2, 0};
+	float		all[200];
+	int			nall = 0,
+				quiet = 0;
+	uint64_t	st = 11;
+
+	ivf_probe_stop_init(&ps, IVF_PROBE_K);
+	for (int l = 0; l < 20; l++)
+	{
+		float		est[10];
+		int			n = l % 4 == 3 ? 0 : 10;	/* some lists empty */
+		int			want = 0;
+
+		for (int i = 0; i < n; i++)
+		{
+			/* later lists farther away: fewer of their codes enter */
+			est[i] = (float) (l * 0.5 + (ivf_rand(&st) % 1000) / 100.0);
+			/* oracle: it enters when it beats the k-th of all codes before it */
+			if (nall < IVF_PROBE_K)
+				want++;
+			else
+			{
+				float		tmp[200];
+
+				memcpy(tmp, all, sizeof(float) * nall);
+				qsort(tmp, nall, sizeof(float), cmp_float);
+				want += est[i] < tmp[IVF_PROBE_K - 1];
+			}
+			all[nall++] = est[i];
+		}
+		ivf_probe_stop_observe(&ps, est, n, &obs);
+		CHECK(obs.entered == want, "list %d: %d entered, oracle %d", l, obs.entered, want);
+		{
+			float		tmp[200];
+			int			m = nall < IVF_PROBE_K ? nall : IVF_PROBE_K;
+
+			memcpy(tmp, all, sizeof(float) * nall);
+			qsort(tmp, nall, sizeof(float), cmp_float);
+			CHECK(ps.ntop == m, "top holds %d of %d", ps.ntop, m);
+			for (int i = 0; i < m; i++)
+				CHECK(ps.top[i] == tmp[i], "top[%d] %g, oracle %g", i, ps.top[i], tmp[i]);
+		}
+		quiet = want > 0 ? 0 : quiet + 1;
+		CHECK(obs.quiet == quiet, "list %d: quiet %d, oracle %d", l, obs.quiet, quiet);
+	}
+	/* the decision */
+	obs.quiet = 5;
+	obs.last_contrib = 1;
+	CHECK(!ivf_probe_stop_decide(&pp, &obs, 2), "stopped below the floor");
+	CHECK(ivf_probe_stop_decide(&pp, &obs, 3), "did not stop after 5 quiet lists");
+	obs.quiet = 1;
+	CHECK(!ivf_probe_stop_decide(&pp, &obs, 5), "stopped after 1 quiet list, patience 2");
+	CHECK(ivf_probe_stop_decide(&pp, &obs, 10), "went past the ceiling");
+	obs.quiet = 2;
+	CHECK(ivf_probe_stop_decide(&pp, &obs, 6), "patience 2 not honoured");
+	pp.depth = 1.0;
+	obs.last_contrib = 4;
+	CHECK(!ivf_probe_stop_decide(&pp, &obs, 6), "depth ignored");
+	obs.quiet = 6;
+	CHECK(ivf_probe_stop_decide(&pp, &obs, 9), "depth: 2 + 4 quiet lists should stop");
+
+	/* clustered data */
+	{
+		int			n = 20000,
+					dim = 32,
+					lists = 100,
+					nq = 200,
+					k = 10;
+		float	   *x = make_data(n + nq, dim, 4242);
+		float	   *cent = xmalloc(sizeof(float) * lists * dim);
+		IvfKmeansScratch s;
+		IvfRotation rot;
+		int			pdim = ivf_padded_dim(dim),
+					words = pdim / 64;
+		uint8_t    *signs = xmalloc(3 * pdim);
+		int		   *assign = xmalloc(sizeof(int) * n);
+		int		   *cnt = xmalloc(sizeof(int) * lists);
+		int		   *start = xmalloc(sizeof(int) * (lists + 1));
+		int		   *rows = xmalloc(sizeof(int) * n);
+		uint64_t   *codes = xmalloc(sizeof(uint64_t) * (size_t) n * words);
+		IvfFactor  *fac = xmalloc(sizeof(IvfFactor) * n);
+		float	   *tmp = xmalloc(sizeof(float) * 2 * pdim);
+		float	   *crot = xmalloc(sizeof(float) * (size_t) lists * pdim);
+		float	   *qrot = xmalloc(sizeof(float) * pdim);
+		uint64_t   *planes = xmalloc(sizeof(uint64_t) * 4 * words);
+		float	   *est = xmalloc(sizeof(float) * n);
+		float	   *lbv = xmalloc(sizeof(float) * n);
+		DI		   *truth = xmalloc(sizeof(DI) * n);
+		DI		   *cd = xmalloc(sizeof(DI) * lists);
+		IvfProbeParams ap = {4, 32, 2, 0};
+		long		hit_adapt = 0,
+					hit_floor = 0,
+					hit_ceil = 0,
+					probed = 0;
+		int			above_floor = 0;
+		double		mean;
+
+		s.assign = xmalloc(sizeof(int) * n);
+		s.sums = xmalloc(sizeof(double) * lists * dim);
+		s.counts = xmalloc(sizeof(int64_t) * lists);
+		s.mind = xmalloc(sizeof(float) * n);
+		ivf_kmeans(x, n, dim, lists, 6, 3, cent, &s, NULL, NULL);
+		rot.dim = dim;
+		rot.pdim = pdim;
+		ivf_make_signs(5, pdim, signs);
+		rot.signs = signs;
+		for (int c = 0; c < lists; c++)
+			ivf_rotate(&rot, cent + (size_t) c * dim, crot + (size_t) c * pdim);
+		memset(cnt, 0, sizeof(int) * lists);
+		for (int i = 0; i < n; i++)
+			cnt[assign[i] = ivf_nearest(cent, lists, dim, x + (size_t) i * dim, NULL)]++;
+		start[0] = 0;
+		for (int c = 0; c < lists; c++)
+			start[c + 1] = start[c] + cnt[c];
+		{
+			int		   *pos = xmalloc(sizeof(int) * lists);
+
+			memcpy(pos, start, sizeof(int) * lists);
+			for (int i = 0; i < n; i++)
+				rows[pos[assign[i]]++] = i;
+			free(pos);
+		}
+		for (int r = 0; r < n; r++)
+			ivf_encode(&rot, IVF_L2, x + (size_t) rows[r] * dim,
+					   cent + (size_t) assign[rows[r]] * dim,
+					   codes + (size_t) r * words, &fac[r], tmp);
+		for (int qi = 0; qi < nq; qi++)
+		{
+			const float *qv = x + (size_t) (n + qi) * dim;
+			int			stop = ap.ceiling;
+
+			for (int i = 0; i < n; i++)
+			{
+				truth[i].d = exact_double(IVF_L2, qv, x + (size_t) i * dim, dim);
+				truth[i].id = i;
+			}
+			qsort(truth, n, sizeof(DI), cmp_di);
+			for (int c = 0; c < lists; c++)
+			{
+				cd[c].id = c;
+				cd[c].d = vec_l2sq_f32(qv, cent + (size_t) c * dim, dim);
+			}
+			qsort(cd, lists, sizeof(DI), cmp_di);
+			ivf_rotate(&rot, qv, qrot);
+			ivf_probe_stop_init(&ps, k);
+			for (int p = 0; p < ap.ceiling; p++)
+			{
+				int			c = cd[p].id;
+				IvfQueryPart qp;
+
+				ivf_query_prepare(pdim, qrot, crot + (size_t) c * pdim, (float) cd[p].d, 0,
+								  planes, tmp, &qp);
+				ivf_scan_codes(IVF_L2, &qp, codes + (size_t) start[c] * words, fac + start[c],
+							   cnt[c], 1.9f, est, lbv);
+				ivf_probe_stop_observe(&ps, est, cnt[c], &obs);
+				if (ivf_probe_stop_decide(&ap, &obs, p + 1))
+				{
+					stop = p + 1;
+					break;
+				}
+			}
+			probed += stop;
+			above_floor += stop > ap.floor;
+			/* IVF recall: true neighbours whose list was probed */
+			for (int t = 0; t < k; t++)
+				for (int p = 0; p < ap.ceiling; p++)
+					if (cd[p].id == assign[truth[t].id])
+					{
+						hit_adapt += p < stop;
+						hit_floor += p < ap.floor;
+						hit_ceil++;
+						break;
+					}
+		}
+		mean = (double) probed / nq;
+		printf("adaptive probing: %.2f lists of %d..%d on average (%d queries above the floor); recall@10 %.4f (floor %.4f, ceiling %.4f)\n",
+			   mean, ap.floor, ap.ceiling, above_floor,
+			   (double) hit_adapt / (nq * k), (double) hit_floor / (nq * k),
+			   (double) hit_ceil / (nq * k));
+		CHECK(mean < ap.ceiling / 2.0, "adaptive probing took %.2f lists", mean);
+		CHECK(above_floor > 0, "no query went past the floor");
+		CHECK(hit_adapt >= hit_floor, "adaptive recall below the floor's");
+		CHECK((double) hit_adapt / (nq * k) >= 0.98, "adaptive recall %.4f",
+			  (double) hit_adapt / (nq * k));
+		free(x);
+		free(cent);
+		free(s.assign);
+		free(s.sums);
+		free(s.counts);
+		free(s.mind);
+		free(signs);
+		free(assign);
+		free(cnt);
+		free(start);
+		free(rows);
+		free(codes);
+		free(fac);
+		free(tmp);
+		free(crot);
+		free(qrot);
+		free(planes);
+		free(est);
+		free(lbv);
+		free(truth);
+		free(cd);
+	}
+}
+
 int
 main(void)
 {
@@ -582,6 +812,7 @@ main(void)
 	test_rotation();
 	test_check_groups();
 	test_groups();
+	test_probe_stop();
 
 	for (int pass = 0; pass < 2; pass++)
 	for (int m = 0; m < 3; m++)
