@@ -238,6 +238,8 @@ build/bin/hier_select: bench/ann/hier_select.c src/index/ivf.c src/index/ivf.h $
 	$(CC) $(TOOL_CFLAGS) -o $@ bench/ann/hier_select.c src/index/ivf.c $(VECTOR_KERNEL_SRCS) -lm
 tools: build/bin/fmnist build/bin/fmblend build/bin/bench_kernels
 .PHONY: tools
+build/bin/probe_sim: bench/ann/probe_sim.c src/index/ivf.c src/index/ivf.h $(VECTOR_KERNEL_SRCS) | build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ bench/ann/probe_sim.c src/index/ivf.c $(VECTOR_KERNEL_SRCS) -lm -lz
 
 # ---------------------------------------------------------- benchmarks ----
 bench-kernels: build/bin/bench_kernels
