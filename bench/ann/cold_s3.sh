@@ -116,4 +116,9 @@ SELECT 'recall@10 of the same queries run again (warm): ' ||
   round(sum(CASE WHEN g.id = ANY (tr.ids) OR g.d <= tr.kth * (1 + 1e-6) THEN 1 ELSE 0 END)::numeric / ($nq * 10), 4)
 FROM truth tr JOIN got_warm g ON g.qid = tr.qid;
 SQL
+# one of those queries again, in a new backend and in the same one: what a
+# query costs once the lists it probes were fetched
+q1="SELECT id FROM $items ORDER BY embedding <-> (SELECT embedding FROM $queries WHERE id = $q0 + 1) LIMIT 10"
+echo "query $q0 + 1 again, new backend, then the same backend:"
+psql -c "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) $q1" -c "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) $q1" | grep -E "vlake|Execution Time"
 admin PUT /latency '{"ms": 0}' >/dev/null

@@ -7,7 +7,8 @@
 #   seed 42); 1,000 queries made the same way from the test images; exact
 #   top-10 in double precision by fmblend (independent of both engines).
 # DATASET=fmnist: the 60,000 Fashion-MNIST training images (784-d, raw
-#   pixels), the 10,000 test images as queries, truth by build/bin/ann_truth.
+#   pixels), the first NQ (default all 10,000) test images as queries,
+#   truth by build/bin/ann_truth.
 #
 # Two clusters of the same PostgreSQL 15 server binaries and the same
 # settings, run one after the other on one port: pgvector's (a private
@@ -67,17 +68,20 @@ case $set_ in
     fi
     base="$ds/base.bin"; query="$ds/query.bin" ;;
   fmnist)
-    n=60000; nq=10000; dim=784; fmt=text
+    n=60000; nq=${NQ:-10000}; dim=784; fmt=text
     vlake_probes=${VLAKE_PROBES:-"0 4 6 8 12 16 24"}
     hnsw_ef=${HNSW_EF:-"10 20 40 64 100 160"}
     ivf_probes=${IVF_PROBES:-"1 2 4 8 16 32"}
     ivf_lists=${IVF_LISTS:-245}
-    ds="$work/data-fmnist"
+    ds="$work/data-fmnist-$nq"
     if [ ! -s "$ds/truth10.tsv" ]; then
+      # the first NQ test images (ann_truth prints queries in order)
       mkdir -p "$ds"
       build/bin/fmnist copy "$fmdir/train-images-idx3-ubyte.gz" "$fmdir/train-labels-idx1-ubyte.gz" | cut -f1,4 > "$ds/base.txt"
-      build/bin/fmnist copy "$fmdir/t10k-images-idx3-ubyte.gz" "$fmdir/t10k-labels-idx1-ubyte.gz" | cut -f1,4 > "$ds/query.txt"
-      build/bin/ann_truth "$fmdir/train-images-idx3-ubyte.gz" "$fmdir/t10k-images-idx3-ubyte.gz" 10 > "$ds/truth.tmp"
+      build/bin/fmnist copy "$fmdir/t10k-images-idx3-ubyte.gz" "$fmdir/t10k-labels-idx1-ubyte.gz" | cut -f1,4 > "$ds/query.all"
+      head -n "$nq" "$ds/query.all" > "$ds/query.txt"
+      build/bin/ann_truth "$fmdir/train-images-idx3-ubyte.gz" "$fmdir/t10k-images-idx3-ubyte.gz" 10 > "$ds/truth.all"
+      head -n "$nq" "$ds/truth.all" > "$ds/truth.tmp"
       mv "$ds/truth.tmp" "$ds/truth10.tsv"
     fi
     base="$ds/base.txt"; query="$ds/query.txt" ;;
