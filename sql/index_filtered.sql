@@ -80,9 +80,11 @@ CREATE TEMP TABLE rounds AS SELECT * FROM check_filtered('one');
 RESET vlake.iterative_scan;
 CREATE TEMP TABLE exhaustive AS SELECT * FROM check_filtered('one');
 -- (measured over five builds, whose k-means seeds differ with the index
--- OID: rounds 0.907-0.953, exhaustive 1.000)
+-- OID: rounds 0.907-0.953, exhaustive 1.000; with the per-query default of
+-- issue 13 some builds' rounds reach 0.97 and more, so the check is only
+-- that rounds is not better than exhaustive)
 SELECT r.every_query_10_rows, e.recall >= 0.95 AS exhaustive_ok,
-       r.recall + 0.03 < e.recall AS rounds_worse
+       r.recall <= e.recall AS rounds_not_better
   FROM rounds r, exhaustive e;
 -- vlake.exhaustive_after = 0: exhaustive only once the first lists run out,
 -- which is never worse than rounds (equal when no query runs out of its

@@ -28,6 +28,17 @@ CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING vlake AS
     OPERATOR 3 <=> (halfvec, halfvec) FOR ORDER BY float_ops;
 CREATE OPERATOR CLASS halfvec_l1_ops FOR TYPE halfvec USING vlake AS
     OPERATOR 4 <+> (halfvec, halfvec) FOR ORDER BY float_ops;
+-- sparsevec is densified (up to 16,000 dimensions); its default here is L2
+-- like the dense types' (vlake_sparse's sparsevec_ip_ops indexes any
+-- dimension, for inner product).
+CREATE OPERATOR CLASS sparsevec_l2_ops DEFAULT FOR TYPE sparsevec USING vlake AS
+    OPERATOR 1 <-> (sparsevec, sparsevec) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS sparsevec_ip_ops FOR TYPE sparsevec USING vlake AS
+    OPERATOR 2 <#> (sparsevec, sparsevec) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS sparsevec_cosine_ops FOR TYPE sparsevec USING vlake AS
+    OPERATOR 3 <=> (sparsevec, sparsevec) FOR ORDER BY float_ops;
+CREATE OPERATOR CLASS sparsevec_l1_ops FOR TYPE sparsevec USING vlake AS
+    OPERATOR 4 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops;
 CREATE OPERATOR CLASS bit_hamming_ops DEFAULT FOR TYPE bit USING vlake AS
     OPERATOR 5 <~> (bit, bit) FOR ORDER BY float_ops;
 CREATE OPERATOR CLASS bit_jaccard_ops FOR TYPE bit USING vlake AS

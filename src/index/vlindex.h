@@ -68,7 +68,8 @@ typedef enum VlIndexElemType
 {
 	VLINDEX_ELEM_FLOAT4 = 0,			/* vector */
 	VLINDEX_ELEM_HALF = 1,			/* halfvec */
-	VLINDEX_ELEM_BIT = 2			/* bit: one float 0 or 1 per bit */
+	VLINDEX_ELEM_BIT = 2,			/* bit: one float 0 or 1 per bit */
+	VLINDEX_ELEM_SPARSE = 3			/* sparsevec: densified, dim <= VLINDEX_MAX_DIM */
 } VlIndexElemType;
 
 /* Page special space, on delta and tombstone pages. */

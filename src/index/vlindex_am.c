@@ -216,10 +216,12 @@ vlindex_dist_lookup(Relation index, VlIndexElemType *elemtype)
 		*elemtype = VLINDEX_ELEM_HALF;
 	else if (typname && strcmp(typname, "vector") == 0)
 		*elemtype = VLINDEX_ELEM_FLOAT4;
+	else if (typname && strcmp(typname, "sparsevec") == 0)
+		*elemtype = VLINDEX_ELEM_SPARSE;
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("vlake indexes support the vector, halfvec and bit types, not %s",
+				 errmsg("vlake indexes support the vector, halfvec, sparsevec and bit types, not %s",
 						typname ? typname : "?")));
 	for (int i = 0; i < lengthof(strategies); i++)
 	{
@@ -273,6 +275,32 @@ vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric, int expec
 			goto bad;
 		for (int i = 0; i < dim; i++)
 			out[i] = vec_half_to_float(v->x[i]);
+	}
+	else if (et == VLINDEX_ELEM_SPARSE)
+	{
+		/*
+		 * Densified: the lists, codes and re-rank vectors are those of the
+		 * dense vector, whose L2, inner product, cosine and L1 equal the
+		 * sparse operators' (the zeros add nothing).  So the index takes
+		 * sparse vectors of up to VLINDEX_MAX_DIM dimensions; vlake_sparse
+		 * indexes any dimension, for inner product.
+		 */
+		SparseVector *v = DatumGetSparseVector(d);
+		const float *vx = SPARSEVEC_VALUES(v);
+
+		dim = v->dim;
+		if (dim < 1 || dim > VLINDEX_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
+			goto bad;
+		memset(out, 0, sizeof(float) * dim);
+		for (int i = 0; i < v->nnz; i++)
+		{
+			if (v->indices[i] < 0 || v->indices[i] >= dim)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("sparsevec value has index %d outside its %d dimensions",
+								v->indices[i], dim)));
+			out[v->indices[i]] = vx[i];
+		}
 	}
 	else
 	{

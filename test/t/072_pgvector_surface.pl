@@ -129,21 +129,15 @@ my %exception = (
 	map({ ("function: $_(internal)" => "the handler or a support function of pgvector's hnsw / ivfflat access methods") }
 		qw(hnswhandler ivfflathandler hnsw_bit_support hnsw_halfvec_support hnsw_sparsevec_support
 		  ivfflat_bit_support ivfflat_halfvec_support)),
-	map({ ("operator class: hnsw $_ sparsevec" => 'sparse vectors are indexed by the vlake_sparse access method (inner product: sparsevec_ip_ops); the vlake access method indexes dense vectors and bit strings') }
-		qw(sparsevec_l2_ops sparsevec_cosine_ops sparsevec_l1_ops)),
-	map({ ("operator family: hnsw $_" => 'the family of the sparsevec class above') }
-		qw(sparsevec_l2_ops sparsevec_cosine_ops sparsevec_l1_ops)),
 );
 
-# where B has an object of A: ANN classes and families under vlake (or, for
-# sparsevec_ip_ops, vlake_sparse)
+# where B has an object of A: ANN classes and families under vlake
 sub b_key
 {
 	my ($k) = @_;
 	if ($k =~ /^operator (class|family): (?:hnsw|ivfflat) (.*)$/)
 	{
 		my ($what, $rest) = ($1, $2);
-		return ("operator $what: vlake_sparse $rest") if $rest =~ /^sparsevec_ip_ops/;
 		return ("operator $what: vlake $rest");
 	}
 	return ($k);
