@@ -943,12 +943,13 @@ cos_f16_neon(const uint16_t *a, const uint16_t *b, int n, float out[3])
 /*
  * Popcount kernels over bit strings of nbytes bytes (the core bit type's
  * bytes: its pad bits are zero, so whole bytes can be counted).  Words are
- * read with memcpy: a varlena's bits need not be 8-byte aligned.  The
- * portable version lets the compiler pick its popcount (a bit trick or a
- * libgcc call without -mpopcnt); the x86 one uses POPCNT, chosen at run time.
+ * read with memcpy: a varlena's bits need not be 8-byte aligned.  One body
+ * per kernel, inlined into a portable version (the compiler picks its
+ * popcount: a bit trick or a libgcc call without -mpopcnt) and into an x86
+ * version compiled for POPCNT, chosen at run time.
  */
-static uint64_t
-hamming_bits_scalar(const uint8_t *a, const uint8_t *b, size_t nbytes)
+static inline __attribute__((always_inline)) uint64_t
+hamming_bits_body(const uint8_t *a, const uint8_t *b, size_t nbytes)
 {
 	uint64_t	d = 0;
 	size_t		i = 0;
@@ -967,8 +968,8 @@ hamming_bits_scalar(const uint8_t *a, const uint8_t *b, size_t nbytes)
 	return d;
 }
 
-static void
-jaccard_bits_scalar(const uint8_t *a, const uint8_t *b, size_t nbytes, uint64_t out[3])
+static inline __attribute__((always_inline)) void
+jaccard_bits_body(const uint8_t *a, const uint8_t *b, size_t nbytes, uint64_t out[3])
 {
 	uint64_t	ab = 0,
 				aa = 0,
@@ -997,57 +998,31 @@ jaccard_bits_scalar(const uint8_t *a, const uint8_t *b, size_t nbytes, uint64_t 
 	out[2] = bb;
 }
 
+static uint64_t
+hamming_bits_scalar(const uint8_t *a, const uint8_t *b, size_t nbytes)
+{
+	return hamming_bits_body(a, b, nbytes);
+}
+
+static void
+jaccard_bits_scalar(const uint8_t *a, const uint8_t *b, size_t nbytes, uint64_t out[3])
+{
+	jaccard_bits_body(a, b, nbytes, out);
+}
+
 #ifdef VEC_X86
 #define VEC_POPCNT __attribute__((target("popcnt")))
 
 VEC_POPCNT static uint64_t
 hamming_bits_popcnt(const uint8_t *a, const uint8_t *b, size_t nbytes)
 {
-	uint64_t	d = 0;
-	size_t		i = 0;
-
-	for (; i + 8 <= nbytes; i += 8)
-	{
-		uint64_t	x,
-					y;
-
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		d += (uint64_t) _mm_popcnt_u64(x ^ y);
-	}
-	for (; i < nbytes; i++)
-		d += (uint64_t) _mm_popcnt_u32((unsigned) (a[i] ^ b[i]));
-	return d;
+	return hamming_bits_body(a, b, nbytes);
 }
 
 VEC_POPCNT static void
 jaccard_bits_popcnt(const uint8_t *a, const uint8_t *b, size_t nbytes, uint64_t out[3])
 {
-	uint64_t	ab = 0,
-				aa = 0,
-				bb = 0;
-	size_t		i = 0;
-
-	for (; i + 8 <= nbytes; i += 8)
-	{
-		uint64_t	x,
-					y;
-
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		ab += (uint64_t) _mm_popcnt_u64(x & y);
-		aa += (uint64_t) _mm_popcnt_u64(x);
-		bb += (uint64_t) _mm_popcnt_u64(y);
-	}
-	for (; i < nbytes; i++)
-	{
-		ab += (uint64_t) _mm_popcnt_u32((unsigned) (a[i] & b[i]));
-		aa += (uint64_t) _mm_popcnt_u32((unsigned) a[i]);
-		bb += (uint64_t) _mm_popcnt_u32((unsigned) b[i]);
-	}
-	out[0] = ab;
-	out[1] = aa;
-	out[2] = bb;
+	jaccard_bits_body(a, b, nbytes, out);
 }
 #endif							/* VEC_X86 */
 
