@@ -36,6 +36,35 @@
 #define VLINDEX_PREFIX_MAX		LAKE_PREFIX_MAX
 #define VLINDEX_MAX_DIM			16000	/* the vector and halfvec types' limit */
 
+/*
+ * Bit strings.  Up to VLINDEX_MAX_DIM bits an index stores one float 0/1 per
+ * bit (squared L2 = Hamming; the only layout before wide bit strings, so
+ * those indexes read as they are).  Longer strings, up to VLINDEX_MAX_BITS,
+ * are "wide": the index's vector (what the delta, the build spill, merges
+ * and vectors.bin keep; meta dim counts its floats) is
+ *   [0, VLINDEX_BITS_SAMPLE)   a fixed sample of the bits, each 0 or
+ *                              sqrt(bits / sample): the coarse stage
+ *                              (k-means, RaBitQ codes) works on this, and
+ *                              its squared L2 estimates the Hamming distance;
+ *   [VLINDEX_BITS_SAMPLE, ..)  the whole string packed 24 bits per float as
+ *                              the exact value k * 2^-VLINDEX_BITS_SCALE
+ *                              (k < 2^24), so small that it adds nothing
+ *                              measurable to any L2, yet read back exactly
+ *                              for the exact re-rank (popcount).
+ * 64,000 bits take 3,691 floats (14.8 kB) instead of 256 kB, and the coarse
+ * stage works in 3,691 dimensions instead of 64,000.  The metapage's bitlen
+ * holds the bit length of a wide index (0 otherwise).
+ */
+#define VLINDEX_MAX_BITS			350000
+#define VLINDEX_BITS_SAMPLE		1024
+#define VLINDEX_BITS_PER_FLOAT	24
+#define VLINDEX_BITS_SCALE		60
+#define VLINDEX_BITS_WIDE(n)		((n) > VLINDEX_MAX_DIM)
+/* Floats of the index vector of an n-bit string. */
+#define VLINDEX_BITS_FLOATS(n) \
+	(VLINDEX_BITS_WIDE(n) ? VLINDEX_BITS_SAMPLE + \
+	 ((n) + VLINDEX_BITS_PER_FLOAT - 1) / VLINDEX_BITS_PER_FLOAT : (n))
+
 /* Strategy numbers of the ORDER BY operators (one per opclass). */
 #define VLINDEX_STRATEGY_L2		1
 #define VLINDEX_STRATEGY_IP		2
@@ -68,7 +97,8 @@ typedef enum VlIndexElemType
 {
 	VLINDEX_ELEM_FLOAT4 = 0,			/* vector */
 	VLINDEX_ELEM_HALF = 1,			/* halfvec */
-	VLINDEX_ELEM_BIT = 2,			/* bit: one float 0 or 1 per bit */
+	VLINDEX_ELEM_BIT = 2,			/* bit: one float 0 or 1 per bit, or wide
+									 * (VLINDEX_BITS_WIDE) */
 	VLINDEX_ELEM_SPARSE = 3			/* sparsevec: densified, dim <= VLINDEX_MAX_DIM */
 } VlIndexElemType;
 
@@ -133,6 +163,12 @@ typedef struct VlIndexMetaData
 	/* chains replaced by merges, waiting to be recycled */
 	uint32		nretired;
 	VlIndexRetiredChain retired[VLINDEX_MAX_RETIRED];
+	/*
+	 * Bit length of a wide bit index (VLINDEX_BITS_WIDE), else 0.  Last, and
+	 * zero on metapages written before it: vlindex_meta_set_dim() extends
+	 * pd_lower over it when it sets it.
+	 */
+	uint32		bitlen;
 } VlIndexMetaData;
 
 #define VlIndexPageGetMeta(page) ((VlIndexMetaData *) PageGetContents(page))
@@ -345,9 +381,14 @@ extern const char *vlindex_dist_name(VlIndexDist d);	/* "l2", "l1", "hamming", .
 extern int	vlindex_hierarchy_threshold(Relation index);
 extern int	vlindex_default_probes(int lists);
 extern void vlindex_auto_probes(int lists, int *floor, int *ceiling);
-extern void vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric,
+extern int	vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric,
 							   int expect_dim, float *out, int *dim_out,
 							   Relation index);
+/* The bit length of a wide bit index (meta bitlen) or its dim otherwise:
+ * the dimension users see, which vlindex_datum_to_floats checks. */
+#define VLINDEX_USER_DIM(m) ((m)->bitlen > 0 ? (int) (m)->bitlen : (int) (m)->dim)
+/* Bytes of a wide index vector's packed string, written to out[nbytes]. */
+extern void vlindex_bits_unpack(const float *v, int bitlen, uint8 *out);
 extern void vlindex_costestimate(struct PlannerInfo *root, struct IndexPath *path,
 							double loop_count, Cost *startup, Cost *total,
 							Selectivity *selectivity, double *correlation,
@@ -357,6 +398,7 @@ extern void vlindex_costestimate(struct PlannerInfo *root, struct IndexPath *pat
 extern void vlindex_meta_init_page(Page page, IvfMetric metric, VlIndexElemType et,
 							  const char *location);
 extern void vlindex_meta_read(Relation index, VlIndexMetaData *out);
+extern void vlindex_meta_set_dim(Page metapage, int dim, int bitlen);
 extern BlockNumber vlindex_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len,
 								 uint64 stamp);
 extern char *vlindex_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation);
@@ -412,11 +454,16 @@ extern bool vlindex_gettuple(IndexScanDesc scan, ScanDirection dir);
 extern void vlindex_endscan(IndexScanDesc scan);
 
 /* vlindex_delta.c: the delta chains' items, single or chunked */
-extern void vlindex_delta_append(Relation index, ItemPointer tid, const float *x, int dim);
+/* dim: floats of x; udim: the dimension users see (bits: the length) */
+extern void vlindex_delta_append(Relation index, ItemPointer tid, const float *x, int dim,
+								 int udim);
 extern int64 vlindex_delta_walk(Relation index, BlockNumber head, int dim, uint64 generation,
 								VlIndexDeltaFn fn, void *arg);
 extern void vlindex_chain_append(Relation index, uint16 kind, const void *item, Size size,
-								 int set_dim);
+								 int set_dim, int set_udim);
+/* ERROR unless an index of metapage m takes vectors of udim dimensions as
+ * users see them (dim: their floats; the index's 0: not set yet). */
+extern void vlindex_check_dim(Relation index, const VlIndexMetaData *m, int dim, int udim);
 
 /* vlindex_insert.c */
 extern bool vlindex_insert(Relation index, Datum *values, bool *isnull,

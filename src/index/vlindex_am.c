@@ -246,14 +246,80 @@ vlindex_dist_lookup(Relation index, VlIndexElemType *elemtype)
 }
 
 /*
- * Copy a vector / halfvec datum into out[] as float4 (normalised for
- * cosine).  expect_dim > 0 checks the dimension.
+ * Sample position j (0 <= j < VLINDEX_BITS_SAMPLE) of an n-bit string: one
+ * bit of each of VLINDEX_BITS_SAMPLE equal runs, at an offset hashed from j
+ * so that a period in the data does not line up with the sample.
  */
+static inline int
+bits_sample_pos(int j, int n)
+{
+	int64		lo = (int64) j * n / VLINDEX_BITS_SAMPLE,
+				hi = (int64) (j + 1) * n / VLINDEX_BITS_SAMPLE;
+
+	return (int) (lo + ((uint32) j * 2654435761u >> 8) % (uint64) (hi - lo));
+}
+
+StaticAssertDecl(VLINDEX_BITS_FLOATS(VLINDEX_MAX_BITS) <= VLINDEX_MAX_DIM,
+				 "a wide bit string's index vector fits the buffers of VLINDEX_MAX_DIM floats");
+StaticAssertDecl((UINT64_C(1) << VLINDEX_BITS_PER_FLOAT) <= (UINT64_C(1) << 24),
+				 "packed groups are integers a float holds exactly");
+
+/* A wide bit string as its index vector (vlindex.h, VLINDEX_BITS_WIDE). */
+static void
+bits_to_wide(const bits8 *bx, int n, float *out)
+{
+	float		one = (float) sqrt((double) n / VLINDEX_BITS_SAMPLE);
+	int			nbytes = (n + 7) / 8;
+	float	   *packed = out + VLINDEX_BITS_SAMPLE;
+
+	for (int j = 0; j < VLINDEX_BITS_SAMPLE; j++)
+	{
+		int			i = bits_sample_pos(j, n);
+
+		out[j] = (bx[i / 8] >> (7 - i % 8)) & 1 ? one : 0.0f;
+	}
+	/* three bytes per float, big-endian, as the bit type orders them */
+	for (int g = 0; g * 3 < nbytes; g++)
+	{
+		uint32		k = 0;
+
+		for (int b = 0; b < 3; b++)
+			k = (k << 8) | (g * 3 + b < nbytes ? bx[g * 3 + b] : 0);
+		packed[g] = ldexpf((float) k, -VLINDEX_BITS_SCALE);
+	}
+}
+
+/* The bytes of the string a wide index vector packs (bit type order, pad
+ * bits zero). */
 void
+vlindex_bits_unpack(const float *v, int bitlen, uint8 *out)
+{
+	int			nbytes = (bitlen + 7) / 8;
+	const float *packed = v + VLINDEX_BITS_SAMPLE;
+
+	for (int g = 0; g * 3 < nbytes; g++)
+	{
+		uint32		k = (uint32) ldexpf(packed[g], VLINDEX_BITS_SCALE);
+
+		for (int b = 0; b < 3 && g * 3 + b < nbytes; b++)
+			out[g * 3 + b] = (uint8) (k >> (8 * (2 - b)));
+	}
+}
+
+/*
+ * Copy a vector / halfvec / sparsevec / bit datum into out[] as the index's
+ * float vector (normalised for cosine; a wide bit string as vlindex.h
+ * describes).  expect_dim > 0 checks the dimension users see (for bits,
+ * the length).  *dim_out gets the floats written; the return value is the
+ * dimension users see.  out[] must hold VLINDEX_MAX_DIM floats.
+ */
+int
 vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric, int expect_dim,
 				   float *out, int *dim_out, Relation index)
 {
-	int			dim;
+	int			dim,
+				floats;
+	int			limit = et == VLINDEX_ELEM_BIT ? VLINDEX_MAX_BITS : VLINDEX_MAX_DIM;
 
 	if (et == VLINDEX_ELEM_BIT)
 	{
@@ -261,10 +327,14 @@ vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric, int expec
 		const bits8 *bx = VARBITS(v);
 
 		dim = VARBITLEN(v);
-		if (dim < 1 || dim > VLINDEX_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
+		if (dim < 1 || dim > VLINDEX_MAX_BITS || (expect_dim > 0 && dim != expect_dim))
 			goto bad;
-		for (int i = 0; i < dim; i++)
-			out[i] = (bx[i / 8] >> (7 - i % 8)) & 1;
+		if (VLINDEX_BITS_WIDE(dim))
+			bits_to_wide(bx, dim, out);
+		else
+			for (int i = 0; i < dim; i++)
+				out[i] = (bx[i / 8] >> (7 - i % 8)) & 1;
+		floats = VLINDEX_BITS_FLOATS(dim);
 	}
 	else if (et == VLINDEX_ELEM_HALF)
 	{
@@ -275,6 +345,7 @@ vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric, int expec
 			goto bad;
 		for (int i = 0; i < dim; i++)
 			out[i] = vec_half_to_float(v->x[i]);
+		floats = dim;
 	}
 	else if (et == VLINDEX_ELEM_SPARSE)
 	{
@@ -301,6 +372,7 @@ vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric, int expec
 								v->indices[i], dim)));
 			out[v->indices[i]] = vx[i];
 		}
+		floats = dim;
 	}
 	else
 	{
@@ -310,24 +382,27 @@ vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric, int expec
 		if (dim < 1 || dim > VLINDEX_MAX_DIM || (expect_dim > 0 && dim != expect_dim))
 			goto bad;
 		memcpy(out, v->x, sizeof(float) * dim);
+		floats = dim;
 	}
 	if (metric == IVF_COSINE)
-		ivf_normalize(out, dim);
+		ivf_normalize(out, floats);
 	if (dim_out)
-		*dim_out = dim;
-	return;
+		*dim_out = floats;
+	return dim;
 
 bad:
-	if (dim < 1 || dim > VLINDEX_MAX_DIM)
+	if (dim < 1 || dim > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("vlake index \"%s\" supports 1 to %d dimensions, not %d",
-						RelationGetRelationName(index), VLINDEX_MAX_DIM, dim)));
+				 errmsg("vlake index \"%s\" supports 1 to %d %s, not %d",
+						RelationGetRelationName(index), limit,
+						et == VLINDEX_ELEM_BIT ? "bits" : "dimensions", dim)));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
 			 errmsg("%s has %d dimensions, index \"%s\" has %d",
 					et == VLINDEX_ELEM_BIT ? "bit string" : "vector",
 					dim, RelationGetRelationName(index), expect_dim)));
+	return 0;					/* keep compiler quiet */
 }
 
 /*

@@ -133,17 +133,20 @@ vlindex_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isn
 			   bool alive, void *state)
 {
 	VlIndexBuildState *st = state;
-	int			dim;
+	int			dim,
+				udim;
 
 	CHECK_FOR_INTERRUPTS();
 	if (isnull[0])
 		return;
 
-	vlindex_datum_to_floats(values[0], st->et, st->metric, st->dim, st->vec, &dim, index);
+	udim = vlindex_datum_to_floats(values[0], st->et, st->metric, st->udim, st->vec, &dim,
+								   index);
 	if (st->dim == 0)
 	{
 		/* first vector fixes the dimension and the memory layout */
 		st->dim = dim;
+		st->udim = udim;
 		st->mem_cap = Max(1, (int64) (st->budget * 3 / 4) / (int64) (sizeof(float) * dim));
 		st->sample_cap = Max(256, (int64) (st->budget / 4) / (int64) (sizeof(float) * dim));
 		st->sample = MemoryContextAllocHuge(CurrentMemoryContext,
@@ -325,7 +328,7 @@ vlindex_build_phase_done(Relation index, const char *what, instr_time *since)
 
 static void
 write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlIndexElemType et,
-			   const char *location, int dim, int lists, uint64 nvec,
+			   const char *location, int dim, int udim, int lists, uint64 nvec,
 			   const char *prefix, uint64 meta_size, const char *meta_etag,
 			   const char *meta_blob)
 {
@@ -341,7 +344,7 @@ write_metapage(Relation index, ForkNumber fork, IvfMetric metric, VlIndexElemTyp
 	page = GenericXLogRegisterBuffer(xs, buf, GENERIC_XLOG_FULL_IMAGE);
 	vlindex_meta_init_page(page, metric, et, location);
 	m = VlIndexPageGetMeta(page);
-	m->dim = dim;
+	vlindex_meta_set_dim(page, dim, udim);
 	m->lists = lists;
 	m->nvec = nvec;
 	m->generation = 1;
@@ -380,6 +383,7 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 											vlindex_build_callback, &st, NULL);
 	out->n = st.n;
 	out->dim = st.dim;
+	out->udim = st.udim;
 	vlindex_build_phase_done(index, "scan", &t);
 
 	if (st.n > 0)
@@ -478,7 +482,7 @@ vlindex_build(Relation heap, Relation index, IndexInfo *info)
 		location = vlindex_location_for(index);	/* (the builds checked it already) */
 
 	write_metapage(index, MAIN_FORKNUM, metric, et, location ? location : "", out.dim,
-				   out.lists, out.n, out.prefix, out.meta_size, out.meta_etag,
+				   out.udim, out.lists, out.n, out.prefix, out.meta_size, out.meta_etag,
 				   out.meta_blob);
 	/* on a vlake table: the part goes into its manifest with this commit */
 	vlindex_table_record(heap, index, location, out.prefix, metric, out.dim, out.lists, out.n,
@@ -501,5 +505,5 @@ vlindex_buildempty(Relation index)
 	const char *loc = (opts && opts->location_offset) ?
 		(const char *) opts + opts->location_offset : lake_default_location;
 
-	write_metapage(index, INIT_FORKNUM, metric, et, loc ? loc : "", 0, 0, 0, NULL, 0, NULL, NULL);
+	write_metapage(index, INIT_FORKNUM, metric, et, loc ? loc : "", 0, 0, 0, 0, NULL, 0, NULL, NULL);
 }

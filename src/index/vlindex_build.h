@@ -29,7 +29,8 @@ typedef struct VlIndexBuildState
 	Relation	index;
 	IvfMetric	metric;
 	VlIndexElemType	et;
-	int			dim;
+	int			dim;			/* floats of a vector */
+	int			udim;			/* the dimension users see (bits: length) */
 	int64		n;
 	float	   *mem;
 	int64		mem_cap;
@@ -52,6 +53,7 @@ typedef struct VlIndexBuildState
 typedef struct VlIndexBuildOutput
 {
 	int			dim;
+	int			udim;
 	int			lists;
 	int64		n;
 	double		reltuples;

@@ -50,15 +50,16 @@ chunk_room(Size free)
 	return (int) (room / sizeof(float));
 }
 
-/* ERROR unless the index takes vectors of dim dimensions (0: not set yet). */
-static void
-check_dim(Relation index, const VlIndexMetaData *m, int dim)
+void
+vlindex_check_dim(Relation index, const VlIndexMetaData *m, int dim, int udim)
 {
-	if (m->dim != 0 && (int) m->dim != dim)
+	/* both: a wide bit string and a narrow one can share a float count */
+	if (m->dim != 0 && ((int) m->dim != dim || VLINDEX_USER_DIM(m) != udim))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector has %d dimensions, index \"%s\" has %u",
-						dim, RelationGetRelationName(index), m->dim)));
+				 errmsg("%s has %d dimensions, index \"%s\" has %d",
+						m->elemtype == VLINDEX_ELEM_BIT ? "bit string" : "vector",
+						udim, RelationGetRelationName(index), VLINDEX_USER_DIM(m))));
 }
 
 /* Add one chunk of x[first .. first + n) to page. */
@@ -79,7 +80,7 @@ add_chunk(Relation index, Page page, ItemPointer tid, uint32 serial, const float
 }
 
 static void
-append_chunked(Relation index, ItemPointer tid, const float *x, int dim)
+append_chunked(Relation index, ItemPointer tid, const float *x, int dim, int udim)
 {
 	Buffer		metabuf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
 	uint32		serial = pg_prng_uint32(&pg_global_prng_state);
@@ -87,7 +88,7 @@ append_chunked(Relation index, ItemPointer tid, const float *x, int dim)
 	int			off = 0;
 
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	check_dim(index, VlIndexPageGetMeta(BufferGetPage(metabuf)), dim);
+	vlindex_check_dim(index, VlIndexPageGetMeta(BufferGetPage(metabuf)), dim, udim);
 	while (off < dim)
 	{
 		VlIndexMetaData *m = VlIndexPageGetMeta(BufferGetPage(metabuf));
@@ -95,7 +96,8 @@ append_chunked(Relation index, ItemPointer tid, const float *x, int dim)
 		Buffer		tailbuf = InvalidBuffer,
 					newbuf = InvalidBuffer;
 		GenericXLogState *xs;
-		Page		tailpage = NULL;
+		Page		tailpage = NULL,
+					metapage;
 		int			ntail = 0;
 
 		CHECK_FOR_INTERRUPTS();
@@ -111,9 +113,10 @@ append_chunked(Relation index, ItemPointer tid, const float *x, int dim)
 			newbuf = vlindex_new_buffer(index);
 
 		xs = GenericXLogStart(index);
-		m = VlIndexPageGetMeta(GenericXLogRegisterBuffer(xs, metabuf, 0));
+		metapage = GenericXLogRegisterBuffer(xs, metabuf, 0);
+		m = VlIndexPageGetMeta(metapage);
 		if (m->dim == 0)
-			m->dim = dim;
+			vlindex_meta_set_dim(metapage, dim, udim);
 		if (BufferIsValid(tailbuf))
 			tailpage = GenericXLogRegisterBuffer(xs, tailbuf, 0);
 		if (ntail > 0)
@@ -155,19 +158,20 @@ append_chunked(Relation index, ItemPointer tid, const float *x, int dim)
 
 /* aminsert's append: one item, single or chunked by the dimension. */
 void
-vlindex_delta_append(Relation index, ItemPointer tid, const float *x, int dim)
+vlindex_delta_append(Relation index, ItemPointer tid, const float *x, int dim, int udim)
 {
 	VlIndexDeltaItem *item;
 
 	if (VLINDEX_DELTA_CHUNKED(dim))
 	{
-		append_chunked(index, tid, x, dim);
+		append_chunked(index, tid, x, dim, udim);
 		return;
 	}
 	item = palloc0(VLINDEX_DELTA_ITEM_SIZE(dim));
 	item->tid = *tid;
 	memcpy(item->x, x, sizeof(float) * dim);
-	vlindex_chain_append(index, VLINDEX_PAGE_DELTA, item, VLINDEX_DELTA_ITEM_SIZE(dim), dim);
+	vlindex_chain_append(index, VLINDEX_PAGE_DELTA, item, VLINDEX_DELTA_ITEM_SIZE(dim), dim,
+						 udim);
 	pfree(item);
 }
 

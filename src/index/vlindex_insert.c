@@ -28,7 +28,7 @@
  */
 void
 vlindex_chain_append(Relation index, uint16 kind, const void *item, Size size,
-			 int set_dim)
+			 int set_dim, int set_udim)
 {
 	Buffer		metabuf = ReadBuffer(index, VLINDEX_METAPAGE_BLKNO);
 	Buffer		tailbuf = InvalidBuffer,
@@ -42,14 +42,8 @@ vlindex_chain_append(Relation index, uint16 kind, const void *item, Size size,
 
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	m = VlIndexPageGetMeta(BufferGetPage(metabuf));
-	if (set_dim > 0 && m->dim == 0)
-		;						/* set below, under WAL */
-	else if (set_dim > 0 && (int) m->dim != set_dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s has %d dimensions, index \"%s\" has %u",
-						m->elemtype == VLINDEX_ELEM_BIT ? "bit string" : "vector",
-						set_dim, RelationGetRelationName(index), m->dim)));
+	if (set_dim > 0)
+		vlindex_check_dim(index, m, set_dim, set_udim);	/* m->dim 0: set below */
 	tail = kind == VLINDEX_PAGE_DELTA ? m->delta_tail : m->tomb_tail;
 
 	if (tail != InvalidBlockNumber)
@@ -68,7 +62,7 @@ vlindex_chain_append(Relation index, uint16 kind, const void *item, Size size,
 	metapage = GenericXLogRegisterBuffer(xs, metabuf, 0);
 	m = VlIndexPageGetMeta(metapage);
 	if (set_dim > 0 && m->dim == 0)
-		m->dim = set_dim;
+		vlindex_meta_set_dim(metapage, set_dim, set_udim);
 	if (BufferIsValid(tailbuf))
 		tailpage = GenericXLogRegisterBuffer(xs, tailbuf, 0);
 	if (BufferIsValid(newbuf))
@@ -115,15 +109,16 @@ vlindex_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid
 {
 	VlIndexElemType	et;
 	IvfMetric	metric;
-	int			dim;
+	int			dim,
+				udim;
 	float	   *x;
 
 	if (isnull[0])
 		return false;
 	metric = vlindex_metric(index, &et);
 	x = palloc(sizeof(float) * VLINDEX_MAX_DIM);
-	vlindex_datum_to_floats(values[0], et, metric, 0, x, &dim, index);
-	vlindex_delta_append(index, heap_tid, x, dim);
+	udim = vlindex_datum_to_floats(values[0], et, metric, 0, x, &dim, index);
+	vlindex_delta_append(index, heap_tid, x, dim, udim);
 	pfree(x);
 	return false;
 }
@@ -214,7 +209,7 @@ vlindex_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				lake_rowref_to_tid(ref, &tid);
 				if (callback(&tid, callback_state))
 				{
-					vlindex_chain_append(index, VLINDEX_PAGE_TOMB, &ref, sizeof(uint64), 0);
+					vlindex_chain_append(index, VLINDEX_PAGE_TOMB, &ref, sizeof(uint64), 0, 0);
 					stats->tuples_removed++;
 				}
 				else

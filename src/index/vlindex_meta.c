@@ -35,6 +35,24 @@ vlindex_meta_init_page(Page page, IvfMetric metric, VlIndexElemType et, const ch
 	((PageHeader) page)->pd_lower = (char *) m + sizeof(VlIndexMetaData) - (char *) page;
 }
 
+/*
+ * Set the dimension (floats of a vector) and, from udim, the bit length of
+ * a wide bit index.  bitlen is the metapage's last field: a metapage
+ * written before it had a shorter pd_lower, and GenericXLog would not keep
+ * bytes past it, so pd_lower grows over it here.
+ */
+void
+vlindex_meta_set_dim(Page metapage, int dim, int udim)
+{
+	VlIndexMetaData *m = VlIndexPageGetMeta(metapage);
+	uint16		lower = (char *) m + sizeof(VlIndexMetaData) - (char *) metapage;
+
+	m->dim = dim;
+	m->bitlen = (m->elemtype == VLINDEX_ELEM_BIT && VLINDEX_BITS_WIDE(udim)) ? udim : 0;
+	if (((PageHeader) metapage)->pd_lower < lower)
+		((PageHeader) metapage)->pd_lower = lower;
+}
+
 /* Copy of the metapage contents, read under a share lock. */
 void
 vlindex_meta_read(Relation index, VlIndexMetaData *out)

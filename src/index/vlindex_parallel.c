@@ -93,6 +93,7 @@ typedef struct VlIndexParticipant
 	int64		n;				/* rows it collected */
 	int64		nsample;		/* rows in its reservoir file */
 	int			dim;			/* their dimension (0 if none) */
+	int			udim;			/* as users see it (bits: the length) */
 	bool		spilled;		/* past its memory share, in a temp file */
 } VlIndexParticipant;
 
@@ -163,6 +164,7 @@ participant_scan(VlIndexParShared *sh, ParallelTableScanDesc pscan, Relation hea
 	sh->part[me].n = st->n;
 	sh->part[me].nsample = st->nsample;
 	sh->part[me].dim = st->dim;
+	sh->part[me].udim = st->udim;
 	sh->part[me].spilled = (st->file != NULL);
 	sh->reltuples += reltuples;
 	sh->scans_done++;
@@ -974,11 +976,12 @@ leader_begin(Relation heap, Relation index, IndexInfo *info, int nworkers,
 
 /* After the scan: the row count and dimension over all participants. */
 static int64
-leader_gather(VlIndexParLeader *ld, Relation index, int *dim_out)
+leader_gather(VlIndexParLeader *ld, Relation index, int *dim_out, int *udim_out)
 {
 	VlIndexParShared *sh = ld->sh;
 	int64		total = 0;
 	int			dim = 0,
+				udim = 0,
 				spilled = 0;
 
 	for (int p = 0; p < ld->nparts; p++)
@@ -986,12 +989,15 @@ leader_gather(VlIndexParLeader *ld, Relation index, int *dim_out)
 		if (sh->part[p].n == 0)
 			continue;
 		if (dim == 0)
+		{
 			dim = sh->part[p].dim;
-		else if (sh->part[p].dim != dim)
+			udim = sh->part[p].udim;
+		}
+		else if (sh->part[p].udim != udim)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("vector has %d dimensions, index \"%s\" has %d",
-							sh->part[p].dim, RelationGetRelationName(index), dim)));
+							sh->part[p].udim, RelationGetRelationName(index), udim)));
 		total += sh->part[p].n;
 		spilled += sh->part[p].spilled ? 1 : 0;
 	}
@@ -1000,6 +1006,7 @@ leader_gather(VlIndexParLeader *ld, Relation index, int *dim_out)
 							 RelationGetRelationName(index), (long long) total, ld->nparts,
 							 (long long) sh->part[0].n, spilled)));
 	*dim_out = dim;
+	*udim_out = udim;
 	return total;
 }
 
@@ -1015,6 +1022,7 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	VlIndexParShared *sh;
 	int			nparts,
 				dim,
+				udim,
 				lists;
 	int64		total;
 	uint64		rng = UINT64_C(0x5EED) ^ RelationGetRelid(index),
@@ -1038,10 +1046,11 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	leader_wait(sh, &sh->scans_done, nparts, &sh->tuples);
 	vlindex_build_phase_done(index, "launch + scan", &t);
 
-	total = leader_gather(&ld, index, &dim);
+	total = leader_gather(&ld, index, &dim, &udim);
 	out->reltuples = sh->reltuples;
 	out->n = total;
 	out->dim = dim;
+	out->udim = udim;
 	if (total == 0)
 	{
 		leader_set_phase(sh, VLINDEX_PAR_DONE, 0, 0, 0);

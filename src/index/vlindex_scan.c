@@ -89,6 +89,12 @@ typedef struct VlIndexScanOpaque
 	VlIndexElemType	et;
 	float	   *q;
 	double		qpop;			/* Jaccard: bits set in the query */
+	/* a wide bit index (vlindex.h): its length, the query's bytes, room to
+	 * unpack a candidate, and the bits one sampled bit stands for */
+	int			bitlen;
+	uint8	   *qbits;
+	uint8	   *vbits;
+	double		bits_ratio;
 	float	   *qrot;
 	int			dim;
 	/* lists in probe order */
@@ -357,9 +363,27 @@ res_pop(VlIndexScanOpaque *so)
  * 1 - cos with both sides normalised; L1, Hamming and Jaccard as the SQL
  * operators compute them: bits are 0/1 floats, so the sums are exact
  * integers). */
+static float
+exact_dist_wide(VlIndexScanOpaque *so, const float *v)
+{
+	size_t		nbytes = (so->bitlen + 7) / 8;
+	uint64_t	c[3];
+
+	vlindex_bits_unpack(v, so->bitlen, so->vbits);
+	if (so->dist == VLINDEX_DIST_HAMMING)
+		return (float) vec_hamming_bits(so->qbits, so->vbits, nbytes);
+	vec_jaccard_bits(so->qbits, so->vbits, nbytes, c);
+	/* pgvector's convention: no common bit = distance 1 */
+	if (c[0] == 0)
+		return 1.0f;
+	return (float) (1.0 - (double) c[0] / (double) (c[1] + c[2] - c[0]));
+}
+
 static inline float
 exact_dist(VlIndexScanOpaque *so, const float *v)
 {
+	if (so->bitlen > 0)
+		return exact_dist_wide(so, v);
 	switch (so->dist)
 	{
 		case VLINDEX_DIST_L1:
@@ -406,6 +430,20 @@ static inline float
 bound_from_l2sq(VlIndexScanOpaque *so, float h)
 {
 	h = Max(h, 0.0f);
+	if (so->bitlen > 0)
+	{
+		/*
+		 * A wide bit index's h estimates Hamming H from a sample: the
+		 * sampled bits that differ, times bits_ratio.  Its standard
+		 * deviation is about sqrt(ratio * H), so the least H with
+		 * h <= H + eps * sqrt(ratio * H) (the same eps as the codes'
+		 * bound) stands in for the bound; it grows with h.
+		 */
+		double		e = vlindex_epsilon * sqrt(so->bits_ratio),
+					s = (sqrt(e * e + 4.0 * h) - e) / 2.0;
+
+		h = (float) (s * s);
+	}
 	switch (so->dist)
 	{
 		case VLINDEX_DIST_L1:
@@ -847,8 +885,8 @@ rerank_from_table(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 				ivf_normalize(v, part->dim);
 		}
 		else
-			vlindex_datum_to_floats(vals[i], so->et, so->metric, part->dim, vec, NULL,
-									scan->indexRelation);
+			vlindex_datum_to_floats(vals[i], so->et, so->metric, VLINDEX_USER_DIM(&so->meta),
+									vec, NULL, scan->indexRelation);
 		res_push(so, exact_dist(so, v), &tids[i]);
 	}
 	vlindex_stats.round_trips++;
@@ -946,8 +984,22 @@ start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 	so->dim = so->meta.dim;
 	so->q = palloc(sizeof(float) * so->dim);
 	qd = scan->orderByData[0].sk_argument;
-	vlindex_datum_to_floats(qd, so->et, so->metric, so->dim, so->q, NULL, index);
-	if (so->dist == VLINDEX_DIST_JACCARD)
+	vlindex_datum_to_floats(qd, so->et, so->metric, VLINDEX_USER_DIM(&so->meta), so->q, NULL,
+							index);
+	so->bitlen = (int) so->meta.bitlen;
+	if (so->bitlen > 0)
+	{
+		size_t		nbytes = (so->bitlen + 7) / 8;
+		uint64_t	c[3];
+
+		so->qbits = palloc(nbytes);
+		so->vbits = palloc(nbytes);
+		vlindex_bits_unpack(so->q, so->bitlen, so->qbits);
+		so->bits_ratio = (double) so->bitlen / VLINDEX_BITS_SAMPLE;
+		vec_jaccard_bits(so->qbits, so->qbits, nbytes, c);
+		so->qpop = (double) c[1];
+	}
+	else if (so->dist == VLINDEX_DIST_JACCARD)
 		so->qpop = vec_dot_f32(so->q, so->q, so->dim);
 
 	load_delta(scan, so);

@@ -128,7 +128,7 @@ vlake_index_info(PG_FUNCTION_ARGS)
 	vlindex_meta_read(index, &meta);
 	values[9] = Int32GetDatum((int32) meta.nretired);
 	values[0] = CStringGetTextDatum(vlindex_dist_name(vlindex_dist(index)));
-	values[1] = Int32GetDatum(meta.dim);
+	values[1] = Int32GetDatum(VLINDEX_USER_DIM(&meta));
 	values[2] = Int32GetDatum(meta.lists);
 	values[3] = Int64GetDatum(meta.nvec);
 	values[4] = Int64GetDatum(meta.delta_count + meta.sealed_count);
