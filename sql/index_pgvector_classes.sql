@@ -172,11 +172,12 @@ SELECT opcname, opcintype::regtype FROM pg_opclass
 WHERE opcmethod = (SELECT oid FROM pg_am WHERE amname = 'vlake') AND opcdefault ORDER BY 1;
 DROP INDEX items_dv, items_dh, items_db;
 
--- errors: a query of another length than the index's; too many bits
+-- errors: a query of another length than the index's; too many bits (wide
+-- bit strings up to the limit: index_bit_wide)
 CREATE INDEX items_ham ON items USING vlake (bits);
 SELECT id FROM items ORDER BY bits <~> '101' LIMIT 1;
-CREATE TABLE toowide (b bit(16001));
-INSERT INTO toowide VALUES (repeat('1', 16001)::bit(16001));
+CREATE TABLE toowide (b bit(350001));
+INSERT INTO toowide VALUES (repeat('1', 350001)::bit(350001));
 CREATE INDEX ON toowide USING vlake (b);
 DROP TABLE toowide;
 -- 3,000 bits: more than a page holds as floats, so rows inserted after the
