@@ -261,6 +261,9 @@ bench-ann-hier: all build/bin/synth build/bin/hier_select
 	bench/ann/hier.sh
 bench-ann-3072: all build/bin/embgen
 	bench/ann/halfvec3072.sh
+
+bench-ann-bits: all
+	bench/ann/bits64k.sh
 bench-index-gc: all
 	bench/index_gc/run.sh
 bench-tables: all build/bin/tablegen
@@ -294,4 +297,4 @@ bench-tables-evolve: all build/bin/tablegen
 	bench/tables/evolve.sh $(ROWS)
 bench-tables-compact: all build/bin/tablegen
 	bench/tables/compact.sh $(ROWS)
-.PHONY: bench-ann-1m bench-ann-versus bench-sparse bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-fts-postings bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-ann-3072 bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
+.PHONY: bench-ann-1m bench-ann-versus bench-sparse bench-hybrid bench-hybrid-fusion bench-fts-analyzer bench-fts-postings bench-bm25 bench-kernels bench-objstore bench-objref bench-objref-lists bench-parquet bench-ann bench-ann-cold bench-ann-hier bench-ann-3072 bench-ann-bits bench-index-gc bench-tables bench-tables-cold bench-tables-prune bench-tables-timetravel bench-tables-index bench-tables-evolve bench-tables-compact
