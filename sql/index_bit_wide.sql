@@ -162,10 +162,13 @@ SELECT b <~> rbits_n('h', 350000) AS d FROM huge ORDER BY b <~> rbits_n('h', 350
 RESET enable_seqscan;
 DROP TABLE huge;
 
--- a vlake table: the index re-ranks from the table's rows
+-- a vlake table: the index re-ranks from the table's rows (lake rows after
+-- the flush, delta rows after it)
 CREATE TABLE vitems (id int, b bit(64000)) USING vlake;
-INSERT INTO vitems SELECT id, b FROM items;
+INSERT INTO vitems SELECT id, b FROM items WHERE id % 3 <> 0;
+SELECT vlake.flush('vitems') > 0 AS flushed;
 CREATE INDEX vitems_ham ON vitems USING vlake (b bit_hamming_ops) WITH (lists = 30);
+INSERT INTO vitems SELECT id, b FROM items WHERE id % 3 = 0;
 SET enable_seqscan = off;
 SET vlake.probes = 30;
 SET vlake.rerank_epsilon = 10;
