@@ -128,6 +128,7 @@ PARQUET_READER_SRCS = $(PARQUET_META_SRCS) $(PARQUET_CODEC_SRCS) src/parquet/par
 $(eval $(call unit_test,distance,$(VECTOR_KERNEL_SRCS),))
 $(eval $(call unit_test,s3_sigv4,src/objstore/s3_sigv4.c,-lcrypto))
 $(eval $(call unit_test,s3_xml,src/objstore/s3_xml.c,))
+$(eval $(call unit_test,objstore_map,src/objstore/objstore_map.c,))
 $(eval $(call unit_test,parquet_encoding,$(PARQUET_CODEC_SRCS),$(CODEC_LIBS)))
 $(eval $(call unit_test,parquet_meta,$(PARQUET_META_SRCS),))
 $(eval $(call unit_test,parquet_prune,$(PARQUET_READER_SRCS) src/parquet/parquet_writer.c,$(CODEC_LIBS) -DVLAKE_FRONTEND_TOOL))

@@ -4,6 +4,8 @@
  *
  *   objstore.c        URI parsing, backend dispatch, the public API, writers
  *   file_backend.c    the file:// backend
+ *   objstore_map.c    read-only file mappings and SIGBUS-guarded copies
+ *                     (objstore_map.h; backend-free)
  *   objstore_cache.c  the tiered read cache (per-backend memory, local disk)
  *   objstore_stats.c  exact I/O counters per backend and per root prefix
  *   objstore_sql.c    the vlake.lake_* operator functions
