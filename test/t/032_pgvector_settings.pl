@@ -8,28 +8,16 @@
 use strict;
 use warnings;
 use File::Basename qw(dirname);
-use File::Copy qw(copy);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use lib "$ENV{VLAKE_SRC}/test/perl";
+use VlakePeer qw(peer_pgvector peer_add_vlake);
 
-my $src = $ENV{VLAKE_SRC} // '.';
 my $tmp = PostgreSQL::Test::Utils::tempdir('pgvsettings');
 
-my $out = `$src/scripts/peer-pgvector.sh $tmp/inst 2>&1`;
-my $rc  = $? >> 8;
-plan skip_all => 'pgvector tarball not available (scripts/peer-pgvector.sh)' if $rc == 3;
-die "scripts/peer-pgvector.sh failed:\n$out" if $rc != 0;
-my $bindir = (split /\n/, $out)[-1];
-chomp(my $vl_lib   = `pg_config --pkglibdir`);
-chomp(my $vl_share = `pg_config --sharedir`);
-chomp(my $lib      = `$bindir/pg_config --pkglibdir`);
-chomp(my $share    = `$bindir/pg_config --sharedir`);
-copy("$vl_lib/vlake.so", "$lib/vlake.so") or die "copy vlake.so: $!";
-for my $f (glob("$vl_share/extension/vlake*"))
-{
-	copy($f, "$share/extension/") or die "copy $f: $!";
-}
+my $bindir = peer_pgvector("$tmp/inst");
+peer_add_vlake($bindir);
 
 my $node = PostgreSQL::Test::Cluster->new('pgvsettings', install_path => dirname($bindir));
 $node->init;

@@ -26,20 +26,16 @@ use File::Compare qw(compare);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use lib "$ENV{VLAKE_SRC}/test/perl";
+use VlakePeer qw(peer_pgvector);
 use Time::HiRes qw(time);
 
-my $src = $ENV{VLAKE_SRC} // '.';
 my $tmp = PostgreSQL::Test::Utils::tempdir('sparsevec');
 
 # pgvector into a private install (cached build under build/peers/)
 my $t0  = time;
 # PGVECTOR_CFLAGS="": float sums in source order (no -fassociative-math)
-my $out = `PGVECTOR_CFLAGS= $src/scripts/peer-pgvector.sh $tmp/pgv 2>&1`;
-my $rc  = $? >> 8;
-plan skip_all => 'pgvector tarball not available (scripts/peer-pgvector.sh)' if $rc == 3;
-die "scripts/peer-pgvector.sh failed:\n$out" if $rc != 0;
-my @lines  = split /\n/, $out;
-my $bindir = $lines[-1];
+my $bindir = peer_pgvector("$tmp/pgv", cflags => '');
 note sprintf('pgvector private install ready in %.1f s', time - $t0);
 
 my $pgv = PostgreSQL::Test::Cluster->new('pgvector', install_path => dirname($bindir));

@@ -24,29 +24,18 @@
 use strict;
 use warnings;
 use File::Basename qw(dirname);
-use File::Copy qw(copy);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use lib "$ENV{VLAKE_SRC}/test/perl";
+use VlakePeer qw(peer_pgvector peer_add_vlake);
 
-my $src = $ENV{VLAKE_SRC} // '.';
 my $tmp = PostgreSQL::Test::Utils::tempdir('coexist');
 
 # pgvector into a private install, then vlake beside it
-my $out = `PGVECTOR_CFLAGS= $src/scripts/peer-pgvector.sh $tmp/inst 2>&1`;
-my $rc  = $? >> 8;
-plan skip_all => 'pgvector tarball not available (scripts/peer-pgvector.sh)' if $rc == 3;
-die "scripts/peer-pgvector.sh failed:\n$out" if $rc != 0;
-my $bindir = (split /\n/, $out)[-1];
-chomp(my $vl_lib   = `pg_config --pkglibdir`);
-chomp(my $vl_share = `pg_config --sharedir`);
-chomp(my $lib      = `$bindir/pg_config --pkglibdir`);
-chomp(my $share    = `$bindir/pg_config --sharedir`);
-copy("$vl_lib/vlake.so", "$lib/vlake.so") or die "copy vlake.so: $!";
-for my $f (glob("$vl_share/extension/vlake*"))
-{
-	copy($f, "$share/extension/") or die "copy $f: $!";
-}
+my $bindir = peer_pgvector("$tmp/inst", cflags => '');
+peer_add_vlake($bindir);
+chomp(my $lib = `$bindir/pg_config --pkglibdir`);
 
 # ------------------------------------------------------ symbol isolation --
 sub dynsyms

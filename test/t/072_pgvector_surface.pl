@@ -32,17 +32,15 @@ use File::Basename qw(dirname);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use lib "$ENV{VLAKE_SRC}/test/perl";
+use VlakePeer qw(peer_pgvector);
 use Time::HiRes qw(time);
 
 my $src = $ENV{VLAKE_SRC} // '.';
 my $tmp = PostgreSQL::Test::Utils::tempdir('surface');
 
 my $t0  = time;
-my $out = `PGVECTOR_CFLAGS= $src/scripts/peer-pgvector.sh $tmp/pgv 2>&1`;
-my $rc  = $? >> 8;
-plan skip_all => 'pgvector tarball not available (scripts/peer-pgvector.sh)' if $rc == 3;
-die "scripts/peer-pgvector.sh failed:\n$out" if $rc != 0;
-my $bindir = (split /\n/, $out)[-1];
+my $bindir = peer_pgvector("$tmp/pgv", cflags => '');
 note sprintf('pgvector private install ready in %.1f s', time - $t0);
 
 my $pgv = PostgreSQL::Test::Cluster->new('pgvector', install_path => dirname($bindir));
