@@ -387,8 +387,9 @@ extern int	vlindex_datum_to_floats(Datum d, VlIndexElemType et, IvfMetric metric
 /* The bit length of a wide bit index (meta bitlen) or its dim otherwise:
  * the dimension users see, which vlindex_datum_to_floats checks. */
 #define VLINDEX_USER_DIM(m) ((m)->bitlen > 0 ? (int) (m)->bitlen : (int) (m)->dim)
-/* Bytes of a wide index vector's packed string, written to out[nbytes]. */
-extern void vlindex_bits_unpack(const float *v, int bitlen, uint8 *out);
+/* A wide index vector's packed string as 24-bit words (vlindex_am.c). */
+#define VLINDEX_BITS_WORDS(n) (((n) + VLINDEX_BITS_PER_FLOAT - 1) / VLINDEX_BITS_PER_FLOAT)
+extern void vlindex_bits_unpack(const float *v, int bitlen, uint32 *out);
 extern void vlindex_costestimate(struct PlannerInfo *root, struct IndexPath *path,
 							double loop_count, Cost *startup, Cost *total,
 							Selectivity *selectivity, double *correlation,

@@ -264,6 +264,11 @@ StaticAssertDecl(VLINDEX_BITS_FLOATS(VLINDEX_MAX_BITS) <= VLINDEX_MAX_DIM,
 StaticAssertDecl((UINT64_C(1) << VLINDEX_BITS_PER_FLOAT) <= (UINT64_C(1) << 24),
 				 "packed groups are integers a float holds exactly");
 
+/* 2^-VLINDEX_BITS_SCALE and its inverse: multiplying by a power of two is
+ * exact (no libm call in the re-rank's unpack loop) */
+#define BITS_DOWN	(1.0f / (float) (UINT64_C(1) << VLINDEX_BITS_SCALE))
+#define BITS_UP		((float) (UINT64_C(1) << VLINDEX_BITS_SCALE))
+
 /* A wide bit string as its index vector (vlindex.h, VLINDEX_BITS_WIDE). */
 static void
 bits_to_wide(const bits8 *bx, int n, float *out)
@@ -285,25 +290,25 @@ bits_to_wide(const bits8 *bx, int n, float *out)
 
 		for (int b = 0; b < 3; b++)
 			k = (k << 8) | (g * 3 + b < nbytes ? bx[g * 3 + b] : 0);
-		packed[g] = ldexpf((float) k, -VLINDEX_BITS_SCALE);
+		packed[g] = (float) k * BITS_DOWN;
 	}
 }
 
-/* The bytes of the string a wide index vector packs (bit type order, pad
- * bits zero). */
+/*
+ * The string a wide index vector packs, as VLINDEX_BITS_WORDS(bitlen)
+ * words of 24 bits each (the top byte zero): the bit-string kernels count
+ * the same Hamming and Jaccard over these words' bytes as over the string's
+ * (a bijection of the bits, zeros added on both sides), and the loop is a
+ * plain float-to-int conversion the compiler vectorises.
+ */
 void
-vlindex_bits_unpack(const float *v, int bitlen, uint8 *out)
+vlindex_bits_unpack(const float *v, int bitlen, uint32 *out)
 {
-	int			nbytes = (bitlen + 7) / 8;
+	int			words = VLINDEX_BITS_WORDS(bitlen);
 	const float *packed = v + VLINDEX_BITS_SAMPLE;
 
-	for (int g = 0; g * 3 < nbytes; g++)
-	{
-		uint32		k = (uint32) ldexpf(packed[g], VLINDEX_BITS_SCALE);
-
-		for (int b = 0; b < 3 && g * 3 + b < nbytes; b++)
-			out[g * 3 + b] = (uint8) (k >> (8 * (2 - b)));
-	}
+	for (int g = 0; g < words; g++)
+		out[g] = (uint32) (int32) (packed[g] * BITS_UP);
 }
 
 /*

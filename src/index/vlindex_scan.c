@@ -92,8 +92,8 @@ typedef struct VlIndexScanOpaque
 	/* a wide bit index (vlindex.h): its length, the query's bytes, room to
 	 * unpack a candidate, and the bits one sampled bit stands for */
 	int			bitlen;
-	uint8	   *qbits;
-	uint8	   *vbits;
+	uint32	   *qbits;
+	uint32	   *vbits;
 	double		bits_ratio;
 	float	   *qrot;
 	int			dim;
@@ -381,13 +381,14 @@ res_pop(VlIndexScanOpaque *so)
 static float
 exact_dist_wide(VlIndexScanOpaque *so, const float *v)
 {
-	size_t		nbytes = (so->bitlen + 7) / 8;
+	size_t		nbytes = sizeof(uint32) * VLINDEX_BITS_WORDS(so->bitlen);
 	uint64_t	c[3];
 
 	vlindex_bits_unpack(v, so->bitlen, so->vbits);
 	if (so->dist == VLINDEX_DIST_HAMMING)
-		return (float) vec_hamming_bits(so->qbits, so->vbits, nbytes);
-	vec_jaccard_bits(so->qbits, so->vbits, nbytes, c);
+		return (float) vec_hamming_bits((const uint8 *) so->qbits, (const uint8 *) so->vbits,
+										nbytes);
+	vec_jaccard_bits((const uint8 *) so->qbits, (const uint8 *) so->vbits, nbytes, c);
 	/* pgvector's convention: no common bit = distance 1 */
 	if (c[0] == 0)
 		return 1.0f;
@@ -1004,14 +1005,14 @@ start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 	so->bitlen = (int) so->meta.bitlen;
 	if (so->bitlen > 0)
 	{
-		size_t		nbytes = (so->bitlen + 7) / 8;
+		size_t		nbytes = sizeof(uint32) * VLINDEX_BITS_WORDS(so->bitlen);
 		uint64_t	c[3];
 
 		so->qbits = palloc(nbytes);
 		so->vbits = palloc(nbytes);
 		vlindex_bits_unpack(so->q, so->bitlen, so->qbits);
 		so->bits_ratio = (double) so->bitlen / VLINDEX_BITS_SAMPLE;
-		vec_jaccard_bits(so->qbits, so->qbits, nbytes, c);
+		vec_jaccard_bits((const uint8 *) so->qbits, (const uint8 *) so->qbits, nbytes, c);
 		so->qpop = (double) c[1];
 	}
 	else if (so->dist == VLINDEX_DIST_JACCARD)
