@@ -141,6 +141,25 @@ SELECT (SELECT a FROM got) = (SELECT array_agg(d ORDER BY d) FROM
         (SELECT hamming_distance(m.b, q.q) AS d FROM mid m, q ORDER BY 1 LIMIT 15) y) AS mid_exact;
 DROP TABLE mid;
 
+-- 17,003 bits: pad bits in the last byte, a part-filled last packed group;
+-- Jaccard, every list probed, against jaccard_distance
+CREATE TABLE odd (id int, b bit(17003));
+INSERT INTO odd SELECT i, (substring(c.b FROM 1 FOR 17003) # noise('o' || i, 17003))::bit(17003)
+  FROM generate_series(1, 200) i JOIN centre c ON c.k = i % 30;
+CREATE INDEX odd_jac ON odd USING vlake (b bit_jaccard_ops) WITH (lists = 10);
+SET enable_seqscan = off;
+SET vlake.probes = 10;
+SET vlake.rerank_epsilon = 10;
+WITH q AS (SELECT substring(b FROM 1 FOR 17003)::bit(17003) AS q FROM centre WHERE k = 7)
+SELECT (SELECT array_agg(d ORDER BY d) FROM (SELECT o.b <%> q.q AS d FROM odd o, q
+          ORDER BY o.b <%> q.q LIMIT 15) x)
+     = (SELECT array_agg(d ORDER BY d) FROM (SELECT jaccard_distance(o.b, q.q) AS d FROM odd o, q
+          ORDER BY 1 LIMIT 15) y) AS odd_exact;
+RESET enable_seqscan;
+RESET vlake.probes;
+RESET vlake.rerank_epsilon;
+DROP TABLE odd;
+
 -- a narrow index (1,858 bits) refuses a 20,000-bit string (same float count)
 CREATE TABLE narrow (b bit varying);
 CREATE INDEX narrow_ham ON narrow USING vlake (b bit_hamming_ops);
