@@ -95,6 +95,41 @@ is($standby->safe_psql('postgres', q{SELECT lake_vectors, delta_vectors, tombsto
 	$primary->safe_psql('postgres', q{SELECT lake_vectors, delta_vectors, tombstones FROM vlake.index_info('items_idx')}),
 	'standby metapage names the same lake part');
 
+# wide bit strings: the metapage's bitlen (set by a build, and by the first
+# insert into an index built empty, where pd_lower grows over it) reaches
+# the standby and survives crash recovery; distances are compared with a
+# sequential scan's (the oracle), per query as sorted lists
+$primary->safe_psql('postgres', q{
+CREATE TABLE wb (id int, b bit varying);
+CREATE INDEX wb_idx ON wb USING vlake (b bit_hamming_ops);
+INSERT INTO wb SELECT i, (SELECT ('x' || string_agg(md5(i % 9 || ':' || j || CASE WHEN j % 7 = i % 7 THEN i::text ELSE '' END), '' ORDER BY j))::bit varying
+                          FROM generate_series(1, 160) j)
+  FROM generate_series(1, 300) i;
+CREATE TABLE wb2 AS SELECT * FROM wb;
+CREATE INDEX wb2_idx ON wb2 USING vlake (b bit_jaccard_ops);
+});
+my $wprobe = q{
+SET enable_seqscan = %s; SET enable_indexscan = %s; SET vlake.probes = 100; SET vlake.rerank_epsilon = 10;
+SELECT string_agg(ds, ' ' ORDER BY q) FROM (
+  SELECT q, (SELECT string_agg(d::text, ',' ORDER BY d) FROM (
+      SELECT b <~> (SELECT b FROM wb WHERE id = q) AS d FROM wb
+      ORDER BY b <~> (SELECT b FROM wb WHERE id = q) LIMIT 8) s) ||
+     (SELECT string_agg(d::text, ',' ORDER BY d) FROM (
+      SELECT b <%> (SELECT b FROM wb2 WHERE id = q) AS d FROM wb2
+      ORDER BY b <%> (SELECT b FROM wb2 WHERE id = q) LIMIT 8) s) AS ds
+  FROM generate_series(1, 300, 37) q) z;
+};
+my $wexact = $primary->safe_psql('postgres', sprintf($wprobe, 'on', 'off'));
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', q{SELECT string_agg(dims::text, ',') FROM (SELECT (vlake.index_info(i)).dims FROM unnest(ARRAY['wb_idx', 'wb2_idx']::regclass[]) i) x}),
+	'20480,20480', 'standby: wide bit indexes report their bit length');
+is($standby->safe_psql('postgres', sprintf($wprobe, 'off', 'on')), $wexact,
+	'standby: wide bit indexes return the exact top 8 (delta and lake part)');
+$primary->stop('immediate');
+$primary->start;
+is($primary->safe_psql('postgres', sprintf($wprobe, 'off', 'on')), $wexact,
+	'after crash recovery: wide bit indexes return the exact top 8');
+
 # ---- kill -9 during a merge: nothing lost ----
 $primary->safe_psql('postgres', q{
 INSERT INTO items
