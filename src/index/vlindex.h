@@ -431,7 +431,7 @@ typedef struct VlIndexCodeSource
 extern VlIndexPart *vlindex_part_get(Relation index, const VlIndexMetaData *meta);
 extern void vlindex_part_load_lists(VlIndexPart *part, const int *lists, int n);
 extern void vlindex_part_fetch_vectors(VlIndexPart *part, const int *list,
-								  const int *idx, int n, float *out);
+								  const int *idx, int n, int skip, float *out);
 extern void vlindex_part_forget(Oid indexoid);
 extern void vlindex_write_part(Relation index, const char *location, IvfMetric metric,
 						  int dim, int lists, const float *centroids, uint64 seed,

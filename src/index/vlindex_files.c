@@ -661,13 +661,15 @@ vlindex_part_load_lists(VlIndexPart *part, const int *lists, int n)
 	pfree(which);
 }
 
-/* Fetch re-rank vectors (list, index within list) into out[n][dim]. */
+/* Fetch re-rank vectors (list, index within list) into out[n][dim], all but
+ * their first skip floats (left as they are). */
 void
 vlindex_part_fetch_vectors(VlIndexPart *part, const int *list, const int *idx, int n,
-					  float *out)
+					  int skip, float *out)
 {
 	ObjRange   *ranges;
-	size_t		vsz = sizeof(float) * part->dim;
+	size_t		vsz = sizeof(float) * part->dim,
+				skipsz = sizeof(float) * skip;
 	ObjStat		known;
 
 	if (n <= 0)
@@ -677,16 +679,16 @@ vlindex_part_fetch_vectors(VlIndexPart *part, const int *list, const int *idx, i
 	ranges = palloc(sizeof(ObjRange) * n);
 	for (int i = 0; i < n; i++)
 	{
-		ranges[i].offset = part->dir[list[i]].vecs_off + (uint64) idx[i] * vsz;
-		ranges[i].length = vsz;
-		ranges[i].dest = (char *) (out + (size_t) i * part->dim);
+		ranges[i].offset = part->dir[list[i]].vecs_off + (uint64) idx[i] * vsz + skipsz;
+		ranges[i].length = vsz - skipsz;
+		ranges[i].dest = (char *) (out + (size_t) i * part->dim + skip);
 	}
 	memset(&known, 0, sizeof(known));
 	known.size = part->vectors_size;
 	strlcpy(known.etag, part->vectors_etag, sizeof(known.etag));
 	objstore_get_ranges_known(part->store, part_key(part->prefix, VLINDEX_FILE_VECS),
 							  &known, ranges, n);
-	vlindex_stats.bytes_fetched += vsz * n;
+	vlindex_stats.bytes_fetched += (vsz - skipsz) * n;
 	vlindex_stats.round_trips++;
 	pfree(ranges);
 }

@@ -90,7 +90,7 @@ merge_get(VlIndexVecSource *src, int64 seq, float *out)
 	MergeSource *ms = src->arg;
 
 	if (seq < ms->nold)
-		vlindex_part_fetch_vectors(ms->part, &ms->old_list[seq], &ms->old_idx[seq], 1, out);
+		vlindex_part_fetch_vectors(ms->part, &ms->old_list[seq], &ms->old_idx[seq], 1, 0, out);
 	else
 		memcpy(out, ms->delta + (seq - ms->nold) * ms->dim, sizeof(float) * ms->dim);
 }

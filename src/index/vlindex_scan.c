@@ -955,7 +955,9 @@ rerank_batch(IndexScanDesc scan, VlIndexScanOpaque *so)
 	else if (n > 0)
 	{
 		vecs = palloc(sizeof(float) * part->dim * n);
-		vlindex_part_fetch_vectors(part, lists, idx, n, vecs);
+		/* a wide bit string's re-rank reads only its packed string */
+		vlindex_part_fetch_vectors(part, lists, idx, n,
+								   so->bitlen > 0 ? VLINDEX_BITS_SAMPLE : 0, vecs);
 		for (int i = 0; i < n; i++)
 		{
 			ItemPointerData tid;
