@@ -331,6 +331,8 @@ typedef struct VlIndexPart
 	char		vectors_etag[128];
 	/* no vectors.bin: re-rank reads the table's column (vlake tables) */
 	bool		table_vectors;
+	/* not a file:// location: each cold read is a round trip to a server */
+	bool		remote;
 	uint64		seed;			/* of the rotation (a merge keeps codes) */
 } VlIndexPart;
 

@@ -412,6 +412,7 @@ part_load(Relation index, const VlIndexMetaData *meta)
 	part->generation = meta->generation;
 	strlcpy(part->location, meta->location, VLINDEX_LOCATION_MAX);
 	strlcpy(part->prefix, meta->prefix, VLINDEX_PREFIX_MAX);
+	part->remote = (pg_strncasecmp(part->location, "file:", 5) != 0);
 
 	PG_TRY();
 	{

@@ -734,11 +734,22 @@ probe_lists(VlIndexScanOpaque *so, int nprobe, const IvfProbeParams *adaptive)
 	float	   *tmp = palloc(sizeof(float) * part->pdim);
 	IvfProbeStop ps;
 	IvfMetric	codemetric = so->metric == IVF_COSINE ? IVF_L2 : so->metric;
-	int			i;
+	int			i,
+				loaded;
 
 	order_lists(so, to);
 	to = Min(to, so->nordered);
-	vlindex_part_load_lists(part, so->order + from, to - from);
+	/*
+	 * Adaptive probing of a remote part loads the floor's lists first and
+	 * the rest in growing stages only if the probing goes on (most queries
+	 * stop at the floor): a cold query then fetches about floor/ceiling of
+	 * the codes, at the price of one more round trip for the queries that
+	 * probe past the floor.  Local parts load up to the ceiling at once.
+	 */
+	loaded = to;
+	if (adaptive && part->remote)
+		loaded = Min(to, from + Max(adaptive->floor, 1));
+	vlindex_part_load_lists(part, so->order + from, loaded - from);
 	for (i = from; i < to; i++)
 		maxcount = Max(maxcount, (int) part->dir[so->order[i]].count);
 	est = palloc(sizeof(float) * Max(maxcount, 1));
@@ -754,6 +765,14 @@ probe_lists(VlIndexScanOpaque *so, int nprobe, const IvfProbeParams *adaptive)
 		IvfQueryPart qp;
 		IvfProbeList obs;
 
+		if (i == loaded)
+		{
+			/* the next stage: half as many lists again as loaded so far */
+			int			upto = Min(to, loaded + Max(1, (loaded - from) / 2));
+
+			vlindex_part_load_lists(part, so->order + loaded, upto - loaded);
+			loaded = upto;
+		}
 		if (l->count > 0)
 		{
 			float		rq2 = vec_l2sq_f32(so->q, cv, so->dim);
