@@ -1,0 +1,171 @@
+# A vlake index whose files are on the S3 test server, read cold (a new
+# backend each time, no disk cache): the adaptive probing loads the codes of
+# the floor's lists first and further lists in stages only when it probes
+# past the floor (docs/index.md, "How a remote index is read").
+# Oracles: exact search (a sequential scan), the server's own count of GET
+# requests per key (a fault rule that only counts), the stage sizes computed
+# here from the documented floor/ceiling formula, and the server's request
+# log (VLAKE_TEST_S3_REQUEST_LOG, set by scripts/test.sh) for the waves.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use POSIX qw(ceil);
+use lib "$ENV{VLAKE_SRC}/test/perl";
+use VlakeS3 qw(s3_available s3_admin s3_setup_node s3_unique_prefix);
+
+plan skip_all => 'S3 test server not running (see docs/s3.md)' unless s3_available();
+
+my $node = PostgreSQL::Test::Cluster->new('s3cold');
+$node->init;
+# no disk cache and no memory tier: every list is one exact ranged GET
+$node->append_conf('postgresql.conf', qq{shared_preload_libraries = 'vlake'
+vlake.cache_size = 0
+vlake.cache_memory_size = 0
+vlake.s3_max_retries = 0
+enable_seqscan = off
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION vlake');
+my $root = s3_setup_node($node);
+my $p = s3_unique_prefix('cold');
+sub sql { return $node->safe_psql('postgres', shift) }
+
+# 100 tight clusters of 200 points in 16-d: a query's 10 nearest rows lie in
+# its own cluster, so the top-10 of the index is the exact one.
+srand(46);
+my ($nclus, $per, $dim, $lists) = (100, 200, 16, 100);
+my @cent = map { [ map { rand() * 10 } 1 .. $dim ] } 1 .. $nclus;
+my $copy = '';
+my $id = 0;
+for my $c (@cent)
+{
+	for (1 .. $per)
+	{
+		$id++;
+		$copy .= "$id\t[" . join(',', map { sprintf('%.5f', $_ + (rand() - 0.5) * 0.2) } @$c) . "]\n";
+	}
+}
+$node->safe_psql('postgres', 'CREATE TABLE items (id int PRIMARY KEY, v vector(16))');
+my $file = PostgreSQL::Test::Utils::tempdir() . '/items.tsv';
+PostgreSQL::Test::Utils::append_to_file($file, $copy);
+sql("COPY items FROM '$file'");
+is(sql('SELECT count(*) FROM items'), $nclus * $per, 'rows loaded');
+sql("CREATE INDEX items_v ON items USING vlake (v vector_l2_ops) WITH (lists = $lists, location = '$root$p')");
+my $codes_re = '^' . quotemeta($p) . '.*/codes\.bin$';
+
+# The floor and ceiling of vlake.probes = 0 (docs/index.md) and the stage
+# boundaries of a remote part's loading: the floor, then half as many lists
+# again as loaded each time, up to the ceiling.
+my $floor = ceil(0.55 * sqrt($lists));
+$floor = 8 if $floor < 8;
+my $ceiling = 4 * $floor;
+my @stages = ($floor);
+push @stages, $stages[-1] + int($stages[-1] / 2 || 1) < $ceiling
+  ? $stages[-1] + int($stages[-1] / 2 || 1) : $ceiling
+  while $stages[-1] < $ceiling;
+note "floor $floor, ceiling $ceiling, stages @stages";
+
+# a fault rule that never fails anything: the server counts the GETs of
+# codes.bin under our prefix in its "fired" field
+sub count_gets
+{
+	my ($sub) = @_;
+	s3_admin('DELETE', '/faults');
+	s3_admin('POST', '/faults', { method => 'GET', key => $codes_re, action => 'delay', ms => 0, count => 1000000 });
+	my @r = $sub->();
+	my ($rule) = grep { defined $_->{key} && $_->{key} eq $codes_re } @{ s3_admin('GET', '/faults') };
+	s3_admin('DELETE', '/faults');
+	return ($rule->{fired}, @r);
+}
+
+sub knn { "SELECT id FROM items ORDER BY v <-> (SELECT v FROM items WHERE id = $_[0]) LIMIT 10" }
+
+sub exact
+{
+	return sql("SET enable_indexscan = off; SET enable_bitmapscan = off; "
+		  . "SELECT string_agg(id::text, ',') FROM (SELECT id FROM items "
+		  . "ORDER BY v <-> (SELECT v FROM items WHERE id = $_[0]) LIMIT 10) s");
+}
+
+sub stage_end
+{
+	my ($probed) = @_;
+	for my $s (@stages) { return $s if $s >= $probed }
+	return $ceiling;
+}
+
+# ---- cold queries at the default settings: the floor's codes, not the ceiling's
+for my $q (1, 4321, 9999, 15000, 19876)
+{
+	my ($gets, $plan) = count_gets(sub {
+		sql("SET enable_seqscan = off; EXPLAIN (ANALYZE, COSTS OFF) " . knn($q)) });
+	my ($probed) = $plan =~ /lists probed=(\d+)/;
+	is($gets, stage_end($probed),
+		"query $q: $probed lists probed, the codes of " . stage_end($probed) . " lists fetched (server's count)");
+	cmp_ok($gets, '<', $ceiling, "query $q: fewer than the ceiling's $ceiling lists fetched");
+	is(sql("SET enable_seqscan = off; SELECT string_agg(id::text, ',') FROM (" . knn($q) . ") s"), exact($q),
+		"query $q: cold answer = exact search");
+}
+
+# ---- probing to the ceiling: every stage is one wave of GETs
+my $probe_all = "SET vlake.probe_patience = 1000; ";
+{
+	my ($gets, $plan) = count_gets(sub {
+		sql($probe_all . "SET enable_seqscan = off; EXPLAIN (ANALYZE, COSTS OFF) " . knn(777)) });
+	like($plan, qr/lists probed=$ceiling\b/, "patience 1000 probes the ceiling ($ceiling lists)");
+	is($gets, $ceiling, "the codes of all $ceiling lists fetched, each once (server's count)");
+	is(sql($probe_all . "SET enable_seqscan = off; SELECT string_agg(id::text, ',') FROM (" . knn(777) . ") s"), exact(777),
+		'answer = exact search');
+}
+
+SKIP:
+{
+	my $log = $ENV{VLAKE_TEST_S3_REQUEST_LOG};
+	skip 'VLAKE_TEST_S3_REQUEST_LOG not set', 3 unless $log && -f $log;
+	# 300 ms added to each GET of our index: a wave is a burst of requests,
+	# the next one starts only after its answers
+	s3_admin('DELETE', '/faults');
+	s3_admin('POST', '/faults', { method => 'GET', key => '^' . quotemeta($p), action => 'delay', ms => 300, count => 1000000 });
+	my $mark = -s $log;
+	my $plan = sql($probe_all . "SET enable_seqscan = off; EXPLAIN (ANALYZE, COSTS OFF) " . knn(1234));
+	s3_admin('DELETE', '/faults');
+	open my $fh, '<', $log or die "$log: $!";
+	seek $fh, $mark, 0;
+	my (@waves, $last);
+	while (my $line = <$fh>)
+	{
+		my ($ms, $method, $path) = split ' ', $line;
+		next unless $method eq 'GET' && index($path, $p) >= 0;
+		my $file = $path =~ /codes\.bin$/ ? 'codes' : $path =~ /vectors\.bin$/ ? 'vectors' : 'other';
+		push @waves, { file => $file, n => 0 } if !defined $last || $ms - $last > 150;
+		$waves[-1]{n}++;
+		$last = $ms;
+	}
+	close $fh;
+	my @codes = map { $_->{n} } grep { $_->{file} eq 'codes' } @waves;
+	my @want = ($stages[0], map { $stages[$_] - $stages[$_ - 1] } 1 .. $#stages);
+	is("@codes", "@want", "codes fetched in " . scalar(@want) . " waves of @want lists (server's log)");
+	my ($trips) = $plan =~ /index round trips=(\d+)/;
+	is($trips, scalar(@waves), "EXPLAIN's index round trips = the waves in the server's log ($trips)");
+	ok(!grep({ $_->{file} eq 'other' } @waves), 'nothing else fetched');
+}
+
+# ---- a failed GET in a later stage: a clear ERROR, and the next query works
+s3_admin('DELETE', '/faults');
+s3_admin('POST', '/faults', { method => 'GET', key => $codes_re, action => 'status', status => 403,
+	code => 'AccessDenied', skip => $floor, count => 1 });
+my ($rc, $out, $err) = $node->psql('postgres', $probe_all . knn(555));
+isnt($rc, 0, 'a GET failing in the second stage fails the query');
+like($err, qr/ERROR:.*codes\.bin/, 'the ERROR names the file');
+like($err, qr/403|AccessDenied|denied/i, 'and the cause');
+my $fired = (grep { $_->{action} eq 'status' } @{ s3_admin('GET', '/faults') })[0]{fired};
+is($fired, 1, 'the fault hit (after the floor\'s GETs succeeded)');
+s3_admin('DELETE', '/faults');
+is(sql($probe_all . "SET enable_seqscan = off; SELECT string_agg(id::text, ',') FROM (" . knn(555) . ") s"), exact(555),
+	'the next query works and answers exactly');
+is(sql("SET enable_seqscan = off; SELECT string_agg(id::text, ',') FROM (" . knn(555) . ") s"), exact(555),
+	'so does one at the default settings');
+
+done_testing();
