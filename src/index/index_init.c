@@ -18,6 +18,7 @@ int			vlindex_iterative = VLINDEX_ITERATIVE_EXHAUSTIVE;
 double		vlindex_hierarchy_cover = 8.0;
 int			vlindex_exhaustive_after = 100;
 int			vlindex_probe_patience = 4;
+bool		vlindex_rerank_from_heap = true;
 
 /* "on" (and its spellings) keeps meaning what it meant: keep searching */
 static const struct config_enum_entry iterative_options[] = {
@@ -50,6 +51,11 @@ vlake_index_init(void)
 							"Larger: more lists for queries between clusters (higher recall, slower).  0: always the floor, max(8, 0.55 sqrt(lists)).",
 							&vlindex_probe_patience, 4, 0, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("vlake.rerank_from_heap",
+							 "Re-rank the candidates of a vlake index whose files are on a remote object store (not file://) with the vectors of the heap table, not those of its vectors.bin.",
+							 "The heap pages are local, vectors.bin costs a round trip per re-rank batch; the values, hence the answers, are the same.  Indexes of an expression, and of vlake tables, always use their own source.",
+							 &vlindex_rerank_from_heap, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("vlake.rerank_epsilon",
 							 "Width of the RaBitQ error bound, in standard deviations, used to decide which candidates are re-ranked exactly.",
 							 "Larger values re-rank more candidates (higher recall, slower); 0 re-ranks by estimate only.",

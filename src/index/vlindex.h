@@ -348,6 +348,7 @@ typedef struct VlIndexScanStats
 	int64		bytes_memory;	/* codes read from the warm tier */
 	int64		bytes_fetched;	/* bytes requested through ObjStore */
 	int64		round_trips;	/* ObjStore calls */
+	int64		heap_reranked;	/* re-ranked from the heap, not vectors.bin */
 } VlIndexScanStats;
 extern VlIndexScanStats vlindex_stats;
 
@@ -359,6 +360,7 @@ extern int	vlindex_iterative;
 extern double vlindex_hierarchy_cover;
 extern int	vlindex_exhaustive_after;
 extern int	vlindex_probe_patience;
+extern bool vlindex_rerank_from_heap;
 
 /* vlake.iterative_scan */
 typedef enum VlIndexIterativeMode

@@ -35,11 +35,16 @@ explain_counters(ExplainState *es, const VlIndexScanStats *before, const ObjIoTo
 	if (es->format == EXPLAIN_FORMAT_TEXT)
 	{
 		appendStringInfo(es->str,
-						 "vlake index: scans=%lld centroids compared=%lld lists probed=%lld codes scanned=%lld re-ranked=%lld delta rows=%lld\n",
+						 "vlake index: scans=%lld centroids compared=%lld lists probed=%lld codes scanned=%lld re-ranked=%lld delta rows=%lld",
 						 (long long) DIFF(scans), (long long) DIFF(centroids_compared),
 						 (long long) DIFF(lists_probed),
 						 (long long) DIFF(codes_scanned), (long long) DIFF(reranked),
 						 (long long) DIFF(delta_scanned));
+		/* only when it happened: remote indexes (vlake.rerank_from_heap) */
+		if (DIFF(heap_reranked) > 0)
+			appendStringInfo(es->str, " (re-ranked from the heap=%lld)",
+							 (long long) DIFF(heap_reranked));
+		appendStringInfoChar(es->str, '\n');
 		appendStringInfo(es->str,
 						 "vlake bytes: warm tier=%lld object store memory=%lld local cache=%lld lake=%lld (GET requests=%lld, index round trips=%lld)\n",
 						 (long long) DIFF(bytes_memory),
@@ -57,6 +62,8 @@ explain_counters(ExplainState *es, const VlIndexScanStats *before, const ObjIoTo
 	ExplainPropertyInteger("Codes Scanned", NULL, DIFF(codes_scanned), es);
 	ExplainPropertyInteger("Re-ranked", NULL, DIFF(reranked), es);
 	ExplainPropertyInteger("Delta Rows", NULL, DIFF(delta_scanned), es);
+	if (DIFF(heap_reranked) > 0)
+		ExplainPropertyInteger("Re-ranked From Heap", NULL, DIFF(heap_reranked), es);
 	ExplainPropertyInteger("Warm Tier Bytes", NULL, DIFF(bytes_memory), es);
 	ExplainPropertyInteger("Object Store Memory Bytes", NULL,
 						   (int64) (io.bytes_memory - io_before->bytes_memory), es);

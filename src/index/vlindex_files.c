@@ -631,8 +631,16 @@ vlindex_part_load_lists(VlIndexPart *part, const int *lists, int n)
 		memset(&known, 0, sizeof(known));
 		known.size = part->codes_size;
 		strlcpy(known.etag, part->codes_etag, sizeof(known.etag));
-		objstore_get_ranges_known(part->store, part_key(part->prefix, VLINDEX_FILE_CODES),
-								  &known, ranges, nr);
+		/*
+		 * A remote part's lists are cached as lists: a cold list costs its
+		 * own bytes, not the 64 kB cache blocks around it (1.5-3x at 1M).
+		 */
+		if (part->remote)
+			objstore_get_ranges_exact(part->store, part_key(part->prefix, VLINDEX_FILE_CODES),
+									  &known, ranges, nr);
+		else
+			objstore_get_ranges_known(part->store, part_key(part->prefix, VLINDEX_FILE_CODES),
+									  &known, ranges, nr);
 		vlindex_stats.bytes_fetched += bytes;
 		vlindex_stats.round_trips++;
 		for (int i = 0; i < nr; i++)

@@ -46,13 +46,17 @@
 
 #include <math.h>
 
+#include "access/heapam.h"
 #include "access/relscan.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/float.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "index/vlindex.h"
 #include "tableam/vltab_index.h"
@@ -933,6 +937,71 @@ rerank_from_table(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 	pfree(vec);
 }
 
+/*
+ * Can the re-rank of this scan read the candidates' vectors from the heap
+ * table rather than from the part's vectors.bin?  Only for a remote part
+ * (vectors.bin is then a round trip per batch, the heap pages are local),
+ * of a plain column of a heap table, with vlake.rerank_from_heap on.  The
+ * values are those the build wrote to vectors.bin (an index entry's TID
+ * holds the same row until VACUUM tombstones the entry), so the exact
+ * distances, hence the answers, are the same.
+ */
+static bool
+rerank_heap_usable(IndexScanDesc scan, VlIndexScanOpaque *so)
+{
+	Relation	heap = scan->heapRelation;
+
+	return vlindex_rerank_from_heap && so->part->remote && !so->part->table_vectors &&
+		heap != NULL && heap->rd_tableam == GetHeapamTableAmRoutine() &&
+		scan->indexRelation->rd_index->indnatts == 1 &&
+		scan->indexRelation->rd_index->indkey.values[0] != 0;
+}
+
+/*
+ * Exact distances of candidates from the heap's column.  A TID whose
+ * tuple is gone (pruned, not yet VACUUMed) is dropped: the executor would
+ * drop it as well.  Any tuple version is read (SnapshotAny): a HOT chain
+ * shares the indexed value, and visibility is the executor's business, as
+ * with vectors.bin.
+ */
+static void
+rerank_from_heap(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
+				 const int *idx, int n)
+{
+	VlIndexPart	   *part = so->part;
+	AttrNumber	attnum = scan->indexRelation->rd_index->indkey.values[0];
+	IndexFetchTableData *fetch = table_index_fetch_begin(scan->heapRelation);
+	TupleTableSlot *slot = table_slot_create(scan->heapRelation, NULL);
+	float	   *vec = palloc(sizeof(float) * part->dim);
+
+	for (int i = 0; i < n; i++)
+	{
+		ItemPointerData tid;
+		bool		call_again = false,
+					all_dead = false,
+					isnull;
+		Datum		d;
+
+		lake_rowref_to_tid(part->list[lists[i]].refs[idx[i]], &tid);
+		if (!table_index_fetch_tuple(fetch, &tid, SnapshotAny, slot, &call_again, &all_dead))
+			continue;
+		d = slot_getattr(slot, attnum, &isnull);
+		if (!isnull)
+		{
+			vlindex_datum_to_floats(d, so->et, so->metric, part->dim, vec, NULL,
+									scan->indexRelation);
+			res_push(so, exact_dist(so, vec), &tid);
+		}
+		ExecClearTuple(slot);
+		if ((i & 63) == 63)
+			CHECK_FOR_INTERRUPTS();
+	}
+	vlindex_stats.heap_reranked += n;
+	ExecDropSingleTupleTableSlot(slot);
+	table_index_fetch_end(fetch);
+	pfree(vec);
+}
+
 /* Re-rank the next batch of candidates exactly. */
 static void
 rerank_batch(IndexScanDesc scan, VlIndexScanOpaque *so)
@@ -969,6 +1038,11 @@ rerank_batch(IndexScanDesc scan, VlIndexScanOpaque *so)
 	if (n > 0 && part->table_vectors)
 	{
 		rerank_from_table(scan, so, lists, idx, n);
+		vlindex_stats.reranked += n;
+	}
+	else if (n > 0 && rerank_heap_usable(scan, so))
+	{
+		rerank_from_heap(scan, so, lists, idx, n);
 		vlindex_stats.reranked += n;
 	}
 	else if (n > 0)

@@ -402,6 +402,23 @@ objstore_get_ranges_known(ObjStore *store, const char *key, const ObjStat *known
 		replaced_error(store, key, 1);
 }
 
+void
+objstore_get_ranges_exact(ObjStore *store, const char *key, const ObjStat *known,
+						  ObjRange *ranges, int nranges)
+{
+	if (known == NULL || known->etag[0] == '\0')
+	{
+		objstore_get_ranges(store, key, ranges, nranges);
+		return;
+	}
+	objstore_check_key(store->root_uri, key, false);
+	if (nranges <= 0)
+		return;
+	check_ranges(store, key, known, ranges, nranges);
+	if (!objcache_read_exact(store, key, known, ranges, nranges))
+		replaced_error(store, key, 1);
+}
+
 /* -------------------------------------------------------------- writes ---- */
 
 void

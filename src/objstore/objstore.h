@@ -87,6 +87,15 @@ extern void objstore_get_ranges_known(ObjStore *store, const char *key,
 									  const ObjStat *known,
 									  ObjRange *ranges, int nranges);
 
+/* objstore_get_ranges_known for ranges that are fixed units of the object
+ * (an index's lists): the disk tier keeps each range as one entry, found
+ * again only by the same (offset, length), so a miss fetches exactly the
+ * range rather than the cache blocks around it (vlake.cache_block_size).
+ * All misses are fetched together, in one wave of requests. */
+extern void objstore_get_ranges_exact(ObjStore *store, const char *key,
+									  const ObjStat *known,
+									  ObjRange *ranges, int nranges);
+
 /* false if the object does not exist. */
 extern bool objstore_head(ObjStore *store, const char *key, ObjStat *stat);
 

@@ -950,6 +950,90 @@ objcache_read(ObjStore *store, const char *key, const ObjStat *st,
 	return lower_read(store, key, st, ranges, nranges);
 }
 
+/*
+ * Exact-range entries: the name carries "range", offset and length where a
+ * block entry has its block size and number, so the two never share a
+ * name.  Ranges longer than this are fetched but not kept.
+ */
+#define CACHE_RANGE_MAX ((uint64) 16 << 20)
+
+static char *
+range_entry_key(const char *uri, const ObjStat *st, const ObjRange *r)
+{
+	return psprintf("%s\n%s\n" UINT64_FORMAT "\nrange\n" UINT64_FORMAT "\n" UINT64_FORMAT,
+					uri, st->etag, st->size, r->offset, r->length);
+}
+
+static bool
+disk_read_exact(ObjStore *store, const char *key, const ObjStat *st,
+				ObjRange *ranges, int nranges)
+{
+	char	   *uri = full_uri(store, key);
+	char	   *dir = objcache_dir();
+	char	  **ekeys = palloc0(sizeof(char *) * nranges);
+	char	  **paths = palloc0(sizeof(char *) * nranges);
+	char	  **subdirs = palloc0(sizeof(char *) * nranges);
+	ObjRange   *miss = palloc(sizeof(ObjRange) * nranges);
+	int		   *which = palloc(sizeof(int) * nranges);
+	int			nmiss = 0;
+	uint64		hits = 0,
+				served = 0;
+
+	for (int i = 0; i < nranges; i++)
+	{
+		if (ranges[i].length == 0)
+			continue;
+		if (ranges[i].length <= CACHE_RANGE_MAX)
+		{
+			ekeys[i] = range_entry_key(uri, st, &ranges[i]);
+			entry_paths(dir, ekeys[i], &subdirs[i], &paths[i]);
+			if (entry_read(paths[i], ekeys[i], ranges[i].dest, (uint32) ranges[i].length))
+			{
+				hits++;
+				served += ranges[i].length;
+				continue;
+			}
+		}
+		miss[nmiss] = ranges[i];
+		which[nmiss++] = i;
+	}
+	objstats_disk(store->stats, hits, nmiss, served);
+	if (nmiss > 0)
+	{
+		if (!fetch_ranges(store, key, st, miss, nmiss))
+			return false;
+		for (int m = 0; m < nmiss; m++)
+		{
+			int			i = which[m];
+
+			if (ekeys[i] != NULL &&
+				entry_write(subdirs[i], paths[i], ekeys[i], ranges[i].dest,
+							(uint32) ranges[i].length))
+			{
+				objstats_disk_fill(store->stats, ranges[i].length);
+				note_fill(sizeof(CacheEntryHeader) + strlen(ekeys[i]) + ranges[i].length);
+			}
+		}
+	}
+	return true;
+}
+
+/* objcache_read, with the disk tier keeping each range as one entry. */
+bool
+objcache_read_exact(ObjStore *store, const char *key, const ObjStat *st,
+					ObjRange *ranges, int nranges)
+{
+	char	   *uri = full_uri(store, key);
+	bool		small = mem_eligible(uri, st);
+
+	pfree(uri);
+	/* objects the memory tier holds whole are read as before */
+	if (small || !disk_enabled(store, st))
+		return objcache_read(store, key, st, ranges, nranges);
+	objstats_requested(store->stats, total_length(ranges, nranges));
+	return disk_read_exact(store, key, st, ranges, nranges);
+}
+
 /* The whole object of version st, or NULL as objcache_read returns false. */
 char *
 objcache_read_whole(ObjStore *store, const char *key, ObjStat *st)

@@ -85,6 +85,8 @@ extern void objstats_disk_fill(ObjIoStats *s, uint64 bytes);
 /* ---- tiered cache (objstore_cache.c) ---- */
 extern bool objcache_read(ObjStore *store, const char *key, const ObjStat *st,
 						  ObjRange *ranges, int nranges);
+extern bool objcache_read_exact(ObjStore *store, const char *key, const ObjStat *st,
+								ObjRange *ranges, int nranges);
 extern char *objcache_read_whole(ObjStore *store, const char *key, ObjStat *st);
 extern void objcache_forget(ObjStore *store, const char *key);
 extern char *objcache_dir(void);
