@@ -973,6 +973,9 @@ rerank_from_heap(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 	IndexFetchTableData *fetch = table_index_fetch_begin(scan->heapRelation);
 	TupleTableSlot *slot = table_slot_create(scan->heapRelation, NULL);
 	float	   *vec = palloc(sizeof(float) * part->dim);
+	/* a detoasted value per row: freed row by row */
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "vlake heap re-rank",
+												 ALLOCSET_SMALL_SIZES);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -988,8 +991,12 @@ rerank_from_heap(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 		d = slot_getattr(slot, attnum, &isnull);
 		if (!isnull)
 		{
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
 			vlindex_datum_to_floats(d, so->et, so->metric, part->dim, vec, NULL,
 									scan->indexRelation);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
 			res_push(so, exact_dist(so, vec), &tid);
 		}
 		ExecClearTuple(slot);
@@ -999,6 +1006,7 @@ rerank_from_heap(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 	vlindex_stats.heap_reranked += n;
 	ExecDropSingleTupleTableSlot(slot);
 	table_index_fetch_end(fetch);
+	MemoryContextDelete(rowcxt);
 	pfree(vec);
 }
 
