@@ -964,6 +964,67 @@ range_entry_key(const char *uri, const ObjStat *st, const ObjRange *r)
 					uri, st->etag, st->size, r->offset, r->length);
 }
 
+static int
+cmp_range_offset(const void *a, const void *b, void *arg)
+{
+	const ObjRange *r = arg;
+	uint64		x = r[*(const int *) a].offset;
+	uint64		y = r[*(const int *) b].offset;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Fetch ranges[0..n) in one get_ranges call, touching ranges merged into
+ * one request (an exhaustive scan wants every list of codes.bin: a few
+ * long requests, not one per list) and split into their own destinations
+ * afterwards.
+ */
+static bool
+fetch_exact_merged(ObjStore *store, const char *key, const ObjStat *st,
+				   ObjRange *ranges, int n)
+{
+	int		   *scratch = palloc(sizeof(int) * n);
+	ObjRange   *runs = palloc(sizeof(ObjRange) * n);
+	int		   *first = palloc(sizeof(int) * n);
+	int			nruns = 0;
+
+	for (int i = 0; i < n; i++)
+		scratch[i] = i;
+	qsort_arg(scratch, n, sizeof(int), cmp_range_offset, ranges);
+	for (int k = 0; k < n; k++)
+	{
+		ObjRange   *r = &ranges[scratch[k]];
+
+		if (nruns > 0 && runs[nruns - 1].offset + runs[nruns - 1].length == r->offset)
+			runs[nruns - 1].length += r->length;
+		else
+		{
+			runs[nruns] = *r;
+			first[nruns++] = k;
+		}
+	}
+	if (nruns == n)
+		return fetch_ranges(store, key, st, ranges, n);
+	for (int j = 0; j < nruns; j++)
+		runs[j].dest = palloc_extended(runs[j].length, MCXT_ALLOC_HUGE);
+	if (!fetch_ranges(store, key, st, runs, nruns))
+		return false;
+	for (int j = 0; j < nruns; j++)
+	{
+		int			end = j + 1 < nruns ? first[j + 1] : n;
+
+		for (int k = first[j]; k < end; k++)
+		{
+			ObjRange   *r = &ranges[scratch[k]];
+
+			memcpy(r->dest, runs[j].dest + (r->offset - runs[j].offset), r->length);
+		}
+		pfree(runs[j].dest);
+	}
+	return true;
+}
+
 static bool
 disk_read_exact(ObjStore *store, const char *key, const ObjStat *st,
 				ObjRange *ranges, int nranges)
@@ -1000,7 +1061,7 @@ disk_read_exact(ObjStore *store, const char *key, const ObjStat *st,
 	objstats_disk(store->stats, hits, nmiss, served);
 	if (nmiss > 0)
 	{
-		if (!fetch_ranges(store, key, st, miss, nmiss))
+		if (!fetch_exact_merged(store, key, st, miss, nmiss))
 			return false;
 		for (int m = 0; m < nmiss; m++)
 		{

@@ -207,7 +207,7 @@ for my $q (1, 5000, 12)
 SKIP:
 {
 	my $log = $ENV{VLAKE_TEST_S3_REQUEST_LOG};
-	skip 'VLAKE_TEST_S3_REQUEST_LOG not set', 4 unless $log && -f $log;
+	skip 'VLAKE_TEST_S3_REQUEST_LOG not set', 8 unless $log && -f $log;
 	my $cache = "SET vlake.cache_size = '64MB'; ";
 	my $mark = -s $log;
 	my ($gets, $plan) = count_gets(sub { sql($cache . "EXPLAIN (ANALYZE, COSTS OFF) " . knn(8888)) });
@@ -230,6 +230,19 @@ SKIP:
 	cmp_ok($aligned, '<', $n, 'ranges are the lists, not 64 kB cache blocks');
 	($gets) = count_gets(sub { sql($cache . knn(8888)) });
 	is($gets, 0, 'a new backend finds those lists in the disk cache (no GET)');
+	my $cached = $n;
+
+	# every list at once: the missing lists that touch in codes.bin are
+	# fetched as one request, then kept list by list
+	my $all = $cache . "SET vlake.probes = $lists; ";
+	($gets, $plan) = count_gets(sub { sql($all . "EXPLAIN (ANALYZE, COSTS OFF) " . knn(6000)) });
+	like($plan, qr/lists probed=$lists\b/, "vlake.probes = $lists probes every list");
+	cmp_ok($gets, '<=', $cached + 1,
+		"the other lists come in at most " . ($cached + 1) . " GETs (runs between the $cached cached ones), not one per list ($gets)");
+	is(sql($all . "SELECT string_agg(id::text, ',' ORDER BY id) FROM (" . knn(6000) . ") s"), exact(6000),
+		'  and answer exactly');
+	($gets) = count_gets(sub { sql($all . knn(6000)) });
+	is($gets, 0, 'after which every list is in the disk cache');
 }
 
 done_testing();
