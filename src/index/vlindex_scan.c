@@ -993,7 +993,7 @@ rerank_from_heap(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 		{
 			MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
-			vlindex_datum_to_floats(d, so->et, so->metric, part->dim, vec, NULL,
+			vlindex_datum_to_floats(d, so->et, so->metric, VLINDEX_USER_DIM(&so->meta), vec, NULL,
 									scan->indexRelation);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(rowcxt);

@@ -203,6 +203,21 @@ for my $q (1, 5000, 12)
 		"after VACUUM and INSERT: query $q = exact search");
 }
 
+# ---- a wide bit string (over 16,000 bits, packed in the index): the heap
+# re-rank reads the string and compares it like the query
+sql("CREATE TABLE wide (id int PRIMARY KEY, b bit(17000))");
+sql("INSERT INTO wide SELECT i, (SELECT string_agg((hashint4(i * 17000 + j) & 1)::text, '') "
+	  . "FROM generate_series(1, 17000) j)::bit(17000) FROM generate_series(1, 300) i");
+sql("CREATE INDEX wide_b ON wide USING vlake (b bit_hamming_ops) WITH (lists = 4, location = '${root}${p}wide/')");
+{
+	my $wq = "SELECT string_agg(d::text, ',' ORDER BY d) FROM (SELECT b <~> (SELECT b FROM wide WHERE id = 7) AS d "
+	  . "FROM wide ORDER BY b <~> (SELECT b FROM wide WHERE id = 7) LIMIT 10) s";
+	my $plan = sql("EXPLAIN (ANALYZE, COSTS OFF) SELECT id FROM wide ORDER BY b <~> (SELECT b FROM wide WHERE id = 7) LIMIT 10");
+	like($plan, qr/re-ranked from the heap=\d+/, 'wide bit index on S3: re-ranked from the heap');
+	is(sql($wq), sql("SET enable_indexscan = off; SET enable_bitmapscan = off; $wq"),
+		'  its 10 Hamming distances = a sequential scan\'s');
+}
+
 # ---- with the disk cache: a list is one entry, fetched exactly once
 SKIP:
 {
