@@ -403,7 +403,7 @@ extern void vlindex_costestimate(struct PlannerInfo *root, struct IndexPath *pat
 extern void vlindex_meta_init_page(Page page, IvfMetric metric, VlIndexElemType et,
 							  const char *location);
 extern void vlindex_meta_read(Relation index, VlIndexMetaData *out);
-extern void vlindex_meta_set_dim(Page metapage, int dim, int bitlen);
+extern void vlindex_meta_set_dim(Page metapage, int dim, int udim);
 extern BlockNumber vlindex_blob_write(Relation index, ForkNumber fork, const char *data, uint64 len,
 								 uint64 stamp);
 extern char *vlindex_blob_read(Relation index, BlockNumber head, uint64 len, uint64 generation);

@@ -298,8 +298,8 @@ bits_to_wide(const bits8 *bx, int n, float *out)
  * The string a wide index vector packs, as VLINDEX_BITS_WORDS(bitlen)
  * words of 24 bits each (the top byte zero): the bit-string kernels count
  * the same Hamming and Jaccard over these words' bytes as over the string's
- * (a bijection of the bits, zeros added on both sides), and the loop is a
- * plain float-to-int conversion the compiler vectorises.
+ * (a bijection of the bits, zeros added on both sides), and each word is
+ * one multiply and one float-to-int conversion, no byte shuffling.
  */
 void
 vlindex_bits_unpack(const float *v, int bitlen, uint32 *out)
