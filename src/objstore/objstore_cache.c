@@ -256,9 +256,9 @@ static uint64 bytes_since_sweep = 0;	/* fallback when not preloaded */
 /*
  * With vlake preloaded, all backends share an estimate of the disk tier's
  * size: each fill adds to it, each sweep sets it to what it counted.  A
- * backend sweeps when the estimate passes vlake.cache_size (or nobody has
- * counted yet), so the cache overshoots its bound only by the fills that
- * race with one sweep.  Without preloading, each backend sweeps after
+ * backend sweeps when the estimate passes vlake.cache_size (or, before
+ * anybody has counted, 1/16 of it), so the cache overshoots its bound only
+ * by the fills that race with one sweep (by 1/16 before the first count).  Without preloading, each backend sweeps after
  * adding 1/16 of the bound (overshoot up to 1/16 per active backend).
  */
 typedef struct CacheShared
@@ -674,7 +674,15 @@ note_fill(uint64 bytes)
 	{
 		uint64		est = pg_atomic_add_fetch_u64(&cache_shared->estimate, bytes);
 
-		if (est > limit || pg_atomic_read_u32(&cache_shared->counted) == 0)
+		/*
+		 * Nobody has counted the cache since the server started: count it
+		 * once 1/16 of the bound has been added, not at the first fill,
+		 * so the first cold query after a start does not scan the cache
+		 * directory (the overshoot stays within the 1/16 documented for
+		 * backends that are not preloaded).
+		 */
+		if (est > limit ||
+			(pg_atomic_read_u32(&cache_shared->counted) == 0 && est > limit / 16))
 			(void) objcache_sweep();
 		return;
 	}
