@@ -104,9 +104,52 @@ vlindex_build_read_exact(BufFile *file, void *out, size_t len)
 				 errmsg("could not read vlake index build temporary file")));
 }
 
+/*
+ * idx[0..k) := k distinct indices of [0, n), uniformly (partial
+ * Fisher-Yates); idx has room for n.
+ */
+void
+vlindex_build_pick(uint64 *rng, int64 n, int64 k, int64 *idx)
+{
+	for (int64 i = 0; i < n; i++)
+		idx[i] = i;
+	for (int64 i = 0; i < k; i++)
+	{
+		int64		j = i + (int64) (ivf_rand(rng) % (uint64) (n - i));
+		int64		t = idx[i];
+
+		idx[i] = idx[j];
+		idx[j] = t;
+	}
+}
+
+/*
+ * The reservoir exists only once the vectors spill: while they are all in
+ * memory a sample is drawn from them directly (a reservoir kept from the
+ * first row would copy every vector a second time).  It starts as a
+ * uniform subset of the rows in memory, in random slots — the state
+ * algorithm R would have reached — so every fixed set of its slots is a
+ * uniform sample too.
+ */
+static void
+start_reservoir(VlIndexBuildState *st)
+{
+	int64		k = Min(st->n, st->sample_cap);
+	int64	   *idx = palloc_extended(sizeof(int64) * Max(st->n, 1), MCXT_ALLOC_HUGE);
+
+	st->sample = MemoryContextAllocHuge(CurrentMemoryContext,
+										sizeof(float) * st->dim * st->sample_cap);
+	vlindex_build_pick(&st->rng, st->n, k, idx);
+	for (int64 i = 0; i < k; i++)
+		memcpy(st->sample + i * st->dim, st->mem + idx[i] * st->dim, sizeof(float) * st->dim);
+	st->nsample = k;
+	pfree(idx);
+}
+
 static void
 start_spilling(VlIndexBuildState *st)
 {
+	start_reservoir(st);
 	st->file = BufFileCreateTemp(false);
 	for (int64 i = 0; i < st->n; i++)
 		spill_vector(st, st->mem + i * st->dim);
@@ -149,8 +192,6 @@ vlindex_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isn
 		st->udim = udim;
 		st->mem_cap = Max(1, (int64) (st->budget * 3 / 4) / (int64) (sizeof(float) * dim));
 		st->sample_cap = Max(256, (int64) (st->budget / 4) / (int64) (sizeof(float) * dim));
-		st->sample = MemoryContextAllocHuge(CurrentMemoryContext,
-											sizeof(float) * dim * st->sample_cap);
 		st->mem_have = Min(st->mem_cap, 1024);
 		st->mem = MemoryContextAllocHuge(CurrentMemoryContext,
 										 sizeof(float) * dim * st->mem_have);
@@ -178,8 +219,10 @@ vlindex_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isn
 		memcpy(st->mem + st->n * st->dim, st->vec, sizeof(float) * st->dim);
 	}
 
-	/* reservoir sample (algorithm R) */
-	if (st->nsample < st->sample_cap)
+	/* reservoir sample (algorithm R), once spilling */
+	if (st->file == NULL)
+		;
+	else if (st->nsample < st->sample_cap)
 		memcpy(st->sample + st->nsample++ * st->dim, st->vec, sizeof(float) * st->dim);
 	else
 	{
@@ -244,21 +287,13 @@ training_sample(VlIndexBuildState *st, int lists, int *m_out)
 
 	if (st->file == NULL)
 	{
-		/* everything is in memory: partial Fisher-Yates over indices */
+		/* everything is in memory: a uniform subset of it */
 		int64	   *idx = palloc_extended(sizeof(int64) * st->n, MCXT_ALLOC_HUGE);
 
-		for (int64 i = 0; i < st->n; i++)
-			idx[i] = i;
+		vlindex_build_pick(&st->rng, st->n, want, idx);
 		x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * st->dim * want);
 		for (int64 i = 0; i < want; i++)
-		{
-			int64		j = i + (int64) (ivf_rand(&st->rng) % (uint64) (st->n - i));
-			int64		t = idx[i];
-
-			idx[i] = idx[j];
-			idx[j] = t;
 			memcpy(x + i * st->dim, st->mem + idx[i] * st->dim, sizeof(float) * st->dim);
-		}
 		pfree(idx);
 	}
 	else
@@ -280,6 +315,26 @@ vlindex_build_list_count(Relation index, int64 n)
 
 	lists = (opts && opts->lists > 0) ? opts->lists : (int) Max(1, ceil(sqrt((double) n)));
 	return (int) Min((int64) lists, n);
+}
+
+/*
+ * At most how many of one participant's n rows the leader of a parallel
+ * build will want for k-means (leader_sample_plan draws
+ * vlindex_build_sample_size(lists, N) rows over all N rows, each
+ * participant's share hypergeometric).  Its mean is at most 32 x lists for
+ * a lists reloption, and for the default lists = ceil(sqrt(N)) at most
+ * 32 x (sqrt(n) + 1), whatever N >= n is; the bound adds four standard
+ * deviations.  A participant sends the leader a uniform sample of this
+ * size, not its whole reservoir.
+ */
+int64
+vlindex_build_sample_bound(Relation index, int64 n)
+{
+	VlIndexOptions  *opts = (VlIndexOptions *) index->rd_options;
+	double		mean = VLINDEX_SAMPLE_PER_LIST *
+		((opts && opts->lists > 0) ? (double) opts->lists : ceil(sqrt((double) n)) + 1);
+
+	return Min(n, (int64) (mean + 4 * sqrt(mean) + 16));
 }
 
 /* k-means training points wanted for this many lists and rows. */

@@ -22,7 +22,7 @@
 /*
  * The vectors one scanning process collected: in memory up to 3/4 of its
  * budget, then in a private temporary file; a reservoir sample (the other
- * quarter) for k-means when they spill.
+ * quarter, kept from the moment they spill) for k-means when they spill.
  */
 typedef struct VlIndexBuildState
 {
@@ -72,6 +72,8 @@ extern void vlindex_build_read_vector(VlIndexBuildState *st, int64 seq, float *o
 extern void vlindex_build_read_exact(BufFile *file, void *out, size_t len);
 extern int	vlindex_build_list_count(Relation index, int64 n);
 extern int64 vlindex_build_sample_size(int lists, int64 n);
+extern int64 vlindex_build_sample_bound(Relation index, int64 n);
+extern void vlindex_build_pick(uint64 *rng, int64 n, int64 k, int64 *idx);
 extern void vlindex_build_phase_done(Relation index, const char *what, instr_time *since);
 extern void vlindex_build_kmeans(const float *train, int m, int dim, int lists,
 							uint64 seed, int iters, float *centroids);

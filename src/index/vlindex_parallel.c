@@ -10,10 +10,11 @@
  *   1. scan: every participant pulls heap blocks from one shared parallel
  *      table scan and keeps its vectors as the serial build does
  *      (VlIndexBuildState), within its share of maintenance_work_mem.  At the end
- *      it writes its reservoir sample to a shared temporary file, publishes
- *      its row count and waits.
+ *      it writes a uniform sample of its rows, no larger than the leader can
+ *      want (vlindex_build_sample_bound), to a shared temporary file,
+ *      publishes its row count and waits.
  *   2. cluster: the leader draws a uniform sample of all rows from the
- *      participants' reservoirs and seeds k-means; the Lloyd iterations are
+ *      participants' samples and seeds k-means; the Lloyd iterations are
  *      shared (participants assign chunks of the sample, the leader
  *      reduces); the centroids go to a shared file.
  *   3. assign + encode: every participant assigns its own rows to their
@@ -26,8 +27,8 @@
  *      the order of rows within a list differs.
  *
  * Memory: each participant gets maintenance_work_mem / (workers planned + 1)
- * for its vectors (3/4) and reservoir (1/4), as nbtsort splits it; the
- * reservoirs are freed once written, so while the leader trains k-means on
+ * for its vectors (3/4) and reservoir (1/4, used once it spills), as nbtsort
+ * splits it; the reservoirs are freed once their samples are written, so while the leader trains k-means on
  * at most a quarter of the budget the participants' vectors hold the other
  * three quarters.  Past its share a participant spills to a private
  * temporary file.  The leader's write phase needs ~12 bytes per row (list
@@ -91,7 +92,7 @@ typedef enum VlIndexParPhase
 typedef struct VlIndexParticipant
 {
 	int64		n;				/* rows it collected */
-	int64		nsample;		/* rows in its reservoir file */
+	int64		nsample;		/* rows in its sample file */
 	int			dim;			/* their dimension (0 if none) */
 	int			udim;			/* as users see it (bits: the length) */
 	bool		spilled;		/* past its memory share, in a temp file */
@@ -151,11 +152,25 @@ participant_scan(VlIndexParShared *sh, ParallelTableScanDesc pscan, Relation hea
 									   vlindex_build_callback, st, scan);
 	pg_atomic_add_fetch_u64(&sh->tuples, (uint64) (st->n & 1023));
 
-	/* the reservoir goes to the leader through a shared file */
-	f = BufFileCreateFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_SAMPLE, me));
-	if (st->nsample > 0)
-		BufFileWrite(f, st->sample, sizeof(float) * st->dim * st->nsample);
-	BufFileClose(f);
+	/*
+	 * A uniform sample of its rows goes to the leader through a shared file:
+	 * no more than the leader can want of them (vlindex_build_sample_bound),
+	 * from the rows in memory or, once they spilled, from the reservoir.
+	 */
+	{
+		int64		have = st->file ? st->nsample : st->n;
+		const float *from = st->file ? st->sample : st->mem;
+		int64		k = Min(have, vlindex_build_sample_bound(index, st->n));
+		int64	   *idx = palloc_extended(sizeof(int64) * Max(have, 1), MCXT_ALLOC_HUGE);
+
+		vlindex_build_pick(&st->rng, have, k, idx);
+		f = BufFileCreateFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_SAMPLE, me));
+		for (int64 i = 0; i < k; i++)
+			BufFileWrite(f, (void *) (from + idx[i] * st->dim), sizeof(float) * st->dim);
+		BufFileClose(f);
+		pfree(idx);
+		st->nsample = k;
+	}
 	if (st->sample)
 		pfree(st->sample);
 	st->sample = NULL;
