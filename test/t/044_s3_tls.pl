@@ -12,7 +12,8 @@ plan skip_all => 'needs the S3 test server (npm ci in test/tools) and openssl'
   unless -d "$src/test/tools/node_modules/\@20minutes/s3rver" && system('openssl version >/dev/null 2>&1') == 0;
 
 my $dir = PostgreSQL::Test::Utils::tempdir('s3tls');
-my $env = `VLAKE_TEST_S3_TLS=1 VLAKE_TEST_S3_OWNER_PID=$$ "$src/test/tools/s3server/start.sh" "$dir"`;
+# its own server: the suite's request log (scripts/test.sh) is the shared server's
+my $env = `VLAKE_TEST_S3_REQUEST_LOG= VLAKE_TEST_S3_TLS=1 VLAKE_TEST_S3_OWNER_PID=$$ "$src/test/tools/s3server/start.sh" "$dir"`;
 die "could not start the https test server" if $? != 0;
 my %s3 = $env =~ /^(\w+)=(.*)$/mg;
 my $pid = $s3{s3_pid};

@@ -424,10 +424,17 @@ function sendUpstream(res, up, fault) {
  * method, path, Range), to see how many round trips a query really makes. */
 const requestLog = process.env.VLAKE_TEST_S3_REQUEST_LOG;
 const startedAt = Date.now();
+let requestLogBroken = false;
 function logRequest(req, rawPath) {
-  if (!requestLog) return;
+  if (!requestLog || requestLogBroken) return;
   const line = `${Date.now() - startedAt} ${req.method} ${rawPath} ${req.headers.range || ''}\n`;
-  fs.appendFileSync(requestLog, line);
+  try {
+    fs.appendFileSync(requestLog, line);
+  } catch (e) {
+    /* a log this server cannot write is not a reason to fail the request */
+    requestLogBroken = true;
+    process.stderr.write(`s3server: request log ${requestLog} not written: ${e.message}\n`);
+  }
 }
 
 async function handleS3(req, res) {
