@@ -385,10 +385,13 @@ objstore_get_ranges(ObjStore *store, const char *key, ObjRange *ranges, int nran
 	}
 }
 
-void
-objstore_get_ranges_known(ObjStore *store, const char *key, const ObjStat *known,
-						  ObjRange *ranges, int nranges)
+/* A read of the version known names, through the cache's block or exact reads. */
+static void
+get_ranges_of_version(ObjStore *store, const char *key, const ObjStat *known,
+					  ObjRange *ranges, int nranges, bool exact)
 {
+	bool		done;
+
 	if (known == NULL || known->etag[0] == '\0')
 	{
 		objstore_get_ranges(store, key, ranges, nranges);
@@ -398,25 +401,24 @@ objstore_get_ranges_known(ObjStore *store, const char *key, const ObjStat *known
 	if (nranges <= 0)
 		return;
 	check_ranges(store, key, known, ranges, nranges);
-	if (!objcache_read(store, key, known, ranges, nranges))
+	done = exact ? objcache_read_exact(store, key, known, ranges, nranges)
+		: objcache_read(store, key, known, ranges, nranges);
+	if (!done)
 		replaced_error(store, key, 1);
+}
+
+void
+objstore_get_ranges_known(ObjStore *store, const char *key, const ObjStat *known,
+						  ObjRange *ranges, int nranges)
+{
+	get_ranges_of_version(store, key, known, ranges, nranges, false);
 }
 
 void
 objstore_get_ranges_exact(ObjStore *store, const char *key, const ObjStat *known,
 						  ObjRange *ranges, int nranges)
 {
-	if (known == NULL || known->etag[0] == '\0')
-	{
-		objstore_get_ranges(store, key, ranges, nranges);
-		return;
-	}
-	objstore_check_key(store->root_uri, key, false);
-	if (nranges <= 0)
-		return;
-	check_ranges(store, key, known, ranges, nranges);
-	if (!objcache_read_exact(store, key, known, ranges, nranges))
-		replaced_error(store, key, 1);
+	get_ranges_of_version(store, key, known, ranges, nranges, true);
 }
 
 /* -------------------------------------------------------------- writes ---- */
