@@ -220,11 +220,9 @@ vlindex_build_callback(Relation index, ItemPointer tid, Datum *values, bool *isn
 	}
 
 	/* reservoir sample (algorithm R), once spilling */
-	if (st->file == NULL)
-		;
-	else if (st->nsample < st->sample_cap)
+	if (st->file != NULL && st->nsample < st->sample_cap)
 		memcpy(st->sample + st->nsample++ * st->dim, st->vec, sizeof(float) * st->dim);
-	else
+	else if (st->file != NULL)
 	{
 		uint64		j = ivf_rand(&st->rng) % (uint64) (st->n + 1);
 

@@ -412,11 +412,11 @@ part_load(Relation index, const VlIndexMetaData *meta)
 	part->generation = meta->generation;
 	strlcpy(part->location, meta->location, VLINDEX_LOCATION_MAX);
 	strlcpy(part->prefix, meta->prefix, VLINDEX_PREFIX_MAX);
-	part->remote = (pg_strncasecmp(part->location, "file:", 5) != 0);
 
 	PG_TRY();
 	{
 		part->store = objstore_open(part->location);
+		part->remote = objstore_is_remote(part->store);
 		if (meta->meta_blob_head != InvalidBlockNumber && meta->meta_size > 0 &&
 			meta->meta_size < ((uint64) 1 << 32))
 		{
@@ -632,15 +632,12 @@ vlindex_part_load_lists(VlIndexPart *part, const int *lists, int n)
 		known.size = part->codes_size;
 		strlcpy(known.etag, part->codes_etag, sizeof(known.etag));
 		/*
-		 * A remote part's lists are cached as lists: a cold list costs its
-		 * own bytes, not the 64 kB cache blocks around it (1.5-3x at 1M).
+		 * Lists are cached as lists: a cold list costs its own bytes, not the
+		 * 64 kB cache blocks around it (1.5-3x at 1M).  Where the disk tier
+		 * is off (file:// by default) this is the plain versioned read.
 		 */
-		if (part->remote)
-			objstore_get_ranges_exact(part->store, part_key(part->prefix, VLINDEX_FILE_CODES),
-									  &known, ranges, nr);
-		else
-			objstore_get_ranges_known(part->store, part_key(part->prefix, VLINDEX_FILE_CODES),
-									  &known, ranges, nr);
+		objstore_get_ranges_exact(part->store, part_key(part->prefix, VLINDEX_FILE_CODES),
+								  &known, ranges, nr);
 		vlindex_stats.bytes_fetched += bytes;
 		vlindex_stats.round_trips++;
 		for (int i = 0; i < nr; i++)

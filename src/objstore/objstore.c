@@ -249,6 +249,12 @@ objstore_root_uri(ObjStore *store)
 	return store->root_uri;
 }
 
+bool
+objstore_is_remote(ObjStore *store)
+{
+	return store->scheme != OBJ_SCHEME_FILE;
+}
+
 char *
 objstore_uri(ObjStore *store, const char *key)
 {

@@ -62,6 +62,10 @@ extern ObjStore *objstore_open(const char *root_uri);
 extern void objstore_close(ObjStore *store);
 extern const char *objstore_root_uri(ObjStore *store);
 
+/* Is every read of this store a round trip to a server (s3://), rather
+ * than a local file read (file://)?  Callers plan fewer, larger reads. */
+extern bool objstore_is_remote(ObjStore *store);
+
 /* Full URI of a key, for messages and catalogs. */
 extern char *objstore_uri(ObjStore *store, const char *key);
 
