@@ -909,3 +909,67 @@ ivf_probe_stop_decide(const IvfProbeParams *pp, const IvfProbeList *obs,
 		return false;
 	return obs->quiet >= pp->patience + (int) (pp->depth * obs->last_contrib);
 }
+
+/*
+ * A path through the lists' centroids, so that lists near each other in
+ * space get neighbouring numbers (hence neighbouring blocks in codes.bin).
+ * A query probes the lists nearest to it, which are near each other too;
+ * numbered along such a path they fall into a few runs of adjacent blocks,
+ * and a cold query reads a run in one ranged request instead of one
+ * request per list.  Greedy nearest neighbour from the centroid farthest
+ * from the mean (an end of the cloud, not its middle): O(lists^2 dim)
+ * distance work, lists <= IVF_PATH_MAX_WORK / (lists dim) (see ivf.h).
+ */
+bool
+ivf_list_path(const float *centroids, int lists, int dim, int *order, float *mean,
+			  ivf_tick_fn tick, void *tick_arg)
+{
+	int			n = 0,
+				cur = 0;
+	float		far = -1;
+
+	if (lists <= 2 || (double) lists * lists * dim > IVF_PATH_MAX_WORK)
+		return false;
+	memset(mean, 0, sizeof(float) * dim);
+	for (int c = 0; c < lists; c++)
+		for (int j = 0; j < dim; j++)
+			mean[j] += centroids[(size_t) c * dim + j] / lists;
+	for (int c = 0; c < lists; c++)
+	{
+		float		d = vec_l2sq_f32(mean, centroids + (size_t) c * dim, dim);
+
+		if (d > far)
+		{
+			far = d;
+			cur = c;
+		}
+	}
+	/* order[n..lists) holds the lists not on the path yet */
+	for (int c = 0; c < lists; c++)
+		order[c] = c;
+	order[cur] = 0;
+	order[0] = cur;
+	for (n = 1; n < lists; n++)
+	{
+		const float *from = centroids + (size_t) order[n - 1] * dim;
+		int			best = n;
+		float		bestd = FLT_MAX;
+
+		for (int i = n; i < lists; i++)
+		{
+			float		d = vec_l2sq_f32(from, centroids + (size_t) order[i] * dim, dim);
+
+			if (d < bestd || (d == bestd && order[i] < order[best]))
+			{
+				bestd = d;
+				best = i;
+			}
+		}
+		cur = order[best];
+		order[best] = order[n];
+		order[n] = cur;
+		if (tick && (n & 63) == 0)
+			tick(tick_arg, n);
+	}
+	return true;
+}

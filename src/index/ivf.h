@@ -76,6 +76,19 @@ extern double ivf_kmeans(const float *x, int n, int dim, int k, int iters,
 						 ivf_tick_fn tick, void *tick_arg);
 
 /*
+ * ivf_list_path(): order[lists] out, a path through the centroids (greedy
+ * nearest neighbour from the one farthest from their mean), so that lists
+ * near each other in space can be numbered next to each other: the lists a
+ * query probes then lie in a few runs of adjacent blocks of codes.bin.
+ * mean[dim] is scratch.  Returns false, order untouched, when there is
+ * nothing to order (lists <= 2) or the lists^2 * dim distance work would
+ * exceed IVF_PATH_MAX_WORK (the numbering is then left as it is).
+ */
+#define IVF_PATH_MAX_WORK 2e10
+extern bool ivf_list_path(const float *centroids, int lists, int dim, int *order,
+						  float *mean, ivf_tick_fn tick, void *tick_arg);
+
+/*
  * Second level ("hierarchical IVF"): the lists' centroids clustered into
  * groups, so that a query compares with the group centroids first and then
  * only with the centroids of the lists of its nearest groups.

@@ -343,6 +343,33 @@ vlindex_build_sample_size(int lists, int64 n)
 }
 
 /*
+ * Renumber the lists along a path through their centroids (ivf_list_path):
+ * the lists a query probes then sit in a few runs of adjacent blocks of
+ * codes.bin, which a cold query reads in as many ranged requests.  Only the
+ * numbering changes, before anything is assigned: the lists themselves, and
+ * so the answers, are the same.
+ */
+void
+vlindex_build_order_lists(float *centroids, int lists, int dim)
+{
+	int		   *order = palloc(sizeof(int) * Max(lists, 1));
+	float	   *mean = palloc(sizeof(float) * dim);
+
+	if (ivf_list_path(centroids, lists, dim, order, mean, kmeans_tick, NULL))
+	{
+		Size		row = sizeof(float) * dim;
+		float	   *old = palloc_extended(row * lists, MCXT_ALLOC_HUGE);
+
+		memcpy(old, centroids, row * lists);
+		for (int c = 0; c < lists; c++)
+			memcpy(centroids + (size_t) c * dim, old + (size_t) order[c] * dim, row);
+		pfree(old);
+	}
+	pfree(order);
+	pfree(mean);
+}
+
+/*
  * centroids[lists][dim] from the training points train[m][dim]: k-means++
  * seeding and iters Lloyd iterations (iters = 0: the seeds alone).
  */
@@ -453,6 +480,7 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 		train = training_sample(&st, lists, &m);
 		centroids = palloc(sizeof(float) * st.dim * lists);
 		vlindex_build_kmeans(train, m, st.dim, lists, seed, VLINDEX_KMEANS_ITERS, centroids);
+		vlindex_build_order_lists(centroids, lists, st.dim);
 		vlindex_build_phase_done(index, "sample + k-means", &t);
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_ASSIGN);

@@ -77,6 +77,7 @@ extern void vlindex_build_pick(uint64 *rng, int64 n, int64 k, int64 *idx);
 extern void vlindex_build_phase_done(Relation index, const char *what, instr_time *since);
 extern void vlindex_build_kmeans(const float *train, int m, int dim, int lists,
 							uint64 seed, int iters, float *centroids);
+extern void vlindex_build_order_lists(float *centroids, int lists, int dim);
 
 /* vlindex_parallel.c */
 extern bool vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info,

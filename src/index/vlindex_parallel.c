@@ -1082,6 +1082,7 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	seed = ivf_rand(&rng);
 	centroids = palloc_extended(sizeof(float) * (Size) lists * dim, MCXT_ALLOC_HUGE);
 	leader_kmeans(sh, nparts, total, dim, lists, seed, &rng, centroids);
+	vlindex_build_order_lists(centroids, lists, dim);
 	f = BufFileCreateFileSet(&sh->fileset.fs, VLINDEX_FILE_CENTROIDS);
 	BufFileWrite(f, centroids, sizeof(float) * (Size) lists * dim);
 	BufFileClose(f);

@@ -802,6 +802,156 @@ test_probe_stop(void)
 	}
 }
 
+/* Runs of adjacent numbers among the k nearest of lists, numbered by pos. */
+static int
+count_runs(const float *cent, int lists, int dim, const float *q, int k, const int *pos)
+{
+	int		   *near = xmalloc(sizeof(int) * lists);
+	float	   *d = xmalloc(sizeof(float) * lists);
+	char	   *hit = xmalloc(lists);
+	int			runs = 0;
+
+	for (int c = 0; c < lists; c++)
+	{
+		near[c] = c;
+		d[c] = vec_l2sq_f32(q, cent + (size_t) c * dim, dim);
+	}
+	for (int i = 0; i < k; i++)
+	{
+		int			b = i;
+
+		for (int j = i + 1; j < lists; j++)
+			if (d[near[j]] < d[near[b]])
+				b = j;
+		int			t = near[i];
+
+		near[i] = near[b];
+		near[b] = t;
+		hit[pos[near[i]]] = 1;
+	}
+	for (int c = 0; c < lists; c++)
+		if (hit[c] && (c == 0 || !hit[c - 1]))
+			runs++;
+	free(near);
+	free(d);
+	free(hit);
+	return runs;
+}
+
+/*
+ * ivf_list_path: a permutation that starts at the centroid farthest from
+ * the mean and steps to the nearest unvisited one (checked by brute force);
+ * points on a line come out in line order; on clustered data the nearest
+ * lists of a query fall into fewer runs of adjacent numbers than before.
+ */
+static void
+test_list_path(void)
+{
+	int			dim = 16,
+				lists = 120;
+	float	   *cent = xmalloc(sizeof(float) * lists * dim);
+	float	   *mean = xmalloc(sizeof(float) * dim);
+	int		   *order = xmalloc(sizeof(int) * lists);
+	int		   *pos = xmalloc(sizeof(int) * lists);
+	char	   *seen = xmalloc(lists);
+	uint64_t	st = 77;
+
+	/* a line, shuffled: x = 3 * slot along the first axis, noise elsewhere */
+	for (int c = 0; c < lists; c++)
+	{
+		int			slot = (int) ((c * 37) % lists);
+
+		for (int j = 0; j < dim; j++)
+			cent[c * dim + j] = j == 0 ? 3.0f * slot : (float) (gauss(&st) * 0.01);
+	}
+	CHECK(ivf_list_path(cent, lists, dim, order, mean, NULL, NULL), "a path for %d lists", lists);
+	{
+		int			mono = 1;
+		int			dir = cent[order[1] * dim] > cent[order[0] * dim] ? 1 : -1;
+
+		for (int i = 1; i < lists; i++)
+			if ((cent[order[i] * dim] - cent[order[i - 1] * dim]) * dir <= 0)
+				mono = 0;
+		CHECK(mono, "points on a line are visited in line order");
+		CHECK(fabsf(cent[order[0] * dim]) < 1e-3f || fabsf(cent[order[0] * dim] - 3.0f * (lists - 1)) < 1e-3f,
+			  "the path starts at an end of the line");
+	}
+
+	/* clustered centroids: the path's defining properties, and locality */
+	{
+		float	   *x = make_data(lists, dim, 91);
+		double		runs_before = 0,
+					runs_after = 0;
+		int		   *ident = xmalloc(sizeof(int) * lists);
+
+		memcpy(cent, x, sizeof(float) * lists * dim);
+		free(x);
+		CHECK(ivf_list_path(cent, lists, dim, order, mean, NULL, NULL), "a path for clustered lists");
+		memset(seen, 0, lists);
+		for (int i = 0; i < lists; i++)
+		{
+			CHECK(order[i] >= 0 && order[i] < lists && !seen[order[i]], "order[%d] = %d is new", i, order[i]);
+			if (order[i] >= 0 && order[i] < lists)
+				seen[order[i]] = 1;
+		}
+		{
+			float		m[64] = {0};
+			double		far = -1;
+			int			farc = -1;
+
+			for (int c = 0; c < lists; c++)
+				for (int j = 0; j < dim; j++)
+					m[j] += cent[c * dim + j] / lists;
+			for (int c = 0; c < lists; c++)
+			{
+				double		d = 0;
+
+				for (int j = 0; j < dim; j++)
+					d += (double) (cent[c * dim + j] - m[j]) * (cent[c * dim + j] - m[j]);
+				if (d > far)
+					far = d, farc = c;
+			}
+			CHECK(order[0] == farc, "starts at the centroid farthest from the mean (%d, not %d)", farc, order[0]);
+		}
+		for (int i = 1; i + 1 < lists; i++)
+		{
+			const float *a = cent + order[i - 1] * dim;
+			float		step = vec_l2sq_f32(a, cent + order[i] * dim, dim);
+
+			for (int j = i + 1; j < lists; j++)
+				CHECK(step <= vec_l2sq_f32(a, cent + order[j] * dim, dim),
+					  "step %d goes to the nearest unvisited list", i);
+		}
+		for (int c = 0; c < lists; c++)
+		{
+			pos[order[c]] = c;
+			ident[c] = c;
+		}
+		for (int qi = 0; qi < 200; qi++)
+		{
+			float		q[16];
+			const float *base = cent + (size_t) (ivf_rand(&st) % lists) * dim;
+
+			for (int j = 0; j < dim; j++)
+				q[j] = base[j] + (float) (gauss(&st) * 0.5);
+			runs_before += count_runs(cent, lists, dim, q, 8, ident);
+			runs_after += count_runs(cent, lists, dim, q, 8, pos);
+		}
+		printf("list path: 8 nearest lists in %.2f runs of adjacent numbers (k-means numbering: %.2f)\n",
+			   runs_after / 200, runs_before / 200);
+		CHECK(runs_after < 0.75 * runs_before, "the path puts near lists next to each other: %.2f vs %.2f runs",
+			  runs_after / 200, runs_before / 200);
+		free(ident);
+	}
+	CHECK(!ivf_list_path(cent, 2, dim, order, mean, NULL, NULL), "nothing to order for 2 lists");
+	CHECK(!ivf_list_path(cent, 100000, 4096, order, mean, NULL, NULL), "too much work: no path");
+	free(cent);
+	free(mean);
+	free(order);
+	free(pos);
+	free(seen);
+}
+
 int
 main(void)
 {
@@ -813,6 +963,7 @@ main(void)
 	test_check_groups();
 	test_groups();
 	test_probe_stop();
+	test_list_path();
 
 	for (int pass = 0; pass < 2; pass++)
 	for (int m = 0; m < 3; m++)
