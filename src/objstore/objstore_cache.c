@@ -117,9 +117,85 @@ fetch_ranges(ObjStore *store, const char *key, const ObjStat *st,
 	return ok;
 }
 
+static int
+cmp_range_offset(const void *a, const void *b, void *arg)
+{
+	const ObjRange *r = arg;
+	uint64		x = r[*(const int *) a].offset;
+	uint64		y = r[*(const int *) b].offset;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Ranges of a remote store this close are read as one request: a request
+ * costs a round trip (tens of ms on S3, and a connection to set up in a new
+ * backend) while this many bytes more on a connection cost well under a
+ * millisecond.  A cold index query's lists, numbered along a path through
+ * their centroids (docs/index.md), mostly sit this close.
+ */
+#define MERGE_GAP_REMOTE ((uint64) 128 * 1024)
+
+/*
+ * Fetch ranges[0..n) in one get_ranges call, ranges that touch (or, for a
+ * remote store, lie within MERGE_GAP_REMOTE of each other) merged into one
+ * request and split into their own destinations afterwards (an exhaustive
+ * scan wants every list of codes.bin: a few long requests, not one per
+ * list).  The bytes between merged ranges are read and dropped.
+ */
+static bool
+fetch_merged(ObjStore *store, const char *key, const ObjStat *st,
+			 ObjRange *ranges, int n)
+{
+	uint64		gap = objstore_is_remote(store) ? MERGE_GAP_REMOTE : 0;
+	int		   *scratch = palloc(sizeof(int) * n);
+	ObjRange   *runs = palloc(sizeof(ObjRange) * n);
+	int		   *first = palloc(sizeof(int) * n);
+	int			nruns = 0;
+
+	for (int i = 0; i < n; i++)
+		scratch[i] = i;
+	qsort_arg(scratch, n, sizeof(int), cmp_range_offset, ranges);
+	for (int k = 0; k < n; k++)
+	{
+		ObjRange   *r = &ranges[scratch[k]];
+		ObjRange   *last = nruns > 0 ? &runs[nruns - 1] : NULL;
+
+		if (last && r->offset <= last->offset + last->length + gap)
+			last->length = Max(last->offset + last->length, r->offset + r->length) - last->offset;
+		else
+		{
+			runs[nruns] = *r;
+			first[nruns++] = k;
+		}
+	}
+	if (nruns == n)
+		return fetch_ranges(store, key, st, ranges, n);
+	for (int j = 0; j < nruns; j++)
+		runs[j].dest = palloc_extended(runs[j].length, MCXT_ALLOC_HUGE);
+	if (!fetch_ranges(store, key, st, runs, nruns))
+		return false;
+	for (int j = 0; j < nruns; j++)
+	{
+		int			end = j + 1 < nruns ? first[j + 1] : n;
+
+		for (int k = first[j]; k < end; k++)
+		{
+			ObjRange   *r = &ranges[scratch[k]];
+
+			memcpy(r->dest, runs[j].dest + (r->offset - runs[j].offset), r->length);
+		}
+		pfree(runs[j].dest);
+	}
+	return true;
+}
+
+/* Without the disk tier: a remote store's nearby ranges in one request each. */
 static bool
 direct_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int n)
 {
+	if (n > 1 && objstore_is_remote(store))
+		return fetch_merged(store, key, st, ranges, n);
 	return fetch_ranges(store, key, st, ranges, n);
 }
 
@@ -972,67 +1048,6 @@ range_entry_key(const char *uri, const ObjStat *st, const ObjRange *r)
 					uri, st->etag, st->size, r->offset, r->length);
 }
 
-static int
-cmp_range_offset(const void *a, const void *b, void *arg)
-{
-	const ObjRange *r = arg;
-	uint64		x = r[*(const int *) a].offset;
-	uint64		y = r[*(const int *) b].offset;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * Fetch ranges[0..n) in one get_ranges call, touching ranges merged into
- * one request (an exhaustive scan wants every list of codes.bin: a few
- * long requests, not one per list) and split into their own destinations
- * afterwards.
- */
-static bool
-fetch_exact_merged(ObjStore *store, const char *key, const ObjStat *st,
-				   ObjRange *ranges, int n)
-{
-	int		   *scratch = palloc(sizeof(int) * n);
-	ObjRange   *runs = palloc(sizeof(ObjRange) * n);
-	int		   *first = palloc(sizeof(int) * n);
-	int			nruns = 0;
-
-	for (int i = 0; i < n; i++)
-		scratch[i] = i;
-	qsort_arg(scratch, n, sizeof(int), cmp_range_offset, ranges);
-	for (int k = 0; k < n; k++)
-	{
-		ObjRange   *r = &ranges[scratch[k]];
-
-		if (nruns > 0 && runs[nruns - 1].offset + runs[nruns - 1].length == r->offset)
-			runs[nruns - 1].length += r->length;
-		else
-		{
-			runs[nruns] = *r;
-			first[nruns++] = k;
-		}
-	}
-	if (nruns == n)
-		return fetch_ranges(store, key, st, ranges, n);
-	for (int j = 0; j < nruns; j++)
-		runs[j].dest = palloc_extended(runs[j].length, MCXT_ALLOC_HUGE);
-	if (!fetch_ranges(store, key, st, runs, nruns))
-		return false;
-	for (int j = 0; j < nruns; j++)
-	{
-		int			end = j + 1 < nruns ? first[j + 1] : n;
-
-		for (int k = first[j]; k < end; k++)
-		{
-			ObjRange   *r = &ranges[scratch[k]];
-
-			memcpy(r->dest, runs[j].dest + (r->offset - runs[j].offset), r->length);
-		}
-		pfree(runs[j].dest);
-	}
-	return true;
-}
-
 static bool
 disk_read_exact(ObjStore *store, const char *key, const ObjStat *st,
 				ObjRange *ranges, int nranges)
@@ -1069,7 +1084,7 @@ disk_read_exact(ObjStore *store, const char *key, const ObjStat *st,
 	objstats_disk(store->stats, hits, nmiss, served);
 	if (nmiss > 0)
 	{
-		if (!fetch_exact_merged(store, key, st, miss, nmiss))
+		if (!fetch_merged(store, key, st, miss, nmiss))
 			return false;
 		for (int m = 0; m < nmiss; m++)
 		{
