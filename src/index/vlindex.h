@@ -313,7 +313,9 @@ typedef struct VlIndexPart
 	uint64		nvec;
 	IvfRotation rot;
 	float	   *centroids;		/* [lists][dim] */
-	float	   *crot;			/* [lists][pdim] rotated centroids */
+	float	   *crot;			/* [lists][pdim] rotated centroids, computed
+								 * on first use: vlindex_part_crot() */
+	bool	   *crot_done;		/* [lists]: crot[c] computed */
 	VlIndexListDir  *dir;
 	VlIndexList	   *list;
 	/* second level (0 groups: one level, every centroid is compared) */
@@ -433,6 +435,7 @@ typedef struct VlIndexCodeSource
 
 /* vlindex_files.c */
 extern VlIndexPart *vlindex_part_get(Relation index, const VlIndexMetaData *meta);
+extern const float *vlindex_part_crot(VlIndexPart *part, int c);
 extern void vlindex_part_load_lists(VlIndexPart *part, const int *lists, int n);
 extern void vlindex_part_fetch_vectors(VlIndexPart *part, const int *list,
 								  const int *idx, int n, int skip, float *out);

@@ -534,12 +534,8 @@ part_load(Relation index, const VlIndexMetaData *meta)
 		part->rot.dim = part->dim;
 		part->rot.pdim = part->pdim;
 		part->rot.signs = signs;
-		part->crot = palloc_extended(sizeof(float) * (size_t) part->lists * part->pdim, MCXT_ALLOC_HUGE);
-		for (int c = 0; c < part->lists; c++)
-			ivf_rotate(&part->rot, part->centroids + (size_t) c * part->dim,
-					   part->crot + (size_t) c * part->pdim);
 		part->list = palloc0(sizeof(VlIndexList) * part->lists);
-		part->mem_bytes = len + sizeof(float) * (size_t) part->lists * part->pdim;
+		part->mem_bytes = len;
 	}
 	PG_CATCH();
 	{
@@ -552,6 +548,34 @@ part_load(Relation index, const VlIndexMetaData *meta)
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
 	return part;
+}
+
+/*
+ * The rotated centroid of list c (the codes' frame), computed when a query
+ * first probes the list: a new backend then rotates the few lists it
+ * probes, not all of them, and the untouched rest of the array costs no
+ * memory (a large allocation is mapped lazily).
+ */
+const float *
+vlindex_part_crot(VlIndexPart *part, int c)
+{
+	float	   *r;
+
+	if (part->crot == NULL)
+	{
+		part->crot = MemoryContextAllocExtended(part->cxt,
+												sizeof(float) * (size_t) part->lists * part->pdim,
+												MCXT_ALLOC_HUGE);
+		part->crot_done = MemoryContextAllocZero(part->cxt, sizeof(bool) * part->lists);
+	}
+	r = part->crot + (size_t) c * part->pdim;
+	if (!part->crot_done[c])
+	{
+		ivf_rotate(&part->rot, part->centroids + (size_t) c * part->dim, r);
+		part->crot_done[c] = true;
+		part->mem_bytes += sizeof(float) * part->pdim;
+	}
+	return r;
 }
 
 VlIndexPart *

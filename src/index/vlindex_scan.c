@@ -782,7 +782,7 @@ probe_lists(VlIndexScanOpaque *so, int nprobe, const IvfProbeParams *adaptive)
 			float		rq2 = vec_l2sq_f32(so->q, cv, so->dim);
 			float		qc = so->metric == IVF_IP ? vec_dot_f32(so->q, cv, so->dim) : 0;
 
-			ivf_query_prepare(part->pdim, so->qrot, part->crot + (size_t) c * part->pdim,
+			ivf_query_prepare(part->pdim, so->qrot, vlindex_part_crot(part, c),
 							  rq2, qc, planes, tmp, &qp);
 			ivf_scan_codes(codemetric, &qp, l->codes, l->factors, l->count,
 						   (float) vlindex_epsilon, est, lb);
