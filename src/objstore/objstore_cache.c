@@ -128,26 +128,16 @@ cmp_range_offset(const void *a, const void *b, void *arg)
 }
 
 /*
- * Ranges of a remote store this close are read as one request: a request
- * costs a round trip (tens of ms on S3, and a connection to set up in a new
- * backend) while this many bytes more on a connection cost well under a
- * millisecond.  A cold index query's lists, numbered along a path through
- * their centroids (docs/index.md), mostly sit this close.
- */
-#define MERGE_GAP_REMOTE ((uint64) 128 * 1024)
-
-/*
- * Fetch ranges[0..n) in one get_ranges call, ranges that touch (or, for a
- * remote store, lie within MERGE_GAP_REMOTE of each other) merged into one
- * request and split into their own destinations afterwards (an exhaustive
- * scan wants every list of codes.bin: a few long requests, not one per
- * list).  The bytes between merged ranges are read and dropped.
+ * Fetch ranges[0..n) in one get_ranges call, touching ranges merged into
+ * one range and split into their own destinations afterwards (an
+ * exhaustive scan wants every list of codes.bin: a few long reads, not one
+ * per list).  A remote backend also joins ranges lying close together into
+ * one request (s3_backend.c), without this copy.
  */
 static bool
 fetch_merged(ObjStore *store, const char *key, const ObjStat *st,
 			 ObjRange *ranges, int n)
 {
-	uint64		gap = objstore_is_remote(store) ? MERGE_GAP_REMOTE : 0;
 	int		   *scratch = palloc(sizeof(int) * n);
 	ObjRange   *runs = palloc(sizeof(ObjRange) * n);
 	int		   *first = palloc(sizeof(int) * n);
@@ -161,7 +151,7 @@ fetch_merged(ObjStore *store, const char *key, const ObjStat *st,
 		ObjRange   *r = &ranges[scratch[k]];
 		ObjRange   *last = nruns > 0 ? &runs[nruns - 1] : NULL;
 
-		if (last && r->offset <= last->offset + last->length + gap)
+		if (last && r->offset <= last->offset + last->length)
 			last->length = Max(last->offset + last->length, r->offset + r->length) - last->offset;
 		else
 		{
@@ -190,12 +180,9 @@ fetch_merged(ObjStore *store, const char *key, const ObjStat *st,
 	return true;
 }
 
-/* Without the disk tier: a remote store's nearby ranges in one request each. */
 static bool
 direct_read(ObjStore *store, const char *key, const ObjStat *st, ObjRange *ranges, int n)
 {
-	if (n > 1 && objstore_is_remote(store))
-		return fetch_merged(store, key, st, ranges, n);
 	return fetch_ranges(store, key, st, ranges, n);
 }
 
@@ -1084,7 +1071,9 @@ disk_read_exact(ObjStore *store, const char *key, const ObjStat *st,
 	objstats_disk(store->stats, hits, nmiss, served);
 	if (nmiss > 0)
 	{
-		if (!fetch_merged(store, key, st, miss, nmiss))
+		/* a remote backend joins nearby ranges itself, without a copy */
+		if (!(objstore_is_remote(store) ? fetch_ranges(store, key, st, miss, nmiss)
+			  : fetch_merged(store, key, st, miss, nmiss)))
 			return false;
 		for (int m = 0; m < nmiss; m++)
 		{

@@ -190,31 +190,40 @@ s3_get(void *state, const char *key, uint64 *len)
 }
 
 /*
- * Ranges in parallel (one request each, up to vlake.s3_max_parallel at a
- * time over kept-alive connections).  With etag: every range is read with
- * If-Match, so all bytes come from that version; false on 412.
+ * Ranges closer than this are read in one request, the bytes between them
+ * dropped: a request costs a round trip, and in a new backend a connection
+ * (a TLS handshake on S3) and a share of a wave's parallel slots, while
+ * this many bytes more on an open connection cost well under a
+ * millisecond.  A cold index query's lists, numbered along a path through
+ * their centroids, mostly lie this close in codes.bin (docs/index.md).
  */
-static bool
-get_ranges_common(S3State *st, const char *key, ObjRange *ranges, int n,
-				  const char *etag)
-{
-	S3Request  *reqs;
-	S3Response *resps;
-	int			m = 0;
-	char	   *fk = full_key(st, key);
-	char	   *uri = key_uri(st, key);
-	char	   *if_match = etag ? psprintf("\"%s\"", etag) : NULL;
-	bool		ok = true;
+#define S3_RANGE_GAP ((uint64) 128 * 1024)
 
-	/*
-	 * With a known version (If-Match), a long range is split into pieces
-	 * of vlake.s3_read_part_size fetched in parallel: one S3 connection
-	 * carries far less than a machine can take.  Without one, a range stays
-	 * one request, so its bytes cannot come from two versions.
-	 */
-	uint64		piece = (etag && s3_read_part_size_kb > 0) ?
-		(uint64) s3_read_part_size_kb * 1024 : 0;
-	int			total = 0;
+/* A run of ranges read as one: [offset, offset + length), segs[nsegs]. */
+typedef struct RangeRun
+{
+	uint64		offset;
+	uint64		length;
+	S3Segment  *segs;
+	int			nsegs;
+} RangeRun;
+
+static int
+cmp_seg_offset(const void *a, const void *b)
+{
+	uint64		x = ((const S3Segment *) a)->offset;
+	uint64		y = ((const S3Segment *) b)->offset;
+
+	return (x > y) - (x < y);
+}
+
+/* The non-empty ranges, by offset, joined into runs with gaps <= S3_RANGE_GAP. */
+static int
+range_runs(const char *uri, ObjRange *ranges, int n, RangeRun *runs)
+{
+	S3Segment  *segs = palloc(sizeof(S3Segment) * Max(n, 1));
+	int			nsegs = 0,
+				nruns = 0;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -224,16 +233,76 @@ get_ranges_common(S3State *st, const char *key, ObjRange *ranges, int n,
 					 errmsg("invalid range of \"%s\"", uri)));
 		if (ranges[i].length == 0)
 			continue;
-		total += piece ? (int) ((ranges[i].length + piece - 1) / piece) : 1;
+		segs[nsegs].offset = ranges[i].offset;
+		segs[nsegs].len = (size_t) ranges[i].length;
+		segs[nsegs].dest = ranges[i].dest;
+		nsegs++;
 	}
+	qsort(segs, nsegs, sizeof(S3Segment), cmp_seg_offset);
+	for (int k = 0; k < nsegs; k++)
+	{
+		RangeRun   *last = nruns > 0 ? &runs[nruns - 1] : NULL;
+		uint64		end = segs[k].offset + segs[k].len;
+
+		if (last && segs[k].offset <= last->offset + last->length + S3_RANGE_GAP)
+		{
+			last->length = Max(last->offset + last->length, end) - last->offset;
+			last->nsegs++;
+			continue;
+		}
+		runs[nruns].offset = segs[k].offset;
+		runs[nruns].length = segs[k].len;
+		runs[nruns].segs = &segs[k];
+		runs[nruns].nsegs = 1;
+		nruns++;
+	}
+	return nruns;
+}
+
+/*
+ * Ranges in parallel, up to vlake.s3_max_parallel requests at a time over
+ * kept-alive connections: one request per run of nearby ranges
+ * (S3_RANGE_GAP), each range's bytes written straight into its own buffer.
+ * With etag: every request carries If-Match, so all bytes come from that
+ * version; false on 412.
+ */
+static bool
+get_ranges_common(S3State *st, const char *key, ObjRange *ranges, int n,
+				  const char *etag)
+{
+	S3Request  *reqs;
+	S3Response *resps;
+	RangeRun   *runs = palloc(sizeof(RangeRun) * Max(n, 1));
+	int			nruns,
+				m = 0;
+	char	   *fk = full_key(st, key);
+	char	   *uri = key_uri(st, key);
+	char	   *if_match = etag ? psprintf("\"%s\"", etag) : NULL;
+	bool		ok = true;
+
+	/*
+	 * With a known version (If-Match), a long run is split into pieces of
+	 * vlake.s3_read_part_size fetched in parallel: one S3 connection
+	 * carries far less than a machine can take.  Without one, a run stays
+	 * one request, so its bytes cannot come from two versions.
+	 */
+	uint64		piece = (etag && s3_read_part_size_kb > 0) ?
+		(uint64) s3_read_part_size_kb * 1024 : 0;
+	int			total = 0;
+
+	nruns = range_runs(uri, ranges, n, runs);
+	for (int r = 0; r < nruns; r++)
+		total += piece ? (int) ((runs[r].length + piece - 1) / piece) : 1;
 	reqs = palloc0(sizeof(S3Request) * Max(total, 1));
 	resps = palloc0(sizeof(S3Response) * Max(total, 1));
-	for (int i = 0; i < n; i++)
+	for (int r = 0; r < nruns; r++)
 	{
-		for (uint64 done = 0; done < ranges[i].length;)
+		RangeRun   *run = &runs[r];
+
+		for (uint64 done = 0; done < run->length;)
 		{
-			uint64		off = ranges[i].offset + done;
-			uint64		len = ranges[i].length - done;
+			uint64		off = run->offset + done;
+			uint64		len = run->length - done;
 
 			if (piece && len > piece)
 				len = piece;
@@ -243,7 +312,14 @@ get_ranges_common(S3State *st, const char *key, ObjRange *ranges, int n,
 										   off, off + len - 1));
 			if (if_match)
 				s3_request_add_header(&reqs[m], "if-match", if_match);
-			reqs[m].dest = ranges[i].dest + done;
+			if (run->nsegs == 1)
+				reqs[m].dest = run->segs[0].dest + done;
+			else
+			{
+				/* the pieces clip the run's segments by offset */
+				reqs[m].segs = run->segs;
+				reqs[m].nsegs = run->nsegs;
+			}
 			reqs[m].dest_len = len;
 			reqs[m].range_offset = off;
 			m++;
@@ -262,6 +338,7 @@ get_ranges_common(S3State *st, const char *key, ObjRange *ranges, int n,
 	}
 	pfree(reqs);
 	pfree(resps);
+	pfree(runs);
 	return ok;
 }
 

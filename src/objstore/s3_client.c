@@ -246,6 +246,23 @@ body_reserve(Transfer *t, size_t need)
 	return true;
 }
 
+/* The bytes [at, at + n) of a ranged answer into the segments they cover. */
+static void
+scatter(const S3Request *req, uint64 at, const char *ptr, size_t n)
+{
+	for (int i = 0; i < req->nsegs; i++)
+	{
+		const S3Segment *g = &req->segs[i];
+		uint64		from = Max(at, g->offset),
+					to = Min(at + n, g->offset + g->len);
+
+		if (g->offset >= at + n)
+			break;				/* ascending: the rest start later */
+		if (from < to)
+			memcpy(g->dest + (from - g->offset), ptr + (from - at), to - from);
+	}
+}
+
 static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -254,14 +271,17 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	size_t		n = size * nmemb;
 	bool		success = (r->status >= 200 && r->status < 300);
 
-	if (t->req->dest && success)
+	if ((t->req->dest || t->req->segs) && success)
 	{
 		if (t->received + n > t->req->dest_len)
 		{
 			t->overflow = true;
 			return 0;			/* aborts the transfer: CURLE_WRITE_ERROR */
 		}
-		memcpy(t->req->dest + t->received, ptr, n);
+		if (t->req->dest)
+			memcpy(t->req->dest + t->received, ptr, n);
+		else
+			scatter(t->req, t->req->range_offset + t->received, ptr, n);
 		t->received += n;
 		return n;
 	}
@@ -644,7 +664,7 @@ attempt_failed(Transfer *t, CURLcode cc, bool *retryable, bool *ambiguous,
 		return false;
 
 	/* a 2xx: is the body whole? */
-	if (req->dest)
+	if (req->dest || req->segs)
 	{
 		if (r->status != 206 || !content_range_matches(r, req->range_offset, req->dest_len))
 		{

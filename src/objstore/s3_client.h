@@ -36,6 +36,14 @@ typedef enum S3RetryMode
 
 #define S3_MAX_EXTRA_HEADERS 6
 
+/* A piece of a ranged GET's answer and where it goes (absolute offsets). */
+typedef struct S3Segment
+{
+	uint64		offset;
+	size_t		len;
+	char	   *dest;
+} S3Segment;
+
 typedef struct S3Request
 {
 	const char *method;
@@ -52,7 +60,12 @@ typedef struct S3Request
 	 * exactly (range reads), else an allocated buffer. */
 	char	   *dest;
 	size_t		dest_len;
-	uint64		range_offset;	/* with dest: the Range asked for */
+	uint64		range_offset;	/* with dest or segs: the Range asked for */
+	/* Or, with dest NULL: the range [range_offset, + dest_len) is checked
+	 * as with dest, and only the bytes of these segments (ascending, within
+	 * the range) are kept, in their own buffers; the others are dropped. */
+	const S3Segment *segs;
+	int			nsegs;
 	bool		verify_md5;		/* whole GET: check body against a plain-MD5 ETag */
 } S3Request;
 

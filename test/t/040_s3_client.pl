@@ -42,6 +42,25 @@ is(sql(qq{SELECT string_agg(encode(r, 'hex'), ',' ORDER BY o)
 	FROM unnest(vlake.lake_read_ranges('${base}data/obj.bin', '{0,99990,50000}', '{10,10,1}')) WITH ORDINALITY AS t(r, o)}),
 	join(',', map { unpack('H*', $_) } substr($payload, 0, 10), substr($payload, 99990, 10), substr($payload, 50000, 1)),
 	'several ranges in one call');
+# ---- ranges within 128 kB of each other share one GET (the bytes between
+# them dropped), farther ones get their own; each range exact (memory tier
+# off, or it would read the whole object)
+{
+	my $big = join('', map { chr(($_ * 13 + 5) % 251) } 0 .. 399_999);
+	sql("SELECT vlake.lake_write('${base}data/big.bin', '\\x" . unpack('H*', $big) . "'::bytea)");
+	for my $case ([[0, 300_000, 150_000], [10, 10, 10], 3], [[0, 131_082], [10, 10], 1],
+				  [[0, 131_083], [10, 10], 2], [[200, 100, 150, 120_000], [100, 100, 60_000, 5], 1])
+	{
+		my ($offs, $lens, $want) = @$case;
+		s3_admin('DELETE', '/stats');
+		my $got = sql("SET vlake.cache_memory_size = 0; SELECT string_agg(encode(r, 'hex'), ',' ORDER BY o) "
+			  . "FROM unnest(vlake.lake_read_ranges('${base}data/big.bin', '{" . join(',', @$offs) . "}', '{"
+			  . join(',', @$lens) . "}')) WITH ORDINALITY AS t(r, o)");
+		is($got, join(',', map { unpack('H*', substr($big, $offs->[$_], $lens->[$_])) } 0 .. $#$offs),
+			"ranges at @$offs: each range's bytes");
+		is(s3_admin('GET', '/stats')->{byMethod}{GET}, $want, "  in $want GET(s)");
+	}
+}
 my ($rc, $out, $err) = $node->psql('postgres', "SELECT vlake.lake_read('${base}data/obj.bin', 99990, 100)");
 like($err, qr/s3:\/\/\Q$bucket\E\/\Q${p}\Edata\/obj\.bin/, 'reading past the end names the object');
 ($rc, $out, $err) = $node->psql('postgres', "SELECT vlake.lake_read('${base}data/missing.bin')");
