@@ -201,6 +201,43 @@ RESET vlake.probes;
 RESET vlake.rerank_epsilon;
 DROP TABLE vitems;
 
+-- a column stored in the heap's pages (STORAGE PLAIN): the re-rank compares
+-- the heap's strings in place (vlake.rerank_from_heap), same answers; rows
+-- deleted and not yet vacuumed are still found by their TIDs
+ALTER TABLE items RENAME TO items_ext;
+CREATE TABLE items (id int, b bit(64000));
+ALTER TABLE items ALTER COLUMN b SET STORAGE PLAIN;
+INSERT INTO items SELECT id, b FROM items_ext;
+CREATE FUNCTION heap_reranked(op text) RETURNS bool
+LANGUAGE plpgsql AS $$
+DECLARE l text; r bool := false;
+BEGIN
+  SET LOCAL enable_seqscan = off;
+  FOR l IN EXECUTE format('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+      SELECT id FROM items ORDER BY b %s (SELECT q FROM queries WHERE qid = 1) LIMIT 5', op) LOOP
+    r := r OR l LIKE '%re-ranked from the heap=%';
+  END LOOP;
+  RETURN r;
+END $$;
+CREATE INDEX items_ham ON items USING vlake (b bit_hamming_ops) WITH (lists = 30);
+SELECT heap_reranked('<~>') AS hamming_heap_reranked;
+SELECT exhaustive_mismatch('<~>') AS hamming_heap_mismatch;
+SELECT recall('<~>') >= 0.9 AS hamming_heap_recall_ok;
+DELETE FROM items WHERE id % 5 = 0;
+SELECT exhaustive_mismatch('<~>') AS hamming_heap_deleted_mismatch;
+SET vlake.rerank_from_heap = off;
+SELECT heap_reranked('<~>') AS hamming_heap_reranked_off;
+SELECT exhaustive_mismatch('<~>') AS hamming_vectors_mismatch;
+RESET vlake.rerank_from_heap;
+DROP INDEX items_ham;
+CREATE INDEX items_jac ON items USING vlake (b bit_jaccard_ops) WITH (lists = 30);
+SELECT heap_reranked('<%>') AS jaccard_heap_reranked;
+SELECT exhaustive_mismatch('<%>') AS jaccard_heap_mismatch;
+SELECT recall('<%>') >= 0.9 AS jaccard_heap_recall_ok;
+DROP TABLE items;
+ALTER TABLE items_ext RENAME TO items;
+DROP FUNCTION heap_reranked(text);
+
 DROP TABLE items, queries, centre;
 DROP FUNCTION topk_mismatch(text, int), recall(text), exhaustive_mismatch(text),
   rbits(text, int), rbits_n(text, int), noise(text, int);

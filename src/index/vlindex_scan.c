@@ -49,6 +49,7 @@
 #include "access/heapam.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
@@ -57,6 +58,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/varbit.h"
 
 #include "index/vlindex.h"
 #include "tableam/vltab_index.h"
@@ -93,14 +95,19 @@ typedef struct VlIndexScanOpaque
 	VlIndexElemType	et;
 	float	   *q;
 	double		qpop;			/* Jaccard: bits set in the query */
-	/* a wide bit index (vlindex.h): its length, the query's bytes, room to
+	/* a wide bit index (vlindex.h): its length, the query's string as the
+	 * bit type stores it (the heap re-rank's) and as 24-bit words, room to
 	 * unpack a candidate, and the bits one sampled bit stands for */
 	int			bitlen;
+	bits8	   *qraw;
 	uint32	   *qbits;
 	uint32	   *vbits;
 	double		bits_ratio;
 	float	   *qrot;
 	int			dim;
+	int			cdim;			/* floats of query-centroid distances: dim, or
+								 * a wide bit index's sample (its packed
+								 * string adds nothing measurable to them) */
 	/* lists in probe order */
 	int		   *order;
 	float	   *cdist;			/* query-centroid distance, by list */
@@ -378,6 +385,35 @@ res_pop(VlIndexScanOpaque *so)
 
 /* ------------------------------------------------------------ distances */
 
+/* Add the popcounts of two bit strings of nbytes bytes (zero padding) to
+ * c: Hamming's in c[0], or Jaccard's three (vec_jaccard_bits). */
+static inline void
+bits_counts(VlIndexScanOpaque *so, const uint8 *a, const uint8 *b, size_t nbytes,
+			uint64_t c[3])
+{
+	uint64_t	part[3];
+
+	if (so->dist == VLINDEX_DIST_HAMMING)
+	{
+		c[0] += vec_hamming_bits(a, b, nbytes);
+		return;
+	}
+	vec_jaccard_bits(a, b, nbytes, part);
+	for (int k = 0; k < 3; k++)
+		c[k] += part[k];
+}
+
+static float
+bits_dist_from_counts(VlIndexScanOpaque *so, const uint64_t c[3])
+{
+	if (so->dist == VLINDEX_DIST_HAMMING)
+		return (float) c[0];
+	/* pgvector's convention: no common bit = distance 1 */
+	if (c[0] == 0)
+		return 1.0f;
+	return (float) (1.0 - (double) c[0] / (double) (c[1] + c[2] - c[0]));
+}
+
 /* Exact distance in internal units (L2: squared; IP: negative; cosine:
  * 1 - cos with both sides normalised; L1, Hamming and Jaccard as the SQL
  * operators compute them: bits are 0/1 floats, so the sums are exact
@@ -385,18 +421,12 @@ res_pop(VlIndexScanOpaque *so)
 static float
 exact_dist_wide(VlIndexScanOpaque *so, const float *v)
 {
-	size_t		nbytes = sizeof(uint32) * VLINDEX_BITS_WORDS(so->bitlen);
-	uint64_t	c[3];
+	uint64_t	c[3] = {0, 0, 0};
 
 	vlindex_bits_unpack(v, so->bitlen, so->vbits);
-	if (so->dist == VLINDEX_DIST_HAMMING)
-		return (float) vec_hamming_bits((const uint8 *) so->qbits, (const uint8 *) so->vbits,
-										nbytes);
-	vec_jaccard_bits((const uint8 *) so->qbits, (const uint8 *) so->vbits, nbytes, c);
-	/* pgvector's convention: no common bit = distance 1 */
-	if (c[0] == 0)
-		return 1.0f;
-	return (float) (1.0 - (double) c[0] / (double) (c[1] + c[2] - c[0]));
+	bits_counts(so, (const uint8 *) so->qbits, (const uint8 *) so->vbits,
+				sizeof(uint32) * VLINDEX_BITS_WORDS(so->bitlen), c);
+	return bits_dist_from_counts(so, c);
 }
 
 static inline float
@@ -586,7 +616,7 @@ compute_cdist(VlIndexScanOpaque *so, const int *lists, int n)
 		const float *cv = part->centroids + (size_t) c * part->dim;
 
 		so->cdist[c] = so->metric == IVF_IP ?
-			-vec_dot_f32(so->q, cv, so->dim) : vec_l2sq_f32(so->q, cv, so->dim);
+			-vec_dot_f32(so->q, cv, so->cdim) : vec_l2sq_f32(so->q, cv, so->cdim);
 	}
 	vlindex_stats.centroids_compared += n;
 }
@@ -779,8 +809,8 @@ probe_lists(VlIndexScanOpaque *so, int nprobe, const IvfProbeParams *adaptive)
 		}
 		if (l->count > 0)
 		{
-			float		rq2 = vec_l2sq_f32(so->q, cv, so->dim);
-			float		qc = so->metric == IVF_IP ? vec_dot_f32(so->q, cv, so->dim) : 0;
+			float		rq2 = vec_l2sq_f32(so->q, cv, so->cdim);
+			float		qc = so->metric == IVF_IP ? vec_dot_f32(so->q, cv, so->cdim) : 0;
 
 			ivf_query_prepare(part->pdim, so->qrot, vlindex_part_crot(part, c),
 							  rq2, qc, planes, tmp, &qp);
@@ -939,9 +969,12 @@ rerank_from_table(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
 
 /*
  * Can the re-rank of this scan read the candidates' vectors from the heap
- * table rather than from the part's vectors.bin?  Only for a remote part
+ * table rather than from the part's vectors.bin?  For a remote part
  * (vectors.bin is then a round trip per batch, the heap pages are local),
- * of a plain column of a heap table, with vlake.rerank_from_heap on.  The
+ * and for a wide bit index whose column is stored in the heap's own pages
+ * (storage PLAIN or MAIN): its string is compared in place, where a row of
+ * vectors.bin is a third larger and is copied out of the file first.  Only
+ * for a plain column of a heap table, with vlake.rerank_from_heap on.  The
  * values are those the build wrote to vectors.bin (an index entry's TID
  * holds the same row until VACUUM tombstones the entry), so the exact
  * distances, hence the answers, are the same.
@@ -950,11 +983,132 @@ static bool
 rerank_heap_usable(IndexScanDesc scan, VlIndexScanOpaque *so)
 {
 	Relation	heap = scan->heapRelation;
+	AttrNumber	attnum = scan->indexRelation->rd_index->indkey.values[0];
+	char		storage;
 
-	return vlindex_rerank_from_heap && so->part->remote && !so->part->table_vectors &&
-		heap != NULL && heap->rd_tableam == GetHeapamTableAmRoutine() &&
-		scan->indexRelation->rd_index->indnatts == 1 &&
-		scan->indexRelation->rd_index->indkey.values[0] != 0;
+	if (!vlindex_rerank_from_heap || so->part->table_vectors ||
+		heap == NULL || heap->rd_tableam != GetHeapamTableAmRoutine() ||
+		scan->indexRelation->rd_index->indnatts != 1 || attnum == 0)
+		return false;
+	if (so->part->remote)
+		return true;
+	storage = TupleDescAttr(RelationGetDescr(heap), attnum - 1)->attstorage;
+	return so->bitlen > 0 && (storage == TYPSTORAGE_PLAIN || storage == TYPSTORAGE_MAIN);
+}
+
+/*
+ * Hamming or Jaccard of the query and a wide bit index's heap value, as the
+ * bit type stores it (no sample, no packing), chunk by chunk, each chunk
+ * after the prefetch of the same bytes of the next row (next, may be NULL):
+ * the rows come from memory, and with the next one's lines in flight the
+ * compare of 8 kB strings ran 1.5x as fast as one row at a time.
+ */
+#define BITS_CHUNK	512
+
+static float
+heap_bits_dist(VlIndexScanOpaque *so, const VarBit *v, const VarBit *next)
+{
+	size_t		nbytes = VARBITBYTES(v);
+	uint64_t	c[3] = {0, 0, 0};
+
+	for (size_t off = 0; off < nbytes; off += BITS_CHUNK)
+	{
+		size_t		len = Min(BITS_CHUNK, nbytes - off);
+
+		if (next != NULL)
+			for (size_t l = 0; l < len; l += 64)
+				__builtin_prefetch(VARBITS(next) + off + l, 0, 3);
+		bits_counts(so, so->qraw + off, VARBITS(v) + off, len, c);
+	}
+	return bits_dist_from_counts(so, c);
+}
+
+/*
+ * A candidate's wide bit string from the heap, into slot (its detoasted
+ * copy, if any, in cxt), advancing *i past candidates whose tuple is gone;
+ * NULL when none is left.
+ */
+static const VarBit *
+heap_bits_fetch(IndexScanDesc scan, VlIndexScanOpaque *so, IndexFetchTableData *fetch,
+				const int *lists, const int *idx, int n, int *i,
+				TupleTableSlot *slot, MemoryContext cxt, ItemPointer tid)
+{
+	AttrNumber	attnum = scan->indexRelation->rd_index->indkey.values[0];
+
+	for (; *i < n; (*i)++)
+	{
+		bool		call_again = false,
+					all_dead = false,
+					isnull;
+		Datum		d;
+		VarBit	   *v;
+		MemoryContext old;
+
+		lake_rowref_to_tid(so->part->list[lists[*i]].refs[idx[*i]], tid);
+		if (!table_index_fetch_tuple(fetch, tid, SnapshotAny, slot, &call_again, &all_dead))
+			continue;
+		d = slot_getattr(slot, attnum, &isnull);
+		if (isnull)
+		{
+			ExecClearTuple(slot);
+			continue;
+		}
+		old = MemoryContextSwitchTo(cxt);
+		v = DatumGetVarBitP(d);
+		MemoryContextSwitchTo(old);
+		if (VARBITLEN(v) != so->bitlen)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("table row of index \"%s\" has %d bits, the index %d",
+							RelationGetRelationName(scan->indexRelation), VARBITLEN(v),
+							so->bitlen),
+					 errhint("REINDEX the index.")));
+		(*i)++;
+		return v;
+	}
+	return NULL;
+}
+
+/*
+ * rerank_from_heap for a wide bit index: two rows held at once, so that the
+ * next one is prefetched while this one is compared.
+ */
+static void
+rerank_heap_bits(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
+				 const int *idx, int n)
+{
+	IndexFetchTableData *fetch = table_index_fetch_begin(scan->heapRelation);
+	TupleTableSlot *slot[2];
+	MemoryContext cxt[2];
+	ItemPointerData tid[2];
+	const VarBit *cur;
+	int			i = 0;
+
+	for (int s = 0; s < 2; s++)
+	{
+		slot[s] = table_slot_create(scan->heapRelation, NULL);
+		cxt[s] = AllocSetContextCreate(CurrentMemoryContext, "vlake heap re-rank",
+									   ALLOCSET_SMALL_SIZES);
+	}
+	cur = heap_bits_fetch(scan, so, fetch, lists, idx, n, &i, slot[0], cxt[0], &tid[0]);
+	for (int s = 0; cur != NULL; s ^= 1)
+	{
+		const VarBit *next = heap_bits_fetch(scan, so, fetch, lists, idx, n, &i,
+											 slot[s ^ 1], cxt[s ^ 1], &tid[s ^ 1]);
+
+		res_push(so, heap_bits_dist(so, cur, next), &tid[s]);
+		ExecClearTuple(slot[s]);
+		MemoryContextReset(cxt[s]);
+		cur = next;
+		CHECK_FOR_INTERRUPTS();
+	}
+	vlindex_stats.heap_reranked += n;
+	for (int s = 0; s < 2; s++)
+	{
+		ExecDropSingleTupleTableSlot(slot[s]);
+		MemoryContextDelete(cxt[s]);
+	}
+	table_index_fetch_end(fetch);
 }
 
 /*
@@ -1050,7 +1204,10 @@ rerank_batch(IndexScanDesc scan, VlIndexScanOpaque *so)
 	}
 	else if (n > 0 && rerank_heap_usable(scan, so))
 	{
-		rerank_from_heap(scan, so, lists, idx, n);
+		if (so->bitlen > 0)
+			rerank_heap_bits(scan, so, lists, idx, n);
+		else
+			rerank_from_heap(scan, so, lists, idx, n);
 		vlindex_stats.reranked += n;
 	}
 	else if (n > 0)
@@ -1101,6 +1258,7 @@ start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 		return;
 	}
 	so->dim = so->meta.dim;
+	so->cdim = so->meta.bitlen > 0 ? VLINDEX_BITS_SAMPLE : so->dim;
 	so->q = palloc(sizeof(float) * so->dim);
 	qd = scan->orderByData[0].sk_argument;
 	vlindex_datum_to_floats(qd, so->et, so->metric, VLINDEX_USER_DIM(&so->meta), so->q, NULL,
@@ -1110,10 +1268,13 @@ start_scan(IndexScanDesc scan, VlIndexScanOpaque *so)
 	{
 		size_t		nbytes = sizeof(uint32) * VLINDEX_BITS_WORDS(so->bitlen);
 		uint64_t	c[3];
+		VarBit	   *qv = DatumGetVarBitP(qd);
 
 		so->qbits = palloc(nbytes);
 		so->vbits = palloc(nbytes);
 		vlindex_bits_unpack(so->q, so->bitlen, so->qbits);
+		so->qraw = palloc(VARBITBYTES(qv));
+		memcpy(so->qraw, VARBITS(qv), VARBITBYTES(qv));
 		so->bits_ratio = (double) so->bitlen / VLINDEX_BITS_SAMPLE;
 		vec_jaccard_bits((const uint8 *) so->qbits, (const uint8 *) so->qbits, nbytes, c);
 		so->qpop = (double) c[1];
