@@ -19,8 +19,10 @@
 #   pgvector: CREATE INDEX ... USING hnsw (b bit_hamming_ops)
 #             WITH (m = 16, ef_construction = 64); hnsw.ef_search swept.
 #   vlake:    CREATE INDEX ... USING vlake (b bit_hamming_ops) (default
-#             lists = sqrt(rows)); vlake.probes swept (0 = auto); then the
-#             build again at VLAKE_MWM (default 256MB), which must spill.
+#             lists = sqrt(rows)); vlake.probes swept (0 = auto), then
+#             vlake.rerank_from_heap off (the re-rank reads vectors.bin, not
+#             the PLAIN column in place); then the build again at VLAKE_MWM
+#             (default 256MB), which must spill.
 # Per build: wall time and peak memory of the backends and workers
 # (bench/ann/memwatch.sh).  Per setting: recall@10 (a returned row at the
 # distance of the 10th true neighbour counts), backend CPU per query, QPS of
@@ -145,6 +147,8 @@ for p in $probes_list; do
   read -r rc cpu qps <<<"$(run "SET vlake.probes = $p;")"
   echo "  probes $p (0 = auto): recall@10 $rc, backend CPU $cpu us/query, $qps QPS (1 client; load $(cut -d' ' -f1 /proc/loadavg))"
 done
+read -r rc cpu qps <<<"$(run "SET vlake.probes = 0; SET vlake.rerank_from_heap = off;")"
+echo "  probes 0, vlake.rerank_from_heap off (re-rank from vectors.bin): recall@10 $rc, backend CPU $cpu us/query, $qps QPS (1 client; load $(cut -d' ' -f1 /proc/loadavg))"
 psql -c "DROP INDEX items_vlake"
 read -r s mem <<<"$(build "SET maintenance_work_mem = '$vmwm'; CREATE INDEX items_vlake ON items USING vlake (b bit_hamming_ops)")"
 echo "  build at maintenance_work_mem $vmwm: $s s wall, peak $mem MB (load after: $(cut -d' ' -f1-3 /proc/loadavg))"
