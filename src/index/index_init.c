@@ -52,7 +52,7 @@ vlake_index_init(void)
 							&vlindex_probe_patience, 4, 0, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("vlake.rerank_from_heap",
-							 "Re-rank the candidates of a vlake index whose files are on a remote object store (not file://), or that indexes bit strings over 16,000 bits stored in the heap's pages (STORAGE PLAIN or MAIN), with the values of the heap table, not those of its vectors.bin.",
+							 "Re-rank the candidates of a vlake index whose files are on a remote object store (not file://), or that indexes bit strings over 16,000 bits stored in the heap's pages (STORAGE PLAIN), with the values of the heap table, not those of its vectors.bin.",
 							 "The heap pages are local, vectors.bin costs a round trip per re-rank batch; a wide bit string is compared in place, its vectors.bin row is a third larger and copied first; the values, hence the answers, are the same.  Indexes of an expression, and of vlake tables, always use their own source.",
 							 &vlindex_rerank_from_heap, true,
 							 PGC_USERSET, 0, NULL, NULL, NULL);

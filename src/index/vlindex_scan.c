@@ -971,9 +971,10 @@ rerank_from_table(IndexScanDesc scan, VlIndexScanOpaque *so, const int *lists,
  * Can the re-rank of this scan read the candidates' vectors from the heap
  * table rather than from the part's vectors.bin?  For a remote part
  * (vectors.bin is then a round trip per batch, the heap pages are local),
- * and for a wide bit index whose column is stored in the heap's own pages
- * (storage PLAIN or MAIN): its string is compared in place, where a row of
- * vectors.bin is a third larger and is copied out of the file first.  Only
+ * and for a wide bit index whose column has storage PLAIN: its string is
+ * compared in place in the heap page, where a row of vectors.bin is a third
+ * larger and is copied out of the file first (MAIN may compress a string,
+ * and decompressing costs more than the copy).  Only
  * for a plain column of a heap table, with vlake.rerank_from_heap on.  The
  * values are those the build wrote to vectors.bin (an index entry's TID
  * holds the same row until VACUUM tombstones the entry), so the exact
@@ -993,7 +994,7 @@ rerank_heap_usable(IndexScanDesc scan, VlIndexScanOpaque *so)
 	if (so->part->remote)
 		return true;
 	storage = TupleDescAttr(RelationGetDescr(heap), attnum - 1)->attstorage;
-	return so->bitlen > 0 && (storage == TYPSTORAGE_PLAIN || storage == TYPSTORAGE_MAIN);
+	return so->bitlen > 0 && storage == TYPSTORAGE_PLAIN;
 }
 
 /*
