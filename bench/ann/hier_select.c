@@ -121,6 +121,7 @@ main(int argc, char **argv)
 			ks.sums = malloc(sizeof(double) * want * dim);
 			ks.counts = malloc(sizeof(int64_t) * want);
 			ks.mind = malloc(sizeof(float) * lists);
+			ks.blocks = NULL;
 			t0 = now();
 			groups = ivf_group_lists(cent, lists, dim, want, 10, 7, gcent, gstart,
 									 members, &ks, NULL, NULL);

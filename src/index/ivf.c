@@ -181,16 +181,176 @@ ivf_nearest(const float *centroids, int k, int dim, const float *v, float *dist)
 	return best;
 }
 
-/* k-means++ seeding: each next centre drawn with probability ~ D(x)^2. */
+/*
+ * Nearest centroids of many vectors: the centroids in blocks of
+ * IVF_BLOCK, interleaved by dimension (blocks[b][j][lane]), so that one
+ * vector load serves IVF_BLOCK centroids and a tile of IVF_TILE vectors
+ * keeps 8 independent sums in registers; the per-centroid loop of
+ * ivf_nearest() streams every centroid once per vector and waits on one
+ * sum.  Only with AVX-512 (runtime check): on narrower registers the
+ * tile's sums do not fit and the loop below is slower than ivf_nearest().
+ */
+#define IVF_TILE	8
+
+static bool force_generic;		/* ivf_set_generic(): portable paths only */
+
+size_t
+ivf_block_floats(int k, int dim)
+{
+	return (size_t) ((k + IVF_BLOCK - 1) / IVF_BLOCK) * IVF_BLOCK * dim;
+}
+
+void
+ivf_centroid_blocks(const float *centroids, int k, int dim, float *blocks)
+{
+	int			nb = (k + IVF_BLOCK - 1) / IVF_BLOCK;
+
+	for (int b = 0; b < nb; b++)
+		for (int j = 0; j < dim; j++)
+			for (int l = 0; l < IVF_BLOCK; l++)
+			{
+				int			c = b * IVF_BLOCK + l;
+
+				/* padding lanes (c >= k) are never compared */
+				blocks[((size_t) b * dim + j) * IVF_BLOCK + l] =
+					c < k ? centroids[(size_t) c * dim + j] : 0;
+			}
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define IVF_HAVE_TILE 1
+typedef float ivf_v16 __attribute__((vector_size(64)));
+
+/* acc[p][lane] = squared L2 of xs[p] to the block's centroid `lane` */
+__attribute__((target("avx512f")))
+static void
+tile_l2(const float *blk, int dim, const float *const *xs, ivf_v16 *acc)
+{
+	ivf_v16		a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0},
+				a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+	const float *x0 = xs[0], *x1 = xs[1], *x2 = xs[2], *x3 = xs[3],
+			   *x4 = xs[4], *x5 = xs[5], *x6 = xs[6], *x7 = xs[7];
+
+	for (int j = 0; j < dim; j++)
+	{
+		ivf_v16		c,
+					d;
+
+		memcpy(&c, blk + (size_t) j * IVF_BLOCK, sizeof(c));
+		d = x0[j] - c;
+		a0 += d * d;
+		d = x1[j] - c;
+		a1 += d * d;
+		d = x2[j] - c;
+		a2 += d * d;
+		d = x3[j] - c;
+		a3 += d * d;
+		d = x4[j] - c;
+		a4 += d * d;
+		d = x5[j] - c;
+		a5 += d * d;
+		d = x6[j] - c;
+		a6 += d * d;
+		d = x7[j] - c;
+		a7 += d * d;
+	}
+	acc[0] = a0;
+	acc[1] = a1;
+	acc[2] = a2;
+	acc[3] = a3;
+	acc[4] = a4;
+	acc[5] = a5;
+	acc[6] = a6;
+	acc[7] = a7;
+}
+
+static bool
+tile_usable(void)
+{
+	static int	usable = -1;
+
+	if (usable < 0)
+		usable = __builtin_cpu_supports("avx512f") ? 1 : 0;
+	return usable == 1 && !force_generic;
+}
+#else
+#define IVF_HAVE_TILE 0
+#endif
+
+void
+ivf_nearest_batch(const float *centroids, const float *blocks, int k, int dim,
+				  const float *x, int n, int *assign, float *dist)
+{
+#if IVF_HAVE_TILE
+	if (blocks != NULL && tile_usable())
+	{
+		int			nb = (k + IVF_BLOCK - 1) / IVF_BLOCK;
+
+		for (int i = 0; i < n; i += IVF_TILE)
+		{
+			const float *xs[IVF_TILE];
+			int			best[IVF_TILE];
+			float		bestd[IVF_TILE];
+
+			/* a short last tile repeats its last vector */
+			for (int p = 0; p < IVF_TILE; p++)
+			{
+				xs[p] = x + (size_t) (i + p < n ? i + p : n - 1) * dim;
+				best[p] = 0;
+				bestd[p] = FLT_MAX;
+			}
+			for (int b = 0; b < nb; b++)
+			{
+				ivf_v16		acc[IVF_TILE];
+				int			lanes = k - b * IVF_BLOCK;
+
+				if (lanes > IVF_BLOCK)
+					lanes = IVF_BLOCK;
+				tile_l2(blocks + (size_t) b * dim * IVF_BLOCK, dim, xs, acc);
+				/* ascending centroids, strict <: ties go to the first, as in ivf_nearest */
+				for (int p = 0; p < IVF_TILE; p++)
+					for (int l = 0; l < lanes; l++)
+						if (acc[p][l] < bestd[p])
+						{
+							bestd[p] = acc[p][l];
+							best[p] = b * IVF_BLOCK + l;
+						}
+			}
+			for (int p = 0; p < IVF_TILE && i + p < n; p++)
+			{
+				assign[i + p] = best[p];
+				if (dist)
+					dist[i + p] = bestd[p];
+			}
+		}
+		return;
+	}
+#endif
+	for (int i = 0; i < n; i++)
+		assign[i] = ivf_nearest(centroids, k, dim, x + (size_t) i * dim,
+								dist ? &dist[i] : NULL);
+}
+
+/*
+ * k-means++ seeding: each next centre drawn with probability ~ D(x)^2.
+ * near[i] is the centre nearest to x_i so far; a new centre c at
+ * |c - near|^2 >= 4 D(x)^2 cannot be nearer (triangle inequality), so x_i
+ * is skipped without reading it: after the first centres most points are.
+ * cc[k] is scratch for the new centre's distances to the earlier ones.
+ */
 static void
 kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
-			  float *centroids, float *mind, ivf_tick_fn tick, void *arg)
+			  float *centroids, float *mind, int *near, double *cc,
+			  ivf_tick_fn tick, void *arg)
 {
 	int			first = (int) (ivf_rand(st) % (uint64_t) n);
 
 	memcpy(centroids, x + (size_t) first * dim, sizeof(float) * dim);
 	for (int i = 0; i < n; i++)
+	{
 		mind[i] = vec_l2sq_f32(x + (size_t) i * dim, centroids, dim);
+		near[i] = 0;
+	}
 
 	for (int c = 1; c < k; c++)
 	{
@@ -198,6 +358,7 @@ kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
 					target,
 					acc = 0;
 		int			pick = n - 1;
+		const float *cen = centroids + (size_t) c * dim;
 
 		for (int i = 0; i < n; i++)
 			total += mind[i];
@@ -213,13 +374,21 @@ kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
 		}
 		memcpy(centroids + (size_t) c * dim, x + (size_t) pick * dim,
 			   sizeof(float) * dim);
+		for (int j = 0; j < c; j++)
+			cc[j] = vec_l2sq_f32(cen, centroids + (size_t) j * dim, dim);
 		for (int i = 0; i < n; i++)
 		{
-			float		d = vec_l2sq_f32(x + (size_t) i * dim,
-										centroids + (size_t) c * dim, dim);
+			float		d;
 
+			/* a margin keeps float rounding from skipping a nearer centre */
+			if (cc[near[i]] >= 4.0 * mind[i] * (1 + 1e-4))
+				continue;
+			d = vec_l2sq_f32(x + (size_t) i * dim, cen, dim);
 			if (d < mind[i])
+			{
 				mind[i] = d;
+				near[i] = c;
+			}
 		}
 		if (tick)
 			tick(arg, c);
@@ -244,26 +413,35 @@ ivf_kmeans(const float *x, int n, int dim, int k, int iters, uint64_t seed,
 		return 0;
 	}
 
-	kmeanspp_seed(x, n, dim, k, &st, centroids, s->mind, tick, arg);
+	/* sums is free until the first iteration: the seeding's cc[k] */
+	kmeanspp_seed(x, n, dim, k, &st, centroids, s->mind, s->assign, s->sums,
+				  tick, arg);
 
 	for (int it = 0; it < iters; it++)
 	{
 		mse = 0;
 		memset(s->sums, 0, sizeof(double) * (size_t) k * dim);
 		memset(s->counts, 0, sizeof(int64_t) * k);
-		for (int i = 0; i < n; i++)
+		if (s->blocks)
+			ivf_centroid_blocks(centroids, k, dim, s->blocks);
+		for (int lo = 0; lo < n; lo += 256)
 		{
-			const float *xi = x + (size_t) i * dim;
-			int			c = ivf_nearest(centroids, k, dim, xi, &s->mind[i]);
-			double	   *sum = s->sums + (size_t) c * dim;
+			int			m = n - lo < 256 ? n - lo : 256;
 
-			s->assign[i] = c;
-			s->counts[c]++;
-			mse += s->mind[i];
-			for (int j = 0; j < dim; j++)
-				sum[j] += xi[j];
-			if (tick && (i & 255) == 0)
-				tick(arg, i);
+			ivf_nearest_batch(centroids, s->blocks, k, dim, x + (size_t) lo * dim, m,
+							  s->assign + lo, s->mind + lo);
+			for (int i = lo; i < lo + m; i++)
+			{
+				const float *xi = x + (size_t) i * dim;
+				double	   *sum = s->sums + (size_t) s->assign[i] * dim;
+
+				s->counts[s->assign[i]]++;
+				mse += s->mind[i];
+				for (int j = 0; j < dim; j++)
+					sum[j] += xi[j];
+			}
+			if (tick)
+				tick(arg, lo);
 		}
 		for (int c = 0; c < k; c++)
 		{
@@ -598,7 +776,6 @@ quantize_avx512(const float *v, int pdim, float lo, float inv, uint64_t *planes)
 #endif
 
 static quantize_fn quantize = NULL;
-static bool force_generic;
 
 IVF_CLONES
 static void

@@ -60,8 +60,9 @@ typedef void (*ivf_tick_fn) (void *arg, int64_t done);
 /*
  * k-means: k-means++ seeding then Lloyd iterations on x[n][dim].
  * centroids[k][dim] out; scratch: assign[n] ints, sums[k][dim] doubles,
- * counts[k] int64, mind[n] floats.  Empty clusters are re-seeded from the
- * point farthest from its centroid.  Returns the final mean squared error.
+ * counts[k] int64, mind[n] floats, blocks (ivf_nearest_batch; may be
+ * NULL).  Empty clusters are re-seeded from the point farthest from its
+ * centroid.  Returns the final mean squared error.
  */
 typedef struct IvfKmeansScratch
 {
@@ -69,6 +70,8 @@ typedef struct IvfKmeansScratch
 	double	   *sums;
 	int64_t    *counts;
 	float	   *mind;
+	float	   *blocks;			/* ivf_block_floats(k, dim) floats, or NULL
+								 * (one centroid at a time: slower) */
 } IvfKmeansScratch;
 
 extern double ivf_kmeans(const float *x, int n, int dim, int k, int iters,
@@ -161,6 +164,21 @@ extern int	ivf_select_group_lists(IvfMetric metric, const float *q, int dim,
 /* Index of the centroid nearest to v (squared L2); *dist receives it. */
 extern int	ivf_nearest(const float *centroids, int k, int dim,
 						const float *v, float *dist);
+
+/*
+ * The same for n vectors x[n][dim] at once: assign[i] (and dist[i] unless
+ * dist is NULL) as ivf_nearest() would give them, up to float rounding.
+ * blocks: the centroids rearranged by ivf_centroid_blocks() into
+ * ivf_block_floats(k, dim) floats (or NULL: one vector at a time); several
+ * times faster with many vectors and centroids.
+ */
+#define IVF_BLOCK	16
+extern size_t ivf_block_floats(int k, int dim);
+extern void ivf_centroid_blocks(const float *centroids, int k, int dim,
+								float *blocks);
+extern void ivf_nearest_batch(const float *centroids, const float *blocks,
+							  int k, int dim, const float *x, int n,
+							  int *assign, float *dist);
 
 /* Normalise v in place to unit length (no-op for the zero vector). */
 extern void ivf_normalize(float *v, int dim);

@@ -383,12 +383,57 @@ vlindex_build_kmeans(const float *train, int m, int dim, int lists, uint64 seed,
 	ks.sums = palloc_extended(sizeof(double) * lists * dim, MCXT_ALLOC_HUGE);
 	ks.counts = palloc(sizeof(int64) * lists);
 	ks.mind = palloc(sizeof(float) * m);
+	ks.blocks = palloc_extended(sizeof(float) * ivf_block_floats(lists, dim), MCXT_ALLOC_HUGE);
 	ivf_kmeans(train, m, dim, lists, iters, seed, centroids, &ks,
 			   kmeans_tick, NULL);
 	pfree(ks.assign);
 	pfree(ks.sums);
 	pfree(ks.counts);
 	pfree(ks.mind);
+	pfree(ks.blocks);
+}
+
+/*
+ * assign[seq] := the list nearest to each of the state's vectors, in scan
+ * order, VLINDEX_ASSIGN_BATCH at a time (ivf_nearest_batch); progress
+ * through `done` (shared by the participants of a parallel build) or, when
+ * it is NULL, the row number.
+ */
+#define VLINDEX_ASSIGN_BATCH 256
+
+void
+vlindex_build_assign(VlIndexBuildState *st, const float *centroids, int lists, int *assign,
+					 pg_atomic_uint64 *done)
+{
+	int			dim = st->dim;
+	float	   *blocks = palloc_extended(sizeof(float) * ivf_block_floats(lists, dim),
+										 MCXT_ALLOC_HUGE);
+	float	   *buf = st->file ? palloc(sizeof(float) * dim * VLINDEX_ASSIGN_BATCH) : NULL;
+
+	ivf_centroid_blocks(centroids, lists, dim, blocks);
+	if (st->file)
+		BufFileSeek(st->file, 0, 0, SEEK_SET);
+	for (int64 lo = 0; lo < st->n; lo += VLINDEX_ASSIGN_BATCH)
+	{
+		int			m = (int) Min(st->n - lo, VLINDEX_ASSIGN_BATCH);
+		const float *x = st->mem + lo * dim;
+		int64		progress = lo + m;
+
+		CHECK_FOR_INTERRUPTS();
+		if (st->file)
+		{
+			vlindex_build_read_exact(st->file, buf, sizeof(float) * dim * m);
+			x = buf;
+		}
+		ivf_nearest_batch(centroids, blocks, lists, dim, x, m, assign + lo, NULL);
+		if (done)
+			progress = (int64) pg_atomic_add_fetch_u64(done, m);
+		if (st->report_progress)
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, progress);
+	}
+	pfree(blocks);
+	if (buf)
+		pfree(buf);
 }
 
 /* DEBUG1: how long the build phase that just ended took (tuning aid). */
@@ -486,19 +531,7 @@ build_serial(Relation heap, Relation index, IndexInfo *info,
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_ASSIGN);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.n);
 		assign = palloc_extended(sizeof(int) * st.n, MCXT_ALLOC_HUGE);
-		if (st.file)
-			BufFileSeek(st.file, 0, 0, SEEK_SET);
-		for (int64 i = 0; i < st.n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			if (st.file)
-				vlindex_build_read_exact(st.file, st.vec, sizeof(float) * st.dim);
-			else
-				memcpy(st.vec, st.mem + i * st.dim, sizeof(float) * st.dim);
-			assign[i] = ivf_nearest(centroids, lists, st.dim, st.vec, NULL);
-			if ((i & 1023) == 0)
-				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
-		}
+		vlindex_build_assign(&st, centroids, lists, assign, NULL);
 		vlindex_build_phase_done(index, "assign", &t);
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_WRITE);

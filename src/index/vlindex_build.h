@@ -78,6 +78,8 @@ extern void vlindex_build_phase_done(Relation index, const char *what, instr_tim
 extern void vlindex_build_kmeans(const float *train, int m, int dim, int lists,
 							uint64 seed, int iters, float *centroids);
 extern void vlindex_build_order_lists(float *centroids, int lists, int dim);
+extern void vlindex_build_assign(VlIndexBuildState *st, const float *centroids, int lists,
+								 int *assign, pg_atomic_uint64 *done);
 
 /* vlindex_parallel.c */
 extern bool vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info,

@@ -348,6 +348,7 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 		ks.sums = palloc_extended(sizeof(double) * lists * dim, MCXT_ALLOC_HUGE);
 		ks.counts = palloc(sizeof(int64) * lists);
 		ks.mind = palloc(sizeof(float) * Max(m, 1));
+		ks.blocks = palloc_extended(sizeof(float) * ivf_block_floats(lists, dim), MCXT_ALLOC_HUGE);
 		if (ndelta > 0)
 			ivf_kmeans(delta, m, dim, lists, 6, meta.generation + 17, centroids, &ks,
 					   merge_tick, NULL);

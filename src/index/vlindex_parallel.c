@@ -193,7 +193,7 @@ participant_scan(VlIndexParShared *sh, ParallelTableScanDesc pscan, Relation hea
  * code[words] uint64, IvfFactor, row reference uint64, vector[dim] float.
  */
 static void
-participant_assign(VlIndexParShared *sh, VlIndexBuildState *st, int me, bool leader)
+participant_assign(VlIndexParShared *sh, VlIndexBuildState *st, int me)
 {
 	int			lists,
 				dim;
@@ -228,25 +228,7 @@ participant_assign(VlIndexParShared *sh, VlIndexBuildState *st, int me, bool lea
 
 	/* assignment: the expensive part, one pass in scan order */
 	assign = palloc_extended(sizeof(int) * Max(st->n, 1), MCXT_ALLOC_HUGE);
-	if (st->file)
-		BufFileSeek(st->file, 0, 0, SEEK_SET);
-	for (int64 i = 0; i < st->n; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (st->file)
-			vlindex_build_read_exact(st->file, vec, sizeof(float) * dim);
-		else
-			memcpy(vec, st->mem + i * dim, sizeof(float) * dim);
-		assign[i] = ivf_nearest(centroids, lists, dim, vec, NULL);
-		if ((i & 1023) == 1023)
-		{
-			uint64		done = pg_atomic_add_fetch_u64(&sh->assigned, 1024);
-
-			if (leader)
-				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) done);
-		}
-	}
-	pg_atomic_add_fetch_u64(&sh->assigned, (uint64) (st->n & 1023));
+	vlindex_build_assign(st, centroids, lists, assign, &sh->assigned);
 
 	/* counting sort by list */
 	start = palloc0(sizeof(int64) * (lists + 1));
@@ -375,9 +357,13 @@ km_step(VlIndexKmShared *km, int me)
 	double	   *sums = KM_ARRAY(km, off_sums, double) + (Size) me * lists * dim;
 	int64	   *counts = KM_ARRAY(km, off_counts, int64) + (Size) me * lists;
 	float	   *mind = KM_ARRAY(km, off_mind, float);
+	float	   *blocks = palloc_extended(sizeof(float) * ivf_block_floats(lists, dim),
+										 MCXT_ALLOC_HUGE);
+	int			near[KM_CHUNK];
 
 	memset(sums, 0, sizeof(double) * (Size) lists * dim);
 	memset(counts, 0, sizeof(int64) * lists);
+	ivf_centroid_blocks(cen, lists, dim, blocks);
 	for (;;)
 	{
 		uint64		lo = pg_atomic_fetch_add_u64(&km->next, KM_CHUNK);
@@ -386,10 +372,12 @@ km_step(VlIndexKmShared *km, int me)
 		if (lo >= (uint64) km->m)
 			break;
 		CHECK_FOR_INTERRUPTS();
+		ivf_nearest_batch(cen, blocks, lists, dim, x + (Size) lo * dim, (int) (hi - lo),
+						  near, &mind[lo]);
 		for (uint64 i = lo; i < hi; i++)
 		{
 			const float *xi = x + (Size) i * dim;
-			int			c = ivf_nearest(cen, lists, dim, xi, &mind[i]);
+			int			c = near[i - lo];
 			double	   *sum = sums + (Size) c * dim;
 
 			counts[c]++;
@@ -397,6 +385,7 @@ km_step(VlIndexKmShared *km, int me)
 				sum[j] += xi[j];
 		}
 	}
+	pfree(blocks);
 }
 
 /* The leader's reduction: new centroids from every participant's sums. */
@@ -561,7 +550,7 @@ vlake_index_build_main(dsm_segment *seg, shm_toc *toc)
 	if (phase == VLINDEX_PAR_KMEANS)
 		phase = worker_kmeans(sh, me);
 	if (phase == VLINDEX_PAR_ASSIGN)
-		participant_assign(sh, &st, me, false);
+		participant_assign(sh, &st, me);
 
 	bufusage = shm_toc_lookup(toc, VLINDEX_PKEY_BUFUSAGE, false);
 	walusage = shm_toc_lookup(toc, VLINDEX_PKEY_WALUSAGE, false);
@@ -1093,7 +1082,7 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, total);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
 	leader_set_phase(sh, VLINDEX_PAR_ASSIGN, lists, dim, seed);
-	participant_assign(sh, &st, 0, true);
+	participant_assign(sh, &st, 0);
 	leader_wait(sh, &sh->assigns_done, nparts, &sh->assigned);
 	leader_finish_workers(&ld);
 	vlindex_build_phase_done(index, "assign + encode", &t);
