@@ -35,6 +35,7 @@ typedef struct VlIndexBuildState
 	float	   *mem;
 	int64		mem_cap;
 	int64		mem_have;		/* vectors mem has room for */
+	Size		prefaulted;		/* bytes of mem mapped ahead of the rows */
 	BufFile    *file;
 	uint64	   *refs;
 	int64		refs_cap;
@@ -74,7 +75,15 @@ extern int	vlindex_build_list_count(Relation index, int64 n);
 extern int64 vlindex_build_sample_size(int lists, int64 n);
 extern int64 vlindex_build_sample_bound(Relation index, int64 n);
 extern void vlindex_build_pick(uint64 *rng, int64 n, int64 k, int64 *idx);
-extern void vlindex_build_phase_done(Relation index, const char *what, instr_time *since);
+/* wall and CPU time at the start of a build phase (DEBUG1 timings) */
+typedef struct VlIndexPhaseClock
+{
+	instr_time	wall;
+	double		cpu_ms;
+} VlIndexPhaseClock;
+
+extern void vlindex_build_clock_start(VlIndexPhaseClock *clock);
+extern void vlindex_build_phase_done(Relation index, const char *what, VlIndexPhaseClock *clock);
 extern void vlindex_build_kmeans(const float *train, int m, int dim, int lists,
 							uint64 seed, int iters, float *centroids);
 extern void vlindex_build_order_lists(float *centroids, int lists, int dim);

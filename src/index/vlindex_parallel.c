@@ -1034,9 +1034,9 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	VlIndexBuildState st;
 	float	   *centroids;
 	BufFile    *f;
-	instr_time	t;
+	VlIndexPhaseClock t;
 
-	INSTR_TIME_SET_CURRENT(t);
+	vlindex_build_clock_start(&t);
 	if (!leader_begin(heap, index, info, nworkers, ivf_rand(&rng), &ld))
 		return false;
 	sh = ld.sh;
