@@ -221,6 +221,9 @@ if [[ " $phases " == *" vlake "* ]]; then
   sz=$(( $(psql_ "$vbin" -At -c "SELECT pg_relation_size('items_vlake')") + $(du -sb "$lake" | cut -f1) ))
   warm=$(psql_ "$vbin" -At -c "SELECT vlake.prewarm('items_vlake')")
   lists=$(psql_ "$vbin" -At -c "SELECT lists FROM vlake.index_info('items_vlake')")
+  # as pgvector's side checkpoints after its builds: the lake files just
+  # written (512 MB at 1M) are flushed before the sweep, not during it
+  psql_ "$vbin" -c "CHECKPOINT"; sync -f "$lake"
   printf 'vlake\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$sz" "$m" "$(load)" "$(date -u '+%F %T')" "$warm" "$lists" | tee "$bres"
   res="$work/results-$set_-vlake.tsv"; : > "$res"
   sweep "$vbin" vlake items vlake.probes $vlake_probes
