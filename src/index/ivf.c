@@ -264,12 +264,14 @@ tile_l2(const float *blk, int dim, const float *const *xs, ivf_v16 *acc)
 	acc[7] = a7;
 }
 
-/* AVX-512F here and not ivf_set_generic(true): the tile and quantize_avx512 */
 static bool
-avx512_usable(void)
+tile_usable(void)
 {
-	__builtin_cpu_init();
-	return !force_generic && __builtin_cpu_supports("avx512f");
+	static int	usable = -1;
+
+	if (usable < 0)
+		usable = __builtin_cpu_supports("avx512f") ? 1 : 0;
+	return usable == 1 && !force_generic;
 }
 #else
 #define IVF_HAVE_TILE 0
@@ -280,7 +282,7 @@ ivf_nearest_batch(const float *centroids, const float *blocks, int k, int dim,
 				  const float *x, int n, int *assign, float *dist)
 {
 #if IVF_HAVE_TILE
-	if (blocks != NULL && avx512_usable())
+	if (blocks != NULL && tile_usable())
 	{
 		int			nb = (k + IVF_BLOCK - 1) / IVF_BLOCK;
 
@@ -830,8 +832,9 @@ ivf_query_prepare(int pdim, const float *qrot, const float *crot,
 	if (!quantize)
 	{
 		quantize = quantize_generic;
-#if IVF_HAVE_TILE
-		if (avx512_usable())
+#if defined(__x86_64__) && defined(__GNUC__)
+		__builtin_cpu_init();
+		if (!force_generic && __builtin_cpu_supports("avx512f"))
 			quantize = quantize_avx512;
 #endif
 	}
