@@ -131,23 +131,18 @@ cmp_range_offset(const void *a, const void *b, void *arg)
  * Fetch ranges[0..n) in one get_ranges call, touching ranges merged into
  * one range and split into their own destinations afterwards (an
  * exhaustive scan wants every list of codes.bin: a few long reads, not one
- * per list).  A remote backend joins nearby ranges into one request itself
- * (s3_backend.c), into their own buffers: for it, no merge and no copy.
+ * per list).  A remote backend also joins ranges lying close together into
+ * one request (s3_backend.c), without this copy.
  */
 static bool
 fetch_merged(ObjStore *store, const char *key, const ObjStat *st,
 			 ObjRange *ranges, int n)
 {
-	int		   *scratch;
-	ObjRange   *runs;
-	int		   *first;
+	int		   *scratch = palloc(sizeof(int) * n);
+	ObjRange   *runs = palloc(sizeof(ObjRange) * n);
+	int		   *first = palloc(sizeof(int) * n);
 	int			nruns = 0;
 
-	if (objstore_is_remote(store))
-		return fetch_ranges(store, key, st, ranges, n);
-	scratch = palloc(sizeof(int) * n);
-	runs = palloc(sizeof(ObjRange) * n);
-	first = palloc(sizeof(int) * n);
 	for (int i = 0; i < n; i++)
 		scratch[i] = i;
 	qsort_arg(scratch, n, sizeof(int), cmp_range_offset, ranges);
@@ -1076,7 +1071,9 @@ disk_read_exact(ObjStore *store, const char *key, const ObjStat *st,
 	objstats_disk(store->stats, hits, nmiss, served);
 	if (nmiss > 0)
 	{
-		if (!fetch_merged(store, key, st, miss, nmiss))
+		/* a remote backend joins nearby ranges itself, without a copy */
+		if (!(objstore_is_remote(store) ? fetch_ranges(store, key, st, miss, nmiss)
+			  : fetch_merged(store, key, st, miss, nmiss)))
 			return false;
 		for (int m = 0; m < nmiss; m++)
 		{
