@@ -47,6 +47,7 @@ group_tick(void *arg, int64_t done)
 }
 
 #define VLINDEX_GROUP_KMEANS_ITERS 10
+#define VLINDEX_WRITE_CHUNK (1024 * 1024)
 
 /*
  * The second level of a part with many lists: its centroids clustered into
@@ -119,6 +120,9 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	IvfRotation rot;
 	float	   *vec = palloc(sizeof(float) * dim);
 	float	   *tmp = palloc(sizeof(float) * 2 * pdim);
+	float	   *vbuf;
+	int			vcap,
+				vfill = 0;
 	uint64		codes_size,
 				vecs_size,
 				maxblock = 0;
@@ -178,6 +182,9 @@ write_part(Relation index, const char *location, IvfMetric metric,
 		vecs_size = 0;
 
 	block = palloc_extended(Max(maxblock, 1), MCXT_ALLOC_HUGE);
+	/* vectors.bin goes out VLINDEX_WRITE_CHUNK at a time, not one row per write() */
+	vcap = Max(1, VLINDEX_WRITE_CHUNK / ((int) sizeof(float) * dim));
+	vbuf = palloc(sizeof(float) * dim * vcap);
 	for (int c = 0; c < lists; c++)
 	{
 		int64		cnt = dir[c].count;
@@ -203,7 +210,14 @@ write_part(Relation index, const char *location, IvfMetric metric,
 				lrefs[j] = refs[seq];
 			}
 			if (vw)
-				objstore_writer_write(vw, (const char *) vec, sizeof(float) * dim);
+			{
+				if (vfill == vcap)
+				{
+					objstore_writer_write(vw, (const char *) vbuf, sizeof(float) * dim * vfill);
+					vfill = 0;
+				}
+				memcpy(vbuf + (size_t) vfill++ * dim, vec, sizeof(float) * dim);
+			}
 		}
 		INIT_CRC32C(crc);
 		COMP_CRC32C(crc, block, vlindex_list_block_size(words, cnt));
@@ -213,7 +227,10 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	}
 	objstore_writer_finish(cw);
 	if (vw)
+	{
+		objstore_writer_write(vw, (const char *) vbuf, sizeof(float) * dim * vfill);
 		objstore_writer_finish(vw);
+	}
 
 	/* index.meta last: its presence means the part is complete */
 	memset(&mh, 0, sizeof(mh));
@@ -284,6 +301,7 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	strlcpy(prefix_out, prefix, VLINDEX_PREFIX_MAX);
 	objstore_close(store);
 	pfree(block);
+	pfree(vbuf);
 	pfree(order);
 	pfree(meta.data);
 }

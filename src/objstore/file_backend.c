@@ -59,12 +59,7 @@ typedef struct FileWriter
 	char	   *tmp_path;
 	char	   *path;
 	char	   *uri;
-	char	   *buf;			/* FILE_WRITE_BUFFER bytes, allocated on first write */
-	size_t		buf_len;
 } FileWriter;
-
-/* a streamed write gathers small pieces into one write() of this size */
-#define FILE_WRITE_BUFFER	(1024 * 1024)
 
 /* -------------------------------------------------------- confinement ---- */
 
@@ -946,30 +941,11 @@ file_writer_begin(void *state, const char *key)
 }
 
 static void
-writer_flush(FileWriter *w)
-{
-	if (w->buf_len > 0)
-		write_all(w->fd, w->buf, w->buf_len, "a temporary file", w->uri);
-	w->buf_len = 0;
-}
-
-/* Pieces are gathered (writers emit rows, pages, headers); large ones go straight out. */
-static void
 file_writer_write(void *wstate, const char *data, uint64 len)
 {
 	FileWriter *w = wstate;
 
-	if (w->buf_len + len > FILE_WRITE_BUFFER)
-		writer_flush(w);
-	if (len >= FILE_WRITE_BUFFER)
-	{
-		write_all(w->fd, data, len, "a temporary file", w->uri);
-		return;
-	}
-	if (w->buf == NULL)
-		w->buf = palloc(FILE_WRITE_BUFFER);
-	memcpy(w->buf + w->buf_len, data, len);
-	w->buf_len += len;
+	write_all(w->fd, data, len, "a temporary file", w->uri);
 }
 
 static void
@@ -988,7 +964,6 @@ file_writer_finish(void *wstate)
 {
 	FileWriter *w = wstate;
 
-	writer_flush(w);
 	if (pg_fsync(w->fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),

@@ -119,8 +119,7 @@ extern bool objstore_put_if_match(ObjStore *store, const char *key,
 								  const char *data, uint64 len, const char *etag);
 
 /* Streamed upload for large objects (multipart on S3); the object becomes
- * visible only at finish, and abort leaves nothing visible.  Writes of any
- * size are fine: every backend gathers small ones into large requests. */
+ * visible only at finish, and abort leaves nothing visible. */
 extern ObjWriter *objstore_writer_begin(ObjStore *store, const char *key);
 extern void objstore_writer_write(ObjWriter *w, const char *data, uint64 len);
 extern void objstore_writer_finish(ObjWriter *w);

@@ -44,15 +44,30 @@ typedef struct ObjSink
 {
 	PqSink		base;
 	ObjWriter  *ow;
+	PqBuf		buf;
 } ObjSink;
 
-/* the store's writers gather small pieces themselves (objstore.h) */
+#define OBJ_SINK_BUFFER (1024 * 1024)
+
+static void
+obj_sink_flush(ObjSink *os)
+{
+	if (os->buf.len > 0)
+		objstore_writer_write(os->ow, os->buf.data, os->buf.len);
+	os->buf.len = 0;
+}
+
 static void
 obj_sink_write(PqSink *s, const char *data, size_t len)
 {
 	ObjSink    *os = (ObjSink *) s;
 
-	objstore_writer_write(os->ow, data, len);
+	if (os->buf.len + len > OBJ_SINK_BUFFER)
+		obj_sink_flush(os);
+	if (len >= OBJ_SINK_BUFFER)
+		objstore_writer_write(os->ow, data, len);
+	else
+		parquet_buf_append(&os->buf, data, len);
 	s->offset += len;
 }
 
@@ -61,6 +76,7 @@ obj_sink_finish(PqSink *s)
 {
 	ObjSink    *os = (ObjSink *) s;
 
+	obj_sink_flush(os);
 	objstore_writer_finish(os->ow);
 	s->done = true;
 }
@@ -90,6 +106,7 @@ parquet_sink_open_objstore(ObjStore *store, const char *key)
 	os->base.write = obj_sink_write;
 	os->base.finish = obj_sink_finish;
 	os->base.abort = obj_sink_abort;
+	parquet_buf_init(&os->buf, OBJ_SINK_BUFFER);
 	os->ow = objstore_writer_begin(store, key);
 	return &os->base;
 }
