@@ -337,18 +337,26 @@ ivf_nearest_batch(const float *centroids, const float *blocks, int k, int dim,
  * |c - near|^2 >= 4 D(x)^2 cannot be nearer (triangle inequality), so x_i
  * is skipped without reading it: after the first centres most points are.
  * cc[k] is scratch for the new centre's distances to the earlier ones.
+ *
+ * The seeds are drawn from every stride-th point (IVF_SEED_PER_CENTRE per
+ * centre): each centre costs a pass over the candidates, which is the
+ * serial part of a build, and the Lloyd iterations that follow use every
+ * point anyway.
  */
 static void
-kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
+kmeanspp_seed(const float *x_all, int n_all, int dim, int k, uint64_t *st,
 			  float *centroids, float *mind, int *near, double *cc,
 			  ivf_tick_fn tick, void *arg)
 {
+	int			stride = ivf_seed_stride(n_all, k);
+	int			n = (n_all + stride - 1) / stride;
+	size_t		step = (size_t) stride * dim;	/* floats from one candidate to the next */
 	int			first = (int) (ivf_rand(st) % (uint64_t) n);
 
-	memcpy(centroids, x + (size_t) first * dim, sizeof(float) * dim);
+	memcpy(centroids, x_all + (size_t) first * step, sizeof(float) * dim);
 	for (int i = 0; i < n; i++)
 	{
-		mind[i] = vec_l2sq_f32(x + (size_t) i * dim, centroids, dim);
+		mind[i] = vec_l2sq_f32(x_all + (size_t) i * step, centroids, dim);
 		near[i] = 0;
 	}
 
@@ -372,7 +380,7 @@ kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
 				break;
 			}
 		}
-		memcpy(centroids + (size_t) c * dim, x + (size_t) pick * dim,
+		memcpy(centroids + (size_t) c * dim, x_all + (size_t) pick * step,
 			   sizeof(float) * dim);
 		for (int j = 0; j < c; j++)
 			cc[j] = vec_l2sq_f32(cen, centroids + (size_t) j * dim, dim);
@@ -383,7 +391,7 @@ kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
 			/* a margin keeps float rounding from skipping a nearer centre */
 			if (cc[near[i]] >= 4.0 * mind[i] * (1 + 1e-4))
 				continue;
-			d = vec_l2sq_f32(x + (size_t) i * dim, cen, dim);
+			d = vec_l2sq_f32(x_all + (size_t) i * step, cen, dim);
 			if (d < mind[i])
 			{
 				mind[i] = d;
@@ -393,6 +401,14 @@ kmeanspp_seed(const float *x, int n, int dim, int k, uint64_t *st,
 		if (tick)
 			tick(arg, c);
 	}
+}
+
+int
+ivf_seed_stride(int n, int k)
+{
+	int64_t		per = (int64_t) k * IVF_SEED_PER_CENTRE;
+
+	return n > per ? (int) ((n + per - 1) / per) : 1;
 }
 
 double

@@ -79,6 +79,15 @@ extern double ivf_kmeans(const float *x, int n, int dim, int k, int iters,
 						 ivf_tick_fn tick, void *tick_arg);
 
 /*
+ * The k-means++ seeds are drawn from every ivf_seed_stride()-th point, so
+ * from about IVF_SEED_PER_CENTRE points per centre (all points when there
+ * are fewer): the seeding is serial and costs a pass over its candidates
+ * per centre, while the Lloyd iterations use every point.
+ */
+#define IVF_SEED_PER_CENTRE 8
+extern int	ivf_seed_stride(int n, int k);
+
+/*
  * ivf_list_path(): order[lists] out, a path through the centroids (greedy
  * nearest neighbour from the one farthest from their mean), so that lists
  * near each other in space can be numbered next to each other: the lists a

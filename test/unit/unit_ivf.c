@@ -1027,7 +1027,8 @@ test_nearest_batch(void)
 /*
  * The seeding skips points by the triangle inequality; it must pick the
  * very centres plain k-means++ picks (reimplemented here: the same draws,
- * every distance computed).
+ * every distance computed) among its candidates, every
+ * ivf_seed_stride()-th point (here 3,000 points for 60 centres: every 7th).
  */
 static void
 test_seeding(void)
@@ -1041,7 +1042,9 @@ test_seeding(void)
 	float	   *mind = xmalloc(sizeof(float) * n);
 	IvfKmeansScratch s;
 	uint64_t	st = 1234;
-	int			first;
+	int			first,
+				stride = ivf_seed_stride(n, k),
+				cand = (n + stride - 1) / stride;
 
 	s.assign = xmalloc(sizeof(int) * n);
 	s.sums = xmalloc(sizeof(double) * k * dim);
@@ -1050,21 +1053,23 @@ test_seeding(void)
 	s.blocks = NULL;
 	ivf_kmeans(x, n, dim, k, 0, 1234, got, &s, NULL, NULL);
 
-	first = (int) (ivf_rand(&st) % (uint64_t) n);
-	memcpy(want, x + (size_t) first * dim, sizeof(float) * dim);
-	for (int i = 0; i < n; i++)
-		mind[i] = vec_l2sq_f32(x + (size_t) i * dim, want, dim);
+	CHECK(stride == 7 && ivf_seed_stride(480, 60) == 1 && ivf_seed_stride(481, 60) == 2,
+		  "seeding stride: about IVF_SEED_PER_CENTRE candidates per centre");
+	first = (int) (ivf_rand(&st) % (uint64_t) cand);
+	memcpy(want, x + (size_t) first * stride * dim, sizeof(float) * dim);
+	for (int i = 0; i < cand; i++)
+		mind[i] = vec_l2sq_f32(x + (size_t) i * stride * dim, want, dim);
 	for (int c = 1; c < k; c++)
 	{
 		double		total = 0,
 					target,
 					acc = 0;
-		int			pick = n - 1;
+		int			pick = cand - 1;
 
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < cand; i++)
 			total += mind[i];
 		target = (double) (ivf_rand(&st) >> 11) / 9007199254740992.0 * total;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < cand; i++)
 		{
 			acc += mind[i];
 			if (acc >= target && mind[i] > 0)
@@ -1073,10 +1078,10 @@ test_seeding(void)
 				break;
 			}
 		}
-		memcpy(want + (size_t) c * dim, x + (size_t) pick * dim, sizeof(float) * dim);
-		for (int i = 0; i < n; i++)
+		memcpy(want + (size_t) c * dim, x + (size_t) pick * stride * dim, sizeof(float) * dim);
+		for (int i = 0; i < cand; i++)
 		{
-			float		d = vec_l2sq_f32(x + (size_t) i * dim, want + (size_t) c * dim, dim);
+			float		d = vec_l2sq_f32(x + (size_t) i * stride * dim, want + (size_t) c * dim, dim);
 
 			if (d < mind[i])
 				mind[i] = d;
