@@ -981,6 +981,78 @@ file_writer_abort(void *wstate)
 	(void) unlink(w->tmp_path);
 }
 
+static const char *
+file_writer_shared_name(void *wstate)
+{
+	return ((FileWriter *) wstate)->tmp_path;
+}
+
+/*
+ * Positional writes by another process into a writer's temporary file
+ * (objstore.h).  The name comes from the writing backend through shared
+ * memory; it is still checked to be one of our temporary files inside an
+ * allowed root, so nothing else can be written through this door.
+ */
+struct ObjSharedFile
+{
+	int			fd;
+	char	   *uri;
+};
+
+ObjSharedFile *
+objstore_shared_open(const char *name, const char *uri)
+{
+	ObjSharedFile *f = palloc0(sizeof(ObjSharedFile));
+	const char *base = strrchr(name, '/');
+
+	f->uri = pstrdup(uri);
+	if (base == NULL || strncmp(base + 1, ".vlake-tmp.", 11) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("\"%s\" is not the temporary file of a streamed write of lake object \"%s\"",
+						name, uri)));
+	file_check_confined(name, uri);
+	f->fd = OpenTransientFile(name, O_WRONLY | PG_BINARY);
+	if (f->fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open the temporary file of lake object \"%s\": %m", uri)));
+	return f;
+}
+
+void
+objstore_shared_pwrite(ObjSharedFile *f, const char *data, uint64 len, uint64 offset)
+{
+	while (len > 0)
+	{
+		size_t		chunk = Min(len, (uint64) (64 * 1024 * 1024));
+		ssize_t		n = pwrite(f->fd, data, chunk, (off_t) offset);
+
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not write a temporary file for lake object \"%s\": %m", f->uri)));
+		}
+		data += n;
+		len -= n;
+		offset += n;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+void
+objstore_shared_close(ObjSharedFile *f)
+{
+	/* start the write-back now, so the writer's fsync finds less to do */
+	pg_flush_data(f->fd, 0, 0);
+	CloseTransientFile(f->fd);
+	pfree(f->uri);
+	pfree(f);
+}
+
 /* ---- list ---- */
 
 static int
@@ -1206,6 +1278,7 @@ const ObjBackendOps objstore_file_ops = {
 	.writer_write = file_writer_write,
 	.writer_finish = file_writer_finish,
 	.writer_abort = file_writer_abort,
+	.writer_shared_name = file_writer_shared_name,
 	.list = file_list,
 	.delete_keys = file_delete_keys,
 	.get_ranges_if_match = file_get_ranges_if_match,

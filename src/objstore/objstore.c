@@ -712,6 +712,24 @@ objstore_writer_finish(ObjWriter *w)
 	writer_release(w);
 }
 
+bool
+objstore_shared_writes(ObjStore *store)
+{
+	return store->ops->writer_shared_name != NULL;
+}
+
+const char *
+objstore_writer_shared_name(ObjWriter *w)
+{
+	return w->ops->writer_shared_name ? w->ops->writer_shared_name(w->wstate) : NULL;
+}
+
+void
+objstore_writer_shared_written(ObjWriter *w, uint64 len)
+{
+	w->written += len;
+}
+
 void
 objstore_writer_abort(ObjWriter *w)
 {

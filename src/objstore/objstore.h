@@ -125,6 +125,31 @@ extern void objstore_writer_write(ObjWriter *w, const char *data, uint64 len);
 extern void objstore_writer_finish(ObjWriter *w);
 extern void objstore_writer_abort(ObjWriter *w);
 
+/*
+ * Positional writes from other processes into a streamed write under way
+ * (a parallel index build: each participant writes its rows' vectors into
+ * its own ranges of vectors.bin).  Only where a streamed write goes to a
+ * local temporary file (file://): objstore_shared_writes() says so before
+ * a writer exists, objstore_writer_shared_name() gives the file's name
+ * (NULL elsewhere: s3:// streams through objstore_writer_write only).
+ * A process of the same cluster opens the name with objstore_shared_open()
+ * (uri for messages; the name must be a temporary file in an allowed
+ * root), writes past the bytes the writer itself wrote, and closes it,
+ * which also starts the write-back of what it wrote.  Every positional
+ * write must be complete (closed) before objstore_writer_finish(), whose
+ * fsync makes them durable with the rest; the object's size is the file's
+ * then.  objstore_writer_shared_written() counts them in the statistics.
+ * Abort, or a crash, leaves nothing visible, whoever wrote.
+ */
+typedef struct ObjSharedFile ObjSharedFile;
+extern bool objstore_shared_writes(ObjStore *store);
+extern const char *objstore_writer_shared_name(ObjWriter *w);
+extern void objstore_writer_shared_written(ObjWriter *w, uint64 len);
+extern ObjSharedFile *objstore_shared_open(const char *name, const char *uri);
+extern void objstore_shared_pwrite(ObjSharedFile *f, const char *data, uint64 len,
+								   uint64 offset);
+extern void objstore_shared_close(ObjSharedFile *f);
+
 /* All keys under a prefix (relative), across pages; List of ObjListEntry*. */
 extern List *objstore_list(ObjStore *store, const char *prefix);
 

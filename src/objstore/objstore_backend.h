@@ -58,6 +58,12 @@ typedef struct ObjBackendOps
 	 * than min_age_secs; returns how many were removed.
 	 */
 	int64		(*reclaim_temporaries) (void *state, const char *prefix, int64 min_age_secs);
+
+	/*
+	 * Optional.  The local file a streamed write goes to, which other
+	 * processes may open with objstore_shared_open() (file backend).
+	 */
+	const char *(*writer_shared_name) (void *wstate);
 } ObjBackendOps;
 
 extern const ObjBackendOps objstore_file_ops;	/* objstore/file_backend.c */
