@@ -417,6 +417,9 @@ extern char *vlindex_build_phasename(int64 phase);
 extern char *vlindex_location_for(Relation index);
 extern char *vlindex_location_resolve(Relation index, bool missing_ok);
 
+/* vectors.bin is written this many bytes at a time, not a row per write */
+#define VLINDEX_WRITE_CHUNK (1024 * 1024)
+
 /* Where the part writer gets vector number seq (0..nvec-1) from. */
 typedef struct VlIndexVecSource
 {
@@ -425,11 +428,24 @@ typedef struct VlIndexVecSource
 } VlIndexVecSource;
 
 /* Rows already encoded (parallel build): row seq's vector, its code
- * (pdim/64 words), factors and row reference. */
+ * (pdim/64 words), factors and row reference; vec is NULL when the part
+ * keeps no vectors.bin or the source writes it itself (below). */
 typedef struct VlIndexCodeSource
 {
 	void		(*get) (struct VlIndexCodeSource *src, int64 seq, float *vec,
 						uint64 *code, IvfFactor *f, uint64 *ref);
+
+	/*
+	 * Optional: the source writes vectors.bin itself, by positional writes
+	 * (objstore_shared_open; only where objstore_shared_writes()).
+	 * vectors_begin is called once the file is begun and its header
+	 * written, with the file's shared name, its URI and each list's byte
+	 * offset; vectors_end before the file is finished, returning once every
+	 * vector is written, with the number of bytes.
+	 */
+	void		(*vectors_begin) (struct VlIndexCodeSource *src, const char *name,
+								  const char *uri, const uint64 *list_off);
+	uint64		(*vectors_end) (struct VlIndexCodeSource *src);
 	void	   *arg;
 } VlIndexCodeSource;
 

@@ -47,7 +47,6 @@ group_tick(void *arg, int64_t done)
 }
 
 #define VLINDEX_GROUP_KMEANS_ITERS 10
-#define VLINDEX_WRITE_CHUNK (1024 * 1024)
 
 /*
  * The second level of a part with many lists: its centroids clustered into
@@ -134,6 +133,8 @@ write_part(Relation index, const char *location, IvfMetric metric,
 			   *vw = NULL;
 	pg_crc32c	crc;
 	bool		table_vectors = vlindex_table_rerank_column(index) != 0;
+	bool		vec_elsewhere = false;	/* csrc writes vectors.bin itself */
+	uint64	   *list_off = NULL;
 
 	/* counting sort of the vectors by list */
 	for (int64 i = 0; i < nvec; i++)
@@ -177,6 +178,20 @@ write_part(Relation index, const char *location, IvfMetric metric,
 		vw = objstore_writer_begin(store, part_key(prefix, VLINDEX_FILE_VECS));
 		fh.magic = VLINDEX_MAGIC_VECS;
 		objstore_writer_write(vw, (const char *) &fh, sizeof(fh));
+		if (csrc && csrc->vectors_begin)
+		{
+			const char *name = objstore_writer_shared_name(vw);
+
+			if (name == NULL)
+				elog(ERROR, "vlake index part under \"%s\": positional writes are not supported there",
+					 objstore_uri(store, prefix));
+			list_off = palloc(sizeof(uint64) * lists);
+			for (int c = 0; c < lists; c++)
+				list_off[c] = dir[c].vecs_off;
+			csrc->vectors_begin(csrc, name, objstore_uri(store, part_key(prefix, VLINDEX_FILE_VECS)),
+								list_off);
+			vec_elsewhere = true;
+		}
 	}
 	else
 		vecs_size = 0;
@@ -201,7 +216,8 @@ write_part(Relation index, const char *location, IvfMetric metric,
 			if (csrc)
 			{
 				/* encoded elsewhere (parallel build workers) */
-				csrc->get(csrc, seq, vec, codes + j * words, &fac[j], &lrefs[j]);
+				csrc->get(csrc, seq, vw && !vec_elsewhere ? vec : NULL,
+						  codes + j * words, &fac[j], &lrefs[j]);
 			}
 			else
 			{
@@ -209,7 +225,7 @@ write_part(Relation index, const char *location, IvfMetric metric,
 				ivf_encode(&rot, metric, vec, cen, codes + j * words, &fac[j], tmp);
 				lrefs[j] = refs[seq];
 			}
-			if (vw)
+			if (vw && !vec_elsewhere)
 			{
 				if (vfill == vcap)
 				{
@@ -228,7 +244,10 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	objstore_writer_finish(cw);
 	if (vw)
 	{
-		objstore_writer_write(vw, (const char *) vbuf, sizeof(float) * dim * vfill);
+		if (vec_elsewhere)
+			objstore_writer_shared_written(vw, csrc->vectors_end(csrc));
+		else
+			objstore_writer_write(vw, (const char *) vbuf, sizeof(float) * dim * vfill);
 		objstore_writer_finish(vw);
 	}
 
@@ -304,6 +323,8 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	pfree(vbuf);
 	pfree(order);
 	pfree(meta.data);
+	if (list_off)
+		pfree(list_off);
 }
 
 void

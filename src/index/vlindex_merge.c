@@ -71,14 +71,13 @@ merge_get_encoded(VlIndexCodeSource *src, int64 seq, float *vec, uint64 *code,
 		memcpy(code, l->codes + (size_t) j * part->words, sizeof(uint64) * part->words);
 		*f = l->factors[j];
 		*ref = l->refs[j];
-		memset(vec, 0, sizeof(float) * ms->dim);	/* no vectors file to write */
+		/* vec is NULL: a vlake table's part has no vectors file */
 	}
 	else
 	{
 		const float *v = ms->delta + (seq - ms->nold) * ms->dim;
 
-		memcpy(vec, v, sizeof(float) * ms->dim);
-		ivf_encode(&part->rot, (IvfMetric) part->metric, vec,
+		ivf_encode(&part->rot, (IvfMetric) part->metric, v,
 				   ms->centroids + (size_t) ms->assign[seq] * ms->dim, code, f, ms->tmp);
 		*ref = ms->delta_refs[seq - ms->nold];
 	}
@@ -370,7 +369,7 @@ vlake_index_merge(PG_FUNCTION_ARGS)
 	{
 		if (ms.part != NULL && vlindex_table_rerank_column(index) != 0)
 		{
-			VlIndexCodeSource csrc;
+			VlIndexCodeSource csrc = {0};
 
 			ms.assign = assign;
 			ms.delta_refs = delta_refs;

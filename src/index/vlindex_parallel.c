@@ -20,11 +20,17 @@
  *   3. assign + encode: every participant assigns its own rows to their
  *      nearest centroid, RaBitQ-encodes them, and writes one *run*: a list
  *      of per-list counts, then its rows in list order (code, factors, row
- *      reference, vector).
- *   4. write (leader): vlindex_write_part_encoded() streams the lake files list by
- *      list, taking list c of run 0, then of run 1, ...: each run is read
- *      sequentially once.  The files have the serial build's format; only
- *      the order of rows within a list differs.
+ *      reference and, on s3://, vector).
+ *   4. write (leader): vlindex_write_part_encoded() streams the lake files
+ *      list by list, taking list c of run 0, then of run 1, ...: each run
+ *      is read sequentially once.  The files have the serial build's
+ *      format; only the order of rows within a list differs.
+ *   5. vectors (file://, during 4): once vectors.bin is begun, every
+ *      participant writes its own rows' vectors into it, at offsets the
+ *      leader plans from the runs' counts (objstore_shared_open), so a
+ *      vector is copied once, not through a run and the leader; s3:// has
+ *      no positional writes, so there the vectors travel in the runs.  A
+ *      vlake table's part has no vectors.bin: no vectors anywhere.
  *
  * Memory: each participant gets maintenance_work_mem / (workers planned + 1)
  * for its vectors (3/4) and reservoir (1/4, used once it spills), as nbtsort
@@ -69,6 +75,7 @@
 
 #include "index/vlindex.h"
 #include "index/vlindex_build.h"
+#include "objstore/objstore.h"
 
 #define VLINDEX_PKEY_SHARED		UINT64CONST(0x564C4B0000000001)
 #define VLINDEX_PKEY_SCAN		UINT64CONST(0x564C4B0000000002)
@@ -79,12 +86,14 @@
 #define VLINDEX_FILE_SAMPLE		"vlake_sample_%d"
 #define VLINDEX_FILE_CENTROIDS	"vlake_centroids"
 #define VLINDEX_FILE_RUN			"vlake_run_%d"
+#define VLINDEX_FILE_VECPLAN		"vlake_vector_plan"
 
 typedef enum VlIndexParPhase
 {
 	VLINDEX_PAR_SCAN = 0,			/* participants scan the heap */
 	VLINDEX_PAR_KMEANS,				/* Lloyd iterations on the shared sample */
 	VLINDEX_PAR_ASSIGN,				/* centroids published: assign + encode */
+	VLINDEX_PAR_VECTORS,			/* vectors.bin begun: write your vectors */
 	VLINDEX_PAR_DONE					/* nothing to assign (no rows) */
 } VlIndexParPhase;
 
@@ -112,6 +121,8 @@ typedef struct VlIndexParShared
 	slock_t		mutex;
 	int			scans_done;
 	int			assigns_done;
+	int			vectors_done;
+	bool		vectors_in_runs;	/* else kept for VLINDEX_PAR_VECTORS (or unused) */
 	double		reltuples;
 	VlIndexParPhase	phase;
 	int			lists;			/* phase 2 inputs, set with the phase */
@@ -129,6 +140,17 @@ typedef struct VlIndexParShared
 } VlIndexParShared;
 
 PGDLLEXPORT void vlake_index_build_main(dsm_segment *seg, shm_toc *toc);
+
+/*
+ * A participant's rows in list order, kept after its run is written when it
+ * writes its vectors into vectors.bin itself (VLINDEX_PAR_VECTORS).
+ */
+typedef struct VlIndexParRows
+{
+	int			lists;
+	int64	   *start;			/* [lists + 1]: list c is order[start[c] ..] */
+	int64	   *order;			/* row seq numbers, list by list */
+} VlIndexParRows;
 
 static char *
 file_name(const char *fmt, int participant)
@@ -187,13 +209,29 @@ participant_scan(VlIndexParShared *sh, ParallelTableScanDesc pscan, Relation hea
 	ConditionVariableBroadcast(&sh->cv);
 }
 
+/* Free the vectors a participant collected. */
+static void
+participant_release(VlIndexBuildState *st)
+{
+	if (st->file)
+		BufFileClose(st->file);
+	st->file = NULL;
+	if (st->mem)
+		pfree(st->mem);
+	st->mem = NULL;
+}
+
 /*
  * Phase 3: assign this participant's rows to the nearest centroid, encode
  * them and write its run: int64 counts[lists], then per list, per row:
- * code[words] uint64, IvfFactor, row reference uint64, vector[dim] float.
+ * code[words] uint64, IvfFactor, row reference uint64 and, if
+ * sh->vectors_in_runs, vector[dim] float.  Otherwise the vectors stay
+ * where they are and *rows says where each list's rows are, for
+ * participant_vectors.
  */
 static void
-participant_assign(VlIndexParShared *sh, VlIndexBuildState *st, int me)
+participant_assign(VlIndexParShared *sh, VlIndexBuildState *st, int me,
+				   VlIndexParRows *rows)
 {
 	int			lists,
 				dim;
@@ -212,11 +250,13 @@ participant_assign(VlIndexParShared *sh, VlIndexBuildState *st, int me)
 	uint64	   *code;
 	IvfFactor	fac;
 	BufFile    *f;
+	bool		with_vectors;
 
 	SpinLockAcquire(&sh->mutex);
 	lists = sh->lists;
 	dim = sh->dim;
 	seed = sh->seed;
+	with_vectors = sh->vectors_in_runs;
 	SpinLockRelease(&sh->mutex);
 	pdim = ivf_padded_dim(dim);
 	words = pdim / 64;
@@ -271,25 +311,103 @@ participant_assign(VlIndexParShared *sh, VlIndexBuildState *st, int me)
 			BufFileWrite(f, code, sizeof(uint64) * words);
 			BufFileWrite(f, &fac, sizeof(fac));
 			BufFileWrite(f, &st->refs[seq], sizeof(uint64));
-			BufFileWrite(f, vec, sizeof(float) * dim);
+			if (with_vectors)
+				BufFileWrite(f, vec, sizeof(float) * dim);
 		}
 	}
 	BufFileClose(f);
 
-	/* the rows now live in the run: free them before the leader writes */
-	if (st->file)
-		BufFileClose(st->file);
-	st->file = NULL;
-	if (st->mem)
-		pfree(st->mem);
-	st->mem = NULL;
-	pfree(order);
-	pfree(start);
+	if (with_vectors)
+	{
+		/* the rows now live in the run: free them before the leader writes */
+		participant_release(st);
+		pfree(order);
+		pfree(start);
+	}
+	else
+	{
+		rows->lists = lists;
+		rows->start = start;
+		rows->order = order;
+	}
 	pfree(fill);
 	pfree(centroids);
 
 	SpinLockAcquire(&sh->mutex);
 	sh->assigns_done++;
+	SpinLockRelease(&sh->mutex);
+	ConditionVariableBroadcast(&sh->cv);
+}
+
+/*
+ * Phase 5 (file:// lakes): write this participant's vectors straight into
+ * vectors.bin, list by list, at the offsets the leader planned (list c of
+ * participant p follows list c of participants 0..p-1), instead of copying
+ * them through the run and the leader.  1 MB per write.
+ */
+static void
+participant_vectors(VlIndexParShared *sh, VlIndexBuildState *st, int me,
+					VlIndexParRows *rows)
+{
+	BufFile    *f;
+	uint32		len;
+	char	   *name,
+			   *uri;
+	uint64	   *off = palloc(sizeof(uint64) * Max(rows->lists, 1));
+	int			dim = sh->dim,	/* st->dim is 0 if it found no rows */
+				cap;
+	Size		vbytes = sizeof(float) * (Size) dim;
+	float	   *buf;
+	ObjSharedFile *out;
+
+	/* the plan: name, URI, then offsets[participant][list] */
+	f = BufFileOpenFileSet(&sh->fileset.fs, VLINDEX_FILE_VECPLAN, O_RDONLY, false);
+	vlindex_build_read_exact(f, &len, sizeof(len));
+	name = palloc(len + 1);
+	vlindex_build_read_exact(f, name, len);
+	name[len] = '\0';
+	vlindex_build_read_exact(f, &len, sizeof(len));
+	uri = palloc(len + 1);
+	vlindex_build_read_exact(f, uri, len);
+	uri[len] = '\0';
+	if (BufFileSeek(f, 0, 2 * sizeof(uint32) + strlen(name) + strlen(uri) +
+					sizeof(uint64) * (Size) me * rows->lists, SEEK_SET) != 0)
+		elog(ERROR, "vlake parallel build: could not seek in the vector plan");
+	vlindex_build_read_exact(f, off, sizeof(uint64) * rows->lists);
+	BufFileClose(f);
+
+	cap = Max(1, (int) (VLINDEX_WRITE_CHUNK / vbytes));
+	buf = palloc_extended(vbytes * cap, MCXT_ALLOC_HUGE);
+	out = objstore_shared_open(name, uri);
+	for (int c = 0; c < rows->lists; c++)
+	{
+		uint64		at = off[c];
+		int			fill = 0;
+
+		for (int64 j = rows->start[c]; j < rows->start[c + 1]; j++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			vlindex_build_read_vector(st, rows->order[j], buf + (Size) fill * dim);
+			if (++fill == cap || j + 1 == rows->start[c + 1])
+			{
+				objstore_shared_pwrite(out, (const char *) buf, vbytes * fill, at);
+				at += vbytes * fill;
+				fill = 0;
+			}
+		}
+	}
+	objstore_shared_close(out);
+
+	participant_release(st);
+	pfree(rows->order);
+	pfree(rows->start);
+	pfree(buf);
+	pfree(off);
+	pfree(name);
+	pfree(uri);
+
+	SpinLockAcquire(&sh->mutex);
+	sh->vectors_done++;
 	SpinLockRelease(&sh->mutex);
 	ConditionVariableBroadcast(&sh->cv);
 }
@@ -477,9 +595,9 @@ worker_kmeans(VlIndexParShared *sh, int me)
 	return phase;
 }
 
-/* A worker sleeps here while the leader trains k-means. */
+/* A worker sleeps here until the leader moves on from phase `from`. */
 static VlIndexParPhase
-wait_for_phase2(VlIndexParShared *sh)
+wait_for_next_phase(VlIndexParShared *sh, VlIndexParPhase from)
 {
 	VlIndexParPhase	phase;
 
@@ -488,7 +606,7 @@ wait_for_phase2(VlIndexParShared *sh)
 		SpinLockAcquire(&sh->mutex);
 		phase = sh->phase;
 		SpinLockRelease(&sh->mutex);
-		if (phase != VLINDEX_PAR_SCAN)
+		if (phase != from)
 			break;
 		ConditionVariableSleep(&sh->cv, WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
 	}
@@ -512,6 +630,7 @@ vlake_index_build_main(dsm_segment *seg, shm_toc *toc)
 	WalUsage   *walusage;
 	int			me = ParallelWorkerNumber + 1;
 	VlIndexParPhase	phase;
+	VlIndexParRows rows;
 
 	debug_query_string = shm_toc_lookup(toc, VLINDEX_PKEY_QUERY, true);
 	pgstat_report_activity(STATE_RUNNING, debug_query_string);
@@ -546,11 +665,16 @@ vlake_index_build_main(dsm_segment *seg, shm_toc *toc)
 	st.report_progress = false;
 
 	participant_scan(sh, pscan, heap, index, info, me, false, &st);
-	phase = wait_for_phase2(sh);
+	phase = wait_for_next_phase(sh, VLINDEX_PAR_SCAN);
 	if (phase == VLINDEX_PAR_KMEANS)
 		phase = worker_kmeans(sh, me);
 	if (phase == VLINDEX_PAR_ASSIGN)
-		participant_assign(sh, &st, me);
+	{
+		participant_assign(sh, &st, me, &rows);
+		if (!sh->vectors_in_runs &&
+			wait_for_next_phase(sh, VLINDEX_PAR_ASSIGN) == VLINDEX_PAR_VECTORS)
+			participant_vectors(sh, &st, me, &rows);
+	}
 
 	bufusage = shm_toc_lookup(toc, VLINDEX_PKEY_BUFUSAGE, false);
 	walusage = shm_toc_lookup(toc, VLINDEX_PKEY_WALUSAGE, false);
@@ -769,6 +893,14 @@ typedef struct RunReader
 	BufFile   **files;
 	int			dim;
 	int			words;
+	bool		has_vectors;	/* sh->vectors_in_runs */
+	float	   *skip;			/* where a vector nobody wants is read */
+	/* the vectors written by the participants (VLINDEX_PAR_VECTORS) */
+	VlIndexParShared *sh;
+	int			lists;
+	int64	   *counts;			/* [run][list] */
+	VlIndexBuildState *st;		/* the leader's own rows */
+	VlIndexParRows *rows;
 } RunReader;
 
 static void
@@ -787,7 +919,53 @@ run_get(VlIndexCodeSource *src, int64 seq, float *vec, uint64 *code, IvfFactor *
 	vlindex_build_read_exact(rr->files[p], code, sizeof(uint64) * rr->words);
 	vlindex_build_read_exact(rr->files[p], f, sizeof(IvfFactor));
 	vlindex_build_read_exact(rr->files[p], ref, sizeof(uint64));
-	vlindex_build_read_exact(rr->files[p], vec, sizeof(float) * rr->dim);
+	if (rr->has_vectors)
+		vlindex_build_read_exact(rr->files[p], vec ? vec : rr->skip, sizeof(float) * rr->dim);
+}
+
+/*
+ * vectors.bin is begun: plan where each participant's rows of each list go
+ * (list c of run p right after list c of runs 0..p-1, as run_get's order
+ * has it) and let the participants write them.
+ */
+static void
+run_vectors_begin(VlIndexCodeSource *src, const char *name, const char *uri,
+				  const uint64 *list_off)
+{
+	RunReader  *rr = src->arg;
+	uint64	   *at = palloc(sizeof(uint64) * rr->lists);
+	Size		vbytes = sizeof(float) * (Size) rr->dim;
+	BufFile    *f;
+	uint32		len;
+
+	f = BufFileCreateFileSet(&rr->sh->fileset.fs, VLINDEX_FILE_VECPLAN);
+	len = strlen(name);
+	BufFileWrite(f, &len, sizeof(len));
+	BufFileWrite(f, (void *) name, len);
+	len = strlen(uri);
+	BufFileWrite(f, &len, sizeof(len));
+	BufFileWrite(f, (void *) uri, len);
+	memcpy(at, list_off, sizeof(uint64) * rr->lists);
+	for (int p = 0; p < rr->nruns; p++)
+	{
+		BufFileWrite(f, at, sizeof(uint64) * rr->lists);
+		for (int c = 0; c < rr->lists; c++)
+			at[c] += vbytes * rr->counts[(Size) p * rr->lists + c];
+	}
+	BufFileClose(f);
+	pfree(at);
+	leader_set_phase(rr->sh, VLINDEX_PAR_VECTORS, rr->sh->lists, rr->sh->dim, rr->sh->seed);
+}
+
+/* The leader writes its own vectors too, then waits for the others'. */
+static uint64
+run_vectors_end(VlIndexCodeSource *src)
+{
+	RunReader  *rr = src->arg;
+
+	participant_vectors(rr->sh, rr->st, 0, rr->rows);
+	leader_wait(rr->sh, &rr->sh->vectors_done, rr->nruns, NULL);
+	return sizeof(float) * (uint64) rr->dim * (uint64) rr->base[rr->nruns];
 }
 
 /*
@@ -799,14 +977,23 @@ run_get(VlIndexCodeSource *src, int64 seq, float *vec, uint64 *code, IvfFactor *
 static void
 leader_write(VlIndexParShared *sh, Relation index, int nparts, int64 total,
 			 int dim, int lists, const float *centroids, uint64 seed,
-			 const char *location, VlIndexBuildOutput *out)
+			 const char *location, VlIndexBuildState *st, VlIndexParRows *rows,
+			 bool shared_vectors, VlIndexBuildOutput *out)
 {
 	RunReader	rr;
 	VlIndexCodeSource src;
 	int		   *assign = palloc_extended(sizeof(int) * total, MCXT_ALLOC_HUGE);
-	int64	   *counts = palloc(sizeof(int64) * lists);
+	int64	   *counts_all = palloc(sizeof(int64) * lists * nparts);
 	int64		pos = 0;
 
+	memset(&src, 0, sizeof(src));
+	rr.sh = sh;
+	rr.lists = lists;
+	rr.counts = counts_all;
+	rr.st = st;
+	rr.rows = rows;
+	rr.has_vectors = sh->vectors_in_runs;
+	rr.skip = palloc(sizeof(float) * dim);
 	rr.nruns = nparts;
 	rr.base = palloc(sizeof(int64) * (nparts + 1));
 	rr.next = palloc(sizeof(int64) * nparts);
@@ -816,6 +1003,7 @@ leader_write(VlIndexParShared *sh, Relation index, int nparts, int64 total,
 	for (int p = 0; p < nparts; p++)
 	{
 		int64		sum = 0;
+		int64	   *counts = counts_all + (Size) p * lists;
 
 		rr.base[p] = rr.next[p] = pos;
 		rr.files[p] = BufFileOpenFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_RUN, p),
@@ -838,6 +1026,11 @@ leader_write(VlIndexParShared *sh, Relation index, int nparts, int64 total,
 
 	src.get = run_get;
 	src.arg = &rr;
+	if (shared_vectors)
+	{
+		src.vectors_begin = run_vectors_begin;
+		src.vectors_end = run_vectors_end;
+	}
 	vlindex_write_part_encoded(index, location, vlindex_metric(index, NULL),
 						  dim, lists, centroids, seed, total, assign, &src,
 						  out->prefix, &out->meta_size, out->meta_etag,
@@ -845,7 +1038,8 @@ leader_write(VlIndexParShared *sh, Relation index, int nparts, int64 total,
 	for (int p = 0; p < nparts; p++)
 		BufFileClose(rr.files[p]);
 	pfree(assign);
-	pfree(counts);
+	pfree(counts_all);
+	pfree(rr.skip);
 }
 
 /* The leader's handle on the parallel context. */
@@ -1032,9 +1226,12 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	uint64		rng = UINT64_C(0x5EED) ^ RelationGetRelid(index),
 				seed;
 	VlIndexBuildState st;
+	VlIndexParRows rows;
 	float	   *centroids;
 	BufFile    *f;
 	VlIndexPhaseClock t;
+	bool		table_vectors,
+				shared_vectors;
 
 	vlindex_build_clock_start(&t);
 	if (!leader_begin(heap, index, info, nworkers, ivf_rand(&rng), &ld))
@@ -1077,19 +1274,51 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	BufFileClose(f);
 	vlindex_build_phase_done(index, "sample + k-means", &t);
 
-	/* 3. assign + encode, everyone */
+	/*
+	 * 3. assign + encode, everyone.  The vectors go through the runs only
+	 * when vectors.bin is written as one stream (s3://); on a vlake table
+	 * the part has no vectors.bin at all.
+	 */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_ASSIGN);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, total);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+	table_vectors = vlindex_table_rerank_column(index) != 0;
+	{
+		ObjStore   *store = objstore_open(location);
+
+		shared_vectors = !table_vectors && objstore_shared_writes(store);
+		objstore_close(store);
+	}
+	SpinLockAcquire(&sh->mutex);
+	sh->vectors_in_runs = !table_vectors && !shared_vectors;
+	SpinLockRelease(&sh->mutex);
 	leader_set_phase(sh, VLINDEX_PAR_ASSIGN, lists, dim, seed);
-	participant_assign(sh, &st, 0);
+	participant_assign(sh, &st, 0, &rows);
 	leader_wait(sh, &sh->assigns_done, nparts, &sh->assigned);
-	leader_finish_workers(&ld);
+	if (!shared_vectors)
+	{
+		leader_set_phase(sh, VLINDEX_PAR_DONE, lists, dim, seed);
+		leader_finish_workers(&ld);
+		participant_release(&st);
+		if (!sh->vectors_in_runs)
+		{
+			pfree(rows.start);
+			pfree(rows.order);
+		}
+	}
 	vlindex_build_phase_done(index, "assign + encode", &t);
 
-	/* 4. the lake files */
+	/* 4. the lake files (5. with the workers writing their vectors) */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VLINDEX_PHASE_WRITE);
-	leader_write(sh, index, nparts, total, dim, lists, centroids, seed, location, out);
+	leader_write(sh, index, nparts, total, dim, lists, centroids, seed, location,
+				 &st, &rows, shared_vectors, out);
+	if (shared_vectors)
+	{
+		leader_finish_workers(&ld);
+		ereport(DEBUG1,
+				(errmsg_internal("vlake index \"%s\": vectors.bin written by %d participants",
+								 RelationGetRelationName(index), nparts)));
+	}
 	out->lists = lists;
 	vlindex_build_phase_done(index, "write", &t);
 

@@ -20,6 +20,7 @@ my $lake = PostgreSQL::Test::Utils::tempdir('vlake_lake');
 my $node = PostgreSQL::Test::Cluster->new('pbuild');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'vlake'
 vlake.allowed_file_roots = '$lake'
 vlake.default_location = 'file://$lake'
 max_worker_processes = 8
@@ -121,6 +122,8 @@ like($log, qr/12000 rows scanned by 3 participants/, 'parallel: three participan
 like($log, qr/k-means on 3520 points, Lloyd iterations shared by 3 participants/,
 	'parallel: k-means iterations shared');
 unlike($log, qr/serial build/, 'parallel: no serial fallback');
+like($log, qr/vlake index "items_par": vectors\.bin written by 3 participants/,
+	'parallel: each participant wrote its vectors into vectors.bin (file://)');
 check_index('items_par', '<->', 'parallel');
 is($node->safe_psql('postgres', "SELECT lists FROM vlake.index_info('items_par')"),
 	$serial_lists, 'parallel: same list count as the serial build');
@@ -148,6 +151,8 @@ like($log, qr/vlake index "items_spill": parallel build, 2 of 2 workers launched
 	'spill: two workers launched');
 like($log, qr/12000 rows scanned by 3 participants \(leader: \d+\), [1-3] spilled to disk/,
 	'spill: participants spilled to disk');
+like($log, qr/vectors\.bin written by 3 participants/,
+	'spill: vectors.bin written from the spill files');
 check_index('items_spill', '<->', 'parallel spilling');
 $node->safe_psql('postgres', 'DROP INDEX items_spill');
 
@@ -280,13 +285,37 @@ SELECT id FROM items ORDER BY slow_vec(embedding) <-> (SELECT embedding FROM ite
 # ---- parallel build writing to S3 (the leader writes while in parallel mode) ----
 SKIP:
 {
-	skip 'S3 test server not running (see docs/s3.md)', 5 unless s3_available();
+	skip 'S3 test server not running (see docs/s3.md)', 6 unless s3_available();
 	my $base = s3_setup_node($node) . s3_unique_prefix('pbuild');
 	$log = build('', "CREATE INDEX items_s3 ON items USING vlake (embedding vector_l2_ops) WITH (location = '$base');");
 	like($log, qr/vlake index "items_s3": parallel build, 2 of 2 workers launched/,
 		's3: two workers launched');
+	unlike($log, qr/vectors\.bin written by/,
+		's3: vectors.bin streamed by the leader (no positional writes on S3)');
 	check_index('items_s3', '<->', 's3 parallel');
 }
+
+# ---- parallel build on a vlake table: no vectors.bin (the re-rank reads the
+# table's vector ColumnGroup), so the runs carry no vectors either ----
+$node->safe_psql('postgres', q{
+CREATE TABLE vitems (id int, embedding vector(32)) USING vlake WITH (parallel_workers = 2);
+INSERT INTO vitems SELECT id, embedding FROM items;});
+$log = build('', 'CREATE INDEX vitems_idx ON vitems USING vlake (embedding vector_l2_ops);');
+like($log, qr/vlake index "vitems_idx": parallel build, 2 of 2 workers launched/,
+	'vlake table: two workers launched');
+unlike($log, qr/vectors\.bin written by/, 'vlake table: no vectors.bin to write');
+is($node->safe_psql('postgres', q{
+SET enable_seqscan = off; SET vlake.probes = 100000;
+SELECT count(*) = 12000 AND count(DISTINCT id) = 12000
+FROM (SELECT id FROM vitems
+      ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = 1) LIMIT 1000000) x}),
+	't', 'vlake table: an exhaustive index scan returns every row once');
+is($node->safe_psql('postgres', q{
+SET enable_seqscan = off;
+SELECT count(*) FILTER (WHERE nn.id <> v.id)
+FROM vitems v, LATERAL (SELECT w.id FROM vitems w ORDER BY w.embedding <-> v.embedding LIMIT 1) nn
+WHERE v.id % 97 = 0}),
+	'0', 'vlake table: rows are found by their own vector');
 
 $node->stop;
 done_testing();
