@@ -345,26 +345,6 @@ vlindex_build_list_count(Relation index, int64 n)
 	return (int) Min((int64) lists, n);
 }
 
-/*
- * At most how many of one participant's n rows the leader of a parallel
- * build will want for k-means (leader_sample_plan draws
- * vlindex_build_sample_size(lists, N) rows over all N rows, each
- * participant's share hypergeometric).  Its mean is at most 32 x lists for
- * a lists reloption, and for the default lists = ceil(sqrt(N)) at most
- * 32 x (sqrt(n) + 1), whatever N >= n is; the bound adds four standard
- * deviations.  A participant sends the leader a uniform sample of this
- * size, not its whole reservoir.
- */
-int64
-vlindex_build_sample_bound(Relation index, int64 n)
-{
-	VlIndexOptions  *opts = (VlIndexOptions *) index->rd_options;
-	double		mean = VLINDEX_SAMPLE_PER_LIST *
-		((opts && opts->lists > 0) ? (double) opts->lists : ceil(sqrt((double) n)) + 1);
-
-	return Min(n, (int64) (mean + 4 * sqrt(mean) + 16));
-}
-
 /* k-means training points wanted for this many lists and rows. */
 int64
 vlindex_build_sample_size(int lists, int64 n)

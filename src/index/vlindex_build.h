@@ -73,7 +73,6 @@ extern void vlindex_build_read_vector(VlIndexBuildState *st, int64 seq, float *o
 extern void vlindex_build_read_exact(BufFile *file, void *out, size_t len);
 extern int	vlindex_build_list_count(Relation index, int64 n);
 extern int64 vlindex_build_sample_size(int lists, int64 n);
-extern int64 vlindex_build_sample_bound(Relation index, int64 n);
 extern void vlindex_build_pick(uint64 *rng, int64 n, int64 k, int64 *idx);
 /* wall and CPU time at the start of a build phase (DEBUG1 timings) */
 typedef struct VlIndexPhaseClock

@@ -9,14 +9,14 @@
  *
  *   1. scan: every participant pulls heap blocks from one shared parallel
  *      table scan and keeps its vectors as the serial build does
- *      (VlIndexBuildState), within its share of maintenance_work_mem.  At the end
- *      it writes a uniform sample of its rows, no larger than the leader can
- *      want (vlindex_build_sample_bound), to a shared temporary file,
+ *      (VlIndexBuildState), within its share of maintenance_work_mem,
  *      publishes its row count and waits.
- *   2. cluster: the leader draws a uniform sample of all rows from the
- *      participants' samples and seeds k-means; the Lloyd iterations are
- *      shared (participants assign chunks of the sample, the leader
- *      reduces); the centroids go to a shared file.
+ *   2. cluster: the leader draws how many rows of a uniform sample of all
+ *      rows come from each participant, and each participant copies that
+ *      many of its rows (a uniform subset, from its reservoir once it
+ *      spilled) into a DSM segment; the leader seeds k-means there; the
+ *      Lloyd iterations are shared (participants assign chunks of the
+ *      sample, the leader reduces); the centroids go to a shared file.
  *   3. assign + encode: every participant assigns its own rows to their
  *      nearest centroid, RaBitQ-encodes them, and writes one *run*: a list
  *      of per-list counts, then its rows in list order (code, factors, row
@@ -85,7 +85,6 @@
 #define VLINDEX_PKEY_BUFUSAGE	UINT64CONST(0x564C4B0000000004)
 #define VLINDEX_PKEY_WALUSAGE	UINT64CONST(0x564C4B0000000005)
 
-#define VLINDEX_FILE_SAMPLE		"vlake_sample_%d"
 #define VLINDEX_FILE_CENTROIDS	"vlake_centroids"
 #define VLINDEX_FILE_RUN			"vlake_run_%d"
 #define VLINDEX_FILE_VECPLAN		"vlake_vector_plan"
@@ -93,6 +92,7 @@
 typedef enum VlIndexParPhase
 {
 	VLINDEX_PAR_SCAN = 0,			/* participants scan the heap */
+	VLINDEX_PAR_SAMPLE,				/* participants copy their share of the sample */
 	VLINDEX_PAR_KMEANS,				/* Lloyd iterations on the shared sample */
 	VLINDEX_PAR_ASSIGN,				/* centroids published: assign + encode */
 	VLINDEX_PAR_VECTORS,			/* vectors.bin begun: write your vectors */
@@ -103,7 +103,9 @@ typedef enum VlIndexParPhase
 typedef struct VlIndexParticipant
 {
 	int64		n;				/* rows it collected */
-	int64		nsample;		/* rows in its sample file */
+	int64		nsample;		/* rows it can offer the sample (all, or its reservoir) */
+	int64		take;			/* VLINDEX_PAR_SAMPLE: how many of them it gives, */
+	int64		take_at;		/* from this row of the k-means segment's sample on */
 	int			dim;			/* their dimension (0 if none) */
 	int			udim;			/* as users see it (bits: the length) */
 	bool		spilled;		/* past its memory share, in a temp file */
@@ -122,6 +124,7 @@ typedef struct VlIndexParShared
 	ConditionVariable cv;		/* any change below */
 	slock_t		mutex;
 	int			scans_done;
+	int			samples_done;
 	int			assigns_done;
 	int			vectors_done;
 	bool		vectors_in_runs;	/* else kept for VLINDEX_PAR_VECTORS (or unused) */
@@ -170,7 +173,6 @@ participant_scan(VlIndexParShared *sh, ParallelTableScanDesc pscan, Relation hea
 {
 	TableScanDesc scan = table_beginscan_parallel(heap, pscan);
 	double		reltuples;
-	BufFile    *f;
 
 	/*
 	 * Read a heap through a ring of buffers (BAS_BULKREAD), as a sequential
@@ -194,32 +196,10 @@ participant_scan(VlIndexParShared *sh, ParallelTableScanDesc pscan, Relation hea
 									   vlindex_build_callback, st, scan);
 	pg_atomic_add_fetch_u64(&sh->tuples, (uint64) (st->n & 1023));
 
-	/*
-	 * A uniform sample of its rows goes to the leader through a shared file:
-	 * no more than the leader can want of them (vlindex_build_sample_bound),
-	 * from the rows in memory or, once they spilled, from the reservoir.
-	 */
-	{
-		int64		have = st->file ? st->nsample : st->n;
-		const float *from = st->file ? st->sample : st->mem;
-		int64		k = Min(have, vlindex_build_sample_bound(index, st->n));
-		int64	   *idx = palloc_extended(sizeof(int64) * Max(have, 1), MCXT_ALLOC_HUGE);
-
-		vlindex_build_pick(&st->rng, have, k, idx);
-		f = BufFileCreateFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_SAMPLE, me));
-		for (int64 i = 0; i < k; i++)
-			BufFileWrite(f, (void *) (from + idx[i] * st->dim), sizeof(float) * st->dim);
-		BufFileClose(f);
-		pfree(idx);
-		st->nsample = k;
-	}
-	if (st->sample)
-		pfree(st->sample);
-	st->sample = NULL;
-
+	/* what it can offer the k-means sample: its rows, or its reservoir */
 	SpinLockAcquire(&sh->mutex);
 	sh->part[me].n = st->n;
-	sh->part[me].nsample = st->nsample;
+	sh->part[me].nsample = st->file ? st->nsample : st->n;
 	sh->part[me].dim = st->dim;
 	sh->part[me].udim = st->udim;
 	sh->part[me].spilled = (st->file != NULL);
@@ -569,14 +549,11 @@ km_reduce(VlIndexKmShared *km)
 	}
 }
 
-/* A worker's part of the Lloyd iterations, until the leader moves on. */
-static VlIndexParPhase
-worker_kmeans(VlIndexParShared *sh, int me)
+/* A worker attaches to the k-means segment the leader published. */
+static dsm_segment *
+worker_attach_kmeans(VlIndexParShared *sh)
 {
 	dsm_segment *seg;
-	VlIndexKmShared *km;
-	int			last = -1;
-	VlIndexParPhase	phase;
 	dsm_handle	handle;
 
 	SpinLockAcquire(&sh->mutex);
@@ -587,7 +564,56 @@ worker_kmeans(VlIndexParShared *sh, int me)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not attach to the vlake index build's k-means segment")));
-	km = dsm_segment_address(seg);
+	return seg;
+}
+
+/*
+ * Phase 2a: copy this participant's share of the k-means sample (as many
+ * rows as the leader's draw gave it, a uniform subset of its rows, or of
+ * its reservoir once it spilled) straight into the k-means segment.
+ */
+static void
+participant_sample(VlIndexParShared *sh, VlIndexBuildState *st, int me,
+				   VlIndexKmShared *km)
+{
+	int64		k = sh->part[me].take;
+
+	if (k > 0)
+	{
+		int64		have = st->file ? st->nsample : st->n;
+		const float *from = st->file ? st->sample : st->mem;
+		float	   *to = KM_ARRAY(km, off_train, float) + (Size) sh->part[me].take_at * km->dim;
+		int64	   *idx = palloc_extended(sizeof(int64) * Max(have, 1), MCXT_ALLOC_HUGE);
+
+		if (k > have || st->dim != km->dim)
+			elog(ERROR, "vlake parallel build: participant %d cannot give %lld sample rows",
+				 me, (long long) k);
+		vlindex_build_pick(&st->rng, have, k, idx);
+		for (int64 i = 0; i < k; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			memcpy(to + (Size) i * km->dim, from + (Size) idx[i] * km->dim,
+				   sizeof(float) * km->dim);
+		}
+		pfree(idx);
+	}
+	if (st->sample)
+		pfree(st->sample);
+	st->sample = NULL;
+
+	SpinLockAcquire(&sh->mutex);
+	sh->samples_done++;
+	SpinLockRelease(&sh->mutex);
+	ConditionVariableBroadcast(&sh->cv);
+}
+
+/* A worker's part of the Lloyd iterations, until the leader moves on. */
+static VlIndexParPhase
+worker_kmeans(VlIndexParShared *sh, int me, VlIndexKmShared *km)
+{
+	int			last = -1;
+	VlIndexParPhase	phase;
+
 	for (;;)
 	{
 		int			it;
@@ -611,7 +637,6 @@ worker_kmeans(VlIndexParShared *sh, int me)
 		ConditionVariableSleep(&sh->cv, WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
 	}
 	ConditionVariableCancelSleep();
-	dsm_detach(seg);
 	return phase;
 }
 
@@ -686,8 +711,17 @@ vlake_index_build_main(dsm_segment *seg, shm_toc *toc)
 
 	participant_scan(sh, pscan, heap, index, info, me, false, &st);
 	phase = wait_for_next_phase(sh, VLINDEX_PAR_SCAN);
-	if (phase == VLINDEX_PAR_KMEANS)
-		phase = worker_kmeans(sh, me);
+	if (phase == VLINDEX_PAR_SAMPLE)
+	{
+		dsm_segment *kseg = worker_attach_kmeans(sh);
+		VlIndexKmShared *km = dsm_segment_address(kseg);
+
+		participant_sample(sh, &st, me, km);
+		phase = wait_for_next_phase(sh, VLINDEX_PAR_SAMPLE);
+		if (phase == VLINDEX_PAR_KMEANS)
+			phase = worker_kmeans(sh, me, km);
+		dsm_detach(kseg);
+	}
 	if (phase == VLINDEX_PAR_ASSIGN)
 	{
 		participant_assign(sh, &st, me, &rows);
@@ -745,9 +779,9 @@ leader_set_phase(VlIndexParShared *sh, VlIndexParPhase phase, int lists, int dim
  * how many come from each participant follows the multivariate
  * hypergeometric law (want draws without replacement over the union);
  * a participant whose reservoir is smaller than its share contributes the
- * whole reservoir.  Returns the sample size.  Fill: each participant's
- * share is a uniform subset of its reservoir (itself a uniform sample of
- * its rows), read from its file into x[m][dim].
+ * whole reservoir.  Returns the sample size.  Fill (participant_sample):
+ * each participant's share is a uniform subset of its rows, or of its
+ * reservoir (itself a uniform sample of its rows).
  */
 static int64
 leader_sample_plan(VlIndexParShared *sh, int nparts, int64 total, int lists,
@@ -786,102 +820,64 @@ leader_sample_plan(VlIndexParShared *sh, int nparts, int64 total, int lists,
 	return m;
 }
 
-static void
-leader_sample_fill(VlIndexParShared *sh, int nparts, const int64 *take, int dim,
-				   uint64 *rng, float *x)
-{
-	int64		filled = 0;
-	float	   *row = palloc(sizeof(float) * dim);
-
-	for (int p = 0; p < nparts; p++)
-	{
-		int64		ns = sh->part[p].nsample;
-		int64	   *idx;
-		bool	   *pick;
-		BufFile    *f;
-
-		if (take[p] == 0)
-			continue;
-		/* partial Fisher-Yates: take[p] distinct reservoir slots */
-		idx = palloc_extended(sizeof(int64) * ns, MCXT_ALLOC_HUGE);
-		pick = palloc_extended(sizeof(bool) * ns, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		for (int64 i = 0; i < ns; i++)
-			idx[i] = i;
-		for (int64 i = 0; i < take[p]; i++)
-		{
-			int64		j = i + (int64) (ivf_rand(rng) % (uint64) (ns - i));
-			int64		t = idx[i];
-
-			idx[i] = idx[j];
-			idx[j] = t;
-			pick[idx[i]] = true;
-		}
-		f = BufFileOpenFileSet(&sh->fileset.fs, file_name(VLINDEX_FILE_SAMPLE, p),
-							   O_RDONLY, false);
-		for (int64 k = 0; k < ns; k++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			vlindex_build_read_exact(f, row, sizeof(float) * dim);
-			if (pick[k])
-				memcpy(x + (Size) filled++ * dim, row, sizeof(float) * dim);
-		}
-		BufFileClose(f);
-		pfree(idx);
-		pfree(pick);
-	}
-	pfree(row);
-}
-
 /*
- * Phase 2: centroids[lists][dim].  k-means++ seeding in the leader, then
- * the Lloyd iterations shared with the workers, unless there is nothing to
- * iterate (no more points than lists) or the per-participant sums would
- * take more than an eighth of maintenance_work_mem: then the leader runs
- * the whole k-means as the serial build does.
+ * Phase 2: centroids[lists][dim].  The sample goes into a DSM segment, each
+ * participant copying its share (participant_sample); k-means++ seeding in
+ * the leader, then the Lloyd iterations shared with the workers, unless
+ * there is nothing to iterate (no more points than lists) or the
+ * per-participant sums would take more than an eighth of
+ * maintenance_work_mem: then the leader runs the whole k-means as the
+ * serial build does.
  */
 static void
-leader_kmeans(VlIndexParShared *sh, int nparts, int64 total, int dim, int lists,
-			  uint64 seed, uint64 *rng, float *centroids)
+leader_kmeans(VlIndexParShared *sh, VlIndexBuildState *st, int nparts, int64 total,
+			  int dim, int lists, uint64 seed, uint64 *rng, float *centroids)
 {
 	int64	   *take = palloc(sizeof(int64) * nparts);
 	int64		m = leader_sample_plan(sh, nparts, total, lists, rng, take);
-	VlIndexKmShared layout;
-	Size		size = km_layout(&layout, (int) m, dim, lists, nparts);
 	Size		sums = mul_size(sizeof(double), mul_size(nparts, mul_size(lists, dim)));
+	bool		shared_iters = !(m <= lists || sums > (Size) maintenance_work_mem * 1024 / 8);
+	VlIndexKmShared layout;
+	Size		size = km_layout(&layout, (int) m, dim, lists, shared_iters ? nparts : 0);
 	dsm_segment *seg;
 	VlIndexKmShared *km;
+	int64		at = 0;
 
-	if (m <= lists || sums > (Size) maintenance_work_mem * 1024 / 8)
+	seg = dsm_create(size, 0);
+	km = dsm_segment_address(seg);
+	memcpy(km, &layout, sizeof(layout));
+	pg_atomic_init_u64(&km->next, 0);
+	SpinLockAcquire(&sh->mutex);
+	for (int p = 0; p < nparts; p++)
 	{
-		float	   *train = palloc_extended(sizeof(float) * (Size) Max(m, 1) * dim,
-											MCXT_ALLOC_HUGE);
+		sh->part[p].take = take[p];
+		sh->part[p].take_at = at;
+		at += take[p];
+	}
+	sh->km_handle = dsm_segment_handle(seg);
+	sh->kiter = -1;
+	SpinLockRelease(&sh->mutex);
+	pfree(take);
+	leader_set_phase(sh, VLINDEX_PAR_SAMPLE, lists, dim, seed);
+	participant_sample(sh, st, 0, km);
+	leader_wait(sh, &sh->samples_done, nparts, NULL);
 
+	if (!shared_iters)
+	{
 		ereport(DEBUG1,
 				(errmsg_internal("vlake index build: k-means on %lld points in the leader",
 								 (long long) m)));
-		leader_sample_fill(sh, nparts, take, dim, rng, train);
-		vlindex_build_kmeans(train, (int) m, dim, lists, seed, VLINDEX_KMEANS_ITERS, centroids);
-		pfree(train);
-		pfree(take);
+		vlindex_build_kmeans(KM_ARRAY(km, off_train, float), (int) m, dim, lists, seed,
+							 VLINDEX_KMEANS_ITERS, centroids);
+		dsm_detach(seg);
 		return;
 	}
 
 	ereport(DEBUG1,
 			(errmsg_internal("vlake index build: k-means on %lld points, Lloyd iterations shared by %d participants",
 							 (long long) m, nparts)));
-	seg = dsm_create(size, 0);
-	km = dsm_segment_address(seg);
-	memcpy(km, &layout, sizeof(layout));
-	pg_atomic_init_u64(&km->next, 0);
-	leader_sample_fill(sh, nparts, take, dim, rng, KM_ARRAY(km, off_train, float));
-	pfree(take);
 	vlindex_build_kmeans(KM_ARRAY(km, off_train, float), (int) m, dim, lists, seed, 0,
 					KM_ARRAY(km, off_centroids, float));
-
-	SpinLockAcquire(&sh->mutex);
-	sh->km_handle = dsm_segment_handle(seg);
-	sh->kiter = -1;
-	SpinLockRelease(&sh->mutex);
 	leader_set_phase(sh, VLINDEX_PAR_KMEANS, lists, dim, seed);
 	for (int it = 0; it < VLINDEX_KMEANS_ITERS; it++)
 	{
@@ -1287,7 +1283,7 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	lists = vlindex_build_list_count(index, total);
 	seed = ivf_rand(&rng);
 	centroids = palloc_extended(sizeof(float) * (Size) lists * dim, MCXT_ALLOC_HUGE);
-	leader_kmeans(sh, nparts, total, dim, lists, seed, &rng, centroids);
+	leader_kmeans(sh, &st, nparts, total, dim, lists, seed, &rng, centroids);
 	vlindex_build_order_lists(centroids, lists, dim);
 	f = BufFileCreateFileSet(&sh->fileset.fs, VLINDEX_FILE_CENTROIDS);
 	BufFileWrite(f, centroids, sizeof(float) * (Size) lists * dim);
