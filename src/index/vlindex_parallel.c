@@ -1182,8 +1182,6 @@ leader_begin(Relation heap, Relation index, IndexInfo *info, int nworkers,
 		leader_end(ld);
 		return false;
 	}
-	/* a worker that failed to start must not leave us waiting forever */
-	WaitForParallelWorkersToAttach(pcxt);
 	ld->nparts = pcxt->nworkers_launched + 1;
 	return true;
 }
@@ -1260,6 +1258,13 @@ vlindex_build_parallel(Relation heap, Relation index, IndexInfo *info, int nwork
 	vlindex_build_state_init(&st, index, sh->share, sh->rng_seed);
 	st.shared_tuples = &sh->tuples;
 	participant_scan(sh, ld.pscan, heap, index, info, 0, true, &st);
+
+	/*
+	 * A worker that failed to start must not leave us waiting forever.
+	 * Checked after the leader's own scan, as nbtsort does: waiting before
+	 * it would leave the leader idle while the workers start.
+	 */
+	WaitForParallelWorkersToAttach(ld.pcxt);
 	leader_wait(sh, &sh->scans_done, nparts, &sh->tuples);
 	vlindex_build_phase_done(index, "launch + scan", &t);
 
