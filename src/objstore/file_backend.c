@@ -309,17 +309,18 @@ temp_path_in(const char *dir)
 	uint32		rnd = 0;
 
 	(void) pg_strong_random(&rnd, sizeof(rnd));
-	return psprintf("%s/.vlake-tmp.%d.%u.%08x", strcmp(dir, "/") == 0 ? "" : dir,
+	return psprintf("%s/" OBJ_TMP_PREFIX "%d.%u.%08x", strcmp(dir, "/") == 0 ? "" : dir,
 					MyProcPid, ++seq, rnd);
 }
 
+/* All of data at the descriptor's position (at < 0), or at offset at. */
 static void
-write_all(int fd, const char *data, uint64 len, const char *what, const char *uri)
+write_all(int fd, const char *data, uint64 len, off_t at, const char *what, const char *uri)
 {
 	while (len > 0)
 	{
 		size_t		chunk = Min(len, (uint64) (64 * 1024 * 1024));
-		ssize_t		n = write(fd, data, chunk);
+		ssize_t		n = at < 0 ? write(fd, data, chunk) : pwrite(fd, data, chunk, at);
 
 		if (n < 0)
 		{
@@ -331,6 +332,8 @@ write_all(int fd, const char *data, uint64 len, const char *what, const char *ur
 		}
 		data += n;
 		len -= n;
+		if (at >= 0)
+			at += n;
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -355,7 +358,7 @@ write_temp(const char *path, const char *data, uint64 len, const char *uri)
 				 errmsg("could not create a temporary file for lake object \"%s\": %m", uri)));
 	PG_TRY();
 	{
-		write_all(fd, data, len, "a temporary file", uri);
+		write_all(fd, data, len, -1, "a temporary file", uri);
 		if (pg_fsync(fd) != 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
@@ -945,7 +948,7 @@ file_writer_write(void *wstate, const char *data, uint64 len)
 {
 	FileWriter *w = wstate;
 
-	write_all(w->fd, data, len, "a temporary file", w->uri);
+	write_all(w->fd, data, len, -1, "a temporary file", w->uri);
 }
 
 static void
@@ -1006,7 +1009,7 @@ objstore_shared_open(const char *name, const char *uri)
 	const char *base = strrchr(name, '/');
 
 	f->uri = pstrdup(uri);
-	if (base == NULL || strncmp(base + 1, ".vlake-tmp.", 11) != 0)
+	if (base == NULL || strncmp(base + 1, OBJ_TMP_PREFIX, strlen(OBJ_TMP_PREFIX)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("\"%s\" is not the temporary file of a streamed write of lake object \"%s\"",
@@ -1023,24 +1026,7 @@ objstore_shared_open(const char *name, const char *uri)
 void
 objstore_shared_pwrite(ObjSharedFile *f, const char *data, uint64 len, uint64 offset)
 {
-	while (len > 0)
-	{
-		size_t		chunk = Min(len, (uint64) (64 * 1024 * 1024));
-		ssize_t		n = pwrite(f->fd, data, chunk, (off_t) offset);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write a temporary file for lake object \"%s\": %m", f->uri)));
-		}
-		data += n;
-		len -= n;
-		offset += n;
-		CHECK_FOR_INTERRUPTS();
-	}
+	write_all(f->fd, data, len, (off_t) offset, "a temporary file", f->uri);
 }
 
 void
@@ -1099,7 +1085,7 @@ walk(FileStore *fs, const char *dir, const char *dirkey, const char *prefix, Lis
 		CHECK_FOR_INTERRUPTS();
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (strncmp(de->d_name, ".vlake-tmp.", 11) == 0)
+		if (strncmp(de->d_name, OBJ_TMP_PREFIX, strlen(OBJ_TMP_PREFIX)) == 0)
 		{
 			if (reclaim_age >= 0 && strncmp(dirkey, prefix, Min(strlen(dirkey), plen)) == 0)
 			{

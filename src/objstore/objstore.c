@@ -20,8 +20,6 @@
 
 #include "objstore/objstore_internal.h"
 
-#define OBJ_TMP_PREFIX ".vlake-tmp."
-
 /* ------------------------------------------------------------ URIs ---- */
 
 static void

@@ -67,6 +67,10 @@ typedef enum ObjReqKind
 	OBJ_REQ_NKINDS
 } ObjReqKind;
 
+/* file:// streamed writes go to "<dir>/" OBJ_TMP_PREFIX "...": never listed,
+ * reclaimed after kill -9, refused as object names */
+#define OBJ_TMP_PREFIX ".vlake-tmp."
+
 #define OBJ_LAT_BUCKETS 24		/* request latency: < 2^i microseconds, last open-ended */
 
 extern ObjIoStats *objstats_for_root(const char *root_uri);
