@@ -439,12 +439,13 @@ typedef struct VlIndexCodeSource
 	 * Optional: the source writes vectors.bin itself, by positional writes
 	 * (objstore_shared_open; only where objstore_shared_writes()).
 	 * vectors_begin is called once the file is begun and its header
-	 * written, with the file's shared name, its URI and each list's byte
-	 * offset; vectors_end before the file is finished, returning once every
-	 * vector is written, with the number of bytes.
+	 * written, with the file's shared name, its URI and the part's list
+	 * directory (dir[c].vecs_off: where list c starts); vectors_end before
+	 * the file is finished, returning once every vector is written, with
+	 * the number of bytes.
 	 */
 	void		(*vectors_begin) (struct VlIndexCodeSource *src, const char *name,
-								  const char *uri, const uint64 *list_off);
+								  const char *uri, const VlIndexListDir *dir);
 	uint64		(*vectors_end) (struct VlIndexCodeSource *src);
 	void	   *arg;
 } VlIndexCodeSource;

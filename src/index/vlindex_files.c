@@ -134,7 +134,6 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	pg_crc32c	crc;
 	bool		table_vectors = vlindex_table_rerank_column(index) != 0;
 	bool		vec_elsewhere = false;	/* csrc writes vectors.bin itself */
-	uint64	   *list_off = NULL;
 
 	/* counting sort of the vectors by list */
 	for (int64 i = 0; i < nvec; i++)
@@ -185,11 +184,8 @@ write_part(Relation index, const char *location, IvfMetric metric,
 			if (name == NULL)
 				elog(ERROR, "vlake index part under \"%s\": positional writes are not supported there",
 					 objstore_uri(store, prefix));
-			list_off = palloc(sizeof(uint64) * lists);
-			for (int c = 0; c < lists; c++)
-				list_off[c] = dir[c].vecs_off;
 			csrc->vectors_begin(csrc, name, objstore_uri(store, part_key(prefix, VLINDEX_FILE_VECS)),
-								list_off);
+								dir);
 			vec_elsewhere = true;
 		}
 	}
@@ -323,8 +319,6 @@ write_part(Relation index, const char *location, IvfMetric metric,
 	pfree(vbuf);
 	pfree(order);
 	pfree(meta.data);
-	if (list_off)
-		pfree(list_off);
 }
 
 void

@@ -580,7 +580,7 @@ participant_sample(VlIndexParShared *sh, VlIndexBuildState *st, int me,
 
 	if (k > 0)
 	{
-		int64		have = st->file ? st->nsample : st->n;
+		int64		have = sh->part[me].nsample;
 		const float *from = st->file ? st->sample : st->mem;
 		float	   *to = KM_ARRAY(km, off_train, float) + (Size) sh->part[me].take_at * km->dim;
 		int64	   *idx = palloc_extended(sizeof(int64) * Max(have, 1), MCXT_ALLOC_HUGE);
@@ -909,8 +909,7 @@ typedef struct RunReader
 	BufFile   **files;
 	int			dim;
 	int			words;
-	bool		has_vectors;	/* sh->vectors_in_runs */
-	float	   *skip;			/* where a vector nobody wants is read */
+	bool		has_vectors;	/* sh->vectors_in_runs (then vec is never NULL) */
 	/* the vectors written by the participants (VLINDEX_PAR_VECTORS) */
 	VlIndexParShared *sh;
 	int			lists;
@@ -936,7 +935,7 @@ run_get(VlIndexCodeSource *src, int64 seq, float *vec, uint64 *code, IvfFactor *
 	vlindex_build_read_exact(rr->files[p], f, sizeof(IvfFactor));
 	vlindex_build_read_exact(rr->files[p], ref, sizeof(uint64));
 	if (rr->has_vectors)
-		vlindex_build_read_exact(rr->files[p], vec ? vec : rr->skip, sizeof(float) * rr->dim);
+		vlindex_build_read_exact(rr->files[p], vec, sizeof(float) * rr->dim);
 }
 
 /*
@@ -946,7 +945,7 @@ run_get(VlIndexCodeSource *src, int64 seq, float *vec, uint64 *code, IvfFactor *
  */
 static void
 run_vectors_begin(VlIndexCodeSource *src, const char *name, const char *uri,
-				  const uint64 *list_off)
+				  const VlIndexListDir *dir)
 {
 	RunReader  *rr = src->arg;
 	uint64	   *at = palloc(sizeof(uint64) * rr->lists);
@@ -961,7 +960,8 @@ run_vectors_begin(VlIndexCodeSource *src, const char *name, const char *uri,
 	len = strlen(uri);
 	BufFileWrite(f, &len, sizeof(len));
 	BufFileWrite(f, (void *) uri, len);
-	memcpy(at, list_off, sizeof(uint64) * rr->lists);
+	for (int c = 0; c < rr->lists; c++)
+		at[c] = dir[c].vecs_off;
 	for (int p = 0; p < rr->nruns; p++)
 	{
 		BufFileWrite(f, at, sizeof(uint64) * rr->lists);
@@ -1009,7 +1009,6 @@ leader_write(VlIndexParShared *sh, Relation index, int nparts, int64 total,
 	rr.st = st;
 	rr.rows = rows;
 	rr.has_vectors = sh->vectors_in_runs;
-	rr.skip = palloc(sizeof(float) * dim);
 	rr.nruns = nparts;
 	rr.base = palloc(sizeof(int64) * (nparts + 1));
 	rr.next = palloc(sizeof(int64) * nparts);
@@ -1055,7 +1054,6 @@ leader_write(VlIndexParShared *sh, Relation index, int nparts, int64 total,
 		BufFileClose(rr.files[p]);
 	pfree(assign);
 	pfree(counts_all);
-	pfree(rr.skip);
 }
 
 /* The leader's handle on the parallel context. */
